@@ -1,0 +1,73 @@
+# fcnat build. `make` builds build/fcnat; see README.md for the rest.
+BUILD     ?= build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+PYTHON    ?= /usr/bin/python3
+VERSION   ?= 0.1.0
+
+ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
+	-I$(BUILD) -Iinclude -Ibpf -I$(ARCH_INC)
+CFLAGS    ?= -O2 -g
+CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
+	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"'
+LDLIBS    := -lbpf -lelf -lz -lmnl -linih
+
+BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
+# Everything of user space but main.c: the tests link it too.
+LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
+	src/epset.c src/stats.c
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+SKELS     := $(BUILD)/fcnat_tc.skel.h
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+.PHONY: all clean test unit-test integration-test demo bench deps
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/fcnat
+
+$(BUILD):
+	mkdir -p $@
+
+# Generated once from the running kernel's BTF (CO-RE relocates the rest).
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/fcnat/types.h $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+unit-test: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+integration-test: $(BUILD)/fcnat
+	$(PYTHON) -m pytest -v tests/integration
+
+test: unit-test integration-test
+
+# Installs what is missing (Debian), builds, and runs the namespace demo.
+demo:
+	scripts/deps.sh
+	$(MAKE) all
+	scripts/demo.sh
+
+deps:
+	scripts/deps.sh
+
+bench: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests --bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TC entry points: thin wrappers that bind the engine to struct __sk_buff. */
+#include "lib/ctx_tc.h"
+#include "lib/nat4.h"
+
+/* Egress of the external interface: source NAT of what leaves. */
+SEC("tc")
+int fc_tc_egress(struct __sk_buff *skb)
+{
+	return nat4_egress(skb);
+}
+
+/* Ingress of the external interface: destination NAT of what arrives. */
+SEC("tc")
+int fc_tc_ingress(struct __sk_buff *skb)
+{
+	return nat4_ingress(skb);
+}
+
+char LICENSE[] SEC("license") = "GPL";

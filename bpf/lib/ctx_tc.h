@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packet-context operations for TC (struct __sk_buff). The translation code
+ * is written against these ctx_* calls only, so an XDP twin of this file is
+ * all another hook needs. The skb helpers keep CHECKSUM_PARTIAL and
+ * CHECKSUM_COMPLETE packets right, which hand-made updates would not.
+ */
+#ifndef FC_BPF_CTX_TC_H
+#define FC_BPF_CTX_TC_H
+
+#include "common.h"
+
+#define ctx_buff	__sk_buff
+#define CTX_PASS	0	/* TC_ACT_OK */
+#define CTX_DROP	2	/* TC_ACT_SHOT */
+
+static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
+{
+	return ctx->len;
+}
+
+static __always_inline int ctx_load(struct __sk_buff *ctx, __u32 off, void *to, __u32 len)
+{
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+static __always_inline int ctx_store(struct __sk_buff *ctx, __u32 off, const void *from, __u32 len)
+{
+	return bpf_skb_store_bytes(ctx, off, from, len, 0);
+}
+
+static __always_inline int ctx_l3_csum_replace(struct __sk_buff *ctx, __u32 off, __u32 from, __u32 to, __u32 size)
+{
+	return bpf_l3_csum_replace(ctx, off, from, to, size);
+}
+
+/* flags: size in the low bits, BPF_F_PSEUDO_HDR_, BPF_F_MARK_MANGLED_0_. */
+static __always_inline int ctx_l4_csum_replace(struct __sk_buff *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	return bpf_l4_csum_replace(ctx, off, from, to, flags);
+}
+
+#endif /* FC_BPF_CTX_TC_H */

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAT44: source translation of outbound packets, destination translation of
+ * inbound ones, for UDP, TCP and ICMP echo, with Endpoint-Independent Mapping
+ * and Endpoint-Independent Filtering (RFC 4787 REQ-1/REQ-8, RFC 5382 REQ-1/
+ * REQ-3, RFC 5508 REQ-1).
+ */
+#ifndef FC_BPF_NAT4_H
+#define FC_BPF_NAT4_H
+
+#include "binding.h"
+#include "csum.h"
+#include "session.h"
+
+/* Offset of the field that carries the "port" of the given side. */
+static __always_inline __u32 l4_port_off(const struct fc_pkt *p, int dst)
+{
+	if (p->proto == IPPROTO_ICMP)
+		return p->l4_off + offsetof(struct icmphdr, un.echo.id);
+	return p->l4_off + (dst ? offsetof(struct udphdr, dest) : offsetof(struct udphdr, source));
+}
+
+static __always_inline __u32 tcp_bits(const struct fc_pkt *p, int dir)
+{
+	return p->proto == IPPROTO_TCP ? tcp_seen_bits(p->tcp_flags, dir) : 0;
+}
+
+/*
+ * Outbound, on the external interface's egress: the packet is routed out
+ * already. Anything from an internal address that cannot be translated is
+ * dropped, never sent with its internal source.
+ */
+static __always_inline int nat4_egress(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_endpoint_key int_key;
+	struct fc_session_key skey;
+	struct fc_binding *b;
+	struct fc_pkt p = {};
+	union fc_addr ext_addr = {};
+	__u64 now, expires;
+	__u8 flags = 0;
+	int ret;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44))
+		return CTX_PASS;
+	ret = parse_ipv4(ctx, &p);
+	if (ret == FC_PARSE_NOT_IPV4) {
+		stat_inc(FC_STAT_PASS_NOT_IPV4);
+		return CTX_PASS;
+	}
+
+	ext_addr.v4 = cfg->ext_addr4;
+	if (ext_addr.v4 && p.saddr.v4 == ext_addr.v4) {
+		/* The gateway's own traffic: translate only what uses the
+		 * NAT's port range, so local services keep their ports. */
+		if (ret != FC_PARSE_OK || !p.has_l4 ||
+		    (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO) ||
+		    !port_in_range(cfg, bpf_ntohs(p.sport))) {
+			stat_inc(FC_STAT_PASS_NOT_OURS);
+			return CTX_PASS;
+		}
+		flags = FC_BINDING_ROUTER;
+	} else if (ret != FC_PARSE_OK) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	} else if (!ext_addr.v4) {
+		stat_inc(FC_STAT_DROP_NO_EXT_ADDR);
+		return CTX_DROP;
+	}
+
+	switch (p.proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		break;
+	case IPPROTO_ICMP:
+		if (p.has_l4 && p.icmp_type != ICMP_ECHO) {
+			stat_inc(FC_STAT_DROP_ICMP_UNSUPPORTED);
+			return CTX_DROP;
+		}
+		break;
+	default:
+		stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
+		return CTX_DROP;
+	}
+	if (!p.has_l4) {
+		stat_inc(FC_STAT_DROP_FRAGMENT);
+		return CTX_DROP;
+	}
+
+	now = bpf_ktime_get_ns();
+	endpoint_key(&int_key, FC_SIDE_INTERNAL, FC_AF_INET, p.proto, &p.saddr, p.sport);
+	switch (binding_get_or_create(cfg, &int_key, &ext_addr, flags, now, &b)) {
+	case FC_BIND_OK:
+		break;
+	case FC_BIND_EXHAUSTED:
+		stat_inc(FC_STAT_DROP_PORTS_EXHAUSTED);
+		return CTX_DROP;
+	default:
+		stat_inc(FC_STAT_DROP_TABLE_FULL);
+		return CTX_DROP;
+	}
+
+	session_key(&skey, FC_AF_INET, p.proto, &b->addr, b->port, &p.daddr, p.dport);
+	expires = session_touch(cfg, &skey, tcp_bits(&p, FC_DIR_OUT), now);
+	if (!expires) {
+		stat_inc(FC_STAT_DROP_TABLE_FULL);
+		return CTX_DROP;
+	}
+	if (b->last_out_ns != now)
+		b->last_out_ns = now;
+
+	fc_log(cfg, 4, "out %pI4:%u -> %u", &p.saddr.v4, bpf_ntohs(p.sport), bpf_ntohs(b->port));
+	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 0), p.sport, b->port) ||
+	    rewrite_addr4(ctx, &p, 0, p.saddr.v4, b->addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_OUT_TRANSLATED);
+	return CTX_PASS;
+}
+
+/*
+ * Inbound, on the external interface's ingress, before routing: packets to a
+ * live mapping get the internal endpoint as destination, from any remote
+ * host (EIF). Everything else is the gateway's own and passes untouched.
+ */
+static __always_inline int nat4_ingress(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_endpoint_key key;
+	struct fc_session_key skey;
+	struct fc_binding *ext, *b;
+	struct fc_session *s;
+	struct fc_pkt p = {};
+	__u64 now;
+	int ret;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
+		return CTX_PASS;
+	ret = parse_ipv4(ctx, &p);
+	if (ret == FC_PARSE_NOT_IPV4) {
+		stat_inc(FC_STAT_PASS_NOT_IPV4);
+		return CTX_PASS;
+	}
+	if (ret != FC_PARSE_OK || p.daddr.v4 != cfg->ext_addr4) {
+		/* Malformed packets to us are the stack's to judge. */
+		stat_inc(FC_STAT_PASS_NOT_OURS);
+		return CTX_PASS;
+	}
+	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
+	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4) {
+		stat_inc(FC_STAT_PASS_PROTO);
+		return CTX_PASS;
+	}
+	if (!port_in_range(cfg, bpf_ntohs(p.dport))) {
+		stat_inc(FC_STAT_PASS_OUT_OF_RANGE);
+		return CTX_PASS;
+	}
+
+	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, p.proto, &p.daddr, p.dport);
+	ext = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!ext) {
+		stat_inc(FC_STAT_PASS_NO_MAPPING);
+		return CTX_PASS;
+	}
+
+	now = bpf_ktime_get_ns();
+	session_key(&skey, FC_AF_INET, p.proto, &p.daddr, p.dport, &p.saddr, p.sport);
+	s = bpf_map_lookup_elem(&fc_sessions, &skey);
+	if (s && s->expires_ns > now) {
+		session_refresh(cfg, p.proto, s, tcp_bits(&p, FC_DIR_IN), now);
+	} else {
+		/* A remote we have no live session with: EIF admits it if the
+		 * mapping itself is alive and still points back at us. */
+		endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p.proto, &ext->addr, ext->port);
+		b = bpf_map_lookup_elem(&fc_bindings, &key);
+		if (!b || b->port != p.dport || b->addr.v4 != p.daddr.v4 ||
+		    !mapping_alive(cfg, p.proto, b, now)) {
+			stat_inc(FC_STAT_PASS_NO_MAPPING);
+			return CTX_PASS;
+		}
+		if (!session_start(cfg, &skey, tcp_bits(&p, FC_DIR_IN), now)) {
+			stat_inc(FC_STAT_DROP_TABLE_FULL);
+			return CTX_DROP;
+		}
+	}
+
+	fc_log(cfg, 4, "in %u -> %pI4:%u", bpf_ntohs(p.dport), &ext->addr.v4, bpf_ntohs(ext->port));
+	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||
+	    rewrite_addr4(ctx, &p, 1, p.daddr.v4, ext->addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_IN_TRANSLATED);
+	return CTX_PASS;
+}
+
+#endif /* FC_BPF_NAT4_H */

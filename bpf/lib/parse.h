@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Header parsing into struct fc_pkt. Every length and offset comes from an
+ * untrusted packet, so each is checked against what the packet really holds;
+ * headers are copied out with ctx_load so non-linear packets parse too.
+ */
+#ifndef FC_BPF_PARSE_H
+#define FC_BPF_PARSE_H
+
+#include "common.h"
+
+enum fc_parse {
+	FC_PARSE_OK,
+	FC_PARSE_NOT_IPV4,	/* leave it alone */
+	FC_PARSE_MALFORMED,
+};
+
+struct fc_pkt {
+	__u32 l3_off;
+	__u32 l4_off;
+	__u32 csum_off;		/* L4 checksum field, 0 if none to touch */
+	union fc_addr saddr;
+	union fc_addr daddr;
+	__be16 sport;		/* ICMP echo: query id on the querier's side */
+	__be16 dport;
+	__u8 family;
+	__u8 proto;		/* IP protocol number */
+	__u8 has_l4;		/* ports/ids parsed (not a non-first fragment) */
+	__u8 is_fragment;	/* MF set or offset != 0 */
+	__u8 csum_pseudo;	/* L4 checksum covers the IP pseudo-header */
+	__u8 csum_udp;		/* zero means "no checksum": keep it zero */
+	__u8 icmp_type;
+	__u8 tcp_flags;
+};
+
+static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr th;
+
+		if (ctx_load(ctx, p->l4_off, &th, sizeof(th)))
+			return FC_PARSE_MALFORMED;
+		if (th.doff < 5)
+			return FC_PARSE_MALFORMED;
+		p->sport = th.source;
+		p->dport = th.dest;
+		p->tcp_flags = ((__u8 *)&th)[13];
+		p->csum_off = p->l4_off + offsetof(struct tcphdr, check);
+		p->csum_pseudo = 1;
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr uh;
+
+		if (ctx_load(ctx, p->l4_off, &uh, sizeof(uh)))
+			return FC_PARSE_MALFORMED;
+		p->sport = uh.source;
+		p->dport = uh.dest;
+		p->csum_off = p->l4_off + offsetof(struct udphdr, check);
+		p->csum_pseudo = 1;
+		p->csum_udp = 1;
+		break;
+	}
+	case IPPROTO_ICMP: {
+		struct icmphdr ih;
+
+		if (ctx_load(ctx, p->l4_off, &ih, sizeof(ih)))
+			return FC_PARSE_MALFORMED;
+		p->icmp_type = ih.type;
+		/* An echo's identifier plays the port: the querier's side is
+		 * the source of a request and the destination of a reply. */
+		if (ih.type == ICMP_ECHO)
+			p->sport = ih.un.echo.id;
+		else if (ih.type == ICMP_ECHOREPLY)
+			p->dport = ih.un.echo.id;
+		p->csum_off = p->l4_off + offsetof(struct icmphdr, checksum);
+		break;
+	}
+	default:
+		return FC_PARSE_OK;
+	}
+	p->has_l4 = 1;
+	return FC_PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	struct ethhdr eth;
+	struct iphdr iph;
+	__u32 ihl_len, len = ctx_len(ctx);
+	__u16 frag;
+
+	if (ctx_load(ctx, 0, &eth, sizeof(eth)) || eth.h_proto != bpf_htons(ETH_P_IP))
+		return FC_PARSE_NOT_IPV4;
+
+	p->l3_off = ETH_HLEN;
+	if (ctx_load(ctx, p->l3_off, &iph, sizeof(iph)))
+		return FC_PARSE_MALFORMED;
+	ihl_len = iph.ihl * 4;
+	if (iph.version != 4 || ihl_len < sizeof(iph) ||
+	    bpf_ntohs(iph.tot_len) < ihl_len ||
+	    bpf_ntohs(iph.tot_len) > len - p->l3_off)
+		return FC_PARSE_MALFORMED;
+
+	p->family = FC_AF_INET;
+	p->proto = iph.protocol;
+	p->saddr.v4 = iph.saddr;
+	p->daddr.v4 = iph.daddr;
+	p->l4_off = p->l3_off + ihl_len;
+
+	frag = bpf_ntohs(iph.frag_off);
+	p->is_fragment = (frag & (IP_MF | IP_OFFSET)) != 0;
+	if (frag & IP_OFFSET)
+		return FC_PARSE_OK;	/* no L4 header in this fragment */
+
+	return parse_l4(ctx, p);
+}
+
+#endif /* FC_BPF_PARSE_H */

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the BPF datapath and user space: map keys and values,
+ * the run-time configuration and the counters. Everything here is part of
+ * the pinned-map layout; change it only together with FC_LAYOUT_VERSION.
+ */
+#ifndef FCNAT_TYPES_H
+#define FCNAT_TYPES_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever a key, value or map definition below changes shape. */
+#define FC_LAYOUT_VERSION 1
+
+/* Address of either family; an IPv4 address lives in v4 with the rest zero,
+ * so keys compare equal byte for byte. */
+union fc_addr {
+	__be32 v4;
+	__be32 v6w[4];
+	__u8 v6[16];
+};
+
+enum fc_family {
+	FC_AF_INET = 4,
+	FC_AF_INET6 = 6,
+};
+
+/* NAT protocol classes: the IP protocol numbers of TCP, UDP and ICMP.
+ * ICMPv6 echo is normalised to FC_PROTO_ICMP so NAT64 shares one space. */
+enum fc_proto {
+	FC_PROTO_ICMP = 1,
+	FC_PROTO_TCP = 6,
+	FC_PROTO_UDP = 17,
+};
+
+/* Which side of the NAT an endpoint key names. */
+enum fc_side {
+	FC_SIDE_INTERNAL = 0,	/* key: internal endpoint -> value: external */
+	FC_SIDE_EXTERNAL = 1,	/* key: external endpoint -> value: internal */
+};
+
+/*
+ * One endpoint: (protocol, address, port). For ICMP echo the port is the
+ * query identifier. The bindings map holds each mapping twice, once per side,
+ * so both directions are one hash lookup. The external entry is inserted
+ * first with BPF_NOEXIST: that insert is what claims the port.
+ */
+struct fc_endpoint_key {
+	__u8 side;		/* enum fc_side */
+	__u8 family;		/* enum fc_family */
+	__u8 proto;		/* enum fc_proto */
+	__u8 pad0;
+	__be16 port;
+	__u16 pad1;
+	union fc_addr addr;
+};
+
+enum fc_binding_flags {
+	FC_BINDING_STATIC = 1 << 0,	/* configured forward: never expires */
+	FC_BINDING_ROUTER = 1 << 1,	/* internal endpoint is the gateway itself */
+};
+
+struct fc_binding {
+	union fc_addr addr;	/* the endpoint on the other side */
+	__be16 port;
+	__u8 family;
+	__u8 flags;		/* enum fc_binding_flags */
+	__u32 pad0;
+	/* Liveness, kept in the internal-side entry only:
+	 * last_out_ns:      last outbound packet (datapath writes it),
+	 * sessions_until_ns: latest expiry among its sessions (sweeper writes it).
+	 * The mapping lives while either is in the future. */
+	__u64 last_out_ns;
+	__u64 sessions_until_ns;
+};
+
+/*
+ * A session is one (mapping, remote endpoint) pair, keyed from the external
+ * side so that inbound packets find it with the tuple they carry. It drives
+ * TCP state and keeps its mapping alive.
+ */
+struct fc_session_key {
+	__u8 family;		/* family of the external side */
+	__u8 proto;
+	__be16 ext_port;
+	__be16 remote_port;
+	__u16 pad0;
+	union fc_addr ext_addr;
+	union fc_addr remote_addr;
+};
+
+enum fc_tcp_seen {
+	FC_TCP_SYN_OUT = 1 << 0,
+	FC_TCP_SYN_IN = 1 << 1,
+	FC_TCP_FIN_OUT = 1 << 2,
+	FC_TCP_FIN_IN = 1 << 3,
+	FC_TCP_RST = 1 << 4,
+	FC_TCP_ACK_OUT = 1 << 5,	/* a non-SYN segment went out */
+	FC_TCP_ACK_IN = 1 << 6,		/* a non-SYN segment came in */
+};
+
+struct fc_session {
+	__u64 expires_ns;	/* CLOCK_MONOTONIC */
+	__u32 tcp_seen;		/* enum fc_tcp_seen, updated with atomic or */
+	__u32 pad0;
+};
+
+enum fc_timeout {
+	FC_TIMEOUT_UDP,
+	FC_TIMEOUT_ICMP,
+	FC_TIMEOUT_TCP_EST,
+	FC_TIMEOUT_TCP_TRANS,
+	FC_TIMEOUT_MAX,
+};
+
+#define FC_MAX_PORT_RANGES 8
+
+/* Inclusive, host byte order. */
+struct fc_port_range {
+	__u16 first;
+	__u16 last;
+};
+
+enum fc_config_flags {
+	FC_CFG_NAT44 = 1 << 0,
+	FC_CFG_NAT66 = 1 << 1,
+	FC_CFG_NAT64 = 1 << 2,
+	FC_CFG_PRESERVE_LOW_PORTS = 1 << 3,	/* keep ports < 1024 if in range */
+};
+
+/* Run-time configuration: element 0 of the config array map. User space
+ * rewrites it on address change or reload; programs never cache it. */
+struct fc_config {
+	__u32 flags;		/* enum fc_config_flags */
+	__u32 log_level;	/* 0 = off ... 5 = trace (bpf_printk) */
+	__be32 ext_addr4;	/* 0: no external address, translate nothing */
+	__u32 nr_port_ranges;
+	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
+	__u32 port_total;	/* number of ports in all ranges */
+	__u32 pad0;
+	__u64 timeout_ns[FC_TIMEOUT_MAX];
+};
+
+/* Counters, one per-CPU slot each; the string table is in src/stats.c.
+ * Every packet that is not translated is counted under why. */
+enum fc_stat {
+	FC_STAT_OUT_TRANSLATED,
+	FC_STAT_IN_TRANSLATED,
+	FC_STAT_MAPPING_CREATED,
+	FC_STAT_SESSION_CREATED,
+	FC_STAT_PASS_NOT_IPV4,
+	FC_STAT_PASS_NOT_OURS,		/* not to/from our external address */
+	FC_STAT_PASS_OUT_OF_RANGE,	/* external port outside the ranges */
+	FC_STAT_PASS_PROTO,		/* protocol we leave to the stack */
+	FC_STAT_PASS_NO_MAPPING,	/* inbound, no live mapping */
+	FC_STAT_DROP_MALFORMED,
+	FC_STAT_DROP_PORTS_EXHAUSTED,
+	FC_STAT_DROP_TABLE_FULL,
+	FC_STAT_DROP_UNSUPPORTED_PROTO,	/* internal source, no translation */
+	FC_STAT_DROP_FRAGMENT,		/* non-first fragment from inside */
+	FC_STAT_DROP_ICMP_UNSUPPORTED,	/* internal ICMP we cannot translate */
+	FC_STAT_DROP_NO_EXT_ADDR,	/* internal source, no external address */
+	FC_STAT_MAX,
+};
+
+#endif /* FCNAT_TYPES_H */

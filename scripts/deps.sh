@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian 12 packages fcnat's build, tests and demo need
+# (only what is missing; apt-get update only when something is).
+set -eu
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+ libmnl-dev libinih-dev iproute2 iputils-ping traceroute iputils-tracepath
+ ethtool tcpdump socat netcat-openbsd iperf3 nftables python3 python3-pytest
+ python3-scapy scdoc"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "fcnat: installing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "fcnat: run as root to install packages" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One sweep walks the sessions, then the mappings, in batches
+ * (BPF_MAP_LOOKUP_BATCH). The datapath keeps writing meanwhile, so every
+ * deletion re-reads its entry first and gives up if a packet revived it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "gc.h"
+#include "log.h"
+
+#define GC_BATCH 1024
+
+__u64 gc_now_ns(void)
+{
+	struct timespec ts;
+
+	/* The clock of bpf_ktime_get_ns(). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void gc_init(struct gc_state *g)
+{
+	epset_init(&g->live);
+	epset_init(&g->orphans);
+	epset_init(&g->orphans_next);
+}
+
+void gc_free(struct gc_state *g)
+{
+	epset_free(&g->live);
+	epset_free(&g->orphans);
+	epset_free(&g->orphans_next);
+}
+
+typedef int (*walk_fn)(void *ctx, const void *key, const void *value);
+
+static int map_walk(int fd, size_t ksz, size_t vsz, walk_fn fn, void *ctx)
+{
+	char keys[GC_BATCH * sizeof(struct fc_session_key)];
+	char values[GC_BATCH * sizeof(struct fc_binding)];
+	__u32 in_batch, out_batch, count;
+	void *in = NULL;
+	int err;
+
+	if (ksz > sizeof(struct fc_session_key) || vsz > sizeof(struct fc_binding))
+		return -EINVAL;
+	do {
+		count = GC_BATCH;
+		err = bpf_map_lookup_batch(fd, in, &out_batch, keys, values, &count, NULL);
+		if (err && errno != ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < count; i++) {
+			int ret = fn(ctx, keys + i * ksz, values + i * vsz);
+
+			if (ret)
+				return ret;
+		}
+		in_batch = out_batch;
+		in = &in_batch;
+	} while (!err);
+	return 0;
+}
+
+struct sweep {
+	struct gc_state *g;
+	int bindings_fd;
+	int sessions_fd;
+	const struct fc_config *cfg;
+	__u64 now;
+	struct gc_result *res;
+};
+
+static void ext_key_of(struct fc_endpoint_key *k, __u8 family, __u8 proto,
+		       const union fc_addr *addr, __be16 port)
+{
+	memset(k, 0, sizeof(*k));
+	k->side = FC_SIDE_EXTERNAL;
+	k->family = family;
+	k->proto = proto;
+	k->port = port;
+	k->addr = *addr;
+}
+
+static int sweep_session(void *ctx, const void *key, const void *value)
+{
+	struct sweep *s = ctx;
+	const struct fc_session_key *k = key;
+	const struct fc_session *v = value;
+	struct fc_endpoint_key ek;
+	struct fc_session fresh;
+
+	if (v->expires_ns > s->now) {
+		s->res->sessions_live++;
+		ext_key_of(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+		return epset_put_max(&s->g->live, &ek, v->expires_ns);
+	}
+	/* Expired when copied out; a packet may have revived it since. */
+	if (bpf_map_lookup_elem(s->sessions_fd, k, &fresh) == 0 && fresh.expires_ns <= s->now &&
+	    bpf_map_delete_elem(s->sessions_fd, k) == 0)
+		s->res->sessions_expired++;
+	return 0;
+}
+
+static __u64 base_timeout(const struct fc_config *cfg, __u8 proto)
+{
+	if (proto == FC_PROTO_UDP)
+		return cfg->timeout_ns[FC_TIMEOUT_UDP];
+	if (proto == FC_PROTO_ICMP)
+		return cfg->timeout_ns[FC_TIMEOUT_ICMP];
+	return cfg->timeout_ns[FC_TIMEOUT_TCP_TRANS];
+}
+
+static int mapping_alive(const struct sweep *s, const struct fc_endpoint_key *k,
+			 const struct fc_binding *b)
+{
+	return (b->flags & FC_BINDING_STATIC) ||
+	       s->now < b->last_out_ns + base_timeout(s->cfg, k->proto) ||
+	       s->now < b->sessions_until_ns;
+}
+
+static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
+			   const struct fc_binding *v)
+{
+	struct fc_endpoint_key ek;
+	struct fc_binding fresh, back;
+	__u64 until;
+
+	ext_key_of(&ek, k->family, k->proto, &v->addr, v->port);
+	if (epset_get(&s->g->live, &ek, &until)) {
+		/* Sessions keep it alive: publish their latest expiry, so the
+		 * datapath admits new remotes (EIF) for as long as that. */
+		s->res->mappings_live++;
+		if (until != v->sessions_until_ns &&
+		    bpf_map_lookup_elem(s->bindings_fd, k, &fresh) == 0) {
+			fresh.sessions_until_ns = until;
+			bpf_map_update_elem(s->bindings_fd, k, &fresh, BPF_EXIST);
+		}
+		return;
+	}
+	if (mapping_alive(s, k, v)) {
+		s->res->mappings_live++;
+		return;
+	}
+	if (bpf_map_lookup_elem(s->bindings_fd, k, &fresh) || mapping_alive(s, k, &fresh)) {
+		s->res->mappings_live++;
+		return;
+	}
+	/* Internal side first, so no new packet finds the mapping; then
+	 * the external side, which frees the port. */
+	if (bpf_map_delete_elem(s->bindings_fd, k))
+		return;
+	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 &&
+	    back.port == k->port && !memcmp(&back.addr, &k->addr, sizeof(back.addr)))
+		bpf_map_delete_elem(s->bindings_fd, &ek);
+	s->res->mappings_expired++;
+}
+
+/* An external entry must have an internal twin that points back at it.
+ * Creation makes the external one first, so a lone one is only an orphan
+ * if it is still alone one sweep later. */
+static int sweep_external(struct sweep *s, const struct fc_endpoint_key *k,
+			  const struct fc_binding *v)
+{
+	struct fc_endpoint_key ik;
+	struct fc_binding twin;
+	__u64 seen;
+
+	memset(&ik, 0, sizeof(ik));
+	ik.side = FC_SIDE_INTERNAL;
+	ik.family = k->family;
+	ik.proto = k->proto;
+	ik.port = v->port;
+	ik.addr = v->addr;
+	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &twin) == 0 &&
+	    twin.port == k->port && !memcmp(&twin.addr, &k->addr, sizeof(twin.addr)))
+		return 0;
+	if (epset_get(&s->g->orphans, k, &seen)) {
+		if (bpf_map_delete_elem(s->bindings_fd, k) == 0)
+			s->res->orphans_removed++;
+		return 0;
+	}
+	return epset_put_max(&s->g->orphans_next, k, 1);
+}
+
+static int sweep_binding(void *ctx, const void *key, const void *value)
+{
+	struct sweep *s = ctx;
+	const struct fc_endpoint_key *k = key;
+
+	if (k->side == FC_SIDE_INTERNAL) {
+		sweep_internal(s, k, value);
+		return 0;
+	}
+	return sweep_external(s, k, value);
+}
+
+int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
+	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res)
+{
+	struct sweep s = {
+		.g = g, .bindings_fd = bindings_fd, .sessions_fd = sessions_fd,
+		.cfg = cfg, .now = now_ns, .res = res,
+	};
+	struct epset tmp;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	epset_clear(&g->live);
+	epset_clear(&g->orphans_next);
+	err = map_walk(sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
+		       sweep_session, &s);
+	if (!err)
+		err = map_walk(bindings_fd, sizeof(struct fc_endpoint_key),
+			       sizeof(struct fc_binding), sweep_binding, &s);
+	if (err)
+		return err;
+	tmp = g->orphans;
+	g->orphans = g->orphans_next;
+	g->orphans_next = tmp;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The expiry sweeper: deletes expired sessions and the mappings nothing
+ * keeps alive any more. See doc/design/expiry.md for why it lives in user
+ * space and how it stays out of the datapath's way.
+ */
+#ifndef FC_GC_H
+#define FC_GC_H
+
+#include <fcnat/types.h>
+#include "epset.h"
+
+struct gc_state {
+	struct epset live;		/* external endpoint -> latest session expiry */
+	struct epset orphans;		/* half-mappings seen last sweep */
+	struct epset orphans_next;
+};
+
+struct gc_result {
+	unsigned long sessions_live;
+	unsigned long sessions_expired;
+	unsigned long mappings_live;
+	unsigned long mappings_expired;
+	unsigned long orphans_removed;
+};
+
+void gc_init(struct gc_state *g);
+void gc_free(struct gc_state *g);
+int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
+	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res);
+__u64 gc_now_ns(void);
+
+#endif

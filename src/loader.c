@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "fcnat_tc.skel.h"
+#include "loader.h"
+#include "log.h"
+
+static bool libbpf_verbose;
+
+/* libbpf's own lines start with "libbpf: "; its debug output (every
+ * relocation) is only for --verbose. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !libbpf_verbose)
+		return 0;
+	fputs("fcnat: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+void loader_setup_libbpf_log(bool verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
+int loader_load(struct fc_loader *l, const struct fc_options *o)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->skel = fcnat_tc__open();
+	if (!l->skel) {
+		err = -errno;
+		fc_err("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	/* Each mapping is two entries, one per side. */
+	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
+	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
+
+	err = fcnat_tc__load(l->skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			fc_err("loading BPF programs: permission denied "
+			       "(run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)");
+		else
+			fc_err("loading BPF programs failed: %s (the verifier's log is above)",
+			       strerror(-err));
+		fcnat_tc__destroy(l->skel);
+		l->skel = NULL;
+		return err;
+	}
+	return 0;
+}
+
+void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (o->nat44)
+		cfg->flags |= FC_CFG_NAT44;
+	if (o->preserve_low_ports)
+		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
+	cfg->log_level = o->bpf_log;
+	cfg->ext_addr4 = ext_addr4;
+	cfg->nr_port_ranges = o->nr_port_ranges;
+	for (unsigned int i = 0; i < o->nr_port_ranges; i++) {
+		cfg->port_ranges[i] = o->port_ranges[i];
+		cfg->port_total += o->port_ranges[i].last - o->port_ranges[i].first + 1;
+	}
+	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
+		cfg->timeout_ns[t] = (__u64)o->timeout_s[t] * 1000000000ULL;
+}
+
+int loader_write_config(struct fc_loader *l, const struct fc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(l->skel->maps.fc_config), &zero, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int tc_attach_one(struct fc_tc_link *t, int ifindex, enum bpf_tc_attach_point point,
+			 const struct bpf_program *prog)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->hook.sz = sizeof(t->hook);
+	t->hook.ifindex = ifindex;
+	t->hook.attach_point = point;
+	t->opts.sz = sizeof(t->opts);
+	t->opts.prog_fd = bpf_program__fd(prog);
+	/* Handle and priority 0: the kernel picks free ones, ahead of
+	 * filters that were already there, so nothing of the user's clashes. */
+	err = bpf_tc_attach(&t->hook, &t->opts);
+	if (err)
+		return err;
+	t->attached = true;
+	return 0;
+}
+
+static void tc_detach_one(struct fc_tc_link *t)
+{
+	struct bpf_tc_opts o = {
+		.sz = sizeof(o),
+		.handle = t->opts.handle,
+		.priority = t->opts.priority,
+	};
+	int err;
+
+	if (!t->attached)
+		return;
+	err = bpf_tc_detach(&t->hook, &o);
+	if (err && err != -ENOENT)
+		fc_warn("detaching TC filter (handle %u, priority %u): %s",
+			o.handle, o.priority, strerror(-err));
+	t->attached = false;
+}
+
+int loader_attach(struct fc_loader *l, int ifindex)
+{
+	struct bpf_tc_hook hook = {
+		.sz = sizeof(hook),
+		.ifindex = ifindex,
+		.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS,
+	};
+	int err;
+
+	l->ifindex = ifindex;
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		fc_err("creating the clsact qdisc: %s", strerror(-err));
+		return err;
+	}
+	l->created_qdisc = !err;
+
+	err = tc_attach_one(&l->ingress, ifindex, BPF_TC_INGRESS, l->skel->progs.fc_tc_ingress);
+	if (err) {
+		fc_err("attaching the TC ingress program: %s", strerror(-err));
+		goto undo;
+	}
+	err = tc_attach_one(&l->egress, ifindex, BPF_TC_EGRESS, l->skel->progs.fc_tc_egress);
+	if (err) {
+		fc_err("attaching the TC egress program: %s", strerror(-err));
+		goto undo;
+	}
+	return 0;
+undo:
+	loader_detach(l);
+	return err;
+}
+
+void loader_detach(struct fc_loader *l)
+{
+	tc_detach_one(&l->egress);
+	tc_detach_one(&l->ingress);
+	if (l->created_qdisc) {
+		struct bpf_tc_hook hook = {
+			.sz = sizeof(hook),
+			.ifindex = l->ifindex,
+			.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS,
+		};
+		int err = bpf_tc_hook_destroy(&hook);
+
+		/* The interface may be gone already, taking the qdisc along. */
+		if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+			fc_warn("removing the clsact qdisc: %s", strerror(-err));
+		l->created_qdisc = false;
+	}
+}
+
+void loader_destroy(struct fc_loader *l)
+{
+	if (l->skel)
+		fcnat_tc__destroy(l->skel);
+	l->skel = NULL;
+}
+
+int loader_bindings_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_bindings);
+}
+
+int loader_sessions_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_sessions);
+}
+
+int loader_stats_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_stats);
+}

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Options are declared once, in fc_option_table, with their help text:
+ * getopt's table and --help are both made from it. A configuration file
+ * (INI, parsed by libinih) sets the same things; the command line wins.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+
+#ifndef FCNAT_VERSION
+#define FCNAT_VERSION "0.1.0"
+#endif
+
+enum opt_id {
+	OPT_HELP = 'h',
+	OPT_VERSION = 'v',
+	OPT_IFNAME = 'i',
+	OPT_CONFIG = 'c',
+	OPT_NAT44 = 256,
+	OPT_NAT66,
+	OPT_PORTS,
+	OPT_HAIRPIN_IF,
+	OPT_BPF_LOG,
+	OPT_TIMEOUT_UDP,
+	OPT_TIMEOUT_ICMP,
+	OPT_TIMEOUT_TCP_EST,
+	OPT_TIMEOUT_TCP_TRANS,
+	OPT_MAX_MAPPINGS,
+	OPT_MAX_SESSIONS,
+	OPT_VERBOSE,
+};
+
+struct option_desc {
+	const char *name;
+	int id;
+	const char *arg;	/* NULL: a flag; "x ...": one or more values */
+	const char *help;
+};
+
+static const struct option_desc fc_option_table[] = {
+	{ "help", OPT_HELP, NULL, "Print this message" },
+	{ "config", OPT_CONFIG, "<file>", "Path to configuration file (see fcnat.conf(5))" },
+	{ "ifname", OPT_IFNAME, "<name>", "External network interface name, e.g. eth0" },
+	{ "nat44", OPT_NAT44, NULL, "Enable NAT44/NAPT44 for the external interface, enabled by\n"
+				    "default if neither --nat44 nor --nat66 are specified" },
+	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface" },
+	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999" },
+	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0" },
+	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled" },
+	{ "timeout-udp", OPT_TIMEOUT_UDP, "<sec>", "UDP mapping idle timeout, defaults to 300" },
+	{ "timeout-icmp", OPT_TIMEOUT_ICMP, "<sec>", "ICMP query mapping idle timeout, defaults to 60" },
+	{ "timeout-tcp-est", OPT_TIMEOUT_TCP_EST, "<sec>", "TCP established idle timeout, defaults to 7440" },
+	{ "timeout-tcp-trans", OPT_TIMEOUT_TCP_TRANS, "<sec>", "TCP transitory timeout, defaults to 240" },
+	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536" },
+	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144" },
+	{ "verbose", OPT_VERBOSE, NULL, "Log debug messages" },
+	{ "version", OPT_VERSION, NULL, "Print fcnat version" },
+};
+
+#define NR_OPTIONS (sizeof(fc_option_table) / sizeof(fc_option_table[0]))
+
+/* RFC 4787 REQ-5, RFC 5382 REQ-5, RFC 5508 REQ-2 lower bounds. */
+static const unsigned int timeout_min_s[FC_TIMEOUT_MAX] = {
+	[FC_TIMEOUT_UDP] = 120,
+	[FC_TIMEOUT_ICMP] = 60,
+	[FC_TIMEOUT_TCP_EST] = 7440,
+	[FC_TIMEOUT_TCP_TRANS] = 240,
+};
+
+static const char *const timeout_name[FC_TIMEOUT_MAX] = {
+	[FC_TIMEOUT_UDP] = "udp",
+	[FC_TIMEOUT_ICMP] = "icmp",
+	[FC_TIMEOUT_TCP_EST] = "tcp-est",
+	[FC_TIMEOUT_TCP_TRANS] = "tcp-trans",
+};
+
+void options_defaults(struct fc_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->nr_port_ranges = 1;
+	o->port_ranges[0].first = 20000;
+	o->port_ranges[0].last = 29999;
+	o->timeout_s[FC_TIMEOUT_UDP] = 300;
+	o->timeout_s[FC_TIMEOUT_ICMP] = 60;
+	o->timeout_s[FC_TIMEOUT_TCP_EST] = 7440;
+	o->timeout_s[FC_TIMEOUT_TCP_TRANS] = 240;
+	o->max_mappings = 65536;
+	o->max_sessions = 262144;
+}
+
+void options_usage(FILE *out)
+{
+	fprintf(out, "fcnat - full-cone NAT gateway on eBPF\n\n"
+		     "USAGE:\n  fcnat [OPTIONS]\n\nOPTIONS:\n");
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		const struct option_desc *d = &fc_option_table[i];
+		char left[64];
+		const char *h, *nl;
+
+		if (d->id < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", d->id, d->name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", d->name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		/* Continuation lines of the help text line up. */
+		for (h = d->help; (nl = strchr(h, '\n')); h = nl + 1) {
+			fprintf(out, "  %-31s%.*s\n", left, (int)(nl - h), h);
+			left[0] = '\0';
+		}
+		fprintf(out, "  %-31s%s\n", left, h);
+	}
+	fprintf(out, "\nExample: fcnat -i wan0\n");
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_one_range(const char *tok, struct fc_port_range *r)
+{
+	char buf[32], *dash;
+	unsigned int a, b;
+
+	if (strlen(tok) >= sizeof(buf))
+		return -1;
+	strcpy(buf, tok);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_uint(buf, 1, 65535, &a))
+		return -1;
+	if (dash ? parse_uint(dash + 1, 1, 65535, &b) : (b = a, 0))
+		return -1;
+	if (a > b)
+		return -1;
+	r->first = a;
+	r->last = b;
+	return 0;
+}
+
+int parse_port_ranges(const char *spec, struct fc_port_range *ranges,
+		      unsigned int *nr, char *err, size_t errlen)
+{
+	char buf[512], *tok, *save;
+
+	if (strlen(spec) >= sizeof(buf)) {
+		snprintf(err, errlen, "port range list too long");
+		return -1;
+	}
+	strcpy(buf, spec);
+	for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+		struct fc_port_range r;
+
+		if (parse_one_range(tok, &r)) {
+			snprintf(err, errlen, "invalid port range '%s': expected FIRST-LAST "
+				 "with 1 <= FIRST <= LAST <= 65535", tok);
+			return -1;
+		}
+		if (*nr >= FC_MAX_PORT_RANGES) {
+			snprintf(err, errlen, "too many port ranges (at most %d)", FC_MAX_PORT_RANGES);
+			return -1;
+		}
+		for (unsigned int i = 0; i < *nr; i++) {
+			if (r.first <= ranges[i].last && ranges[i].first <= r.last) {
+				snprintf(err, errlen, "port range '%s' overlaps %u-%u", tok,
+					 ranges[i].first, ranges[i].last);
+				return -1;
+			}
+		}
+		ranges[(*nr)++] = r;
+	}
+	if (*nr == 0) {
+		snprintf(err, errlen, "empty port range list");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_iface(struct fc_options *o, const char *name, char *err, size_t errlen)
+{
+	if (!*name || strlen(name) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "invalid interface name '%s'", name);
+		return -1;
+	}
+	if (o->nr_hairpin_ifs >= FC_MAX_IFACES) {
+		snprintf(err, errlen, "too many hairpin interfaces (at most %d)", FC_MAX_IFACES);
+		return -1;
+	}
+	strcpy(o->hairpin_ifs[o->nr_hairpin_ifs++], name);
+	return 0;
+}
+
+static int set_ifname(struct fc_options *o, const char *name, char *err, size_t errlen)
+{
+	if (!*name || strlen(name) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "invalid interface name '%s'", name);
+		return -1;
+	}
+	strcpy(o->ifname, name);
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * One setting, from either source. name is the long option name (also the
+ * configuration file key). Returns 0, or -1 with a message in err.
+ */
+static int apply_setting(struct fc_options *o, int id, const char *value, char *err, size_t errlen)
+{
+	unsigned int v;
+	int t = -1;
+
+	switch (id) {
+	case OPT_IFNAME:
+		return set_ifname(o, value, err, errlen);
+	case OPT_PORTS:
+		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
+	case OPT_HAIRPIN_IF: {
+		char buf[512], *tok, *save;
+
+		snprintf(buf, sizeof(buf), "%s", value);
+		for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
+			if (add_iface(o, tok, err, errlen))
+				return -1;
+		return 0;
+	}
+	case OPT_BPF_LOG:
+		if (parse_uint(value, 0, 5, &o->bpf_log)) {
+			snprintf(err, errlen, "invalid BPF log level '%s': expected 0 to 5", value);
+			return -1;
+		}
+		return 0;
+	case OPT_TIMEOUT_UDP:
+		t = FC_TIMEOUT_UDP;
+		break;
+	case OPT_TIMEOUT_ICMP:
+		t = FC_TIMEOUT_ICMP;
+		break;
+	case OPT_TIMEOUT_TCP_EST:
+		t = FC_TIMEOUT_TCP_EST;
+		break;
+	case OPT_TIMEOUT_TCP_TRANS:
+		t = FC_TIMEOUT_TCP_TRANS;
+		break;
+	case OPT_MAX_MAPPINGS:
+	case OPT_MAX_SESSIONS:
+		if (parse_uint(value, 16, 1U << 26, &v)) {
+			snprintf(err, errlen, "invalid table size '%s': expected 16 to %u", value, 1U << 26);
+			return -1;
+		}
+		*(id == OPT_MAX_MAPPINGS ? &o->max_mappings : &o->max_sessions) = v;
+		return 0;
+	default:
+		snprintf(err, errlen, "internal: unhandled option %d", id);
+		return -1;
+	}
+
+	if (parse_uint(value, 1, 30 * 24 * 3600, &v)) {
+		snprintf(err, errlen, "invalid %s timeout '%s': expected seconds, 1 to %u",
+			 timeout_name[t], value, 30 * 24 * 3600);
+		return -1;
+	}
+	o->timeout_s[t] = v;
+	return 0;
+}
+
+static const struct option_desc *find_desc(const char *name)
+{
+	for (size_t i = 0; i < NR_OPTIONS; i++)
+		if (!strcmp(fc_option_table[i].name, name))
+			return &fc_option_table[i];
+	return NULL;
+}
+
+struct ini_state {
+	struct fc_options *o;
+	const char *path;
+	FILE *file;
+	int lineno;	/* counted by ini_read_line: this inih has no line numbers */
+	int failed;
+};
+
+static char *ini_read_line(char *buf, int size, void *stream)
+{
+	struct ini_state *st = stream;
+	char *line = fgets(buf, size, st->file);
+
+	if (line)
+		st->lineno++;
+	return line;
+}
+
+/* Configuration file keys are the long option names, in section [nat]
+ * (or [timeouts] with keys udp, icmp, tcp-est, tcp-trans). */
+static int ini_setting(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_state *st = user;
+	int lineno = st->lineno;
+	const struct option_desc *d = NULL;
+	char err[256], key[64];
+	bool b;
+
+	if (!strcmp(section, "timeouts")) {
+		snprintf(key, sizeof(key), "timeout-%s", name);
+		d = find_desc(key);
+	} else if (!strcmp(section, "nat") || !*section) {
+		d = find_desc(name);
+		if (d && (d->id == OPT_HELP || d->id == OPT_VERSION || d->id == OPT_CONFIG))
+			d = NULL;
+	} else {
+		fc_err("%s:%d: unknown section [%s]", st->path, lineno, section);
+		st->failed = 1;
+		return 0;
+	}
+	if (!d) {
+		fc_err("%s:%d: unknown key '%s' in [%s]", st->path, lineno, name, section);
+		st->failed = 1;
+		return 0;
+	}
+	if (!d->arg) {	/* flags take a boolean */
+		if (parse_bool(value, &b)) {
+			fc_err("%s:%d: %s: expected true or false, got '%s'", st->path, lineno, name, value);
+			st->failed = 1;
+			return 0;
+		}
+		if (d->id == OPT_NAT44)
+			st->o->nat44 = b;
+		else if (d->id == OPT_NAT66)
+			st->o->nat66 = b;
+		else if (d->id == OPT_VERBOSE)
+			st->o->verbose = b;
+		return 1;
+	}
+	if (d->id == OPT_PORTS)
+		st->o->nr_port_ranges = 0;	/* the file's list replaces the default */
+	if (apply_setting(st->o, d->id, value, err, sizeof(err))) {
+		fc_err("%s:%d: %s: %s", st->path, lineno, name, err);
+		st->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static int load_config_file(const char *path, struct fc_options *o)
+{
+	struct ini_state st = { .o = o, .path = path };
+	int ret;
+
+	st.file = fopen(path, "r");
+	if (!st.file) {
+		fc_err("cannot open config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = ini_parse_stream(ini_read_line, &st, ini_setting, &st);
+	fclose(st.file);
+	if (ret > 0 && !st.failed)
+		fc_err("%s:%d: syntax error", path, ret);
+	return ret || st.failed ? -1 : 0;
+}
+
+/* Values following a multi-value option up to the next option. */
+static int take_more_values(int argc, char **argv, struct fc_options *o, int id,
+			    char *err, size_t errlen)
+{
+	while (optind < argc && argv[optind][0] != '-') {
+		if (apply_setting(o, id, argv[optind], err, errlen))
+			return -1;
+		optind++;
+	}
+	return 0;
+}
+
+enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
+{
+	struct option longopts[NR_OPTIONS + 1];
+	char shortopts[32] = "+:";	/* +: values of --ports stay in order; :: report missing values */
+	bool ports_on_cli = false;
+	char err[256];
+	int c;
+
+	memset(longopts, 0, sizeof(longopts));
+	for (size_t i = 0; i < NR_OPTIONS; i++) {
+		const struct option_desc *d = &fc_option_table[i];
+
+		longopts[i].name = d->name;
+		longopts[i].has_arg = d->arg ? required_argument : no_argument;
+		longopts[i].val = d->id;
+		if (d->id < 256) {
+			size_t n = strlen(shortopts);
+
+			shortopts[n] = d->id;
+			if (d->arg)
+				shortopts[++n] = ':';
+			shortopts[n + 1] = '\0';
+		}
+	}
+
+	/* The configuration file first, so that the command line wins. */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *path = NULL;
+
+		if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc)
+			path = argv[i + 1];
+		else if (!strncmp(a, "--config=", 9))
+			path = a + 9;
+		else if (!strncmp(a, "-c", 2) && a[2])
+			path = a + 2;
+		if (path) {
+			snprintf(o->config_path, sizeof(o->config_path), "%s", path);
+			if (load_config_file(path, o))
+				return FC_OPTS_USAGE;
+			break;
+		}
+	}
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			options_usage(stdout);
+			return FC_OPTS_EXIT_OK;
+		case OPT_VERSION:
+			printf("fcnat %s (layout %d)\n", FCNAT_VERSION, FC_LAYOUT_VERSION);
+			return FC_OPTS_EXIT_OK;
+		case OPT_CONFIG:
+			break;	/* read above */
+		case OPT_NAT44:
+			o->nat44 = true;
+			break;
+		case OPT_NAT66:
+			o->nat66 = true;
+			break;
+		case OPT_VERBOSE:
+			o->verbose = true;
+			break;
+		case OPT_PORTS:
+			if (!ports_on_cli) {	/* the command line replaces the list */
+				o->nr_port_ranges = 0;
+				ports_on_cli = true;
+			}
+			/* fallthrough */
+		case OPT_HAIRPIN_IF:
+			if (apply_setting(o, c, optarg, err, sizeof(err)) ||
+			    take_more_values(argc, argv, o, c, err, sizeof(err)))
+				goto bad;
+			break;
+		case '?':
+			if (optopt)
+				fprintf(stderr, "fcnat: error: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "fcnat: error: unknown option '%s'\n", argv[optind - 1]);
+			goto usage;
+		case ':':
+			fprintf(stderr, "fcnat: error: option '%s' needs a value\n", argv[optind - 1]);
+			goto usage;
+		default:
+			if (apply_setting(o, c, optarg, err, sizeof(err)))
+				goto bad;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "fcnat: error: unexpected argument '%s'\n", argv[optind]);
+		goto usage;
+	}
+	if (!o->nat44 && !o->nat66)
+		o->nat44 = true;
+	if (!o->ifname[0]) {
+		fprintf(stderr, "fcnat: error: no external interface: use -i/--ifname or a config file\n");
+		goto usage;
+	}
+	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
+		if (o->timeout_s[t] < timeout_min_s[t])
+			fc_warn("%s timeout %us is below the RFC minimum of %us",
+				timeout_name[t], o->timeout_s[t], timeout_min_s[t]);
+	return FC_OPTS_RUN;
+
+bad:
+	fprintf(stderr, "fcnat: error: %s\n", err);
+usage:
+	fprintf(stderr, "Try 'fcnat --help' for more information.\n");
+	return FC_OPTS_USAGE;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "stats.h"
+
+static const char *const stat_names[FC_STAT_MAX] = {
+	[FC_STAT_OUT_TRANSLATED] = "translated_out",
+	[FC_STAT_IN_TRANSLATED] = "translated_in",
+	[FC_STAT_MAPPING_CREATED] = "mappings_created",
+	[FC_STAT_SESSION_CREATED] = "sessions_created",
+	[FC_STAT_PASS_NOT_IPV4] = "pass_not_ipv4",
+	[FC_STAT_PASS_NOT_OURS] = "pass_not_ours",
+	[FC_STAT_PASS_OUT_OF_RANGE] = "pass_port_out_of_range",
+	[FC_STAT_PASS_PROTO] = "pass_protocol",
+	[FC_STAT_PASS_NO_MAPPING] = "pass_no_mapping",
+	[FC_STAT_DROP_MALFORMED] = "drop_malformed",
+	[FC_STAT_DROP_PORTS_EXHAUSTED] = "drop_ports_exhausted",
+	[FC_STAT_DROP_TABLE_FULL] = "drop_table_full",
+	[FC_STAT_DROP_UNSUPPORTED_PROTO] = "drop_unsupported_protocol",
+	[FC_STAT_DROP_FRAGMENT] = "drop_fragment",
+	[FC_STAT_DROP_ICMP_UNSUPPORTED] = "drop_icmp_unsupported",
+	[FC_STAT_DROP_NO_EXT_ADDR] = "drop_no_external_address",
+};
+
+const char *stat_name(enum fc_stat s)
+{
+	return s < FC_STAT_MAX && stat_names[s] ? stat_names[s] : "unknown";
+}
+
+int stats_read(int stats_fd, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *percpu;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 k = 0; k < FC_STAT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(stats_fd, &k, percpu))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += percpu[c];
+	}
+	free(percpu);
+	return 0;
+}
+
+void stats_print(FILE *f, const __u64 *v)
+{
+	for (int k = 0; k < FC_STAT_MAX; k++)
+		if (v[k])
+			fprintf(f, "fcnat:   %-28s %llu\n", stat_name(k), (unsigned long long)v[k]);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Datapath counters: names and reading the per-CPU array. */
+#ifndef FC_STATS_H
+#define FC_STATS_H
+
+#include <stdio.h>
+#include <fcnat/types.h>
+
+const char *stat_name(enum fc_stat s);
+/* Sum over CPUs of every counter into out[FC_STAT_MAX]. */
+int stats_read(int stats_fd, __u64 *out);
+/* The non-zero counters, one "name value" per line. */
+void stats_print(FILE *f, const __u64 *v);
+
+#endif

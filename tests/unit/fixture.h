@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The loaded datapath the unit tests run packets through. */
+#ifndef FC_TEST_FIXTURE_H
+#define FC_TEST_FIXTURE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "loader.h"
+#include "pkt.h"
+
+#define EXT_ADDR	"198.51.100.1"
+#define CLIENT_A	"192.168.77.2"
+#define CLIENT_B	"192.168.77.3"
+#define SERVER_1	"198.51.100.2"
+#define SERVER_2	"198.51.100.3"
+#define STRANGER	"198.51.100.4"
+
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+
+struct fixture {
+	struct fc_loader loader;
+	struct fc_options opts;
+	struct fc_config cfg;
+	int egress_fd;
+	int ingress_fd;
+	int bindings_fd;
+	int sessions_fd;
+	int stats_fd;
+};
+
+extern struct fixture fx;
+
+/* Load with the given table sizes (0: defaults). */
+int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions);
+void fixture_unload(struct fixture *f);
+/* Empty all maps, default configuration, counters zero. */
+void fixture_reset(struct fixture *f);
+/* Apply f->opts (port ranges, timeouts) to the datapath. */
+void fixture_apply(struct fixture *f);
+
+struct run_result {
+	int ret;		/* TC verdict */
+	uint8_t out[PKT_MAX];
+	size_t out_len;
+};
+
+/* BPF_PROG_TEST_RUN one packet; returns 0 or -errno of the syscall. */
+int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r);
+size_t map_count(int fd, size_t key_size);
+uint64_t stat_get(const struct fixture *f, int stat);
+uint64_t now_ns(void);
+
+#endif

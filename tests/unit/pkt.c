@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "pkt.h"
+
+uint32_t ip4(const char *dotted)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, dotted, &a);
+	return a.s_addr;
+}
+
+static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (p[i] << 8) | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
+{
+	static const uint8_t dmac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	uint8_t ihl = s->ihl ? s->ihl : 5;
+	uint8_t *ip = buf + 14, *l4 = ip + ihl * 4;
+	size_t l4_hdr, l4_len, tot;
+	uint32_t sa = s->saddr ? ip4(s->saddr) : 0, da = s->daddr ? ip4(s->daddr) : 0, sum;
+
+	memset(buf, 0, PKT_MAX);
+	memcpy(buf, dmac, 6);
+	memcpy(buf + 6, smac, 6);
+	put16(buf + 12, s->ethertype ? s->ethertype : 0x0800);
+	if (s->ethertype && s->ethertype != 0x0800) {
+		for (size_t i = 0; i < s->payload_len; i++)
+			buf[14 + i] = (uint8_t)(i * 7 + 1);
+		return 14 + s->payload_len;
+	}
+
+	switch (s->proto) {
+	case IPPROTO_UDP: l4_hdr = 8; break;
+	case IPPROTO_TCP: l4_hdr = 20; break;
+	case IPPROTO_ICMP: l4_hdr = 8; break;
+	default: l4_hdr = 0;
+	}
+	if (s->frag & 0x1fff)
+		l4_hdr = 0;	/* a non-first fragment carries payload only */
+	l4_len = l4_hdr + s->payload_len;
+	tot = ihl * 4 + l4_len;
+
+	ip[0] = 0x40 | ihl;
+	put16(ip + 2, tot);
+	put16(ip + 4, 0x1234);
+	put16(ip + 6, s->frag);
+	ip[8] = s->ttl ? s->ttl : 64;
+	ip[9] = s->proto;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	for (int i = 20; i < ihl * 4; i++)
+		ip[i] = 1;	/* NOP options */
+	put16(ip + 10, fold(sum16(ip, ihl * 4, 0)));
+
+	for (size_t i = 0; i < s->payload_len; i++)
+		l4[l4_hdr + i] = (uint8_t)(i * 7 + 1);
+	if (!l4_hdr)
+		return 14 + tot;
+
+	/* Pseudo-header for TCP and UDP. */
+	sum = sum16(ip + 12, 8, 0) + s->proto + l4_len;
+	switch (s->proto) {
+	case IPPROTO_UDP:
+		put16(l4, s->sport);
+		put16(l4 + 2, s->dport);
+		put16(l4 + 4, l4_len);
+		if (!s->udp_no_csum) {
+			uint16_t c = fold(sum16(l4, l4_len, sum));
+
+			put16(l4 + 6, c ? c : 0xffff);
+		}
+		break;
+	case IPPROTO_TCP:
+		put16(l4, s->sport);
+		put16(l4 + 2, s->dport);
+		put32(l4 + 4, s->tcp_seq);
+		put32(l4 + 8, s->tcp_ack);
+		l4[12] = 5 << 4;
+		l4[13] = s->tcp_flags;
+		put16(l4 + 14, 65535);
+		put16(l4 + 16, fold(sum16(l4, l4_len, sum)));
+		break;
+	case IPPROTO_ICMP:
+		l4[0] = s->icmp_type;
+		l4[1] = s->icmp_code;
+		put16(l4 + 4, s->sport ? s->sport : s->dport);
+		put16(l4 + 6, s->icmp_seq);
+		put16(l4 + 2, fold(sum16(l4, l4_len, 0)));
+		break;
+	}
+	return 14 + tot;
+}

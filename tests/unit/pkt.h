@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test packet builder. Checksums are computed from scratch over the whole
+ * packet, independently of the datapath's incremental updates, so a
+ * byte-for-byte match checks both.
+ */
+#ifndef FC_TEST_PKT_H
+#define FC_TEST_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_MAX 1600
+
+struct pkt_spec {
+	uint16_t ethertype;	/* 0: IPv4 */
+	uint8_t proto;		/* IPPROTO_UDP, _TCP, _ICMP, others: raw payload */
+	const char *saddr;
+	const char *daddr;
+	uint16_t sport;		/* ICMP echo: the identifier */
+	uint16_t dport;
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint16_t icmp_seq;
+	uint8_t tcp_flags;
+	uint32_t tcp_seq;
+	uint32_t tcp_ack;
+	uint16_t frag;		/* host order: flags and offset field */
+	uint8_t ihl;		/* 0: 5 */
+	uint8_t ttl;		/* 0: 64 */
+	int udp_no_csum;	/* send UDP with checksum 0 */
+	size_t payload_len;	/* filled with a pattern */
+};
+
+/* Builds Ethernet + IPv4 + L4 into buf; returns the length. */
+size_t pkt_build(const struct pkt_spec *s, uint8_t *buf);
+uint32_t ip4(const char *dotted);	/* network order */
+
+#endif
