@@ -37,6 +37,9 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
@@ -66,8 +69,11 @@ demo:
 deps:
 	scripts/deps.sh
 
-bench: $(BUILD)/unit_tests
-	$(BUILD)/unit_tests --bench
+$(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/bench_tc.skel.h
+	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
+
+bench: $(BUILD)/microbench
+	$(BUILD)/microbench
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Micro-benchmark programs. BPF_PROG_TEST_RUN with repeat runs a program
+ * over the same buffer again and again, and translation rewrites it; so each
+ * program first restores the original frame. bench_restore does only that,
+ * and its time is subtracted to leave the translation's own cost.
+ */
+#include "lib/ctx_tc.h"
+#include "lib/nat4.h"
+
+#define BENCH_FRAME 64
+
+__u8 bench_frame[BENCH_FRAME];
+
+static __always_inline void restore(struct __sk_buff *skb)
+{
+	bpf_skb_store_bytes(skb, 0, bench_frame, BENCH_FRAME, 0);
+}
+
+SEC("tc")
+int bench_restore(struct __sk_buff *skb)
+{
+	restore(skb);
+	return CTX_PASS;
+}
+
+SEC("tc")
+int bench_egress(struct __sk_buff *skb)
+{
+	restore(skb);
+	return nat4_egress(skb);
+}
+
+SEC("tc")
+int bench_ingress(struct __sk_buff *skb)
+{
+	restore(skb);
+	return nat4_ingress(skb);
+}
+
+char LICENSE[] SEC("license") = "GPL";

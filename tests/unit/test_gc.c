@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The expiry sweeper against the real maps: state is made by running
+ * packets through the datapath, then aged by editing timestamps, then swept.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+
+#include "fixture.h"
+#include "gc.h"
+#include "harness.h"
+
+#define SEC_NS 1000000000ULL
+
+static uint16_t udp_out(const char *client, uint16_t sport, const char *server, uint16_t dport)
+{
+	struct pkt_spec s = { .proto = IPPROTO_UDP, .saddr = client, .sport = sport,
+			      .daddr = server, .dport = dport, .payload_len = 8 };
+	uint8_t buf[PKT_MAX];
+	struct run_result r;
+	size_t len = pkt_build(&s, buf);
+
+	if (run_prog(fx.egress_fd, buf, len, &r) || r.ret != TC_ACT_OK)
+		return 0;
+	return (r.out[34] << 8) | r.out[35];
+}
+
+static int sweep(uint64_t now, struct gc_result *res)
+{
+	static struct gc_state g;
+	static int init;
+
+	if (!init) {
+		gc_init(&g);
+		init = 1;
+	}
+	return gc_sweep(&g, fx.bindings_fd, fx.sessions_fd, &fx.cfg, now, res);
+}
+
+static size_t nr_bindings(void)
+{
+	return map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key));
+}
+
+static size_t nr_sessions(void)
+{
+	return map_count(fx.sessions_fd, sizeof(struct fc_session_key));
+}
+
+TEST(gc_keeps_live_state)
+{
+	struct gc_result res;
+
+	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
+	ASSERT_EQ(sweep(now_ns(), &res), 0, "sweep");
+	ASSERT_EQ(res.sessions_live, 1, "live session");
+	ASSERT_EQ(res.mappings_live, 1, "live mapping");
+	ASSERT_EQ(nr_bindings(), 2, "both sides kept");
+	ASSERT_EQ(nr_sessions(), 1, "session kept");
+}
+
+TEST(gc_rfc4787_req5_udp_mapping_expires_after_timeout)
+{
+	struct gc_result res;
+	uint64_t t = now_ns();
+
+	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
+	/* Just before the 300 s default: nothing goes. */
+	ASSERT_EQ(sweep(t + 290 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(nr_bindings(), 2, "kept before the timeout");
+	ASSERT_EQ(sweep(t + 301 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(res.sessions_expired, 1, "session expired");
+	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
+	ASSERT_EQ(nr_bindings(), 0, "both sides removed, port free");
+	ASSERT_EQ(nr_sessions(), 0, "session removed");
+}
+
+TEST(gc_live_session_keeps_mapping_and_publishes_expiry)
+{
+	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
+				      .proto = IPPROTO_UDP };
+	struct fc_session_key sk;
+	struct fc_session s;
+	struct fc_binding b;
+	struct gc_result res;
+	uint64_t t = now_ns();
+
+	ik.addr.v4 = ip4(CLIENT_A);
+	ik.port = htons(25000);
+	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
+	/* The mapping's own activity is old, but its session (say, kept alive
+	 * by inbound traffic) lives on. */
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read mapping");
+	b.last_out_ns = t - 3600 * SEC_NS;
+	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age mapping");
+	ASSERT_EQ(bpf_map_get_next_key(fx.sessions_fd, NULL, &sk), 0, "session key");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
+	s.expires_ns = t + 100 * SEC_NS;
+	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0, "session alive");
+	ASSERT_EQ(sweep(t, &res), 0, "sweep");
+	ASSERT_EQ(nr_bindings(), 2, "mapping kept by its session");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read mapping");
+	ASSERT_EQ(b.sessions_until_ns, t + 100 * SEC_NS, "session expiry published");
+	ASSERT_EQ(sweep(t + 101 * SEC_NS, &res), 0, "sweep after the session's end");
+	ASSERT_EQ(nr_sessions(), 0, "session gone");
+	ASSERT_EQ(nr_bindings(), 0, "mapping gone with it");
+}
+
+TEST(gc_port_reused_safely_after_expiry)
+{
+	struct gc_result res;
+	uint64_t t = now_ns();
+	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = SERVER_1, .sport = 7000,
+			       .daddr = EXT_ADDR, .dport = 25000, .payload_len = 8 };
+	uint8_t buf[PKT_MAX];
+	struct run_result r;
+	size_t len;
+
+	ASSERT_EQ(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 25000, "A holds 25000");
+	ASSERT_EQ(sweep(t + 400 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(nr_bindings(), 0, "expired");
+	ASSERT_EQ(udp_out(CLIENT_B, 25000, SERVER_1, 7000), 25000, "B gets 25000 now");
+	len = pkt_build(&in, buf);
+	ASSERT_EQ(run_prog(fx.ingress_fd, buf, len, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "verdict");
+	ASSERT_EQ(memcmp(r.out + 30, &(uint32_t){ ip4(CLIENT_B) }, 4), 0,
+		  "inbound goes to B, no stale entry for A");
+}
+
+TEST(gc_half_mapping_removed_only_when_seen_twice)
+{
+	struct fc_endpoint_key ek = { .side = FC_SIDE_EXTERNAL, .family = FC_AF_INET,
+				      .proto = IPPROTO_UDP };
+	struct fc_binding v = { .family = FC_AF_INET };
+	struct gc_result res;
+
+	/* What a CPU leaves for an instant while creating a mapping. */
+	ek.addr.v4 = ip4(EXT_ADDR);
+	ek.port = htons(27000);
+	v.addr.v4 = ip4(CLIENT_A);
+	v.port = htons(27000);
+	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ek, &v, BPF_NOEXIST), 0, "insert");
+	ASSERT_EQ(sweep(now_ns(), &res), 0, "first sweep");
+	ASSERT_EQ(nr_bindings(), 1, "kept on first sight");
+	ASSERT_EQ(sweep(now_ns(), &res), 0, "second sweep");
+	ASSERT_EQ(res.orphans_removed, 1, "removed on second sight");
+	ASSERT_EQ(nr_bindings(), 0, "gone");
+}
+
+TEST(gc_static_mapping_never_expires)
+{
+	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
+				      .proto = IPPROTO_UDP };
+	struct fc_binding b;
+	struct gc_result res;
+
+	ik.addr.v4 = ip4(CLIENT_A);
+	ik.port = htons(25000);
+	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read");
+	b.flags |= FC_BINDING_STATIC;
+	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "mark static");
+	ASSERT_EQ(sweep(now_ns() + 86400 * SEC_NS, &res), 0, "sweep a day later");
+	ASSERT_EQ(nr_sessions(), 0, "its session expired");
+	ASSERT_EQ(nr_bindings(), 2, "the static mapping stayed");
+}
+
+TEST(gc_sweeps_many_entries_in_batches)
+{
+	struct gc_result res;
+	int made = 0;
+
+	for (int i = 0; i < 3000; i++)
+		made += udp_out(CLIENT_A, 30000 + i, SERVER_1, 7000) != 0;
+	ASSERT_EQ(made, 3000, "3000 mappings");
+	ASSERT_EQ(sweep(now_ns(), &res), 0, "sweep");
+	ASSERT_EQ(res.mappings_live, 3000, "all seen across batches");
+	ASSERT_EQ(sweep(now_ns() + 400 * SEC_NS, &res), 0, "sweep after expiry");
+	ASSERT_EQ(res.mappings_expired, 3000, "all expired");
+	ASSERT_EQ(nr_bindings(), 0, "tables empty");
+}
