@@ -22,7 +22,7 @@ LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all clean test unit-test integration-test demo bench deps
+.PHONY: all clean test unit-test integration-test demo bench deps man
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fcnat
@@ -52,13 +52,20 @@ $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
 $(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
+MANPAGES  := $(BUILD)/fcnat.8 $(BUILD)/fcnat.conf.5
+
+$(BUILD)/%: doc/%.scd | $(BUILD)
+	scdoc < $< > $@
+
+man: $(MANPAGES)
+
 unit-test: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
 integration-test: $(BUILD)/fcnat
 	$(PYTHON) -m pytest -v tests/integration
 
-test: unit-test integration-test
+test: man unit-test integration-test
 
 # Installs what is missing (Debian), builds, and runs the namespace demo.
 demo:
