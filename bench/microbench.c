@@ -15,6 +15,7 @@
 #include "bench_tc.skel.h"
 #include "loader.h"
 #include "pkt.h"
+#include "stats.h"
 
 #define REPEAT 2000000
 #define ROUNDS 5
@@ -41,8 +42,11 @@ static double ns_per_packet(struct bpf_program *prog, struct bench_tc *skel, __u
 
 	memcpy(in, skel->bss->bench_frame, sizeof(in));
 	for (int r = 0; r < ROUNDS; r++) {
+		/* As if forwarded from interface 2, like traffic from inside. */
+		struct __sk_buff ctx = { .ingress_ifindex = 2 };
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = sizeof(in),
-			    .data_out = out, .data_size_out = sizeof(out), .repeat = REPEAT);
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = REPEAT,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
 
 		if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
 			fprintf(stderr, "test run: %s\n", strerror(errno));
@@ -53,6 +57,22 @@ static double ns_per_packet(struct bpf_program *prog, struct bench_tc *skel, __u
 			best = opts.duration;
 	}
 	return best;
+}
+
+/* The timed runs must have taken the translate path, not a pass-through. */
+static int stats_ok(struct bench_tc *skel)
+{
+	__u64 v[FC_STAT_MAX];
+
+	if (stats_read(bpf_map__fd(skel->maps.fc_stats), v))
+		return 0;
+	if (v[FC_STAT_OUT_TRANSLATED] < REPEAT || v[FC_STAT_IN_TRANSLATED] < REPEAT) {
+		fprintf(stderr, "benchmark did not translate: out %llu, in %llu\n",
+			(unsigned long long)v[FC_STAT_OUT_TRANSLATED],
+			(unsigned long long)v[FC_STAT_IN_TRANSLATED]);
+		return 0;
+	}
+	return 1;
 }
 
 int main(void)
@@ -99,6 +119,8 @@ int main(void)
 		return 1;
 	ig = ns_per_packet(skel->progs.bench_ingress, skel, &ret_i);
 
+	if (!stats_ok(skel))
+		return 1;
 	printf("BPF_PROG_TEST_RUN, 64-byte UDP, existing mapping, best of %d x %d runs\n",
 	       ROUNDS, REPEAT);
 	printf("  %-34s %7.1f ns/packet (verdict %u)\n", "frame restore only (baseline)", base, ret_b);

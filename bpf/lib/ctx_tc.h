@@ -19,6 +19,13 @@ static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
 	return ctx->len;
 }
 
+/* Forwarded by the stack (received on some interface), as opposed to sent
+ * by the gateway itself: only forwarded packets come from internal hosts. */
+static __always_inline int ctx_forwarded(const struct __sk_buff *ctx)
+{
+	return ctx->ingress_ifindex != 0;
+}
+
 static __always_inline int ctx_load(struct __sk_buff *ctx, __u32 off, void *to, __u32 len)
 {
 	return bpf_skb_load_bytes(ctx, off, to, len);

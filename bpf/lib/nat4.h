@@ -51,10 +51,11 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	}
 
 	ext_addr.v4 = cfg->ext_addr4;
-	if (ext_addr.v4 && p.saddr.v4 == ext_addr.v4) {
+	if (!ctx_forwarded(ctx)) {
 		/* The gateway's own traffic: translate only what uses the
-		 * NAT's port range, so local services keep their ports. */
-		if (ret != FC_PARSE_OK || !p.has_l4 ||
+		 * NAT's port range from the external address, so local
+		 * services and other local addresses keep theirs. */
+		if (ret != FC_PARSE_OK || !ext_addr.v4 || p.saddr.v4 != ext_addr.v4 || !p.has_l4 ||
 		    (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO) ||
 		    !port_in_range(cfg, bpf_ntohs(p.sport))) {
 			stat_inc(FC_STAT_PASS_NOT_OURS);

@@ -46,8 +46,15 @@ struct run_result {
 	size_t out_len;
 };
 
+/* Packets run as if forwarded from this interface; LOCAL_ORIGIN as if sent
+ * by the gateway itself. */
+#define FORWARDED_FROM	2
+#define LOCAL_ORIGIN	0
+
 /* BPF_PROG_TEST_RUN one packet; returns 0 or -errno of the syscall. */
 int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r);
+int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
+		  struct run_result *r);
 size_t map_count(int fd, size_t key_size);
 uint64_t stat_get(const struct fixture *f, int stat);
 uint64_t now_ns(void);

@@ -477,14 +477,27 @@ TEST(outbound_refreshes_mapping)
 	ASSERT_TRUE(b.last_out_ns >= before, "refreshed by the outbound packet (REQ-6)");
 }
 
+/* Run a packet the gateway itself sends; require it unchanged. */
+#define EXPECT_LOCAL_UNCHANGED(spec, what)				\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _b[PKT_MAX];					\
+		size_t _l = pkt_build(spec, _b);			\
+		ASSERT_EQ(run_prog_from(fx.egress_fd, _b, _l, LOCAL_ORIGIN, &_r), 0, what); \
+		ASSERT_EQ(_r.ret, TC_ACT_OK, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _b, _l, what);	\
+	} while (0)
+
 TEST(router_originated_outside_range_passes_untouched)
 {
 	struct pkt_spec dns = udp(EXT_ADDR, 45000, SERVER_1, 53);
 	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = EXT_ADDR, .daddr = SERVER_1,
 				.icmp_type = 11, .payload_len = 28 };
+	struct pkt_spec other = udp("198.51.100.5", 25000, SERVER_1, 53);
 
-	EXPECT_UNCHANGED(fx.egress_fd, &dns, TC_ACT_OK, "gateway's own DNS query");
-	EXPECT_UNCHANGED(fx.egress_fd, &err, TC_ACT_OK, "gateway's own time exceeded");
+	EXPECT_LOCAL_UNCHANGED(&dns, "gateway's own DNS query");
+	EXPECT_LOCAL_UNCHANGED(&err, "gateway's own time exceeded");
+	EXPECT_LOCAL_UNCHANGED(&other, "gateway's own packet from a secondary address");
 	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 0, "no mapping");
 }
 
@@ -492,11 +505,15 @@ TEST(router_originated_in_range_translated_like_forwarded)
 {
 	struct pkt_spec a = udp(CLIENT_A, 25030, SERVER_1, 7000);
 	struct pkt_spec gw = udp(EXT_ADDR, 25030, SERVER_1, 7000);
+	uint8_t buf[PKT_MAX];
+	struct run_result r;
 	struct fc_binding b;
 	uint16_t p;
 
 	ASSERT_EQ(out_port(&a), 25030, "internal host holds 25030");
-	p = out_port(&gw);
+	ASSERT_EQ(run_prog_from(fx.egress_fd, buf, pkt_build(&gw, buf), LOCAL_ORIGIN, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "verdict");
+	p = (r.out[34] << 8) | r.out[35];
 	ASSERT_TRUE(p != 25030 && p >= 20000 && p <= 29999, "gateway socket gets another port");
 	ASSERT_EQ(lookup_mapping(IPPROTO_UDP, EXT_ADDR, 25030, &b), 0, "mapping of the gateway socket");
 	ASSERT_EQ(b.flags & FC_BINDING_ROUTER, FC_BINDING_ROUTER, "marked as the gateway's");
