@@ -44,9 +44,12 @@ int loader_load(struct fc_loader *l, const struct fc_options *o)
 
 	err = fcnat_tc__load(l->skel);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
+		if (err == -EPERM)
 			fc_err("loading BPF programs: permission denied "
 			       "(run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)");
+		else if (err == -EACCES || err == -EINVAL)
+			fc_err("the kernel's verifier rejected the BPF programs "
+			       "(its log is above): %s", strerror(-err));
 		else
 			fc_err("loading BPF programs failed: %s (the verifier's log is above)",
 			       strerror(-err));

@@ -34,4 +34,8 @@
 
 #define NSEC_PER_SEC	1000000000ULL
 
+/* Headers the datapath reads or writes lie within this many bytes:
+ * Ethernet, IPv4 with options, a TCP header without options. */
+#define FC_HDR_MAX	(ETH_HLEN + 60 + 20)
+
 #endif /* FC_BPF_COMMON_H */

@@ -10,17 +10,39 @@
 
 #include "parse.h"
 
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), a 32-bit field as two words.
+ * Byte order does not matter as long as all three are read alike. */
+static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from + (__u16)~(from >> 16);
+	sum += (__u16)to + (__u16)(to >> 16);
+	return (__u16)~csum_fold32(sum);
+}
+
 static __always_inline __u64 l4_csum_flags(const struct fc_pkt *p, __u32 size)
 {
 	return size | (p->csum_udp ? BPF_F_MARK_MANGLED_0_ : 0);
 }
 
-/* Rewrite the IPv4 source (which == 0) or destination address. */
+/*
+ * Rewrite the IPv4 source (which == 0) or destination address. The L4
+ * checksum goes through the ctx layer (offload-aware); the IPv4 header is
+ * written in place. Packet pointers die with every helper that may change
+ * the packet, so they are taken after it.
+ */
 static __always_inline int rewrite_addr4(struct ctx_buff *ctx, const struct fc_pkt *p,
 					 int which, __be32 from, __be32 to)
 {
-	__u32 off = p->l3_off + (which == 0 ? offsetof(struct iphdr, saddr)
-					    : offsetof(struct iphdr, daddr));
+	struct iphdr *iph;
 
 	if (from == to)
 		return 0;
@@ -28,21 +50,32 @@ static __always_inline int rewrite_addr4(struct ctx_buff *ctx, const struct fc_p
 	    ctx_l4_csum_replace(ctx, p->csum_off, from, to,
 				l4_csum_flags(p, sizeof(to)) | BPF_F_PSEUDO_HDR_))
 		return -1;
-	if (ctx_l3_csum_replace(ctx, p->l3_off + offsetof(struct iphdr, check),
-				from, to, sizeof(to)))
+	iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
+	if (!iph)
 		return -1;
-	return ctx_store(ctx, off, &to, sizeof(to));
+	iph->check = csum_replace4(iph->check, from, to);
+	if (which == 0)
+		iph->saddr = to;
+	else
+		iph->daddr = to;
+	return 0;
 }
 
 /* Rewrite a 16-bit field covered by the L4 checksum (port, ICMP id). */
 static __always_inline int rewrite_l4_field(struct ctx_buff *ctx, const struct fc_pkt *p,
 					    __u32 off, __be16 from, __be16 to)
 {
+	__be16 *field;
+
 	if (from == to)
 		return 0;
 	if (ctx_l4_csum_replace(ctx, p->csum_off, from, to, l4_csum_flags(p, sizeof(to))))
 		return -1;
-	return ctx_store(ctx, off, &to, sizeof(to));
+	field = ctx_ptr(ctx, off, sizeof(*field));
+	if (!field)
+		return -1;
+	*field = to;
+	return 0;
 }
 
 #endif /* FC_BPF_CSUM_H */

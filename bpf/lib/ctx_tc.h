@@ -19,6 +19,40 @@ static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
 	return ctx->len;
 }
 
+/*
+ * data/data_end are read with a plain load at a fixed offset: __sk_buff is
+ * UAPI, and the verifier only accepts ctx loads of the form ctx + const.
+ * (vmlinux.h makes clang treat member offsets as CO-RE relocations, which it
+ * may keep in a register and add, and the verifier rejects that.)
+ */
+static __always_inline void *ctx_data(const struct __sk_buff *ctx)
+{
+	void *data;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(data)
+		     : "r"(ctx), "i"(__builtin_offsetof(struct __sk_buff, data)));
+	return data;
+}
+
+static __always_inline void *ctx_data_end(const struct __sk_buff *ctx)
+{
+	void *end;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(end)
+		     : "r"(ctx), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	return end;
+}
+
+/* Make the first len bytes directly accessible: headers may sit in paged
+ * data (GRO, some drivers). A no-op when they are linear already. */
+static __always_inline void ctx_linearize(struct __sk_buff *ctx, __u32 len)
+{
+	if (len > ctx->len)
+		len = ctx->len;
+	if (ctx_data(ctx) + len > ctx_data_end(ctx))
+		bpf_skb_pull_data(ctx, len);
+}
+
 /* Forwarded by the stack (received on some interface), as opposed to sent
  * by the gateway itself: only forwarded packets come from internal hosts. */
 static __always_inline int ctx_forwarded(const struct __sk_buff *ctx)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Header parsing into struct fc_pkt. Every length and offset comes from an
- * untrusted packet, so each is checked against what the packet really holds;
- * headers are copied out with ctx_load so non-linear packets parse too.
+ * untrusted packet, so each is checked against what the packet really holds.
+ * Headers are made linear first (ctx_linearize), then read in place.
  */
 #ifndef FC_BPF_PARSE_H
 #define FC_BPF_PARSE_H
@@ -33,47 +33,61 @@ struct fc_pkt {
 	__u8 tcp_flags;
 };
 
+/*
+ * A pointer to len bytes at off, or NULL if the packet is shorter. off is
+ * bounded for the verifier; everything the datapath touches lies within
+ * FC_HDR_MAX bytes.
+ */
+static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+
+	if (off > FC_HDR_MAX)
+		return NULL;
+	if (data + off + len > end)
+		return NULL;
+	return data + off;
+}
+
 static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 {
 	switch (p->proto) {
 	case IPPROTO_TCP: {
-		struct tcphdr th;
+		struct tcphdr *th = ctx_ptr(ctx, p->l4_off, sizeof(*th));
 
-		if (ctx_load(ctx, p->l4_off, &th, sizeof(th)))
+		if (!th || th->doff < 5)
 			return FC_PARSE_MALFORMED;
-		if (th.doff < 5)
-			return FC_PARSE_MALFORMED;
-		p->sport = th.source;
-		p->dport = th.dest;
-		p->tcp_flags = ((__u8 *)&th)[13];
+		p->sport = th->source;
+		p->dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
 		p->csum_off = p->l4_off + offsetof(struct tcphdr, check);
 		p->csum_pseudo = 1;
 		break;
 	}
 	case IPPROTO_UDP: {
-		struct udphdr uh;
+		struct udphdr *uh = ctx_ptr(ctx, p->l4_off, sizeof(*uh));
 
-		if (ctx_load(ctx, p->l4_off, &uh, sizeof(uh)))
+		if (!uh)
 			return FC_PARSE_MALFORMED;
-		p->sport = uh.source;
-		p->dport = uh.dest;
+		p->sport = uh->source;
+		p->dport = uh->dest;
 		p->csum_off = p->l4_off + offsetof(struct udphdr, check);
 		p->csum_pseudo = 1;
 		p->csum_udp = 1;
 		break;
 	}
 	case IPPROTO_ICMP: {
-		struct icmphdr ih;
+		struct icmphdr *ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
 
-		if (ctx_load(ctx, p->l4_off, &ih, sizeof(ih)))
+		if (!ih)
 			return FC_PARSE_MALFORMED;
-		p->icmp_type = ih.type;
+		p->icmp_type = ih->type;
 		/* An echo's identifier plays the port: the querier's side is
 		 * the source of a request and the destination of a reply. */
-		if (ih.type == ICMP_ECHO)
-			p->sport = ih.un.echo.id;
-		else if (ih.type == ICMP_ECHOREPLY)
-			p->dport = ih.un.echo.id;
+		if (ih->type == ICMP_ECHO)
+			p->sport = ih->un.echo.id;
+		else if (ih->type == ICMP_ECHOREPLY)
+			p->dport = ih->un.echo.id;
 		p->csum_off = p->l4_off + offsetof(struct icmphdr, checksum);
 		break;
 	}
@@ -86,30 +100,33 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 
 static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
 {
-	struct ethhdr eth;
-	struct iphdr iph;
+	struct ethhdr *eth;
+	struct iphdr *iph;
 	__u32 ihl_len, len = ctx_len(ctx);
 	__u16 frag;
 
-	if (ctx_load(ctx, 0, &eth, sizeof(eth)) || eth.h_proto != bpf_htons(ETH_P_IP))
+	ctx_linearize(ctx, FC_HDR_MAX);
+	eth = ctx_ptr(ctx, 0, sizeof(*eth));
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
 		return FC_PARSE_NOT_IPV4;
 
 	p->l3_off = ETH_HLEN;
-	if (ctx_load(ctx, p->l3_off, &iph, sizeof(iph)))
+	iph = ctx_ptr(ctx, ETH_HLEN, sizeof(*iph));
+	if (!iph)
 		return FC_PARSE_MALFORMED;
-	ihl_len = iph.ihl * 4;
-	if (iph.version != 4 || ihl_len < sizeof(iph) ||
-	    bpf_ntohs(iph.tot_len) < ihl_len ||
-	    bpf_ntohs(iph.tot_len) > len - p->l3_off)
+	ihl_len = iph->ihl * 4;
+	if (iph->version != 4 || ihl_len < sizeof(*iph) ||
+	    bpf_ntohs(iph->tot_len) < ihl_len ||
+	    bpf_ntohs(iph->tot_len) > len - ETH_HLEN)
 		return FC_PARSE_MALFORMED;
 
 	p->family = FC_AF_INET;
-	p->proto = iph.protocol;
-	p->saddr.v4 = iph.saddr;
-	p->daddr.v4 = iph.daddr;
-	p->l4_off = p->l3_off + ihl_len;
+	p->proto = iph->protocol;
+	p->saddr.v4 = iph->saddr;
+	p->daddr.v4 = iph->daddr;
+	p->l4_off = ETH_HLEN + ihl_len;
 
-	frag = bpf_ntohs(iph.frag_off);
+	frag = bpf_ntohs(iph->frag_off);
 	p->is_fragment = (frag & (IP_MF | IP_OFFSET)) != 0;
 	if (frag & IP_OFFSET)
 		return FC_PARSE_OK;	/* no L4 header in this fragment */
