@@ -16,7 +16,6 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_PASS_NOT_OURS] = "pass_not_ours",
 	[FC_STAT_PASS_OUT_OF_RANGE] = "pass_port_out_of_range",
 	[FC_STAT_PASS_PROTO] = "pass_protocol",
-	[FC_STAT_PASS_NO_MAPPING] = "pass_no_mapping",
 	[FC_STAT_DROP_MALFORMED] = "drop_malformed",
 	[FC_STAT_DROP_PORTS_EXHAUSTED] = "drop_ports_exhausted",
 	[FC_STAT_DROP_TABLE_FULL] = "drop_table_full",
@@ -24,6 +23,9 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_DROP_FRAGMENT] = "drop_fragment",
 	[FC_STAT_DROP_ICMP_UNSUPPORTED] = "drop_icmp_unsupported",
 	[FC_STAT_DROP_NO_EXT_ADDR] = "drop_no_external_address",
+	[FC_STAT_ICMP_ERROR_TRANSLATED] = "icmp_errors_translated",
+	[FC_STAT_DROP_ICMP_NO_MAPPING] = "drop_icmp_error_no_mapping",
+	[FC_STAT_DROP_UNSOLICITED] = "drop_unsolicited",
 };
 
 const char *stat_name(enum fc_stat s)

@@ -17,7 +17,10 @@
 #define EEXIST		17
 
 #define ICMP_ECHOREPLY	0
+#define ICMP_DEST_UNREACH	3
 #define ICMP_ECHO	8
+#define ICMP_TIME_EXCEEDED	11
+#define ICMP_PARAMETERPROB	12
 
 #define TCP_FLAG_FIN	0x01
 #define TCP_FLAG_SYN	0x02
@@ -35,7 +38,10 @@
 #define NSEC_PER_SEC	1000000000ULL
 
 /* Headers the datapath reads or writes lie within this many bytes:
- * Ethernet, IPv4 with options, a TCP header without options. */
+ * Ethernet, IPv4 with options, a TCP header without options ... */
 #define FC_HDR_MAX	(ETH_HLEN + 60 + 20)
+/* ... and for an ICMP error, the ICMP header and the quoted IPv4 and TCP
+ * headers too. */
+#define FC_ICMP_ERR_HDR_MAX	(ETH_HLEN + 60 + 8 + 60 + 20)
 
 #endif /* FC_BPF_COMMON_H */

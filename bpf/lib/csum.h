@@ -28,6 +28,14 @@ static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
 	return (__u16)~csum_fold32(sum);
 }
 
+static __always_inline __u16 csum_replace2(__u16 check, __u16 from, __u16 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from + to;
+	return (__u16)~csum_fold32(sum);
+}
+
 static __always_inline __u64 l4_csum_flags(const struct fc_pkt *p, __u32 size)
 {
 	return size | (p->csum_udp ? BPF_F_MARK_MANGLED_0_ : 0);

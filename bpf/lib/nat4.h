@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * NAT44: source translation of outbound packets, destination translation of
- * inbound ones, for UDP, TCP and ICMP echo, with Endpoint-Independent Mapping
+ * inbound ones, for UDP, TCP and ICMP echo and the ICMP errors about them,
+ * with Endpoint-Independent Mapping
  * and Endpoint-Independent Filtering (RFC 4787 REQ-1/REQ-8, RFC 5382 REQ-1/
  * REQ-3, RFC 5508 REQ-1).
  */
@@ -10,6 +11,7 @@
 
 #include "binding.h"
 #include "csum.h"
+#include "icmp_error.h"
 #include "session.h"
 
 /* Offset of the field that carries the "port" of the given side. */
@@ -23,6 +25,80 @@ static __always_inline __u32 l4_port_off(const struct fc_pkt *p, int dst)
 static __always_inline __u32 tcp_bits(const struct fc_pkt *p, int dir)
 {
 	return p->proto == IPPROTO_TCP ? tcp_seen_bits(p->tcp_flags, dir) : 0;
+}
+
+/*
+ * An ICMP error leaving: it is about a packet we translated inbound, so its
+ * quote names the internal endpoint as destination. Put the mapping's
+ * external endpoint back in the quote and, for errors from internal hosts
+ * (forwarded), the external address as outer source. Errors the gateway
+ * sends about its own traffic match no mapping and pass.
+ */
+static __always_inline int nat4_egress_icmp_error(struct ctx_buff *ctx, struct fc_pkt *p,
+						  int forwarded)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_endpoint_key key;
+	struct fc_binding *b;
+	struct fc_quote q = {};
+
+	if (!cfg)
+		return CTX_PASS;
+	if (parse_icmp_quote(ctx, p, &q)) {
+		stat_inc(forwarded ? FC_STAT_DROP_MALFORMED : FC_STAT_PASS_NOT_OURS);
+		return forwarded ? CTX_DROP : CTX_PASS;
+	}
+	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, q.proto, &q.daddr, q.dport);
+	b = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!b) {
+		if (!forwarded) {
+			stat_inc(FC_STAT_PASS_NOT_OURS);
+			return CTX_PASS;
+		}
+		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
+		return CTX_DROP;
+	}
+	if (quote_rewrite(ctx, p, &q, 1, b->addr.v4, b->port) ||
+	    (forwarded && rewrite_addr4(ctx, p, 0, p->saddr.v4, b->addr.v4))) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
+	return CTX_PASS;
+}
+
+/*
+ * An ICMP error arriving about a packet we translated outbound: its quote
+ * has our external endpoint as source. Deliver it to the internal endpoint
+ * with the quote put back as that host sent it. Errors never refresh or
+ * remove a mapping (RFC 4787 REQ-12, RFC 5382 REQ-8 spirit).
+ */
+static __always_inline int nat4_ingress_icmp_error(struct ctx_buff *ctx,
+						   const struct fc_config *cfg, struct fc_pkt *p)
+{
+	struct fc_endpoint_key key;
+	struct fc_binding *ext;
+	struct fc_quote q = {};
+
+	if (parse_icmp_quote(ctx, p, &q) || q.saddr.v4 != cfg->ext_addr4 ||
+	    !port_in_range(cfg, bpf_ntohs(q.sport))) {
+		/* About the gateway's own traffic: the stack's. */
+		stat_inc(FC_STAT_PASS_NOT_OURS);
+		return CTX_PASS;
+	}
+	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, q.proto, &q.saddr, q.sport);
+	ext = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!ext) {
+		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
+		return CTX_DROP;
+	}
+	if (quote_rewrite(ctx, p, &q, 0, ext->addr.v4, ext->port) ||
+	    rewrite_addr4(ctx, p, 1, p->daddr.v4, ext->addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
+	return CTX_PASS;
 }
 
 /*
@@ -54,7 +130,11 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	if (!ctx_forwarded(ctx)) {
 		/* The gateway's own traffic: translate only what uses the
 		 * NAT's port range from the external address, so local
-		 * services and other local addresses keep theirs. */
+		 * services and other local addresses keep theirs; and the
+		 * errors it sends about packets it translated inbound. */
+		if (ret == FC_PARSE_OK && p.proto == IPPROTO_ICMP && p.has_l4 &&
+		    icmp_is_error(p.icmp_type))
+			return nat4_egress_icmp_error(ctx, &p, 0);
 		if (ret != FC_PARSE_OK || !ext_addr.v4 || p.saddr.v4 != ext_addr.v4 || !p.has_l4 ||
 		    (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO) ||
 		    !port_in_range(cfg, bpf_ntohs(p.sport))) {
@@ -75,6 +155,8 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	case IPPROTO_UDP:
 		break;
 	case IPPROTO_ICMP:
+		if (p.has_l4 && icmp_is_error(p.icmp_type))
+			return nat4_egress_icmp_error(ctx, &p, 1);
 		if (p.has_l4 && p.icmp_type != ICMP_ECHO) {
 			stat_inc(FC_STAT_DROP_ICMP_UNSUPPORTED);
 			return CTX_DROP;
@@ -124,7 +206,8 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 /*
  * Inbound, on the external interface's ingress, before routing: packets to a
  * live mapping get the internal endpoint as destination, from any remote
- * host (EIF). Everything else is the gateway's own and passes untouched.
+ * host (EIF); other packets to ports of the range are dropped. Everything
+ * else is the gateway's own and passes untouched.
  */
 static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 {
@@ -149,6 +232,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_PASS_NOT_OURS);
 		return CTX_PASS;
 	}
+	if (p.proto == IPPROTO_ICMP && p.has_l4 && icmp_is_error(p.icmp_type))
+		return nat4_ingress_icmp_error(ctx, cfg, &p);
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4) {
 		stat_inc(FC_STAT_PASS_PROTO);
@@ -162,8 +247,10 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, p.proto, &p.daddr, p.dport);
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext) {
-		stat_inc(FC_STAT_PASS_NO_MAPPING);
-		return CTX_PASS;
+		/* The range belongs to the NAT: unsolicited packets to it
+		 * are dropped, creating no state (RFC 5382 REQ-4). */
+		stat_inc(FC_STAT_DROP_UNSOLICITED);
+		return CTX_DROP;
 	}
 
 	now = bpf_ktime_get_ns();
@@ -178,8 +265,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->port != p.dport || b->addr.v4 != p.daddr.v4 ||
 		    !mapping_alive(cfg, p.proto, b, now)) {
-			stat_inc(FC_STAT_PASS_NO_MAPPING);
-			return CTX_PASS;
+			stat_inc(FC_STAT_DROP_UNSOLICITED);
+			return CTX_DROP;
 		}
 		if (!session_start(cfg, &skey, tcp_bits(&p, FC_DIR_IN), now)) {
 			stat_inc(FC_STAT_DROP_TABLE_FULL);

@@ -18,6 +18,7 @@ enum fc_parse {
 struct fc_pkt {
 	__u32 l3_off;
 	__u32 l4_off;
+	__u32 l3_end;		/* end of the IP datagram (padding excluded) */
 	__u32 csum_off;		/* L4 checksum field, 0 if none to touch */
 	union fc_addr saddr;
 	union fc_addr daddr;
@@ -36,13 +37,13 @@ struct fc_pkt {
 /*
  * A pointer to len bytes at off, or NULL if the packet is shorter. off is
  * bounded for the verifier; everything the datapath touches lies within
- * FC_HDR_MAX bytes.
+ * FC_ICMP_ERR_HDR_MAX bytes.
  */
 static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 {
 	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
 
-	if (off > FC_HDR_MAX)
+	if (off > FC_ICMP_ERR_HDR_MAX)
 		return NULL;
 	if (data + off + len > end)
 		return NULL;
@@ -125,6 +126,7 @@ static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
 	p->saddr.v4 = iph->saddr;
 	p->daddr.v4 = iph->daddr;
 	p->l4_off = ETH_HLEN + ihl_len;
+	p->l3_end = ETH_HLEN + bpf_ntohs(iph->tot_len);
 
 	frag = bpf_ntohs(iph->frag_off);
 	p->is_fragment = (frag & (IP_MF | IP_OFFSET)) != 0;

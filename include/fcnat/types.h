@@ -154,7 +154,6 @@ enum fc_stat {
 	FC_STAT_PASS_NOT_OURS,		/* not to/from our external address */
 	FC_STAT_PASS_OUT_OF_RANGE,	/* external port outside the ranges */
 	FC_STAT_PASS_PROTO,		/* protocol we leave to the stack */
-	FC_STAT_PASS_NO_MAPPING,	/* inbound, no live mapping */
 	FC_STAT_DROP_MALFORMED,
 	FC_STAT_DROP_PORTS_EXHAUSTED,
 	FC_STAT_DROP_TABLE_FULL,
@@ -162,6 +161,9 @@ enum fc_stat {
 	FC_STAT_DROP_FRAGMENT,		/* non-first fragment from inside */
 	FC_STAT_DROP_ICMP_UNSUPPORTED,	/* internal ICMP we cannot translate */
 	FC_STAT_DROP_NO_EXT_ADDR,	/* internal source, no external address */
+	FC_STAT_ICMP_ERROR_TRANSLATED,	/* quote rewritten, either way */
+	FC_STAT_DROP_ICMP_NO_MAPPING,	/* ICMP error about no flow of ours */
+	FC_STAT_DROP_UNSOLICITED,	/* inbound to a port of the range, no live mapping */
 	FC_STAT_MAX,
 };
 

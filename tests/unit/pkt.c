@@ -85,6 +85,28 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 
 	for (size_t i = 0; i < s->payload_len; i++)
 		l4[l4_hdr + i] = (uint8_t)(i * 7 + 1);
+	if (s->proto == IPPROTO_ICMP && s->quote) {
+		/* The quote replaces the pattern payload. */
+		uint8_t inner[PKT_MAX];
+		size_t inner_len = pkt_build(s->quote, inner) - 14;
+		size_t inner_ihl = (inner[14] & 0x0f) * 4, qlen = inner_len;
+
+		if (s->quote_l4_len && inner_ihl + s->quote_l4_len < inner_len)
+			qlen = inner_ihl + s->quote_l4_len;
+		memcpy(l4 + 8, inner + 14, qlen);
+		if (s->rfc4884_words) {
+			memset(l4 + 8 + qlen, 0, s->rfc4884_words * 4 - qlen);
+			qlen = s->rfc4884_words * 4;
+			for (size_t i = 0; i < s->ext_len; i++)
+				l4[8 + qlen + i] = (uint8_t)(0xa0 + i);
+			qlen += s->ext_len;
+		}
+		l4_len = 8 + qlen;
+		tot = ihl * 4 + l4_len;
+		put16(ip + 2, tot);
+		put16(ip + 10, 0);
+		put16(ip + 10, fold(sum16(ip, ihl * 4, 0)));
+	}
 	if (!l4_hdr)
 		return 14 + tot;
 
@@ -114,8 +136,13 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 	case IPPROTO_ICMP:
 		l4[0] = s->icmp_type;
 		l4[1] = s->icmp_code;
-		put16(l4 + 4, s->sport ? s->sport : s->dport);
-		put16(l4 + 6, s->icmp_seq);
+		if (s->quote) {
+			l4[5] = s->rfc4884_words;
+			put16(l4 + 6, s->icmp_mtu);
+		} else {
+			put16(l4 + 4, s->sport ? s->sport : s->dport);
+			put16(l4 + 6, s->icmp_seq);
+		}
 		put16(l4 + 2, fold(sum16(l4, l4_len, 0)));
 		break;
 	}

@@ -30,6 +30,15 @@ struct pkt_spec {
 	uint8_t ttl;		/* 0: 64 */
 	int udp_no_csum;	/* send UDP with checksum 0 */
 	size_t payload_len;	/* filled with a pattern */
+	/* ICMP errors: the packet quoted, cut after quote_l4_len bytes of its
+	 * transport header and payload (0: whole). icmp_mtu is the next-hop
+	 * MTU of "fragmentation needed"; rfc4884_words the RFC 4884 length,
+	 * with ext_len bytes of extension after the quote padded to it. */
+	const struct pkt_spec *quote;
+	size_t quote_l4_len;
+	uint16_t icmp_mtu;
+	uint8_t rfc4884_words;
+	size_t ext_len;
 };
 
 /* Builds Ethernet + IPv4 + L4 into buf; returns the length. */

@@ -395,12 +395,14 @@ TEST(inbound_port_outside_range_passes_untouched)
 	ASSERT_EQ(map_count(fx.sessions_fd, sizeof(struct fc_session_key)), 0, "no state");
 }
 
-TEST(inbound_without_mapping_passes_untouched_and_creates_nothing)
+TEST(rfc5382_req4_unsolicited_inbound_dropped_and_creates_nothing)
 {
 	struct pkt_spec in = udp(STRANGER, 5000, EXT_ADDR, 25555);
+	struct pkt_spec syn = tcp(STRANGER, 5000, EXT_ADDR, 25555, 0x02);
 
-	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_OK, "inbound to an unmapped port");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_NO_MAPPING), 1, "counted");
+	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_SHOT, "UDP to an unmapped port of the range");
+	EXPECT_UNCHANGED(fx.ingress_fd, &syn, TC_ACT_SHOT, "SYN to an unmapped port of the range");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 2, "counted");
 	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 0, "no mapping");
 	ASSERT_EQ(map_count(fx.sessions_fd, sizeof(struct fc_session_key)), 0, "no session");
 }
@@ -427,8 +429,8 @@ TEST(expired_mapping_no_longer_translates)
 	b.last_out_ns = now_ns() - 600 * SEC_NS;
 	b.sessions_until_ns = 0;
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age");
-	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_OK, "new remote, expired mapping");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_NO_MAPPING), 1, "counted as no mapping");
+	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_SHOT, "new remote, expired mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "counted as unsolicited");
 	/* A session that is still live keeps the mapping usable (REQ-5):
 	 * the sweeper publishes it in sessions_until_ns. */
 	b.sessions_until_ns = now_ns() + 60 * SEC_NS;
@@ -457,7 +459,7 @@ TEST(expired_session_of_expired_mapping_not_translated)
 	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
 	s.expires_ns = now_ns() - SEC_NS;
 	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0, "age session");
-	EXPECT_UNCHANGED(fx.ingress_fd, &reply, TC_ACT_OK, "late reply");
+	EXPECT_UNCHANGED(fx.ingress_fd, &reply, TC_ACT_SHOT, "late reply");
 }
 
 TEST(outbound_refreshes_mapping)
@@ -527,17 +529,6 @@ TEST(internal_unsupported_protocol_dropped_not_leaked)
 	ASSERT_EQ(run_spec(fx.egress_fd, &gre, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSUPPORTED_PROTO), 1, "counted");
-}
-
-TEST(internal_icmp_error_dropped_not_leaked)
-{
-	struct pkt_spec unreach = { .proto = IPPROTO_ICMP, .saddr = CLIENT_A, .daddr = SERVER_1,
-				    .icmp_type = 3, .icmp_code = 3, .payload_len = 28 };
-	struct run_result r;
-
-	ASSERT_EQ(run_spec(fx.egress_fd, &unreach, &r), 0, "test run");
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_UNSUPPORTED), 1, "counted");
 }
 
 TEST(internal_non_first_fragment_dropped_not_leaked)
