@@ -26,6 +26,9 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_ICMP_ERROR_TRANSLATED] = "icmp_errors_translated",
 	[FC_STAT_DROP_ICMP_NO_MAPPING] = "drop_icmp_error_no_mapping",
 	[FC_STAT_DROP_UNSOLICITED] = "drop_unsolicited",
+	[FC_STAT_TCP_RST_IGNORED] = "tcp_rst_out_of_window",
+	[FC_STAT_FRAGMENT_TRANSLATED] = "fragments_translated",
+	[FC_STAT_PASS_FRAGMENT] = "pass_fragment_unknown",
 };
 
 const char *stat_name(enum fc_stat s)

@@ -38,8 +38,8 @@
 #define NSEC_PER_SEC	1000000000ULL
 
 /* Headers the datapath reads or writes lie within this many bytes:
- * Ethernet, IPv4 with options, a TCP header without options ... */
-#define FC_HDR_MAX	(ETH_HLEN + 60 + 20)
+ * Ethernet, IPv4 with options, a TCP header with options ... */
+#define FC_HDR_MAX	(ETH_HLEN + 60 + 60)
 /* ... and for an ICMP error, the ICMP header and the quoted IPv4 and TCP
  * headers too. */
 #define FC_ICMP_ERR_HDR_MAX	(ETH_HLEN + 60 + 8 + 60 + 20)

@@ -34,6 +34,15 @@ struct {
 	__type(value, struct fc_session);
 } fc_sessions SEC(".maps");
 
+/* LRU on purpose here: losing a fragment train's state costs one datagram,
+ * never a mapping, and needs no sweeping. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct fc_frag_key);
+	__type(value, struct fc_frag);
+} fc_frags SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FC_STAT_MAX);

@@ -11,6 +11,7 @@
 
 #include "binding.h"
 #include "csum.h"
+#include "frag.h"
 #include "icmp_error.h"
 #include "session.h"
 
@@ -101,6 +102,25 @@ static __always_inline int nat4_ingress_icmp_error(struct ctx_buff *ctx,
 	return CTX_PASS;
 }
 
+/* An inbound non-first fragment follows its first fragment's translation. */
+static __always_inline int nat4_ingress_fragment(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	const struct fc_frag *f = frag_find(p, bpf_ktime_get_ns());
+
+	if (!f) {
+		/* Ours whose first fragment is late, or the gateway's own:
+		 * only the stack can tell. */
+		stat_inc(FC_STAT_PASS_FRAGMENT);
+		return CTX_PASS;
+	}
+	if (rewrite_addr4(ctx, p, 1, p->daddr.v4, f->int_addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_FRAGMENT_TRANSLATED);
+	return CTX_PASS;
+}
+
 /*
  * Outbound, on the external interface's egress: the packet is routed out
  * already. Anything from an internal address that cannot be translated is
@@ -112,9 +132,10 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	struct fc_endpoint_key int_key;
 	struct fc_session_key skey;
 	struct fc_binding *b;
+	struct fc_session *s;
 	struct fc_pkt p = {};
 	union fc_addr ext_addr = {};
-	__u64 now, expires;
+	__u64 now;
 	__u8 flags = 0;
 	int ret;
 
@@ -167,8 +188,13 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 	if (!p.has_l4) {
-		stat_inc(FC_STAT_DROP_FRAGMENT);
-		return CTX_DROP;
+		/* A non-first fragment: address only, no state needed. */
+		if (!ext_addr.v4 || rewrite_addr4(ctx, &p, 0, p.saddr.v4, ext_addr.v4)) {
+			stat_inc(FC_STAT_DROP_FRAGMENT);
+			return CTX_DROP;
+		}
+		stat_inc(FC_STAT_FRAGMENT_TRANSLATED);
+		return CTX_PASS;
 	}
 
 	now = bpf_ktime_get_ns();
@@ -185,11 +211,14 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	}
 
 	session_key(&skey, FC_AF_INET, p.proto, &b->addr, b->port, &p.daddr, p.dport);
-	expires = session_touch(cfg, &skey, tcp_bits(&p, FC_DIR_OUT), now);
-	if (!expires) {
+	s = session_get(&skey, now);
+	if (!s) {
 		stat_inc(FC_STAT_DROP_TABLE_FULL);
 		return CTX_DROP;
 	}
+	session_update(cfg, p.proto, s, tcp_bits(&p, FC_DIR_OUT), now);
+	if (p.proto == IPPROTO_TCP)
+		tcp_note_outbound(s, &p);
 	if (b->last_out_ns != now)
 		b->last_out_ns = now;
 
@@ -218,6 +247,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	struct fc_session *s;
 	struct fc_pkt p = {};
 	__u64 now;
+	__u32 bits;
 	int ret;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
@@ -234,6 +264,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	}
 	if (p.proto == IPPROTO_ICMP && p.has_l4 && icmp_is_error(p.icmp_type))
 		return nat4_ingress_icmp_error(ctx, cfg, &p);
+	if (p.is_fragment && !p.has_l4)
+		return nat4_ingress_fragment(ctx, &p);
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4) {
 		stat_inc(FC_STAT_PASS_PROTO);
@@ -256,9 +288,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	now = bpf_ktime_get_ns();
 	session_key(&skey, FC_AF_INET, p.proto, &p.daddr, p.dport, &p.saddr, p.sport);
 	s = bpf_map_lookup_elem(&fc_sessions, &skey);
-	if (s && s->expires_ns > now) {
-		session_refresh(cfg, p.proto, s, tcp_bits(&p, FC_DIR_IN), now);
-	} else {
+	if (!s || s->expires_ns <= now) {
 		/* A remote we have no live session with: EIF admits it if the
 		 * mapping itself is alive and still points back at us. */
 		endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p.proto, &ext->addr, ext->port);
@@ -268,11 +298,21 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 			stat_inc(FC_STAT_DROP_UNSOLICITED);
 			return CTX_DROP;
 		}
-		if (!session_start(cfg, &skey, tcp_bits(&p, FC_DIR_IN), now)) {
+		s = session_get(&skey, now);
+		if (!s) {
 			stat_inc(FC_STAT_DROP_TABLE_FULL);
 			return CTX_DROP;
 		}
 	}
+	bits = tcp_bits(&p, FC_DIR_IN);
+	if ((bits & FC_TCP_RST) && !tcp_rst_in_window(s, &p)) {
+		/* Forwarded all the same: the host judges it too. */
+		bits &= ~FC_TCP_RST;
+		stat_inc(FC_STAT_TCP_RST_IGNORED);
+	}
+	session_update(cfg, p.proto, s, bits, now);
+	if (p.is_fragment)
+		frag_remember(&p, &ext->addr, now);
 
 	fc_log(cfg, 4, "in %u -> %pI4:%u", bpf_ntohs(p.dport), &ext->addr.v4, bpf_ntohs(ext->port));
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||

@@ -32,6 +32,11 @@ struct fc_pkt {
 	__u8 csum_udp;		/* zero means "no checksum": keep it zero */
 	__u8 icmp_type;
 	__u8 tcp_flags;
+	__u8 tcp_wscale;	/* window scale option of a SYN, 0 if none */
+	__be16 ip_id;
+	__u16 tcp_win;		/* host order, unscaled */
+	__u32 tcp_seq;		/* host order */
+	__u32 tcp_ack;		/* host order */
 };
 
 /*
@@ -50,6 +55,50 @@ static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 	return data + off;
 }
 
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_WSCALE	3
+
+struct tcp_opt_walk {
+	struct ctx_buff *ctx;
+	__u32 off;
+	__u32 end;
+	__u8 wscale;
+};
+
+/* One option per bpf_loop step: the verifier checks the step once instead
+ * of every path through 40 unrolled ones. */
+static long tcp_opt_step(__u64 i, void *data)
+{
+	struct tcp_opt_walk *w = data;
+	__u8 opt[3] = {};
+
+	if (w->off >= w->end || ctx_load(w->ctx, w->off, opt, 1) || opt[0] == TCPOPT_EOL)
+		return 1;
+	if (opt[0] == TCPOPT_NOP) {
+		w->off++;
+		return 0;
+	}
+	if (w->off + 2 > w->end || ctx_load(w->ctx, w->off, opt, 2) || opt[1] < 2)
+		return 1;	/* malformed length: stop */
+	if (opt[0] == TCPOPT_WSCALE && opt[1] == 3) {
+		if (w->off + 3 <= w->end && !ctx_load(w->ctx, w->off, opt, 3))
+			w->wscale = opt[2] > 14 ? 14 : opt[2];
+		return 1;
+	}
+	w->off += opt[1];
+	return 0;
+}
+
+/* The window scale option of a SYN (RFC 7323), 0 if absent. */
+static __always_inline __u8 parse_tcp_wscale(struct ctx_buff *ctx, __u32 opt_off, __u32 opt_end)
+{
+	struct tcp_opt_walk w = { .ctx = ctx, .off = opt_off, .end = opt_end };
+
+	bpf_loop(40, tcp_opt_step, &w, 0);
+	return w.wscale;
+}
+
 static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 {
 	switch (p->proto) {
@@ -61,6 +110,12 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
+		p->tcp_seq = bpf_ntohl(th->seq);
+		p->tcp_ack = bpf_ntohl(th->ack_seq);
+		p->tcp_win = bpf_ntohs(th->window);
+		if ((p->tcp_flags & TCP_FLAG_SYN) && th->doff > 5)
+			p->tcp_wscale = parse_tcp_wscale(ctx, p->l4_off + sizeof(*th),
+							 p->l4_off + th->doff * 4);
 		p->csum_off = p->l4_off + offsetof(struct tcphdr, check);
 		p->csum_pseudo = 1;
 		break;
@@ -127,6 +182,7 @@ static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
 	p->daddr.v4 = iph->daddr;
 	p->l4_off = ETH_HLEN + ihl_len;
 	p->l3_end = ETH_HLEN + bpf_ntohs(iph->tot_len);
+	p->ip_id = iph->id;
 
 	frag = bpf_ntohs(iph->frag_off);
 	p->is_fragment = (frag & (IP_MF | IP_OFFSET)) != 0;

@@ -61,9 +61,31 @@ static __always_inline void session_key(struct fc_session_key *k, __u8 family, _
 	k->remote_addr = *remote_addr;
 }
 
-/* Refresh a live session with what this packet shows. */
-static __always_inline __u64 session_refresh(const struct fc_config *cfg, __u8 proto,
-					     struct fc_session *s, __u32 bits, __u64 now)
+/*
+ * The live session for k, started (or restarted, if expired) when there is
+ * none. NULL when the table is full: the caller refuses the packet.
+ */
+static __always_inline struct fc_session *session_get(const struct fc_session_key *k, __u64 now)
+{
+	struct fc_session *s = bpf_map_lookup_elem(&fc_sessions, k);
+	struct fc_session fresh = { .expires_ns = now };
+
+	if (s && s->expires_ns > now)
+		return s;
+	if (s) {
+		/* Expired but not swept yet: start over in place. */
+		s->tcp_seen = 0;
+		return s;
+	}
+	/* BPF_NOEXIST: if another CPU starts it first, use theirs. */
+	if (bpf_map_update_elem(&fc_sessions, k, &fresh, BPF_NOEXIST) == 0)
+		stat_inc(FC_STAT_SESSION_CREATED);
+	return bpf_map_lookup_elem(&fc_sessions, k);
+}
+
+/* Merge what this packet shows into the session and push its expiry. */
+static __always_inline __u64 session_update(const struct fc_config *cfg, __u8 proto,
+					    struct fc_session *s, __u32 bits, __u64 now)
 {
 	__u64 expires;
 
@@ -75,41 +97,32 @@ static __always_inline __u64 session_refresh(const struct fc_config *cfg, __u8 p
 	return expires;
 }
 
-/*
- * Start a session (or restart an expired one) with what this packet shows.
- * Returns its expiry, or 0 if the table is full.
- */
-static __always_inline __u64 session_start(const struct fc_config *cfg,
-					   const struct fc_session_key *k, __u32 bits, __u64 now)
+/* An outbound segment tells where the internal host's window is. */
+static __always_inline void tcp_note_outbound(struct fc_session *s, const struct fc_pkt *p)
 {
-	struct fc_session val = {
-		.expires_ns = now + session_timeout(cfg, k->proto, bits),
-		.tcp_seen = bits,
-	};
-	struct fc_session *s;
-
-	if (bpf_map_update_elem(&fc_sessions, k, &val, BPF_NOEXIST) == 0) {
-		stat_inc(FC_STAT_SESSION_CREATED);
-		return val.expires_ns;
-	}
-	/* Another CPU created it first, or an expired one is still there. */
-	s = bpf_map_lookup_elem(&fc_sessions, k);
-	if (!s)
-		return 0;
-	if (s->expires_ns <= now)
-		s->tcp_seen = 0;
-	return session_refresh(cfg, k->proto, s, bits, now);
+	if (p->tcp_flags & TCP_FLAG_SYN)
+		s->wscale = p->tcp_wscale;
+	if (!(p->tcp_flags & TCP_FLAG_ACK))
+		return;
+	s->rcv_next = p->tcp_ack;
+	/* A SYN's own window is never scaled (RFC 7323 §2.2). */
+	s->rcv_wnd = (p->tcp_flags & TCP_FLAG_SYN) ? p->tcp_win : (__u32)p->tcp_win << s->wscale;
+	if (!(s->tcp_seen & FC_TCP_RCV_KNOWN))
+		__sync_fetch_and_or(&s->tcp_seen, FC_TCP_RCV_KNOWN);
 }
 
-/* Outbound: find or start the session; returns its expiry (0 = refused). */
-static __always_inline __u64 session_touch(const struct fc_config *cfg,
-					   const struct fc_session_key *k, __u32 bits, __u64 now)
+/*
+ * Is an inbound RST acceptable? Only if its sequence number falls in the
+ * internal host's receive window (RFC 5961 §3.2); blind resets outside it
+ * must not shorten the session (RFC 7857 §2.1). Unknown window: accept.
+ */
+static __always_inline int tcp_rst_in_window(const struct fc_session *s, const struct fc_pkt *p)
 {
-	struct fc_session *s = bpf_map_lookup_elem(&fc_sessions, k);
+	__u32 wnd = s->rcv_wnd ? s->rcv_wnd : 1;
 
-	if (s && s->expires_ns > now)
-		return session_refresh(cfg, k->proto, s, bits, now);
-	return session_start(cfg, k, bits, now);
+	if (!(s->tcp_seen & FC_TCP_RCV_KNOWN))
+		return 1;
+	return p->tcp_seq - s->rcv_next < wnd;
 }
 
 #endif /* FC_BPF_SESSION_H */

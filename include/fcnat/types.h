@@ -99,12 +99,36 @@ enum fc_tcp_seen {
 	FC_TCP_RST = 1 << 4,
 	FC_TCP_ACK_OUT = 1 << 5,	/* a non-SYN segment went out */
 	FC_TCP_ACK_IN = 1 << 6,		/* a non-SYN segment came in */
+	FC_TCP_RCV_KNOWN = 1 << 7,	/* rcv_next/rcv_wnd below are set */
 };
 
 struct fc_session {
 	__u64 expires_ns;	/* CLOCK_MONOTONIC */
 	__u32 tcp_seen;		/* enum fc_tcp_seen, updated with atomic or */
+	/* The internal host's receive window, from its last ACK: an inbound
+	 * RST counts only inside it (RFC 5961 §3, RFC 7857 §2.1). */
+	__u32 rcv_next;		/* host order */
+	__u32 rcv_wnd;		/* bytes, window scale applied */
+	__u8 wscale;		/* the internal host's, from its SYN */
+	__u8 pad0[3];
+};
+
+/*
+ * An inbound fragment train: its non-first fragments carry no ports, so the
+ * internal address found from the first fragment is kept here for them.
+ */
+struct fc_frag_key {
+	__u8 family;
+	__u8 proto;
+	__be16 ip_id;
 	__u32 pad0;
+	union fc_addr remote;
+	union fc_addr ext_addr;
+};
+
+struct fc_frag {
+	union fc_addr int_addr;
+	__u64 expires_ns;
 };
 
 enum fc_timeout {
@@ -164,6 +188,9 @@ enum fc_stat {
 	FC_STAT_ICMP_ERROR_TRANSLATED,	/* quote rewritten, either way */
 	FC_STAT_DROP_ICMP_NO_MAPPING,	/* ICMP error about no flow of ours */
 	FC_STAT_DROP_UNSOLICITED,	/* inbound to a port of the range, no live mapping */
+	FC_STAT_TCP_RST_IGNORED,	/* inbound RST outside the window: state kept */
+	FC_STAT_FRAGMENT_TRANSLATED,	/* non-first fragment */
+	FC_STAT_PASS_FRAGMENT,		/* inbound non-first fragment, no known train */
 	FC_STAT_MAX,
 };
 

@@ -62,7 +62,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 
 	switch (s->proto) {
 	case IPPROTO_UDP: l4_hdr = 8; break;
-	case IPPROTO_TCP: l4_hdr = 20; break;
+	case IPPROTO_TCP: l4_hdr = 20 + s->tcp_opts_len; break;
 	case IPPROTO_ICMP: l4_hdr = 8; break;
 	default: l4_hdr = 0;
 	}
@@ -73,7 +73,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 
 	ip[0] = 0x40 | ihl;
 	put16(ip + 2, tot);
-	put16(ip + 4, 0x1234);
+	put16(ip + 4, s->ip_id ? s->ip_id : 0x1234);
 	put16(ip + 6, s->frag);
 	ip[8] = s->ttl ? s->ttl : 64;
 	ip[9] = s->proto;
@@ -128,9 +128,11 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 		put16(l4 + 2, s->dport);
 		put32(l4 + 4, s->tcp_seq);
 		put32(l4 + 8, s->tcp_ack);
-		l4[12] = 5 << 4;
+		l4[12] = (5 + s->tcp_opts_len / 4) << 4;
 		l4[13] = s->tcp_flags;
-		put16(l4 + 14, 65535);
+		put16(l4 + 14, s->tcp_win ? s->tcp_win : 65535);
+		if (s->tcp_opts_len)
+			memcpy(l4 + 20, s->tcp_opts, s->tcp_opts_len);
 		put16(l4 + 16, fold(sum16(l4, l4_len, sum)));
 		break;
 	case IPPROTO_ICMP:

@@ -25,7 +25,11 @@ struct pkt_spec {
 	uint8_t tcp_flags;
 	uint32_t tcp_seq;
 	uint32_t tcp_ack;
+	uint16_t tcp_win;	/* 0: 65535 */
+	const uint8_t *tcp_opts;	/* options, tcp_opts_len a multiple of 4 */
+	size_t tcp_opts_len;
 	uint16_t frag;		/* host order: flags and offset field */
+	uint16_t ip_id;		/* 0: 0x1234 */
 	uint8_t ihl;		/* 0: 5 */
 	uint8_t ttl;		/* 0: 64 */
 	int udp_no_csum;	/* send UDP with checksum 0 */

@@ -531,15 +531,40 @@ TEST(internal_unsupported_protocol_dropped_not_leaked)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSUPPORTED_PROTO), 1, "counted");
 }
 
-TEST(internal_non_first_fragment_dropped_not_leaked)
+TEST(rfc4787_req13_outbound_non_first_fragment_translated_statelessly)
 {
 	struct pkt_spec frag = udp(CLIENT_A, 0, SERVER_1, 0);
-	struct run_result r;
+	struct pkt_spec want = udp(EXT_ADDR, 0, SERVER_1, 0);
 
-	frag.frag = 100;	/* offset 800 bytes, no ports in it */
-	ASSERT_EQ(run_spec(fx.egress_fd, &frag, &r), 0, "test run");
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_FRAGMENT), 1, "counted");
+	/* Offset 800 bytes, before any first fragment was seen (REQ-14). */
+	frag.frag = want.frag = 100;
+	EXPECT_PACKET(fx.egress_fd, &frag, &want, TC_ACT_OK, "non-first fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 1, "counted");
+}
+
+TEST(rfc4787_req13_inbound_fragments_follow_first_fragment)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec first_want = udp(SERVER_1, 7000, CLIENT_A, 25000);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest_want = udp(SERVER_1, 0, CLIENT_A, 0);
+	struct pkt_spec other = udp(SERVER_2, 0, EXT_ADDR, 0);
+
+	ASSERT_EQ(out_port(&out), 25000, "mapping");
+	first.frag = first_want.frag = 0x2000;		/* MF, offset 0 */
+	first.ip_id = first_want.ip_id = 0x4242;
+	rest.frag = rest_want.frag = 0x2000 | 185;	/* MF, offset 1480 */
+	rest.ip_id = rest_want.ip_id = 0x4242;
+	EXPECT_PACKET(fx.ingress_fd, &first, &first_want, TC_ACT_OK, "first fragment");
+	EXPECT_PACKET(fx.ingress_fd, &rest, &rest_want, TC_ACT_OK, "following fragment");
+	rest.frag = rest_want.frag = 370;		/* last */
+	EXPECT_PACKET(fx.ingress_fd, &rest, &rest_want, TC_ACT_OK, "last fragment");
+	/* Another train (other source) is not ours to place. */
+	other.frag = 185;
+	other.ip_id = 0x4242;
+	EXPECT_UNCHANGED(fx.ingress_fd, &other, TC_ACT_OK, "unknown train left to the stack");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_FRAGMENT), 1, "counted");
 }
 
 TEST(internal_first_fragment_translated)
@@ -624,4 +649,60 @@ TEST(full_table_refuses_new_mappings_without_eviction)
 	ASSERT_EQ(run_spec(small.egress_fd, &a, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "first flow still translated (no eviction)");
 	fixture_unload(&small);
+}
+
+static const uint8_t syn_opts_ws7[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };	/* MSS 1460, NOP, WS 7 */
+
+TEST(rfc7857_tcp_rst_outside_window_keeps_session)
+{
+	struct pkt_spec syn = tcp(CLIENT_A, 40000, SERVER_1, 80, 0x02);
+	struct pkt_spec synack, ack, rst;
+	struct run_result r;
+	struct fc_session s;
+	uint16_t p;
+
+	syn.tcp_opts = syn_opts_ws7;
+	syn.tcp_opts_len = sizeof(syn_opts_ws7);
+	p = out_port(&syn);
+	ASSERT_NE(p, 0, "mapping");
+	synack = tcp(SERVER_1, 80, EXT_ADDR, p, 0x12);
+	synack.tcp_seq = 5000;
+	ASSERT_EQ(run_spec(fx.ingress_fd, &synack, &r), 0, "SYN-ACK");
+	/* The client acknowledges 5001 with a window of 100 << 7 bytes. */
+	ack = tcp(CLIENT_A, 40000, SERVER_1, 80, 0x10);
+	ack.tcp_ack = 5001;
+	ack.tcp_win = 100;
+	ASSERT_EQ(out_port(&ack), p, "ACK");
+	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
+	ASSERT_EQ(s.wscale, 7, "window scale from the SYN");
+	ASSERT_EQ(s.rcv_next, 5001, "receive window start");
+	ASSERT_EQ(s.rcv_wnd, 100 << 7, "scaled receive window");
+
+	rst = tcp(SERVER_1, 80, EXT_ADDR, p, 0x04);
+	rst.tcp_seq = 5001 + (100 << 7) + 10;		/* just past the window */
+	ASSERT_EQ(run_spec(fx.ingress_fd, &rst, &r), 0, "blind RST");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "still delivered: the host judges it too");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_TCP_RST_IGNORED), 1, "counted");
+	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
+	ASSERT_EQ(s.tcp_seen & FC_TCP_RST, 0, "not reset");
+	ASSERT_TRUE(s.expires_ns > now_ns() + 7000 * SEC_NS, "still established");
+
+	rst.tcp_seq = 5001 + 1000;			/* inside the window */
+	ASSERT_EQ(run_spec(fx.ingress_fd, &rst, &r), 0, "RST in window");
+	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
+	ASSERT_EQ(s.tcp_seen & FC_TCP_RST, FC_TCP_RST, "reset seen");
+	ASSERT_TRUE(s.expires_ns <= now_ns() + 240 * SEC_NS, "transitory");
+}
+
+TEST(rfc5382_tcp_simultaneous_open_reaches_established)
+{
+	struct pkt_spec syn_out = tcp(CLIENT_A, 25060, SERVER_1, 5000, 0x02);
+	struct pkt_spec syn_in = tcp(SERVER_1, 5000, EXT_ADDR, 25060, 0x02);
+	struct pkt_spec syn_in_want = tcp(SERVER_1, 5000, CLIENT_A, 25060, 0x02);
+	struct fc_session s;
+
+	ASSERT_EQ(out_port(&syn_out), 25060, "SYN out");
+	EXPECT_PACKET(fx.ingress_fd, &syn_in, &syn_in_want, TC_ACT_OK, "crossing SYN in");
+	ASSERT_EQ(lookup_session(IPPROTO_TCP, 25060, SERVER_1, 5000, &s), 0, "session");
+	ASSERT_TRUE(s.expires_ns > now_ns() + 7000 * SEC_NS, "established");
 }
