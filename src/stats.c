@@ -29,6 +29,9 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_TCP_RST_IGNORED] = "tcp_rst_out_of_window",
 	[FC_STAT_FRAGMENT_TRANSLATED] = "fragments_translated",
 	[FC_STAT_PASS_FRAGMENT] = "pass_fragment_unknown",
+	[FC_STAT_FRAGMENT_HELD] = "fragments_held",
+	[FC_STAT_FRAGMENT_REINJECTED] = "fragments_reinjected",
+	[FC_STAT_DROP_FRAGMENT_HOLD] = "fragments_not_held",
 };
 
 const char *stat_name(enum fc_stat s)

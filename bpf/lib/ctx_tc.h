@@ -81,4 +81,17 @@ static __always_inline int ctx_l4_csum_replace(struct __sk_buff *ctx, __u32 off,
 	return bpf_l4_csum_replace(ctx, off, from, to, flags);
 }
 
+/* Feed a copy of the packet, as it is now, back into the ingress of the
+ * interface it arrived on: it meets the datapath again, from the top. */
+static __always_inline int ctx_reinject(struct __sk_buff *ctx)
+{
+	return bpf_clone_redirect(ctx, ctx->ifindex, BPF_F_INGRESS);
+}
+
+/* Make the packet exactly len bytes long. */
+static __always_inline int ctx_resize(struct __sk_buff *ctx, __u32 len)
+{
+	return bpf_skb_change_tail(ctx, len, 0);
+}
+
 #endif /* FC_BPF_CTX_TC_H */

@@ -109,7 +109,10 @@ static __always_inline int nat4_ingress_fragment(struct ctx_buff *ctx, struct fc
 
 	if (!f) {
 		/* Ours whose first fragment is late, or the gateway's own:
-		 * only the stack can tell. */
+		 * keep a copy for the first case, give the stack the packet
+		 * for the second. */
+		stat_inc(frag_hold(ctx, p, bpf_ktime_get_ns()) ? FC_STAT_DROP_FRAGMENT_HOLD
+							       : FC_STAT_FRAGMENT_HELD);
 		stat_inc(FC_STAT_PASS_FRAGMENT);
 		return CTX_PASS;
 	}
@@ -244,6 +247,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	struct fc_endpoint_key key;
 	struct fc_session_key skey;
 	struct fc_binding *ext, *b;
+	struct fc_frag_key train;
 	struct fc_session *s;
 	struct fc_pkt p = {};
 	__u64 now;
@@ -311,8 +315,10 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_TCP_RST_IGNORED);
 	}
 	session_update(cfg, p.proto, s, bits, now);
-	if (p.is_fragment)
-		frag_remember(&p, &ext->addr, now);
+	if (p.is_fragment) {
+		frag_key(&train, &p);
+		frag_remember(&train, &ext->addr, now);
+	}
 
 	fc_log(cfg, 4, "in %u -> %pI4:%u", bpf_ntohs(p.dport), &ext->addr.v4, bpf_ntohs(ext->port));
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||
@@ -321,6 +327,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 	stat_inc(FC_STAT_IN_TRANSLATED);
+	if (p.is_fragment && frag_release(ctx, &train, now))
+		return CTX_DROP;	/* sent on as a copy, ahead of its followers */
 	return CTX_PASS;
 }
 

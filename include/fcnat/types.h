@@ -191,6 +191,9 @@ enum fc_stat {
 	FC_STAT_TCP_RST_IGNORED,	/* inbound RST outside the window: state kept */
 	FC_STAT_FRAGMENT_TRANSLATED,	/* non-first fragment */
 	FC_STAT_PASS_FRAGMENT,		/* inbound non-first fragment, no known train */
+	FC_STAT_FRAGMENT_HELD,		/* copy kept until its first fragment comes */
+	FC_STAT_FRAGMENT_REINJECTED,	/* held copy sent on after its first fragment */
+	FC_STAT_DROP_FRAGMENT_HOLD,	/* could not hold: too big, train too long, full */
 	FC_STAT_MAX,
 };
 

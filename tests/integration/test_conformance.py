@@ -195,3 +195,32 @@ def test_rfc7857_blind_rst_outside_window_does_not_kill_the_session(topo, nat):
     assert conn.recv(100) == b"and back"
     counters = stop_and_counters(nat)
     assert counters.get("tcp_rst_out_of_window", 0) == 1, counters
+
+
+SCAPY_FRAGMENTS_REVERSED = r"""
+import sys
+from scapy.all import IP, UDP, Raw, fragment, send
+src, dst, sport, dport = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+payload = bytes(range(256)) * 12
+frags = fragment(IP(src=src, dst=dst, id=0x7777) / UDP(sport=sport, dport=dport) / Raw(payload),
+                 fragsize=1000)
+assert len(frags) >= 3
+for f in reversed(frags):           # the first fragment last
+    send(f, verbose=0)
+"""
+
+
+def test_rfc4787_req14_out_of_order_inbound_fragments_delivered(topo, nat):
+    c = topo.client.udp(CLIENT_ADDR, 25200)
+    srv = topo.ext.udp(EXT2, 7400)
+    c.sendto(b"open", (EXT2, 7400))
+    _, mapped = srv.recvfrom(100)
+    assert mapped == (GW_WAN_ADDR, 25200)
+    topo.ext.run(["/usr/bin/python3", "-c", SCAPY_FRAGMENTS_REVERSED, EXT2, GW_WAN_ADDR,
+                  "7400", "25200"], timeout=60)
+    data, src = c.recvfrom(65535)
+    assert src == (EXT2, 7400)
+    assert data == bytes(range(256)) * 12
+    counters = stop_and_counters(nat)
+    assert counters.get("fragments_held", 0) >= 2, counters
+    assert counters.get("fragments_reinjected", 0) >= 2, counters

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Test runner and fixture: `unit_tests [FILTER]` runs the tests whose name
  * contains FILTER. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +102,10 @@ void fixture_reset(struct fixture *f)
 	fresh.max_mappings = f->opts.max_mappings;
 	fresh.max_sessions = f->opts.max_sessions;
 	f->opts = fresh;
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frags), sizeof(struct fc_frag_key));
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_wait), sizeof(struct fc_frag_key));
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_held),
+		  bpf_map__key_size(f->loader.skel->maps.fc_frag_held));
 	map_clear(f->bindings_fd, sizeof(struct fc_endpoint_key));
 	map_clear(f->sessions_fd, sizeof(struct fc_session_key));
 	memset(zeros, 0, sizeof(zeros));
@@ -169,6 +175,12 @@ int main(int argc, char **argv)
 
 	fc_log_level = FC_LOG_WARN;
 	loader_setup_libbpf_log(false);
+	/* A private network namespace: packets the datapath re-injects
+	 * (bpf_clone_redirect to the test skb's device, lo) stay in here. */
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
+		fprintf(stderr, "cannot set up a private network namespace: %s\n", strerror(errno));
+		return 1;
+	}
 	if (fixture_load(&fx, 0, 0)) {
 		fprintf(stderr, "cannot load the datapath (are you root?)\n");
 		return 1;

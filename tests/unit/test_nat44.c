@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
+#include "fcnat_tc.skel.h"
 #include "fixture.h"
 #include "harness.h"
 
@@ -565,6 +566,57 @@ TEST(rfc4787_req13_inbound_fragments_follow_first_fragment)
 	other.ip_id = 0x4242;
 	EXPECT_UNCHANGED(fx.ingress_fd, &other, TC_ACT_OK, "unknown train left to the stack");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_FRAGMENT), 1, "counted");
+}
+
+static size_t held_count(void)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(fx.loader.skel->obj, "fc_frag_held");
+
+	return m ? map_count(bpf_map__fd(m), bpf_map__key_size(m)) : 999;
+}
+
+TEST(rfc4787_req14_inbound_fragment_before_first_is_held_and_reinjected)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct run_result r;
+
+	ASSERT_EQ(out_port(&out), 25000, "mapping");
+	first.frag = 0x2000;
+	rest.frag = 185;		/* last fragment, arriving first */
+	first.ip_id = rest.ip_id = 0x5151;
+	/* Held as a copy, and passed on to the stack unchanged. */
+	EXPECT_UNCHANGED(fx.ingress_fd, &rest, TC_ACT_OK, "early fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_HELD), 1, "held");
+	ASSERT_EQ(held_count(), 1, "one copy kept");
+	/* The first fragment goes on as a copy ahead of the held one. */
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "original used up by the re-injection");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_IN_TRANSLATED), 1, "first fragment translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "held copy re-injected");
+	ASSERT_EQ(held_count(), 0, "hold emptied");
+	/* What comes back through ingress now finds the train's translation. */
+	{
+		struct pkt_spec want = udp(SERVER_1, 0, CLIENT_A, 0);
+
+		want.frag = 185;
+		want.ip_id = 0x5151;
+		EXPECT_PACKET(fx.ingress_fd, &rest, &want, TC_ACT_OK, "re-injected fragment");
+	}
+}
+
+TEST(rfc4787_req14_hold_is_bounded_per_train)
+{
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+
+	rest.ip_id = 0x6161;
+	for (int i = 0; i < 6; i++) {
+		rest.frag = 0x2000 | (185 * (i + 1));
+		EXPECT_UNCHANGED(fx.ingress_fd, &rest, TC_ACT_OK, "early fragment");
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_HELD), 4, "four held");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_FRAGMENT_HOLD), 2, "the rest not held, counted");
 }
 
 TEST(internal_first_fragment_translated)
