@@ -1,0 +1,147 @@
+"""pytest fixtures for the fcnat namespace integration tests.
+
+Run as root:  /usr/bin/python3 -m pytest -v tests/integration
+
+Fixtures
+  topo       a fresh CLIENT / GATEWAY / EXTERNAL topology (see netns.NatTopology)
+             with namespace names unique to this test; always torn down.
+  fcnat      factory: fcnat("-i", "wan0", ...) starts build/fcnat in the gateway
+             namespace, waits for "fcnat: ready" and returns an fcnat_util.Fcnat.
+             At teardown every still-running instance gets SIGTERM and must
+             exit 0 within 5 s.
+  run_fcnat  run build/fcnat to completion in the gateway namespace (for CLI
+             error cases); returns an object with returncode/stdout/stderr.
+"""
+
+import itertools
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from fcnat_util import EXIT_TIMEOUT, FCNAT_BIN, READY_TIMEOUT, Fcnat, fc_progs
+from netns import NatTopology
+
+_counter = itertools.count(1)
+_NS_RE = re.compile(r"^fcn(\d+)n\d+-")
+
+
+def _require_root():
+    if os.geteuid() != 0:
+        pytest.fail("the fcnat integration tests need root (network namespaces, tc, BPF)",
+                    pytrace=False)
+
+
+def _require_binary():
+    if not (os.path.isfile(FCNAT_BIN) and os.access(FCNAT_BIN, os.X_OK)):
+        pytest.fail("fcnat binary not found or not executable at %s -- build it first "
+                    "with `make` in the repository root" % FCNAT_BIN, pytrace=False)
+
+
+def pytest_sessionstart(session):
+    """Remove namespaces left by an earlier run that was killed (dead pid only)."""
+    try:
+        names = os.listdir("/run/netns")
+    except OSError:
+        return
+    for name in names:
+        m = _NS_RE.match(name)
+        if not m:
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or os.path.exists("/proc/%d" % pid):
+            continue
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+@pytest.fixture
+def topo(tmp_path):
+    _require_root()
+    prefix = "fcn%dn%d-" % (os.getpid(), next(_counter))
+    t = NatTopology(prefix, tmp_path / "topo")
+    t.build()
+    try:
+        yield t
+    finally:
+        errors = t.teardown()
+    if errors:
+        pytest.fail("topology teardown problems:\n" + "\n".join(errors))
+
+
+@pytest.fixture
+def fcnat(topo):
+    _require_binary()
+    started = []
+    baseline = fc_progs()
+
+    def start(*args, wait_ready=True, ns=None):
+        argv = [FCNAT_BIN] + [str(a) for a in args]
+        bg = (ns or topo.gw).start(argv, name="fcnat")
+        inst = Fcnat(bg, list(args), baseline)
+        started.append(inst)
+        if wait_ready:
+            inst.wait_ready(READY_TIMEOUT)
+        return inst
+
+    start.baseline = baseline
+    yield start
+
+    failures = []
+    for inst in started:
+        if not inst.stopped:
+            if not inst.running():
+                failures.append("fcnat %s exited during the test with status %s"
+                                % (" ".join(inst.args), inst.bg.returncode))
+            else:
+                try:
+                    rc = inst.stop(signal.SIGTERM, EXIT_TIMEOUT)
+                    if rc != 0:
+                        failures.append("fcnat %s exited with status %s after SIGTERM "
+                                        "(expected 0)" % (" ".join(inst.args), rc))
+                except AssertionError as e:
+                    failures.append(str(e))
+        # Shown by pytest only when the test fails.
+        print("---- fcnat %s (pid %d) stderr ----\n%s" % (" ".join(inst.args), inst.pid,
+                                                         inst.stderr()))
+    if failures:
+        pytest.fail("\n".join(failures))
+
+
+class RunResult:
+    def __init__(self, argv, returncode, stdout, stderr):
+        self.argv = argv
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self):
+        return "fcnat %s -> status %s\nstdout: %s\nstderr: %s" % (
+            " ".join(self.argv), self.returncode, self.stdout, self.stderr)
+
+
+@pytest.fixture
+def run_fcnat(topo):
+    """Run build/fcnat to completion (bounded) in the gateway namespace."""
+    _require_binary()
+
+    def run(*args, timeout=10.0):
+        argv = [str(a) for a in args]
+        bg = topo.gw.start([FCNAT_BIN] + argv, name="fcnat")
+        try:
+            rc = bg.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # It kept running: stop it gracefully so it can clean up.
+            bg.send_signal(signal.SIGTERM)
+            try:
+                bg.wait(EXIT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                bg.kill()
+            raise AssertionError("fcnat %s did not exit within %.0fs (expected it to fail "
+                                 "at once)\nstderr:\n%s" % (" ".join(argv), timeout,
+                                                           bg.stderr_text()))
+        return RunResult(argv, rc, bg.stdout_text(), bg.stderr_text())
+
+    run.baseline = fc_progs()
+    return run

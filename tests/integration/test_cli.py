@@ -1,0 +1,159 @@
+"""Command line of fcnat: exit codes, messages, and that failures attach nothing.
+
+Contract: usage errors exit 2, run-time errors exit 1, each with a message on
+stderr naming the problem; in every failure case wan0 carries no clsact qdisc,
+no filter, and no fc_ BPF program is left loaded.
+"""
+
+import re
+
+import pytest
+
+from fcnat_util import assert_nothing_attached, in_range, udp_exchange
+from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR
+
+EXT2 = EXT_ADDRS[0]
+
+USAGE_ERRORS = [
+    # (id, args, text the message must contain)
+    ("unknown-flag", ["-i", "wan0", "--bogus-flag"], "--bogus-flag"),
+    ("range-reversed", ["-i", "wan0", "--ports", "30000-20000"], "30000-20000"),
+    ("range-out-of-bounds", ["-i", "wan0", "--ports", "0-70000"], "0-70000"),
+    ("range-not-a-number", ["-i", "wan0", "--ports", "abc"], "abc"),
+    ("range-second-bad", ["-i", "wan0", "--ports", "20000-29999", "40000-30000"], "40000-30000"),
+    ("timeout-not-a-number", ["-i", "wan0", "--timeout-udp", "abc"], "abc"),
+    ("ifname-without-value", ["-i"], None),
+]
+
+
+def _mapped(topo, local_port=0):
+    c = topo.client.udp(CLIENT_ADDR, local_port)
+    srv = topo.ext.udp(EXT2, 7000)
+    return udp_exchange(c, srv, (EXT2, 7000), b"cli-probe")
+
+
+@pytest.mark.parametrize("args,needle", [(a, n) for _, a, n in USAGE_ERRORS],
+                         ids=[i for i, _, _ in USAGE_ERRORS])
+def test_usage_error_exits_2_and_attaches_nothing(topo, run_fcnat, args, needle):
+    r = run_fcnat(*args)
+    assert r.returncode == 2, repr(r)
+    assert r.stderr.strip(), "no message on stderr: %r" % r
+    if needle:
+        assert needle in r.stderr, "message does not mention %r: %r" % (needle, r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_missing_ifname_exits_2(topo, run_fcnat):
+    r = run_fcnat("--ports", "20000-29999")
+    assert r.returncode == 2, repr(r)
+    assert re.search(r"(-i\b|--ifname|interface)", r.stderr, re.I), \
+        "message does not say the interface is missing: %r" % r
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_nat66_not_yet_supported_exits_2(topo, run_fcnat):
+    r = run_fcnat("-i", "wan0", "--nat66")
+    assert r.returncode == 2, repr(r)
+    assert "not yet supported" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_no_such_interface_exits_1(topo, run_fcnat):
+    r = run_fcnat("-i", "nosuch0")
+    assert r.returncode == 1, repr(r)
+    assert "nosuch0" in r.stderr, "message does not name the interface: %r" % r
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def _add_noaddr(topo):
+    # (this kernel has no dummy driver; a veth pair does as well)
+    topo.gw.run(["ip", "link", "add", "noaddr0", "type", "veth", "peer", "name", "noaddr1"])
+    topo.gw.link_up("noaddr0")
+
+
+def test_interface_without_ipv4_exits_1(topo, run_fcnat):
+    _add_noaddr(topo)
+    r = run_fcnat("-i", "noaddr0")
+    assert r.returncode == 1, repr(r)
+    assert "noaddr0" in r.stderr, "message does not name the interface: %r" % r
+    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="noaddr0")
+    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="wan0")
+
+
+@pytest.mark.parametrize("ifname", ["nosuch0", "noaddr0"])
+def test_runtime_error_message_is_one_clear_line(topo, run_fcnat, ifname):
+    if ifname == "noaddr0":
+        _add_noaddr(topo)
+    r = run_fcnat("-i", ifname)
+    assert r.returncode == 1, repr(r)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, "expected one error line, got:\n%s" % r.stderr
+
+
+@pytest.mark.parametrize("flag", ["-v", "--version"])
+def test_version_exits_0(topo, run_fcnat, flag):
+    r = run_fcnat(flag)
+    assert r.returncode == 0, repr(r)
+    assert re.search(r"\d+\.\d+", r.stdout + r.stderr), repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_exits_0_and_shows_usage(topo, run_fcnat, flag):
+    r = run_fcnat(flag)
+    assert r.returncode == 0, repr(r)
+    for word in ("--ifname", "--ports"):
+        assert word in r.stdout, "%s missing from the usage on stdout: %r" % (word, r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_einat_compatible_flags_accepted(topo, fcnat):
+    fcnat("--ifname", "wan0", "--nat44", "--ports", "20000-24999", "26000", "--bpf-log", "0")
+    src = _mapped(topo)
+    assert src[0] == GW_WAN_ADDR
+    assert 20000 <= src[1] <= 24999 or src[1] == 26000, src
+
+
+def test_timeouts_below_rfc_minimum_accepted_with_warning(topo, fcnat):
+    inst = fcnat("-i", "wan0", "--timeout-udp", "2", "--timeout-icmp", "2",
+                 "--timeout-tcp-est", "3", "--timeout-tcp-trans", "2")
+    assert re.search(r"warn", inst.stderr(), re.I), \
+        "no warning for timeouts below the RFC minimum:\n%s" % inst.stderr()
+    src = _mapped(topo)
+    assert src[0] == GW_WAN_ADDR and in_range(src[1])
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_config_file(topo, fcnat, tmp_path):
+    conf = _write(tmp_path, "fcnat.conf",
+                  "# test\n[nat]\nifname = wan0\nports = 30500-30509\n\n[timeouts]\nudp = 300\n")
+    fcnat("-c", conf)
+    src = _mapped(topo)
+    assert src[0] == GW_WAN_ADDR and 30500 <= src[1] <= 30509, src
+
+
+def test_command_line_overrides_config_file(topo, fcnat, tmp_path):
+    conf = _write(tmp_path, "fcnat.conf", "[nat]\nifname = wan0\nports = 30500-30509\n")
+    fcnat("-c", conf, "--ports", "30600")
+    assert _mapped(topo) == (GW_WAN_ADDR, 30600)
+
+
+def test_config_file_unknown_key_exits_2(topo, run_fcnat, tmp_path):
+    conf = _write(tmp_path, "bad.conf", "[nat]\nifname = wan0\nbogus-key = 1\n")
+    r = run_fcnat("-c", conf)
+    assert r.returncode == 2, repr(r)
+    assert "bogus-key" in r.stderr and "bad.conf" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_config_file_bad_ports_exits_2(topo, run_fcnat, tmp_path):
+    conf = _write(tmp_path, "badports.conf", "[nat]\nifname = wan0\nports = 30000-20000\n")
+    r = run_fcnat("-c", conf)
+    assert r.returncode == 2, repr(r)
+    assert "30000-20000" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
