@@ -7,7 +7,7 @@
 # The "internet" namespace has no route back to 192.168.77.0/24, so every answer
 # the client gets has been translated by fcnat.  Run as root after `make`
 # (`make demo` does both).  Everything is removed on exit, also on Ctrl+C.
-set -euo pipefail
+set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FCNAT=${FCNAT:-$ROOT/build/fcnat}
@@ -52,7 +52,7 @@ fcnat_gone() { ! kill -0 "$FCNAT_PID" 2>/dev/null; }
 
 cleanup() {
 	set +e
-	trap - INT TERM
+	trap - INT TERM ERR
 	if [ -n "$FCNAT_PID" ] && kill -0 "$FCNAT_PID" 2>/dev/null; then
 		kill -TERM "$FCNAT_PID"
 		wait_for 5 fcnat_gone || kill -KILL "$FCNAT_PID"
@@ -70,6 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'printf "\n   interrupted, cleaning up\n"; exit 130' INT
 trap 'exit 143' TERM
+trap 'printf "\n   %s✘ FAILED: line %s: %s%s\n" "$R" "$LINENO" "$BASH_COMMAND" "$N" >&2' ERR
 
 # --- preflight ----------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || fail "the demo needs root (network namespaces, tc, BPF): run 'sudo make demo'"
@@ -152,17 +153,13 @@ IFS= read -r line
 echo "server $1 received \"$line\" from $SOCAT_PEERADDR:$SOCAT_PEERPORT" >&2
 EOF
 chmod +x "$WORK/report.sh"
-for srv in 198.51.100.2 198.51.100.3; do
-	ip netns exec "$EXT" socat -T 1 -u "UDP-RECVFROM:7000,bind=$srv,reuseaddr,fork" \
-		"EXEC:$WORK/report.sh $srv\:7000" 2>>"$WORK/servers.log" &
-	BG_PIDS+=($!)
-done
-: >>"$WORK/servers.log"
-udp_bound() { ip netns exec "$EXT" ss -Hlun | grep -q "$1:7000"; }
-for srv in 198.51.100.2 198.51.100.3; do
-	wait_for 5 udp_bound "$srv" || fail "UDP server $srv:7000 did not start"
-done
-say "UDP servers listen on 198.51.100.2:7000 and 198.51.100.3:7000."
+: >"$WORK/servers.log"
+ip netns exec "$EXT" socat -T 1 -u "UDP-RECVFROM:7000,bind=198.51.100.2,reuseaddr,fork" \
+	"EXEC:$WORK/report.sh 198.51.100.2\:7000" 2>>"$WORK/servers.log" &
+BG_PIDS+=($!)
+udp_bound() { ip netns exec "$EXT" ss -Hlun | grep -q "198.51.100.2:7000"; }
+wait_for 5 udp_bound || fail "UDP server 198.51.100.2:7000 did not start"
+say "A UDP server listens on 198.51.100.2:7000 and prints where each datagram came from."
 say "The client opens ONE UDP socket, 192.168.77.2:40000, and keeps it open:"
 : >"$WORK/client.log"
 : >"$WORK/client.out"

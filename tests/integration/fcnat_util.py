@@ -6,8 +6,7 @@ import socket
 import subprocess
 import time
 
-from netns import (CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, BgProcess, WaitTimeout,
-                   bpf_progs, tc_json, wait_until)
+from netns import WaitTimeout, bpf_progs, tc_json, wait_until
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # FCNAT_BIN in the environment overrides the binary under test (e.g. an

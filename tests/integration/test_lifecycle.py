@@ -6,7 +6,7 @@ import pytest
 
 from fcnat_util import (assert_nothing_attached, bpf_filters, describe_wan, fc_progs,
                         in_range, recv_matching, udp_exchange, wan_state)
-from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
+from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
 
