@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TC entry points: thin wrappers that bind the engine to struct __sk_buff. */
 #include "lib/ctx_tc.h"
-#include "lib/nat4.h"
+#include "lib/hairpin.h"
 
 /* Egress of the external interface: source NAT of what leaves. */
 SEC("tc")
@@ -15,6 +15,20 @@ SEC("tc")
 int fc_tc_ingress(struct __sk_buff *skb)
 {
 	return nat4_ingress(skb);
+}
+
+/* Ingress of each internal interface: hairpinning. */
+SEC("tc")
+int fc_tc_lan_ingress(struct __sk_buff *skb)
+{
+	return nat4_hairpin(skb, 0);
+}
+
+/* Ingress of lo: the gateway's own processes reaching mapped hosts. */
+SEC("tc")
+int fc_tc_lo_ingress(struct __sk_buff *skb)
+{
+	return nat4_hairpin(skb, 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -32,6 +32,7 @@ int loader_load(struct fc_loader *l, const struct fc_options *o)
 	int err;
 
 	memset(l, 0, sizeof(*l));
+	l->lo_accept_local = -1;
 	l->skel = fcnat_tc__open();
 	if (!l->skel) {
 		err = -errno;
@@ -125,7 +126,23 @@ static void tc_detach_one(struct fc_tc_link *t)
 	t->attached = false;
 }
 
-int loader_attach(struct fc_loader *l, int ifindex)
+/* Make sure ifindex has a clsact qdisc; *created says whether we made it. */
+static int clsact_ensure(int ifindex, bool *created)
+{
+	struct bpf_tc_hook hook = {
+		.sz = sizeof(hook),
+		.ifindex = ifindex,
+		.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS,
+	};
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST)
+		return err;
+	*created = !err;
+	return 0;
+}
+
+static void clsact_remove(int ifindex, bool *created)
 {
 	struct bpf_tc_hook hook = {
 		.sz = sizeof(hook),
@@ -134,14 +151,25 @@ int loader_attach(struct fc_loader *l, int ifindex)
 	};
 	int err;
 
+	if (!*created)
+		return;
+	err = bpf_tc_hook_destroy(&hook);
+	/* The interface may be gone already, taking the qdisc along. */
+	if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+		fc_warn("removing the clsact qdisc of ifindex %d: %s", ifindex, strerror(-err));
+	*created = false;
+}
+
+int loader_attach(struct fc_loader *l, int ifindex)
+{
+	int err;
+
 	l->ifindex = ifindex;
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
+	err = clsact_ensure(ifindex, &l->created_qdisc);
+	if (err) {
 		fc_err("creating the clsact qdisc: %s", strerror(-err));
 		return err;
 	}
-	l->created_qdisc = !err;
-
 	err = tc_attach_one(&l->ingress, ifindex, BPF_TC_INGRESS, l->skel->progs.fc_tc_ingress);
 	if (err) {
 		fc_err("attaching the TC ingress program: %s", strerror(-err));
@@ -158,23 +186,101 @@ undo:
 	return err;
 }
 
+#define LO_ACCEPT_LOCAL "/proc/sys/net/ipv4/conf/lo/accept_local"
+
+static int sysctl_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int sysctl_write(const char *path, int v)
+{
+	FILE *f = fopen(path, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%d\n", v) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/*
+ * The answer of an internal host to a gateway process comes in through lo
+ * with the host's mapping, one of our addresses, as source; Linux takes a
+ * local source for a martian unless accept_local is set on the interface.
+ * Set it on lo only, and only while fcnat hairpins there.
+ */
+static int lo_accept_local_enable(struct fc_loader *l)
+{
+	int old = sysctl_read(LO_ACCEPT_LOCAL), err;
+
+	if (old < 0)
+		return -ENOENT;
+	if (old == 1)
+		return 0;
+	err = sysctl_write(LO_ACCEPT_LOCAL, 1);
+	if (err)
+		return err;
+	l->lo_accept_local = old;
+	return 0;
+}
+
+static void lo_accept_local_restore(struct fc_loader *l)
+{
+	if (l->lo_accept_local < 0)
+		return;
+	if (sysctl_write(LO_ACCEPT_LOCAL, l->lo_accept_local))
+		fc_warn("restoring %s to %d failed", LO_ACCEPT_LOCAL, l->lo_accept_local);
+	l->lo_accept_local = -1;
+}
+
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback)
+{
+	struct fc_hairpin_if *h;
+	int err;
+
+	if (loopback) {
+		err = lo_accept_local_enable(l);
+		if (err)
+			return err;
+	}
+
+	if (l->nr_hairpin >= FC_MAX_IFACES)
+		return -E2BIG;
+	h = &l->hairpin[l->nr_hairpin];
+	memset(h, 0, sizeof(*h));
+	h->ifindex = ifindex;
+	err = clsact_ensure(ifindex, &h->created_qdisc);
+	if (err)
+		return err;
+	l->nr_hairpin++;	/* from here on, detach cleans it up */
+	return tc_attach_one(&h->ingress, ifindex, BPF_TC_INGRESS,
+			     loopback ? l->skel->progs.fc_tc_lo_ingress
+				      : l->skel->progs.fc_tc_lan_ingress);
+}
+
 void loader_detach(struct fc_loader *l)
 {
+	for (unsigned int i = 0; i < l->nr_hairpin; i++) {
+		tc_detach_one(&l->hairpin[i].ingress);
+		clsact_remove(l->hairpin[i].ifindex, &l->hairpin[i].created_qdisc);
+	}
+	l->nr_hairpin = 0;
+	lo_accept_local_restore(l);
 	tc_detach_one(&l->egress);
 	tc_detach_one(&l->ingress);
-	if (l->created_qdisc) {
-		struct bpf_tc_hook hook = {
-			.sz = sizeof(hook),
-			.ifindex = l->ifindex,
-			.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS,
-		};
-		int err = bpf_tc_hook_destroy(&hook);
-
-		/* The interface may be gone already, taking the qdisc along. */
-		if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
-			fc_warn("removing the clsact qdisc: %s", strerror(-err));
-		l->created_qdisc = false;
-	}
+	clsact_remove(l->ifindex, &l->created_qdisc);
 }
 
 void loader_destroy(struct fc_loader *l)

@@ -17,12 +17,22 @@ struct fc_tc_link {
 	bool attached;
 };
 
+/* An internal interface (or lo) that fcnat hairpins on. */
+struct fc_hairpin_if {
+	int ifindex;
+	bool created_qdisc;
+	struct fc_tc_link ingress;
+};
+
 struct fc_loader {
 	struct fcnat_tc *skel;
 	int ifindex;
 	bool created_qdisc;	/* remove clsact on detach only if we made it */
 	struct fc_tc_link ingress;
 	struct fc_tc_link egress;
+	unsigned int nr_hairpin;
+	struct fc_hairpin_if hairpin[FC_MAX_IFACES];
+	int lo_accept_local;	/* value to restore, -1: untouched */
 };
 
 /* Route libbpf's messages (and the verifier log on failure) to our log. */
@@ -32,7 +42,9 @@ int loader_load(struct fc_loader *l, const struct fc_options *o);
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg);
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);
 int loader_attach(struct fc_loader *l, int ifindex);
-/* Undo attach: our filters, and the clsact qdisc if we created it. */
+/* Hairpin on an internal interface; lo gets the gateway-process variant. */
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback);
+/* Undo every attach: our filters, and clsact qdiscs where we created them. */
 void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);
 

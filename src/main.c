@@ -11,7 +11,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,6 +49,25 @@ static int check_privileges(void)
 	fc_err("permission denied: fcnat must run as root "
 	       "(or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)");
 	return -EPERM;
+}
+
+/* lo takes the gateway-process variant of the hairpin program. */
+static bool is_loopback(int ifindex)
+{
+	char name[IF_NAMESIZE];
+	struct ifreq ifr = {};
+	int fd, ret = 0;
+
+	if (!if_indextoname(ifindex, name))
+		return false;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		ret = !!(ifr.ifr_flags & IFF_LOOPBACK);
+	close(fd);
+	return ret;
 }
 
 static int block_signals(void)
@@ -128,6 +151,7 @@ int main(int argc, char **argv)
 	__u64 counters[FC_STAT_MAX];
 	char addr[INET_ADDRSTRLEN];
 	int ifindex, sigfd, err;
+	int hairpin_ifindex[FC_MAX_IFACES];
 
 	options_defaults(&opts);
 	switch (options_parse(argc, argv, &opts)) {
@@ -144,13 +168,22 @@ int main(int argc, char **argv)
 		fc_err("--nat66: NAT66 is not yet supported by this version");
 		return FC_EXIT_USAGE;
 	}
-	if (opts.nr_hairpin_ifs)
-		fc_warn("--hairpin-if: hairpinning is not yet supported by this version; ignored");
 
 	ifindex = if_nametoindex(opts.ifname);
 	if (!ifindex) {
 		fc_err("no such interface: %s", opts.ifname);
 		return FC_EXIT_FAIL;
+	}
+	for (unsigned int i = 0; i < opts.nr_hairpin_ifs; i++) {
+		hairpin_ifindex[i] = if_nametoindex(opts.hairpin_ifs[i]);
+		if (!hairpin_ifindex[i]) {
+			fc_err("--hairpin-if: no such interface: %s", opts.hairpin_ifs[i]);
+			return FC_EXIT_FAIL;
+		}
+		if (hairpin_ifindex[i] == ifindex) {
+			fc_err("--hairpin-if: %s is the external interface", opts.hairpin_ifs[i]);
+			return FC_EXIT_USAGE;
+		}
 	}
 	err = nl_get_ipv4_addr(ifindex, &ext);
 	if (err == -ENOENT) {
@@ -184,10 +217,21 @@ int main(int argc, char **argv)
 		loader_destroy(&loader);
 		return FC_EXIT_FAIL;
 	}
+	for (unsigned int i = 0; i < opts.nr_hairpin_ifs; i++) {
+		err = loader_attach_hairpin(&loader, hairpin_ifindex[i], is_loopback(hairpin_ifindex[i]));
+		if (err) {
+			fc_err("attaching the hairpin program to %s: %s", opts.hairpin_ifs[i],
+			       strerror(-err));
+			loader_detach(&loader);
+			loader_destroy(&loader);
+			return FC_EXIT_FAIL;
+		}
+	}
 
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
-	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s)",
-		opts.ifname, ifindex, addr, cfg.port_total, cfg.nr_port_ranges);
+	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s), "
+		"hairpin on %u interface(s)", opts.ifname, ifindex, addr, cfg.port_total,
+		cfg.nr_port_ranges, opts.nr_hairpin_ifs);
 
 	run(&loader, &opts, ifindex, &cfg, sigfd);
 

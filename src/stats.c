@@ -32,6 +32,9 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_FRAGMENT_HELD] = "fragments_held",
 	[FC_STAT_FRAGMENT_REINJECTED] = "fragments_reinjected",
 	[FC_STAT_DROP_FRAGMENT_HOLD] = "fragments_not_held",
+	[FC_STAT_HAIRPIN_TRANSLATED] = "hairpin_translated",
+	[FC_STAT_HAIRPIN_TO_GATEWAY] = "hairpin_to_gateway",
+	[FC_STAT_DROP_HAIRPIN_NO_ROUTE] = "drop_hairpin_no_route",
 };
 
 const char *stat_name(enum fc_stat s)

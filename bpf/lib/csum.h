@@ -86,4 +86,19 @@ static __always_inline int rewrite_l4_field(struct ctx_buff *ctx, const struct f
 	return 0;
 }
 
+/* Forwarding decrements the TTL; returns -1 when it would reach zero. */
+static __always_inline int ipv4_dec_ttl(struct ctx_buff *ctx, const struct fc_pkt *p)
+{
+	struct iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
+	__u16 old;
+
+	if (!iph || iph->ttl <= 1)
+		return -1;
+	/* TTL and protocol share one 16-bit word of the checksum. */
+	old = *(__u16 *)&iph->ttl;
+	iph->ttl--;
+	iph->check = csum_replace2(iph->check, old, *(__u16 *)&iph->ttl);
+	return 0;
+}
+
 #endif /* FC_BPF_CSUM_H */

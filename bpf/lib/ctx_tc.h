@@ -94,4 +94,43 @@ static __always_inline int ctx_resize(struct __sk_buff *ctx, __u32 len)
 	return bpf_skb_change_tail(ctx, len, 0);
 }
 
+/* The interface the packet is on now (the hook's). */
+static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
+{
+	return ctx->ifindex;
+}
+
+/* A GSO packet is cut to the MTU only on its way out: its own length says
+ * nothing about whether it fits. */
+static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
+{
+	return ctx->gso_size != 0;
+}
+
+/* Route lookup in the kernel's FIB, as the stack would do it. */
+static __always_inline long ctx_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *fib)
+{
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+/* Send out of ifindex, the kernel resolving the next hop's MAC address. */
+static __always_inline int ctx_redirect_out(struct __sk_buff *ctx, __u32 ifindex)
+{
+	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+}
+
+/* Hand the packet to the local stack through the loopback interface (ifindex
+ * 1 in every namespace): a packet whose source is one of our own addresses
+ * is only accepted from there (elsewhere it is a martian). lo's address is
+ * all zeroes; with any other destination MAC the stack would take the packet
+ * for someone else's. */
+static __always_inline int ctx_redirect_local(struct __sk_buff *ctx)
+{
+	static const __u8 lo_mac[6] = {};
+
+	if (bpf_skb_store_bytes(ctx, 0, lo_mac, sizeof(lo_mac), 0))
+		return 2;	/* TC_ACT_SHOT */
+	return bpf_redirect(1, BPF_F_INGRESS);
+}
+
 #endif /* FC_BPF_CTX_TC_H */

@@ -102,6 +102,92 @@ static __always_inline int nat4_ingress_icmp_error(struct ctx_buff *ctx,
 	return CTX_PASS;
 }
 
+/*
+ * The outbound half, shared by every path that sends a packet of an internal
+ * endpoint out: find or make the mapping of (proto, p->saddr, p->sport), and
+ * the session towards (p->daddr, p->dport). On success *b is the mapping's
+ * internal-side entry and FC_STAT_MAX is returned; otherwise the reason to
+ * drop.
+ */
+static __always_inline int snat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
+				       __u8 flags, __u64 now, struct fc_binding **b)
+{
+	struct fc_endpoint_key int_key;
+	struct fc_session_key skey;
+	union fc_addr ext_addr = {};	/* all 16 bytes: it goes into keys */
+	struct fc_session *s;
+
+	ext_addr.v4 = cfg->ext_addr4;
+	endpoint_key(&int_key, FC_SIDE_INTERNAL, FC_AF_INET, p->proto, &p->saddr, p->sport);
+	switch (binding_get_or_create(cfg, &int_key, &ext_addr, flags, now, b)) {
+	case FC_BIND_OK:
+		break;
+	case FC_BIND_EXHAUSTED:
+		return FC_STAT_DROP_PORTS_EXHAUSTED;
+	default:
+		return FC_STAT_DROP_TABLE_FULL;
+	}
+	session_key(&skey, FC_AF_INET, p->proto, &(*b)->addr, (*b)->port, &p->daddr, p->dport);
+	s = session_get(&skey, now);
+	if (!s)
+		return FC_STAT_DROP_TABLE_FULL;
+	session_update(cfg, p->proto, s, tcp_bits(p, FC_DIR_OUT), now);
+	if (p->proto == IPPROTO_TCP)
+		tcp_note_outbound(s, p);
+	if ((*b)->last_out_ns != now)
+		(*b)->last_out_ns = now;
+	return FC_STAT_MAX;
+}
+
+/*
+ * The inbound half: the mapping that owns (proto, p->daddr, p->dport), and
+ * its session with the remote endpoint (remote, remote_port) -- the packet's
+ * source, or for a hairpinned packet its source after translation. A remote
+ * without a live session is admitted if the mapping is alive (EIF). On
+ * success *ext is the external-side entry (the internal endpoint) and
+ * FC_STAT_MAX is returned; otherwise the reason to drop.
+ */
+static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
+				       const union fc_addr *remote, __be16 remote_port,
+				       __u64 now, struct fc_binding **ext)
+{
+	struct fc_endpoint_key key;
+	struct fc_session_key skey;
+	struct fc_binding *b;
+	struct fc_session *s;
+	__u32 bits;
+
+	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, p->proto, &p->daddr, p->dport);
+	*ext = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!*ext)
+		/* The range belongs to the NAT: unsolicited packets to it
+		 * are dropped, creating no state (RFC 5382 REQ-4). */
+		return FC_STAT_DROP_UNSOLICITED;
+
+	session_key(&skey, FC_AF_INET, p->proto, &p->daddr, p->dport, remote, remote_port);
+	s = bpf_map_lookup_elem(&fc_sessions, &skey);
+	if (!s || s->expires_ns <= now) {
+		/* A remote we have no live session with: EIF admits it if the
+		 * mapping itself is alive and still points back at us. */
+		endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p->proto, &(*ext)->addr, (*ext)->port);
+		b = bpf_map_lookup_elem(&fc_bindings, &key);
+		if (!b || b->port != p->dport || b->addr.v4 != p->daddr.v4 ||
+		    !mapping_alive(cfg, p->proto, b, now))
+			return FC_STAT_DROP_UNSOLICITED;
+		s = session_get(&skey, now);
+		if (!s)
+			return FC_STAT_DROP_TABLE_FULL;
+	}
+	bits = tcp_bits(p, FC_DIR_IN);
+	if ((bits & FC_TCP_RST) && !tcp_rst_in_window(s, p)) {
+		/* Forwarded all the same: the host judges it too. */
+		bits &= ~FC_TCP_RST;
+		stat_inc(FC_STAT_TCP_RST_IGNORED);
+	}
+	session_update(cfg, p->proto, s, bits, now);
+	return FC_STAT_MAX;
+}
+
 /* An inbound non-first fragment follows its first fragment's translation. */
 static __always_inline int nat4_ingress_fragment(struct ctx_buff *ctx, struct fc_pkt *p)
 {
@@ -132,15 +218,12 @@ static __always_inline int nat4_ingress_fragment(struct ctx_buff *ctx, struct fc
 static __always_inline int nat4_egress(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
-	struct fc_endpoint_key int_key;
-	struct fc_session_key skey;
 	struct fc_binding *b;
-	struct fc_session *s;
 	struct fc_pkt p = {};
 	union fc_addr ext_addr = {};
 	__u64 now;
 	__u8 flags = 0;
-	int ret;
+	int ret, why;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT44))
 		return CTX_PASS;
@@ -201,29 +284,11 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	}
 
 	now = bpf_ktime_get_ns();
-	endpoint_key(&int_key, FC_SIDE_INTERNAL, FC_AF_INET, p.proto, &p.saddr, p.sport);
-	switch (binding_get_or_create(cfg, &int_key, &ext_addr, flags, now, &b)) {
-	case FC_BIND_OK:
-		break;
-	case FC_BIND_EXHAUSTED:
-		stat_inc(FC_STAT_DROP_PORTS_EXHAUSTED);
-		return CTX_DROP;
-	default:
-		stat_inc(FC_STAT_DROP_TABLE_FULL);
+	why = snat_lookup(cfg, &p, flags, now, &b);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
 		return CTX_DROP;
 	}
-
-	session_key(&skey, FC_AF_INET, p.proto, &b->addr, b->port, &p.daddr, p.dport);
-	s = session_get(&skey, now);
-	if (!s) {
-		stat_inc(FC_STAT_DROP_TABLE_FULL);
-		return CTX_DROP;
-	}
-	session_update(cfg, p.proto, s, tcp_bits(&p, FC_DIR_OUT), now);
-	if (p.proto == IPPROTO_TCP)
-		tcp_note_outbound(s, &p);
-	if (b->last_out_ns != now)
-		b->last_out_ns = now;
 
 	fc_log(cfg, 4, "out %pI4:%u -> %u", &p.saddr.v4, bpf_ntohs(p.sport), bpf_ntohs(b->port));
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 0), p.sport, b->port) ||
@@ -244,15 +309,11 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
-	struct fc_endpoint_key key;
-	struct fc_session_key skey;
-	struct fc_binding *ext, *b;
+	struct fc_binding *ext;
 	struct fc_frag_key train;
-	struct fc_session *s;
 	struct fc_pkt p = {};
 	__u64 now;
-	__u32 bits;
-	int ret;
+	int ret, why;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
 		return CTX_PASS;
@@ -280,41 +341,12 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_PASS;
 	}
 
-	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, p.proto, &p.daddr, p.dport);
-	ext = bpf_map_lookup_elem(&fc_bindings, &key);
-	if (!ext) {
-		/* The range belongs to the NAT: unsolicited packets to it
-		 * are dropped, creating no state (RFC 5382 REQ-4). */
-		stat_inc(FC_STAT_DROP_UNSOLICITED);
+	now = bpf_ktime_get_ns();
+	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, now, &ext);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
 		return CTX_DROP;
 	}
-
-	now = bpf_ktime_get_ns();
-	session_key(&skey, FC_AF_INET, p.proto, &p.daddr, p.dport, &p.saddr, p.sport);
-	s = bpf_map_lookup_elem(&fc_sessions, &skey);
-	if (!s || s->expires_ns <= now) {
-		/* A remote we have no live session with: EIF admits it if the
-		 * mapping itself is alive and still points back at us. */
-		endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p.proto, &ext->addr, ext->port);
-		b = bpf_map_lookup_elem(&fc_bindings, &key);
-		if (!b || b->port != p.dport || b->addr.v4 != p.daddr.v4 ||
-		    !mapping_alive(cfg, p.proto, b, now)) {
-			stat_inc(FC_STAT_DROP_UNSOLICITED);
-			return CTX_DROP;
-		}
-		s = session_get(&skey, now);
-		if (!s) {
-			stat_inc(FC_STAT_DROP_TABLE_FULL);
-			return CTX_DROP;
-		}
-	}
-	bits = tcp_bits(&p, FC_DIR_IN);
-	if ((bits & FC_TCP_RST) && !tcp_rst_in_window(s, &p)) {
-		/* Forwarded all the same: the host judges it too. */
-		bits &= ~FC_TCP_RST;
-		stat_inc(FC_STAT_TCP_RST_IGNORED);
-	}
-	session_update(cfg, p.proto, s, bits, now);
 	if (p.is_fragment) {
 		frag_key(&train, &p);
 		frag_remember(&train, &ext->addr, now);

@@ -194,6 +194,9 @@ enum fc_stat {
 	FC_STAT_FRAGMENT_HELD,		/* copy kept until its first fragment comes */
 	FC_STAT_FRAGMENT_REINJECTED,	/* held copy sent on after its first fragment */
 	FC_STAT_DROP_FRAGMENT_HOLD,	/* could not hold: too big, train too long, full */
+	FC_STAT_HAIRPIN_TRANSLATED,	/* inside to a mapping, turned around */
+	FC_STAT_HAIRPIN_TO_GATEWAY,	/* inside answering the gateway through its mapping */
+	FC_STAT_DROP_HAIRPIN_NO_ROUTE,	/* no usable route to the mapped host */
 	FC_STAT_MAX,
 };
 

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8) without routing tricks, on
+ * the ingress of internal interfaces and of lo.
+ *
+ * A packet from inside to the external address and a mapped port of the
+ * range never needs to leave: its source becomes the sender's mapping and
+ * its destination the mapped host, and it is sent straight to that host
+ * (FIB lookup, bpf_redirect_neigh). The stack would drop it otherwise: its
+ * new source is one of the gateway's own addresses. The mapped host's
+ * answer comes back the same way, so both see each other's external
+ * endpoints. A process on the gateway reaches a mapped host the same way
+ * from lo; the host's answer to it gets its mapping as source and is handed
+ * to the stack through lo. See doc/design/hairpin.md.
+ */
+#ifndef FC_BPF_HAIRPIN_H
+#define FC_BPF_HAIRPIN_H
+
+#include "nat4.h"
+
+#define AF_INET_ 2
+
+/* Forward a packet just rewritten to daddr, bypassing the stack. */
+static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc_pkt *p,
+					   __be32 saddr, __be32 daddr)
+{
+	struct bpf_fib_lookup fib = {};
+	long ret;
+
+	fib.family = AF_INET_;
+	fib.l4_protocol = p->proto;
+	/* With a length the lookup also checks the egress MTU. */
+	fib.tot_len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	fib.ifindex = ctx_ifindex(ctx);
+	fib.ipv4_src = saddr;
+	fib.ipv4_dst = daddr;
+	ret = ctx_fib_lookup(ctx, &fib);
+	/* No neighbour entry yet is fine: bpf_redirect_neigh resolves it. */
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH) {
+		stat_inc(FC_STAT_DROP_HAIRPIN_NO_ROUTE);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
+	return ctx_redirect_out(ctx, fib.ifindex);
+}
+
+/* Rewrite source and destination endpoints in one go. */
+static __always_inline int rewrite_both(struct ctx_buff *ctx, const struct fc_pkt *p,
+					__be32 saddr, __be16 sport, __be32 daddr, __be16 dport)
+{
+	if (rewrite_l4_field(ctx, p, l4_port_off(p, 0), p->sport, sport) ||
+	    rewrite_l4_field(ctx, p, l4_port_off(p, 1), p->dport, dport) ||
+	    rewrite_addr4(ctx, p, 0, p->saddr.v4, saddr) ||
+	    rewrite_addr4(ctx, p, 1, p->daddr.v4, daddr))
+		return -1;
+	return 0;
+}
+
+/*
+ * The answer of an internal host to a gateway process that reached it
+ * through the host's mapping: show the mapping as its source, hand it to
+ * the stack through lo. Anything else to the gateway passes untouched.
+ */
+static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct fc_config *cfg,
+					      const struct fc_pkt *p)
+{
+	struct fc_endpoint_key key;
+	struct fc_session_key skey;
+	struct fc_binding *b;
+	struct fc_session *s;
+	__u64 now = bpf_ktime_get_ns();
+
+	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p->proto, &p->saddr, p->sport);
+	b = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!b)
+		return CTX_PASS;
+	session_key(&skey, FC_AF_INET, p->proto, &b->addr, b->port, &p->daddr, p->dport);
+	s = bpf_map_lookup_elem(&fc_sessions, &skey);
+	if (!s || s->expires_ns <= now)
+		return CTX_PASS;
+	session_update(cfg, p->proto, s, tcp_bits(p, FC_DIR_OUT), now);
+	if (b->last_out_ns != now)
+		b->last_out_ns = now;
+	if (rewrite_l4_field(ctx, p, l4_port_off(p, 0), p->sport, b->port) ||
+	    rewrite_addr4(ctx, p, 0, p->saddr.v4, b->addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(FC_STAT_HAIRPIN_TO_GATEWAY);
+	return ctx_redirect_local(ctx);
+}
+
+/*
+ * Ingress of an internal interface (from_gateway == 0) or of lo
+ * (from_gateway == 1: the sender is a process on the gateway).
+ */
+static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_binding *b = NULL, *ext;
+	struct fc_pkt p = {};
+	union fc_addr src;
+	__be16 sport;
+	__u64 now;
+	int why;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
+		return CTX_PASS;
+	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || p.daddr.v4 != cfg->ext_addr4)
+		return CTX_PASS;	/* not for the external address: routed as usual */
+	if (!p.has_l4 || p.is_fragment || !(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP))
+		return CTX_PASS;	/* pings, errors, fragments: the gateway's */
+	if (!port_in_range(cfg, bpf_ntohs(p.dport)))
+		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, &p);
+
+	now = bpf_ktime_get_ns();
+	/* The sender's external view: its mapping, made if needed. A gateway
+	 * process gets one only for a source port of the range, as on the
+	 * external interface; otherwise it keeps its own address and port. */
+	src = p.saddr;
+	sport = p.sport;
+	if (!from_gateway || (p.saddr.v4 == cfg->ext_addr4 &&
+			      port_in_range(cfg, bpf_ntohs(p.sport)))) {
+		why = snat_lookup(cfg, &p, from_gateway ? FC_BINDING_ROUTER : 0, now, &b);
+		if (why != FC_STAT_MAX) {
+			stat_inc(why);
+			return CTX_DROP;
+		}
+		src = b->addr;
+		sport = b->port;
+	}
+	why = dnat_lookup(cfg, &p, &src, sport, now, &ext);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
+		return CTX_DROP;
+	}
+
+	if (ext->flags & FC_BINDING_ROUTER) {
+		/* The mapped endpoint is a gateway process: deliver locally,
+		 * with the real source (a local one would be a martian). */
+		if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port)) {
+			stat_inc(FC_STAT_DROP_MALFORMED);
+			return CTX_DROP;
+		}
+		stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
+		return CTX_PASS;
+	}
+	if (rewrite_both(ctx, &p, src.v4, sport, ext->addr.v4, ext->port) ||
+	    (!from_gateway && ipv4_dec_ttl(ctx, &p))) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	fc_log(cfg, 4, "hairpin -> %pI4:%u", &ext->addr.v4, bpf_ntohs(ext->port));
+	return hairpin_forward(ctx, &p, src.v4, ext->addr.v4);
+}
+
+#endif /* FC_BPF_HAIRPIN_H */
