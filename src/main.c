@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fcnat: parse options, load and attach the datapath, then sweep expired
- * state once a second until SIGINT/SIGTERM, and detach everything we added.
+ * fcnat: parse options, load (taking over pinned state if a previous run
+ * left it) and attach the datapath, then sweep expired state once a second
+ * until SIGINT/SIGTERM, and detach everything we added -- or, with
+ * --keep-state, leave the datapath running for the next start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,12 +16,14 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "gc.h"
 #include "loader.h"
 #include "log.h"
 #include "netlink.h"
 #include "options.h"
+#include "pin.h"
 #include "stats.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -119,14 +123,96 @@ static int run(struct fc_loader *l, const struct fc_options *o, int ifindex,
 	return 0;
 }
 
+/* Mappings and sessions in the (possibly reused) maps, for the log. */
+static void count_state(const struct fc_loader *l, unsigned long *mappings,
+			unsigned long *sessions)
+{
+	struct fc_endpoint_key k, next;
+	struct fc_session_key sk, snext;
+	void *prev = NULL;
+
+	*mappings = *sessions = 0;
+	while (bpf_map_get_next_key(loader_bindings_fd(l), prev, &next) == 0) {
+		if (next.side == FC_SIDE_INTERNAL)
+			(*mappings)++;
+		k = next;
+		prev = &k;
+	}
+	prev = NULL;
+	while (bpf_map_get_next_key(loader_sessions_fd(l), prev, &snext) == 0) {
+		(*sessions)++;
+		sk = snext;
+		prev = &sk;
+	}
+}
+
+/* fcnat --detach -i IF: remove what a --keep-state instance left. */
+static int cmd_detach(const struct fc_options *o)
+{
+	struct fc_pin pin;
+	int removed;
+
+	if (pin_open(&pin, o->bpffs, o->ifname, true))
+		return FC_EXIT_FAIL;
+	if (!pin.found) {
+		pin_remove(&pin);
+		pin_close(&pin);
+		fc_info("nothing to detach: no kept fcnat state for %s in %s", o->ifname, o->bpffs);
+		return FC_EXIT_OK;
+	}
+	removed = loader_detach_kept(&pin.meta);
+	pin_remove(&pin);
+	pin_close(&pin);
+	fc_info("detached from %s: %d filter(s) and the pinned state removed", o->ifname, removed);
+	return FC_EXIT_OK;
+}
+
+/* Load (reusing pinned state), configure and attach; on failure leave the
+ * system as it was. */
+static int start(struct fc_loader *loader, struct fc_pin *pin, const struct fc_options *o,
+		 int ifindex, struct fc_config *cfg, __be32 ext)
+{
+	if (pin_open(pin, o->bpffs, o->ifname, false))
+		return -1;
+	if (loader_open(loader, o))
+		goto fail_pin;
+	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
+		goto fail_loader;
+	if (pin_commit(pin, loader_object(loader)))
+		goto fail_loader;
+	loader_fill_config(o, ext, cfg);
+	if (loader_write_config(loader, cfg)) {
+		fc_err("writing the datapath configuration: %s", strerror(errno));
+		goto fail_pinned;
+	}
+	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
+		goto fail_pinned;
+	loader_record_attach(loader, &pin->meta);
+	if (pin_save_meta(pin))
+		fc_warn("recording the filters in %s: %s", pin->dir, strerror(errno));
+	return 0;
+
+fail_pinned:
+	/* A reused state still serves the kept datapath: only fresh pins go. */
+fail_loader:
+	loader_destroy(loader);
+fail_pin:
+	if (!pin->found)
+		pin_remove(pin);
+	pin_close(pin);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct fc_options opts;
 	struct fc_loader loader;
+	struct fc_pin pin;
 	struct fc_config cfg;
 	struct in_addr ext = {};
 	__u64 counters[FC_STAT_MAX];
 	char addr[INET_ADDRSTRLEN];
+	unsigned long nmap, nsess;
 	int ifindex, sigfd, err;
 
 	options_defaults(&opts);
@@ -140,6 +226,13 @@ int main(int argc, char **argv)
 	}
 	if (opts.verbose)
 		fc_log_level = FC_LOG_DEBUG;
+	if (opts.cmd == FC_CMD_SHOW_MAPPINGS || opts.cmd == FC_CMD_SHOW_SESSIONS ||
+	    opts.cmd == FC_CMD_STATS) {
+		fc_err("show and stats are not implemented yet");
+		return FC_EXIT_USAGE;
+	}
+	if (opts.cmd == FC_CMD_DETACH)
+		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&opts);
 	if (opts.nat66) {
 		fc_err("--nat66: NAT66 is not yet supported by this version");
 		return FC_EXIT_USAGE;
@@ -172,19 +265,14 @@ int main(int argc, char **argv)
 	}
 
 	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL);
-	if (loader_load(&loader, &opts))
+	if (start(&loader, &pin, &opts, ifindex, &cfg, ext.s_addr))
 		return FC_EXIT_FAIL;
-	loader_fill_config(&opts, ext.s_addr, &cfg);
-	if (loader_write_config(&loader, &cfg)) {
-		fc_err("writing the datapath configuration: %s", strerror(errno));
-		loader_destroy(&loader);
-		return FC_EXIT_FAIL;
-	}
-	if (loader_attach(&loader, ifindex)) {
-		loader_destroy(&loader);
-		return FC_EXIT_FAIL;
-	}
 
+	if (pin.found) {
+		count_state(&loader, &nmap, &nsess);
+		fc_info("took over the pinned state in %s: %lu mappings, %lu sessions",
+			pin.dir, nmap, nsess);
+	}
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
 	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s)",
 		opts.ifname, ifindex, addr, cfg.port_total, cfg.nr_port_ranges);
@@ -195,8 +283,18 @@ int main(int argc, char **argv)
 		fc_info("counters:");
 		stats_print(stderr, counters);
 	}
+	if (opts.keep_state) {
+		loader_destroy(&loader);
+		pin_close(&pin);
+		close(sigfd);
+		fc_info("keep-state: the datapath stays on %s with its state in %s "
+			"(fcnat --detach -i %s removes it)", opts.ifname, pin.dir, opts.ifname);
+		return FC_EXIT_OK;
+	}
 	loader_detach(&loader);
 	loader_destroy(&loader);
+	pin_remove(&pin);
+	pin_close(&pin);
 	close(sigfd);
 	fc_info("detached from %s", opts.ifname);
 	return FC_EXIT_OK;
