@@ -12,12 +12,12 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -lelf -lz -lmnl -linih
+LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
-	src/epset.c src/stats.c src/pin.c
+	src/epset.c src/stats.c src/pin.c src/show.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)

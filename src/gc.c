@@ -37,9 +37,7 @@ void gc_free(struct gc_state *g)
 	epset_free(&g->orphans_next);
 }
 
-typedef int (*walk_fn)(void *ctx, const void *key, const void *value);
-
-static int map_walk(int fd, size_t ksz, size_t vsz, walk_fn fn, void *ctx)
+int map_walk(int fd, size_t ksz, size_t vsz, map_walk_fn fn, void *ctx)
 {
 	char keys[GC_BATCH * sizeof(struct fc_session_key)];
 	char values[GC_BATCH * sizeof(struct fc_binding)];

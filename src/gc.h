@@ -30,4 +30,9 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res);
 __u64 gc_now_ns(void);
 
+/* Every entry of a bindings or sessions map, read in batches; fn returning
+ * non-zero stops the walk with that value. */
+typedef int (*map_walk_fn)(void *ctx, const void *key, const void *value);
+int map_walk(int fd, size_t ksz, size_t vsz, map_walk_fn fn, void *ctx);
+
 #endif

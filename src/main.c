@@ -24,6 +24,7 @@
 #include "netlink.h"
 #include "options.h"
 #include "pin.h"
+#include "show.h"
 #include "stats.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -228,8 +229,7 @@ int main(int argc, char **argv)
 		fc_log_level = FC_LOG_DEBUG;
 	if (opts.cmd == FC_CMD_SHOW_MAPPINGS || opts.cmd == FC_CMD_SHOW_SESSIONS ||
 	    opts.cmd == FC_CMD_STATS) {
-		fc_err("show and stats are not implemented yet");
-		return FC_EXIT_USAGE;
+		return show_main(&opts);
 	}
 	if (opts.cmd == FC_CMD_DETACH)
 		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&opts);
