@@ -222,3 +222,61 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	g->orphans_next = tmp;
 	return 0;
 }
+
+/* ---- flushing a vanished external address -------------------------------- */
+
+struct flush {
+	int bindings_fd;
+	int sessions_fd;
+	__u8 family;
+	union fc_addr addr;
+	struct gc_flush_result *res;
+};
+
+static int flush_session(void *ctx, const void *key, const void *value)
+{
+	struct flush *f = ctx;
+	const struct fc_session_key *k = key;
+
+	if (k->family == f->family && !memcmp(&k->ext_addr, &f->addr, sizeof(f->addr)) &&
+	    bpf_map_delete_elem(f->sessions_fd, k) == 0)
+		f->res->sessions++;
+	return 0;
+}
+
+static int flush_binding(void *ctx, const void *key, const void *value)
+{
+	struct flush *f = ctx;
+	const struct fc_endpoint_key *k = key;
+	const struct fc_binding *v = value;
+
+	if (k->family != f->family)
+		return 0;
+	if (k->side == FC_SIDE_INTERNAL) {
+		/* Its external twin is met (or was met) in the same walk. */
+		if (!memcmp(&v->addr, &f->addr, sizeof(f->addr)) &&
+		    bpf_map_delete_elem(f->bindings_fd, k) == 0)
+			f->res->mappings++;
+	} else if (!memcmp(&k->addr, &f->addr, sizeof(f->addr))) {
+		bpf_map_delete_elem(f->bindings_fd, k);
+	}
+	return 0;
+}
+
+int gc_flush_addr(int bindings_fd, int sessions_fd, __u8 family, const union fc_addr *addr,
+		  struct gc_flush_result *res)
+{
+	struct flush f = {
+		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd,
+		.family = family, .addr = *addr, .res = res,
+	};
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = map_walk(sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
+		       flush_session, &f);
+	if (!err)
+		err = map_walk(bindings_fd, sizeof(struct fc_endpoint_key),
+			       sizeof(struct fc_binding), flush_binding, &f);
+	return err;
+}

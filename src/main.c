@@ -65,63 +65,169 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* Follow the external address: a DHCP or PPPoE renewal may change it. */
-static void refresh_ext_addr(struct fc_loader *l, const struct fc_options *o, int ifindex,
-			     struct fc_config *cfg)
+/* Everything the running daemon works with. */
+struct daemon {
+	int argc;
+	char **argv;		/* re-parsed on SIGHUP */
+	struct fc_options o;
+	struct fc_loader l;
+	struct fc_pin pin;
+	struct fc_config cfg;
+	int ifindex;
+	int sigfd;
+	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
+};
+
+static void count(struct daemon *d, enum fc_dstat c, __u64 n)
+{
+	d->pin.meta.counters[c] += n;
+	if (pin_save_meta(&d->pin))
+		fc_warn("recording counters in %s: %s", d->pin.dir, strerror(errno));
+}
+
+/*
+ * Follow the external address: a DHCP or PPPoE renewal may change it. The
+ * datapath moves to the new one first, then what was made on the old one is
+ * flushed: nobody can reach it there any more.
+ */
+static void refresh_ext_addr(struct daemon *d)
 {
 	struct in_addr a = {};
 	char old[INET_ADDRSTRLEN], new[INET_ADDRSTRLEN];
-	int err = nl_get_ipv4_addr(ifindex, &a);
+	union fc_addr gone = { .v4 = d->cfg.ext_addr4 };
+	struct gc_flush_result fr;
+	int err = nl_get_ipv4_addr(d->ifindex, &a);
 
-	if (err && err != -ENOENT)
+	if (err && err != -ENOENT && err != -ENODEV)
 		return;
-	if (a.s_addr == cfg->ext_addr4)
+	if (a.s_addr == d->cfg.ext_addr4)
 		return;
-	inet_ntop(AF_INET, &cfg->ext_addr4, old, sizeof(old));
+	inet_ntop(AF_INET, &d->cfg.ext_addr4, old, sizeof(old));
 	inet_ntop(AF_INET, &a, new, sizeof(new));
-	fc_info("external address of %s changed: %s -> %s", o->ifname,
-		cfg->ext_addr4 ? old : "none", a.s_addr ? new : "none");
-	cfg->ext_addr4 = a.s_addr;
-	if (loader_write_config(l, cfg))
+	fc_info("external address of %s changed: %s -> %s", d->o.ifname,
+		d->cfg.ext_addr4 ? old : "none", a.s_addr ? new : "none");
+	d->cfg.ext_addr4 = a.s_addr;
+	if (loader_write_config(&d->l, &d->cfg))
 		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
+	count(d, FC_DSTAT_ADDR_CHANGES, 1);
+	if (!gone.v4)
+		return;
+	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET, &gone,
+			  &fr)) {
+		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));
+		return;
+	}
+	fc_info("flushed %lu mappings and %lu sessions of %s", fr.mappings, fr.sessions, old);
+	count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
+	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
 }
 
-static int run(struct fc_loader *l, const struct fc_options *o, int ifindex,
-	       struct fc_config *cfg, int sigfd)
+/*
+ * SIGHUP: read the configuration file and the command line again and apply
+ * what can change in place (port ranges, timeouts, BPF log level, logging).
+ * The maps are untouched, so no mapping or session is lost.
+ */
+static void reload(struct daemon *d)
+{
+	struct fc_options n;
+	struct fc_config cfg;
+
+	options_defaults(&n);
+	if (options_parse(d->argc, d->argv, &n) != FC_OPTS_RUN) {
+		fc_err("reload failed: keeping the running configuration");
+		return;
+	}
+	if (strcmp(n.ifname, d->o.ifname))
+		fc_warn("reload: the interface (%s) changes only with a restart; ignored", n.ifname);
+	if (n.max_mappings != d->o.max_mappings || n.max_sessions != d->o.max_sessions)
+		fc_warn("reload: table sizes change only after 'fcnat --detach' and a start; ignored");
+	if (strcmp(n.bpffs, d->o.bpffs))
+		fc_warn("reload: the bpffs directory changes only with a restart; ignored");
+	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
+	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
+	n.max_mappings = d->o.max_mappings;
+	n.max_sessions = d->o.max_sessions;
+
+	loader_fill_config(&n, d->cfg.ext_addr4, &cfg);
+	if (loader_write_config(&d->l, &cfg)) {
+		fc_err("reload: writing the datapath configuration: %s; keeping the running one",
+		       strerror(errno));
+		return;
+	}
+	d->o = n;
+	d->cfg = cfg;
+	fc_log_level = n.verbose ? FC_LOG_DEBUG : FC_LOG_INFO;
+	count(d, FC_DSTAT_RELOADS, 1);
+	fc_info("reloaded: %u ports in %u range(s), timeouts udp %us icmp %us tcp-est %us "
+		"tcp-trans %us, bpf-log %u%s", cfg.port_total, cfg.nr_port_ranges,
+		n.timeout_s[FC_TIMEOUT_UDP], n.timeout_s[FC_TIMEOUT_ICMP],
+		n.timeout_s[FC_TIMEOUT_TCP_EST], n.timeout_s[FC_TIMEOUT_TCP_TRANS], n.bpf_log,
+		n.keep_state ? ", keep-state" : "");
+}
+
+static void sweep(struct daemon *d, struct gc_state *gc)
+{
+	struct gc_result res;
+
+	if (gc_sweep(gc, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), &d->cfg,
+		     gc_now_ns(), &res)) {
+		fc_warn("expiry sweep failed: %s", strerror(errno));
+		return;
+	}
+	if (res.sessions_expired || res.mappings_expired || res.orphans_removed)
+		fc_debug("sweep: %lu sessions and %lu mappings live; expired %lu sessions, "
+			 "%lu mappings; %lu half-mappings removed",
+			 res.sessions_live, res.mappings_live, res.sessions_expired,
+			 res.mappings_expired, res.orphans_removed);
+}
+
+static __u64 now_ms(void)
+{
+	return gc_now_ns() / 1000000;
+}
+
+/* Until SIGINT/SIGTERM: signals, address events, and a sweep a second. */
+static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = d->sigfd, .events = POLLIN },
+		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
+	};
+	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
 	gc_init(&gc);
+	/* The address may have changed between start-up and the subscription. */
+	refresh_ext_addr(d);
 	for (;;) {
 		struct signalfd_siginfo si;
-		struct gc_result res;
-		int n = poll(&pfd, 1, SWEEP_INTERVAL_MS);
+		__u64 now = now_ms();
+		int n = poll(pfd, 2, next_sweep > now ? (int)(next_sweep - now) : 0);
 
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n > 0 && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (n > 0 && (pfd[0].revents & POLLIN) &&
+		    read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
-				fc_info("SIGHUP: configuration reload is not supported yet; ignored");
+				fc_info("SIGHUP received, reloading the configuration");
+				reload(d);
 				continue;
 			}
-			fc_info("%s received, detaching", strsignal(si.ssi_signo));
+			fc_info("%s received, %s", strsignal(si.ssi_signo),
+				d->o.keep_state ? "leaving the datapath running" : "detaching");
 			break;
 		}
-		refresh_ext_addr(l, o, ifindex, cfg);
-		if (gc_sweep(&gc, loader_bindings_fd(l), loader_sessions_fd(l), cfg,
-			     gc_now_ns(), &res)) {
-			fc_warn("expiry sweep failed: %s", strerror(errno));
+		if (n > 0 && (pfd[1].revents & POLLIN) &&
+		    nl_addr_watch_drain(d->watch, d->ifindex) != 0)
+			refresh_ext_addr(d);
+		if (now_ms() < next_sweep)
 			continue;
-		}
-		if (res.sessions_expired || res.mappings_expired || res.orphans_removed)
-			fc_debug("sweep: %lu sessions and %lu mappings live; expired %lu sessions, "
-				 "%lu mappings; %lu half-mappings removed",
-				 res.sessions_live, res.mappings_live, res.sessions_expired,
-				 res.mappings_expired, res.orphans_removed);
+		next_sweep = now_ms() + SWEEP_INTERVAL_MS;
+		if (!d->watch)
+			refresh_ext_addr(d);
+		sweep(d, &gc);
 	}
 	gc_free(&gc);
-	return 0;
 }
 
 /* Mappings and sessions in the (possibly reused) maps, for the log. */
@@ -206,18 +312,18 @@ fail_pin:
 
 int main(int argc, char **argv)
 {
-	struct fc_options opts;
-	struct fc_loader loader;
-	struct fc_pin pin;
-	struct fc_config cfg;
+	static struct daemon dm;
+	struct daemon *d = &dm;
 	struct in_addr ext = {};
 	__u64 counters[FC_STAT_MAX];
 	char addr[INET_ADDRSTRLEN];
 	unsigned long nmap, nsess;
-	int ifindex, sigfd, err;
+	int err;
 
-	options_defaults(&opts);
-	switch (options_parse(argc, argv, &opts)) {
+	d->argc = argc;
+	d->argv = argv;
+	options_defaults(&d->o);
+	switch (options_parse(argc, argv, &d->o)) {
 	case FC_OPTS_EXIT_OK:
 		return FC_EXIT_OK;
 	case FC_OPTS_USAGE:
@@ -225,32 +331,31 @@ int main(int argc, char **argv)
 	case FC_OPTS_RUN:
 		break;
 	}
-	if (opts.verbose)
+	if (d->o.verbose)
 		fc_log_level = FC_LOG_DEBUG;
-	if (opts.cmd == FC_CMD_SHOW_MAPPINGS || opts.cmd == FC_CMD_SHOW_SESSIONS ||
-	    opts.cmd == FC_CMD_STATS) {
-		return show_main(&opts);
-	}
-	if (opts.cmd == FC_CMD_DETACH)
-		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&opts);
-	if (opts.nat66) {
+	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
+	    d->o.cmd == FC_CMD_STATS)
+		return show_main(&d->o);
+	if (d->o.cmd == FC_CMD_DETACH)
+		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&d->o);
+	if (d->o.nat66) {
 		fc_err("--nat66: NAT66 is not yet supported by this version");
 		return FC_EXIT_USAGE;
 	}
-	if (opts.nr_hairpin_ifs)
+	if (d->o.nr_hairpin_ifs)
 		fc_warn("--hairpin-if: hairpinning is not yet supported by this version; ignored");
 
-	ifindex = if_nametoindex(opts.ifname);
-	if (!ifindex) {
-		fc_err("no such interface: %s", opts.ifname);
+	d->ifindex = if_nametoindex(d->o.ifname);
+	if (!d->ifindex) {
+		fc_err("no such interface: %s", d->o.ifname);
 		return FC_EXIT_FAIL;
 	}
-	err = nl_get_ipv4_addr(ifindex, &ext);
+	err = nl_get_ipv4_addr(d->ifindex, &ext);
 	if (err == -ENOENT) {
-		fc_err("interface %s has no IPv4 address to translate to", opts.ifname);
+		fc_err("interface %s has no IPv4 address to translate to", d->o.ifname);
 		return FC_EXIT_FAIL;
 	} else if (err) {
-		fc_err("reading the addresses of %s: %s", opts.ifname, strerror(-err));
+		fc_err("reading the addresses of %s: %s", d->o.ifname, strerror(-err));
 		return FC_EXIT_FAIL;
 	}
 	if (check_privileges())
@@ -258,44 +363,51 @@ int main(int argc, char **argv)
 
 	/* Signals wait in the signalfd from here on, so one that arrives
 	 * mid-attach is handled after the attach, by a clean detach. */
-	sigfd = block_signals();
-	if (sigfd < 0) {
+	d->sigfd = block_signals();
+	if (d->sigfd < 0) {
 		fc_err("signalfd: %s", strerror(errno));
 		return FC_EXIT_FAIL;
 	}
+	/* Subscribed before start-up, so no address change is missed. */
+	d->watch = nl_addr_watch_open();
+	if (!d->watch)
+		fc_warn("cannot follow address events (%s): checking once a second instead",
+			strerror(errno));
 
 	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL);
-	if (start(&loader, &pin, &opts, ifindex, &cfg, ext.s_addr))
+	if (start(&d->l, &d->pin, &d->o, d->ifindex, &d->cfg, ext.s_addr)) {
+		nl_addr_watch_close(d->watch);
 		return FC_EXIT_FAIL;
+	}
 
-	if (pin.found) {
-		count_state(&loader, &nmap, &nsess);
+	if (d->pin.found) {
+		count_state(&d->l, &nmap, &nsess);
 		fc_info("took over the pinned state in %s: %lu mappings, %lu sessions",
-			pin.dir, nmap, nsess);
+			d->pin.dir, nmap, nsess);
 	}
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
 	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s)",
-		opts.ifname, ifindex, addr, cfg.port_total, cfg.nr_port_ranges);
+		d->o.ifname, d->ifindex, addr, d->cfg.port_total, d->cfg.nr_port_ranges);
 
-	run(&loader, &opts, ifindex, &cfg, sigfd);
+	run(d);
 
-	if (!stats_read(loader_stats_fd(&loader), counters)) {
+	nl_addr_watch_close(d->watch);
+	if (!stats_read(loader_stats_fd(&d->l), counters)) {
 		fc_info("counters:");
 		stats_print(stderr, counters);
 	}
-	if (opts.keep_state) {
-		loader_destroy(&loader);
-		pin_close(&pin);
-		close(sigfd);
+	close(d->sigfd);
+	if (d->o.keep_state) {
+		loader_destroy(&d->l);
+		pin_close(&d->pin);
 		fc_info("keep-state: the datapath stays on %s with its state in %s "
-			"(fcnat --detach -i %s removes it)", opts.ifname, pin.dir, opts.ifname);
+			"(fcnat --detach -i %s removes it)", d->o.ifname, d->pin.dir, d->o.ifname);
 		return FC_EXIT_OK;
 	}
-	loader_detach(&loader);
-	loader_destroy(&loader);
-	pin_remove(&pin);
-	pin_close(&pin);
-	close(sigfd);
-	fc_info("detached from %s", opts.ifname);
+	loader_detach(&d->l);
+	loader_destroy(&d->l);
+	pin_remove(&d->pin);
+	pin_close(&d->pin);
+	fc_info("detached from %s", d->o.ifname);
 	return FC_EXIT_OK;
 }

@@ -25,6 +25,16 @@ enum fc_meta_flags {
 	FC_META_ATTACHED = 1 << 1,	/* the filter fields below are set */
 };
 
+/* The daemon's own counters, kept in fc_meta so they outlive a restart. */
+enum fc_dstat {
+	FC_DSTAT_RELOADS,		/* SIGHUP reloads applied */
+	FC_DSTAT_ADDR_CHANGES,		/* external address changes followed */
+	FC_DSTAT_FLUSHED_MAPPINGS,	/* mappings of a vanished address removed */
+	FC_DSTAT_FLUSHED_SESSIONS,	/* sessions of a vanished address removed */
+	FC_DSTAT_NR,
+	FC_DSTAT_MAX = 8,
+};
+
 struct fc_meta_map {
 	char name[16];
 	__u32 type;
@@ -52,6 +62,7 @@ struct fc_meta {
 	__u32 pid;		/* last daemon that attached */
 	__u32 nr_maps;
 	struct fc_meta_map maps[FC_META_MAX_MAPS];
+	__u64 counters[FC_DSTAT_MAX];	/* enum fc_dstat */
 };
 
 struct fc_pin {

@@ -473,6 +473,9 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 
 		for (int k = 0; k < FC_STAT_MAX; k++)
 			json_object_object_add(cnt, stat_name(k), json_object_new_int64(counters[k]));
+		for (int k = 0; k < FC_DSTAT_NR; k++)
+			json_object_object_add(cnt, dstat_name(k),
+					       json_object_new_int64(in->pin.meta.counters[k]));
 		json_object_object_add(root, "counters", cnt);
 		json_object_object_add(root, "mappings", json_object_new_int64(c.mappings));
 		json_object_object_add(root, "sessions", json_object_new_int64(c.sessions));
@@ -485,6 +488,9 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 		printf("counters:\n");
 		for (int k = 0; k < FC_STAT_MAX; k++)
 			printf("  %-28s %llu\n", stat_name(k), (unsigned long long)counters[k]);
+		for (int k = 0; k < FC_DSTAT_NR; k++)
+			printf("  %-28s %llu\n", dstat_name(k),
+			       (unsigned long long)in->pin.meta.counters[k]);
 	}
 	collect_free(&c);
 	return 0;
