@@ -21,6 +21,7 @@
 #include "gc.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "netlink.h"
 #include "options.h"
 #include "pin.h"
@@ -76,6 +77,7 @@ struct daemon {
 	int ifindex;
 	int sigfd;
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
+	int metrics_fd;		/* -1: no --metrics */
 };
 
 static void count(struct daemon *d, enum fc_dstat c, __u64 n)
@@ -143,8 +145,11 @@ static void reload(struct daemon *d)
 		fc_warn("reload: table sizes change only after 'fcnat --detach' and a start; ignored");
 	if (strcmp(n.bpffs, d->o.bpffs))
 		fc_warn("reload: the bpffs directory changes only with a restart; ignored");
+	if (strcmp(n.metrics, d->o.metrics))
+		fc_warn("reload: the metrics address changes only with a restart; ignored");
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
+	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
 	n.max_mappings = d->o.max_mappings;
 	n.max_sessions = d->o.max_sessions;
 
@@ -190,9 +195,18 @@ static __u64 now_ms(void)
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
+		{ .fd = d->metrics_fd, .events = POLLIN },
+	};
+	struct metrics_source ms = {
+		.ifname = d->o.ifname,
+		.bindings_fd = loader_bindings_fd(&d->l),
+		.sessions_fd = loader_sessions_fd(&d->l),
+		.stats_fd = loader_stats_fd(&d->l),
+		.cfg = &d->cfg,
+		.meta = &d->pin.meta,
 	};
 	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
@@ -202,7 +216,7 @@ static void run(struct daemon *d)
 	for (;;) {
 		struct signalfd_siginfo si;
 		__u64 now = now_ms();
-		int n = poll(pfd, 2, next_sweep > now ? (int)(next_sweep - now) : 0);
+		int n = poll(pfd, 3, next_sweep > now ? (int)(next_sweep - now) : 0);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -220,6 +234,8 @@ static void run(struct daemon *d)
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
 		    nl_addr_watch_drain(d->watch, d->ifindex) != 0)
 			refresh_ext_addr(d);
+		if (n > 0 && (pfd[2].revents & POLLIN))
+			metrics_serve(d->metrics_fd, &ms);
 		if (now_ms() < next_sweep)
 			continue;
 		next_sweep = now_ms() + SWEEP_INTERVAL_MS;
@@ -368,6 +384,12 @@ int main(int argc, char **argv)
 		fc_err("signalfd: %s", strerror(errno));
 		return FC_EXIT_FAIL;
 	}
+	d->metrics_fd = -1;
+	if (d->o.metrics[0]) {
+		d->metrics_fd = metrics_listen(d->o.metrics);
+		if (d->metrics_fd < 0)
+			return FC_EXIT_FAIL;
+	}
 	/* Subscribed before start-up, so no address change is missed. */
 	d->watch = nl_addr_watch_open();
 	if (!d->watch)
@@ -386,12 +408,16 @@ int main(int argc, char **argv)
 			d->pin.dir, nmap, nsess);
 	}
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	if (d->metrics_fd >= 0)
+		fc_info("metrics on http://%s/metrics", d->o.metrics);
 	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s)",
 		d->o.ifname, d->ifindex, addr, d->cfg.port_total, d->cfg.nr_port_ranges);
 
 	run(d);
 
 	nl_addr_watch_close(d->watch);
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
 	if (!stats_read(loader_stats_fd(&d->l), counters)) {
 		fc_info("counters:");
 		stats_print(stderr, counters);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
 #include "pin.h"
 
@@ -44,6 +45,7 @@ enum opt_id {
 	OPT_PROTO,
 	OPT_INTERNAL,
 	OPT_EXTERNAL,
+	OPT_METRICS,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -89,6 +91,8 @@ static const struct option_desc fc_option_table[] = {
 					      "pinned, for the next start to take over", CTX_RUN },
 	{ "bpffs", OPT_BPFFS, "<dir>", "Where the state is pinned, one directory per interface,\n"
 				       "defaults to " FC_PIN_ROOT_DEFAULT, CTX_ANY },
+	{ "metrics", OPT_METRICS, "<addr:port>", "Serve Prometheus metrics on http://ADDR:PORT/metrics,\n"
+						 "e.g. 127.0.0.1:9477 (off by default)", CTX_RUN },
 	{ "detach", OPT_DETACH, NULL, "Remove a kept instance's datapath and state, then exit",
 	  CTX_RUN | CTX_NO_FILE },
 	{ "json", OPT_JSON, NULL, "show, stats: print JSON", CTX_SHOW | CTX_NO_FILE },
@@ -301,6 +305,18 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		}
 		snprintf(o->bpffs, sizeof(o->bpffs), "%s", value);
 		return 0;
+	case OPT_METRICS: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (strlen(value) >= sizeof(o->metrics) || metrics_parse_addr(value, &ss, &len)) {
+			snprintf(err, errlen, "invalid metrics address '%s': expected ADDR:PORT, "
+				 "[ADDR6]:PORT or :PORT", value);
+			return -1;
+		}
+		snprintf(o->metrics, sizeof(o->metrics), "%s", value);
+		return 0;
+	}
 	case OPT_PROTO:
 		if (!strcmp(value, "tcp"))
 			o->filter_proto = FC_PROTO_TCP;

@@ -41,6 +41,7 @@ struct fc_options {
 	bool verbose;
 	bool keep_state;	/* SIGTERM leaves the datapath and its state */
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
+	char metrics[128];	/* ADDR:PORT of the Prometheus endpoint, "" = off */
 	/* show / stats */
 	bool json;
 	unsigned int filter_proto;	/* 0: any, else enum fc_proto */

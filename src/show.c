@@ -496,6 +496,44 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 	return 0;
 }
 
+int summary_read(int bindings_fd, int sessions_fd, const struct fc_config *cfg,
+		 struct fc_summary *out)
+{
+	static const __u8 protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
+	struct instance in = {
+		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd, .cfg = *cfg,
+		.now = gc_now_ns(),
+	};
+	struct fc_options none;
+	union fc_addr a = { .v4 = cfg->ext_addr4 };
+	struct collect c;
+	int err;
+
+	memset(&none, 0, sizeof(none));
+	snprintf(in.pin.dir, sizeof(in.pin.dir), "(live maps)");
+	err = collect_all(&c, &in, &none, false);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	out->mappings = c.mappings;
+	out->sessions = c.sessions;
+	for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
+		struct fc_endpoint_key k;
+
+		ext_key(&k, FC_AF_INET, protos[i], &a, 0);
+		epset_get(&c.ports_used, &k, &out->ports_used[i]);
+	}
+	collect_free(&c);
+	return 0;
+}
+
+const char *summary_proto_name(int i)
+{
+	static const char *const names[FC_SUMMARY_PROTOS] = { "tcp", "udp", "icmp" };
+
+	return i >= 0 && i < FC_SUMMARY_PROTOS ? names[i] : "?";
+}
+
 int show_main(const struct fc_options *o)
 {
 	struct instance in;
