@@ -73,7 +73,7 @@ struct sweep {
 	struct gc_result *res;
 };
 
-static void ext_key_of(struct fc_endpoint_key *k, __u8 family, __u8 proto,
+void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
 		       const union fc_addr *addr, __be16 port)
 {
 	memset(k, 0, sizeof(*k));
@@ -94,7 +94,7 @@ static int sweep_session(void *ctx, const void *key, const void *value)
 
 	if (v->expires_ns > s->now) {
 		s->res->sessions_live++;
-		ext_key_of(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+		gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 		return epset_put_max(&s->g->live, &ek, v->expires_ns);
 	}
 	/* Expired when copied out; a packet may have revived it since. */
@@ -104,7 +104,7 @@ static int sweep_session(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-static __u64 base_timeout(const struct fc_config *cfg, __u8 proto)
+__u64 gc_base_timeout(const struct fc_config *cfg, __u8 proto)
 {
 	if (proto == FC_PROTO_UDP)
 		return cfg->timeout_ns[FC_TIMEOUT_UDP];
@@ -117,7 +117,7 @@ static int mapping_alive(const struct sweep *s, const struct fc_endpoint_key *k,
 			 const struct fc_binding *b)
 {
 	return (b->flags & FC_BINDING_STATIC) ||
-	       s->now < b->last_out_ns + base_timeout(s->cfg, k->proto) ||
+	       s->now < b->last_out_ns + gc_base_timeout(s->cfg, k->proto) ||
 	       s->now < b->sessions_until_ns;
 }
 
@@ -128,7 +128,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	struct fc_binding fresh, back;
 	__u64 until;
 
-	ext_key_of(&ek, k->family, k->proto, &v->addr, v->port);
+	gc_ext_key(&ek, k->family, k->proto, &v->addr, v->port);
 	if (epset_get(&s->g->live, &ek, &until)) {
 		/* Sessions keep it alive: publish their latest expiry, so the
 		 * datapath admits new remotes (EIF) for as long as that. */

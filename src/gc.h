@@ -30,6 +30,12 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res);
 __u64 gc_now_ns(void);
 
+/* The external-side key of a mapping. */
+void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto, const union fc_addr *addr,
+		__be16 port);
+/* How long an idle mapping lives without sessions: its protocol's timeout. */
+__u64 gc_base_timeout(const struct fc_config *cfg, __u8 proto);
+
 struct gc_flush_result {
 	unsigned long mappings;
 	unsigned long sessions;

@@ -130,15 +130,6 @@ static struct row *rows_add(struct rows *r)
 	return &r->v[r->n++];
 }
 
-static __u64 base_timeout(const struct fc_config *cfg, __u8 proto)
-{
-	if (proto == FC_PROTO_UDP)
-		return cfg->timeout_ns[FC_TIMEOUT_UDP];
-	if (proto == FC_PROTO_ICMP)
-		return cfg->timeout_ns[FC_TIMEOUT_ICMP];
-	return cfg->timeout_ns[FC_TIMEOUT_TCP_TRANS];
-}
-
 struct collect {
 	const struct instance *in;
 	const struct fc_options *o;
@@ -148,17 +139,6 @@ struct collect {
 	/* stats: external ports in use per (address, protocol) */
 	struct epset ports_used;
 };
-
-static void ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
-		    const union fc_addr *addr, __be16 port)
-{
-	memset(k, 0, sizeof(*k));
-	k->side = FC_SIDE_EXTERNAL;
-	k->family = family;
-	k->proto = proto;
-	k->port = port;
-	k->addr = *addr;
-}
 
 static bool match(const struct fc_options *o, __u8 proto, const union fc_addr *int_addr,
 		  bool has_internal, __u16 ext_port)
@@ -182,7 +162,7 @@ static int count_session(void *ctx, const void *key, const void *value)
 	if (v->expires_ns <= c->in->now)
 		return 0;	/* expired, not swept yet */
 	c->sessions++;
-	ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 	return epset_add(&c->per_mapping, &ek, 1);
 }
 
@@ -197,13 +177,13 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 
 	if (k->side != FC_SIDE_INTERNAL)
 		return 0;
-	until = b->last_out_ns + base_timeout(&c->in->cfg, k->proto);
+	until = b->last_out_ns + gc_base_timeout(&c->in->cfg, k->proto);
 	if (b->sessions_until_ns > until)
 		until = b->sessions_until_ns;
 	if (!(b->flags & FC_BINDING_STATIC) && until <= c->in->now)
 		return 0;	/* expired, not swept yet */
 	c->mappings++;
-	ext_key(&ek, k->family, k->proto, &b->addr, b->port);
+	gc_ext_key(&ek, k->family, k->proto, &b->addr, b->port);
 	epset_get(&c->per_mapping, &ek, &n);
 	/* Port utilisation: one external port per mapping; the address and
 	 * protocol in the key, port 0. */
@@ -240,7 +220,7 @@ static int collect_session(void *ctx, const void *key, const void *value)
 
 	if (v->expires_ns <= c->in->now)
 		return 0;
-	ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 	has_internal = bpf_map_lookup_elem(c->in->bindings_fd, &ek, &b) == 0;
 	if (!match(c->o, k->proto, &b.addr, has_internal, ntohs(k->ext_port)))
 		return 0;
@@ -432,7 +412,7 @@ static void port_usage(const struct collect *c, const struct instance *in, json_
 		__u64 used = 0;
 		double pct;
 
-		ext_key(&k, FC_AF_INET, protos[i], &a, 0);
+		gc_ext_key(&k, FC_AF_INET, protos[i], &a, 0);
 		epset_get(&c->ports_used, &k, &used);
 		pct = in->cfg.port_total ? 100.0 * used / in->cfg.port_total : 0;
 		if (arr) {
@@ -520,7 +500,7 @@ int summary_read(int bindings_fd, int sessions_fd, const struct fc_config *cfg,
 	for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
 		struct fc_endpoint_key k;
 
-		ext_key(&k, FC_AF_INET, protos[i], &a, 0);
+		gc_ext_key(&k, FC_AF_INET, protos[i], &a, 0);
 		epset_get(&c.ports_used, &k, &out->ports_used[i]);
 	}
 	collect_free(&c);
