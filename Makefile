@@ -5,6 +5,14 @@ BPFTOOL   ?= bpftool
 CC        ?= gcc
 PYTHON    ?= /usr/bin/python3
 VERSION   ?= 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/fcnat
+SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
@@ -12,17 +20,17 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -lelf -lz -lmnl -linih
+LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
-	src/epset.c src/stats.c
+	src/epset.c src/stats.c src/pin.c src/show.c src/metrics.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all clean test unit-test integration-test demo bench deps man
+.PHONY: all clean test unit-test integration-test demo bench deps man install uninstall
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fcnat
@@ -58,6 +66,23 @@ $(BUILD)/%: doc/%.scd | $(BUILD)
 	scdoc < $< > $@
 
 man: $(MANPAGES)
+
+# `make install PREFIX=/usr DESTDIR=/tmp/pkg`: binary, man pages, systemd unit,
+# bash completion, example configuration.
+install: $(BUILD)/fcnat $(MANPAGES)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		packaging/fcnat.service > $(BUILD)/fcnat.service
+	install -Dm755 $(BUILD)/fcnat $(DESTDIR)$(SBINDIR)/fcnat
+	install -Dm644 $(BUILD)/fcnat.8 $(DESTDIR)$(MANDIR)/man8/fcnat.8
+	install -Dm644 $(BUILD)/fcnat.conf.5 $(DESTDIR)$(MANDIR)/man5/fcnat.conf.5
+	install -Dm644 $(BUILD)/fcnat.service $(DESTDIR)$(UNITDIR)/fcnat.service
+	install -Dm644 packaging/fcnat.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fcnat
+	install -Dm644 packaging/fcnat.conf.example $(DESTDIR)$(DOCDIR)/fcnat.conf.example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fcnat $(DESTDIR)$(MANDIR)/man8/fcnat.8 \
+		$(DESTDIR)$(MANDIR)/man5/fcnat.conf.5 $(DESTDIR)$(UNITDIR)/fcnat.service \
+		$(DESTDIR)$(BASHCOMPDIR)/fcnat $(DESTDIR)$(DOCDIR)/fcnat.conf.example
 
 unit-test: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests

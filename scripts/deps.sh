@@ -3,7 +3,7 @@
 # (only what is missing; apt-get update only when something is).
 set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
- libmnl-dev libinih-dev iproute2 iputils-ping traceroute iputils-tracepath
+ libmnl-dev libinih-dev libjson-c-dev iproute2 iputils-ping traceroute iputils-tracepath
  ethtool tcpdump socat netcat-openbsd iperf3 nftables python3 python3-pytest
  python3-scapy scdoc"
 missing=""

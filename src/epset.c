@@ -80,6 +80,23 @@ int epset_put_max(struct epset *s, const struct fc_endpoint_key *k, __u64 value)
 	return 0;
 }
 
+int epset_add(struct epset *s, const struct fc_endpoint_key *k, __u64 delta)
+{
+	struct epset_slot *slot;
+
+	if ((s->len + 1) * 2 > s->cap && grow(s))
+		return -ENOMEM;
+	slot = find(s, k);
+	if (!slot->used) {
+		slot->used = 1;
+		slot->key = *k;
+		slot->value = 0;
+		s->len++;
+	}
+	slot->value += delta;
+	return 0;
+}
+
 int epset_get(const struct epset *s, const struct fc_endpoint_key *k, __u64 *value)
 {
 	const struct epset_slot *slot;

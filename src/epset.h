@@ -23,6 +23,8 @@ void epset_free(struct epset *s);
 void epset_clear(struct epset *s);
 /* Keep the larger of the stored value and value; -ENOMEM on failure. */
 int epset_put_max(struct epset *s, const struct fc_endpoint_key *k, __u64 value);
+/* Add delta to the stored value (0 if absent); -ENOMEM on failure. */
+int epset_add(struct epset *s, const struct fc_endpoint_key *k, __u64 delta);
 /* 1 and *value if present, else 0. */
 int epset_get(const struct epset *s, const struct fc_endpoint_key *k, __u64 *value);
 

@@ -37,9 +37,7 @@ void gc_free(struct gc_state *g)
 	epset_free(&g->orphans_next);
 }
 
-typedef int (*walk_fn)(void *ctx, const void *key, const void *value);
-
-static int map_walk(int fd, size_t ksz, size_t vsz, walk_fn fn, void *ctx)
+int map_walk(int fd, size_t ksz, size_t vsz, map_walk_fn fn, void *ctx)
 {
 	char keys[GC_BATCH * sizeof(struct fc_session_key)];
 	char values[GC_BATCH * sizeof(struct fc_binding)];
@@ -75,7 +73,7 @@ struct sweep {
 	struct gc_result *res;
 };
 
-static void ext_key_of(struct fc_endpoint_key *k, __u8 family, __u8 proto,
+void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
 		       const union fc_addr *addr, __be16 port)
 {
 	memset(k, 0, sizeof(*k));
@@ -96,7 +94,7 @@ static int sweep_session(void *ctx, const void *key, const void *value)
 
 	if (v->expires_ns > s->now) {
 		s->res->sessions_live++;
-		ext_key_of(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+		gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 		return epset_put_max(&s->g->live, &ek, v->expires_ns);
 	}
 	/* Expired when copied out; a packet may have revived it since. */
@@ -106,7 +104,7 @@ static int sweep_session(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-static __u64 base_timeout(const struct fc_config *cfg, __u8 proto)
+__u64 gc_base_timeout(const struct fc_config *cfg, __u8 proto)
 {
 	if (proto == FC_PROTO_UDP)
 		return cfg->timeout_ns[FC_TIMEOUT_UDP];
@@ -119,7 +117,7 @@ static int mapping_alive(const struct sweep *s, const struct fc_endpoint_key *k,
 			 const struct fc_binding *b)
 {
 	return (b->flags & FC_BINDING_STATIC) ||
-	       s->now < b->last_out_ns + base_timeout(s->cfg, k->proto) ||
+	       s->now < b->last_out_ns + gc_base_timeout(s->cfg, k->proto) ||
 	       s->now < b->sessions_until_ns;
 }
 
@@ -130,7 +128,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	struct fc_binding fresh, back;
 	__u64 until;
 
-	ext_key_of(&ek, k->family, k->proto, &v->addr, v->port);
+	gc_ext_key(&ek, k->family, k->proto, &v->addr, v->port);
 	if (epset_get(&s->g->live, &ek, &until)) {
 		/* Sessions keep it alive: publish their latest expiry, so the
 		 * datapath admits new remotes (EIF) for as long as that. */
@@ -223,4 +221,62 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	g->orphans = g->orphans_next;
 	g->orphans_next = tmp;
 	return 0;
+}
+
+/* ---- flushing a vanished external address -------------------------------- */
+
+struct flush {
+	int bindings_fd;
+	int sessions_fd;
+	__u8 family;
+	union fc_addr addr;
+	struct gc_flush_result *res;
+};
+
+static int flush_session(void *ctx, const void *key, const void *value)
+{
+	struct flush *f = ctx;
+	const struct fc_session_key *k = key;
+
+	if (k->family == f->family && !memcmp(&k->ext_addr, &f->addr, sizeof(f->addr)) &&
+	    bpf_map_delete_elem(f->sessions_fd, k) == 0)
+		f->res->sessions++;
+	return 0;
+}
+
+static int flush_binding(void *ctx, const void *key, const void *value)
+{
+	struct flush *f = ctx;
+	const struct fc_endpoint_key *k = key;
+	const struct fc_binding *v = value;
+
+	if (k->family != f->family)
+		return 0;
+	if (k->side == FC_SIDE_INTERNAL) {
+		/* Its external twin is met (or was met) in the same walk. */
+		if (!memcmp(&v->addr, &f->addr, sizeof(f->addr)) &&
+		    bpf_map_delete_elem(f->bindings_fd, k) == 0)
+			f->res->mappings++;
+	} else if (!memcmp(&k->addr, &f->addr, sizeof(f->addr))) {
+		bpf_map_delete_elem(f->bindings_fd, k);
+	}
+	return 0;
+}
+
+int gc_flush_addr(int bindings_fd, int sessions_fd, __u8 family, const union fc_addr *addr,
+		  struct gc_flush_result *res)
+{
+	struct flush f = {
+		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd,
+		.family = family, .addr = *addr, .res = res,
+	};
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = map_walk(sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
+		       flush_session, &f);
+	if (!err)
+		err = map_walk(bindings_fd, sizeof(struct fc_endpoint_key),
+			       sizeof(struct fc_binding), flush_binding, &f);
+	return err;
 }

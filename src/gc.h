@@ -30,4 +30,25 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res);
 __u64 gc_now_ns(void);
 
+/* The external-side key of a mapping. */
+void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto, const union fc_addr *addr,
+		__be16 port);
+/* How long an idle mapping lives without sessions: its protocol's timeout. */
+__u64 gc_base_timeout(const struct fc_config *cfg, __u8 proto);
+
+struct gc_flush_result {
+	unsigned long mappings;
+	unsigned long sessions;
+};
+
+/* Delete every mapping and session on external address addr (gone from
+ * the interface). Call after the datapath stopped using it. */
+int gc_flush_addr(int bindings_fd, int sessions_fd, __u8 family, const union fc_addr *addr,
+		  struct gc_flush_result *res);
+
+/* Every entry of a bindings or sessions map, read in batches; fn returning
+ * non-zero stops the walk with that value. */
+typedef int (*map_walk_fn)(void *ctx, const void *key, const void *value);
+int map_walk(int fd, size_t ksz, size_t vsz, map_walk_fn fn, void *ctx);
+
 #endif

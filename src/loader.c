@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "fcnat_tc.skel.h"
@@ -27,7 +28,7 @@ void loader_setup_libbpf_log(bool verbose)
 	libbpf_set_print(libbpf_print);
 }
 
-int loader_load(struct fc_loader *l, const struct fc_options *o)
+int loader_open(struct fc_loader *l, const struct fc_options *o)
 {
 	int err;
 
@@ -42,6 +43,24 @@ int loader_load(struct fc_loader *l, const struct fc_options *o)
 	/* Each mapping is two entries, one per side. */
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
+	return 0;
+}
+
+struct bpf_object *loader_object(const struct fc_loader *l)
+{
+	return l->skel->obj;
+}
+
+int loader_load(struct fc_loader *l, const struct fc_options *o)
+{
+	int err = loader_open(l, o);
+
+	return err ? err : loader_load_opened(l);
+}
+
+int loader_load_opened(struct fc_loader *l)
+{
+	int err;
 
 	err = fcnat_tc__load(l->skel);
 	if (err) {
@@ -88,23 +107,61 @@ int loader_write_config(struct fc_loader *l, const struct fc_config *cfg)
 	return 0;
 }
 
+static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_attach_point point)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = point;
+}
+
+/* Is the filter at handle/priority a program of ours (fc_tc_*)? */
+static bool tc_filter_is_ours(int ifindex, enum bpf_tc_attach_point point, __u32 handle,
+			      __u32 priority)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts q = { .sz = sizeof(q), .handle = handle, .priority = priority };
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool ours;
+	int fd;
+
+	if (!handle || !priority)
+		return false;
+	tc_hook_init(&hook, ifindex, point);
+	if (bpf_tc_query(&hook, &q))
+		return false;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return false;
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6);
+	close(fd);
+	return ours;
+}
+
+/*
+ * handle/priority 0: the kernel picks free ones, ahead of filters that were
+ * already there, so nothing of the user's clashes. Otherwise the program
+ * replaces ours at that place in one step: no packet goes untranslated.
+ */
 static int tc_attach_one(struct fc_tc_link *t, int ifindex, enum bpf_tc_attach_point point,
-			 const struct bpf_program *prog)
+			 const struct bpf_program *prog, __u32 handle, __u32 priority)
 {
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	t->hook.sz = sizeof(t->hook);
-	t->hook.ifindex = ifindex;
-	t->hook.attach_point = point;
+	tc_hook_init(&t->hook, ifindex, point);
 	t->opts.sz = sizeof(t->opts);
 	t->opts.prog_fd = bpf_program__fd(prog);
-	/* Handle and priority 0: the kernel picks free ones, ahead of
-	 * filters that were already there, so nothing of the user's clashes. */
+	t->opts.handle = handle;
+	t->opts.priority = priority;
+	if (handle)
+		t->opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&t->hook, &t->opts);
 	if (err)
 		return err;
 	t->attached = true;
+	t->replaced = handle != 0;
 	return 0;
 }
 
@@ -120,70 +177,97 @@ static void tc_detach_one(struct fc_tc_link *t)
 	if (!t->attached)
 		return;
 	err = bpf_tc_detach(&t->hook, &o);
-	if (err && err != -ENOENT)
+	if (err && err != -ENOENT && err != -EINVAL && err != -ENODEV)
 		fc_warn("detaching TC filter (handle %u, priority %u): %s",
 			o.handle, o.priority, strerror(-err));
 	t->attached = false;
 }
 
-/* Make sure ifindex has a clsact qdisc; *created says whether we made it. */
-static int clsact_ensure(int ifindex, bool *created)
+int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 {
-	struct bpf_tc_hook hook = {
-		.sz = sizeof(hook),
-		.ifindex = ifindex,
-		.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS,
-	};
-	int err = bpf_tc_hook_create(&hook);
-
-	if (err && err != -EEXIST)
-		return err;
-	*created = !err;
-	return 0;
-}
-
-static void clsact_remove(int ifindex, bool *created)
-{
-	struct bpf_tc_hook hook = {
-		.sz = sizeof(hook),
-		.ifindex = ifindex,
-		.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS,
-	};
+	struct bpf_tc_hook hook;
+	bool same = prev && (prev->flags & FC_META_ATTACHED) && prev->ifindex == (__u32)ifindex;
+	__u32 ih = 0, ip = 0, eh = 0, ep = 0;
 	int err;
 
-	if (!*created)
-		return;
-	err = bpf_tc_hook_destroy(&hook);
-	/* The interface may be gone already, taking the qdisc along. */
-	if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
-		fc_warn("removing the clsact qdisc of ifindex %d: %s", ifindex, strerror(-err));
-	*created = false;
-}
-
-int loader_attach(struct fc_loader *l, int ifindex)
-{
-	int err;
-
+	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	l->ifindex = ifindex;
-	err = clsact_ensure(ifindex, &l->created_qdisc);
-	if (err) {
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
 		fc_err("creating the clsact qdisc: %s", strerror(-err));
 		return err;
 	}
-	err = tc_attach_one(&l->ingress, ifindex, BPF_TC_INGRESS, l->skel->progs.fc_tc_ingress);
+	/* A qdisc a kept datapath made is still ours to remove. */
+	l->created_qdisc = !err || (same && (prev->flags & FC_META_CREATED_QDISC));
+	l->made_qdisc_now = !err;
+
+	if (same && tc_filter_is_ours(ifindex, BPF_TC_INGRESS, prev->ingress_handle,
+				      prev->ingress_priority)) {
+		ih = prev->ingress_handle;
+		ip = prev->ingress_priority;
+	}
+	if (same && tc_filter_is_ours(ifindex, BPF_TC_EGRESS, prev->egress_handle,
+				      prev->egress_priority)) {
+		eh = prev->egress_handle;
+		ep = prev->egress_priority;
+	}
+	err = tc_attach_one(&l->ingress, ifindex, BPF_TC_INGRESS, l->skel->progs.fc_tc_ingress,
+			    ih, ip);
 	if (err) {
 		fc_err("attaching the TC ingress program: %s", strerror(-err));
 		goto undo;
 	}
-	err = tc_attach_one(&l->egress, ifindex, BPF_TC_EGRESS, l->skel->progs.fc_tc_egress);
+	err = tc_attach_one(&l->egress, ifindex, BPF_TC_EGRESS, l->skel->progs.fc_tc_egress,
+			    eh, ep);
 	if (err) {
 		fc_err("attaching the TC egress program: %s", strerror(-err));
 		goto undo;
 	}
 	return 0;
 undo:
-	loader_detach(l);
+	/* Filters that replaced a kept datapath's stay: they carry on its work.
+	 * What this start added goes. */
+	if (!l->ingress.replaced)
+		tc_detach_one(&l->ingress);
+	if (!l->egress.replaced)
+		tc_detach_one(&l->egress);
+	l->ingress.attached = l->egress.attached = false;
+	if (l->made_qdisc_now && !l->ingress.replaced && !l->egress.replaced) {
+		tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+		bpf_tc_hook_destroy(&hook);
+	}
+	l->created_qdisc = false;
 	return err;
+}
+
+void loader_record_attach(const struct fc_loader *l, struct fc_meta *m)
+{
+	m->ifindex = l->ifindex;
+	m->flags = FC_META_ATTACHED | (l->created_qdisc ? FC_META_CREATED_QDISC : 0);
+	m->ingress_handle = l->ingress.opts.handle;
+	m->ingress_priority = l->ingress.opts.priority;
+	m->egress_handle = l->egress.opts.handle;
+	m->egress_priority = l->egress.opts.priority;
+	m->nr_hairpin = l->nr_hairpin;
+	for (unsigned int i = 0; i < l->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++) {
+		m->hairpin[i].ifindex = l->hairpin[i].ifindex;
+		m->hairpin[i].handle = l->hairpin[i].ingress.opts.handle;
+		m->hairpin[i].priority = l->hairpin[i].ingress.opts.priority;
+		m->hairpin[i].flags = l->hairpin[i].created_qdisc ? FC_META_CREATED_QDISC : 0;
+	}
+	m->lo_accept_local = l->lo_accept_local >= 0 ? l->lo_accept_local + 1 : 0;
+}
+
+static void destroy_clsact(int ifindex)
+{
+	struct bpf_tc_hook hook;
+	int err;
+
+	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	err = bpf_tc_hook_destroy(&hook);
+	/* The interface may be gone already, taking the qdisc along. */
+	if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+		fc_warn("removing the clsact qdisc: %s", strerror(-err));
 }
 
 #define LO_ACCEPT_LOCAL "/proc/sys/net/ipv4/conf/lo/accept_local"
@@ -221,10 +305,15 @@ static int sysctl_write(const char *path, int v)
  * local source for a martian unless accept_local is set on the interface.
  * Set it on lo only, and only while fcnat hairpins there.
  */
-static int lo_accept_local_enable(struct fc_loader *l)
+static int lo_accept_local_enable(struct fc_loader *l, const struct fc_meta *prev)
 {
 	int old = sysctl_read(LO_ACCEPT_LOCAL), err;
 
+	if (prev && prev->lo_accept_local) {
+		/* A kept datapath set it: remember what it found. */
+		l->lo_accept_local = prev->lo_accept_local - 1;
+		return old == 1 ? 0 : sysctl_write(LO_ACCEPT_LOCAL, 1);
+	}
 	if (old < 0)
 		return -ENOENT;
 	if (old == 1)
@@ -236,51 +325,119 @@ static int lo_accept_local_enable(struct fc_loader *l)
 	return 0;
 }
 
-static void lo_accept_local_restore(struct fc_loader *l)
+static void lo_accept_local_restore(int value)
 {
-	if (l->lo_accept_local < 0)
-		return;
-	if (sysctl_write(LO_ACCEPT_LOCAL, l->lo_accept_local))
-		fc_warn("restoring %s to %d failed", LO_ACCEPT_LOCAL, l->lo_accept_local);
-	l->lo_accept_local = -1;
+	if (value >= 0 && sysctl_write(LO_ACCEPT_LOCAL, value))
+		fc_warn("restoring %s to %d failed", LO_ACCEPT_LOCAL, value);
 }
 
-int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback)
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback,
+			  const struct fc_meta *prev)
 {
+	const struct bpf_program *prog = loopback ? l->skel->progs.fc_tc_lo_ingress
+						  : l->skel->progs.fc_tc_lan_ingress;
 	struct fc_hairpin_if *h;
+	struct bpf_tc_hook hook;
+	__u32 handle = 0, priority = 0;
+	bool kept_qdisc = false;
 	int err;
-
-	if (loopback) {
-		err = lo_accept_local_enable(l);
-		if (err)
-			return err;
-	}
 
 	if (l->nr_hairpin >= FC_MAX_IFACES)
 		return -E2BIG;
+	if (loopback) {
+		err = lo_accept_local_enable(l, prev);
+		if (err)
+			return err;
+	}
+	for (unsigned int i = 0; prev && i < prev->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++) {
+		const struct fc_meta_filter *f = &prev->hairpin[i];
+
+		if (f->ifindex == (__u32)ifindex &&
+		    tc_filter_is_ours(ifindex, BPF_TC_INGRESS, f->handle, f->priority)) {
+			handle = f->handle;
+			priority = f->priority;
+			kept_qdisc = f->flags & FC_META_CREATED_QDISC;
+		}
+	}
 	h = &l->hairpin[l->nr_hairpin];
 	memset(h, 0, sizeof(*h));
 	h->ifindex = ifindex;
-	err = clsact_ensure(ifindex, &h->created_qdisc);
-	if (err)
+	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
 		return err;
-	l->nr_hairpin++;	/* from here on, detach cleans it up */
-	return tc_attach_one(&h->ingress, ifindex, BPF_TC_INGRESS,
-			     loopback ? l->skel->progs.fc_tc_lo_ingress
-				      : l->skel->progs.fc_tc_lan_ingress);
+	h->created_qdisc = !err || kept_qdisc;
+	err = tc_attach_one(&h->ingress, ifindex, BPF_TC_INGRESS, prog, handle, priority);
+	if (err) {
+		if (h->created_qdisc && !kept_qdisc)
+			destroy_clsact(ifindex);
+		return err;
+	}
+	l->nr_hairpin++;
+	return 0;
+}
+
+void loader_detach_hairpin(struct fc_loader *l)
+{
+	for (unsigned int i = 0; i < l->nr_hairpin; i++) {
+		tc_detach_one(&l->hairpin[i].ingress);
+		if (l->hairpin[i].created_qdisc)
+			destroy_clsact(l->hairpin[i].ifindex);
+	}
+	l->nr_hairpin = 0;
+	lo_accept_local_restore(l->lo_accept_local);
+	l->lo_accept_local = -1;
+}
+
+int loader_detach_kept(const struct fc_meta *m)
+{
+	static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	const __u32 handles[2] = { m->ingress_handle, m->egress_handle };
+	const __u32 prios[2] = { m->ingress_priority, m->egress_priority };
+	int removed = 0;
+
+	if (!(m->flags & FC_META_ATTACHED))
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		struct fc_tc_link t = { .attached = true };
+
+		if (!tc_filter_is_ours(m->ifindex, points[i], handles[i], prios[i]))
+			continue;
+		tc_hook_init(&t.hook, m->ifindex, points[i]);
+		t.opts.handle = handles[i];
+		t.opts.priority = prios[i];
+		tc_detach_one(&t);
+		removed++;
+	}
+	if (m->flags & FC_META_CREATED_QDISC)
+		destroy_clsact(m->ifindex);
+	for (unsigned int i = 0; i < m->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++) {
+		const struct fc_meta_filter *f = &m->hairpin[i];
+		struct fc_tc_link t = { .attached = true };
+
+		if (!tc_filter_is_ours(f->ifindex, BPF_TC_INGRESS, f->handle, f->priority))
+			continue;
+		tc_hook_init(&t.hook, f->ifindex, BPF_TC_INGRESS);
+		t.opts.handle = f->handle;
+		t.opts.priority = f->priority;
+		tc_detach_one(&t);
+		if (f->flags & FC_META_CREATED_QDISC)
+			destroy_clsact(f->ifindex);
+		removed++;
+	}
+	if (m->lo_accept_local)
+		lo_accept_local_restore(m->lo_accept_local - 1);
+	return removed;
 }
 
 void loader_detach(struct fc_loader *l)
 {
-	for (unsigned int i = 0; i < l->nr_hairpin; i++) {
-		tc_detach_one(&l->hairpin[i].ingress);
-		clsact_remove(l->hairpin[i].ifindex, &l->hairpin[i].created_qdisc);
-	}
-	l->nr_hairpin = 0;
-	lo_accept_local_restore(l);
+	loader_detach_hairpin(l);
 	tc_detach_one(&l->egress);
 	tc_detach_one(&l->ingress);
-	clsact_remove(l->ifindex, &l->created_qdisc);
+	if (l->created_qdisc)
+		destroy_clsact(l->ifindex);
+	l->created_qdisc = false;
 }
 
 void loader_destroy(struct fc_loader *l)

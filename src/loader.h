@@ -8,6 +8,7 @@
 
 #include <fcnat/types.h>
 #include "options.h"
+#include "pin.h"
 
 struct fcnat_tc;
 
@@ -15,6 +16,7 @@ struct fc_tc_link {
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
 	bool attached;
+	bool replaced;	/* took the place of a kept datapath's filter */
 };
 
 /* An internal interface (or lo) that fcnat hairpins on. */
@@ -28,6 +30,7 @@ struct fc_loader {
 	struct fcnat_tc *skel;
 	int ifindex;
 	bool created_qdisc;	/* remove clsact on detach only if we made it */
+	bool made_qdisc_now;	/* ... in this start */
 	struct fc_tc_link ingress;
 	struct fc_tc_link egress;
 	unsigned int nr_hairpin;
@@ -38,13 +41,27 @@ struct fc_loader {
 /* Route libbpf's messages (and the verifier log on failure) to our log. */
 void loader_setup_libbpf_log(bool verbose);
 
+/* open (and size the maps), [reuse pinned maps], load; or both at once. */
+int loader_open(struct fc_loader *l, const struct fc_options *o);
+int loader_load_opened(struct fc_loader *l);
 int loader_load(struct fc_loader *l, const struct fc_options *o);
+struct bpf_object *loader_object(const struct fc_loader *l);
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg);
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);
-int loader_attach(struct fc_loader *l, int ifindex);
-/* Hairpin on an internal interface; lo gets the gateway-process variant. */
-int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback);
-/* Undo every attach: our filters, and clsact qdiscs where we created them. */
+/* Attach to ifindex's TC hooks. prev: the pinned state's record of a kept
+ * datapath; its filters, if still there and ours, are replaced in place. */
+int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev);
+/* Hairpin on an internal interface; lo gets the gateway-process variant.
+ * A kept datapath's filter there (in prev) is replaced in place. */
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback,
+			  const struct fc_meta *prev);
+/* Remove the hairpin filters this loader holds (and what they needed). */
+void loader_detach_hairpin(struct fc_loader *l);
+/* Where the filters went, for the pinned record. */
+void loader_record_attach(const struct fc_loader *l, struct fc_meta *m);
+/* Remove a kept datapath's filters (and its clsact); returns how many. */
+int loader_detach_kept(const struct fc_meta *m);
+/* Undo attach: our filters, and the clsact qdisc if we created it. */
 void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);
 

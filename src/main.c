@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fcnat: parse options, load and attach the datapath, then sweep expired
- * state once a second until SIGINT/SIGTERM, and detach everything we added.
+ * fcnat: parse options, load (taking over pinned state if a previous run
+ * left it) and attach the datapath, then sweep expired state once a second
+ * until SIGINT/SIGTERM, and detach everything we added -- or, with
+ * --keep-state, leave the datapath running for the next start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,12 +20,16 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "gc.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "netlink.h"
 #include "options.h"
+#include "pin.h"
+#include "show.h"
 #include "stats.h"
 
 #define SWEEP_INTERVAL_MS 1000
@@ -83,78 +89,298 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-/* Follow the external address: a DHCP or PPPoE renewal may change it. */
-static void refresh_ext_addr(struct fc_loader *l, const struct fc_options *o, int ifindex,
-			     struct fc_config *cfg)
+/* Everything the running daemon works with. */
+struct daemon {
+	int argc;
+	char **argv;		/* re-parsed on SIGHUP */
+	struct fc_options o;
+	struct fc_loader l;
+	struct fc_pin pin;
+	struct fc_config cfg;
+	int ifindex;
+	int hairpin_ifindex[FC_MAX_IFACES];
+	int sigfd;
+	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
+	int metrics_fd;		/* -1: no --metrics */
+};
+
+static void count(struct daemon *d, enum fc_dstat c, __u64 n)
+{
+	d->pin.meta.counters[c] += n;
+	if (pin_save_meta(&d->pin))
+		fc_warn("recording counters in %s: %s", d->pin.dir, strerror(errno));
+}
+
+/*
+ * Follow the external address: a DHCP or PPPoE renewal may change it. The
+ * datapath moves to the new one first, then what was made on the old one is
+ * flushed: nobody can reach it there any more.
+ */
+static void refresh_ext_addr(struct daemon *d)
 {
 	struct in_addr a = {};
 	char old[INET_ADDRSTRLEN], new[INET_ADDRSTRLEN];
-	int err = nl_get_ipv4_addr(ifindex, &a);
+	union fc_addr gone = { .v4 = d->cfg.ext_addr4 };
+	struct gc_flush_result fr;
+	int err = nl_get_ipv4_addr(d->ifindex, &a);
 
-	if (err && err != -ENOENT)
+	if (err && err != -ENOENT && err != -ENODEV)
 		return;
-	if (a.s_addr == cfg->ext_addr4)
+	if (a.s_addr == d->cfg.ext_addr4)
 		return;
-	inet_ntop(AF_INET, &cfg->ext_addr4, old, sizeof(old));
+	inet_ntop(AF_INET, &d->cfg.ext_addr4, old, sizeof(old));
 	inet_ntop(AF_INET, &a, new, sizeof(new));
-	fc_info("external address of %s changed: %s -> %s", o->ifname,
-		cfg->ext_addr4 ? old : "none", a.s_addr ? new : "none");
-	cfg->ext_addr4 = a.s_addr;
-	if (loader_write_config(l, cfg))
+	fc_info("external address of %s changed: %s -> %s", d->o.ifname,
+		d->cfg.ext_addr4 ? old : "none", a.s_addr ? new : "none");
+	d->cfg.ext_addr4 = a.s_addr;
+	if (loader_write_config(&d->l, &d->cfg))
 		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
+	count(d, FC_DSTAT_ADDR_CHANGES, 1);
+	if (!gone.v4)
+		return;
+	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET, &gone,
+			  &fr)) {
+		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));
+		return;
+	}
+	fc_info("flushed %lu mappings and %lu sessions of %s", fr.mappings, fr.sessions, old);
+	count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
+	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
 }
 
-static int run(struct fc_loader *l, const struct fc_options *o, int ifindex,
-	       struct fc_config *cfg, int sigfd)
+/*
+ * SIGHUP: read the configuration file and the command line again and apply
+ * what can change in place (port ranges, timeouts, BPF log level, logging).
+ * The maps are untouched, so no mapping or session is lost.
+ */
+static void reload(struct daemon *d)
+{
+	struct fc_options n;
+	struct fc_config cfg;
+
+	options_defaults(&n);
+	if (options_parse(d->argc, d->argv, &n) != FC_OPTS_RUN) {
+		fc_err("reload failed: keeping the running configuration");
+		return;
+	}
+	if (strcmp(n.ifname, d->o.ifname))
+		fc_warn("reload: the interface (%s) changes only with a restart; ignored", n.ifname);
+	if (n.max_mappings != d->o.max_mappings || n.max_sessions != d->o.max_sessions)
+		fc_warn("reload: table sizes change only after 'fcnat --detach' and a start; ignored");
+	if (strcmp(n.bpffs, d->o.bpffs))
+		fc_warn("reload: the bpffs directory changes only with a restart; ignored");
+	if (strcmp(n.metrics, d->o.metrics))
+		fc_warn("reload: the metrics address changes only with a restart; ignored");
+	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
+	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
+	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
+	n.max_mappings = d->o.max_mappings;
+	n.max_sessions = d->o.max_sessions;
+
+	loader_fill_config(&n, d->cfg.ext_addr4, &cfg);
+	if (loader_write_config(&d->l, &cfg)) {
+		fc_err("reload: writing the datapath configuration: %s; keeping the running one",
+		       strerror(errno));
+		return;
+	}
+	d->o = n;
+	d->cfg = cfg;
+	fc_log_level = n.verbose ? FC_LOG_DEBUG : FC_LOG_INFO;
+	count(d, FC_DSTAT_RELOADS, 1);
+	fc_info("reloaded: %u ports in %u range(s), timeouts udp %us icmp %us tcp-est %us "
+		"tcp-trans %us, bpf-log %u%s", cfg.port_total, cfg.nr_port_ranges,
+		n.timeout_s[FC_TIMEOUT_UDP], n.timeout_s[FC_TIMEOUT_ICMP],
+		n.timeout_s[FC_TIMEOUT_TCP_EST], n.timeout_s[FC_TIMEOUT_TCP_TRANS], n.bpf_log,
+		n.keep_state ? ", keep-state" : "");
+}
+
+static void sweep(struct daemon *d, struct gc_state *gc)
+{
+	struct gc_result res;
+
+	if (gc_sweep(gc, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), &d->cfg,
+		     gc_now_ns(), &res)) {
+		fc_warn("expiry sweep failed: %s", strerror(errno));
+		return;
+	}
+	if (res.sessions_expired || res.mappings_expired || res.orphans_removed)
+		fc_debug("sweep: %lu sessions and %lu mappings live; expired %lu sessions, "
+			 "%lu mappings; %lu half-mappings removed",
+			 res.sessions_live, res.mappings_live, res.sessions_expired,
+			 res.mappings_expired, res.orphans_removed);
+}
+
+static __u64 now_ms(void)
+{
+	return gc_now_ns() / 1000000;
+}
+
+/* Until SIGINT/SIGTERM: signals, address events, and a sweep a second. */
+static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	struct pollfd pfd[3] = {
+		{ .fd = d->sigfd, .events = POLLIN },
+		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
+		{ .fd = d->metrics_fd, .events = POLLIN },
+	};
+	struct metrics_source ms = {
+		.ifname = d->o.ifname,
+		.bindings_fd = loader_bindings_fd(&d->l),
+		.sessions_fd = loader_sessions_fd(&d->l),
+		.stats_fd = loader_stats_fd(&d->l),
+		.cfg = &d->cfg,
+		.meta = &d->pin.meta,
+	};
+	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
 	gc_init(&gc);
+	/* The address may have changed between start-up and the subscription. */
+	refresh_ext_addr(d);
 	for (;;) {
 		struct signalfd_siginfo si;
-		struct gc_result res;
-		int n = poll(&pfd, 1, SWEEP_INTERVAL_MS);
+		__u64 now = now_ms();
+		int n = poll(pfd, 3, next_sweep > now ? (int)(next_sweep - now) : 0);
 
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n > 0 && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (n > 0 && (pfd[0].revents & POLLIN) &&
+		    read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGHUP) {
-				fc_info("SIGHUP: configuration reload is not supported yet; ignored");
+				fc_info("SIGHUP received, reloading the configuration");
+				reload(d);
 				continue;
 			}
-			fc_info("%s received, detaching", strsignal(si.ssi_signo));
+			fc_info("%s received, %s", strsignal(si.ssi_signo),
+				d->o.keep_state ? "leaving the datapath running" : "detaching");
 			break;
 		}
-		refresh_ext_addr(l, o, ifindex, cfg);
-		if (gc_sweep(&gc, loader_bindings_fd(l), loader_sessions_fd(l), cfg,
-			     gc_now_ns(), &res)) {
-			fc_warn("expiry sweep failed: %s", strerror(errno));
+		if (n > 0 && (pfd[1].revents & POLLIN) &&
+		    nl_addr_watch_drain(d->watch, d->ifindex) != 0)
+			refresh_ext_addr(d);
+		if (n > 0 && (pfd[2].revents & POLLIN))
+			metrics_serve(d->metrics_fd, &ms);
+		if (now_ms() < next_sweep)
 			continue;
-		}
-		if (res.sessions_expired || res.mappings_expired || res.orphans_removed)
-			fc_debug("sweep: %lu sessions and %lu mappings live; expired %lu sessions, "
-				 "%lu mappings; %lu half-mappings removed",
-				 res.sessions_live, res.mappings_live, res.sessions_expired,
-				 res.mappings_expired, res.orphans_removed);
+		next_sweep = now_ms() + SWEEP_INTERVAL_MS;
+		if (!d->watch)
+			refresh_ext_addr(d);
+		sweep(d, &gc);
 	}
 	gc_free(&gc);
+}
+
+/* Mappings and sessions in the (possibly reused) maps, for the log. */
+static void count_state(const struct fc_loader *l, unsigned long *mappings,
+			unsigned long *sessions)
+{
+	struct fc_endpoint_key k, next;
+	struct fc_session_key sk, snext;
+	void *prev = NULL;
+
+	*mappings = *sessions = 0;
+	while (bpf_map_get_next_key(loader_bindings_fd(l), prev, &next) == 0) {
+		if (next.side == FC_SIDE_INTERNAL)
+			(*mappings)++;
+		k = next;
+		prev = &k;
+	}
+	prev = NULL;
+	while (bpf_map_get_next_key(loader_sessions_fd(l), prev, &snext) == 0) {
+		(*sessions)++;
+		sk = snext;
+		prev = &sk;
+	}
+}
+
+/* fcnat --detach -i IF: remove what a --keep-state instance left. */
+static int cmd_detach(const struct fc_options *o)
+{
+	struct fc_pin pin;
+	int removed;
+
+	if (pin_open(&pin, o->bpffs, o->ifname, true))
+		return FC_EXIT_FAIL;
+	if (!pin.found) {
+		pin_remove(&pin);
+		pin_close(&pin);
+		fc_info("nothing to detach: no kept fcnat state for %s in %s", o->ifname, o->bpffs);
+		return FC_EXIT_OK;
+	}
+	removed = loader_detach_kept(&pin.meta);
+	pin_remove(&pin);
+	pin_close(&pin);
+	fc_info("detached from %s: %d filter(s) and the pinned state removed", o->ifname, removed);
+	return FC_EXIT_OK;
+}
+
+/* Load (reusing pinned state), configure and attach; on failure leave the
+ * system as it was. */
+static int start(struct fc_loader *loader, struct fc_pin *pin, const struct fc_options *o,
+		 int ifindex, const int *hairpin_ifindex, struct fc_config *cfg, __be32 ext)
+{
+	if (pin_open(pin, o->bpffs, o->ifname, false))
+		return -1;
+	if (loader_open(loader, o))
+		goto fail_pin;
+	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
+		goto fail_loader;
+	if (pin_commit(pin, loader_object(loader)))
+		goto fail_loader;
+	loader_fill_config(o, ext, cfg);
+	if (loader_write_config(loader, cfg)) {
+		fc_err("writing the datapath configuration: %s", strerror(errno));
+		goto fail_pinned;
+	}
+	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
+		goto fail_pinned;
+	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++) {
+		int err = loader_attach_hairpin(loader, hairpin_ifindex[i],
+						is_loopback(hairpin_ifindex[i]),
+						pin->found ? &pin->meta : NULL);
+
+		if (err) {
+			fc_err("attaching the hairpin program to %s: %s", o->hairpin_ifs[i],
+			       strerror(-err));
+			/* A fresh start leaves nothing; a kept datapath keeps
+			 * translating on its external interface. */
+			if (pin->found)
+				loader_detach_hairpin(loader);
+			else
+				loader_detach(loader);
+			goto fail_pinned;
+		}
+	}
+	loader_record_attach(loader, &pin->meta);
+	if (pin_save_meta(pin))
+		fc_warn("recording the filters in %s: %s", pin->dir, strerror(errno));
 	return 0;
+
+fail_pinned:
+	/* A reused state still serves the kept datapath: only fresh pins go. */
+fail_loader:
+	loader_destroy(loader);
+fail_pin:
+	if (!pin->found)
+		pin_remove(pin);
+	pin_close(pin);
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	struct fc_options opts;
-	struct fc_loader loader;
-	struct fc_config cfg;
+	static struct daemon dm;
+	struct daemon *d = &dm;
 	struct in_addr ext = {};
 	__u64 counters[FC_STAT_MAX];
 	char addr[INET_ADDRSTRLEN];
-	int ifindex, sigfd, err;
-	int hairpin_ifindex[FC_MAX_IFACES];
+	unsigned long nmap, nsess;
+	int err;
 
-	options_defaults(&opts);
-	switch (options_parse(argc, argv, &opts)) {
+	d->argc = argc;
+	d->argv = argv;
+	options_defaults(&d->o);
+	switch (options_parse(argc, argv, &d->o)) {
 	case FC_OPTS_EXIT_OK:
 		return FC_EXIT_OK;
 	case FC_OPTS_USAGE:
@@ -162,35 +388,40 @@ int main(int argc, char **argv)
 	case FC_OPTS_RUN:
 		break;
 	}
-	if (opts.verbose)
+	if (d->o.verbose)
 		fc_log_level = FC_LOG_DEBUG;
-	if (opts.nat66) {
+	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
+	    d->o.cmd == FC_CMD_STATS)
+		return show_main(&d->o);
+	if (d->o.cmd == FC_CMD_DETACH)
+		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&d->o);
+	if (d->o.nat66) {
 		fc_err("--nat66: NAT66 is not yet supported by this version");
 		return FC_EXIT_USAGE;
 	}
 
-	ifindex = if_nametoindex(opts.ifname);
-	if (!ifindex) {
-		fc_err("no such interface: %s", opts.ifname);
+	d->ifindex = if_nametoindex(d->o.ifname);
+	if (!d->ifindex) {
+		fc_err("no such interface: %s", d->o.ifname);
 		return FC_EXIT_FAIL;
 	}
-	for (unsigned int i = 0; i < opts.nr_hairpin_ifs; i++) {
-		hairpin_ifindex[i] = if_nametoindex(opts.hairpin_ifs[i]);
-		if (!hairpin_ifindex[i]) {
-			fc_err("--hairpin-if: no such interface: %s", opts.hairpin_ifs[i]);
+	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs; i++) {
+		d->hairpin_ifindex[i] = if_nametoindex(d->o.hairpin_ifs[i]);
+		if (!d->hairpin_ifindex[i]) {
+			fc_err("--hairpin-if: no such interface: %s", d->o.hairpin_ifs[i]);
 			return FC_EXIT_FAIL;
 		}
-		if (hairpin_ifindex[i] == ifindex) {
-			fc_err("--hairpin-if: %s is the external interface", opts.hairpin_ifs[i]);
+		if (d->hairpin_ifindex[i] == d->ifindex) {
+			fc_err("--hairpin-if: %s is the external interface", d->o.hairpin_ifs[i]);
 			return FC_EXIT_USAGE;
 		}
 	}
-	err = nl_get_ipv4_addr(ifindex, &ext);
+	err = nl_get_ipv4_addr(d->ifindex, &ext);
 	if (err == -ENOENT) {
-		fc_err("interface %s has no IPv4 address to translate to", opts.ifname);
+		fc_err("interface %s has no IPv4 address to translate to", d->o.ifname);
 		return FC_EXIT_FAIL;
 	} else if (err) {
-		fc_err("reading the addresses of %s: %s", opts.ifname, strerror(-err));
+		fc_err("reading the addresses of %s: %s", d->o.ifname, strerror(-err));
 		return FC_EXIT_FAIL;
 	}
 	if (check_privileges())
@@ -198,50 +429,62 @@ int main(int argc, char **argv)
 
 	/* Signals wait in the signalfd from here on, so one that arrives
 	 * mid-attach is handled after the attach, by a clean detach. */
-	sigfd = block_signals();
-	if (sigfd < 0) {
+	d->sigfd = block_signals();
+	if (d->sigfd < 0) {
 		fc_err("signalfd: %s", strerror(errno));
 		return FC_EXIT_FAIL;
 	}
+	d->metrics_fd = -1;
+	if (d->o.metrics[0]) {
+		d->metrics_fd = metrics_listen(d->o.metrics);
+		if (d->metrics_fd < 0)
+			return FC_EXIT_FAIL;
+	}
+	/* Subscribed before start-up, so no address change is missed. */
+	d->watch = nl_addr_watch_open();
+	if (!d->watch)
+		fc_warn("cannot follow address events (%s): checking once a second instead",
+			strerror(errno));
 
 	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL);
-	if (loader_load(&loader, &opts))
+	if (start(&d->l, &d->pin, &d->o, d->ifindex, d->hairpin_ifindex, &d->cfg, ext.s_addr)) {
+		nl_addr_watch_close(d->watch);
 		return FC_EXIT_FAIL;
-	loader_fill_config(&opts, ext.s_addr, &cfg);
-	if (loader_write_config(&loader, &cfg)) {
-		fc_err("writing the datapath configuration: %s", strerror(errno));
-		loader_destroy(&loader);
-		return FC_EXIT_FAIL;
-	}
-	if (loader_attach(&loader, ifindex)) {
-		loader_destroy(&loader);
-		return FC_EXIT_FAIL;
-	}
-	for (unsigned int i = 0; i < opts.nr_hairpin_ifs; i++) {
-		err = loader_attach_hairpin(&loader, hairpin_ifindex[i], is_loopback(hairpin_ifindex[i]));
-		if (err) {
-			fc_err("attaching the hairpin program to %s: %s", opts.hairpin_ifs[i],
-			       strerror(-err));
-			loader_detach(&loader);
-			loader_destroy(&loader);
-			return FC_EXIT_FAIL;
-		}
 	}
 
+	if (d->pin.found) {
+		count_state(&d->l, &nmap, &nsess);
+		fc_info("took over the pinned state in %s: %lu mappings, %lu sessions",
+			d->pin.dir, nmap, nsess);
+	}
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	if (d->metrics_fd >= 0)
+		fc_info("metrics on http://%s/metrics", d->o.metrics);
 	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s), "
-		"hairpin on %u interface(s)", opts.ifname, ifindex, addr, cfg.port_total,
-		cfg.nr_port_ranges, opts.nr_hairpin_ifs);
+		"hairpin on %u interface(s)", d->o.ifname, d->ifindex, addr, d->cfg.port_total,
+		d->cfg.nr_port_ranges, d->o.nr_hairpin_ifs);
 
-	run(&loader, &opts, ifindex, &cfg, sigfd);
+	run(d);
 
-	if (!stats_read(loader_stats_fd(&loader), counters)) {
+	nl_addr_watch_close(d->watch);
+	if (d->metrics_fd >= 0)
+		close(d->metrics_fd);
+	if (!stats_read(loader_stats_fd(&d->l), counters)) {
 		fc_info("counters:");
 		stats_print(stderr, counters);
 	}
-	loader_detach(&loader);
-	loader_destroy(&loader);
-	close(sigfd);
-	fc_info("detached from %s", opts.ifname);
+	close(d->sigfd);
+	if (d->o.keep_state) {
+		loader_destroy(&d->l);
+		pin_close(&d->pin);
+		fc_info("keep-state: the datapath stays on %s with its state in %s "
+			"(fcnat --detach -i %s removes it)", d->o.ifname, d->pin.dir, d->o.ifname);
+		return FC_EXIT_OK;
+	}
+	loader_detach(&d->l);
+	loader_destroy(&d->l);
+	pin_remove(&d->pin);
+	pin_close(&d->pin);
+	fc_info("detached from %s", d->o.ifname);
 	return FC_EXIT_OK;
 }

@@ -3,8 +3,10 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/if_link.h>
 
 #include "netlink.h"
 
@@ -93,4 +95,95 @@ out:
 		return -ENOENT;
 	*addr = q.addr;
 	return 0;
+}
+
+/* ---- address events ------------------------------------------------------ */
+
+struct nl_watch {
+	struct mnl_socket *nl;
+};
+
+struct nl_watch *nl_addr_watch_open(void)
+{
+	struct nl_watch *w = calloc(1, sizeof(*w));
+	int fl;
+
+	if (!w)
+		return NULL;
+	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!w->nl)
+		goto fail;
+	/* IPv4 address changes, and links coming and going. */
+	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	/* A lost event shows as ENOBUFS on the next read (the default,
+	 * NETLINK_NO_ENOBUFS off): then the address is simply read again. */
+	return w;
+fail:
+	fl = errno;
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	free(w);
+	errno = fl;
+	return NULL;
+}
+
+int nl_addr_watch_fd(const struct nl_watch *w)
+{
+	return mnl_socket_get_fd(w->nl);
+}
+
+struct watch_ctx {
+	int ifindex;
+	int relevant;
+};
+
+static int watch_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct watch_ctx *c = data;
+
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
+		const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+		if ((int)ifa->ifa_index == c->ifindex)
+			c->relevant = 1;
+	} else if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK) {
+		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+		if (ifi->ifi_index == c->ifindex)
+			c->relevant = 1;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_addr_watch_drain(struct nl_watch *w, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct watch_ctx c = { .ifindex = ifindex };
+	ssize_t n;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(w->nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) {	/* events lost: look again */
+				c.relevant = 1;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		mnl_cb_run(buf, n, 0, 0, watch_cb, &c);
+	}
+	return c.relevant;
+}
+
+void nl_addr_watch_close(struct nl_watch *w)
+{
+	if (!w)
+		return;
+	mnl_socket_close(w->nl);
+	free(w);
 }

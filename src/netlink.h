@@ -9,4 +9,16 @@
  * interface has none, other -errno on failure. */
 int nl_get_ipv4_addr(int ifindex, struct in_addr *addr);
 
+/*
+ * Address and link events (RTM_NEWADDR/RTM_DELADDR, RTM_NEWLINK/RTM_DELLINK)
+ * on a non-blocking socket whose fd goes into poll().
+ */
+struct nl_watch;
+struct nl_watch *nl_addr_watch_open(void);	/* NULL and errno on failure */
+int nl_addr_watch_fd(const struct nl_watch *w);
+/* Read all pending events: 1 if one concerned ifindex (or some were lost),
+ * 0 if none did, -errno on failure. */
+int nl_addr_watch_drain(struct nl_watch *w, int ifindex);
+void nl_addr_watch_close(struct nl_watch *w);
+
 #endif

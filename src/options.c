@@ -4,6 +4,7 @@
  * getopt's table and --help are both made from it. A configuration file
  * (INI, parsed by libinih) sets the same things; the command line wins.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
@@ -12,7 +13,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
+#include "pin.h"
 
 #ifndef FCNAT_VERSION
 #define FCNAT_VERSION "0.1.0"
@@ -35,6 +38,22 @@ enum opt_id {
 	OPT_MAX_MAPPINGS,
 	OPT_MAX_SESSIONS,
 	OPT_VERBOSE,
+	OPT_KEEP_STATE,
+	OPT_BPFFS,
+	OPT_DETACH,
+	OPT_JSON,
+	OPT_PROTO,
+	OPT_INTERNAL,
+	OPT_EXTERNAL,
+	OPT_METRICS,
+};
+
+/* Where an option applies: the daemon, the show/stats commands, or both. */
+enum opt_ctx {
+	CTX_RUN = 1 << 0,
+	CTX_SHOW = 1 << 1,
+	CTX_ANY = CTX_RUN | CTX_SHOW,
+	CTX_NO_FILE = 1 << 2,	/* not a configuration file key */
 };
 
 struct option_desc {
@@ -42,26 +61,47 @@ struct option_desc {
 	int id;
 	const char *arg;	/* NULL: a flag; "x ...": one or more values */
 	const char *help;
+	int ctx;	/* enum opt_ctx */
 };
 
 static const struct option_desc fc_option_table[] = {
-	{ "help", OPT_HELP, NULL, "Print this message" },
-	{ "config", OPT_CONFIG, "<file>", "Path to configuration file (see fcnat.conf(5))" },
-	{ "ifname", OPT_IFNAME, "<name>", "External network interface name, e.g. eth0" },
+	{ "help", OPT_HELP, NULL, "Print this message", CTX_ANY | CTX_NO_FILE },
+	{ "config", OPT_CONFIG, "<file>", "Path to configuration file (see fcnat.conf(5))",
+	  CTX_ANY | CTX_NO_FILE },
+	{ "ifname", OPT_IFNAME, "<name>", "External network interface name, e.g. eth0", CTX_ANY },
 	{ "nat44", OPT_NAT44, NULL, "Enable NAT44/NAPT44 for the external interface, enabled by\n"
-				    "default if neither --nat44 nor --nat66 are specified" },
-	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface" },
-	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999" },
-	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0" },
-	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled" },
-	{ "timeout-udp", OPT_TIMEOUT_UDP, "<sec>", "UDP mapping idle timeout, defaults to 300" },
-	{ "timeout-icmp", OPT_TIMEOUT_ICMP, "<sec>", "ICMP query mapping idle timeout, defaults to 60" },
-	{ "timeout-tcp-est", OPT_TIMEOUT_TCP_EST, "<sec>", "TCP established idle timeout, defaults to 7440" },
-	{ "timeout-tcp-trans", OPT_TIMEOUT_TCP_TRANS, "<sec>", "TCP transitory timeout, defaults to 240" },
-	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536" },
-	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144" },
-	{ "verbose", OPT_VERBOSE, NULL, "Log debug messages" },
-	{ "version", OPT_VERSION, NULL, "Print fcnat version" },
+				    "default if neither --nat44 nor --nat66 are specified", CTX_RUN },
+	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
+	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999",
+	  CTX_RUN },
+	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0",
+	  CTX_RUN },
+	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled",
+	  CTX_RUN },
+	{ "timeout-udp", OPT_TIMEOUT_UDP, "<sec>", "UDP mapping idle timeout, defaults to 300", CTX_RUN },
+	{ "timeout-icmp", OPT_TIMEOUT_ICMP, "<sec>", "ICMP query mapping idle timeout, defaults to 60",
+	  CTX_RUN },
+	{ "timeout-tcp-est", OPT_TIMEOUT_TCP_EST, "<sec>", "TCP established idle timeout, defaults to 7440",
+	  CTX_RUN },
+	{ "timeout-tcp-trans", OPT_TIMEOUT_TCP_TRANS, "<sec>", "TCP transitory timeout, defaults to 240",
+	  CTX_RUN },
+	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
+	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
+	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
+					      "pinned, for the next start to take over", CTX_RUN },
+	{ "bpffs", OPT_BPFFS, "<dir>", "Where the state is pinned, one directory per interface,\n"
+				       "defaults to " FC_PIN_ROOT_DEFAULT, CTX_ANY },
+	{ "metrics", OPT_METRICS, "<addr:port>", "Serve Prometheus metrics on http://ADDR:PORT/metrics,\n"
+						 "e.g. 127.0.0.1:9477 (off by default)", CTX_RUN },
+	{ "detach", OPT_DETACH, NULL, "Remove a kept instance's datapath and state, then exit",
+	  CTX_RUN | CTX_NO_FILE },
+	{ "json", OPT_JSON, NULL, "show, stats: print JSON", CTX_SHOW | CTX_NO_FILE },
+	{ "proto", OPT_PROTO, "<proto>", "show: only tcp, udp or icmp", CTX_SHOW | CTX_NO_FILE },
+	{ "internal", OPT_INTERNAL, "<addr>", "show: only this internal IPv4 address",
+	  CTX_SHOW | CTX_NO_FILE },
+	{ "external", OPT_EXTERNAL, "<port>", "show: only this external port", CTX_SHOW | CTX_NO_FILE },
+	{ "verbose", OPT_VERBOSE, NULL, "Log debug messages", CTX_ANY },
+	{ "version", OPT_VERSION, NULL, "Print fcnat version", CTX_ANY | CTX_NO_FILE },
 };
 
 #define NR_OPTIONS (sizeof(fc_option_table) / sizeof(fc_option_table[0]))
@@ -93,12 +133,16 @@ void options_defaults(struct fc_options *o)
 	o->timeout_s[FC_TIMEOUT_TCP_TRANS] = 240;
 	o->max_mappings = 65536;
 	o->max_sessions = 262144;
+	snprintf(o->bpffs, sizeof(o->bpffs), "%s", FC_PIN_ROOT_DEFAULT);
 }
 
 void options_usage(FILE *out)
 {
 	fprintf(out, "fcnat - full-cone NAT gateway on eBPF\n\n"
-		     "USAGE:\n  fcnat [OPTIONS]\n\nOPTIONS:\n");
+		     "USAGE:\n  fcnat [OPTIONS]                  run the gateway on an interface\n"
+		     "  fcnat --detach -i <name>         remove a kept instance (--keep-state)\n"
+		     "  fcnat show mappings|sessions [-i <name>] [--json] [filters]\n"
+		     "  fcnat stats [-i <name>] [--json]\n\nOPTIONS:\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		const struct option_desc *d = &fc_option_table[i];
 		char left[64];
@@ -253,6 +297,55 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 				return -1;
 		return 0;
 	}
+	case OPT_BPFFS:
+		if (value[0] != '/' || strlen(value) >= sizeof(o->bpffs) - IF_NAMESIZE - 16) {
+			snprintf(err, errlen, "invalid bpffs directory '%s': expected an absolute path",
+				 value);
+			return -1;
+		}
+		snprintf(o->bpffs, sizeof(o->bpffs), "%s", value);
+		return 0;
+	case OPT_METRICS: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (strlen(value) >= sizeof(o->metrics) || metrics_parse_addr(value, &ss, &len)) {
+			snprintf(err, errlen, "invalid metrics address '%s': expected ADDR:PORT, "
+				 "[ADDR6]:PORT or :PORT", value);
+			return -1;
+		}
+		snprintf(o->metrics, sizeof(o->metrics), "%s", value);
+		return 0;
+	}
+	case OPT_PROTO:
+		if (!strcmp(value, "tcp"))
+			o->filter_proto = FC_PROTO_TCP;
+		else if (!strcmp(value, "udp"))
+			o->filter_proto = FC_PROTO_UDP;
+		else if (!strcmp(value, "icmp"))
+			o->filter_proto = FC_PROTO_ICMP;
+		else {
+			snprintf(err, errlen, "invalid protocol '%s': expected tcp, udp or icmp", value);
+			return -1;
+		}
+		return 0;
+	case OPT_INTERNAL: {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, value, &a) != 1) {
+			snprintf(err, errlen, "invalid internal address '%s': expected IPv4", value);
+			return -1;
+		}
+		o->filter_internal = a.s_addr;
+		o->filter_internal_set = true;
+		return 0;
+	}
+	case OPT_EXTERNAL:
+		if (parse_uint(value, 1, 65535, &o->filter_external)) {
+			snprintf(err, errlen, "invalid external port '%s': expected 1 to 65535", value);
+			return -1;
+		}
+		return 0;
 	case OPT_BPF_LOG:
 		if (parse_uint(value, 0, 5, &o->bpf_log)) {
 			snprintf(err, errlen, "invalid BPF log level '%s': expected 0 to 5", value);
@@ -334,7 +427,7 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 		d = find_desc(key);
 	} else if (!strcmp(section, "nat") || !*section) {
 		d = find_desc(name);
-		if (d && (d->id == OPT_HELP || d->id == OPT_VERSION || d->id == OPT_CONFIG))
+		if (d && (d->ctx & CTX_NO_FILE))
 			d = NULL;
 	} else {
 		fc_err("%s:%d: unknown section [%s]", st->path, lineno, section);
@@ -358,6 +451,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->o->nat66 = b;
 		else if (d->id == OPT_VERBOSE)
 			st->o->verbose = b;
+		else if (d->id == OPT_KEEP_STATE)
+			st->o->keep_state = b;
 		return 1;
 	}
 	if (d->id == OPT_PORTS)
@@ -399,13 +494,48 @@ static int take_more_values(int argc, char **argv, struct fc_options *o, int id,
 	return 0;
 }
 
+static const struct option_desc *desc_by_id(int id)
+{
+	for (size_t i = 0; i < NR_OPTIONS; i++)
+		if (fc_option_table[i].id == id)
+			return &fc_option_table[i];
+	return NULL;
+}
+
+/* "show mappings", "show sessions", "stats": how many words they take. */
+static int parse_command(int argc, char **argv, struct fc_options *o)
+{
+	if (argc < 2)
+		return 0;
+	if (!strcmp(argv[1], "stats")) {
+		o->cmd = FC_CMD_STATS;
+		return 1;
+	}
+	if (strcmp(argv[1], "show"))
+		return 0;
+	if (argc < 3) {
+		fprintf(stderr, "fcnat: error: 'show' needs what to show: mappings or sessions\n");
+		return -1;
+	}
+	if (!strcmp(argv[2], "mappings"))
+		o->cmd = FC_CMD_SHOW_MAPPINGS;
+	else if (!strcmp(argv[2], "sessions"))
+		o->cmd = FC_CMD_SHOW_SESSIONS;
+	else {
+		fprintf(stderr, "fcnat: error: cannot show '%s': expected mappings or sessions\n",
+			argv[2]);
+		return -1;
+	}
+	return 2;
+}
+
 enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 {
 	struct option longopts[NR_OPTIONS + 1];
 	char shortopts[32] = "+:";	/* +: values of --ports stay in order; :: report missing values */
 	bool ports_on_cli = false;
 	char err[256];
-	int c;
+	int c, skip, mode;
 
 	memset(longopts, 0, sizeof(longopts));
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
@@ -442,9 +572,24 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		}
 	}
 
+	skip = parse_command(argc, argv, o);
+	if (skip < 0)
+		goto usage;
+	mode = o->cmd == FC_CMD_RUN ? CTX_RUN : CTX_SHOW;
+	/* getopt sees the command's last word as its argv[0]. */
+	argc -= skip;
+	argv += skip;
+
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* glibc: start afresh, so a reload can parse again */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct option_desc *d = desc_by_id(c);
+
+		if (d && !(d->ctx & mode)) {
+			fprintf(stderr, "fcnat: error: option '--%s' does not apply to '%s'\n",
+				d->name, skip == 1 ? "fcnat stats" : "fcnat show");
+			goto usage;
+		}
 		switch (c) {
 		case OPT_HELP:
 			options_usage(stdout);
@@ -462,6 +607,15 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;
+			break;
+		case OPT_KEEP_STATE:
+			o->keep_state = true;
+			break;
+		case OPT_DETACH:
+			o->cmd = FC_CMD_DETACH;
+			break;
+		case OPT_JSON:
+			o->json = true;
 			break;
 		case OPT_PORTS:
 			if (!ports_on_cli) {	/* the command line replaces the list */
@@ -494,6 +648,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	}
 	if (!o->nat44 && !o->nat66)
 		o->nat44 = true;
+	if (mode == CTX_SHOW)
+		return FC_OPTS_RUN;	/* -i is optional: the only instance is found */
 	if (!o->ifname[0]) {
 		fprintf(stderr, "fcnat: error: no external interface: use -i/--ifname or a config file\n");
 		goto usage;

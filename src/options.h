@@ -14,7 +14,17 @@
 /* Exit statuses: usage errors are 2, run-time failures 1. */
 enum { FC_EXIT_OK = 0, FC_EXIT_FAIL = 1, FC_EXIT_USAGE = 2 };
 
+/* What this invocation does: run the daemon (default) or one command. */
+enum fc_command {
+	FC_CMD_RUN,
+	FC_CMD_DETACH,		/* --detach: remove a kept instance */
+	FC_CMD_SHOW_MAPPINGS,	/* fcnat show mappings */
+	FC_CMD_SHOW_SESSIONS,	/* fcnat show sessions */
+	FC_CMD_STATS,		/* fcnat stats */
+};
+
 struct fc_options {
+	enum fc_command cmd;
 	char ifname[IF_NAMESIZE];
 	char config_path[4096];
 	bool nat44;
@@ -29,6 +39,15 @@ struct fc_options {
 	unsigned int max_sessions;
 	bool preserve_low_ports;
 	bool verbose;
+	bool keep_state;	/* SIGTERM leaves the datapath and its state */
+	char bpffs[256];	/* root of the pinned state, one directory per interface */
+	char metrics[128];	/* ADDR:PORT of the Prometheus endpoint, "" = off */
+	/* show / stats */
+	bool json;
+	unsigned int filter_proto;	/* 0: any, else enum fc_proto */
+	bool filter_internal_set;
+	__be32 filter_internal;		/* internal IPv4 address */
+	unsigned int filter_external;	/* external port, 0: any */
 };
 
 enum fc_parse_result {

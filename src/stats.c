@@ -37,6 +37,18 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_DROP_HAIRPIN_NO_ROUTE] = "drop_hairpin_no_route",
 };
 
+static const char *const dstat_names[FC_DSTAT_NR] = {
+	[FC_DSTAT_RELOADS] = "reloads",
+	[FC_DSTAT_ADDR_CHANGES] = "address_changes",
+	[FC_DSTAT_FLUSHED_MAPPINGS] = "mappings_flushed",
+	[FC_DSTAT_FLUSHED_SESSIONS] = "sessions_flushed",
+};
+
+const char *dstat_name(enum fc_dstat s)
+{
+	return s < FC_DSTAT_NR && dstat_names[s] ? dstat_names[s] : "unknown";
+}
+
 const char *stat_name(enum fc_stat s)
 {
 	return s < FC_STAT_MAX && stat_names[s] ? stat_names[s] : "unknown";

@@ -5,8 +5,11 @@
 
 #include <stdio.h>
 #include <fcnat/types.h>
+#include "pin.h"
 
 const char *stat_name(enum fc_stat s);
+/* The daemon's counters (kept in fc_meta). */
+const char *dstat_name(enum fc_dstat s);
 /* Sum over CPUs of every counter into out[FC_STAT_MAX]. */
 int stats_read(int stats_fd, __u64 *out);
 /* The non-zero counters, one "name value" per line. */

@@ -145,3 +145,16 @@ def run_fcnat(topo):
 
     run.baseline = fc_progs()
     return run
+
+
+@pytest.fixture
+def bpffs(tmp_path):
+    _require_root()
+    d = tmp_path / "bpffs"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "bpf", "bpf", str(d)], check=True, capture_output=True)
+    try:
+        yield str(d)
+    finally:
+        # Lazy: a process still inside it (in its own mount namespace) keeps it.
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fcnat show mappings|sessions, fcnat stats: read a running (or kept)
+ * instance's pinned maps and print them as text or JSON (json-c). Read
+ * only: the datapath and the daemon are never disturbed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+
+#include "epset.h"
+#include "gc.h"
+#include "log.h"
+#include "pin.h"
+#include "show.h"
+#include "stats.h"
+
+struct instance {
+	struct fc_pin pin;
+	int bindings_fd, sessions_fd, stats_fd, config_fd;
+	struct fc_config cfg;
+	__u64 now;
+};
+
+static const char *proto_name(__u8 proto)
+{
+	switch (proto) {
+	case FC_PROTO_TCP: return "tcp";
+	case FC_PROTO_UDP: return "udp";
+	case FC_PROTO_ICMP: return "icmp";
+	default: return "?";
+	}
+}
+
+static void addr_str(const union fc_addr *a, __u8 family, char *out, size_t len)
+{
+	if (family == FC_AF_INET6)
+		inet_ntop(AF_INET6, a->v6, out, len);
+	else
+		inet_ntop(AF_INET, &a->v4, out, len);
+}
+
+const char *tcp_state_name(__u32 seen)
+{
+	if (seen & FC_TCP_RST)
+		return "reset";
+	if ((seen & FC_TCP_FIN_OUT) && (seen & FC_TCP_FIN_IN))
+		return "closed";
+	if (seen & (FC_TCP_FIN_OUT | FC_TCP_FIN_IN))
+		return "closing";
+	if (((seen & FC_TCP_SYN_OUT) && (seen & FC_TCP_SYN_IN)) ||
+	    ((seen & FC_TCP_ACK_OUT) && (seen & FC_TCP_ACK_IN)))
+		return "established";
+	if (seen & FC_TCP_SYN_OUT)
+		return "syn-sent";
+	if (seen & FC_TCP_SYN_IN)
+		return "syn-received";
+	return "new";
+}
+
+static double seconds_until(__u64 when, __u64 now)
+{
+	return when > now ? (double)(when - now) / 1e9 : 0.0;
+}
+
+static int open_instance(struct instance *in, const struct fc_options *o)
+{
+	__u32 zero = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->bindings_fd = in->sessions_fd = in->stats_fd = in->config_fd = -1;
+	if (pin_open_ro(&in->pin, o->bpffs, o->ifname))
+		return -1;
+	in->bindings_fd = pin_map_fd(&in->pin, "fc_bindings");
+	in->sessions_fd = pin_map_fd(&in->pin, "fc_sessions");
+	in->stats_fd = pin_map_fd(&in->pin, "fc_stats");
+	in->config_fd = pin_map_fd(&in->pin, "fc_config");
+	if (in->bindings_fd < 0 || in->sessions_fd < 0 || in->stats_fd < 0 || in->config_fd < 0 ||
+	    bpf_map_lookup_elem(in->config_fd, &zero, &in->cfg)) {
+		fc_err("cannot read the pinned maps in %s: %s", in->pin.dir, strerror(errno));
+		return -1;
+	}
+	in->now = gc_now_ns();
+	return 0;
+}
+
+static void close_instance(struct instance *in)
+{
+	int fds[] = { in->bindings_fd, in->sessions_fd, in->stats_fd, in->config_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	pin_close(&in->pin);
+}
+
+/* ---- collecting ---------------------------------------------------------- */
+
+struct row {
+	__u8 proto, family, has_internal;
+	__u16 int_port, ext_port, remote_port;
+	union fc_addr int_addr, ext_addr, remote_addr;
+	__u64 expires_ns;
+	__u64 sessions;		/* mappings */
+	__u32 tcp_seen;		/* sessions */
+	__u8 flags;		/* mappings: enum fc_binding_flags */
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+};
+
+static struct row *rows_add(struct rows *r)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		r->v = v;
+		r->cap = cap;
+	}
+	memset(&r->v[r->n], 0, sizeof(r->v[0]));
+	return &r->v[r->n++];
+}
+
+struct collect {
+	const struct instance *in;
+	const struct fc_options *o;
+	struct epset per_mapping;	/* external endpoint -> live sessions */
+	struct rows rows;
+	unsigned long mappings, sessions;
+	/* stats: external ports in use per (address, protocol) */
+	struct epset ports_used;
+};
+
+static bool match(const struct fc_options *o, __u8 proto, const union fc_addr *int_addr,
+		  bool has_internal, __u16 ext_port)
+{
+	if (o->filter_proto && proto != o->filter_proto)
+		return false;
+	if (o->filter_internal_set && (!has_internal || int_addr->v4 != o->filter_internal))
+		return false;
+	if (o->filter_external && ext_port != o->filter_external)
+		return false;
+	return true;
+}
+
+static int count_session(void *ctx, const void *key, const void *value)
+{
+	struct collect *c = ctx;
+	const struct fc_session_key *k = key;
+	const struct fc_session *v = value;
+	struct fc_endpoint_key ek;
+
+	if (v->expires_ns <= c->in->now)
+		return 0;	/* expired, not swept yet */
+	c->sessions++;
+	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	return epset_add(&c->per_mapping, &ek, 1);
+}
+
+static int collect_mapping(void *ctx, const void *key, const void *value)
+{
+	struct collect *c = ctx;
+	const struct fc_endpoint_key *k = key;
+	const struct fc_binding *b = value;
+	struct fc_endpoint_key ek;
+	__u64 until, n = 0;
+	struct row *r;
+
+	if (k->side != FC_SIDE_INTERNAL)
+		return 0;
+	until = b->last_out_ns + gc_base_timeout(&c->in->cfg, k->proto);
+	if (b->sessions_until_ns > until)
+		until = b->sessions_until_ns;
+	if (!(b->flags & FC_BINDING_STATIC) && until <= c->in->now)
+		return 0;	/* expired, not swept yet */
+	c->mappings++;
+	gc_ext_key(&ek, k->family, k->proto, &b->addr, b->port);
+	epset_get(&c->per_mapping, &ek, &n);
+	/* Port utilisation: one external port per mapping; the address and
+	 * protocol in the key, port 0. */
+	ek.port = 0;
+	if (epset_add(&c->ports_used, &ek, 1))
+		return -ENOMEM;
+	if (!match(c->o, k->proto, &k->addr, true, ntohs(b->port)))
+		return 0;
+	r = rows_add(&c->rows);
+	if (!r)
+		return -ENOMEM;
+	r->proto = k->proto;
+	r->family = k->family;
+	r->has_internal = 1;
+	r->int_addr = k->addr;
+	r->int_port = ntohs(k->port);
+	r->ext_addr = b->addr;
+	r->ext_port = ntohs(b->port);
+	r->expires_ns = until;
+	r->sessions = n;
+	r->flags = b->flags;
+	return 0;
+}
+
+static int collect_session(void *ctx, const void *key, const void *value)
+{
+	struct collect *c = ctx;
+	const struct fc_session_key *k = key;
+	const struct fc_session *v = value;
+	struct fc_endpoint_key ek;
+	struct fc_binding b = {};
+	struct row *r;
+	bool has_internal;
+
+	if (v->expires_ns <= c->in->now)
+		return 0;
+	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	has_internal = bpf_map_lookup_elem(c->in->bindings_fd, &ek, &b) == 0;
+	if (!match(c->o, k->proto, &b.addr, has_internal, ntohs(k->ext_port)))
+		return 0;
+	r = rows_add(&c->rows);
+	if (!r)
+		return -ENOMEM;
+	r->proto = k->proto;
+	r->family = k->family;
+	r->has_internal = has_internal;
+	if (has_internal) {
+		r->int_addr = b.addr;
+		r->int_port = ntohs(b.port);
+	}
+	r->ext_addr = k->ext_addr;
+	r->ext_port = ntohs(k->ext_port);
+	r->remote_addr = k->remote_addr;
+	r->remote_port = ntohs(k->remote_port);
+	r->expires_ns = v->expires_ns;
+	r->tcp_seen = v->tcp_seen;
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int d;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	d = memcmp(&x->int_addr, &y->int_addr, sizeof(x->int_addr));
+	if (d)
+		return d;
+	if (x->int_port != y->int_port)
+		return x->int_port - y->int_port;
+	if (x->ext_port != y->ext_port)
+		return x->ext_port - y->ext_port;
+	d = memcmp(&x->remote_addr, &y->remote_addr, sizeof(x->remote_addr));
+	return d ? d : x->remote_port - y->remote_port;
+}
+
+static int collect_all(struct collect *c, const struct instance *in, const struct fc_options *o,
+		       bool sessions)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->in = in;
+	c->o = o;
+	epset_init(&c->per_mapping);
+	epset_init(&c->ports_used);
+	err = map_walk(in->sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
+		       count_session, c);
+	if (!err && sessions)
+		err = map_walk(in->sessions_fd, sizeof(struct fc_session_key),
+			       sizeof(struct fc_session), collect_session, c);
+	if (!err && !sessions)
+		err = map_walk(in->bindings_fd, sizeof(struct fc_endpoint_key),
+			       sizeof(struct fc_binding), collect_mapping, c);
+	if (err) {
+		fc_err("reading the maps in %s: %s", in->pin.dir, strerror(-err));
+		return err;
+	}
+	qsort(c->rows.v, c->rows.n, sizeof(struct row), row_cmp);
+	return 0;
+}
+
+static void collect_free(struct collect *c)
+{
+	epset_free(&c->per_mapping);
+	epset_free(&c->ports_used);
+	free(c->rows.v);
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void endpoint_str(const union fc_addr *a, __u8 family, __u16 port, char *out, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	addr_str(a, family, s, sizeof(s));
+	snprintf(out, len, "%s:%u", s, port);
+}
+
+static void json_add_addr(json_object *o, const char *key, const union fc_addr *a, __u8 family)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	addr_str(a, family, s, sizeof(s));
+	json_object_object_add(o, key, json_object_new_string(s));
+}
+
+/* Seconds with millisecond precision, printed as such. */
+static json_object *json_seconds(double v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", v);
+	return json_object_new_double_s(v, buf);
+}
+
+static void print_json(json_object *root)
+{
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+static void print_rows(const struct collect *c, const struct instance *in, bool sessions,
+		       bool json)
+{
+	json_object *arr = json ? json_object_new_array() : NULL;
+	char i[64], e[64], r[64];
+
+	if (!json) {
+		if (sessions)
+			printf("%-5s %-21s %-21s %-21s %-12s %s\n", "PROTO", "INTERNAL", "EXTERNAL",
+			       "REMOTE", "STATE", "EXPIRES");
+		else
+			printf("%-5s %-21s %-21s %-8s %s\n", "PROTO", "INTERNAL", "EXTERNAL",
+			       "SESSIONS", "EXPIRES");
+	}
+	for (size_t n = 0; n < c->rows.n; n++) {
+		const struct row *x = &c->rows.v[n];
+		double left = seconds_until(x->expires_ns, in->now);
+		const char *state = x->proto == FC_PROTO_TCP ? tcp_state_name(x->tcp_seen) : "active";
+
+		if (json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "proto", json_object_new_string(proto_name(x->proto)));
+			if (x->has_internal) {
+				json_add_addr(o, "internal_addr", &x->int_addr, x->family);
+				json_object_object_add(o, "internal_port",
+						       json_object_new_int(x->int_port));
+			} else {
+				json_object_object_add(o, "internal_addr", NULL);
+				json_object_object_add(o, "internal_port", NULL);
+			}
+			json_add_addr(o, "external_addr", &x->ext_addr, x->family);
+			json_object_object_add(o, "external_port", json_object_new_int(x->ext_port));
+			if (sessions) {
+				json_add_addr(o, "remote_addr", &x->remote_addr, x->family);
+				json_object_object_add(o, "remote_port",
+						       json_object_new_int(x->remote_port));
+				json_object_object_add(o, "state", json_object_new_string(state));
+			} else {
+				json_object_object_add(o, "sessions",
+						       json_object_new_int64(x->sessions));
+				json_object_object_add(o, "static", json_object_new_boolean(
+						       !!(x->flags & FC_BINDING_STATIC)));
+			}
+			json_object_object_add(o, "expires_in",
+					       x->flags & FC_BINDING_STATIC ? NULL :
+					       json_seconds(left));
+			json_object_array_add(arr, o);
+			continue;
+		}
+		if (x->has_internal)
+			endpoint_str(&x->int_addr, x->family, x->int_port, i, sizeof(i));
+		else
+			snprintf(i, sizeof(i), "-");
+		endpoint_str(&x->ext_addr, x->family, x->ext_port, e, sizeof(e));
+		if (sessions) {
+			endpoint_str(&x->remote_addr, x->family, x->remote_port, r, sizeof(r));
+			printf("%-5s %-21s %-21s %-21s %-12s %.0fs\n", proto_name(x->proto), i, e, r,
+			       state, left);
+		} else if (x->flags & FC_BINDING_STATIC) {
+			printf("%-5s %-21s %-21s %-8llu static\n", proto_name(x->proto), i, e,
+			       (unsigned long long)x->sessions);
+		} else {
+			printf("%-5s %-21s %-21s %-8llu %.0fs\n", proto_name(x->proto), i, e,
+			       (unsigned long long)x->sessions, left);
+		}
+	}
+	if (json)
+		print_json(arr);
+}
+
+/* Used ports per (address, protocol), in a fixed protocol order. */
+static void port_usage(const struct collect *c, const struct instance *in, json_object *arr)
+{
+	static const __u8 protos[] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
+	union fc_addr a = { .v4 = in->cfg.ext_addr4 };
+	char s[INET_ADDRSTRLEN];
+
+	addr_str(&a, FC_AF_INET, s, sizeof(s));
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		struct fc_endpoint_key k;
+		__u64 used = 0;
+		double pct;
+
+		gc_ext_key(&k, FC_AF_INET, protos[i], &a, 0);
+		epset_get(&c->ports_used, &k, &used);
+		pct = in->cfg.port_total ? 100.0 * used / in->cfg.port_total : 0;
+		if (arr) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "address", json_object_new_string(s));
+			json_object_object_add(o, "proto",
+					       json_object_new_string(proto_name(protos[i])));
+			json_object_object_add(o, "used", json_object_new_int64(used));
+			json_object_object_add(o, "total", json_object_new_int64(in->cfg.port_total));
+			json_object_object_add(o, "utilisation", json_object_new_double(pct / 100));
+			json_object_array_add(arr, o);
+		} else {
+			printf("  %-15s %-4s %llu of %u (%.2f%%)\n", s, proto_name(protos[i]),
+			       (unsigned long long)used, in->cfg.port_total, pct);
+		}
+	}
+}
+
+static int print_stats(const struct instance *in, const struct fc_options *o)
+{
+	__u64 counters[FC_STAT_MAX];
+	struct collect c;
+	int err;
+
+	err = stats_read(in->stats_fd, counters);
+	if (err) {
+		fc_err("reading the counters in %s: %s", in->pin.dir, strerror(-err));
+		return err;
+	}
+	err = collect_all(&c, in, o, false);
+	if (err)
+		return err;
+	if (o->json) {
+		json_object *root = json_object_new_object();
+		json_object *cnt = json_object_new_object();
+		json_object *ports = json_object_new_array();
+
+		for (int k = 0; k < FC_STAT_MAX; k++)
+			json_object_object_add(cnt, stat_name(k), json_object_new_int64(counters[k]));
+		for (int k = 0; k < FC_DSTAT_NR; k++)
+			json_object_object_add(cnt, dstat_name(k),
+					       json_object_new_int64(in->pin.meta.counters[k]));
+		json_object_object_add(root, "counters", cnt);
+		json_object_object_add(root, "mappings", json_object_new_int64(c.mappings));
+		json_object_object_add(root, "sessions", json_object_new_int64(c.sessions));
+		port_usage(&c, in, ports);
+		json_object_object_add(root, "ports", ports);
+		print_json(root);
+	} else {
+		printf("mappings %lu\nsessions %lu\nports in use:\n", c.mappings, c.sessions);
+		port_usage(&c, in, NULL);
+		printf("counters:\n");
+		for (int k = 0; k < FC_STAT_MAX; k++)
+			printf("  %-28s %llu\n", stat_name(k), (unsigned long long)counters[k]);
+		for (int k = 0; k < FC_DSTAT_NR; k++)
+			printf("  %-28s %llu\n", dstat_name(k),
+			       (unsigned long long)in->pin.meta.counters[k]);
+	}
+	collect_free(&c);
+	return 0;
+}
+
+int summary_read(int bindings_fd, int sessions_fd, const struct fc_config *cfg,
+		 struct fc_summary *out)
+{
+	static const __u8 protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
+	struct instance in = {
+		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd, .cfg = *cfg,
+		.now = gc_now_ns(),
+	};
+	struct fc_options none;
+	union fc_addr a = { .v4 = cfg->ext_addr4 };
+	struct collect c;
+	int err;
+
+	memset(&none, 0, sizeof(none));
+	snprintf(in.pin.dir, sizeof(in.pin.dir), "(live maps)");
+	err = collect_all(&c, &in, &none, false);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	out->mappings = c.mappings;
+	out->sessions = c.sessions;
+	for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
+		struct fc_endpoint_key k;
+
+		gc_ext_key(&k, FC_AF_INET, protos[i], &a, 0);
+		epset_get(&c.ports_used, &k, &out->ports_used[i]);
+	}
+	collect_free(&c);
+	return 0;
+}
+
+const char *summary_proto_name(int i)
+{
+	static const char *const names[FC_SUMMARY_PROTOS] = { "tcp", "udp", "icmp" };
+
+	return i >= 0 && i < FC_SUMMARY_PROTOS ? names[i] : "?";
+}
+
+int show_main(const struct fc_options *o)
+{
+	struct instance in;
+	struct collect c;
+	int err;
+
+	if (open_instance(&in, o)) {
+		close_instance(&in);
+		return FC_EXIT_FAIL;
+	}
+	if (o->cmd == FC_CMD_STATS) {
+		err = print_stats(&in, o);
+	} else {
+		bool sessions = o->cmd == FC_CMD_SHOW_SESSIONS;
+
+		err = collect_all(&c, &in, o, sessions);
+		if (!err) {
+			print_rows(&c, &in, sessions, o->json);
+			collect_free(&c);
+		}
+	}
+	close_instance(&in);
+	return err ? FC_EXIT_FAIL : FC_EXIT_OK;
+}
