@@ -107,7 +107,9 @@ static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
 	return ctx->gso_size != 0;
 }
 
-/* Route lookup in the kernel's FIB, as the stack would do it. */
+/* Route lookup in the kernel's FIB, as the stack does it for a packet
+ * received on fib->ifindex (forwarding must be on there; ip rules see that
+ * input interface, lo for the gateway's own packets, as in the stack). */
 static __always_inline long ctx_fib_lookup(struct __sk_buff *ctx, struct bpf_fib_lookup *fib)
 {
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);

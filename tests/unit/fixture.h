@@ -18,6 +18,7 @@
 
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
+#define TC_ACT_REDIRECT	7
 
 struct fixture {
 	struct fc_loader loader;
@@ -55,6 +56,9 @@ struct run_result {
 int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r);
 int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
 		  struct run_result *r);
+/* With a whole context: ifindex is the device the packet is on. */
+int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *ctx,
+		 struct run_result *r);
 size_t map_count(int fd, size_t key_size);
 uint64_t stat_get(const struct fixture *f, int stat);
 uint64_t now_ns(void);

@@ -118,13 +118,20 @@ int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifinde
 		  struct run_result *r)
 {
 	struct __sk_buff ctx = { .ingress_ifindex = ingress_ifindex };
+
+	return run_prog_ctx(prog_fd, in, len, &ctx, r);
+}
+
+int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *ctx,
+		 struct run_result *r)
+{
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = in,
 		.data_size_in = len,
 		.data_out = r->out,
 		.data_size_out = sizeof(r->out),
-		.ctx_in = &ctx,
-		.ctx_size_in = sizeof(ctx),
+		.ctx_in = ctx,
+		.ctx_size_in = sizeof(*ctx),
 		.repeat = 1,
 	);
 	int err = bpf_prog_test_run_opts(prog_fd, &opts);
@@ -177,7 +184,13 @@ int main(int argc, char **argv)
 	loader_setup_libbpf_log(false);
 	/* A private network namespace: packets the datapath re-injects
 	 * (bpf_clone_redirect to the test skb's device, lo) stay in here. */
-	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
+	/* ut0 carries the internal network, so FIB lookups towards internal
+	 * hosts (hairpin) find a route. */
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up") ||
+	    system("ip link add ut0 type veth peer name ut1 && "
+		   "ip addr add 192.168.77.1/24 dev ut0 && "
+		   "ip link set ut0 up && ip link set ut1 up && "
+		   "sysctl -qw net.ipv4.ip_forward=1")) {
 		fprintf(stderr, "cannot set up a private network namespace: %s\n", strerror(errno));
 		return 1;
 	}
