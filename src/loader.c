@@ -16,10 +16,17 @@ static bool libbpf_verbose;
  * relocation) is only for --verbose. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[1024];
+
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
 		return 0;
-	fputs("fcnat: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* bpf_tc_hook_create() on an interface that has a clsact qdisc
+	 * already: expected (we use it as it is), not worth a line. */
+	if (strstr(line, "Exclusivity flag on"))
+		return 0;
+	fprintf(stderr, "fcnat: %s", line);
+	return 0;
 }
 
 void loader_setup_libbpf_log(bool verbose)

@@ -39,6 +39,7 @@ enum opt_id {
 	OPT_MAX_SESSIONS,
 	OPT_VERBOSE,
 	OPT_KEEP_STATE,
+	OPT_PRESERVE_LOW_PORTS,
 	OPT_BPFFS,
 	OPT_DETACH,
 	OPT_JSON,
@@ -87,6 +88,8 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
+	{ "preserve-low-ports", OPT_PRESERVE_LOW_PORTS, NULL, "Keep internal source ports below 1024\n"
+							      "when they are free and in the range", CTX_RUN },
 	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
 					      "pinned, for the next start to take over", CTX_RUN },
 	{ "bpffs", OPT_BPFFS, "<dir>", "Where the state is pinned, one directory per interface,\n"
@@ -453,6 +456,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->o->verbose = b;
 		else if (d->id == OPT_KEEP_STATE)
 			st->o->keep_state = b;
+		else if (d->id == OPT_PRESERVE_LOW_PORTS)
+			st->o->preserve_low_ports = b;
 		return 1;
 	}
 	if (d->id == OPT_PORTS)
@@ -607,6 +612,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;
+			break;
+		case OPT_PRESERVE_LOW_PORTS:
+			o->preserve_low_ports = true;
 			break;
 		case OPT_KEEP_STATE:
 			o->keep_state = true;

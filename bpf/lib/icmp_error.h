@@ -4,7 +4,7 @@
  * quote the packet that caused them. For a translated flow the quote carries
  * the other side's view of the endpoint, so both the outer header and the
  * quoted IP and transport headers are rewritten (RFC 5508 REQ-3/REQ-4,
- * RFC 7857 §2.9), with every checksum kept right: outer IPv4, ICMP (which
+ * RFC 7857), with every checksum kept right: outer IPv4, ICMP (which
  * covers the quote), quoted IPv4 and, when the quote holds it, the quoted
  * transport checksum.
  */

@@ -367,3 +367,17 @@ def test_rfc4787_req5_udp_mapping_expires_after_idle_timeout(topo, fcnat):
     assert again[0] == GW_WAN_ADDR and in_range(again[1])
     stranger.sendto(b"after-renew", again)
     assert recv_matching(c, b"after-renew", 3) == (EXT4, 7100)
+
+
+def test_rfc4787_req3a_low_ports_kept_only_with_preserve_low_ports(topo, fcnat):
+    # Ports below 1024 are mapped into the range like any other by default...
+    inst = fcnat("-i", "wan0", "--ports", "500-600")
+    c = topo.client.udp(CLIENT_ADDR, 510)
+    src = udp_mapping(topo, c)
+    assert src[0] == GW_WAN_ADDR and 500 <= src[1] <= 600
+    c.close()
+    inst.stop()
+    # ... and kept, when free and in the range, with --preserve-low-ports.
+    fcnat("-i", "wan0", "--ports", "500-600", "--preserve-low-ports")
+    c = topo.client.udp(CLIENT_ADDR, 511)
+    assert udp_mapping(topo, c) == (GW_WAN_ADDR, 511)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ICMP error translation (RFC 5508 REQ-3/REQ-4/REQ-5, RFC 7857 §2.9):
+ * ICMP error translation (RFC 5508 REQ-3/REQ-4/REQ-5):
  * outer header, quoted IPv4 header and quoted transport header rewritten;
  * every checksum compared with one computed from scratch.
  */
