@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "forward.h"
 #include "gc.h"
 #include "loader.h"
 #include "log.h"
@@ -146,6 +147,8 @@ static void refresh_ext_addr(struct daemon *d)
 	fc_info("flushed %lu mappings and %lu sessions of %s", fr.mappings, fr.sessions, old);
 	count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
 	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
+	/* The forwards move to the new address. */
+	forwards_install(loader_bindings_fd(&d->l), &d->o, d->cfg.ext_addr4);
 }
 
 /*
@@ -332,6 +335,8 @@ static int start(struct fc_loader *loader, struct fc_pin *pin, const struct fc_o
 		fc_err("writing the datapath configuration: %s", strerror(errno));
 		goto fail_pinned;
 	}
+	if (forwards_install(loader_bindings_fd(loader), o, ext))
+		goto fail_pinned;
 	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
 		goto fail_pinned;
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++) {

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "forward.h"
 #include "options.h"
 #include "pin.h"
 
@@ -30,6 +31,7 @@ enum opt_id {
 	OPT_NAT66,
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
+	OPT_FORWARD,
 	OPT_BPF_LOG,
 	OPT_TIMEOUT_UDP,
 	OPT_TIMEOUT_ICMP,
@@ -77,6 +79,8 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0",
 	  CTX_RUN },
+	{ "forward", OPT_FORWARD, "<spec> ...", "Static forwards PROTO:EXT_PORT[-LAST]=ADDR:PORT,\n"
+						"e.g. udp:25000=192.168.1.10:3074", CTX_RUN },
 	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled",
 	  CTX_RUN },
 	{ "timeout-udp", OPT_TIMEOUT_UDP, "<sec>", "UDP mapping idle timeout, defaults to 300", CTX_RUN },
@@ -291,6 +295,21 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return set_ifname(o, value, err, errlen);
 	case OPT_PORTS:
 		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
+	case OPT_FORWARD: {
+		char buf[512], *tok, *save;
+
+		snprintf(buf, sizeof(buf), "%s", value);
+		for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+			if (o->nr_forwards >= FC_MAX_FORWARDS) {
+				snprintf(err, errlen, "too many forwards (at most %d)", FC_MAX_FORWARDS);
+				return -1;
+			}
+			if (forward_parse(tok, &o->forwards[o->nr_forwards], err, errlen))
+				return -1;
+			o->nr_forwards++;
+		}
+		return 0;
+	}
 	case OPT_HAIRPIN_IF: {
 		char buf[512], *tok, *save;
 
@@ -632,6 +651,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			}
 			/* fallthrough */
 		case OPT_HAIRPIN_IF:
+		case OPT_FORWARD:
 			if (apply_setting(o, c, optarg, err, sizeof(err)) ||
 			    take_more_values(argc, argv, o, c, err, sizeof(err)))
 				goto bad;
@@ -662,6 +682,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		fprintf(stderr, "fcnat: error: no external interface: use -i/--ifname or a config file\n");
 		goto usage;
 	}
+	if (forwards_check(o, err, sizeof(err)))
+		goto bad;
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		if (o->timeout_s[t] < timeout_min_s[t])
 			fc_warn("%s timeout %us is below the RFC minimum of %us",

@@ -23,6 +23,18 @@ enum fc_command {
 	FC_CMD_STATS,		/* fcnat stats */
 };
 
+#define FC_MAX_FORWARDS 64
+
+/* A static forward: external ports [ext_first, ext_last] of proto go to
+ * int_addr, ports from int_port on. */
+struct fc_forward {
+	__u8 proto;		/* FC_PROTO_TCP or FC_PROTO_UDP */
+	__u16 ext_first;	/* host order */
+	__u16 ext_last;
+	__be32 int_addr;
+	__u16 int_port;		/* host order */
+};
+
 struct fc_options {
 	enum fc_command cmd;
 	char ifname[IF_NAMESIZE];
@@ -33,6 +45,8 @@ struct fc_options {
 	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
 	unsigned int nr_hairpin_ifs;
 	char hairpin_ifs[FC_MAX_IFACES][IF_NAMESIZE];
+	unsigned int nr_forwards;
+	struct fc_forward forwards[FC_MAX_FORWARDS];
 	unsigned int bpf_log;
 	unsigned int timeout_s[FC_TIMEOUT_MAX];
 	unsigned int max_mappings;
