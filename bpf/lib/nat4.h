@@ -131,6 +131,7 @@ static __always_inline int snat_lookup(const struct fc_config *cfg, const struct
 	s = session_get(&skey, now);
 	if (!s)
 		return FC_STAT_DROP_TABLE_FULL;
+	tcp_restart_on_new_syn(s, p);
 	session_update(cfg, p->proto, s, tcp_bits(p, FC_DIR_OUT), now);
 	if (p->proto == IPPROTO_TCP)
 		tcp_note_outbound(s, p);
@@ -184,6 +185,7 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 		bits &= ~FC_TCP_RST;
 		stat_inc(FC_STAT_TCP_RST_IGNORED);
 	}
+	tcp_restart_on_new_syn(s, p);
 	session_update(cfg, p->proto, s, bits, now);
 	return FC_STAT_MAX;
 }

@@ -83,6 +83,19 @@ static __always_inline struct fc_session *session_get(const struct fc_session_ke
 	return bpf_map_lookup_elem(&fc_sessions, k);
 }
 
+/*
+ * A bare SYN on a session whose connection was closed or reset starts a new
+ * connection on the same addresses and ports (a reused source port): its
+ * state starts over, so it can become established again (RFC 7857 §2).
+ */
+static __always_inline void tcp_restart_on_new_syn(struct fc_session *s, const struct fc_pkt *p)
+{
+	if (p->proto == IPPROTO_TCP &&
+	    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_SYN &&
+	    (s->tcp_seen & (FC_TCP_RST | FC_TCP_FIN_OUT | FC_TCP_FIN_IN)))
+		s->tcp_seen = 0;
+}
+
 /* Merge what this packet shows into the session and push its expiry. */
 static __always_inline __u64 session_update(const struct fc_config *cfg, __u8 proto,
 					    struct fc_session *s, __u32 bits, __u64 now)

@@ -758,3 +758,25 @@ TEST(rfc5382_tcp_simultaneous_open_reaches_established)
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, 25060, SERVER_1, 5000, &s), 0, "session");
 	ASSERT_TRUE(s.expires_ns > now_ns() + 7000 * SEC_NS, "established");
 }
+
+TEST(rfc7857_tcp_new_syn_after_rst_can_become_established_again)
+{
+	struct pkt_spec syn = tcp(CLIENT_A, 40000, SERVER_1, 80, 0x02);
+	uint16_t p = out_port(&syn);
+	struct pkt_spec synack = tcp(SERVER_1, 80, EXT_ADDR, p, 0x12);
+	struct pkt_spec rst = tcp(SERVER_1, 80, EXT_ADDR, p, 0x04);
+	struct run_result r;
+	struct fc_session s;
+
+	ASSERT_NE(p, 0, "mapping");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &synack, &r), 0, "SYN-ACK");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &rst, &r), 0, "RST");
+	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
+	ASSERT_TRUE(s.expires_ns <= now_ns() + 240 * SEC_NS, "transitory after RST");
+	/* The same source port connects again. */
+	ASSERT_EQ(out_port(&syn), p, "new SYN, same mapping");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &synack, &r), 0, "new SYN-ACK");
+	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
+	ASSERT_EQ(s.tcp_seen & FC_TCP_RST, 0, "the old reset is forgotten");
+	ASSERT_TRUE(s.expires_ns > now_ns() + 7000 * SEC_NS, "established again");
+}
