@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,6 +95,9 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		cfg->flags |= FC_CFG_NAT44;
 	if (o->preserve_low_ports)
 		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
+	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
+		if (if_nametoindex(o->hairpin_ifs[i]) == 1)	/* lo, in every namespace */
+			cfg->flags |= FC_CFG_HAIRPIN_LO;
 	cfg->log_level = o->bpf_log;
 	cfg->ext_addr4 = ext_addr4;
 	cfg->nr_port_ranges = o->nr_port_ranges;

@@ -121,6 +121,10 @@ static __always_inline int ctx_redirect_out(struct __sk_buff *ctx, __u32 ifindex
 	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
 }
 
+/* Marks a packet handed to the stack through lo (below), so that the hairpin
+ * program on lo lets it pass instead of translating it a second time. */
+#define FC_MARK_TO_GATEWAY	0x5fc0ca1e
+
 /* Hand the packet to the local stack through the loopback interface (ifindex
  * 1 in every namespace): a packet whose source is one of our own addresses
  * is only accepted from there (elsewhere it is a martian). lo's address is
@@ -132,7 +136,18 @@ static __always_inline int ctx_redirect_local(struct __sk_buff *ctx)
 
 	if (bpf_skb_store_bytes(ctx, 0, lo_mac, sizeof(lo_mac), 0))
 		return 2;	/* TC_ACT_SHOT */
+	ctx->mark = FC_MARK_TO_GATEWAY;
 	return bpf_redirect(1, BPF_F_INGRESS);
+}
+
+/* Was this packet handed to the stack by ctx_redirect_local()? Clears the
+ * mark, which is ours only for that short way. */
+static __always_inline int ctx_redirected_local(struct __sk_buff *ctx)
+{
+	if (ctx->mark != FC_MARK_TO_GATEWAY)
+		return 0;
+	ctx->mark = 0;
+	return 1;
 }
 
 #endif /* FC_BPF_CTX_TC_H */

@@ -106,6 +106,8 @@ static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
 		return CTX_PASS;
+	if (from_gateway && ctx_redirected_local(ctx))
+		return CTX_PASS;	/* translated already, on its way up */
 	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || p.daddr.v4 != cfg->ext_addr4)
 		return CTX_PASS;	/* not for the external address: routed as usual */
 	if (!p.has_l4 || p.is_fragment || !(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP))
@@ -136,8 +138,18 @@ static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 	}
 
 	if (ext->flags & FC_BINDING_ROUTER) {
-		/* The mapped endpoint is a gateway process: deliver locally,
-		 * with the real source (a local one would be a martian). */
+		/* The mapped endpoint is a gateway process. With lo hairpinned
+		 * (accept_local set there), it sees the sender's mapping as
+		 * source, handed up through lo; otherwise the real source, as
+		 * a local one arriving here would be a martian. */
+		if (!from_gateway && (cfg->flags & FC_CFG_HAIRPIN_LO)) {
+			if (rewrite_both(ctx, &p, src.v4, sport, ext->addr.v4, ext->port)) {
+				stat_inc(FC_STAT_DROP_MALFORMED);
+				return CTX_DROP;
+			}
+			stat_inc(FC_STAT_HAIRPIN_TO_GATEWAY);
+			return ctx_redirect_local(ctx);
+		}
 		if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port)) {
 			stat_inc(FC_STAT_DROP_MALFORMED);
 			return CTX_DROP;

@@ -152,6 +152,7 @@ enum fc_config_flags {
 	FC_CFG_NAT66 = 1 << 1,
 	FC_CFG_NAT64 = 1 << 2,
 	FC_CFG_PRESERVE_LOW_PORTS = 1 << 3,	/* keep ports < 1024 if in range */
+	FC_CFG_HAIRPIN_LO = 1 << 4,	/* hairpinning on lo: accept_local is set there */
 };
 
 /* Run-time configuration: element 0 of the config array map. User space

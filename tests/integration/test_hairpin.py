@@ -440,7 +440,9 @@ def test_gateway_process_reaches_internal_host_through_lo(topo, fcnat, gw_port):
     seen_by_b = hairpin_send(p, b, b_ext, b"gw-to-b")
     assert seen_by_b[0] == GW_WAN_ADDR, "B saw the gateway process as %r" % (seen_by_b,)
     if in_range(gw_port):
+        # The process's mapping: the same endpoint the outside sees.
         assert in_range(seen_by_b[1]), seen_by_b
+        assert external_view(topo, p, EXT3, 7001, tag=b"gw-out") == seen_by_b
     else:
         assert seen_by_b[1] == gw_port, ("B saw the gateway process as %r, expected its own "
                                          "port %d" % (seen_by_b, gw_port))

@@ -195,3 +195,36 @@ TEST(hairpin_to_gateway_process_mapping_delivers_locally)
 	 * taken for a martian). */
 	EXPECT_ON(lan_fd(), "ut0", &a, &want, TC_ACT_OK, "A to the gateway's mapping");
 }
+
+TEST(rfc4787_req9_hairpin_to_gateway_process_with_lo_shows_sender_mapping)
+{
+	struct pkt_spec gw_out = udp(EXT_ADDR, 25030, SERVER_1, 7000);
+	struct pkt_spec a = udp(CLIENT_A, 25600, EXT_ADDR, 25030);
+	struct pkt_spec want = udp(EXT_ADDR, 25600, EXT_ADDR, 25030);
+	struct __sk_buff ctx = { .ifindex = 1, .ingress_ifindex = 1, .mark = 0x5fc0ca1e };
+	uint8_t buf[PKT_MAX], w[PKT_MAX];
+	struct run_result r;
+	size_t wl;
+
+	strcpy(fx.opts.hairpin_ifs[0], "lo");
+	fx.opts.nr_hairpin_ifs = 1;
+	fixture_apply(&fx);
+	ASSERT_EQ(fx.cfg.flags & FC_CFG_HAIRPIN_LO, FC_CFG_HAIRPIN_LO, "lo hairpinned");
+	ASSERT_EQ(run_prog_from(fx.egress_fd, buf, pkt_build(&gw_out, buf), LOCAL_ORIGIN, &r), 0,
+		  "gateway packet out");
+	/* A's mapping as source, handed up through lo. */
+	ASSERT_EQ(run_on(lan_fd(), "ut0", &a, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected to lo");
+	wl = pkt_build(&want, w);
+	memset(w, 0, 6);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "as the gateway process sees it");
+	/* On lo, the marked packet is let through untouched, not translated
+	 * again (its destination port is a mapped one). */
+	{
+		struct run_result r2;
+
+		ASSERT_EQ(run_prog_ctx(lo_fd(), r.out, r.out_len, &ctx, &r2), 0, "lo ingress");
+		ASSERT_EQ(r2.ret, TC_ACT_OK, "passed");
+		ASSERT_PKT_EQ(r2.out, r2.out_len, r.out, r.out_len, "untouched");
+	}
+}
