@@ -398,6 +398,11 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
+	if (d->o.cmd == FC_CMD_CHECK_CONFIG) {
+		/* options_parse() has checked every value, file:line on error. */
+		printf("%s: configuration is valid\n", d->o.config_path);
+		return FC_EXIT_OK;
+	}
 	if (d->o.cmd == FC_CMD_DETACH)
 		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&d->o);
 	if (d->o.nat66) {

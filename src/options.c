@@ -32,6 +32,7 @@ enum opt_id {
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
 	OPT_FORWARD,
+	OPT_CHECK_CONFIG,
 	OPT_BPF_LOG,
 	OPT_TIMEOUT_UDP,
 	OPT_TIMEOUT_ICMP,
@@ -71,6 +72,9 @@ static const struct option_desc fc_option_table[] = {
 	{ "help", OPT_HELP, NULL, "Print this message", CTX_ANY | CTX_NO_FILE },
 	{ "config", OPT_CONFIG, "<file>", "Path to configuration file (see fcnat.conf(5))",
 	  CTX_ANY | CTX_NO_FILE },
+	{ "check-config", OPT_CHECK_CONFIG, "<file>", "Validate a configuration file (with the other\n"
+						    "options given) and exit; attach nothing",
+	  CTX_RUN | CTX_NO_FILE },
 	{ "ifname", OPT_IFNAME, "<name>", "External network interface name, e.g. eth0", CTX_ANY },
 	{ "nat44", OPT_NAT44, NULL, "Enable NAT44/NAPT44 for the external interface, enabled by\n"
 				    "default if neither --nat44 nor --nat66 are specified", CTX_RUN },
@@ -582,10 +586,13 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *path = NULL;
 
-		if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc)
+		if ((!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--check-config")) &&
+		    i + 1 < argc)
 			path = argv[i + 1];
 		else if (!strncmp(a, "--config=", 9))
 			path = a + 9;
+		else if (!strncmp(a, "--check-config=", 15))
+			path = a + 15;
 		else if (!strncmp(a, "-c", 2) && a[2])
 			path = a + 2;
 		if (path) {
@@ -640,6 +647,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_DETACH:
 			o->cmd = FC_CMD_DETACH;
+			break;
+		case OPT_CHECK_CONFIG:
+			o->cmd = FC_CMD_CHECK_CONFIG;	/* the file was read above */
 			break;
 		case OPT_JSON:
 			o->json = true;

@@ -21,6 +21,7 @@ enum fc_command {
 	FC_CMD_SHOW_MAPPINGS,	/* fcnat show mappings */
 	FC_CMD_SHOW_SESSIONS,	/* fcnat show sessions */
 	FC_CMD_STATS,		/* fcnat stats */
+	FC_CMD_CHECK_CONFIG,	/* --check-config FILE: validate, attach nothing */
 };
 
 #define FC_MAX_FORWARDS 64

@@ -157,3 +157,18 @@ def test_config_file_bad_ports_exits_2(topo, run_fcnat, tmp_path):
     assert r.returncode == 2, repr(r)
     assert "30000-20000" in r.stderr, repr(r)
     assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_check_config_validates_without_attaching(topo, run_fcnat, tmp_path):
+    good = tmp_path / "good.conf"
+    good.write_text("[nat]\nifname = wan0\nports = 25000-25999\n"
+                    "forward = udp:25050=192.168.77.2:8080\n[timeouts]\nudp = 200\n")
+    r = run_fcnat("--check-config", str(good))
+    assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[nat]\nifname = wan0\n\n[timeouts]\nudpp = 200\n")
+    r = run_fcnat("--check-config", str(bad))
+    assert r.returncode == 2 and "%s:5" % bad in r.stderr and "udpp" in r.stderr, repr(r)
+    # Nothing was attached by either.
+    out = topo.gw.run(["tc", "qdisc", "show", "dev", "wan0"]).stdout
+    assert "clsact" not in out, out
