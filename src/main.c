@@ -123,8 +123,11 @@ static void refresh_ext_addr(struct daemon *d)
 	char old[INET_ADDRSTRLEN], new[INET_ADDRSTRLEN];
 	union fc_addr gone = { .v4 = d->cfg.ext_addr4 };
 	struct gc_flush_result fr;
-	int err = nl_get_ipv4_addr(d->ifindex, &a);
+	int err;
 
+	if (!d->ifindex)
+		return;	/* interface gone: keep everything until it is back */
+	err = nl_get_ipv4_addr(d->ifindex, &a);
 	if (err && err != -ENOENT && err != -ENODEV)
 		return;
 	if (a.s_addr == d->cfg.ext_addr4)
@@ -219,6 +222,37 @@ static __u64 now_ms(void)
 }
 
 /* Until SIGINT/SIGTERM: signals, address events, and a sweep a second. */
+/*
+ * Follow the external interface itself: when it goes away its filters go
+ * with it; when an interface of that name comes (back), with whatever index,
+ * the datapath is attached to it again. Mappings stay in the maps meanwhile.
+ */
+static void follow_interface(struct daemon *d)
+{
+	int idx = if_nametoindex(d->o.ifname);
+
+	if (idx == d->ifindex)
+		return;
+	if (!idx) {
+		fc_warn("external interface %s is gone; waiting for it to come back", d->o.ifname);
+		d->l.ingress.attached = d->l.egress.attached = false;
+		d->l.created_qdisc = false;
+		d->ifindex = 0;
+		return;
+	}
+	fc_info("external interface %s is back (ifindex %d): attaching", d->o.ifname, idx);
+	d->l.ingress.attached = d->l.egress.attached = false;
+	if (loader_attach(&d->l, idx, NULL)) {
+		fc_err("re-attaching to %s failed; will retry", d->o.ifname);
+		return;
+	}
+	d->ifindex = idx;
+	loader_record_attach(&d->l, &d->pin.meta);
+	if (pin_save_meta(&d->pin))
+		fc_warn("recording the filters in %s: %s", d->pin.dir, strerror(errno));
+	refresh_ext_addr(d);
+}
+
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
@@ -259,13 +293,16 @@ static void run(struct daemon *d)
 			break;
 		}
 		if (n > 0 && (pfd[1].revents & POLLIN) &&
-		    nl_addr_watch_drain(d->watch, d->ifindex) != 0)
+		    nl_addr_watch_drain(d->watch, d->ifindex) != 0) {
+			follow_interface(d);
 			refresh_ext_addr(d);
+		}
 		if (n > 0 && (pfd[2].revents & POLLIN))
 			metrics_serve(d->metrics_fd, &ms);
 		if (now_ms() < next_sweep)
 			continue;
 		next_sweep = now_ms() + SWEEP_INTERVAL_MS;
+		follow_interface(d);	/* a new index is not in the watch's filter */
 		if (!d->watch)
 			refresh_ext_addr(d);
 		sweep(d, &gc);

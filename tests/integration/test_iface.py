@@ -1,0 +1,41 @@
+"""The external interface disappearing and coming back (a PPPoE or USB link,
+a veth re-created) is survived: fcnat attaches again, the mappings stay."""
+
+import pytest
+
+from fcnat_util import recv_matching, udp_exchange
+from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
+
+EXT2, EXT3, EXT4 = EXT_ADDRS
+
+
+def bpf_filters(ns, dev, hook):
+    r = ns.run(["tc", "filter", "show", "dev", dev, hook], check=False)
+    return r.returncode == 0 and "fc_tc_" in r.stdout
+
+
+def test_interface_gone_and_back_is_survived(topo, fcnat):
+    inst = fcnat("-i", "wan0")
+    c = topo.client.udp(CLIENT_ADDR, 25600)
+    srv = topo.ext.udp(EXT2, 7000)
+    assert udp_exchange(c, srv, (EXT2, 7000), b"before") == (GW_WAN_ADDR, 25600)
+
+    # The link goes away (with its filters) and comes back under a new index.
+    topo.gw.run(["ip", "link", "del", "wan0"])
+    wait_until(lambda: "is gone" in inst.stderr(), 5, desc="fcnat notices wan0 is gone")
+    assert inst.running()
+    topo.veth(topo.gw, "wan0", topo.ext, "wan0")
+    topo.gw.addr_add("wan0", GW_WAN_ADDR + "/24")
+    for a in EXT_ADDRS:
+        topo.ext.addr_add("wan0", a + "/24")
+    wait_until(lambda: bpf_filters(topo.gw, "wan0", "ingress") and
+               bpf_filters(topo.gw, "wan0", "egress"), 5, desc="fcnat attached again")
+    wait_until(lambda: "LOWER_UP" in topo.ext.run(["ip", "-br", "link", "show", "wan0"]).stdout,
+               5, desc="link up")
+
+    # The old mapping is still there: a never-contacted host reaches the client.
+    stranger = topo.ext.udp(EXT4, 7100)
+    stranger.sendto(b"after", (GW_WAN_ADDR, 25600))
+    assert recv_matching(c, b"after", 3) == (EXT4, 7100)
+    srv2 = topo.ext.udp(EXT3, 7000)
+    assert udp_exchange(c, srv2, (EXT3, 7000), b"again") == (GW_WAN_ADDR, 25600)
