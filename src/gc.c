@@ -28,6 +28,8 @@ void gc_init(struct gc_state *g)
 	epset_init(&g->live);
 	epset_init(&g->orphans);
 	epset_init(&g->orphans_next);
+	g->on_delete = NULL;
+	g->on_delete_ctx = NULL;
 }
 
 void gc_free(struct gc_state *g)
@@ -156,6 +158,8 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	    back.port == k->port && !memcmp(&back.addr, &k->addr, sizeof(back.addr)))
 		bpf_map_delete_elem(s->bindings_fd, &ek);
 	s->res->mappings_expired++;
+	if (s->g->on_delete)
+		s->g->on_delete(s->g->on_delete_ctx, k, &fresh);
 }
 
 /* An external entry must have an internal twin that points back at it.

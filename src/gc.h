@@ -10,10 +10,17 @@
 #include <fcnat/types.h>
 #include "epset.h"
 
+/* Told about every mapping the sweeper deletes (internal-side key and
+ * value), e.g. for the event log. */
+typedef void (*gc_mapping_deleted_fn)(void *ctx, const struct fc_endpoint_key *k,
+				      const struct fc_binding *v);
+
 struct gc_state {
 	struct epset live;		/* external endpoint -> latest session expiry */
 	struct epset orphans;		/* half-mappings seen last sweep */
 	struct epset orphans_next;
+	gc_mapping_deleted_fn on_delete;	/* optional */
+	void *on_delete_ctx;
 };
 
 struct gc_result {

@@ -95,6 +95,8 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		cfg->flags |= FC_CFG_NAT44;
 	if (o->preserve_low_ports)
 		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
+	if (o->log_mappings)
+		cfg->flags |= FC_CFG_EVENTS;
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
 		if (if_nametoindex(o->hairpin_ifs[i]) == 1)	/* lo, in every namespace */
 			cfg->flags |= FC_CFG_HAIRPIN_LO;
@@ -466,6 +468,11 @@ int loader_bindings_fd(const struct fc_loader *l)
 int loader_sessions_fd(const struct fc_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.fc_sessions);
+}
+
+int loader_events_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_events);
 }
 
 int loader_stats_fd(const struct fc_loader *l)

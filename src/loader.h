@@ -68,5 +68,6 @@ void loader_destroy(struct fc_loader *l);
 int loader_bindings_fd(const struct fc_loader *l);
 int loader_sessions_fd(const struct fc_loader *l);
 int loader_stats_fd(const struct fc_loader *l);
+int loader_events_fd(const struct fc_loader *l);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "events.h"
 #include "forward.h"
 #include "gc.h"
 #include "loader.h"
@@ -103,6 +104,7 @@ struct daemon {
 	int sigfd;
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
 	int metrics_fd;		/* -1: no --metrics */
+	struct fc_event_log *events;	/* NULL: no --log-mappings */
 };
 
 static void count(struct daemon *d, enum fc_dstat c, __u64 n)
@@ -253,13 +255,31 @@ static void follow_interface(struct daemon *d)
 	refresh_ext_addr(d);
 }
 
+static void log_deleted_mapping(void *ctx, const struct fc_endpoint_key *k,
+				const struct fc_binding *v)
+{
+	struct fc_event ev = {
+		.type = FC_EVENT_MAPPING_DELETE,
+		.family = k->family,
+		.proto = k->proto,
+		.flags = v->flags,
+		.int_port = k->port,
+		.ext_port = v->port,
+		.int_addr = k->addr,
+		.ext_addr = v->addr,
+	};
+
+	event_log_write(ctx, &ev);
+}
+
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = d->metrics_fd, .events = POLLIN },
+		{ .fd = d->events ? event_log_fd(d->events) : -1, .events = POLLIN },
 	};
 	struct metrics_source ms = {
 		.ifname = d->o.ifname,
@@ -272,12 +292,16 @@ static void run(struct daemon *d)
 	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
 	gc_init(&gc);
+	if (d->events) {
+		gc.on_delete = log_deleted_mapping;
+		gc.on_delete_ctx = d->events;
+	}
 	/* The address may have changed between start-up and the subscription. */
 	refresh_ext_addr(d);
 	for (;;) {
 		struct signalfd_siginfo si;
 		__u64 now = now_ms();
-		int n = poll(pfd, 3, next_sweep > now ? (int)(next_sweep - now) : 0);
+		int n = poll(pfd, 4, next_sweep > now ? (int)(next_sweep - now) : 0);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -299,10 +323,13 @@ static void run(struct daemon *d)
 		}
 		if (n > 0 && (pfd[2].revents & POLLIN))
 			metrics_serve(d->metrics_fd, &ms);
+		if (n > 0 && (pfd[3].revents & POLLIN))
+			event_log_drain(d->events);
 		if (now_ms() < next_sweep)
 			continue;
 		next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 		follow_interface(d);	/* a new index is not in the watch's filter */
+		event_log_tick(d->events);
 		if (!d->watch)
 			refresh_ext_addr(d);
 		sweep(d, &gc);
@@ -504,6 +531,11 @@ int main(int argc, char **argv)
 		fc_info("took over the pinned state in %s: %lu mappings, %lu sessions",
 			d->pin.dir, nmap, nsess);
 	}
+	if (d->o.log_mappings) {
+		d->events = event_log_open(loader_events_fd(&d->l), 100);
+		if (!d->events)
+			fc_warn("--log-mappings: the event log is not available");
+	}
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
 	if (d->metrics_fd >= 0)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
@@ -513,6 +545,7 @@ int main(int argc, char **argv)
 
 	run(d);
 
+	event_log_close(d->events);
 	nl_addr_watch_close(d->watch);
 	if (d->metrics_fd >= 0)
 		close(d->metrics_fd);

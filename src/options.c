@@ -43,6 +43,7 @@ enum opt_id {
 	OPT_VERBOSE,
 	OPT_KEEP_STATE,
 	OPT_PRESERVE_LOW_PORTS,
+	OPT_LOG_MAPPINGS,
 	OPT_BPFFS,
 	OPT_DETACH,
 	OPT_JSON,
@@ -96,6 +97,8 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
+	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
+						  "(at most 100 lines a second)", CTX_RUN },
 	{ "preserve-low-ports", OPT_PRESERVE_LOW_PORTS, NULL, "Keep internal source ports below 1024\n"
 							      "when they are free and in the range", CTX_RUN },
 	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
@@ -481,6 +484,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->o->keep_state = b;
 		else if (d->id == OPT_PRESERVE_LOW_PORTS)
 			st->o->preserve_low_ports = b;
+		else if (d->id == OPT_LOG_MAPPINGS)
+			st->o->log_mappings = b;
 		return 1;
 	}
 	if (d->id == OPT_PORTS)
@@ -641,6 +646,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_PRESERVE_LOW_PORTS:
 			o->preserve_low_ports = true;
+			break;
+		case OPT_LOG_MAPPINGS:
+			o->log_mappings = true;
 			break;
 		case OPT_KEEP_STATE:
 			o->keep_state = true;

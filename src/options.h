@@ -53,6 +53,7 @@ struct fc_options {
 	unsigned int max_mappings;
 	unsigned int max_sessions;
 	bool preserve_low_ports;
+	bool log_mappings;	/* mapping create/delete to stderr, rate-limited */
 	bool verbose;
 	bool keep_state;	/* SIGTERM leaves the datapath and its state */
 	char bpffs[256];	/* root of the pinned state, one directory per interface */

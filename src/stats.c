@@ -35,6 +35,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_HAIRPIN_TRANSLATED] = "hairpin_translated",
 	[FC_STAT_HAIRPIN_TO_GATEWAY] = "hairpin_to_gateway",
 	[FC_STAT_DROP_HAIRPIN_NO_ROUTE] = "drop_hairpin_no_route",
+	[FC_STAT_EVENTS_LOST] = "events_lost",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

@@ -120,6 +120,25 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	return 0;
 }
 
+static __always_inline void event_mapping_created(const struct fc_endpoint_key *int_key,
+						  const struct fc_binding *int_val, __u64 now)
+{
+	struct fc_event ev = {
+		.time_ns = now,
+		.type = FC_EVENT_MAPPING_CREATE,
+		.family = int_key->family,
+		.proto = int_key->proto,
+		.flags = int_val->flags,
+		.int_port = int_key->port,
+		.ext_port = int_val->port,
+		.int_addr = int_key->addr,
+		.ext_addr = int_val->addr,
+	};
+
+	if (bpf_ringbuf_output(&fc_events, &ev, sizeof(ev), 0))
+		stat_inc(FC_STAT_EVENTS_LOST);
+}
+
 enum fc_bind_result {
 	FC_BIND_OK,
 	FC_BIND_EXHAUSTED,
@@ -168,6 +187,8 @@ static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 			return FC_BIND_FULL;
 	} else {
 		stat_inc(FC_STAT_MAPPING_CREATED);
+		if (cfg->flags & FC_CFG_EVENTS)
+			event_mapping_created(int_key, &int_val, now);
 	}
 	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
 	return *out ? FC_BIND_OK : FC_BIND_FULL;

@@ -43,6 +43,13 @@ struct {
 	__type(value, struct fc_frag);
 } fc_frags SEC(".maps");
 
+/* Mapping events for the event log; written only when FC_CFG_EVENTS is set,
+ * never waited on: a full buffer loses the event and counts it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} fc_events SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FC_STAT_MAX);

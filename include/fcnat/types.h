@@ -131,6 +131,25 @@ struct fc_frag {
 	__u64 expires_ns;
 };
 
+/* What the datapath (and the sweeper) report about mappings: the NAT event
+ * log (RFC 6888 REQ-12 style), read from the fc_events ring buffer. */
+enum fc_event_type {
+	FC_EVENT_MAPPING_CREATE = 1,
+	FC_EVENT_MAPPING_DELETE = 2,
+};
+
+struct fc_event {
+	__u64 time_ns;		/* CLOCK_MONOTONIC */
+	__u8 type;		/* enum fc_event_type */
+	__u8 family;
+	__u8 proto;
+	__u8 flags;		/* enum fc_binding_flags */
+	__be16 int_port;
+	__be16 ext_port;
+	union fc_addr int_addr;
+	union fc_addr ext_addr;
+};
+
 enum fc_timeout {
 	FC_TIMEOUT_UDP,
 	FC_TIMEOUT_ICMP,
@@ -153,6 +172,7 @@ enum fc_config_flags {
 	FC_CFG_NAT64 = 1 << 2,
 	FC_CFG_PRESERVE_LOW_PORTS = 1 << 3,	/* keep ports < 1024 if in range */
 	FC_CFG_HAIRPIN_LO = 1 << 4,	/* hairpinning on lo: accept_local is set there */
+	FC_CFG_EVENTS = 1 << 5,		/* report mapping creation in fc_events */
 };
 
 /* Run-time configuration: element 0 of the config array map. User space
@@ -198,6 +218,7 @@ enum fc_stat {
 	FC_STAT_HAIRPIN_TRANSLATED,	/* inside to a mapping, turned around */
 	FC_STAT_HAIRPIN_TO_GATEWAY,	/* inside answering the gateway through its mapping */
 	FC_STAT_DROP_HAIRPIN_NO_ROUTE,	/* no usable route to the mapped host */
+	FC_STAT_EVENTS_LOST,		/* fc_events ring buffer full */
 	FC_STAT_MAX,
 };
 
