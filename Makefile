@@ -103,6 +103,13 @@ FUZZ_SEED ?= 1
 fuzz: $(BUILD)/fuzz
 	$(BUILD)/fuzz -n 10000000 -t 600 -s $(FUZZ_SEED) -v
 
+# A million sessions through the datapath: memory, sweeper, latency (doc/scale.md).
+$(BUILD)/scale: tests/scale/scale.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(BUILD)/bench_tc.skel.h
+	$(CC) $(CFLAGS) -Itests/unit tests/scale/scale.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+scale: $(BUILD)/scale
+	$(BUILD)/scale
+
 fuzz-short: $(BUILD)/fuzz
 	$(BUILD)/fuzz -n 200000 -t 120 -s $(FUZZ_SEED)
 

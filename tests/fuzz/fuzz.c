@@ -970,6 +970,7 @@ int main(int argc, char **argv)
 	uint64_t t0, t;
 	int opt;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	seed = 1;
 	while ((opt = getopt(argc, argv, "n:s:t:vr:")) != -1) {
 		switch (opt) {
