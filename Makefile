@@ -29,8 +29,11 @@ LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+# What the fuzzer and the scale test share with the unit tests.
+FIXTURE_SRCS := tests/unit/fixture.c tests/unit/pkt.c
 
-.PHONY: all clean test unit-test integration-test demo bench deps man install uninstall
+.PHONY: all clean test unit-test integration-test demo bench deps man install uninstall \
+	fuzz fuzz-short scale
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fcnat
@@ -90,7 +93,25 @@ unit-test: $(BUILD)/unit_tests
 integration-test: $(BUILD)/fcnat
 	$(PYTHON) -m pytest -v tests/integration
 
-test: man unit-test integration-test
+test: man unit-test fuzz-short integration-test
+
+$(BUILD)/fuzz: tests/fuzz/fuzz.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) -Itests/unit tests/fuzz/fuzz.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# FUZZ_SEED picks the packet stream; the same seed gives the same packets.
+FUZZ_SEED ?= 1
+fuzz: $(BUILD)/fuzz
+	$(BUILD)/fuzz -n 10000000 -t 600 -s $(FUZZ_SEED) -v
+
+# A million sessions through the datapath: memory, sweeper, latency (doc/scale.md).
+$(BUILD)/scale: tests/scale/scale.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(BUILD)/bench_tc.skel.h
+	$(CC) $(CFLAGS) -Itests/unit tests/scale/scale.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+scale: $(BUILD)/scale
+	$(BUILD)/scale
+
+fuzz-short: $(BUILD)/fuzz
+	$(BUILD)/fuzz -n 200000 -t 120 -s $(FUZZ_SEED)
 
 # Installs what is missing (Debian), builds, and runs the namespace demo.
 demo:

@@ -40,6 +40,7 @@ static __always_inline int nat4_egress_icmp_error(struct ctx_buff *ctx, struct f
 {
 	const struct fc_config *cfg = config_get();
 	struct fc_endpoint_key key;
+	struct fc_session_key skey;
 	struct fc_binding *b;
 	struct fc_quote q = {};
 
@@ -51,6 +52,14 @@ static __always_inline int nat4_egress_icmp_error(struct ctx_buff *ctx, struct f
 	}
 	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, q.proto, &q.daddr, q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
+	/* The quoted packet came in through the mapping, so its source has a
+	 * session with it. A quote whose source has none (another internal
+	 * host, say: only the destination is rewritten) is no error of ours. */
+	if (b) {
+		session_key(&skey, FC_AF_INET, q.proto, &b->addr, b->port, &q.saddr, q.sport);
+		if (!bpf_map_lookup_elem(&fc_sessions, &skey))
+			b = NULL;
+	}
 	if (!b) {
 		if (!forwarded) {
 			stat_inc(FC_STAT_PASS_NOT_OURS);

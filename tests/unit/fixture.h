@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The loaded datapath the unit tests run packets through. */
+/* The loaded datapath the unit tests, the fuzzer and the scale test run
+ * packets through (tests/unit/fixture.c). */
 #ifndef FC_TEST_FIXTURE_H
 #define FC_TEST_FIXTURE_H
 
@@ -26,6 +27,8 @@ struct fixture {
 	struct fc_config cfg;
 	int egress_fd;
 	int ingress_fd;
+	int lan_fd;		/* fc_tc_lan_ingress (hairpin) */
+	int lo_fd;		/* fc_tc_lo_ingress (hairpin from the gateway) */
 	int bindings_fd;
 	int sessions_fd;
 	int stats_fd;

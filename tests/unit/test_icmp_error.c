@@ -193,7 +193,43 @@ TEST(rfc5508_req4_outbound_error_from_internal_host_translated)
 	struct pkt_spec want = error(EXT_ADDR, STRANGER, 3, 3, &was);
 
 	ASSERT_EQ(map_out(&sent), 25000, "mapping");
+	EXPECT(fx.ingress_fd, &was, FORWARDED_FROM, &arrived, TC_ACT_OK, "the stranger's packet in");
 	EXPECT(fx.egress_fd, &out, FORWARDED_FROM, &want, TC_ACT_OK, "port unreachable from inside");
+}
+
+/* Found by the fuzzer: only the quote's destination is rewritten, so an
+ * error from inside quoting a packet from another internal host left with
+ * that host's address in it. Such a packet never came in through the
+ * mapping (its source has no session with it): dropped, counted. */
+TEST(outbound_error_quoting_internal_source_dropped_not_leaked)
+{
+	struct pkt_spec sent = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec reply = udp(SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec forged = udp(CLIENT_B, 7000, CLIENT_A, 25000);
+	struct pkt_spec out = error(CLIENT_A, SERVER_1, 3, 3, &forged);
+	struct run_result r;
+
+	ASSERT_EQ(map_out(&sent), 25000, "mapping");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &reply, FORWARDED_FROM, &r), 0, "reply in");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "reply translated");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 1, "counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_ICMP_ERROR_TRANSLATED), 0, "not translated");
+}
+
+/* The same error about a remote the mapping never heard from. */
+TEST(outbound_error_about_packet_without_session_dropped)
+{
+	struct pkt_spec sent = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec never = udp(STRANGER, 5555, CLIENT_A, 25000);
+	struct pkt_spec out = error(CLIENT_A, STRANGER, 3, 3, &never);
+	struct run_result r;
+
+	ASSERT_EQ(map_out(&sent), 25000, "mapping");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 1, "counted");
 }
 
 TEST(outbound_error_without_mapping_dropped_not_leaked)

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The loaded datapath the tests, the fuzzer and the scale test run packets
+ * through: load, reset, configure, run one packet, read maps and counters. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fcnat_tc.skel.h"
+#include "fixture.h"
+
+struct fixture fx;
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions)
+{
+	memset(f, 0, sizeof(*f));
+	options_defaults(&f->opts);
+	f->opts.nat44 = true;
+	if (max_mappings)
+		f->opts.max_mappings = max_mappings;
+	if (max_sessions)
+		f->opts.max_sessions = max_sessions;
+	if (loader_load(&f->loader, &f->opts))
+		return -1;
+	f->egress_fd = bpf_program__fd(f->loader.skel->progs.fc_tc_egress);
+	f->ingress_fd = bpf_program__fd(f->loader.skel->progs.fc_tc_ingress);
+	f->lan_fd = bpf_program__fd(f->loader.skel->progs.fc_tc_lan_ingress);
+	f->lo_fd = bpf_program__fd(f->loader.skel->progs.fc_tc_lo_ingress);
+	f->bindings_fd = loader_bindings_fd(&f->loader);
+	f->sessions_fd = loader_sessions_fd(&f->loader);
+	f->stats_fd = loader_stats_fd(&f->loader);
+	fixture_reset(f);
+	return 0;
+}
+
+void fixture_unload(struct fixture *f)
+{
+	loader_destroy(&f->loader);
+}
+
+void fixture_apply(struct fixture *f)
+{
+	loader_fill_config(&f->opts, ip4(EXT_ADDR), &f->cfg);
+	if (loader_write_config(&f->loader, &f->cfg))
+		fprintf(stderr, "writing config: %s\n", strerror(errno));
+}
+
+static void map_clear(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key))
+			break;
+	}
+}
+
+void fixture_reset(struct fixture *f)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t zeros[ncpu];
+	struct fc_options fresh;
+
+	options_defaults(&fresh);
+	fresh.nat44 = true;
+	fresh.max_mappings = f->opts.max_mappings;
+	fresh.max_sessions = f->opts.max_sessions;
+	f->opts = fresh;
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frags), sizeof(struct fc_frag_key));
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_wait), sizeof(struct fc_frag_key));
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_held),
+		  bpf_map__key_size(f->loader.skel->maps.fc_frag_held));
+	map_clear(f->bindings_fd, sizeof(struct fc_endpoint_key));
+	map_clear(f->sessions_fd, sizeof(struct fc_session_key));
+	memset(zeros, 0, sizeof(zeros));
+	for (uint32_t k = 0; k < FC_STAT_MAX; k++)
+		bpf_map_update_elem(f->stats_fd, &k, zeros, BPF_ANY);
+	fixture_apply(f);
+}
+
+int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
+		  struct run_result *r)
+{
+	struct __sk_buff ctx = { .ingress_ifindex = ingress_ifindex };
+
+	return run_prog_ctx(prog_fd, in, len, &ctx, r);
+}
+
+int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *ctx,
+		 struct run_result *r)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in,
+		.data_size_in = len,
+		.data_out = r->out,
+		.data_size_out = sizeof(r->out),
+		.ctx_in = ctx,
+		.ctx_size_in = sizeof(*ctx),
+		.repeat = 1,
+	);
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	if (err)
+		return -errno;
+	r->ret = opts.retval;
+	r->out_len = opts.data_size_out;
+	return 0;
+}
+
+int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r)
+{
+	return run_prog_from(prog_fd, in, len, FORWARDED_FROM, r);
+}
+
+size_t map_count(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	size_t n = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+uint64_t stat_get(const struct fixture *f, int stat)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t v[ncpu], sum = 0;
+	uint32_t k = stat;
+
+	if (bpf_map_lookup_elem(f->stats_fd, &k, v))
+		return ~0ULL;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two CPUs creating the same mapping at once (issue 11, races): two threads
+ * pinned to different CPUs run the first packet of each new flow through
+ * fc_tc_egress at the same moment. Each flow must end with one mapping, both
+ * threads must see its packets leave with the same external port, and no
+ * port may leak (bindings = 2 x flows).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "fixture.h"
+#include "gc.h"
+#include "harness.h"
+
+#define RACE_FLOWS	8000	/* half UDP, half TCP */
+#define RACE_ROUNDS	3	/* packets of each flow per thread, all at once */
+
+struct racer {
+	int cpu;
+	int ok;			/* pinned and every run succeeded */
+	uint16_t *ext_port;	/* per flow, as seen in this thread's output */
+};
+
+static atomic_uint race_gate[2];
+
+/* Both threads leave together: a spinning barrier, since a futex wake-up
+ * takes longer than the test run it would line up. */
+static void race_barrier(unsigned int round, int me)
+{
+	atomic_store(&race_gate[me], round);
+	while (atomic_load(&race_gate[!me]) < round)
+		;
+}
+
+static void race_flow(unsigned int i, struct pkt_spec *s, char *addr)
+{
+	/* 192.168.(1 + i / 250).(1 + i % 250); even flows keep an in-range
+	 * port (both CPUs want the same preferred port), odd ones need a
+	 * random port (both claim one, one must give it back). */
+	snprintf(addr, 16, "192.168.%u.%u", 1 + i / 250, 1 + i % 250);
+	memset(s, 0, sizeof(*s));
+	s->proto = i < RACE_FLOWS / 2 ? IPPROTO_UDP : IPPROTO_TCP;
+	s->saddr = addr;
+	s->sport = i % 2 ? 40000 + i % 1000 : 20000 + i % 5000;
+	s->daddr = SERVER_1;
+	s->dport = 443;
+	s->tcp_flags = 0x02;
+	s->payload_len = 16;
+}
+
+static void *racer_main(void *arg)
+{
+	struct racer *rc = arg;
+	int me = rc->cpu;
+	cpu_set_t set;
+	unsigned int round = 0;
+
+	CPU_ZERO(&set);
+	CPU_SET(rc->cpu, &set);
+	rc->ok = !pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (unsigned int i = 0; i < RACE_FLOWS; i++) {
+		struct pkt_spec s;
+		struct run_result r;
+		uint8_t buf[PKT_MAX];
+		char addr[16];
+		size_t len;
+
+		race_flow(i, &s, addr);
+		len = pkt_build(&s, buf);
+		for (int k = 0; k < RACE_ROUNDS; k++) {
+			race_barrier(++round, me);
+			if (run_prog(fx.egress_fd, buf, len, &r) || r.ret != TC_ACT_OK) {
+				rc->ok = 0;
+				continue;
+			}
+			if (rc->ext_port[i] && rc->ext_port[i] != ((r.out[34] << 8) | r.out[35]))
+				rc->ok = 0;	/* one thread saw two mappings */
+			rc->ext_port[i] = (r.out[34] << 8) | r.out[35];
+		}
+	}
+	race_barrier(~0u, me);
+	return NULL;
+}
+
+struct race_check {
+	unsigned long bad;
+};
+
+static int race_twin(void *ctx, const void *key, const void *value)
+{
+	struct race_check *c = ctx;
+	const struct fc_endpoint_key *k = key;
+	const struct fc_binding *b = value;
+	struct fc_endpoint_key tk = { .side = !k->side, .family = k->family, .proto = k->proto,
+				      .port = b->port, .addr = b->addr };
+	struct fc_binding twin;
+
+	if (bpf_map_lookup_elem(fx.bindings_fd, &tk, &twin) || twin.port != k->port ||
+	    memcmp(&twin.addr, &k->addr, sizeof(k->addr)))
+		c->bad++;
+	return 0;
+}
+
+TEST(race_two_cpus_same_new_flow_one_mapping_no_leaked_port)
+{
+	static uint16_t ports[2][RACE_FLOWS];
+	struct racer rc[2] = { { .cpu = 0, .ext_port = ports[0] }, { .cpu = 1, .ext_port = ports[1] } };
+	pthread_t th[2];
+	struct race_check c = {};
+	unsigned long differ = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("    (one CPU: skipped)\n");
+		return;
+	}
+	memset(ports, 0, sizeof(ports));
+	atomic_store(&race_gate[0], 0);
+	atomic_store(&race_gate[1], 0);
+	for (int t = 0; t < 2; t++)
+		ASSERT_EQ(pthread_create(&th[t], NULL, racer_main, &rc[t]), 0, "thread");
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	ASSERT_TRUE(rc[0].ok && rc[1].ok, "pinned, every packet translated, one port per thread");
+	for (int i = 0; i < RACE_FLOWS; i++)
+		differ += ports[0][i] != ports[1][i];
+	ASSERT_EQ(differ, 0, "flows whose packets left with two different external ports");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_MAPPING_CREATED), RACE_FLOWS, "mappings created");
+	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 2 * RACE_FLOWS,
+		  "bindings: two per flow, no leaked port");
+	map_walk(fx.bindings_fd, sizeof(struct fc_endpoint_key), sizeof(struct fc_binding),
+		 race_twin, &c);
+	ASSERT_EQ(c.bad, 0, "bindings without a twin pointing back");
+	ASSERT_EQ(map_count(fx.sessions_fd, sizeof(struct fc_session_key)), RACE_FLOWS,
+		  "one session per flow");
+}
