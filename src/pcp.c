@@ -1090,7 +1090,7 @@ void pcp_state_lost(struct pcp_server *s)
 
 /* NAT-PMP's external address response and PCP's ANNOUNCE response, both
  * unsolicited, to 224.0.0.1:5350 on every interface (RFC 6886 §3.2.1,
- * RFC 6887 §14.1.3). */
+ * RFC 6887 §14.1). */
 static void announce(struct pcp_server *s)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(PCP_CLIENT_PORT),

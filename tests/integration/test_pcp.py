@@ -485,3 +485,32 @@ def test_address_change_is_announced_and_restarts_the_epoch(topo, fcnat, bpffs):
 def test_bad_pcp_options(run_fcnat, args, status, why):
     r = run_fcnat("-i", "wan0", *args)
     assert r.returncode == status and why in r.stderr, repr(r)
+
+
+def test_restart_leaves_pcp_mappings_to_their_idle_timeout(topo, fcnat, bpffs, run_fcnat):
+    a = start(fcnat, bpffs, "--keep-state")
+    c = Client(topo)
+    assert parse_map(c.ask(pcp_map(b"r" * 12, UDP, 8080, 600, suggested=25210)))["ext_port"] == 25210
+    assert a.stop() == 0
+    # The new run has no lifetime for it: an ordinary mapping now, and a new
+    # epoch tells the client to ask again.
+    b = start(fcnat, bpffs)
+    assert "1 NAT-PMP/PCP mapping(s) of the previous run" in b.stderr(), b.stderr()
+    m = [x for x in mappings(run_fcnat, bpffs) if x["external_port"] == 25210]
+    assert len(m) == 1 and not m[0]["static"] and m[0]["expires_in"] is not None, m
+    h = parse_map(c.ask(pcp_map(b"r" * 12, UDP, 8080, 600)))
+    assert (h["result"], h["ext_port"]) == (SUCCESS, 25210) and h["epoch"] < 5
+    m = [x for x in mappings(run_fcnat, bpffs) if x["external_port"] == 25210]
+    assert m[0]["static"], m
+
+
+def test_pcp_from_the_config_file(topo, fcnat, bpffs, tmp_path):
+    conf = tmp_path / "fcnat.conf"
+    conf.write_text("[nat]\nifname = wan0\npcp-if = lan0\npcp-third-party = true\n"
+                    "pcp-min-lifetime = 10\npcp-max-lifetime = 20\n")
+    fcnat("-c", str(conf), "--bpffs", bpffs)
+    c = Client(topo)
+    assert parse_map(c.ask(pcp_map(b"c" * 12, UDP, 8080, 600)))["lifetime"] == 20
+    tp = option(1, mapped(CLIENT2_ADDR))
+    m = parse_map(c.ask(pcp_map(b"c" * 12, UDP, 8081, 5, options=tp)))
+    assert (m["result"], m["lifetime"]) == (SUCCESS, 10)
