@@ -25,7 +25,7 @@ LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
-	src/epset.c src/stats.c src/forward.c src/events.c src/pin.c src/show.c src/metrics.c
+	src/epset.c src/stats.c src/forward.c src/events.c src/pin.c src/show.c src/metrics.c src/pcp.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)

@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "netlink.h"
 #include "options.h"
+#include "pcp.h"
 #include "pin.h"
 #include "show.h"
 #include "stats.h"
@@ -105,6 +106,7 @@ struct daemon {
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
 	int metrics_fd;		/* -1: no --metrics */
 	struct fc_event_log *events;	/* NULL: no --log-mappings */
+	struct pcp_server *pcp;	/* NULL: no --pcp-if */
 };
 
 static void count(struct daemon *d, enum fc_dstat c, __u64 n)
@@ -142,6 +144,9 @@ static void refresh_ext_addr(struct daemon *d)
 	if (loader_write_config(&d->l, &d->cfg))
 		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
 	count(d, FC_DSTAT_ADDR_CHANGES, 1);
+	/* NAT-PMP/PCP: a new epoch, announced with the new address. */
+	if (d->pcp)
+		pcp_state_lost(d->pcp);
 	if (!gone.v4)
 		return;
 	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET, &gone,
@@ -179,6 +184,9 @@ static void reload(struct daemon *d)
 		fc_warn("reload: the bpffs directory changes only with a restart; ignored");
 	if (strcmp(n.metrics, d->o.metrics))
 		fc_warn("reload: the metrics address changes only with a restart; ignored");
+	if (memcmp(&n.pcp, &d->o.pcp, sizeof(n.pcp)))
+		fc_warn("reload: the NAT-PMP/PCP settings change only with a restart; ignored");
+	n.pcp = d->o.pcp;
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
 	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
@@ -223,7 +231,6 @@ static __u64 now_ms(void)
 	return gc_now_ns() / 1000000;
 }
 
-/* Until SIGINT/SIGTERM: signals, address events, and a sweep a second. */
 /*
  * Follow the external interface itself: when it goes away its filters go
  * with it; when an interface of that name comes (back), with whatever index,
@@ -272,15 +279,21 @@ static void log_deleted_mapping(void *ctx, const struct fc_endpoint_key *k,
 	event_log_write(ctx, &ev);
 }
 
+#define PFD_FIXED 4
+
+/* Until SIGINT/SIGTERM: signals, address events, metrics scrapes, mapping
+ * events, NAT-PMP/PCP requests, and a sweep a second. */
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = d->metrics_fd, .events = POLLIN },
 		{ .fd = d->events ? event_log_fd(d->events) : -1, .events = POLLIN },
 	};
+	int pcp_fds[FC_MAX_IFACES];
+	int npcp = pcp_poll_fds(d->pcp, pcp_fds, FC_MAX_IFACES);
 	struct metrics_source ms = {
 		.ifname = d->o.ifname,
 		.bindings_fd = loader_bindings_fd(&d->l),
@@ -291,6 +304,10 @@ static void run(struct daemon *d)
 	};
 	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
+	for (int i = 0; i < npcp; i++) {
+		pfd[PFD_FIXED + i].fd = pcp_fds[i];
+		pfd[PFD_FIXED + i].events = POLLIN;
+	}
 	gc_init(&gc);
 	if (d->events) {
 		gc.on_delete = log_deleted_mapping;
@@ -301,7 +318,13 @@ static void run(struct daemon *d)
 	for (;;) {
 		struct signalfd_siginfo si;
 		__u64 now = now_ms();
-		int n = poll(pfd, 4, next_sweep > now ? (int)(next_sweep - now) : 0);
+		int timeout = next_sweep > now ? (int)(next_sweep - now) : 0;
+		int pt = pcp_timeout_ms(d->pcp, gc_now_ns());
+		int n;
+
+		if (pt >= 0 && pt < timeout)
+			timeout = pt;
+		n = poll(pfd, PFD_FIXED + npcp, timeout);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -325,12 +348,18 @@ static void run(struct daemon *d)
 			metrics_serve(d->metrics_fd, &ms);
 		if (n > 0 && (pfd[3].revents & POLLIN))
 			event_log_drain(d->events);
+		for (int i = 0; n > 0 && i < npcp; i++)
+			if (pfd[PFD_FIXED + i].revents & POLLIN)
+				pcp_receive(d->pcp, pfd[PFD_FIXED + i].fd);
+		if (pcp_timeout_ms(d->pcp, gc_now_ns()) == 0)
+			pcp_tick(d->pcp, gc_now_ns());
 		if (now_ms() < next_sweep)
 			continue;
 		follow_interface(d);	/* a new index is not in the watch's filter */
 		event_log_tick(d->events);
 		if (!d->watch)
 			refresh_ext_addr(d);
+		pcp_tick(d->pcp, gc_now_ns());
 		now = now_ms();
 		sweep(d, &gc);
 		/* A pass over a million sessions takes seconds (doc/scale.md):
@@ -520,6 +549,11 @@ int main(int argc, char **argv)
 		if (d->metrics_fd < 0)
 			return FC_EXIT_FAIL;
 	}
+	if (d->o.pcp.nr_ifs) {
+		d->pcp = pcp_open(&d->o.pcp, &d->cfg);
+		if (!d->pcp)
+			return FC_EXIT_FAIL;
+	}
 	/* Subscribed before start-up, so no address change is missed. */
 	d->watch = nl_addr_watch_open();
 	if (!d->watch)
@@ -529,13 +563,23 @@ int main(int argc, char **argv)
 	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL);
 	if (start(&d->l, &d->pin, &d->o, d->ifindex, d->hairpin_ifindex, &d->cfg, ext.s_addr)) {
 		nl_addr_watch_close(d->watch);
+		pcp_close(d->pcp);
 		return FC_EXIT_FAIL;
 	}
 
 	if (d->pin.found) {
+		long released = pcp_release_leftovers(loader_bindings_fd(&d->l), gc_now_ns());
+
 		count_state(&d->l, &nmap, &nsess);
 		fc_info("took over the pinned state in %s: %lu mappings, %lu sessions",
 			d->pin.dir, nmap, nsess);
+		if (released > 0)
+			fc_info("%ld NAT-PMP/PCP mapping(s) of the previous run left to their idle "
+				"timeout (a new epoch tells their clients to renew)", released);
+	}
+	if (d->pcp) {
+		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l));
+		fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)", d->o.pcp.nr_ifs);
 	}
 	if (d->o.log_mappings) {
 		d->events = event_log_open(loader_events_fd(&d->l), 100);
@@ -552,6 +596,7 @@ int main(int argc, char **argv)
 	run(d);
 
 	event_log_close(d->events);
+	pcp_close(d->pcp);
 	nl_addr_watch_close(d->watch);
 	if (d->metrics_fd >= 0)
 		close(d->metrics_fd);

@@ -51,6 +51,13 @@ enum opt_id {
 	OPT_INTERNAL,
 	OPT_EXTERNAL,
 	OPT_METRICS,
+	OPT_PCP_IF,
+	OPT_PCP_ALLOW,
+	OPT_PCP_THIRD_PARTY,
+	OPT_PCP_MIN_LIFETIME,
+	OPT_PCP_MAX_LIFETIME,
+	OPT_PCP_RATE,
+	OPT_PCP_MAX_PER_HOST,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -107,6 +114,20 @@ static const struct option_desc fc_option_table[] = {
 				       "defaults to " FC_PIN_ROOT_DEFAULT, CTX_ANY },
 	{ "metrics", OPT_METRICS, "<addr:port>", "Serve Prometheus metrics on http://ADDR:PORT/metrics,\n"
 						 "e.g. 127.0.0.1:9477 (off by default)", CTX_RUN },
+	{ "pcp-if", OPT_PCP_IF, "<name> ...", "Serve NAT-PMP and PCP (UDP 5351) on these internal\n"
+					      "interfaces, e.g. lan0 (off by default)", CTX_RUN },
+	{ "pcp-allow", OPT_PCP_ALLOW, "<prefix> ...", "NAT-PMP/PCP clients accepted besides the\n"
+						      "interfaces' own subnets, e.g. 10.1.0.0/16", CTX_RUN },
+	{ "pcp-third-party", OPT_PCP_THIRD_PARTY, NULL, "Allow the PCP THIRD_PARTY option (mappings\n"
+							"for another accepted internal host)", CTX_RUN },
+	{ "pcp-min-lifetime", OPT_PCP_MIN_LIFETIME, "<sec>", "Shortest mapping lifetime granted, defaults to 120",
+	  CTX_RUN },
+	{ "pcp-max-lifetime", OPT_PCP_MAX_LIFETIME, "<sec>", "Longest mapping lifetime granted, defaults to 86400",
+	  CTX_RUN },
+	{ "pcp-rate", OPT_PCP_RATE, "<n>", "NAT-PMP/PCP requests per second per client, defaults to 10",
+	  CTX_RUN },
+	{ "pcp-max-per-host", OPT_PCP_MAX_PER_HOST, "<n>", "Mappings one internal address may ask for,\n"
+							   "defaults to 64", CTX_RUN },
 	{ "detach", OPT_DETACH, NULL, "Remove a kept instance's datapath and state, then exit",
 	  CTX_RUN | CTX_NO_FILE },
 	{ "json", OPT_JSON, NULL, "show, stats: print JSON", CTX_SHOW | CTX_NO_FILE },
@@ -148,6 +169,10 @@ void options_defaults(struct fc_options *o)
 	o->max_mappings = 65536;
 	o->max_sessions = 262144;
 	snprintf(o->bpffs, sizeof(o->bpffs), "%s", FC_PIN_ROOT_DEFAULT);
+	o->pcp.min_lifetime = 120;
+	o->pcp.max_lifetime = 86400;
+	o->pcp.rate = 10;
+	o->pcp.max_per_host = 64;
 }
 
 void options_usage(FILE *out)
@@ -267,6 +292,53 @@ static int add_iface(struct fc_options *o, const char *name, char *err, size_t e
 	return 0;
 }
 
+static int add_pcp_iface(struct fc_options *o, const char *name, char *err, size_t errlen)
+{
+	if (!*name || strlen(name) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "invalid interface name '%s'", name);
+		return -1;
+	}
+	if (o->pcp.nr_ifs >= FC_MAX_IFACES) {
+		snprintf(err, errlen, "too many PCP interfaces (at most %d)", FC_MAX_IFACES);
+		return -1;
+	}
+	strcpy(o->pcp.ifs[o->pcp.nr_ifs++], name);
+	return 0;
+}
+
+/* "10.0.0.0/8" (host bits must be zero) or a single address. */
+static int add_pcp_allow(struct fc_options *o, const char *spec, char *err, size_t errlen)
+{
+	char buf[32], *slash;
+	unsigned int len = 32;
+	struct in_addr a;
+
+	if (strlen(spec) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, spec);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = '\0';
+		if (parse_uint(slash, 0, 32, &len))
+			goto bad;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		goto bad;
+	if (len < 32 && (ntohl(a.s_addr) & (0xffffffffU >> len)))
+		goto bad;
+	if (o->pcp.nr_allow >= FC_MAX_PCP_ALLOW) {
+		snprintf(err, errlen, "too many --pcp-allow prefixes (at most %d)", FC_MAX_PCP_ALLOW);
+		return -1;
+	}
+	o->pcp.allow[o->pcp.nr_allow].addr = a.s_addr;
+	o->pcp.allow[o->pcp.nr_allow].len = len;
+	o->pcp.nr_allow++;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid prefix '%s': expected ADDR/LEN, e.g. 10.1.0.0/16", spec);
+	return -1;
+}
+
 static int set_ifname(struct fc_options *o, const char *name, char *err, size_t errlen)
 {
 	if (!*name || strlen(name) >= IF_NAMESIZE) {
@@ -317,15 +389,39 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		}
 		return 0;
 	}
-	case OPT_HAIRPIN_IF: {
+	case OPT_HAIRPIN_IF:
+	case OPT_PCP_IF:
+	case OPT_PCP_ALLOW: {
 		char buf[512], *tok, *save;
 
 		snprintf(buf, sizeof(buf), "%s", value);
 		for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
-			if (add_iface(o, tok, err, errlen))
+			if ((id == OPT_HAIRPIN_IF ? add_iface :
+			     id == OPT_PCP_IF ? add_pcp_iface : add_pcp_allow)(o, tok, err, errlen))
 				return -1;
 		return 0;
 	}
+	case OPT_PCP_MIN_LIFETIME:
+	case OPT_PCP_MAX_LIFETIME:
+		if (parse_uint(value, 1, 30 * 24 * 3600, &v)) {
+			snprintf(err, errlen, "invalid lifetime '%s': expected seconds, 1 to %u", value,
+				 30 * 24 * 3600);
+			return -1;
+		}
+		*(id == OPT_PCP_MIN_LIFETIME ? &o->pcp.min_lifetime : &o->pcp.max_lifetime) = v;
+		return 0;
+	case OPT_PCP_RATE:
+		if (parse_uint(value, 1, 100000, &o->pcp.rate)) {
+			snprintf(err, errlen, "invalid rate '%s': expected 1 to 100000", value);
+			return -1;
+		}
+		return 0;
+	case OPT_PCP_MAX_PER_HOST:
+		if (parse_uint(value, 1, 4096, &o->pcp.max_per_host)) {
+			snprintf(err, errlen, "invalid mapping limit '%s': expected 1 to 4096", value);
+			return -1;
+		}
+		return 0;
 	case OPT_BPFFS:
 		if (value[0] != '/' || strlen(value) >= sizeof(o->bpffs) - IF_NAMESIZE - 16) {
 			snprintf(err, errlen, "invalid bpffs directory '%s': expected an absolute path",
@@ -486,6 +582,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->o->preserve_low_ports = b;
 		else if (d->id == OPT_LOG_MAPPINGS)
 			st->o->log_mappings = b;
+		else if (d->id == OPT_PCP_THIRD_PARTY)
+			st->o->pcp.third_party = b;
 		return 1;
 	}
 	if (d->id == OPT_PORTS)
@@ -653,6 +751,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		case OPT_KEEP_STATE:
 			o->keep_state = true;
 			break;
+		case OPT_PCP_THIRD_PARTY:
+			o->pcp.third_party = true;
+			break;
 		case OPT_DETACH:
 			o->cmd = FC_CMD_DETACH;
 			break;
@@ -670,6 +771,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			/* fallthrough */
 		case OPT_HAIRPIN_IF:
 		case OPT_FORWARD:
+		case OPT_PCP_IF:
+		case OPT_PCP_ALLOW:
 			if (apply_setting(o, c, optarg, err, sizeof(err)) ||
 			    take_more_values(argc, argv, o, c, err, sizeof(err)))
 				goto bad;
@@ -702,6 +805,17 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	}
 	if (forwards_check(o, err, sizeof(err)))
 		goto bad;
+	if (o->pcp.min_lifetime > o->pcp.max_lifetime) {
+		snprintf(err, sizeof(err), "--pcp-min-lifetime %u is above --pcp-max-lifetime %u",
+			 o->pcp.min_lifetime, o->pcp.max_lifetime);
+		goto bad;
+	}
+	for (unsigned int i = 0; i < o->pcp.nr_ifs; i++) {
+		if (!strcmp(o->pcp.ifs[i], o->ifname)) {
+			snprintf(err, sizeof(err), "--pcp-if: %s is the external interface", o->ifname);
+			goto bad;
+		}
+	}
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		if (o->timeout_s[t] < timeout_min_s[t])
 			fc_warn("%s timeout %us is below the RFC minimum of %us",

@@ -36,6 +36,26 @@ struct fc_forward {
 	__u16 int_port;		/* host order */
 };
 
+#define FC_MAX_PCP_ALLOW 16
+
+struct fc_prefix4 {
+	__be32 addr;
+	unsigned int len;
+};
+
+/* NAT-PMP/PCP server (src/pcp.c); off while nr_ifs is 0. Restart-only. */
+struct fc_pcp_opts {
+	unsigned int nr_ifs;
+	char ifs[FC_MAX_IFACES][IF_NAMESIZE];
+	unsigned int nr_allow;		/* prefixes accepted besides the on-link ones */
+	struct fc_prefix4 allow[FC_MAX_PCP_ALLOW];
+	bool third_party;		/* PCP THIRD_PARTY option allowed */
+	unsigned int min_lifetime;	/* seconds, granted lifetimes are clamped */
+	unsigned int max_lifetime;
+	unsigned int rate;		/* requests per second per client */
+	unsigned int max_per_host;	/* mappings per internal address */
+};
+
 struct fc_options {
 	enum fc_command cmd;
 	char ifname[IF_NAMESIZE];
@@ -58,6 +78,7 @@ struct fc_options {
 	bool keep_state;	/* SIGTERM leaves the datapath and its state */
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
 	char metrics[128];	/* ADDR:PORT of the Prometheus endpoint, "" = off */
+	struct fc_pcp_opts pcp;
 	/* show / stats */
 	bool json;
 	unsigned int filter_proto;	/* 0: any, else enum fc_proto */

@@ -60,6 +60,8 @@ struct fc_endpoint_key {
 enum fc_binding_flags {
 	FC_BINDING_STATIC = 1 << 0,	/* configured forward: never expires */
 	FC_BINDING_ROUTER = 1 << 1,	/* internal endpoint is the gateway itself */
+	FC_BINDING_PCP = 1 << 2,	/* asked for by NAT-PMP/PCP: also STATIC, the daemon
+					 * deletes it when its lifetime ends */
 };
 
 struct fc_binding {
