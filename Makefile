@@ -27,7 +27,7 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/stats.c src/pin.c src/show.c src/metrics.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
-SKELS     := $(BUILD)/fcnat_tc.skel.h
+SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 .PHONY: all clean test unit-test integration-test demo bench deps man install uninstall

@@ -23,6 +23,19 @@ enum fc_command {
 	FC_CMD_STATS,		/* fcnat stats */
 };
 
+/* Datapath: TC programs only, or XDP forwarding in front of them. */
+enum fc_mode {
+	FC_MODE_TC,
+	FC_MODE_XDP,
+};
+
+/* How XDP programs are attached. */
+enum fc_xdp_mode {
+	FC_XDP_AUTO,		/* native, else generic with a warning */
+	FC_XDP_NATIVE,
+	FC_XDP_GENERIC,
+};
+
 struct fc_options {
 	enum fc_command cmd;
 	char ifname[IF_NAMESIZE];
@@ -33,6 +46,10 @@ struct fc_options {
 	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
 	unsigned int nr_hairpin_ifs;
 	char hairpin_ifs[FC_MAX_IFACES][IF_NAMESIZE];
+	enum fc_mode mode;
+	enum fc_xdp_mode xdp_mode;
+	unsigned int nr_internal_ifs;	/* --internal: XDP forwarding and hairpin */
+	char internal_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 	unsigned int bpf_log;
 	unsigned int timeout_s[FC_TIMEOUT_MAX];
 	unsigned int max_mappings;
