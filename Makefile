@@ -104,8 +104,13 @@ deps:
 $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/bench_tc.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-bench: $(BUILD)/microbench
+$(BUILD)/fwdbench: bench/fwdbench.c tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS)
+
+# Not part of `make test`: per-packet cost, then forwarding rates side by side.
+bench: $(BUILD)/microbench $(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/fwdbench $(BUILD)/fcnat
 
 clean:
 	rm -rf $(BUILD)

@@ -578,16 +578,20 @@ int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mo
 	if_indextoname(ifindex, name);
 	if (l->nr_xdp >= sizeof(l->xdp) / sizeof(l->xdp[0]))
 		return -E2BIG;
-	/* A leftover of ours (an fcnat killed with -9) goes; anyone else's stays. */
+	/* Never replace a program: it may be another running fcnat's. */
 	for (int i = 0; i < 2; i++) {
-		if (!xdp_attached(ifindex, modes[i], &ours))
+		__u32 id = xdp_attached(ifindex, modes[i], &ours);
+
+		if (!id)
 			continue;
-		if (!ours) {
-			fc_err("%s already has an XDP program that is not fcnat's: not replacing it",
-			       name);
-			return -EBUSY;
-		}
-		bpf_xdp_detach(ifindex, modes[i], NULL);
+		if (ours)
+			fc_err("%s already has an fcnat XDP program (id %u): another fcnat runs "
+			       "there, or one was killed (remove it with: ip link set dev %s xdp off)",
+			       name, id, name);
+		else
+			fc_err("%s already has an XDP program (id %u) that is not fcnat's: "
+			       "not replacing it", name, id);
+		return -EBUSY;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(l->xskel->maps.fc_xdp_tx), &key, &val, BPF_ANY)) {
 		err = -errno;

@@ -80,8 +80,8 @@ void loader_destroy(struct fc_loader *l);
  * loader_load_opened); ext_ifindex is where outbound traffic is translated. */
 int loader_xdp_load(struct fc_loader *l, int ext_ifindex);
 /* Attach the external (ext) or internal XDP program to ifindex and let the
- * fast path send frames out of it. A leftover fcnat XDP program there is
- * replaced; anyone else's is refused (-EBUSY). */
+ * fast path send frames out of it. An XDP program already there (anyone's,
+ * even an fcnat's) is never replaced: -EBUSY. */
 int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mode mode);
 /* Detach exactly the XDP programs this loader attached. */
 void loader_xdp_detach(struct fc_loader *l);
