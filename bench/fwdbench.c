@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +51,7 @@ static double now_s(void)
 
 static int sh(const char *fmt, ...)
 {
-	char cmd[1024];
+	char cmd[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -104,22 +106,23 @@ static int topology(void)
 	return 0;
 }
 
+/* After setns, /sys still shows the old namespace: ask the kernel. */
 static int read_mac(int ns, const char *ifname, uint8_t mac[6])
 {
-	char path[64];
-	FILE *f;
-	int n;
+	struct ifreq ifr = {};
+	int fd, err;
 
 	enter(ns);
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-	f = fopen(path, "r");
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr);
+	if (fd >= 0)
+		close(fd);
 	enter(-1);
-	if (!f)
+	if (err)
 		return -1;
-	n = fscanf(f, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
-		   &mac[4], &mac[5]);
-	fclose(f);
-	return n == 6 ? 0 : -1;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
 }
 
 static __u64 sink_total(struct bench_xdp *skel)
@@ -205,7 +208,7 @@ int main(int argc, char **argv)
 		"nftables masquerade", "fcnat --mode tc", "fcnat --mode xdp",
 	};
 	struct pkt_spec s = { .proto = 17, .saddr = "10.0.1.2", .daddr = "10.0.2.2",
-			      .sport = 25000, .dport = 7000, .payload_len = 18 };
+			      .sport = 25000, .dport = 7000, .payload_len = 22 };
 	uint8_t gw_mac[6], cli_mac[6], buf[PKT_MAX];
 	struct bench_xdp *skel;
 	double pps[5] = {};
@@ -228,6 +231,7 @@ int main(int argc, char **argv)
 	s.smac = cli_mac;
 	if (pkt_build(&s, buf) != 64) {
 		fprintf(stderr, "frame is not 64 bytes\n");
+		teardown();
 		return 1;
 	}
 	memcpy(skel->bss->gen_frame, buf, 64);
