@@ -27,7 +27,7 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/stats.c src/forward.c src/events.c src/pin.c src/show.c src/metrics.c src/pcp.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
-SKELS     := $(BUILD)/fcnat_tc.skel.h
+SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # What the fuzzer and the scale test share with the unit tests.
 FIXTURE_SRCS := tests/unit/fixture.c tests/unit/pkt.c
@@ -125,8 +125,13 @@ deps:
 $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/bench_tc.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-bench: $(BUILD)/microbench
+$(BUILD)/fwdbench: bench/fwdbench.c tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS)
+
+# Not part of `make test`: per-packet cost, then forwarding rates side by side.
+bench: $(BUILD)/microbench $(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/fwdbench $(BUILD)/fcnat
 
 clean:
 	rm -rf $(BUILD)

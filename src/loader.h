@@ -11,6 +11,14 @@
 #include "pin.h"
 
 struct fcnat_tc;
+struct fcnat_xdp;
+
+/* An XDP program fcnat attached (mode: XDP_FLAGS_DRV_MODE or _SKB_MODE). */
+struct fc_xdp_link {
+	int ifindex;
+	__u32 mode;
+	int prog_fd;
+};
 
 struct fc_tc_link {
 	struct bpf_tc_hook hook;
@@ -36,6 +44,9 @@ struct fc_loader {
 	unsigned int nr_hairpin;
 	struct fc_hairpin_if hairpin[FC_MAX_IFACES];
 	int lo_accept_local;	/* value to restore, -1: untouched */
+	struct fcnat_xdp *xskel;	/* --mode xdp: the fast path, sharing the maps */
+	unsigned int nr_xdp;
+	struct fc_xdp_link xdp[FC_MAX_IFACES + 1];
 };
 
 /* Route libbpf's messages (and the verifier log on failure) to our log. */
@@ -64,6 +75,16 @@ int loader_detach_kept(const struct fc_meta *m);
 /* Undo attach: our filters, and the clsact qdisc if we created it. */
 void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);
+
+/* --mode xdp: load the XDP programs on the TC object's maps (after
+ * loader_load_opened); ext_ifindex is where outbound traffic is translated. */
+int loader_xdp_load(struct fc_loader *l, int ext_ifindex);
+/* Attach the external (ext) or internal XDP program to ifindex and let the
+ * fast path send frames out of it. An XDP program already there (anyone's,
+ * even an fcnat's) is never replaced: -EBUSY. */
+int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mode mode);
+/* Detach exactly the XDP programs this loader attached. */
+void loader_xdp_detach(struct fc_loader *l);
 
 int loader_bindings_fd(const struct fc_loader *l);
 int loader_sessions_fd(const struct fc_loader *l);

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <linux/if_link.h>
 
 #include "events.h"
 #include "forward.h"
@@ -101,7 +102,10 @@ struct daemon {
 	struct fc_pin pin;
 	struct fc_config cfg;
 	int ifindex;
-	int hairpin_ifindex[FC_MAX_IFACES];
+	int hairpin_ifindex[FC_MAX_IFACES];	/* --hairpin-if, then the --internal ones */
+	const char *hairpin_name[FC_MAX_IFACES];
+	unsigned int nr_hairpin;
+	int internal_ifindex[FC_MAX_IFACES];
 	int sigfd;
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
 	int metrics_fd;		/* -1: no --metrics */
@@ -418,14 +422,16 @@ static int cmd_detach(const struct fc_options *o)
 
 /* Load (reusing pinned state), configure and attach; on failure leave the
  * system as it was. */
-static int start(struct fc_loader *loader, struct fc_pin *pin, const struct fc_options *o,
-		 int ifindex, const int *hairpin_ifindex, struct fc_config *cfg, __be32 ext)
+static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
+		 const struct fc_options *o, int ifindex, struct fc_config *cfg, __be32 ext)
 {
 	if (pin_open(pin, o->bpffs, o->ifname, false))
 		return -1;
 	if (loader_open(loader, o))
 		goto fail_pin;
 	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
+		goto fail_loader;
+	if (o->mode == FC_MODE_XDP && loader_xdp_load(loader, ifindex))
 		goto fail_loader;
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
@@ -438,16 +444,34 @@ static int start(struct fc_loader *loader, struct fc_pin *pin, const struct fc_o
 		goto fail_pinned;
 	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
 		goto fail_pinned;
-	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++) {
-		int err = loader_attach_hairpin(loader, hairpin_ifindex[i],
-						is_loopback(hairpin_ifindex[i]),
+	for (unsigned int i = 0; i < d->nr_hairpin; i++) {
+		int err = loader_attach_hairpin(loader, d->hairpin_ifindex[i],
+						is_loopback(d->hairpin_ifindex[i]),
 						pin->found ? &pin->meta : NULL);
 
 		if (err) {
-			fc_err("attaching the hairpin program to %s: %s", o->hairpin_ifs[i],
+			fc_err("attaching the hairpin program to %s: %s", d->hairpin_name[i],
 			       strerror(-err));
 			/* A fresh start leaves nothing; a kept datapath keeps
 			 * translating on its external interface. */
+			if (pin->found)
+				loader_detach_hairpin(loader);
+			else
+				loader_detach(loader);
+			goto fail_pinned;
+		}
+	}
+	/* XDP last: the TC programs behind it are in place to finish what
+	 * it passes to the stack. */
+	for (unsigned int i = 0; o->mode == FC_MODE_XDP && i <= o->nr_internal_ifs; i++) {
+		int err = i == 0 ? loader_xdp_attach(loader, ifindex, true, o->xdp_mode)
+				 : loader_xdp_attach(loader, d->internal_ifindex[i - 1], false,
+						     o->xdp_mode);
+
+		if (err) {
+			fc_err("attaching XDP to %s: %s",
+			       i == 0 ? o->ifname : o->internal_ifs[i - 1], strerror(-err));
+			loader_xdp_detach(loader);
 			if (pin->found)
 				loader_detach_hairpin(loader);
 			else
@@ -514,16 +538,41 @@ int main(int argc, char **argv)
 		fc_err("no such interface: %s", d->o.ifname);
 		return FC_EXIT_FAIL;
 	}
-	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs; i++) {
-		d->hairpin_ifindex[i] = if_nametoindex(d->o.hairpin_ifs[i]);
-		if (!d->hairpin_ifindex[i]) {
-			fc_err("--hairpin-if: no such interface: %s", d->o.hairpin_ifs[i]);
+	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs + d->o.nr_internal_ifs; i++) {
+		bool internal = i >= d->o.nr_hairpin_ifs;
+		const char *opt = internal ? "--internal" : "--hairpin-if";
+		const char *name = internal ? d->o.internal_ifs[i - d->o.nr_hairpin_ifs]
+					    : d->o.hairpin_ifs[i];
+		int idx = if_nametoindex(name);
+		bool dup = false;
+
+		if (!idx) {
+			fc_err("%s: no such interface: %s", opt, name);
 			return FC_EXIT_FAIL;
 		}
-		if (d->hairpin_ifindex[i] == d->ifindex) {
-			fc_err("--hairpin-if: %s is the external interface", d->o.hairpin_ifs[i]);
+		if (idx == d->ifindex) {
+			fc_err("%s: %s is the external interface", opt, name);
 			return FC_EXIT_USAGE;
 		}
+		if (internal) {
+			if (is_loopback(idx)) {
+				fc_err("--internal: %s is the loopback interface (use --hairpin-if)",
+				       name);
+				return FC_EXIT_USAGE;
+			}
+			d->internal_ifindex[i - d->o.nr_hairpin_ifs] = idx;
+		}
+		/* Internal interfaces hairpin too (once each). */
+		for (unsigned int j = 0; j < d->nr_hairpin; j++)
+			dup |= d->hairpin_ifindex[j] == idx;
+		if (dup)
+			continue;
+		if (d->nr_hairpin >= FC_MAX_IFACES) {
+			fc_err("too many internal and hairpin interfaces (at most %d)", FC_MAX_IFACES);
+			return FC_EXIT_USAGE;
+		}
+		d->hairpin_ifindex[d->nr_hairpin] = idx;
+		d->hairpin_name[d->nr_hairpin++] = name;
 	}
 	err = nl_get_ipv4_addr(d->ifindex, &ext);
 	if (err == -ENOENT) {
@@ -561,7 +610,7 @@ int main(int argc, char **argv)
 			strerror(errno));
 
 	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL);
-	if (start(&d->l, &d->pin, &d->o, d->ifindex, d->hairpin_ifindex, &d->cfg, ext.s_addr)) {
+	if (start(d, &d->l, &d->pin, &d->o, d->ifindex, &d->cfg, ext.s_addr)) {
 		nl_addr_watch_close(d->watch);
 		pcp_close(d->pcp);
 		return FC_EXIT_FAIL;
@@ -590,8 +639,11 @@ int main(int argc, char **argv)
 	if (d->metrics_fd >= 0)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
 	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s), "
-		"hairpin on %u interface(s)", d->o.ifname, d->ifindex, addr, d->cfg.port_total,
-		d->cfg.nr_port_ranges, d->o.nr_hairpin_ifs);
+		"hairpin on %u interface(s), %s mode%s", d->o.ifname, d->ifindex, addr,
+		d->cfg.port_total, d->cfg.nr_port_ranges, d->nr_hairpin,
+		d->o.mode == FC_MODE_XDP ? "xdp" : "tc",
+		d->o.mode == FC_MODE_XDP ? (d->l.xdp[0].mode == XDP_FLAGS_DRV_MODE ? " (native)"
+									     : " (generic)") : "");
 
 	run(d);
 
@@ -606,6 +658,8 @@ int main(int argc, char **argv)
 	}
 	close(d->sigfd);
 	if (d->o.keep_state) {
+		/* The TC datapath carries on alone; XDP is not part of kept state. */
+		loader_xdp_detach(&d->l);
 		loader_destroy(&d->l);
 		pin_close(&d->pin);
 		fc_info("keep-state: the datapath stays on %s with its state in %s "

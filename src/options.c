@@ -58,6 +58,8 @@ enum opt_id {
 	OPT_PCP_MAX_LIFETIME,
 	OPT_PCP_RATE,
 	OPT_PCP_MAX_PER_HOST,
+	OPT_MODE,
+	OPT_XDP_MODE,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -89,6 +91,12 @@ static const struct option_desc fc_option_table[] = {
 	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999",
 	  CTX_RUN },
+	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"
+	  "TC for the rest; needs --internal)", CTX_RUN },
+	{ "internal", OPT_INTERNAL, "<name> ...", "Internal interfaces: XDP forwarding from them\n"
+	  "and hairpinning on them. show: <addr>, only this\ninternal IPv4 address", CTX_ANY },
+	{ "xdp-mode", OPT_XDP_MODE, "<mode>", "XDP attach mode: native, generic or auto (default:\n"
+	  "native, else generic with a warning)", CTX_RUN },
 	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0",
 	  CTX_RUN },
 	{ "forward", OPT_FORWARD, "<spec> ...", "Static forwards PROTO:EXT_PORT[-LAST]=ADDR:PORT,\n"
@@ -132,8 +140,6 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN | CTX_NO_FILE },
 	{ "json", OPT_JSON, NULL, "show, stats: print JSON", CTX_SHOW | CTX_NO_FILE },
 	{ "proto", OPT_PROTO, "<proto>", "show: only tcp, udp or icmp", CTX_SHOW | CTX_NO_FILE },
-	{ "internal", OPT_INTERNAL, "<addr>", "show: only this internal IPv4 address",
-	  CTX_SHOW | CTX_NO_FILE },
 	{ "external", OPT_EXTERNAL, "<port>", "show: only this external port", CTX_SHOW | CTX_NO_FILE },
 	{ "verbose", OPT_VERBOSE, NULL, "Log debug messages", CTX_ANY },
 	{ "version", OPT_VERSION, NULL, "Print fcnat version", CTX_ANY | CTX_NO_FILE },
@@ -339,6 +345,26 @@ bad:
 	return -1;
 }
 
+static int add_internal(struct fc_options *o, const char *value, char *err, size_t errlen)
+{
+	char buf[512], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+		if (strlen(tok) >= IF_NAMESIZE) {
+			snprintf(err, errlen, "invalid interface name '%s'", tok);
+			return -1;
+		}
+		if (o->nr_internal_ifs >= FC_MAX_IFACES) {
+			snprintf(err, errlen, "too many internal interfaces (at most %d)",
+				 FC_MAX_IFACES);
+			return -1;
+		}
+		strcpy(o->internal_ifs[o->nr_internal_ifs++], tok);
+	}
+	return 0;
+}
+
 static int set_ifname(struct fc_options *o, const char *name, char *err, size_t errlen)
 {
 	if (!*name || strlen(name) >= IF_NAMESIZE) {
@@ -454,9 +480,35 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 			return -1;
 		}
 		return 0;
+	case OPT_MODE:
+		if (!strcmp(value, "tc"))
+			o->mode = FC_MODE_TC;
+		else if (!strcmp(value, "xdp"))
+			o->mode = FC_MODE_XDP;
+		else {
+			snprintf(err, errlen, "invalid mode '%s': expected tc or xdp", value);
+			return -1;
+		}
+		return 0;
+	case OPT_XDP_MODE:
+		if (!strcmp(value, "auto"))
+			o->xdp_mode = FC_XDP_AUTO;
+		else if (!strcmp(value, "native"))
+			o->xdp_mode = FC_XDP_NATIVE;
+		else if (!strcmp(value, "generic"))
+			o->xdp_mode = FC_XDP_GENERIC;
+		else {
+			snprintf(err, errlen, "invalid XDP mode '%s': expected native, generic or auto",
+				 value);
+			return -1;
+		}
+		return 0;
 	case OPT_INTERNAL: {
 		struct in_addr a;
 
+		/* The daemon's internal interfaces; show's address filter. */
+		if (o->cmd == FC_CMD_RUN)
+			return add_internal(o, value, err, errlen);
 		if (inet_pton(AF_INET, value, &a) != 1) {
 			snprintf(err, errlen, "invalid internal address '%s': expected IPv4", value);
 			return -1;
@@ -773,6 +825,12 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		case OPT_FORWARD:
 		case OPT_PCP_IF:
 		case OPT_PCP_ALLOW:
+		case OPT_INTERNAL:
+			if (c == OPT_INTERNAL && o->cmd != FC_CMD_RUN) {
+				if (apply_setting(o, c, optarg, err, sizeof(err)))
+					goto bad;
+				break;
+			}
 			if (apply_setting(o, c, optarg, err, sizeof(err)) ||
 			    take_more_values(argc, argv, o, c, err, sizeof(err)))
 				goto bad;
@@ -815,6 +873,11 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			snprintf(err, sizeof(err), "--pcp-if: %s is the external interface", o->ifname);
 			goto bad;
 		}
+	}
+	if (o->mode == FC_MODE_XDP && !o->nr_internal_ifs && o->cmd == FC_CMD_RUN) {
+		fprintf(stderr, "fcnat: error: --mode xdp needs the internal interfaces: "
+			"--internal <name> ...\n");
+		goto usage;
 	}
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		if (o->timeout_s[t] < timeout_min_s[t])

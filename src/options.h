@@ -56,6 +56,19 @@ struct fc_pcp_opts {
 	unsigned int max_per_host;	/* mappings per internal address */
 };
 
+/* Datapath: TC programs only, or XDP forwarding in front of them. */
+enum fc_mode {
+	FC_MODE_TC,
+	FC_MODE_XDP,
+};
+
+/* How XDP programs are attached. */
+enum fc_xdp_mode {
+	FC_XDP_AUTO,		/* native, else generic with a warning */
+	FC_XDP_NATIVE,
+	FC_XDP_GENERIC,
+};
+
 struct fc_options {
 	enum fc_command cmd;
 	char ifname[IF_NAMESIZE];
@@ -68,6 +81,10 @@ struct fc_options {
 	char hairpin_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 	unsigned int nr_forwards;
 	struct fc_forward forwards[FC_MAX_FORWARDS];
+	enum fc_mode mode;
+	enum fc_xdp_mode xdp_mode;
+	unsigned int nr_internal_ifs;	/* --internal: XDP forwarding and hairpin */
+	char internal_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 	unsigned int bpf_log;
 	unsigned int timeout_s[FC_TIMEOUT_MAX];
 	unsigned int max_mappings;

@@ -36,6 +36,16 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_HAIRPIN_TO_GATEWAY] = "hairpin_to_gateway",
 	[FC_STAT_DROP_HAIRPIN_NO_ROUTE] = "drop_hairpin_no_route",
 	[FC_STAT_EVENTS_LOST] = "events_lost",
+	[FC_STAT_FAST_REDIRECTED] = "fast_redirected",
+	[FC_STAT_FAST_PASS_NOT_IPV4] = "fast_pass_not_ipv4",
+	[FC_STAT_FAST_PASS_NOT_NAT] = "fast_pass_not_nat",
+	[FC_STAT_FAST_PASS_SLOW_PATH] = "fast_pass_slow_path",
+	[FC_STAT_FAST_PASS_TO_GATEWAY] = "fast_pass_to_gateway",
+	[FC_STAT_FAST_PASS_TTL] = "fast_pass_ttl",
+	[FC_STAT_FAST_PASS_NO_NEIGH] = "fast_pass_no_neighbour",
+	[FC_STAT_FAST_PASS_MTU] = "fast_pass_mtu",
+	[FC_STAT_FAST_PASS_NO_ROUTE] = "fast_pass_no_route",
+	[FC_STAT_FAST_PASS_UNMANAGED_IF] = "fast_pass_unmanaged_interface",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

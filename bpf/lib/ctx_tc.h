@@ -13,6 +13,8 @@
 #define ctx_buff	__sk_buff
 #define CTX_PASS	0	/* TC_ACT_OK */
 #define CTX_DROP	2	/* TC_ACT_SHOT */
+/* bpf_redirect_neigh resolves a next hop the FIB has no MAC for yet. */
+#define CTX_FIB_RESOLVES_NEIGH	1
 
 static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
 {
@@ -115,10 +117,16 @@ static __always_inline long ctx_fib_lookup(struct __sk_buff *ctx, struct bpf_fib
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
-/* Send out of ifindex, the kernel resolving the next hop's MAC address. */
-static __always_inline int ctx_redirect_out(struct __sk_buff *ctx, __u32 ifindex)
+/* May a packet be redirected out of ifindex? Any interface, in TC. */
+static __always_inline int ctx_can_send(struct __sk_buff *ctx, __u32 ifindex)
 {
-	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+	return 1;
+}
+
+/* Send out of fib->ifindex, the kernel resolving the next hop's MAC address. */
+static __always_inline int ctx_redirect_out(struct __sk_buff *ctx, const struct bpf_fib_lookup *fib)
+{
+	return bpf_redirect_neigh(fib->ifindex, NULL, 0, 0);
 }
 
 /* Marks a packet handed to the stack through lo (below), so that the hairpin

@@ -41,7 +41,7 @@ static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc
 		return CTX_DROP;
 	}
 	stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
-	return ctx_redirect_out(ctx, fib.ifindex);
+	return ctx_redirect_out(ctx, &fib);
 }
 
 /* Rewrite source and destination endpoints in one go. */
@@ -90,6 +90,41 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
 	return ctx_redirect_local(ctx);
 }
 
+/* A packet from inside to the external address that hairpinning may turn
+ * around: TCP or UDP with ports, not a fragment. */
+static __always_inline int hairpin_candidate(const struct fc_config *cfg, const struct fc_pkt *p)
+{
+	return p->daddr.v4 == cfg->ext_addr4 && p->has_l4 && !p->is_fragment &&
+	       (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
+}
+
+/*
+ * Both ends of a hairpinned packet: the sender's external view (*src,
+ * *sport: its mapping, made if needed; a gateway process gets one only for
+ * a source port of the range, as on the external interface, otherwise it
+ * keeps its own address and port) and the mapped endpoint it goes to (*ext).
+ * FC_STAT_MAX, or the reason to drop.
+ */
+static __always_inline int hairpin_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
+					  int from_gateway, __u64 now, union fc_addr *src,
+					  __be16 *sport, struct fc_binding **ext)
+{
+	struct fc_binding *b;
+	int why;
+
+	*src = p->saddr;
+	*sport = p->sport;
+	if (!from_gateway || (p->saddr.v4 == cfg->ext_addr4 &&
+			      port_in_range(cfg, bpf_ntohs(p->sport)))) {
+		why = snat_lookup(cfg, p, from_gateway ? FC_BINDING_ROUTER : 0, now, &b);
+		if (why != FC_STAT_MAX)
+			return why;
+		*src = b->addr;
+		*sport = b->port;
+	}
+	return dnat_lookup(cfg, p, src, *sport, now, ext);
+}
+
 /*
  * Ingress of an internal interface (from_gateway == 0) or of lo
  * (from_gateway == 1: the sender is a process on the gateway).
@@ -97,11 +132,10 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
 static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 {
 	const struct fc_config *cfg = config_get();
-	struct fc_binding *b = NULL, *ext;
+	struct fc_binding *ext;
 	struct fc_pkt p = {};
 	union fc_addr src;
 	__be16 sport;
-	__u64 now;
 	int why;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
@@ -110,28 +144,12 @@ static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 		return CTX_PASS;	/* translated already, on its way up */
 	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || p.daddr.v4 != cfg->ext_addr4)
 		return CTX_PASS;	/* not for the external address: routed as usual */
-	if (!p.has_l4 || p.is_fragment || !(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP))
+	if (!hairpin_candidate(cfg, &p))
 		return CTX_PASS;	/* pings, errors, fragments: the gateway's */
 	if (!port_in_range(cfg, bpf_ntohs(p.dport)))
 		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, &p);
 
-	now = bpf_ktime_get_ns();
-	/* The sender's external view: its mapping, made if needed. A gateway
-	 * process gets one only for a source port of the range, as on the
-	 * external interface; otherwise it keeps its own address and port. */
-	src = p.saddr;
-	sport = p.sport;
-	if (!from_gateway || (p.saddr.v4 == cfg->ext_addr4 &&
-			      port_in_range(cfg, bpf_ntohs(p.sport)))) {
-		why = snat_lookup(cfg, &p, from_gateway ? FC_BINDING_ROUTER : 0, now, &b);
-		if (why != FC_STAT_MAX) {
-			stat_inc(why);
-			return CTX_DROP;
-		}
-		src = b->addr;
-		sport = b->port;
-	}
-	why = dnat_lookup(cfg, &p, &src, sport, now, &ext);
+	why = hairpin_lookup(cfg, &p, from_gateway, bpf_ktime_get_ns(), &src, &sport, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		return CTX_DROP;

@@ -9,6 +9,8 @@ Fixtures
              namespace, waits for "fcnat: ready" and returns an fcnat_util.Fcnat.
              At teardown every still-running instance gets SIGTERM and must
              exit 0 within 5 s.
+  datapath   parametrised over "tc" and "xdp": extra fcnat arguments (the
+             behaviour suites' `nat` fixtures use it, so they run on both).
   run_fcnat  run build/fcnat to completion in the gateway namespace (for CLI
              error cases); returns an object with returncode/stdout/stderr.
 """
@@ -21,7 +23,7 @@ import subprocess
 
 import pytest
 
-from fcnat_util import EXIT_TIMEOUT, FCNAT_BIN, READY_TIMEOUT, Fcnat, fc_progs
+from fcnat_util import EXIT_TIMEOUT, FCNAT_BIN, READY_TIMEOUT, Fcnat, fc_progs, xdp_args
 from netns import NatTopology
 
 _counter = itertools.count(1)
@@ -68,6 +70,15 @@ def topo(tmp_path):
         errors = t.teardown()
     if errors:
         pytest.fail("topology teardown problems:\n" + "\n".join(errors))
+
+
+@pytest.fixture(params=["tc", "xdp"])
+def datapath(request, topo):
+    """The behaviour suites run on both datapaths: the fcnat arguments for
+    this one (XDP: forwarding in XDP from lan0 and wan0, TC behind it)."""
+    if request.param == "xdp":
+        return xdp_args(topo)
+    return []
 
 
 @pytest.fixture

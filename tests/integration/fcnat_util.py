@@ -244,3 +244,27 @@ def drain(sock):
     finally:
         sock.setblocking(True)
 
+
+
+def prepare_xdp_peers(topo):
+    """What fcnat's XDP mode needs of the hosts on the other ends of veths.
+
+    Frames the gateway redirects out of a veth in native XDP reach its peer
+    only if that peer runs NAPI (GRO on, or an XDP program). And XDP cannot
+    see that a frame from a local socket holds only a partial checksum
+    (CHECKSUM_PARTIAL: the pseudo-header sum, left for the NIC to finish), so
+    the peers send complete checksums, as every frame from a wire has
+    (doc/design/xdp.md).
+    """
+    for ns, ifname in ((topo.client, "lan0"), (topo.ext, "wan0")):
+        ns.run(["ethtool", "-K", ifname, "gro", "on", "tx", "off"])
+
+
+def xdp_args(topo, internal=("lan0",), mode=None):
+    prepare_xdp_peers(topo)
+    args = ["--mode", "xdp"]
+    for i in internal:
+        args += ["--internal", i]
+    if mode:
+        args += ["--xdp-mode", mode]
+    return args

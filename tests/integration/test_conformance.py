@@ -40,8 +40,8 @@ def far(topo):
 
 
 @pytest.fixture
-def nat(fcnat):
-    return fcnat("-i", "wan0")
+def nat(fcnat, datapath):
+    return fcnat("-i", "wan0", *datapath)
 
 
 def stop_and_counters(inst):

@@ -19,8 +19,8 @@ EXT2, EXT3, EXT4 = EXT_ADDRS
 
 
 @pytest.fixture
-def nat(fcnat):
-    return fcnat("-i", "wan0")
+def nat(fcnat, datapath):
+    return fcnat("-i", "wan0", *datapath)
 
 
 def udp_mapping(topo, client_sock, server_ip=EXT2, server_port=7000):

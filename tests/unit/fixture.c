@@ -120,6 +120,27 @@ int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *c
 	return 0;
 }
 
+int run_xdp(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
+	    struct run_result *r)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ingress_ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in,
+		.data_size_in = len,
+		.data_out = r->out,
+		.data_size_out = sizeof(r->out),
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+		.repeat = 1,
+	);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	r->ret = opts.retval;
+	r->out_len = opts.data_size_out;
+	return 0;
+}
+
 int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r)
 {
 	return run_prog_from(prog_fd, in, len, FORWARDED_FROM, r);

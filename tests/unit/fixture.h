@@ -32,6 +32,12 @@ struct fixture {
 	int bindings_fd;
 	int sessions_fd;
 	int stats_fd;
+	/* XDP programs on the same maps, and the private namespace's veths
+	 * their FIB lookups route through (tests/unit/test_xdp.c). */
+	int xdp_ext_fd;
+	int xdp_int_fd;
+	int ext_ifindex;
+	int int_ifindex;
 };
 
 extern struct fixture fx;
@@ -62,6 +68,11 @@ int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifinde
 /* With a whole context: ifindex is the device the packet is on. */
 int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *ctx,
 		 struct run_result *r);
+/* XDP: run with ingress_ifindex; r->ret is the XDP verdict. */
+int run_xdp(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
+	    struct run_result *r);
+/* Veths, addresses, neighbours, forwarding; load the XDP programs. */
+int xdp_fixture_setup(struct fixture *f);
 size_t map_count(int fd, size_t key_size);
 uint64_t stat_get(const struct fixture *f, int stat);
 uint64_t now_ns(void);

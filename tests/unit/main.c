@@ -47,19 +47,19 @@ int main(int argc, char **argv)
 	fc_log_level = FC_LOG_WARN;
 	loader_setup_libbpf_log(false);
 	/* A private network namespace: packets the datapath re-injects
-	 * (bpf_clone_redirect to the test skb's device, lo) stay in here. */
-	/* ut0 carries the internal network, so FIB lookups towards internal
-	 * hosts (hairpin) find a route. */
-	if (unshare(CLONE_NEWNET) || system("ip link set lo up") ||
-	    system("ip link add ut0 type veth peer name ut1 && "
-		   "ip addr add 192.168.77.1/24 dev ut0 && "
-		   "ip link set ut0 up && ip link set ut1 up && "
-		   "sysctl -qw net.ipv4.ip_forward=1")) {
+	 * (bpf_clone_redirect to the test skb's device, lo) stay in here, and
+	 * the veths xdp_fixture_setup() makes (int0 carries the internal
+	 * network, so FIB lookups towards internal hosts find a route). */
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
 		fprintf(stderr, "cannot set up a private network namespace: %s\n", strerror(errno));
 		return 1;
 	}
 	if (fixture_load(&fx, 0, 0)) {
 		fprintf(stderr, "cannot load the datapath (are you root?)\n");
+		return 1;
+	}
+	if (xdp_fixture_setup(&fx)) {
+		fprintf(stderr, "cannot set up the XDP fixture\n");
 		return 1;
 	}
 	for (int i = 0; i < nr_test_cases; i++) {

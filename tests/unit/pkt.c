@@ -51,8 +51,8 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 	uint32_t sa = s->saddr ? ip4(s->saddr) : 0, da = s->daddr ? ip4(s->daddr) : 0, sum;
 
 	memset(buf, 0, PKT_MAX);
-	memcpy(buf, dmac, 6);
-	memcpy(buf + 6, smac, 6);
+	memcpy(buf, s->dmac ? s->dmac : dmac, 6);
+	memcpy(buf + 6, s->smac ? s->smac : smac, 6);
 	put16(buf + 12, s->ethertype ? s->ethertype : 0x0800);
 	if (s->ethertype && s->ethertype != 0x0800) {
 		for (size_t i = 0; i < s->payload_len; i++)

@@ -13,6 +13,8 @@
 #define PKT_MAX 1600
 
 struct pkt_spec {
+	const uint8_t *dmac;	/* NULL: 02:00:00:00:00:01 */
+	const uint8_t *smac;	/* NULL: 02:00:00:00:00:02 */
 	uint16_t ethertype;	/* 0: IPv4 */
 	uint8_t proto;		/* IPPROTO_UDP, _TCP, _ICMP, others: raw payload */
 	const char *saddr;

@@ -2,7 +2,7 @@
 /*
  * Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8) packet by packet: the
  * programs on internal interfaces and lo translate both ends and redirect.
- * The private namespace of the test run has ut0 with 192.168.77.1/24, so
+ * The private namespace of the test run has int0 with 192.168.77.1/24, so
  * the FIB knows the way to the internal hosts.
  */
 #include <arpa/inet.h>
@@ -30,7 +30,7 @@ static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t
 				  .daddr = da, .dport = dp, .payload_len = 30 };
 }
 
-/* Run on an internal interface (ut0) or on lo. */
+/* Run on an internal interface (int0) or on lo. */
 static int run_on(int prog_fd, const char *dev, const struct pkt_spec *in, struct run_result *r)
 {
 	struct __sk_buff ctx = { .ifindex = if_nametoindex(dev) };
@@ -71,12 +71,12 @@ TEST(rfc4787_req9_udp_hairpin_translates_both_ends_and_redirects)
 
 	ASSERT_EQ(map_out(CLIENT_B, 25500), 25500, "B's mapping");
 	want.ttl = 63;		/* forwarded */
-	EXPECT_ON(lan_fd(), "ut0", &a_to_b, &want, TC_ACT_REDIRECT, "A to B's mapping");
+	EXPECT_ON(lan_fd(), "int0", &a_to_b, &want, TC_ACT_REDIRECT, "A to B's mapping");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "counted");
 	/* A got a mapping of its own (EIM: the one it would use outside). */
 	ASSERT_EQ(map_out(CLIENT_A, 25600), 25600, "A's mapping, reused outside");
 	back.ttl = 63;
-	EXPECT_ON(lan_fd(), "ut0", &b_to_a, &back, TC_ACT_REDIRECT, "B's answer to A's mapping");
+	EXPECT_ON(lan_fd(), "int0", &b_to_a, &back, TC_ACT_REDIRECT, "B's answer to A's mapping");
 }
 
 TEST(rfc5382_req8_tcp_hairpin_translates_both_ends)
@@ -87,7 +87,7 @@ TEST(rfc5382_req8_tcp_hairpin_translates_both_ends)
 	struct run_result r;
 
 	ASSERT_NE(map_out(CLIENT_B, 25500), 0, "B's UDP mapping is not B's TCP one");
-	ASSERT_EQ(run_on(lan_fd(), "ut0", &syn, &r), 0, "test run");
+	ASSERT_EQ(run_on(lan_fd(), "int0", &syn, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "no TCP mapping of B yet: unsolicited");
 	{
 		struct pkt_spec out = syn;
@@ -99,7 +99,7 @@ TEST(rfc5382_req8_tcp_hairpin_translates_both_ends)
 		out.dport = 80;
 		ASSERT_EQ(run_prog(fx.egress_fd, buf, pkt_build(&out, buf), &r), 0, "B's TCP out");
 	}
-	ASSERT_EQ(run_on(lan_fd(), "ut0", &syn, &r), 0, "test run");
+	ASSERT_EQ(run_on(lan_fd(), "int0", &syn, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
 	want.saddr = EXT_ADDR;
 	want.sport = (r.out[34] << 8) | r.out[35];	/* A's port 40000 moved into the range */
@@ -119,7 +119,7 @@ TEST(hairpin_to_unmapped_port_of_range_dropped)
 	struct pkt_spec in = udp(CLIENT_A, 25600, EXT_ADDR, 25999);
 	struct run_result r;
 
-	ASSERT_EQ(run_on(lan_fd(), "ut0", &in, &r), 0, "test run");
+	ASSERT_EQ(run_on(lan_fd(), "int0", &in, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "counted as unsolicited");
 }
@@ -131,9 +131,9 @@ TEST(hairpin_leaves_other_traffic_alone)
 	struct pkt_spec ping = { .proto = IPPROTO_ICMP, .saddr = CLIENT_A, .daddr = EXT_ADDR,
 				 .icmp_type = 8, .sport = 99, .payload_len = 20 };
 
-	EXPECT_ON(lan_fd(), "ut0", &out, &out, TC_ACT_OK, "to the outside: routed as usual");
-	EXPECT_ON(lan_fd(), "ut0", &dns, &dns, TC_ACT_OK, "to a gateway service");
-	EXPECT_ON(lan_fd(), "ut0", &ping, &ping, TC_ACT_OK, "ping of the external address");
+	EXPECT_ON(lan_fd(), "int0", &out, &out, TC_ACT_OK, "to the outside: routed as usual");
+	EXPECT_ON(lan_fd(), "int0", &dns, &dns, TC_ACT_OK, "to a gateway service");
+	EXPECT_ON(lan_fd(), "int0", &ping, &ping, TC_ACT_OK, "ping of the external address");
 	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 0, "no mapping made");
 }
 
@@ -152,7 +152,7 @@ TEST(gateway_process_reaches_mapped_host_and_gets_its_answer)
 	EXPECT_ON(lo_fd(), "lo", &gw, &gw_want, TC_ACT_REDIRECT, "gateway process to B");
 	/* B's answer: its mapping as source, handed to the stack through lo
 	 * (zero destination MAC, lo's own). */
-	ASSERT_EQ(run_on(lan_fd(), "ut0", &answer, &r), 0, "test run");
+	ASSERT_EQ(run_on(lan_fd(), "int0", &answer, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected to lo");
 	wl = pkt_build(&answer_want, w);
 	memset(w, 0, 6);
@@ -160,7 +160,7 @@ TEST(gateway_process_reaches_mapped_host_and_gets_its_answer)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TO_GATEWAY), 1, "counted");
 	/* Without that exchange, B to the gateway's port 45000 is left alone. */
 	answer.sport = 25501;
-	EXPECT_ON(lan_fd(), "ut0", &answer, &answer, TC_ACT_OK, "unrelated packet to the gateway");
+	EXPECT_ON(lan_fd(), "int0", &answer, &answer, TC_ACT_OK, "unrelated packet to the gateway");
 }
 
 TEST(gateway_process_with_port_in_range_uses_its_mapping)
@@ -193,7 +193,7 @@ TEST(hairpin_to_gateway_process_mapping_delivers_locally)
 	ASSERT_EQ((r.out[34] << 8) | r.out[35], 25030, "port kept");
 	/* Delivered up the stack with the real source (a local one would be
 	 * taken for a martian). */
-	EXPECT_ON(lan_fd(), "ut0", &a, &want, TC_ACT_OK, "A to the gateway's mapping");
+	EXPECT_ON(lan_fd(), "int0", &a, &want, TC_ACT_OK, "A to the gateway's mapping");
 }
 
 TEST(rfc4787_req9_hairpin_to_gateway_process_with_lo_shows_sender_mapping)
@@ -213,7 +213,7 @@ TEST(rfc4787_req9_hairpin_to_gateway_process_with_lo_shows_sender_mapping)
 	ASSERT_EQ(run_prog_from(fx.egress_fd, buf, pkt_build(&gw_out, buf), LOCAL_ORIGIN, &r), 0,
 		  "gateway packet out");
 	/* A's mapping as source, handed up through lo. */
-	ASSERT_EQ(run_on(lan_fd(), "ut0", &a, &r), 0, "test run");
+	ASSERT_EQ(run_on(lan_fd(), "int0", &a, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected to lo");
 	wl = pkt_build(&want, w);
 	memset(w, 0, 6);

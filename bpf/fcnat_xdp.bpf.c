@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+/* XDP entry points: thin wrappers that bind the fast path to struct xdp_md.
+ * The maps are the TC object's (the loader reuses their fds). */
+#include "lib/ctx_xdp.h"
+#include "lib/fwd.h"
+
+/* Set by the loader before load. */
+const volatile __u32 ext_ifindex;
+
+/* The external interface: destination NAT, then straight to the host. */
+SEC("xdp")
+int fc_xdp_ext(struct xdp_md *ctx)
+{
+	return nat4_fast_in(ctx);
+}
+
+/* Each internal interface: source NAT towards the external interface,
+ * hairpinning to the external address. */
+SEC("xdp")
+int fc_xdp_int(struct xdp_md *ctx)
+{
+	return nat4_fast_out(ctx, ext_ifindex);
+}
+
+char LICENSE[] SEC("license") = "GPL";

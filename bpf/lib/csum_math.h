@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internet checksum arithmetic (RFC 1071, RFC 1624), no packet access: used
+ * by csum.h for the fields updated in software and by ctx_xdp.h, where every
+ * checksum update is in software.
+ */
+#ifndef FC_BPF_CSUM_MATH_H
+#define FC_BPF_CSUM_MATH_H
+
+#include "common.h"
+
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), a 32-bit field as two words.
+ * Byte order does not matter as long as all three are read alike. */
+static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from + (__u16)~(from >> 16);
+	sum += (__u16)to + (__u16)(to >> 16);
+	return (__u16)~csum_fold32(sum);
+}
+
+static __always_inline __u16 csum_replace2(__u16 check, __u16 from, __u16 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from + to;
+	return (__u16)~csum_fold32(sum);
+}
+
+#endif /* FC_BPF_CSUM_MATH_H */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packet-context operations for XDP (struct xdp_md), the twin of ctx_tc.h.
+ * An XDP frame is linear and carries no checksum state: every checksum is
+ * updated in software (RFC 1624), with the semantics of the skb helpers'
+ * flags (BPF_F_MARK_MANGLED_0 keeps a "no checksum" UDP zero and never
+ * writes a computed zero). Frames leave by redirect, to the interfaces the
+ * loader put in fc_xdp_tx only (devmap: bulked transmit, and a frame is
+ * never redirected where it would be lost); the Ethernet header comes from
+ * the FIB result, so a next hop without a neighbour entry goes to the stack.
+ */
+#ifndef FC_BPF_CTX_XDP_H
+#define FC_BPF_CTX_XDP_H
+
+#include "common.h"
+#include "csum_math.h"
+
+#define ctx_buff	xdp_md
+#define CTX_PASS	2	/* XDP_PASS */
+#define CTX_DROP	1	/* XDP_DROP */
+/* bpf_redirect_map cannot resolve a next hop: the FIB must know its MAC. */
+#define CTX_FIB_RESOLVES_NEIGH	0
+
+#define FC_XDP_TX_MAX	64
+
+/* Interfaces the fast path may send frames out of: ifindex -> ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, FC_XDP_TX_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} fc_xdp_tx SEC(".maps");
+
+/* Plain loads at fixed offsets, for the reason given in ctx_tc.h. */
+static __always_inline void *ctx_data(const struct xdp_md *ctx)
+{
+	void *data;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(data)
+		     : "r"(ctx), "i"(__builtin_offsetof(struct xdp_md, data)));
+	return data;
+}
+
+static __always_inline void *ctx_data_end(const struct xdp_md *ctx)
+{
+	void *end;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(end)
+		     : "r"(ctx), "i"(__builtin_offsetof(struct xdp_md, data_end)));
+	return end;
+}
+
+static __always_inline __u32 ctx_len(const struct xdp_md *ctx)
+{
+	return ctx_data_end(ctx) - ctx_data(ctx);
+}
+
+/* Frames are linear (the programs are not loaded for multi-buffer XDP). */
+static __always_inline void ctx_linearize(struct xdp_md *ctx, __u32 len)
+{
+}
+
+/* Everything XDP sees was received on an interface. */
+static __always_inline int ctx_forwarded(const struct xdp_md *ctx)
+{
+	return 1;
+}
+
+static __always_inline int ctx_load(struct xdp_md *ctx, __u32 off, void *to, __u32 len)
+{
+	return bpf_xdp_load_bytes(ctx, off, to, len);
+}
+
+static __always_inline int ctx_store(struct xdp_md *ctx, __u32 off, const void *from, __u32 len)
+{
+	return bpf_xdp_store_bytes(ctx, off, (void *)from, len);
+}
+
+/* The 16-bit checksum field at off, bounds-checked. */
+static __always_inline __u16 *ctx_csum_field(struct xdp_md *ctx, __u32 off)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+
+	if (off > FC_ICMP_ERR_HDR_MAX || data + off + sizeof(__u16) > end)
+		return NULL;
+	return data + off;
+}
+
+static __always_inline __u16 ctx_csum_apply(__u16 check, __u32 from, __u32 to, __u32 size)
+{
+	return size == 4 ? csum_replace4(check, from, to) : csum_replace2(check, from, to);
+}
+
+static __always_inline int ctx_l3_csum_replace(struct xdp_md *ctx, __u32 off, __u32 from, __u32 to, __u32 size)
+{
+	__u16 *c = ctx_csum_field(ctx, off);
+
+	if (!c || (size != 2 && size != 4))
+		return -1;
+	*c = ctx_csum_apply(*c, from, to, size);
+	return 0;
+}
+
+/*
+ * flags: size in the low bits, BPF_F_PSEUDO_HDR_ (a complete checksum covers
+ * the pseudo-header like any other field: same update), BPF_F_MARK_MANGLED_0_.
+ */
+static __always_inline int ctx_l4_csum_replace(struct xdp_md *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
+{
+	__u16 *c = ctx_csum_field(ctx, off);
+	__u32 size = flags & 0xf;
+	__u16 sum;
+
+	if (!c || (size != 2 && size != 4))
+		return -1;
+	if ((flags & BPF_F_MARK_MANGLED_0_) && *c == 0)
+		return 0;	/* UDP without a checksum stays without */
+	sum = ctx_csum_apply(*c, from, to, size);
+	if ((flags & BPF_F_MARK_MANGLED_0_) && sum == 0)
+		sum = 0xffff;
+	*c = sum;
+	return 0;
+}
+
+/* XDP cannot copy a frame back into its own ingress: the XDP programs leave
+ * the packets that would need it (fragments) to the stack and TC. */
+static __always_inline int ctx_reinject(struct xdp_md *ctx)
+{
+	return -1;
+}
+
+static __always_inline int ctx_resize(struct xdp_md *ctx, __u32 len)
+{
+	return bpf_xdp_adjust_tail(ctx, (int)len - (int)ctx_len(ctx));
+}
+
+static __always_inline __u32 ctx_ifindex(const struct xdp_md *ctx)
+{
+	return ctx->ingress_ifindex;
+}
+
+static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
+{
+	return 0;
+}
+
+static __always_inline long ctx_fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
+{
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+/* May a frame leave through ifindex from here? Only through the interfaces
+ * the loader prepared (they are in fc_xdp_tx). */
+static __always_inline int ctx_can_send(struct xdp_md *ctx, __u32 ifindex)
+{
+	return bpf_map_lookup_elem(&fc_xdp_tx, &ifindex) != NULL;
+}
+
+/* Send out of fib->ifindex to the next hop the FIB found (its MACs). */
+static __always_inline int ctx_redirect_out(struct xdp_md *ctx, const struct bpf_fib_lookup *fib)
+{
+	struct ethhdr *eth = ctx_data(ctx);
+
+	if ((void *)(eth + 1) > ctx_data_end(ctx))
+		return CTX_DROP;
+	__builtin_memcpy(eth->h_dest, fib->dmac, sizeof(eth->h_dest));
+	__builtin_memcpy(eth->h_source, fib->smac, sizeof(eth->h_source));
+	return bpf_redirect_map(&fc_xdp_tx, fib->ifindex, 0);
+}
+
+/* Handing a rewritten packet to the local stack needs an skb (ctx_tc.h):
+ * the XDP programs pass such packets untouched, for TC to finish. */
+static __always_inline int ctx_redirect_local(struct xdp_md *ctx)
+{
+	return CTX_DROP;
+}
+
+/* Nothing reaches XDP through ctx_redirect_local(): that way is TC's. */
+static __always_inline int ctx_redirected_local(struct xdp_md *ctx)
+{
+	return 0;
+}
+
+#endif /* FC_BPF_CTX_XDP_H */

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The fast path: translate and send straight out of the egress interface
+ * that the kernel's FIB names, never touching the stack (used by the XDP
+ * programs; written against ctx_* only, like the rest of the engine).
+ *
+ * It is an accelerator in front of the TC datapath, not a second NAT: it
+ * translates with the same lookups (snat_lookup, dnat_lookup,
+ * hairpin_lookup) and rewrites (rewrite_*), and whatever it cannot finish
+ * -- no neighbour entry yet, too big for the egress, TTL expiring, for the
+ * gateway itself, fragments, ICMP errors, other protocols, malformed --
+ * it leaves UNTOUCHED to the stack (CTX_PASS, counted under why), where the
+ * TC programs translate it exactly as in TC mode. Every decision to pass is
+ * taken before the packet is changed. Packets the NAT refuses (unsolicited,
+ * table full, ports exhausted) are dropped here as TC would, with the same
+ * counters.
+ */
+#ifndef FC_BPF_FWD_H
+#define FC_BPF_FWD_H
+
+#include "hairpin.h"
+
+static __always_inline int fast_pass(enum fc_stat why)
+{
+	stat_inc(why);
+	return CTX_PASS;
+}
+
+/* Translations the fast path does: TCP and UDP with ports, ICMP echo
+ * (the request out, the reply in); no fragment of any kind. */
+static __always_inline int fast_eligible(const struct fc_pkt *p, __u8 echo_type)
+{
+	if (!p->has_l4 || p->is_fragment)
+		return 0;
+	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+	       (p->proto == IPPROTO_ICMP && p->icmp_type == echo_type);
+}
+
+/* A router decrements the TTL; one that would reach zero is the stack's
+ * (ICMP time exceeded). */
+static __always_inline int fast_ttl_ok(struct ctx_buff *ctx, const struct fc_pkt *p)
+{
+	struct iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
+
+	return iph && iph->ttl > 1;
+}
+
+/*
+ * The next hop of a packet from src to dst, as the stack would route it
+ * (with the egress MTU checked against the packet's length). FC_STAT_MAX
+ * if it can be sent out of fib->ifindex now, else why not.
+ */
+static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_pkt *p,
+				      __be32 src, __be32 dst, struct bpf_fib_lookup *fib)
+{
+	long ret;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET_;
+	fib->l4_protocol = p->proto;
+	fib->tot_len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	fib->ifindex = ctx_ifindex(ctx);
+	fib->ipv4_src = src;
+	fib->ipv4_dst = dst;
+	ret = ctx_fib_lookup(ctx, fib);
+	switch (ret) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		if (CTX_FIB_RESOLVES_NEIGH)
+			break;
+		return FC_STAT_FAST_PASS_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return FC_STAT_FAST_PASS_MTU;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return FC_STAT_FAST_PASS_TO_GATEWAY;
+	default:
+		return FC_STAT_FAST_PASS_NO_ROUTE;
+	}
+	if (!ctx_can_send(ctx, fib->ifindex))
+		return FC_STAT_FAST_PASS_UNMANAGED_IF;
+	return FC_STAT_MAX;
+}
+
+/* The packet is translated: decrement the TTL and send it on. */
+static __always_inline int fast_send(struct ctx_buff *ctx, const struct fc_pkt *p,
+				     const struct bpf_fib_lookup *fib, enum fc_stat translated)
+{
+	if (ipv4_dec_ttl(ctx, p)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	stat_inc(translated);
+	stat_inc(FC_STAT_FAST_REDIRECTED);
+	return ctx_redirect_out(ctx, fib);
+}
+
+/*
+ * Inbound, on the external interface: a packet to a live mapping gets the
+ * internal endpoint as destination and goes straight to it.
+ */
+static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg = config_get();
+	struct bpf_fib_lookup fib;
+	struct fc_binding *ext;
+	struct fc_pkt p = {};
+	int ret, why;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
+		return CTX_PASS;
+	ret = parse_ipv4(ctx, &p);
+	if (ret == FC_PARSE_NOT_IPV4)
+		return fast_pass(FC_STAT_FAST_PASS_NOT_IPV4);
+	if (ret != FC_PARSE_OK)
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	if (p.daddr.v4 != cfg->ext_addr4)
+		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
+	if (!fast_eligible(&p, ICMP_ECHOREPLY))
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	if (!port_in_range(cfg, bpf_ntohs(p.dport)))
+		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
+	if (!fast_ttl_ok(ctx, &p))
+		return fast_pass(FC_STAT_FAST_PASS_TTL);
+
+	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, bpf_ktime_get_ns(), &ext);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
+		return CTX_DROP;
+	}
+	why = fast_route(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
+	if (why != FC_STAT_MAX)
+		return fast_pass(why);
+	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||
+	    rewrite_addr4(ctx, &p, 1, p.daddr.v4, ext->addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	return fast_send(ctx, &p, &fib, FC_STAT_IN_TRANSLATED);
+}
+
+/* From inside to the external address and a mapped port: turned around
+ * to the mapped host, both ends translated. */
+static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
+					     struct fc_pkt *p)
+{
+	struct bpf_fib_lookup fib;
+	struct fc_binding *ext;
+	union fc_addr src;
+	__be16 sport;
+	int why;
+
+	if (!hairpin_candidate(cfg, p))
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	if (!port_in_range(cfg, bpf_ntohs(p->dport)))
+		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
+	if (!fast_ttl_ok(ctx, p))
+		return fast_pass(FC_STAT_FAST_PASS_TTL);
+	why = hairpin_lookup(cfg, p, 0, bpf_ktime_get_ns(), &src, &sport, &ext);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
+		return CTX_DROP;
+	}
+	if (ext->flags & FC_BINDING_ROUTER)
+		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
+	why = fast_route(ctx, p, src.v4, ext->addr.v4, &fib);
+	if (why != FC_STAT_MAX)
+		return fast_pass(why);
+	if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	return fast_send(ctx, p, &fib, FC_STAT_HAIRPIN_TRANSLATED);
+}
+
+/*
+ * Outbound, on an internal interface: a packet the FIB sends out of the
+ * external interface (ext_ifindex) gets its source translated and goes
+ * straight out; one to the external address is hairpinned.
+ */
+static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex)
+{
+	const struct fc_config *cfg = config_get();
+	struct bpf_fib_lookup fib;
+	struct fc_binding *b;
+	struct fc_pkt p = {};
+	int ret, why;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
+		return CTX_PASS;
+	ret = parse_ipv4(ctx, &p);
+	if (ret == FC_PARSE_NOT_IPV4)
+		return fast_pass(FC_STAT_FAST_PASS_NOT_IPV4);
+	if (ret != FC_PARSE_OK)
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	if (p.daddr.v4 == cfg->ext_addr4)
+		return nat4_fast_hairpin(ctx, cfg, &p);
+	if (!fast_eligible(&p, ICMP_ECHO))
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	if (!fast_ttl_ok(ctx, &p))
+		return fast_pass(FC_STAT_FAST_PASS_TTL);
+
+	why = fast_route(ctx, &p, p.saddr.v4, p.daddr.v4, &fib);
+	if (why != FC_STAT_MAX)
+		return fast_pass(why);
+	if (fib.ifindex != ext_ifindex)
+		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
+	why = snat_lookup(cfg, &p, 0, bpf_ktime_get_ns(), &b);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
+		return CTX_DROP;
+	}
+	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 0), p.sport, b->port) ||
+	    rewrite_addr4(ctx, &p, 0, p.saddr.v4, b->addr.v4)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
+	return fast_send(ctx, &p, &fib, FC_STAT_OUT_TRANSLATED);
+}
+
+#endif /* FC_BPF_FWD_H */

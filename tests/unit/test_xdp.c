@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XDP fast path through BPF_PROG_TEST_RUN: whole frames in and out
+ * (MACs from the FIB, TTL, every checksum recomputed from scratch by
+ * pkt_build), verdicts and counters. The private namespace of the test run
+ * holds two veths whose addresses and static neighbours the programs' FIB
+ * lookups route through:
+ *
+ *   ext0 198.51.100.1/24 (EXT_ADDR)   SERVER_1, SERVER_2 known; STRANGER not
+ *   int0 192.168.77.1/24              CLIENT_A, CLIENT_B known
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fcnat_xdp.skel.h"
+#include "fcnat_tc.skel.h"
+#include "fixture.h"
+#include "harness.h"
+
+#define XDP_DROP_	1
+#define XDP_PASS_	2
+#define XDP_REDIRECT_	4
+
+static const uint8_t ext0_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
+static const uint8_t server1_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
+static const uint8_t int0_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
+static const uint8_t client_a_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
+static const uint8_t client_b_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
+
+int xdp_fixture_setup(struct fixture *f)
+{
+	static const char *const script =
+		"set -e\n"
+		"ip link add ext0 address 02:00:00:00:01:01 type veth peer name ext0p\n"
+		"ip link add int0 address 02:00:00:00:02:01 type veth peer name int0p\n"
+		"for i in ext0 ext0p int0 int0p; do ip link set $i up; done\n"
+		"ip addr add " EXT_ADDR "/24 dev ext0\n"
+		"ip addr add 192.168.77.1/24 dev int0\n"
+		"ip neigh add " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent\n"
+		"ip neigh add " SERVER_2 " lladdr 02:00:00:00:01:03 dev ext0 nud permanent\n"
+		"ip neigh add " CLIENT_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent\n"
+		"ip neigh add " CLIENT_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent\n"
+		"sysctl -qw net.ipv4.ip_forward=1\n";
+	__u32 idx[2];
+	int fd;
+
+	if (system(script))
+		return -1;
+	f->ext_ifindex = if_nametoindex("ext0");
+	f->int_ifindex = if_nametoindex("int0");
+	if (!f->ext_ifindex || !f->int_ifindex || loader_xdp_load(&f->loader, f->ext_ifindex))
+		return -1;
+	f->xdp_ext_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_ext);
+	f->xdp_int_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_int);
+	/* What loader_xdp_attach does, without attaching. */
+	fd = bpf_map__fd(f->loader.xskel->maps.fc_xdp_tx);
+	idx[0] = f->ext_ifindex;
+	idx[1] = f->int_ifindex;
+	for (int i = 0; i < 2; i++)
+		if (bpf_map_update_elem(fd, &idx[i], &idx[i], BPF_ANY))
+			return -1;
+	return 0;
+}
+
+static struct pkt_spec udp4(const char *sa, uint16_t sp, const char *da, uint16_t dp)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
+				  .daddr = da, .dport = dp, .payload_len = 22 };
+}
+
+/* Forwarded: TTL one less, MACs of the next hop. */
+static struct pkt_spec hop(struct pkt_spec s, const uint8_t *smac, const uint8_t *dmac)
+{
+	s.smac = smac;
+	s.dmac = dmac;
+	s.ttl = 63;
+	return s;
+}
+
+#define XDP_EXPECT(prog_fd, ifindex, in, want, verdict, what)		\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _i[PKT_MAX], _w[PKT_MAX];			\
+		size_t _il = pkt_build(in, _i), _wl = pkt_build(want, _w); \
+		ASSERT_EQ(run_xdp(prog_fd, _i, _il, ifindex, &_r), 0, what ": test run"); \
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
+	} while (0)
+
+#define XDP_OUT(in, want, verdict, what) \
+	XDP_EXPECT(fx.xdp_int_fd, fx.int_ifindex, in, want, verdict, what)
+#define XDP_IN(in, want, verdict, what) \
+	XDP_EXPECT(fx.xdp_ext_fd, fx.ext_ifindex, in, want, verdict, what)
+
+TEST(xdp_udp_out_translated_and_redirected_to_next_hop)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "outbound UDP");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 1, "translated_out");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_REDIRECTED), 1, "fast_redirected");
+	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 2, "one mapping");
+}
+
+TEST(xdp_udp_in_eif_translated_and_redirected_to_host)
+{
+	struct pkt_spec out = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec out_want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+	/* SERVER_2 was never contacted: endpoint-independent filtering. */
+	struct pkt_spec in = udp4(SERVER_2, 9000, EXT_ADDR, 25000);
+	struct pkt_spec want = hop(udp4(SERVER_2, 9000, CLIENT_A, 25000), int0_mac, client_a_mac);
+
+	XDP_OUT(&out, &out_want, XDP_REDIRECT_, "outbound");
+	XDP_IN(&in, &want, XDP_REDIRECT_, "inbound from a new host");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_IN_TRANSLATED), 1, "translated_in");
+}
+
+TEST(xdp_port_change_rewrites_checksums_and_shares_state_with_tc)
+{
+	struct pkt_spec a = udp4(CLIENT_A, 40000, SERVER_1, 7000);
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+	size_t len = pkt_build(&a, buf);
+	uint16_t port;
+
+	/* Port 40000 is outside the range: a new one is picked. */
+	ASSERT_EQ(run_xdp(fx.xdp_int_fd, buf, len, fx.int_ifindex, &r), 0, "run");
+	ASSERT_EQ(r.ret, XDP_REDIRECT_, "verdict");
+	port = (r.out[34] << 8) | r.out[35];
+	ASSERT_TRUE(port >= 20000 && port <= 29999, "port in range");
+	{
+		struct pkt_spec want = hop(udp4(EXT_ADDR, port, SERVER_1, 7000), ext0_mac,
+					   server1_mac);
+		uint8_t w[PKT_MAX];
+		size_t wl = pkt_build(&want, w);
+
+		ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "translated with new port");
+	}
+	/* The TC program sees the mapping XDP made: one engine, one state. */
+	{
+		struct pkt_spec reply = udp4(SERVER_1, 7000, EXT_ADDR, port);
+		struct pkt_spec want = udp4(SERVER_1, 7000, CLIENT_A, 40000);
+		struct run_result t;
+		uint8_t i[PKT_MAX], w[PKT_MAX];
+		size_t il = pkt_build(&reply, i), wl = pkt_build(&want, w);
+
+		ASSERT_EQ(run_prog(fx.ingress_fd, i, il, &t), 0, "tc run");
+		ASSERT_EQ(t.ret, TC_ACT_OK, "tc verdict");
+		ASSERT_PKT_EQ(t.out, t.out_len, w, wl, "TC ingress translates XDP's mapping");
+	}
+}
+
+TEST(xdp_udp_zero_checksum_stays_zero)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 40001, SERVER_1, 7000);
+	struct pkt_spec want;
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+	size_t len;
+	uint16_t port;
+
+	in.udp_no_csum = 1;
+	len = pkt_build(&in, buf);
+	ASSERT_EQ(run_xdp(fx.xdp_int_fd, buf, len, fx.int_ifindex, &r), 0, "run");
+	ASSERT_EQ(r.ret, XDP_REDIRECT_, "verdict");
+	port = (r.out[34] << 8) | r.out[35];
+	want = hop(udp4(EXT_ADDR, port, SERVER_1, 7000), ext0_mac, server1_mac);
+	want.udp_no_csum = 1;
+	{
+		uint8_t w[PKT_MAX];
+		size_t wl = pkt_build(&want, w);
+
+		ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "checksum still zero");
+	}
+}
+
+TEST(xdp_tcp_syn_both_ways)
+{
+	struct pkt_spec out = { .proto = IPPROTO_TCP, .saddr = CLIENT_A, .sport = 26000,
+				.daddr = SERVER_1, .dport = 443, .tcp_flags = 0x02,
+				.tcp_seq = 1000, .payload_len = 0 };
+	struct pkt_spec out_want = out, in, in_want;
+
+	out_want.saddr = EXT_ADDR;
+	out_want = hop(out_want, ext0_mac, server1_mac);
+	XDP_OUT(&out, &out_want, XDP_REDIRECT_, "SYN out");
+	in = (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = SERVER_1, .sport = 443,
+				.daddr = EXT_ADDR, .dport = 26000, .tcp_flags = 0x12,
+				.tcp_seq = 5000, .tcp_ack = 1001 };
+	in_want = in;
+	in_want.daddr = CLIENT_A;
+	in_want = hop(in_want, int0_mac, client_a_mac);
+	XDP_IN(&in, &in_want, XDP_REDIRECT_, "SYN-ACK in");
+}
+
+TEST(xdp_icmp_echo_both_ways)
+{
+	struct pkt_spec req = { .proto = IPPROTO_ICMP, .saddr = CLIENT_A, .daddr = SERVER_1,
+				.icmp_type = 8, .sport = 0x4242, .icmp_seq = 1, .payload_len = 56 };
+	struct pkt_spec req_want, rep, rep_want;
+	struct fc_binding b;
+	struct fc_endpoint_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.side = FC_SIDE_INTERNAL;
+	k.family = FC_AF_INET;
+	k.proto = IPPROTO_ICMP;
+	k.port = htons(0x4242);
+	k.addr.v4 = ip4(CLIENT_A);
+	{
+		struct run_result r;
+		uint8_t buf[PKT_MAX];
+		size_t len = pkt_build(&req, buf);
+
+		ASSERT_EQ(run_xdp(fx.xdp_int_fd, buf, len, fx.int_ifindex, &r), 0, "run");
+		ASSERT_EQ(r.ret, XDP_REDIRECT_, "echo request verdict");
+	}
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &k, &b), 0, "echo mapping");
+	req_want = hop(req, ext0_mac, server1_mac);
+	req_want.saddr = EXT_ADDR;
+	req_want.sport = ntohs(b.port);
+	XDP_OUT(&req, &req_want, XDP_REDIRECT_, "echo request (mapping exists)");
+	rep = (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
+				 .icmp_type = 0, .dport = ntohs(b.port), .icmp_seq = 1,
+				 .payload_len = 56 };
+	rep_want = hop(rep, int0_mac, client_a_mac);
+	rep_want.daddr = CLIENT_A;
+	rep_want.dport = 0x4242;
+	XDP_IN(&rep, &rep_want, XDP_REDIRECT_, "echo reply");
+}
+
+TEST(xdp_hairpin_between_internal_hosts)
+{
+	struct pkt_spec b_out = udp4(CLIENT_B, 25100, SERVER_1, 7000);
+	struct pkt_spec b_want = hop(udp4(EXT_ADDR, 25100, SERVER_1, 7000), ext0_mac, server1_mac);
+	/* A reaches B at B's external endpoint; B sees A's. */
+	struct pkt_spec in = udp4(CLIENT_A, 25200, EXT_ADDR, 25100);
+	struct pkt_spec want = hop(udp4(EXT_ADDR, 25200, CLIENT_B, 25100), int0_mac, client_b_mac);
+
+	XDP_OUT(&b_out, &b_want, XDP_REDIRECT_, "B maps its port");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "A -> B hairpinned");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "hairpin_translated");
+}
+
+/* Each fallback: the frame goes to the stack unchanged, counted. */
+#define XDP_PASSES(fd, ifindex, in, stat, what)				\
+	do {								\
+		XDP_EXPECT(fd, ifindex, in, in, XDP_PASS_, what);	\
+		ASSERT_EQ(stat_get(&fx, stat), 1, what ": counted");	\
+	} while (0)
+
+TEST(xdp_no_neighbour_passes_untouched_and_creates_nothing)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, STRANGER, 7000);
+
+	XDP_PASSES(fx.xdp_int_fd, fx.int_ifindex, &in, FC_STAT_FAST_PASS_NO_NEIGH, "no neighbour");
+	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 0, "no mapping yet");
+}
+
+TEST(xdp_too_big_for_egress_passes_untouched)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+
+	if (system("ip link set ext0 mtu 1280"))
+		FAIL("cannot set the MTU");
+	in.payload_len = 1300;
+	in.frag = 0x4000;	/* DF: the stack answers frag-needed */
+	XDP_PASSES(fx.xdp_int_fd, fx.int_ifindex, &in, FC_STAT_FAST_PASS_MTU, "oversize DF");
+	if (system("ip link set ext0 mtu 1500"))
+		FAIL("cannot restore the MTU");
+}
+
+TEST(xdp_ttl_expiring_passes_untouched)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+
+	in.ttl = 1;
+	XDP_PASSES(fx.xdp_int_fd, fx.int_ifindex, &in, FC_STAT_FAST_PASS_TTL, "TTL 1");
+}
+
+TEST(xdp_between_internal_hosts_is_not_nat)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, CLIENT_B, 7000);
+
+	XDP_PASSES(fx.xdp_int_fd, fx.int_ifindex, &in, FC_STAT_FAST_PASS_NOT_NAT, "LAN to LAN");
+}
+
+TEST(xdp_to_the_gateway_passes_untouched)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, "192.168.77.1", 53);
+	struct pkt_spec wan = udp4(SERVER_1, 5000, EXT_ADDR, 22);
+
+	XDP_PASSES(fx.xdp_int_fd, fx.int_ifindex, &in, FC_STAT_FAST_PASS_TO_GATEWAY, "to the LAN address");
+	XDP_EXPECT(fx.xdp_ext_fd, fx.ext_ifindex, &wan, &wan, XDP_PASS_, "port outside the range");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_TO_GATEWAY), 2, "both counted");
+}
+
+TEST(xdp_fragments_and_icmp_errors_left_to_tc)
+{
+	struct pkt_spec frag = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec q = udp4(EXT_ADDR, 25000, SERVER_1, 7000);
+	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
+				.icmp_type = 3, .icmp_code = 3, .quote = &q };
+
+	frag.frag = 0x2000;	/* first fragment, MF */
+	XDP_EXPECT(fx.xdp_int_fd, fx.int_ifindex, &frag, &frag, XDP_PASS_, "fragment");
+	XDP_EXPECT(fx.xdp_ext_fd, fx.ext_ifindex, &err, &err, XDP_PASS_, "ICMP error");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_SLOW_PATH), 2, "fast_pass_slow_path");
+}
+
+TEST(xdp_not_ipv4_passes_untouched)
+{
+	struct pkt_spec arp = { .ethertype = 0x0806, .payload_len = 28 };
+
+	XDP_PASSES(fx.xdp_ext_fd, fx.ext_ifindex, &arp, FC_STAT_FAST_PASS_NOT_IPV4, "ARP");
+}
+
+TEST(xdp_rfc5382_req4_unsolicited_inbound_dropped)
+{
+	struct pkt_spec in = udp4(SERVER_1, 5000, EXT_ADDR, 25000);
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+	size_t len = pkt_build(&in, buf);
+
+	ASSERT_EQ(run_xdp(fx.xdp_ext_fd, buf, len, fx.ext_ifindex, &r), 0, "run");
+	ASSERT_EQ(r.ret, XDP_DROP_, "verdict");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
+	ASSERT_EQ(map_count(fx.sessions_fd, sizeof(struct fc_session_key)), 0, "no state");
+}
