@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "log.h"
+#include "stats.h"
 
 struct fc_event_log {
 	struct ring_buffer *rb;
@@ -17,16 +18,6 @@ struct fc_event_log {
 	struct timespec last;
 	unsigned long suppressed;
 };
-
-static const char *proto_name(__u8 proto)
-{
-	switch (proto) {
-	case FC_PROTO_TCP: return "tcp";
-	case FC_PROTO_UDP: return "udp";
-	case FC_PROTO_ICMP: return "icmp";
-	default: return "?";
-	}
-}
 
 static int allow(struct fc_event_log *l)
 {

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "forward.h"
+#include "gc.h"
 #include "log.h"
 
 static int parse_port(const char *s, unsigned int *out)
@@ -123,16 +124,6 @@ int forwards_check(const struct fc_options *o, char *err, size_t errlen)
 	return 0;
 }
 
-static void key_of(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 addr, __u16 port)
-{
-	memset(k, 0, sizeof(*k));
-	k->side = side;
-	k->family = FC_AF_INET;
-	k->proto = proto;
-	k->addr.v4 = addr;
-	k->port = htons(port);
-}
-
 static int install_one(int fd, __u8 proto, __be32 ext_addr, __u16 ext_port,
 		       __be32 int_addr, __u16 int_port)
 {
@@ -142,7 +133,7 @@ static int install_one(int fd, __u8 proto, __be32 ext_addr, __u16 ext_port,
 	struct fc_binding cur;
 	char a[INET_ADDRSTRLEN];
 
-	key_of(&ek, FC_SIDE_EXTERNAL, proto, ext_addr, ext_port);
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, ext_addr, ext_port);
 	ev.addr.v4 = int_addr;
 	ev.port = htons(int_port);
 	if (bpf_map_update_elem(fd, &ek, &ev, BPF_NOEXIST)) {
@@ -160,12 +151,12 @@ static int install_one(int fd, __u8 proto, __be32 ext_addr, __u16 ext_port,
 	}
 	/* The internal endpoint may have had a dynamic mapping: its external
 	 * port goes back, the forward's becomes its only one. */
-	key_of(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 	if (bpf_map_lookup_elem(fd, &ik, &cur) == 0 &&
 	    (cur.port != htons(ext_port) || cur.addr.v4 != ext_addr)) {
 		struct fc_binding back;
 
-		key_of(&old_ek, FC_SIDE_EXTERNAL, proto, cur.addr.v4, ntohs(cur.port));
+		gc_endpoint_key4(&old_ek, FC_SIDE_EXTERNAL, proto, cur.addr.v4, ntohs(cur.port));
 		if (bpf_map_lookup_elem(fd, &old_ek, &back) == 0 && back.addr.v4 == int_addr &&
 		    back.port == htons(int_port))
 			bpf_map_delete_elem(fd, &old_ek);

@@ -4,6 +4,7 @@
  * (BPF_MAP_LOOKUP_BATCH). The datapath keeps writing meanwhile, so every
  * deletion re-reads its entry first and gives up if a packet revived it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -74,6 +75,17 @@ struct sweep {
 	__u64 now;
 	struct gc_result *res;
 };
+
+void gc_endpoint_key4(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 addr,
+		      __u16 port)
+{
+	memset(k, 0, sizeof(*k));
+	k->side = side;
+	k->family = FC_AF_INET;
+	k->proto = proto;
+	k->addr.v4 = addr;
+	k->port = htons(port);
+}
 
 void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
 		       const union fc_addr *addr, __be16 port)

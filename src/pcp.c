@@ -25,6 +25,7 @@
 
 #include "gc.h"
 #include "log.h"
+#include "stats.h"
 #include "pcp.h"
 
 #define PCP_SERVER_PORT 5351
@@ -183,22 +184,7 @@ static __u32 epoch_s(const struct pcp_server *s)
 	return (gc_now_ns() - s->epoch_start_ns) / NS;
 }
 
-static const char *proto_name(__u8 proto)
-{
-	return proto == FC_PROTO_TCP ? "tcp" : "udp";
-}
-
 /* ---- the bindings map ---- */
-
-static void ep_key(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 addr, __u16 port)
-{
-	memset(k, 0, sizeof(*k));
-	k->side = side;
-	k->family = FC_AF_INET;
-	k->proto = proto;
-	k->addr.v4 = addr;
-	k->port = htons(port);
-}
 
 static bool port_in_ranges(const struct fc_config *cfg, __u16 port)
 {
@@ -258,9 +244,9 @@ static void binding_remove(struct pcp_server *s, __u8 proto, __be32 int_addr, __
 		.fd = s->sessions_fd, .proto = proto, .addr = b->addr.v4, .port = b->port,
 	};
 
-	ep_key(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 	bpf_map_delete_elem(s->bindings_fd, &ik);
-	ep_key(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
 	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
 	    back.port == htons(int_port))
 		bpf_map_delete_elem(s->bindings_fd, &ek);
@@ -275,14 +261,14 @@ static int binding_adopt(struct pcp_server *s, __u8 proto, __be32 int_addr, __u1
 	struct fc_endpoint_key ik, ek;
 	struct fc_binding back;
 
-	ep_key(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
 	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) || back.addr.v4 != int_addr ||
 	    back.port != htons(int_port))
 		return -ENOENT;	/* a half-mapping: let the sweeper have it */
 	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
 	if (bpf_map_update_elem(s->bindings_fd, &ek, &back, BPF_EXIST))
 		return -errno;
-	ep_key(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
 	if (bpf_map_update_elem(s->bindings_fd, &ik, b, BPF_EXIST))
 		return -errno;
@@ -352,12 +338,12 @@ static int claim(struct pcp_server *s, const struct map_req *r, __be32 ext, __u1
 	struct fc_binding ev = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC | FC_BINDING_PCP };
 	struct fc_binding iv = ev;
 
-	ep_key(&ek, FC_SIDE_EXTERNAL, r->proto, ext, port);
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, r->proto, ext, port);
 	ev.addr.v4 = r->int_addr;
 	ev.port = htons(r->int_port);
 	if (bpf_map_update_elem(s->bindings_fd, &ek, &ev, BPF_NOEXIST))
 		return errno == EEXIST ? 0 : -1;
-	ep_key(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
 	iv.addr.v4 = ext;
 	iv.port = htons(port);
 	iv.last_out_ns = gc_now_ns();
@@ -424,7 +410,7 @@ static enum map_status map_request(struct pcp_server *s, const struct map_req *r
 	if (!ext)
 		return MAP_NO_EXTERNAL;
 again:
-	ep_key(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
 	m = table_find(s, r->proto, r->int_addr, r->int_port);
 	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) == 0) {
 		a->ext_addr = b.addr.v4;
@@ -492,7 +478,7 @@ static enum map_status unmap_request(struct pcp_server *s, __u8 proto, __be32 in
 	struct fc_binding b;
 	struct pcp_mapping *m = table_find(s, proto, int_addr, int_port);
 
-	ep_key(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b)) {
 		if (m)
 			table_drop(s, m);
@@ -801,7 +787,7 @@ static size_t pcp_handle(struct pcp_server *s, __be32 src, int ifindex, const __
 		struct fc_binding b;
 		struct pcp_mapping *m = table_find(s, proto, int_addr, int_port);
 
-		ep_key(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+		gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 		if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) == 0) {
 			__u64 now = gc_now_ns();
 
@@ -1138,7 +1124,7 @@ void pcp_tick(struct pcp_server *s, uint64_t now_ns)
 			i++;
 			continue;
 		}
-		ep_key(&ik, FC_SIDE_INTERNAL, m->proto, m->int_addr, m->int_port);
+		gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, m->proto, m->int_addr, m->int_port);
 		if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) == 0 && (b.flags & FC_BINDING_PCP))
 			binding_remove(s, m->proto, m->int_addr, m->int_port, &b);
 		fc_debug("pcp: the %s mapping of %s:%u expired", proto_name(m->proto),

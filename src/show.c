@@ -26,16 +26,6 @@ struct instance {
 	__u64 now;
 };
 
-static const char *proto_name(__u8 proto)
-{
-	switch (proto) {
-	case FC_PROTO_TCP: return "tcp";
-	case FC_PROTO_UDP: return "udp";
-	case FC_PROTO_ICMP: return "icmp";
-	default: return "?";
-	}
-}
-
 static void addr_str(const union fc_addr *a, __u8 family, char *out, size_t len)
 {
 	if (family == FC_AF_INET6)

@@ -60,6 +60,16 @@ const char *dstat_name(enum fc_dstat s)
 	return s < FC_DSTAT_NR && dstat_names[s] ? dstat_names[s] : "unknown";
 }
 
+const char *proto_name(__u8 proto)
+{
+	switch (proto) {
+	case FC_PROTO_TCP: return "tcp";
+	case FC_PROTO_UDP: return "udp";
+	case FC_PROTO_ICMP: return "icmp";
+	default: return "?";
+	}
+}
+
 const char *stat_name(enum fc_stat s)
 {
 	return s < FC_STAT_MAX && stat_names[s] ? stat_names[s] : "unknown";

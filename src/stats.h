@@ -8,6 +8,8 @@
 #include "pin.h"
 
 const char *stat_name(enum fc_stat s);
+/* "tcp", "udp", "icmp" for enum fc_proto, "?" otherwise. */
+const char *proto_name(__u8 proto);
 /* The daemon's counters (kept in fc_meta). */
 const char *dstat_name(enum fc_dstat s);
 /* Sum over CPUs of every counter into out[FC_STAT_MAX]. */
