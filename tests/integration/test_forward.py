@@ -11,8 +11,10 @@ from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
 EXT2, EXT3, EXT4 = EXT_ADDRS
 
 
-def test_static_udp_and_tcp_forwards_reach_internal_listeners(topo, fcnat, bpffs, run_fcnat):
+def test_static_udp_and_tcp_forwards_reach_internal_listeners(topo, fcnat, bpffs, run_fcnat,
+                                                             datapath):
     fcnat("-i", "wan0", "--bpffs", bpffs, "--timeout-udp", "1", "--timeout-tcp-trans", "1",
+          *datapath,
           "--forward", "udp:25050=%s:8080" % CLIENT_ADDR, "tcp:25050=%s:8081" % CLIENT_ADDR)  # TCP and UDP: separate spaces
     u = topo.client.udp(CLIENT_ADDR, 8080)
     lst = topo.client.tcp(CLIENT_ADDR, 8081)
