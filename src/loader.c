@@ -17,6 +17,7 @@
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
 #include "loader.h"
+#include "netlink.h"
 #include "log.h"
 
 static bool libbpf_verbose;
@@ -213,6 +214,8 @@ int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 
 	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	l->ifindex = ifindex;
+	if (l->qdisc_making && nl_has_clsact(ifindex) == 0)
+		l->qdisc_making(l->qdisc_making_arg, ifindex);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		fc_err("creating the clsact qdisc: %s", strerror(-err));
@@ -223,8 +226,6 @@ int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 	l->created_qdisc = !err || (prev && prev->ifindex == (__u32)ifindex &&
 				    (prev->flags & FC_META_CREATED_QDISC));
 	l->made_qdisc_now = !err;
-	if (!err && l->qdisc_made)
-		l->qdisc_made(l->qdisc_made_arg, ifindex);
 
 	if (same && tc_filter_is_ours(ifindex, BPF_TC_INGRESS, prev->ingress_handle,
 				      prev->ingress_priority)) {
