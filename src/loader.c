@@ -17,6 +17,7 @@
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
 #include "loader.h"
+#include "netlink.h"
 #include "log.h"
 
 static bool libbpf_verbose;
@@ -213,13 +214,17 @@ int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 
 	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	l->ifindex = ifindex;
+	if (l->qdisc_making && nl_has_clsact(ifindex) == 0)
+		l->qdisc_making(l->qdisc_making_arg, ifindex);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		fc_err("creating the clsact qdisc: %s", strerror(-err));
 		return err;
 	}
-	/* A qdisc a kept datapath made is still ours to remove. */
-	l->created_qdisc = !err || (same && (prev->flags & FC_META_CREATED_QDISC));
+	/* A qdisc a kept datapath made is still ours to remove, also one an
+	 * interrupted start made before attaching anything. */
+	l->created_qdisc = !err || (prev && prev->ifindex == (__u32)ifindex &&
+				    (prev->flags & FC_META_CREATED_QDISC));
 	l->made_qdisc_now = !err;
 
 	if (same && tc_filter_is_ours(ifindex, BPF_TC_INGRESS, prev->ingress_handle,
@@ -417,8 +422,12 @@ int loader_detach_kept(const struct fc_meta *m)
 	const __u32 prios[2] = { m->ingress_priority, m->egress_priority };
 	int removed = 0;
 
-	if (!(m->flags & FC_META_ATTACHED))
+	if (!(m->flags & FC_META_ATTACHED)) {
+		/* A start killed after making the qdisc, before its filters. */
+		if ((m->flags & FC_META_CREATED_QDISC) && m->ifindex)
+			destroy_clsact(m->ifindex);
 		return 0;
+	}
 	for (int i = 0; i < 2; i++) {
 		struct fc_tc_link t = { .attached = true };
 

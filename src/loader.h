@@ -39,6 +39,11 @@ struct fc_loader {
 	int ifindex;
 	bool created_qdisc;	/* remove clsact on detach only if we made it */
 	bool made_qdisc_now;	/* ... in this start */
+	/* Called by loader_attach() just before it makes the clsact qdisc
+	 * (there is none yet): the caller records it, so a start killed from
+	 * here on leaves a qdisc --detach and the next start know to remove. */
+	void (*qdisc_making)(void *arg, int ifindex);
+	void *qdisc_making_arg;
 	struct fc_tc_link ingress;
 	struct fc_tc_link egress;
 	unsigned int nr_hairpin;

@@ -420,6 +420,21 @@ static int cmd_detach(const struct fc_options *o)
 	return FC_EXIT_OK;
 }
 
+/* The clsact qdisc is about to be made: record it in fc_meta first, so a
+ * start killed before its end does not leave it to nobody. */
+static void record_qdisc_making(void *arg, int ifindex)
+{
+	struct fc_pin *pin = arg;
+
+	if (pin->meta.flags & FC_META_ATTACHED)
+		return;		/* the kept datapath's record stands */
+	fc_debug("no clsact qdisc on ifindex %d yet: recording it as ours before making it", ifindex);
+	pin->meta.ifindex = ifindex;
+	pin->meta.flags |= FC_META_CREATED_QDISC;
+	if (pin_save_meta(pin))
+		fc_warn("recording the clsact qdisc in %s: %s", pin->dir, strerror(errno));
+}
+
 /* Load (reusing pinned state), configure and attach; on failure leave the
  * system as it was. */
 static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
@@ -442,6 +457,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	}
 	if (forwards_install(loader_bindings_fd(loader), o, ext))
 		goto fail_pinned;
+	loader->qdisc_making = record_qdisc_making;
+	loader->qdisc_making_arg = pin;
 	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
 		goto fail_pinned;
 	for (unsigned int i = 0; i < d->nr_hairpin; i++) {

@@ -97,6 +97,70 @@ out:
 	return 0;
 }
 
+/* ---- qdiscs ---------------------------------------------------------------- */
+
+struct qdisc_query {
+	int ifindex;
+	int found;
+};
+
+static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct qdisc_query *q = data;
+	struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (tcm->tcm_ifindex != q->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*tcm))
+		if (mnl_attr_get_type(a) == TCA_KIND &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+		    !strcmp(mnl_attr_get_str(a), "clsact"))
+			q->found = 1;
+	return MNL_CB_OK;
+}
+
+int nl_has_clsact(int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct qdisc_query q = { .ifindex = ifindex };
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	unsigned int seq = time(NULL), portid;
+	int ret, err = 0;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETQDISC;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, ret, seq, portid, qdisc_cb, &q);
+		if (ret <= MNL_CB_STOP)
+			break;
+	}
+	if (ret < 0)
+		err = -errno;
+out:
+	mnl_socket_close(nl);
+	return err ? err : q.found;
+}
+
 /* ---- address events ------------------------------------------------------ */
 
 struct nl_watch {

@@ -8,6 +8,8 @@
 /* Primary global IPv4 address of ifindex: 0 and *addr set, -ENOENT if the
  * interface has none, other -errno on failure. */
 int nl_get_ipv4_addr(int ifindex, struct in_addr *addr);
+/* 1 if ifindex has a clsact qdisc, 0 if not, -errno. */
+int nl_has_clsact(int ifindex);
 
 /*
  * Address and link events (RTM_NEWADDR/RTM_DELADDR, RTM_NEWLINK/RTM_DELLINK)
