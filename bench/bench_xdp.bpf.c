@@ -7,6 +7,14 @@
  * - bench_sink: on the server's interface, counts and drops.
  * - bench_fwd: the ceiling, bare XDP forwarding on the gateway: FIB
  *   lookup, MAC rewrite, redirect; no NAT, no TTL, no state.
+ * - bench_run_xdp, bench_run_tc: per-packet cost of fcnat's own loaded
+ *   programs from BPF_PROG_TEST_RUN repeat runs: restore the frame (with a
+ *   new source port each run for the miss path), then tail-call the target.
+ *
+ * Flow sets: flow f (gen_seq modulo gen_nflows) is internal endpoint
+ * f % gen_endpoints (source port gen_sport + it) talking to remote port
+ * gen_dport + f / gen_endpoints. The frame's UDP checksum is zero, so ports
+ * change with no checksum work.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,6 +23,26 @@
 
 __u8 gen_frame[FRAME];
 __u32 gen_ifindex;
+__u32 gen_nflows, gen_endpoints, gen_seq;
+__u16 gen_sport, gen_dport;
+
+__u8 run_frame[FRAME];
+__u32 run_vary, run_seq;
+__u16 run_sport;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} run_xdp_target SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} run_tc_target SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -28,6 +56,16 @@ int bench_gen(struct xdp_md *ctx)
 {
 	if (bpf_xdp_store_bytes(ctx, 0, gen_frame, FRAME))
 		return XDP_ABORTED;
+	if (gen_nflows > 1 && gen_endpoints) {
+		__u32 f = gen_seq++ % gen_nflows;
+		__u16 ports[2] = {
+			__builtin_bswap16(gen_sport + f % gen_endpoints),
+			__builtin_bswap16(gen_dport + f / gen_endpoints),
+		};
+
+		if (bpf_xdp_store_bytes(ctx, 34, ports, sizeof(ports)))
+			return XDP_ABORTED;
+	}
 	return bpf_redirect(gen_ifindex, 0);
 }
 
@@ -61,6 +99,43 @@ int bench_fwd(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
 	__builtin_memcpy(eth->h_source, fib.smac, 6);
 	return bpf_redirect(fib.ifindex, 0);
+}
+
+/* The source port of the run, after restoring the frame: a new one each
+ * run when run_vary is set (miss path), the frame's own otherwise. */
+static __always_inline __u16 run_port(void)
+{
+	return __builtin_bswap16(run_sport + run_seq++);
+}
+
+SEC("xdp")
+int bench_run_xdp(struct xdp_md *ctx)
+{
+	__u16 port;
+
+	if (bpf_xdp_store_bytes(ctx, 0, run_frame, FRAME))
+		return XDP_ABORTED;
+	if (run_vary) {
+		port = run_port();
+		bpf_xdp_store_bytes(ctx, 34, &port, sizeof(port));
+	}
+	bpf_tail_call(ctx, &run_xdp_target, 0);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int bench_run_tc(struct __sk_buff *skb)
+{
+	__u16 port;
+
+	if (bpf_skb_store_bytes(skb, 0, run_frame, FRAME, 0))
+		return 2;	/* TC_ACT_SHOT */
+	if (run_vary) {
+		port = run_port();
+		bpf_skb_store_bytes(skb, 34, &port, sizeof(port), 0);
+	}
+	bpf_tail_call(skb, &run_tc_target, 0);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

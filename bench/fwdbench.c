@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Forwarding benchmark, side by side in one run: client ns -> gateway ns ->
- * server ns over veth, 64-byte UDP, one flow. The client sends with an XDP
+ * server ns over veth, 64-byte UDP. The client sends with an XDP
  * live-frames generator (BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES),
  * the server counts in XDP; the gateway runs, in turn:
  *   bare XDP forwarding (FIB + MAC rewrite + redirect, no NAT): the ceiling
@@ -9,9 +9,18 @@
  *   nftables masquerade
  *   fcnat --mode tc
  *   fcnat --mode xdp
- * and the packets/s the server received are printed, with ratios to
- * masquerade and to bare XDP. Bounded: each line runs SECONDS seconds, in
- * calls of at most BATCH_REPEAT frames. Needs root; leaves nothing behind.
+ * for 1, 10 000 and 1 000 000 flows (source and destination ports varied by
+ * the generator). For each: the first packet of every flow (timed: new
+ * flows/s), a second pass so every flow exists, then SECONDS of established
+ * flows. Prints packets/s with ratios to masquerade, to bare XDP and to the
+ * same line at 1 flow, then ns/packet of fcnat's loaded outbound programs
+ * (hit and miss) from BPF_PROG_TEST_RUN repeat runs. Bounded: each pass at
+ * most NEW_SECONDS or SECONDS, in calls of at most BATCH_REPEAT frames
+ * (about 2 minutes in all). Needs root; leaves nothing behind.
+ *
+ * Usage: fwdbench [FCNAT [NSETS]]; NSETS=1 runs the 1-flow set only.
+ * FWDBENCH_PROFILE=CMD runs "CMD LINE NFLOWS &" at the start of each timed
+ * phase (LINE 0..4 as above), e.g. a perf record of one second.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,8 +44,30 @@
 #include "bench_xdp.skel.h"
 #include "pkt.h"
 
-#define SECONDS 3.0
+#define SECONDS 3.0		/* established flows, per line */
+#define NEW_SECONDS 5.0		/* each pass of first packets, at most */
 #define BATCH_REPEAT 200000
+#define HIT_REPEAT 1000000
+#define MISS_REPEAT 5000	/* 3 rounds: 15 000 new mappings, a quarter of the ports */
+#define ROUNDS 3
+
+/* fcnat's tables, sized for the 1M set and used for every set. */
+#define FCNAT_SIZES "--max-mappings", "100000", "--max-sessions", "1100000", \
+	"--ports", "1024-65535"
+
+struct flowset {
+	const char *name;
+	__u32 nflows, endpoints;	/* internal endpoints; remotes = nflows / endpoints */
+	__u16 sport, dport;		/* first source and destination ports */
+};
+
+/* Disjoint sets (masquerade's conntrack keeps entries between sets). */
+static const struct flowset sets[] = {
+	{ "1 flow", 1, 1, 25000, 7000 },
+	{ "10 000 flows", 10000, 10000, 30000, 7000 },
+	{ "1 000 000 flows", 1000000, 10000, 40000, 7000 },
+};
+#define NSETS (int)(sizeof(sets) / sizeof(sets[0]))
 
 static const char *const ns_names[3] = { "fcb-cli", "fcb-gw", "fcb-srv" };
 static int ns_fd[3], home_fd;
@@ -138,40 +169,142 @@ static __u64 sink_total(struct bench_xdp *skel)
 	return sum;
 }
 
-/* Send for SECONDS from the client; packets/s the server counted. */
-static double measure(struct bench_xdp *skel, int cli_ifindex)
+/* Send npackets (at most max_s seconds) from the client; returns the
+ * packets/s the server counted over that time. */
+static double send_count(struct bench_xdp *skel, int cli_ifindex, __u64 npackets, double max_s)
 {
 	uint8_t frame[64];
 	struct xdp_md ctx = { .data_end = sizeof(frame), .ingress_ifindex = cli_ifindex };
-	__u64 before;
-	double t0, t = 0;
+	__u64 before, sent = 0;
+	double t0, t;
 
 	memcpy(frame, skel->bss->gen_frame, sizeof(frame));
-	enter(0);
-	/* Warm-up: neighbours, mappings, caches. */
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1000,
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-		bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &o);
-	}
-	usleep(200000);
 	before = sink_total(skel);
-	t0 = now_s();
-	do {
+	t0 = t = now_s();
+	while (sent < npackets && t - t0 < max_s) {
+		__u64 n = npackets - sent < BATCH_REPEAT ? npackets - sent : BATCH_REPEAT;
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = BATCH_REPEAT,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
 			    .batch_size = 64, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 
 		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &o)) {
 			perror("live frames test run");
 			break;
 		}
+		sent += n;
 		t = now_s();
-	} while (t - t0 < SECONDS);
+	}
 	usleep(100000);	/* let the last frames arrive */
+	return t > t0 ? (sink_total(skel) - before) / (t - t0) : 0;
+}
+
+/*
+ * One gateway configuration, one flow set: the first packet of every flow
+ * (timed: new flows/s, at most NEW_SECONDS), a second pass (so that flows
+ * whose first packet was dropped exist too), then SECONDS of established
+ * flows, cycling through the set. Returns the established packets/s.
+ */
+static double measure(struct bench_xdp *skel, int cli_ifindex, const struct flowset *fs,
+		      int line, double *new_pps)
+{
+	const char *profile = getenv("FWDBENCH_PROFILE");
+	double pps;
+
+	skel->bss->gen_nflows = fs->nflows;
+	skel->bss->gen_endpoints = fs->endpoints;
+	skel->bss->gen_sport = fs->sport;
+	skel->bss->gen_dport = fs->dport;
+	skel->bss->gen_seq = 0;
+	enter(0);
+	*new_pps = send_count(skel, cli_ifindex, fs->nflows, NEW_SECONDS);
+	send_count(skel, cli_ifindex, fs->nflows < 1000 ? 1000 : fs->nflows, NEW_SECONDS);
+	usleep(200000);
+	/* A profiler (for at most SECONDS - 1 s) over the timed phase: CMD LINE FLOWS */
+	if (profile)
+		sh("%s %d %u &", profile, line, fs->nflows);
+	pps = send_count(skel, cli_ifindex, ~0ULL, SECONDS);
 	enter(-1);
-	return (sink_total(skel) - before) / (t - t0);
+	return pps;
+}
+
+/* The newest loaded program of that name: the fcnat just started. */
+static int prog_fd_by_name(const char *name)
+{
+	__u32 id = 0, best = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name))
+			best = id;
+		close(fd);
+	}
+	return best ? bpf_prog_get_fd_by_id(best) : -1;
+}
+
+/*
+ * ns/packet of fcnat's loaded outbound program (fc_xdp_int or fc_tc_egress)
+ * from BPF_PROG_TEST_RUN repeat runs in the gateway namespace, through a
+ * wrapper that restores the frame and tail-calls it: [0] restore only,
+ * [1] hit (the 1-flow mapping and session exist), [2] miss (a new source
+ * port every run: each run makes a mapping and a session). Best of ROUNDS.
+ */
+static void prog_ns(struct bench_xdp *skel, int xdp, int in_if, int out_if, double ns[3],
+		    __u32 verdict[3])
+{
+	const char *target = xdp ? "fc_xdp_int" : "fc_tc_egress";
+	struct bpf_program *run = xdp ? skel->progs.bench_run_xdp : skel->progs.bench_run_tc;
+	int map = bpf_map__fd(xdp ? skel->maps.run_xdp_target : skel->maps.run_tc_target);
+	int tfd = prog_fd_by_name(target);
+	__u32 zero = 0;
+
+	memset(ns, 0, 3 * sizeof(*ns));
+	if (tfd < 0) {
+		fprintf(stderr, "no %s program loaded\n", target);
+		return;
+	}
+	memcpy(skel->bss->run_frame, skel->bss->gen_frame, sizeof(skel->bss->run_frame));
+	skel->bss->run_sport = 2000;
+	skel->bss->run_seq = 0;
+	enter(1);
+	for (int k = 0; k < 3; k++) {
+		int repeat = k == 2 ? MISS_REPEAT : HIT_REPEAT;
+
+		if (k == 1 && bpf_map_update_elem(map, &zero, &tfd, BPF_ANY))
+			perror("tail call target");
+		skel->bss->run_vary = k == 2;
+		ns[k] = 1e18;
+		for (int r = 0; r < ROUNDS; r++) {
+			uint8_t in[64], out[128];
+			struct xdp_md xctx = { .data_end = sizeof(in), .ingress_ifindex = in_if };
+			struct __sk_buff sctx = { .ifindex = out_if, .ingress_ifindex = in_if };
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = sizeof(in),
+				    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+			memcpy(in, skel->bss->run_frame, sizeof(in));
+			if (xdp) {
+				o.ctx_in = &xctx;
+				o.ctx_size_in = sizeof(xctx);
+			} else {
+				o.ctx_in = &sctx;
+				o.ctx_size_in = sizeof(sctx);
+			}
+			if (bpf_prog_test_run_opts(bpf_program__fd(run), &o)) {
+				perror("test run");
+				break;
+			}
+			verdict[k] = o.retval;
+			if (o.duration < ns[k])
+				ns[k] = o.duration;
+		}
+	}
+	enter(-1);
+	bpf_map_delete_elem(map, &zero);
+	close(tfd);
 }
 
 static pid_t start_fcnat(const char *fcnat, const char *mode)
@@ -183,7 +316,8 @@ static pid_t start_fcnat(const char *fcnat, const char *mode)
 
 		dup2(null, 2);
 		execlp("ip", "ip", "netns", "exec", "fcb-gw", fcnat, "-i", "b1", "--mode", mode,
-		       "--internal", "b0", "--bpffs", "/sys/fs/bpf/fcnat-bench", (char *)NULL);
+		       "--internal", "b0", "--bpffs", "/sys/fs/bpf/fcnat-bench", FCNAT_SIZES,
+		       (char *)NULL);
 		_exit(127);
 	}
 	sleep(2);
@@ -198,11 +332,14 @@ static void stop_fcnat(pid_t pid)
 		return;
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
+	/* Fresh state for the next set. */
+	sh("rm -rf /sys/fs/bpf/fcnat-bench; ip netns exec fcb-gw rm -rf /sys/fs/bpf/fcnat-bench");
 }
 
 int main(int argc, char **argv)
 {
 	const char *fcnat = argc > 1 ? argv[1] : "build/fcnat";
+	int nsets = argc > 2 ? atoi(argv[2]) : NSETS;
 	static const char *const names[5] = {
 		"bare XDP forwarding (no NAT)", "Linux forwarding (no NAT)",
 		"nftables masquerade", "fcnat --mode tc", "fcnat --mode xdp",
@@ -211,10 +348,13 @@ int main(int argc, char **argv)
 			      .sport = 25000, .dport = 7000, .payload_len = 22 };
 	uint8_t gw_mac[6], cli_mac[6], buf[PKT_MAX];
 	struct bench_xdp *skel;
-	double pps[5] = {};
-	int cli_if, gw_in, srv_if;
+	double pps[NSETS][5] = {}, new_pps[NSETS][5] = {}, ns[2][2][3] = {};
+	__u32 verdict[2][2][3] = {};
+	int cli_if, gw_in, gw_out, srv_if;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
 
+	if (nsets < 1 || nsets > NSETS)
+		nsets = NSETS;
 	home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (topology() || read_mac(1, "b0", gw_mac) || read_mac(0, "b0", cli_mac)) {
 		fprintf(stderr, "cannot build the benchmark topology\n");
@@ -234,46 +374,78 @@ int main(int argc, char **argv)
 		teardown();
 		return 1;
 	}
+	buf[40] = buf[41] = 0;	/* no UDP checksum: the generator changes ports */
 	memcpy(skel->bss->gen_frame, buf, 64);
 	enter(0);
 	cli_if = if_nametoindex("b0");
 	enter(1);
 	gw_in = if_nametoindex("b0");
+	gw_out = if_nametoindex("b1");
 	enter(2);
 	srv_if = if_nametoindex("b1");
 	bpf_xdp_attach(srv_if, bpf_program__fd(skel->progs.bench_sink), XDP_FLAGS_DRV_MODE, &xo);
 	enter(-1);
 	skel->bss->gen_ifindex = cli_if;
+	/* Masquerade gets a conntrack table for the 1M set if the kernel lets it. */
+	sh("ip netns exec fcb-gw sysctl -qw net.netfilter.nf_conntrack_max=1100000 2>/dev/null");
 
-	/* 1. bare XDP forwarding */
-	enter(1);
-	if (bpf_xdp_attach(gw_in, bpf_program__fd(skel->progs.bench_fwd), XDP_FLAGS_DRV_MODE, &xo))
-		perror("attach bench_fwd");
-	enter(-1);
-	pps[0] = measure(skel, cli_if);
-	enter(1);
-	bpf_xdp_detach(gw_in, XDP_FLAGS_DRV_MODE, &xo);
-	enter(-1);
-	/* 2. Linux forwarding */
-	pps[1] = measure(skel, cli_if);
-	/* 3. nftables masquerade */
-	sh("ip netns exec fcb-gw nft 'add table ip fcb; add chain ip fcb post { type nat hook "
-	   "postrouting priority 100; }; add rule ip fcb post oifname b1 masquerade'");
-	pps[2] = measure(skel, cli_if);
-	sh("ip netns exec fcb-gw nft delete table ip fcb");
-	/* 4, 5. fcnat */
-	for (int m = 0; m < 2; m++) {
-		pid_t pid = start_fcnat(fcnat, m ? "xdp" : "tc");
+	for (int f = 0; f < nsets; f++) {
+		const struct flowset *fs = &sets[f];
 
-		pps[3 + m] = measure(skel, cli_if);
-		stop_fcnat(pid);
+		/* 1. bare XDP forwarding */
+		enter(1);
+		if (bpf_xdp_attach(gw_in, bpf_program__fd(skel->progs.bench_fwd),
+				   XDP_FLAGS_DRV_MODE, &xo))
+			perror("attach bench_fwd");
+		enter(-1);
+		pps[f][0] = measure(skel, cli_if, fs, 0, &new_pps[f][0]);
+		enter(1);
+		bpf_xdp_detach(gw_in, XDP_FLAGS_DRV_MODE, &xo);
+		enter(-1);
+		/* 2. Linux forwarding */
+		pps[f][1] = measure(skel, cli_if, fs, 1, &new_pps[f][1]);
+		/* 3. nftables masquerade */
+		sh("ip netns exec fcb-gw nft 'add table ip fcb; add chain ip fcb post { type nat "
+		   "hook postrouting priority 100; }; add rule ip fcb post oifname b1 masquerade'");
+		pps[f][2] = measure(skel, cli_if, fs, 2, &new_pps[f][2]);
+		sh("ip netns exec fcb-gw nft delete table ip fcb");
+		/* 4, 5. fcnat; per-packet ns of its programs after the 1-flow set */
+		for (int m = 0; m < 2; m++) {
+			pid_t pid = start_fcnat(fcnat, m ? "xdp" : "tc");
+
+			pps[f][3 + m] = measure(skel, cli_if, fs, 3 + m, &new_pps[f][3 + m]);
+			if (f == 0 || f == NSETS - 1)
+				prog_ns(skel, m, gw_in, gw_out, ns[f != 0][m], verdict[f != 0][m]);
+			stop_fcnat(pid);
+		}
 	}
 
-	printf("%-32s %12s %14s %12s\n", "64-byte UDP, 1 flow", "pps", "x masquerade",
-	       "x bare XDP");
-	for (int i = 0; i < 5; i++)
-		printf("%-32s %12.0f %14.2f %12.2f\n", names[i], pps[i],
-		       pps[2] > 0 ? pps[i] / pps[2] : 0, pps[0] > 0 ? pps[i] / pps[0] : 0);
+	for (int f = 0; f < nsets; f++) {
+		printf("\n%-32s %12s %8s %8s %9s %14s\n", sets[f].name, "pps", "x masq", "x bare",
+		       "x 1 flow", "new flows/s");
+		for (int i = 0; i < 5; i++)
+			printf("%-32s %12.0f %8.2f %8.2f %9.2f %14.0f\n", names[i], pps[f][i],
+			       pps[f][2] > 0 ? pps[f][i] / pps[f][2] : 0,
+			       pps[f][0] > 0 ? pps[f][i] / pps[f][0] : 0,
+			       pps[0][i] > 0 ? pps[f][i] / pps[0][i] : 0,
+			       sets[f].nflows > 1 ? new_pps[f][i] : 0);
+	}
+	printf("\nBPF_PROG_TEST_RUN, fcnat's loaded outbound programs, 64-byte UDP, ns/packet\n"
+	       "(best of %d; restore = frame restore + tail call, subtracted; miss = a new\n"
+	       "mapping and session each run)\n", ROUNDS);
+	printf("%-34s %9s %9s %9s %9s\n", "", "restore", "hit", "miss", "verdicts");
+	for (int t = 0; t < 2; t++)
+		for (int m = 0; m < 2; m++) {
+			char label[64];
+
+			if (t && nsets < NSETS)
+				continue;
+			snprintf(label, sizeof(label), "%s, %s", m ? "fc_xdp_int" : "fc_tc_egress",
+				 t ? "1M sessions" : "1 session");
+			printf("%-34s %9.1f %9.1f %9.1f %3u/%u/%u\n", label, ns[t][m][0],
+			       ns[t][m][1] - ns[t][m][0], ns[t][m][2] - ns[t][m][0],
+			       verdict[t][m][0], verdict[t][m][1], verdict[t][m][2]);
+		}
 	bench_xdp__destroy(skel);
 	teardown();
 	return 0;
