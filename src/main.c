@@ -102,6 +102,7 @@ struct daemon {
 	struct fc_pin pin;
 	struct fc_config cfg;
 	int ifindex;
+	__be32 mapped_addr4;	/* the external address the maps' mappings use */
 	int hairpin_ifindex[FC_MAX_IFACES];	/* --hairpin-if, then the --internal ones */
 	const char *hairpin_name[FC_MAX_IFACES];
 	unsigned int nr_hairpin;
@@ -129,7 +130,7 @@ static void refresh_ext_addr(struct daemon *d)
 {
 	struct in_addr a = {};
 	char old[INET_ADDRSTRLEN], new[INET_ADDRSTRLEN];
-	union fc_addr gone = { .v4 = d->cfg.ext_addr4 };
+	union fc_addr gone = {};
 	struct gc_flush_result fr;
 	int err;
 
@@ -144,6 +145,11 @@ static void refresh_ext_addr(struct daemon *d)
 	inet_ntop(AF_INET, &a, new, sizeof(new));
 	fc_info("external address of %s changed: %s -> %s", d->o.ifname,
 		d->cfg.ext_addr4 ? old : "none", a.s_addr ? new : "none");
+	/* The address whose mappings are in the maps: it stays theirs while the
+	 * interface has no address at all (a link coming back, DHCP in
+	 * progress), and is flushed only when another address takes over. */
+	if (d->cfg.ext_addr4)
+		d->mapped_addr4 = d->cfg.ext_addr4;
 	d->cfg.ext_addr4 = a.s_addr;
 	if (loader_write_config(&d->l, &d->cfg))
 		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
@@ -151,8 +157,11 @@ static void refresh_ext_addr(struct daemon *d)
 	/* NAT-PMP/PCP: a new epoch, announced with the new address. */
 	if (d->pcp)
 		pcp_state_lost(d->pcp);
-	if (!gone.v4)
+	if (!a.s_addr || !d->mapped_addr4 || d->mapped_addr4 == a.s_addr)
 		return;
+	gone.v4 = d->mapped_addr4;
+	d->mapped_addr4 = a.s_addr;
+	inet_ntop(AF_INET, &gone.v4, old, sizeof(old));
 	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET, &gone,
 			  &fr)) {
 		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));

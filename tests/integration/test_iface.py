@@ -25,11 +25,15 @@ def test_interface_gone_and_back_is_survived(topo, fcnat):
     wait_until(lambda: "is gone" in inst.stderr(), 5, desc="fcnat notices wan0 is gone")
     assert inst.running()
     topo.veth(topo.gw, "wan0", topo.ext, "wan0")
+    # fcnat attaches as soon as the link is back, before it has an address
+    # again: the mappings of the old address must outlive that moment.
+    wait_until(lambda: bpf_filters(topo.gw, "wan0", "ingress") and
+               bpf_filters(topo.gw, "wan0", "egress"), 5, desc="fcnat attached again")
     topo.gw.addr_add("wan0", GW_WAN_ADDR + "/24")
     for a in EXT_ADDRS:
         topo.ext.addr_add("wan0", a + "/24")
-    wait_until(lambda: bpf_filters(topo.gw, "wan0", "ingress") and
-               bpf_filters(topo.gw, "wan0", "egress"), 5, desc="fcnat attached again")
+    wait_until(lambda: "-> %s" % GW_WAN_ADDR in inst.stderr(), 5,
+               desc="fcnat follows the address back")
     wait_until(lambda: "LOWER_UP" in topo.ext.run(["ip", "-br", "link", "show", "wan0"]).stdout,
                5, desc="link up")
 
