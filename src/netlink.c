@@ -50,13 +50,16 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
+/*
+ * One rtnetlink dump: a request of type with hdr_len bytes of family header,
+ * filled by fill(), every answer handed to cb. 0 or -errno.
+ */
+static int nl_dump(__u16 type, size_t hdr_len, void (*fill)(void *hdr, void *data),
+		   mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct addr_query q = { .ifindex = ifindex };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
 	unsigned int seq = time(NULL), portid;
 	int ret, err = 0;
 
@@ -68,20 +71,17 @@ int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
 		goto out;
 	}
 	portid = mnl_socket_get_portid(nl);
-
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-
+	fill(mnl_nlmsg_put_extra_header(nlh, hdr_len), data);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		err = -errno;
 		goto out;
 	}
 	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, ret, seq, portid, addr_cb, &q);
+		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
 		if (ret <= MNL_CB_STOP)
 			break;
 	}
@@ -89,6 +89,21 @@ int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
 		err = -errno;
 out:
 	mnl_socket_close(nl);
+	return err;
+}
+
+static void addr_fill(void *hdr, void *data)
+{
+	struct ifaddrmsg *ifa = hdr;
+
+	ifa->ifa_family = AF_INET;
+}
+
+int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
+{
+	struct addr_query q = { .ifindex = ifindex };
+	int err = nl_dump(RTM_GETADDR, sizeof(struct ifaddrmsg), addr_fill, addr_cb, &q);
+
 	if (err)
 		return err;
 	if (!q.found)
@@ -120,44 +135,20 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static void qdisc_fill(void *hdr, void *data)
+{
+	struct tcmsg *tcm = hdr;
+	const struct qdisc_query *q = data;
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = q->ifindex;
+}
+
 int nl_has_clsact(int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct qdisc_query q = { .ifindex = ifindex };
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct tcmsg *tcm;
-	unsigned int seq = time(NULL), portid;
-	int ret, err = 0;
+	int err = nl_dump(RTM_GETQDISC, sizeof(struct tcmsg), qdisc_fill, qdisc_cb, &q);
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETQDISC;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-	tcm->tcm_family = AF_UNSPEC;
-	tcm->tcm_ifindex = ifindex;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, ret, seq, portid, qdisc_cb, &q);
-		if (ret <= MNL_CB_STOP)
-			break;
-	}
-	if (ret < 0)
-		err = -errno;
-out:
-	mnl_socket_close(nl);
 	return err ? err : q.found;
 }
 
