@@ -26,6 +26,7 @@ uint64_t now_ns(void)
 int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions)
 {
 	memset(f, 0, sizeof(*f));
+	gc_init(&f->gc);
 	options_defaults(&f->opts);
 	f->opts.nat44 = true;
 	if (max_mappings)
@@ -47,7 +48,23 @@ int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_
 
 void fixture_unload(struct fixture *f)
 {
+	gc_free(&f->gc);
 	loader_destroy(&f->loader);
+}
+
+int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res)
+{
+	return gc_sweep(&f->gc, f->bindings_fd, f->sessions_fd, &f->cfg, now_ns, res);
+}
+
+size_t nr_bindings(const struct fixture *f)
+{
+	return map_count(f->bindings_fd, sizeof(struct fc_endpoint_key));
+}
+
+size_t nr_sessions(const struct fixture *f)
+{
+	return map_count(f->sessions_fd, sizeof(struct fc_session_key));
 }
 
 void fixture_apply(struct fixture *f)
@@ -79,6 +96,8 @@ void fixture_reset(struct fixture *f)
 	fresh.max_mappings = f->opts.max_mappings;
 	fresh.max_sessions = f->opts.max_sessions;
 	f->opts = fresh;
+	gc_free(&f->gc);
+	gc_init(&f->gc);
 	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frags), sizeof(struct fc_frag_key));
 	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_wait), sizeof(struct fc_frag_key));
 	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_held),

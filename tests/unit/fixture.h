@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "gc.h"
 #include "loader.h"
 #include "pkt.h"
 
@@ -38,6 +39,7 @@ struct fixture {
 	int xdp_int_fd;
 	int ext_ifindex;
 	int int_ifindex;
+	struct gc_state gc;	/* the sweeper's memory, fresh for each test */
 };
 
 extern struct fixture fx;
@@ -74,6 +76,10 @@ int run_xdp(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
 /* Veths, addresses, neighbours, forwarding; load the XDP programs. */
 int xdp_fixture_setup(struct fixture *f);
 size_t map_count(int fd, size_t key_size);
+/* One pass of the real sweeper over the fixture's maps, as of now_ns. */
+int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res);
+size_t nr_bindings(const struct fixture *f);
+size_t nr_sessions(const struct fixture *f);
 uint64_t stat_get(const struct fixture *f, int stat);
 uint64_t now_ns(void);
 

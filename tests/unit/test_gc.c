@@ -26,38 +26,16 @@ static uint16_t udp_out(const char *client, uint16_t sport, const char *server, 
 	return (r.out[34] << 8) | r.out[35];
 }
 
-static int sweep(uint64_t now, struct gc_result *res)
-{
-	static struct gc_state g;
-	static int init;
-
-	if (!init) {
-		gc_init(&g);
-		init = 1;
-	}
-	return gc_sweep(&g, fx.bindings_fd, fx.sessions_fd, &fx.cfg, now, res);
-}
-
-static size_t nr_bindings(void)
-{
-	return map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key));
-}
-
-static size_t nr_sessions(void)
-{
-	return map_count(fx.sessions_fd, sizeof(struct fc_session_key));
-}
-
 TEST(gc_keeps_live_state)
 {
 	struct gc_result res;
 
 	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
-	ASSERT_EQ(sweep(now_ns(), &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, now_ns(), &res), 0, "sweep");
 	ASSERT_EQ(res.sessions_live, 1, "live session");
 	ASSERT_EQ(res.mappings_live, 1, "live mapping");
-	ASSERT_EQ(nr_bindings(), 2, "both sides kept");
-	ASSERT_EQ(nr_sessions(), 1, "session kept");
+	ASSERT_EQ(nr_bindings(&fx), 2, "both sides kept");
+	ASSERT_EQ(nr_sessions(&fx), 1, "session kept");
 }
 
 TEST(gc_rfc4787_req5_udp_mapping_expires_after_timeout)
@@ -67,13 +45,13 @@ TEST(gc_rfc4787_req5_udp_mapping_expires_after_timeout)
 
 	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
 	/* Just before the 300 s default: nothing goes. */
-	ASSERT_EQ(sweep(t + 290 * SEC_NS, &res), 0, "sweep");
-	ASSERT_EQ(nr_bindings(), 2, "kept before the timeout");
-	ASSERT_EQ(sweep(t + 301 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, t + 290 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(nr_bindings(&fx), 2, "kept before the timeout");
+	ASSERT_EQ(fixture_sweep(&fx, t + 301 * SEC_NS, &res), 0, "sweep");
 	ASSERT_EQ(res.sessions_expired, 1, "session expired");
 	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
-	ASSERT_EQ(nr_bindings(), 0, "both sides removed, port free");
-	ASSERT_EQ(nr_sessions(), 0, "session removed");
+	ASSERT_EQ(nr_bindings(&fx), 0, "both sides removed, port free");
+	ASSERT_EQ(nr_sessions(&fx), 0, "session removed");
 }
 
 TEST(gc_live_session_keeps_mapping_and_publishes_expiry)
@@ -98,13 +76,13 @@ TEST(gc_live_session_keeps_mapping_and_publishes_expiry)
 	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
 	s.expires_ns = t + 100 * SEC_NS;
 	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0, "session alive");
-	ASSERT_EQ(sweep(t, &res), 0, "sweep");
-	ASSERT_EQ(nr_bindings(), 2, "mapping kept by its session");
+	ASSERT_EQ(fixture_sweep(&fx, t, &res), 0, "sweep");
+	ASSERT_EQ(nr_bindings(&fx), 2, "mapping kept by its session");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read mapping");
 	ASSERT_EQ(b.sessions_until_ns, t + 100 * SEC_NS, "session expiry published");
-	ASSERT_EQ(sweep(t + 101 * SEC_NS, &res), 0, "sweep after the session's end");
-	ASSERT_EQ(nr_sessions(), 0, "session gone");
-	ASSERT_EQ(nr_bindings(), 0, "mapping gone with it");
+	ASSERT_EQ(fixture_sweep(&fx, t + 101 * SEC_NS, &res), 0, "sweep after the session's end");
+	ASSERT_EQ(nr_sessions(&fx), 0, "session gone");
+	ASSERT_EQ(nr_bindings(&fx), 0, "mapping gone with it");
 }
 
 TEST(gc_port_reused_safely_after_expiry)
@@ -118,8 +96,8 @@ TEST(gc_port_reused_safely_after_expiry)
 	size_t len;
 
 	ASSERT_EQ(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 25000, "A holds 25000");
-	ASSERT_EQ(sweep(t + 400 * SEC_NS, &res), 0, "sweep");
-	ASSERT_EQ(nr_bindings(), 0, "expired");
+	ASSERT_EQ(fixture_sweep(&fx, t + 400 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(nr_bindings(&fx), 0, "expired");
 	ASSERT_EQ(udp_out(CLIENT_B, 25000, SERVER_1, 7000), 25000, "B gets 25000 now");
 	len = pkt_build(&in, buf);
 	ASSERT_EQ(run_prog(fx.ingress_fd, buf, len, &r), 0, "test run");
@@ -141,11 +119,11 @@ TEST(gc_half_mapping_removed_only_when_seen_twice)
 	v.addr.v4 = ip4(CLIENT_A);
 	v.port = htons(27000);
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ek, &v, BPF_NOEXIST), 0, "insert");
-	ASSERT_EQ(sweep(now_ns(), &res), 0, "first sweep");
-	ASSERT_EQ(nr_bindings(), 1, "kept on first sight");
-	ASSERT_EQ(sweep(now_ns(), &res), 0, "second sweep");
+	ASSERT_EQ(fixture_sweep(&fx, now_ns(), &res), 0, "first sweep");
+	ASSERT_EQ(nr_bindings(&fx), 1, "kept on first sight");
+	ASSERT_EQ(fixture_sweep(&fx, now_ns(), &res), 0, "second sweep");
 	ASSERT_EQ(res.orphans_removed, 1, "removed on second sight");
-	ASSERT_EQ(nr_bindings(), 0, "gone");
+	ASSERT_EQ(nr_bindings(&fx), 0, "gone");
 }
 
 TEST(gc_static_mapping_never_expires)
@@ -161,9 +139,9 @@ TEST(gc_static_mapping_never_expires)
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read");
 	b.flags |= FC_BINDING_STATIC;
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "mark static");
-	ASSERT_EQ(sweep(now_ns() + 86400 * SEC_NS, &res), 0, "sweep a day later");
-	ASSERT_EQ(nr_sessions(), 0, "its session expired");
-	ASSERT_EQ(nr_bindings(), 2, "the static mapping stayed");
+	ASSERT_EQ(fixture_sweep(&fx, now_ns() + 86400 * SEC_NS, &res), 0, "sweep a day later");
+	ASSERT_EQ(nr_sessions(&fx), 0, "its session expired");
+	ASSERT_EQ(nr_bindings(&fx), 2, "the static mapping stayed");
 }
 
 TEST(gc_sweeps_many_entries_in_batches)
@@ -174,9 +152,9 @@ TEST(gc_sweeps_many_entries_in_batches)
 	for (int i = 0; i < 3000; i++)
 		made += udp_out(CLIENT_A, 30000 + i, SERVER_1, 7000) != 0;
 	ASSERT_EQ(made, 3000, "3000 mappings");
-	ASSERT_EQ(sweep(now_ns(), &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, now_ns(), &res), 0, "sweep");
 	ASSERT_EQ(res.mappings_live, 3000, "all seen across batches");
-	ASSERT_EQ(sweep(now_ns() + 400 * SEC_NS, &res), 0, "sweep after expiry");
+	ASSERT_EQ(fixture_sweep(&fx, now_ns() + 400 * SEC_NS, &res), 0, "sweep after expiry");
 	ASSERT_EQ(res.mappings_expired, 3000, "all expired");
-	ASSERT_EQ(nr_bindings(), 0, "tables empty");
+	ASSERT_EQ(nr_bindings(&fx), 0, "tables empty");
 }

@@ -88,28 +88,6 @@ static uint32_t in_pkt(uint8_t proto, const char *remote, uint16_t sport, uint16
 	return a;
 }
 
-static size_t nr_bindings(void)
-{
-	return map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key));
-}
-
-static size_t nr_sessions(void)
-{
-	return map_count(fx.sessions_fd, sizeof(struct fc_session_key));
-}
-
-static int sweep(uint64_t now, struct gc_result *res)
-{
-	static struct gc_state g;
-	static int init;
-
-	if (!init) {
-		gc_init(&g);
-		init = 1;
-	}
-	return gc_sweep(&g, fx.bindings_fd, fx.sessions_fd, &fx.cfg, now, res);
-}
-
 #define SNAP_MAX 16
 
 struct snapshot {
@@ -260,8 +238,8 @@ TEST(flood_1m_unsolicited_inbound_creates_no_state_live_sessions_untouched)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_IN_TRANSLATED), 0, "nothing translated");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_MAPPING_CREATED), 0, "no mapping created");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_SESSION_CREATED), 0, "no session created");
-	ASSERT_EQ(nr_bindings(), before.nb, "bindings count unchanged");
-	ASSERT_EQ(nr_sessions(), before.ns, "sessions count unchanged");
+	ASSERT_EQ(nr_bindings(&fx), before.nb, "bindings count unchanged");
+	ASSERT_EQ(nr_sessions(&fx), before.ns, "sessions count unchanged");
 	ASSERT_EQ(snap_changed(&before), 0, "live mappings and sessions (expiries) unchanged");
 
 	/* The live flows still translate both ways, on the same ports. */
@@ -313,8 +291,8 @@ TEST(exhausted_range_refuses_new_flows_keeps_old_then_reuses_ports_safely)
 		  "new endpoint of an old host refused");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), 2, "drop_ports_exhausted");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_TABLE_FULL), 0, "not counted as table full");
-	ASSERT_EQ(nr_bindings(), 2 * HOSTS, "no state for the refused flows");
-	ASSERT_EQ(nr_sessions(), HOSTS, "one session per old flow");
+	ASSERT_EQ(nr_bindings(&fx), 2 * HOSTS, "no state for the refused flows");
+	ASSERT_EQ(nr_sessions(&fx), HOSTS, "one session per old flow");
 
 	/* The existing flows keep working both ways, EIF included. */
 	for (int i = 0; i < HOSTS; i++) {
@@ -328,10 +306,10 @@ TEST(exhausted_range_refuses_new_flows_keeps_old_then_reuses_ports_safely)
 	}
 
 	/* Everything expires (UDP 2 s) and is swept. */
-	ASSERT_EQ(sweep(t + 60 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, t + 60 * SEC_NS, &res), 0, "sweep");
 	ASSERT_EQ(res.mappings_expired, HOSTS, "mappings expired");
-	ASSERT_EQ(nr_bindings(), 0, "no binding left, either side");
-	ASSERT_EQ(nr_sessions(), 0, "no session left");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no binding left, either side");
+	ASSERT_EQ(nr_sessions(&fx), 0, "no session left");
 
 	/* The new host gets a freed port; inbound to it reaches the new host,
 	 * from the old host's remote too, never an old host. */
@@ -356,7 +334,7 @@ TEST(exhausted_range_refuses_new_flows_keeps_old_then_reuses_ports_safely)
 			  "a freed port for another flow");
 	ASSERT_EQ(out_pkt(IPPROTO_UDP, old_host[0], 6000, SERVER_2, 7000, 0), 0, "full again");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), 3, "drop_ports_exhausted");
-	ASSERT_EQ(nr_bindings(), 2 * HOSTS, "twins for every new mapping");
+	ASSERT_EQ(nr_bindings(&fx), 2 * HOSTS, "twins for every new mapping");
 }
 
 #define SYN_FLOOD 2000
@@ -375,7 +353,7 @@ TEST(syn_flood_from_one_host_exhausts_the_shared_range_no_per_host_limit)
 	ASSERT_EQ(ok, 15, "A took every free port of the range");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), SYN_FLOOD - 15,
 		  "the rest refused and counted");
-	ASSERT_EQ(nr_bindings(), 2 * 16, "bindings bounded by the range");
+	ASSERT_EQ(nr_bindings(&fx), 2 * 16, "bindings bounded by the range");
 	/* Without per-subscriber limits (issue 9) another host's new flow is
 	 * refused too: this documents today's behaviour. */
 	ASSERT_EQ(out_pkt(IPPROTO_TCP, CLIENT_B, 40001, SERVER_2, 443, 0x02), 0,
