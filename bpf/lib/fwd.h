@@ -26,6 +26,29 @@ static __always_inline int fast_pass(enum fc_stat why)
 	return CTX_PASS;
 }
 
+/*
+ * The part every fast-path entry starts with: the configuration and a parsed
+ * IPv4 packet. Returns FC_FAST_GO on, or the verdict for a packet the fast
+ * path leaves alone.
+ */
+#define FC_FAST_GO (-1)
+
+static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_config **cfg,
+				      struct fc_pkt *p)
+{
+	int ret;
+
+	*cfg = config_get();
+	if (!*cfg || !((*cfg)->flags & FC_CFG_NAT44) || !(*cfg)->ext_addr4)
+		return CTX_PASS;
+	ret = parse_ipv4(ctx, p);
+	if (ret == FC_PARSE_NOT_IPV4)
+		return fast_pass(FC_STAT_FAST_PASS_NOT_IPV4);
+	if (ret != FC_PARSE_OK)
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	return FC_FAST_GO;
+}
+
 /* Translations the fast path does: TCP and UDP with ports, ICMP echo
  * (the request out, the reply in); no fragment of any kind. */
 static __always_inline int fast_eligible(const struct fc_pkt *p, __u8 echo_type)
@@ -101,19 +124,15 @@ static __always_inline int fast_send(struct ctx_buff *ctx, const struct fc_pkt *
  */
 static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 {
-	const struct fc_config *cfg = config_get();
+	const struct fc_config *cfg;
 	struct bpf_fib_lookup fib;
 	struct fc_binding *ext;
 	struct fc_pkt p = {};
 	int ret, why;
 
-	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
-		return CTX_PASS;
-	ret = parse_ipv4(ctx, &p);
-	if (ret == FC_PARSE_NOT_IPV4)
-		return fast_pass(FC_STAT_FAST_PASS_NOT_IPV4);
-	if (ret != FC_PARSE_OK)
-		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	ret = fast_parse(ctx, &cfg, &p);
+	if (ret != FC_FAST_GO)
+		return ret;
 	if (p.daddr.v4 != cfg->ext_addr4)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
 	if (!fast_eligible(&p, ICMP_ECHOREPLY))
@@ -180,19 +199,15 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
  */
 static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex)
 {
-	const struct fc_config *cfg = config_get();
+	const struct fc_config *cfg;
 	struct bpf_fib_lookup fib;
 	struct fc_binding *b;
 	struct fc_pkt p = {};
 	int ret, why;
 
-	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
-		return CTX_PASS;
-	ret = parse_ipv4(ctx, &p);
-	if (ret == FC_PARSE_NOT_IPV4)
-		return fast_pass(FC_STAT_FAST_PASS_NOT_IPV4);
-	if (ret != FC_PARSE_OK)
-		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	ret = fast_parse(ctx, &cfg, &p);
+	if (ret != FC_FAST_GO)
+		return ret;
 	if (p.daddr.v4 == cfg->ext_addr4)
 		return nat4_fast_hairpin(ctx, cfg, &p);
 	if (!fast_eligible(&p, ICMP_ECHO))
