@@ -28,7 +28,9 @@ LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/stats.c src/forward.c src/events.c src/pin.c src/show.c src/metrics.c src/pcp.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
+# Test-only BPF programs (probes of single lib functions).
+UNIT_SKELS := $(BUILD)/parse_probe.skel.h
 # What the fuzzer and the scale test share with the unit tests.
 FIXTURE_SRCS := tests/unit/fixture.c tests/unit/pkt.c
 
@@ -51,6 +53,9 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -Itests/unit -c $< -o $@
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
@@ -60,7 +65,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/fcnat/types.h $(SKELS) | $(BUI
 $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
 MANPAGES  := $(BUILD)/fcnat.8 $(BUILD)/fcnat.conf.5
