@@ -100,8 +100,9 @@ integration-test: $(BUILD)/fcnat
 
 test: man unit-test fuzz-short integration-test
 
-$(BUILD)/fuzz: tests/fuzz/fuzz.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
-	$(CC) $(CFLAGS) -Itests/unit tests/fuzz/fuzz.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+FUZZ_SRCS := tests/fuzz/fuzz.c tests/fuzz/fuzz_ipv6.c
+$(BUILD)/fuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) -Itests/unit $(FUZZ_SRCS) $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # FUZZ_SEED picks the packet stream; the same seed gives the same packets.
 FUZZ_SEED ?= 1
