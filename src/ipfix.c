@@ -154,7 +154,7 @@ struct fc_ipfix {
 	unsigned int template_interval_ms;
 	struct queued_msg queue[FC_IPFIX_QUEUE];
 	unsigned int head, count;
-	bool failing;			/* a send failed: say so once, and when it recovers */
+	__u64 last_warn_ms;		/* send failures are logged once a minute at most */
 	struct fc_ipfix_stats st;
 };
 
@@ -254,11 +254,14 @@ static void fill_record(struct ipfix_rec *r, const struct fc_event *ev, __u8 nat
 
 static void send_failed(struct fc_ipfix *x, int err)
 {
+	__u64 now = mono_ms();
+
 	x->st.messages_dropped++;
-	if (!x->failing)
-		fc_warn("IPFIX: cannot send to the collector (%s): messages are dropped "
-			"and counted until it works again", strerror(err));
-	x->failing = true;
+	if (x->last_warn_ms && now - x->last_warn_ms < 60000)
+		return;
+	x->last_warn_ms = now;
+	fc_warn("IPFIX: a message to the collector was lost (%s); %llu so far "
+		"(ipfix_messages_dropped)", strerror(err), x->st.messages_dropped);
 }
 
 /* Send what waits, oldest first, until the socket would block. */
@@ -269,19 +272,18 @@ static void send_queued(struct fc_ipfix *x)
 		ssize_t n = send(x->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		/* A refusal reported now is about an earlier datagram (an
-		 * ICMP port unreachable): this one was not sent, try again. */
-		if (n < 0 && errno == ECONNREFUSED)
+		 * ICMP port unreachable came back): that one is lost, this
+		 * one was not sent yet. */
+		if (n < 0 && errno == ECONNREFUSED) {
+			send_failed(x, ECONNREFUSED);
 			n = send(x->fd, m->data, m->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
 			return;	/* later, on POLLOUT */
-		if (n < 0) {
+		if (n < 0)
 			send_failed(x, errno);
-		} else {
+		else
 			x->st.messages_sent++;
-			if (x->failing)
-				fc_info("IPFIX: sending to the collector again");
-			x->failing = false;
-		}
 		x->head = (x->head + 1) % FC_IPFIX_QUEUE;
 		x->count--;
 	}
@@ -306,6 +308,7 @@ static void emit(struct fc_ipfix *x)
 	len = fbExporterGetMsgLen(fBufGetExporter(x->fbuf));
 	if (len == 0 || len > FC_IPFIX_MTU)
 		return;
+	x->st.messages++;
 	if (x->count == FC_IPFIX_QUEUE) {
 		x->st.messages_dropped++;
 		x->head = (x->head + 1) % FC_IPFIX_QUEUE;
@@ -410,8 +413,9 @@ void ipfix_on_writable(struct fc_ipfix *x)
 		send_queued(x);
 }
 
-const struct fc_ipfix_stats *ipfix_stats(const struct fc_ipfix *x)
+const struct fc_ipfix_stats *ipfix_stats(struct fc_ipfix *x)
 {
+	x->st.queued = x->count;
 	return &x->st;
 }
 

@@ -46,9 +46,11 @@ enum fc_nat_event {
 
 struct fc_ipfix_stats {
 	unsigned long long records;		/* data records encoded */
+	unsigned long long messages;		/* messages encoded */
 	unsigned long long messages_sent;
 	unsigned long long messages_dropped;	/* send failed, or the queue was full */
 	unsigned long long records_unencodable;	/* an event no template fits */
+	unsigned int queued;			/* messages waiting for the socket now */
 };
 
 struct fc_ipfix;
@@ -73,6 +75,6 @@ void ipfix_tick(struct fc_ipfix *x);
 int ipfix_fd(const struct fc_ipfix *x);
 bool ipfix_want_write(const struct fc_ipfix *x);
 void ipfix_on_writable(struct fc_ipfix *x);
-const struct fc_ipfix_stats *ipfix_stats(const struct fc_ipfix *x);
+const struct fc_ipfix_stats *ipfix_stats(struct fc_ipfix *x);
 
 #endif
