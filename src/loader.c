@@ -60,6 +60,7 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	/* Each mapping is two entries, one per side. */
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
+	bpf_map__set_max_entries(l->skel->maps.fc_events, o->event_ring_kb * 1024);
 	return 0;
 }
 
@@ -104,7 +105,7 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		cfg->flags |= FC_CFG_NAT44;
 	if (o->preserve_low_ports)
 		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
-	if (o->log_mappings)
+	if (options_events_on(o))
 		cfg->flags |= FC_CFG_EVENTS;
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
 		if (if_nametoindex(o->hairpin_ifs[i]) == 1)	/* lo, in every namespace */

@@ -110,7 +110,8 @@ struct daemon {
 	int sigfd;
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
 	int metrics_fd;		/* -1: no --metrics */
-	struct fc_event_log *events;	/* NULL: no --log-mappings */
+	struct fc_event_log *events;	/* NULL: no event output */
+	__u64 events_base[FC_DSTAT_MAX];	/* the event counters of earlier runs */
 	struct pcp_server *pcp;	/* NULL: no --pcp-if */
 };
 
@@ -199,6 +200,18 @@ static void reload(struct daemon *d)
 		fc_warn("reload: the metrics address changes only with a restart; ignored");
 	if (memcmp(&n.pcp, &d->o.pcp, sizeof(n.pcp)))
 		fc_warn("reload: the NAT-PMP/PCP settings change only with a restart; ignored");
+	if (n.log_mappings != d->o.log_mappings || n.syslog != d->o.syslog ||
+	    strcmp(n.syslog_path, d->o.syslog_path) || strcmp(n.ipfix, d->o.ipfix) ||
+	    n.ipfix_domain != d->o.ipfix_domain || n.ipfix_template_s != d->o.ipfix_template_s ||
+	    n.event_ring_kb != d->o.event_ring_kb)
+		fc_warn("reload: the event log settings change only with a restart; ignored");
+	n.log_mappings = d->o.log_mappings;
+	n.syslog = d->o.syslog;
+	memcpy(n.syslog_path, d->o.syslog_path, sizeof(n.syslog_path));
+	memcpy(n.ipfix, d->o.ipfix, sizeof(n.ipfix));
+	n.ipfix_domain = d->o.ipfix_domain;
+	n.ipfix_template_s = d->o.ipfix_template_s;
+	n.event_ring_kb = d->o.event_ring_kb;
 	n.pcp = d->o.pcp;
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
@@ -279,6 +292,7 @@ static void log_deleted_mapping(void *ctx, const struct fc_endpoint_key *k,
 				const struct fc_binding *v)
 {
 	struct fc_event ev = {
+		.time_ns = gc_now_ns(),
 		.type = FC_EVENT_MAPPING_DELETE,
 		.family = k->family,
 		.proto = k->proto,
@@ -287,12 +301,37 @@ static void log_deleted_mapping(void *ctx, const struct fc_endpoint_key *k,
 		.ext_port = v->port,
 		.int_addr = k->addr,
 		.ext_addr = v->addr,
+		.ext_family = v->family,
 	};
 
 	event_log_write(ctx, &ev);
 }
 
-#define PFD_FIXED 4
+/* The event outputs' counters, in fc_meta with the other daemon counters so
+ * that `fcnat stats` and the metrics show them; saved when they move. */
+static void save_event_counters(struct daemon *d)
+{
+	struct fc_event_log_stats st;
+	__u64 now[FC_DSTAT_MAX] = {};
+	bool moved = false;
+
+	if (!d->events)
+		return;
+	event_log_get_stats(d->events, &st);
+	now[FC_DSTAT_IPFIX_SENT] = st.ipfix_messages_sent;
+	now[FC_DSTAT_IPFIX_DROPPED] = st.ipfix_messages_dropped;
+	now[FC_DSTAT_SYSLOG_DROPPED] = st.syslog_dropped;
+	for (int c = FC_DSTAT_IPFIX_SENT; c <= FC_DSTAT_SYSLOG_DROPPED; c++) {
+		__u64 v = d->events_base[c] + now[c];
+
+		moved |= d->pin.meta.counters[c] != v;
+		d->pin.meta.counters[c] = v;
+	}
+	if (moved && pin_save_meta(&d->pin))
+		fc_warn("recording counters in %s: %s", d->pin.dir, strerror(errno));
+}
+
+#define PFD_FIXED 5
 
 /* Until SIGINT/SIGTERM: signals, address events, metrics scrapes, mapping
  * events, NAT-PMP/PCP requests, and a sweep a second. */
@@ -304,6 +343,7 @@ static void run(struct daemon *d)
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = d->metrics_fd, .events = POLLIN },
 		{ .fd = d->events ? event_log_fd(d->events) : -1, .events = POLLIN },
+		{ .fd = event_log_out_fd(d->events), .events = 0 },
 	};
 	int pcp_fds[FC_MAX_IFACES];
 	int npcp = pcp_poll_fds(d->pcp, pcp_fds, FC_MAX_IFACES);
@@ -337,6 +377,8 @@ static void run(struct daemon *d)
 
 		if (pt >= 0 && pt < timeout)
 			timeout = pt;
+		/* The IPFIX socket is watched only while messages wait for it. */
+		pfd[4].events = event_log_want_write(d->events) ? POLLOUT : 0;
 		n = poll(pfd, PFD_FIXED + npcp, timeout);
 
 		if (n < 0 && errno != EINTR)
@@ -361,6 +403,8 @@ static void run(struct daemon *d)
 			metrics_serve(d->metrics_fd, &ms);
 		if (n > 0 && (pfd[3].revents & POLLIN))
 			event_log_drain(d->events);
+		if (n > 0 && (pfd[4].revents & (POLLOUT | POLLERR)))
+			event_log_on_writable(d->events);
 		for (int i = 0; n > 0 && i < npcp; i++)
 			if (pfd[PFD_FIXED + i].revents & POLLIN)
 				pcp_receive(d->pcp, pfd[PFD_FIXED + i].fd);
@@ -375,6 +419,8 @@ static void run(struct daemon *d)
 		pcp_tick(d->pcp, gc_now_ns());
 		now = now_ms();
 		sweep(d, &gc);
+		event_log_flush(d->events);	/* the deletions it found */
+		save_event_counters(d);
 		/* A pass over a million sessions takes seconds (doc/scale.md):
 		 * rest at least as long as it took, so the sweeper never takes
 		 * more than half a CPU, and the loop stays responsive. */
@@ -656,10 +702,23 @@ int main(int argc, char **argv)
 		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l));
 		fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)", d->o.pcp.nr_ifs);
 	}
-	if (d->o.log_mappings) {
-		d->events = event_log_open(loader_events_fd(&d->l), 100);
+	if (options_events_on(&d->o)) {
+		struct fc_event_log_opts eo = {
+			.text = d->o.log_mappings,
+			.text_per_second = 100,
+			.syslog_path = d->o.syslog ? d->o.syslog_path : NULL,
+			.ipfix = d->o.ipfix[0] ? d->o.ipfix : NULL,
+			.ipfix_domain = d->o.ipfix_domain,
+			.ipfix_template_s = d->o.ipfix_template_s,
+		};
+
+		memcpy(d->events_base, d->pin.meta.counters, sizeof(d->events_base));
+		d->events = event_log_open(loader_events_fd(&d->l), &eo);
 		if (!d->events)
-			fc_warn("--log-mappings: the event log is not available");
+			fc_warn("the event log is not available: no mapping is logged");
+		else if (eo.ipfix)
+			fc_info("IPFIX export to %s (UDP), observation domain %u", eo.ipfix,
+				eo.ipfix_domain);
 	}
 	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
 	if (d->metrics_fd >= 0)
@@ -673,7 +732,10 @@ int main(int argc, char **argv)
 
 	run(d);
 
+	event_log_drain(d->events);
+	save_event_counters(d);
 	event_log_close(d->events);
+	d->events = NULL;
 	pcp_close(d->pcp);
 	nl_addr_watch_close(d->watch);
 	if (d->metrics_fd >= 0)

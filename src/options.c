@@ -9,14 +9,17 @@
 #include <getopt.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "forward.h"
+#include "ipfix.h"
 #include "options.h"
 #include "pin.h"
+#include "syslog_sink.h"
 
 #ifndef FCNAT_VERSION
 #define FCNAT_VERSION "0.1.0"
@@ -60,6 +63,12 @@ enum opt_id {
 	OPT_PCP_MAX_PER_HOST,
 	OPT_MODE,
 	OPT_XDP_MODE,
+	OPT_SYSLOG,
+	OPT_SYSLOG_SOCKET,
+	OPT_IPFIX,
+	OPT_IPFIX_DOMAIN,
+	OPT_IPFIX_TEMPLATE_INTERVAL,
+	OPT_EVENT_RING_KB,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -114,6 +123,19 @@ static const struct option_desc fc_option_table[] = {
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
 	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
 						  "(at most 100 lines a second)", CTX_RUN },
+	{ "syslog", OPT_SYSLOG, NULL, "Send each NAT event (mapping created, deleted...) as a\n"
+				      "line to the local syslog daemon (daemon.info), not\n"
+				      "rate-limited; never waits for it", CTX_RUN },
+	{ "syslog-socket", OPT_SYSLOG_SOCKET, "<path>", "The syslog daemon's socket, defaults to "
+	  FC_SYSLOG_DEFAULT_PATH, CTX_RUN },
+	{ "ipfix", OPT_IPFIX, "<addr:port>", "Export NAT events as IPFIX (RFC 8158) over UDP to\n"
+					     "this collector, e.g. 192.0.2.9:4739 (off by default)",
+	  CTX_RUN },
+	{ "ipfix-domain", OPT_IPFIX_DOMAIN, "<id>", "IPFIX observation domain ID, defaults to 1", CTX_RUN },
+	{ "ipfix-template-interval", OPT_IPFIX_TEMPLATE_INTERVAL, "<sec>", "Send the IPFIX templates "
+	  "again this often,\ndefaults to 60", CTX_RUN },
+	{ "event-ring-kb", OPT_EVENT_RING_KB, "<KiB>", "Size of the datapath's event ring buffer, a power\n"
+						       "of two from 4 to 65536, defaults to 256", CTX_RUN },
 	{ "preserve-low-ports", OPT_PRESERVE_LOW_PORTS, NULL, "Keep internal source ports below 1024\n"
 							      "when they are free and in the range", CTX_RUN },
 	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
@@ -179,6 +201,15 @@ void options_defaults(struct fc_options *o)
 	o->pcp.max_lifetime = 86400;
 	o->pcp.rate = 10;
 	o->pcp.max_per_host = 64;
+	snprintf(o->syslog_path, sizeof(o->syslog_path), "%s", FC_SYSLOG_DEFAULT_PATH);
+	o->ipfix_domain = 1;
+	o->ipfix_template_s = 60;
+	o->event_ring_kb = 256;
+}
+
+bool options_events_on(const struct fc_options *o)
+{
+	return o->log_mappings || o->syslog || o->ipfix[0];
 }
 
 void options_usage(FILE *out)
@@ -468,6 +499,48 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		snprintf(o->metrics, sizeof(o->metrics), "%s", value);
 		return 0;
 	}
+	case OPT_IPFIX: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (strlen(value) >= sizeof(o->ipfix) || ipfix_parse_addr(value, &ss, &len)) {
+			snprintf(err, errlen, "invalid IPFIX collector '%s': expected ADDR:PORT or "
+				 "[ADDR6]:PORT", value);
+			return -1;
+		}
+		snprintf(o->ipfix, sizeof(o->ipfix), "%s", value);
+		return 0;
+	}
+	case OPT_IPFIX_DOMAIN:
+		if (parse_uint(value, 0, UINT32_MAX, &o->ipfix_domain)) {
+			snprintf(err, errlen, "invalid observation domain '%s': expected 0 to %u",
+				 value, UINT32_MAX);
+			return -1;
+		}
+		return 0;
+	case OPT_IPFIX_TEMPLATE_INTERVAL:
+		if (parse_uint(value, 1, 3600, &o->ipfix_template_s)) {
+			snprintf(err, errlen, "invalid template interval '%s': expected seconds, "
+				 "1 to 3600", value);
+			return -1;
+		}
+		return 0;
+	case OPT_SYSLOG_SOCKET:
+		if (value[0] != '/' || strlen(value) >= sizeof(o->syslog_path)) {
+			snprintf(err, errlen, "invalid syslog socket '%s': expected an absolute path "
+				 "of at most %zu characters", value, sizeof(o->syslog_path) - 1);
+			return -1;
+		}
+		snprintf(o->syslog_path, sizeof(o->syslog_path), "%s", value);
+		return 0;
+	case OPT_EVENT_RING_KB:
+		if (parse_uint(value, 4, 65536, &v) || (v & (v - 1))) {
+			snprintf(err, errlen, "invalid event ring size '%s': expected a power of two, "
+				 "4 to 65536 (KiB)", value);
+			return -1;
+		}
+		o->event_ring_kb = v;
+		return 0;
 	case OPT_PROTO:
 		if (!strcmp(value, "tcp"))
 			o->filter_proto = FC_PROTO_TCP;
@@ -634,6 +707,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->o->preserve_low_ports = b;
 		else if (d->id == OPT_LOG_MAPPINGS)
 			st->o->log_mappings = b;
+		else if (d->id == OPT_SYSLOG)
+			st->o->syslog = b;
 		else if (d->id == OPT_PCP_THIRD_PARTY)
 			st->o->pcp.third_party = b;
 		return 1;
@@ -799,6 +874,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_LOG_MAPPINGS:
 			o->log_mappings = true;
+			break;
+		case OPT_SYSLOG:
+			o->syslog = true;
 			break;
 		case OPT_KEEP_STATE:
 			o->keep_state = true;

@@ -91,6 +91,12 @@ struct fc_options {
 	unsigned int max_sessions;
 	bool preserve_low_ports;
 	bool log_mappings;	/* mapping create/delete to stderr, rate-limited */
+	bool syslog;		/* NAT events to the local syslog daemon */
+	char syslog_path[108];	/* its socket, default /dev/log */
+	char ipfix[128];	/* IPFIX collector ADDR:PORT (UDP), "" = off */
+	__u32 ipfix_domain;	/* observation domain ID */
+	unsigned int ipfix_template_s;	/* template refresh interval */
+	unsigned int event_ring_kb;	/* fc_events ring buffer size */
 	bool verbose;
 	bool keep_state;	/* SIGTERM leaves the datapath and its state */
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
@@ -113,6 +119,9 @@ enum fc_parse_result {
 void options_defaults(struct fc_options *o);
 enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o);
 void options_usage(FILE *out);
+
+/* Whether any NAT event output is on (the datapath then reports events). */
+bool options_events_on(const struct fc_options *o);
 
 /* "20000-29999 40000" style lists; returns 0 or -1 with a message in err. */
 int parse_port_ranges(const char *spec, struct fc_port_range *ranges,

@@ -31,6 +31,9 @@ enum fc_dstat {
 	FC_DSTAT_ADDR_CHANGES,		/* external address changes followed */
 	FC_DSTAT_FLUSHED_MAPPINGS,	/* mappings of a vanished address removed */
 	FC_DSTAT_FLUSHED_SESSIONS,	/* sessions of a vanished address removed */
+	FC_DSTAT_IPFIX_SENT,		/* IPFIX messages sent */
+	FC_DSTAT_IPFIX_DROPPED,		/* IPFIX messages not sent: socket error, queue full */
+	FC_DSTAT_SYSLOG_DROPPED,	/* event lines the syslog socket did not take */
 	FC_DSTAT_NR,
 	FC_DSTAT_MAX = 8,
 };

@@ -53,6 +53,9 @@ static const char *const dstat_names[FC_DSTAT_NR] = {
 	[FC_DSTAT_ADDR_CHANGES] = "address_changes",
 	[FC_DSTAT_FLUSHED_MAPPINGS] = "mappings_flushed",
 	[FC_DSTAT_FLUSHED_SESSIONS] = "sessions_flushed",
+	[FC_DSTAT_IPFIX_SENT] = "ipfix_messages_sent",
+	[FC_DSTAT_IPFIX_DROPPED] = "ipfix_messages_dropped",
+	[FC_DSTAT_SYSLOG_DROPPED] = "syslog_records_dropped",
 };
 
 const char *dstat_name(enum fc_dstat s)

@@ -133,6 +133,7 @@ static __always_inline void event_mapping_created(const struct fc_endpoint_key *
 		.ext_port = int_val->port,
 		.int_addr = int_key->addr,
 		.ext_addr = int_val->addr,
+		.ext_family = int_val->family,
 	};
 
 	if (bpf_ringbuf_output(&fc_events, &ev, sizeof(ev), 0))

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 1
+#define FC_LAYOUT_VERSION 2
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -133,23 +133,42 @@ struct fc_frag {
 	__u64 expires_ns;
 };
 
-/* What the datapath (and the sweeper) report about mappings: the NAT event
- * log (RFC 6888 REQ-12 style), read from the fc_events ring buffer. */
+/*
+ * What the datapath (and the sweeper) report: the NAT event log (RFC 6888
+ * REQ-12), read from the fc_events ring buffer and written as text, syslog
+ * lines and IPFIX records (RFC 8158, doc/design/event-log.md).
+ */
 enum fc_event_type {
-	FC_EVENT_MAPPING_CREATE = 1,
-	FC_EVENT_MAPPING_DELETE = 2,
+	FC_EVENT_MAPPING_CREATE = 1,	/* a mapping (BIB entry) was made */
+	FC_EVENT_MAPPING_DELETE = 2,	/* ... and removed */
+	FC_EVENT_BLOCK_ALLOC = 3,	/* ports [ext_port, ext_port_last] of ext_addr given to int_addr */
+	FC_EVENT_BLOCK_FREE = 4,	/* ... and taken back */
+	FC_EVENT_QUOTA_EXCEEDED = 5,	/* a limit (quota, limit) refused a new mapping */
+	FC_EVENT_PORTS_EXHAUSTED = 6,	/* no free port of proto on ext_addr */
+};
+
+/* Which limit a FC_EVENT_QUOTA_EXCEEDED hit: the values of RFC 8158's
+ * natQuotaExceededEvent, so they go to IPFIX unchanged. */
+enum fc_quota {
+	FC_QUOTA_SESSIONS = 1,		/* the session table */
+	FC_QUOTA_MAPPINGS = 2,		/* the mapping (BIB) table */
+	FC_QUOTA_PER_SUBSCRIBER = 3,	/* mappings of one internal address (int_addr) */
 };
 
 struct fc_event {
-	__u64 time_ns;		/* CLOCK_MONOTONIC */
+	__u64 time_ns;		/* CLOCK_MONOTONIC; 0: when user space reads it */
 	__u8 type;		/* enum fc_event_type */
-	__u8 family;
-	__u8 proto;
+	__u8 family;		/* of the internal side (int_addr) */
+	__u8 proto;		/* enum fc_proto; 0 if the event has none */
 	__u8 flags;		/* enum fc_binding_flags */
 	__be16 int_port;
-	__be16 ext_port;
+	__be16 ext_port;	/* mapping: the external port; block: its first port */
 	union fc_addr int_addr;
 	union fc_addr ext_addr;
+	__be16 ext_port_last;	/* block: its last port */
+	__u8 ext_family;	/* of the external side (ext_addr) */
+	__u8 quota;		/* QUOTA_EXCEEDED: enum fc_quota */
+	__u32 limit;		/* QUOTA_EXCEEDED: the limit that was reached */
 };
 
 enum fc_timeout {
