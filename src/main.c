@@ -458,7 +458,7 @@ static void count_state(const struct fc_loader *l, unsigned long *mappings,
 static int cmd_detach(const struct fc_options *o)
 {
 	struct fc_pin pin;
-	int removed;
+	int removed, bindings_fd;
 
 	if (pin_open(&pin, o->bpffs, o->ifname, true))
 		return FC_EXIT_FAIL;
@@ -469,6 +469,13 @@ static int cmd_detach(const struct fc_options *o)
 		return FC_EXIT_OK;
 	}
 	removed = loader_detach_kept(&pin.meta);
+	/* Filters a start killed before recording them are found by the
+	 * state they work on. */
+	bindings_fd = pin_map_fd(&pin, "fc_bindings");
+	if (bindings_fd >= 0) {
+		removed += loader_detach_orphans(bindings_fd);
+		close(bindings_fd);
+	}
 	pin_remove(&pin);
 	pin_close(&pin);
 	fc_info("detached from %s: %d filter(s) and the pinned state removed", o->ifname, removed);
@@ -495,6 +502,8 @@ static void record_qdisc_making(void *arg, int ifindex)
 static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		 const struct fc_options *o, int ifindex, struct fc_config *cfg, __be32 ext)
 {
+	struct fc_config inert;
+
 	if (pin_open(pin, o->bpffs, o->ifname, false))
 		return -1;
 	if (loader_open(loader, o))
@@ -506,7 +515,14 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
 	loader_fill_config(o, ext, cfg);
-	if (loader_write_config(loader, cfg)) {
+	/* A fresh datapath stays inert, passing every packet as if fcnat were
+	 * not there, until all its programs are attached: a start killed
+	 * between two attaches leaves no half NAT (doc/design/restart.md). A
+	 * kept one goes on serving with the new configuration at once. */
+	inert = *cfg;
+	inert.flags &= ~FC_CFG_NAT_ANY;
+	if (loader_write_config(loader, pin->found && (pin->meta.flags & FC_META_ATTACHED) ?
+					    cfg : &inert)) {
 		fc_err("writing the datapath configuration: %s", strerror(errno));
 		goto fail_pinned;
 	}
@@ -516,6 +532,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	loader->qdisc_making_arg = pin;
 	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
 		goto fail_pinned;
+	fc_fault_point("attached-tc");
 	for (unsigned int i = 0; i < d->nr_hairpin; i++) {
 		int err = loader_attach_hairpin(loader, d->hairpin_ifindex[i],
 						is_loopback(d->hairpin_ifindex[i]),
@@ -533,6 +550,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
+	fc_fault_point("attached-hairpin");
 	/* XDP last: the TC programs behind it are in place to finish what
 	 * it passes to the stack. */
 	for (unsigned int i = 0; o->mode == FC_MODE_XDP && i <= o->nr_internal_ifs; i++) {
@@ -551,9 +569,15 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
+	fc_fault_point("attached");
 	loader_record_attach(loader, &pin->meta);
 	if (pin_save_meta(pin))
 		fc_warn("recording the filters in %s: %s", pin->dir, strerror(errno));
+	if (loader_write_config(loader, cfg)) {
+		fc_err("writing the datapath configuration: %s", strerror(errno));
+		loader_detach(loader);
+		goto fail_pinned;
+	}
 	return 0;
 
 fail_pinned:

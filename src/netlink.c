@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 
 #include "netlink.h"
 
@@ -150,6 +152,73 @@ int nl_has_clsact(int ifindex)
 	int err = nl_dump(RTM_GETQDISC, sizeof(struct tcmsg), qdisc_fill, qdisc_cb, &q);
 
 	return err ? err : q.found;
+}
+
+/* ---- BPF filters ----------------------------------------------------------- */
+
+struct filter_query {
+	int ifindex;
+	__u32 parent;
+	struct nl_bpf_filter *out;
+	int max;
+	int n;
+};
+
+static int filter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct filter_query *q = data;
+	struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a, *o;
+	int is_bpf = 0;
+	__u32 id = 0;
+
+	/* One answer per priority has no handle: the chain head. */
+	if (tcm->tcm_ifindex != q->ifindex || tcm->tcm_parent != q->parent || !tcm->tcm_handle)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+		if (mnl_attr_get_type(a) == TCA_KIND &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			is_bpf = !strcmp(mnl_attr_get_str(a), "bpf");
+		if (mnl_attr_get_type(a) != TCA_OPTIONS)
+			continue;
+		mnl_attr_for_each_nested(o, a)
+			if (mnl_attr_get_type(o) == TCA_BPF_ID &&
+			    mnl_attr_validate(o, MNL_TYPE_U32) == 0)
+				id = mnl_attr_get_u32(o);
+	}
+	if (!is_bpf || !id)
+		return MNL_CB_OK;
+	if (q->n < q->max)
+		q->out[q->n] = (struct nl_bpf_filter){
+			.handle = tcm->tcm_handle,
+			.priority = TC_H_MAJ(tcm->tcm_info) >> 16,
+			.prog_id = id,
+		};
+	q->n++;
+	return MNL_CB_OK;
+}
+
+static void filter_fill(void *hdr, void *data)
+{
+	struct tcmsg *tcm = hdr;
+	const struct filter_query *q = data;
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = q->ifindex;
+	tcm->tcm_parent = q->parent;
+}
+
+int nl_bpf_filters(int ifindex, int ingress, struct nl_bpf_filter *out, int max)
+{
+	struct filter_query q = {
+		.ifindex = ifindex,
+		.parent = TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+		.out = out,
+		.max = max,
+	};
+	int err = nl_dump(RTM_GETTFILTER, sizeof(struct tcmsg), filter_fill, filter_cb, &q);
+
+	return err ? err : q.n;
 }
 
 /* ---- address events ------------------------------------------------------ */

@@ -196,6 +196,9 @@ enum fc_config_flags {
 	FC_CFG_EVENTS = 1 << 5,		/* report mapping creation in fc_events */
 };
 
+/* Any translation at all: a configuration without these passes everything. */
+#define FC_CFG_NAT_ANY (FC_CFG_NAT44 | FC_CFG_NAT66 | FC_CFG_NAT64)
+
 /* Run-time configuration: element 0 of the config array map. User space
  * rewrites it on address change or reload; programs never cache it. */
 struct fc_config {
