@@ -229,8 +229,8 @@ static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *
  * fragment: the forwarder compares xlat_4to6_len() with the IPv6 egress
  * MTU first, and a packet with DF set that does not fit is answered with
  * Fragmentation Needed carrying xlat_frag_needed_mtu(); one with DF clear
- * is translated whole (the RFC's SHOULD-fragment-to-1280 is not done: one
- * packet in, one packet out). IPv6 packets shrink as IPv4; those over 1260
+ * cannot be fragmented here (the RFC's SHOULD-fragment-to-1280: one packet
+ * in, one packet out) and gets the same answer. IPv6 packets shrink as IPv4; those over 1260
  * bytes leave with DF set, and one that does not fit the IPv4 egress is
  * answered with Packet Too Big carrying xlat_ptb_mtu().
  */
