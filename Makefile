@@ -32,7 +32,7 @@ LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
 # Test-only BPF programs (probes of single lib functions).
-UNIT_SKELS := $(BUILD)/parse_probe.skel.h
+UNIT_SKELS := $(BUILD)/parse_probe.skel.h $(BUILD)/xlat_probe.skel.h $(BUILD)/xlat_probe_xdp.skel.h
 # What the fuzzer and the scale test share with the unit tests.
 FIXTURE_SRCS := tests/unit/fixture.c tests/unit/pkt.c
 
@@ -57,6 +57,9 @@ $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 
 $(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -Itests/unit -c $< -o $@
+
+# The XDP build of the xlat probe is its TC source over ctx_xdp.h.
+$(BUILD)/xlat_probe_xdp.bpf.o: tests/unit/xlat_probe.bpf.c tests/unit/xlat_probe.h
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@

@@ -107,6 +107,11 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
 	if (options_events_on(o))
 		cfg->flags |= FC_CFG_EVENTS;
+	if (o->nat64) {
+		cfg->flags |= FC_CFG_NAT64;
+		memcpy(cfg->nat64_prefix, o->nat64_prefix, sizeof(cfg->nat64_prefix));
+		cfg->nat64_prefix_len = o->nat64_prefix_len;
+	}
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
 		if (if_nametoindex(o->hairpin_ifs[i]) == 1)	/* lo, in every namespace */
 			cfg->flags |= FC_CFG_HAIRPIN_LO;

@@ -617,6 +617,13 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
+	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG)) {
+		/* The translation layer (bpf/lib/xlat.h) is there, the stateful
+		 * part is not: a flag that silently did nothing would be worse. */
+		fc_err("--nat64: NAT64 is not wired into the datapath yet (prefix accepted, "
+		       "nothing would be translated); start without it");
+		return FC_EXIT_USAGE;
+	}
 	if (d->o.cmd == FC_CMD_CHECK_CONFIG) {
 		/* options_parse() has checked every value, file:line on error. */
 		printf("%s: configuration is valid\n", d->o.config_path);

@@ -32,6 +32,7 @@ enum opt_id {
 	OPT_CONFIG = 'c',
 	OPT_NAT44 = 256,
 	OPT_NAT66,
+	OPT_NAT64,
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
 	OPT_FORWARD,
@@ -82,7 +83,7 @@ enum opt_ctx {
 struct option_desc {
 	const char *name;
 	int id;
-	const char *arg;	/* NULL: a flag; "x ...": one or more values */
+	const char *arg;	/* NULL: a flag; "x ...": one or more values; "[x]": optional */
 	const char *help;
 	int ctx;	/* enum opt_ctx */
 };
@@ -98,6 +99,9 @@ static const struct option_desc fc_option_table[] = {
 	{ "nat44", OPT_NAT44, NULL, "Enable NAT44/NAPT44 for the external interface, enabled by\n"
 				    "default if neither --nat44 nor --nat66 are specified", CTX_RUN },
 	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
+	{ "nat64", OPT_NAT64, "[prefix]", "Enable stateful NAT64 for IPv6 hosts to reach IPv4 ones\n"
+	  "under PREFIX, default " FC_NAT64_PREFIX_DEFAULT " (RFC 6052 lengths\n"
+	  "32, 40, 48, 56, 64, 96); not wired yet: refused at start", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999",
 	  CTX_RUN },
 	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"
@@ -417,6 +421,70 @@ static int parse_bool(const char *s, bool *out)
 	return 0;
 }
 
+/* RFC 6052 §2.2: the prefix lengths with a defined address format. */
+static bool nat64_len_valid(unsigned int len)
+{
+	return len == 32 || len == 40 || len == 48 || len == 56 || len == 64 || len == 96;
+}
+
+int parse_nat64_prefix(const char *spec, __u8 prefix[16], unsigned int *len,
+		       char *err, size_t errlen)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	struct in6_addr a;
+	unsigned int l;
+
+	if (strlen(spec) >= sizeof(buf) || !(slash = strchr(strcpy(buf, spec), '/'))) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': expected IPV6-PREFIX/LENGTH, "
+			 "e.g. " FC_NAT64_PREFIX_DEFAULT, spec);
+		return -1;
+	}
+	*slash++ = '\0';
+	if (inet_pton(AF_INET6, buf, &a) != 1) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': '%s' is not an IPv6 address",
+			 spec, buf);
+		return -1;
+	}
+	if (parse_uint(slash, 0, 128, &l) || !nat64_len_valid(l)) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': the length must be one RFC 6052 "
+			 "defines: 32, 40, 48, 56, 64 or 96", spec);
+		return -1;
+	}
+	for (unsigned int bit = l; bit < 128; bit++) {
+		if (a.s6_addr[bit / 8] & (0x80 >> (bit % 8))) {
+			snprintf(err, errlen, "invalid NAT64 prefix '%s': bits set past /%u", spec, l);
+			return -1;
+		}
+	}
+	/* Bits 64-71 of an IPv4-embedded address are zero (RFC 6052 §2.2):
+	 * only a /96 has them inside the prefix. */
+	if (a.s6_addr[8]) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': bits 64-71 (the \"u\" octet) "
+			 "must be zero (RFC 6052 section 2.2)", spec);
+		return -1;
+	}
+	memcpy(prefix, a.s6_addr, 16);
+	*len = l;
+	return 0;
+}
+
+static int set_nat64(struct fc_options *o, const char *value, char *err, size_t errlen)
+{
+	bool on;
+
+	/* The configuration file may say "nat64 = true" for the default. */
+	if (!parse_bool(value, &on)) {
+		o->nat64 = on;
+		value = FC_NAT64_PREFIX_DEFAULT;
+		if (!on)
+			return 0;
+	}
+	if (parse_nat64_prefix(value, o->nat64_prefix, &o->nat64_prefix_len, err, errlen))
+		return -1;
+	o->nat64 = true;
+	return 0;
+}
+
 /*
  * One setting, from either source. name is the long option name (also the
  * configuration file key). Returns 0, or -1 with a message in err.
@@ -431,6 +499,8 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return set_ifname(o, value, err, errlen);
 	case OPT_PORTS:
 		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
+	case OPT_NAT64:
+		return set_nat64(o, value, err, errlen);
 	case OPT_FORWARD: {
 		char buf[512], *tok, *save;
 
@@ -800,7 +870,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		const struct option_desc *d = &fc_option_table[i];
 
 		longopts[i].name = d->name;
-		longopts[i].has_arg = d->arg ? required_argument : no_argument;
+		longopts[i].has_arg = !d->arg ? no_argument :
+				      d->arg[0] == '[' ? optional_argument : required_argument;
 		longopts[i].val = d->id;
 		if (d->id < 256) {
 			size_t n = strlen(shortopts);
@@ -865,6 +936,13 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_NAT66:
 			o->nat66 = true;
+			break;
+		case OPT_NAT64:
+			/* --nat64, --nat64=PREFIX or --nat64 PREFIX */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			if (set_nat64(o, optarg ? optarg : FC_NAT64_PREFIX_DEFAULT, err, sizeof(err)))
+				goto bad;
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;

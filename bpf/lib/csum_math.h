@@ -16,6 +16,14 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 	return (__u16)sum;
 }
 
+/* One's complement sum of two 32-bit partial sums (end-around carry). */
+static __always_inline __u32 csum_add32(__u32 a, __u32 b)
+{
+	__u32 s = a + b;
+
+	return s + (s < a);
+}
+
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), a 32-bit field as two words.
  * Byte order does not matter as long as all three are read alike. */
 static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)

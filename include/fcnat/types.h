@@ -210,6 +210,12 @@ struct fc_config {
 	__u32 port_total;	/* number of ports in all ranges */
 	__u32 pad0;
 	__u64 timeout_ns[FC_TIMEOUT_MAX];
+	/* NAT64 (FC_CFG_NAT64): the RFC 6052 prefix IPv4 hosts are seen under
+	 * from the IPv6 side, its length one of 32, 40, 48, 56, 64, 96; the
+	 * bits past the length are zero. */
+	__u8 nat64_prefix[16];
+	__u32 nat64_prefix_len;
+	__u32 pad1;
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.

@@ -104,8 +104,9 @@ static size_t pkt_build4(const struct pkt_spec *s, uint8_t *buf)
 	tot = ihl * 4 + l4_len;
 
 	ip[0] = 0x40 | ihl;
+	ip[1] = s->tclass;
 	put16(ip + 2, tot);
-	put16(ip + 4, s->ip_id ? s->ip_id : 0x1234);
+	put16(ip + 4, s->ip_id_zero ? 0 : s->ip_id ? s->ip_id : 0x1234);
 	put16(ip + 6, s->frag);
 	ip[8] = s->ttl ? s->ttl : 64;
 	ip[9] = s->proto;
@@ -113,6 +114,8 @@ static size_t pkt_build4(const struct pkt_spec *s, uint8_t *buf)
 	memcpy(ip + 16, &da, 4);
 	for (int i = 20; i < ihl * 4; i++)
 		ip[i] = 1;	/* NOP options */
+	if (s->ip_opts && s->ip_opts_len <= (size_t)ihl * 4 - 20)
+		memcpy(ip + 20, s->ip_opts, s->ip_opts_len);
 	put16(ip + 10, fold(sum16(ip, ihl * 4, 0)));
 
 	for (size_t i = 0; i < s->payload_len; i++)
@@ -219,6 +222,9 @@ static size_t pkt_build6(const struct pkt_spec *s, uint8_t *buf)
 		if (type == 44) {
 			put16(h + 2, s->frag6);
 			put32(h + 4, s->frag6_id ? s->frag6_id : 0x12345678);
+		} else if (type == 43) {
+			h[1] = 0;	/* 8 bytes: type 0, segments left */
+			h[3] = s->rh_segleft;
 		} else {
 			h[1] = 0;	/* 8 bytes */
 			h[2] = 1;	/* PadN option filling them */

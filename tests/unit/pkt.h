@@ -58,6 +58,13 @@ struct pkt_spec {
 	uint8_t tclass;
 	uint32_t flow_label;	/* 20 bits */
 	uint32_t icmp_pointer;	/* parameter problem pointer (ICMP: 8 bits) */
+	/* IPv4: tclass above is the TOS byte; ip_id_zero sends Identification
+	 * 0 (ip_id 0 means the default); ip_opts fills the options (IHL from
+	 * ihl, NOP-padded). IPv6: segments left of routing headers (43). */
+	int ip_id_zero;
+	const uint8_t *ip_opts;
+	size_t ip_opts_len;
+	uint8_t rh_segleft;
 };
 
 /* Builds Ethernet + IPv4 or IPv6 + L4 into buf; returns the length. */
