@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 1
+#define FC_LAYOUT_VERSION 2
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -122,8 +122,10 @@ struct fc_session {
 struct fc_frag_key {
 	__u8 family;
 	__u8 proto;
-	__be16 ip_id;
-	__u32 pad0;
+	__u16 pad0;
+	/* The datagram's identification: IPv4's 16-bit id (in the low-addressed
+	 * half, as read from the header), IPv6's 32-bit one (fragment header). */
+	__be32 frag_id;
 	union fc_addr remote;
 	union fc_addr ext_addr;
 };
@@ -188,6 +190,9 @@ struct fc_config {
 	__u32 port_total;	/* number of ports in all ranges */
 	__u32 pad0;
 	__u64 timeout_ns[FC_TIMEOUT_MAX];
+	/* NAT66: the external interface's global IPv6 address; all zero:
+	 * none, translate no IPv6. */
+	union fc_addr ext_addr6;
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.
@@ -233,6 +238,9 @@ enum fc_stat {
 	FC_STAT_FAST_PASS_MTU,		/* too big for the egress: fragment or frag-needed */
 	FC_STAT_FAST_PASS_NO_ROUTE,	/* FIB: unreachable, blackhole, forwarding off */
 	FC_STAT_FAST_PASS_UNMANAGED_IF,	/* egress is not an interface fcnat sends to */
+	/* NAT66: IPv6 that is never translated: link-local or multicast
+	 * addresses, neighbour discovery, MLD, router renumbering. */
+	FC_STAT_PASS_IPV6_LINK,
 	FC_STAT_MAX,
 };
 
