@@ -33,7 +33,7 @@ static __always_inline int parse_icmp6_quote(struct ctx_buff *ctx, const struct 
 	struct icmp6hdr *ih;
 	struct ipv6hdr *ip6h;
 	__u32 quote_end = p->l3_end;
-	int i, r = -1;
+	int r;
 
 	ctx_linearize(ctx, FC_ICMP_ERR_HDR_MAX);
 	ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
@@ -54,12 +54,7 @@ static __always_inline int parse_icmp6_quote(struct ctx_buff *ctx, const struct 
 	in.proto = ip6h->nexthdr;
 	in.l4_off = q->l3_off + sizeof(*ip6h);
 	in.l3_end = quote_end;
-#pragma unroll
-	for (i = 0; i <= FC_IP6_EXT_MAX_HDRS; i++) {
-		r = ipv6_ext_step(ctx, &in);
-		if (r)
-			break;
-	}
+	r = ipv6_ext_walk(ctx, &in);
 	/* Too long a chain, or a non-first fragment: no ports to go by. */
 	if (r != 1 || in.l4_off > q->l3_off + FC_IP_HDR_MAX || (in.frag_off & IP6_OFFSET))
 		return -1;
