@@ -22,9 +22,19 @@ EXT2, EXT3, EXT4 = EXT6_ADDRS
 FAR_MTU = 1280
 
 
+def _pings(ns, addr):
+    return ns.run(["ping", "-6", "-c", "1", "-W", "1", addr], check=False).returncode == 0
+
+
 @pytest.fixture
 def topo6(topo):
-    return topo.add_ipv6(far=True, far_mtu=FAR_MTU)
+    topo.add_ipv6(far=True, far_mtu=FAR_MTU)
+    # Neighbours on every link resolved (and link-local addresses out of
+    # duplicate address detection) before a test's first packet: the
+    # client to the gateway, the gateway to FAR through EXTERNAL.
+    wait_until(lambda: _pings(topo.client, GW_LAN6_ADDR), 10, desc="client reaches gateway")
+    wait_until(lambda: _pings(topo.gw, FAR6_ADDR), 10, desc="gateway reaches FAR")
+    return topo
 
 
 @pytest.fixture

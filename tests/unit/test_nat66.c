@@ -523,3 +523,23 @@ TEST(nat66_and_nat44_share_nothing_but_the_engine)
 	EXPECT(fx.egress_fd, &v4, &v4_want, TC_ACT_OK, "IPv4 keeps the same port too");
 	ASSERT_EQ(nr_bindings(&fx), 4, "two mappings");
 }
+
+/* ---- expiry: the sweeper serves IPv6 mappings as IPv4 ones ------------ */
+
+TEST(gc_rfc4787_req5_nat66_mapping_kept_then_expires)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25050, SERVER6_1, 7000);
+	struct gc_result res;
+	uint64_t t;
+
+	nat66_on();
+	ASSERT_EQ(out_port(&out), 25050, "mapping");
+	t = now_ns();
+	ASSERT_EQ(fixture_sweep(&fx, t, &res), 0, "sweep");
+	ASSERT_EQ(res.mappings_live, 1, "live mapping");
+	ASSERT_EQ(res.orphans_removed, 0, "both halves found each other");
+	ASSERT_EQ(nr_bindings(&fx), 2, "kept");
+	ASSERT_EQ(fixture_sweep(&fx, t + 301 * 1000000000ULL, &res), 0, "sweep");
+	ASSERT_EQ(res.mappings_expired, 1, "expired after the UDP timeout");
+	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "all gone, port free");
+}
