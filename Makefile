@@ -139,10 +139,15 @@ $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/be
 $(BUILD)/fwdbench: bench/fwdbench.c tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS)
 
-# Not part of `make test` (as root, about 2 min): per-packet cost, then forwarding
-# rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss ns (doc/benchmarks.md).
-bench: $(BUILD)/microbench $(BUILD)/fwdbench $(BUILD)/fcnat
+$(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
+# then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
+# ns (doc/benchmarks.md).
+bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/loadtime
 	$(BUILD)/fwdbench $(BUILD)/fcnat
 
 clean:

@@ -103,6 +103,8 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	memset(cfg, 0, sizeof(*cfg));
 	if (o->nat44)
 		cfg->flags |= FC_CFG_NAT44;
+	if (o->nat66)
+		cfg->flags |= FC_CFG_NAT66;
 	if (o->preserve_low_ports)
 		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
 	if (options_events_on(o))

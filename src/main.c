@@ -103,6 +103,8 @@ struct daemon {
 	struct fc_config cfg;
 	int ifindex;
 	__be32 mapped_addr4;	/* the external address the maps' mappings use */
+	union fc_addr mapped_addr6;	/* NAT66: the same for IPv6 */
+	struct in6_addr start_addr6;	/* NAT66: the external IPv6 address at start */
 	int hairpin_ifindex[FC_MAX_IFACES];	/* --hairpin-if, then the --internal ones */
 	const char *hairpin_name[FC_MAX_IFACES];
 	unsigned int nr_hairpin;
@@ -127,6 +129,8 @@ static void count(struct daemon *d, enum fc_dstat c, __u64 n)
  * datapath moves to the new one first, then what was made on the old one is
  * flushed: nobody can reach it there any more.
  */
+static void refresh_ext_addr6(struct daemon *d);
+
 static void refresh_ext_addr(struct daemon *d)
 {
 	struct in_addr a = {};
@@ -137,6 +141,10 @@ static void refresh_ext_addr(struct daemon *d)
 
 	if (!d->ifindex)
 		return;	/* interface gone: keep everything until it is back */
+	if (d->o.nat66)
+		refresh_ext_addr6(d);
+	if (!d->o.nat44)
+		return;
 	err = nl_get_ipv4_addr(d->ifindex, &a);
 	if (err && err != -ENOENT && err != -ENODEV)
 		return;
@@ -173,6 +181,54 @@ static void refresh_ext_addr(struct daemon *d)
 	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
 	/* The forwards move to the new address. */
 	forwards_install(loader_bindings_fd(&d->l), &d->o, d->cfg.ext_addr4);
+}
+
+static int addr6_is_zero(const union fc_addr *a)
+{
+	static const union fc_addr zero;
+
+	return !memcmp(a, &zero, sizeof(zero));
+}
+
+/* NAT66: the same for the external IPv6 address (a prefix delegation or
+ * renumbering changes it); its mappings are flushed the same way. */
+static void refresh_ext_addr6(struct daemon *d)
+{
+	union fc_addr a = {};
+	char old[INET6_ADDRSTRLEN], new[INET6_ADDRSTRLEN];
+	union fc_addr gone;
+	struct gc_flush_result fr;
+	int err;
+
+	err = nl_get_ipv6_addr(d->ifindex, (struct in6_addr *)a.v6);
+	if (err && err != -ENOENT && err != -ENODEV)
+		return;
+	if (!memcmp(&a, &d->cfg.ext_addr6, sizeof(a)))
+		return;
+	inet_ntop(AF_INET6, d->cfg.ext_addr6.v6, old, sizeof(old));
+	inet_ntop(AF_INET6, a.v6, new, sizeof(new));
+	fc_info("external IPv6 address of %s changed: %s -> %s", d->o.ifname,
+		addr6_is_zero(&d->cfg.ext_addr6) ? "none" : old, addr6_is_zero(&a) ? "none" : new);
+	if (!addr6_is_zero(&d->cfg.ext_addr6))
+		d->mapped_addr6 = d->cfg.ext_addr6;
+	d->cfg.ext_addr6 = a;
+	if (loader_write_config(&d->l, &d->cfg))
+		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
+	count(d, FC_DSTAT_ADDR_CHANGES, 1);
+	if (addr6_is_zero(&a) || addr6_is_zero(&d->mapped_addr6) ||
+	    !memcmp(&d->mapped_addr6, &a, sizeof(a)))
+		return;
+	gone = d->mapped_addr6;
+	d->mapped_addr6 = a;
+	inet_ntop(AF_INET6, gone.v6, old, sizeof(old));
+	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET6,
+			  &gone, &fr)) {
+		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));
+		return;
+	}
+	fc_info("flushed %lu mappings and %lu sessions of %s", fr.mappings, fr.sessions, old);
+	count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
+	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
 }
 
 /*
@@ -219,7 +275,13 @@ static void reload(struct daemon *d)
 	n.max_mappings = d->o.max_mappings;
 	n.max_sessions = d->o.max_sessions;
 
+	if (n.nat44 != d->o.nat44 || n.nat66 != d->o.nat66) {
+		fc_warn("reload: NAT44/NAT66 change only with a restart; ignored");
+		n.nat44 = d->o.nat44;
+		n.nat66 = d->o.nat66;
+	}
 	loader_fill_config(&n, d->cfg.ext_addr4, &cfg);
+	cfg.ext_addr6 = d->cfg.ext_addr6;
 	if (loader_write_config(&d->l, &cfg)) {
 		fc_err("reload: writing the datapath configuration: %s; keeping the running one",
 		       strerror(errno));
@@ -515,6 +577,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
 	loader_fill_config(o, ext, cfg);
+	memcpy(cfg->ext_addr6.v6, &d->start_addr6, sizeof(cfg->ext_addr6));
 	/* A fresh datapath stays inert, passing every packet as if fcnat were
 	 * not there, until all its programs are attached: a start killed
 	 * between two attaches leaves no half NAT (doc/design/restart.md). A
@@ -597,7 +660,7 @@ int main(int argc, char **argv)
 	struct daemon *d = &dm;
 	struct in_addr ext = {};
 	__u64 counters[FC_STAT_MAX];
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET_ADDRSTRLEN + 5 + INET6_ADDRSTRLEN] = "";
 	unsigned long nmap, nsess;
 	int err;
 
@@ -631,11 +694,6 @@ int main(int argc, char **argv)
 	}
 	if (d->o.cmd == FC_CMD_DETACH)
 		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&d->o);
-	if (d->o.nat66) {
-		fc_err("--nat66: NAT66 is not yet supported by this version");
-		return FC_EXIT_USAGE;
-	}
-
 	d->ifindex = if_nametoindex(d->o.ifname);
 	if (!d->ifindex) {
 		fc_err("no such interface: %s", d->o.ifname);
@@ -677,12 +735,22 @@ int main(int argc, char **argv)
 		d->hairpin_ifindex[d->nr_hairpin] = idx;
 		d->hairpin_name[d->nr_hairpin++] = name;
 	}
-	err = nl_get_ipv4_addr(d->ifindex, &ext);
+	err = d->o.nat44 ? nl_get_ipv4_addr(d->ifindex, &ext) : 0;
 	if (err == -ENOENT) {
 		fc_err("interface %s has no IPv4 address to translate to", d->o.ifname);
 		return FC_EXIT_FAIL;
 	} else if (err) {
 		fc_err("reading the addresses of %s: %s", d->o.ifname, strerror(-err));
+		return FC_EXIT_FAIL;
+	}
+	err = d->o.nat66 ? nl_get_ipv6_addr(d->ifindex, &d->start_addr6) : 0;
+	if (err == -ENOENT) {
+		fc_err("--nat66: interface %s has no usable global IPv6 address to translate to "
+		       "(link-local, temporary, deprecated and tentative ones are not used)",
+		       d->o.ifname);
+		return FC_EXIT_FAIL;
+	} else if (err) {
+		fc_err("reading the IPv6 addresses of %s: %s", d->o.ifname, strerror(-err));
 		return FC_EXIT_FAIL;
 	}
 	if (check_privileges())
@@ -751,11 +819,21 @@ int main(int argc, char **argv)
 			fc_info("IPFIX export to %s (UDP), observation domain %u", eo.ipfix,
 				eo.ipfix_domain);
 	}
-	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	if (d->o.nat44)
+		inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	if (d->o.nat66) {
+		char a6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &d->start_addr6, a6, sizeof(a6));
+		snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "%s%s",
+			 d->o.nat44 ? " and " : "", a6);
+	}
 	if (d->metrics_fd >= 0)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
-	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s), "
-		"hairpin on %u interface(s), %s mode%s", d->o.ifname, d->ifindex, addr,
+	fc_info("ready: %s on %s (ifindex %d), external address %s, %u ports in %u range(s), "
+		"hairpin on %u interface(s), %s mode%s",
+		d->o.nat44 && d->o.nat66 ? "NAT44 and NAT66" : d->o.nat66 ? "NAT66" : "NAT44",
+		d->o.ifname, d->ifindex, addr,
 		d->cfg.port_total, d->cfg.nr_port_ranges, d->nr_hairpin,
 		d->o.mode == FC_MODE_XDP ? "xdp" : "tc",
 		d->o.mode == FC_MODE_XDP ? (d->l.xdp[0].mode == XDP_FLAGS_DRV_MODE ? " (native)"

@@ -14,8 +14,9 @@
 
 struct addr_query {
 	int ifindex;
+	int family;		/* AF_INET or AF_INET6 */
 	int found;
-	struct in_addr addr;
+	unsigned char addr[16];
 };
 
 static int addr_attr_cb(const struct nlattr *attr, void *data)
@@ -28,6 +29,8 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 	if ((type == IFA_ADDRESS || type == IFA_LOCAL) &&
 	    mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
 		return MNL_CB_ERROR;
+	if (type == IFA_FLAGS && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_ERROR;
 	tb[type] = attr;
 	return MNL_CB_OK;
 }
@@ -39,15 +42,29 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFA_MAX + 1] = {};
 	const struct nlattr *a;
 
-	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != q->ifindex ||
-	    ifa->ifa_scope != RT_SCOPE_UNIVERSE || (ifa->ifa_flags & IFA_F_SECONDARY) || q->found)
+	size_t len = q->family == AF_INET6 ? 16 : 4;
+	__u32 flags;
+
+	if (ifa->ifa_family != q->family || (int)ifa->ifa_index != q->ifindex ||
+	    ifa->ifa_scope != RT_SCOPE_UNIVERSE || q->found)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	flags = tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == 4
+		? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
+	/* IPv4: the primary address. IPv6 (global scope: never link-local):
+	 * a stable one that is fully usable -- not a privacy address (it
+	 * goes away within a day), not deprecated (being renumbered away),
+	 * not still in duplicate address detection or failed it. */
+	if (q->family == AF_INET && (flags & IFA_F_SECONDARY))
+		return MNL_CB_OK;
+	if (q->family == AF_INET6 &&
+	    (flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+		return MNL_CB_OK;
 	/* IFA_LOCAL is the address itself on point-to-point links (PPPoE). */
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!a || mnl_attr_get_payload_len(a) != sizeof(struct in_addr))
+	if (!a || mnl_attr_get_payload_len(a) != len)
 		return MNL_CB_OK;
-	memcpy(&q->addr, mnl_attr_get_payload(a), sizeof(q->addr));
+	memcpy(q->addr, mnl_attr_get_payload(a), len);
 	q->found = 1;
 	return MNL_CB_OK;
 }
@@ -97,21 +114,32 @@ out:
 static void addr_fill(void *hdr, void *data)
 {
 	struct ifaddrmsg *ifa = hdr;
+	const struct addr_query *q = data;
 
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = q->family;
 }
 
-int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
+static int get_addr(int ifindex, int family, void *addr, size_t len)
 {
-	struct addr_query q = { .ifindex = ifindex };
+	struct addr_query q = { .ifindex = ifindex, .family = family };
 	int err = nl_dump(RTM_GETADDR, sizeof(struct ifaddrmsg), addr_fill, addr_cb, &q);
 
 	if (err)
 		return err;
 	if (!q.found)
 		return -ENOENT;
-	*addr = q.addr;
+	memcpy(addr, q.addr, len);
 	return 0;
+}
+
+int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
+{
+	return get_addr(ifindex, AF_INET, addr, sizeof(*addr));
+}
+
+int nl_get_ipv6_addr(int ifindex, struct in6_addr *addr)
+{
+	return get_addr(ifindex, AF_INET6, addr, sizeof(*addr));
 }
 
 /* ---- qdiscs ---------------------------------------------------------------- */
@@ -237,8 +265,10 @@ struct nl_watch *nl_addr_watch_open(void)
 	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!w->nl)
 		goto fail;
-	/* IPv4 address changes, and links coming and going. */
-	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
+	/* Address changes (IPv6: also an address leaving duplicate address
+	 * detection, or deprecated), and links coming and going. */
+	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK,
+			    MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	/* A lost event shows as ENOBUFS on the next read (the default,
 	 * NETLINK_NO_ENOBUFS off): then the address is simply read again. */

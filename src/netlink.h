@@ -8,6 +8,9 @@
 /* Primary global IPv4 address of ifindex: 0 and *addr set, -ENOENT if the
  * interface has none, other -errno on failure. */
 int nl_get_ipv4_addr(int ifindex, struct in_addr *addr);
+/* The same for IPv6: a global-scope address that is not temporary (privacy),
+ * deprecated, tentative or failed DAD; link-local never. */
+int nl_get_ipv6_addr(int ifindex, struct in6_addr *addr);
 /* 1 if ifindex has a clsact qdisc, 0 if not, -errno. */
 int nl_has_clsact(int ifindex);
 

@@ -266,6 +266,36 @@ static __always_inline int ipv6_ext_step(struct ctx_buff *ctx, struct fc_pkt *p)
 }
 
 /*
+ * Walk the extension headers from p->proto at p->l4_off, at most
+ * FC_IP6_EXT_MAX_HDRS of them: 1 when p->proto is the transport (or an
+ * unknown) header, 0 when the chain goes on beyond that, -1 when malformed.
+ *
+ * A global function, on purpose: the verifier checks it once, on its own,
+ * with the offsets unknown. Inlined, every chain it can tell apart (with
+ * their exact offsets) would be a separate path through all the
+ * translation code after it, and the programs' load time would grow
+ * several-fold (doc/design/ipv6.md).
+ */
+__attribute__((noinline)) int fc_ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	int r = 0;
+
+	if (!p)
+		return -1;
+	for (int i = 0; i <= FC_IP6_EXT_MAX_HDRS; i++) {
+		r = ipv6_ext_step(ctx, p);
+		if (r)
+			break;
+	}
+	return r;
+}
+
+static __always_inline int ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	return fc_ipv6_ext_walk(ctx, p);
+}
+
+/*
  * Parse an IPv6 packet: the fixed header, the extension header chain
  * (hop-by-hop, routing, destination options, fragment, AH; bounded by
  * FC_IP6_EXT_MAX_*), and the transport header when this is not a non-first
@@ -277,7 +307,7 @@ static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6h;
 	__u32 payload, len = ctx_len(ctx);
-	int i, r = -1;
+	int r;
 
 	ctx_linearize(ctx, FC_HDR_MAX);
 	eth = ctx_ptr(ctx, 0, sizeof(*eth));
@@ -301,12 +331,7 @@ static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
 	p->l4_off = ETH_HLEN + sizeof(*ip6h);
 	p->l3_end = p->l4_off + payload;
 
-#pragma unroll
-	for (i = 0; i <= FC_IP6_EXT_MAX_HDRS; i++) {
-		r = ipv6_ext_step(ctx, p);
-		if (r)
-			break;
-	}
+	r = ipv6_ext_walk(ctx, p);
 	if (r < 0)
 		return FC_PARSE_MALFORMED;
 	if (r == 0 || p->l4_off > ETH_HLEN + FC_IP_HDR_MAX)

@@ -122,8 +122,10 @@ struct fc_session {
 struct fc_frag_key {
 	__u8 family;
 	__u8 proto;
-	__be16 ip_id;
-	__u32 pad0;
+	__u16 pad0;
+	/* The datagram's identification: IPv4's 16-bit id (in the low-addressed
+	 * half, as read from the header), IPv6's 32-bit one (fragment header). */
+	__be32 frag_id;
 	union fc_addr remote;
 	union fc_addr ext_addr;
 };
@@ -210,6 +212,9 @@ struct fc_config {
 	__u32 port_total;	/* number of ports in all ranges */
 	__u32 pad0;
 	__u64 timeout_ns[FC_TIMEOUT_MAX];
+	/* NAT66: the external interface's global IPv6 address; all zero:
+	 * none, translate no IPv6. */
+	union fc_addr ext_addr6;
 	/* NAT64 (FC_CFG_NAT64): the RFC 6052 prefix IPv4 hosts are seen under
 	 * from the IPv6 side, its length one of 32, 40, 48, 56, 64, 96; the
 	 * bits past the length are zero. */
@@ -261,6 +266,9 @@ enum fc_stat {
 	FC_STAT_FAST_PASS_MTU,		/* too big for the egress: fragment or frag-needed */
 	FC_STAT_FAST_PASS_NO_ROUTE,	/* FIB: unreachable, blackhole, forwarding off */
 	FC_STAT_FAST_PASS_UNMANAGED_IF,	/* egress is not an interface fcnat sends to */
+	/* NAT66: IPv6 that is never translated: link-local or multicast
+	 * addresses, neighbour discovery, MLD, router renumbering. */
+	FC_STAT_PASS_IPV6_LINK,
 	FC_STAT_MAX,
 };
 
