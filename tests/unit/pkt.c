@@ -73,7 +73,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 
 	ip[0] = 0x40 | ihl;
 	put16(ip + 2, tot);
-	put16(ip + 4, s->ip_id ? s->ip_id : 0x1234);
+	put16(ip + 4, s->ip_id_zero ? 0 : s->ip_id ? s->ip_id : 0x1234);
 	put16(ip + 6, s->frag);
 	ip[8] = s->ttl ? s->ttl : 64;
 	ip[9] = s->proto;

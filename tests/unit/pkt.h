@@ -32,6 +32,7 @@ struct pkt_spec {
 	size_t tcp_opts_len;
 	uint16_t frag;		/* host order: flags and offset field */
 	uint16_t ip_id;		/* 0: 0x1234 */
+	int ip_id_zero;		/* an IP id of 0 after all */
 	uint8_t ihl;		/* 0: 5 */
 	uint8_t ttl;		/* 0: 64 */
 	int udp_no_csum;	/* send UDP with checksum 0 */
