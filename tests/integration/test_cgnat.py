@@ -8,7 +8,6 @@ gateway's external address by the "upstream" (a route in the external
 namespace), as an operator's upstream router would.
 """
 
-import ctypes
 import json
 import select
 import socket
@@ -71,7 +70,6 @@ class PingSniffer:
         self.sock = topo.ext.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 
     def source_of_ping(self, topo, src, dst):
-        ident = None
         topo.client.run(["ping", "-c", "1", "-W", "3", "-I", src, dst])
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
@@ -81,9 +79,8 @@ class PingSniffer:
             except socket.timeout:
                 break
             ihl = (data[0] & 0x0f) * 4
-            if data[ihl] == 8:	# echo request
-                ident = socket.inet_ntoa(data[12:16])
-                return ident
+            if data[ihl] == 8:  # an echo request
+                return socket.inet_ntoa(data[12:16])
         raise AssertionError("no echo request from %s reached %s" % (src, dst))
 
 
@@ -231,3 +228,26 @@ def test_pool_options_rejected_with_exit_2(topo, run_fcnat):
         r = run_fcnat("-i", "wan0", *args)
         assert r.returncode == 2, repr(r)
         assert "error" in r.stderr, repr(r)
+
+
+def test_restart_with_kept_state_keeps_counts_and_pairing(bpffs, topo, fcnat, run_fcnat,
+                                                          pool_route):
+    (x,) = subscribers(topo, 1)
+    args = ("-i", "wan0", "--pool", POOL, "--max-mappings-per-subscriber", "udp=2",
+            "--bpffs", bpffs, "--keep-state")
+    inst = fcnat(*args)
+    srv = topo.ext.udp(EXT2, 7000)
+    socks = [topo.client.udp(x, 0) for _ in range(2)]
+    srcs = {udp_exchange(c, srv, (EXT2, 7000), b"k%d" % i)[0] for i, c in enumerate(socks)}
+    assert len(srcs) == 1 and srcs <= POOL_ADDRS, srcs
+    assert inst.stop() == 0
+    fcnat(*args)
+    # The pinned table came back with its counts: still at the limit.
+    assert subscribers_json(run_fcnat, bpffs)[x]["mappings"]["udp"] == 2
+    over = topo.client.udp(x, 0)
+    over.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+    over.sendto(b"over", (EXT2, 7000))
+    assert icmp_error(over) == (3, 13)
+    for i, c in enumerate(socks):
+        c.sendto(b"again%d" % i, (EXT2, 7000))
+        assert recv_matching(srv, b"again%d" % i, 3)[0] in srcs
