@@ -173,22 +173,25 @@ enum fc_bind_result {
  * Make the mapping of an internal endpoint that has none: its external
  * address (nat_ext_addr4: the interface's, or the subscriber's paired pool
  * address; a gateway process keeps the interface's), one mapping taken
- * from the subscriber's allowance, then a port. On success *out points at
- * the internal-side entry.
+ * from the subscriber's allowance, then a port. FC_BIND_OK when the
+ * internal-side entry is there (made here, or by a CPU that won the race).
+ * A global function: the verifier checks it once, not once for every
+ * state of every caller, and its stack is its own.
  */
-static __noinline int binding_create(const struct fc_config *cfg,
-				   const struct fc_endpoint_key *int_key, __u8 flags,
-				   __u64 now, struct fc_binding **out)
+__noinline int binding_create(const struct fc_config *cfg, const struct fc_endpoint_key *int_key,
+			      __u32 flags, __u64 now)
 {
 	struct port_claim *c = port_claim_get();
 	struct fc_subscriber *sub = NULL;
-	__u16 int_port = bpf_ntohs(int_key->port);
-	__u32 slot = sub_proto_slot(int_key->proto);
+	__u16 int_port;
+	__u32 slot;
 	__be32 ext_addr;
 	long err;
 
-	if (!c)
+	if (!c || !cfg || !int_key)
 		return FC_BIND_FULL;
+	int_port = bpf_ntohs(int_key->port);
+	slot = sub_proto_slot(int_key->proto);
 	if (flags & FC_BINDING_ROUTER) {
 		ext_addr = cfg->ext_addr4;
 	} else {
@@ -242,8 +245,7 @@ static __noinline int binding_create(const struct fc_config *cfg,
 		if (cfg->flags & FC_CFG_EVENTS)
 			event_mapping_created(int_key, &c->ext_val, now);
 	}
-	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
-	return *out ? FC_BIND_OK : FC_BIND_FULL;
+	return FC_BIND_OK;
 }
 
 /*
@@ -254,10 +256,16 @@ static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 						 const struct fc_endpoint_key *int_key, __u8 flags,
 						 __u64 now, struct fc_binding **out)
 {
+	int ret;
+
 	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
 	if (*out)
 		return FC_BIND_OK;
-	return binding_create(cfg, int_key, flags, now, out);
+	ret = binding_create(cfg, int_key, flags, now);
+	if (ret != FC_BIND_OK)
+		return ret;
+	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
+	return *out ? FC_BIND_OK : FC_BIND_FULL;
 }
 
 #endif /* FC_BPF_BINDING_H */

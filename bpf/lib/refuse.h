@@ -81,10 +81,11 @@ struct refuse_hdr {
 /*
  * Turn the refused packet p (TCP, UDP or an echo request, first fragment)
  * into the ICMP error about it and send that to its source. Returns the
- * verdict: a redirect, or CTX_DROP when it is not answered.
+ * verdict: a redirect, or CTX_DROP when it is not answered. A global
+ * function: the verifier checks it once, not once per caller state.
  */
-static __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cfg,
-				     const struct fc_pkt *p)
+__noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cfg,
+				const struct fc_pkt *p)
 {
 	struct refuse_hdr h = {};
 	struct bpf_fib_lookup fib = {};
@@ -93,7 +94,7 @@ static __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_con
 	__s64 sum;
 	long ret;
 
-	if (!p->has_l4 || ctx_is_gso(ctx) || !refuse_dest_ok(p->saddr.v4))
+	if (!cfg || !p || !p->has_l4 || ctx_is_gso(ctx) || !refuse_dest_ok(p->saddr.v4))
 		return CTX_DROP;
 	st = bpf_map_lookup_elem(&fc_refuse_state, &zero);
 	if (!st)
