@@ -120,8 +120,8 @@ static const struct option_desc fc_option_table[] = {
 	{ "pool", OPT_POOL, "<prefix> ...", "External address pool (CGNAT): addresses or prefixes,\n"
 					    "e.g. 203.0.113.0/28; routed to this gateway by the\n"
 					    "upstream. Default: the interface's own address", CTX_RUN },
-	{ "internal-prefix", OPT_INTERNAL_PREFIX, "<prefix> ...", "Translate only sources in these\n"
-	  "prefixes, e.g. 100.64.0.0/10; others pass untouched", CTX_RUN },
+	{ "internal-prefix", OPT_INTERNAL_PREFIX, "<prefix> ...", "Translate only sources in these prefixes,\n"
+	  "e.g. 100.64.0.0/10; others pass untouched", CTX_RUN },
 	{ "exclude", OPT_EXCLUDE, "<prefix> ...", "Destinations never translated, e.g. 10.0.0.0/8",
 	  CTX_RUN },
 	{ "max-mappings-per-subscriber", OPT_MAX_PER_SUBSCRIBER, "<n|proto=n,...>",
@@ -217,6 +217,11 @@ void options_usage(FILE *out)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", d->name,
 				 d->arg ? " " : "", d->arg ? d->arg : "");
+		/* A long option and its argument get a line of their own. */
+		if (strlen(left) >= 31) {
+			fprintf(out, "  %s\n", left);
+			left[0] = '\0';
+		}
 		/* Continuation lines of the help text line up. */
 		for (h = d->help; (nl = strchr(h, '\n')); h = nl + 1) {
 			fprintf(out, "  %-31s%.*s\n", left, (int)(nl - h), h);
