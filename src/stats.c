@@ -47,6 +47,12 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_FAST_PASS_NO_ROUTE] = "fast_pass_no_route",
 	[FC_STAT_FAST_PASS_UNMANAGED_IF] = "fast_pass_unmanaged_interface",
 	[FC_STAT_PASS_IPV6_LINK] = "pass_ipv6_link_local",
+	[FC_STAT_DROP_SUBSCRIBER_LIMIT] = "drop_subscriber_limit",
+	[FC_STAT_REFUSED_ICMP_SENT] = "refused_icmp_sent",
+	[FC_STAT_REFUSED_ICMP_RATELIMITED] = "refused_icmp_ratelimited",
+	[FC_STAT_PASS_OUT_OF_SCOPE] = "pass_source_out_of_scope",
+	[FC_STAT_PASS_EXCLUDED] = "pass_destination_excluded",
+	[FC_STAT_DROP_POOL_UNMAPPED] = "drop_pool_unmapped",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {
