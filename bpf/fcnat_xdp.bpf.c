@@ -19,7 +19,7 @@ int fc_xdp_ext(struct xdp_md *ctx)
 SEC("xdp")
 int fc_xdp_int(struct xdp_md *ctx)
 {
-	return nat4_fast_out(ctx, ext_ifindex);
+	return nat4_fast_out(ctx, ext_ifindex, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

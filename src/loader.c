@@ -63,6 +63,19 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	return 0;
 }
 
+int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n)
+{
+	__u32 *ifs = (__u32 *)l->skel->rodata->fc_tc_fast_ifs;
+	unsigned int max = sizeof(l->skel->rodata->fc_tc_fast_ifs) / sizeof(ifs[0]);
+
+	if (n + 1 >= max)
+		return -E2BIG;
+	ifs[0] = ext_ifindex;
+	for (unsigned int i = 0; i < n; i++)
+		ifs[i + 1] = internal[i];
+	return 0;
+}
+
 struct bpf_object *loader_object(const struct fc_loader *l)
 {
 	return l->skel->obj;
@@ -357,11 +370,12 @@ static void lo_accept_local_restore(int value)
 		fc_warn("restoring %s to %d failed", LO_ACCEPT_LOCAL, value);
 }
 
-int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback,
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool fast,
 			  const struct fc_meta *prev)
 {
-	const struct bpf_program *prog = loopback ? l->skel->progs.fc_tc_lo_ingress
-						  : l->skel->progs.fc_tc_lan_ingress;
+	const struct bpf_program *prog = loopback ? l->skel->progs.fc_tc_lo_ingress :
+					 fast ? l->skel->progs.fc_tc_int_ingress :
+						l->skel->progs.fc_tc_lan_ingress;
 	struct fc_hairpin_if *h;
 	struct bpf_tc_hook hook;
 	__u32 handle = 0, priority = 0;

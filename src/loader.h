@@ -61,15 +61,19 @@ void loader_setup_libbpf_log(bool verbose);
 int loader_open(struct fc_loader *l, const struct fc_options *o);
 int loader_load_opened(struct fc_loader *l);
 int loader_load(struct fc_loader *l, const struct fc_options *o);
+/* Between open and load: TC mode's fast path, from the internal interfaces
+ * out of the external one and back (bpf/lib/route.h). */
+int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n);
 struct bpf_object *loader_object(const struct fc_loader *l);
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg);
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);
 /* Attach to ifindex's TC hooks. prev: the pinned state's record of a kept
  * datapath; its filters, if still there and ours, are replaced in place. */
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev);
-/* Hairpin on an internal interface; lo gets the gateway-process variant.
+/* Hairpin on an internal interface; lo gets the gateway-process variant,
+ * an --internal interface in TC mode (fast) the fast path as well.
  * A kept datapath's filter there (in prev) is replaced in place. */
-int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback,
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool fast,
 			  const struct fc_meta *prev);
 /* Remove the hairpin filters this loader holds (and what they needed). */
 void loader_detach_hairpin(struct fc_loader *l);

@@ -444,6 +444,15 @@ static void record_qdisc_making(void *arg, int ifindex)
 		fc_warn("recording the clsact qdisc in %s: %s", pin->dir, strerror(errno));
 }
 
+/* An --internal interface? */
+static bool is_internal(const struct daemon *d, int ifindex)
+{
+	for (unsigned int i = 0; i < d->o.nr_internal_ifs; i++)
+		if (d->internal_ifindex[i] == ifindex)
+			return true;
+	return false;
+}
+
 /* Load (reusing pinned state), configure and attach; on failure leave the
  * system as it was. */
 static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
@@ -453,6 +462,9 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		return -1;
 	if (loader_open(loader, o))
 		goto fail_pin;
+	if (o->mode == FC_MODE_TC && o->nr_internal_ifs &&
+	    loader_set_tc_fast(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
+		goto fail_loader;
 	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
 		goto fail_loader;
 	if (o->mode == FC_MODE_XDP && loader_xdp_load(loader, ifindex))
@@ -473,6 +485,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	for (unsigned int i = 0; i < d->nr_hairpin; i++) {
 		int err = loader_attach_hairpin(loader, d->hairpin_ifindex[i],
 						is_loopback(d->hairpin_ifindex[i]),
+						o->mode == FC_MODE_TC &&
+						is_internal(d, d->hairpin_ifindex[i]),
 						pin->found ? &pin->meta : NULL);
 
 		if (err) {

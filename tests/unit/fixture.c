@@ -128,6 +128,8 @@ int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *c
 		.data_size_out = sizeof(r->out),
 		.ctx_in = ctx,
 		.ctx_size_in = sizeof(*ctx),
+		.ctx_out = ctx,		/* the mark, as the program left it */
+		.ctx_size_out = sizeof(*ctx),
 		.repeat = 1,
 	);
 	int err = bpf_prog_test_run_opts(prog_fd, &opts);
