@@ -89,11 +89,15 @@ void loader_destroy(struct fc_loader *l);
  * loader_load_opened); ext_ifindex is where outbound traffic is translated. */
 int loader_xdp_load(struct fc_loader *l, int ext_ifindex);
 /* Attach the external (ext) or internal XDP program to ifindex and let the
- * fast path send frames out of it. An XDP program already there (anyone's,
- * even an fcnat's) is never replaced: -EBUSY. */
+ * fast path send frames out of it. A kept datapath's program on the state
+ * this loader took over is replaced in one step; any other XDP program
+ * already there (anyone's, even another fcnat's) is never replaced: -EBUSY. */
 int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mode mode);
 /* Detach exactly the XDP programs this loader attached. */
 void loader_xdp_detach(struct fc_loader *l);
+/* Detach the XDP programs on ifindex that work on the state whose fc_bindings
+ * map is bindings_fd (a kept datapath's); returns how many. */
+int loader_xdp_remove_kept(int bindings_fd, int ifindex);
 
 int loader_bindings_fd(const struct fc_loader *l);
 int loader_sessions_fd(const struct fc_loader *l);

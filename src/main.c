@@ -408,6 +408,25 @@ static void count_state(const struct fc_loader *l, unsigned long *mappings,
 	}
 }
 
+/* The XDP programs of a kept XDP-mode datapath (on the interfaces of its
+ * record, working on its pinned maps). */
+static int detach_kept_xdp(const struct fc_pin *pin)
+{
+	char path[sizeof(pin->dir) + 16];
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/fc_bindings", pin->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (pin->meta.ifindex)
+		n += loader_xdp_remove_kept(fd, pin->meta.ifindex);
+	for (unsigned int i = 0; i < pin->meta.nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
+		n += loader_xdp_remove_kept(fd, pin->meta.hairpin[i].ifindex);
+	close(fd);
+	return n;
+}
+
 /* fcnat --detach -i IF: remove what a --keep-state instance left. */
 static int cmd_detach(const struct fc_options *o)
 {
@@ -423,6 +442,7 @@ static int cmd_detach(const struct fc_options *o)
 		return FC_EXIT_OK;
 	}
 	removed = loader_detach_kept(&pin.meta);
+	removed += detach_kept_xdp(&pin);
 	pin_remove(&pin);
 	pin_close(&pin);
 	fc_info("detached from %s: %d filter(s) and the pinned state removed", o->ifname, removed);
@@ -451,6 +471,33 @@ static bool is_internal(const struct daemon *d, int ifindex)
 		if (d->internal_ifindex[i] == ifindex)
 			return true;
 	return false;
+}
+
+/* Did this start attach XDP to ifindex? */
+static bool xdp_attached_now(const struct fc_loader *l, int ifindex)
+{
+	for (unsigned int i = 0; i < l->nr_xdp; i++)
+		if (l->xdp[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* A kept XDP-mode datapath's programs that this start did not replace (it
+ * runs in TC mode, or with fewer internal interfaces) go: the interfaces of
+ * the kept record are the external one and the hairpin/internal ones. */
+static void remove_kept_xdp(const struct daemon *d, const struct fc_loader *l,
+			    const struct fc_meta *m)
+{
+	int bfd = loader_bindings_fd(l), n = 0;
+
+	if (m->ifindex && !xdp_attached_now(l, m->ifindex))
+		n += loader_xdp_remove_kept(bfd, m->ifindex);
+	for (unsigned int i = 0; i < m->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
+		if (!xdp_attached_now(l, m->hairpin[i].ifindex))
+			n += loader_xdp_remove_kept(bfd, m->hairpin[i].ifindex);
+	if (n)
+		fc_info("removed %d XDP program(s) of the kept datapath that this start does "
+			"not use", n);
 }
 
 /* Load (reusing pinned state), configure and attach; on failure leave the
@@ -519,6 +566,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
+	if (pin->found)
+		remove_kept_xdp(d, loader, &pin->meta);
 	loader_record_attach(loader, &pin->meta);
 	if (pin_save_meta(pin))
 		fc_warn("recording the filters in %s: %s", pin->dir, strerror(errno));
@@ -698,8 +747,8 @@ int main(int argc, char **argv)
 	}
 	close(d->sigfd);
 	if (d->o.keep_state) {
-		/* The TC datapath carries on alone; XDP is not part of kept state. */
-		loader_xdp_detach(&d->l);
+		/* The datapath carries on alone, XDP programs included: the next
+		 * start replaces them in place (loader_xdp_attach). */
 		loader_destroy(&d->l);
 		pin_close(&d->pin);
 		fc_info("keep-state: the datapath stays on %s with its state in %s "
