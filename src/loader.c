@@ -68,7 +68,7 @@ int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal
 	__u32 *ifs = (__u32 *)l->skel->rodata->fc_tc_fast_ifs;
 	unsigned int max = sizeof(l->skel->rodata->fc_tc_fast_ifs) / sizeof(ifs[0]);
 
-	if (n + 1 >= max)
+	if (n + 1 > max)
 		return -E2BIG;
 	ifs[0] = ext_ifindex;
 	for (unsigned int i = 0; i < n; i++)
@@ -522,18 +522,23 @@ int loader_stats_fd(const struct fc_loader *l)
  * same headers): each is replaced by the TC object's before load, so both
  * datapaths work on one state. Its own devmap (fc_xdp_tx) stays its own.
  */
-int loader_xdp_load(struct fc_loader *l, int ext_ifindex)
+int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n)
 {
+	unsigned int max = sizeof(l->xskel->rodata->fc_xdp_ifs) / sizeof(__u32);
 	struct bpf_map *map;
 	int err;
 
+	if (n + 1 > max)
+		return -E2BIG;
 	l->xskel = fcnat_xdp__open();
 	if (!l->xskel) {
 		err = -errno;
 		fc_err("cannot open the XDP object: %s", strerror(-err));
 		return err;
 	}
-	l->xskel->rodata->ext_ifindex = ext_ifindex;
+	l->xskel->rodata->fc_xdp_ifs[0] = ext_ifindex;
+	for (unsigned int i = 0; i < n; i++)
+		l->xskel->rodata->fc_xdp_ifs[i + 1] = internal[i];
 	bpf_object__for_each_map(map, l->xskel->obj) {
 		struct bpf_map *shared;
 

@@ -86,8 +86,9 @@ void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);
 
 /* --mode xdp: load the XDP programs on the TC object's maps (after
- * loader_load_opened); ext_ifindex is where outbound traffic is translated. */
-int loader_xdp_load(struct fc_loader *l, int ext_ifindex);
+ * loader_load_opened); ext_ifindex is where outbound traffic is translated,
+ * internal[n] the internal interfaces (the fast path sends only to these). */
+int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n);
 /* Attach the external (ext) or internal XDP program to ifindex and let the
  * fast path send frames out of it. A kept datapath's program on the state
  * this loader took over is replaced in one step; any other XDP program

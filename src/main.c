@@ -514,7 +514,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		goto fail_loader;
 	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
 		goto fail_loader;
-	if (o->mode == FC_MODE_XDP && loader_xdp_load(loader, ifindex))
+	if (o->mode == FC_MODE_XDP &&
+	    loader_xdp_load(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
 		goto fail_loader;
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
