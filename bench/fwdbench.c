@@ -5,6 +5,7 @@
  * live-frames generator (BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES),
  * the server counts in XDP; the gateway runs, in turn:
  *   bare XDP forwarding (FIB + MAC rewrite + redirect, no NAT): the ceiling
+ *   bare TC forwarding (the same from TC ingress: the skb ceiling; last line)
  *   Linux forwarding, no NAT
  *   nftables masquerade
  *   fcnat --mode tc
@@ -20,7 +21,9 @@
  *
  * Usage: fwdbench [FCNAT [NSETS]]; NSETS=1 runs the 1-flow set only.
  * FWDBENCH_PROFILE=CMD runs "CMD LINE NFLOWS &" at the start of each timed
- * phase (LINE 0..4 as above), e.g. a perf record of one second.
+ * phase (LINE 0..4 as above, 5: bare TC forwarding, the same as bare XDP
+ * from the TC ingress hook: the ceiling of anything forwarding skbs), e.g. a
+ * perf record of one second.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -69,6 +72,8 @@ static const struct flowset sets[] = {
 	{ "1 000 000 flows", 1000000, 10000, 40000, 7000 },
 };
 #define NSETS (int)(sizeof(sets) / sizeof(sets[0]))
+
+#define NLINES 6
 
 static const char *const ns_names[3] = { "fcb-cli", "fcb-gw", "fcb-srv" };
 static int ns_fd[3], home_fd;
@@ -422,15 +427,16 @@ int main(int argc, char **argv)
 {
 	const char *fcnat = argc > 1 ? argv[1] : "build/fcnat";
 	int nsets = argc > 2 ? atoi(argv[2]) : NSETS;
-	static const char *const names[5] = {
+	static const char *const names[NLINES] = {
 		"bare XDP forwarding (no NAT)", "Linux forwarding (no NAT)",
 		"nftables masquerade", "fcnat --mode tc", "fcnat --mode xdp",
+		"bare TC forwarding (no NAT)",
 	};
 	struct pkt_spec s = { .proto = 17, .saddr = "10.0.1.2", .daddr = "10.0.2.2",
 			      .sport = 25000, .dport = 7000, .payload_len = 22 };
 	uint8_t gw_mac[6], cli_mac[6], buf[PKT_MAX];
 	struct bench_xdp *skel;
-	double pps[NSETS][5] = {}, new_pps[NSETS][5] = {}, ns[2][2][3] = {};
+	double pps[NSETS][NLINES] = {}, new_pps[NSETS][NLINES] = {}, ns[2][2][3] = {};
 	__u32 verdict[2][2][3] = {};
 	int cli_if, gw_in, gw_out, srv_if;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
@@ -484,6 +490,24 @@ int main(int argc, char **argv)
 		enter(1);
 		bpf_xdp_detach(gw_in, XDP_FLAGS_DRV_MODE, &xo);
 		enter(-1);
+		/* 1b. bare TC forwarding (printed last, LINE 5) */
+		enter(1);
+		{
+			DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = gw_in,
+					    .attach_point = BPF_TC_INGRESS);
+			DECLARE_LIBBPF_OPTS(bpf_tc_opts, to,
+					    .prog_fd = bpf_program__fd(skel->progs.bench_tc_fwd));
+
+			bpf_tc_hook_create(&hook);
+			if (bpf_tc_attach(&hook, &to))
+				perror("attach bench_tc_fwd");
+			enter(-1);
+			pps[f][5] = measure(skel, cli_if, fs, 5, &new_pps[f][5]);
+			enter(1);
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
+		enter(-1);
 		/* 2. Linux forwarding */
 		pps[f][1] = measure(skel, cli_if, fs, 1, &new_pps[f][1]);
 		/* 3. nftables masquerade */
@@ -505,7 +529,7 @@ int main(int argc, char **argv)
 	for (int f = 0; f < nsets; f++) {
 		printf("\n%-32s %12s %8s %8s %9s %14s\n", sets[f].name, "pps", "x masq", "x bare",
 		       "x 1 flow", "new flows/s");
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < NLINES; i++)
 			printf("%-32s %12.0f %8.2f %8.2f %9.2f %14.0f\n", names[i], pps[f][i],
 			       pps[f][2] > 0 ? pps[f][i] / pps[f][2] : 0,
 			       pps[f][0] > 0 ? pps[f][i] / pps[f][0] : 0,
