@@ -19,16 +19,20 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 	-I$(BUILD) -Iinclude -Ibpf -I$(ARCH_INC)
 CFLAGS    ?= -O2 -g
 CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
-	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"'
-LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c
+	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
+	$(shell pkg-config --cflags libfixbuf)
+LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell pkg-config --libs libfixbuf)
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
-	src/epset.c src/stats.c src/forward.c src/events.c src/pin.c src/show.c src/metrics.c src/pcp.c
+	src/epset.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
+	src/pcp.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
+# Test-only BPF programs (probes of single lib functions).
+UNIT_SKELS := $(BUILD)/parse_probe.skel.h $(BUILD)/xlat_probe.skel.h $(BUILD)/xlat_probe_xdp.skel.h
 # What the fuzzer and the scale test share with the unit tests.
 FIXTURE_SRCS := tests/unit/fixture.c tests/unit/pkt.c
 
@@ -51,6 +55,12 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -Itests/unit -c $< -o $@
+
+# The XDP build of the xlat probe is its TC source over ctx_xdp.h.
+$(BUILD)/xlat_probe_xdp.bpf.o: tests/unit/xlat_probe.bpf.c tests/unit/xlat_probe.h
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
@@ -60,7 +70,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/fcnat/types.h $(SKELS) | $(BUI
 $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
 MANPAGES  := $(BUILD)/fcnat.8 $(BUILD)/fcnat.conf.5
@@ -95,8 +105,9 @@ integration-test: $(BUILD)/fcnat
 
 test: man unit-test fuzz-short integration-test
 
-$(BUILD)/fuzz: tests/fuzz/fuzz.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
-	$(CC) $(CFLAGS) -Itests/unit tests/fuzz/fuzz.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+FUZZ_SRCS := tests/fuzz/fuzz.c tests/fuzz/fuzz_ipv6.c
+$(BUILD)/fuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) -Itests/unit $(FUZZ_SRCS) $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # FUZZ_SEED picks the packet stream; the same seed gives the same packets.
 FUZZ_SEED ?= 1
@@ -128,10 +139,15 @@ $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/be
 $(BUILD)/fwdbench: bench/fwdbench.c tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS)
 
-# Not part of `make test` (as root, about 2 min): per-packet cost, then forwarding
-# rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss ns (doc/benchmarks.md).
-bench: $(BUILD)/microbench $(BUILD)/fwdbench $(BUILD)/fcnat
+$(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
+	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
+# then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
+# ns (doc/benchmarks.md).
+bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/loadtime
 	$(BUILD)/fwdbench $(BUILD)/fcnat
 
 clean:

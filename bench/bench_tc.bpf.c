@@ -6,7 +6,7 @@
  * and its time is subtracted to leave the translation's own cost.
  */
 #include "lib/ctx_tc.h"
-#include "lib/nat4.h"
+#include "lib/nat6.h"
 
 #define BENCH_FRAME 64
 
@@ -28,6 +28,9 @@ SEC("tc")
 int bench_egress(struct __sk_buff *skb)
 {
 	restore(skb);
+	/* The entry point's family dispatch, as in fcnat_tc.bpf.c. */
+	if (ctx_is_ipv6(skb))
+		return nat6_egress(skb);
 	return nat4_egress(skb);
 }
 
@@ -35,6 +38,8 @@ SEC("tc")
 int bench_ingress(struct __sk_buff *skb)
 {
 	restore(skb);
+	if (ctx_is_ipv6(skb))
+		return nat6_ingress(skb);
 	return nat4_ingress(skb);
 }
 

@@ -2,11 +2,14 @@
 /* TC entry points: thin wrappers that bind the engine to struct __sk_buff. */
 #include "lib/ctx_tc.h"
 #include "lib/fwd.h"
+#include "lib/nat6.h"
 
 /* Egress of the external interface: source NAT of what leaves. */
 SEC("tc")
 int fc_tc_egress(struct __sk_buff *skb)
 {
+	if (ctx_is_ipv6(skb))
+		return nat6_egress(skb);
 	return nat4_egress(skb);
 }
 
@@ -14,6 +17,8 @@ int fc_tc_egress(struct __sk_buff *skb)
 SEC("tc")
 int fc_tc_ingress(struct __sk_buff *skb)
 {
+	if (ctx_is_ipv6(skb))
+		return nat6_ingress(skb);
 	return nat4_ingress(skb);
 }
 

@@ -142,7 +142,9 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	struct fc_binding fresh, back;
 	__u64 until;
 
-	gc_ext_key(&ek, k->family, k->proto, &v->addr, v->port);
+	/* The value's family is the external address's (NAT64 maps IPv6
+	 * endpoints to IPv4 ones). */
+	gc_ext_key(&ek, v->family, k->proto, &v->addr, v->port);
 	if (epset_get(&s->g->live, &ek, &until)) {
 		/* Sessions keep it alive: publish their latest expiry, so the
 		 * datapath admits new remotes (EIF) for as long as that. */
@@ -186,7 +188,7 @@ static int sweep_external(struct sweep *s, const struct fc_endpoint_key *k,
 
 	memset(&ik, 0, sizeof(ik));
 	ik.side = FC_SIDE_INTERNAL;
-	ik.family = k->family;
+	ik.family = v->family;	/* the internal endpoint's */
 	ik.proto = k->proto;
 	ik.port = v->port;
 	ik.addr = v->addr;

@@ -60,6 +60,7 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	/* Each mapping is two entries, one per side. */
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
+	bpf_map__set_max_entries(l->skel->maps.fc_events, o->event_ring_kb * 1024);
 	return 0;
 }
 
@@ -115,10 +116,17 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	memset(cfg, 0, sizeof(*cfg));
 	if (o->nat44)
 		cfg->flags |= FC_CFG_NAT44;
+	if (o->nat66)
+		cfg->flags |= FC_CFG_NAT66;
 	if (o->preserve_low_ports)
 		cfg->flags |= FC_CFG_PRESERVE_LOW_PORTS;
-	if (o->log_mappings)
+	if (options_events_on(o))
 		cfg->flags |= FC_CFG_EVENTS;
+	if (o->nat64) {
+		cfg->flags |= FC_CFG_NAT64;
+		memcpy(cfg->nat64_prefix, o->nat64_prefix, sizeof(cfg->nat64_prefix));
+		cfg->nat64_prefix_len = o->nat64_prefix_len;
+	}
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
 		if (if_nametoindex(o->hairpin_ifs[i]) == 1)	/* lo, in every namespace */
 			cfg->flags |= FC_CFG_HAIRPIN_LO;
@@ -172,6 +180,57 @@ static bool tc_filter_is_ours(int ifindex, enum bpf_tc_attach_point point, __u32
 	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6);
 	close(fd);
 	return ours;
+}
+
+/* Map id of the open map fd, 0 if unknown. */
+static __u32 map_id_of(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
+/* Is prog_id an fcnat TC program working on the map with id map_id? */
+static bool fc_tc_prog_on_map(__u32 prog_id, __u32 map_id)
+{
+	struct bpf_prog_info info;
+	__u32 ids[64], len = sizeof(info);
+	bool found = false;
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6))
+		for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+			found |= ids[i] == map_id;
+	close(fd);
+	return found;
+}
+
+/*
+ * A filter on ifindex's hook running an fcnat program on the state whose
+ * fc_bindings map has id bindings_id that no fc_meta records: left by a
+ * start killed between attaching it and recording it. Found by what it
+ * runs, not where it is, so the next start replaces it in place.
+ */
+static bool tc_find_orphan(int ifindex, bool ingress, __u32 bindings_id, __u32 *handle,
+			   __u32 *priority)
+{
+	struct nl_bpf_filter f[16];
+	int n = nl_bpf_filters(ifindex, ingress, f, 16);
+
+	for (int i = 0; bindings_id && i < n && i < 16; i++) {
+		if (fc_tc_prog_on_map(f[i].prog_id, bindings_id)) {
+			*handle = f[i].handle;
+			*priority = f[i].priority;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -250,12 +309,19 @@ int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 		eh = prev->egress_handle;
 		ep = prev->egress_priority;
 	}
+	if (!ih && tc_find_orphan(ifindex, true, loader_bindings_id(l), &ih, &ip))
+		fc_info("taking over an ingress filter an interrupted start left on ifindex %d",
+			ifindex);
+	if (!eh && tc_find_orphan(ifindex, false, loader_bindings_id(l), &eh, &ep))
+		fc_info("taking over an egress filter an interrupted start left on ifindex %d",
+			ifindex);
 	err = tc_attach_one(&l->ingress, ifindex, BPF_TC_INGRESS, l->skel->progs.fc_tc_ingress,
 			    ih, ip);
 	if (err) {
 		fc_err("attaching the TC ingress program: %s", strerror(-err));
 		goto undo;
 	}
+	fc_fault_point("attached-ingress");
 	err = tc_attach_one(&l->egress, ifindex, BPF_TC_EGRESS, l->skel->progs.fc_tc_egress,
 			    eh, ep);
 	if (err) {
@@ -399,6 +465,8 @@ int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool 
 			kept_qdisc = f->flags & FC_META_CREATED_QDISC;
 		}
 	}
+	if (!handle)
+		tc_find_orphan(ifindex, true, loader_bindings_id(l), &handle, &priority);
 	h = &l->hairpin[l->nr_hairpin];
 	memset(h, 0, sizeof(*h));
 	h->ifindex = ifindex;
@@ -474,6 +542,31 @@ int loader_detach_kept(const struct fc_meta *m)
 	return removed;
 }
 
+int loader_detach_orphans(int bindings_fd)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	__u32 id = map_id_of(bindings_fd);
+	int removed = 0;
+
+	for (i = ifs; id && i && i->if_index; i++) {
+		for (int ingress = 1; ingress >= 0; ingress--) {
+			struct fc_tc_link t = { .attached = true };
+			__u32 handle, priority;
+
+			if (!tc_find_orphan(i->if_index, ingress, id, &handle, &priority))
+				continue;
+			tc_hook_init(&t.hook, i->if_index, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+			t.opts.handle = handle;
+			t.opts.priority = priority;
+			tc_detach_one(&t);
+			removed++;
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return removed;
+}
+
 void loader_detach(struct fc_loader *l)
 {
 	loader_xdp_detach(l);
@@ -493,6 +586,11 @@ void loader_destroy(struct fc_loader *l)
 	if (l->skel)
 		fcnat_tc__destroy(l->skel);
 	l->skel = NULL;
+}
+
+__u32 loader_bindings_id(const struct fc_loader *l)
+{
+	return map_id_of(loader_bindings_fd(l));
 }
 
 int loader_bindings_fd(const struct fc_loader *l)

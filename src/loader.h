@@ -101,6 +101,12 @@ void loader_xdp_detach(struct fc_loader *l);
 int loader_xdp_remove_kept(int bindings_fd, int ifindex);
 
 int loader_bindings_fd(const struct fc_loader *l);
+/* Its id: what ties a filter to this state (orphaned filters are found by it). */
+__u32 loader_bindings_id(const struct fc_loader *l);
+/* Remove every fcnat TC filter in this namespace working on the state whose
+ * fc_bindings is bindings_fd, recorded or not (--detach after an
+ * interrupted start). Returns how many. */
+int loader_detach_orphans(int bindings_fd);
 int loader_sessions_fd(const struct fc_loader *l);
 int loader_stats_fd(const struct fc_loader *l);
 int loader_events_fd(const struct fc_loader *l);

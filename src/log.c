@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Logging to stderr, one line per message, prefixed so it greps well. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -24,4 +27,12 @@ void fc_log_msg(enum fc_log_level level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void fc_fault_point(const char *name)
+{
+	const char *want = getenv("FCNAT_FAULT_POINT");
+
+	if (want && !strcmp(want, name))
+		raise(SIGKILL);
 }

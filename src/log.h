@@ -14,4 +14,12 @@ void fc_log_msg(enum fc_log_level level, const char *fmt, ...)
 #define fc_info(...)	fc_log_msg(FC_LOG_INFO, __VA_ARGS__)
 #define fc_debug(...)	fc_log_msg(FC_LOG_DEBUG, __VA_ARGS__)
 
+/*
+ * Fault injection for the tests (tests/integration/test_faults.py): with
+ * FCNAT_FAULT_POINT=name in the environment fcnat kills itself with SIGKILL
+ * at that point, deterministically, where a random kill would have to hit a
+ * window of microseconds.
+ */
+void fc_fault_point(const char *name);
+
 #endif

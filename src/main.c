@@ -103,6 +103,8 @@ struct daemon {
 	struct fc_config cfg;
 	int ifindex;
 	__be32 mapped_addr4;	/* the external address the maps' mappings use */
+	union fc_addr mapped_addr6;	/* NAT66: the same for IPv6 */
+	struct in6_addr start_addr6;	/* NAT66: the external IPv6 address at start */
 	int hairpin_ifindex[FC_MAX_IFACES];	/* --hairpin-if, then the --internal ones */
 	const char *hairpin_name[FC_MAX_IFACES];
 	unsigned int nr_hairpin;
@@ -110,7 +112,8 @@ struct daemon {
 	int sigfd;
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
 	int metrics_fd;		/* -1: no --metrics */
-	struct fc_event_log *events;	/* NULL: no --log-mappings */
+	struct fc_event_log *events;	/* NULL: no event output */
+	__u64 events_base[FC_DSTAT_MAX];	/* the event counters of earlier runs */
 	struct pcp_server *pcp;	/* NULL: no --pcp-if */
 };
 
@@ -126,6 +129,8 @@ static void count(struct daemon *d, enum fc_dstat c, __u64 n)
  * datapath moves to the new one first, then what was made on the old one is
  * flushed: nobody can reach it there any more.
  */
+static void refresh_ext_addr6(struct daemon *d);
+
 static void refresh_ext_addr(struct daemon *d)
 {
 	struct in_addr a = {};
@@ -136,6 +141,10 @@ static void refresh_ext_addr(struct daemon *d)
 
 	if (!d->ifindex)
 		return;	/* interface gone: keep everything until it is back */
+	if (d->o.nat66)
+		refresh_ext_addr6(d);
+	if (!d->o.nat44)
+		return;
 	err = nl_get_ipv4_addr(d->ifindex, &a);
 	if (err && err != -ENOENT && err != -ENODEV)
 		return;
@@ -174,6 +183,54 @@ static void refresh_ext_addr(struct daemon *d)
 	forwards_install(loader_bindings_fd(&d->l), &d->o, d->cfg.ext_addr4);
 }
 
+static int addr6_is_zero(const union fc_addr *a)
+{
+	static const union fc_addr zero;
+
+	return !memcmp(a, &zero, sizeof(zero));
+}
+
+/* NAT66: the same for the external IPv6 address (a prefix delegation or
+ * renumbering changes it); its mappings are flushed the same way. */
+static void refresh_ext_addr6(struct daemon *d)
+{
+	union fc_addr a = {};
+	char old[INET6_ADDRSTRLEN], new[INET6_ADDRSTRLEN];
+	union fc_addr gone;
+	struct gc_flush_result fr;
+	int err;
+
+	err = nl_get_ipv6_addr(d->ifindex, (struct in6_addr *)a.v6);
+	if (err && err != -ENOENT && err != -ENODEV)
+		return;
+	if (!memcmp(&a, &d->cfg.ext_addr6, sizeof(a)))
+		return;
+	inet_ntop(AF_INET6, d->cfg.ext_addr6.v6, old, sizeof(old));
+	inet_ntop(AF_INET6, a.v6, new, sizeof(new));
+	fc_info("external IPv6 address of %s changed: %s -> %s", d->o.ifname,
+		addr6_is_zero(&d->cfg.ext_addr6) ? "none" : old, addr6_is_zero(&a) ? "none" : new);
+	if (!addr6_is_zero(&d->cfg.ext_addr6))
+		d->mapped_addr6 = d->cfg.ext_addr6;
+	d->cfg.ext_addr6 = a;
+	if (loader_write_config(&d->l, &d->cfg))
+		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
+	count(d, FC_DSTAT_ADDR_CHANGES, 1);
+	if (addr6_is_zero(&a) || addr6_is_zero(&d->mapped_addr6) ||
+	    !memcmp(&d->mapped_addr6, &a, sizeof(a)))
+		return;
+	gone = d->mapped_addr6;
+	d->mapped_addr6 = a;
+	inet_ntop(AF_INET6, gone.v6, old, sizeof(old));
+	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET6,
+			  &gone, &fr)) {
+		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));
+		return;
+	}
+	fc_info("flushed %lu mappings and %lu sessions of %s", fr.mappings, fr.sessions, old);
+	count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
+	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
+}
+
 /*
  * SIGHUP: read the configuration file and the command line again and apply
  * what can change in place (port ranges, timeouts, BPF log level, logging).
@@ -199,6 +256,18 @@ static void reload(struct daemon *d)
 		fc_warn("reload: the metrics address changes only with a restart; ignored");
 	if (memcmp(&n.pcp, &d->o.pcp, sizeof(n.pcp)))
 		fc_warn("reload: the NAT-PMP/PCP settings change only with a restart; ignored");
+	if (n.log_mappings != d->o.log_mappings || n.syslog != d->o.syslog ||
+	    strcmp(n.syslog_path, d->o.syslog_path) || strcmp(n.ipfix, d->o.ipfix) ||
+	    n.ipfix_domain != d->o.ipfix_domain || n.ipfix_template_s != d->o.ipfix_template_s ||
+	    n.event_ring_kb != d->o.event_ring_kb)
+		fc_warn("reload: the event log settings change only with a restart; ignored");
+	n.log_mappings = d->o.log_mappings;
+	n.syslog = d->o.syslog;
+	memcpy(n.syslog_path, d->o.syslog_path, sizeof(n.syslog_path));
+	memcpy(n.ipfix, d->o.ipfix, sizeof(n.ipfix));
+	n.ipfix_domain = d->o.ipfix_domain;
+	n.ipfix_template_s = d->o.ipfix_template_s;
+	n.event_ring_kb = d->o.event_ring_kb;
 	n.pcp = d->o.pcp;
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
@@ -206,7 +275,13 @@ static void reload(struct daemon *d)
 	n.max_mappings = d->o.max_mappings;
 	n.max_sessions = d->o.max_sessions;
 
+	if (n.nat44 != d->o.nat44 || n.nat66 != d->o.nat66) {
+		fc_warn("reload: NAT44/NAT66 change only with a restart; ignored");
+		n.nat44 = d->o.nat44;
+		n.nat66 = d->o.nat66;
+	}
 	loader_fill_config(&n, d->cfg.ext_addr4, &cfg);
+	cfg.ext_addr6 = d->cfg.ext_addr6;
 	if (loader_write_config(&d->l, &cfg)) {
 		fc_err("reload: writing the datapath configuration: %s; keeping the running one",
 		       strerror(errno));
@@ -279,6 +354,7 @@ static void log_deleted_mapping(void *ctx, const struct fc_endpoint_key *k,
 				const struct fc_binding *v)
 {
 	struct fc_event ev = {
+		.time_ns = gc_now_ns(),
 		.type = FC_EVENT_MAPPING_DELETE,
 		.family = k->family,
 		.proto = k->proto,
@@ -287,12 +363,37 @@ static void log_deleted_mapping(void *ctx, const struct fc_endpoint_key *k,
 		.ext_port = v->port,
 		.int_addr = k->addr,
 		.ext_addr = v->addr,
+		.ext_family = v->family,
 	};
 
 	event_log_write(ctx, &ev);
 }
 
-#define PFD_FIXED 4
+/* The event outputs' counters, in fc_meta with the other daemon counters so
+ * that `fcnat stats` and the metrics show them; saved when they move. */
+static void save_event_counters(struct daemon *d)
+{
+	struct fc_event_log_stats st;
+	__u64 now[FC_DSTAT_MAX] = {};
+	bool moved = false;
+
+	if (!d->events)
+		return;
+	event_log_get_stats(d->events, &st);
+	now[FC_DSTAT_IPFIX_SENT] = st.ipfix_messages_sent;
+	now[FC_DSTAT_IPFIX_DROPPED] = st.ipfix_messages_dropped;
+	now[FC_DSTAT_SYSLOG_DROPPED] = st.syslog_dropped;
+	for (int c = FC_DSTAT_IPFIX_SENT; c <= FC_DSTAT_SYSLOG_DROPPED; c++) {
+		__u64 v = d->events_base[c] + now[c];
+
+		moved |= d->pin.meta.counters[c] != v;
+		d->pin.meta.counters[c] = v;
+	}
+	if (moved && pin_save_meta(&d->pin))
+		fc_warn("recording counters in %s: %s", d->pin.dir, strerror(errno));
+}
+
+#define PFD_FIXED 5
 
 /* Until SIGINT/SIGTERM: signals, address events, metrics scrapes, mapping
  * events, NAT-PMP/PCP requests, and a sweep a second. */
@@ -304,6 +405,7 @@ static void run(struct daemon *d)
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = d->metrics_fd, .events = POLLIN },
 		{ .fd = d->events ? event_log_fd(d->events) : -1, .events = POLLIN },
+		{ .fd = event_log_out_fd(d->events), .events = 0 },
 	};
 	int pcp_fds[FC_MAX_IFACES];
 	int npcp = pcp_poll_fds(d->pcp, pcp_fds, FC_MAX_IFACES);
@@ -337,6 +439,8 @@ static void run(struct daemon *d)
 
 		if (pt >= 0 && pt < timeout)
 			timeout = pt;
+		/* The IPFIX socket is watched only while messages wait for it. */
+		pfd[4].events = event_log_want_write(d->events) ? POLLOUT : 0;
 		n = poll(pfd, PFD_FIXED + npcp, timeout);
 
 		if (n < 0 && errno != EINTR)
@@ -361,6 +465,8 @@ static void run(struct daemon *d)
 			metrics_serve(d->metrics_fd, &ms);
 		if (n > 0 && (pfd[3].revents & POLLIN))
 			event_log_drain(d->events);
+		if (n > 0 && (pfd[4].revents & (POLLOUT | POLLERR)))
+			event_log_on_writable(d->events);
 		for (int i = 0; n > 0 && i < npcp; i++)
 			if (pfd[PFD_FIXED + i].revents & POLLIN)
 				pcp_receive(d->pcp, pfd[PFD_FIXED + i].fd);
@@ -375,6 +481,8 @@ static void run(struct daemon *d)
 		pcp_tick(d->pcp, gc_now_ns());
 		now = now_ms();
 		sweep(d, &gc);
+		event_log_flush(d->events);	/* the deletions it found */
+		save_event_counters(d);
 		/* A pass over a million sessions takes seconds (doc/scale.md):
 		 * rest at least as long as it took, so the sweeper never takes
 		 * more than half a CPU, and the loop stays responsive. */
@@ -409,21 +517,15 @@ static void count_state(const struct fc_loader *l, unsigned long *mappings,
 }
 
 /* The XDP programs of a kept XDP-mode datapath (on the interfaces of its
- * record, working on its pinned maps). */
-static int detach_kept_xdp(const struct fc_pin *pin)
+ * record m, working on its pinned maps: bindings_fd). */
+static int detach_kept_xdp(const struct fc_meta *m, int bindings_fd)
 {
-	char path[sizeof(pin->dir) + 16];
-	int fd, n = 0;
+	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/fc_bindings", pin->dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (pin->meta.ifindex)
-		n += loader_xdp_remove_kept(fd, pin->meta.ifindex);
-	for (unsigned int i = 0; i < pin->meta.nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
-		n += loader_xdp_remove_kept(fd, pin->meta.hairpin[i].ifindex);
-	close(fd);
+	if (m->ifindex)
+		n += loader_xdp_remove_kept(bindings_fd, m->ifindex);
+	for (unsigned int i = 0; i < m->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
+		n += loader_xdp_remove_kept(bindings_fd, m->hairpin[i].ifindex);
 	return n;
 }
 
@@ -431,7 +533,7 @@ static int detach_kept_xdp(const struct fc_pin *pin)
 static int cmd_detach(const struct fc_options *o)
 {
 	struct fc_pin pin;
-	int removed;
+	int removed, bindings_fd;
 
 	if (pin_open(&pin, o->bpffs, o->ifname, true))
 		return FC_EXIT_FAIL;
@@ -442,7 +544,14 @@ static int cmd_detach(const struct fc_options *o)
 		return FC_EXIT_OK;
 	}
 	removed = loader_detach_kept(&pin.meta);
-	removed += detach_kept_xdp(&pin);
+	/* Filters a start killed before recording them are found by the
+	 * state they work on, and so are a kept XDP datapath's programs. */
+	bindings_fd = pin_map_fd(&pin, "fc_bindings");
+	if (bindings_fd >= 0) {
+		removed += loader_detach_orphans(bindings_fd);
+		removed += detach_kept_xdp(&pin.meta, bindings_fd);
+		close(bindings_fd);
+	}
 	pin_remove(&pin);
 	pin_close(&pin);
 	fc_info("detached from %s: %d filter(s) and the pinned state removed", o->ifname, removed);
@@ -505,6 +614,8 @@ static void remove_kept_xdp(const struct daemon *d, const struct fc_loader *l,
 static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		 const struct fc_options *o, int ifindex, struct fc_config *cfg, __be32 ext)
 {
+	struct fc_config inert;
+
 	if (pin_open(pin, o->bpffs, o->ifname, false))
 		return -1;
 	if (loader_open(loader, o))
@@ -520,7 +631,15 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
 	loader_fill_config(o, ext, cfg);
-	if (loader_write_config(loader, cfg)) {
+	memcpy(cfg->ext_addr6.v6, &d->start_addr6, sizeof(cfg->ext_addr6));
+	/* A fresh datapath stays inert, passing every packet as if fcnat were
+	 * not there, until all its programs are attached: a start killed
+	 * between two attaches leaves no half NAT (doc/design/restart.md). A
+	 * kept one goes on serving with the new configuration at once. */
+	inert = *cfg;
+	inert.flags &= ~FC_CFG_NAT_ANY;
+	if (loader_write_config(loader, pin->found && (pin->meta.flags & FC_META_ATTACHED) ?
+					    cfg : &inert)) {
 		fc_err("writing the datapath configuration: %s", strerror(errno));
 		goto fail_pinned;
 	}
@@ -530,6 +649,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	loader->qdisc_making_arg = pin;
 	if (loader_attach(loader, ifindex, pin->found ? &pin->meta : NULL))
 		goto fail_pinned;
+	fc_fault_point("attached-tc");
 	for (unsigned int i = 0; i < d->nr_hairpin; i++) {
 		int err = loader_attach_hairpin(loader, d->hairpin_ifindex[i],
 						is_loopback(d->hairpin_ifindex[i]),
@@ -549,6 +669,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
+	fc_fault_point("attached-hairpin");
 	/* XDP last: the TC programs behind it are in place to finish what
 	 * it passes to the stack. */
 	for (unsigned int i = 0; o->mode == FC_MODE_XDP && i <= o->nr_internal_ifs; i++) {
@@ -569,9 +690,15 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	}
 	if (pin->found)
 		remove_kept_xdp(d, loader, &pin->meta);
+	fc_fault_point("attached");
 	loader_record_attach(loader, &pin->meta);
 	if (pin_save_meta(pin))
 		fc_warn("recording the filters in %s: %s", pin->dir, strerror(errno));
+	if (loader_write_config(loader, cfg)) {
+		fc_err("writing the datapath configuration: %s", strerror(errno));
+		loader_detach(loader);
+		goto fail_pinned;
+	}
 	return 0;
 
 fail_pinned:
@@ -591,7 +718,7 @@ int main(int argc, char **argv)
 	struct daemon *d = &dm;
 	struct in_addr ext = {};
 	__u64 counters[FC_STAT_MAX];
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET_ADDRSTRLEN + 5 + INET6_ADDRSTRLEN] = "";
 	unsigned long nmap, nsess;
 	int err;
 
@@ -611,6 +738,13 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
+	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG)) {
+		/* The translation layer (bpf/lib/xlat.h) is there, the stateful
+		 * part is not: a flag that silently did nothing would be worse. */
+		fc_err("--nat64: NAT64 is not wired into the datapath yet (prefix accepted, "
+		       "nothing would be translated); start without it");
+		return FC_EXIT_USAGE;
+	}
 	if (d->o.cmd == FC_CMD_CHECK_CONFIG) {
 		/* options_parse() has checked every value, file:line on error. */
 		printf("%s: configuration is valid\n", d->o.config_path);
@@ -618,11 +752,6 @@ int main(int argc, char **argv)
 	}
 	if (d->o.cmd == FC_CMD_DETACH)
 		return check_privileges() ? FC_EXIT_FAIL : cmd_detach(&d->o);
-	if (d->o.nat66) {
-		fc_err("--nat66: NAT66 is not yet supported by this version");
-		return FC_EXIT_USAGE;
-	}
-
 	d->ifindex = if_nametoindex(d->o.ifname);
 	if (!d->ifindex) {
 		fc_err("no such interface: %s", d->o.ifname);
@@ -664,12 +793,22 @@ int main(int argc, char **argv)
 		d->hairpin_ifindex[d->nr_hairpin] = idx;
 		d->hairpin_name[d->nr_hairpin++] = name;
 	}
-	err = nl_get_ipv4_addr(d->ifindex, &ext);
+	err = d->o.nat44 ? nl_get_ipv4_addr(d->ifindex, &ext) : 0;
 	if (err == -ENOENT) {
 		fc_err("interface %s has no IPv4 address to translate to", d->o.ifname);
 		return FC_EXIT_FAIL;
 	} else if (err) {
 		fc_err("reading the addresses of %s: %s", d->o.ifname, strerror(-err));
+		return FC_EXIT_FAIL;
+	}
+	err = d->o.nat66 ? nl_get_ipv6_addr(d->ifindex, &d->start_addr6) : 0;
+	if (err == -ENOENT) {
+		fc_err("--nat66: interface %s has no usable global IPv6 address to translate to "
+		       "(link-local, temporary, deprecated and tentative ones are not used)",
+		       d->o.ifname);
+		return FC_EXIT_FAIL;
+	} else if (err) {
+		fc_err("reading the IPv6 addresses of %s: %s", d->o.ifname, strerror(-err));
 		return FC_EXIT_FAIL;
 	}
 	if (check_privileges())
@@ -720,16 +859,39 @@ int main(int argc, char **argv)
 		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l));
 		fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)", d->o.pcp.nr_ifs);
 	}
-	if (d->o.log_mappings) {
-		d->events = event_log_open(loader_events_fd(&d->l), 100);
+	if (options_events_on(&d->o)) {
+		struct fc_event_log_opts eo = {
+			.text = d->o.log_mappings,
+			.text_per_second = 100,
+			.syslog_path = d->o.syslog ? d->o.syslog_path : NULL,
+			.ipfix = d->o.ipfix[0] ? d->o.ipfix : NULL,
+			.ipfix_domain = d->o.ipfix_domain,
+			.ipfix_template_s = d->o.ipfix_template_s,
+		};
+
+		memcpy(d->events_base, d->pin.meta.counters, sizeof(d->events_base));
+		d->events = event_log_open(loader_events_fd(&d->l), &eo);
 		if (!d->events)
-			fc_warn("--log-mappings: the event log is not available");
+			fc_warn("the event log is not available: no mapping is logged");
+		else if (eo.ipfix)
+			fc_info("IPFIX export to %s (UDP), observation domain %u", eo.ipfix,
+				eo.ipfix_domain);
 	}
-	inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	if (d->o.nat44)
+		inet_ntop(AF_INET, &ext, addr, sizeof(addr));
+	if (d->o.nat66) {
+		char a6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, &d->start_addr6, a6, sizeof(a6));
+		snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "%s%s",
+			 d->o.nat44 ? " and " : "", a6);
+	}
 	if (d->metrics_fd >= 0)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
-	fc_info("ready: NAT44 on %s (ifindex %d), external address %s, %u ports in %u range(s), "
-		"hairpin on %u interface(s), %s mode%s", d->o.ifname, d->ifindex, addr,
+	fc_info("ready: %s on %s (ifindex %d), external address %s, %u ports in %u range(s), "
+		"hairpin on %u interface(s), %s mode%s",
+		d->o.nat44 && d->o.nat66 ? "NAT44 and NAT66" : d->o.nat66 ? "NAT66" : "NAT44",
+		d->o.ifname, d->ifindex, addr,
 		d->cfg.port_total, d->cfg.nr_port_ranges, d->nr_hairpin,
 		d->o.mode == FC_MODE_XDP ? "xdp" : "tc",
 		d->o.mode == FC_MODE_XDP ? (d->l.xdp[0].mode == XDP_FLAGS_DRV_MODE ? " (native)"
@@ -737,7 +899,10 @@ int main(int argc, char **argv)
 
 	run(d);
 
+	event_log_drain(d->events);
+	save_event_counters(d);
 	event_log_close(d->events);
+	d->events = NULL;
 	pcp_close(d->pcp);
 	nl_addr_watch_close(d->watch);
 	if (d->metrics_fd >= 0)

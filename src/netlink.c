@@ -7,13 +7,16 @@
 #include <string.h>
 #include <time.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 
 #include "netlink.h"
 
 struct addr_query {
 	int ifindex;
+	int family;		/* AF_INET or AF_INET6 */
 	int found;
-	struct in_addr addr;
+	unsigned char addr[16];
 };
 
 static int addr_attr_cb(const struct nlattr *attr, void *data)
@@ -26,6 +29,8 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 	if ((type == IFA_ADDRESS || type == IFA_LOCAL) &&
 	    mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
 		return MNL_CB_ERROR;
+	if (type == IFA_FLAGS && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_ERROR;
 	tb[type] = attr;
 	return MNL_CB_OK;
 }
@@ -37,15 +42,29 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFA_MAX + 1] = {};
 	const struct nlattr *a;
 
-	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != q->ifindex ||
-	    ifa->ifa_scope != RT_SCOPE_UNIVERSE || (ifa->ifa_flags & IFA_F_SECONDARY) || q->found)
+	size_t len = q->family == AF_INET6 ? 16 : 4;
+	__u32 flags;
+
+	if (ifa->ifa_family != q->family || (int)ifa->ifa_index != q->ifindex ||
+	    ifa->ifa_scope != RT_SCOPE_UNIVERSE || q->found)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	flags = tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == 4
+		? mnl_attr_get_u32(tb[IFA_FLAGS]) : ifa->ifa_flags;
+	/* IPv4: the primary address. IPv6 (global scope: never link-local):
+	 * a stable one that is fully usable -- not a privacy address (it
+	 * goes away within a day), not deprecated (being renumbered away),
+	 * not still in duplicate address detection or failed it. */
+	if (q->family == AF_INET && (flags & IFA_F_SECONDARY))
+		return MNL_CB_OK;
+	if (q->family == AF_INET6 &&
+	    (flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+		return MNL_CB_OK;
 	/* IFA_LOCAL is the address itself on point-to-point links (PPPoE). */
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (!a || mnl_attr_get_payload_len(a) != sizeof(struct in_addr))
+	if (!a || mnl_attr_get_payload_len(a) != len)
 		return MNL_CB_OK;
-	memcpy(&q->addr, mnl_attr_get_payload(a), sizeof(q->addr));
+	memcpy(q->addr, mnl_attr_get_payload(a), len);
 	q->found = 1;
 	return MNL_CB_OK;
 }
@@ -95,21 +114,32 @@ out:
 static void addr_fill(void *hdr, void *data)
 {
 	struct ifaddrmsg *ifa = hdr;
+	const struct addr_query *q = data;
 
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = q->family;
 }
 
-int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
+static int get_addr(int ifindex, int family, void *addr, size_t len)
 {
-	struct addr_query q = { .ifindex = ifindex };
+	struct addr_query q = { .ifindex = ifindex, .family = family };
 	int err = nl_dump(RTM_GETADDR, sizeof(struct ifaddrmsg), addr_fill, addr_cb, &q);
 
 	if (err)
 		return err;
 	if (!q.found)
 		return -ENOENT;
-	*addr = q.addr;
+	memcpy(addr, q.addr, len);
 	return 0;
+}
+
+int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
+{
+	return get_addr(ifindex, AF_INET, addr, sizeof(*addr));
+}
+
+int nl_get_ipv6_addr(int ifindex, struct in6_addr *addr)
+{
+	return get_addr(ifindex, AF_INET6, addr, sizeof(*addr));
 }
 
 /* ---- qdiscs ---------------------------------------------------------------- */
@@ -152,6 +182,73 @@ int nl_has_clsact(int ifindex)
 	return err ? err : q.found;
 }
 
+/* ---- BPF filters ----------------------------------------------------------- */
+
+struct filter_query {
+	int ifindex;
+	__u32 parent;
+	struct nl_bpf_filter *out;
+	int max;
+	int n;
+};
+
+static int filter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct filter_query *q = data;
+	struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a, *o;
+	int is_bpf = 0;
+	__u32 id = 0;
+
+	/* One answer per priority has no handle: the chain head. */
+	if (tcm->tcm_ifindex != q->ifindex || tcm->tcm_parent != q->parent || !tcm->tcm_handle)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*tcm)) {
+		if (mnl_attr_get_type(a) == TCA_KIND &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			is_bpf = !strcmp(mnl_attr_get_str(a), "bpf");
+		if (mnl_attr_get_type(a) != TCA_OPTIONS)
+			continue;
+		mnl_attr_for_each_nested(o, a)
+			if (mnl_attr_get_type(o) == TCA_BPF_ID &&
+			    mnl_attr_validate(o, MNL_TYPE_U32) == 0)
+				id = mnl_attr_get_u32(o);
+	}
+	if (!is_bpf || !id)
+		return MNL_CB_OK;
+	if (q->n < q->max)
+		q->out[q->n] = (struct nl_bpf_filter){
+			.handle = tcm->tcm_handle,
+			.priority = TC_H_MAJ(tcm->tcm_info) >> 16,
+			.prog_id = id,
+		};
+	q->n++;
+	return MNL_CB_OK;
+}
+
+static void filter_fill(void *hdr, void *data)
+{
+	struct tcmsg *tcm = hdr;
+	const struct filter_query *q = data;
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = q->ifindex;
+	tcm->tcm_parent = q->parent;
+}
+
+int nl_bpf_filters(int ifindex, int ingress, struct nl_bpf_filter *out, int max)
+{
+	struct filter_query q = {
+		.ifindex = ifindex,
+		.parent = TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+		.out = out,
+		.max = max,
+	};
+	int err = nl_dump(RTM_GETTFILTER, sizeof(struct tcmsg), filter_fill, filter_cb, &q);
+
+	return err ? err : q.n;
+}
+
 /* ---- address events ------------------------------------------------------ */
 
 struct nl_watch {
@@ -168,8 +265,10 @@ struct nl_watch *nl_addr_watch_open(void)
 	w->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (!w->nl)
 		goto fail;
-	/* IPv4 address changes, and links coming and going. */
-	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0)
+	/* Address changes (IPv6: also an address leaving duplicate address
+	 * detection, or deprecated), and links coming and going. */
+	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK,
+			    MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	/* A lost event shows as ENOBUFS on the next read (the default,
 	 * NETLINK_NO_ENOBUFS off): then the address is simply read again. */

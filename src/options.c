@@ -9,14 +9,17 @@
 #include <getopt.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "forward.h"
+#include "ipfix.h"
 #include "options.h"
 #include "pin.h"
+#include "syslog_sink.h"
 
 #ifndef FCNAT_VERSION
 #define FCNAT_VERSION "0.1.0"
@@ -29,6 +32,7 @@ enum opt_id {
 	OPT_CONFIG = 'c',
 	OPT_NAT44 = 256,
 	OPT_NAT66,
+	OPT_NAT64,
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
 	OPT_FORWARD,
@@ -60,6 +64,12 @@ enum opt_id {
 	OPT_PCP_MAX_PER_HOST,
 	OPT_MODE,
 	OPT_XDP_MODE,
+	OPT_SYSLOG,
+	OPT_SYSLOG_SOCKET,
+	OPT_IPFIX,
+	OPT_IPFIX_DOMAIN,
+	OPT_IPFIX_TEMPLATE_INTERVAL,
+	OPT_EVENT_RING_KB,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -73,7 +83,7 @@ enum opt_ctx {
 struct option_desc {
 	const char *name;
 	int id;
-	const char *arg;	/* NULL: a flag; "x ...": one or more values */
+	const char *arg;	/* NULL: a flag; "x ...": one or more values; "[x]": optional */
 	const char *help;
 	int ctx;	/* enum opt_ctx */
 };
@@ -89,6 +99,9 @@ static const struct option_desc fc_option_table[] = {
 	{ "nat44", OPT_NAT44, NULL, "Enable NAT44/NAPT44 for the external interface, enabled by\n"
 				    "default if neither --nat44 nor --nat66 are specified", CTX_RUN },
 	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
+	{ "nat64", OPT_NAT64, "[prefix]", "Enable stateful NAT64 for IPv6 hosts to reach IPv4 ones\n"
+	  "under PREFIX, default " FC_NAT64_PREFIX_DEFAULT " (RFC 6052 lengths\n"
+	  "32, 40, 48, 56, 64, 96); not wired yet: refused at start", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999",
 	  CTX_RUN },
 	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"
@@ -114,6 +127,19 @@ static const struct option_desc fc_option_table[] = {
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
 	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
 						  "(at most 100 lines a second)", CTX_RUN },
+	{ "syslog", OPT_SYSLOG, NULL, "Send each NAT event (mapping created, deleted...) as a\n"
+				      "line to the local syslog daemon (daemon.info), not\n"
+				      "rate-limited; never waits for it", CTX_RUN },
+	{ "syslog-socket", OPT_SYSLOG_SOCKET, "<path>", "The syslog daemon's socket, defaults to "
+	  FC_SYSLOG_DEFAULT_PATH, CTX_RUN },
+	{ "ipfix", OPT_IPFIX, "<addr:port>", "Export NAT events as IPFIX (RFC 8158) over UDP to\n"
+					     "this collector, e.g. 192.0.2.9:4739 (off by default)",
+	  CTX_RUN },
+	{ "ipfix-domain", OPT_IPFIX_DOMAIN, "<id>", "IPFIX observation domain ID, defaults to 1", CTX_RUN },
+	{ "ipfix-template-interval", OPT_IPFIX_TEMPLATE_INTERVAL, "<sec>", "Send the IPFIX templates "
+	  "again this often,\ndefaults to 60", CTX_RUN },
+	{ "event-ring-kb", OPT_EVENT_RING_KB, "<KiB>", "Size of the datapath's event ring buffer, a power\n"
+						       "of two from 4 to 65536, defaults to 256", CTX_RUN },
 	{ "preserve-low-ports", OPT_PRESERVE_LOW_PORTS, NULL, "Keep internal source ports below 1024\n"
 							      "when they are free and in the range", CTX_RUN },
 	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
@@ -179,6 +205,15 @@ void options_defaults(struct fc_options *o)
 	o->pcp.max_lifetime = 86400;
 	o->pcp.rate = 10;
 	o->pcp.max_per_host = 64;
+	snprintf(o->syslog_path, sizeof(o->syslog_path), "%s", FC_SYSLOG_DEFAULT_PATH);
+	o->ipfix_domain = 1;
+	o->ipfix_template_s = 60;
+	o->event_ring_kb = 256;
+}
+
+bool options_events_on(const struct fc_options *o)
+{
+	return o->log_mappings || o->syslog || o->ipfix[0];
 }
 
 void options_usage(FILE *out)
@@ -386,6 +421,70 @@ static int parse_bool(const char *s, bool *out)
 	return 0;
 }
 
+/* RFC 6052 §2.2: the prefix lengths with a defined address format. */
+static bool nat64_len_valid(unsigned int len)
+{
+	return len == 32 || len == 40 || len == 48 || len == 56 || len == 64 || len == 96;
+}
+
+int parse_nat64_prefix(const char *spec, __u8 prefix[16], unsigned int *len,
+		       char *err, size_t errlen)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	struct in6_addr a;
+	unsigned int l;
+
+	if (strlen(spec) >= sizeof(buf) || !(slash = strchr(strcpy(buf, spec), '/'))) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': expected IPV6-PREFIX/LENGTH, "
+			 "e.g. " FC_NAT64_PREFIX_DEFAULT, spec);
+		return -1;
+	}
+	*slash++ = '\0';
+	if (inet_pton(AF_INET6, buf, &a) != 1) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': '%s' is not an IPv6 address",
+			 spec, buf);
+		return -1;
+	}
+	if (parse_uint(slash, 0, 128, &l) || !nat64_len_valid(l)) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': the length must be one RFC 6052 "
+			 "defines: 32, 40, 48, 56, 64 or 96", spec);
+		return -1;
+	}
+	for (unsigned int bit = l; bit < 128; bit++) {
+		if (a.s6_addr[bit / 8] & (0x80 >> (bit % 8))) {
+			snprintf(err, errlen, "invalid NAT64 prefix '%s': bits set past /%u", spec, l);
+			return -1;
+		}
+	}
+	/* Bits 64-71 of an IPv4-embedded address are zero (RFC 6052 §2.2):
+	 * only a /96 has them inside the prefix. */
+	if (a.s6_addr[8]) {
+		snprintf(err, errlen, "invalid NAT64 prefix '%s': bits 64-71 (the \"u\" octet) "
+			 "must be zero (RFC 6052 section 2.2)", spec);
+		return -1;
+	}
+	memcpy(prefix, a.s6_addr, 16);
+	*len = l;
+	return 0;
+}
+
+static int set_nat64(struct fc_options *o, const char *value, char *err, size_t errlen)
+{
+	bool on;
+
+	/* The configuration file may say "nat64 = true" for the default. */
+	if (!parse_bool(value, &on)) {
+		o->nat64 = on;
+		value = FC_NAT64_PREFIX_DEFAULT;
+		if (!on)
+			return 0;
+	}
+	if (parse_nat64_prefix(value, o->nat64_prefix, &o->nat64_prefix_len, err, errlen))
+		return -1;
+	o->nat64 = true;
+	return 0;
+}
+
 /*
  * One setting, from either source. name is the long option name (also the
  * configuration file key). Returns 0, or -1 with a message in err.
@@ -400,6 +499,8 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return set_ifname(o, value, err, errlen);
 	case OPT_PORTS:
 		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
+	case OPT_NAT64:
+		return set_nat64(o, value, err, errlen);
 	case OPT_FORWARD: {
 		char buf[512], *tok, *save;
 
@@ -468,6 +569,48 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		snprintf(o->metrics, sizeof(o->metrics), "%s", value);
 		return 0;
 	}
+	case OPT_IPFIX: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (strlen(value) >= sizeof(o->ipfix) || ipfix_parse_addr(value, &ss, &len)) {
+			snprintf(err, errlen, "invalid IPFIX collector '%s': expected ADDR:PORT or "
+				 "[ADDR6]:PORT", value);
+			return -1;
+		}
+		snprintf(o->ipfix, sizeof(o->ipfix), "%s", value);
+		return 0;
+	}
+	case OPT_IPFIX_DOMAIN:
+		if (parse_uint(value, 0, UINT32_MAX, &o->ipfix_domain)) {
+			snprintf(err, errlen, "invalid observation domain '%s': expected 0 to %u",
+				 value, UINT32_MAX);
+			return -1;
+		}
+		return 0;
+	case OPT_IPFIX_TEMPLATE_INTERVAL:
+		if (parse_uint(value, 1, 3600, &o->ipfix_template_s)) {
+			snprintf(err, errlen, "invalid template interval '%s': expected seconds, "
+				 "1 to 3600", value);
+			return -1;
+		}
+		return 0;
+	case OPT_SYSLOG_SOCKET:
+		if (value[0] != '/' || strlen(value) >= sizeof(o->syslog_path)) {
+			snprintf(err, errlen, "invalid syslog socket '%s': expected an absolute path "
+				 "of at most %zu characters", value, sizeof(o->syslog_path) - 1);
+			return -1;
+		}
+		snprintf(o->syslog_path, sizeof(o->syslog_path), "%s", value);
+		return 0;
+	case OPT_EVENT_RING_KB:
+		if (parse_uint(value, 4, 65536, &v) || (v & (v - 1))) {
+			snprintf(err, errlen, "invalid event ring size '%s': expected a power of two, "
+				 "4 to 65536 (KiB)", value);
+			return -1;
+		}
+		o->event_ring_kb = v;
+		return 0;
 	case OPT_PROTO:
 		if (!strcmp(value, "tcp"))
 			o->filter_proto = FC_PROTO_TCP;
@@ -634,6 +777,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->o->preserve_low_ports = b;
 		else if (d->id == OPT_LOG_MAPPINGS)
 			st->o->log_mappings = b;
+		else if (d->id == OPT_SYSLOG)
+			st->o->syslog = b;
 		else if (d->id == OPT_PCP_THIRD_PARTY)
 			st->o->pcp.third_party = b;
 		return 1;
@@ -725,7 +870,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		const struct option_desc *d = &fc_option_table[i];
 
 		longopts[i].name = d->name;
-		longopts[i].has_arg = d->arg ? required_argument : no_argument;
+		longopts[i].has_arg = !d->arg ? no_argument :
+				      d->arg[0] == '[' ? optional_argument : required_argument;
 		longopts[i].val = d->id;
 		if (d->id < 256) {
 			size_t n = strlen(shortopts);
@@ -791,6 +937,13 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		case OPT_NAT66:
 			o->nat66 = true;
 			break;
+		case OPT_NAT64:
+			/* --nat64, --nat64=PREFIX or --nat64 PREFIX */
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				optarg = argv[optind++];
+			if (set_nat64(o, optarg ? optarg : FC_NAT64_PREFIX_DEFAULT, err, sizeof(err)))
+				goto bad;
+			break;
 		case OPT_VERBOSE:
 			o->verbose = true;
 			break;
@@ -799,6 +952,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			break;
 		case OPT_LOG_MAPPINGS:
 			o->log_mappings = true;
+			break;
+		case OPT_SYSLOG:
+			o->syslog = true;
 			break;
 		case OPT_KEEP_STATE:
 			o->keep_state = true;

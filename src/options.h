@@ -75,6 +75,9 @@ struct fc_options {
 	char config_path[4096];
 	bool nat44;
 	bool nat66;
+	bool nat64;
+	__u8 nat64_prefix[16];		/* RFC 6052 prefix, bits past the length zero */
+	unsigned int nat64_prefix_len;	/* 32, 40, 48, 56, 64 or 96 */
 	unsigned int nr_port_ranges;
 	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
 	unsigned int nr_hairpin_ifs;
@@ -91,6 +94,12 @@ struct fc_options {
 	unsigned int max_sessions;
 	bool preserve_low_ports;
 	bool log_mappings;	/* mapping create/delete to stderr, rate-limited */
+	bool syslog;		/* NAT events to the local syslog daemon */
+	char syslog_path[108];	/* its socket, default /dev/log */
+	char ipfix[128];	/* IPFIX collector ADDR:PORT (UDP), "" = off */
+	__u32 ipfix_domain;	/* observation domain ID */
+	unsigned int ipfix_template_s;	/* template refresh interval */
+	unsigned int event_ring_kb;	/* fc_events ring buffer size */
 	bool verbose;
 	bool keep_state;	/* SIGTERM leaves the datapath and its state */
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
@@ -113,6 +122,16 @@ enum fc_parse_result {
 void options_defaults(struct fc_options *o);
 enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o);
 void options_usage(FILE *out);
+
+/* Whether any NAT event output is on (the datapath then reports events). */
+bool options_events_on(const struct fc_options *o);
+
+#define FC_NAT64_PREFIX_DEFAULT "64:ff9b::/96"	/* RFC 6052 §2.1 well-known prefix */
+
+/* A NAT64 prefix "ADDR/LEN" (RFC 6052 §2.2); returns 0 or -1 with a
+ * message in err. */
+int parse_nat64_prefix(const char *spec, __u8 prefix[16], unsigned int *len,
+		       char *err, size_t errlen);
 
 /* "20000-29999 40000" style lists; returns 0 or -1 with a message in err. */
 int parse_port_ranges(const char *spec, struct fc_port_range *ranges,

@@ -30,11 +30,78 @@
 #define BPFFS_MOUNT "/sys/fs/bpf"
 #define META_HEADER_SIZE offsetof(struct fc_meta, maps)
 
+#define NETNS_RUN_DIR "/run/netns"
+
+static __u64 ns_inode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (__u64)st.st_ino;
+}
+
+/* The calling thread's network namespace. */
+static __u64 self_netns(void)
+{
+	return ns_inode("/proc/self/ns/net");
+}
+
+/* The name `ip netns add` gave the namespace with inode ino, if any. */
+static bool netns_name(__u64 ino, char *out, size_t len)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	bool found = false;
+	DIR *d = opendir(NETNS_RUN_DIR);
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, e->d_name);
+		if (ns_inode(path) == ino) {
+			snprintf(out, len, "%s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 int pin_dir_path(char *out, size_t len, const char *root, const char *ifname)
 {
-	int n = snprintf(out, len, "%s/%s", root, ifname);
+	__u64 self = self_netns(), init = ns_inode("/proc/1/ns/net");
+	char name[NAME_MAX + 1];
+	int n;
 
+	if (strcmp(root, FC_PIN_ROOT_DEFAULT) || !self || self == init) {
+		n = snprintf(out, len, "%s/%s", root, ifname);
+	} else {
+		if (!netns_name(self, name, sizeof(name)))
+			snprintf(name, sizeof(name), "ino-%llu", (unsigned long long)self);
+		n = snprintf(out, len, "%s/netns/%s/%s", root, name, ifname);
+	}
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Is a network namespace with this inode still held by a process or an
+ * `ip netns` name? */
+static bool netns_alive(__u64 ino)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	struct dirent *e;
+	bool alive = netns_name(ino, name, sizeof(name));
+	DIR *d = alive ? NULL : opendir("/proc");
+
+	while (d && !alive && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		alive = ns_inode(path) == ino;
+	}
+	if (d)
+		closedir(d);
+	return alive;
 }
 
 static bool on_bpffs(const char *path)
@@ -254,6 +321,18 @@ int pin_open(struct fc_pin *p, const char *root, const char *ifname, bool any_la
 		pin_close(p);
 		return err;
 	}
+	if (p->meta.netns_ino && p->meta.netns_ino != self_netns() &&
+	    netns_alive(p->meta.netns_ino)) {
+		/* Its filters run in that namespace on these very maps: taking
+		 * them over from here would make two datapaths share one state,
+		 * and --detach would remove filters by another namespace's
+		 * interface index. */
+		fc_err("the state in %s belongs to fcnat in another network namespace "
+		       "(net:[%llu]), which still exists; give this instance its own --bpffs",
+		       p->dir, (unsigned long long)p->meta.netns_ino);
+		pin_close(p);
+		return -EBUSY;
+	}
 	p->found = true;
 	return 0;
 }
@@ -349,12 +428,14 @@ int pin_commit(struct fc_pin *p, struct bpf_object *obj)
 	int err = 0, fd;
 
 	p->meta.pid = getpid();
+	p->meta.netns_ino = self_netns();
 	if (p->found)
 		return 0;
 	memset(&p->meta, 0, sizeof(p->meta));
 	p->meta.magic = FC_META_MAGIC;
 	p->meta.layout_version = FC_LAYOUT_VERSION;
 	p->meta.pid = getpid();
+	p->meta.netns_ino = self_netns();
 	bpf_object__for_each_map(map, obj) {
 		struct fc_meta_map *rec;
 

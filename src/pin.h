@@ -31,6 +31,9 @@ enum fc_dstat {
 	FC_DSTAT_ADDR_CHANGES,		/* external address changes followed */
 	FC_DSTAT_FLUSHED_MAPPINGS,	/* mappings of a vanished address removed */
 	FC_DSTAT_FLUSHED_SESSIONS,	/* sessions of a vanished address removed */
+	FC_DSTAT_IPFIX_SENT,		/* IPFIX messages sent */
+	FC_DSTAT_IPFIX_DROPPED,		/* IPFIX messages not sent: socket error, queue full */
+	FC_DSTAT_SYSLOG_DROPPED,	/* event lines the syslog socket did not take */
 	FC_DSTAT_NR,
 	FC_DSTAT_MAX = 8,
 };
@@ -76,6 +79,9 @@ struct fc_meta {
 	__u32 nr_hairpin;
 	__u32 lo_accept_local;	/* lo's accept_local to restore, plus one; 0: untouched */
 	struct fc_meta_filter hairpin[FC_META_MAX_HAIRPIN];
+	/* The network namespace the filters are in (its nsfs inode): state is
+	 * never taken over from a namespace that is still alive. */
+	__u64 netns_ino;
 };
 
 struct fc_pin {
@@ -87,7 +93,12 @@ struct fc_pin {
 	struct fc_meta meta;
 };
 
-/* Directory of ifname's state under root; no side effects. */
+/*
+ * Directory of ifname's state under root; no side effects. Under the
+ * default root, an instance outside the initial network namespace keeps its
+ * state in <root>/netns/<name>/<ifname> (the `ip netns` name, else
+ * "ino-<inode>"), so equal interface names in two namespaces never share it.
+ */
 int pin_dir_path(char *out, size_t len, const char *root, const char *ifname);
 
 /*

@@ -173,7 +173,7 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 	if (!(b->flags & FC_BINDING_STATIC) && until <= c->in->now)
 		return 0;	/* expired, not swept yet */
 	c->mappings++;
-	gc_ext_key(&ek, k->family, k->proto, &b->addr, b->port);
+	gc_ext_key(&ek, b->family, k->proto, &b->addr, b->port);
 	epset_get(&c->per_mapping, &ek, &n);
 	/* Port utilisation: one external port per mapping; the address and
 	 * protocol in the key, port 0. */

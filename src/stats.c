@@ -46,6 +46,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_FAST_PASS_MTU] = "fast_pass_mtu",
 	[FC_STAT_FAST_PASS_NO_ROUTE] = "fast_pass_no_route",
 	[FC_STAT_FAST_PASS_UNMANAGED_IF] = "fast_pass_unmanaged_interface",
+	[FC_STAT_PASS_IPV6_LINK] = "pass_ipv6_link_local",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {
@@ -53,6 +54,9 @@ static const char *const dstat_names[FC_DSTAT_NR] = {
 	[FC_DSTAT_ADDR_CHANGES] = "address_changes",
 	[FC_DSTAT_FLUSHED_MAPPINGS] = "mappings_flushed",
 	[FC_DSTAT_FLUSHED_SESSIONS] = "sessions_flushed",
+	[FC_DSTAT_IPFIX_SENT] = "ipfix_messages_sent",
+	[FC_DSTAT_IPFIX_DROPPED] = "ipfix_messages_dropped",
+	[FC_DSTAT_SYSLOG_DROPPED] = "syslog_records_dropped",
 };
 
 const char *dstat_name(enum fc_dstat s)

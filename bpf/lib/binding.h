@@ -133,6 +133,7 @@ static __always_inline void event_mapping_created(const struct fc_endpoint_key *
 		.ext_port = int_val->port,
 		.int_addr = int_key->addr,
 		.ext_addr = int_val->addr,
+		.ext_family = int_val->family,
 	};
 
 	if (bpf_ringbuf_output(&fc_events, &ev, sizeof(ev), 0))
@@ -146,12 +147,15 @@ enum fc_bind_result {
 };
 
 /*
- * Find the mapping of an internal endpoint, creating it if there is none.
- * On success *out points at the internal-side entry.
+ * Find the mapping of an internal endpoint, creating it if there is none,
+ * on ext_addr of family ext_family: the external port space is that
+ * address's (NAT64 maps an IPv6 internal endpoint into IPv4's). On success
+ * *out points at the internal-side entry.
  */
 static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 						 const struct fc_endpoint_key *int_key,
-						 const union fc_addr *ext_addr, __u8 flags,
+						 __u8 ext_family, const union fc_addr *ext_addr,
+						 __u8 flags,
 						 __u64 now, struct fc_binding **out)
 {
 	struct fc_binding int_val = {};
@@ -163,7 +167,7 @@ static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 	if (*out)
 		return FC_BIND_OK;
 
-	endpoint_key(&c.ext_key, FC_SIDE_EXTERNAL, int_key->family, int_key->proto, ext_addr, 0);
+	endpoint_key(&c.ext_key, FC_SIDE_EXTERNAL, ext_family, int_key->proto, ext_addr, 0);
 	c.ext_val.addr = int_key->addr;
 	c.ext_val.port = int_key->port;
 	c.ext_val.family = int_key->family;
@@ -175,7 +179,7 @@ static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 
 	int_val.addr = *ext_addr;
 	int_val.port = bpf_htons(c.claimed);
-	int_val.family = int_key->family;
+	int_val.family = ext_family;
 	int_val.flags = flags;
 	int_val.last_out_ns = now;
 	err = bpf_map_update_elem(&fc_bindings, int_key, &int_val, BPF_NOEXIST);

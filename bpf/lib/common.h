@@ -22,6 +22,25 @@
 #define ICMP_TIME_EXCEEDED	11
 #define ICMP_PARAMETERPROB	12
 
+/* IPv6 next-header values (linux/in6.h macros, not in vmlinux.h). */
+#define NEXTHDR_HOP		0
+#define NEXTHDR_ROUTING		43
+#define NEXTHDR_FRAGMENT	44
+#define NEXTHDR_AUTH		51
+#define NEXTHDR_NONE		59
+#define NEXTHDR_DEST		60
+#define IPPROTO_ICMPV6		58
+
+#define IP6_MF			0x0001	/* in the fragment header's frag_off */
+#define IP6_OFFSET		0xfff8
+
+#define ICMPV6_DEST_UNREACH	1
+#define ICMPV6_PKT_TOOBIG	2
+#define ICMPV6_TIME_EXCEED	3
+#define ICMPV6_PARAMPROB	4
+#define ICMPV6_ECHO_REQUEST	128
+#define ICMPV6_ECHO_REPLY	129
+
 #define TCP_FLAG_FIN	0x01
 #define TCP_FLAG_SYN	0x02
 #define TCP_FLAG_RST	0x04
@@ -37,11 +56,21 @@
 
 #define NSEC_PER_SEC	1000000000ULL
 
+/* IPv6 extension headers the parser walks past: at most this many, in at
+ * most this many bytes (hop-by-hop, routing, destination options, fragment,
+ * AH; real traffic carries one or two small ones). Longer chains are left
+ * to the stack, never translated. */
+#define FC_IP6_EXT_MAX_HDRS	4
+#define FC_IP6_EXT_MAX_LEN	64
+/* The longest IP header the datapath handles: IPv4 with options, or IPv6
+ * with the extension headers above. */
+#define FC_IP_HDR_MAX		(40 + FC_IP6_EXT_MAX_LEN)
+
 /* Headers the datapath reads or writes lie within this many bytes:
- * Ethernet, IPv4 with options, a TCP header with options ... */
-#define FC_HDR_MAX	(ETH_HLEN + 60 + 60)
-/* ... and for an ICMP error, the ICMP header and the quoted IPv4 and TCP
+ * Ethernet, the IP header, a TCP header with options ... */
+#define FC_HDR_MAX	(ETH_HLEN + FC_IP_HDR_MAX + 60)
+/* ... and for an ICMP error, the ICMP header and the quoted IP and TCP
  * headers too. */
-#define FC_ICMP_ERR_HDR_MAX	(ETH_HLEN + 60 + 8 + 60 + 20)
+#define FC_ICMP_ERR_HDR_MAX	(ETH_HLEN + FC_IP_HDR_MAX + 8 + FC_IP_HDR_MAX + 20)
 
 #endif /* FC_BPF_COMMON_H */

@@ -11,6 +11,14 @@
 #include "csum_math.h"
 #include "parse.h"
 
+static __always_inline int addr_eq(__u8 family, const union fc_addr *a, const union fc_addr *b)
+{
+	if (family == FC_AF_INET6)
+		return a->v6w[0] == b->v6w[0] && a->v6w[1] == b->v6w[1] &&
+		       a->v6w[2] == b->v6w[2] && a->v6w[3] == b->v6w[3];
+	return a->v4 == b->v4;
+}
+
 static __always_inline __u64 l4_csum_flags(const struct fc_pkt *p, __u32 size)
 {
 	return size | (p->csum_udp ? BPF_F_MARK_MANGLED_0_ : 0);
@@ -44,6 +52,44 @@ static __always_inline int rewrite_addr4(struct ctx_buff *ctx, const struct fc_p
 	return 0;
 }
 
+/*
+ * Rewrite the IPv6 source (which == 0) or destination address. IPv6 has no
+ * header checksum; the L4 checksum's pseudo-header covers all 128 bits, so
+ * it takes their whole difference in one offload-aware update.
+ */
+static __always_inline int rewrite_addr6(struct ctx_buff *ctx, const struct fc_pkt *p,
+					 int which, const union fc_addr *from,
+					 const union fc_addr *to)
+{
+	__u32 off = p->l3_off + (which == 0 ? offsetof(struct ipv6hdr, saddr)
+					    : offsetof(struct ipv6hdr, daddr));
+	union fc_addr old = *from, new = *to;	/* from may point into the packet */
+	__u8 *field;
+
+	if (addr_eq(FC_AF_INET6, &old, &new))
+		return 0;
+	if (p->has_l4 && p->csum_pseudo &&
+	    ctx_l4_csum_replace(ctx, p->csum_off, 0, csum_diff16(old.v6w, new.v6w),
+				l4_csum_flags(p, 4) | BPF_F_PSEUDO_HDR_))
+		return -1;
+	field = ctx_ptr(ctx, off, 16);
+	if (!field)
+		return -1;
+	__builtin_memcpy(field, new.v6, 16);
+	return 0;
+}
+
+/* An address of either family; family is a constant at every call, so
+ * each path compiles to its own family's rewrite only. */
+static __always_inline int rewrite_addr(struct ctx_buff *ctx, const struct fc_pkt *p, __u8 family,
+					int which, const union fc_addr *from,
+					const union fc_addr *to)
+{
+	if (family == FC_AF_INET6)
+		return rewrite_addr6(ctx, p, which, from, to);
+	return rewrite_addr4(ctx, p, which, from->v4, to->v4);
+}
+
 /* Rewrite a 16-bit field covered by the L4 checksum (port, ICMP id). */
 static __always_inline int rewrite_l4_field(struct ctx_buff *ctx, const struct fc_pkt *p,
 					    __u32 off, __be16 from, __be16 to)
@@ -73,6 +119,17 @@ static __always_inline int ipv4_dec_ttl(struct ctx_buff *ctx, const struct fc_pk
 	old = *(__u16 *)&iph->ttl;
 	iph->ttl--;
 	iph->check = csum_replace2(iph->check, old, *(__u16 *)&iph->ttl);
+	return 0;
+}
+
+/* The same for IPv6's hop limit, which no checksum covers. */
+static __always_inline int ipv6_dec_hop_limit(struct ctx_buff *ctx, const struct fc_pkt *p)
+{
+	struct ipv6hdr *ip6h = ctx_ptr(ctx, p->l3_off, sizeof(*ip6h));
+
+	if (!ip6h || ip6h->hop_limit <= 1)
+		return -1;
+	ip6h->hop_limit--;
 	return 0;
 }
 

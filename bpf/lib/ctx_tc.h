@@ -88,6 +88,47 @@ static __always_inline int ctx_reinject(struct __sk_buff *ctx)
 	return bpf_clone_redirect(ctx, ctx->ifindex, BPF_F_INGRESS);
 }
 
+/* Store bytes of the IP header. A CHECKSUM_COMPLETE packet's skb->csum
+ * covers them (unlike the pseudo-header), so it follows the change. */
+static __always_inline int ctx_store_rcsum(struct __sk_buff *ctx, __u32 off, const void *from, __u32 len)
+{
+	return bpf_skb_store_bytes(ctx, off, from, len, BPF_F_RECOMPUTE_CSUM);
+}
+
+/* Apply a precomputed checksum difference (bpf_csum_diff) to the L4
+ * checksum at off; flags: BPF_F_PSEUDO_HDR_, BPF_F_MARK_MANGLED_0_ (no size). */
+static __always_inline int ctx_l4_csum_diff(struct __sk_buff *ctx, __u32 off, __u32 diff, __u64 flags)
+{
+	return bpf_l4_csum_replace(ctx, off, 0, diff, flags & ~0xfULL);
+}
+
+/*
+ * Change the frame's network protocol to family (FC_AF_INET/FC_AF_INET6) and
+ * the room for its headers by delta bytes: room is added (delta > 0) or
+ * removed right after the Ethernet header, the bytes behind stay as they
+ * are. The caller writes the new headers and the Ethernet type. On error
+ * the packet may be half changed: drop it. bpf_skb_change_proto moves the
+ * 20 bytes IPv4 and IPv6 headers differ by and switches skb->protocol and
+ * the GSO type; the rest (options, extension headers) is adjust_room's.
+ */
+static __always_inline int ctx_change_l3(struct __sk_buff *ctx, int family, int delta)
+{
+	int rest = delta;
+
+	if (family == FC_AF_INET6) {
+		if (bpf_skb_change_proto(ctx, bpf_htons(ETH_P_IPV6), 0))
+			return -1;
+		rest -= 20;
+	} else {
+		if (bpf_skb_change_proto(ctx, bpf_htons(ETH_P_IP), 0))
+			return -1;
+		rest += 20;
+	}
+	if (rest && bpf_skb_adjust_room(ctx, rest, BPF_ADJ_ROOM_MAC, 0))
+		return -1;
+	return 0;
+}
+
 /* Make the packet exactly len bytes long. */
 static __always_inline int ctx_resize(struct __sk_buff *ctx, __u32 len)
 {

@@ -120,6 +120,54 @@ static __always_inline int ctx_l4_csum_replace(struct xdp_md *ctx, __u32 off, __
 	return 0;
 }
 
+static __always_inline int ctx_store_rcsum(struct xdp_md *ctx, __u32 off, const void *from, __u32 len)
+{
+	return bpf_xdp_store_bytes(ctx, off, (void *)from, len);
+}
+
+/* A precomputed checksum difference (bpf_csum_diff) applied in software,
+ * with the flags' meaning of ctx_l4_csum_replace(). */
+static __always_inline int ctx_l4_csum_diff(struct xdp_md *ctx, __u32 off, __u32 diff, __u64 flags)
+{
+	__u16 *c = ctx_csum_field(ctx, off);
+	__u16 sum;
+
+	if (!c)
+		return -1;
+	if ((flags & BPF_F_MARK_MANGLED_0_) && *c == 0)
+		return 0;
+	sum = ~csum_fold32(csum_add32(diff, (__u16)~*c));
+	if ((flags & BPF_F_MARK_MANGLED_0_) && sum == 0)
+		sum = 0xffff;
+	*c = sum;
+	return 0;
+}
+
+/*
+ * The twin of ctx_tc.h's ctx_change_l3: delta bytes of room added or
+ * removed right after the Ethernet header, which moves with the frame's
+ * start (XDP frames have no protocol field besides the Ethernet type,
+ * which the caller writes).
+ */
+static __always_inline int ctx_change_l3(struct xdp_md *ctx, int family, int delta)
+{
+	struct ethhdr eth, *e;
+
+	if (!delta)
+		return 0;
+	e = ctx_data(ctx);
+	if ((void *)(e + 1) > ctx_data_end(ctx))
+		return -1;
+	__builtin_memcpy(&eth, e, sizeof(eth));
+	if (bpf_xdp_adjust_head(ctx, -delta))
+		return -1;
+	e = ctx_data(ctx);
+	if ((void *)(e + 1) > ctx_data_end(ctx))
+		return -1;
+	__builtin_memcpy(e, &eth, sizeof(eth));
+	return 0;
+}
+
 /* XDP cannot copy a frame back into its own ingress: the XDP programs leave
  * the packets that would need it (fragments) to the stack and TC. */
 static __always_inline int ctx_reinject(struct xdp_md *ctx)

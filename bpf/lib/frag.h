@@ -73,7 +73,7 @@ static __always_inline void frag_key(struct fc_frag_key *k, const struct fc_pkt 
 	__builtin_memset(k, 0, sizeof(*k));
 	k->family = p->family;
 	k->proto = p->proto;
-	k->ip_id = p->ip_id;
+	k->frag_id = p->family == FC_AF_INET6 ? p->frag_id : (__be32)p->ip_id;
 	k->remote = p->saddr;
 	k->ext_addr = p->daddr;
 }

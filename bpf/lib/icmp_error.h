@@ -34,17 +34,76 @@ static __always_inline int icmp_is_error(__u8 type)
 }
 
 /*
+ * The quoted transport header at q->l4_off, of protocol q->proto (either
+ * family): at least its first 8 bytes must be in the quote (RFC 792,
+ * RFC 4443 §3: as much as fits, always more than that).
+ */
+static __always_inline int parse_quote_l4(struct ctx_buff *ctx, struct fc_quote *q, __u32 quote_end)
+{
+	__u32 csum_at = 0;
+	__u8 *l4;
+
+	if (q->l4_off + 8 > quote_end)
+		return -1;
+	l4 = ctx_ptr(ctx, q->l4_off, 8);
+	if (!l4)
+		return -1;
+
+	switch (q->proto) {
+	case IPPROTO_TCP:
+		csum_at = offsetof(struct tcphdr, check);
+		q->csum_pseudo = 1;
+		break;
+	case IPPROTO_UDP:
+		csum_at = offsetof(struct udphdr, check);
+		q->csum_pseudo = 1;
+		q->csum_udp = 1;
+		break;
+	case IPPROTO_ICMP:
+		csum_at = offsetof(struct icmphdr, checksum);
+		break;
+	case IPPROTO_ICMPV6:
+		csum_at = offsetof(struct icmp6hdr, icmp6_cksum);
+		q->csum_pseudo = 1;
+		break;
+	default:
+		return -1;
+	}
+	if (q->proto == IPPROTO_ICMP) {
+		if (l4[0] == ICMP_ECHO)
+			q->sport = *(__be16 *)(l4 + 4);
+		else if (l4[0] == ICMP_ECHOREPLY)
+			q->dport = *(__be16 *)(l4 + 4);
+		else
+			return -1;	/* errors about errors are not answered */
+	} else if (q->proto == IPPROTO_ICMPV6) {
+		if (l4[0] == ICMPV6_ECHO_REQUEST)
+			q->sport = *(__be16 *)(l4 + 4);
+		else if (l4[0] == ICMPV6_ECHO_REPLY)
+			q->dport = *(__be16 *)(l4 + 4);
+		else
+			return -1;
+	} else {
+		q->sport = *(__be16 *)l4;
+		q->dport = *(__be16 *)(l4 + 2);
+	}
+	/* A quote may stop short of the TCP checksum (8 bytes is enough). */
+	if (q->l4_off + csum_at + 2 <= quote_end)
+		q->csum_off = q->l4_off + csum_at;
+	return 0;
+}
+
+/*
  * Parse the quote of the ICMP error in p. The quote ends at the end of the
  * datagram or, with RFC 4884 extensions, where the ICMP length field says.
  * At least 8 bytes of the quoted transport header are required (RFC 792).
  */
-static __always_inline int parse_icmp_quote(struct ctx_buff *ctx, const struct fc_pkt *p,
-					    struct fc_quote *q)
+static __always_inline int parse_icmp4_quote(struct ctx_buff *ctx, const struct fc_pkt *p,
+					     struct fc_quote *q)
 {
 	struct icmphdr *ih;
 	struct iphdr *iph;
-	__u32 quote_end, ihl_len, csum_at = 0;
-	__u8 *l4;
+	__u32 quote_end, ihl_len;
 
 	ctx_linearize(ctx, FC_ICMP_ERR_HDR_MAX);
 	ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
@@ -67,43 +126,7 @@ static __always_inline int parse_icmp_quote(struct ctx_buff *ctx, const struct f
 	q->saddr.v4 = iph->saddr;
 	q->daddr.v4 = iph->daddr;
 	q->l4_off = q->l3_off + ihl_len;
-	if (q->l4_off + 8 > quote_end)
-		return -1;
-	l4 = ctx_ptr(ctx, q->l4_off, 8);
-	if (!l4)
-		return -1;
-
-	switch (q->proto) {
-	case IPPROTO_TCP:
-		csum_at = offsetof(struct tcphdr, check);
-		q->csum_pseudo = 1;
-		break;
-	case IPPROTO_UDP:
-		csum_at = offsetof(struct udphdr, check);
-		q->csum_pseudo = 1;
-		q->csum_udp = 1;
-		break;
-	case IPPROTO_ICMP:
-		csum_at = offsetof(struct icmphdr, checksum);
-		break;
-	default:
-		return -1;
-	}
-	if (q->proto == IPPROTO_ICMP) {
-		if (l4[0] == ICMP_ECHO)
-			q->sport = *(__be16 *)(l4 + 4);
-		else if (l4[0] == ICMP_ECHOREPLY)
-			q->dport = *(__be16 *)(l4 + 4);
-		else
-			return -1;	/* errors about errors are not answered */
-	} else {
-		q->sport = *(__be16 *)l4;
-		q->dport = *(__be16 *)(l4 + 2);
-	}
-	/* A quote may stop short of the TCP checksum (8 bytes is enough). */
-	if (q->l4_off + csum_at + 2 <= quote_end)
-		q->csum_off = q->l4_off + csum_at;
-	return 0;
+	return parse_quote_l4(ctx, q, quote_end);
 }
 
 /* Store a 16-bit word of the quote and carry it into the ICMP checksum. */
@@ -134,26 +157,46 @@ static __always_inline int quote_store32(struct ctx_buff *ctx, const struct fc_p
 }
 
 /*
+ * Store a quoted IPv6 address and carry its change into the ICMPv6
+ * checksum (IPv6 has no header checksum of its own).
+ */
+static __always_inline int quote_store_addr6(struct ctx_buff *ctx, const struct fc_pkt *p,
+					     __u32 off, const union fc_addr *from,
+					     const union fc_addr *to)
+{
+	__u8 *field = ctx_ptr(ctx, off, 16);
+	__u16 *icmp_csum = ctx_ptr(ctx, p->csum_off, sizeof(*icmp_csum));
+
+	if (!field || !icmp_csum)
+		return -1;
+	*icmp_csum = csum_replace4(*icmp_csum, 0, csum_diff16(from->v6w, to->v6w));
+	__builtin_memcpy(field, to->v6, 16);
+	return 0;
+}
+
+/*
  * Rewrite the quoted source (dst == 0) or destination endpoint to
- * (addr, port). The quoted transport checksum changes first, since it is
- * itself covered by the ICMP checksum.
+ * (addr, port); family is the quote's, a constant at every call. The quoted
+ * transport checksum changes first, since it is itself covered by the ICMP
+ * checksum.
  */
 static __always_inline int quote_rewrite(struct ctx_buff *ctx, const struct fc_pkt *p,
-					 const struct fc_quote *q, int dst,
-					 __be32 addr, __be16 port)
+					 const struct fc_quote *q, __u8 family, int dst,
+					 const union fc_addr *addr, __be16 port)
 {
-	__be32 from_addr = dst ? q->daddr.v4 : q->saddr.v4;
+	const union fc_addr *from_addr = dst ? &q->daddr : &q->saddr;
 	__be16 from_port = dst ? q->dport : q->sport;
+	int addr_changes;
 	__u32 port_off, addr_off;
 	struct iphdr *iph;
 	__u16 *l4_csum;
 
-	if (q->proto == IPPROTO_ICMP)
+	addr_changes = !addr_eq(family, from_addr, addr);
+	if (q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6)
 		port_off = q->l4_off + offsetof(struct icmphdr, un.echo.id);
 	else
 		port_off = q->l4_off + (dst ? offsetof(struct udphdr, dest)
 					    : offsetof(struct udphdr, source));
-	addr_off = q->l3_off + (dst ? offsetof(struct iphdr, daddr) : offsetof(struct iphdr, saddr));
 
 	if (q->csum_off) {
 		__u16 sum, fresh;
@@ -163,8 +206,10 @@ static __always_inline int quote_rewrite(struct ctx_buff *ctx, const struct fc_p
 			return -1;
 		sum = fresh = *l4_csum;
 		if (!(q->csum_udp && sum == 0)) {	/* UDP without checksum */
-			if (q->csum_pseudo)
-				fresh = csum_replace4(fresh, from_addr, addr);
+			if (q->csum_pseudo && family == FC_AF_INET6)
+				fresh = csum_replace4(fresh, 0, csum_diff16(from_addr->v6w, addr->v6w));
+			else if (q->csum_pseudo)
+				fresh = csum_replace4(fresh, from_addr->v4, addr->v4);
 			fresh = csum_replace2(fresh, from_port, port);
 			if (q->csum_udp && fresh == 0)
 				fresh = 0xffff;
@@ -174,15 +219,23 @@ static __always_inline int quote_rewrite(struct ctx_buff *ctx, const struct fc_p
 	}
 	if (port != from_port && quote_store16(ctx, p, port_off, port))
 		return -1;
-	if (addr != from_addr) {
-		iph = ctx_ptr(ctx, q->l3_off, sizeof(*iph));
-		if (!iph)
-			return -1;
-		if (quote_store16(ctx, p, q->l3_off + offsetof(struct iphdr, check),
-				  csum_replace4(iph->check, from_addr, addr)) ||
-		    quote_store32(ctx, p, addr_off, addr))
-			return -1;
+	if (!addr_changes)
+		return 0;
+	if (family == FC_AF_INET6) {
+		union fc_addr old = *from_addr;
+
+		addr_off = q->l3_off + (dst ? offsetof(struct ipv6hdr, daddr)
+					    : offsetof(struct ipv6hdr, saddr));
+		return quote_store_addr6(ctx, p, addr_off, &old, addr);
 	}
+	addr_off = q->l3_off + (dst ? offsetof(struct iphdr, daddr) : offsetof(struct iphdr, saddr));
+	iph = ctx_ptr(ctx, q->l3_off, sizeof(*iph));
+	if (!iph)
+		return -1;
+	if (quote_store16(ctx, p, q->l3_off + offsetof(struct iphdr, check),
+			  csum_replace4(iph->check, from_addr->v4, addr->v4)) ||
+	    quote_store32(ctx, p, addr_off, addr->v4))
+		return -1;
 	return 0;
 }
 

@@ -43,8 +43,9 @@ struct {
 	__type(value, struct fc_frag);
 } fc_frags SEC(".maps");
 
-/* Mapping events for the event log; written only when FC_CFG_EVENTS is set,
- * never waited on: a full buffer loses the event and counts it. */
+/* NAT events for the event log; written only when FC_CFG_EVENTS is set,
+ * never waited on: a full buffer loses the event and counts it. The size is
+ * set at load (--event-ring-kb); this is the default. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);

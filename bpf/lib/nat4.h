@@ -5,6 +5,12 @@
  * with Endpoint-Independent Mapping
  * and Endpoint-Independent Filtering (RFC 4787 REQ-1/REQ-8, RFC 5382 REQ-1/
  * REQ-3, RFC 5508 REQ-1).
+ *
+ * The translation core here -- the mapping and session lookups, ICMP error
+ * and fragment handling -- serves both families: it takes the family as a
+ * constant argument (always inlined), so the NAT44 path compiles as if it
+ * knew no other; NAT66 (nat6.h) calls the same functions with FC_AF_INET6
+ * (doc/design/ipv6.md).
  */
 #ifndef FC_BPF_NAT4_H
 #define FC_BPF_NAT4_H
@@ -12,14 +18,54 @@
 #include "binding.h"
 #include "csum.h"
 #include "frag.h"
-#include "icmp_error.h"
+#include "icmp6_error.h"
 #include "route.h"
 #include "session.h"
+
+/* The NAT protocol class of a transport protocol (enum fc_proto): ICMPv6
+ * echo shares ICMP's identifier space. */
+static __always_inline __u8 nat_proto(__u8 family, __u8 proto)
+{
+	if (family == FC_AF_INET6 && proto == IPPROTO_ICMPV6)
+		return FC_PROTO_ICMP;
+	return proto;
+}
+
+/* The external address of a family (all zero: none); the whole union,
+ * since it goes into keys. */
+static __always_inline void ext_addr_get(const struct fc_config *cfg, __u8 family,
+					 union fc_addr *a)
+{
+	if (family == FC_AF_INET6) {
+		*a = cfg->ext_addr6;
+		return;
+	}
+	__builtin_memset(a, 0, sizeof(*a));
+	a->v4 = cfg->ext_addr4;
+}
+
+/* Has the external interface an address of this family? */
+static __always_inline int ext_addr_set(const struct fc_config *cfg, __u8 family)
+{
+	if (family == FC_AF_INET6)
+		return (cfg->ext_addr6.v6w[0] | cfg->ext_addr6.v6w[1] |
+			cfg->ext_addr6.v6w[2] | cfg->ext_addr6.v6w[3]) != 0;
+	return cfg->ext_addr4 != 0;
+}
+
+/* Is a the external address of its family? (Not when there is none.) */
+static __always_inline int is_ext_addr(const struct fc_config *cfg, __u8 family,
+				       const union fc_addr *a)
+{
+	if (family == FC_AF_INET6)
+		return ext_addr_set(cfg, family) && addr_eq(family, a, &cfg->ext_addr6);
+	return cfg->ext_addr4 && a->v4 == cfg->ext_addr4;
+}
 
 /* Offset of the field that carries the "port" of the given side. */
 static __always_inline __u32 l4_port_off(const struct fc_pkt *p, int dst)
 {
-	if (p->proto == IPPROTO_ICMP)
+	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
 		return p->l4_off + offsetof(struct icmphdr, un.echo.id);
 	return p->l4_off + (dst ? offsetof(struct udphdr, dest) : offsetof(struct udphdr, source));
 }
@@ -36,28 +82,30 @@ static __always_inline __u32 tcp_bits(const struct fc_pkt *p, int dir)
  * (forwarded), the external address as outer source. Errors the gateway
  * sends about its own traffic match no mapping and pass.
  */
-static __always_inline int nat4_egress_icmp_error(struct ctx_buff *ctx, struct fc_pkt *p,
-						  int forwarded)
+static __always_inline int nat_egress_icmp_error(struct ctx_buff *ctx, struct fc_pkt *p,
+						 __u8 family, int forwarded)
 {
 	const struct fc_config *cfg = config_get();
 	struct fc_endpoint_key key;
 	struct fc_session_key skey;
 	struct fc_binding *b;
 	struct fc_quote q = {};
+	__u8 proto;
 
 	if (!cfg)
 		return CTX_PASS;
-	if (parse_icmp_quote(ctx, p, &q)) {
+	if (parse_icmp_quote(ctx, p, family, &q)) {
 		stat_inc(forwarded ? FC_STAT_DROP_MALFORMED : FC_STAT_PASS_NOT_OURS);
 		return forwarded ? CTX_DROP : CTX_PASS;
 	}
-	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, q.proto, &q.daddr, q.dport);
+	proto = nat_proto(family, q.proto);
+	endpoint_key(&key, FC_SIDE_INTERNAL, family, proto, &q.daddr, q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	/* The quoted packet came in through the mapping, so its source has a
 	 * session with it. A quote whose source has none (another internal
 	 * host, say: only the destination is rewritten) is no error of ours. */
 	if (b) {
-		session_key(&skey, FC_AF_INET, q.proto, &b->addr, b->port, &q.saddr, q.sport);
+		session_key(&skey, family, proto, &b->addr, b->port, &q.saddr, q.sport);
 		if (!bpf_map_lookup_elem(&fc_sessions, &skey))
 			b = NULL;
 	}
@@ -69,8 +117,8 @@ static __always_inline int nat4_egress_icmp_error(struct ctx_buff *ctx, struct f
 		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
 		return CTX_DROP;
 	}
-	if (quote_rewrite(ctx, p, &q, 1, b->addr.v4, b->port) ||
-	    (forwarded && rewrite_addr4(ctx, p, 0, p->saddr.v4, b->addr.v4))) {
+	if (quote_rewrite(ctx, p, &q, family, 1, &b->addr, b->port) ||
+	    (forwarded && rewrite_addr(ctx, p, family, 0, &p->saddr, &b->addr))) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
@@ -84,27 +132,28 @@ static __always_inline int nat4_egress_icmp_error(struct ctx_buff *ctx, struct f
  * with the quote put back as that host sent it. Errors never refresh or
  * remove a mapping (RFC 4787 REQ-12, RFC 5382 REQ-8 spirit).
  */
-static __always_inline int nat4_ingress_icmp_error(struct ctx_buff *ctx,
-						   const struct fc_config *cfg, struct fc_pkt *p)
+static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
+						  const struct fc_config *cfg, struct fc_pkt *p,
+						  __u8 family)
 {
 	struct fc_endpoint_key key;
 	struct fc_binding *ext;
 	struct fc_quote q = {};
 
-	if (parse_icmp_quote(ctx, p, &q) || q.saddr.v4 != cfg->ext_addr4 ||
+	if (parse_icmp_quote(ctx, p, family, &q) || !is_ext_addr(cfg, family, &q.saddr) ||
 	    !port_in_range(cfg, bpf_ntohs(q.sport))) {
 		/* About the gateway's own traffic: the stack's. */
 		stat_inc(FC_STAT_PASS_NOT_OURS);
 		return CTX_PASS;
 	}
-	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, q.proto, &q.saddr, q.sport);
+	endpoint_key(&key, FC_SIDE_EXTERNAL, family, nat_proto(family, q.proto), &q.saddr, q.sport);
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext) {
 		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
 		return CTX_DROP;
 	}
-	if (quote_rewrite(ctx, p, &q, 0, ext->addr.v4, ext->port) ||
-	    rewrite_addr4(ctx, p, 1, p->daddr.v4, ext->addr.v4)) {
+	if (quote_rewrite(ctx, p, &q, family, 0, &ext->addr, ext->port) ||
+	    rewrite_addr(ctx, p, family, 1, &p->daddr, &ext->addr)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
@@ -114,22 +163,24 @@ static __always_inline int nat4_ingress_icmp_error(struct ctx_buff *ctx,
 
 /*
  * The outbound half, shared by every path that sends a packet of an internal
- * endpoint out: find or make the mapping of (proto, p->saddr, p->sport), and
- * the session towards (p->daddr, p->dport). On success *b is the mapping's
+ * endpoint out: find or make the mapping of (proto, p->saddr, p->sport) --
+ * an endpoint of int_family -- on ext_addr (of ext_family), and the session
+ * towards (p->daddr, p->dport). On success *b is the mapping's
  * internal-side entry and FC_STAT_MAX is returned; otherwise the reason to
  * drop.
  */
-static __always_inline int snat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
-				       __u8 flags, __u64 now, struct fc_binding **b)
+static __always_inline int snat_lookup_af(const struct fc_config *cfg, const struct fc_pkt *p,
+					  __u8 int_family, __u8 ext_family,
+					  const union fc_addr *ext_addr, __u8 flags, __u64 now,
+					  struct fc_binding **b)
 {
 	struct fc_endpoint_key int_key;
 	struct fc_session_key skey;
-	union fc_addr ext_addr = {};	/* all 16 bytes: it goes into keys */
 	struct fc_session *s;
+	__u8 proto = nat_proto(int_family, p->proto);
 
-	ext_addr.v4 = cfg->ext_addr4;
-	endpoint_key(&int_key, FC_SIDE_INTERNAL, FC_AF_INET, p->proto, &p->saddr, p->sport);
-	switch (binding_get_or_create(cfg, &int_key, &ext_addr, flags, now, b)) {
+	endpoint_key(&int_key, FC_SIDE_INTERNAL, int_family, proto, &p->saddr, p->sport);
+	switch (binding_get_or_create(cfg, &int_key, ext_family, ext_addr, flags, now, b)) {
 	case FC_BIND_OK:
 		break;
 	case FC_BIND_EXHAUSTED:
@@ -137,12 +188,12 @@ static __always_inline int snat_lookup(const struct fc_config *cfg, const struct
 	default:
 		return FC_STAT_DROP_TABLE_FULL;
 	}
-	session_key(&skey, FC_AF_INET, p->proto, &(*b)->addr, (*b)->port, &p->daddr, p->dport);
+	session_key(&skey, ext_family, proto, &(*b)->addr, (*b)->port, &p->daddr, p->dport);
 	s = session_get(&skey, now);
 	if (!s)
 		return FC_STAT_DROP_TABLE_FULL;
 	tcp_restart_on_new_syn(s, p);
-	session_update(cfg, p->proto, s, tcp_bits(p, FC_DIR_OUT), now);
+	session_update(cfg, proto, s, tcp_bits(p, FC_DIR_OUT), now);
 	if (p->proto == IPPROTO_TCP)
 		tcp_note_outbound(s, p);
 	if ((*b)->last_out_ns != now)
@@ -150,40 +201,54 @@ static __always_inline int snat_lookup(const struct fc_config *cfg, const struct
 	return FC_STAT_MAX;
 }
 
+/* NAT44's: the mapping is made on the external IPv4 address. */
+static __always_inline int snat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
+				       __u8 flags, __u64 now, struct fc_binding **b)
+{
+	union fc_addr ext_addr;	/* all 16 bytes: it goes into keys */
+
+	ext_addr_get(cfg, FC_AF_INET, &ext_addr);
+	return snat_lookup_af(cfg, p, FC_AF_INET, FC_AF_INET, &ext_addr, flags, now, b);
+}
+
 /*
- * The inbound half: the mapping that owns (proto, p->daddr, p->dport), and
- * its session with the remote endpoint (remote, remote_port) -- the packet's
- * source, or for a hairpinned packet its source after translation. A remote
- * without a live session is admitted if the mapping is alive (EIF). On
- * success *ext is the external-side entry (the internal endpoint) and
- * FC_STAT_MAX is returned; otherwise the reason to drop.
+ * The inbound half: the mapping that owns (proto, p->daddr, p->dport) -- an
+ * external endpoint of ext_family, whose internal endpoint is of
+ * int_family -- and its session with the remote endpoint (remote,
+ * remote_port): the packet's source, or for a hairpinned packet its source
+ * after translation. A remote without a live session is admitted if the
+ * mapping is alive (EIF). On success *ext is the external-side entry (the
+ * internal endpoint) and FC_STAT_MAX is returned; otherwise the reason to
+ * drop.
  */
-static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
-				       const union fc_addr *remote, __be16 remote_port,
-				       __u64 now, struct fc_binding **ext)
+static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const struct fc_pkt *p,
+					  __u8 int_family, __u8 ext_family,
+					  const union fc_addr *remote, __be16 remote_port,
+					  __u64 now, struct fc_binding **ext)
 {
 	struct fc_endpoint_key key;
 	struct fc_session_key skey;
 	struct fc_binding *b;
 	struct fc_session *s;
+	__u8 proto = nat_proto(ext_family, p->proto);
 	__u32 bits;
 
-	endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, p->proto, &p->daddr, p->dport);
+	endpoint_key(&key, FC_SIDE_EXTERNAL, ext_family, proto, &p->daddr, p->dport);
 	*ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!*ext)
 		/* The range belongs to the NAT: unsolicited packets to it
 		 * are dropped, creating no state (RFC 5382 REQ-4). */
 		return FC_STAT_DROP_UNSOLICITED;
 
-	session_key(&skey, FC_AF_INET, p->proto, &p->daddr, p->dport, remote, remote_port);
+	session_key(&skey, ext_family, proto, &p->daddr, p->dport, remote, remote_port);
 	s = bpf_map_lookup_elem(&fc_sessions, &skey);
 	if (!s || s->expires_ns <= now) {
 		/* A remote we have no live session with: EIF admits it if the
 		 * mapping itself is alive and still points back at us. */
-		endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p->proto, &(*ext)->addr, (*ext)->port);
+		endpoint_key(&key, FC_SIDE_INTERNAL, int_family, proto, &(*ext)->addr, (*ext)->port);
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
-		if (!b || b->port != p->dport || b->addr.v4 != p->daddr.v4 ||
-		    !mapping_alive(cfg, p->proto, b, now))
+		if (!b || b->port != p->dport || !addr_eq(ext_family, &b->addr, &p->daddr) ||
+		    !mapping_alive(cfg, proto, b, now))
 			return FC_STAT_DROP_UNSOLICITED;
 		s = session_get(&skey, now);
 		if (!s)
@@ -196,12 +261,20 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 		stat_inc(FC_STAT_TCP_RST_IGNORED);
 	}
 	tcp_restart_on_new_syn(s, p);
-	session_update(cfg, p->proto, s, bits, now);
+	session_update(cfg, proto, s, bits, now);
 	return FC_STAT_MAX;
 }
 
+static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
+				       const union fc_addr *remote, __be16 remote_port,
+				       __u64 now, struct fc_binding **ext)
+{
+	return dnat_lookup_af(cfg, p, FC_AF_INET, FC_AF_INET, remote, remote_port, now, ext);
+}
+
 /* An inbound non-first fragment follows its first fragment's translation. */
-static __always_inline int nat4_ingress_fragment(struct ctx_buff *ctx, struct fc_pkt *p)
+static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, struct fc_pkt *p,
+						__u8 family)
 {
 	const struct fc_frag *f = frag_find(p, bpf_ktime_get_ns());
 
@@ -214,7 +287,7 @@ static __always_inline int nat4_ingress_fragment(struct ctx_buff *ctx, struct fc
 		stat_inc(FC_STAT_PASS_FRAGMENT);
 		return CTX_PASS;
 	}
-	if (rewrite_addr4(ctx, p, 1, p->daddr.v4, f->int_addr.v4)) {
+	if (rewrite_addr(ctx, p, family, 1, &p->daddr, &f->int_addr)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
@@ -255,7 +328,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		 * errors it sends about packets it translated inbound. */
 		if (ret == FC_PARSE_OK && p.proto == IPPROTO_ICMP && p.has_l4 &&
 		    icmp_is_error(p.icmp_type))
-			return nat4_egress_icmp_error(ctx, &p, 0);
+			return nat_egress_icmp_error(ctx, &p, FC_AF_INET, 0);
 		if (ret != FC_PARSE_OK || !ext_addr.v4 || p.saddr.v4 != ext_addr.v4 || !p.has_l4 ||
 		    (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO) ||
 		    !port_in_range(cfg, bpf_ntohs(p.sport))) {
@@ -277,7 +350,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		break;
 	case IPPROTO_ICMP:
 		if (p.has_l4 && icmp_is_error(p.icmp_type))
-			return nat4_egress_icmp_error(ctx, &p, 1);
+			return nat_egress_icmp_error(ctx, &p, FC_AF_INET, 1);
 		if (p.has_l4 && p.icmp_type != ICMP_ECHO) {
 			stat_inc(FC_STAT_DROP_ICMP_UNSUPPORTED);
 			return CTX_DROP;
@@ -346,9 +419,9 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_PASS;
 	}
 	if (p.proto == IPPROTO_ICMP && p.has_l4 && icmp_is_error(p.icmp_type))
-		return nat4_ingress_icmp_error(ctx, cfg, &p);
+		return nat_ingress_icmp_error(ctx, cfg, &p, FC_AF_INET);
 	if (p.is_fragment && !p.has_l4)
-		return nat4_ingress_fragment(ctx, &p);
+		return nat_ingress_fragment(ctx, &p, FC_AF_INET);
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4) {
 		stat_inc(FC_STAT_PASS_PROTO);

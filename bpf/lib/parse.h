@@ -11,8 +11,12 @@
 
 enum fc_parse {
 	FC_PARSE_OK,
-	FC_PARSE_NOT_IPV4,	/* leave it alone */
+	FC_PARSE_NOT_IPV4,	/* leave it alone (parse_ipv6: not IPv6) */
 	FC_PARSE_MALFORMED,
+	/* IPv6 only: well formed, but with an extension header chain longer
+	 * than the datapath walks (FC_IP6_EXT_MAX_*) or an ESP/unknown header
+	 * before the transport header: proto says which; has_l4 is 0. */
+	FC_PARSE_EXT_UNSUPPORTED,
 };
 
 struct fc_pkt {
@@ -33,10 +37,16 @@ struct fc_pkt {
 	__u8 icmp_type;
 	__u8 tcp_flags;
 	__u8 tcp_wscale;	/* window scale option of a SYN, 0 if none */
-	__be16 ip_id;
+	__be16 ip_id;		/* IPv4; IPv6: low half of frag_id */
+	__u8 hop_limit;		/* IPv6: from the fixed header */
 	__u16 tcp_win;		/* host order, unscaled */
 	__u32 tcp_seq;		/* host order */
 	__u32 tcp_ack;		/* host order */
+	/* IPv6 fragment header, if any: where it is and its fields, as
+	 * NAT64 needs them to build IPv4 fragmentation fields (RFC 7915 §5.1.1). */
+	__u32 frag_hdr_off;	/* 0: none */
+	__be32 frag_id;
+	__u16 frag_off;		/* host order: offset in bytes | IP6_MF */
 };
 
 /*
@@ -147,6 +157,20 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 		p->csum_off = p->l4_off + offsetof(struct icmphdr, checksum);
 		break;
 	}
+	case IPPROTO_ICMPV6: {
+		struct icmp6hdr *ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
+
+		if (!ih)
+			return FC_PARSE_MALFORMED;
+		p->icmp_type = ih->icmp6_type;
+		if (ih->icmp6_type == ICMPV6_ECHO_REQUEST)
+			p->sport = ih->icmp6_dataun.u_echo.identifier;
+		else if (ih->icmp6_type == ICMPV6_ECHO_REPLY)
+			p->dport = ih->icmp6_dataun.u_echo.identifier;
+		p->csum_off = p->l4_off + offsetof(struct icmp6hdr, icmp6_cksum);
+		p->csum_pseudo = 1;	/* unlike ICMP, ICMPv6 covers the pseudo-header */
+		break;
+	}
 	default:
 		return FC_PARSE_OK;
 	}
@@ -189,6 +213,133 @@ static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
 	if (frag & IP_OFFSET)
 		return FC_PARSE_OK;	/* no L4 header in this fragment */
 
+	return parse_l4(ctx, p);
+}
+
+/* One step of the IPv6 extension header walk: p->proto is the header at
+ * p->l4_off. Returns 1 when p->proto is a transport (or unknown) header,
+ * 0 to go on, -1 on a malformed or unsupported chain. */
+static __always_inline int ipv6_ext_step(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	__u8 *h;
+	__u32 len;
+
+	switch (p->proto) {
+	case NEXTHDR_HOP:
+	case NEXTHDR_ROUTING:
+	case NEXTHDR_DEST:
+		h = ctx_ptr(ctx, p->l4_off, 2);
+		if (!h)
+			return -1;
+		len = ((__u32)h[1] + 1) * 8;
+		break;
+	case NEXTHDR_AUTH:
+		h = ctx_ptr(ctx, p->l4_off, 2);
+		if (!h)
+			return -1;
+		len = ((__u32)h[1] + 2) * 4;
+		break;
+	case NEXTHDR_FRAGMENT: {
+		struct frag_hdr *fh = ctx_ptr(ctx, p->l4_off, sizeof(*fh));
+
+		if (!fh || p->frag_hdr_off)
+			return -1;	/* truncated, or two fragment headers */
+		h = (__u8 *)fh;
+		len = sizeof(*fh);
+		p->frag_hdr_off = p->l4_off;
+		p->frag_id = fh->identification;
+		p->frag_off = bpf_ntohs(fh->frag_off) & (IP6_OFFSET | IP6_MF);
+		p->ip_id = bpf_htons(bpf_ntohl(fh->identification) & 0xffff);
+		/* An atomic fragment (offset 0, no MF) is a whole datagram
+		 * (RFC 6946). */
+		p->is_fragment = (p->frag_off & (IP6_OFFSET | IP6_MF)) != 0;
+		break;
+	}
+	default:
+		return 1;
+	}
+	if (p->l4_off + len > p->l3_end)
+		return -1;
+	p->proto = h[0];
+	p->l4_off += len;
+	return 0;
+}
+
+/*
+ * Walk the extension headers from p->proto at p->l4_off, at most
+ * FC_IP6_EXT_MAX_HDRS of them: 1 when p->proto is the transport (or an
+ * unknown) header, 0 when the chain goes on beyond that, -1 when malformed.
+ *
+ * A global function, on purpose: the verifier checks it once, on its own,
+ * with the offsets unknown. Inlined, every chain it can tell apart (with
+ * their exact offsets) would be a separate path through all the
+ * translation code after it, and the programs' load time would grow
+ * several-fold (doc/design/ipv6.md).
+ */
+__attribute__((noinline)) int fc_ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	int r = 0;
+
+	if (!p)
+		return -1;
+	for (int i = 0; i <= FC_IP6_EXT_MAX_HDRS; i++) {
+		r = ipv6_ext_step(ctx, p);
+		if (r)
+			break;
+	}
+	return r;
+}
+
+static __always_inline int ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	return fc_ipv6_ext_walk(ctx, p);
+}
+
+/*
+ * Parse an IPv6 packet: the fixed header, the extension header chain
+ * (hop-by-hop, routing, destination options, fragment, AH; bounded by
+ * FC_IP6_EXT_MAX_*), and the transport header when this is not a non-first
+ * fragment. ICMPv6 keeps IPPROTO_ICMPV6 in p->proto; NAT keys use
+ * FC_PROTO_ICMP for it (one echo id space with ICMP).
+ */
+static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6h;
+	__u32 payload, len = ctx_len(ctx);
+	int r;
+
+	ctx_linearize(ctx, FC_HDR_MAX);
+	eth = ctx_ptr(ctx, 0, sizeof(*eth));
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IPV6))
+		return FC_PARSE_NOT_IPV4;
+
+	p->l3_off = ETH_HLEN;
+	ip6h = ctx_ptr(ctx, ETH_HLEN, sizeof(*ip6h));
+	if (!ip6h)
+		return FC_PARSE_MALFORMED;
+	payload = bpf_ntohs(ip6h->payload_len);
+	/* A zero payload length is a jumbogram (RFC 2675): not on our links. */
+	if (ip6h->version != 6 || payload == 0 || payload > len - ETH_HLEN - sizeof(*ip6h))
+		return FC_PARSE_MALFORMED;
+
+	p->family = FC_AF_INET6;
+	p->proto = ip6h->nexthdr;
+	p->hop_limit = ip6h->hop_limit;
+	__builtin_memcpy(p->saddr.v6, &ip6h->saddr, 16);
+	__builtin_memcpy(p->daddr.v6, &ip6h->daddr, 16);
+	p->l4_off = ETH_HLEN + sizeof(*ip6h);
+	p->l3_end = p->l4_off + payload;
+
+	r = ipv6_ext_walk(ctx, p);
+	if (r < 0)
+		return FC_PARSE_MALFORMED;
+	if (r == 0 || p->l4_off > ETH_HLEN + FC_IP_HDR_MAX)
+		return FC_PARSE_EXT_UNSUPPORTED;	/* chain too long for us */
+	if (p->frag_off & IP6_OFFSET)
+		return FC_PARSE_OK;	/* no L4 header in this fragment */
+	if (p->proto == NEXTHDR_NONE || p->proto == IPPROTO_ESP)
+		return FC_PARSE_OK;
 	return parse_l4(ctx, p);
 }
 

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 1
+#define FC_LAYOUT_VERSION 2
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -122,8 +122,10 @@ struct fc_session {
 struct fc_frag_key {
 	__u8 family;
 	__u8 proto;
-	__be16 ip_id;
-	__u32 pad0;
+	__u16 pad0;
+	/* The datagram's identification: IPv4's 16-bit id (in the low-addressed
+	 * half, as read from the header), IPv6's 32-bit one (fragment header). */
+	__be32 frag_id;
 	union fc_addr remote;
 	union fc_addr ext_addr;
 };
@@ -133,23 +135,42 @@ struct fc_frag {
 	__u64 expires_ns;
 };
 
-/* What the datapath (and the sweeper) report about mappings: the NAT event
- * log (RFC 6888 REQ-12 style), read from the fc_events ring buffer. */
+/*
+ * What the datapath (and the sweeper) report: the NAT event log (RFC 6888
+ * REQ-12), read from the fc_events ring buffer and written as text, syslog
+ * lines and IPFIX records (RFC 8158, doc/design/event-log.md).
+ */
 enum fc_event_type {
-	FC_EVENT_MAPPING_CREATE = 1,
-	FC_EVENT_MAPPING_DELETE = 2,
+	FC_EVENT_MAPPING_CREATE = 1,	/* a mapping (BIB entry) was made */
+	FC_EVENT_MAPPING_DELETE = 2,	/* ... and removed */
+	FC_EVENT_BLOCK_ALLOC = 3,	/* ports [ext_port, ext_port_last] of ext_addr given to int_addr */
+	FC_EVENT_BLOCK_FREE = 4,	/* ... and taken back */
+	FC_EVENT_QUOTA_EXCEEDED = 5,	/* a limit (quota, limit) refused a new mapping */
+	FC_EVENT_PORTS_EXHAUSTED = 6,	/* no free port of proto on ext_addr */
+};
+
+/* Which limit a FC_EVENT_QUOTA_EXCEEDED hit: the values of RFC 8158's
+ * natQuotaExceededEvent, so they go to IPFIX unchanged. */
+enum fc_quota {
+	FC_QUOTA_SESSIONS = 1,		/* the session table */
+	FC_QUOTA_MAPPINGS = 2,		/* the mapping (BIB) table */
+	FC_QUOTA_PER_SUBSCRIBER = 3,	/* mappings of one internal address (int_addr) */
 };
 
 struct fc_event {
-	__u64 time_ns;		/* CLOCK_MONOTONIC */
+	__u64 time_ns;		/* CLOCK_MONOTONIC; 0: when user space reads it */
 	__u8 type;		/* enum fc_event_type */
-	__u8 family;
-	__u8 proto;
+	__u8 family;		/* of the internal side (int_addr) */
+	__u8 proto;		/* enum fc_proto; 0 if the event has none */
 	__u8 flags;		/* enum fc_binding_flags */
 	__be16 int_port;
-	__be16 ext_port;
+	__be16 ext_port;	/* mapping: the external port; block: its first port */
 	union fc_addr int_addr;
 	union fc_addr ext_addr;
+	__be16 ext_port_last;	/* block: its last port */
+	__u8 ext_family;	/* of the external side (ext_addr) */
+	__u8 quota;		/* QUOTA_EXCEEDED: enum fc_quota */
+	__u32 limit;		/* QUOTA_EXCEEDED: the limit that was reached */
 };
 
 enum fc_timeout {
@@ -177,6 +198,9 @@ enum fc_config_flags {
 	FC_CFG_EVENTS = 1 << 5,		/* report mapping creation in fc_events */
 };
 
+/* Any translation at all: a configuration without these passes everything. */
+#define FC_CFG_NAT_ANY (FC_CFG_NAT44 | FC_CFG_NAT66 | FC_CFG_NAT64)
+
 /* Run-time configuration: element 0 of the config array map. User space
  * rewrites it on address change or reload; programs never cache it. */
 struct fc_config {
@@ -188,6 +212,15 @@ struct fc_config {
 	__u32 port_total;	/* number of ports in all ranges */
 	__u32 pad0;
 	__u64 timeout_ns[FC_TIMEOUT_MAX];
+	/* NAT66: the external interface's global IPv6 address; all zero:
+	 * none, translate no IPv6. */
+	union fc_addr ext_addr6;
+	/* NAT64 (FC_CFG_NAT64): the RFC 6052 prefix IPv4 hosts are seen under
+	 * from the IPv6 side, its length one of 32, 40, 48, 56, 64, 96; the
+	 * bits past the length are zero. */
+	__u8 nat64_prefix[16];
+	__u32 nat64_prefix_len;
+	__u32 pad1;
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.
@@ -234,6 +267,9 @@ enum fc_stat {
 	FC_STAT_FAST_PASS_MTU,		/* too big for the egress: fragment or frag-needed */
 	FC_STAT_FAST_PASS_NO_ROUTE,	/* FIB: unreachable, blackhole, forwarding off */
 	FC_STAT_FAST_PASS_UNMANAGED_IF,	/* egress is not an interface fcnat sends to */
+	/* NAT66: IPv6 that is never translated: link-local or multicast
+	 * addresses, neighbour discovery, MLD, router renumbering. */
+	FC_STAT_PASS_IPV6_LINK,
 	FC_STAT_MAX,
 };
 

@@ -14,6 +14,7 @@
  *       checksum only if it was zero in the input;
  *   (c) lengths: IP total length within the frame, frame length unchanged
  *       unless redirected;
+ *   The IPv6 part (NAT66 on) is tests/fuzz/fuzz_ipv6.c, with the same checks.
  *   (d) maps, every CHECK_EVERY packets and at the end: each internal-side
  *       binding has an external twin pointing back and vice versa (so no
  *       external endpoint serves two internal ones), each session has its
@@ -37,6 +38,7 @@
 
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
+#include "fuzz.h"
 #include "gc.h"
 #include "log.h"
 #include "stats.h"
@@ -46,13 +48,12 @@
 #define NR_FLOWS	3000
 #define MAX_FRAME	1514
 #define INTERNAL_NET	0xc0a80000u	/* 192.168.0.0/16, host order */
-#define TC_ACT_REDIRECT	7
 
 /* ---- deterministic randomness ------------------------------------------ */
 
 static uint64_t rng;
 
-static uint64_t rnd(void)
+uint64_t rnd(void)
 {
 	/* xorshift64* */
 	rng ^= rng >> 12;
@@ -61,12 +62,12 @@ static uint64_t rnd(void)
 	return rng * 2685821657736338717ULL;
 }
 
-static uint32_t rn(uint32_t n)
+uint32_t rn(uint32_t n)
 {
 	return n ? (uint32_t)(rnd() >> 32) % n : 0;
 }
 
-static int chance(uint32_t percent)
+int chance(uint32_t percent)
 {
 	return rn(100) < percent;
 }
@@ -129,34 +130,8 @@ struct flow {
 static struct flow flows[NR_FLOWS];
 static unsigned int nr_flows;
 
-static uint16_t be16(const uint8_t *p)
-{
-	return p[0] << 8 | p[1];
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)be16(p) << 16 | be16(p + 2);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
 /* ---- generators: one valid packet each --------------------------------- */
 
-struct job {
-	uint8_t in[PKT_MAX];
-	size_t len;
-	int prog;		/* enum prog */
-	int ifindex;		/* ingress_ifindex: 0 = local origin */
-	int flow;		/* index of an outbound flow packet to learn from, or -1 */
-	const char *kind;
-};
-
-enum prog { P_EGRESS, P_INGRESS, P_LAN, P_LO, P_MAX };
 static const char *prog_names[P_MAX] = { "fc_tc_egress", "fc_tc_ingress",
 					 "fc_tc_lan_ingress", "fc_tc_lo_ingress" };
 
@@ -408,7 +383,10 @@ static void generate(struct job *j)
 	uint32_t r = rn(100);
 
 	j->flow = -1;
-	if (r < 25)
+	j->v6 = chance(25);
+	if (j->v6)
+		fuzz6_generate(j);
+	else if (r < 25)
 		gen_out(j);
 	else if (r < 45)
 		gen_in(j);
@@ -426,14 +404,14 @@ static void generate(struct job *j)
 
 /* ---- mutations ---------------------------------------------------------- */
 
-static uint32_t fold_sum(uint32_t sum)
+uint32_t fold_sum(uint32_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)
 		sum += be16(p + i);
@@ -528,6 +506,10 @@ static void mutate(struct job *j)
 	struct view v;
 	size_t pos;
 
+	if (j->v6) {
+		fuzz6_mutate(j);
+		return;
+	}
 	switch (rn(14)) {
 	case 0:	/* truncate */
 		j->len = 14 + rn(j->len - 13);
@@ -621,14 +603,14 @@ static void mutate(struct job *j)
 
 /* ---- invariants --------------------------------------------------------- */
 
-static unsigned long long violations, packets, tested, runs_failed, refused;
+unsigned long long violations, packets, tested, runs_failed, refused;
 /* How often each check had something to look at. */
-static unsigned long long leak_checked, quote_checked, changed, l4_checked;
+unsigned long long leak_checked, quote_checked, changed, l4_checked;
 static uint64_t seed;
 static int verbose;
 static unsigned long long max_report = 20;
 
-static void hexdump(const char *what, const uint8_t *p, size_t len)
+void hexdump(const char *what, const uint8_t *p, size_t len)
 {
 	fprintf(stderr, "  %s (%zu bytes):", what, len);
 	for (size_t i = 0; i < len; i++)
@@ -636,7 +618,7 @@ static void hexdump(const char *what, const uint8_t *p, size_t len)
 	fprintf(stderr, "\n");
 }
 
-static void violation(const struct job *j, const struct run_result *r, const char *what)
+void violation(const struct job *j, const struct run_result *r, const char *what)
 {
 	violations++;
 	if (violations > max_report)
@@ -739,6 +721,10 @@ static void check(const struct job *j, struct run_result *r)
 		}
 	}
 
+	if (j->len >= 14 && be16(j->in + 12) == 0x86dd) {
+		fuzz6_check(j, r);
+		return;
+	}
 	if (r->out_len == j->len && !memcmp(r->out, j->in, j->len))
 		return;
 
@@ -793,11 +779,11 @@ static int check_binding(void *ctx, const void *key, const void *value)
 	c->bindings++;
 	memset(&tk, 0, sizeof(tk));
 	tk.side = k->side == FC_SIDE_INTERNAL ? FC_SIDE_EXTERNAL : FC_SIDE_INTERNAL;
-	tk.family = k->family;
+	tk.family = b->family;	/* the other side's family (NAT64: not the key's) */
 	tk.proto = k->proto;
 	tk.port = b->port;
 	tk.addr = b->addr;
-	if (k->side > FC_SIDE_EXTERNAL || k->family != FC_AF_INET)
+	if (k->side > FC_SIDE_EXTERNAL || (k->family != FC_AF_INET && k->family != FC_AF_INET6))
 		map_violation(c, "binding with a bad side or family", k, sizeof(*k));
 	else if (bpf_map_lookup_elem(fx.bindings_fd, &tk, &twin))
 		map_violation(c, k->side == FC_SIDE_INTERNAL ? "internal binding without external twin"
@@ -998,11 +984,14 @@ int main(int argc, char **argv)
 	fx.opts.timeout_s[FC_TIMEOUT_TCP_EST] = 20;
 	fx.opts.nr_port_ranges = 2;
 	memcpy(fx.opts.port_ranges, fuzz_ranges, sizeof(fuzz_ranges));
+	fx.opts.nat66 = true;	/* external address EXT_ADDR6 (fixture.h) */
 	fixture_apply(&fx);
 	ext_host = ntohl(ip4(EXT_ADDR));
 	gc_init(&gc);
 
+	fuzz6_init(1, EXT_ADDR6);
 	populate();
+	fuzz6_populate();
 	check_maps(&mc);
 	printf("fuzz: seed %llu, %u flows made: %lu bindings, %lu sessions\n",
 	       (unsigned long long)seed, nr_flows, mc.bindings, mc.sessions);
@@ -1019,8 +1008,10 @@ int main(int argc, char **argv)
 
 			for (int i = 0; i < n; i++)
 				mutate(&j);
-			if (chance(50))
+			if (chance(50)) {
 				fix_checksums(j.in, j.len);
+				fuzz6_fix_checksums(j.in, j.len);
+			}
 			j.flow = -1;
 			mutated++;
 		}
@@ -1043,7 +1034,9 @@ int main(int argc, char **argv)
 		tested++;
 		verdicts[r.ret & 7]++;
 		check(&j, &r);
-		if (j.flow >= 0)
+		if (j.flow >= 0 && j.v6)
+			fuzz6_learn(&j, &r);
+		else if (j.flow >= 0)
 			learn(&j, &r);
 		if (packets % SWEEP_EVERY == 0)
 			gc_sweep(&gc, fx.bindings_fd, fx.sessions_fd, &fx.cfg, gc_now_ns(), &gr);

@@ -38,6 +38,17 @@ CLIENT2_ADDR = "192.168.77.3"
 GW_WAN_ADDR = "198.51.100.1"
 EXT_ADDRS = ("198.51.100.2", "198.51.100.3", "198.51.100.4")
 
+# IPv6 (NatTopology.add_ipv6): ULA inside, documentation prefix outside; FAR
+# is a network one router further (the EXTERNAL namespace routes to it).
+LAN6_PREFIX = "fd00:77::/64"
+GW_LAN6_ADDR = "fd00:77::1"
+CLIENT6_ADDR = "fd00:77::2"
+CLIENT6_2_ADDR = "fd00:77::3"
+GW_WAN6_ADDR = "2001:db8:100::1"
+EXT6_ADDRS = ("2001:db8:100::2", "2001:db8:100::3", "2001:db8:100::4")
+EXT_FAR6_ADDR = "2001:db8:200::1"
+FAR6_ADDR = "2001:db8:200::2"
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -248,8 +259,8 @@ class Namespace:
     def ip(self, *args):
         return self.run(["ip"] + list(args))
 
-    def addr_add(self, ifname, cidr):
-        self.run(["ip", "addr", "add", cidr, "dev", ifname])
+    def addr_add(self, ifname, cidr, *flags):
+        self.run(["ip", "addr", "add", cidr, "dev", ifname] + list(flags))
 
     def link_up(self, ifname):
         self.run(["ip", "link", "set", ifname, "up"])
@@ -319,11 +330,14 @@ class Namespace:
         return s
 
     def udp(self, addr, port=0, **kw):
-        return self.socket(socket.AF_INET, socket.SOCK_DGRAM, bind=(addr, port), **kw)
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        return self.socket(family, socket.SOCK_DGRAM, bind=(addr, port), **kw)
 
-    def tcp(self, addr=None, port=0, **kw):
+    def tcp(self, addr=None, port=0, family=None, **kw):
         bind = (addr, port) if addr is not None else None
-        return self.socket(socket.AF_INET, socket.SOCK_STREAM, bind=bind, **kw)
+        if family is None:
+            family = socket.AF_INET6 if addr is not None and ":" in addr else socket.AF_INET
+        return self.socket(family, socket.SOCK_STREAM, bind=bind, **kw)
 
 
 class Topology:
@@ -419,6 +433,51 @@ class NatTopology(Topology):
                                (self.gw, "wan0"), (self.ext, "wan0")):
                 wait_until(lambda: "LOWER_UP" in ns.run(["ip", "-br", "link", "show", ifname]).stdout,
                            5, desc="%s %s up" % (ns.name, ifname))
+        except BaseException:
+            self.teardown()
+            raise
+        return self
+
+
+    far = None
+
+    def add_ipv6(self, far=False, far_mtu=None):
+        """IPv6 on the same links (tests/integration/test_nat66.py).
+
+        client: lan0 fd00:77::2/64 (and ::3), default via fd00:77::1
+        gw:     lan0 fd00:77::1/64, wan0 2001:db8:100::1/64, forwarding on,
+                default via 2001:db8:100::2
+        ext:    wan0 2001:db8:100::2/.3/.4 /64, no route to fd00:77::/64
+        far:    (far=True) far0 2001:db8:200::2/64 behind ext (2001:db8:200::1),
+                a link of far_mtu bytes: one router beyond the gateway
+        Addresses skip duplicate address detection (nodad): usable at once.
+        """
+        try:
+            self.client.addr_add("lan0", CLIENT6_ADDR + "/64", "nodad")
+            self.client.addr_add("lan0", CLIENT6_2_ADDR + "/64", "nodad")
+            self.client.run(["ip", "-6", "route", "add", "default", "via", GW_LAN6_ADDR])
+            self.gw.addr_add("lan0", GW_LAN6_ADDR + "/64", "nodad")
+            self.gw.addr_add("wan0", GW_WAN6_ADDR + "/64", "nodad")
+            self.gw.sysctl("net.ipv6.conf.all.forwarding", 1)
+            self.gw.run(["ip", "-6", "route", "add", "default", "via", EXT6_ADDRS[0]])
+            for a in EXT6_ADDRS:
+                self.ext.addr_add("wan0", a + "/64", "nodad")
+            # Every ICMPv6 error of a test goes to the one external address:
+            # no rate limit, so traceroute6 gets each hop at once.
+            self.ext.sysctl("net.ipv6.icmp.ratelimit", 0)
+            if far:
+                self.far = self.add_namespace("far")
+                self.veth(self.ext, "far0", self.far, "far0")
+                if far_mtu:
+                    for ns in (self.ext, self.far):
+                        ns.run(["ip", "link", "set", "far0", "mtu", str(far_mtu)])
+                self.ext.addr_add("far0", EXT_FAR6_ADDR + "/64", "nodad")
+                self.ext.sysctl("net.ipv6.conf.all.forwarding", 1)
+                self.far.addr_add("far0", FAR6_ADDR + "/64", "nodad")
+                self.far.sysctl("net.ipv6.icmp.ratelimit", 0)
+                self.far.run(["ip", "-6", "route", "add", "default", "via", EXT_FAR6_ADDR])
+                wait_until(lambda: "LOWER_UP" in self.far.run(
+                    ["ip", "-br", "link", "show", "far0"]).stdout, 5, desc="far0 up")
         except BaseException:
             self.teardown()
             raise

@@ -51,10 +51,10 @@ def test_missing_ifname_exits_2(topo, run_fcnat):
     assert_nothing_attached(topo.gw, run_fcnat.baseline)
 
 
-def test_nat66_not_yet_supported_exits_2(topo, run_fcnat):
+def test_nat66_without_ipv6_address_exits_1_attaching_nothing(topo, run_fcnat):
     r = run_fcnat("-i", "wan0", "--nat66")
-    assert r.returncode == 2, repr(r)
-    assert "not yet supported" in r.stderr, repr(r)
+    assert r.returncode == 1, repr(r)
+    assert "no usable global IPv6 address" in r.stderr, repr(r)
     assert_nothing_attached(topo.gw, run_fcnat.baseline)
 
 

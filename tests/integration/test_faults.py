@@ -12,6 +12,8 @@ import random
 import signal
 import time
 
+import pytest
+
 from fcnat_util import assert_nothing_attached, recv_matching, udp_exchange
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, tc_json
 from test_restart import bpf_filters, pins, state_dir
@@ -57,8 +59,16 @@ def test_sigkill_at_random_points_of_first_start(bpffs, topo, fcnat, run_fcnat):
     seen = {"none": 0, "whole": 0, "debris": 0}
     c = topo.client.udp(CLIENT_ADDR, 0)
     srv = topo.ext.udp(EXT2, 7000)
+    # The kills spread over one start's length as measured here and now
+    # (a loaded machine starts slower), and a little past it.
+    t0 = time.monotonic()
+    probe = fcnat("-i", "wan0", "--bpffs", bpffs, "--keep-state")
+    start_s = time.monotonic() - t0
+    assert probe.stop(signal.SIGTERM) == 0, probe.stderr()
+    detach_and_check_clean(topo, run_fcnat, fcnat, bpffs)
+    span = 1.3 * start_s
     for i in range(START_KILLS):
-        delay = rnd.uniform(0, 0.3)
+        delay = rnd.uniform(0, span)
         inst = fcnat("-i", "wan0", "--bpffs", bpffs, "--keep-state", wait_ready=False)
         time.sleep(delay)
         inst.stop(signal.SIGKILL)
@@ -74,7 +84,9 @@ def test_sigkill_at_random_points_of_first_start(bpffs, topo, fcnat, run_fcnat):
         seen[kind] += 1
 
         # A normal start takes over whatever is there and serves traffic.
+        t0 = time.monotonic()
         inst2 = fcnat("-i", "wan0", "--bpffs", bpffs, "--keep-state")
+        span = max(span, 1.3 * (time.monotonic() - t0))
         assert datapath_state(topo.gw, bpffs)[0] == "whole"
         payload = b"after-%d" % i
         mapped = udp_exchange(c, srv, (EXT2, 7000), payload)
@@ -124,3 +136,63 @@ def test_sigkill_during_sighup_reload_keeps_a_whole_datapath(bpffs, topo, fcnat,
     assert inst.stop(signal.SIGTERM) == 0, inst.stderr()
     assert datapath_state(topo.gw, bpffs)[0] == "whole"
     detach_and_check_clean(topo, run_fcnat, fcnat, bpffs)
+
+
+FAULT_POINTS = ["attached-ingress", "attached-tc", "attached-hairpin", "attached"]
+
+
+def all_bpf_filters(ns, ifname):
+    """The BPF filters on each hook (not the per-priority chain heads)."""
+    return {h: [f for f in tc_json(ns, "filter", "show", "dev", ifname, h)
+                if f.get("kind") == "bpf" and f.get("options")]
+            for h in ("ingress", "egress")}
+
+
+def killed_at(topo, bpffs, point):
+    """A first start (hairpin on lan0 too) that kills itself at `point`."""
+    from fcnat_util import FCNAT_BIN
+    bg = topo.gw.start(["env", "FCNAT_FAULT_POINT=" + point, FCNAT_BIN, "-i", "wan0",
+                        "--hairpin-if", "lan0", "--bpffs", bpffs, "--keep-state"],
+                       name="fcnat-fault")
+    assert bg.wait(10) == -signal.SIGKILL, bg.stderr_text()
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS)
+def test_first_start_killed_at_each_attach_point_is_inert_then_taken_over(point, bpffs, topo,
+                                                                         fcnat, run_fcnat):
+    """Deterministic kills (FCNAT_FAULT_POINT) in the windows a random kill
+    rarely hits: between the two filters of wan0, after them, after the
+    hairpin filter, and before the filters are recorded. What is left passes
+    traffic untouched (as before fcnat), the next start replaces every left
+    filter in place (no duplicates) and serves, --detach removes all."""
+    killed_at(topo, bpffs, point)
+    left = all_bpf_filters(topo.gw, "wan0")
+    assert left["ingress"], "the ingress filter is attached first: %r" % left
+
+    # Inert: the client's packet leaves with its own address, as without NAT.
+    c = topo.client.udp(CLIENT_ADDR, 0)
+    srv = topo.ext.udp(EXT2, 7000)
+    seen = udp_exchange(c, srv, (EXT2, 7000), b"inert-" + point.encode())
+    assert seen[0] == CLIENT_ADDR, "a half-started datapath translated: %r" % (seen,)
+
+    inst = fcnat("-i", "wan0", "--hairpin-if", "lan0", "--bpffs", bpffs, "--keep-state")
+    wan = all_bpf_filters(topo.gw, "wan0")
+    lan = all_bpf_filters(topo.gw, "lan0")
+    assert len(wan["ingress"]) == 1 and len(wan["egress"]) == 1, "duplicates: %r" % wan
+    assert len(lan["ingress"]) == 1, "duplicate hairpin filters: %r" % lan
+    assert datapath_state(topo.gw, bpffs)[0] == "whole"
+    mapped = udp_exchange(c, srv, (EXT2, 7000), b"after-" + point.encode())
+    assert mapped[0] == GW_WAN_ADDR, mapped
+    assert reaches_client(topo, c, mapped, (EXT3, 7100), b"back") == (EXT3, 7100)
+    assert inst.stop(signal.SIGTERM) == 0, inst.stderr()
+    detach_and_check_clean(topo, run_fcnat, fcnat, bpffs)
+    assert not all_bpf_filters(topo.gw, "lan0")["ingress"]
+
+
+@pytest.mark.parametrize("point", ["attached-ingress", "attached"])
+def test_detach_after_a_killed_first_start_removes_unrecorded_filters(point, bpffs, topo, fcnat,
+                                                                      run_fcnat):
+    killed_at(topo, bpffs, point)
+    assert all_bpf_filters(topo.gw, "wan0")["ingress"]
+    detach_and_check_clean(topo, run_fcnat, fcnat, bpffs)
+    assert not all_bpf_filters(topo.gw, "lan0")["ingress"]

@@ -70,6 +70,7 @@ size_t nr_sessions(const struct fixture *f)
 void fixture_apply(struct fixture *f)
 {
 	loader_fill_config(&f->opts, ip4(EXT_ADDR), &f->cfg);
+	ip6(EXT_ADDR6, f->cfg.ext_addr6.v6);	/* used only with opts.nat66 */
 	if (loader_write_config(&f->loader, &f->cfg))
 		fprintf(stderr, "writing config: %s\n", strerror(errno));
 }

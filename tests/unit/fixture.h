@@ -17,6 +17,13 @@
 #define SERVER_1	"198.51.100.2"
 #define SERVER_2	"198.51.100.3"
 #define STRANGER	"198.51.100.4"
+/* NAT66 (tests/unit/test_nat66.c): documentation prefix outside, ULA inside. */
+#define EXT_ADDR6	"2001:db8:100::1"
+#define CLIENT6_A	"fd00:77::2"
+#define CLIENT6_B	"fd00:77::3"
+#define SERVER6_1	"2001:db8:100::2"
+#define SERVER6_2	"2001:db8:100::3"
+#define STRANGER6	"2001:db8:100::4"
 
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2

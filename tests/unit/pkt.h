@@ -43,12 +43,33 @@ struct pkt_spec {
 	const struct pkt_spec *quote;
 	size_t quote_l4_len;
 	uint16_t icmp_mtu;
-	uint8_t rfc4884_words;
+	uint8_t rfc4884_words;	/* ICMPv6: in 64-bit words, at octet 4 */
 	size_t ext_len;
+	/* IPv6 (chosen when saddr contains ':'; proto IPPROTO_ICMPV6 for
+	 * ICMPv6, whose echo and error fields are as for ICMP above; ttl is
+	 * the hop limit). ext_hdrs: extension headers before the transport
+	 * header, in order (0 hop-by-hop, 43 routing, 60 destination options:
+	 * 8 bytes each, padded; 44 fragment: built from frag6/frag6_id), up
+	 * to 8, ended by a 0 after the first entry or nr_ext. */
+	uint8_t ext_hdrs[8];
+	int nr_ext;
+	uint16_t frag6;		/* host order: offset in bytes | M bit (1) */
+	uint32_t frag6_id;	/* 0: 0x12345678 */
+	uint8_t tclass;
+	uint32_t flow_label;	/* 20 bits */
+	uint32_t icmp_pointer;	/* parameter problem pointer (ICMP: 8 bits) */
+	/* IPv4: tclass above is the TOS byte; ip_id_zero sends Identification
+	 * 0 (ip_id 0 means the default); ip_opts fills the options (IHL from
+	 * ihl, NOP-padded). IPv6: segments left of routing headers (43). */
+	int ip_id_zero;
+	const uint8_t *ip_opts;
+	size_t ip_opts_len;
+	uint8_t rh_segleft;
 };
 
-/* Builds Ethernet + IPv4 + L4 into buf; returns the length. */
+/* Builds Ethernet + IPv4 or IPv6 + L4 into buf; returns the length. */
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf);
 uint32_t ip4(const char *dotted);	/* network order */
+void ip6(const char *text, uint8_t out[16]);
 
 #endif

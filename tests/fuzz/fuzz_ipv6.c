@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fuzzer's IPv6 part: valid NAT66 traffic, extension header chains,
+ * fragments, ICMPv6 errors (nested too), neighbour discovery and link-local
+ * packets, then IPv6-specific mutations of each. The invariants are those
+ * of fuzz.c for IPv6:
+ *
+ *   (a) no leak (with NAT66 on): a forwarded packet the egress program
+ *       passes carries no internal (fd00:1::/48) source, and an ICMPv6
+ *       error it passes quotes no internal address;
+ *   (b) checksums: a rewritten packet whose input had a valid UDP, TCP or
+ *       ICMPv6 checksum (whole, unfragmented datagram) still has one;
+ *   (c) lengths: the payload length stays within the frame.
+ *
+ * Without NAT66 the programs must leave IPv6 alone: (b) and (c) still hold,
+ * and nothing may be changed at all.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+#define NR_FLOWS6	1000
+
+struct flow6 {
+	uint8_t proto;		/* IPPROTO_UDP, _TCP, _ICMPV6 */
+	uint8_t int_addr[16];
+	uint16_t int_port;	/* ICMPv6: echo id */
+	uint16_t ext_port;
+	uint8_t remote[16];
+	uint16_t rport;
+};
+
+static struct flow6 flows6[NR_FLOWS6];
+static unsigned int nr_flows6;
+static int nat66_on;
+static uint8_t ext6[16];
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static const char *text6(const uint8_t a[16])
+{
+	static char ring[16][INET6_ADDRSTRLEN];
+	static unsigned int next;
+	char *s = ring[next++ % 16];
+
+	inet_ntop(AF_INET6, a, s, INET6_ADDRSTRLEN);
+	return s;
+}
+
+static void internal6(uint8_t a[16])
+{
+	memset(a, 0, 16);
+	a[0] = 0xfd;
+	a[3] = 1;
+	a[7] = rn(8);
+	a[15] = 1 + rn(250);
+}
+
+static int is_internal6(const uint8_t *a)
+{
+	static const uint8_t net[6] = { 0xfd, 0, 0, 1, 0, 0 };
+
+	return !memcmp(a, net, sizeof(net));
+}
+
+static void remote6(uint8_t a[16])
+{
+	static const uint8_t nets[3][4] = { { 0x20, 0x01, 0x0d, 0xb8 },
+					    { 0x26, 0x06, 0x47, 0x00 },
+					    { 0x2a, 0x00, 0x14, 0x50 } };
+
+	memset(a, 0, 16);
+	memcpy(a, nets[rn(3)], 4);
+	a[5] = 0x20 + rn(4);
+	a[15] = 2 + rn(250);
+}
+
+static void link_local6(uint8_t a[16])
+{
+	memset(a, 0, 16);
+	a[0] = 0xfe;
+	a[1] = 0x80;
+	a[8] = 0x02;
+	a[15] = 1 + rn(250);
+}
+
+static uint16_t range_port6(void)
+{
+	/* The fuzz configuration's ranges (fuzz.c). */
+	uint32_t i = rn(41000);
+
+	return i < 20000 ? 10000 + i : 40000 + i - 20000;
+}
+
+static uint8_t random_l4_6(void)
+{
+	static const uint8_t p[] = { IPPROTO_UDP, IPPROTO_UDP, IPPROTO_TCP, IPPROTO_TCP,
+				     IPPROTO_ICMPV6 };
+
+	return p[rn(sizeof(p))];
+}
+
+/* ---- generators --------------------------------------------------------- */
+
+static void l4_spec6(struct pkt_spec *s, uint8_t proto, int outbound)
+{
+	static const uint8_t flags[] = { 0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x01 };
+
+	s->proto = proto;
+	s->payload_len = rn(4) ? rn(64) : rn(1200);
+	if (proto == IPPROTO_TCP) {
+		s->tcp_flags = rn(8) ? flags[rn(sizeof(flags))] : rn(256);
+		s->tcp_seq = rnd();
+		s->tcp_ack = rnd();
+		s->tcp_win = rn(65536);
+	} else if (proto == IPPROTO_ICMPV6) {
+		s->icmp_type = outbound ? 128 : 129;
+		s->icmp_seq = rn(65536);
+	}
+	if (chance(15)) {
+		/* An extension header chain: hop-by-hop first, as RFC 8200
+		 * asks, then any of routing, destination options, an atomic
+		 * fragment; now and then longer than the datapath walks. */
+		static const uint8_t any[] = { 43, 60, 60, 44 };
+		int n = chance(90) ? 1 + rn(3) : 4 + rn(4);
+
+		for (int i = 0; i < n && i < 8; i++) {
+			s->ext_hdrs[i] = i == 0 && chance(50) ? 0 : any[rn(sizeof(any))];
+			if (s->ext_hdrs[i] == 44 && i && s->ext_hdrs[0] == 44)
+				s->ext_hdrs[i] = 60;
+		}
+		s->nr_ext = n;
+	}
+}
+
+static struct flow6 *pick_flow6(void)
+{
+	return nr_flows6 ? &flows6[rn(nr_flows6)] : NULL;
+}
+
+static void gen6_out(struct job *j)
+{
+	struct pkt_spec s = {};
+	struct flow6 *f = chance(90) ? pick_flow6() : NULL;
+	uint8_t a[16], b[16];
+
+	if (f) {
+		l4_spec6(&s, f->proto, 1);
+		s.saddr = text6(f->int_addr);
+		s.sport = f->int_port;
+		if (chance(70)) {
+			s.daddr = text6(f->remote);
+			s.dport = f->rport;
+		} else {
+			remote6(b);
+			s.daddr = text6(b);
+			s.dport = rn(65536);
+		}
+		j->flow = f - flows6;
+	} else {
+		l4_spec6(&s, random_l4_6(), 1);
+		internal6(a);
+		remote6(b);
+		s.saddr = text6(a);
+		s.daddr = text6(b);
+		s.sport = 1024 + rn(64512);
+		s.dport = rn(65536);
+	}
+	if (s.proto == IPPROTO_ICMPV6)
+		s.dport = 0;
+	j->prog = P_EGRESS;
+	j->ifindex = FORWARDED_FROM;
+	j->kind = "out6";
+	if (chance(10)) {
+		s.saddr = text6(ext6);
+		s.sport = chance(50) ? range_port6() : rn(65536);
+		j->ifindex = LOCAL_ORIGIN;
+		j->flow = -1;
+		j->kind = "out6-local";
+	}
+	j->len = pkt_build(&s, j->in);
+}
+
+static void gen6_in(struct job *j)
+{
+	struct pkt_spec s = {};
+	struct flow6 *f = pick_flow6();
+	uint8_t b[16];
+
+	l4_spec6(&s, f ? f->proto : random_l4_6(), 0);
+	remote6(b);
+	s.saddr = text6(f && chance(60) ? f->remote : b);
+	s.sport = f && chance(60) ? f->rport : rn(65536);
+	s.daddr = text6(chance(95) ? ext6 : b);
+	s.dport = f && chance(90) ? f->ext_port : range_port6();
+	if (s.proto == IPPROTO_ICMPV6)
+		s.sport = 0;
+	j->prog = P_INGRESS;
+	j->ifindex = 3;
+	j->kind = "in6";
+	j->len = pkt_build(&s, j->in);
+}
+
+static void gen6_error(struct job *j, int outbound)
+{
+	static const uint8_t types[] = { 1, 1, 2, 3, 4 };
+	struct pkt_spec q = {}, inner = {}, s = {};
+	struct flow6 *f = pick_flow6();
+	uint8_t a[16], b[16];
+	uint8_t proto = f ? f->proto : random_l4_6();
+
+	internal6(a);
+	remote6(b);
+	l4_spec6(&q, proto, !outbound);
+	if (outbound) {
+		q.saddr = text6(f ? f->remote : b);
+		q.sport = f ? f->rport : rn(65536);
+		q.daddr = text6(f ? f->int_addr : a);
+		q.dport = f ? f->int_port : rn(65536);
+		if (proto == IPPROTO_ICMPV6)
+			q.icmp_type = 129, q.sport = 0;
+		s.saddr = q.daddr;
+		s.daddr = q.saddr;
+	} else {
+		q.saddr = text6(ext6);
+		q.sport = f ? f->ext_port : range_port6();
+		q.daddr = text6(f ? f->remote : b);
+		q.dport = f ? f->rport : rn(65536);
+		if (proto == IPPROTO_ICMPV6)
+			q.icmp_type = 128, q.dport = 0;
+		remote6(b);
+		s.saddr = text6(b);
+		s.daddr = text6(ext6);
+	}
+	q.payload_len = rn(64);
+	s.proto = IPPROTO_ICMPV6;
+	s.icmp_type = types[rn(sizeof(types))];
+	s.icmp_code = rn(7);
+	s.icmp_mtu = s.icmp_type == 2 ? 1280 + rn(300) : 0;
+	s.icmp_pointer = s.icmp_type == 4 ? rn(48) : 0;
+	s.quote = &q;
+	if (chance(30))
+		s.quote_l4_len = 8 + rn(20);
+	j->kind = outbound ? "out6-error" : "in6-error";
+	if (chance(10)) {
+		inner = s;
+		s.quote = &inner;
+		s.quote_l4_len = rn(2) ? 0 : 8 + rn(40);
+		j->kind = outbound ? "out6-error-nested" : "in6-error-nested";
+	}
+	j->prog = outbound ? P_EGRESS : P_INGRESS;
+	j->ifindex = outbound ? (chance(15) ? LOCAL_ORIGIN : FORWARDED_FROM) : 3;
+	if (outbound && j->ifindex == LOCAL_ORIGIN)
+		s.saddr = text6(ext6);
+	j->len = pkt_build(&s, j->in);
+}
+
+static void gen6_frag(struct job *j)
+{
+	struct pkt_spec s = {};
+	struct flow6 *f = pick_flow6();
+	int outbound = chance(40), first = chance(50);
+	uint8_t a[16], b[16];
+
+	internal6(a);
+	remote6(b);
+	l4_spec6(&s, f ? f->proto : random_l4_6(), outbound);
+	s.nr_ext = 1;
+	s.ext_hdrs[0] = 44;
+	s.frag6_id = 0x100 + rn(8);
+	s.payload_len = 8 * (1 + rn(100));
+	s.frag6 = first ? 1 : (chance(70) ? 1 : 0) | 8 * (1 + rn(300));
+	if (outbound) {
+		s.saddr = text6(f ? f->int_addr : a);
+		s.sport = f ? f->int_port : rn(65536);
+		s.daddr = text6(f ? f->remote : b);
+		s.dport = f ? f->rport : rn(65536);
+	} else {
+		s.saddr = text6(f ? f->remote : b);
+		s.sport = f ? f->rport : rn(65536);
+		s.daddr = text6(ext6);
+		s.dport = f ? f->ext_port : range_port6();
+	}
+	j->prog = outbound ? P_EGRESS : P_INGRESS;
+	j->ifindex = outbound ? FORWARDED_FROM : 3;
+	j->kind = outbound ? "out6-frag" : "in6-frag";
+	j->len = pkt_build(&s, j->in);
+}
+
+/* Neighbour discovery, router solicitations and other link-local or
+ * multicast traffic: never NAT's business. */
+static void gen6_link(struct job *j)
+{
+	static const uint8_t nd[] = { 133, 134, 135, 136, 137, 143 };
+	struct pkt_spec s = {};
+	uint8_t a[16], b[16];
+
+	link_local6(a);
+	if (chance(50)) {
+		memset(b, 0, 16);
+		b[0] = 0xff;
+		b[1] = 0x02;
+		b[15] = rn(2) ? 1 : 2;
+	} else {
+		link_local6(b);
+	}
+	s.proto = IPPROTO_ICMPV6;
+	s.icmp_type = nd[rn(sizeof(nd))];
+	s.ttl = 255;
+	s.saddr = text6(a);
+	s.daddr = text6(b);
+	s.payload_len = 16 + rn(24);
+	if (chance(20)) {
+		s.proto = IPPROTO_UDP;
+		s.sport = 546;
+		s.dport = 547;
+	}
+	j->prog = rn(P_MAX);
+	j->ifindex = rn(2) ? FORWARDED_FROM : LOCAL_ORIGIN;
+	j->kind = "link6";
+	j->len = pkt_build(&s, j->in);
+}
+
+static void gen6_junk(struct job *j)
+{
+	static const uint8_t protos[] = { 0, 43, 44, 50, 51, 59, 60, 47, 132, 41 };
+	struct pkt_spec s = {};
+	uint8_t a[16], b[16];
+
+	if (chance(50))
+		internal6(a);
+	else
+		remote6(a);
+	remote6(b);
+	s.proto = rn(3) ? protos[rn(sizeof(protos))] : rn(256);
+	s.saddr = text6(a);
+	s.daddr = text6(chance(50) ? ext6 : b);
+	s.payload_len = rn(300);
+	j->prog = rn(P_MAX);
+	j->ifindex = rn(3);
+	j->kind = "junk6";
+	j->len = pkt_build(&s, j->in);
+	if (chance(30))
+		for (size_t i = 14 + 40; i < j->len; i++)
+			j->in[i] = rnd();
+}
+
+void fuzz6_generate(struct job *j)
+{
+	uint32_t r = rn(100);
+
+	j->flow = -1;
+	if (r < 25)
+		gen6_out(j);
+	else if (r < 45)
+		gen6_in(j);
+	else if (r < 58)
+		gen6_error(j, 0);
+	else if (r < 70)
+		gen6_error(j, 1);
+	else if (r < 80)
+		gen6_frag(j);
+	else if (r < 88)
+		gen6_link(j);
+	else
+		gen6_junk(j);
+}
+
+/* ---- where the headers are ---------------------------------------------- */
+
+struct view6 {
+	int ok;			/* IPv6 ethertype, a whole fixed header */
+	uint8_t *ip;
+	size_t tot;		/* 40 + payload length */
+	int whole;		/* tot within the frame */
+	int walked;		/* the extension header chain ends inside the datagram */
+	int fragment;		/* fragment header with an offset or M */
+	int first;		/* offset 0 */
+	uint8_t proto;		/* after the chain */
+	uint8_t *l4;
+	size_t l4_len;
+};
+
+static struct view6 view6_of(uint8_t *f, size_t len)
+{
+	struct view6 v = {};
+	size_t off = 40;
+
+	if (len < 14 + 40 || be16(f + 12) != 0x86dd)
+		return v;
+	v.ip = f + 14;
+	v.ok = 1;
+	v.tot = 40 + be16(v.ip + 4);
+	v.whole = be16(v.ip + 4) && 14 + v.tot <= len;
+	v.first = 1;
+	v.proto = v.ip[6];
+	for (int i = 0; i < 8; i++) {
+		size_t hl;
+
+		if (off + 8 > v.tot || 14 + off + 8 > len)
+			return v;
+		if (v.proto == 0 || v.proto == 43 || v.proto == 60)
+			hl = (v.ip[off + 1] + 1) * 8;
+		else if (v.proto == 51)
+			hl = (v.ip[off + 1] + 2) * 4;
+		else if (v.proto == 44) {
+			uint16_t fo = be16(v.ip + off + 2);
+
+			hl = 8;
+			v.fragment = (fo & 0xfff9) != 0;
+			v.first = (fo & 0xfff8) == 0;
+		} else
+			break;
+		v.proto = v.ip[off];
+		off += hl;
+	}
+	if (off > v.tot)
+		return v;
+	v.walked = 1;
+	v.l4 = v.ip + off;
+	v.l4_len = v.whole ? v.tot - off : 0;
+	return v;
+}
+
+static size_t l4_min6(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 20 : proto == IPPROTO_UDP || proto == IPPROTO_ICMPV6 ? 8 : 0;
+}
+
+static size_t l4_csum_at6(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2;
+}
+
+static uint32_t l4_sum6(const struct view6 *v)
+{
+	uint32_t sum = sum16(v->ip + 8, 32, 0) + (uint32_t)(v->l4_len >> 16) +
+		       (uint32_t)(v->l4_len & 0xffff) + v->proto;
+
+	return fold_sum(sum16(v->l4, v->l4_len, sum));
+}
+
+static int checksummed(const struct view6 *v)
+{
+	return v->ok && v->whole && v->walked && !v->fragment && l4_min6(v->proto) &&
+	       v->l4_len >= l4_min6(v->proto);
+}
+
+void fuzz6_fix_checksums(uint8_t *f, size_t len)
+{
+	struct view6 v = view6_of(f, len);
+	uint8_t *cs;
+	uint16_t c;
+
+	if (!checksummed(&v))
+		return;
+	cs = v.l4 + l4_csum_at6(v.proto);
+	put16(cs, 0);
+	c = ~l4_sum6(&v);
+	put16(cs, v.proto == IPPROTO_UDP && !c ? 0xffff : c);
+}
+
+/* ---- mutations ---------------------------------------------------------- */
+
+void fuzz6_mutate(struct job *j)
+{
+	struct view6 v = view6_of(j->in, j->len);
+	uint8_t *ip = j->in + 14, a[16];
+	size_t pos;
+
+	switch (rn(12)) {
+	case 0:	/* truncate */
+		j->len = 14 + rn(j->len - 13);
+		break;
+	case 1:	/* extend with junk */
+		pos = j->len + 1 + rn(64);
+		if (pos > 1514)
+			pos = 1514;
+		for (size_t i = j->len; i < pos; i++)
+			j->in[i] = rnd();
+		j->len = pos;
+		break;
+	case 2:	/* flip bits in the headers */
+		j->in[rn(j->len < 14 + 200 ? j->len : 14 + 200)] ^= 1 << rn(8);
+		break;
+	case 3:	/* payload length */
+		if (v.ok) {
+			int d = chance(50) ? (int)rn(41) - 20 : (int)rn(65536) - (int)j->len;
+
+			put16(ip + 4, (uint16_t)(j->len - 54 + d));
+		}
+		break;
+	case 4:	/* the first next header */
+		if (v.ok)
+			ip[6] = chance(70) ? (uint8_t[]){ 0, 6, 17, 43, 44, 51, 58, 59, 60 }[rn(9)]
+					   : rn(256);
+		break;
+	case 5:	/* an extension header's length or next header */
+		if (v.ok && j->len > 14 + 40 + 2)
+			ip[40 + rn(2)] = rn(4) ? rn(8) : rn(256);
+		break;
+	case 6:	/* fragment offset and M of the first header */
+		if (v.ok && j->len > 14 + 40 + 4)
+			put16(ip + 40 + 2, rn(65536));
+		break;
+	case 7:	/* ICMPv6 type */
+		if (v.walked && v.l4 + 8 <= j->in + j->len)
+			v.l4[0] = (uint8_t[]){ 1, 2, 3, 4, 128, 129, 133, 135, 136 }[rn(9)];
+		break;
+	case 8:	/* a quoted header's address: internal, ours, a remote */
+		if (v.walked && v.l4 + 8 + 40 <= j->in + j->len) {
+			uint8_t *at = v.l4 + 8 + (rn(2) ? 8 : 24);
+
+			if (chance(40))
+				internal6(a);
+			else if (chance(50))
+				memcpy(a, ext6, 16);
+			else
+				remote6(a);
+			memcpy(at, a, 16);
+		}
+		break;
+	case 9:	/* a quoted header's payload length or next header */
+		if (v.walked && v.l4 + 8 + 40 <= j->in + j->len) {
+			if (rn(2))
+				put16(v.l4 + 8 + 4, rn(65536));
+			else
+				v.l4[8 + 6] = (uint8_t[]){ 0, 6, 17, 44, 58, 60 }[rn(6)];
+		}
+		break;
+	case 10: /* zero the transport checksum */
+		if (v.walked && v.l4 + 20 <= j->in + j->len)
+			put16(v.l4 + l4_csum_at6(v.proto), 0);
+		break;
+	default: /* ports / ids */
+		if (v.walked && v.l4 + 8 <= j->in + j->len)
+			put16(v.l4 + 2 * rn(4), rn(65536));
+	}
+}
+
+/* ---- invariants --------------------------------------------------------- */
+
+enum csum6 { C6_NA, C6_OK, C6_BAD };
+
+static enum csum6 l4_csum6(const struct view6 *v)
+{
+	if (!checksummed(v))
+		return C6_NA;
+	return l4_sum6(v) == 0xffff ? C6_OK : C6_BAD;
+}
+
+/* The quoted IPv6 header of an ICMPv6 error, if the frame holds it. */
+static const uint8_t *quote6_of(const struct view6 *v, const uint8_t *end)
+{
+	if (!v->walked || v->proto != IPPROTO_ICMPV6 || !v->first || v->l4 + 8 + 40 > end ||
+	    v->l4[0] >= 128)
+		return NULL;
+	return v->l4 + 8;
+}
+
+void fuzz6_check(const struct job *j, struct run_result *r)
+{
+	struct view6 vin = view6_of((uint8_t *)j->in, j->len), vout;
+	const uint8_t *end = r->out + r->out_len;
+	enum csum6 in_cs;
+
+	vout = view6_of(r->out, r->out_len);
+	if (nat66_on && j->prog == P_EGRESS && j->ifindex != LOCAL_ORIGIN && r->ret == TC_ACT_OK &&
+	    vout.ok) {
+		const uint8_t *q = quote6_of(&vout, end);
+
+		leak_checked++;
+		if (is_internal6(vout.ip + 8))
+			violation(j, r, "(a) internal IPv6 source leaked");
+		if (q) {
+			quote_checked++;
+			if (is_internal6(q + 8) || is_internal6(q + 24))
+				violation(j, r, "(a) internal IPv6 address leaked in an ICMPv6 quote");
+		}
+	}
+	if (r->out_len == j->len && !memcmp(r->out, j->in, j->len))
+		return;
+	if (!nat66_on && vin.ok && r->ret == TC_ACT_OK) {
+		violation(j, r, "IPv6 changed with NAT66 off");
+		return;
+	}
+	if (!vout.ok)
+		return;
+	changed++;
+	if (!vout.whole) {
+		violation(j, r, "(c) rewritten IPv6 payload length exceeds the frame");
+		return;
+	}
+	in_cs = l4_csum6(&vin);
+	if (in_cs == C6_OK) {
+		l4_checked++;
+		if (l4_csum6(&vout) != C6_OK)
+			violation(j, r, "(b) IPv6 L4 checksum");
+	}
+}
+
+/* An unmutated outbound packet of a flow: follow its external port. */
+void fuzz6_learn(const struct job *j, const struct run_result *r)
+{
+	struct flow6 *f = &flows6[j->flow];
+	struct view6 v = view6_of((uint8_t *)r->out, r->out_len);
+
+	if (r->ret != TC_ACT_OK || !v.walked || v.fragment || !v.whole || v.l4_len < 8 ||
+	    memcmp(v.ip + 8, ext6, 16))
+		return;
+	f->ext_port = f->proto == IPPROTO_ICMPV6 ? be16(v.l4 + 4) : be16(v.l4);
+}
+
+/* Valid NAT66 flows out, most answered: the targets of the generators. */
+void fuzz6_populate(void)
+{
+	struct run_result r;
+	struct job j;
+	int tries = 0;
+
+	while (nr_flows6 < NR_FLOWS6 && tries++ < 4 * NR_FLOWS6) {
+		struct flow6 *f = &flows6[nr_flows6];
+		struct pkt_spec s = {};
+		struct view6 v;
+
+		f->proto = random_l4_6();
+		internal6(f->int_addr);
+		f->int_port = 1024 + rn(64512);
+		remote6(f->remote);
+		f->rport = f->proto == IPPROTO_ICMPV6 ? 0 : 1 + rn(65535);
+		s.proto = f->proto;
+		s.saddr = text6(f->int_addr);
+		s.sport = f->int_port;
+		s.daddr = text6(f->remote);
+		s.dport = f->rport;
+		s.tcp_flags = 0x02;
+		s.icmp_type = 128;
+		s.payload_len = 20;
+		j.len = pkt_build(&s, j.in);
+		if (run_prog_from(fx.egress_fd, j.in, j.len, FORWARDED_FROM, &r) || r.ret != TC_ACT_OK)
+			continue;
+		v = view6_of(r.out, r.out_len);
+		if (!v.walked || memcmp(v.ip + 8, ext6, 16))
+			continue;	/* NAT66 off: no flows to learn */
+		f->ext_port = f->proto == IPPROTO_ICMPV6 ? be16(v.l4 + 4) : be16(v.l4);
+		nr_flows6++;
+		if (chance(30))
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.proto = f->proto;
+		s.saddr = text6(f->remote);
+		s.sport = f->rport;
+		s.daddr = text6(ext6);
+		s.dport = f->ext_port;
+		s.tcp_flags = 0x12;
+		s.icmp_type = 129;
+		s.payload_len = 20;
+		j.len = pkt_build(&s, j.in);
+		run_prog_from(fx.ingress_fd, j.in, j.len, 3, &r);
+	}
+}
+
+void fuzz6_init(int nat66, const char *ext6_text)
+{
+	nat66_on = nat66;
+	inet_pton(AF_INET6, ext6_text, ext6);
+}

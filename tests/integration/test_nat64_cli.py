@@ -1,0 +1,73 @@
+"""--nat64 [PREFIX] and the configuration file key `nat64`: the prefix is
+validated (RFC 6052 section 2.2: lengths 32, 40, 48, 56, 64, 96, no bits past
+the length, the "u" octet zero), every bad one is a usage error naming it; a
+good one is refused too, with a message saying NAT64 is not wired into the
+datapath yet (no flag that silently does nothing). Nothing is attached."""
+
+import pytest
+
+from fcnat_util import assert_nothing_attached
+
+NOT_WIRED = "not wired into the datapath yet"
+
+BAD_PREFIXES = [
+    # (id, prefix, text the message must contain)
+    ("no-length", "64:ff9b::", "expected IPV6-PREFIX/LENGTH"),
+    ("not-ipv6", "zz::/96", "is not an IPv6 address"),
+    ("ipv4", "192.0.2.0/24", "is not an IPv6 address"),
+    ("length-33", "2001:db8::/33", "32, 40, 48, 56, 64 or 96"),
+    ("length-128", "2001:db8::/128", "32, 40, 48, 56, 64 or 96"),
+    ("length-junk", "2001:db8::/6x", "32, 40, 48, 56, 64 or 96"),
+    ("host-bits", "2001:db8::1/64", "bits set past /64"),
+    ("host-bits-32", "2001:db8:1::/32", "bits set past /32"),
+    ("u-octet", "64:ff9b:0:0:ff00::/96", "u\" octet"),
+]
+
+GOOD_PREFIXES = ["2001:db8::/32", "2001:db8:100::/40", "2001:db8:122::/48",
+                 "2001:db8:122:300::/56", "2001:db8:122:344::/64", "64:ff9b::/96",
+                 "64:ff9b:1::/96"]
+
+
+@pytest.mark.parametrize("prefix,needle", [(p, n) for _, p, n in BAD_PREFIXES],
+                         ids=[i for i, _, _ in BAD_PREFIXES])
+def test_rfc6052_bad_prefix_is_a_usage_error(topo, run_fcnat, prefix, needle):
+    for args in (["--nat64", prefix], ["--nat64=" + prefix]):
+        r = run_fcnat("-i", "wan0", *args)
+        assert r.returncode == 2, repr(r)
+        assert prefix in r.stderr and needle in r.stderr, repr(r)
+        assert NOT_WIRED not in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+@pytest.mark.parametrize("args", [["--nat64"]] + [["--nat64", p] for p in GOOD_PREFIXES],
+                         ids=["default"] + GOOD_PREFIXES)
+def test_good_prefix_refused_until_wired(topo, run_fcnat, args):
+    r = run_fcnat("-i", "wan0", *args)
+    assert r.returncode == 2, repr(r)
+    assert NOT_WIRED in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_nat64_followed_by_an_option(topo, run_fcnat):
+    """--nat64 without a prefix does not swallow the next option."""
+    r = run_fcnat("--nat64", "-i", "wan0")
+    assert r.returncode == 2 and NOT_WIRED in r.stderr, repr(r)
+
+
+def test_config_file_nat64_key(topo, run_fcnat, tmp_path):
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[nat]\nifname = wan0\nnat64 = 2001:db8::/31\n")
+    r = run_fcnat("-c", str(bad))
+    assert r.returncode == 2, repr(r)
+    assert "%s:3" % bad in r.stderr and "2001:db8::/31" in r.stderr, repr(r)
+    for value in ("true", "64:ff9b::/96"):
+        good = tmp_path / "good.conf"
+        good.write_text("[nat]\nifname = wan0\nnat64 = %s\n" % value)
+        for args in (["-c", str(good)], ["--check-config", str(good)]):
+            r = run_fcnat(*args)
+            assert r.returncode == 2 and NOT_WIRED in r.stderr, repr(r)
+    off = tmp_path / "off.conf"
+    off.write_text("[nat]\nifname = wan0\nnat64 = false\n")
+    r = run_fcnat("--check-config", str(off))
+    assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
