@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TC entry points: thin wrappers that bind the engine to struct __sk_buff. */
 #include "lib/ctx_tc.h"
-#include "lib/hairpin.h"
+#include "lib/fwd.h"
 #include "lib/nat6.h"
 
 /* Egress of the external interface: source NAT of what leaves. */
@@ -22,11 +22,21 @@ int fc_tc_ingress(struct __sk_buff *skb)
 	return nat4_ingress(skb);
 }
 
-/* Ingress of each internal interface: hairpinning. */
+/* Ingress of each --hairpin-if interface, and of the internal ones in XDP
+ * mode (behind XDP's fast path): hairpinning. */
 SEC("tc")
 int fc_tc_lan_ingress(struct __sk_buff *skb)
 {
 	return nat4_hairpin(skb, 0);
+}
+
+/* Ingress of each --internal interface in TC mode: the fast path (source NAT
+ * and straight out of the external interface, fc_tc_fast_ifs[0]) and
+ * hairpinning. */
+SEC("tc")
+int fc_tc_int_ingress(struct __sk_buff *skb)
+{
+	return nat4_fast_out(skb, fc_tc_fast_ifs[0], 1);
 }
 
 /* Ingress of lo: the gateway's own processes reaching mapped hosts. */
