@@ -295,22 +295,36 @@ static __u32 map_id_of(int fd)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }
 
+/* Does the program (fd) use the map with id map_id? */
+static bool prog_uses_map(int fd, __u32 map_id)
+{
+	__u32 ids[64], len;
+	struct bpf_prog_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(info);
+	if (!map_id || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
 /* Is prog_id an fcnat TC program working on the map with id map_id? */
 static bool fc_tc_prog_on_map(__u32 prog_id, __u32 map_id)
 {
-	struct bpf_prog_info info;
-	__u32 ids[64], len = sizeof(info);
-	bool found = false;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool found;
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 
 	if (fd < 0)
 		return false;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6))
-		for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
-			found |= ids[i] == map_id;
+	found = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6) &&
+		prog_uses_map(fd, map_id);
 	close(fd);
 	return found;
 }
@@ -789,23 +803,6 @@ fail:
 	return err;
 }
 
-/* Does the program (fd) use the map with id map_id? */
-static bool prog_uses_map(int fd, __u32 map_id)
-{
-	__u32 ids[64], len;
-	struct bpf_prog_info info;
-
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	len = sizeof(info);
-	if (!map_id || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
-		if (ids[i] == map_id)
-			return true;
-	return false;
-}
 
 /*
  * The program attached in XDP mode `mode` on ifindex: 0 if none, else its

@@ -72,7 +72,6 @@ static void put_udp_tcp(const struct pkt_spec *s, uint8_t *l4, size_t l4_len, ui
 }
 
 static size_t pkt_build6(const struct pkt_spec *s, uint8_t *buf);
-static void put_udp_tcp(const struct pkt_spec *s, uint8_t *l4, size_t l4_len, uint32_t sum);
 static size_t pkt_build4(const struct pkt_spec *s, uint8_t *buf);
 
 /* Length of the IP header (IPv6: with extension headers) of a packet built
