@@ -16,6 +16,7 @@
 
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
+#include "deterministic.h"
 #include "loader.h"
 #include "netlink.h"
 #include "log.h"
@@ -144,6 +145,19 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	for (int i = 0; i < FC_SUB_PROTOS; i++)
 		cfg->sub_limit[i] = o->cgnat.limit[i];
 	cfg->refuse_icmp_rate = o->cgnat.refuse_icmp_rate;
+	if (o->cgnat.det_on) {
+		/* options_parse() has checked that the plan holds. */
+		static struct fc_det_plan plan;
+		char err[256];
+
+		if (!det_plan(o, &plan, err, sizeof(err))) {
+			cfg->flags |= FC_CFG_DETERMINISTIC;
+			cfg->det_base = plan.base;
+			cfg->det_count = plan.count;
+			cfg->det_ports = plan.ports;
+			cfg->det_first = plan.first;
+		}
+	}
 }
 
 static void scope_key(struct fc_scope_key *k, __u8 kind, const struct fc_prefix4 *p)

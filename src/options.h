@@ -23,6 +23,7 @@ enum fc_command {
 	FC_CMD_STATS,		/* fcnat stats */
 	FC_CMD_CHECK_CONFIG,	/* --check-config FILE: validate, attach nothing */
 	FC_CMD_SHOW_SUBSCRIBERS,	/* fcnat show subscribers */
+	FC_CMD_LOOKUP,		/* fcnat lookup ADDR [PORT]: deterministic NAT */
 };
 
 #define FC_MAX_FORWARDS 64
@@ -58,6 +59,8 @@ struct fc_cgnat_opts {
 	struct fc_prefix4 exclude[FC_MAX_SCOPE_PREFIXES];
 	unsigned int limit[FC_SUB_PROTOS];	/* mappings per subscriber, 0 = none */
 	unsigned int refuse_icmp_rate;	/* per second and CPU, 0 = no ICMP */
+	bool det_on;			/* --deterministic (RFC 7422) */
+	struct fc_prefix4 det;		/* its internal prefix */
 };
 
 /* NAT-PMP/PCP server (src/pcp.c); off while nr_ifs is 0. Restart-only. */
@@ -129,6 +132,9 @@ struct fc_options {
 	bool filter_internal_set;
 	__be32 filter_internal;		/* internal IPv4 address */
 	unsigned int filter_external;	/* external port, 0: any */
+	/* lookup */
+	char lookup_addr[64];
+	int lookup_port;		/* -1: ADDR is internal */
 };
 
 enum fc_parse_result {

@@ -90,6 +90,11 @@ struct port_claim {
 	__u16 preferred;		/* host order, 0 = none */
 	__u16 claimed;			/* host order, 0 = not yet */
 	int full;			/* the table refused an insert */
+	/* The subscriber's own ports (deterministic NAT): range_size ports
+	 * from range_first, probed in turn from range_start; 0: the ranges. */
+	__u16 range_first;
+	__u16 range_size;
+	__u32 range_start;
 };
 
 /* The claim in progress, per CPU: a mapping is made within one program run
@@ -120,6 +125,8 @@ static long port_claim_attempt(__u64 attempt, void *data)
 		return 1;
 	if (attempt == 0 && c->preferred)
 		port = c->preferred;
+	else if (c->range_size)
+		port = c->range_first + (c->range_start + (__u32)attempt) % c->range_size;
 	else
 		port = port_at(cfg, bpf_get_prandom_u32() % cfg->port_total);
 	if (!port)
@@ -168,6 +175,7 @@ enum fc_bind_result {
 	FC_BIND_FULL,
 	FC_BIND_LIMIT,		/* the subscriber is at its limit */
 	FC_BIND_NO_ADDR,	/* no external address to map to */
+	FC_BIND_NOT_DETERMINISTIC,	/* deterministic NAT: outside its prefix */
 };
 
 /*
@@ -188,14 +196,19 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_f
 	struct port_claim *c = port_claim_get();
 	struct fc_subscriber *sub = NULL;
 	union fc_addr ext_addr = {};
+	__u32 slot, det_idx = 0, nr_attempts;
 	__u16 int_port;
-	__u32 slot;
+	int det;
 	long err;
 
 	if (!c || !cfg || !int_key || !ext6)
 		return FC_BIND_FULL;
+	det = cfg->flags & FC_CFG_DETERMINISTIC;
 	int_port = bpf_ntohs(int_key->port);
 	slot = sub_proto_slot(int_key->proto);
+	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET &&
+	    (det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
+		return FC_BIND_NOT_DETERMINISTIC;
 	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
 		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
 		if (!sub)
@@ -221,6 +234,17 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_f
 	}
 
 	__builtin_memset(c, 0, sizeof(*c));
+	nr_attempts = FC_PORT_ATTEMPTS;
+	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET) {
+		/* Only the subscriber's own ports, every one of them probed
+		 * once (from a random one on) before it counts as exhausted. */
+		c->range_first = cfg->det_first + (det_idx / cfg->nr_pool) * cfg->det_ports;
+		c->range_size = cfg->det_ports;
+		c->range_start = bpf_get_prandom_u32() % c->range_size;
+		nr_attempts = c->range_size + 1;
+		if (int_port < c->range_first || int_port - c->range_first >= c->range_size)
+			int_port = 0;
+	}
 	c->ext_key.side = FC_SIDE_EXTERNAL;
 	c->ext_key.family = ext_family;
 	c->ext_key.proto = int_key->proto;
@@ -229,8 +253,8 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_f
 	c->ext_val.port = int_key->port;
 	c->ext_val.family = int_key->family;
 	c->ext_val.flags = flags;
-	c->preferred = may_preserve_port(cfg, int_port) ? int_port : 0;
-	bpf_loop(FC_PORT_ATTEMPTS, port_claim_attempt, NULL, 0);
+	c->preferred = int_port && may_preserve_port(cfg, int_port) ? int_port : 0;
+	bpf_loop(nr_attempts, port_claim_attempt, NULL, 0);
 	if (!c->claimed) {
 		if (sub)
 			subscriber_untake(sub, slot);

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 2
+#define FC_LAYOUT_VERSION 3
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -264,6 +264,7 @@ enum fc_config_flags {
 	FC_CFG_SUBSCRIBERS = 1 << 6,	/* keep fc_subscribers (a pool or a limit is set) */
 	FC_CFG_SCOPE = 1 << 7,		/* only sources in the internal prefixes are translated */
 	FC_CFG_EXCLUDE = 1 << 8,	/* destinations in excluded prefixes are not */
+	FC_CFG_DETERMINISTIC = 1 << 9,	/* deterministic NAT (RFC 7422): det_* below */
 };
 
 /* Any translation at all: a configuration without these passes everything. */
@@ -293,7 +294,14 @@ struct fc_config {
 	__u32 sub_limit[FC_SUB_PROTOS];	/* mappings per subscriber, 0 = no limit */
 	__u32 refuse_icmp_rate;	/* ICMP errors for refused flows, per second and CPU;
 				 * 0: refuse silently */
-	__u32 pad1;
+	/* Deterministic NAT (FC_CFG_DETERMINISTIC, doc/design/cgnat.md): the
+	 * i-th address of the internal prefix det_base/len (det_count
+	 * addresses) uses pool address fc_pool[i % nr_pool] and the det_ports
+	 * ports from det_first + (i / nr_pool) * det_ports on. */
+	__be32 det_base;
+	__u32 det_count;
+	__u32 det_ports;	/* ports per subscriber, >= 1 */
+	__u32 det_first;	/* first port of the (single) port range */
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.
@@ -349,6 +357,7 @@ enum fc_stat {
 	FC_STAT_PASS_OUT_OF_SCOPE,	/* source outside the internal prefixes */
 	FC_STAT_PASS_EXCLUDED,		/* destination in an excluded prefix */
 	FC_STAT_DROP_POOL_UNMAPPED,	/* to a pool address, nothing of ours */
+	FC_STAT_DROP_NOT_DETERMINISTIC,	/* deterministic NAT: source outside its prefix */
 	FC_STAT_MAX,
 };
 
