@@ -281,9 +281,15 @@ static void reload(struct daemon *d)
 	    (d->o.cgnat.det_on && memcmp(n.port_ranges, d->o.port_ranges, sizeof(n.port_ranges))))
 		fc_warn("reload: deterministic NAT and its port range change only with a restart; "
 			"ignored");
+	if (n.cgnat.block_size != d->o.cgnat.block_size ||
+	    n.cgnat.max_blocks != d->o.cgnat.max_blocks ||
+	    (d->o.cgnat.block_size && memcmp(n.port_ranges, d->o.port_ranges, sizeof(n.port_ranges))))
+		fc_warn("reload: port blocks and their port range change only with a restart; ignored");
+	n.cgnat.block_size = d->o.cgnat.block_size;
+	n.cgnat.max_blocks = d->o.cgnat.max_blocks;
 	n.cgnat.det_on = d->o.cgnat.det_on;
 	n.cgnat.det = d->o.cgnat.det;
-	if (d->o.cgnat.det_on) {
+	if (d->o.cgnat.det_on || d->o.cgnat.block_size) {
 		n.nr_port_ranges = d->o.nr_port_ranges;
 		memcpy(n.port_ranges, d->o.port_ranges, sizeof(n.port_ranges));
 	}
@@ -457,6 +463,8 @@ static void run(struct daemon *d)
 	gc_init(&gc);
 	gc.release_fd = loader_release_fd(&d->l);
 	gc.subscribers_fd = loader_subscribers_fd(&d->l);
+	gc.blocks_fd = loader_blocks_fd(&d->l);
+	gc.block_free_fd = loader_block_free_fd(&d->l);
 	if (d->events) {
 		gc.on_delete = log_deleted_mapping;
 		gc.on_delete_ctx = d->events;

@@ -77,6 +77,8 @@ enum opt_id {
 	OPT_MAX_PER_SUBSCRIBER,
 	OPT_REFUSED_ICMP_RATE,
 	OPT_DETERMINISTIC,
+	OPT_PORT_BLOCK_SIZE,
+	OPT_MAX_PORT_BLOCKS,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -142,6 +144,11 @@ static const struct option_desc fc_option_table[] = {
 	{ "max-mappings-per-subscriber", OPT_MAX_PER_SUBSCRIBER, "<n|proto=n,...>",
 	  "Mappings one internal address may have per protocol:\n"
 	  "N for each, or e.g. tcp=1000,udp=500,icmp=50", CTX_RUN },
+	{ "port-block-size", OPT_PORT_BLOCK_SIZE, "<n>", "Port blocks (RFC 7753 style): subscribers get ports\n"
+	  "in blocks of N from their paired address, one log\nrecord per block (needs one --ports range)",
+	  CTX_RUN },
+	{ "max-port-blocks", OPT_MAX_PORT_BLOCKS, "<n>", "Port blocks one subscriber may hold, 1 to 32,\n"
+	  "defaults to 4", CTX_RUN },
 	{ "deterministic", OPT_DETERMINISTIC, "<prefix>", "Deterministic NAT (RFC 7422): each address of\n"
 	  "this internal prefix gets a fixed pool address and\nport range (needs --pool, one --ports "
 	  "range);\nothers are not translated. See fcnat lookup", CTX_RUN },
@@ -487,7 +494,39 @@ bad:
 
 bool cgnat_subscribers_on(const struct fc_cgnat_opts *c)
 {
-	return c->nr_pool || c->limit[FC_SUB_TCP] || c->limit[FC_SUB_UDP] || c->limit[FC_SUB_ICMP];
+	return c->nr_pool || c->limit[FC_SUB_TCP] || c->limit[FC_SUB_UDP] || c->limit[FC_SUB_ICMP] ||
+	       c->block_size;
+}
+
+int port_blocks_check(const struct fc_options *o, char *err, size_t errlen)
+{
+	const struct fc_cgnat_opts *c = &o->cgnat;
+	unsigned int ports;
+
+	if (!c->block_size) {
+		if (c->max_blocks) {
+			snprintf(err, errlen, "--max-port-blocks needs --port-block-size");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->det_on) {
+		snprintf(err, errlen, "--port-block-size and --deterministic exclude each other "
+			 "(deterministic NAT gives each subscriber one fixed range)");
+		return -1;
+	}
+	if (o->nr_port_ranges != 1) {
+		snprintf(err, errlen, "--port-block-size needs exactly one port range (--ports "
+			 "FIRST-LAST), got %u", o->nr_port_ranges);
+		return -1;
+	}
+	ports = o->port_ranges[0].last - o->port_ranges[0].first + 1;
+	if (c->block_size > ports) {
+		snprintf(err, errlen, "--port-block-size %u is larger than the port range (%u ports)",
+			 c->block_size, ports);
+		return -1;
+	}
+	return 0;
 }
 
 int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max)
@@ -663,6 +702,19 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 	}
 	case OPT_MAX_PER_SUBSCRIBER:
 		return parse_sub_limit(o, value, err, errlen);
+	case OPT_PORT_BLOCK_SIZE:
+		if (parse_uint(value, 1, 32768, &o->cgnat.block_size)) {
+			snprintf(err, errlen, "invalid port block size '%s': expected 1 to 32768", value);
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_PORT_BLOCKS:
+		if (parse_uint(value, 1, FC_MAX_PORT_BLOCKS, &o->cgnat.max_blocks)) {
+			snprintf(err, errlen, "invalid port block limit '%s': expected 1 to %d", value,
+				 FC_MAX_PORT_BLOCKS);
+			return -1;
+		}
+		return 0;
 	case OPT_DETERMINISTIC:
 		if (parse_prefix4(value, &o->cgnat.det) || !o->cgnat.det.addr ||
 		    o->cgnat.det.len < 1) {
@@ -1244,6 +1296,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			goto bad;
 		}
 	}
+	if (port_blocks_check(o, err, sizeof(err)))
+		goto bad;
 	if (o->cgnat.det_on) {
 		static struct fc_det_plan plan;
 

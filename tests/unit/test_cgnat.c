@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "deterministic.h"
 #include "fcnat_tc.skel.h"
@@ -747,4 +748,229 @@ TEST(rfc7422_formula_edges_and_round_trip)
 	o.cgnat.nr_pool = 0;
 	ASSERT_EQ(det_plan(&o, &p, err, sizeof(err)), -1, "no pool refused");
 	ASSERT_TRUE(strstr(err, "--pool") != NULL, "names --pool");
+}
+
+/*
+ * Port blocks (RFC 7753 style). Plan: ports 20000-20063, blocks of 8:
+ * 8 blocks on the interface's address, block b = ports 20000 + 8b ..
+ * 20000 + 8b + 7; at most 2 per subscriber.
+ */
+#define PB_FIRST	20000
+#define PB_SIZE		8
+
+struct pb_events {
+	int alloc, freed, mappings;
+	struct fc_event last_alloc, last_free;
+};
+
+static int pb_event(void *ctx, void *data, size_t len)
+{
+	struct pb_events *e = ctx;
+	struct fc_event ev;
+
+	if (len < sizeof(ev))
+		return 0;
+	memcpy(&ev, data, sizeof(ev));
+	if (ev.type == FC_EVENT_BLOCK_ALLOC) {
+		e->alloc++;
+		e->last_alloc = ev;
+	} else if (ev.type == FC_EVENT_BLOCK_FREE) {
+		e->freed++;
+		e->last_free = ev;
+	} else if (ev.type == FC_EVENT_MAPPING_CREATE) {
+		e->mappings++;
+	}
+	return 0;
+}
+
+/* Everything the datapath reported since the last call. */
+static void pb_read_events(struct pb_events *e)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(fx.loader.skel->maps.fc_events),
+						  pb_event, e, NULL);
+
+	memset(e, 0, sizeof(*e));
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+}
+
+static void use_port_blocks(unsigned int max_blocks)
+{
+	fx.opts.nr_port_ranges = 1;
+	fx.opts.port_ranges[0] = (struct fc_port_range){ PB_FIRST, PB_FIRST + 63 };
+	fx.opts.cgnat.block_size = PB_SIZE;
+	fx.opts.cgnat.max_blocks = max_blocks;
+	fx.opts.log_mappings = true;	/* events on */
+	fixture_apply(&fx);
+}
+
+/* Map a new UDP flow from src (source port outside the range); its block. */
+static int pb_flow(const char *src, uint16_t sport, uint16_t *port)
+{
+	struct pkt_spec f = udp(src, sport, SERVER_1, 7000);
+	struct run_result r;
+
+	if (run_spec(fx.egress_fd, &f, &r) || r.ret != TC_ACT_OK || out_saddr(&r) != ip4(EXT_ADDR))
+		return -1;
+	*port = out_sport(&r);
+	return (*port - PB_FIRST) / PB_SIZE;
+}
+
+TEST(rfc7753_ports_stay_in_the_block_second_block_when_full)
+{
+	struct pb_events ev;
+	struct fc_subscriber sub;
+	bool seen[PB_SIZE] = { false };
+	uint16_t port;
+	int b, b2;
+
+	use_port_blocks(2);
+	pb_read_events(&ev);	/* drop what earlier tests left */
+	b = -1;
+	for (int j = 0; j < PB_SIZE; j++) {
+		int bj = pb_flow(CLIENT_A, 40000 + j, &port);
+
+		ASSERT_TRUE(bj >= 0 && bj < 8, "mapped into a block");
+		if (j == 0)
+			b = bj;
+		ASSERT_EQ(bj, b, "inside the first block");
+		ASSERT_TRUE(!seen[port - PB_FIRST - b * PB_SIZE], "each port once");
+		seen[port - PB_FIRST - b * PB_SIZE] = true;
+	}
+	for (int j = 0; j < PB_SIZE; j++)
+		ASSERT_TRUE(seen[j], "the whole block used before another");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_ALLOC), 1, "one block so far");
+	b2 = pb_flow(CLIENT_A, 40100, &port);
+	ASSERT_TRUE(b2 >= 0 && b2 < 8 && b2 != b, "the 9th mapping opens a second block");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_ALLOC), 2, "port_blocks_allocated");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry");
+	ASSERT_EQ(sub.port_blocks, 2, "two blocks held");
+	/* One event per block, none per mapping beyond the mappings' own. */
+	pb_read_events(&ev);
+	ASSERT_EQ(ev.alloc, 2, "two block events");
+	ASSERT_EQ(ev.mappings, PB_SIZE + 1, "mapping events as before");
+	ASSERT_EQ(ev.last_alloc.int_addr.v4, ip4(CLIENT_A), "event: subscriber");
+	ASSERT_EQ(ev.last_alloc.ext_addr.v4, ip4(EXT_ADDR), "event: address");
+	ASSERT_EQ(ntohs(ev.last_alloc.ext_port), PB_FIRST + b2 * PB_SIZE, "event: first port");
+	ASSERT_EQ(ntohs(ev.last_alloc.ext_port_last), PB_FIRST + b2 * PB_SIZE + PB_SIZE - 1,
+		  "event: last port");
+}
+
+TEST(rfc7753_block_limit_refuses_with_icmp_others_unaffected)
+{
+	struct pkt_spec over = udp(CLIENT_A, 40200, SERVER_1, 7000);
+	struct pkt_spec err = admin_prohibited(&over);
+	struct fc_subscriber sub;
+	uint16_t port;
+	int blocks_a[2] = { -1, -1 }, n = 0, b;
+
+	use_port_blocks(2);
+	for (int j = 0; j < 2 * PB_SIZE; j++) {
+		b = pb_flow(CLIENT_A, 40000 + j, &port);
+		ASSERT_TRUE(b >= 0, "mapped");
+		if (b != blocks_a[0] && b != blocks_a[1] && n < 2)
+			blocks_a[n++] = b;
+		ASSERT_TRUE(b == blocks_a[0] || b == blocks_a[1], "only in its two blocks");
+	}
+	EXPECT_PACKET(fx.egress_fd, &over, &err, TC_ACT_REDIRECT, "both full, at the limit");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORT_BLOCK_LIMIT), 1, "drop_port_block_limit");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_REFUSED_ICMP_SENT), 1, "refused_icmp_sent");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry");
+	ASSERT_EQ(sub.refused, 1, "refusal counted in the entry");
+	ASSERT_EQ(sub.port_blocks, 2, "still two");
+	/* Another subscriber gets its own block, never one of A's. */
+	b = pb_flow(CLIENT_B, 40000, &port);
+	ASSERT_TRUE(b >= 0 && b != blocks_a[0] && b != blocks_a[1], "B in a block of its own");
+}
+
+TEST(rfc7753_block_freed_by_the_sweeper_once_unused_with_event)
+{
+	struct pb_events ev;
+	struct fc_subscriber sub;
+	struct fc_block_key bk = { .ext_addr4 = ip4(EXT_ADDR) };
+	struct fc_block blk;
+	struct gc_result res;
+	uint64_t t = now_ns();
+	uint16_t port;
+	int b;
+
+	use_port_blocks(2);
+	pb_read_events(&ev);
+	b = pb_flow(CLIENT_A, 40000, &port);
+	ASSERT_TRUE(b >= 0, "mapped");
+	bk.index = b;
+	ASSERT_EQ(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "block entry");
+	ASSERT_EQ(blk.owner.addr.v4, ip4(CLIENT_A), "owned by A");
+	/* The mapping lives: the block stays. */
+	ASSERT_EQ(fixture_sweep(&fx, t + 10 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(res.blocks_live, 1, "in use");
+	ASSERT_EQ(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "kept");
+	/* The UDP timeout passes: mapping and then block go, in one sweep. */
+	ASSERT_EQ(fixture_sweep(&fx, t + 301 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
+	ASSERT_EQ(res.blocks_freed, 1, "block freed");
+	ASSERT_NE(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "entry gone");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_FREED), 1, "port_blocks_freed");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "subscriber");
+	ASSERT_EQ(sub.port_blocks, 0, "count given back");
+	for (int j = 0; j < FC_MAX_PORT_BLOCKS; j++)
+		ASSERT_EQ(sub.blocks[j], 0, "no slot holds it");
+	pb_read_events(&ev);
+	ASSERT_EQ(ev.alloc, 1, "one alloc event");
+	ASSERT_EQ(ev.freed, 1, "one free event");
+	ASSERT_EQ(ev.last_free.int_addr.v4, ip4(CLIENT_A), "free event: subscriber");
+	ASSERT_EQ(ntohs(ev.last_free.ext_port), PB_FIRST + b * PB_SIZE, "free event: first port");
+	ASSERT_EQ(ntohs(ev.last_free.ext_port_last), PB_FIRST + b * PB_SIZE + PB_SIZE - 1,
+		  "free event: last port");
+	/* The subscriber comes back: a block again. */
+	ASSERT_TRUE(pb_flow(CLIENT_A, 40001, &port) >= 0, "mapped again");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_ALLOC), 2, "a new block");
+}
+
+TEST(rfc7753_block_with_a_mapping_is_never_freed)
+{
+	struct fc_block_key bk = { .ext_addr4 = ip4(EXT_ADDR) };
+	struct fc_subscriber sub;
+	uint16_t port;
+	int b;
+
+	use_port_blocks(2);
+	b = pb_flow(CLIENT_A, 40000, &port);
+	ASSERT_TRUE(b >= 0, "mapped");
+	bk.index = b;
+	/* Asked directly (as if the walk had missed it): the program finds
+	 * the mapping and puts the block back. */
+	ASSERT_EQ(gc_block_free(loader_block_free_fd(&fx.loader), &bk, now_ns() + 2 * SEC_NS),
+		  FC_BLOCK_IN_USE, "in use");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry");
+	ASSERT_EQ(sub.port_blocks, 1, "still held");
+	ASSERT_EQ(pb_flow(CLIENT_A, 40001, &port), b, "still used for new mappings");
+	/* A block nobody holds. */
+	bk.index = (b + 1) % 8;
+	ASSERT_EQ(gc_block_free(loader_block_free_fd(&fx.loader), &bk, now_ns()),
+		  FC_BLOCK_GONE, "no such block");
+}
+
+TEST(rfc7753_options_checked)
+{
+	struct fc_options o;
+	char err[256];
+
+	options_defaults(&o);
+	o.cgnat.block_size = 64;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), 0, "one range: fine");
+	o.cgnat.block_size = 10001;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "larger than the range");
+	o.cgnat.block_size = 64;
+	o.cgnat.det_on = true;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "not with deterministic");
+	o.cgnat.det_on = false;
+	o.nr_port_ranges = 2;
+	o.port_ranges[1] = (struct fc_port_range){ 30000, 30999 };
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "two ranges");
+	options_defaults(&o);
+	o.cgnat.max_blocks = 3;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "a limit without blocks");
 }
