@@ -16,6 +16,7 @@
 
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
+#include "deterministic.h"
 #include "loader.h"
 #include "netlink.h"
 #include "log.h"
@@ -63,6 +64,8 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	bpf_map__set_max_entries(l->skel->maps.fc_events, o->event_ring_kb * 1024);
 	/* Every subscriber has a mapping at least. */
 	bpf_map__set_max_entries(l->skel->maps.fc_subscribers, o->max_mappings);
+	/* Every block has a mapping, or had one at the last sweep. */
+	bpf_map__set_max_entries(l->skel->maps.fc_port_blocks, o->max_mappings);
 	return 0;
 }
 
@@ -157,6 +160,28 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	for (int i = 0; i < FC_SUB_PROTOS; i++)
 		cfg->sub_limit[i] = o->cgnat.limit[i];
 	cfg->refuse_icmp_rate = o->cgnat.refuse_icmp_rate;
+	if (o->cgnat.block_size && o->nr_port_ranges == 1) {
+		__u32 ports = o->port_ranges[0].last - o->port_ranges[0].first + 1;
+
+		cfg->flags |= FC_CFG_PORT_BLOCKS;
+		cfg->block_size = o->cgnat.block_size;
+		cfg->block_count = ports / o->cgnat.block_size;
+		cfg->block_max = o->cgnat.max_blocks ? o->cgnat.max_blocks
+						     : FC_MAX_PORT_BLOCKS_DEFAULT;
+	}
+	if (o->cgnat.det_on) {
+		/* options_parse() has checked that the plan holds. */
+		static struct fc_det_plan plan;
+		char err[256];
+
+		if (!det_plan(o, &plan, err, sizeof(err))) {
+			cfg->flags |= FC_CFG_DETERMINISTIC;
+			cfg->det_base = plan.base;
+			cfg->det_count = plan.count;
+			cfg->det_ports = plan.ports;
+			cfg->det_first = plan.first;
+		}
+	}
 }
 
 static void scope_key(struct fc_scope_key *k, __u8 kind, const struct fc_prefix4 *p)
@@ -734,6 +759,16 @@ int loader_pool_fd(const struct fc_loader *l)
 int loader_pool_index_fd(const struct fc_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.fc_pool_index);
+}
+
+int loader_blocks_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_port_blocks);
+}
+
+int loader_block_free_fd(const struct fc_loader *l)
+{
+	return bpf_program__fd(l->skel->progs.fc_block_free);
 }
 
 int loader_release_fd(const struct fc_loader *l)

@@ -53,6 +53,10 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_PASS_OUT_OF_SCOPE] = "pass_source_out_of_scope",
 	[FC_STAT_PASS_EXCLUDED] = "pass_destination_excluded",
 	[FC_STAT_DROP_POOL_UNMAPPED] = "drop_pool_unmapped",
+	[FC_STAT_DROP_NOT_DETERMINISTIC] = "drop_not_deterministic",
+	[FC_STAT_PORT_BLOCK_ALLOC] = "port_blocks_allocated",
+	[FC_STAT_PORT_BLOCK_FREED] = "port_blocks_freed",
+	[FC_STAT_DROP_PORT_BLOCK_LIMIT] = "drop_port_block_limit",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {
