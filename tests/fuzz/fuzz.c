@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Datapath fuzzer: valid packets built by pkt_build, then mutated, run
- * through the four TC programs with BPF_PROG_TEST_RUN against map state made
- * by valid traffic first. Every output is checked:
+ * with BPF_PROG_TEST_RUN against map state made by valid traffic first,
+ * through the four TC programs and -- a share of the stream, -x PERCENT
+ * (25) -- through the fast path on the same maps: the XDP programs
+ * (fc_xdp_int on int0 for what the TC egress or hairpin programs would see,
+ * fc_xdp_ext on ext0 for what the TC ingress would) and TC mode's with
+ * --internal (fc_tc_int_ingress, fc_tc_ingress redirecting inside). The
+ * private namespace's interfaces and routes: setup_netns/setup_routes.
+ * Every output is checked:
  *
  *   (a) no leak: a forwarded packet the egress program passes carries no
  *       internal (192.168.0.0/16) source, and an ICMP error it passes
@@ -18,11 +24,21 @@
  *   (d) maps, every CHECK_EVERY packets and at the end: each internal-side
  *       binding has an external twin pointing back and vice versa (so no
  *       external endpoint serves two internal ones), each session has its
- *       mapping.
+ *       mapping;
+ *   (e) the fast path: an XDP verdict is DROP, PASS, TX or REDIRECT (never
+ *       ABORTED); a frame passed to the stack is untouched or else checked
+ *       as (b)/(c); a frame sent on (TX, REDIRECT, TC's redirect) is a whole
+ *       IPv4 packet leaving by ext0 or int0 (told by its source MAC, the
+ *       FIB's), never by ext0 with an internal source, from an internal
+ *       interface only with the external address as source, from the
+ *       external one with its source unchanged, by int0 only to an internal
+ *       host, with the TTL decremented exactly once, the same frame and
+ *       total length, and (b)'s checksums (check_redirect, check_xdp).
  *
- * `fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-r MAX_REPORTED] [-v]`. The packet stream depends
- * on the seed only; a violation prints the seed, the packet number, the
- * program and the input in hex, and the exit status is 1.
+ * `fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-x FAST_PERCENT] [-r MAX_REPORTED]
+ * [-v]`. The packet stream depends on the seed only; a violation prints the
+ * seed, the packet number, the program and the input in hex, and the exit
+ * status is 1.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1087,6 +1103,8 @@ static int kernel_refuses(const struct job *j)
  *   198.51.100.4-127 static neighbours          on-link remotes the fast path
  *                                              reaches; .128-.251 have none
  *                                              (passed to the stack: no neighbour)
+ *   int0 MTU 1000                               larger inbound packets are
+ *                                              passed to the stack (MTU)
  */
 static void setup_netns(void)
 {
@@ -1103,6 +1121,7 @@ static void setup_routes(void)
 		   "ip route add 192.168.0.0/16 via 192.168.77.254 dev int0\n"
 		   "ip neigh add 198.51.100.254 lladdr 02:00:00:00:01:fe dev ext0 nud permanent\n"
 		   "ip route add default via 198.51.100.254 dev ext0\n"
+		   "ip link set int0 mtu 1000\n"
 		   "for i in $(seq 4 127); do\n"
 		   "  echo neigh add 198.51.100.$i lladdr 02:00:00:00:01:fe dev ext0 nud permanent\n"
 		   "done | ip -batch -\n")) {
