@@ -29,11 +29,12 @@
  *       ABORTED); a frame passed to the stack is untouched or else checked
  *       as (b)/(c); a frame sent on (TX, REDIRECT, TC's redirect) is a whole
  *       IPv4 packet leaving by ext0 or int0 (told by its source MAC, the
- *       FIB's; unknown after TC's bpf_redirect_neigh), never by ext0 with an internal source, from an internal
- *       interface only with the external address as source, from the
- *       external one with its source unchanged, by int0 only to an internal
- *       host, with the TTL decremented exactly once, the same frame and
- *       total length, and (b)'s checksums (check_redirect, check_xdp).
+ *       FIB's; unknown after TC's bpf_redirect_neigh), never by ext0 with
+ *       an internal source, from an internal interface only with the
+ *       external address as source, from the external one with its source
+ *       unchanged, by int0 only to an internal host, with the TTL
+ *       decremented exactly once, the same frame and total length, and
+ *       (b)'s checksums (check_redirect, check_xdp).
  *
  * `fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-x FAST_PERCENT] [-r MAX_REPORTED]
  * [-v]`. The packet stream depends on the seed only; a violation prints the
@@ -832,15 +833,16 @@ static unsigned long long xdp_verdicts[5], xdp_pass_rewritten, redirect_checked[
  * (e) A frame the fast path sends on itself (XDP_TX, XDP_REDIRECT, TC's
  * redirect) was translated and routed: a whole IPv4 packet whose source MAC
  * names the interface it leaves by (the FIB's: ext0 or int0, the only ones
- * the programs may send through; or the input's MACs, when TC's hairpin left
- * them to bpf_redirect_neigh and the interface is not known); never out of ext0 with an internal
- * source (nor quoting one); from an internal interface (source NAT, or
- * hairpin) only with the external address as source; from the external
- * interface (destination NAT) with the source it came with -- out of ext0
- * again when the mapping's internal host is routed there, which the fuzzer's
- * mutated sources make; out of int0 only to an internal host; the TTL one less
- * than it came; the frame and its total length as long as before (a NAT44
- * rewrite changes no length); checksums as (b).
+ * the programs may send through; or the input's MACs, when TC's hairpin
+ * left them to bpf_redirect_neigh and the interface is not known); never
+ * out of ext0 with an internal source (nor quoting one); from an internal
+ * interface (source NAT, or hairpin) only with the external address as
+ * source; from the external interface (destination NAT) with the source it
+ * came with -- out of ext0 again when the mapping's internal host is routed
+ * there, which the fuzzer's mutated sources make; out of int0 only to an
+ * internal host; the TTL one less than it came; the frame and its total
+ * length as long as before (a NAT44 rewrite changes no length); checksums
+ * as (b).
  */
 static void check_redirect(const struct job *j, struct run_result *r)
 {
