@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Datapath fuzzer: valid packets built by pkt_build, then mutated, run
- * through the four TC programs with BPF_PROG_TEST_RUN against map state made
- * by valid traffic first. Every output is checked:
+ * with BPF_PROG_TEST_RUN against map state made by valid traffic first,
+ * through the four TC programs and -- a share of the stream, -x PERCENT
+ * (25) -- through the fast path on the same maps: the XDP programs
+ * (fc_xdp_int on int0 for what the TC egress or hairpin programs would see,
+ * fc_xdp_ext on ext0 for what the TC ingress would) and TC mode's with
+ * --internal (fc_tc_int_ingress, fc_tc_ingress redirecting inside). The
+ * private namespace's interfaces and routes: setup_netns/setup_routes.
+ * Every output is checked:
  *
  *   (a) no leak: a forwarded packet the egress program passes carries no
  *       internal (192.168.0.0/16) source, and an ICMP error it passes
@@ -18,11 +24,22 @@
  *   (d) maps, every CHECK_EVERY packets and at the end: each internal-side
  *       binding has an external twin pointing back and vice versa (so no
  *       external endpoint serves two internal ones), each session has its
- *       mapping.
+ *       mapping;
+ *   (e) the fast path: an XDP verdict is DROP, PASS, TX or REDIRECT (never
+ *       ABORTED); a frame passed to the stack is untouched or else checked
+ *       as (b)/(c); a frame sent on (TX, REDIRECT, TC's redirect) is a whole
+ *       IPv4 packet leaving by ext0 or int0 (told by its source MAC, the
+ *       FIB's; unknown after TC's bpf_redirect_neigh), never by ext0 with
+ *       an internal source, from an internal interface only with the
+ *       external address as source, from the external one with its source
+ *       unchanged, by int0 only to an internal host, with the TTL
+ *       decremented exactly once, the same frame and total length, and
+ *       (b)'s checksums (check_redirect, check_xdp).
  *
- * `fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-r MAX_REPORTED] [-v]`. The packet stream depends
- * on the seed only; a violation prints the seed, the packet number, the
- * program and the input in hex, and the exit status is 1.
+ * `fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-x FAST_PERCENT] [-r MAX_REPORTED]
+ * [-v]`. The packet stream depends on the seed only; a violation prints the
+ * seed, the packet number, the program and the input in hex, and the exit
+ * status is 1.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -132,8 +149,10 @@ static unsigned int nr_flows;
 
 /* ---- generators: one valid packet each --------------------------------- */
 
-static const char *prog_names[P_MAX] = { "fc_tc_egress", "fc_tc_ingress",
-					 "fc_tc_lan_ingress", "fc_tc_lo_ingress" };
+static const char *prog_names[P_ALL] = { "fc_tc_egress", "fc_tc_ingress",
+					 "fc_tc_lan_ingress", "fc_tc_lo_ingress",
+					 "fc_xdp_ext", "fc_xdp_int",
+					 "fc_tc_int_ingress (fast)", "fc_tc_ingress (fast)" };
 
 static const uint8_t wscale_opts[] = { 2, 4, 5, 180, 1, 3, 3, 7 };
 
@@ -378,6 +397,35 @@ static void gen_junk(struct job *j)
 			j->in[i] = rnd();
 }
 
+/* Percent of the stream the fast path gets (-x). */
+static unsigned int fast_share = 25;
+
+/*
+ * The job, as the fast path would meet it: what the TC egress or the
+ * hairpin programs see arrives first at an internal interface's XDP program
+ * (or TC mode's fc_tc_int_ingress), what the TC ingress sees at the external
+ * one's (fc_xdp_ext, or fc_tc_ingress with --internal). XDP gets two thirds.
+ */
+static void to_fast_path(struct job *j)
+{
+	int xdp = rn(3) != 0;
+
+	if (j->prog == P_INGRESS) {
+		j->prog = xdp ? P_XDP_EXT : P_FAST_IN;
+		j->ifindex = fx.ext_ifindex;
+	} else {
+		j->prog = xdp ? P_XDP_INT : P_FAST_INT;
+		j->ifindex = fx.int_ifindex;
+	}
+	if (!strcmp(j->kind, "junk") || !strcmp(j->kind, "junk6")) {
+		j->prog = P_MAX + rn(P_ALL - P_MAX);
+		j->ifindex = j->prog == P_XDP_EXT || j->prog == P_FAST_IN ? fx.ext_ifindex
+									 : fx.int_ifindex;
+	}
+	if (j->v6)
+		j->flow = -1;	/* fuzz6_learn follows the TC egress only */
+}
+
 static void generate(struct job *j)
 {
 	uint32_t r = rn(100);
@@ -400,6 +448,8 @@ static void generate(struct job *j)
 		gen_hairpin(j);
 	else
 		gen_junk(j);
+	if (chance(fast_share))
+		to_fast_path(j);
 }
 
 /* ---- mutations ---------------------------------------------------------- */
@@ -683,11 +733,14 @@ static enum csum_state quote_csum(const struct view *v, const uint8_t *end)
 	return fold_sum(sum16(q, ihl, 0)) == 0xffff ? CS_OK : CS_BAD;
 }
 
+static void check_rewritten(const struct job *j, struct run_result *r, const struct view *vin,
+			    const struct view *vout);
+static void check_redirect(const struct job *j, struct run_result *r);
+
 static void check(const struct job *j, struct run_result *r)
 {
 	struct view vin = view_of((uint8_t *)j->in, j->len), vout;
 	const uint8_t *end = r->out + r->out_len;
-	enum csum_state in_cs, out_cs;
 
 	if (r->ret != TC_ACT_OK && r->ret != TC_ACT_SHOT && r->ret != TC_ACT_REDIRECT) {
 		violation(j, r, "unexpected verdict");
@@ -695,6 +748,10 @@ static void check(const struct job *j, struct run_result *r)
 	}
 	if (r->ret == TC_ACT_SHOT)
 		return;
+	if (r->ret == TC_ACT_REDIRECT && (j->prog == P_FAST_INT || j->prog == P_FAST_IN)) {
+		check_redirect(j, r);
+		return;
+	}
 	if (r->ret == TC_ACT_OK && r->out_len != j->len) {
 		violation(j, r, "(c) length changed without a redirect");
 		return;
@@ -727,6 +784,16 @@ static void check(const struct job *j, struct run_result *r)
 	}
 	if (r->out_len == j->len && !memcmp(r->out, j->in, j->len))
 		return;
+	check_rewritten(j, r, &vin, &vout);
+}
+
+/* (b) and (c) for an output that differs from its input. */
+static void check_rewritten(const struct job *j, struct run_result *r, const struct view *pvin,
+			    const struct view *pvout)
+{
+	struct view vin = *pvin, vout = *pvout;
+	const uint8_t *end = r->out + r->out_len;
+	enum csum_state in_cs, out_cs;
 
 	/* (c) lengths */
 	if (vout.ok && !vout.whole) {
@@ -749,6 +816,113 @@ static void check(const struct job *j, struct run_result *r)
 		l4_checked++;
 	if (quote_csum(&vin, j->in + j->len) == CS_OK && quote_csum(&vout, end) == CS_BAD)
 		violation(j, r, "(b) quoted IPv4 header checksum");
+}
+
+/* ---- the fast path's outputs ------------------------------------------- */
+
+#define XDP_ABORTED_	0
+#define XDP_DROP_	1
+#define XDP_PASS_	2
+#define XDP_TX_		3
+#define XDP_REDIRECT_	4
+
+/* redirect_checked: out of int0, of ext0, of an interface the kernel picks. */
+static unsigned long long xdp_verdicts[5], xdp_pass_rewritten, redirect_checked[3];
+
+/*
+ * (e) A frame the fast path sends on itself (XDP_TX, XDP_REDIRECT, TC's
+ * redirect) was translated and routed: a whole IPv4 packet whose source MAC
+ * names the interface it leaves by (the FIB's: ext0 or int0, the only ones
+ * the programs may send through; or the input's MACs, when TC's hairpin
+ * left them to bpf_redirect_neigh and the interface is not known); never
+ * out of ext0 with an internal source (nor quoting one); from an internal
+ * interface (source NAT, or hairpin) only with the external address as
+ * source; from the external interface (destination NAT) with the source it
+ * came with -- out of ext0 again when the mapping's internal host is routed
+ * there, which the fuzzer's mutated sources make; out of int0 only to an
+ * internal host; the TTL one less than it came; the frame and its total
+ * length as long as before (a NAT44 rewrite changes no length); checksums
+ * as (b).
+ */
+static void check_redirect(const struct job *j, struct run_result *r)
+{
+	struct view vin = view_of((uint8_t *)j->in, j->len), vout = view_of(r->out, r->out_len);
+	int out_ext;
+
+	if (!vin.ok || !vout.ok || !vout.whole) {
+		violation(j, r, "(e) redirected frame is not a whole IPv4 packet");
+		return;
+	}
+	if (!prog_is_xdp(j->prog) && !memcmp(r->out, j->in, 12)) {
+		/* TC's hairpin to a next hop without a neighbour entry:
+		 * bpf_redirect_neigh, the kernel fills in the MACs at
+		 * transmit; which interface is not known here. */
+		out_ext = 2;
+	} else if (!memcmp(r->out + 6, FX_EXT0_MAC, 6)) {
+		out_ext = 1;
+	} else if (!memcmp(r->out + 6, FX_INT0_MAC, 6)) {
+		out_ext = 0;
+	} else {
+		violation(j, r, "(e) redirected with the source MAC of no interface");
+		return;
+	}
+	redirect_checked[out_ext]++;
+	if (out_ext == 1) {
+		const uint8_t *q = quote_of(&vout, r->out + r->out_len);
+
+		leak_checked++;
+		if (internal(be32(vout.ip + 12)))
+			violation(j, r, "(a) internal source redirected out of the external interface");
+		if (q && (internal(be32(q + 12)) || internal(be32(q + 16))))
+			violation(j, r, "(a) internal address redirected out in an ICMP error's quote");
+	} else if (out_ext == 0 && !internal(be32(vout.ip + 16))) {
+		violation(j, r, "(e) redirected inside to a destination not inside");
+	}
+	if (j->prog == P_XDP_EXT || j->prog == P_FAST_IN) {
+		if (be32(vout.ip + 12) != be32(vin.ip + 12))
+			violation(j, r, "(e) destination NAT changed the source");
+	} else if (be32(vout.ip + 12) != ext_host) {
+		violation(j, r, "(a) source NAT or hairpin sent on without the external source");
+	}
+	if (vout.ip[8] != (uint8_t)(vin.ip[8] - 1))
+		violation(j, r, "(e) TTL not decremented exactly once");
+	if (r->out_len != j->len || vout.tot != vin.tot)
+		violation(j, r, "(c) the fast path changed a length");
+	changed++;
+	check_rewritten(j, r, &vin, &vout);
+}
+
+/*
+ * The XDP programs: a verdict of DROP, PASS, TX or REDIRECT (ABORTED is a
+ * program error); a frame passed to the stack is untouched, or else fully
+ * translated (checked as a TC output); one sent on is checked by (e).
+ */
+static void check_xdp(const struct job *j, struct run_result *r)
+{
+	struct view vin, vout;
+
+	if (r->ret < XDP_DROP_ || r->ret > XDP_REDIRECT_) {
+		violation(j, r, r->ret == XDP_ABORTED_ ? "XDP_ABORTED" : "unexpected XDP verdict");
+		return;
+	}
+	xdp_verdicts[r->ret]++;
+	if (r->ret == XDP_DROP_)
+		return;
+	if (r->ret != XDP_PASS_) {
+		check_redirect(j, r);
+		return;
+	}
+	if (r->out_len == j->len && !memcmp(r->out, j->in, j->len))
+		return;
+	xdp_pass_rewritten++;
+	if (r->out_len != j->len) {
+		violation(j, r, "(c) XDP_PASS changed the frame's length");
+		return;
+	}
+	vin = view_of((uint8_t *)j->in, j->len);
+	vout = view_of(r->out, r->out_len);
+	changed++;
+	check_rewritten(j, r, &vin, &vout);
 }
 
 /* ---- map state ---------------------------------------------------------- */
@@ -826,18 +1000,27 @@ static int prog_fd(int prog)
 	case P_EGRESS: return fx.egress_fd;
 	case P_INGRESS: return fx.ingress_fd;
 	case P_LAN: return fx.lan_fd;
-	default: return fx.lo_fd;
+	case P_LO: return fx.lo_fd;
+	case P_XDP_EXT: return fx.xdp_ext_fd;
+	case P_XDP_INT: return fx.xdp_int_fd;
+	case P_FAST_INT: return fx.fast_int_fd;
+	default: return fx.fast_ingress_fd;
 	}
 }
 
 static int run_job(const struct job *j, struct run_result *r)
 {
-	struct __sk_buff ctx = { .ingress_ifindex = j->ifindex };
+	/* The fast path's TC programs run on the ingress of a real device:
+	 * their FIB lookups start from it. */
+	struct __sk_buff ctx = { .ingress_ifindex = j->ifindex,
+				 .ifindex = j->prog >= P_MAX ? j->ifindex : 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = j->in, .data_size_in = j->len,
 		.data_out = r->out, .data_size_out = sizeof(r->out),
 		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 
+	if (prog_is_xdp(j->prog))
+		return run_xdp(prog_fd(j->prog), j->in, j->len, j->ifindex, r);
 	if (bpf_prog_test_run_opts(prog_fd(j->prog), &opts))
 		return -errno;
 	r->ret = opts.retval;
@@ -897,8 +1080,12 @@ static void learn(const struct job *j, const struct run_result *r)
 {
 	struct flow *f = &flows[j->flow];
 	struct view v = view_of((uint8_t *)r->out, r->out_len);
+	int sent = prog_is_xdp(j->prog) ? r->ret == XDP_REDIRECT_ || r->ret == XDP_TX_
+					: r->ret == TC_ACT_OK || r->ret == TC_ACT_REDIRECT;
 
-	if (r->ret != TC_ACT_OK || !v.ok || v.fragment || !v.whole || v.l4_len < 8)
+	/* Sent on with the external address as source: translated. */
+	if (!sent || !v.ok || v.fragment || !v.whole || v.l4_len < 8 ||
+	    be32(v.ip + 12) != ext_host)
 		return;
 	f->ext_port = f->proto == IPPROTO_ICMP ? be16(v.l4 + 4) : be16(v.l4);
 }
@@ -912,27 +1099,60 @@ static int kernel_refuses(const struct job *j)
 	return (type == 0x0800 && j->len < 14 + 20) || (type == 0x86dd && j->len < 14 + 40);
 }
 
+/*
+ * Re-injected and redirected copies stay in a private namespace. Its
+ * addressing is the unit tests' (xdp_fixture_setup: ext0 198.51.100.1/24
+ * with SERVER_1/SERVER_2 as static neighbours, int0 192.168.77.1/24), and
+ * on top of it what the fuzzer's own addresses need for the FIB lookups of
+ * the fast path and of hairpinning to succeed:
+ *
+ *   192.168.0.0/16 via 192.168.77.254 (int0)   the fuzzer's internal hosts
+ *                                              192.168.1-8.x, behind a router
+ *   default via 198.51.100.254 (ext0)          203.0.113.x, 198.51.100.x, 8.8.8.x
+ *   198.51.100.4-127 static neighbours          on-link remotes the fast path
+ *                                              reaches; .128-.251 have none
+ *                                              (passed to the stack: no neighbour)
+ *   int0 MTU 1000                               larger inbound packets are
+ *                                              passed to the stack (MTU)
+ */
 static void setup_netns(void)
 {
-	/* Re-injected and redirected copies stay in a private namespace; an
-	 * internal interface gives hairpin lookups a route. */
-	if (unshare(CLONE_NEWNET) ||
-	    system("ip link set lo up && ip link add lan0 type veth peer name lan1 && ip link set lan1 up && "
-		   "ip addr add 192.168.0.1/16 dev lan0 && ip link set lan0 up && "
-		   "sysctl -qw net.ipv4.ip_forward=1")) {
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up")) {
 		fprintf(stderr, "cannot set up a private network namespace: %s\n", strerror(errno));
 		exit(1);
 	}
 }
 
-static struct { const char *kind; uint64_t ns, n; } kinds[32];
-
-static void kind_time(const char *kind, uint64_t ns)
+static void setup_routes(void)
 {
-	for (int i = 0; i < 32; i++) {
-		if (!kinds[i].kind)
+	if (system("set -e\n"
+		   "ip neigh add 192.168.77.254 lladdr 02:00:00:00:02:fe dev int0 nud permanent\n"
+		   "ip route add 192.168.0.0/16 via 192.168.77.254 dev int0\n"
+		   "ip neigh add 198.51.100.254 lladdr 02:00:00:00:01:fe dev ext0 nud permanent\n"
+		   "ip route add default via 198.51.100.254 dev ext0\n"
+		   "ip link set int0 mtu 1000\n"
+		   "for i in $(seq 4 127); do\n"
+		   "  echo neigh add 198.51.100.$i lladdr 02:00:00:00:01:fe dev ext0 nud permanent\n"
+		   "done | ip -batch -\n")) {
+		fprintf(stderr, "cannot set up the routes of the private namespace\n");
+		exit(1);
+	}
+}
+
+/* Per kind and path: 0 the TC programs, 1 XDP, 2 TC's fast path (some 25
+ * kinds, three paths). */
+static struct { const char *kind; int path; uint64_t ns, n; } kinds[96];
+
+static void kind_time(const char *kind, int prog, uint64_t ns)
+{
+	int path = prog_is_xdp(prog) ? 1 : prog >= P_MAX ? 2 : 0;
+
+	for (int i = 0; i < 96; i++) {
+		if (!kinds[i].kind) {
 			kinds[i].kind = kind;
-		if (kinds[i].kind == kind) {
+			kinds[i].path = path;
+		}
+		if (kinds[i].kind == kind && kinds[i].path == path) {
 			kinds[i].ns += ns;
 			kinds[i].n++;
 			return;
@@ -942,13 +1162,14 @@ static void kind_time(const char *kind, uint64_t ns)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-r MAX_REPORTED] [-v]\n");
+	fprintf(stderr, "usage: fuzz [-n PACKETS] [-s SEED] [-t SECONDS] [-x FAST_PERCENT] "
+		"[-r MAX_REPORTED] [-v]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long long want = 1000000, mutated = 0, verdicts[8] = {};
+	unsigned long long want = 1000000, mutated = 0, verdicts[8] = {}, fast_tc = 0;
 	double limit_s = 600;
 	struct map_check mc;
 	struct gc_state gc;
@@ -958,13 +1179,18 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	seed = 1;
-	while ((opt = getopt(argc, argv, "n:s:t:vr:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:t:vr:x:")) != -1) {
 		switch (opt) {
 		case 'r': max_report = strtoull(optarg, NULL, 0); break;
 		case 'n': want = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': limit_s = strtod(optarg, NULL); break;
 		case 'v': verbose = 1; break;
+		case 'x':
+			fast_share = strtoul(optarg, NULL, 0);
+			if (fast_share > 100)
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -977,6 +1203,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot load the datapath (are you root?)\n");
 		return 1;
 	}
+	if (xdp_fixture_setup(&fx) || tc_fast_fixture_setup(&fx)) {
+		fprintf(stderr, "cannot load the fast path (XDP, TC with --internal)\n");
+		return 1;
+	}
+	setup_routes();
 	/* Short timeouts, so state expires and is swept during the run. */
 	fx.opts.timeout_s[FC_TIMEOUT_UDP] = 4;
 	fx.opts.timeout_s[FC_TIMEOUT_ICMP] = 2;
@@ -1019,7 +1250,7 @@ int main(int argc, char **argv)
 		uint64_t tk = verbose ? now_ns() : 0;
 		err = run_job(&j, &r);
 		if (verbose)
-			kind_time(j.kind, now_ns() - tk);
+			kind_time(j.kind, j.prog, now_ns() - tk);
 		if (err == -EINVAL && kernel_refuses(&j)) {
 			refused++;
 			continue;
@@ -1032,8 +1263,14 @@ int main(int argc, char **argv)
 			continue;
 		}
 		tested++;
-		verdicts[r.ret & 7]++;
-		check(&j, &r);
+		if (prog_is_xdp(j.prog)) {
+			check_xdp(&j, &r);
+		} else {
+			if (j.prog >= P_MAX)
+				fast_tc++;
+			verdicts[r.ret & 7]++;
+			check(&j, &r);
+		}
 		if (j.flow >= 0 && j.v6)
 			fuzz6_learn(&j, &r);
 		else if (j.flow >= 0)
@@ -1060,9 +1297,16 @@ int main(int argc, char **argv)
 	printf("fuzz: verdicts ok %llu, shot %llu, redirect %llu; short frames the kernel "
 	       "refuses %llu, failed test runs %llu\n",
 	       verdicts[0], verdicts[2], verdicts[7], refused, runs_failed);
+	printf("fuzz: XDP verdicts drop %llu, pass %llu (%llu rewritten), tx %llu, redirect %llu; "
+	       "TC fast path runs %llu (in the TC verdicts); redirects checked: %llu out of "
+	       "ext0, %llu out of int0, %llu resolved by the kernel\n",
+	       xdp_verdicts[XDP_DROP_], xdp_verdicts[XDP_PASS_], xdp_pass_rewritten,
+	       xdp_verdicts[XDP_TX_], xdp_verdicts[XDP_REDIRECT_], fast_tc,
+	       redirect_checked[1], redirect_checked[0], redirect_checked[2]);
 	printf("fuzz: maps at the end: %lu bindings, %lu sessions\n", mc.bindings, mc.sessions);
-	for (int i = 0; verbose && i < 32 && kinds[i].kind; i++)
-		printf("  %-18s %9llu packets, %6.0f ns per test run\n", kinds[i].kind,
+	for (int i = 0; verbose && i < 96 && kinds[i].kind; i++)
+		printf("  %-4s %-18s %9llu packets, %6.0f ns per test run\n",
+		       (const char *[]){ "tc", "xdp", "fast" }[kinds[i].path], kinds[i].kind,
 		       (unsigned long long)kinds[i].n, (double)kinds[i].ns / kinds[i].n);
 	printf("fuzz: checked: %llu forwarded outputs for leaks (%llu ICMP error quotes), "
 	       "%llu rewritten outputs (%llu with a whole, checksummed L4 datagram)\n",
@@ -1076,6 +1320,7 @@ int main(int argc, char **argv)
 	}
 	printf("fuzz: %llu invariant violations\n", violations);
 	gc_free(&gc);
+	tc_fast_fixture_unload(&fx);
 	fixture_unload(&fx);
 	return violations || runs_failed ? 1 : 0;
 }

@@ -21,7 +21,16 @@ struct job {
 	int v6;			/* made by fuzz_ipv6.c: flow indexes its flows */
 };
 
-enum prog { P_EGRESS, P_INGRESS, P_LAN, P_LO, P_MAX };
+/* The four TC programs of TC mode (P_MAX of them), then the fast path's:
+ * the XDP programs on the external and internal interfaces, and TC mode's
+ * with --internal (fc_tc_int_ingress, fc_tc_ingress redirecting inside). */
+enum prog { P_EGRESS, P_INGRESS, P_LAN, P_LO, P_MAX,
+	    P_XDP_EXT = P_MAX, P_XDP_INT, P_FAST_INT, P_FAST_IN, P_ALL };
+
+static inline int prog_is_xdp(int prog)
+{
+	return prog == P_XDP_EXT || prog == P_XDP_INT;
+}
 
 /* The seeded stream: the same seed gives the same packets. */
 uint64_t rnd(void);

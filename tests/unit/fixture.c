@@ -3,6 +3,7 @@
  * through: load, reset, configure, run one packet, read maps and counters. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "fcnat_tc.skel.h"
+#include "fcnat_xdp.skel.h"
 #include "fixture.h"
 
 struct fixture fx;
@@ -215,6 +217,7 @@ uint64_t stat_get(const struct fixture *f, int stat)
 }
 
 
+const uint8_t FX_EXT0_MAC[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
 const uint8_t FX_INT0_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 const uint8_t FX_CLIENT_A_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 const uint8_t FX_CLIENT_B_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
@@ -223,3 +226,92 @@ const uint8_t *fx_client_mac(const char *client)
 {
 	return strcmp(client, CLIENT_B) ? FX_CLIENT_A_MAC : FX_CLIENT_B_MAC;
 }
+
+/*
+ * The private namespace's veths the fast path's FIB lookups route through
+ * (tests/unit/test_xdp.c, test_tc_fast.c, the fuzzer):
+ *
+ *   ext0 198.51.100.1/24 (EXT_ADDR)   SERVER_1, SERVER_2 known; STRANGER not
+ *   int0 192.168.77.1/24              CLIENT_A, CLIENT_B known
+ */
+int xdp_fixture_setup(struct fixture *f)
+{
+	static const char *const script =
+		"set -e\n"
+		"ip link add ext0 address 02:00:00:00:01:01 type veth peer name ext0p\n"
+		"ip link add int0 address 02:00:00:00:02:01 type veth peer name int0p\n"
+		"for i in ext0 ext0p int0 int0p; do ip link set $i up; done\n"
+		"ip addr add " EXT_ADDR "/24 dev ext0\n"
+		"ip addr add 192.168.77.1/24 dev int0\n"
+		"ip neigh add " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent\n"
+		"ip neigh add " SERVER_2 " lladdr 02:00:00:00:01:03 dev ext0 nud permanent\n"
+		"ip neigh add " CLIENT_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent\n"
+		"ip neigh add " CLIENT_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent\n"
+		"sysctl -qw net.ipv4.ip_forward=1\n";
+	__u32 idx[2];
+	int fd;
+
+	if (system(script))
+		return -1;
+	f->ext_ifindex = if_nametoindex("ext0");
+	f->int_ifindex = if_nametoindex("int0");
+	if (!f->ext_ifindex || !f->int_ifindex ||
+	    loader_xdp_load(&f->loader, f->ext_ifindex, &f->int_ifindex, 1))
+		return -1;
+	f->xdp_ext_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_ext);
+	f->xdp_int_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_int);
+	/* What loader_xdp_attach does, without attaching. */
+	fd = bpf_map__fd(f->loader.xskel->maps.fc_xdp_tx);
+	idx[0] = f->ext_ifindex;
+	idx[1] = f->int_ifindex;
+	for (int i = 0; i < 2; i++)
+		if (bpf_map_update_elem(fd, &idx[i], &idx[i], BPF_ANY))
+			return -1;
+	return 0;
+}
+
+int tc_fast_fixture_setup(struct fixture *f)
+{
+	struct fcnat_tc *skel = fcnat_tc__open();
+	int internal = f->int_ifindex;
+	struct bpf_map *map;
+
+	if (!skel)
+		return -1;
+	/* The fixture's maps, as loader_xdp_load shares them with XDP. */
+	bpf_object__for_each_map(map, skel->obj) {
+		struct bpf_map *shared;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		shared = bpf_object__find_map_by_name(f->loader.skel->obj, bpf_map__name(map));
+		if (!shared || bpf_map__reuse_fd(map, bpf_map__fd(shared)))
+			goto fail;
+	}
+	f->tc_fast = skel;
+	{
+		/* What main.c does in TC mode with --internal int0. */
+		struct fc_loader l = { .skel = skel };
+
+		if (loader_set_tc_fast(&l, f->ext_ifindex, &internal, 1))
+			goto fail;
+	}
+	if (fcnat_tc__load(skel))
+		goto fail;
+	f->fast_int_fd = bpf_program__fd(skel->progs.fc_tc_int_ingress);
+	f->fast_ingress_fd = bpf_program__fd(skel->progs.fc_tc_ingress);
+	f->fast_egress_fd = bpf_program__fd(skel->progs.fc_tc_egress);
+	return 0;
+fail:
+	fcnat_tc__destroy(skel);
+	f->tc_fast = NULL;
+	return -1;
+}
+
+void tc_fast_fixture_unload(struct fixture *f)
+{
+	if (f->tc_fast)
+		fcnat_tc__destroy(f->tc_fast);
+	f->tc_fast = NULL;
+}
+

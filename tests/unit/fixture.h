@@ -25,10 +25,10 @@
 #define SERVER6_2	"2001:db8:100::3"
 #define STRANGER6	"2001:db8:100::4"
 
-/* MACs of the private namespace's int0 and of the clients behind it (static
- * neighbours, xdp_fixture_setup): frames the datapath sends there carry
- * them, from the FIB. */
-extern const uint8_t FX_INT0_MAC[6], FX_CLIENT_A_MAC[6], FX_CLIENT_B_MAC[6];
+/* MACs of the private namespace's ext0 and int0 and of the clients behind
+ * int0 (static neighbours, xdp_fixture_setup): frames the datapath sends
+ * there carry them, from the FIB. */
+extern const uint8_t FX_EXT0_MAC[6], FX_INT0_MAC[6], FX_CLIENT_A_MAC[6], FX_CLIENT_B_MAC[6];
 /* CLIENT_A's or CLIENT_B's MAC. */
 const uint8_t *fx_client_mac(const char *client);
 

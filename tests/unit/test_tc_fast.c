@@ -30,51 +30,6 @@ static const uint8_t int0_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t client_a_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 static const uint8_t client_b_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
 
-int tc_fast_fixture_setup(struct fixture *f)
-{
-	struct fcnat_tc *skel = fcnat_tc__open();
-	int internal = f->int_ifindex;
-	struct bpf_map *map;
-
-	if (!skel)
-		return -1;
-	/* The fixture's maps, as loader_xdp_load shares them with XDP. */
-	bpf_object__for_each_map(map, skel->obj) {
-		struct bpf_map *shared;
-
-		if (bpf_map__is_internal(map))
-			continue;
-		shared = bpf_object__find_map_by_name(f->loader.skel->obj, bpf_map__name(map));
-		if (!shared || bpf_map__reuse_fd(map, bpf_map__fd(shared)))
-			goto fail;
-	}
-	f->tc_fast = skel;
-	{
-		/* What main.c does in TC mode with --internal int0. */
-		struct fc_loader l = { .skel = skel };
-
-		if (loader_set_tc_fast(&l, f->ext_ifindex, &internal, 1))
-			goto fail;
-	}
-	if (fcnat_tc__load(skel))
-		goto fail;
-	f->fast_int_fd = bpf_program__fd(skel->progs.fc_tc_int_ingress);
-	f->fast_ingress_fd = bpf_program__fd(skel->progs.fc_tc_ingress);
-	f->fast_egress_fd = bpf_program__fd(skel->progs.fc_tc_egress);
-	return 0;
-fail:
-	fcnat_tc__destroy(skel);
-	f->tc_fast = NULL;
-	return -1;
-}
-
-void tc_fast_fixture_unload(struct fixture *f)
-{
-	if (f->tc_fast)
-		fcnat_tc__destroy(f->tc_fast);
-	f->tc_fast = NULL;
-}
-
 static struct pkt_spec udp4(const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {
 	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,

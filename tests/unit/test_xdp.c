@@ -31,42 +31,6 @@ static const uint8_t int0_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 static const uint8_t client_a_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 static const uint8_t client_b_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
 
-int xdp_fixture_setup(struct fixture *f)
-{
-	static const char *const script =
-		"set -e\n"
-		"ip link add ext0 address 02:00:00:00:01:01 type veth peer name ext0p\n"
-		"ip link add int0 address 02:00:00:00:02:01 type veth peer name int0p\n"
-		"for i in ext0 ext0p int0 int0p; do ip link set $i up; done\n"
-		"ip addr add " EXT_ADDR "/24 dev ext0\n"
-		"ip addr add 192.168.77.1/24 dev int0\n"
-		"ip neigh add " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent\n"
-		"ip neigh add " SERVER_2 " lladdr 02:00:00:00:01:03 dev ext0 nud permanent\n"
-		"ip neigh add " CLIENT_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent\n"
-		"ip neigh add " CLIENT_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent\n"
-		"sysctl -qw net.ipv4.ip_forward=1\n";
-	__u32 idx[2];
-	int fd;
-
-	if (system(script))
-		return -1;
-	f->ext_ifindex = if_nametoindex("ext0");
-	f->int_ifindex = if_nametoindex("int0");
-	if (!f->ext_ifindex || !f->int_ifindex ||
-	    loader_xdp_load(&f->loader, f->ext_ifindex, &f->int_ifindex, 1))
-		return -1;
-	f->xdp_ext_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_ext);
-	f->xdp_int_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_int);
-	/* What loader_xdp_attach does, without attaching. */
-	fd = bpf_map__fd(f->loader.xskel->maps.fc_xdp_tx);
-	idx[0] = f->ext_ifindex;
-	idx[1] = f->int_ifindex;
-	for (int i = 0; i < 2; i++)
-		if (bpf_map_update_elem(fd, &idx[i], &idx[i], BPF_ANY))
-			return -1;
-	return 0;
-}
-
 static struct pkt_spec udp4(const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {
 	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
