@@ -680,11 +680,12 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
-	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG)) {
-		/* The translation layer (bpf/lib/xlat.h) is there, the stateful
-		 * part is not: a flag that silently did nothing would be worse. */
-		fc_err("--nat64: NAT64 is not wired into the datapath yet (prefix accepted, "
-		       "nothing would be translated); start without it");
+	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG) &&
+	    !d->o.nr_hairpin_ifs && !d->o.nr_internal_ifs) {
+		/* NAT64 translates on the ingress of the internal interfaces:
+		 * without one, IPv6 to the prefix would go untranslated. */
+		fc_err("--nat64 needs the internal interfaces its IPv6 hosts are on: "
+		       "--hairpin-if <name> ... or --internal <name> ...");
 		return FC_EXIT_USAGE;
 	}
 	if (d->o.cmd == FC_CMD_CHECK_CONFIG) {

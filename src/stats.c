@@ -47,6 +47,15 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_FAST_PASS_NO_ROUTE] = "fast_pass_no_route",
 	[FC_STAT_FAST_PASS_UNMANAGED_IF] = "fast_pass_unmanaged_interface",
 	[FC_STAT_PASS_IPV6_LINK] = "pass_ipv6_link_local",
+	[FC_STAT_NAT64_OUT] = "nat64_translated_out",
+	[FC_STAT_NAT64_IN] = "nat64_translated_in",
+	[FC_STAT_NAT64_DROP_UNTRANSLATABLE] = "nat64_drop_untranslatable",
+	[FC_STAT_NAT64_DROP_NO_ROOM] = "nat64_drop_no_room",
+	[FC_STAT_NAT64_DROP_NO_ROUTE] = "nat64_drop_no_route",
+	[FC_STAT_NAT64_DROP_TO_GATEWAY] = "nat64_drop_to_gateway",
+	[FC_STAT_NAT64_DROP_MTU] = "nat64_drop_mtu",
+	[FC_STAT_NAT64_DROP_FRAGMENT] = "nat64_drop_fragment",
+	[FC_STAT_NAT64_PASS_HOP_LIMIT] = "nat64_pass_hop_limit",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

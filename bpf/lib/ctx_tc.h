@@ -199,4 +199,19 @@ static __always_inline int ctx_redirected_local(struct __sk_buff *ctx)
 	return 1;
 }
 
+/* Mark a packet for a later hook of our own (the egress it is redirected
+ * to), which takes the mark back off with ctx_take_mark(). */
+static __always_inline void ctx_set_mark(struct __sk_buff *ctx, __u32 mark)
+{
+	ctx->mark = mark;
+}
+
+static __always_inline int ctx_take_mark(struct __sk_buff *ctx, __u32 mark)
+{
+	if (ctx->mark != mark)
+		return 0;
+	ctx->mark = 0;
+	return 1;
+}
+
 #endif /* FC_BPF_CTX_TC_H */

@@ -229,4 +229,14 @@ static __always_inline int ctx_redirected_local(struct xdp_md *ctx)
 	return 0;
 }
 
+/* XDP frames carry no mark: nothing to set, nothing taken. */
+static __always_inline void ctx_set_mark(struct xdp_md *ctx, __u32 mark)
+{
+}
+
+static __always_inline int ctx_take_mark(struct xdp_md *ctx, __u32 mark)
+{
+	return 0;
+}
+
 #endif /* FC_BPF_CTX_XDP_H */

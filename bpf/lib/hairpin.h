@@ -18,7 +18,9 @@
 
 #include "nat4.h"
 
+#ifndef AF_INET_
 #define AF_INET_ 2
+#endif
 
 /* Forward a packet just rewritten to daddr, bypassing the stack. */
 static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc_pkt *p,

@@ -21,6 +21,11 @@
 #include "icmp6_error.h"
 #include "session.h"
 
+/* nat4_ingress found a mapping whose internal endpoint is IPv6: NAT64's
+ * (nat64_in() in nat64.h, which the entry point calls next). Never
+ * returned to the kernel. */
+#define FC_NAT64_PENDING	0x6464
+
 /* The NAT protocol class of a transport protocol (enum fc_proto): ICMPv6
  * echo shares ICMP's identifier space. */
 static __always_inline __u8 nat_proto(__u8 family, __u8 proto)
@@ -151,6 +156,8 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
 		return CTX_DROP;
 	}
+	if (family == FC_AF_INET && ext->family == FC_AF_INET6)
+		return FC_NAT64_PENDING;
 	if (quote_rewrite(ctx, p, &q, family, 0, &ext->addr, ext->port) ||
 	    rewrite_addr(ctx, p, family, 1, &p->daddr, &ext->addr)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
@@ -216,7 +223,8 @@ static __always_inline int snat_lookup(const struct fc_config *cfg, const struct
  * int_family -- and its session with the remote endpoint (remote,
  * remote_port): the packet's source, or for a hairpinned packet its source
  * after translation. A remote without a live session is admitted if the
- * mapping is alive (EIF). On success *ext is the external-side entry (the
+ * mapping is alive (EIF). int_family 0: whichever the mapping has (the
+ * external IPv4 port space holds NAT44 and NAT64 mappings). On success *ext is the external-side entry (the
  * internal endpoint) and FC_STAT_MAX is returned; otherwise the reason to
  * drop.
  */
@@ -244,7 +252,8 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 	if (!s || s->expires_ns <= now) {
 		/* A remote we have no live session with: EIF admits it if the
 		 * mapping itself is alive and still points back at us. */
-		endpoint_key(&key, FC_SIDE_INTERNAL, int_family, proto, &(*ext)->addr, (*ext)->port);
+		endpoint_key(&key, FC_SIDE_INTERNAL, int_family ? int_family : (*ext)->family, proto,
+			     &(*ext)->addr, (*ext)->port);
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->port != p->dport || !addr_eq(ext_family, &b->addr, &p->daddr) ||
 		    !mapping_alive(cfg, proto, b, now))
@@ -399,7 +408,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	__u64 now;
 	int ret, why;
 
-	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
+	if (!cfg || !(cfg->flags & (FC_CFG_NAT44 | FC_CFG_NAT64)) || !cfg->ext_addr4)
 		return CTX_PASS;
 	ret = parse_ipv4(ctx, &p);
 	if (ret == FC_PARSE_NOT_IPV4) {
@@ -426,11 +435,13 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	}
 
 	now = bpf_ktime_get_ns();
-	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, now, &ext);
+	why = dnat_lookup_af(cfg, &p, 0, FC_AF_INET, &p.saddr, p.sport, now, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		return CTX_DROP;
 	}
+	if (ext->family == FC_AF_INET6)
+		return FC_NAT64_PENDING;
 	if (p.is_fragment) {
 		frag_key(&train, &p);
 		frag_remember(&train, &ext->addr, now);
@@ -447,5 +458,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_DROP;	/* sent on as a copy, ahead of its followers */
 	return CTX_PASS;
 }
+
+#include "nat64.h"
 
 #endif /* FC_BPF_NAT4_H */
