@@ -38,11 +38,18 @@ static __always_inline int icmp6_is_link_msg(__u8 type)
 	return type > ICMPV6_ECHO_REPLY;
 }
 
-/* Not NAT traffic at all: the stack's, untouched. */
-static __always_inline int nat6_link_only(const struct fc_pkt *p)
+/*
+ * Not NAT traffic at all: the stack's, untouched. A forwarded packet is
+ * judged by its addresses only: one with global addresses on both sides
+ * crossed the router, so whatever its ICMPv6 type it is an internal host's
+ * and is translated or dropped, never passed with its source (a host could
+ * otherwise leak its address in any informational type above 129).
+ */
+static __always_inline int nat6_link_only(const struct fc_pkt *p, int forwarded)
 {
 	return ipv6_addr_local_scope(&p->saddr) || ipv6_addr_local_scope(&p->daddr) ||
-	       (p->proto == IPPROTO_ICMPV6 && p->has_l4 && icmp6_is_link_msg(p->icmp_type));
+	       (!forwarded && p->proto == IPPROTO_ICMPV6 && p->has_l4 &&
+		icmp6_is_link_msg(p->icmp_type));
 }
 
 /*
@@ -70,7 +77,14 @@ static __always_inline int nat6_egress(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_PASS_NOT_IPV4);
 		return CTX_PASS;
 	}
-	if (ret != FC_PARSE_MALFORMED && nat6_link_only(&p)) {
+	if (ret != FC_PARSE_MALFORMED && nat6_link_only(&p, ctx_forwarded(ctx))) {
+		if (ctx_forwarded(ctx)) {
+			/* A router forwards no link-scope packet; one with a
+			 * multicast destination (multicast routing) would
+			 * leave with an internal source: no NAT for these. */
+			stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
+			return CTX_DROP;
+		}
 		stat_inc(FC_STAT_PASS_IPV6_LINK);
 		return CTX_PASS;
 	}
@@ -164,7 +178,9 @@ static __always_inline int nat6_ingress(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_PASS_NOT_IPV4);
 		return CTX_PASS;
 	}
-	if (ret != FC_PARSE_MALFORMED && nat6_link_only(&p)) {
+	/* Inbound, neighbour unreachability probes come unicast to the
+	 * external address itself: ICMPv6 types above echo stay the stack's. */
+	if (ret != FC_PARSE_MALFORMED && nat6_link_only(&p, 0)) {
 		stat_inc(FC_STAT_PASS_IPV6_LINK);
 		return CTX_PASS;
 	}

@@ -14,6 +14,7 @@
  *       checksum only if it was zero in the input;
  *   (c) lengths: IP total length within the frame, frame length unchanged
  *       unless redirected;
+ *   The IPv6 part (NAT66 on) is tests/fuzz/fuzz_ipv6.c, with the same checks.
  *   (d) maps, every CHECK_EVERY packets and at the end: each internal-side
  *       binding has an external twin pointing back and vice versa (so no
  *       external endpoint serves two internal ones), each session has its
@@ -47,7 +48,6 @@
 #define NR_FLOWS	3000
 #define MAX_FRAME	1514
 #define INTERNAL_NET	0xc0a80000u	/* 192.168.0.0/16, host order */
-#define EXT6_ADDR	"2001:db8:1::1"	/* the external IPv6 address, for NAT66 */
 
 /* ---- deterministic randomness ------------------------------------------ */
 
@@ -779,11 +779,11 @@ static int check_binding(void *ctx, const void *key, const void *value)
 	c->bindings++;
 	memset(&tk, 0, sizeof(tk));
 	tk.side = k->side == FC_SIDE_INTERNAL ? FC_SIDE_EXTERNAL : FC_SIDE_INTERNAL;
-	tk.family = k->family;
+	tk.family = b->family;	/* the other side's family (NAT64: not the key's) */
 	tk.proto = k->proto;
 	tk.port = b->port;
 	tk.addr = b->addr;
-	if (k->side > FC_SIDE_EXTERNAL || k->family != FC_AF_INET)
+	if (k->side > FC_SIDE_EXTERNAL || (k->family != FC_AF_INET && k->family != FC_AF_INET6))
 		map_violation(c, "binding with a bad side or family", k, sizeof(*k));
 	else if (bpf_map_lookup_elem(fx.bindings_fd, &tk, &twin))
 		map_violation(c, k->side == FC_SIDE_INTERNAL ? "internal binding without external twin"
@@ -984,11 +984,12 @@ int main(int argc, char **argv)
 	fx.opts.timeout_s[FC_TIMEOUT_TCP_EST] = 20;
 	fx.opts.nr_port_ranges = 2;
 	memcpy(fx.opts.port_ranges, fuzz_ranges, sizeof(fuzz_ranges));
+	fx.opts.nat66 = true;	/* external address EXT_ADDR6 (fixture.h) */
 	fixture_apply(&fx);
 	ext_host = ntohl(ip4(EXT_ADDR));
 	gc_init(&gc);
 
-	fuzz6_init(0, EXT6_ADDR);
+	fuzz6_init(1, EXT_ADDR6);
 	populate();
 	fuzz6_populate();
 	check_maps(&mc);

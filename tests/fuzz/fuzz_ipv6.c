@@ -23,7 +23,6 @@
 #include "fuzz.h"
 
 #define NR_FLOWS6	1000
-#define INTERNAL6	"fd00:1::"	/* internal hosts: fd00:1:0:N::M */
 
 struct flow6 {
 	uint8_t proto;		/* IPPROTO_UDP, _TCP, _ICMPV6 */

@@ -376,7 +376,8 @@ TEST(nat66_neighbour_discovery_mld_and_link_local_untouched)
 {
 	/* Neighbour solicitation to the solicited-node group, and one for
 	 * NUD straight to the external address; advertisement back; router
-	 * solicitation; MLDv2 report; link-local UDP. */
+	 * solicitation; MLDv2 report; link-local UDP: the gateway's own on
+	 * the way out, anyone's on the way in. */
 	struct pkt_spec ns = { .proto = IPPROTO_ICMPV6, .saddr = "fe80::1", .daddr = "ff02::1:ff00:1",
 			       .icmp_type = 135, .payload_len = 16, .ttl = 255 };
 	struct pkt_spec nud = { .proto = IPPROTO_ICMPV6, .saddr = SERVER6_1, .daddr = EXT_ADDR6,
@@ -389,20 +390,44 @@ TEST(nat66_neighbour_discovery_mld_and_link_local_untouched)
 				.icmp_type = 143, .payload_len = 20, .ttl = 1,
 				.nr_ext = 1, .ext_hdrs = { 0 } };
 	struct pkt_spec ll = udp("fe80::5", 25020, "fe80::6", 25020);
-	struct pkt_spec mc = udp(CLIENT6_A, 25021, "ff05::fb", 5353);
 
 	nat66_on();
 	EXPECT_UNCHANGED(fx.ingress_fd, &ns, TC_ACT_OK, "NS in");
-	EXPECT_UNCHANGED(fx.egress_fd, &ns, TC_ACT_OK, "NS out");
+	EXPECT_FROM(fx.egress_fd, &ns, LOCAL_ORIGIN, &ns, TC_ACT_OK, "NS out");
 	EXPECT_UNCHANGED(fx.ingress_fd, &nud, TC_ACT_OK, "NS to the external address");
 	EXPECT_FROM(fx.egress_fd, &na, LOCAL_ORIGIN, &na, TC_ACT_OK, "NA from the gateway");
-	EXPECT_UNCHANGED(fx.egress_fd, &na, TC_ACT_OK, "NA, forwarded");
-	EXPECT_UNCHANGED(fx.egress_fd, &rs, TC_ACT_OK, "RS");
-	EXPECT_UNCHANGED(fx.egress_fd, &mld, TC_ACT_OK, "MLD report");
-	EXPECT_UNCHANGED(fx.egress_fd, &ll, TC_ACT_OK, "link-local UDP out");
+	EXPECT_FROM(fx.egress_fd, &rs, LOCAL_ORIGIN, &rs, TC_ACT_OK, "RS");
+	EXPECT_FROM(fx.egress_fd, &mld, LOCAL_ORIGIN, &mld, TC_ACT_OK, "MLD report");
+	EXPECT_FROM(fx.egress_fd, &ll, LOCAL_ORIGIN, &ll, TC_ACT_OK, "link-local UDP out");
 	EXPECT_UNCHANGED(fx.ingress_fd, &ll, TC_ACT_OK, "link-local UDP in");
-	EXPECT_UNCHANGED(fx.egress_fd, &mc, TC_ACT_OK, "multicast UDP out");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_IPV6_LINK), 10, "each counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_IPV6_LINK), 8, "each counted");
+	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "no state");
+}
+
+/* Found by the fuzzer: forwarded packets are judged by their addresses, not
+ * their ICMPv6 type. An internal host's informational message of a type
+ * above echo, or its multicast datagram (multicast routing), would leave
+ * with its internal source: they are dropped. Link-scope packets a router
+ * never forwards are dropped too. */
+TEST(nat66_forwarded_never_passes_as_link_traffic)
+{
+	struct pkt_spec info = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A, .daddr = SERVER6_1,
+				 .icmp_type = 161, .payload_len = 16 };
+	struct pkt_spec na = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A, .daddr = SERVER6_1,
+			       .icmp_type = 136, .payload_len = 16, .ttl = 255 };
+	struct pkt_spec mc = udp(CLIENT6_A, 25021, "ff05::fb", 5353);
+	struct pkt_spec ll = udp("fe80::5", 25020, "fe80::6", 25020);
+	const struct pkt_spec *all[] = { &info, &na, &mc, &ll };
+	struct run_result r;
+
+	nat66_on();
+	for (unsigned int i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		ASSERT_EQ(run_spec(fx.egress_fd, all[i], FORWARDED_FROM, &r), 0, "test run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, not passed with its source");
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_IPV6_LINK), 0, "none passed as link traffic");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_UNSUPPORTED) +
+		  stat_get(&fx, FC_STAT_DROP_UNSUPPORTED_PROTO), 4, "each drop counted");
 	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "no state");
 }
 
