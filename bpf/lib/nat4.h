@@ -277,7 +277,8 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 				       const union fc_addr *remote, __be16 remote_port,
 				       __u64 now, struct fc_binding **ext)
 {
-	return dnat_lookup_af(cfg, p, FC_AF_INET, FC_AF_INET, remote, remote_port, now, ext);
+	/* Any internal family: the caller checks (*ext)->family (NAT64). */
+	return dnat_lookup_af(cfg, p, 0, FC_AF_INET, remote, remote_port, now, ext);
 }
 
 /* An inbound non-first fragment follows its first fragment's translation. */
@@ -435,7 +436,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	}
 
 	now = bpf_ktime_get_ns();
-	why = dnat_lookup_af(cfg, &p, 0, FC_AF_INET, &p.saddr, p.sport, now, &ext);
+	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, now, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		return CTX_DROP;

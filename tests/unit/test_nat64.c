@@ -371,3 +371,34 @@ TEST(rfc6146_hop_limit_1_left_to_the_stack)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PASS_HOP_LIMIT), 1, "counted");
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
 }
+
+TEST(rfc4787_req8_nat64_xdp_fast_path_leaves_nat64_mappings_to_tc)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
+	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25011);
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+	size_t len = pkt_build(&in, buf);
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25011, "mapping");
+	ASSERT_EQ(run_xdp(fx.xdp_ext_fd, buf, len, fx.ext_ifindex, &r), 0, "XDP run");
+	ASSERT_EQ(r.ret, 2 /* XDP_PASS */, "passed to TC, not dropped as unsolicited");
+	ASSERT_PKT_EQ(r.out, r.out_len, buf, len, "untouched");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 0, "not counted as unsolicited");
+}
+
+TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
+	struct pkt_spec hp = udp(CLIENT_A, 4000, EXT_ADDR, 25012);
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25012, "mapping");
+	ASSERT_EQ(run_prog_ctx(lan_fd(), buf, pkt_build(&hp, buf), &ctx, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never rewritten with a bogus IPv4 address");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted");
+}
