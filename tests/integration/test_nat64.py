@@ -52,6 +52,20 @@ def counter(run_fcnat, bpffs, name):
     return json.loads(r.stdout)["counters"][name]
 
 
+def test_nat64_ready_line_names_the_prefix(topo64, nat64):
+    line = nat64.ready_line()
+    assert "NAT64 for 64:ff9b::/96" in line and GW_WAN_ADDR in line, line
+
+
+def test_nat64_with_nat66_only_still_has_its_ipv4_side(topo64, fcnat, bpffs):
+    """--nat66 --nat64 (no NAT44): the external IPv4 address is still read,
+    NAT64 works next to NAT66."""
+    inst = fcnat("-i", "wan0", "--nat66", "--nat64", "--hairpin-if", "lan0", "--bpffs", bpffs)
+    assert GW_WAN_ADDR in inst.ready_line(), inst.ready_line()
+    r = topo64.client.run(["ping", "-6", "-c", "1", "-W", "2", nat64_addr(EXT2)], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_nat64_client_is_ipv6_only(topo64):
     out = topo64.client.run(["ip", "-4", "addr", "show", "dev", "lan0"]).stdout
     assert "inet " not in out, out
