@@ -35,6 +35,7 @@
 #ifndef AF_INET_
 #define AF_INET_ 2
 #endif
+#define AF_INET6_ 10
 
 /*
  * The packet, the translation parameters and a quote, per CPU: the BPF
@@ -286,6 +287,29 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 }
 
 /*
+ * Would the translated packet be too big for the IPv6 route to the host?
+ * An IPv4 packet grows by 20 bytes and IPv6 routers never fragment; the
+ * stack would answer with a Packet Too Big to a synthesized address that
+ * no IPv6 route leads to. Such a packet is dropped and counted (no
+ * Fragmentation Needed is sent back yet: TCP is not concerned, its MSS
+ * comes from the IPv6 side). GSO packets are cut to their segments.
+ */
+static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	struct bpf_fib_lookup fib = {};
+
+	if (ctx_is_gso(ctx))
+		return 0;
+	fib.family = AF_INET6_;
+	fib.l4_protocol = s->p.proto;
+	fib.tot_len = xlat_4to6_len(&s->p);
+	fib.ifindex = ctx_ifindex(ctx);
+	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
+	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
+	return ctx_fib_lookup(ctx, &fib) == BPF_FIB_LKUP_RET_FRAG_NEEDED;
+}
+
+/*
  * Inbound, after nat4_ingress said FC_NAT64_PENDING: the packet is to a
  * mapping whose internal endpoint is IPv6, and nat4_ingress admitted it
  * (EIF, session kept) or found the ICMP error's mapping. The remote is
@@ -332,6 +356,8 @@ static __noinline __attribute__((unused)) int nat64_in(struct ctx_buff *ctx)
 		s->prm.in.sport = ext->port;
 	} else {
 		s->prm.out.dport = ext->port;
+		if (nat64_too_big6(ctx, s))
+			return nat64_drop(FC_STAT_NAT64_DROP_MTU);
 	}
 	r = xlat_4to6(ctx, &s->p, &s->prm);
 	if (r != XLAT_OK)

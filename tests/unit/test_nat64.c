@@ -402,3 +402,36 @@ TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never rewritten with a bogus IPv4 address");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted");
 }
+
+TEST(rfc7915_s4_1_nat64_in_too_big_for_the_ipv6_route_dropped_counted)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25013);
+	struct pkt_spec fits = udp(SERVER_1, 7000, EXT_ADDR, 25013);
+	struct pkt_spec fits6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
+	struct run_result r;
+
+	nat64_on();
+	/* The internal IPv6 network behind int0, on a 1280-byte route (locked:
+	 * the FIB helper reads a route MTU only then, else the device MTU). */
+	ASSERT_EQ(system("ip -6 addr add fd00:77::1/64 dev int0 nodad && "
+			 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock 1280 && "
+			 "sysctl -qw net.ipv6.conf.all.forwarding=1"), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25013, "mapping");
+	big.payload_len = 1280 - 40 - 8 + 1;	/* one byte over as IPv6 */
+	{
+		struct __sk_buff ctx = { .ifindex = fx.ext_ifindex,
+					 .ingress_ifindex = fx.ext_ifindex };
+		uint8_t buf[PKT_MAX];
+
+		ASSERT_EQ(run_prog_ctx(fx.ingress_fd, buf, pkt_build(&big, buf), &ctx, &r), 0,
+			  "run on ext0");
+	}
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never sent to be refused by the stack");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "counted");
+	fits.payload_len = fits6.payload_len = 1280 - 40 - 8;
+	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "exactly 1280 as IPv6: translated");
+	ASSERT_EQ(system("ip -6 route del " CLIENT6_A "/128 dev int0 && "
+			 "ip -6 addr del fd00:77::1/64 dev int0 && "
+			 "sysctl -qw net.ipv6.conf.all.forwarding=0"), 0, "IPv6 route removed");
+}
