@@ -265,7 +265,7 @@ TEST(rfc6146_s3_5_3_icmp_echo_both_ways_id_mapped)
 	ASSERT_EQ(nr_bindings(&fx), 2, "one ICMP mapping");
 }
 
-TEST(rfc6146_s3_5_3_icmp_error_in_quote_put_back)
+TEST(rfc6146_s3_4_icmp_error_in_quote_put_back)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
 	struct pkt_spec q4 = udp(EXT_ADDR, 25005, SERVER_1, 7000);
@@ -301,7 +301,7 @@ TEST(rfc7915_s4_2_frag_needed_becomes_packet_too_big_mtu_plus_20)
 	EXPECT_IN(&err, &want, TC_ACT_OK, "fragmentation needed 1400 -> packet too big 1420");
 }
 
-TEST(rfc6146_icmpv6_error_out_quote_put_back)
+TEST(rfc6146_s3_4_icmpv6_error_out_quote_put_back)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25007, SERVER_1_64, 7000);
 	struct pkt_spec q6 = udp(STRANGER_64, 9999, CLIENT6_A, 25007);
