@@ -64,4 +64,30 @@ int fc_tc_lo_ingress(struct __sk_buff *skb)
 	return nat4_hairpin(skb, 1);
 }
 
+/*
+ * Run by user space (BPF_PROG_TEST_RUN), never attached: change one
+ * protocol's mapping count of a subscriber by args->delta with an atomic
+ * add, as the datapath does, so no concurrent count is lost. The sweeper
+ * gives back the count of every FC_BINDING_COUNTED mapping it deletes.
+ * A count never goes below zero.
+ */
+SEC("syscall")
+int fc_release(struct fc_release_args *args)
+{
+	struct fc_subscriber_key key = args->key;
+	struct fc_subscriber *sub;
+	__u32 slot = sub_proto_slot(args->proto), cur;
+	__s32 delta = args->delta;
+
+	args->result = 0;
+	sub = bpf_map_lookup_elem(&fc_subscribers, &key);
+	if (!sub || slot >= FC_SUB_PROTOS)
+		return -1;
+	cur = sub->mappings[slot];
+	if (delta < 0 && (__s32)cur + delta < 0)
+		delta = -(__s32)cur;
+	args->result = __sync_fetch_and_add(&sub->mappings[slot], delta) + delta;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -31,6 +31,10 @@ void gc_init(struct gc_state *g)
 	epset_init(&g->orphans_next);
 	g->on_delete = NULL;
 	g->on_delete_ctx = NULL;
+	g->release_fd = -1;
+	g->subscribers_fd = -1;
+	epset_init(&g->idle_subscribers);
+	epset_init(&g->idle_next);
 }
 
 void gc_free(struct gc_state *g)
@@ -38,6 +42,36 @@ void gc_free(struct gc_state *g)
 	epset_free(&g->live);
 	epset_free(&g->orphans);
 	epset_free(&g->orphans_next);
+	epset_free(&g->idle_subscribers);
+	epset_free(&g->idle_next);
+}
+
+long gc_release(int release_fd, __u8 family, const union fc_addr *addr, __u8 proto, int delta)
+{
+	struct fc_release_args a = { .proto = proto, .delta = delta };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
+
+	a.key.family = family;
+	a.key.addr = *addr;
+	/* A syscall program: its context is copied back to ctx_in. */
+	if (bpf_prog_test_run_opts(release_fd, &opts))
+		return -errno;
+	if (opts.retval)
+		return -ENOENT;
+	return a.result;
+}
+
+/* A deleted mapping's count goes back to its subscriber. */
+static void release_mapping(int release_fd, const struct fc_endpoint_key *k,
+			    const struct fc_binding *v)
+{
+	long left;
+
+	if (release_fd < 0 || !(v->flags & FC_BINDING_COUNTED))
+		return;
+	left = gc_release(release_fd, k->family, &k->addr, k->proto, -1);
+	if (left < 0 && left != -ENOENT)
+		fc_warn("releasing a subscriber's mapping count: %s", strerror((int)-left));
 }
 
 int map_walk(int fd, size_t ksz, size_t vsz, map_walk_fn fn, void *ctx)
@@ -171,6 +205,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 &&
 	    back.port == k->port && !memcmp(&back.addr, &k->addr, sizeof(back.addr)))
 		bpf_map_delete_elem(s->bindings_fd, &ek);
+	release_mapping(s->g->release_fd, k, &fresh);
 	s->res->mappings_expired++;
 	if (s->g->on_delete)
 		s->g->on_delete(s->g->on_delete_ctx, k, &fresh);
@@ -215,6 +250,42 @@ static int sweep_binding(void *ctx, const void *key, const void *value)
 	return sweep_external(s, k, value);
 }
 
+/* The subscriber key, in the sweeper's endpoint-set key. */
+static void idle_key(struct fc_endpoint_key *e, const struct fc_subscriber_key *k)
+{
+	memset(e, 0, sizeof(*e));
+	e->side = 0xff;
+	e->family = k->family;
+	e->addr = k->addr;
+}
+
+/* An entry without mappings goes when it had none at the last sweep as
+ * well: one just made for a first mapping has its count at once, and a
+ * subscriber that comes back later gets the same paired address anyway
+ * (it is a hash of its address). */
+static int sweep_subscriber(void *ctx, const void *key, const void *value)
+{
+	struct sweep *s = ctx;
+	const struct fc_subscriber_key *k = key;
+	const struct fc_subscriber *v = value;
+	struct fc_endpoint_key e;
+	struct fc_subscriber fresh;
+	__u64 seen;
+
+	if (v->mappings[FC_SUB_TCP] || v->mappings[FC_SUB_UDP] || v->mappings[FC_SUB_ICMP]) {
+		s->res->subscribers_live++;
+		return 0;
+	}
+	idle_key(&e, k);
+	if (!epset_get(&s->g->idle_subscribers, &e, &seen))
+		return epset_put_max(&s->g->idle_next, &e, 1);
+	if (bpf_map_lookup_elem(s->g->subscribers_fd, k, &fresh) == 0 &&
+	    !fresh.mappings[FC_SUB_TCP] && !fresh.mappings[FC_SUB_UDP] &&
+	    !fresh.mappings[FC_SUB_ICMP] && bpf_map_delete_elem(s->g->subscribers_fd, k) == 0)
+		s->res->subscribers_removed++;
+	return 0;
+}
+
 int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res)
 {
@@ -233,6 +304,14 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	if (!err)
 		err = map_walk(bindings_fd, sizeof(struct fc_endpoint_key),
 			       sizeof(struct fc_binding), sweep_binding, &s);
+	if (!err && g->subscribers_fd >= 0) {
+		epset_clear(&g->idle_next);
+		err = map_walk(g->subscribers_fd, sizeof(struct fc_subscriber_key),
+			       sizeof(struct fc_subscriber), sweep_subscriber, &s);
+		tmp = g->idle_subscribers;
+		g->idle_subscribers = g->idle_next;
+		g->idle_next = tmp;
+	}
 	if (err)
 		return err;
 	tmp = g->orphans;
@@ -246,6 +325,7 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 struct flush {
 	int bindings_fd;
 	int sessions_fd;
+	int release_fd;
 	__u8 family;
 	union fc_addr addr;
 	struct gc_flush_result *res;
@@ -268,24 +348,26 @@ static int flush_binding(void *ctx, const void *key, const void *value)
 	const struct fc_endpoint_key *k = key;
 	const struct fc_binding *v = value;
 
-	if (k->family != f->family)
-		return 0;
 	if (k->side == FC_SIDE_INTERNAL) {
-		/* Its external twin is met (or was met) in the same walk. */
-		if (!memcmp(&v->addr, &f->addr, sizeof(f->addr)) &&
-		    bpf_map_delete_elem(f->bindings_fd, k) == 0)
+		/* Its external twin is met (or was met) in the same walk. The
+		 * value names the external side, in its own family (NAT64:
+		 * not the key's). */
+		if (v->family == f->family && !memcmp(&v->addr, &f->addr, sizeof(f->addr)) &&
+		    bpf_map_delete_elem(f->bindings_fd, k) == 0) {
+			release_mapping(f->release_fd, k, v);
 			f->res->mappings++;
-	} else if (!memcmp(&k->addr, &f->addr, sizeof(f->addr))) {
+		}
+	} else if (k->family == f->family && !memcmp(&k->addr, &f->addr, sizeof(f->addr))) {
 		bpf_map_delete_elem(f->bindings_fd, k);
 	}
 	return 0;
 }
 
-int gc_flush_addr(int bindings_fd, int sessions_fd, __u8 family, const union fc_addr *addr,
-		  struct gc_flush_result *res)
+int gc_flush_addr(int bindings_fd, int sessions_fd, int release_fd, __u8 family,
+		  const union fc_addr *addr, struct gc_flush_result *res)
 {
 	struct flush f = {
-		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd,
+		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd, .release_fd = release_fd,
 		.family = family, .addr = *addr, .res = res,
 	};
 	int err;

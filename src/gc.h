@@ -21,6 +21,13 @@ struct gc_state {
 	struct epset orphans_next;
 	gc_mapping_deleted_fn on_delete;	/* optional */
 	void *on_delete_ctx;
+	/* Carrier-grade NAT (-1: none): the fc_release program that gives a
+	 * deleted FC_BINDING_COUNTED mapping's count back, and the subscriber
+	 * table, whose entries without mappings for two sweeps go. */
+	int release_fd;
+	int subscribers_fd;
+	struct epset idle_subscribers;	/* no mappings at the last sweep */
+	struct epset idle_next;
 };
 
 struct gc_result {
@@ -29,6 +36,8 @@ struct gc_result {
 	unsigned long mappings_live;
 	unsigned long mappings_expired;
 	unsigned long orphans_removed;
+	unsigned long subscribers_live;
+	unsigned long subscribers_removed;
 };
 
 void gc_init(struct gc_state *g);
@@ -52,9 +61,14 @@ struct gc_flush_result {
 };
 
 /* Delete every mapping and session on external address addr (gone from
- * the interface). Call after the datapath stopped using it. */
-int gc_flush_addr(int bindings_fd, int sessions_fd, __u8 family, const union fc_addr *addr,
-		  struct gc_flush_result *res);
+ * the interface). Call after the datapath stopped using it. release_fd:
+ * the fc_release program, -1 if none. */
+int gc_flush_addr(int bindings_fd, int sessions_fd, int release_fd, __u8 family,
+		  const union fc_addr *addr, struct gc_flush_result *res);
+
+/* Change a subscriber's count of proto's mappings by delta (atomically, in
+ * BPF; never below 0). Returns the count after, or -errno. */
+long gc_release(int release_fd, __u8 family, const union fc_addr *addr, __u8 proto, int delta);
 
 /* Every entry of a bindings or sessions map, read in batches; fn returning
  * non-zero stops the walk with that value. */

@@ -61,6 +61,8 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
 	bpf_map__set_max_entries(l->skel->maps.fc_events, o->event_ring_kb * 1024);
+	/* Every subscriber has a mapping at least. */
+	bpf_map__set_max_entries(l->skel->maps.fc_subscribers, o->max_mappings);
 	return 0;
 }
 
@@ -126,6 +128,108 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	}
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		cfg->timeout_ns[t] = (__u64)o->timeout_s[t] * 1000000000ULL;
+	/* Carrier-grade NAT: loader_write_cgnat() fills the maps these name. */
+	if (o->cgnat.nr_pool) {
+		static __be32 addrs[FC_POOL_MAX];
+		int n = pool_addresses(&o->cgnat, addrs, FC_POOL_MAX);
+
+		cfg->nr_pool = n > 0 ? n : 0;
+	}
+	if (cgnat_subscribers_on(&o->cgnat))
+		cfg->flags |= FC_CFG_SUBSCRIBERS;
+	if (o->cgnat.nr_internal)
+		cfg->flags |= FC_CFG_SCOPE;
+	if (o->cgnat.nr_exclude)
+		cfg->flags |= FC_CFG_EXCLUDE;
+	for (int i = 0; i < FC_SUB_PROTOS; i++)
+		cfg->sub_limit[i] = o->cgnat.limit[i];
+	cfg->refuse_icmp_rate = o->cgnat.refuse_icmp_rate;
+}
+
+static void scope_key(struct fc_scope_key *k, __u8 kind, const struct fc_prefix4 *p)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = FC_SCOPE_KEY_BITS + p->len;
+	k->kind = kind;
+	k->family = FC_AF_INET;
+	k->addr.v4 = p->addr;
+}
+
+static bool scope_wanted(const struct fc_options *o, const struct fc_scope_key *k)
+{
+	const struct fc_cgnat_opts *c = &o->cgnat;
+
+	for (unsigned int i = 0; i < c->nr_internal + c->nr_exclude; i++) {
+		bool internal = i < c->nr_internal;
+		struct fc_scope_key w;
+
+		scope_key(&w, internal ? FC_SCOPE_INTERNAL : FC_SCOPE_EXCLUDE,
+			  internal ? &c->internal[i] : &c->exclude[i - c->nr_internal]);
+		if (!memcmp(&w, k, sizeof(w)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The pool (by index and by address) and the scope prefixes. New entries go
+ * in first, stale ones (a kept state's) go after, so a running datapath
+ * never sees an address of both configurations missing.
+ */
+int loader_write_cgnat(struct fc_loader *l, const struct fc_options *o)
+{
+	static __be32 addrs[FC_POOL_MAX];
+	int pool_fd = bpf_map__fd(l->skel->maps.fc_pool);
+	int index_fd = bpf_map__fd(l->skel->maps.fc_pool_index);
+	int scope_fd = bpf_map__fd(l->skel->maps.fc_scope);
+	const struct fc_cgnat_opts *c = &o->cgnat;
+	struct fc_scope_key sk, snext;
+	__be32 a, next;
+	void *prev;
+	__u32 one = 1;
+	int n = 0;
+
+	if (c->nr_pool) {
+		n = pool_addresses(c, addrs, FC_POOL_MAX);
+		if (n < 0)
+			return -E2BIG;
+	}
+	for (__u32 i = 0; i < (__u32)n; i++)
+		if (bpf_map_update_elem(pool_fd, &i, &addrs[i], BPF_ANY) ||
+		    bpf_map_update_elem(index_fd, &addrs[i], &i, BPF_ANY))
+			return -errno;
+	for (unsigned int i = 0; i < c->nr_internal + c->nr_exclude; i++) {
+		bool internal = i < c->nr_internal;
+
+		scope_key(&sk, internal ? FC_SCOPE_INTERNAL : FC_SCOPE_EXCLUDE,
+			  internal ? &c->internal[i] : &c->exclude[i - c->nr_internal]);
+		if (bpf_map_update_elem(scope_fd, &sk, &one, BPF_ANY))
+			return -errno;
+	}
+	/* What is no longer configured. */
+	prev = NULL;
+	while (bpf_map_get_next_key(index_fd, prev, &next) == 0) {
+		bool keep = false;
+
+		for (int i = 0; i < n && !keep; i++)
+			keep = addrs[i] == next;
+		if (!keep && bpf_map_delete_elem(index_fd, &next) == 0) {
+			prev = NULL;	/* start over: the walk lost its place */
+			continue;
+		}
+		a = next;
+		prev = &a;
+	}
+	prev = NULL;
+	while (bpf_map_get_next_key(scope_fd, prev, &snext) == 0) {
+		if (!scope_wanted(o, &snext) && bpf_map_delete_elem(scope_fd, &snext) == 0) {
+			prev = NULL;
+			continue;
+		}
+		sk = snext;
+		prev = &sk;
+	}
+	return 0;
 }
 
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg)
@@ -587,6 +691,26 @@ int loader_bindings_fd(const struct fc_loader *l)
 int loader_sessions_fd(const struct fc_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.fc_sessions);
+}
+
+int loader_subscribers_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_subscribers);
+}
+
+int loader_pool_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_pool);
+}
+
+int loader_pool_index_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_pool_index);
+}
+
+int loader_release_fd(const struct fc_loader *l)
+{
+	return bpf_program__fd(l->skel->progs.fc_release);
 }
 
 int loader_events_fd(const struct fc_loader *l)

@@ -64,6 +64,8 @@ int loader_load(struct fc_loader *l, const struct fc_options *o);
 struct bpf_object *loader_object(const struct fc_loader *l);
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg);
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);
+/* The pool and scope maps from o (before loader_write_config). */
+int loader_write_cgnat(struct fc_loader *l, const struct fc_options *o);
 /* Attach to ifindex's TC hooks. prev: the pinned state's record of a kept
  * datapath; its filters, if still there and ours, are replaced in place. */
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev);
@@ -101,5 +103,10 @@ int loader_detach_orphans(int bindings_fd);
 int loader_sessions_fd(const struct fc_loader *l);
 int loader_stats_fd(const struct fc_loader *l);
 int loader_events_fd(const struct fc_loader *l);
+int loader_subscribers_fd(const struct fc_loader *l);
+int loader_pool_fd(const struct fc_loader *l);
+int loader_pool_index_fd(const struct fc_loader *l);
+/* The fc_release program (gc.h: gc_release). */
+int loader_release_fd(const struct fc_loader *l);
 
 #endif

@@ -171,8 +171,8 @@ static void refresh_ext_addr(struct daemon *d)
 	gone.v4 = d->mapped_addr4;
 	d->mapped_addr4 = a.s_addr;
 	inet_ntop(AF_INET, &gone.v4, old, sizeof(old));
-	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET, &gone,
-			  &fr)) {
+	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l),
+			  loader_release_fd(&d->l), FC_AF_INET, &gone, &fr)) {
 		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));
 		return;
 	}
@@ -221,8 +221,8 @@ static void refresh_ext_addr6(struct daemon *d)
 	gone = d->mapped_addr6;
 	d->mapped_addr6 = a;
 	inet_ntop(AF_INET6, gone.v6, old, sizeof(old));
-	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), FC_AF_INET6,
-			  &gone, &fr)) {
+	if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l),
+			  loader_release_fd(&d->l), FC_AF_INET6, &gone, &fr)) {
 		fc_warn("flushing the mappings of %s: %s", old, strerror(errno));
 		return;
 	}
@@ -269,6 +269,23 @@ static void reload(struct daemon *d)
 	n.ipfix_template_s = d->o.ipfix_template_s;
 	n.event_ring_kb = d->o.event_ring_kb;
 	n.pcp = d->o.pcp;
+	/* The pool, and whether subscribers are kept at all, shape the state
+	 * already made: they change with a restart. Limits, the scope and the
+	 * exclusions change in place. */
+	if (n.cgnat.nr_pool != d->o.cgnat.nr_pool ||
+	    memcmp(n.cgnat.pool, d->o.cgnat.pool, sizeof(n.cgnat.pool[0]) * n.cgnat.nr_pool))
+		fc_warn("reload: the address pool changes only with a restart; ignored");
+	n.cgnat.nr_pool = d->o.cgnat.nr_pool;
+	memcpy(n.cgnat.pool, d->o.cgnat.pool, sizeof(n.cgnat.pool));
+	if (cgnat_subscribers_on(&n.cgnat) != cgnat_subscribers_on(&d->o.cgnat)) {
+		fc_warn("reload: turning per-subscriber limits on or off takes a restart; ignored");
+		memcpy(n.cgnat.limit, d->o.cgnat.limit, sizeof(n.cgnat.limit));
+	}
+	if (loader_write_cgnat(&d->l, &n)) {
+		fc_err("reload: writing the internal and excluded prefixes: %s; keeping the "
+		       "running configuration", strerror(errno));
+		return;
+	}
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
 	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
@@ -417,6 +434,8 @@ static void run(struct daemon *d)
 		.bindings_fd = loader_bindings_fd(&d->l),
 		.sessions_fd = loader_sessions_fd(&d->l),
 		.stats_fd = loader_stats_fd(&d->l),
+		.pool_fd = loader_pool_fd(&d->l),
+		.subscribers_fd = loader_subscribers_fd(&d->l),
 		.cfg = &d->cfg,
 		.meta = &d->pin.meta,
 	};
@@ -427,6 +446,8 @@ static void run(struct daemon *d)
 		pfd[PFD_FIXED + i].events = POLLIN;
 	}
 	gc_init(&gc);
+	gc.release_fd = loader_release_fd(&d->l);
+	gc.subscribers_fd = loader_subscribers_fd(&d->l);
 	if (d->events) {
 		gc.on_delete = log_deleted_mapping;
 		gc.on_delete_ctx = d->events;
@@ -519,6 +540,64 @@ static void count_state(const struct fc_loader *l, unsigned long *mappings,
 	}
 }
 
+struct stale_walk {
+	const struct fc_config *cfg;
+	int pool_index_fd;
+	unsigned int n;
+	__be32 addrs[64];
+};
+
+static int find_stale(void *ctx, const void *key, const void *value)
+{
+	struct stale_walk *w = ctx;
+	const struct fc_endpoint_key *k = key;
+	const struct fc_binding *v = value;
+	__u32 idx;
+
+	if (k->side != FC_SIDE_INTERNAL || v->family != FC_AF_INET ||
+	    v->addr.v4 == w->cfg->ext_addr4 ||
+	    (w->cfg->nr_pool && bpf_map_lookup_elem(w->pool_index_fd, &v->addr.v4, &idx) == 0))
+		return 0;
+	for (unsigned int i = 0; i < w->n; i++)
+		if (w->addrs[i] == v->addr.v4)
+			return 0;
+	if (w->n < sizeof(w->addrs) / sizeof(w->addrs[0]))
+		w->addrs[w->n++] = v->addr.v4;
+	return 0;
+}
+
+/*
+ * Kept state may hold mappings on external addresses this configuration
+ * no longer has (a pool changed across the restart): nobody can reach
+ * them there, and their hosts would keep using them. Flush them, counts
+ * given back, so each host pairs with an address of the pool again.
+ */
+static void flush_stale_addresses(struct daemon *d)
+{
+	struct stale_walk w = {
+		.cfg = &d->cfg,
+		.pool_index_fd = loader_pool_index_fd(&d->l),
+	};
+	char s[INET_ADDRSTRLEN];
+
+	if (map_walk(loader_bindings_fd(&d->l), sizeof(struct fc_endpoint_key),
+		     sizeof(struct fc_binding), find_stale, &w))
+		return;
+	for (unsigned int i = 0; i < w.n; i++) {
+		union fc_addr a = { .v4 = w.addrs[i] };
+		struct gc_flush_result fr;
+
+		if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l),
+				  loader_release_fd(&d->l), FC_AF_INET, &a, &fr))
+			continue;
+		inet_ntop(AF_INET, &a.v4, s, sizeof(s));
+		fc_info("flushed %lu mappings and %lu sessions of %s: not an external address "
+			"any more", fr.mappings, fr.sessions, s);
+		count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
+		count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
+	}
+}
+
 /* fcnat --detach -i IF: remove what a --keep-state instance left. */
 static int cmd_detach(const struct fc_options *o)
 {
@@ -581,6 +660,10 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		goto fail_loader;
 	loader_fill_config(o, ext, cfg);
 	memcpy(cfg->ext_addr6.v6, &d->start_addr6, sizeof(cfg->ext_addr6));
+	if (loader_write_cgnat(loader, o)) {
+		fc_err("writing the address pool and prefixes: %s", strerror(errno));
+		goto fail_pinned;
+	}
 	/* A fresh datapath stays inert, passing every packet as if fcnat were
 	 * not there, until all its programs are attached: a start killed
 	 * between two attaches leaves no half NAT (doc/design/restart.md). A
@@ -682,7 +765,7 @@ int main(int argc, char **argv)
 	if (d->o.verbose)
 		fc_log_level = FC_LOG_DEBUG;
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
-	    d->o.cmd == FC_CMD_STATS)
+	    d->o.cmd == FC_CMD_SHOW_SUBSCRIBERS || d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
 	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG) &&
 	    !d->o.nr_hairpin_ifs && !d->o.nr_internal_ifs) {
@@ -798,6 +881,7 @@ int main(int argc, char **argv)
 		count_state(&d->l, &nmap, &nsess);
 		fc_info("took over the pinned state in %s: %lu mappings, %lu sessions",
 			d->pin.dir, nmap, nsess);
+		flush_stale_addresses(d);
 		if (released > 0)
 			fc_info("%ld NAT-PMP/PCP mapping(s) of the previous run left to their idle "
 				"timeout (a new epoch tells their clients to renew)", released);
@@ -839,6 +923,12 @@ int main(int argc, char **argv)
 		inet_ntop(AF_INET6, d->o.nat64_prefix, p6, sizeof(p6));
 		snprintf(nat64, sizeof(nat64), ", NAT64 for %s/%u", p6, d->o.nat64_prefix_len);
 	}
+	if (d->cfg.nr_pool || d->cfg.flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE | FC_CFG_SUBSCRIBERS))
+		fc_info("carrier-grade NAT: %u pool address(es)%s, %u internal prefix(es), "
+			"%u excluded, limits tcp %u udp %u icmp %u (0: none) per subscriber",
+			d->cfg.nr_pool, d->cfg.nr_pool ? " (paired)" : "", d->o.cgnat.nr_internal,
+			d->o.cgnat.nr_exclude, d->cfg.sub_limit[FC_SUB_TCP],
+			d->cfg.sub_limit[FC_SUB_UDP], d->cfg.sub_limit[FC_SUB_ICMP]);
 	if (d->metrics_fd >= 0)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
 	fc_info("ready: %s on %s (ifindex %d)%s, external address %s, %u ports in %u range(s), "

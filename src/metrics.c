@@ -121,19 +121,26 @@ static void render(FILE *f, const struct metrics_source *src)
 		fprintf(f, "fcnat_%s{interface=\"%s\"} %llu\n", name, ifn,
 			(unsigned long long)src->meta->counters[k]);
 	}
-	if (summary_read(src->bindings_fd, src->sessions_fd, src->cfg, &sum))
+	if (summary_read(src->bindings_fd, src->sessions_fd, src->pool_fd, src->subscribers_fd,
+			 src->cfg, &sum))
 		return;
 	metric(f, "mappings", "gauge", "Live mappings.");
 	fprintf(f, "fcnat_mappings{interface=\"%s\"} %lu\n", ifn, sum.mappings);
 	metric(f, "sessions", "gauge", "Live sessions.");
 	fprintf(f, "fcnat_sessions{interface=\"%s\"} %lu\n", ifn, sum.sessions);
-	inet_ntop(AF_INET, &src->cfg->ext_addr4, addr, sizeof(addr));
+	metric(f, "subscribers", "gauge", "Internal addresses with a subscriber entry (pool or limits).");
+	fprintf(f, "fcnat_subscribers{interface=\"%s\"} %lu\n", ifn, sum.subscribers);
 	metric(f, "ports_used", "gauge", "External ports in use per address and protocol.");
-	for (int i = 0; i < FC_SUMMARY_PROTOS; i++)
-		fprintf(f, "fcnat_ports_used{interface=\"%s\",address=\"%s\",proto=\"%s\"} %llu\n",
-			ifn, addr, summary_proto_name(i), (unsigned long long)sum.ports_used[i]);
-	metric(f, "ports_total", "gauge", "External ports in the configured ranges.");
+	for (unsigned int a = 0; a < sum.nr_addrs; a++) {
+		inet_ntop(AF_INET, &sum.addrs[a].addr, addr, sizeof(addr));
+		for (int i = 0; i < FC_SUMMARY_PROTOS; i++)
+			fprintf(f, "fcnat_ports_used{interface=\"%s\",address=\"%s\",proto=\"%s\"} "
+				"%llu\n", ifn, addr, summary_proto_name(i),
+				(unsigned long long)sum.addrs[a].ports_used[i]);
+	}
+	metric(f, "ports_total", "gauge", "External ports in the configured ranges (per address).");
 	fprintf(f, "fcnat_ports_total{interface=\"%s\"} %u\n", ifn, src->cfg->port_total);
+	summary_free(&sum);
 }
 
 static void write_all(int fd, const char *p, size_t n)

@@ -20,6 +20,8 @@ struct metrics_source {
 	int bindings_fd;
 	int sessions_fd;
 	int stats_fd;
+	int pool_fd;		/* -1: none */
+	int subscribers_fd;	/* -1: none */
 	const struct fc_config *cfg;
 	const struct fc_meta *meta;	/* daemon counters */
 };

@@ -70,6 +70,11 @@ enum opt_id {
 	OPT_IPFIX_DOMAIN,
 	OPT_IPFIX_TEMPLATE_INTERVAL,
 	OPT_EVENT_RING_KB,
+	OPT_POOL,
+	OPT_INTERNAL_PREFIX,
+	OPT_EXCLUDE,
+	OPT_MAX_PER_SUBSCRIBER,
+	OPT_REFUSED_ICMP_RATE,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -125,6 +130,18 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
+	{ "pool", OPT_POOL, "<prefix> ...", "External address pool (CGNAT): addresses or prefixes,\n"
+					    "e.g. 203.0.113.0/28; routed to this gateway by the\n"
+					    "upstream. Default: the interface's own address", CTX_RUN },
+	{ "internal-prefix", OPT_INTERNAL_PREFIX, "<prefix> ...", "Translate only sources in these prefixes,\n"
+	  "e.g. 100.64.0.0/10; others pass untouched", CTX_RUN },
+	{ "exclude", OPT_EXCLUDE, "<prefix> ...", "Destinations never translated, e.g. 10.0.0.0/8",
+	  CTX_RUN },
+	{ "max-mappings-per-subscriber", OPT_MAX_PER_SUBSCRIBER, "<n|proto=n,...>",
+	  "Mappings one internal address may have per protocol:\n"
+	  "N for each, or e.g. tcp=1000,udp=500,icmp=50", CTX_RUN },
+	{ "refused-icmp-rate", OPT_REFUSED_ICMP_RATE, "<n>", "ICMP errors for refused new flows per\n"
+	  "second and CPU, defaults to 100; 0: refuse silently", CTX_RUN },
 	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
 						  "(at most 100 lines a second)", CTX_RUN },
 	{ "syslog", OPT_SYSLOG, NULL, "Send each NAT event (mapping created, deleted...) as a\n"
@@ -205,6 +222,7 @@ void options_defaults(struct fc_options *o)
 	o->pcp.max_lifetime = 86400;
 	o->pcp.rate = 10;
 	o->pcp.max_per_host = 64;
+	o->cgnat.refuse_icmp_rate = FC_REFUSE_ICMP_RATE_DEFAULT;
 	snprintf(o->syslog_path, sizeof(o->syslog_path), "%s", FC_SYSLOG_DEFAULT_PATH);
 	o->ipfix_domain = 1;
 	o->ipfix_template_s = 60;
@@ -221,7 +239,7 @@ void options_usage(FILE *out)
 	fprintf(out, "fcnat - full-cone NAT gateway on eBPF\n\n"
 		     "USAGE:\n  fcnat [OPTIONS]                  run the gateway on an interface\n"
 		     "  fcnat --detach -i <name>         remove a kept instance (--keep-state)\n"
-		     "  fcnat show mappings|sessions [-i <name>] [--json] [filters]\n"
+		     "  fcnat show mappings|sessions|subscribers [-i <name>] [--json] [filters]\n"
 		     "  fcnat stats [-i <name>] [--json]\n\nOPTIONS:\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		const struct option_desc *d = &fc_option_table[i];
@@ -234,6 +252,11 @@ void options_usage(FILE *out)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", d->name,
 				 d->arg ? " " : "", d->arg ? d->arg : "");
+		/* A long option and its argument get a line of their own. */
+		if (strlen(left) >= 31) {
+			fprintf(out, "  %s\n", left);
+			left[0] = '\0';
+		}
 		/* Continuation lines of the help text line up. */
 		for (h = d->help; (nl = strchr(h, '\n')); h = nl + 1) {
 			fprintf(out, "  %-31s%.*s\n", left, (int)(nl - h), h);
@@ -347,37 +370,139 @@ static int add_pcp_iface(struct fc_options *o, const char *name, char *err, size
 	return 0;
 }
 
-/* "10.0.0.0/8" (host bits must be zero) or a single address. */
-static int add_pcp_allow(struct fc_options *o, const char *spec, char *err, size_t errlen)
+int parse_prefix4(const char *spec, struct fc_prefix4 *out)
 {
 	char buf[32], *slash;
 	unsigned int len = 32;
 	struct in_addr a;
 
 	if (strlen(spec) >= sizeof(buf))
-		goto bad;
+		return -1;
 	strcpy(buf, spec);
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash++ = '\0';
 		if (parse_uint(slash, 0, 32, &len))
-			goto bad;
+			return -1;
 	}
 	if (inet_pton(AF_INET, buf, &a) != 1)
-		goto bad;
+		return -1;
 	if (len < 32 && (ntohl(a.s_addr) & (0xffffffffU >> len)))
-		goto bad;
+		return -1;
+	out->addr = a.s_addr;
+	out->len = len;
+	return 0;
+}
+
+/* "10.0.0.0/8" (host bits must be zero) or a single address. */
+static int add_pcp_allow(struct fc_options *o, const char *spec, char *err, size_t errlen)
+{
 	if (o->pcp.nr_allow >= FC_MAX_PCP_ALLOW) {
 		snprintf(err, errlen, "too many --pcp-allow prefixes (at most %d)", FC_MAX_PCP_ALLOW);
 		return -1;
 	}
-	o->pcp.allow[o->pcp.nr_allow].addr = a.s_addr;
-	o->pcp.allow[o->pcp.nr_allow].len = len;
+	if (parse_prefix4(spec, &o->pcp.allow[o->pcp.nr_allow])) {
+		snprintf(err, errlen, "invalid prefix '%s': expected ADDR/LEN, e.g. 10.1.0.0/16", spec);
+		return -1;
+	}
 	o->pcp.nr_allow++;
 	return 0;
+}
+
+/* --pool, --internal-prefix, --exclude: one prefix into its list. */
+static int add_cgnat_prefix(struct fc_options *o, int id, const char *spec, char *err,
+			    size_t errlen)
+{
+	struct fc_cgnat_opts *c = &o->cgnat;
+	struct fc_prefix4 *list = id == OPT_POOL ? c->pool :
+				  id == OPT_INTERNAL_PREFIX ? c->internal : c->exclude;
+	unsigned int *nr = id == OPT_POOL ? &c->nr_pool :
+			   id == OPT_INTERNAL_PREFIX ? &c->nr_internal : &c->nr_exclude;
+	unsigned int max = id == OPT_POOL ? FC_MAX_POOL_PREFIXES : FC_MAX_SCOPE_PREFIXES;
+	const char *opt = id == OPT_POOL ? "--pool" :
+			  id == OPT_INTERNAL_PREFIX ? "--internal-prefix" : "--exclude";
+	struct fc_prefix4 p;
+
+	if (parse_prefix4(spec, &p)) {
+		snprintf(err, errlen, "invalid prefix '%s': expected ADDR or ADDR/LEN with the host "
+			 "bits zero, e.g. 203.0.113.0/28", spec);
+		return -1;
+	}
+	if (id == OPT_POOL && (p.len < 32 - 12 || !p.addr || (ntohl(p.addr) >> 28) >= 14)) {
+		snprintf(err, errlen, "invalid pool prefix '%s': expected unicast addresses, "
+			 "at most %d in a prefix (/%d)", spec, FC_POOL_MAX, 32 - 12);
+		return -1;
+	}
+	if (*nr >= max) {
+		snprintf(err, errlen, "too many %s prefixes (at most %u)", opt, max);
+		return -1;
+	}
+	list[(*nr)++] = p;
+	return 0;
+}
+
+/* "N" for every protocol, or "tcp=N,udp=N,icmp=N" (others keep theirs). */
+static int parse_sub_limit(struct fc_options *o, const char *value, char *err, size_t errlen)
+{
+	static const char *const names[FC_SUB_PROTOS] = { "tcp", "udp", "icmp" };
+	char buf[128], *tok, *save, *eq;
+	unsigned int v;
+
+	if (!parse_uint(value, 0, 65535, &v)) {
+		for (int i = 0; i < FC_SUB_PROTOS; i++)
+			o->cgnat.limit[i] = v;
+		return 0;
+	}
+	if (strlen(value) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, value);
+	for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+		int i;
+
+		eq = strchr(tok, '=');
+		if (!eq)
+			goto bad;
+		*eq = '\0';
+		for (i = 0; i < FC_SUB_PROTOS && strcmp(tok, names[i]); i++)
+			;
+		if (i == FC_SUB_PROTOS || parse_uint(eq + 1, 0, 65535, &v))
+			goto bad;
+		o->cgnat.limit[i] = v;
+	}
+	return 0;
 bad:
-	snprintf(err, errlen, "invalid prefix '%s': expected ADDR/LEN, e.g. 10.1.0.0/16", spec);
+	snprintf(err, errlen, "invalid limit '%s': expected N or tcp=N,udp=N,icmp=N "
+		 "with N from 0 (no limit) to 65535", value);
 	return -1;
+}
+
+bool cgnat_subscribers_on(const struct fc_cgnat_opts *c)
+{
+	return c->nr_pool || c->limit[FC_SUB_TCP] || c->limit[FC_SUB_UDP] || c->limit[FC_SUB_ICMP];
+}
+
+int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < c->nr_pool; i++) {
+		__u32 first = ntohl(c->pool[i].addr);
+		__u64 count = 1ULL << (32 - c->pool[i].len);
+
+		for (__u64 k = 0; k < count; k++) {
+			__be32 a = htonl(first + (__u32)k);
+			bool dup = false;
+
+			for (unsigned int j = 0; j < n && !dup; j++)
+				dup = out[j] == a;
+			if (dup)
+				continue;
+			if (n >= max)
+				return -1;
+			out[n++] = a;
+		}
+	}
+	return n;
 }
 
 static int add_internal(struct fc_options *o, const char *value, char *err, size_t errlen)
@@ -516,6 +641,25 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		}
 		return 0;
 	}
+	case OPT_POOL:
+	case OPT_INTERNAL_PREFIX:
+	case OPT_EXCLUDE: {
+		char buf[1024], *tok, *save;
+
+		snprintf(buf, sizeof(buf), "%s", value);
+		for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
+			if (add_cgnat_prefix(o, id, tok, err, errlen))
+				return -1;
+		return 0;
+	}
+	case OPT_MAX_PER_SUBSCRIBER:
+		return parse_sub_limit(o, value, err, errlen);
+	case OPT_REFUSED_ICMP_RATE:
+		if (parse_uint(value, 0, 100000, &o->cgnat.refuse_icmp_rate)) {
+			snprintf(err, errlen, "invalid rate '%s': expected 0 to 100000", value);
+			return -1;
+		}
+		return 0;
 	case OPT_HAIRPIN_IF:
 	case OPT_PCP_IF:
 	case OPT_PCP_ALLOW: {
@@ -842,16 +986,19 @@ static int parse_command(int argc, char **argv, struct fc_options *o)
 	if (strcmp(argv[1], "show"))
 		return 0;
 	if (argc < 3) {
-		fprintf(stderr, "fcnat: error: 'show' needs what to show: mappings or sessions\n");
+		fprintf(stderr, "fcnat: error: 'show' needs what to show: mappings, sessions or "
+			"subscribers\n");
 		return -1;
 	}
 	if (!strcmp(argv[2], "mappings"))
 		o->cmd = FC_CMD_SHOW_MAPPINGS;
 	else if (!strcmp(argv[2], "sessions"))
 		o->cmd = FC_CMD_SHOW_SESSIONS;
+	else if (!strcmp(argv[2], "subscribers"))
+		o->cmd = FC_CMD_SHOW_SUBSCRIBERS;
 	else {
-		fprintf(stderr, "fcnat: error: cannot show '%s': expected mappings or sessions\n",
-			argv[2]);
+		fprintf(stderr, "fcnat: error: cannot show '%s': expected mappings, sessions or "
+			"subscribers\n", argv[2]);
 		return -1;
 	}
 	return 2;
@@ -861,7 +1008,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 {
 	struct option longopts[NR_OPTIONS + 1];
 	char shortopts[32] = "+:";	/* +: values of --ports stay in order; :: report missing values */
-	bool ports_on_cli = false;
+	bool ports_on_cli = false, lists_on_cli[3] = { false, false, false };
 	char err[256];
 	int c, skip, mode;
 
@@ -977,6 +1124,20 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 				ports_on_cli = true;
 			}
 			/* fallthrough */
+		case OPT_POOL:
+		case OPT_INTERNAL_PREFIX:
+		case OPT_EXCLUDE:
+			if (c == OPT_POOL || c == OPT_INTERNAL_PREFIX || c == OPT_EXCLUDE) {
+				/* The command line's list replaces the file's. */
+				int l = c == OPT_POOL ? 0 : c == OPT_INTERNAL_PREFIX ? 1 : 2;
+
+				if (!lists_on_cli[l]) {
+					*(l == 0 ? &o->cgnat.nr_pool : l == 1 ? &o->cgnat.nr_internal
+									    : &o->cgnat.nr_exclude) = 0;
+					lists_on_cli[l] = true;
+				}
+			}
+			/* fallthrough */
 		case OPT_HAIRPIN_IF:
 		case OPT_FORWARD:
 		case OPT_PCP_IF:
@@ -1034,6 +1195,14 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		fprintf(stderr, "fcnat: error: --mode xdp needs the internal interfaces: "
 			"--internal <name> ...\n");
 		goto usage;
+	}
+	if (o->cgnat.nr_pool) {
+		static __be32 addrs[FC_POOL_MAX];
+
+		if (pool_addresses(&o->cgnat, addrs, FC_POOL_MAX) < 0) {
+			snprintf(err, sizeof(err), "--pool: more than %d addresses", FC_POOL_MAX);
+			goto bad;
+		}
 	}
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		if (o->timeout_s[t] < timeout_min_s[t])

@@ -22,6 +22,7 @@ enum fc_command {
 	FC_CMD_SHOW_SESSIONS,	/* fcnat show sessions */
 	FC_CMD_STATS,		/* fcnat stats */
 	FC_CMD_CHECK_CONFIG,	/* --check-config FILE: validate, attach nothing */
+	FC_CMD_SHOW_SUBSCRIBERS,	/* fcnat show subscribers */
 };
 
 #define FC_MAX_FORWARDS 64
@@ -41,6 +42,22 @@ struct fc_forward {
 struct fc_prefix4 {
 	__be32 addr;
 	unsigned int len;
+};
+
+/* Carrier-grade NAT (doc/design/cgnat.md). */
+#define FC_MAX_POOL_PREFIXES 64
+#define FC_MAX_SCOPE_PREFIXES 256
+#define FC_REFUSE_ICMP_RATE_DEFAULT 100
+
+struct fc_cgnat_opts {
+	unsigned int nr_pool;		/* --pool: 0 = the interface's address */
+	struct fc_prefix4 pool[FC_MAX_POOL_PREFIXES];
+	unsigned int nr_internal;	/* --internal-prefix: 0 = every source */
+	struct fc_prefix4 internal[FC_MAX_SCOPE_PREFIXES];
+	unsigned int nr_exclude;	/* --exclude: destinations not translated */
+	struct fc_prefix4 exclude[FC_MAX_SCOPE_PREFIXES];
+	unsigned int limit[FC_SUB_PROTOS];	/* mappings per subscriber, 0 = none */
+	unsigned int refuse_icmp_rate;	/* per second and CPU, 0 = no ICMP */
 };
 
 /* NAT-PMP/PCP server (src/pcp.c); off while nr_ifs is 0. Restart-only. */
@@ -105,6 +122,7 @@ struct fc_options {
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
 	char metrics[128];	/* ADDR:PORT of the Prometheus endpoint, "" = off */
 	struct fc_pcp_opts pcp;
+	struct fc_cgnat_opts cgnat;
 	/* show / stats */
 	bool json;
 	unsigned int filter_proto;	/* 0: any, else enum fc_proto */
@@ -134,6 +152,14 @@ int parse_nat64_prefix(const char *spec, __u8 prefix[16], unsigned int *len,
 		       char *err, size_t errlen);
 
 /* "20000-29999 40000" style lists; returns 0 or -1 with a message in err. */
+/* "203.0.113.0/29" (host bits zero) or one address; len 32 then. */
+int parse_prefix4(const char *spec, struct fc_prefix4 *out);
+/* Addresses of the pool, in order, duplicates dropped; returns how many
+ * (at most max), or -1 if there are more. */
+int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max);
+/* Is subscriber state kept (a pool or a limit is set)? */
+bool cgnat_subscribers_on(const struct fc_cgnat_opts *c);
+
 int parse_port_ranges(const char *spec, struct fc_port_range *ranges,
 		      unsigned int *nr, char *err, size_t errlen);
 

@@ -18,7 +18,7 @@ struct bpf_object;
 #define FC_PIN_ROOT_DEFAULT "/sys/fs/bpf/fcnat"
 #define FC_META_NAME "fc_meta"
 #define FC_META_MAGIC 0x54414e46	/* "FNAT" */
-#define FC_META_MAX_MAPS 16
+#define FC_META_MAX_MAPS 24
 
 enum fc_meta_flags {
 	FC_META_CREATED_QDISC = 1 << 0,	/* the clsact qdisc is fcnat's to remove */

@@ -21,7 +21,7 @@
 
 struct instance {
 	struct fc_pin pin;
-	int bindings_fd, sessions_fd, stats_fd, config_fd;
+	int bindings_fd, sessions_fd, stats_fd, config_fd, pool_fd, subscribers_fd;
 	struct fc_config cfg;
 	__u64 now;
 };
@@ -63,13 +63,17 @@ static int open_instance(struct instance *in, const struct fc_options *o)
 
 	memset(in, 0, sizeof(*in));
 	in->bindings_fd = in->sessions_fd = in->stats_fd = in->config_fd = -1;
+	in->pool_fd = in->subscribers_fd = -1;
 	if (pin_open_ro(&in->pin, o->bpffs, o->ifname))
 		return -1;
 	in->bindings_fd = pin_map_fd(&in->pin, "fc_bindings");
 	in->sessions_fd = pin_map_fd(&in->pin, "fc_sessions");
 	in->stats_fd = pin_map_fd(&in->pin, "fc_stats");
 	in->config_fd = pin_map_fd(&in->pin, "fc_config");
+	in->pool_fd = pin_map_fd(&in->pin, "fc_pool");
+	in->subscribers_fd = pin_map_fd(&in->pin, "fc_subscribers");
 	if (in->bindings_fd < 0 || in->sessions_fd < 0 || in->stats_fd < 0 || in->config_fd < 0 ||
+	    in->pool_fd < 0 || in->subscribers_fd < 0 ||
 	    bpf_map_lookup_elem(in->config_fd, &zero, &in->cfg)) {
 		fc_err("cannot read the pinned maps in %s: %s", in->pin.dir, strerror(errno));
 		return -1;
@@ -80,7 +84,8 @@ static int open_instance(struct instance *in, const struct fc_options *o)
 
 static void close_instance(struct instance *in)
 {
-	int fds[] = { in->bindings_fd, in->sessions_fd, in->stats_fd, in->config_fd };
+	int fds[] = { in->bindings_fd, in->sessions_fd, in->stats_fd, in->config_fd, in->pool_fd,
+		      in->subscribers_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -389,37 +394,192 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 		print_json(arr);
 }
 
-/* Used ports per (address, protocol), in a fixed protocol order. */
-static void port_usage(const struct collect *c, const struct instance *in, json_object *arr)
+/* The external addresses: the interface's (if it has one), then the pool's
+ * in pool order, each once. NULL on error; *n set. */
+static struct fc_addr_usage *external_addrs(int pool_fd, const struct fc_config *cfg,
+					    unsigned int *n)
 {
-	static const __u8 protos[] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
-	union fc_addr a = { .v4 = in->cfg.ext_addr4 };
-	char s[INET_ADDRSTRLEN];
+	struct fc_addr_usage *v = calloc(cfg->nr_pool + 1, sizeof(*v));
 
-	addr_str(&a, FC_AF_INET, s, sizeof(s));
-	for (size_t i = 0; i < sizeof(protos); i++) {
-		struct fc_endpoint_key k;
-		__u64 used = 0;
-		double pct;
+	*n = 0;
+	if (!v)
+		return NULL;
+	if (cfg->ext_addr4)
+		v[(*n)++].addr = cfg->ext_addr4;
+	for (__u32 i = 0; pool_fd >= 0 && i < cfg->nr_pool && i < FC_POOL_MAX; i++) {
+		__be32 a;
 
-		gc_ext_key(&k, FC_AF_INET, protos[i], &a, 0);
-		epset_get(&c->ports_used, &k, &used);
-		pct = in->cfg.port_total ? 100.0 * used / in->cfg.port_total : 0;
-		if (arr) {
-			json_object *o = json_object_new_object();
+		if (bpf_map_lookup_elem(pool_fd, &i, &a) || a == cfg->ext_addr4)
+			continue;
+		v[(*n)++].addr = a;
+	}
+	return v;
+}
 
-			json_object_object_add(o, "address", json_object_new_string(s));
-			json_object_object_add(o, "proto",
-					       json_object_new_string(proto_name(protos[i])));
-			json_object_object_add(o, "used", json_object_new_int64(used));
-			json_object_object_add(o, "total", json_object_new_int64(in->cfg.port_total));
-			json_object_object_add(o, "utilisation", json_object_new_double(pct / 100));
-			json_object_array_add(arr, o);
-		} else {
-			printf("  %-15s %-4s %llu of %u (%.2f%%)\n", s, proto_name(protos[i]),
-			       (unsigned long long)used, in->cfg.port_total, pct);
+static const __u8 usage_protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
+
+/* Fill each address's used ports from the collected mappings. */
+static void usage_fill(const struct collect *c, struct fc_addr_usage *v, unsigned int n)
+{
+	for (unsigned int a = 0; a < n; a++) {
+		union fc_addr addr = { .v4 = v[a].addr };
+
+		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
+			struct fc_endpoint_key k;
+
+			gc_ext_key(&k, FC_AF_INET, usage_protos[i], &addr, 0);
+			v[a].ports_used[i] = 0;
+			epset_get(&c->ports_used, &k, &v[a].ports_used[i]);
 		}
 	}
+}
+
+/* Used ports per (address, protocol), in a fixed protocol order. */
+static int port_usage(const struct collect *c, const struct instance *in, json_object *arr)
+{
+	unsigned int n;
+	struct fc_addr_usage *v = external_addrs(in->pool_fd, &in->cfg, &n);
+	char s[INET_ADDRSTRLEN];
+
+	if (!v)
+		return -ENOMEM;
+	usage_fill(c, v, n);
+	for (unsigned int a = 0; a < n; a++) {
+		inet_ntop(AF_INET, &v[a].addr, s, sizeof(s));
+		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
+			__u64 used = v[a].ports_used[i];
+			double pct = in->cfg.port_total ? 100.0 * used / in->cfg.port_total : 0;
+
+			if (arr) {
+				json_object *o = json_object_new_object();
+
+				json_object_object_add(o, "address", json_object_new_string(s));
+				json_object_object_add(o, "proto",
+						       json_object_new_string(proto_name(usage_protos[i])));
+				json_object_object_add(o, "used", json_object_new_int64(used));
+				json_object_object_add(o, "total",
+						       json_object_new_int64(in->cfg.port_total));
+				json_object_object_add(o, "utilisation",
+						       json_object_new_double(pct / 100));
+				json_object_object_add(o, "pool", json_object_new_boolean(
+						       v[a].addr != in->cfg.ext_addr4));
+				json_object_array_add(arr, o);
+			} else {
+				printf("  %-15s %-4s %llu of %u (%.2f%%)\n", s,
+				       proto_name(usage_protos[i]), (unsigned long long)used,
+				       in->cfg.port_total, pct);
+			}
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/* ---- subscribers --------------------------------------------------------- */
+
+struct sub_row {
+	struct fc_subscriber_key key;
+	struct fc_subscriber v;
+};
+
+struct sub_rows {
+	struct sub_row *v;
+	size_t n, cap;
+	const struct fc_options *o;
+};
+
+static int collect_subscriber(void *ctx, const void *key, const void *value)
+{
+	struct sub_rows *r = ctx;
+	const struct fc_subscriber_key *k = key;
+
+	if (r->o && r->o->filter_internal_set &&
+	    (k->family != FC_AF_INET || k->addr.v4 != r->o->filter_internal))
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct sub_row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n].key = *k;
+	r->v[r->n].v = *(const struct fc_subscriber *)value;
+	r->n++;
+	return 0;
+}
+
+static int sub_row_cmp(const void *a, const void *b)
+{
+	const struct sub_row *x = a, *y = b;
+
+	if (x->key.family != y->key.family)
+		return x->key.family - y->key.family;
+	return memcmp(&x->key.addr, &y->key.addr, sizeof(x->key.addr));
+}
+
+static int print_subscribers(const struct instance *in, const struct fc_options *o)
+{
+	struct sub_rows r = { .o = o };
+	json_object *arr = o->json ? json_object_new_array() : NULL;
+	char a[INET6_ADDRSTRLEN], e[INET_ADDRSTRLEN];
+	int err;
+
+	err = map_walk(in->subscribers_fd, sizeof(struct fc_subscriber_key),
+		       sizeof(struct fc_subscriber), collect_subscriber, &r);
+	if (err) {
+		fc_err("reading the subscribers in %s: %s", in->pin.dir, strerror(-err));
+		free(r.v);
+		json_object_put(arr);
+		return err;
+	}
+	qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
+	if (!arr)
+		printf("%-39s %-15s %6s %6s %6s %8s\n", "SUBSCRIBER", "EXTERNAL", "TCP", "UDP",
+		       "ICMP", "REFUSED");
+	for (size_t i = 0; i < r.n; i++) {
+		const struct sub_row *x = &r.v[i];
+		__be32 ext = in->cfg.nr_pool ? x->v.ext_addr4 : in->cfg.ext_addr4;
+
+		addr_str(&x->key.addr, x->key.family, a, sizeof(a));
+		inet_ntop(AF_INET, &ext, e, sizeof(e));
+		if (arr) {
+			json_object *j = json_object_new_object(), *m = json_object_new_object();
+
+			json_object_object_add(j, "internal_addr", json_object_new_string(a));
+			json_object_object_add(j, "external_addr", ext ? json_object_new_string(e) : NULL);
+			for (int p = 0; p < FC_SUB_PROTOS; p++)
+				json_object_object_add(m, proto_name(usage_protos[p]),
+						       json_object_new_int64(x->v.mappings[p]));
+			json_object_object_add(j, "mappings", m);
+			json_object_object_add(j, "refused", json_object_new_int64(x->v.refused));
+			json_object_array_add(arr, j);
+		} else {
+			printf("%-39s %-15s %6u %6u %6u %8llu\n", a, ext ? e : "-",
+			       x->v.mappings[FC_SUB_TCP], x->v.mappings[FC_SUB_UDP],
+			       x->v.mappings[FC_SUB_ICMP], (unsigned long long)x->v.refused);
+		}
+	}
+	if (arr)
+		print_json(arr);
+	free(r.v);
+	return 0;
+}
+
+static unsigned long count_entries(int fd, size_t ksz)
+{
+	char key[64], next[64];
+	unsigned long n = 0;
+	void *prev = NULL;
+
+	while (fd >= 0 && bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ksz);
+		prev = key;
+		n++;
+	}
+	return n;
 }
 
 static int print_stats(const struct instance *in, const struct fc_options *o)
@@ -449,11 +609,14 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 		json_object_object_add(root, "counters", cnt);
 		json_object_object_add(root, "mappings", json_object_new_int64(c.mappings));
 		json_object_object_add(root, "sessions", json_object_new_int64(c.sessions));
+		json_object_object_add(root, "subscribers", json_object_new_int64(
+			count_entries(in->subscribers_fd, sizeof(struct fc_subscriber_key))));
 		port_usage(&c, in, ports);
 		json_object_object_add(root, "ports", ports);
 		print_json(root);
 	} else {
-		printf("mappings %lu\nsessions %lu\nports in use:\n", c.mappings, c.sessions);
+		printf("mappings %lu\nsessions %lu\nsubscribers %lu\nports in use:\n", c.mappings,
+		       c.sessions, count_entries(in->subscribers_fd, sizeof(struct fc_subscriber_key)));
 		port_usage(&c, in, NULL);
 		printf("counters:\n");
 		for (int k = 0; k < FC_STAT_MAX; k++)
@@ -466,35 +629,38 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 	return 0;
 }
 
-int summary_read(int bindings_fd, int sessions_fd, const struct fc_config *cfg,
-		 struct fc_summary *out)
+int summary_read(int bindings_fd, int sessions_fd, int pool_fd, int subscribers_fd,
+		 const struct fc_config *cfg, struct fc_summary *out)
 {
-	static const __u8 protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
 	struct instance in = {
 		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd, .cfg = *cfg,
 		.now = gc_now_ns(),
 	};
 	struct fc_options none;
-	union fc_addr a = { .v4 = cfg->ext_addr4 };
 	struct collect c;
 	int err;
 
 	memset(&none, 0, sizeof(none));
+	memset(out, 0, sizeof(*out));
 	snprintf(in.pin.dir, sizeof(in.pin.dir), "(live maps)");
 	err = collect_all(&c, &in, &none, false);
 	if (err)
 		return err;
-	memset(out, 0, sizeof(*out));
 	out->mappings = c.mappings;
 	out->sessions = c.sessions;
-	for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
-		struct fc_endpoint_key k;
-
-		gc_ext_key(&k, FC_AF_INET, protos[i], &a, 0);
-		epset_get(&c.ports_used, &k, &out->ports_used[i]);
-	}
+	out->subscribers = count_entries(subscribers_fd, sizeof(struct fc_subscriber_key));
+	out->addrs = external_addrs(pool_fd, cfg, &out->nr_addrs);
+	if (out->addrs)
+		usage_fill(&c, out->addrs, out->nr_addrs);
 	collect_free(&c);
-	return 0;
+	return out->addrs ? 0 : -ENOMEM;
+}
+
+void summary_free(struct fc_summary *s)
+{
+	free(s->addrs);
+	s->addrs = NULL;
+	s->nr_addrs = 0;
 }
 
 const char *summary_proto_name(int i)
@@ -516,6 +682,8 @@ int show_main(const struct fc_options *o)
 	}
 	if (o->cmd == FC_CMD_STATS) {
 		err = print_stats(&in, o);
+	} else if (o->cmd == FC_CMD_SHOW_SUBSCRIBERS) {
+		err = print_subscribers(&in, o);
 	} else {
 		bool sessions = o->cmd == FC_CMD_SHOW_SESSIONS;
 

@@ -12,6 +12,7 @@
 #define FC_BPF_BINDING_H
 
 #include "maps.h"
+#include "subscriber.h"
 
 /* Random probes after the preferred port; at 90% occupancy the chance that
  * all of them miss is 0.9^64, about 0.1%. */
@@ -91,14 +92,31 @@ struct port_claim {
 	int full;			/* the table refused an insert */
 };
 
+/* The claim in progress, per CPU: a mapping is made within one program run
+ * (no nesting on a CPU), and the datapath's stack is too short to hold it
+ * next to everything else. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct port_claim);
+} fc_claim SEC(".maps");
+
+static __always_inline struct port_claim *port_claim_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fc_claim, &zero);
+}
+
 static long port_claim_attempt(__u64 attempt, void *data)
 {
-	struct port_claim *c = data;
+	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
 	__u16 port;
 	long err;
 
-	if (!cfg || !cfg->port_total)
+	if (!c || !cfg || !cfg->port_total)
 		return 1;
 	if (attempt == 0 && c->preferred)
 		port = c->preferred;
@@ -123,77 +141,145 @@ static long port_claim_attempt(__u64 attempt, void *data)
 static __always_inline void event_mapping_created(const struct fc_endpoint_key *int_key,
 						  const struct fc_binding *int_val, __u64 now)
 {
-	struct fc_event ev = {
-		.time_ns = now,
-		.type = FC_EVENT_MAPPING_CREATE,
-		.family = int_key->family,
-		.proto = int_key->proto,
-		.flags = int_val->flags,
-		.int_port = int_key->port,
-		.ext_port = int_val->port,
-		.int_addr = int_key->addr,
-		.ext_addr = int_val->addr,
-		.ext_family = int_val->family,
-	};
+	/* Written in place in the ring: no copy on the (small) stack. */
+	struct fc_event *ev = bpf_ringbuf_reserve(&fc_events, sizeof(*ev), 0);
 
-	if (bpf_ringbuf_output(&fc_events, &ev, sizeof(ev), 0))
+	if (!ev) {
 		stat_inc(FC_STAT_EVENTS_LOST);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->time_ns = now;
+	ev->type = FC_EVENT_MAPPING_CREATE;
+	ev->family = int_key->family;
+	ev->proto = int_key->proto;
+	ev->flags = int_val->flags;
+	ev->int_port = int_key->port;
+	ev->ext_port = int_val->port;
+	ev->int_addr = int_key->addr;
+	ev->ext_addr = int_val->addr;
+	ev->ext_family = int_val->family;
+	bpf_ringbuf_submit(ev, 0);
 }
 
 enum fc_bind_result {
 	FC_BIND_OK,
 	FC_BIND_EXHAUSTED,
 	FC_BIND_FULL,
+	FC_BIND_LIMIT,		/* the subscriber is at its limit */
+	FC_BIND_NO_ADDR,	/* no external address to map to */
 };
 
 /*
- * Find the mapping of an internal endpoint, creating it if there is none,
- * on ext_addr of family ext_family: the external port space is that
- * address's (NAT64 maps an IPv6 internal endpoint into IPv4's). On success
- * *out points at the internal-side entry.
+ * Make the mapping of an internal endpoint that has none, in the external
+ * port space of ext_family (NAT64 maps an IPv6 internal endpoint into
+ * IPv4's): its external address (IPv4: nat_ext_addr4, the interface's or
+ * the subscriber's paired pool address, a gateway process keeping the
+ * interface's; IPv6: ext6, the interface's), one mapping taken from the
+ * subscriber's allowance, then a port. FC_BIND_OK when the internal-side
+ * entry is there (made here, or by a CPU that won the race). A global
+ * function: the verifier checks it once, not once for every state of every
+ * caller, and its stack is its own.
  */
-static __always_inline int binding_get_or_create(const struct fc_config *cfg,
-						 const struct fc_endpoint_key *int_key,
-						 __u8 ext_family, const union fc_addr *ext_addr,
-						 __u8 flags,
-						 __u64 now, struct fc_binding **out)
+__noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_family,
+			      const union fc_addr *ext6, __u32 flags, __u64 now)
 {
-	struct fc_binding int_val = {};
-	struct port_claim c = {};
-	__u16 int_port = bpf_ntohs(int_key->port);
+	const struct fc_config *cfg = config_get();
+	struct port_claim *c = port_claim_get();
+	struct fc_subscriber *sub = NULL;
+	union fc_addr ext_addr = {};
+	__u16 int_port;
+	__u32 slot;
 	long err;
 
-	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
-	if (*out)
-		return FC_BIND_OK;
+	if (!c || !cfg || !int_key || !ext6)
+		return FC_BIND_FULL;
+	int_port = bpf_ntohs(int_key->port);
+	slot = sub_proto_slot(int_key->proto);
+	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
+		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
+		if (!sub)
+			return FC_BIND_FULL;
+	}
+	if (ext_family == FC_AF_INET6) {
+		if (!(ext6->v6w[0] | ext6->v6w[1] | ext6->v6w[2] | ext6->v6w[3]))
+			return FC_BIND_NO_ADDR;
+		ext_addr = *ext6;
+	} else {
+		__be32 a4 = flags & FC_BINDING_ROUTER ? cfg->ext_addr4 :
+			    nat_ext_addr4(cfg, int_key->family, &int_key->addr, sub);
 
-	endpoint_key(&c.ext_key, FC_SIDE_EXTERNAL, ext_family, int_key->proto, ext_addr, 0);
-	c.ext_val.addr = int_key->addr;
-	c.ext_val.port = int_key->port;
-	c.ext_val.family = int_key->family;
-	c.ext_val.flags = flags;
-	c.preferred = may_preserve_port(cfg, int_port) ? int_port : 0;
-	bpf_loop(FC_PORT_ATTEMPTS, port_claim_attempt, &c, 0);
-	if (!c.claimed)
-		return c.full ? FC_BIND_FULL : FC_BIND_EXHAUSTED;
+		if (!a4)
+			return FC_BIND_NO_ADDR;
+		__builtin_memset(&ext_addr, 0, sizeof(ext_addr));
+		ext_addr.v4 = a4;
+	}
+	if (sub) {
+		if (subscriber_take(cfg, sub, slot))
+			return FC_BIND_LIMIT;
+		flags |= FC_BINDING_COUNTED;
+	}
 
-	int_val.addr = *ext_addr;
-	int_val.port = bpf_htons(c.claimed);
-	int_val.family = ext_family;
-	int_val.flags = flags;
-	int_val.last_out_ns = now;
-	err = bpf_map_update_elem(&fc_bindings, int_key, &int_val, BPF_NOEXIST);
+	__builtin_memset(c, 0, sizeof(*c));
+	c->ext_key.side = FC_SIDE_EXTERNAL;
+	c->ext_key.family = ext_family;
+	c->ext_key.proto = int_key->proto;
+	c->ext_key.addr = ext_addr;	/* all 16 bytes count: an IPv4 one is zero-padded */
+	c->ext_val.addr = int_key->addr;
+	c->ext_val.port = int_key->port;
+	c->ext_val.family = int_key->family;
+	c->ext_val.flags = flags;
+	c->preferred = may_preserve_port(cfg, int_port) ? int_port : 0;
+	bpf_loop(FC_PORT_ATTEMPTS, port_claim_attempt, NULL, 0);
+	if (!c->claimed) {
+		if (sub)
+			subscriber_untake(sub, slot);
+		return c->full ? FC_BIND_FULL : FC_BIND_EXHAUSTED;
+	}
+
+	/* c->ext_val is inserted: it becomes the internal side's value,
+	 * which names the external endpoint and its family. */
+	c->ext_val.addr = c->ext_key.addr;
+	c->ext_val.family = ext_family;
+	c->ext_val.port = bpf_htons(c->claimed);
+	c->ext_val.last_out_ns = now;
+	err = bpf_map_update_elem(&fc_bindings, int_key, &c->ext_val, BPF_NOEXIST);
 	if (err) {
 		/* Lost a race for this internal endpoint, or the table is
-		 * full: give the port back either way. */
-		bpf_map_delete_elem(&fc_bindings, &c.ext_key);
+		 * full: give the port (and the count) back either way. */
+		bpf_map_delete_elem(&fc_bindings, &c->ext_key);
+		if (sub)
+			subscriber_untake(sub, slot);
 		if (err != -EEXIST)
 			return FC_BIND_FULL;
 	} else {
 		stat_inc(FC_STAT_MAPPING_CREATED);
 		if (cfg->flags & FC_CFG_EVENTS)
-			event_mapping_created(int_key, &int_val, now);
+			event_mapping_created(int_key, &c->ext_val, now);
 	}
+	return FC_BIND_OK;
+}
+
+/*
+ * Find the mapping of an internal endpoint, creating it if there is none
+ * in the port space of ext_family (ext6: the IPv6 external address; the
+ * IPv4 one is chosen per subscriber). On success *out points at the
+ * internal-side entry.
+ */
+static __always_inline int binding_get_or_create(const struct fc_config *cfg,
+						 const struct fc_endpoint_key *int_key,
+						 __u8 ext_family, const union fc_addr *ext6,
+						 __u8 flags,
+						 __u64 now, struct fc_binding **out)
+{
+	int ret;
+
+	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
+	if (*out)
+		return FC_BIND_OK;
+	ret = binding_create(int_key, ext_family, ext6, flags, now);
+	if (ret != FC_BIND_OK)
+		return ret;
 	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
 	return *out ? FC_BIND_OK : FC_BIND_FULL;
 }

@@ -145,6 +145,12 @@ static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
 
 /* A GSO packet is cut to the MTU only on its way out: its own length says
  * nothing about whether it fits. */
+/* The interface the packet was received on. */
+static __always_inline __u32 ctx_in_ifindex(const struct __sk_buff *ctx)
+{
+	return ctx->ingress_ifindex;
+}
+
 static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
 {
 	return ctx->gso_size != 0;

@@ -187,6 +187,12 @@ static __always_inline __u32 ctx_ifindex(const struct xdp_md *ctx)
 	return ctx->ingress_ifindex;
 }
 
+/* The interface the packet was received on. */
+static __always_inline __u32 ctx_in_ifindex(const struct xdp_md *ctx)
+{
+	return ctx->ingress_ifindex;
+}
+
 static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
 {
 	return 0;

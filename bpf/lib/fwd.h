@@ -39,7 +39,7 @@ static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_conf
 	int ret;
 
 	*cfg = config_get();
-	if (!*cfg || !((*cfg)->flags & FC_CFG_NAT44) || !(*cfg)->ext_addr4)
+	if (!*cfg || !((*cfg)->flags & FC_CFG_NAT44) || !nat4_has_addr(*cfg))
 		return CTX_PASS;
 	ret = parse_ipv4(ctx, p);
 	if (ret == FC_PARSE_NOT_IPV4)
@@ -57,6 +57,24 @@ static __always_inline int fast_eligible(const struct fc_pkt *p, __u8 echo_type)
 		return 0;
 	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
 	       (p->proto == IPPROTO_ICMP && p->icmp_type == echo_type);
+}
+
+/*
+ * The NAT refused the packet. Refusals answered with an ICMP error go to the
+ * stack untouched: the TC program it meets next refuses it again, counts
+ * it, and answers (refuse.h: XDP has no way to send the error back). The
+ * rest are dropped here as TC would, with the same counters.
+ */
+static __always_inline int fast_refused(const struct fc_config *cfg, const struct fc_pkt *p,
+					int why)
+{
+	if (refusal_answered(why)) {
+		if (why == FC_STAT_DROP_SUBSCRIBER_LIMIT)
+			subscriber_unrefuse(cfg, p->family, &p->saddr);
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	}
+	stat_inc(why);
+	return CTX_DROP;
 }
 
 /* A router decrements the TTL; one that would reach zero is the stack's
@@ -133,7 +151,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 	ret = fast_parse(ctx, &cfg, &p);
 	if (ret != FC_FAST_GO)
 		return ret;
-	if (p.daddr.v4 != cfg->ext_addr4)
+	if (!ext_addr4_is_ours(cfg, p.daddr.v4))
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
 	if (!fast_eligible(&p, ICMP_ECHOREPLY))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
@@ -178,10 +196,8 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 	if (!fast_ttl_ok(ctx, p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
 	why = hairpin_lookup(cfg, p, 0, bpf_ktime_get_ns(), &src, &sport, &ext);
-	if (why != FC_STAT_MAX) {
-		stat_inc(why);
-		return CTX_DROP;
-	}
+	if (why != FC_STAT_MAX)
+		return fast_refused(cfg, p, why);
 	if (ext->flags & FC_BINDING_ROUTER)
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	why = fast_route(ctx, p, src.v4, ext->addr.v4, &fib);
@@ -210,7 +226,9 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	ret = fast_parse(ctx, &cfg, &p);
 	if (ret != FC_FAST_GO)
 		return ret;
-	if (p.daddr.v4 == cfg->ext_addr4)
+	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && nat_scope_check(cfg, &p) != FC_STAT_MAX)
+		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
+	if (ext_addr4_is_ours(cfg, p.daddr.v4))
 		return nat4_fast_hairpin(ctx, cfg, &p);
 	if (!fast_eligible(&p, ICMP_ECHO))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
@@ -223,10 +241,8 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	if (fib.ifindex != ext_ifindex)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
 	why = snat_lookup(cfg, &p, 0, bpf_ktime_get_ns(), &b);
-	if (why != FC_STAT_MAX) {
-		stat_inc(why);
-		return CTX_DROP;
-	}
+	if (why != FC_STAT_MAX)
+		return fast_refused(cfg, &p, why);
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 0), p.sport, b->port) ||
 	    rewrite_addr4(ctx, &p, 0, p.saddr.v4, b->addr.v4)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);

@@ -96,7 +96,7 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
  * around: TCP or UDP with ports, not a fragment. */
 static __always_inline int hairpin_candidate(const struct fc_config *cfg, const struct fc_pkt *p)
 {
-	return p->daddr.v4 == cfg->ext_addr4 && p->has_l4 && !p->is_fragment &&
+	return ext_addr4_is_ours(cfg, p->daddr.v4) && p->has_l4 && !p->is_fragment &&
 	       (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
 }
 
@@ -145,20 +145,25 @@ static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 	__be16 sport;
 	int why;
 
-	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !cfg->ext_addr4)
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !nat4_has_addr(cfg))
 		return CTX_PASS;
 	if (from_gateway && ctx_redirected_local(ctx))
 		return CTX_PASS;	/* translated already, on its way up */
-	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || p.daddr.v4 != cfg->ext_addr4)
-		return CTX_PASS;	/* not for the external address: routed as usual */
+	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || !ext_addr4_is_ours(cfg, p.daddr.v4))
+		return CTX_PASS;	/* not for an external address: routed as usual */
 	if (!hairpin_candidate(cfg, &p))
 		return CTX_PASS;	/* pings, errors, fragments: the gateway's */
+	if (!from_gateway && (cfg->flags & FC_CFG_SCOPE) &&
+	    !scope_match(FC_SCOPE_INTERNAL, p.family, &p.saddr))
+		return CTX_PASS;	/* not a subscriber: not the NAT's business */
 	if (!port_in_range(cfg, bpf_ntohs(p.dport)))
 		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, &p);
 
 	why = hairpin_lookup(cfg, &p, from_gateway, bpf_ktime_get_ns(), &src, &sport, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
+		if (!from_gateway && refusal_answered(why))
+			return refuse_with_icmp(ctx, cfg, &p);
 		return CTX_DROP;
 	}
 

@@ -19,6 +19,7 @@
 #include "csum.h"
 #include "frag.h"
 #include "icmp6_error.h"
+#include "refuse.h"
 #include "session.h"
 
 /* nat4_ingress found a mapping whose internal endpoint is IPv6: NAT64's
@@ -63,7 +64,7 @@ static __always_inline int is_ext_addr(const struct fc_config *cfg, __u8 family,
 {
 	if (family == FC_AF_INET6)
 		return ext_addr_set(cfg, family) && addr_eq(family, a, &cfg->ext_addr6);
-	return cfg->ext_addr4 && a->v4 == cfg->ext_addr4;
+	return ext_addr4_is_ours(cfg, a->v4);	/* the interface's or a pool's */
 }
 
 /* Offset of the field that carries the "port" of the given side. */
@@ -146,7 +147,12 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 
 	if (parse_icmp_quote(ctx, p, family, &q) || !is_ext_addr(cfg, family, &q.saddr) ||
 	    !port_in_range(cfg, bpf_ntohs(q.sport))) {
-		/* About the gateway's own traffic: the stack's. */
+		/* About the gateway's own traffic: the stack's. A pool
+		 * address has none. */
+		if (family == FC_AF_INET && ext_addr4_pool_only(cfg, p->daddr.v4)) {
+			stat_inc(FC_STAT_DROP_POOL_UNMAPPED);
+			return CTX_DROP;
+		}
 		stat_inc(FC_STAT_PASS_NOT_OURS);
 		return CTX_PASS;
 	}
@@ -191,6 +197,10 @@ static __always_inline int snat_lookup_af(const struct fc_config *cfg, const str
 		break;
 	case FC_BIND_EXHAUSTED:
 		return FC_STAT_DROP_PORTS_EXHAUSTED;
+	case FC_BIND_LIMIT:
+		return FC_STAT_DROP_SUBSCRIBER_LIMIT;
+	case FC_BIND_NO_ADDR:
+		return FC_STAT_DROP_NO_EXT_ADDR;
 	default:
 		return FC_STAT_DROP_TABLE_FULL;
 	}
@@ -282,17 +292,21 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 }
 
 /* An inbound non-first fragment follows its first fragment's translation. */
-static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, struct fc_pkt *p,
-						__u8 family)
+static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, const struct fc_config *cfg,
+						struct fc_pkt *p, __u8 family)
 {
 	const struct fc_frag *f = frag_find(p, bpf_ktime_get_ns());
 
 	if (!f) {
 		/* Ours whose first fragment is late, or the gateway's own:
 		 * keep a copy for the first case, give the stack the packet
-		 * for the second. */
+		 * for the second (a pool address has no own traffic). */
 		stat_inc(frag_hold(ctx, p, bpf_ktime_get_ns()) ? FC_STAT_DROP_FRAGMENT_HOLD
 							       : FC_STAT_FRAGMENT_HELD);
+		if (family == FC_AF_INET && ext_addr4_pool_only(cfg, p->daddr.v4)) {
+			stat_inc(FC_STAT_DROP_POOL_UNMAPPED);
+			return CTX_DROP;
+		}
 		stat_inc(FC_STAT_PASS_FRAGMENT);
 		return CTX_PASS;
 	}
@@ -312,6 +326,7 @@ static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, struct fc_
 static __always_inline int nat4_egress(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
+	struct fc_subscriber *sub;
 	struct fc_binding *b;
 	struct fc_pkt p = {};
 	union fc_addr ext_addr = {};
@@ -328,6 +343,16 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	}
 
 	ext_addr.v4 = cfg->ext_addr4;
+	if (ret == FC_PARSE_OK && ctx_forwarded(ctx) &&
+	    (cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE))) {
+		/* Not the NAT's business: a source outside the internal
+		 * prefixes (routed as it is), a destination excluded. */
+		why = nat_scope_check(cfg, &p);
+		if (why != FC_STAT_MAX) {
+			stat_inc(why);
+			return CTX_PASS;
+		}
+	}
 	if (!ctx_forwarded(ctx)) {
 		/* The gateway's own traffic: translate only what uses the
 		 * NAT's port range from the external address, so local
@@ -346,7 +371,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	} else if (ret != FC_PARSE_OK) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
-	} else if (!ext_addr.v4) {
+	} else if (!nat4_has_addr(cfg)) {
 		stat_inc(FC_STAT_DROP_NO_EXT_ADDR);
 		return CTX_DROP;
 	}
@@ -368,7 +393,12 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 	if (!p.has_l4) {
-		/* A non-first fragment: address only, no state needed. */
+		/* A non-first fragment: address only, no state needed -- the
+		 * host's external address, as its first fragment got. */
+		if (flags != FC_BINDING_ROUTER) {
+			sub = subscriber_get(cfg, FC_AF_INET, &p.saddr, 0, 0);
+			ext_addr.v4 = nat_ext_addr4(cfg, FC_AF_INET, &p.saddr, sub);
+		}
 		if (!ext_addr.v4 || rewrite_addr4(ctx, &p, 0, p.saddr.v4, ext_addr.v4)) {
 			stat_inc(FC_STAT_DROP_FRAGMENT);
 			return CTX_DROP;
@@ -381,6 +411,8 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	why = snat_lookup(cfg, &p, flags, now, &b);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
+		if (flags != FC_BINDING_ROUTER && refusal_answered(why))
+			return refuse_with_icmp(ctx, cfg, &p);
 		return CTX_DROP;
 	}
 
@@ -409,14 +441,14 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	__u64 now;
 	int ret, why;
 
-	if (!cfg || !(cfg->flags & (FC_CFG_NAT44 | FC_CFG_NAT64)) || !cfg->ext_addr4)
+	if (!cfg || !(cfg->flags & (FC_CFG_NAT44 | FC_CFG_NAT64)) || !nat4_has_addr(cfg))
 		return CTX_PASS;
 	ret = parse_ipv4(ctx, &p);
 	if (ret == FC_PARSE_NOT_IPV4) {
 		stat_inc(FC_STAT_PASS_NOT_IPV4);
 		return CTX_PASS;
 	}
-	if (ret != FC_PARSE_OK || p.daddr.v4 != cfg->ext_addr4) {
+	if (ret != FC_PARSE_OK || !ext_addr4_is_ours(cfg, p.daddr.v4)) {
 		/* Malformed packets to us are the stack's to judge. */
 		stat_inc(FC_STAT_PASS_NOT_OURS);
 		return CTX_PASS;
@@ -424,14 +456,22 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	if (p.proto == IPPROTO_ICMP && p.has_l4 && icmp_is_error(p.icmp_type))
 		return nat_ingress_icmp_error(ctx, cfg, &p, FC_AF_INET);
 	if (p.is_fragment && !p.has_l4)
-		return nat_ingress_fragment(ctx, &p, FC_AF_INET);
+		return nat_ingress_fragment(ctx, cfg, &p, FC_AF_INET);
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
-	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4) {
-		stat_inc(FC_STAT_PASS_PROTO);
-		return CTX_PASS;
-	}
-	if (!port_in_range(cfg, bpf_ntohs(p.dport))) {
-		stat_inc(FC_STAT_PASS_OUT_OF_RANGE);
+	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4)
+		why = FC_STAT_PASS_PROTO;
+	else if (!port_in_range(cfg, bpf_ntohs(p.dport)))
+		why = FC_STAT_PASS_OUT_OF_RANGE;
+	else
+		why = FC_STAT_MAX;
+	if (why != FC_STAT_MAX) {
+		/* The gateway's own, unless it is to a pool address: the
+		 * stack would only route that back out. */
+		if (ext_addr4_pool_only(cfg, p.daddr.v4)) {
+			stat_inc(FC_STAT_DROP_POOL_UNMAPPED);
+			return CTX_DROP;
+		}
+		stat_inc(why);
 		return CTX_PASS;
 	}
 

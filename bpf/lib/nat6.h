@@ -191,7 +191,7 @@ static __always_inline int nat6_ingress(struct ctx_buff *ctx)
 	if (p.proto == IPPROTO_ICMPV6 && p.has_l4 && icmp6_is_error(p.icmp_type))
 		return nat_ingress_icmp_error(ctx, cfg, &p, FC_AF_INET6);
 	if (p.is_fragment && !p.has_l4)
-		return nat_ingress_fragment(ctx, &p, FC_AF_INET6);
+		return nat_ingress_fragment(ctx, cfg, &p, FC_AF_INET6);
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMPV6 && p.icmp_type == ICMPV6_ECHO_REPLY)) || !p.has_l4) {
 		stat_inc(FC_STAT_PASS_PROTO);

@@ -194,31 +194,33 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 
 /*
  * The mapping of the packet's source (EIM: one for every destination) on
- * the external IPv4 address, and its session with the IPv4 remote dst4.
- * FC_STAT_MAX, or the reason to drop.
+ * an external IPv4 address, and its session with the IPv4 remote dst4;
+ * s->prm.out's source. FC_STAT_MAX, or the reason to drop.
  */
 static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_scratch *s,
 				    __be32 dst4)
 {
-	union fc_addr ext_addr, dst6;
+	union fc_addr unused = {}, dst6;
+	struct fc_subscriber *sub;
 	struct fc_binding *b;
 	int why;
 
-	/* External IPv4 address through ext_addr_get: address pools apply. */
-	ext_addr_get(cfg, FC_AF_INET, &ext_addr);
-	if (!ext_addr.v4)
-		return FC_STAT_DROP_NO_EXT_ADDR;
-	s->prm.out.saddr.v4 = ext_addr.v4;
-	if (!s->p.has_l4)
+	if (!s->p.has_l4) {
 		/* A non-first fragment: addresses only, no state (the IPv4
-		 * destination reassembles it with its first). */
-		return FC_STAT_MAX;
+		 * destination reassembles it with its first), from the
+		 * external address the host's first fragment got. */
+		sub = subscriber_get(cfg, FC_AF_INET6, &s->p.saddr, 0, 0);
+		s->prm.out.saddr.v4 = nat_ext_addr4(cfg, FC_AF_INET6, &s->p.saddr, sub);
+		return s->prm.out.saddr.v4 ? FC_STAT_MAX : FC_STAT_DROP_NO_EXT_ADDR;
+	}
 	/* The session is with the IPv4 remote; the layer needs the packet's
-	 * own IPv6 destination back for the pseudo-header. */
+	 * own IPv6 destination back for the pseudo-header. The external IPv4
+	 * address is binding_create's choice (nat_ext_addr4: the interface's,
+	 * or the subscriber's paired pool address), as for NAT44. */
 	dst6 = s->p.daddr;
 	__builtin_memset(&s->p.daddr, 0, sizeof(s->p.daddr));
 	s->p.daddr.v4 = dst4;
-	why = snat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &ext_addr, 0,
+	why = snat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &unused, 0,
 			     bpf_ktime_get_ns(), &b);
 	s->p.daddr = dst6;
 	if (why != FC_STAT_MAX)

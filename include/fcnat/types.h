@@ -62,6 +62,8 @@ enum fc_binding_flags {
 	FC_BINDING_ROUTER = 1 << 1,	/* internal endpoint is the gateway itself */
 	FC_BINDING_PCP = 1 << 2,	/* asked for by NAT-PMP/PCP: also STATIC, the daemon
 					 * deletes it when its lifetime ends */
+	FC_BINDING_COUNTED = 1 << 3,	/* counted in its subscriber's entry: whoever
+					 * deletes it releases the count (fc_release) */
 };
 
 struct fc_binding {
@@ -136,6 +138,69 @@ struct fc_frag {
 };
 
 /*
+ * Carrier-grade NAT state (doc/design/cgnat.md). A subscriber is one
+ * internal address of either family (NAT44 now, NAT64 later: the key holds
+ * 16 bytes). Its entry is made with its first mapping while a pool or a
+ * limit is configured, holds its paired external address and its mapping
+ * counts, and is removed by the sweeper once it has had no mapping for two
+ * sweeps.
+ */
+struct fc_subscriber_key {
+	__u8 family;		/* enum fc_family */
+	__u8 pad0[3];
+	union fc_addr addr;
+};
+
+/* Per-protocol slots of the counts and limits. */
+enum fc_sub_proto {
+	FC_SUB_TCP,
+	FC_SUB_UDP,
+	FC_SUB_ICMP,
+	FC_SUB_PROTOS,
+};
+
+struct fc_subscriber {
+	__be32 ext_addr4;	/* paired pool address (0: not chosen yet) */
+	__u32 flags;		/* none yet */
+	/* Live mappings with FC_BINDING_COUNTED: the datapath adds with an
+	 * atomic, the sweeper takes away through fc_release (also atomic). */
+	__u32 mappings[FC_SUB_PROTOS];
+	__u32 port_blocks;	/* reserved for port-block allocation */
+	__u64 refused;		/* new flows refused at the limit */
+	__u64 first_ns;		/* when the entry was made (CLOCK_MONOTONIC) */
+};
+
+/* Prefixes of the internal scope and the excluded destinations, one LPM
+ * trie: prefixlen counts the kind, family and pad bytes too (32 bits). */
+enum fc_scope_kind {
+	FC_SCOPE_INTERNAL = 1,	/* --internal-prefix: sources that are translated */
+	FC_SCOPE_EXCLUDE = 2,	/* --exclude: destinations that are not */
+};
+
+struct fc_scope_key {
+	__u32 prefixlen;	/* 32 + the prefix length */
+	__u8 kind;		/* enum fc_scope_kind */
+	__u8 family;
+	__u16 pad0;
+	union fc_addr addr;
+};
+
+#define FC_SCOPE_KEY_BITS 32	/* kind, family, pad0 */
+#define FC_POOL_MAX 4096	/* external addresses in the pool */
+#define FC_SCOPE_MAX 1024	/* internal and excluded prefixes together */
+
+/* What user space asks of the fc_release program (BPF_PROG_TEST_RUN, ctx):
+ * add delta to one protocol's count of a subscriber, never going below 0. */
+struct fc_release_args {
+	struct fc_subscriber_key key;
+	__u8 proto;		/* enum fc_proto */
+	__u8 pad0[3];
+	__s32 delta;
+	__u32 result;		/* out: the count after the change */
+};
+
+
+/*
  * What the datapath (and the sweeper) report: the NAT event log (RFC 6888
  * REQ-12), read from the fc_events ring buffer and written as text, syslog
  * lines and IPFIX records (RFC 8158, doc/design/event-log.md).
@@ -196,6 +261,9 @@ enum fc_config_flags {
 	FC_CFG_PRESERVE_LOW_PORTS = 1 << 3,	/* keep ports < 1024 if in range */
 	FC_CFG_HAIRPIN_LO = 1 << 4,	/* hairpinning on lo: accept_local is set there */
 	FC_CFG_EVENTS = 1 << 5,		/* report mapping creation in fc_events */
+	FC_CFG_SUBSCRIBERS = 1 << 6,	/* keep fc_subscribers (a pool or a limit is set) */
+	FC_CFG_SCOPE = 1 << 7,		/* only sources in the internal prefixes are translated */
+	FC_CFG_EXCLUDE = 1 << 8,	/* destinations in excluded prefixes are not */
 };
 
 /* Any translation at all: a configuration without these passes everything. */
@@ -220,6 +288,11 @@ struct fc_config {
 	 * bits past the length are zero. */
 	__u8 nat64_prefix[16];
 	__u32 nat64_prefix_len;
+	/* Carrier-grade NAT (doc/design/cgnat.md). */
+	__u32 nr_pool;		/* addresses in fc_pool; 0: ext_addr4 for everyone */
+	__u32 sub_limit[FC_SUB_PROTOS];	/* mappings per subscriber, 0 = no limit */
+	__u32 refuse_icmp_rate;	/* ICMP errors for refused flows, per second and CPU;
+				 * 0: refuse silently */
 	__u32 pad1;
 };
 
@@ -269,6 +342,13 @@ enum fc_stat {
 	/* NAT66: IPv6 that is never translated: link-local or multicast
 	 * addresses, neighbour discovery, MLD, router renumbering. */
 	FC_STAT_PASS_IPV6_LINK,
+	/* Carrier-grade NAT. */
+	FC_STAT_DROP_SUBSCRIBER_LIMIT,	/* new flow refused: the subscriber is at its limit */
+	FC_STAT_REFUSED_ICMP_SENT,	/* refused flow answered with ICMP admin-prohibited */
+	FC_STAT_REFUSED_ICMP_RATELIMITED,	/* ... not answered: over the rate */
+	FC_STAT_PASS_OUT_OF_SCOPE,	/* source outside the internal prefixes */
+	FC_STAT_PASS_EXCLUDED,		/* destination in an excluded prefix */
+	FC_STAT_DROP_POOL_UNMAPPED,	/* to a pool address, nothing of ours */
 	/* NAT64 (RFC 6146): translated either way (ICMP errors are also
 	 * counted as icmp_errors_translated, non-first fragments out as
 	 * fragments_translated), or refused: */

@@ -82,5 +82,5 @@ def test_bash_completion(installed):
                                                   "--timeout-tcp-trans", "--timeout-udp"]
     assert _complete(installed, "--keep") == ["--keep-state"]
     assert _complete(installed, "") == ["show", "stats"]
-    assert _complete(installed, "show", "") == ["mappings", "sessions"]
+    assert _complete(installed, "show", "") == ["mappings", "sessions", "subscribers"]
     assert _complete(installed, "show", "mappings", "--proto", "") == ["icmp", "tcp", "udp"]

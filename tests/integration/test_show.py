@@ -122,7 +122,7 @@ def test_stats_json_counts_real_traffic(bpffs, topo, fcnat, run_fcnat):
     assert st["mappings"] == 1 and st["sessions"] == 1, st
     ports = {p["proto"]: p for p in st["ports"]}
     assert ports["udp"] == {"address": GW_WAN_ADDR, "proto": "udp", "used": 1, "total": 100,
-                            "utilisation": 0.01}, ports
+                            "utilisation": 0.01, "pool": False}, ports
     assert ports["tcp"]["used"] == 0 and ports["icmp"]["used"] == 0, ports
 
     # A datagram to a port of the range with no mapping is dropped and counted.
@@ -147,7 +147,7 @@ def test_stats_of_a_kept_instance_while_fcnat_is_down(bpffs, topo, fcnat, run_fc
 
 
 @pytest.mark.parametrize("args,status,needle", [
-    (["show"], 2, "mappings or sessions"),
+    (["show"], 2, "mappings, sessions or subscribers"),
     (["show", "bogus"], 2, "bogus"),
     (["show", "mappings", "--ports", "1"], 2, "--ports"),
     (["show", "mappings", "--proto", "sctp"], 2, "sctp"),

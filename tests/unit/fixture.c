@@ -54,6 +54,8 @@ void fixture_unload(struct fixture *f)
 
 int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res)
 {
+	f->gc.release_fd = loader_release_fd(&f->loader);
+	f->gc.subscribers_fd = loader_subscribers_fd(&f->loader);
 	return gc_sweep(&f->gc, f->bindings_fd, f->sessions_fd, &f->cfg, now_ns, res);
 }
 
@@ -71,6 +73,8 @@ void fixture_apply(struct fixture *f)
 {
 	loader_fill_config(&f->opts, ip4(EXT_ADDR), &f->cfg);
 	ip6(EXT_ADDR6, f->cfg.ext_addr6.v6);	/* used only with opts.nat66 */
+	if (loader_write_cgnat(&f->loader, &f->opts))
+		fprintf(stderr, "writing pool and prefixes: %s\n", strerror(errno));
 	if (loader_write_config(&f->loader, &f->cfg))
 		fprintf(stderr, "writing config: %s\n", strerror(errno));
 }
@@ -104,6 +108,18 @@ void fixture_reset(struct fixture *f)
 	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_held),
 		  bpf_map__key_size(f->loader.skel->maps.fc_frag_held));
 	map_clear(f->bindings_fd, sizeof(struct fc_endpoint_key));
+	map_clear(loader_subscribers_fd(&f->loader), sizeof(struct fc_subscriber_key));
+	{
+		/* The refusal token buckets: full again on every CPU. */
+		int fd = bpf_map__fd(f->loader.skel->maps.fc_refuse_state);
+		size_t sz = bpf_map__value_size(f->loader.skel->maps.fc_refuse_state);
+		void *blank = calloc(ncpu, (sz + 7) & ~7UL);
+		uint32_t zero = 0;
+
+		if (blank && bpf_map_update_elem(fd, &zero, blank, BPF_ANY))
+			fprintf(stderr, "clearing fc_refuse_state: %s\n", strerror(errno));
+		free(blank);
+	}
 	map_clear(f->sessions_fd, sizeof(struct fc_session_key));
 	memset(zeros, 0, sizeof(zeros));
 	for (uint32_t k = 0; k < FC_STAT_MAX; k++)

@@ -212,7 +212,11 @@ TEST(ports_exhausted_refuses_new_flow_without_leaking)
 	ASSERT_NE(out_port(&a), 0, "second mapping");
 	a.sport = 40002;
 	ASSERT_EQ(run_spec(fx.egress_fd, &a, &r), 0, "test run");
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "third flow dropped, never sent untranslated");
+	/* Refused, never sent untranslated: it came back to its sender as an
+	 * ICMP error instead (test_cgnat.c checks that error byte by byte). */
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "third flow refused, answered");
+	ASSERT_EQ(r.out[14 + 9], IPPROTO_ICMP, "turned into an ICMP error");
+	ASSERT_EQ(memcmp(r.out + 14 + 16, &(uint32_t){ ip4(CLIENT_A) }, 4), 0, "to its sender");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), 1, "counted");
 	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 4, "no half mapping left");
 	a.sport = 40000;

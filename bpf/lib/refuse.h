@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Refused new flows are answered, not silently dropped: ICMP destination
+ * unreachable, code 13 "communication administratively prohibited", to the
+ * internal host (RFC 5508 REQ-8, RFC 6888 REQ-4), when its subscriber limit
+ * is reached, the ports of its external address are exhausted or a table
+ * is full. The packet itself becomes the error: its first bytes are copied
+ * aside as the quote, the frame is resized, the new IP and ICMP headers and
+ * the quote are written, and it is sent back towards the host (FIB lookup
+ * for the route and the gateway's source address there, then
+ * bpf_redirect_neigh). Rate-limited by a per-CPU token bucket, so a host
+ * that keeps opening flows cannot turn the gateway into an ICMP source.
+ * TC only: the XDP fast path leaves refused packets to the stack, and the
+ * TC program behind it answers them (doc/design/cgnat.md).
+ */
+#ifndef FC_BPF_REFUSE_H
+#define FC_BPF_REFUSE_H
+
+#include "csum_math.h"
+#include "maps.h"
+#include "parse.h"
+
+/* IP header and data of the refused packet quoted: with the new headers
+ * 540 bytes at most, within the 576 of RFC 1812 4.3.2.3. */
+#define FC_REFUSE_QUOTE_MAX	512
+#define ICMP_PKT_FILTERED	13	/* communication administratively prohibited */
+#define IP_DF			0x4000
+#ifndef AF_INET_
+#define AF_INET_		2
+#endif
+
+struct refuse_state {
+	__u64 credit_ns;	/* token bucket: send time saved up, at most 1 s */
+	__u64 last_ns;
+	__u8 quote[FC_REFUSE_QUOTE_MAX + 4];	/* + zero padding to 32 bits */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct refuse_state);
+} fc_refuse_state SEC(".maps");
+
+/* One error costs 1/rate s of credit; idle time earns credit back, up to a
+ * second's worth (a burst of `rate` errors). */
+static __always_inline int refuse_rate_ok(const struct fc_config *cfg, struct refuse_state *st,
+					  __u64 now)
+{
+	__u32 rate = cfg->refuse_icmp_rate;
+	__u64 cost, credit;
+
+	if (!rate)
+		return 0;
+	cost = NSEC_PER_SEC / rate;
+	credit = now >= st->last_ns ? st->credit_ns + (now - st->last_ns) : NSEC_PER_SEC;
+	if (credit > NSEC_PER_SEC)
+		credit = NSEC_PER_SEC;
+	st->last_ns = now;
+	if (credit < cost) {
+		st->credit_ns = credit;
+		return 0;
+	}
+	st->credit_ns = credit - cost;
+	return 1;
+}
+
+/* Errors go to unicast hosts only (RFC 1812 4.3.2.7). */
+static __always_inline int refuse_dest_ok(__be32 a)
+{
+	__u8 first = ((__u8 *)&a)[0];
+
+	return a && first != 0 && first < 224;
+}
+
+struct refuse_hdr {
+	struct iphdr ip;
+	struct icmphdr icmp;
+};
+
+/*
+ * Turn the refused packet p (TCP, UDP or an echo request, first fragment)
+ * into the ICMP error about it and send that to its source. Returns the
+ * verdict: a redirect, or CTX_DROP when it is not answered. A global
+ * function: the verifier checks it once, not once per caller state.
+ */
+__noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cfg,
+				const struct fc_pkt *p)
+{
+	struct refuse_hdr h = {};
+	struct bpf_fib_lookup fib = {};
+	struct refuse_state *st;
+	__u32 zero = 0, qlen, padded;
+	__s64 sum;
+	long ret;
+
+	if (!cfg || !p || !p->has_l4 || ctx_is_gso(ctx) || !refuse_dest_ok(p->saddr.v4))
+		return CTX_DROP;
+	st = bpf_map_lookup_elem(&fc_refuse_state, &zero);
+	if (!st)
+		return CTX_DROP;
+	if (!refuse_rate_ok(cfg, st, bpf_ktime_get_ns())) {
+		if (cfg->refuse_icmp_rate)
+			stat_inc(FC_STAT_REFUSED_ICMP_RATELIMITED);
+		return CTX_DROP;
+	}
+
+	/* Back where it came from: the route to the host, and the gateway's
+	 * own address on that route as the error's source. */
+	fib.family = AF_INET_;
+	fib.ifindex = ctx_in_ifindex(ctx);
+	fib.ipv4_dst = p->saddr.v4;
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SRC);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS &&
+	    !(ret == BPF_FIB_LKUP_RET_NO_NEIGH && CTX_FIB_RESOLVES_NEIGH))
+		return CTX_DROP;
+	if (!fib.ipv4_src)
+		fib.ipv4_src = cfg->ext_addr4;
+
+	qlen = p->l3_end - p->l3_off;
+	if (qlen > FC_REFUSE_QUOTE_MAX)
+		qlen = FC_REFUSE_QUOTE_MAX;
+	if (qlen < sizeof(struct iphdr) + 8 || ctx_load(ctx, p->l3_off, st->quote, qlen))
+		return CTX_DROP;
+	/* The checksum runs over 32-bit words: zeros after the quote. */
+	for (int i = 0; i < 4; i++)
+		st->quote[qlen + i] = 0;
+	padded = (qlen + 3) & ~3U;
+	if (padded > FC_REFUSE_QUOTE_MAX)
+		return CTX_DROP;
+
+	h.ip.version = 4;
+	h.ip.ihl = 5;
+	h.ip.tot_len = bpf_htons(sizeof(h) + qlen);
+	h.ip.frag_off = bpf_htons(IP_DF);	/* atomic datagram: id 0 (RFC 6864) */
+	h.ip.ttl = 64;
+	h.ip.protocol = IPPROTO_ICMP;
+	h.ip.saddr = fib.ipv4_src;
+	h.ip.daddr = p->saddr.v4;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.ip, sizeof(h.ip), 0);
+	if (sum < 0)
+		return CTX_DROP;
+	h.ip.check = ~csum_fold32(sum);
+	h.icmp.type = ICMP_DEST_UNREACH;
+	h.icmp.code = ICMP_PKT_FILTERED;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.icmp, sizeof(h.icmp), 0);
+	if (sum >= 0 && padded)
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
+	if (sum < 0)
+		return CTX_DROP;
+	h.icmp.checksum = ~csum_fold32(sum);
+
+	if (ctx_resize(ctx, ETH_HLEN + sizeof(h) + qlen) ||
+	    ctx_store(ctx, ETH_HLEN, &h, sizeof(h)) ||
+	    ctx_store(ctx, ETH_HLEN + sizeof(h), st->quote, qlen))
+		return CTX_DROP;
+	stat_inc(FC_STAT_REFUSED_ICMP_SENT);
+	return ctx_redirect_out(ctx, &fib);
+}
+
+/* The refusals that are answered with an ICMP error. */
+static __always_inline int refusal_answered(int why)
+{
+	return why == FC_STAT_DROP_SUBSCRIBER_LIMIT || why == FC_STAT_DROP_PORTS_EXHAUSTED ||
+	       why == FC_STAT_DROP_TABLE_FULL;
+}
+
+#endif /* FC_BPF_REFUSE_H */
