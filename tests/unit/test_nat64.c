@@ -435,3 +435,27 @@ TEST(rfc7915_s4_1_nat64_in_too_big_for_the_ipv6_route_dropped_counted)
 			 "ip -6 addr del fd00:77::1/64 dev int0 && "
 			 "sysctl -qw net.ipv6.conf.all.forwarding=0"), 0, "IPv6 route removed");
 }
+
+TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
+	struct fc_prefix4 *pool = &fx.opts.cgnat.pool[fx.opts.cgnat.nr_pool++];
+	struct pkt_spec in, want = udp(STRANGER_64, 9999, CLIENT6_A, 25014);
+	char a[INET_ADDRSTRLEN];
+	struct run_result r;
+	uint32_t first = ntohl(ip4("203.0.113.0")), got;
+	uint16_t port;
+
+	ASSERT_EQ(parse_prefix4("203.0.113.0/30", pool), 0, "pool prefix");
+	nat64_on();
+	ASSERT_EQ(run_lan(&out, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "translated");
+	memcpy(&got, r.out + 26, 4);
+	got = ntohl(got);
+	ASSERT_EQ(got >= first && got <= first + 3, 1, "source is a pool address (paired pooling)");
+	port = (r.out[34] << 8) | r.out[35];
+	got = htonl(got);
+	inet_ntop(AF_INET, &got, a, sizeof(a));
+	in = udp(STRANGER, 9999, a, port);
+	EXPECT_IN(&in, &want, TC_ACT_OK, "inbound to the pool address reaches the IPv6 host");
+}
