@@ -3,6 +3,7 @@
 #include "lib/ctx_tc.h"
 #include "lib/hairpin.h"
 #include "lib/nat6.h"
+#include "lib/nat64.h"
 
 /* Egress of the external interface: source NAT of what leaves. */
 SEC("tc")

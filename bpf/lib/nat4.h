@@ -23,7 +23,7 @@
 #include "session.h"
 
 /* nat4_ingress found a mapping whose internal endpoint is IPv6: NAT64's
- * (nat64_in() in nat64.h, which the entry point calls next). Never
+ * (nat64_in() in nat64.h, which the TC entry point calls next). Never
  * returned to the kernel. */
 #define FC_NAT64_PENDING	0x6464
 
@@ -499,7 +499,5 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_DROP;	/* sent on as a copy, ahead of its followers */
 	return CTX_PASS;
 }
-
-#include "nat64.h"
 
 #endif /* FC_BPF_NAT4_H */

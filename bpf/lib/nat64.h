@@ -15,7 +15,9 @@
  *        the IPv6 stack routes it to the host (TC_ACT_OK after the
  *        protocol change), decrementing the hop limit as for any packet.
  *
- * Included at the end of nat4.h, whose inbound half calls into it.
+ * nat4_ingress hands a NAT64 mapping over with FC_NAT64_PENDING; the TC
+ * entry points (bpf/fcnat_tc.bpf.c) call the halves here, each a BPF
+ * function of its own (stack, below).
  */
 #ifndef FC_BPF_NAT64_H
 #define FC_BPF_NAT64_H
@@ -41,7 +43,9 @@
  * The packet, the translation parameters and a quote, per CPU: the BPF
  * stack (512 bytes for a whole call chain) cannot hold them next to the
  * translation layer's own frame. The NAT64 halves are BPF functions of
- * their own, called from thin entry points, for the same reason.
+ * their own, called from thin entry points, for the same reason. (Map
+ * names stay within 15 characters: the kernel's limit, and fc_meta's
+ * record of the pinned maps.)
  */
 struct nat64_scratch {
 	struct fc_pkt p;
@@ -54,12 +58,12 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct nat64_scratch);
-} fc_nat64_scratch SEC(".maps");
+} fc_nat64_tmp SEC(".maps");
 
 static __always_inline struct nat64_scratch *nat64_scratch_get(void)
 {
 	__u32 zero = 0;
-	struct nat64_scratch *s = bpf_map_lookup_elem(&fc_nat64_scratch, &zero);
+	struct nat64_scratch *s = bpf_map_lookup_elem(&fc_nat64_tmp, &zero);
 
 	if (s)
 		__builtin_memset(s, 0, sizeof(*s));
@@ -236,7 +240,7 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
  * never routed on as IPv6 (it would leave with the internal source); the
  * rest passes untouched.
  */
-static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
+static __noinline int nat64_out(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
 	struct nat64_scratch *s;
@@ -249,10 +253,17 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	if (!s)
 		return CTX_PASS;
 	ret = parse_ipv6(ctx, &s->p);
-	if (ret == FC_PARSE_NOT_IPV4 || ret == FC_PARSE_MALFORMED)
-		return CTX_PASS;	/* not IPv6, or no header to read: the stack's */
+	if (ret == FC_PARSE_NOT_IPV4)
+		return CTX_PASS;
+	/* The addresses are read before anything else can be found wrong
+	 * (all zero if the fixed header itself is cut short or lies about
+	 * its length: the stack drops that). */
 	if (nat64_extract(cfg, s->p.daddr.v6, &dst4))
 		return CTX_PASS;	/* not to the prefix */
+	if (ret == FC_PARSE_MALFORMED)
+		/* The IPv6 stack would forward it (it does not read the
+		 * transport header), to the prefix, with the internal source. */
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	if (ret != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
 	if (ipv6_addr_local_scope(&s->p.saddr))
@@ -319,7 +330,7 @@ static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat
  * ICMP error's quote becomes IPv6 as the host sent it, its outer source
  * the reporting router under the prefix (traceroute6 shows the IPv4 hops).
  */
-static __noinline __attribute__((unused)) int nat64_in(struct ctx_buff *ctx)
+static __noinline int nat64_in(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
 	struct fc_endpoint_key key;

@@ -689,6 +689,8 @@ static void check(const struct job *j, struct run_result *r)
 	const uint8_t *end = r->out + r->out_len;
 	enum csum_state in_cs, out_cs;
 
+	if (fuzz64_check(j, r))
+		return;
 	if (r->ret != TC_ACT_OK && r->ret != TC_ACT_SHOT && r->ret != TC_ACT_REDIRECT) {
 		violation(j, r, "unexpected verdict");
 		return;
@@ -919,6 +921,9 @@ static void setup_netns(void)
 	if (unshare(CLONE_NEWNET) ||
 	    system("ip link set lo up && ip link add lan0 type veth peer name lan1 && ip link set lan1 up && "
 		   "ip addr add 192.168.0.1/16 dev lan0 && ip link set lan0 up && "
+		   "ip link add ext0 type veth peer name ext1 && ip link set ext1 up && "
+		   "ip addr add " EXT_ADDR "/24 dev ext0 && ip link set ext0 up && "
+		   "ip route add default via 198.51.100.2 dev ext0 && "
 		   "sysctl -qw net.ipv4.ip_forward=1")) {
 		fprintf(stderr, "cannot set up a private network namespace: %s\n", strerror(errno));
 		exit(1);
@@ -985,11 +990,22 @@ int main(int argc, char **argv)
 	fx.opts.nr_port_ranges = 2;
 	memcpy(fx.opts.port_ranges, fuzz_ranges, sizeof(fuzz_ranges));
 	fx.opts.nat66 = true;	/* external address EXT_ADDR6 (fixture.h) */
+	fx.opts.nat64 = true;	/* 64:ff9b::/96; EXT_ADDR routes out of ext0 */
+	{
+		char err[128];
+		unsigned int plen;
+
+		if (parse_nat64_prefix("64:ff9b::/96", fx.opts.nat64_prefix, &plen, err,
+				       sizeof(err)))
+			return 1;
+		fx.opts.nat64_prefix_len = plen;
+	}
 	fixture_apply(&fx);
 	ext_host = ntohl(ip4(EXT_ADDR));
 	gc_init(&gc);
 
 	fuzz6_init(1, EXT_ADDR6);
+	fuzz64_init(EXT_ADDR);
 	populate();
 	fuzz6_populate();
 	check_maps(&mc);
@@ -1061,6 +1077,7 @@ int main(int argc, char **argv)
 	       "refuses %llu, failed test runs %llu\n",
 	       verdicts[0], verdicts[2], verdicts[7], refused, runs_failed);
 	printf("fuzz: maps at the end: %lu bindings, %lu sessions\n", mc.bindings, mc.sessions);
+	fuzz64_report();
 	for (int i = 0; verbose && i < 32 && kinds[i].kind; i++)
 		printf("  %-18s %9llu packets, %6.0f ns per test run\n", kinds[i].kind,
 		       (unsigned long long)kinds[i].n, (double)kinds[i].ns / kinds[i].n);

@@ -459,3 +459,23 @@ TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
 	in = udp(STRANGER, 9999, a, port);
 	EXPECT_IN(&in, &want, TC_ACT_OK, "inbound to the pool address reaches the IPv6 host");
 }
+
+/* Found by the fuzzer: a transport header the parser refuses (here a TCP
+ * data offset below 20 bytes) is no reason to let the IPv6 stack forward
+ * the packet to the prefix with its internal source. */
+TEST(rfc6146_never_leak_malformed_transport_to_prefix_dropped)
+{
+	struct pkt_spec in = tcp(CLIENT6_A, 25015, SERVER_1_64, 80, 0x10);
+	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
+	uint8_t buf[PKT_MAX];
+	struct run_result r;
+	size_t len;
+
+	nat64_on();
+	len = pkt_build(&in, buf);
+	buf[14 + 40 + 12] = 0x40;	/* data offset 4 words */
+	ASSERT_EQ(run_prog_ctx(lan_fd(), buf, len, &ctx, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, not passed to the IPv6 stack");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_MALFORMED), 1, "counted as malformed");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+}
