@@ -7,6 +7,8 @@
  * - bench_sink: on the server's interface, counts and drops.
  * - bench_fwd: the ceiling, bare XDP forwarding on the gateway: FIB
  *   lookup, MAC rewrite, redirect; no NAT, no TTL, no state.
+ * - bench_tc_fwd: the same from the gateway's TC ingress: the ceiling of
+ *   anything that forwards skbs (TC mode).
  * - bench_run_xdp, bench_run_tc: per-packet cost of fcnat's own loaded
  *   programs from BPF_PROG_TEST_RUN repeat runs: restore the frame (with a
  *   new source port each run for the miss path), then tail-call the target.
@@ -96,6 +98,48 @@ int bench_fwd(struct xdp_md *ctx)
 	fib.ifindex = ctx->ingress_ifindex;
 	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
 		return XDP_PASS;
+	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
+	__builtin_memcpy(eth->h_source, fib.smac, 6);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
+/* data/data_end of an skb by plain loads at fixed offsets (see
+ * bpf/lib/ctx_tc.h for why not skb->data). */
+static __always_inline void *skb_data(const struct __sk_buff *skb)
+{
+	void *d;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(d)
+		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data)));
+	return d;
+}
+
+static __always_inline void *skb_data_end(const struct __sk_buff *skb)
+{
+	void *d;
+
+	asm volatile("%0 = *(u32 *)(%1 + %2)" : "=r"(d)
+		     : "r"(skb), "i"(__builtin_offsetof(struct __sk_buff, data_end)));
+	return d;
+}
+
+/* The TC ceiling: bench_fwd's work from the TC ingress hook (an skb). */
+SEC("tc")
+int bench_tc_fwd(struct __sk_buff *skb)
+{
+	void *data = skb_data(skb), *end = skb_data_end(skb);
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + sizeof(*eth);
+	struct bpf_fib_lookup fib = {};
+
+	if ((void *)(iph + 1) > end || eth->h_proto != __builtin_bswap16(0x0800))
+		return 0;	/* TC_ACT_OK */
+	fib.family = 2;
+	fib.ipv4_src = iph->saddr;
+	fib.ipv4_dst = iph->daddr;
+	fib.ifindex = skb->ingress_ifindex;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return 0;
 	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
 	__builtin_memcpy(eth->h_source, fib.smac, 6);
 	return bpf_redirect(fib.ifindex, 0);

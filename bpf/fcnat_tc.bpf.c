@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TC entry points: thin wrappers that bind the engine to struct __sk_buff. */
 #include "lib/ctx_tc.h"
-#include "lib/hairpin.h"
+#include "lib/fwd.h"
 #include "lib/nat6.h"
 #include "lib/nat64.h"
 
@@ -9,8 +9,6 @@
 SEC("tc")
 int fc_tc_egress(struct __sk_buff *skb)
 {
-	if (ctx_nat64_translated(skb))
-		return CTX_PASS;	/* NAT64 made it, on an internal interface */
 	if (ctx_is_ipv6(skb))
 		return nat6_egress(skb);
 	return nat4_egress(skb);
@@ -48,14 +46,31 @@ static __noinline int tc_nat4_hairpin(struct __sk_buff *skb)
 	return nat4_hairpin(skb, 0);
 }
 
-/* Ingress of each internal interface: hairpinning, and NAT64 of IPv6 to
- * the prefix. */
+/* Ingress of each --hairpin-if interface, and of the internal ones in XDP
+ * mode (behind XDP's fast path): hairpinning, and NAT64 of IPv6 to the
+ * prefix. */
 SEC("tc")
 int fc_tc_lan_ingress(struct __sk_buff *skb)
 {
 	if (ctx_is_ipv6(skb))
 		return nat64_out(skb);
 	return tc_nat4_hairpin(skb);
+}
+
+static __noinline int tc_nat4_fast_out(struct __sk_buff *skb)
+{
+	return nat4_fast_out(skb, fc_tc_fast_ifs[0], 1);
+}
+
+/* Ingress of each --internal interface in TC mode: the fast path (source NAT
+ * and straight out of the external interface, fc_tc_fast_ifs[0]),
+ * hairpinning, and NAT64 of IPv6 to the prefix. */
+SEC("tc")
+int fc_tc_int_ingress(struct __sk_buff *skb)
+{
+	if (ctx_is_ipv6(skb))
+		return nat64_out(skb);
+	return tc_nat4_fast_out(skb);
 }
 
 /* Ingress of lo: the gateway's own processes reaching mapped hosts. */

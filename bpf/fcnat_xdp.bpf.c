@@ -4,8 +4,6 @@
 #include "lib/ctx_xdp.h"
 #include "lib/fwd.h"
 
-/* Set by the loader before load. */
-const volatile __u32 ext_ifindex;
 
 /* The external interface: destination NAT, then straight to the host. */
 SEC("xdp")
@@ -14,12 +12,12 @@ int fc_xdp_ext(struct xdp_md *ctx)
 	return nat4_fast_in(ctx);
 }
 
-/* Each internal interface: source NAT towards the external interface,
- * hairpinning to the external address. */
+/* Each internal interface: source NAT towards the external interface
+ * (fc_xdp_ifs[0]), hairpinning to the external address. */
 SEC("xdp")
 int fc_xdp_int(struct xdp_md *ctx)
 {
-	return nat4_fast_out(ctx, ext_ifindex);
+	return nat4_fast_out(ctx, fc_xdp_ifs[0], 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -66,6 +66,19 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	return 0;
 }
 
+int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n)
+{
+	__u32 *ifs = (__u32 *)l->skel->rodata->fc_tc_fast_ifs;
+	unsigned int max = sizeof(l->skel->rodata->fc_tc_fast_ifs) / sizeof(ifs[0]);
+
+	if (n + 1 > max)
+		return -E2BIG;
+	ifs[0] = ext_ifindex;
+	for (unsigned int i = 0; i < n; i++)
+		ifs[i + 1] = internal[i];
+	return 0;
+}
+
 struct bpf_object *loader_object(const struct fc_loader *l)
 {
 	return l->skel->obj;
@@ -527,11 +540,12 @@ static void lo_accept_local_restore(int value)
 		fc_warn("restoring %s to %d failed", LO_ACCEPT_LOCAL, value);
 }
 
-int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback,
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool fast,
 			  const struct fc_meta *prev)
 {
-	const struct bpf_program *prog = loopback ? l->skel->progs.fc_tc_lo_ingress
-						  : l->skel->progs.fc_tc_lan_ingress;
+	const struct bpf_program *prog = loopback ? l->skel->progs.fc_tc_lo_ingress :
+					 fast ? l->skel->progs.fc_tc_int_ingress :
+						l->skel->progs.fc_tc_lan_ingress;
 	struct fc_hairpin_if *h;
 	struct bpf_tc_hook hook;
 	__u32 handle = 0, priority = 0;
@@ -730,18 +744,23 @@ int loader_stats_fd(const struct fc_loader *l)
  * same headers): each is replaced by the TC object's before load, so both
  * datapaths work on one state. Its own devmap (fc_xdp_tx) stays its own.
  */
-int loader_xdp_load(struct fc_loader *l, int ext_ifindex)
+int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n)
 {
+	unsigned int max = sizeof(l->xskel->rodata->fc_xdp_ifs) / sizeof(__u32);
 	struct bpf_map *map;
 	int err;
 
+	if (n + 1 > max)
+		return -E2BIG;
 	l->xskel = fcnat_xdp__open();
 	if (!l->xskel) {
 		err = -errno;
 		fc_err("cannot open the XDP object: %s", strerror(-err));
 		return err;
 	}
-	l->xskel->rodata->ext_ifindex = ext_ifindex;
+	l->xskel->rodata->fc_xdp_ifs[0] = ext_ifindex;
+	for (unsigned int i = 0; i < n; i++)
+		l->xskel->rodata->fc_xdp_ifs[i + 1] = internal[i];
 	bpf_object__for_each_map(map, l->xskel->obj) {
 		struct bpf_map *shared;
 
@@ -770,24 +789,95 @@ fail:
 	return err;
 }
 
-/* The program attached in XDP mode `mode` on ifindex: 0 if none, else its
- * id, *ours telling whether it is an fcnat one. */
-static __u32 xdp_attached(int ifindex, __u32 mode, bool *ours)
+/* Does the program (fd) use the map with id map_id? */
+static bool prog_uses_map(int fd, __u32 map_id)
+{
+	__u32 ids[64], len;
+	struct bpf_prog_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(info);
+	if (!map_id || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
+/*
+ * The program attached in XDP mode `mode` on ifindex: 0 if none, else its
+ * id; *ours tells whether it is an fcnat one, *kept whether it is one that
+ * works on the state whose fc_bindings map has id bindings_id (a kept
+ * datapath's, to take over).
+ */
+static __u32 xdp_attached(int ifindex, __u32 mode, __u32 bindings_id, bool *ours, bool *kept)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), id = 0;
 	int fd;
 
-	*ours = false;
+	*ours = *kept = false;
 	if (bpf_xdp_query_id(ifindex, mode, &id) || !id)
 		return 0;
 	fd = bpf_prog_get_fd_by_id(id);
 	if (fd >= 0) {
 		*ours = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
 			!strncmp(info.name, "fc_xdp_", 7);
+		*kept = *ours && prog_uses_map(fd, bindings_id);
 		close(fd);
 	}
 	return id;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Replace the kept program (id) attached in mode on ifindex by prog_fd in one
+ * step: no frame meets an interface without a program. */
+static int xdp_replace(int ifindex, __u32 id, int prog_fd, __u32 mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	int old = bpf_prog_get_fd_by_id(id), err;
+
+	if (old < 0)
+		return -errno;
+	opts.old_prog_fd = old;
+	err = bpf_xdp_attach(ifindex, prog_fd, mode | XDP_FLAGS_REPLACE, &opts);
+	close(old);
+	return err;
+}
+
+int loader_xdp_remove_kept(int bindings_fd, int ifindex)
+{
+	static const __u32 modes[2] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+	__u32 bindings_id = map_id(bindings_fd);
+	int removed = 0;
+	bool ours, kept;
+
+	for (int i = 0; i < 2; i++) {
+		__u32 id = xdp_attached(ifindex, modes[i], bindings_id, &ours, &kept);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+		int fd;
+
+		if (!id || !kept)
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		opts.old_prog_fd = fd;
+		if (!bpf_xdp_detach(ifindex, modes[i], &opts))
+			removed++;
+		close(fd);
+	}
+	return removed;
 }
 
 static int xdp_attach_mode(int ifindex, int prog_fd, __u32 mode)
@@ -820,23 +910,30 @@ int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mo
 	const struct bpf_program *prog = ext ? l->xskel->progs.fc_xdp_ext : l->xskel->progs.fc_xdp_int;
 	int fd = bpf_program__fd(prog), err = -EOPNOTSUPP;
 	static const __u32 modes[2] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
-	__u32 key = ifindex, val = ifindex, used = 0;
+	__u32 key = ifindex, val = ifindex, used = 0, kept_id = 0, kept_mode = 0;
 	char name[IF_NAMESIZE] = "?";
-	bool ours;
+	bool ours, kept;
 
 	if_indextoname(ifindex, name);
 	if (l->nr_xdp >= sizeof(l->xdp) / sizeof(l->xdp[0]))
 		return -E2BIG;
-	/* Never replace a program: it may be another running fcnat's. */
+	/* Never replace a program, unless it is a kept datapath's that works
+	 * on the very state this start took over (its fc_bindings map): it
+	 * may be another running fcnat's. */
 	for (int i = 0; i < 2; i++) {
-		__u32 id = xdp_attached(ifindex, modes[i], &ours);
+		__u32 id = xdp_attached(ifindex, modes[i],
+					map_id(bpf_map__fd(l->skel->maps.fc_bindings)), &ours, &kept);
 
 		if (!id)
 			continue;
+		if (kept) {
+			kept_id = id;
+			kept_mode = modes[i];
+			continue;
+		}
 		if (ours)
-			fc_err("%s already has an fcnat XDP program (id %u): another fcnat runs "
-			       "there, or one was killed (remove it with: ip link set dev %s xdp off)",
-			       name, id, name);
+			fc_err("%s already has an fcnat XDP program (id %u) of another fcnat "
+			       "(remove it with: ip link set dev %s xdp off)", name, id, name);
 		else
 			fc_err("%s already has an XDP program (id %u) that is not fcnat's: "
 			       "not replacing it", name, id);
@@ -847,7 +944,24 @@ int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mo
 		fc_err("%s cannot take redirected frames (devmap): %s", name, strerror(-err));
 		return err;
 	}
-	if (mode != FC_XDP_GENERIC) {
+	if (kept_id && (mode == FC_XDP_AUTO ||
+			(mode == FC_XDP_NATIVE) == (kept_mode == XDP_FLAGS_DRV_MODE))) {
+		/* Take the kept datapath's place in its mode, in one step. */
+		err = xdp_replace(ifindex, kept_id, fd, kept_mode);
+		if (err) {
+			fc_err("replacing the kept XDP program on %s: %s", name, strerror(-err));
+			bpf_map_delete_elem(bpf_map__fd(l->xskel->maps.fc_xdp_tx), &key);
+			return err;
+		}
+		used = kept_mode;
+		fc_debug("XDP program on %s (id %u) replaced in place", name, kept_id);
+	} else if (kept_id) {
+		/* Another mode asked for: out with the old one first. */
+		fc_info("%s: the kept XDP program is in another mode: replacing it, not in "
+			"one step", name);
+		loader_xdp_remove_kept(bpf_map__fd(l->skel->maps.fc_bindings), ifindex);
+	}
+	if (!used && mode != FC_XDP_GENERIC) {
 		err = xdp_attach_mode(ifindex, fd, XDP_FLAGS_DRV_MODE);
 		if (!err)
 			used = XDP_FLAGS_DRV_MODE;

@@ -61,6 +61,9 @@ void loader_setup_libbpf_log(bool verbose);
 int loader_open(struct fc_loader *l, const struct fc_options *o);
 int loader_load_opened(struct fc_loader *l);
 int loader_load(struct fc_loader *l, const struct fc_options *o);
+/* Between open and load: TC mode's fast path, from the internal interfaces
+ * out of the external one and back (bpf/lib/route.h). */
+int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n);
 struct bpf_object *loader_object(const struct fc_loader *l);
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg);
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);
@@ -69,9 +72,10 @@ int loader_write_cgnat(struct fc_loader *l, const struct fc_options *o);
 /* Attach to ifindex's TC hooks. prev: the pinned state's record of a kept
  * datapath; its filters, if still there and ours, are replaced in place. */
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev);
-/* Hairpin on an internal interface; lo gets the gateway-process variant.
+/* Hairpin on an internal interface; lo gets the gateway-process variant,
+ * an --internal interface in TC mode (fast) the fast path as well.
  * A kept datapath's filter there (in prev) is replaced in place. */
-int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback,
+int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool fast,
 			  const struct fc_meta *prev);
 /* Remove the hairpin filters this loader holds (and what they needed). */
 void loader_detach_hairpin(struct fc_loader *l);
@@ -84,14 +88,19 @@ void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);
 
 /* --mode xdp: load the XDP programs on the TC object's maps (after
- * loader_load_opened); ext_ifindex is where outbound traffic is translated. */
-int loader_xdp_load(struct fc_loader *l, int ext_ifindex);
+ * loader_load_opened); ext_ifindex is where outbound traffic is translated,
+ * internal[n] the internal interfaces (the fast path sends only to these). */
+int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n);
 /* Attach the external (ext) or internal XDP program to ifindex and let the
- * fast path send frames out of it. An XDP program already there (anyone's,
- * even an fcnat's) is never replaced: -EBUSY. */
+ * fast path send frames out of it. A kept datapath's program on the state
+ * this loader took over is replaced in one step; any other XDP program
+ * already there (anyone's, even another fcnat's) is never replaced: -EBUSY. */
 int loader_xdp_attach(struct fc_loader *l, int ifindex, bool ext, enum fc_xdp_mode mode);
 /* Detach exactly the XDP programs this loader attached. */
 void loader_xdp_detach(struct fc_loader *l);
+/* Detach the XDP programs on ifindex that work on the state whose fc_bindings
+ * map is bindings_fd (a kept datapath's); returns how many. */
+int loader_xdp_remove_kept(int bindings_fd, int ifindex);
 
 int loader_bindings_fd(const struct fc_loader *l);
 /* Its id: what ties a filter to this state (orphaned filters are found by it). */

@@ -598,6 +598,19 @@ static void flush_stale_addresses(struct daemon *d)
 	}
 }
 
+/* The XDP programs of a kept XDP-mode datapath (on the interfaces of its
+ * record m, working on its pinned maps: bindings_fd). */
+static int detach_kept_xdp(const struct fc_meta *m, int bindings_fd)
+{
+	int n = 0;
+
+	if (m->ifindex)
+		n += loader_xdp_remove_kept(bindings_fd, m->ifindex);
+	for (unsigned int i = 0; i < m->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
+		n += loader_xdp_remove_kept(bindings_fd, m->hairpin[i].ifindex);
+	return n;
+}
+
 /* fcnat --detach -i IF: remove what a --keep-state instance left. */
 static int cmd_detach(const struct fc_options *o)
 {
@@ -614,10 +627,11 @@ static int cmd_detach(const struct fc_options *o)
 	}
 	removed = loader_detach_kept(&pin.meta);
 	/* Filters a start killed before recording them are found by the
-	 * state they work on. */
+	 * state they work on, and so are a kept XDP datapath's programs. */
 	bindings_fd = pin_map_fd(&pin, "fc_bindings");
 	if (bindings_fd >= 0) {
 		removed += loader_detach_orphans(bindings_fd);
+		removed += detach_kept_xdp(&pin.meta, bindings_fd);
 		close(bindings_fd);
 	}
 	pin_remove(&pin);
@@ -641,6 +655,42 @@ static void record_qdisc_making(void *arg, int ifindex)
 		fc_warn("recording the clsact qdisc in %s: %s", pin->dir, strerror(errno));
 }
 
+/* An --internal interface? */
+static bool is_internal(const struct daemon *d, int ifindex)
+{
+	for (unsigned int i = 0; i < d->o.nr_internal_ifs; i++)
+		if (d->internal_ifindex[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* Did this start attach XDP to ifindex? */
+static bool xdp_attached_now(const struct fc_loader *l, int ifindex)
+{
+	for (unsigned int i = 0; i < l->nr_xdp; i++)
+		if (l->xdp[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+/* A kept XDP-mode datapath's programs that this start did not replace (it
+ * runs in TC mode, or with fewer internal interfaces) go: the interfaces of
+ * the kept record are the external one and the hairpin/internal ones. */
+static void remove_kept_xdp(const struct daemon *d, const struct fc_loader *l,
+			    const struct fc_meta *m)
+{
+	int bfd = loader_bindings_fd(l), n = 0;
+
+	if (m->ifindex && !xdp_attached_now(l, m->ifindex))
+		n += loader_xdp_remove_kept(bfd, m->ifindex);
+	for (unsigned int i = 0; i < m->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
+		if (!xdp_attached_now(l, m->hairpin[i].ifindex))
+			n += loader_xdp_remove_kept(bfd, m->hairpin[i].ifindex);
+	if (n)
+		fc_info("removed %d XDP program(s) of the kept datapath that this start does "
+			"not use", n);
+}
+
 /* Load (reusing pinned state), configure and attach; on failure leave the
  * system as it was. */
 static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
@@ -652,9 +702,13 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		return -1;
 	if (loader_open(loader, o))
 		goto fail_pin;
+	if (o->mode == FC_MODE_TC && o->nr_internal_ifs &&
+	    loader_set_tc_fast(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
+		goto fail_loader;
 	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
 		goto fail_loader;
-	if (o->mode == FC_MODE_XDP && loader_xdp_load(loader, ifindex))
+	if (o->mode == FC_MODE_XDP &&
+	    loader_xdp_load(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
 		goto fail_loader;
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
@@ -685,6 +739,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	for (unsigned int i = 0; i < d->nr_hairpin; i++) {
 		int err = loader_attach_hairpin(loader, d->hairpin_ifindex[i],
 						is_loopback(d->hairpin_ifindex[i]),
+						o->mode == FC_MODE_TC &&
+						is_internal(d, d->hairpin_ifindex[i]),
 						pin->found ? &pin->meta : NULL);
 
 		if (err) {
@@ -718,6 +774,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
+	if (pin->found)
+		remove_kept_xdp(d, loader, &pin->meta);
 	fc_fault_point("attached");
 	loader_record_attach(loader, &pin->meta);
 	if (pin_save_meta(pin))
@@ -956,8 +1014,8 @@ int main(int argc, char **argv)
 	}
 	close(d->sigfd);
 	if (d->o.keep_state) {
-		/* The TC datapath carries on alone; XDP is not part of kept state. */
-		loader_xdp_detach(&d->l);
+		/* The datapath carries on alone, XDP programs included: the next
+		 * start replaces them in place (loader_xdp_attach). */
 		loader_destroy(&d->l);
 		pin_close(&d->pin);
 		fc_info("keep-state: the datapath stays on %s with its state in %s "

@@ -111,7 +111,7 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"
 	  "TC for the rest; needs --internal)", CTX_RUN },
-	{ "internal", OPT_INTERNAL, "<name> ...", "Internal interfaces: XDP forwarding from them\n"
+	{ "internal", OPT_INTERNAL, "<name> ...", "Internal interfaces: fast-path forwarding from them\n"
 	  "and hairpinning on them. show: <addr>, only this\ninternal IPv4 address", CTX_ANY },
 	{ "xdp-mode", OPT_XDP_MODE, "<mode>", "XDP attach mode: native, generic or auto (default:\n"
 	  "native, else generic with a warning)", CTX_RUN },

@@ -13,8 +13,6 @@
 #define ctx_buff	__sk_buff
 #define CTX_PASS	0	/* TC_ACT_OK */
 #define CTX_DROP	2	/* TC_ACT_SHOT */
-/* bpf_redirect_neigh resolves a next hop the FIB has no MAC for yet. */
-#define CTX_FIB_RESOLVES_NEIGH	1
 
 static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
 {
@@ -156,6 +154,14 @@ static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
 	return ctx->gso_size != 0;
 }
 
+/* Do the segments of a GSO packet fit the MTU of ifindex? */
+static __always_inline int ctx_gso_fits(struct __sk_buff *ctx, __u32 ifindex)
+{
+	__u32 mtu_len = 0;
+
+	return bpf_check_mtu(ctx, ifindex, &mtu_len, 0, 0) == 0;
+}
+
 /* Route lookup in the kernel's FIB, as the stack does it for a packet
  * received on fib->ifindex (forwarding must be on there; ip rules see that
  * input interface, lo for the gateway's own packets, as in the stack). */
@@ -164,16 +170,79 @@ static __always_inline long ctx_fib_lookup(struct __sk_buff *ctx, struct bpf_fib
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
-/* May a packet be redirected out of ifindex? Any interface, in TC. */
-static __always_inline int ctx_can_send(struct __sk_buff *ctx, __u32 ifindex)
+/*
+ * The TC fast path (fwd.h; TC mode with --internal): the interfaces it may
+ * send packets out of, the external one first, then the internal ones, 0
+ * after the last. Set by the loader before load (read-only: the verifier
+ * knows the values). Empty: the TC programs leave forwarding to the stack.
+ */
+#define FC_TC_FAST_IFS_MAX	17
+const volatile __u32 fc_tc_fast_ifs[FC_TC_FAST_IFS_MAX];
+
+static __always_inline int ctx_fast_enabled(void)
 {
-	return 1;
+	return fc_tc_fast_ifs[0] != 0;
 }
 
-/* Send out of fib->ifindex, the kernel resolving the next hop's MAC address. */
+/* May the fast path send a packet out of ifindex? */
+static __always_inline int ctx_can_send(struct __sk_buff *ctx, __u32 ifindex)
+{
+	for (int i = 0; i < FC_TC_FAST_IFS_MAX; i++) {
+		if (!fc_tc_fast_ifs[i])
+			break;
+		if (fc_tc_fast_ifs[i] == ifindex)
+			return 1;
+	}
+	return 0;
+}
+
+/* A packet with a mark may be policy-routed on it, which the FIB lookup of
+ * the fast path does not see: the stack's, then. */
+static __always_inline int ctx_fast_ok(const struct __sk_buff *ctx)
+{
+	return ctx->mark == 0;
+}
+
+/* Send out of fib->ifindex to the next hop the FIB found (its MACs): a
+ * plain redirect to the egress queue, no neighbour lookup, no routing. */
 static __always_inline int ctx_redirect_out(struct __sk_buff *ctx, const struct bpf_fib_lookup *fib)
 {
+	struct ethhdr *eth = ctx_data(ctx);
+
+	if ((void *)(eth + 1) > ctx_data_end(ctx))
+		return CTX_DROP;
+	__builtin_memcpy(eth->h_dest, fib->dmac, sizeof(eth->h_dest));
+	__builtin_memcpy(eth->h_source, fib->smac, sizeof(eth->h_source));
+	return bpf_redirect(fib->ifindex, 0);
+}
+
+/* Send out of fib->ifindex, the kernel resolving the next hop's MAC address
+ * (the FIB had no neighbour entry for it yet). */
+static __always_inline int ctx_redirect_resolve(struct __sk_buff *ctx,
+						const struct bpf_fib_lookup *fib)
+{
 	return bpf_redirect_neigh(fib->ifindex, NULL, 0, 0);
+}
+
+/*
+ * Marks a packet the fast path translated and redirected out of the external
+ * interface: a redirect out of an interface still crosses its TC egress,
+ * where nat4_egress must not translate it a second time. Only set on
+ * packets that had no mark (ctx_fast_ok); ctx_translated_fast() clears it.
+ */
+#define FC_MARK_FAST_OUT	0x5fc0fa57
+
+static __always_inline void ctx_mark_translated(struct __sk_buff *ctx)
+{
+	ctx->mark = FC_MARK_FAST_OUT;
+}
+
+static __always_inline int ctx_translated_fast(struct __sk_buff *ctx)
+{
+	if (ctx->mark != FC_MARK_FAST_OUT)
+		return 0;
+	ctx->mark = 0;
+	return 1;
 }
 
 /* Marks a packet handed to the stack through lo (below), so that the hairpin
@@ -200,21 +269,6 @@ static __always_inline int ctx_redirect_local(struct __sk_buff *ctx)
 static __always_inline int ctx_redirected_local(struct __sk_buff *ctx)
 {
 	if (ctx->mark != FC_MARK_TO_GATEWAY)
-		return 0;
-	ctx->mark = 0;
-	return 1;
-}
-
-/* Mark a packet for a later hook of our own (the egress it is redirected
- * to), which takes the mark back off with ctx_take_mark(). */
-static __always_inline void ctx_set_mark(struct __sk_buff *ctx, __u32 mark)
-{
-	ctx->mark = mark;
-}
-
-static __always_inline int ctx_take_mark(struct __sk_buff *ctx, __u32 mark)
-{
-	if (ctx->mark != mark)
 		return 0;
 	ctx->mark = 0;
 	return 1;

@@ -18,8 +18,6 @@
 #define ctx_buff	xdp_md
 #define CTX_PASS	2	/* XDP_PASS */
 #define CTX_DROP	1	/* XDP_DROP */
-/* bpf_redirect_map cannot resolve a next hop: the FIB must know its MAC. */
-#define CTX_FIB_RESOLVES_NEIGH	0
 
 #define FC_XDP_TX_MAX	64
 
@@ -198,16 +196,60 @@ static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
 	return 0;
 }
 
+static __always_inline int ctx_gso_fits(struct xdp_md *ctx, __u32 ifindex)
+{
+	return 1;
+}
+
 static __always_inline long ctx_fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
 {
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
+/*
+ * The interfaces the loader prepares for the fast path (the external one,
+ * then the internal ones, 0 after the last), set before load: the same set
+ * as fc_xdp_tx, but read-only data, so checking it costs a few compares
+ * instead of a devmap lookup per frame (doc/benchmarks.md).
+ */
+#define FC_XDP_IFS_MAX	17
+const volatile __u32 fc_xdp_ifs[FC_XDP_IFS_MAX];
+
 /* May a frame leave through ifindex from here? Only through the interfaces
- * the loader prepared (they are in fc_xdp_tx). */
+ * the loader prepared (fc_xdp_ifs; fc_xdp_tx holds them by the time a
+ * program is attached). */
 static __always_inline int ctx_can_send(struct xdp_md *ctx, __u32 ifindex)
 {
-	return bpf_map_lookup_elem(&fc_xdp_tx, &ifindex) != NULL;
+	for (int i = 0; i < FC_XDP_IFS_MAX; i++) {
+		if (!fc_xdp_ifs[i])
+			break;
+		if (fc_xdp_ifs[i] == ifindex)
+			return 1;
+	}
+	return 0;
+}
+
+/* The XDP programs are the fast path whenever they are attached. */
+static __always_inline int ctx_fast_enabled(void)
+{
+	return 1;
+}
+
+/* Nothing has marked a frame before XDP. */
+static __always_inline int ctx_fast_ok(const struct xdp_md *ctx)
+{
+	return 1;
+}
+
+/* A redirected frame never crosses the TC egress hook (devmap transmit):
+ * nothing to mark. */
+static __always_inline void ctx_mark_translated(struct xdp_md *ctx)
+{
+}
+
+static __always_inline int ctx_translated_fast(struct xdp_md *ctx)
+{
+	return 0;
 }
 
 /* Send out of fib->ifindex to the next hop the FIB found (its MACs). */
@@ -222,6 +264,14 @@ static __always_inline int ctx_redirect_out(struct xdp_md *ctx, const struct bpf
 	return bpf_redirect_map(&fc_xdp_tx, fib->ifindex, 0);
 }
 
+/* XDP cannot resolve a next hop: the fast path passes such frames to the
+ * stack before this could be needed. */
+static __always_inline int ctx_redirect_resolve(struct xdp_md *ctx,
+						const struct bpf_fib_lookup *fib)
+{
+	return CTX_PASS;
+}
+
 /* Handing a rewritten packet to the local stack needs an skb (ctx_tc.h):
  * the XDP programs pass such packets untouched, for TC to finish. */
 static __always_inline int ctx_redirect_local(struct xdp_md *ctx)
@@ -231,16 +281,6 @@ static __always_inline int ctx_redirect_local(struct xdp_md *ctx)
 
 /* Nothing reaches XDP through ctx_redirect_local(): that way is TC's. */
 static __always_inline int ctx_redirected_local(struct xdp_md *ctx)
-{
-	return 0;
-}
-
-/* XDP frames carry no mark: nothing to set, nothing taken. */
-static __always_inline void ctx_set_mark(struct xdp_md *ctx, __u32 mark)
-{
-}
-
-static __always_inline int ctx_take_mark(struct xdp_md *ctx, __u32 mark)
 {
 	return 0;
 }

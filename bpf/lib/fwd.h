@@ -20,12 +20,6 @@
 
 #include "hairpin.h"
 
-static __always_inline int fast_pass(enum fc_stat why)
-{
-	stat_inc(why);
-	return CTX_PASS;
-}
-
 /*
  * The part every fast-path entry starts with: the configuration and a parsed
  * IPv4 packet. Returns FC_FAST_GO on, or the verdict for a packet the fast
@@ -49,16 +43,6 @@ static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_conf
 	return FC_FAST_GO;
 }
 
-/* Translations the fast path does: TCP and UDP with ports, ICMP echo
- * (the request out, the reply in); no fragment of any kind. */
-static __always_inline int fast_eligible(const struct fc_pkt *p, __u8 echo_type)
-{
-	if (!p->has_l4 || p->is_fragment)
-		return 0;
-	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
-	       (p->proto == IPPROTO_ICMP && p->icmp_type == echo_type);
-}
-
 /*
  * The NAT refused the packet. Refusals answered with an ICMP error go to the
  * stack untouched: the TC program it meets next refuses it again, counts
@@ -75,65 +59,6 @@ static __always_inline int fast_refused(const struct fc_config *cfg, const struc
 	}
 	stat_inc(why);
 	return CTX_DROP;
-}
-
-/* A router decrements the TTL; one that would reach zero is the stack's
- * (ICMP time exceeded). */
-static __always_inline int fast_ttl_ok(struct ctx_buff *ctx, const struct fc_pkt *p)
-{
-	struct iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
-
-	return iph && iph->ttl > 1;
-}
-
-/*
- * The next hop of a packet from src to dst, as the stack would route it
- * (with the egress MTU checked against the packet's length). FC_STAT_MAX
- * if it can be sent out of fib->ifindex now, else why not.
- */
-static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_pkt *p,
-				      __be32 src, __be32 dst, struct bpf_fib_lookup *fib)
-{
-	long ret;
-
-	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->family = AF_INET_;
-	fib->l4_protocol = p->proto;
-	fib->tot_len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
-	fib->ifindex = ctx_ifindex(ctx);
-	fib->ipv4_src = src;
-	fib->ipv4_dst = dst;
-	ret = ctx_fib_lookup(ctx, fib);
-	switch (ret) {
-	case BPF_FIB_LKUP_RET_SUCCESS:
-		break;
-	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		if (CTX_FIB_RESOLVES_NEIGH)
-			break;
-		return FC_STAT_FAST_PASS_NO_NEIGH;
-	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		return FC_STAT_FAST_PASS_MTU;
-	case BPF_FIB_LKUP_RET_NOT_FWDED:
-		return FC_STAT_FAST_PASS_TO_GATEWAY;
-	default:
-		return FC_STAT_FAST_PASS_NO_ROUTE;
-	}
-	if (!ctx_can_send(ctx, fib->ifindex))
-		return FC_STAT_FAST_PASS_UNMANAGED_IF;
-	return FC_STAT_MAX;
-}
-
-/* The packet is translated: decrement the TTL and send it on. */
-static __always_inline int fast_send(struct ctx_buff *ctx, const struct fc_pkt *p,
-				     const struct bpf_fib_lookup *fib, enum fc_stat translated)
-{
-	if (ipv4_dec_ttl(ctx, p)) {
-		stat_inc(FC_STAT_DROP_MALFORMED);
-		return CTX_DROP;
-	}
-	stat_inc(translated);
-	stat_inc(FC_STAT_FAST_REDIRECTED);
-	return ctx_redirect_out(ctx, fib);
 }
 
 /*
@@ -167,7 +92,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 	}
 	if (ext->family != FC_AF_INET)
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);	/* NAT64: the TC programs' */
-	why = fast_route(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
+	why = fast_route_checked(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||
@@ -200,7 +125,7 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 		return fast_refused(cfg, p, why);
 	if (ext->flags & FC_BINDING_ROUTER)
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
-	why = fast_route(ctx, p, src.v4, ext->addr.v4, &fib);
+	why = fast_route_checked(ctx, p, src.v4, ext->addr.v4, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port)) {
@@ -213,9 +138,12 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 /*
  * Outbound, on an internal interface: a packet the FIB sends out of the
  * external interface (ext_ifindex) gets its source translated and goes
- * straight out; one to the external address is hairpinned.
+ * straight out; one to the external address is hairpinned: by the fast
+ * path (XDP: what it cannot finish goes to TC's hairpin program), or, with
+ * tc_hairpin (the TC program on that interface, which is the hairpin
+ * program itself), by the whole of nat4_hairpin.
  */
-static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex)
+static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex, int tc_hairpin)
 {
 	const struct fc_config *cfg;
 	struct bpf_fib_lookup fib;
@@ -229,13 +157,14 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && nat_scope_check(cfg, &p) != FC_STAT_MAX)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
 	if (ext_addr4_is_ours(cfg, p.daddr.v4))
-		return nat4_fast_hairpin(ctx, cfg, &p);
-	if (!fast_eligible(&p, ICMP_ECHO))
+		return tc_hairpin ? nat4_hairpin_parsed(ctx, cfg, &p, 0)
+				  : nat4_fast_hairpin(ctx, cfg, &p);
+	/* An external address as source from inside is a martian to the
+	 * stack (and would take a gateway process's mapping here). */
+	if (!fast_eligible(&p, ICMP_ECHO) || ext_addr4_is_ours(cfg, p.saddr.v4))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	if (!fast_ttl_ok(ctx, &p))
-		return fast_pass(FC_STAT_FAST_PASS_TTL);
 
-	why = fast_route(ctx, &p, p.saddr.v4, p.daddr.v4, &fib);
+	why = fast_route_checked(ctx, &p, p.saddr.v4, p.daddr.v4, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (fib.ifindex != ext_ifindex)
@@ -248,6 +177,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
+	ctx_mark_translated(ctx);
 	return fast_send(ctx, &p, &fib, FC_STAT_OUT_TRANSLATED);
 }
 

@@ -18,10 +18,6 @@
 
 #include "nat4.h"
 
-#ifndef AF_INET_
-#define AF_INET_ 2
-#endif
-
 /* Forward a packet just rewritten to daddr, bypassing the stack. */
 static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc_pkt *p,
 					   __be32 saddr, __be32 daddr)
@@ -43,7 +39,8 @@ static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc
 		return CTX_DROP;
 	}
 	stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
-	return ctx_redirect_out(ctx, &fib);
+	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
+					       : ctx_redirect_resolve(ctx, &fib);
 }
 
 /* Rewrite source and destination endpoints in one go. */
@@ -133,37 +130,31 @@ static __always_inline int hairpin_lookup(const struct fc_config *cfg, const str
 }
 
 /*
- * Ingress of an internal interface (from_gateway == 0) or of lo
- * (from_gateway == 1: the sender is a process on the gateway).
+ * A parsed packet to the external address, on the ingress of an internal
+ * interface (from_gateway == 0) or of lo (from_gateway == 1: the sender is a
+ * process on the gateway).
  */
-static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
+static __always_inline int nat4_hairpin_parsed(struct ctx_buff *ctx, const struct fc_config *cfg,
+					       struct fc_pkt *p, int from_gateway)
 {
-	const struct fc_config *cfg = config_get();
 	struct fc_binding *ext;
-	struct fc_pkt p = {};
 	union fc_addr src;
 	__be16 sport;
 	int why;
 
-	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !nat4_has_addr(cfg))
-		return CTX_PASS;
-	if (from_gateway && ctx_redirected_local(ctx))
-		return CTX_PASS;	/* translated already, on its way up */
-	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || !ext_addr4_is_ours(cfg, p.daddr.v4))
-		return CTX_PASS;	/* not for an external address: routed as usual */
-	if (!hairpin_candidate(cfg, &p))
+	if (!hairpin_candidate(cfg, p))
 		return CTX_PASS;	/* pings, errors, fragments: the gateway's */
 	if (!from_gateway && (cfg->flags & FC_CFG_SCOPE) &&
-	    !scope_match(FC_SCOPE_INTERNAL, p.family, &p.saddr))
+	    !scope_match(FC_SCOPE_INTERNAL, p->family, &p->saddr))
 		return CTX_PASS;	/* not a subscriber: not the NAT's business */
-	if (!port_in_range(cfg, bpf_ntohs(p.dport)))
-		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, &p);
+	if (!port_in_range(cfg, bpf_ntohs(p->dport)))
+		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, p);
 
-	why = hairpin_lookup(cfg, &p, from_gateway, bpf_ktime_get_ns(), &src, &sport, &ext);
+	why = hairpin_lookup(cfg, p, from_gateway, bpf_ktime_get_ns(), &src, &sport, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		if (!from_gateway && refusal_answered(why))
-			return refuse_with_icmp(ctx, cfg, &p);
+			return refuse_with_icmp(ctx, cfg, p);
 		return CTX_DROP;
 	}
 
@@ -173,27 +164,43 @@ static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 		 * source, handed up through lo; otherwise the real source, as
 		 * a local one arriving here would be a martian. */
 		if (!from_gateway && (cfg->flags & FC_CFG_HAIRPIN_LO)) {
-			if (rewrite_both(ctx, &p, src.v4, sport, ext->addr.v4, ext->port)) {
+			if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port)) {
 				stat_inc(FC_STAT_DROP_MALFORMED);
 				return CTX_DROP;
 			}
 			stat_inc(FC_STAT_HAIRPIN_TO_GATEWAY);
 			return ctx_redirect_local(ctx);
 		}
-		if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port)) {
+		if (rewrite_l4_field(ctx, p, l4_port_off(p, 1), p->dport, ext->port)) {
 			stat_inc(FC_STAT_DROP_MALFORMED);
 			return CTX_DROP;
 		}
 		stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
 		return CTX_PASS;
 	}
-	if (rewrite_both(ctx, &p, src.v4, sport, ext->addr.v4, ext->port) ||
-	    (!from_gateway && ipv4_dec_ttl(ctx, &p))) {
+	if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port) ||
+	    (!from_gateway && ipv4_dec_ttl(ctx, p))) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
 	fc_log(cfg, 4, "hairpin -> %pI4:%u", &ext->addr.v4, bpf_ntohs(ext->port));
-	return hairpin_forward(ctx, &p, src.v4, ext->addr.v4);
+	return hairpin_forward(ctx, p, src.v4, ext->addr.v4);
+}
+
+/* Ingress of an internal interface (from_gateway == 0) or of lo
+ * (from_gateway == 1). */
+static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_pkt p = {};
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !nat4_has_addr(cfg))
+		return CTX_PASS;
+	if (from_gateway && ctx_redirected_local(ctx))
+		return CTX_PASS;	/* translated already, on its way up */
+	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || !ext_addr4_is_ours(cfg, p.daddr.v4))
+		return CTX_PASS;	/* not for an external address: routed as usual */
+	return nat4_hairpin_parsed(ctx, cfg, &p, from_gateway);
 }
 
 #endif /* FC_BPF_HAIRPIN_H */

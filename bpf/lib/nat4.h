@@ -20,6 +20,7 @@
 #include "frag.h"
 #include "icmp6_error.h"
 #include "refuse.h"
+#include "route.h"
 #include "session.h"
 
 /* nat4_ingress found a mapping whose internal endpoint is IPv6: NAT64's
@@ -334,6 +335,8 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 	__u8 flags = 0;
 	int ret, why;
 
+	if (ctx_translated_fast(ctx))
+		return CTX_PASS;	/* by the TC fast path, on its way out */
 	if (!cfg || !(cfg->flags & FC_CFG_NAT44))
 		return CTX_PASS;
 	ret = parse_ipv4(ctx, &p);
@@ -430,16 +433,20 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
  * Inbound, on the external interface's ingress, before routing: packets to a
  * live mapping get the internal endpoint as destination, from any remote
  * host (EIF); other packets to ports of the range are dropped. Everything
- * else is the gateway's own and passes untouched.
+ * else is the gateway's own and passes untouched. With the TC fast path on
+ * (ctx_fast_enabled: TC mode with --internal), a translated packet the FIB
+ * sends out of an internal interface goes there straight (route.h); the
+ * rest goes up the stack as without it.
  */
 static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
+	struct bpf_fib_lookup fib;
 	struct fc_binding *ext;
 	struct fc_frag_key train;
 	struct fc_pkt p = {};
 	__u64 now;
-	int ret, why;
+	int ret, why, fast;
 
 	if (!cfg || !(cfg->flags & (FC_CFG_NAT44 | FC_CFG_NAT64)) || !nat4_has_addr(cfg))
 		return CTX_PASS;
@@ -487,6 +494,13 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		frag_key(&train, &p);
 		frag_remember(&train, &ext->addr, now);
 	}
+	fast = FC_STAT_MAX + 1;		/* not tried */
+	if (ctx_fast_enabled()) {
+		fast = p.is_fragment ? FC_STAT_FAST_PASS_SLOW_PATH
+				     : fast_route_checked(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
+		if (fast != FC_STAT_MAX)
+			stat_inc(fast);
+	}
 
 	fc_log(cfg, 4, "in %u -> %pI4:%u", bpf_ntohs(p.dport), &ext->addr.v4, bpf_ntohs(ext->port));
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||
@@ -495,6 +509,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 	stat_inc(FC_STAT_IN_TRANSLATED);
+	if (fast == FC_STAT_MAX)
+		return fast_forward(ctx, &p, &fib);
 	if (p.is_fragment && frag_release(ctx, &train, now))
 		return CTX_DROP;	/* sent on as a copy, ahead of its followers */
 	return CTX_PASS;

@@ -24,19 +24,10 @@
 
 #include "nat4.h"
 #include "nat6.h"
+#include "route.h"
 #include "nat64_addr.h"
 #include "xlat.h"
 
-/*
- * Marks an IPv4 packet NAT64 translated on an internal interface and
- * redirected out of the external one: the redirect crosses that
- * interface's TC egress, where nat4_egress must leave it alone.
- */
-#define FC_MARK_NAT64_OUT	0x5fc06464
-
-#ifndef AF_INET_
-#define AF_INET_ 2
-#endif
 #define AF_INET6_ 10
 
 /*
@@ -70,11 +61,6 @@ static __always_inline struct nat64_scratch *nat64_scratch_get(void)
 	return s;
 }
 
-static __always_inline int ctx_nat64_translated(struct ctx_buff *ctx)
-{
-	return ctx_take_mark(ctx, FC_MARK_NAT64_OUT);
-}
-
 static __always_inline int nat64_drop(enum fc_stat why)
 {
 	stat_inc(why);
@@ -90,18 +76,22 @@ static __always_inline int nat64_xlat_refused(int verdict)
 
 /*
  * Where an IPv4 packet from src to dst of tot_len bytes goes (the IPv4 FIB
- * as for a packet received on this interface). FC_STAT_MAX if it can be
- * sent out of fib->ifindex, else the reason to drop it.
+ * as for a packet received on this interface; the mark, and so policy
+ * routing on it, is not looked at). FC_STAT_MAX if it can be sent out of
+ * fib->ifindex (*resolve: the kernel must resolve the next hop's MAC
+ * address), else the reason to drop it: unlike NAT44's fast path, NAT64
+ * has no stack to fall back on (the source is the gateway's own address).
  */
 static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32 dst,
-					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib)
+					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
+					int *resolve)
 {
 	long ret;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET_;
 	fib->l4_protocol = proto;
-	/* GSO: its segments are cut to the egress MTU on the way out. */
+	/* GSO: the segments are checked below. */
 	fib->tot_len = ctx_is_gso(ctx) ? 0 : tot_len;
 	fib->ifindex = ctx_ifindex(ctx);
 	fib->ipv4_src = src;
@@ -109,8 +99,9 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 	ret = ctx_fib_lookup(ctx, fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-	case BPF_FIB_LKUP_RET_NO_NEIGH:	/* bpf_redirect_neigh resolves it */
-		return FC_STAT_MAX;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		*resolve = ret == BPF_FIB_LKUP_RET_NO_NEIGH;
+		break;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return FC_STAT_NAT64_DROP_MTU;
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
@@ -118,6 +109,11 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 	default:
 		return FC_STAT_NAT64_DROP_NO_ROUTE;
 	}
+	/* A GSO packet's IPv4 segments are as long as its IPv6 ones
+	 * (bpf_skb_change_proto grows gso_size by the 20 bytes). */
+	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
+		return FC_STAT_NAT64_DROP_MTU;
+	return FC_STAT_MAX;
 }
 
 /* The hop limit of a forwarded packet, decremented (nat64_out checked it
@@ -129,13 +125,14 @@ static __always_inline int nat64_dec_hop_limit(struct ctx_buff *ctx, const struc
 	return ctx_store_rcsum(ctx, p->l3_off + offsetof(struct ipv6hdr, hop_limit), &hl, 1);
 }
 
-/* The translated packet leaves through the external interface. */
+/* The translated packet leaves by route.h's means: the FIB's MACs (or the
+ * kernel resolving them), marked so that nat4_egress lets it pass. */
 static __always_inline int nat64_send(struct ctx_buff *ctx, const struct bpf_fib_lookup *fib,
-				      enum fc_stat translated)
+				      int resolve, enum fc_stat translated)
 {
 	stat_inc(translated);
-	ctx_set_mark(ctx, FC_MARK_NAT64_OUT);
-	return ctx_redirect_out(ctx, fib);
+	ctx_mark_translated(ctx);
+	return resolve ? ctx_redirect_resolve(ctx, fib) : ctx_redirect_out(ctx, fib);
 }
 
 /*
@@ -147,10 +144,10 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct fc_pkt *p,
 				     enum fc_stat translated)
 {
 	struct bpf_fib_lookup fib;
-	int why, r;
+	int why, r, resolve = 0;
 
 	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, xlat_6to4_len(p),
-			   &fib);
+			   &fib, &resolve);
 	if (why != FC_STAT_MAX)
 		return nat64_drop(why);
 	if (nat64_dec_hop_limit(ctx, p))
@@ -158,7 +155,7 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct fc_pkt *p,
 	r = xlat_6to4(ctx, p, prm);
 	if (r != XLAT_OK)
 		return nat64_xlat_refused(r);
-	return nat64_send(ctx, &fib, translated);
+	return nat64_send(ctx, &fib, resolve, translated);
 }
 
 /*

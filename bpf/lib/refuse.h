@@ -111,8 +111,7 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 	fib.ifindex = ctx_in_ifindex(ctx);
 	fib.ipv4_dst = p->saddr.v4;
 	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SRC);
-	if (ret != BPF_FIB_LKUP_RET_SUCCESS &&
-	    !(ret == BPF_FIB_LKUP_RET_NO_NEIGH && CTX_FIB_RESOLVES_NEIGH))
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return CTX_DROP;
 	if (!fib.ipv4_src)
 		fib.ipv4_src = cfg->ext_addr4;
@@ -155,7 +154,9 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 	    ctx_store(ctx, ETH_HLEN + sizeof(h), st->quote, qlen))
 		return CTX_DROP;
 	stat_inc(FC_STAT_REFUSED_ICMP_SENT);
-	return ctx_redirect_out(ctx, &fib);
+	/* The FIB's MACs, or the kernel resolving a next hop it has none for. */
+	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
+					       : ctx_redirect_resolve(ctx, &fib);
 }
 
 /* The refusals that are answered with an ICMP error. */

@@ -327,12 +327,13 @@ enum fc_stat {
 	FC_STAT_HAIRPIN_TO_GATEWAY,	/* inside answering the gateway through its mapping */
 	FC_STAT_DROP_HAIRPIN_NO_ROUTE,	/* no usable route to the mapped host */
 	FC_STAT_EVENTS_LOST,		/* fc_events ring buffer full */
-	/* The fast path (XDP): translated and sent straight out, or left
-	 * untouched to the stack (and the TC programs) because: */
+	/* The fast path (XDP, and TC mode with --internal): translated and
+	 * sent straight out, or left to the stack (and the TC programs)
+	 * because: */
 	FC_STAT_FAST_REDIRECTED,	/* translated and redirected by the fast path */
 	FC_STAT_FAST_PASS_NOT_IPV4,	/* not IPv4 */
 	FC_STAT_FAST_PASS_NOT_NAT,	/* not a NAT flow: other destination or egress */
-	FC_STAT_FAST_PASS_SLOW_PATH,	/* fragment, ICMP error, malformed, other protocol */
+	FC_STAT_FAST_PASS_SLOW_PATH,	/* fragment, ICMP error, malformed, other protocol, marked */
 	FC_STAT_FAST_PASS_TO_GATEWAY,	/* for the gateway itself (port outside the range, local route) */
 	FC_STAT_FAST_PASS_TTL,		/* TTL expires here: the stack sends time exceeded */
 	FC_STAT_FAST_PASS_NO_NEIGH,	/* next hop's MAC not known yet: the stack resolves it */

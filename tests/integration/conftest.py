@@ -9,8 +9,8 @@ Fixtures
              namespace, waits for "fcnat: ready" and returns an fcnat_util.Fcnat.
              At teardown every still-running instance gets SIGTERM and must
              exit 0 within 5 s.
-  datapath   parametrised over "tc" and "xdp": extra fcnat arguments (the
-             behaviour suites' `nat` fixtures use it, so they run on both).
+  datapath   parametrised over "tc", "tc-fast" and "xdp": extra fcnat arguments
+             (the behaviour suites' `nat` fixtures use it, so they run on all).
   run_fcnat  run build/fcnat to completion in the gateway namespace (for CLI
              error cases); returns an object with returncode/stdout/stderr.
 """
@@ -72,12 +72,16 @@ def topo(tmp_path):
         pytest.fail("topology teardown problems:\n" + "\n".join(errors))
 
 
-@pytest.fixture(params=["tc", "xdp"])
+@pytest.fixture(params=["tc", "tc-fast", "xdp"])
 def datapath(request, topo):
-    """The behaviour suites run on both datapaths: the fcnat arguments for
-    this one (XDP: forwarding in XDP from lan0 and wan0, TC behind it)."""
+    """The behaviour suites run on every datapath: the fcnat arguments for
+    this one (tc: the stack forwards; tc-fast: TC mode with --internal lan0,
+    the TC programs forward NAT flows themselves; xdp: forwarding in XDP
+    from lan0 and wan0, TC behind it)."""
     if request.param == "xdp":
         return xdp_args(topo)
+    if request.param == "tc-fast":
+        return ["--internal", "lan0"]
     return []
 
 

@@ -399,7 +399,14 @@ def routing_state(ns):
             for cmd in ("ip rule show", "ip route show table all", "ip -6 rule show")}
 
 
+def ipv6_settled(ns):
+    """No address still in duplicate address detection: its local route
+    appears when DAD ends, which must not fall between two snapshots."""
+    return ns.run(["ip", "-6", "addr", "show", "tentative"]).stdout.strip() == ""
+
+
 def test_no_rule_or_route_changes(topo, lan1, fcnat):
+    wait_until(lambda: ipv6_settled(topo.gw), 10, desc="IPv6 addresses past DAD")
     before = routing_state(topo.gw)
     inst = fcnat(*fcnat_args("lan0", "lan1", "lo"))
 

@@ -5,6 +5,7 @@ Every test pins into its own bpffs (the `bpffs` fixture) with --bpffs.
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from fcnat_util import (assert_nothing_attached, fc_progs, in_range, recv_matching,
-                        udp_exchange)
+                        udp_exchange, xdp_args)
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, tc_json, wait_until
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
@@ -134,9 +135,13 @@ def test_tcp_connection_survives_kill9_and_restart(bpffs, topo, fcnat):
     assert conn.getpeername() == peer
 
 
-def test_no_packet_lost_across_keep_state_restart(bpffs, topo, fcnat):
-    """A steady UDP stream across stop + start: every datagram arrives, translated."""
-    inst = fcnat(*start_args(bpffs, "--keep-state"))
+@pytest.mark.parametrize("mode", ["tc", "xdp"])
+def test_no_packet_lost_across_keep_state_restart(bpffs, topo, fcnat, mode):
+    """A steady UDP stream across stop + start: every datagram arrives, translated
+    (in XDP mode: the XDP programs stay while fcnat is down and are replaced
+    in one step by the next start)."""
+    extra = ("--keep-state",) + (tuple(xdp_args(topo)) if mode == "xdp" else ())
+    inst = fcnat(*start_args(bpffs, *extra))
     c = topo.client.udp(CLIENT_ADDR, 0)
     srv = topo.ext.udp(EXT2, 7400)
     mapped = udp_exchange(c, srv, (EXT2, 7400), b"warm-up")
@@ -167,7 +172,7 @@ def test_no_packet_lost_across_keep_state_restart(bpffs, topo, fcnat):
         send_some(50)
         inst.stop(signal.SIGTERM)
         send_some(50)
-        inst2 = fcnat(*start_args(bpffs, "--keep-state"), wait_ready=False)
+        inst2 = fcnat(*start_args(bpffs, *extra), wait_ready=False)
         while "fcnat: ready" not in inst2.stderr():
             send_some(5)
             assert inst2.running() or "fcnat: ready" in inst2.stderr(), inst2.stderr()
@@ -180,6 +185,83 @@ def test_no_packet_lost_across_keep_state_restart(bpffs, topo, fcnat):
         t.join()
     assert len(received) == sent, "lost %d of %d datagrams" % (sent - len(received), sent)
     assert sources == {mapped}, sources
+
+
+def xdp_prog(gw, ifname):
+    """(id, name) of the XDP program on ifname, or None."""
+    link = json.loads(gw.run(["ip", "-j", "-d", "link", "show", "dev", ifname]).stdout)[0]
+    prog = link.get("xdp", {}).get("prog")
+    if not prog:
+        return None
+    return prog["id"], fc_progs().get(prog["id"], "")
+
+
+def counters_at_stop(inst):
+    assert inst.stop(signal.SIGTERM, 5) == 0, inst.stderr()
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^fcnat:\s+(\w+)\s+(\d+)$", inst.stderr(), re.M)}
+
+
+@pytest.mark.parametrize("how", ["sigterm-keep-state", "kill9"])
+def test_xdp_mode_restart_keeps_sessions_and_replaces_xdp_in_place(bpffs, topo, fcnat, how):
+    args = start_args(bpffs, *xdp_args(topo)) + \
+        (("--keep-state",) if how == "sigterm-keep-state" else ())
+    inst = fcnat(*args)
+    before = {i: xdp_prog(topo.gw, i) for i in ("wan0", "lan0")}
+    assert before["wan0"][1] == "fc_xdp_ext" and before["lan0"][1] == "fc_xdp_int", before
+    c = topo.client.udp(CLIENT_ADDR, 0)
+    srv = topo.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (EXT2, 7000), b"first")
+    assert mapped[0] == GW_WAN_ADDR and in_range(mapped[1]), mapped
+
+    inst.stop(signal.SIGTERM if how == "sigterm-keep-state" else signal.SIGKILL)
+    # The whole datapath stays, XDP included, and keeps forwarding.
+    assert {i: xdp_prog(topo.gw, i) for i in ("wan0", "lan0")} == before
+    assert reaches_client(topo, c, mapped, EXT3, 7100, b"while-down") == (EXT3, 7100)
+    assert udp_exchange(c, srv, (EXT2, 7000), b"out-while-down") == mapped
+
+    # Without --keep-state this time: its stop must remove everything.
+    inst2 = fcnat(*start_args(bpffs, *xdp_args(topo)))
+    assert "took over the pinned state" in inst2.stderr(), inst2.stderr()
+    after = {i: xdp_prog(topo.gw, i) for i in ("wan0", "lan0")}
+    for i in ("wan0", "lan0"):
+        assert after[i] is not None and after[i][1] == before[i][1], (before, after)
+        assert after[i][0] != before[i][0], "not replaced: %r %r" % (before, after)
+    wait_until(lambda: not ({before[i][0] for i in before} & set(fc_progs())), 5,
+               desc="the replaced XDP programs to be freed")
+    # Same session, same external port, from a new host too, by the fast path.
+    for n in range(10):
+        assert udp_exchange(c, srv, (EXT2, 7000), b"after-%d" % n) == mapped
+    assert reaches_client(topo, c, mapped, EXT4, 7200, b"after-restart") == (EXT4, 7200)
+    n = counters_at_stop(inst2)
+    assert n.get("fast_redirected", 0) >= 10, n
+    # A plain stop of the restarted instance removes everything.
+    for i in ("wan0", "lan0"):
+        assert xdp_prog(topo.gw, i) is None, i
+    assert_nothing_attached(topo.gw, fcnat.baseline, prog_ids=inst2.prog_ids)
+
+
+def test_xdp_mode_kept_then_tc_mode_or_detach_removes_xdp(bpffs, topo, fcnat, run_fcnat):
+    inst = fcnat(*start_args(bpffs, "--keep-state", *xdp_args(topo)))
+    c = topo.client.udp(CLIENT_ADDR, 0)
+    srv = topo.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (EXT2, 7000), b"first")
+    inst.stop(signal.SIGTERM)
+    assert xdp_prog(topo.gw, "lan0") is not None
+    # A TC-mode start takes over the state and removes the XDP programs.
+    inst2 = fcnat(*start_args(bpffs, "--keep-state", "--internal", "lan0"))
+    assert xdp_prog(topo.gw, "wan0") is None and xdp_prog(topo.gw, "lan0") is None
+    assert udp_exchange(c, srv, (EXT2, 7000), b"tc") == mapped
+    inst2.stop(signal.SIGTERM)
+    # Kept again in XDP mode, then --detach removes it all.
+    inst3 = fcnat(*start_args(bpffs, "--keep-state", *xdp_args(topo)))
+    assert udp_exchange(c, srv, (EXT2, 7000), b"xdp") == mapped
+    inst3.stop(signal.SIGTERM)
+    assert xdp_prog(topo.gw, "wan0") is not None
+    r = run_fcnat("--detach", "-i", "wan0", "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    assert xdp_prog(topo.gw, "wan0") is None and xdp_prog(topo.gw, "lan0") is None
+    assert_nothing_attached(topo.gw, fcnat.baseline, prog_ids=inst3.prog_ids)
 
 
 def _meta_value(path):

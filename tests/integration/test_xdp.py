@@ -1,7 +1,8 @@
 """XDP mode: what it adds to the behaviour suites (which run on both
 datapaths through the `datapath` fixture): attach and clean detach, the fast
 path really forwarding, hairpin between two internal interfaces, the
-fallbacks to the stack, generic mode, start-up failures.
+fallbacks to the stack (these four for TC mode's fast path too: tc-fast),
+generic mode, start-up failures.
 
   CLIENT (lan0) --+
                   +-- GATEWAY (fcnat --mode xdp) -- wan0 -- EXTERNAL
@@ -49,6 +50,18 @@ def second_lan(topo):
     return ns
 
 
+@pytest.fixture(params=["xdp", "tc-fast"])
+def fast_args(request, topo):
+    """The fast path of either datapath: a function of the internal
+    interfaces giving the fcnat arguments (tc-fast: TC mode with --internal,
+    the TC programs forward NAT flows themselves, doc/design/xdp.md)."""
+    def args(internal=("lan0",)):
+        if request.param == "xdp":
+            return xdp_args(topo, internal=internal)
+        return [a for i in internal for a in ("--internal", i)]
+    return args
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_xdp_attached_while_running_and_cleanly_detached(topo, fcnat, sig):
     inst = fcnat("-i", "wan0", *xdp_args(topo))
@@ -62,8 +75,8 @@ def test_xdp_attached_while_running_and_cleanly_detached(topo, fcnat, sig):
     assert_nothing_attached(topo.gw, fcnat.baseline, prog_ids=inst.prog_ids)
 
 
-def test_xdp_fast_path_forwards_udp_both_ways(topo, fcnat):
-    inst = fcnat("-i", "wan0", *xdp_args(topo))
+def test_xdp_fast_path_forwards_udp_both_ways(topo, fcnat, fast_args):
+    inst = fcnat("-i", "wan0", *fast_args())
     c = topo.client.udp(CLIENT_ADDR, 25000)
     srv = topo.ext.udp(EXT2, 7000)
     mapped = udp_exchange(c, srv, (EXT2, 7000), b"out")
@@ -74,13 +87,13 @@ def test_xdp_fast_path_forwards_udp_both_ways(topo, fcnat):
         srv.sendto(b"i%d" % i, mapped)
         assert recv_matching(c, b"i%d" % i, 3) == (EXT2, 7000)
     n = counters(inst)
-    # The first packets may wait for ARP in the stack; the rest go by XDP.
+    # The first packets may wait for ARP in the stack; the rest go fast.
     assert n.get("fast_redirected", 0) >= 40, n
     assert n.get("translated_in", 0) >= 20 and n.get("translated_out", 0) >= 20, n
 
 
-def test_xdp_hairpin_between_two_internal_interfaces(topo, fcnat, second_lan):
-    inst = fcnat("-i", "wan0", *xdp_args(topo, internal=("lan0", "lan1")))
+def test_xdp_hairpin_between_two_internal_interfaces(topo, fcnat, second_lan, fast_args):
+    inst = fcnat("-i", "wan0", *fast_args(("lan0", "lan1")))
     a = topo.client.udp(CLIENT_ADDR, 25010)
     b = second_lan.udp(CLIENT3_ADDR, 25020)
     srv = topo.ext.udp(EXT2, 7000)
@@ -96,8 +109,8 @@ def test_xdp_hairpin_between_two_internal_interfaces(topo, fcnat, second_lan):
     assert n.get("hairpin_translated", 0) >= 10, n
 
 
-def test_xdp_no_neighbour_falls_back_to_the_stack_then_goes_fast(topo, fcnat):
-    inst = fcnat("-i", "wan0", *xdp_args(topo))
+def test_xdp_no_neighbour_falls_back_to_the_stack_then_goes_fast(topo, fcnat, fast_args):
+    inst = fcnat("-i", "wan0", *fast_args())
     topo.gw.run(["ip", "neigh", "flush", "all"])
     c = topo.client.udp(CLIENT_ADDR, 25030)
     srv = topo.ext.udp(EXT2, 7000)
@@ -110,8 +123,8 @@ def test_xdp_no_neighbour_falls_back_to_the_stack_then_goes_fast(topo, fcnat):
     assert n.get("fast_redirected", 0) >= 5, n
 
 
-def test_xdp_oversize_df_gets_frag_needed(topo, fcnat):
-    inst = fcnat("-i", "wan0", *xdp_args(topo))
+def test_xdp_oversize_df_gets_frag_needed(topo, fcnat, fast_args):
+    inst = fcnat("-i", "wan0", *fast_args())
     topo.gw.run(["ip", "link", "set", "wan0", "mtu", "1280"])
     r = topo.client.run(["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1400", EXT2],
                         check=False)

@@ -145,6 +145,8 @@ int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *c
 		.data_size_out = sizeof(r->out),
 		.ctx_in = ctx,
 		.ctx_size_in = sizeof(*ctx),
+		.ctx_out = ctx,		/* the mark, as the program left it */
+		.ctx_size_out = sizeof(*ctx),
 		.repeat = 1,
 	);
 	int err = bpf_prog_test_run_opts(prog_fd, &opts);
@@ -209,3 +211,12 @@ uint64_t stat_get(const struct fixture *f, int stat)
 	return sum;
 }
 
+
+const uint8_t FX_INT0_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
+const uint8_t FX_CLIENT_A_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
+const uint8_t FX_CLIENT_B_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
+
+const uint8_t *fx_client_mac(const char *client)
+{
+	return strcmp(client, CLIENT_B) ? FX_CLIENT_A_MAC : FX_CLIENT_B_MAC;
+}

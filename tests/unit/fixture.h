@@ -25,6 +25,13 @@
 #define SERVER6_2	"2001:db8:100::3"
 #define STRANGER6	"2001:db8:100::4"
 
+/* MACs of the private namespace's int0 and of the clients behind it (static
+ * neighbours, xdp_fixture_setup): frames the datapath sends there carry
+ * them, from the FIB. */
+extern const uint8_t FX_INT0_MAC[6], FX_CLIENT_A_MAC[6], FX_CLIENT_B_MAC[6];
+/* CLIENT_A's or CLIENT_B's MAC. */
+const uint8_t *fx_client_mac(const char *client);
+
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 #define TC_ACT_REDIRECT	7
@@ -46,6 +53,12 @@ struct fixture {
 	int xdp_int_fd;
 	int ext_ifindex;
 	int int_ifindex;
+	/* The TC programs once more, on the same maps, loaded as TC mode with
+	 * --internal int0 loads them: the TC fast path (test_tc_fast.c). */
+	struct fcnat_tc *tc_fast;
+	int fast_int_fd;	/* fc_tc_int_ingress */
+	int fast_ingress_fd;	/* fc_tc_ingress */
+	int fast_egress_fd;	/* fc_tc_egress */
 	struct gc_state gc;	/* the sweeper's memory, fresh for each test */
 };
 
@@ -74,7 +87,8 @@ struct run_result {
 int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r);
 int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
 		  struct run_result *r);
-/* With a whole context: ifindex is the device the packet is on. */
+/* With a whole context: ifindex is the device the packet is on; ctx gets
+ * the context the program left (mark). */
 int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *ctx,
 		 struct run_result *r);
 /* XDP: run with ingress_ifindex; r->ret is the XDP verdict. */
@@ -82,6 +96,9 @@ int run_xdp(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
 	    struct run_result *r);
 /* Veths, addresses, neighbours, forwarding; load the XDP programs. */
 int xdp_fixture_setup(struct fixture *f);
+/* After xdp_fixture_setup: load the TC fast path's programs. */
+int tc_fast_fixture_setup(struct fixture *f);
+void tc_fast_fixture_unload(struct fixture *f);
 size_t map_count(int fd, size_t key_size);
 /* One pass of the real sweeper over the fixture's maps, as of now_ns. */
 int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res);

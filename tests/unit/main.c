@@ -62,6 +62,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot set up the XDP fixture\n");
 		return 1;
 	}
+	if (tc_fast_fixture_setup(&fx)) {
+		fprintf(stderr, "cannot load the TC fast path\n");
+		return 1;
+	}
 	for (int i = 0; i < nr_test_cases; i++) {
 		if (filter && !strstr(test_cases[i].name, filter))
 			continue;
@@ -74,6 +78,7 @@ int main(int argc, char **argv)
 		else
 			passed++;
 	}
+	tc_fast_fixture_unload(&fx);
 	fixture_unload(&fx);
 	printf("\n%d passed, %d failed, %d assertions\n", passed, failed, assertions);
 	return failed || !passed ? 1 : 0;

@@ -105,9 +105,11 @@ static int read_subscriber(const char *addr, struct fc_subscriber *v)
  * for bpf_redirect_neigh to write, so it is the refused packet's. */
 static struct pkt_spec admin_prohibited(const struct pkt_spec *in)
 {
+	/* Back out of int0 to the sender, with the MACs the FIB gives. */
 	return (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = GW_LAN, .daddr = in->saddr,
 				  .icmp_type = 3, .icmp_code = 13, .quote = in,
-				  .frag = 0x4000, .ip_id_zero = 1, .ttl = 64 };
+				  .frag = 0x4000, .ip_id_zero = 1, .ttl = 64,
+				  .smac = FX_INT0_MAC, .dmac = fx_client_mac(in->saddr) };
 }
 
 #define EXPECT_PACKET(prog_fd, in, want, verdict, what)			\
@@ -507,6 +509,8 @@ TEST(rfc4787_req9_hairpin_to_pool_address)
 
 	use_pool(POOL);
 	want.ttl = 63;
+	want.smac = FX_INT0_MAC;
+	want.dmac = FX_CLIENT_A_MAC;
 	ASSERT_EQ(run_spec(fx.egress_fd, &a_out, &r), 0, "A's mapping");
 	EXPECT_PACKET(fx.lan_fd, &hp, &want, TC_ACT_REDIRECT, "B to A's pool mapping, from B's");
 }

@@ -30,6 +30,19 @@ static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t
 				  .daddr = da, .dport = dp, .payload_len = 30 };
 }
 
+/* Sent to CLIENT_B (or A) out of int0: the FIB knows their MACs (static
+ * neighbours), so the frame carries them and int0's. */
+#define int0_mac FX_INT0_MAC
+#define client_a_mac FX_CLIENT_A_MAC
+#define client_b_mac FX_CLIENT_B_MAC
+
+static struct pkt_spec to_b(struct pkt_spec s)
+{
+	s.smac = int0_mac;
+	s.dmac = client_b_mac;
+	return s;
+}
+
 /* Run on an internal interface (int0) or on lo. */
 static int run_on(int prog_fd, const char *dev, const struct pkt_spec *in, struct run_result *r)
 {
@@ -65,7 +78,7 @@ static uint16_t map_out(const char *client, uint16_t port)
 TEST(rfc4787_req9_udp_hairpin_translates_both_ends_and_redirects)
 {
 	struct pkt_spec a_to_b = udp(CLIENT_A, 25600, EXT_ADDR, 25500);
-	struct pkt_spec want = udp(EXT_ADDR, 25600, CLIENT_B, 25500);
+	struct pkt_spec want = to_b(udp(EXT_ADDR, 25600, CLIENT_B, 25500));
 	struct pkt_spec b_to_a = udp(CLIENT_B, 25500, EXT_ADDR, 25600);
 	struct pkt_spec back = udp(EXT_ADDR, 25500, CLIENT_A, 25600);
 
@@ -76,6 +89,8 @@ TEST(rfc4787_req9_udp_hairpin_translates_both_ends_and_redirects)
 	/* A got a mapping of its own (EIM: the one it would use outside). */
 	ASSERT_EQ(map_out(CLIENT_A, 25600), 25600, "A's mapping, reused outside");
 	back.ttl = 63;
+	back.smac = int0_mac;
+	back.dmac = client_a_mac;
 	EXPECT_ON(lan_fd(), "int0", &b_to_a, &back, TC_ACT_REDIRECT, "B's answer to A's mapping");
 }
 
@@ -105,6 +120,7 @@ TEST(rfc5382_req8_tcp_hairpin_translates_both_ends)
 	want.sport = (r.out[34] << 8) | r.out[35];	/* A's port 40000 moved into the range */
 	want.daddr = CLIENT_B;
 	want.ttl = 63;
+	want = to_b(want);
 	ASSERT_TRUE(want.sport >= 20000 && want.sport <= 29999, "A's external port");
 	{
 		uint8_t w[PKT_MAX];
@@ -140,7 +156,7 @@ TEST(hairpin_leaves_other_traffic_alone)
 TEST(gateway_process_reaches_mapped_host_and_gets_its_answer)
 {
 	struct pkt_spec gw = udp(EXT_ADDR, 45000, EXT_ADDR, 25500);	/* port outside the range */
-	struct pkt_spec gw_want = udp(EXT_ADDR, 45000, CLIENT_B, 25500);
+	struct pkt_spec gw_want = to_b(udp(EXT_ADDR, 45000, CLIENT_B, 25500));
 	struct pkt_spec answer = udp(CLIENT_B, 25500, EXT_ADDR, 45000);
 	struct pkt_spec answer_want = udp(EXT_ADDR, 25500, EXT_ADDR, 45000);
 	struct run_result r;
@@ -166,7 +182,7 @@ TEST(gateway_process_reaches_mapped_host_and_gets_its_answer)
 TEST(gateway_process_with_port_in_range_uses_its_mapping)
 {
 	struct pkt_spec gw = udp(EXT_ADDR, 25030, EXT_ADDR, 25500);
-	struct pkt_spec want = udp(EXT_ADDR, 25030, CLIENT_B, 25500);
+	struct pkt_spec want = to_b(udp(EXT_ADDR, 25030, CLIENT_B, 25500));
 	struct fc_endpoint_key k = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
 				     .proto = IPPROTO_UDP };
 	struct fc_binding b;

@@ -354,7 +354,7 @@ TEST(syn_flood_from_one_host_exhausts_the_shared_range_no_per_host_limit)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), SYN_FLOOD - 15,
 		  "the rest refused and counted");
 	ASSERT_EQ(nr_bindings(&fx), 2 * 16, "bindings bounded by the range");
-	/* Without per-subscriber limits (issue 9) another host's new flow is
+	/* Without a per-subscriber limit (the default) another host's new flow is
 	 * refused too: this documents today's behaviour. */
 	ASSERT_EQ(out_pkt(IPPROTO_TCP, CLIENT_B, 40001, SERVER_2, 443, 0x02), 0,
 		  "B's new connection refused: ports exhausted by A");
@@ -364,4 +364,30 @@ TEST(syn_flood_from_one_host_exhausts_the_shared_range_no_per_host_limit)
 		  "B's old connection keeps its port");
 	ASSERT_EQ(in_pkt(IPPROTO_TCP, SERVER_2, 443, b_port, 0x12, NULL), ip4(CLIENT_B),
 		  "and is reached from outside");
+}
+
+/* With a per-subscriber limit (issue 9), the same flood stops at A's own
+ * allowance: B still gets new ports (RFC 6888 REQ-4), and every refusal of
+ * A's is counted as A's, answered with ICMP (rate-limited), not as the
+ * range running out. */
+TEST(rfc6888_req4_syn_flood_from_one_host_stops_at_its_limit_others_unaffected)
+{
+	unsigned long ok = 0, b_new = 0;
+
+	small_range(20000, 20015);
+	fx.opts.cgnat.limit[FC_SUB_TCP] = 8;
+	fixture_apply(&fx);
+	for (int i = 0; i < SYN_FLOOD; i++)
+		ok += out_pkt(IPPROTO_TCP, CLIENT_A, 30000 + i, SERVER_1, 80, 0x02) != 0;
+	ASSERT_EQ(ok, 8, "A got its allowance, no more");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_SUBSCRIBER_LIMIT), SYN_FLOOD - 8,
+		  "the rest refused as over A's limit");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), 0, "the range never ran out");
+	ASSERT_NE(stat_get(&fx, FC_STAT_REFUSED_ICMP_SENT), 0, "refusals answered");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_REFUSED_ICMP_SENT) +
+		  stat_get(&fx, FC_STAT_REFUSED_ICMP_RATELIMITED), SYN_FLOOD - 8,
+		  "each refusal answered or rate-limited");
+	for (int i = 0; i < 8; i++)
+		b_new += out_pkt(IPPROTO_TCP, CLIENT_B, 40000 + i, SERVER_2, 443, 0x02) != 0;
+	ASSERT_EQ(b_new, 8, "B makes new connections during A's flood");
 }

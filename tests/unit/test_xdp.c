@@ -52,7 +52,8 @@ int xdp_fixture_setup(struct fixture *f)
 		return -1;
 	f->ext_ifindex = if_nametoindex("ext0");
 	f->int_ifindex = if_nametoindex("int0");
-	if (!f->ext_ifindex || !f->int_ifindex || loader_xdp_load(&f->loader, f->ext_ifindex))
+	if (!f->ext_ifindex || !f->int_ifindex ||
+	    loader_xdp_load(&f->loader, f->ext_ifindex, &f->int_ifindex, 1))
 		return -1;
 	f->xdp_ext_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_ext);
 	f->xdp_int_fd = bpf_program__fd(f->loader.xskel->progs.fc_xdp_int);
