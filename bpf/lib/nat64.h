@@ -237,7 +237,7 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
  * never routed on as IPv6 (it would leave with the internal source); the
  * rest passes untouched.
  */
-static __noinline int nat64_out(struct ctx_buff *ctx)
+static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
 	struct nat64_scratch *s;
