@@ -106,4 +106,88 @@ int fc_release(struct fc_release_args *args)
 	return 0;
 }
 
+struct block_scan {
+	struct fc_endpoint_key key;	/* external side; port per iteration */
+	__u16 first;
+	int in_use;
+};
+
+static long block_scan_port(__u64 i, void *data)
+{
+	struct block_scan *s = data;
+	__u32 k = i % 3;
+
+	s->key.proto = k == 0 ? FC_PROTO_TCP : k == 1 ? FC_PROTO_UDP : FC_PROTO_ICMP;
+	s->key.port = bpf_htons(s->first + (__u16)(i / 3));
+	if (bpf_map_lookup_elem(&fc_bindings, &s->key)) {
+		s->in_use = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Run by the sweeper (BPF_PROG_TEST_RUN) for a block its walk found no
+ * mapping in: free it if that still holds. Its owner's slot is cleared
+ * first, so the datapath starts no new claim in it (and one in progress
+ * gives its port back, port_claim_attempt); then every port is looked
+ * up: in use, the slot is put back. Freed: the owner's count goes down,
+ * the entry goes, one event. A block younger than a second, or not in its
+ * owner's slots, is left (the datapath is still making it).
+ */
+SEC("syscall")
+int fc_block_free(struct fc_block_free_args *args)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_block_key key = args->key;
+	struct fc_subscriber_key owner;
+	struct fc_subscriber *sub;
+	struct fc_block *blk;
+	struct block_scan scan = {};
+	__u32 mark = key.index + 1, j = FC_MAX_PORT_BLOCKS;
+	__u64 now = args->now_ns;
+
+	args->result = FC_BLOCK_GONE;
+	blk = bpf_map_lookup_elem(&fc_port_blocks, &key);
+	if (!blk || !cfg || !cfg->block_size || cfg->block_size > 65535)
+		return 0;
+	args->result = FC_BLOCK_BUSY;
+	if (now < blk->alloc_ns + 1000000000ULL)
+		return 0;
+	owner = blk->owner;
+	sub = bpf_map_lookup_elem(&fc_subscribers, &owner);
+	if (sub) {
+		for (j = 0; j < FC_MAX_PORT_BLOCKS; j++)
+			if (sub->blocks[j] == mark &&
+			    __sync_val_compare_and_swap(&sub->blocks[j], mark, 0) == mark)
+				break;
+	}
+	/* Not in its owner's slots (its entry was made again): nobody
+	 * claims in it any more, it only has to be found unused. */
+
+	scan.key.side = FC_SIDE_EXTERNAL;
+	scan.key.family = FC_AF_INET;
+	scan.key.addr.v4 = key.ext_addr4;
+	scan.first = block_first_port(cfg, key.index);
+	bpf_loop(cfg->block_size * 3, block_scan_port, &scan, 0);
+	if (scan.in_use) {
+		if (sub && j < FC_MAX_PORT_BLOCKS) {
+			/* Put back: the count still holds this slot's place. */
+			for (j = 0; j < FC_MAX_PORT_BLOCKS; j++)
+				if (__sync_val_compare_and_swap(&sub->blocks[j], 0, mark) == 0)
+					break;
+		}
+		args->result = FC_BLOCK_IN_USE;
+		return 0;
+	}
+	if (sub && j < FC_MAX_PORT_BLOCKS && sub->port_blocks)
+		__sync_fetch_and_add(&sub->port_blocks, -1);
+	if (bpf_map_delete_elem(&fc_port_blocks, &key))
+		return 0;
+	stat_inc(FC_STAT_PORT_BLOCK_FREED);
+	event_block(cfg, FC_EVENT_BLOCK_FREE, &owner, &key, bpf_ktime_get_ns());
+	args->result = FC_BLOCK_FREED;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -98,10 +98,11 @@ int event_format(const struct fc_event *ev, char *buf, size_t len)
 				ext_family == FC_AF_INET6 ? "]" : "", ntohs(ev->ext_port), what);
 	case FC_EVENT_BLOCK_ALLOC:
 	case FC_EVENT_BLOCK_FREE:
-		return snprintf(buf, len, "port block %s %s %s -> %s ports %u-%u",
+		/* A block serves every protocol (proto 0): no protocol word. */
+		return snprintf(buf, len, "port block %s %s%s%s -> %s ports %u-%u",
 				ev->type == FC_EVENT_BLOCK_ALLOC ? "allocated" : "freed",
-				proto_name(ev->proto), in, ex, ntohs(ev->ext_port),
-				ntohs(ev->ext_port_last));
+				ev->proto ? proto_name(ev->proto) : "", ev->proto ? " " : "",
+				in, ex, ntohs(ev->ext_port), ntohs(ev->ext_port_last));
 	case FC_EVENT_QUOTA_EXCEEDED:
 		if (ev->quota == FC_QUOTA_PER_SUBSCRIBER)
 			return snprintf(buf, len, "quota exceeded %s %s %s limit %u",

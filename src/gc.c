@@ -35,6 +35,9 @@ void gc_init(struct gc_state *g)
 	g->subscribers_fd = -1;
 	epset_init(&g->idle_subscribers);
 	epset_init(&g->idle_next);
+	g->blocks_fd = -1;
+	g->block_free_fd = -1;
+	epset_init(&g->blocks_used);
 }
 
 void gc_free(struct gc_state *g)
@@ -44,6 +47,7 @@ void gc_free(struct gc_state *g)
 	epset_free(&g->orphans_next);
 	epset_free(&g->idle_subscribers);
 	epset_free(&g->idle_next);
+	epset_free(&g->blocks_used);
 }
 
 long gc_release(int release_fd, __u8 family, const union fc_addr *addr, __u8 proto, int delta)
@@ -82,10 +86,13 @@ int map_walk(int fd, size_t ksz, size_t vsz, map_walk_fn fn, void *ctx)
 	void *in = NULL;
 	int err;
 
-	if (ksz > sizeof(struct fc_session_key) || vsz > sizeof(struct fc_binding))
+	/* Larger values (subscriber entries) come in smaller batches. */
+	__u32 batch = sizeof(values) / vsz < GC_BATCH ? sizeof(values) / vsz : GC_BATCH;
+
+	if (ksz > sizeof(struct fc_session_key) || !vsz || vsz > sizeof(values))
 		return -EINVAL;
 	do {
-		count = GC_BATCH;
+		count = batch;
 		err = bpf_map_lookup_batch(fd, in, &out_batch, keys, values, &count, NULL);
 		if (err && errno != ENOENT)
 			return -errno;
@@ -169,6 +176,31 @@ static int mapping_alive(const struct sweep *s, const struct fc_endpoint_key *k,
 	       s->now < b->sessions_until_ns;
 }
 
+/* The (address, block) key of the sweeper's set of used blocks. */
+static void block_set_key(struct fc_endpoint_key *e, __be32 addr, __u32 index)
+{
+	memset(e, 0, sizeof(*e));
+	e->side = 0xfe;
+	e->family = FC_AF_INET;
+	e->port = (__be16)index;
+	e->addr.v4 = addr;
+}
+
+/* A live mapping on external endpoint k: its block (if any) is in use.
+ * (Noted from the internal side, which decides whether a mapping lives; a
+ * half-made one fc_block_free finds by itself.) */
+static int note_block_used(struct sweep *s, const struct fc_endpoint_key *k)
+{
+	struct fc_endpoint_key e;
+	__u16 port = ntohs(k->port), first = s->cfg->port_ranges[0].first;
+
+	if (!(s->cfg->flags & FC_CFG_PORT_BLOCKS) || s->g->blocks_fd < 0 ||
+	    k->family != FC_AF_INET || !s->cfg->block_size || port < first)
+		return 0;
+	block_set_key(&e, k->addr.v4, (port - first) / s->cfg->block_size);
+	return epset_put_max(&s->g->blocks_used, &e, 1);
+}
+
 static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 			   const struct fc_binding *v)
 {
@@ -183,6 +215,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 		/* Sessions keep it alive: publish their latest expiry, so the
 		 * datapath admits new remotes (EIF) for as long as that. */
 		s->res->mappings_live++;
+		note_block_used(s, &ek);
 		if (until != v->sessions_until_ns &&
 		    bpf_map_lookup_elem(s->bindings_fd, k, &fresh) == 0) {
 			fresh.sessions_until_ns = until;
@@ -192,10 +225,12 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	}
 	if (mapping_alive(s, k, v)) {
 		s->res->mappings_live++;
+		note_block_used(s, &ek);
 		return;
 	}
 	if (bpf_map_lookup_elem(s->bindings_fd, k, &fresh) || mapping_alive(s, k, &fresh)) {
 		s->res->mappings_live++;
+		note_block_used(s, &ek);
 		return;
 	}
 	/* Internal side first, so no new packet finds the mapping; then
@@ -209,6 +244,41 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	s->res->mappings_expired++;
 	if (s->g->on_delete)
 		s->g->on_delete(s->g->on_delete_ctx, k, &fresh);
+}
+
+long gc_block_free(int block_free_fd, const struct fc_block_key *key, __u64 now_ns)
+{
+	struct fc_block_free_args a = { .key = *key, .now_ns = now_ns };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
+
+	if (bpf_prog_test_run_opts(block_free_fd, &opts))
+		return -errno;
+	return a.result;
+}
+
+/* A block no mapping used in this sweep's walk: fc_block_free checks
+ * again, port by port, and frees it (and reports it) if that holds. */
+static int sweep_block(void *ctx, const void *key, const void *value)
+{
+	struct sweep *s = ctx;
+	const struct fc_block_key *k = key;
+	struct fc_endpoint_key e;
+	__u64 seen;
+	long r;
+
+	block_set_key(&e, k->ext_addr4, k->index);
+	if (epset_get(&s->g->blocks_used, &e, &seen)) {
+		s->res->blocks_live++;
+		return 0;
+	}
+	r = gc_block_free(s->g->block_free_fd, k, s->now);
+	if (r == FC_BLOCK_FREED)
+		s->res->blocks_freed++;
+	else if (r != FC_BLOCK_GONE)
+		s->res->blocks_live++;
+	if (r < 0)
+		fc_warn("freeing a port block: %s", strerror((int)-r));
+	return 0;
 }
 
 /* An external entry must have an internal twin that points back at it.
@@ -272,7 +342,8 @@ static int sweep_subscriber(void *ctx, const void *key, const void *value)
 	struct fc_subscriber fresh;
 	__u64 seen;
 
-	if (v->mappings[FC_SUB_TCP] || v->mappings[FC_SUB_UDP] || v->mappings[FC_SUB_ICMP]) {
+	if (v->mappings[FC_SUB_TCP] || v->mappings[FC_SUB_UDP] || v->mappings[FC_SUB_ICMP] ||
+	    v->port_blocks) {
 		s->res->subscribers_live++;
 		return 0;
 	}
@@ -281,7 +352,7 @@ static int sweep_subscriber(void *ctx, const void *key, const void *value)
 		return epset_put_max(&s->g->idle_next, &e, 1);
 	if (bpf_map_lookup_elem(s->g->subscribers_fd, k, &fresh) == 0 &&
 	    !fresh.mappings[FC_SUB_TCP] && !fresh.mappings[FC_SUB_UDP] &&
-	    !fresh.mappings[FC_SUB_ICMP] && bpf_map_delete_elem(s->g->subscribers_fd, k) == 0)
+	    !fresh.mappings[FC_SUB_ICMP] && !fresh.port_blocks && bpf_map_delete_elem(s->g->subscribers_fd, k) == 0)
 		s->res->subscribers_removed++;
 	return 0;
 }
@@ -299,11 +370,16 @@ int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	memset(res, 0, sizeof(*res));
 	epset_clear(&g->live);
 	epset_clear(&g->orphans_next);
+	epset_clear(&g->blocks_used);
 	err = map_walk(sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
 		       sweep_session, &s);
 	if (!err)
 		err = map_walk(bindings_fd, sizeof(struct fc_endpoint_key),
 			       sizeof(struct fc_binding), sweep_binding, &s);
+	if (!err && g->blocks_fd >= 0 && g->block_free_fd >= 0 &&
+	    (cfg->flags & FC_CFG_PORT_BLOCKS))
+		err = map_walk(g->blocks_fd, sizeof(struct fc_block_key), sizeof(struct fc_block),
+			       sweep_block, &s);
 	if (!err && g->subscribers_fd >= 0) {
 		epset_clear(&g->idle_next);
 		err = map_walk(g->subscribers_fd, sizeof(struct fc_subscriber_key),

@@ -28,6 +28,11 @@ struct gc_state {
 	int subscribers_fd;
 	struct epset idle_subscribers;	/* no mappings at the last sweep */
 	struct epset idle_next;
+	/* Port blocks (-1: none): the block table and fc_block_free, which
+	 * frees a block the walk found no mapping in. */
+	int blocks_fd;
+	int block_free_fd;
+	struct epset blocks_used;	/* (address, block) with a mapping this sweep */
 };
 
 struct gc_result {
@@ -38,6 +43,8 @@ struct gc_result {
 	unsigned long orphans_removed;
 	unsigned long subscribers_live;
 	unsigned long subscribers_removed;
+	unsigned long blocks_live;
+	unsigned long blocks_freed;
 };
 
 void gc_init(struct gc_state *g);
@@ -69,6 +76,10 @@ int gc_flush_addr(int bindings_fd, int sessions_fd, int release_fd, __u8 family,
 /* Change a subscriber's count of proto's mappings by delta (atomically, in
  * BPF; never below 0). Returns the count after, or -errno. */
 long gc_release(int release_fd, __u8 family, const union fc_addr *addr, __u8 proto, int delta);
+
+/* Port blocks: ask fc_block_free to free one; enum fc_block_free_result or
+ * -errno. */
+long gc_block_free(int block_free_fd, const struct fc_block_key *key, __u64 now_ns);
 
 /* Every entry of a bindings or sessions map, read in batches; fn returning
  * non-zero stops the walk with that value. */

@@ -16,6 +16,7 @@
 
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
+#include "deterministic.h"
 #include "loader.h"
 #include "netlink.h"
 #include "log.h"
@@ -63,6 +64,8 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	bpf_map__set_max_entries(l->skel->maps.fc_events, o->event_ring_kb * 1024);
 	/* Every subscriber has a mapping at least. */
 	bpf_map__set_max_entries(l->skel->maps.fc_subscribers, o->max_mappings);
+	/* Every block has a mapping, or had one at the last sweep. */
+	bpf_map__set_max_entries(l->skel->maps.fc_port_blocks, o->max_mappings);
 	return 0;
 }
 
@@ -157,6 +160,28 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	for (int i = 0; i < FC_SUB_PROTOS; i++)
 		cfg->sub_limit[i] = o->cgnat.limit[i];
 	cfg->refuse_icmp_rate = o->cgnat.refuse_icmp_rate;
+	if (o->cgnat.block_size && o->nr_port_ranges == 1) {
+		__u32 ports = o->port_ranges[0].last - o->port_ranges[0].first + 1;
+
+		cfg->flags |= FC_CFG_PORT_BLOCKS;
+		cfg->block_size = o->cgnat.block_size;
+		cfg->block_count = ports / o->cgnat.block_size;
+		cfg->block_max = o->cgnat.max_blocks ? o->cgnat.max_blocks
+						     : FC_MAX_PORT_BLOCKS_DEFAULT;
+	}
+	if (o->cgnat.det_on) {
+		/* options_parse() has checked that the plan holds. */
+		static struct fc_det_plan plan;
+		char err[256];
+
+		if (!det_plan(o, &plan, err, sizeof(err))) {
+			cfg->flags |= FC_CFG_DETERMINISTIC;
+			cfg->det_base = plan.base;
+			cfg->det_count = plan.count;
+			cfg->det_ports = plan.ports;
+			cfg->det_first = plan.first;
+		}
+	}
 }
 
 static void scope_key(struct fc_scope_key *k, __u8 kind, const struct fc_prefix4 *p)
@@ -295,22 +320,36 @@ static __u32 map_id_of(int fd)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }
 
+/* Does the program (fd) use the map with id map_id? */
+static bool prog_uses_map(int fd, __u32 map_id)
+{
+	__u32 ids[64], len;
+	struct bpf_prog_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(info);
+	if (!map_id || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
 /* Is prog_id an fcnat TC program working on the map with id map_id? */
 static bool fc_tc_prog_on_map(__u32 prog_id, __u32 map_id)
 {
-	struct bpf_prog_info info;
-	__u32 ids[64], len = sizeof(info);
-	bool found = false;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool found;
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 
 	if (fd < 0)
 		return false;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6))
-		for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
-			found |= ids[i] == map_id;
+	found = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "fc_tc_", 6) &&
+		prog_uses_map(fd, map_id);
 	close(fd);
 	return found;
 }
@@ -722,6 +761,16 @@ int loader_pool_index_fd(const struct fc_loader *l)
 	return bpf_map__fd(l->skel->maps.fc_pool_index);
 }
 
+int loader_blocks_fd(const struct fc_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.fc_port_blocks);
+}
+
+int loader_block_free_fd(const struct fc_loader *l)
+{
+	return bpf_program__fd(l->skel->progs.fc_block_free);
+}
+
 int loader_release_fd(const struct fc_loader *l)
 {
 	return bpf_program__fd(l->skel->progs.fc_release);
@@ -789,23 +838,6 @@ fail:
 	return err;
 }
 
-/* Does the program (fd) use the map with id map_id? */
-static bool prog_uses_map(int fd, __u32 map_id)
-{
-	__u32 ids[64], len;
-	struct bpf_prog_info info;
-
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
-	info.map_ids = (__u64)(unsigned long)ids;
-	len = sizeof(info);
-	if (!map_id || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	for (__u32 i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
-		if (ids[i] == map_id)
-			return true;
-	return false;
-}
 
 /*
  * The program attached in XDP mode `mode` on ifindex: 0 if none, else its

@@ -117,5 +117,8 @@ int loader_pool_fd(const struct fc_loader *l);
 int loader_pool_index_fd(const struct fc_loader *l);
 /* The fc_release program (gc.h: gc_release). */
 int loader_release_fd(const struct fc_loader *l);
+/* Port blocks: the block table and the fc_block_free program (gc.c). */
+int loader_blocks_fd(const struct fc_loader *l);
+int loader_block_free_fd(const struct fc_loader *l);
 
 #endif

@@ -26,6 +26,7 @@
 #include "events.h"
 #include "forward.h"
 #include "gc.h"
+#include "deterministic.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -275,6 +276,23 @@ static void reload(struct daemon *d)
 	if (n.cgnat.nr_pool != d->o.cgnat.nr_pool ||
 	    memcmp(n.cgnat.pool, d->o.cgnat.pool, sizeof(n.cgnat.pool[0]) * n.cgnat.nr_pool))
 		fc_warn("reload: the address pool changes only with a restart; ignored");
+	if (n.cgnat.det_on != d->o.cgnat.det_on ||
+	    memcmp(&n.cgnat.det, &d->o.cgnat.det, sizeof(n.cgnat.det)) ||
+	    (d->o.cgnat.det_on && memcmp(n.port_ranges, d->o.port_ranges, sizeof(n.port_ranges))))
+		fc_warn("reload: deterministic NAT and its port range change only with a restart; "
+			"ignored");
+	if (n.cgnat.block_size != d->o.cgnat.block_size ||
+	    n.cgnat.max_blocks != d->o.cgnat.max_blocks ||
+	    (d->o.cgnat.block_size && memcmp(n.port_ranges, d->o.port_ranges, sizeof(n.port_ranges))))
+		fc_warn("reload: port blocks and their port range change only with a restart; ignored");
+	n.cgnat.block_size = d->o.cgnat.block_size;
+	n.cgnat.max_blocks = d->o.cgnat.max_blocks;
+	n.cgnat.det_on = d->o.cgnat.det_on;
+	n.cgnat.det = d->o.cgnat.det;
+	if (d->o.cgnat.det_on || d->o.cgnat.block_size) {
+		n.nr_port_ranges = d->o.nr_port_ranges;
+		memcpy(n.port_ranges, d->o.port_ranges, sizeof(n.port_ranges));
+	}
 	n.cgnat.nr_pool = d->o.cgnat.nr_pool;
 	memcpy(n.cgnat.pool, d->o.cgnat.pool, sizeof(n.cgnat.pool));
 	if (cgnat_subscribers_on(&n.cgnat) != cgnat_subscribers_on(&d->o.cgnat)) {
@@ -448,6 +466,8 @@ static void run(struct daemon *d)
 	gc_init(&gc);
 	gc.release_fd = loader_release_fd(&d->l);
 	gc.subscribers_fd = loader_subscribers_fd(&d->l);
+	gc.blocks_fd = loader_blocks_fd(&d->l);
+	gc.block_free_fd = loader_block_free_fd(&d->l);
 	if (d->events) {
 		gc.on_delete = log_deleted_mapping;
 		gc.on_delete_ctx = d->events;
@@ -825,6 +845,8 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_SHOW_SUBSCRIBERS || d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
+	if (d->o.cmd == FC_CMD_LOOKUP)
+		return lookup_main(&d->o);
 	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG) &&
 	    !d->o.nr_hairpin_ifs && !d->o.nr_internal_ifs) {
 		/* NAT64 translates on the ingress of the internal interfaces:

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "forward.h"
 #include "ipfix.h"
+#include "deterministic.h"
 #include "options.h"
 #include "pin.h"
 #include "syslog_sink.h"
@@ -75,6 +76,9 @@ enum opt_id {
 	OPT_EXCLUDE,
 	OPT_MAX_PER_SUBSCRIBER,
 	OPT_REFUSED_ICMP_RATE,
+	OPT_DETERMINISTIC,
+	OPT_PORT_BLOCK_SIZE,
+	OPT_MAX_PORT_BLOCKS,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -140,6 +144,14 @@ static const struct option_desc fc_option_table[] = {
 	{ "max-mappings-per-subscriber", OPT_MAX_PER_SUBSCRIBER, "<n|proto=n,...>",
 	  "Mappings one internal address may have per protocol:\n"
 	  "N for each, or e.g. tcp=1000,udp=500,icmp=50", CTX_RUN },
+	{ "port-block-size", OPT_PORT_BLOCK_SIZE, "<n>", "Port blocks (RFC 7753 style): subscribers get ports\n"
+	  "in blocks of N from their paired address, one log\nrecord per block (needs one --ports range)",
+	  CTX_RUN },
+	{ "max-port-blocks", OPT_MAX_PORT_BLOCKS, "<n>", "Port blocks one subscriber may hold, 1 to 32,\n"
+	  "defaults to 4", CTX_RUN },
+	{ "deterministic", OPT_DETERMINISTIC, "<prefix>", "Deterministic NAT (RFC 7422): each address of\n"
+	  "this internal prefix gets a fixed pool address and\nport range (needs --pool, one --ports "
+	  "range);\nothers are not translated. See fcnat lookup", CTX_RUN },
 	{ "refused-icmp-rate", OPT_REFUSED_ICMP_RATE, "<n>", "ICMP errors for refused new flows per\n"
 	  "second and CPU, defaults to 100; 0: refuse silently", CTX_RUN },
 	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
@@ -227,6 +239,7 @@ void options_defaults(struct fc_options *o)
 	o->ipfix_domain = 1;
 	o->ipfix_template_s = 60;
 	o->event_ring_kb = 256;
+	o->lookup_port = -1;
 }
 
 bool options_events_on(const struct fc_options *o)
@@ -240,7 +253,10 @@ void options_usage(FILE *out)
 		     "USAGE:\n  fcnat [OPTIONS]                  run the gateway on an interface\n"
 		     "  fcnat --detach -i <name>         remove a kept instance (--keep-state)\n"
 		     "  fcnat show mappings|sessions|subscribers [-i <name>] [--json] [filters]\n"
-		     "  fcnat stats [-i <name>] [--json]\n\nOPTIONS:\n");
+		     "  fcnat stats [-i <name>] [--json]\n"
+		     "  fcnat lookup <internal addr> | <external addr> <port> [--json] [-c <file>]\n"
+		     "                                   deterministic NAT: who has which ports\n"
+		     "\nOPTIONS:\n");
 	for (size_t i = 0; i < NR_OPTIONS; i++) {
 		const struct option_desc *d = &fc_option_table[i];
 		char left[64];
@@ -478,7 +494,39 @@ bad:
 
 bool cgnat_subscribers_on(const struct fc_cgnat_opts *c)
 {
-	return c->nr_pool || c->limit[FC_SUB_TCP] || c->limit[FC_SUB_UDP] || c->limit[FC_SUB_ICMP];
+	return c->nr_pool || c->limit[FC_SUB_TCP] || c->limit[FC_SUB_UDP] || c->limit[FC_SUB_ICMP] ||
+	       c->block_size;
+}
+
+int port_blocks_check(const struct fc_options *o, char *err, size_t errlen)
+{
+	const struct fc_cgnat_opts *c = &o->cgnat;
+	unsigned int ports;
+
+	if (!c->block_size) {
+		if (c->max_blocks) {
+			snprintf(err, errlen, "--max-port-blocks needs --port-block-size");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->det_on) {
+		snprintf(err, errlen, "--port-block-size and --deterministic exclude each other "
+			 "(deterministic NAT gives each subscriber one fixed range)");
+		return -1;
+	}
+	if (o->nr_port_ranges != 1) {
+		snprintf(err, errlen, "--port-block-size needs exactly one port range (--ports "
+			 "FIRST-LAST), got %u", o->nr_port_ranges);
+		return -1;
+	}
+	ports = o->port_ranges[0].last - o->port_ranges[0].first + 1;
+	if (c->block_size > ports) {
+		snprintf(err, errlen, "--port-block-size %u is larger than the port range (%u ports)",
+			 c->block_size, ports);
+		return -1;
+	}
+	return 0;
 }
 
 int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max)
@@ -654,6 +702,28 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 	}
 	case OPT_MAX_PER_SUBSCRIBER:
 		return parse_sub_limit(o, value, err, errlen);
+	case OPT_PORT_BLOCK_SIZE:
+		if (parse_uint(value, 1, 32768, &o->cgnat.block_size)) {
+			snprintf(err, errlen, "invalid port block size '%s': expected 1 to 32768", value);
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_PORT_BLOCKS:
+		if (parse_uint(value, 1, FC_MAX_PORT_BLOCKS, &o->cgnat.max_blocks)) {
+			snprintf(err, errlen, "invalid port block limit '%s': expected 1 to %d", value,
+				 FC_MAX_PORT_BLOCKS);
+			return -1;
+		}
+		return 0;
+	case OPT_DETERMINISTIC:
+		if (parse_prefix4(value, &o->cgnat.det) || !o->cgnat.det.addr ||
+		    o->cgnat.det.len < 1) {
+			snprintf(err, errlen, "invalid deterministic prefix '%s': expected ADDR/LEN "
+				 "with the host bits zero, e.g. 100.64.0.0/22", value);
+			return -1;
+		}
+		o->cgnat.det_on = true;
+		return 0;
 	case OPT_REFUSED_ICMP_RATE:
 		if (parse_uint(value, 0, 100000, &o->cgnat.refuse_icmp_rate)) {
 			snprintf(err, errlen, "invalid rate '%s': expected 0 to 100000", value);
@@ -983,6 +1053,26 @@ static int parse_command(int argc, char **argv, struct fc_options *o)
 		o->cmd = FC_CMD_STATS;
 		return 1;
 	}
+	if (!strcmp(argv[1], "lookup")) {
+		unsigned int port;
+
+		o->cmd = FC_CMD_LOOKUP;
+		if (argc < 3 || argv[2][0] == '-') {
+			fprintf(stderr, "fcnat: error: 'lookup' needs an internal address, or an "
+				"external address and port\n");
+			return -1;
+		}
+		snprintf(o->lookup_addr, sizeof(o->lookup_addr), "%s", argv[2]);
+		if (argc < 4 || argv[3][0] == '-')
+			return 2;
+		if (parse_uint(argv[3], 0, 65535, &port)) {
+			fprintf(stderr, "fcnat: error: lookup: invalid port '%s': expected 0 to 65535\n",
+				argv[3]);
+			return -1;
+		}
+		o->lookup_port = port;
+		return 3;
+	}
 	if (strcmp(argv[1], "show"))
 		return 0;
 	if (argc < 3) {
@@ -1054,7 +1144,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	skip = parse_command(argc, argv, o);
 	if (skip < 0)
 		goto usage;
-	mode = o->cmd == FC_CMD_RUN ? CTX_RUN : CTX_SHOW;
+	/* lookup takes the daemon's options (the plan is in them) and --json. */
+	mode = o->cmd == FC_CMD_RUN || o->cmd == FC_CMD_LOOKUP ? CTX_RUN : CTX_SHOW;
 	/* getopt sees the command's last word as its argv[0]. */
 	argc -= skip;
 	argv += skip;
@@ -1064,9 +1155,10 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct option_desc *d = desc_by_id(c);
 
-		if (d && !(d->ctx & mode)) {
+		if (d && !(d->ctx & mode) && !(o->cmd == FC_CMD_LOOKUP && c == OPT_JSON)) {
 			fprintf(stderr, "fcnat: error: option '--%s' does not apply to '%s'\n",
-				d->name, skip == 1 ? "fcnat stats" : "fcnat show");
+				d->name, o->cmd == FC_CMD_LOOKUP ? "fcnat lookup" :
+				skip == 1 ? "fcnat stats" : "fcnat show");
 			goto usage;
 		}
 		switch (c) {
@@ -1172,7 +1264,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	}
 	if (!o->nat44 && !o->nat66)
 		o->nat44 = true;
-	if (mode == CTX_SHOW)
+	if (mode == CTX_SHOW || o->cmd == FC_CMD_LOOKUP)
 		return FC_OPTS_RUN;	/* -i is optional: the only instance is found */
 	if (!o->ifname[0]) {
 		fprintf(stderr, "fcnat: error: no external interface: use -i/--ifname or a config file\n");
@@ -1203,6 +1295,14 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			snprintf(err, sizeof(err), "--pool: more than %d addresses", FC_POOL_MAX);
 			goto bad;
 		}
+	}
+	if (port_blocks_check(o, err, sizeof(err)))
+		goto bad;
+	if (o->cgnat.det_on) {
+		static struct fc_det_plan plan;
+
+		if (det_plan(o, &plan, err, sizeof(err)))
+			goto bad;
 	}
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		if (o->timeout_s[t] < timeout_min_s[t])

@@ -23,6 +23,7 @@ enum fc_command {
 	FC_CMD_STATS,		/* fcnat stats */
 	FC_CMD_CHECK_CONFIG,	/* --check-config FILE: validate, attach nothing */
 	FC_CMD_SHOW_SUBSCRIBERS,	/* fcnat show subscribers */
+	FC_CMD_LOOKUP,		/* fcnat lookup ADDR [PORT]: deterministic NAT */
 };
 
 #define FC_MAX_FORWARDS 64
@@ -58,6 +59,10 @@ struct fc_cgnat_opts {
 	struct fc_prefix4 exclude[FC_MAX_SCOPE_PREFIXES];
 	unsigned int limit[FC_SUB_PROTOS];	/* mappings per subscriber, 0 = none */
 	unsigned int refuse_icmp_rate;	/* per second and CPU, 0 = no ICMP */
+	unsigned int block_size;	/* --port-block-size: 0 = no port blocks */
+	unsigned int max_blocks;	/* --max-port-blocks per subscriber */
+	bool det_on;			/* --deterministic (RFC 7422) */
+	struct fc_prefix4 det;		/* its internal prefix */
 };
 
 /* NAT-PMP/PCP server (src/pcp.c); off while nr_ifs is 0. Restart-only. */
@@ -129,6 +134,9 @@ struct fc_options {
 	bool filter_internal_set;
 	__be32 filter_internal;		/* internal IPv4 address */
 	unsigned int filter_external;	/* external port, 0: any */
+	/* lookup */
+	char lookup_addr[64];
+	int lookup_port;		/* -1: ADDR is internal */
 };
 
 enum fc_parse_result {
@@ -159,6 +167,11 @@ int parse_prefix4(const char *spec, struct fc_prefix4 *out);
 int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max);
 /* Is subscriber state kept (a pool or a limit is set)? */
 bool cgnat_subscribers_on(const struct fc_cgnat_opts *c);
+
+#define FC_MAX_PORT_BLOCKS_DEFAULT 4
+
+/* Port blocks: 0, or -1 with a message in err when the settings cannot hold. */
+int port_blocks_check(const struct fc_options *o, char *err, size_t errlen);
 
 int parse_port_ranges(const char *spec, struct fc_port_range *ranges,
 		      unsigned int *nr, char *err, size_t errlen);

@@ -520,6 +520,48 @@ static int sub_row_cmp(const void *a, const void *b)
 	return memcmp(&x->key.addr, &y->key.addr, sizeof(x->key.addr));
 }
 
+/* Deterministic NAT: the subscriber's own ports, as the datapath computes
+ * them from the running configuration (bpf/lib/binding.h). */
+static bool sub_det_ports(const struct fc_config *cfg, const struct fc_subscriber_key *k,
+			  unsigned int *first, unsigned int *last)
+{
+	__u32 i;
+
+	if (!(cfg->flags & FC_CFG_DETERMINISTIC) || !cfg->nr_pool || k->family != FC_AF_INET)
+		return false;
+	i = ntohl(k->addr.v4) - ntohl(cfg->det_base);
+	if (i >= cfg->det_count)
+		return false;
+	*first = cfg->det_first + (i / cfg->nr_pool) * cfg->det_ports;
+	*last = *first + cfg->det_ports - 1;
+	return true;
+}
+
+/* Port blocks: the subscriber's blocks as port ranges, in port order. */
+static unsigned int sub_blocks(const struct fc_config *cfg, const struct fc_subscriber *v,
+			       unsigned int *first, unsigned int *last, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (!(cfg->flags & FC_CFG_PORT_BLOCKS) || !cfg->block_size)
+		return 0;
+	for (int j = 0; j < FC_MAX_PORT_BLOCKS && n < max; j++) {
+		unsigned int b = v->blocks[j], k;
+
+		if (!b || b > cfg->block_count)
+			continue;
+		for (k = n; k > 0 && first[k - 1] > cfg->port_ranges[0].first +
+						     (b - 1) * cfg->block_size; k--) {
+			first[k] = first[k - 1];
+			last[k] = last[k - 1];
+		}
+		first[k] = cfg->port_ranges[0].first + (b - 1) * cfg->block_size;
+		last[k] = first[k] + cfg->block_size - 1;
+		n++;
+	}
+	return n;
+}
+
 static int print_subscribers(const struct instance *in, const struct fc_options *o)
 {
 	struct sub_rows r = { .o = o };
@@ -537,19 +579,39 @@ static int print_subscribers(const struct instance *in, const struct fc_options 
 	}
 	qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
 	if (!arr)
-		printf("%-39s %-15s %6s %6s %6s %8s\n", "SUBSCRIBER", "EXTERNAL", "TCP", "UDP",
-		       "ICMP", "REFUSED");
+		printf("%-39s %-15s %6s %6s %6s %8s %s\n", "SUBSCRIBER", "EXTERNAL", "TCP", "UDP",
+		       "ICMP", "REFUSED", "PORTS");
 	for (size_t i = 0; i < r.n; i++) {
 		const struct sub_row *x = &r.v[i];
 		__be32 ext = in->cfg.nr_pool ? x->v.ext_addr4 : in->cfg.ext_addr4;
+		unsigned int first[FC_MAX_PORT_BLOCKS], last[FC_MAX_PORT_BLOCKS], nr = 0;
+		char ports[FC_MAX_PORT_BLOCKS * 12 + 2] = "-";
+		size_t used = 0;
 
 		addr_str(&x->key.addr, x->key.family, a, sizeof(a));
 		inet_ntop(AF_INET, &ext, e, sizeof(e));
+		if (sub_det_ports(&in->cfg, &x->key, &first[0], &last[0]))
+			nr = 1;
+		nr += sub_blocks(&in->cfg, &x->v, first + nr, last + nr, FC_MAX_PORT_BLOCKS - nr);
+		for (unsigned int k = 0; k < nr && used < sizeof(ports); k++)
+			used += snprintf(ports + used, sizeof(ports) - used, "%s%u-%u", k ? "," : "",
+					 first[k], last[k]);
 		if (arr) {
 			json_object *j = json_object_new_object(), *m = json_object_new_object();
+			json_object *pr = json_object_new_array();
 
 			json_object_object_add(j, "internal_addr", json_object_new_string(a));
 			json_object_object_add(j, "external_addr", ext ? json_object_new_string(e) : NULL);
+			for (unsigned int k = 0; k < nr; k++) {
+				json_object *one = json_object_new_object();
+
+				json_object_object_add(one, "first", json_object_new_int(first[k]));
+				json_object_object_add(one, "last", json_object_new_int(last[k]));
+				json_object_array_add(pr, one);
+			}
+			/* Its own ports (deterministic range or port blocks);
+			 * empty: it shares the range. */
+			json_object_object_add(j, "port_ranges", pr);
 			for (int p = 0; p < FC_SUB_PROTOS; p++)
 				json_object_object_add(m, proto_name(usage_protos[p]),
 						       json_object_new_int64(x->v.mappings[p]));
@@ -557,9 +619,9 @@ static int print_subscribers(const struct instance *in, const struct fc_options 
 			json_object_object_add(j, "refused", json_object_new_int64(x->v.refused));
 			json_object_array_add(arr, j);
 		} else {
-			printf("%-39s %-15s %6u %6u %6u %8llu\n", a, ext ? e : "-",
+			printf("%-39s %-15s %6u %6u %6u %8llu %s\n", a, ext ? e : "-",
 			       x->v.mappings[FC_SUB_TCP], x->v.mappings[FC_SUB_UDP],
-			       x->v.mappings[FC_SUB_ICMP], (unsigned long long)x->v.refused);
+			       x->v.mappings[FC_SUB_ICMP], (unsigned long long)x->v.refused, ports);
 		}
 	}
 	if (arr)

@@ -62,6 +62,10 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_NAT64_DROP_MTU] = "nat64_drop_mtu",
 	[FC_STAT_NAT64_DROP_FRAGMENT] = "nat64_drop_fragment",
 	[FC_STAT_NAT64_PASS_HOP_LIMIT] = "nat64_pass_hop_limit",
+	[FC_STAT_DROP_NOT_DETERMINISTIC] = "drop_not_deterministic",
+	[FC_STAT_PORT_BLOCK_ALLOC] = "port_blocks_allocated",
+	[FC_STAT_PORT_BLOCK_FREED] = "port_blocks_freed",
+	[FC_STAT_DROP_PORT_BLOCK_LIMIT] = "drop_port_block_limit",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

@@ -12,6 +12,7 @@
 #define FC_BPF_BINDING_H
 
 #include "maps.h"
+#include "portblock.h"
 #include "subscriber.h"
 
 /* Random probes after the preferred port; at 90% occupancy the chance that
@@ -90,6 +91,25 @@ struct port_claim {
 	__u16 preferred;		/* host order, 0 = none */
 	__u16 claimed;			/* host order, 0 = not yet */
 	int full;			/* the table refused an insert */
+	/* The subscriber's own ports (deterministic NAT): range_size ports
+	 * from range_first, probed in turn from range_start; 0: the ranges. */
+	__u16 range_first;
+	__u16 range_size;
+	__u32 range_start;
+	/* Port blocks: the subscriber's blocks[0..nr_blocks) (block
+	 * indexes), probed in turn from range_start; slots: where each sits
+	 * in the subscriber entry, to check after a claim that it still does
+	 * (the sweeper may have taken it meanwhile). */
+	__u32 nr_blocks;
+	__u16 blocks[FC_MAX_PORT_BLOCKS];
+	__u8 slots[FC_MAX_PORT_BLOCKS];
+	__u32 raw[FC_MAX_PORT_BLOCKS];	/* the entry's slots, as read */
+	struct fc_subscriber_key sub_key;
+	/* A new block being looked for. */
+	struct fc_block_key bkey;
+	struct fc_block bval;
+	__u32 bstart;
+	__u32 new_block;		/* index + 1 once claimed */
 };
 
 /* The claim in progress, per CPU: a mapping is made within one program run
@@ -109,17 +129,46 @@ static __always_inline struct port_claim *port_claim_get(void)
 	return bpf_map_lookup_elem(&fc_claim, &zero);
 }
 
+/* Is the claim's j-th block still the subscriber's? */
+static __always_inline int claim_block_held(struct port_claim *c, __u64 j)
+{
+	struct fc_subscriber *sub;
+	__u32 slot;
+
+	if (j >= FC_MAX_PORT_BLOCKS)
+		return 0;
+	slot = c->slots[j];
+	if (slot >= FC_MAX_PORT_BLOCKS)
+		return 0;
+	sub = bpf_map_lookup_elem(&fc_subscribers, &c->sub_key);
+	return sub && sub->blocks[slot] == (__u32)c->blocks[j] + 1;
+}
+
 static long port_claim_attempt(__u64 attempt, void *data)
 {
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
+	__u64 j = 0;
 	__u16 port;
 	long err;
 
 	if (!c || !cfg || !cfg->port_total)
 		return 1;
-	if (attempt == 0 && c->preferred)
+	if (c->nr_blocks) {
+		/* 64-bit: the verifier loses the bounds of a 32-bit division. */
+		__u64 size = cfg->block_size, t;
+
+		if (!size)
+			return 1;
+		t = ((__u64)c->range_start + attempt) % ((__u64)c->nr_blocks * size);
+		j = t / size;
+		if (j >= FC_MAX_PORT_BLOCKS)
+			return 1;
+		port = block_first_port(cfg, c->blocks[j]) + (__u16)(t % size);
+	} else if (attempt == 0 && c->preferred)
 		port = c->preferred;
+	else if (c->range_size)
+		port = c->range_first + (c->range_start + (__u32)attempt) % c->range_size;
 	else
 		port = port_at(cfg, bpf_get_prandom_u32() % cfg->port_total);
 	if (!port)
@@ -128,6 +177,12 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	c->ext_key.port = bpf_htons(port);
 	err = bpf_map_update_elem(&fc_bindings, &c->ext_key, &c->ext_val, BPF_NOEXIST);
 	if (err == 0) {
+		/* Taken from a block the sweeper freed meanwhile: give it back
+		 * (fc_block_free clears the slot, then looks for mappings). */
+		if (c->nr_blocks && !claim_block_held(c, j)) {
+			bpf_map_delete_elem(&fc_bindings, &c->ext_key);
+			return 0;
+		}
 		c->claimed = port;
 		return 1;
 	}
@@ -162,13 +217,120 @@ static __always_inline void event_mapping_created(const struct fc_endpoint_key *
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* The j-th slot of the subscriber's blocks into the claim's list. */
+static long block_collect(__u64 j, void *data)
+{
+	struct port_claim *c = port_claim_get();
+	const struct fc_config *cfg = config_get();
+	__u32 b, n;
+
+	if (!c || !cfg || j >= FC_MAX_PORT_BLOCKS)
+		return 1;
+	b = c->raw[j];
+	n = c->nr_blocks;
+	if (!b || b > cfg->block_count || n >= FC_MAX_PORT_BLOCKS)
+		return 0;
+	c->blocks[n] = b - 1;
+	c->slots[n] = j;
+	c->nr_blocks = n + 1;
+	return 0;
+}
+
+static long block_take_attempt(__u64 attempt, void *data)
+{
+	struct port_claim *c = port_claim_get();
+	const struct fc_config *cfg = config_get();
+	long err;
+
+	if (!c || !cfg || !cfg->block_count)
+		return 1;
+	c->bkey.index = (c->bstart + (__u32)attempt) % cfg->block_count;
+	err = bpf_map_update_elem(&fc_port_blocks, &c->bkey, &c->bval, BPF_NOEXIST);
+	if (err == 0) {
+		c->new_block = c->bkey.index + 1;
+		return 1;
+	}
+	return err == -EEXIST ? 0 : 1;
+}
+
 enum fc_bind_result {
 	FC_BIND_OK,
 	FC_BIND_EXHAUSTED,
 	FC_BIND_FULL,
 	FC_BIND_LIMIT,		/* the subscriber is at its limit */
 	FC_BIND_NO_ADDR,	/* no external address to map to */
+	FC_BIND_NOT_DETERMINISTIC,	/* deterministic NAT: outside its prefix */
+	FC_BIND_BLOCK_LIMIT,	/* its blocks are full and it holds block_max */
 };
+
+/*
+ * Port blocks: claim a port for c (its ext_key/ext_val set) in one of the
+ * subscriber's blocks of address a, taking a new block when they are full.
+ * FC_BIND_OK with c->claimed set, or why not.
+ */
+static __always_inline int blocks_claim(const struct fc_config *cfg, struct port_claim *c,
+					struct fc_subscriber *sub, __be32 a, __u64 now)
+{
+	__u32 n = 0, size = cfg->block_size, old, j;
+
+	if (!size || size > 65535)
+		return FC_BIND_EXHAUSTED;
+	/* Copied straight, then compacted in a callback: a loop that
+	 * branches per slot would be verified once per combination. */
+	for (j = 0; j < FC_MAX_PORT_BLOCKS; j++)
+		c->raw[j] = sub->blocks[j];
+	c->nr_blocks = 0;
+	bpf_loop(FC_MAX_PORT_BLOCKS, block_collect, NULL, 0);
+	n = c->nr_blocks;
+	if (n && n <= FC_MAX_PORT_BLOCKS) {
+		c->nr_blocks = n;
+		c->range_start = bpf_get_prandom_u32() % (n * size);
+		bpf_loop(n * size, port_claim_attempt, NULL, 0);
+		if (c->claimed)
+			return FC_BIND_OK;
+		if (c->full)
+			return FC_BIND_FULL;
+	}
+
+	/* All full (or none yet): one more block, if the limit allows. The
+	 * reservation is one atomic: racing CPUs never pass the limit. */
+	old = __sync_fetch_and_add(&sub->port_blocks, 1);
+	if ((__s32)old >= (__s32)cfg->block_max) {
+		__sync_fetch_and_add(&sub->port_blocks, -1);
+		__sync_fetch_and_add(&sub->refused, 1);
+		return FC_BIND_BLOCK_LIMIT;
+	}
+	c->bkey.ext_addr4 = a;
+	c->bval.owner = c->sub_key;
+	c->bval.alloc_ns = now;
+	c->bstart = bpf_get_prandom_u32() % (cfg->block_count ? cfg->block_count : 1);
+	c->new_block = 0;
+	bpf_loop(cfg->block_count, block_take_attempt, NULL, 0);
+	if (!c->new_block) {
+		__sync_fetch_and_add(&sub->port_blocks, -1);
+		return FC_BIND_EXHAUSTED;
+	}
+	/* A free slot exists: the reservation counts it. */
+	for (j = 0; j < FC_MAX_PORT_BLOCKS; j++)
+		if (__sync_val_compare_and_swap(&sub->blocks[j], 0, c->new_block) == 0)
+			break;
+	if (j >= FC_MAX_PORT_BLOCKS) {
+		bpf_map_delete_elem(&fc_port_blocks, &c->bkey);
+		__sync_fetch_and_add(&sub->port_blocks, -1);
+		return FC_BIND_EXHAUSTED;
+	}
+	stat_inc(FC_STAT_PORT_BLOCK_ALLOC);
+	event_block(cfg, FC_EVENT_BLOCK_ALLOC, &c->sub_key, &c->bkey, now);
+
+	c->nr_blocks = 1;
+	c->blocks[0] = c->new_block - 1;
+	c->slots[0] = j;
+	c->range_start = bpf_get_prandom_u32() % size;
+	bpf_loop(size, port_claim_attempt, NULL, 0);
+	if (c->claimed)
+		return FC_BIND_OK;
+	return c->full ? FC_BIND_FULL : FC_BIND_EXHAUSTED;
+}
 
 /*
  * Make the mapping of an internal endpoint that has none, in the external
@@ -187,50 +349,76 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_f
 	const struct fc_config *cfg = config_get();
 	struct port_claim *c = port_claim_get();
 	struct fc_subscriber *sub = NULL;
-	union fc_addr ext_addr = {};
+	__u32 slot, det_idx = 0, nr_attempts;
 	__u16 int_port;
-	__u32 slot;
+	int det;
 	long err;
 
 	if (!c || !cfg || !int_key || !ext6)
 		return FC_BIND_FULL;
+	det = cfg->flags & FC_CFG_DETERMINISTIC;
 	int_port = bpf_ntohs(int_key->port);
 	slot = sub_proto_slot(int_key->proto);
+	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET &&
+	    (det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
+		return FC_BIND_NOT_DETERMINISTIC;
 	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
 		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
 		if (!sub)
 			return FC_BIND_FULL;
 	}
+	/* The external address goes straight into the claim: the stack is
+	 * short. */
+	__builtin_memset(c, 0, sizeof(*c));
 	if (ext_family == FC_AF_INET6) {
 		if (!(ext6->v6w[0] | ext6->v6w[1] | ext6->v6w[2] | ext6->v6w[3]))
 			return FC_BIND_NO_ADDR;
-		ext_addr = *ext6;
+		c->ext_key.addr = *ext6;
 	} else {
 		__be32 a4 = flags & FC_BINDING_ROUTER ? cfg->ext_addr4 :
 			    nat_ext_addr4(cfg, int_key->family, &int_key->addr, sub);
 
 		if (!a4)
 			return FC_BIND_NO_ADDR;
-		__builtin_memset(&ext_addr, 0, sizeof(ext_addr));
-		ext_addr.v4 = a4;
+		c->ext_key.addr.v4 = a4;	/* zero-padded by the memset */
 	}
 	if (sub) {
 		if (subscriber_take(cfg, sub, slot))
 			return FC_BIND_LIMIT;
 		flags |= FC_BINDING_COUNTED;
 	}
-
-	__builtin_memset(c, 0, sizeof(*c));
+	nr_attempts = FC_PORT_ATTEMPTS;
+	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET) {
+		/* Only the subscriber's own ports, every one of them probed
+		 * once (from a random one on) before it counts as exhausted. */
+		c->range_first = cfg->det_first + (det_idx / cfg->nr_pool) * cfg->det_ports;
+		c->range_size = cfg->det_ports;
+		c->range_start = bpf_get_prandom_u32() % c->range_size;
+		nr_attempts = c->range_size + 1;
+		if (int_port < c->range_first || int_port - c->range_first >= c->range_size)
+			int_port = 0;
+	}
 	c->ext_key.side = FC_SIDE_EXTERNAL;
 	c->ext_key.family = ext_family;
 	c->ext_key.proto = int_key->proto;
-	c->ext_key.addr = ext_addr;	/* all 16 bytes count: an IPv4 one is zero-padded */
 	c->ext_val.addr = int_key->addr;
 	c->ext_val.port = int_key->port;
 	c->ext_val.family = int_key->family;
 	c->ext_val.flags = flags;
-	c->preferred = may_preserve_port(cfg, int_port) ? int_port : 0;
-	bpf_loop(FC_PORT_ATTEMPTS, port_claim_attempt, NULL, 0);
+	c->preferred = int_port && may_preserve_port(cfg, int_port) ? int_port : 0;
+	if ((cfg->flags & FC_CFG_PORT_BLOCKS) && sub && ext_family == FC_AF_INET) {
+		int ret;
+
+		subscriber_key(&c->sub_key, int_key->family, &int_key->addr);
+		c->preferred = 0;
+		ret = blocks_claim(cfg, c, sub, c->ext_key.addr.v4, now);
+		if (ret != FC_BIND_OK) {
+			subscriber_untake(sub, slot);
+			return ret;
+		}
+	} else {
+		bpf_loop(nr_attempts, port_claim_attempt, NULL, 0);
+	}
 	if (!c->claimed) {
 		if (sub)
 			subscriber_untake(sub, slot);

@@ -53,7 +53,7 @@ static __always_inline int fast_refused(const struct fc_config *cfg, const struc
 					int why)
 {
 	if (refusal_answered(why)) {
-		if (why == FC_STAT_DROP_SUBSCRIBER_LIMIT)
+		if (why == FC_STAT_DROP_SUBSCRIBER_LIMIT || why == FC_STAT_DROP_PORT_BLOCK_LIMIT)
 			subscriber_unrefuse(cfg, p->family, &p->saddr);
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
 	}

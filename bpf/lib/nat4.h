@@ -202,6 +202,10 @@ static __always_inline int snat_lookup_af(const struct fc_config *cfg, const str
 		return FC_STAT_DROP_SUBSCRIBER_LIMIT;
 	case FC_BIND_NO_ADDR:
 		return FC_STAT_DROP_NO_EXT_ADDR;
+	case FC_BIND_NOT_DETERMINISTIC:
+		return FC_STAT_DROP_NOT_DETERMINISTIC;
+	case FC_BIND_BLOCK_LIMIT:
+		return FC_STAT_DROP_PORT_BLOCK_LIMIT;
 	default:
 		return FC_STAT_DROP_TABLE_FULL;
 	}

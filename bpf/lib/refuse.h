@@ -163,6 +163,7 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 static __always_inline int refusal_answered(int why)
 {
 	return why == FC_STAT_DROP_SUBSCRIBER_LIMIT || why == FC_STAT_DROP_PORTS_EXHAUSTED ||
+	       why == FC_STAT_DROP_PORT_BLOCK_LIMIT ||
 	       why == FC_STAT_DROP_TABLE_FULL;
 }
 

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 3
+#define FC_LAYOUT_VERSION 4
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -159,15 +159,54 @@ enum fc_sub_proto {
 	FC_SUB_PROTOS,
 };
 
+/* Port blocks one subscriber may hold at most (--max-port-blocks). */
+#define FC_MAX_PORT_BLOCKS 32
+
 struct fc_subscriber {
 	__be32 ext_addr4;	/* paired pool address (0: not chosen yet) */
 	__u32 flags;		/* none yet */
 	/* Live mappings with FC_BINDING_COUNTED: the datapath adds with an
 	 * atomic, the sweeper takes away through fc_release (also atomic). */
 	__u32 mappings[FC_SUB_PROTOS];
-	__u32 port_blocks;	/* reserved for port-block allocation */
+	/* Port blocks (FC_CFG_PORT_BLOCKS): how many it holds or is taking
+	 * (reserved with an atomic add before a block is looked for), and
+	 * which, as block index + 1 in any slot (0: free; set and cleared
+	 * with compare-and-swap). */
+	__u32 port_blocks;
 	__u64 refused;		/* new flows refused at the limit */
 	__u64 first_ns;		/* when the entry was made (CLOCK_MONOTONIC) */
+	__u32 blocks[FC_MAX_PORT_BLOCKS];
+};
+
+/*
+ * A port block (RFC 7753 style): ports [first + index * size, + size - 1]
+ * of one external address, held by one subscriber. Claimed with a
+ * BPF_NOEXIST insert; freed by the sweeper (fc_block_free) once no mapping
+ * uses it.
+ */
+struct fc_block_key {
+	__be32 ext_addr4;
+	__u32 index;
+};
+
+struct fc_block {
+	struct fc_subscriber_key owner;
+	__u64 alloc_ns;
+};
+
+/* What the sweeper asks of fc_block_free (BPF_PROG_TEST_RUN ctx). */
+struct fc_block_free_args {
+	struct fc_block_key key;
+	__u64 now_ns;		/* the sweeper's clock: blocks younger than 1 s stay */
+	__u32 result;		/* out: enum fc_block_free_result */
+	__u32 pad0;
+};
+
+enum fc_block_free_result {
+	FC_BLOCK_FREED = 1,
+	FC_BLOCK_IN_USE = 2,	/* a mapping uses one of its ports */
+	FC_BLOCK_BUSY = 3,	/* not (yet, or any more) in its owner's slots */
+	FC_BLOCK_GONE = 4,	/* no such block */
 };
 
 /* Prefixes of the internal scope and the excluded destinations, one LPM
@@ -264,6 +303,8 @@ enum fc_config_flags {
 	FC_CFG_SUBSCRIBERS = 1 << 6,	/* keep fc_subscribers (a pool or a limit is set) */
 	FC_CFG_SCOPE = 1 << 7,		/* only sources in the internal prefixes are translated */
 	FC_CFG_EXCLUDE = 1 << 8,	/* destinations in excluded prefixes are not */
+	FC_CFG_DETERMINISTIC = 1 << 9,	/* deterministic NAT (RFC 7422): det_* below */
+	FC_CFG_PORT_BLOCKS = 1 << 10,	/* port-block allocation: block_* below */
 };
 
 /* Any translation at all: a configuration without these passes everything. */
@@ -293,6 +334,20 @@ struct fc_config {
 	__u32 sub_limit[FC_SUB_PROTOS];	/* mappings per subscriber, 0 = no limit */
 	__u32 refuse_icmp_rate;	/* ICMP errors for refused flows, per second and CPU;
 				 * 0: refuse silently */
+	/* Deterministic NAT (FC_CFG_DETERMINISTIC, doc/design/cgnat.md): the
+	 * i-th address of the internal prefix det_base/len (det_count
+	 * addresses) uses pool address fc_pool[i % nr_pool] and the det_ports
+	 * ports from det_first + (i / nr_pool) * det_ports on. */
+	__be32 det_base;
+	__u32 det_count;
+	__u32 det_ports;	/* ports per subscriber, >= 1 */
+	__u32 det_first;	/* first port of the (single) port range */
+	/* Port blocks (FC_CFG_PORT_BLOCKS): block_count blocks of block_size
+	 * ports per external address from port_ranges[0].first on; a
+	 * subscriber holds up to block_max of them. */
+	__u32 block_size;
+	__u32 block_count;
+	__u32 block_max;
 	__u32 pad1;
 };
 
@@ -362,6 +417,10 @@ enum fc_stat {
 	FC_STAT_NAT64_DROP_MTU,		/* translated packet too big for the IPv4 egress */
 	FC_STAT_NAT64_DROP_FRAGMENT,	/* inbound IPv4 fragment to a NAT64 mapping */
 	FC_STAT_NAT64_PASS_HOP_LIMIT,	/* hop limit expires here: the stack's */
+	FC_STAT_DROP_NOT_DETERMINISTIC,	/* deterministic NAT: source outside its prefix */
+	FC_STAT_PORT_BLOCK_ALLOC,	/* port block given to a subscriber */
+	FC_STAT_PORT_BLOCK_FREED,	/* ... and taken back by the sweeper */
+	FC_STAT_DROP_PORT_BLOCK_LIMIT,	/* new flow refused: its blocks full, at --max-port-blocks */
 	FC_STAT_MAX,
 };
 

@@ -56,6 +56,8 @@ int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res)
 {
 	f->gc.release_fd = loader_release_fd(&f->loader);
 	f->gc.subscribers_fd = loader_subscribers_fd(&f->loader);
+	f->gc.blocks_fd = loader_blocks_fd(&f->loader);
+	f->gc.block_free_fd = loader_block_free_fd(&f->loader);
 	return gc_sweep(&f->gc, f->bindings_fd, f->sessions_fd, &f->cfg, now_ns, res);
 }
 
@@ -109,6 +111,7 @@ void fixture_reset(struct fixture *f)
 		  bpf_map__key_size(f->loader.skel->maps.fc_frag_held));
 	map_clear(f->bindings_fd, sizeof(struct fc_endpoint_key));
 	map_clear(loader_subscribers_fd(&f->loader), sizeof(struct fc_subscriber_key));
+	map_clear(loader_blocks_fd(&f->loader), sizeof(struct fc_block_key));
 	{
 		/* The refusal token buckets: full again on every CPU. */
 		int fd = bpf_map__fd(f->loader.skel->maps.fc_refuse_state);

@@ -46,6 +46,31 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v & 0xffff);
 }
 
+/* A UDP or TCP header at l4, its checksum over l4_len bytes with the
+ * pseudo-header's sum (either family). */
+static void put_udp_tcp(const struct pkt_spec *s, uint8_t *l4, size_t l4_len, uint32_t sum)
+{
+	put16(l4, s->sport);
+	put16(l4 + 2, s->dport);
+	if (s->proto == IPPROTO_UDP) {
+		put16(l4 + 4, l4_len);
+		if (!s->udp_no_csum) {
+			uint16_t c = fold(sum16(l4, l4_len, sum));
+
+			put16(l4 + 6, c ? c : 0xffff);
+		}
+		return;
+	}
+	put32(l4 + 4, s->tcp_seq);
+	put32(l4 + 8, s->tcp_ack);
+	l4[12] = (5 + s->tcp_opts_len / 4) << 4;
+	l4[13] = s->tcp_flags;
+	put16(l4 + 14, s->tcp_win ? s->tcp_win : 65535);
+	if (s->tcp_opts_len)
+		memcpy(l4 + 20, s->tcp_opts, s->tcp_opts_len);
+	put16(l4 + 16, fold(sum16(l4, l4_len, sum)));
+}
+
 static size_t pkt_build6(const struct pkt_spec *s, uint8_t *buf);
 static size_t pkt_build4(const struct pkt_spec *s, uint8_t *buf);
 
@@ -149,26 +174,8 @@ static size_t pkt_build4(const struct pkt_spec *s, uint8_t *buf)
 	sum = sum16(ip + 12, 8, 0) + s->proto + l4_len;
 	switch (s->proto) {
 	case IPPROTO_UDP:
-		put16(l4, s->sport);
-		put16(l4 + 2, s->dport);
-		put16(l4 + 4, l4_len);
-		if (!s->udp_no_csum) {
-			uint16_t c = fold(sum16(l4, l4_len, sum));
-
-			put16(l4 + 6, c ? c : 0xffff);
-		}
-		break;
 	case IPPROTO_TCP:
-		put16(l4, s->sport);
-		put16(l4 + 2, s->dport);
-		put32(l4 + 4, s->tcp_seq);
-		put32(l4 + 8, s->tcp_ack);
-		l4[12] = (5 + s->tcp_opts_len / 4) << 4;
-		l4[13] = s->tcp_flags;
-		put16(l4 + 14, s->tcp_win ? s->tcp_win : 65535);
-		if (s->tcp_opts_len)
-			memcpy(l4 + 20, s->tcp_opts, s->tcp_opts_len);
-		put16(l4 + 16, fold(sum16(l4, l4_len, sum)));
+		put_udp_tcp(s, l4, l4_len, sum);
 		break;
 	case IPPROTO_ICMP:
 		l4[0] = s->icmp_type;
@@ -273,26 +280,8 @@ static size_t pkt_build6(const struct pkt_spec *s, uint8_t *buf)
 	sum = sum16(ip + 8, 32, 0) + (uint32_t)l4_len + s->proto;
 	switch (s->proto) {
 	case IPPROTO_UDP:
-		put16(l4, s->sport);
-		put16(l4 + 2, s->dport);
-		put16(l4 + 4, l4_len);
-		if (!s->udp_no_csum) {
-			uint16_t c = fold(sum16(l4, l4_len, sum));
-
-			put16(l4 + 6, c ? c : 0xffff);
-		}
-		break;
 	case IPPROTO_TCP:
-		put16(l4, s->sport);
-		put16(l4 + 2, s->dport);
-		put32(l4 + 4, s->tcp_seq);
-		put32(l4 + 8, s->tcp_ack);
-		l4[12] = (5 + s->tcp_opts_len / 4) << 4;
-		l4[13] = s->tcp_flags;
-		put16(l4 + 14, s->tcp_win ? s->tcp_win : 65535);
-		if (s->tcp_opts_len)
-			memcpy(l4 + 20, s->tcp_opts, s->tcp_opts_len);
-		put16(l4 + 16, fold(sum16(l4, l4_len, sum)));
+		put_udp_tcp(s, l4, l4_len, sum);
 		break;
 	case IPPROTO_ICMPV6:
 		l4[0] = s->icmp_type;

@@ -11,7 +11,9 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
+#include "deterministic.h"
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
 #include "harness.h"
@@ -513,4 +515,466 @@ TEST(rfc4787_req9_hairpin_to_pool_address)
 	want.dmac = FX_CLIENT_A_MAC;
 	ASSERT_EQ(run_spec(fx.egress_fd, &a_out, &r), 0, "A's mapping");
 	EXPECT_PACKET(fx.lan_fd, &hp, &want, TC_ACT_REDIRECT, "B to A's pool mapping, from B's");
+}
+
+/*
+ * Deterministic NAT (RFC 7422). The plan used below, worked out by hand:
+ * internal prefix 192.168.77.0/28 (M = 16 addresses), pool 203.0.113.0/31
+ * (N = 2), ports 20000-20063 (P = 64): K = ceil(16 / 2) = 8 subscribers per
+ * pool address, 64 / 8 = 8 ports each. Address number i (192.168.77.i)
+ * gets 203.0.113.(i % 2) and ports 20000 + (i / 2) * 8 .. + 7.
+ */
+#define DET_PREFIX	"192.168.77.0/28"
+#define DET_POOL	"203.0.113.0/31"
+#define DET_FIRST	20000
+#define DET_PORTS	8
+
+static void use_deterministic(void)
+{
+	fx.opts.nr_port_ranges = 1;
+	fx.opts.port_ranges[0] = (struct fc_port_range){ DET_FIRST, DET_FIRST + 63 };
+	fx.opts.cgnat.det_on = true;
+	if (parse_prefix4(DET_PREFIX, &fx.opts.cgnat.det))
+		fprintf(stderr, "bad prefix %s\n", DET_PREFIX);
+	use_pool(DET_POOL);
+}
+
+/* What the comment above says subscriber 192.168.77.i gets. */
+static uint32_t det_want_addr(unsigned int i)
+{
+	return htonl(ntohl(ip4("203.0.113.0")) + i % 2);
+}
+
+static uint16_t det_want_first(unsigned int i)
+{
+	return DET_FIRST + (i / 2) * DET_PORTS;
+}
+
+static uint16_t out_sport(const struct run_result *r)
+{
+	uint16_t p;
+
+	memcpy(&p, r->out + 14 + 20, 2);
+	return ntohs(p);
+}
+
+TEST(rfc7422_deterministic_ports_stay_in_range_then_refused_with_icmp)
+{
+	/* 192.168.77.2 = CLIENT_A: i = 2, 203.0.113.0, ports 20008-20015. */
+	struct pkt_spec f = udp(CLIENT_A, 40000, SERVER_1, 7000);
+	struct pkt_spec err;
+	struct run_result r;
+	bool seen[DET_PORTS] = { false };
+
+	use_deterministic();
+	for (int j = 0; j < DET_PORTS; j++) {
+		uint16_t p;
+
+		f.sport = 40000 + j;	/* outside the range: a port is chosen */
+		ASSERT_EQ(run_spec(fx.egress_fd, &f, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_OK, "translated");
+		ASSERT_EQ(out_saddr(&r), det_want_addr(2), "from the subscriber's pool address");
+		p = out_sport(&r);
+		ASSERT_TRUE(p >= det_want_first(2) && p < det_want_first(2) + DET_PORTS,
+			    "port inside the subscriber's range");
+		ASSERT_TRUE(!seen[p - det_want_first(2)], "each port once");
+		seen[p - det_want_first(2)] = true;
+	}
+	/* All 8 taken: the 9th flow is refused like a limit, and answered. */
+	f.sport = 40100;
+	err = admin_prohibited(&f);
+	EXPECT_PACKET(fx.egress_fd, &f, &err, TC_ACT_REDIRECT, "range full: answered");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORTS_EXHAUSTED), 1, "drop_ports_exhausted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_REFUSED_ICMP_SENT), 1, "refused_icmp_sent");
+	ASSERT_EQ(nr_bindings(&fx), 2 * DET_PORTS, "no mapping for the refused flow");
+	/* Another subscriber on the same address has its own ports. */
+	f = udp("192.168.77.4", 40000, SERVER_1, 7000);
+	ASSERT_EQ(run_spec(fx.egress_fd, &f, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "other subscriber translated");
+	ASSERT_EQ(out_saddr(&r), det_want_addr(4), "same pool address");
+	ASSERT_TRUE(out_sport(&r) >= det_want_first(4) &&
+		    out_sport(&r) < det_want_first(4) + DET_PORTS, "its own range");
+}
+
+TEST(rfc7422_deterministic_subscribers_never_overlap)
+{
+	/* Every subscriber of the prefix makes 3 mappings: every external
+	 * (address, port) is the formula's and none is handed out twice. */
+	bool used[2][64] = { { false } };
+	char sa[INET_ADDRSTRLEN];
+	struct run_result r;
+
+	use_deterministic();
+	for (unsigned int i = 0; i < 16; i++) {
+		uint32_t in = htonl(ntohl(ip4("192.168.77.0")) + i);
+
+		for (int j = 0; j < 3; j++) {
+			struct pkt_spec f = udp(addr_str(in, sa), 41000 + j, SERVER_1, 7000);
+			uint16_t p;
+			int x;
+
+			ASSERT_EQ(run_spec(fx.egress_fd, &f, &r), 0, "run");
+			ASSERT_EQ(r.ret, TC_ACT_OK, "translated");
+			ASSERT_EQ(out_saddr(&r), det_want_addr(i), "the formula's address");
+			p = out_sport(&r);
+			ASSERT_TRUE(p >= det_want_first(i) && p < det_want_first(i) + DET_PORTS,
+				    "the formula's ports");
+			x = ntohl(out_saddr(&r)) & 1;
+			ASSERT_TRUE(!used[x][p - DET_FIRST], "(address, port) handed out once");
+			used[x][p - DET_FIRST] = true;
+		}
+	}
+	ASSERT_EQ(nr_bindings(&fx), 2 * 16 * 3, "all mappings made");
+}
+
+TEST(rfc7422_deterministic_port_preserved_only_inside_own_range)
+{
+	/* CLIENT_A owns 20008-20015: 20009 is kept, 20000 (another's) is not. */
+	struct pkt_spec own = udp(CLIENT_A, 20009, SERVER_1, 7000);
+	struct pkt_spec other = udp(CLIENT_A, 20000, SERVER_1, 7000);
+	struct pkt_spec wown = udp("203.0.113.0", 20009, SERVER_1, 7000);
+	struct run_result r;
+
+	use_deterministic();
+	EXPECT_PACKET(fx.egress_fd, &own, &wown, TC_ACT_OK, "own port preserved");
+	ASSERT_EQ(run_spec(fx.egress_fd, &other, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "translated");
+	ASSERT_TRUE(out_sport(&r) >= det_want_first(2) &&
+		    out_sport(&r) < det_want_first(2) + DET_PORTS, "not another's port");
+}
+
+TEST(rfc7422_deterministic_source_outside_prefix_dropped)
+{
+	struct pkt_spec f = udp("192.168.77.200", 40000, SERVER_1, 7000);
+	struct run_result r;
+
+	use_deterministic();
+	ASSERT_EQ(run_spec(fx.egress_fd, &f, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never leaves with its own address");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_NOT_DETERMINISTIC), 1, "drop_not_deterministic");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping");
+}
+
+TEST(rfc7422_deterministic_inbound_reaches_subscriber)
+{
+	struct pkt_spec out = udp(CLIENT_A, 20010, SERVER_1, 7000);
+	struct pkt_spec wout = udp("203.0.113.0", 20010, SERVER_1, 7000);
+	struct pkt_spec in = udp(STRANGER, 9999, "203.0.113.0", 20010);
+	struct pkt_spec win = udp(STRANGER, 9999, CLIENT_A, 20010);
+
+	use_deterministic();
+	EXPECT_PACKET(fx.egress_fd, &out, &wout, TC_ACT_OK, "outbound");
+	EXPECT_PACKET(fx.ingress_fd, &in, &win, TC_ACT_OK, "inbound (EIF) to the subscriber");
+}
+
+TEST(xdp_deterministic_translated_in_the_fast_path)
+{
+	struct pkt_spec in = udp(CLIENT_A, 20011, SERVER_1, 7000);
+	struct pkt_spec want = udp("203.0.113.0", 20011, SERVER_1, 7000);
+	uint8_t ib[PKT_MAX], wb[PKT_MAX];
+	size_t il, wl;
+	struct run_result r;
+
+	use_deterministic();
+	want.smac = ext0_mac;
+	want.dmac = server1_mac;
+	want.ttl = 63;
+	il = pkt_build(&in, ib);
+	wl = pkt_build(&want, wb);
+	ASSERT_EQ(run_xdp(fx.xdp_int_fd, ib, il, fx.int_ifindex, &r), 0, "run");
+	ASSERT_EQ(r.ret, XDP_REDIRECT_, "redirected");
+	ASSERT_PKT_EQ(r.out, r.out_len, wb, wl, "from the subscriber's address and port");
+}
+
+/* The user-space formula (fcnat lookup), at its edges. */
+static void det_opts(struct fc_options *o, const char *prefix, const char *const *pool,
+		     unsigned int first, unsigned int last)
+{
+	options_defaults(o);
+	o->port_ranges[0] = (struct fc_port_range){ first, last };
+	o->cgnat.det_on = true;
+	parse_prefix4(prefix, &o->cgnat.det);
+	for (; *pool; pool++)
+		parse_prefix4(*pool, &o->cgnat.pool[o->cgnat.nr_pool++]);
+}
+
+TEST(rfc7422_formula_edges_and_round_trip)
+{
+	static struct fc_det_plan p;
+	static const char *const three[] = { "203.0.113.0/31", "203.0.113.8", NULL };
+	static const char *const one[] = { "203.0.113.1", NULL };
+	struct fc_options o;
+	struct fc_det_entry e, back;
+	char err[512];
+
+	/* 16 addresses over 3: K = ceil(16/3) = 6, 64 / 6 = 10 ports, the
+	 * top 4 ports (20060-20063) nobody's; the 6th slot holds only i = 15. */
+	det_opts(&o, "192.168.77.0/28", three, 20000, 20063);
+	ASSERT_EQ(det_plan(&o, &p, err, sizeof(err)), 0, "plan holds");
+	ASSERT_EQ(p.per_addr, 6, "K");
+	ASSERT_EQ(p.ports, 10, "ports per subscriber");
+	ASSERT_EQ(det_forward(&p, ip4("192.168.77.15"), &e), 0, "last address");
+	ASSERT_EQ(e.external, ip4("203.0.113.0"), "15 % 3 = 0");
+	ASSERT_EQ(e.first, 20050, "slot 5");
+	ASSERT_EQ(e.last, 20059, "10 ports");
+	ASSERT_EQ(det_forward(&p, ip4("192.168.77.16"), &e), -1, "outside the prefix");
+	ASSERT_EQ(det_reverse(&p, ip4("203.0.113.1"), 20050, &e), -1, "i = 16: nobody");
+	ASSERT_EQ(det_reverse(&p, ip4("203.0.113.0"), 20060, &e), -1, "leftover port");
+	ASSERT_EQ(det_reverse(&p, ip4("203.0.113.2"), 20000, &e), -1, "not a pool address");
+	ASSERT_EQ(det_reverse(&p, ip4("203.0.113.0"), 19999, &e), -1, "below the range");
+	ASSERT_EQ(det_reverse(&p, ip4("203.0.113.8"), 20019, &e), 0, "pool[2], slot 1");
+	ASSERT_EQ(e.internal, ip4("192.168.77.5"), "i = 1 * 3 + 2");
+	/* Both ways agree on every address and every one of its ports. */
+	for (unsigned int i = 0; i < 16; i++) {
+		__be32 a = htonl(ntohl(ip4("192.168.77.0")) + i);
+
+		ASSERT_EQ(det_forward(&p, a, &e), 0, "forward");
+		for (unsigned int port = e.first; port <= e.last; port++) {
+			ASSERT_EQ(det_reverse(&p, e.external, port, &back), 0, "reverse");
+			ASSERT_EQ(back.internal, a, "round trip");
+		}
+	}
+	/* Exactly one port each fits; one port fewer does not. */
+	det_opts(&o, "192.168.77.0/28", one, 20000, 20015);
+	ASSERT_EQ(det_plan(&o, &p, err, sizeof(err)), 0, "16 ports for 16");
+	ASSERT_EQ(p.ports, 1, "one each");
+	ASSERT_EQ(det_reverse(&p, ip4("203.0.113.1"), 20015, &e), 0, "the last port");
+	ASSERT_EQ(e.internal, ip4("192.168.77.15"), "the last subscriber");
+	det_opts(&o, "192.168.77.0/28", one, 20000, 20014);
+	ASSERT_EQ(det_plan(&o, &p, err, sizeof(err)), -1, "15 ports for 16: refused");
+	ASSERT_TRUE(strstr(err, "do not fit") != NULL, "says why");
+	/* Two ranges, no pool: refused with a reason. */
+	det_opts(&o, "192.168.77.0/28", one, 20000, 20063);
+	o.nr_port_ranges = 2;
+	o.port_ranges[1] = (struct fc_port_range){ 30000, 30063 };
+	ASSERT_EQ(det_plan(&o, &p, err, sizeof(err)), -1, "two ranges refused");
+	det_opts(&o, "192.168.77.0/28", one, 20000, 20063);
+	o.cgnat.nr_pool = 0;
+	ASSERT_EQ(det_plan(&o, &p, err, sizeof(err)), -1, "no pool refused");
+	ASSERT_TRUE(strstr(err, "--pool") != NULL, "names --pool");
+}
+
+/*
+ * Port blocks (RFC 7753 style). Plan: ports 20000-20063, blocks of 8:
+ * 8 blocks on the interface's address, block b = ports 20000 + 8b ..
+ * 20000 + 8b + 7; at most 2 per subscriber.
+ */
+#define PB_FIRST	20000
+#define PB_SIZE		8
+
+struct pb_events {
+	int alloc, freed, mappings;
+	struct fc_event last_alloc, last_free;
+};
+
+static int pb_event(void *ctx, void *data, size_t len)
+{
+	struct pb_events *e = ctx;
+	struct fc_event ev;
+
+	if (len < sizeof(ev))
+		return 0;
+	memcpy(&ev, data, sizeof(ev));
+	if (ev.type == FC_EVENT_BLOCK_ALLOC) {
+		e->alloc++;
+		e->last_alloc = ev;
+	} else if (ev.type == FC_EVENT_BLOCK_FREE) {
+		e->freed++;
+		e->last_free = ev;
+	} else if (ev.type == FC_EVENT_MAPPING_CREATE) {
+		e->mappings++;
+	}
+	return 0;
+}
+
+/* Everything the datapath reported since the last call. */
+static void pb_read_events(struct pb_events *e)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(fx.loader.skel->maps.fc_events),
+						  pb_event, e, NULL);
+
+	memset(e, 0, sizeof(*e));
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+}
+
+static void use_port_blocks(unsigned int max_blocks)
+{
+	fx.opts.nr_port_ranges = 1;
+	fx.opts.port_ranges[0] = (struct fc_port_range){ PB_FIRST, PB_FIRST + 63 };
+	fx.opts.cgnat.block_size = PB_SIZE;
+	fx.opts.cgnat.max_blocks = max_blocks;
+	fx.opts.log_mappings = true;	/* events on */
+	fixture_apply(&fx);
+}
+
+/* Map a new UDP flow from src (source port outside the range); its block. */
+static int pb_flow(const char *src, uint16_t sport, uint16_t *port)
+{
+	struct pkt_spec f = udp(src, sport, SERVER_1, 7000);
+	struct run_result r;
+
+	if (run_spec(fx.egress_fd, &f, &r) || r.ret != TC_ACT_OK || out_saddr(&r) != ip4(EXT_ADDR))
+		return -1;
+	*port = out_sport(&r);
+	return (*port - PB_FIRST) / PB_SIZE;
+}
+
+TEST(rfc7753_ports_stay_in_the_block_second_block_when_full)
+{
+	struct pb_events ev;
+	struct fc_subscriber sub;
+	bool seen[PB_SIZE] = { false };
+	uint16_t port;
+	int b, b2;
+
+	use_port_blocks(2);
+	pb_read_events(&ev);	/* drop what earlier tests left */
+	b = -1;
+	for (int j = 0; j < PB_SIZE; j++) {
+		int bj = pb_flow(CLIENT_A, 40000 + j, &port);
+
+		ASSERT_TRUE(bj >= 0 && bj < 8, "mapped into a block");
+		if (j == 0)
+			b = bj;
+		ASSERT_EQ(bj, b, "inside the first block");
+		ASSERT_TRUE(!seen[port - PB_FIRST - b * PB_SIZE], "each port once");
+		seen[port - PB_FIRST - b * PB_SIZE] = true;
+	}
+	for (int j = 0; j < PB_SIZE; j++)
+		ASSERT_TRUE(seen[j], "the whole block used before another");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_ALLOC), 1, "one block so far");
+	b2 = pb_flow(CLIENT_A, 40100, &port);
+	ASSERT_TRUE(b2 >= 0 && b2 < 8 && b2 != b, "the 9th mapping opens a second block");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_ALLOC), 2, "port_blocks_allocated");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry");
+	ASSERT_EQ(sub.port_blocks, 2, "two blocks held");
+	/* One event per block, none per mapping beyond the mappings' own. */
+	pb_read_events(&ev);
+	ASSERT_EQ(ev.alloc, 2, "two block events");
+	ASSERT_EQ(ev.mappings, PB_SIZE + 1, "mapping events as before");
+	ASSERT_EQ(ev.last_alloc.int_addr.v4, ip4(CLIENT_A), "event: subscriber");
+	ASSERT_EQ(ev.last_alloc.ext_addr.v4, ip4(EXT_ADDR), "event: address");
+	ASSERT_EQ(ntohs(ev.last_alloc.ext_port), PB_FIRST + b2 * PB_SIZE, "event: first port");
+	ASSERT_EQ(ntohs(ev.last_alloc.ext_port_last), PB_FIRST + b2 * PB_SIZE + PB_SIZE - 1,
+		  "event: last port");
+}
+
+TEST(rfc7753_block_limit_refuses_with_icmp_others_unaffected)
+{
+	struct pkt_spec over = udp(CLIENT_A, 40200, SERVER_1, 7000);
+	struct pkt_spec err = admin_prohibited(&over);
+	struct fc_subscriber sub;
+	uint16_t port;
+	int blocks_a[2] = { -1, -1 }, n = 0, b;
+
+	use_port_blocks(2);
+	for (int j = 0; j < 2 * PB_SIZE; j++) {
+		b = pb_flow(CLIENT_A, 40000 + j, &port);
+		ASSERT_TRUE(b >= 0, "mapped");
+		if (b != blocks_a[0] && b != blocks_a[1] && n < 2)
+			blocks_a[n++] = b;
+		ASSERT_TRUE(b == blocks_a[0] || b == blocks_a[1], "only in its two blocks");
+	}
+	EXPECT_PACKET(fx.egress_fd, &over, &err, TC_ACT_REDIRECT, "both full, at the limit");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_PORT_BLOCK_LIMIT), 1, "drop_port_block_limit");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_REFUSED_ICMP_SENT), 1, "refused_icmp_sent");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry");
+	ASSERT_EQ(sub.refused, 1, "refusal counted in the entry");
+	ASSERT_EQ(sub.port_blocks, 2, "still two");
+	/* Another subscriber gets its own block, never one of A's. */
+	b = pb_flow(CLIENT_B, 40000, &port);
+	ASSERT_TRUE(b >= 0 && b != blocks_a[0] && b != blocks_a[1], "B in a block of its own");
+}
+
+TEST(rfc7753_block_freed_by_the_sweeper_once_unused_with_event)
+{
+	struct pb_events ev;
+	struct fc_subscriber sub;
+	struct fc_block_key bk = { .ext_addr4 = ip4(EXT_ADDR) };
+	struct fc_block blk;
+	struct gc_result res;
+	uint64_t t = now_ns();
+	uint16_t port;
+	int b;
+
+	use_port_blocks(2);
+	pb_read_events(&ev);
+	b = pb_flow(CLIENT_A, 40000, &port);
+	ASSERT_TRUE(b >= 0, "mapped");
+	bk.index = b;
+	ASSERT_EQ(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "block entry");
+	ASSERT_EQ(blk.owner.addr.v4, ip4(CLIENT_A), "owned by A");
+	/* The mapping lives: the block stays. */
+	ASSERT_EQ(fixture_sweep(&fx, t + 10 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(res.blocks_live, 1, "in use");
+	ASSERT_EQ(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "kept");
+	/* The UDP timeout passes: mapping and then block go, in one sweep. */
+	ASSERT_EQ(fixture_sweep(&fx, t + 301 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
+	ASSERT_EQ(res.blocks_freed, 1, "block freed");
+	ASSERT_NE(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "entry gone");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_FREED), 1, "port_blocks_freed");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "subscriber");
+	ASSERT_EQ(sub.port_blocks, 0, "count given back");
+	for (int j = 0; j < FC_MAX_PORT_BLOCKS; j++)
+		ASSERT_EQ(sub.blocks[j], 0, "no slot holds it");
+	pb_read_events(&ev);
+	ASSERT_EQ(ev.alloc, 1, "one alloc event");
+	ASSERT_EQ(ev.freed, 1, "one free event");
+	ASSERT_EQ(ev.last_free.int_addr.v4, ip4(CLIENT_A), "free event: subscriber");
+	ASSERT_EQ(ntohs(ev.last_free.ext_port), PB_FIRST + b * PB_SIZE, "free event: first port");
+	ASSERT_EQ(ntohs(ev.last_free.ext_port_last), PB_FIRST + b * PB_SIZE + PB_SIZE - 1,
+		  "free event: last port");
+	/* The subscriber comes back: a block again. */
+	ASSERT_TRUE(pb_flow(CLIENT_A, 40001, &port) >= 0, "mapped again");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PORT_BLOCK_ALLOC), 2, "a new block");
+}
+
+TEST(rfc7753_block_with_a_mapping_is_never_freed)
+{
+	struct fc_block_key bk = { .ext_addr4 = ip4(EXT_ADDR) };
+	struct fc_subscriber sub;
+	uint16_t port;
+	int b;
+
+	use_port_blocks(2);
+	b = pb_flow(CLIENT_A, 40000, &port);
+	ASSERT_TRUE(b >= 0, "mapped");
+	bk.index = b;
+	/* Asked directly (as if the walk had missed it): the program finds
+	 * the mapping and puts the block back. */
+	ASSERT_EQ(gc_block_free(loader_block_free_fd(&fx.loader), &bk, now_ns() + 2 * SEC_NS),
+		  FC_BLOCK_IN_USE, "in use");
+	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry");
+	ASSERT_EQ(sub.port_blocks, 1, "still held");
+	ASSERT_EQ(pb_flow(CLIENT_A, 40001, &port), b, "still used for new mappings");
+	/* A block nobody holds. */
+	bk.index = (b + 1) % 8;
+	ASSERT_EQ(gc_block_free(loader_block_free_fd(&fx.loader), &bk, now_ns()),
+		  FC_BLOCK_GONE, "no such block");
+}
+
+TEST(rfc7753_options_checked)
+{
+	struct fc_options o;
+	char err[256];
+
+	options_defaults(&o);
+	o.cgnat.block_size = 64;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), 0, "one range: fine");
+	o.cgnat.block_size = 10001;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "larger than the range");
+	o.cgnat.block_size = 64;
+	o.cgnat.det_on = true;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "not with deterministic");
+	o.cgnat.det_on = false;
+	o.nr_port_ranges = 2;
+	o.port_ranges[1] = (struct fc_port_range){ 30000, 30999 };
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "two ranges");
+	options_defaults(&o);
+	o.cgnat.max_blocks = 3;
+	ASSERT_EQ(port_blocks_check(&o, err, sizeof(err)), -1, "a limit without blocks");
 }

@@ -525,6 +525,10 @@ TEST(event_log_line_formats)
 	ev.ext_port_last = htons(20991);
 	event_format(&ev, line, sizeof(line));
 	ASSERT_STR(line, "port block freed udp 10.0.0.7 -> 192.0.2.1 ports 20480-20991", "block");
+	ev.proto = 0;	/* what the datapath reports: a block serves every protocol */
+	event_format(&ev, line, sizeof(line));
+	ASSERT_STR(line, "port block freed 10.0.0.7 -> 192.0.2.1 ports 20480-20991",
+		   "block of every protocol");
 	ev = nat44_event(FC_EVENT_QUOTA_EXCEEDED, "10.0.0.8", 0, "0.0.0.0", 0);
 	ev.quota = FC_QUOTA_PER_SUBSCRIBER;
 	ev.limit = 1000;
