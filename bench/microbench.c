@@ -83,8 +83,8 @@ int main(void)
 	struct fc_options o;
 	struct fc_config cfg;
 	struct bench_tc *skel;
-	double base, eg, ig;
-	__u32 zero = 0, ret_e, ret_i, ret_b;
+	double base, eg, ig, ig_inline;
+	__u32 zero = 0, ret_e, ret_i, ret_b, ret_ii;
 	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
 				      .proto = IPPROTO_UDP };
 	struct fc_binding b;
@@ -118,6 +118,7 @@ int main(void)
 	if (frame(skel, &in))
 		return 1;
 	ig = ns_per_packet(skel->progs.bench_ingress, skel, &ret_i);
+	ig_inline = ns_per_packet(skel->progs.bench_ingress_inline, skel, &ret_ii);
 
 	if (!stats_ok(skel))
 		return 1;
@@ -128,6 +129,8 @@ int main(void)
 	       "outbound SNAT (TC egress)", eg, ret_e, eg - base);
 	printf("  %-34s %7.1f ns/packet (verdict %u), translation %5.1f ns\n",
 	       "inbound DNAT (TC ingress)", ig, ret_i, ig - base);
+	printf("  %-34s %7.1f ns/packet (verdict %u), translation %5.1f ns\n",
+	       "  the same, halves inlined", ig_inline, ret_ii, ig_inline - base);
 	bench_tc__destroy(skel);
-	return ret_e || ret_i ? 1 : 0;
+	return ret_e || ret_i || ret_ii ? 1 : 0;
 }

@@ -144,7 +144,7 @@ static void refresh_ext_addr(struct daemon *d)
 		return;	/* interface gone: keep everything until it is back */
 	if (d->o.nat66)
 		refresh_ext_addr6(d);
-	if (!d->o.nat44)
+	if (!d->o.nat44 && !d->o.nat64)	/* NAT64's external side is IPv4 too */
 		return;
 	err = nl_get_ipv4_addr(d->ifindex, &a);
 	if (err && err != -ENOENT && err != -ENODEV)
@@ -310,10 +310,13 @@ static void reload(struct daemon *d)
 	n.max_mappings = d->o.max_mappings;
 	n.max_sessions = d->o.max_sessions;
 
-	if (n.nat44 != d->o.nat44 || n.nat66 != d->o.nat66) {
-		fc_warn("reload: NAT44/NAT66 change only with a restart; ignored");
+	if (n.nat44 != d->o.nat44 || n.nat66 != d->o.nat66 || n.nat64 != d->o.nat64) {
+		fc_warn("reload: NAT44/NAT66/NAT64 change only with a restart; ignored");
 		n.nat44 = d->o.nat44;
 		n.nat66 = d->o.nat66;
+		n.nat64 = d->o.nat64;
+		memcpy(n.nat64_prefix, d->o.nat64_prefix, sizeof(n.nat64_prefix));
+		n.nat64_prefix_len = d->o.nat64_prefix_len;
 	}
 	loader_fill_config(&n, d->cfg.ext_addr4, &cfg);
 	cfg.ext_addr6 = d->cfg.ext_addr6;
@@ -822,6 +825,7 @@ int main(int argc, char **argv)
 	struct in_addr ext = {};
 	__u64 counters[FC_STAT_MAX];
 	char addr[INET_ADDRSTRLEN + 5 + INET6_ADDRSTRLEN] = "";
+	char nat64[32 + INET6_ADDRSTRLEN] = "";
 	unsigned long nmap, nsess;
 	int err;
 
@@ -843,11 +847,12 @@ int main(int argc, char **argv)
 		return show_main(&d->o);
 	if (d->o.cmd == FC_CMD_LOOKUP)
 		return lookup_main(&d->o);
-	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG)) {
-		/* The translation layer (bpf/lib/xlat.h) is there, the stateful
-		 * part is not: a flag that silently did nothing would be worse. */
-		fc_err("--nat64: NAT64 is not wired into the datapath yet (prefix accepted, "
-		       "nothing would be translated); start without it");
+	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG) &&
+	    !d->o.nr_hairpin_ifs && !d->o.nr_internal_ifs) {
+		/* NAT64 translates on the ingress of the internal interfaces:
+		 * without one, IPv6 to the prefix would go untranslated. */
+		fc_err("--nat64 needs the internal interfaces its IPv6 hosts are on: "
+		       "--hairpin-if <name> ... or --internal <name> ...");
 		return FC_EXIT_USAGE;
 	}
 	if (d->o.cmd == FC_CMD_CHECK_CONFIG) {
@@ -898,7 +903,7 @@ int main(int argc, char **argv)
 		d->hairpin_ifindex[d->nr_hairpin] = idx;
 		d->hairpin_name[d->nr_hairpin++] = name;
 	}
-	err = d->o.nat44 ? nl_get_ipv4_addr(d->ifindex, &ext) : 0;
+	err = d->o.nat44 || d->o.nat64 ? nl_get_ipv4_addr(d->ifindex, &ext) : 0;
 	if (err == -ENOENT) {
 		fc_err("interface %s has no IPv4 address to translate to", d->o.ifname);
 		return FC_EXIT_FAIL;
@@ -983,14 +988,20 @@ int main(int argc, char **argv)
 			fc_info("IPFIX export to %s (UDP), observation domain %u", eo.ipfix,
 				eo.ipfix_domain);
 	}
-	if (d->o.nat44)
+	if (d->o.nat44 || d->o.nat64)
 		inet_ntop(AF_INET, &ext, addr, sizeof(addr));
 	if (d->o.nat66) {
 		char a6[INET6_ADDRSTRLEN];
 
 		inet_ntop(AF_INET6, &d->start_addr6, a6, sizeof(a6));
 		snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "%s%s",
-			 d->o.nat44 ? " and " : "", a6);
+			 d->o.nat44 || d->o.nat64 ? " and " : "", a6);
+	}
+	if (d->o.nat64) {
+		char p6[INET6_ADDRSTRLEN];
+
+		inet_ntop(AF_INET6, d->o.nat64_prefix, p6, sizeof(p6));
+		snprintf(nat64, sizeof(nat64), ", NAT64 for %s/%u", p6, d->o.nat64_prefix_len);
 	}
 	if (d->cfg.nr_pool || d->cfg.flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE | FC_CFG_SUBSCRIBERS))
 		fc_info("carrier-grade NAT: %u pool address(es)%s, %u internal prefix(es), "
@@ -1000,10 +1011,10 @@ int main(int argc, char **argv)
 			d->cfg.sub_limit[FC_SUB_UDP], d->cfg.sub_limit[FC_SUB_ICMP]);
 	if (d->metrics_fd >= 0)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
-	fc_info("ready: %s on %s (ifindex %d), external address %s, %u ports in %u range(s), "
+	fc_info("ready: %s on %s (ifindex %d)%s, external address %s, %u ports in %u range(s), "
 		"hairpin on %u interface(s), %s mode%s",
 		d->o.nat44 && d->o.nat66 ? "NAT44 and NAT66" : d->o.nat66 ? "NAT66" : "NAT44",
-		d->o.ifname, d->ifindex, addr,
+		d->o.ifname, d->ifindex, nat64, addr,
 		d->cfg.port_total, d->cfg.nr_port_ranges, d->nr_hairpin,
 		d->o.mode == FC_MODE_XDP ? "xdp" : "tc",
 		d->o.mode == FC_MODE_XDP ? (d->l.xdp[0].mode == XDP_FLAGS_DRV_MODE ? " (native)"

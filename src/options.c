@@ -110,7 +110,7 @@ static const struct option_desc fc_option_table[] = {
 	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
 	{ "nat64", OPT_NAT64, "[prefix]", "Enable stateful NAT64 for IPv6 hosts to reach IPv4 ones\n"
 	  "under PREFIX, default " FC_NAT64_PREFIX_DEFAULT " (RFC 6052 lengths\n"
-	  "32, 40, 48, 56, 64, 96); not wired yet: refused at start", CTX_RUN },
+	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --internal", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999",
 	  CTX_RUN },
 	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"

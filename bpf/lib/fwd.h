@@ -90,6 +90,8 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 		stat_inc(why);
 		return CTX_DROP;
 	}
+	if (ext->family != FC_AF_INET)
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);	/* NAT64: the TC programs' */
 	why = fast_route_checked(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);

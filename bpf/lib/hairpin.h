@@ -121,7 +121,12 @@ static __always_inline int hairpin_lookup(const struct fc_config *cfg, const str
 		*src = b->addr;
 		*sport = b->port;
 	}
-	return dnat_lookup(cfg, p, src, *sport, now, ext);
+	why = dnat_lookup(cfg, p, src, *sport, now, ext);
+	/* An IPv4 host to a NAT64 mapping's external endpoint: the IPv6
+	 * host is not reachable by hairpinning (not translated here). */
+	if (why == FC_STAT_MAX && (*ext)->family != FC_AF_INET)
+		return FC_STAT_NAT64_DROP_UNTRANSLATABLE;
+	return why;
 }
 
 /*

@@ -23,6 +23,11 @@
 #include "route.h"
 #include "session.h"
 
+/* nat4_ingress found a mapping whose internal endpoint is IPv6: NAT64's
+ * (nat64_in() in nat64.h, which the TC entry point calls next). Never
+ * returned to the kernel. */
+#define FC_NAT64_PENDING	0x6464
+
 /* The NAT protocol class of a transport protocol (enum fc_proto): ICMPv6
  * echo shares ICMP's identifier space. */
 static __always_inline __u8 nat_proto(__u8 family, __u8 proto)
@@ -158,6 +163,8 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
 		return CTX_DROP;
 	}
+	if (family == FC_AF_INET && ext->family == FC_AF_INET6)
+		return FC_NAT64_PENDING;
 	if (quote_rewrite(ctx, p, &q, family, 0, &ext->addr, ext->port) ||
 	    rewrite_addr(ctx, p, family, 1, &p->daddr, &ext->addr)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
@@ -231,7 +238,8 @@ static __always_inline int snat_lookup(const struct fc_config *cfg, const struct
  * int_family -- and its session with the remote endpoint (remote,
  * remote_port): the packet's source, or for a hairpinned packet its source
  * after translation. A remote without a live session is admitted if the
- * mapping is alive (EIF). On success *ext is the external-side entry (the
+ * mapping is alive (EIF). int_family 0: whichever the mapping has (the
+ * external IPv4 port space holds NAT44 and NAT64 mappings). On success *ext is the external-side entry (the
  * internal endpoint) and FC_STAT_MAX is returned; otherwise the reason to
  * drop.
  */
@@ -259,7 +267,8 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 	if (!s || s->expires_ns <= now) {
 		/* A remote we have no live session with: EIF admits it if the
 		 * mapping itself is alive and still points back at us. */
-		endpoint_key(&key, FC_SIDE_INTERNAL, int_family, proto, &(*ext)->addr, (*ext)->port);
+		endpoint_key(&key, FC_SIDE_INTERNAL, int_family ? int_family : (*ext)->family, proto,
+			     &(*ext)->addr, (*ext)->port);
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->port != p->dport || !addr_eq(ext_family, &b->addr, &p->daddr) ||
 		    !mapping_alive(cfg, proto, b, now))
@@ -283,7 +292,8 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 				       const union fc_addr *remote, __be16 remote_port,
 				       __u64 now, struct fc_binding **ext)
 {
-	return dnat_lookup_af(cfg, p, FC_AF_INET, FC_AF_INET, remote, remote_port, now, ext);
+	/* Any internal family: the caller checks (*ext)->family (NAT64). */
+	return dnat_lookup_af(cfg, p, 0, FC_AF_INET, remote, remote_port, now, ext);
 }
 
 /* An inbound non-first fragment follows its first fragment's translation. */
@@ -442,7 +452,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	__u64 now;
 	int ret, why, fast;
 
-	if (!cfg || !(cfg->flags & FC_CFG_NAT44) || !nat4_has_addr(cfg))
+	if (!cfg || !(cfg->flags & (FC_CFG_NAT44 | FC_CFG_NAT64)) || !nat4_has_addr(cfg))
 		return CTX_PASS;
 	ret = parse_ipv4(ctx, &p);
 	if (ret == FC_PARSE_NOT_IPV4) {
@@ -482,6 +492,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		stat_inc(why);
 		return CTX_DROP;
 	}
+	if (ext->family == FC_AF_INET6)
+		return FC_NAT64_PENDING;
 	if (p.is_fragment) {
 		frag_key(&train, &p);
 		frag_remember(&train, &ext->addr, now);

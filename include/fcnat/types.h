@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 3
+#define FC_LAYOUT_VERSION 4
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -405,6 +405,18 @@ enum fc_stat {
 	FC_STAT_PASS_OUT_OF_SCOPE,	/* source outside the internal prefixes */
 	FC_STAT_PASS_EXCLUDED,		/* destination in an excluded prefix */
 	FC_STAT_DROP_POOL_UNMAPPED,	/* to a pool address, nothing of ours */
+	/* NAT64 (RFC 6146): translated either way (ICMP errors are also
+	 * counted as icmp_errors_translated, non-first fragments out as
+	 * fragments_translated), or refused: */
+	FC_STAT_NAT64_OUT,		/* IPv6 -> IPv4, sent out */
+	FC_STAT_NAT64_IN,		/* IPv4 -> IPv6, to the stack */
+	FC_STAT_NAT64_DROP_UNTRANSLATABLE, /* RFC 7915 says no (type, header, source scope) */
+	FC_STAT_NAT64_DROP_NO_ROOM,	/* resizing the packet failed */
+	FC_STAT_NAT64_DROP_NO_ROUTE,	/* no IPv4 route for the translated packet */
+	FC_STAT_NAT64_DROP_TO_GATEWAY,	/* IPv4 destination is the gateway itself */
+	FC_STAT_NAT64_DROP_MTU,		/* translated packet too big for the IPv4 egress */
+	FC_STAT_NAT64_DROP_FRAGMENT,	/* inbound IPv4 fragment to a NAT64 mapping */
+	FC_STAT_NAT64_PASS_HOP_LIMIT,	/* hop limit expires here: the stack's */
 	FC_STAT_DROP_NOT_DETERMINISTIC,	/* deterministic NAT: source outside its prefix */
 	FC_STAT_PORT_BLOCK_ALLOC,	/* port block given to a subscriber */
 	FC_STAT_PORT_BLOCK_FREED,	/* ... and taken back by the sweeper */

@@ -742,6 +742,8 @@ static void check(const struct job *j, struct run_result *r)
 	struct view vin = view_of((uint8_t *)j->in, j->len), vout;
 	const uint8_t *end = r->out + r->out_len;
 
+	if (fuzz64_check(j, r))
+		return;
 	if (r->ret != TC_ACT_OK && r->ret != TC_ACT_SHOT && r->ret != TC_ACT_REDIRECT) {
 		violation(j, r, "unexpected verdict");
 		return;
@@ -1216,11 +1218,22 @@ int main(int argc, char **argv)
 	fx.opts.nr_port_ranges = 2;
 	memcpy(fx.opts.port_ranges, fuzz_ranges, sizeof(fuzz_ranges));
 	fx.opts.nat66 = true;	/* external address EXT_ADDR6 (fixture.h) */
+	fx.opts.nat64 = true;	/* 64:ff9b::/96; EXT_ADDR routes out of ext0 */
+	{
+		char err[128];
+		unsigned int plen;
+
+		if (parse_nat64_prefix("64:ff9b::/96", fx.opts.nat64_prefix, &plen, err,
+				       sizeof(err)))
+			return 1;
+		fx.opts.nat64_prefix_len = plen;
+	}
 	fixture_apply(&fx);
 	ext_host = ntohl(ip4(EXT_ADDR));
 	gc_init(&gc);
 
 	fuzz6_init(1, EXT_ADDR6);
+	fuzz64_init(EXT_ADDR);
 	populate();
 	fuzz6_populate();
 	check_maps(&mc);
@@ -1304,6 +1317,7 @@ int main(int argc, char **argv)
 	       xdp_verdicts[XDP_TX_], xdp_verdicts[XDP_REDIRECT_], fast_tc,
 	       redirect_checked[1], redirect_checked[0], redirect_checked[2]);
 	printf("fuzz: maps at the end: %lu bindings, %lu sessions\n", mc.bindings, mc.sessions);
+	fuzz64_report();
 	for (int i = 0; verbose && i < 96 && kinds[i].kind; i++)
 		printf("  %-4s %-18s %9llu packets, %6.0f ns per test run\n",
 		       (const char *[]){ "tc", "xdp", "fast" }[kinds[i].path], kinds[i].kind,

@@ -70,5 +70,10 @@ void fuzz6_mutate(struct job *j);
 void fuzz6_fix_checksums(uint8_t *f, size_t len);
 void fuzz6_check(const struct job *j, struct run_result *r);
 void fuzz6_learn(const struct job *j, const struct run_result *r);
+/* NAT64 jobs (made among the IPv6 ones once fuzz64_init ran) and checks:
+ * fuzz64_check says whether it judged the result. */
+void fuzz64_init(const char *ext4);
+int fuzz64_check(const struct job *j, struct run_result *r);
+void fuzz64_report(void);
 
 #endif

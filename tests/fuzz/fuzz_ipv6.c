@@ -14,10 +14,25 @@
  *
  * Without NAT66 the programs must leave IPv6 alone: (b) and (c) still hold,
  * and nothing may be changed at all.
+ *
+ * NAT64 (with --nat64 64:ff9b::/96 on): IPv6 to the prefix on an internal
+ * interface (the lan program), IPv4 to the ports of NAT64 mappings and ICMP
+ * errors about them on the external ingress, mutated like the rest:
+ *
+ *   (a64) an IPv6 packet to the prefix is never passed on as IPv6 (unless
+ *         the stack must drop it anyway: malformed, or its hop limit ends
+ *         here); a redirected one is IPv4 from the external address with a
+ *         valid header checksum, and the IPv6 on an internal interface is
+ *         otherwise left untouched;
+ *   (b64) a translated packet whose input had a valid transport checksum
+ *         (whole, unfragmented) has a valid one, both ways;
+ *   (c64) an inbound packet turned IPv6 goes from the prefix to a mapped
+ *         IPv6 host, its payload length within the frame.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -34,6 +49,16 @@ struct flow6 {
 };
 
 static struct flow6 flows6[NR_FLOWS6];
+
+/* NAT64: the external ports its mappings got, learnt from redirected
+ * outputs (any IPv4 host reaches them: EIF). */
+#define NR_PORTS64	256
+static struct { uint8_t proto; uint16_t port; } ports64[NR_PORTS64];
+static unsigned int nr_ports64;
+static int nat64_on;
+static uint8_t ext4[4];
+static unsigned long long out64_done, in64_done;
+static const uint8_t prefix64[12] = { 0, 0x64, 0xff, 0x9b };
 static unsigned int nr_flows6;
 static int nat66_on;
 static uint8_t ext6[16];
@@ -348,6 +373,105 @@ static void gen6_junk(struct job *j)
 			j->in[i] = rnd();
 }
 
+
+/* ---- NAT64 -------------------------------------------------------------- */
+
+static void addr64(uint8_t a[16])
+{
+	memset(a, 0, 16);
+	memcpy(a, prefix64, sizeof(prefix64));
+	a[12] = 1 + rn(223);
+	a[13] = rn(256);
+	a[14] = rn(256);
+	a[15] = 1 + rn(254);
+	if (a[12] == 127 || a[12] == 10 || a[12] == 192)
+		a[12] = 203;	/* not loopback, not the fuzzer's own networks */
+}
+
+static const char *dotted4(const uint8_t a[4])
+{
+	static char ring[8][INET_ADDRSTRLEN];
+	static unsigned int next;
+	char *s = ring[next++ % 8];
+
+	inet_ntop(AF_INET, a, s, INET_ADDRSTRLEN);
+	return s;
+}
+
+static void gen64_out(struct job *j)
+{
+	struct pkt_spec s = {};
+	uint8_t a[16], b[16];
+
+	l4_spec6(&s, random_l4_6(), 1);
+	internal6(a);
+	addr64(b);
+	s.saddr = text6(a);
+	s.daddr = text6(b);
+	s.sport = 1024 + rn(64512);
+	s.dport = s.proto == IPPROTO_ICMPV6 ? 0 : rn(65536);
+	if (chance(5))
+		s.ttl = 1 + rn(2);
+	j->prog = P_LAN;
+	j->ifindex = FORWARDED_FROM;
+	j->kind = "out64";
+	j->len = pkt_build(&s, j->in);
+}
+
+/* IPv4 to a NAT64 mapping's port (or any port of the range), or an ICMP
+ * error quoting a packet the mapping sent. */
+static void gen64_in(struct job *j, int error)
+{
+	static const uint8_t types[] = { 3, 3, 3, 11, 12 };
+	struct pkt_spec s = {}, q = {};
+	uint8_t r4[4], q4[4];
+	uint8_t proto = IPPROTO_UDP;
+	uint16_t port = range_port6();
+
+	if (nr_ports64 && chance(90)) {
+		unsigned int i = rn(nr_ports64);
+
+		proto = ports64[i].proto;
+		port = ports64[i].port;
+	}
+	for (int i = 0; i < 4; i++)
+		r4[i] = q4[i] = 1 + rn(200);
+	r4[0] = q4[0] = 203;
+	s.saddr = dotted4(r4);
+	s.daddr = dotted4(ext4);
+	j->prog = P_INGRESS;
+	j->ifindex = 3;
+	if (error) {
+		q.proto = proto;
+		q.saddr = s.daddr;
+		q.daddr = chance(70) ? s.saddr : dotted4(q4);
+		q.sport = port;
+		q.dport = rn(65536);
+		q.icmp_type = 8;
+		q.payload_len = rn(40);
+		s.proto = IPPROTO_ICMP;
+		s.icmp_type = types[rn(sizeof(types))];
+		s.icmp_code = s.icmp_type == 3 ? rn(16) : rn(2);
+		s.icmp_mtu = s.icmp_code == 4 ? rn(1500) : 0;
+		s.quote = &q;
+		s.quote_l4_len = chance(50) ? 8 : 0;
+		j->kind = "err64";
+	} else {
+		s.proto = proto;
+		s.sport = rn(65536);
+		s.dport = port;
+		s.payload_len = rn(4) ? rn(64) : rn(1200);
+		if (proto == IPPROTO_TCP)
+			s.tcp_flags = 0x10 | rn(8);
+		if (proto == IPPROTO_ICMP) {
+			s.icmp_type = 0;
+			s.sport = 0;
+		}
+		j->kind = "in64";
+	}
+	j->len = pkt_build(&s, j->in);
+}
+
 void fuzz6_generate(struct job *j)
 {
 	uint32_t r = rn(100);
@@ -365,6 +489,12 @@ void fuzz6_generate(struct job *j)
 		gen6_frag(j);
 	else if (r < 88)
 		gen6_link(j);
+	else if (nat64_on && r < 93)
+		gen64_out(j);
+	else if (nat64_on && r < 96)
+		gen64_in(j, 0);
+	else if (nat64_on && r < 98)
+		gen64_in(j, 1);
 	else
 		gen6_junk(j);
 }
@@ -600,6 +730,163 @@ void fuzz6_check(const struct job *j, struct run_result *r)
 		if (l4_csum6(&vout) != C6_OK)
 			violation(j, r, "(b) IPv6 L4 checksum");
 	}
+}
+
+
+/* ---- NAT64 checks ------------------------------------------------------- */
+
+/* An IPv4 frame's header: whole, with a valid checksum. */
+static int ip4_hdr_ok(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + 14;
+	size_t ihl;
+
+	if (len < 14 + 20 || be16(f + 12) != 0x0800 || (ip[0] >> 4) != 4)
+		return 0;
+	ihl = (ip[0] & 0x0f) * 4;
+	return ihl >= 20 && 14 + ihl <= len && be16(ip + 2) >= ihl && 14 + (size_t)be16(ip + 2) <= len &&
+	       fold_sum(sum16(ip, ihl, 0)) == 0xffff;
+}
+
+/* The transport checksum of a whole, unfragmented IPv4 datagram. */
+static enum csum6 l4_csum4(const uint8_t *f, size_t len)
+{
+	const uint8_t *ip = f + 14, *l4;
+	size_t ihl, tot, l4_len;
+	uint32_t sum = 0;
+	uint8_t proto;
+
+	if (len < 14 + 20 || be16(f + 12) != 0x0800)
+		return C6_NA;
+	ihl = (ip[0] & 0x0f) * 4;
+	tot = be16(ip + 2);
+	if (ihl < 20 || tot < ihl || 14 + tot > len || (be16(ip + 6) & 0x3fff))
+		return C6_NA;
+	proto = ip[9];
+	l4 = ip + ihl;
+	l4_len = tot - ihl;
+	if (l4_len < (proto == IPPROTO_TCP ? 20u : 8u))
+		return C6_NA;
+	if (proto == IPPROTO_UDP || proto == IPPROTO_TCP) {
+		if (proto == IPPROTO_UDP && !be16(l4 + 6))
+			return C6_NA;
+		sum = sum16(ip + 12, 8, 0) + proto + l4_len;
+	} else if (proto != IPPROTO_ICMP) {
+		return C6_NA;
+	}
+	return fold_sum(sum16(l4, l4_len, sum)) == 0xffff ? C6_OK : C6_BAD;
+}
+
+static void learn64(const uint8_t *f)
+{
+	const uint8_t *ip = f + 14, *l4 = ip + (ip[0] & 0x0f) * 4;
+	uint8_t proto = ip[9];
+
+	if (be16(ip + 6) & 0x1fff)
+		return;	/* a non-first fragment: no port */
+	ports64[nr_ports64 % NR_PORTS64].proto = proto;
+	ports64[nr_ports64 % NR_PORTS64].port = proto == IPPROTO_ICMP ? be16(l4 + 4) : be16(l4);
+	if (nr_ports64 < NR_PORTS64)
+		nr_ports64++;
+}
+
+/* IPv6 through the lan program (internal interface ingress). */
+static void check64_out(const struct job *j, struct run_result *r)
+{
+	struct view6 vin = view6_of((uint8_t *)j->in, j->len);
+
+	if (r->ret == TC_ACT_SHOT)
+		return;
+	if (r->ret == TC_ACT_REDIRECT) {
+		leak_checked++;
+		if (!ip4_hdr_ok(r->out, r->out_len)) {
+			violation(j, r, "(a64) redirected NAT64 output is no valid IPv4 packet");
+			return;
+		}
+		if (memcmp(r->out + 14 + 12, ext4, 4))
+			violation(j, r, "(a64) NAT64 output without the external source");
+		changed++;
+		if (l4_csum6(&vin) == C6_OK && l4_csum4(r->out, r->out_len) != C6_NA) {
+			l4_checked++;
+			if (l4_csum4(r->out, r->out_len) != C6_OK)
+				violation(j, r, "(b64) transport checksum after 6->4");
+		}
+		learn64(r->out);
+		out64_done++;
+		return;
+	}
+	if (r->ret != TC_ACT_OK) {
+		violation(j, r, "unexpected verdict");
+		return;
+	}
+	if (r->out_len != j->len || memcmp(r->out, j->in, j->len)) {
+		violation(j, r, "(a64) IPv6 changed on an internal interface but not translated");
+		return;
+	}
+	if (vin.ok && vin.whole && vin.walked && (vin.ip[0] >> 4) == 6 && vin.ip[7] > 1 &&
+	    !memcmp(vin.ip + 24, prefix64, sizeof(prefix64)))
+		violation(j, r, "(a64) IPv6 to the NAT64 prefix passed untranslated");
+}
+
+/* IPv4 through the external ingress that came out as IPv6. */
+static void check64_in(const struct job *j, struct run_result *r)
+{
+	struct view6 vout = view6_of(r->out, r->out_len);
+	enum csum6 in_cs = l4_csum4(j->in, j->len);
+
+	changed++;
+	in64_done++;
+	if (r->ret != TC_ACT_OK) {
+		violation(j, r, "(c64) IPv6 out of the external ingress, not to the stack");
+		return;
+	}
+	if (!vout.ok || !vout.whole) {
+		violation(j, r, "(c64) translated payload length exceeds the frame");
+		return;
+	}
+	/* To the IPv6 host of a mapping: one the lan program translated for,
+	 * so never under the prefix, never of link scope or multicast. */
+	if (memcmp(vout.ip + 8, prefix64, sizeof(prefix64)) ||
+	    !memcmp(vout.ip + 24, prefix64, sizeof(prefix64)) || vout.ip[24] == 0xff ||
+	    (vout.ip[24] == 0xfe && (vout.ip[25] & 0xc0) == 0x80))
+		violation(j, r, "(c64) 4->6 not from the prefix to a mapped IPv6 host");
+	if (in_cs == C6_OK && l4_csum6(&vout) != C6_NA) {
+		l4_checked++;
+		if (l4_csum6(&vout) != C6_OK)
+			violation(j, r, "(b64) transport checksum after 4->6");
+	}
+}
+
+/* A job whose result is NAT64's to judge (1), or not (0). */
+int fuzz64_check(const struct job *j, struct run_result *r)
+{
+	if (!nat64_on || j->len < 14 || r->out_len < 14)
+		return 0;
+	/* TC mode's fast-path programs translate NAT64 as the lan and
+	 * ingress programs do (XDP leaves it to them). */
+	if ((j->prog == P_LAN || j->prog == P_FAST_INT) && be16(j->in + 12) == 0x86dd) {
+		check64_out(j, r);
+		return 1;
+	}
+	if ((j->prog == P_INGRESS || j->prog == P_FAST_IN) && be16(j->in + 12) == 0x0800 &&
+	    be16(r->out + 12) == 0x86dd) {
+		check64_in(j, r);
+		return 1;
+	}
+	return 0;
+}
+
+void fuzz64_report(void)
+{
+	if (nat64_on)
+		printf("fuzz: NAT64: %llu translated out (6->4), %llu in (4->6), %u ports learnt\n",
+		       out64_done, in64_done, nr_ports64);
+}
+
+void fuzz64_init(const char *ext4_text)
+{
+	nat64_on = 1;
+	inet_pton(AF_INET, ext4_text, ext4);
 }
 
 /* An unmutated outbound packet of a flow: follow its external port. */

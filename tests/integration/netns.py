@@ -20,6 +20,7 @@ Main pieces:
 
 import contextlib
 import ctypes
+import ipaddress
 import json
 import os
 import shlex
@@ -48,6 +49,20 @@ GW_WAN6_ADDR = "2001:db8:100::1"
 EXT6_ADDRS = ("2001:db8:100::2", "2001:db8:100::3", "2001:db8:100::4")
 EXT_FAR6_ADDR = "2001:db8:200::1"
 FAR6_ADDR = "2001:db8:200::2"
+
+# NAT64 (NatTopology.add_nat64): the IPv4 hosts seen from the IPv6-only
+# client under the well-known prefix (RFC 6052 /96); FAR4 is an IPv4 network
+# one router further (EXTERNAL routes to it) on a link of far4_mtu bytes.
+NAT64_PREFIX = "64:ff9b::"
+EXT_FAR4_ADDR = "10.99.0.1"
+FAR4_ADDR = "10.99.0.2"
+
+
+def nat64_addr(v4):
+    """The RFC 6052 /96 address of an IPv4 address under NAT64_PREFIX, in
+    the text form sockets and tools print (64:ff9b::c633:6402)."""
+    return str(ipaddress.IPv6Address(NAT64_PREFIX + v4))
+
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -478,6 +493,44 @@ class NatTopology(Topology):
                 self.far.run(["ip", "-6", "route", "add", "default", "via", EXT_FAR6_ADDR])
                 wait_until(lambda: "LOWER_UP" in self.far.run(
                     ["ip", "-br", "link", "show", "far0"]).stdout, 5, desc="far0 up")
+        except BaseException:
+            self.teardown()
+            raise
+        return self
+
+
+    far4 = None
+
+    def add_nat64(self, far4_mtu=None):
+        """An IPv6-only client for NAT64 (tests/integration/test_nat64.py):
+        add_ipv6(), then the client's IPv4 addresses and route removed, and
+        an IPv4 host one router beyond EXTERNAL.
+
+        client: lan0 fd00:77::2/64 (and ::3) only, default via fd00:77::1
+        ext:    an IPv4 router: far0 10.99.0.1/24 (far4_mtu bytes)
+        far4:   far0 10.99.0.2/24, default via 10.99.0.1
+        gw:     10.99.0.0/24 via 198.51.100.2
+        """
+        self.add_ipv6()
+        try:
+            self.client.run(["ip", "-4", "route", "flush", "dev", "lan0"])
+            self.client.run(["ip", "-4", "addr", "flush", "dev", "lan0"])
+            self.far4 = self.add_namespace("far4")
+            self.veth(self.ext, "far0", self.far4, "far0")
+            if far4_mtu:
+                for ns in (self.ext, self.far4):
+                    ns.run(["ip", "link", "set", "far0", "mtu", str(far4_mtu)])
+            self.ext.addr_add("far0", EXT_FAR4_ADDR + "/24")
+            self.ext.sysctl("net.ipv4.ip_forward", 1)
+            # Every ICMP error of a test goes to the one external address:
+            # no rate limit, so traceroute6 gets each hop at once.
+            self.ext.sysctl("net.ipv4.icmp_ratelimit", 0)
+            self.far4.addr_add("far0", FAR4_ADDR + "/24")
+            self.far4.sysctl("net.ipv4.icmp_ratelimit", 0)
+            self.far4.run(["ip", "route", "add", "default", "via", EXT_FAR4_ADDR])
+            self.gw.run(["ip", "route", "add", "10.99.0.0/24", "via", EXT_ADDRS[0]])
+            wait_until(lambda: "LOWER_UP" in self.far4.run(
+                ["ip", "-br", "link", "show", "far0"]).stdout, 5, desc="far0 up")
         except BaseException:
             self.teardown()
             raise

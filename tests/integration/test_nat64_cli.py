@@ -1,14 +1,15 @@
 """--nat64 [PREFIX] and the configuration file key `nat64`: the prefix is
 validated (RFC 6052 section 2.2: lengths 32, 40, 48, 56, 64, 96, no bits past
 the length, the "u" octet zero), every bad one is a usage error naming it; a
-good one is refused too, with a message saying NAT64 is not wired into the
-datapath yet (no flag that silently does nothing). Nothing is attached."""
+good one without an internal interface (--hairpin-if / --internal, where
+NAT64 translates) is refused with a message saying so (IPv6 to the prefix
+would go untranslated). Nothing is attached on refusal."""
 
 import pytest
 
 from fcnat_util import assert_nothing_attached
 
-NOT_WIRED = "not wired into the datapath yet"
+NOT_WIRED = "--nat64 needs the internal interfaces"
 
 BAD_PREFIXES = [
     # (id, prefix, text the message must contain)
@@ -41,7 +42,7 @@ def test_rfc6052_bad_prefix_is_a_usage_error(topo, run_fcnat, prefix, needle):
 
 @pytest.mark.parametrize("args", [["--nat64"]] + [["--nat64", p] for p in GOOD_PREFIXES],
                          ids=["default"] + GOOD_PREFIXES)
-def test_good_prefix_refused_until_wired(topo, run_fcnat, args):
+def test_good_prefix_refused_without_internal_interface(topo, run_fcnat, args):
     r = run_fcnat("-i", "wan0", *args)
     assert r.returncode == 2, repr(r)
     assert NOT_WIRED in r.stderr, repr(r)
@@ -66,6 +67,9 @@ def test_config_file_nat64_key(topo, run_fcnat, tmp_path):
         for args in (["-c", str(good)], ["--check-config", str(good)]):
             r = run_fcnat(*args)
             assert r.returncode == 2 and NOT_WIRED in r.stderr, repr(r)
+        good.write_text("[nat]\nifname = wan0\nhairpin-if = lan0\nnat64 = %s\n" % value)
+        r = run_fcnat("--check-config", str(good))
+        assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
     off = tmp_path / "off.conf"
     off.write_text("[nat]\nifname = wan0\nnat64 = false\n")
     r = run_fcnat("--check-config", str(off))

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Stateful NAT64 (RFC 6146), full cone: IPv6-only hosts reach IPv4 ones
+ * under the RFC 6052 prefix (fc_config nat64_prefix), through the NAT44
+ * engine's mappings and sessions with an IPv6 internal endpoint and an
+ * IPv4 external one, in the one IPv4 port space NAT44 uses; the packets
+ * are translated by the RFC 7915 layer (xlat.h). doc/design/nat64.md.
+ *
+ *   out: internal interface ingress (nat64_out): IPv6 to the prefix ->
+ *        mapping (EIM), session, hop limit - 1, xlat_6to4, sent out of the
+ *        interface the IPv4 FIB names (its source is the gateway's own
+ *        address: the stack would take it for a martian).
+ *   in:  external interface ingress, nat4_ingress found a mapping whose
+ *        internal side is IPv6 (nat64_in): EIF as NAT44, xlat_4to6, and
+ *        the IPv6 stack routes it to the host (TC_ACT_OK after the
+ *        protocol change), decrementing the hop limit as for any packet.
+ *
+ * nat4_ingress hands a NAT64 mapping over with FC_NAT64_PENDING; the TC
+ * entry points (bpf/fcnat_tc.bpf.c) call the halves here, each a BPF
+ * function of its own (stack, below).
+ */
+#ifndef FC_BPF_NAT64_H
+#define FC_BPF_NAT64_H
+
+#include "nat4.h"
+#include "nat6.h"
+#include "route.h"
+#include "nat64_addr.h"
+#include "xlat.h"
+
+#define AF_INET6_ 10
+
+/*
+ * The packet, the translation parameters and a quote, per CPU: the BPF
+ * stack (512 bytes for a whole call chain) cannot hold them next to the
+ * translation layer's own frame. The NAT64 halves are BPF functions of
+ * their own, called from thin entry points, for the same reason. (Map
+ * names stay within 15 characters: the kernel's limit, and fc_meta's
+ * record of the pinned maps.)
+ */
+struct nat64_scratch {
+	struct fc_pkt p;
+	struct xlat_params prm;
+	struct fc_quote q;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nat64_scratch);
+} fc_nat64_tmp SEC(".maps");
+
+static __always_inline struct nat64_scratch *nat64_scratch_get(void)
+{
+	__u32 zero = 0;
+	struct nat64_scratch *s = bpf_map_lookup_elem(&fc_nat64_tmp, &zero);
+
+	if (s)
+		__builtin_memset(s, 0, sizeof(*s));
+	return s;
+}
+
+static __always_inline int nat64_drop(enum fc_stat why)
+{
+	stat_inc(why);
+	return CTX_DROP;
+}
+
+/* A refusal of the translation layer, counted; never sent as it is. */
+static __always_inline int nat64_xlat_refused(int verdict)
+{
+	return nat64_drop(verdict == XLAT_NO_ROOM ? FC_STAT_NAT64_DROP_NO_ROOM
+						  : FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+}
+
+/*
+ * Where an IPv4 packet from src to dst of tot_len bytes goes (the IPv4 FIB
+ * as for a packet received on this interface; the mark, and so policy
+ * routing on it, is not looked at). FC_STAT_MAX if it can be sent out of
+ * fib->ifindex (*resolve: the kernel must resolve the next hop's MAC
+ * address), else the reason to drop it: unlike NAT44's fast path, NAT64
+ * has no stack to fall back on (the source is the gateway's own address).
+ */
+static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32 dst,
+					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
+					int *resolve)
+{
+	long ret;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET_;
+	fib->l4_protocol = proto;
+	/* GSO: the segments are checked below. */
+	fib->tot_len = ctx_is_gso(ctx) ? 0 : tot_len;
+	fib->ifindex = ctx_ifindex(ctx);
+	fib->ipv4_src = src;
+	fib->ipv4_dst = dst;
+	ret = ctx_fib_lookup(ctx, fib);
+	switch (ret) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		*resolve = ret == BPF_FIB_LKUP_RET_NO_NEIGH;
+		break;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return FC_STAT_NAT64_DROP_MTU;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return FC_STAT_NAT64_DROP_TO_GATEWAY;
+	default:
+		return FC_STAT_NAT64_DROP_NO_ROUTE;
+	}
+	/* A GSO packet's IPv4 segments are as long as its IPv6 ones
+	 * (bpf_skb_change_proto grows gso_size by the 20 bytes). */
+	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
+		return FC_STAT_NAT64_DROP_MTU;
+	return FC_STAT_MAX;
+}
+
+/* The hop limit of a forwarded packet, decremented (nat64_out checked it
+ * is above 1); IPv6 has no header checksum, CHECKSUM_COMPLETE follows. */
+static __always_inline int nat64_dec_hop_limit(struct ctx_buff *ctx, const struct fc_pkt *p)
+{
+	__u8 hl = p->hop_limit - 1;
+
+	return ctx_store_rcsum(ctx, p->l3_off + offsetof(struct ipv6hdr, hop_limit), &hl, 1);
+}
+
+/* The translated packet leaves by route.h's means: the FIB's MACs (or the
+ * kernel resolving them), marked so that nat4_egress lets it pass. */
+static __always_inline int nat64_send(struct ctx_buff *ctx, const struct bpf_fib_lookup *fib,
+				      int resolve, enum fc_stat translated)
+{
+	stat_inc(translated);
+	ctx_mark_translated(ctx);
+	return resolve ? ctx_redirect_resolve(ctx, fib) : ctx_redirect_out(ctx, fib);
+}
+
+/*
+ * The outbound tail, its own BPF function (stack): route the IPv4 packet
+ * prm describes, decrement the hop limit, translate, send.
+ */
+static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct fc_pkt *p,
+				     const struct xlat_params *prm, __u8 proto4,
+				     enum fc_stat translated)
+{
+	struct bpf_fib_lookup fib;
+	int why, r, resolve = 0;
+
+	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, xlat_6to4_len(p),
+			   &fib, &resolve);
+	if (why != FC_STAT_MAX)
+		return nat64_drop(why);
+	if (nat64_dec_hop_limit(ctx, p))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	r = xlat_6to4(ctx, p, prm);
+	if (r != XLAT_OK)
+		return nat64_xlat_refused(r);
+	return nat64_send(ctx, &fib, resolve, translated);
+}
+
+/*
+ * An ICMPv6 error from an internal host about a packet NAT64 brought in:
+ * its quote goes from the synthesized remote to the internal endpoint.
+ * The mapping of that endpoint gives the IPv4 quote back its external
+ * endpoint (the quote as the remote sent it), the outer source is the
+ * external address, the destination the remote's IPv4 address.
+ */
+static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc_config *cfg,
+					   struct nat64_scratch *s, __be32 dst4)
+{
+	struct fc_endpoint_key key;
+	struct fc_session_key skey;
+	union fc_addr remote = {};
+	struct fc_binding *b;
+
+	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
+	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET6, nat_proto(FC_AF_INET6, s->q.proto),
+		     &s->q.daddr, s->q.dport);
+	b = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!b || b->family != FC_AF_INET)
+		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
+	session_key(&skey, FC_AF_INET, key.proto, &b->addr, b->port, &remote, s->q.sport);
+	if (!bpf_map_lookup_elem(&fc_sessions, &skey))
+		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
+	s->prm.out.saddr.v4 = b->addr.v4;
+	s->prm.out.daddr.v4 = dst4;
+	s->prm.in.saddr.v4 = remote.v4;
+	s->prm.in.daddr.v4 = b->addr.v4;
+	s->prm.in.dport = b->port;
+	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
+	return nat64_out_xlat(ctx, &s->p, &s->prm, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
+}
+
+/*
+ * The mapping of the packet's source (EIM: one for every destination) on
+ * an external IPv4 address, and its session with the IPv4 remote dst4;
+ * s->prm.out's source. FC_STAT_MAX, or the reason to drop.
+ */
+static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_scratch *s,
+				    __be32 dst4)
+{
+	union fc_addr unused = {}, dst6;
+	struct fc_subscriber *sub;
+	struct fc_binding *b;
+	int why;
+
+	if (!s->p.has_l4) {
+		/* A non-first fragment: addresses only, no state (the IPv4
+		 * destination reassembles it with its first), from the
+		 * external address the host's first fragment got. */
+		sub = subscriber_get(cfg, FC_AF_INET6, &s->p.saddr, 0, 0);
+		s->prm.out.saddr.v4 = nat_ext_addr4(cfg, FC_AF_INET6, &s->p.saddr, sub);
+		return s->prm.out.saddr.v4 ? FC_STAT_MAX : FC_STAT_DROP_NO_EXT_ADDR;
+	}
+	/* The session is with the IPv4 remote; the layer needs the packet's
+	 * own IPv6 destination back for the pseudo-header. The external IPv4
+	 * address is binding_create's choice (nat_ext_addr4: the interface's,
+	 * or the subscriber's paired pool address), as for NAT44. */
+	dst6 = s->p.daddr;
+	__builtin_memset(&s->p.daddr, 0, sizeof(s->p.daddr));
+	s->p.daddr.v4 = dst4;
+	why = snat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &unused, 0,
+			     bpf_ktime_get_ns(), &b);
+	s->p.daddr = dst6;
+	if (why != FC_STAT_MAX)
+		return why;
+	s->prm.out.saddr.v4 = b->addr.v4;
+	s->prm.out.sport = b->port;
+	return FC_STAT_MAX;
+}
+
+/*
+ * Outbound, on the ingress of an internal interface: IPv6 to the NAT64
+ * prefix. Everything to the prefix is translated or dropped and counted,
+ * never routed on as IPv6 (it would leave with the internal source); the
+ * rest passes untouched.
+ */
+static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg = config_get();
+	struct nat64_scratch *s;
+	__be32 dst4;
+	int ret, why;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT64))
+		return CTX_PASS;
+	s = nat64_scratch_get();
+	if (!s)
+		return CTX_PASS;
+	ret = parse_ipv6(ctx, &s->p);
+	if (ret == FC_PARSE_NOT_IPV4)
+		return CTX_PASS;
+	/* The addresses are read before anything else can be found wrong
+	 * (all zero if the fixed header itself is cut short or lies about
+	 * its length: the stack drops that). */
+	if (nat64_extract(cfg, s->p.daddr.v6, &dst4))
+		return CTX_PASS;	/* not to the prefix */
+	if (ret == FC_PARSE_MALFORMED)
+		/* The IPv6 stack would forward it (it does not read the
+		 * transport header), to the prefix, with the internal source. */
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	if (ret != FC_PARSE_OK)
+		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
+	if (ipv6_addr_local_scope(&s->p.saddr))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (s->p.hop_limit <= 1) {
+		/* Expires here: the stack answers with Time Exceeded (when it
+		 * has a route to the prefix) and sends nothing on. */
+		stat_inc(FC_STAT_NAT64_PASS_HOP_LIMIT);
+		return CTX_PASS;
+	}
+
+	switch (s->p.proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		break;
+	case IPPROTO_ICMPV6:
+		if (s->p.has_l4 && icmp6_is_error(s->p.icmp_type))
+			return nat64_out_icmp_error(ctx, cfg, s, dst4);
+		if (s->p.has_l4 && s->p.icmp_type != ICMPV6_ECHO_REQUEST)
+			return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
+		break;
+	default:
+		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
+	}
+
+	why = nat64_out_map(cfg, s, dst4);
+	if (why != FC_STAT_MAX)
+		return nat64_drop(why);
+	s->prm.out.daddr.v4 = dst4;
+	s->prm.ip_id = bpf_get_prandom_u32();
+	return nat64_out_xlat(ctx, &s->p, &s->prm,
+			      s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
+			      s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED);
+}
+
+/*
+ * Would the translated packet be too big for the IPv6 route to the host?
+ * An IPv4 packet grows by 20 bytes and IPv6 routers never fragment; the
+ * stack would answer with a Packet Too Big to a synthesized address that
+ * no IPv6 route leads to. Such a packet is dropped and counted (no
+ * Fragmentation Needed is sent back yet: TCP is not concerned, its MSS
+ * comes from the IPv6 side). GSO packets are cut to their segments.
+ */
+static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	struct bpf_fib_lookup fib = {};
+
+	if (ctx_is_gso(ctx))
+		return 0;
+	fib.family = AF_INET6_;
+	fib.l4_protocol = s->p.proto;
+	fib.tot_len = xlat_4to6_len(&s->p);
+	fib.ifindex = ctx_ifindex(ctx);
+	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
+	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
+	return ctx_fib_lookup(ctx, &fib) == BPF_FIB_LKUP_RET_FRAG_NEEDED;
+}
+
+/*
+ * Inbound, after nat4_ingress said FC_NAT64_PENDING: the packet is to a
+ * mapping whose internal endpoint is IPv6, and nat4_ingress admitted it
+ * (EIF, session kept) or found the ICMP error's mapping. The remote is
+ * seen under the prefix; the IPv6 stack routes the result to the host. An
+ * ICMP error's quote becomes IPv6 as the host sent it, its outer source
+ * the reporting router under the prefix (traceroute6 shows the IPv4 hops).
+ */
+static __noinline int nat64_in(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_endpoint_key key;
+	struct nat64_scratch *s;
+	struct fc_binding *ext;
+	int r, is_error;
+
+	s = nat64_scratch_get();
+	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
+		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
+	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	if (is_error) {
+		if (parse_icmp_quote(ctx, &s->p, FC_AF_INET, &s->q))
+			return nat64_drop(FC_STAT_DROP_MALFORMED);
+		endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, s->q.proto, &s->q.saddr,
+			     s->q.sport);
+	} else {
+		if (s->p.is_fragment)
+			/* The layer would translate it, but its followers
+			 * could not follow (the fragment table's trains are
+			 * translated as IPv4). */
+			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
+		endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, s->p.proto, &s->p.daddr,
+			     s->p.dport);
+	}
+	ext = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!ext || ext->family != FC_AF_INET6)
+		return nat64_drop(FC_STAT_DROP_UNSOLICITED);	/* gone since */
+	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	s->prm.out.daddr = ext->addr;
+	if (is_error) {
+		if (nat64_synthesize(cfg, s->q.daddr.v4, s->prm.in.daddr.v6))
+			return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+		s->prm.in.saddr = ext->addr;
+		s->prm.in.sport = ext->port;
+	} else {
+		s->prm.out.dport = ext->port;
+		if (nat64_too_big6(ctx, s))
+			return nat64_drop(FC_STAT_NAT64_DROP_MTU);
+	}
+	r = xlat_4to6(ctx, &s->p, &s->prm);
+	if (r != XLAT_OK)
+		return nat64_xlat_refused(r);
+	if (is_error)
+		stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
+	stat_inc(FC_STAT_NAT64_IN);
+	return CTX_PASS;
+}
+
+#endif /* FC_BPF_NAT64_H */

@@ -1,0 +1,219 @@
+"""Stateful NAT64 (RFC 6146) of fcnat, end to end through network namespaces.
+
+CLIENT (IPv6 only: fd00:77::2/::3) -- GATEWAY (fcnat --nat64 on wan0,
+198.51.100.1, translating on lan0's ingress) -- EXTERNAL (IPv4 servers
+198.51.100.2/.3/.4, a router) -- FAR4 (10.99.0.2, on a 1400-byte link).
+The client names IPv4 hosts as 64:ff9b::<IPv4> (RFC 6052 /96); nothing on
+the IPv4 side has a route to fd00:77::/64 or any IPv6 at all in the path of
+the test traffic, so an answer that reaches the client proves the packets
+were translated both ways. Every test runs on both datapaths (XDP mode
+leaves IPv6 and NAT64 mappings to the TC programs behind it).
+"""
+
+import json
+import re
+import socket
+import threading
+
+import pytest
+
+from fcnat_util import DEFAULT_RANGE, in_range, recv_matching, udp_exchange
+from netns import (CLIENT6_2_ADDR, CLIENT6_ADDR, CLIENT_ADDR, EXT_ADDRS, FAR4_ADDR,
+                   GW_LAN6_ADDR, GW_WAN_ADDR, nat64_addr, wait_until)
+
+EXT2, EXT3, EXT4 = EXT_ADDRS
+FAR4_MTU = 1400
+
+
+def _pings(ns, addr, family="-6"):
+    return ns.run(["ping", family, "-c", "1", "-W", "1", addr], check=False).returncode == 0
+
+
+@pytest.fixture
+def topo64(topo):
+    topo.add_nat64(far4_mtu=FAR4_MTU)
+    # Neighbours resolved on every link before a test's first packet.
+    wait_until(lambda: _pings(topo.client, GW_LAN6_ADDR), 10, desc="client reaches gateway")
+    wait_until(lambda: _pings(topo.gw, FAR4_ADDR, "-4"), 10, desc="gateway reaches FAR4")
+    return topo
+
+
+@pytest.fixture
+def nat64(topo64, fcnat, datapath, bpffs):
+    # The internal interface NAT64 translates on: --hairpin-if in TC mode,
+    # --internal (part of the XDP datapath's arguments) in XDP mode.
+    internal = [] if datapath else ["--hairpin-if", "lan0"]
+    return fcnat("-i", "wan0", "--nat64", "--bpffs", bpffs, *internal, *datapath)
+
+
+def counter(run_fcnat, bpffs, name):
+    r = run_fcnat("stats", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    return json.loads(r.stdout)["counters"][name]
+
+
+def test_nat64_ready_line_names_the_prefix(topo64, nat64):
+    line = nat64.ready_line()
+    assert "NAT64 for 64:ff9b::/96" in line and GW_WAN_ADDR in line, line
+
+
+def test_nat64_with_nat66_only_still_has_its_ipv4_side(topo64, fcnat, bpffs):
+    """--nat66 --nat64 (no NAT44): the external IPv4 address is still read,
+    NAT64 works next to NAT66."""
+    inst = fcnat("-i", "wan0", "--nat66", "--nat64", "--hairpin-if", "lan0", "--bpffs", bpffs)
+    assert GW_WAN_ADDR in inst.ready_line(), inst.ready_line()
+    r = topo64.client.run(["ping", "-6", "-c", "1", "-W", "2", nat64_addr(EXT2)], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_nat64_client_is_ipv6_only(topo64):
+    out = topo64.client.run(["ip", "-4", "addr", "show", "dev", "lan0"]).stdout
+    assert "inet " not in out, out
+    assert not _pings(topo64.client, nat64_addr(EXT2)), "reached IPv4 without fcnat?"
+
+
+def test_rfc6146_ping6_to_ipv4_hosts(topo64, nat64, run_fcnat, bpffs):
+    for addr in (EXT2, FAR4_ADDR):
+        r = topo64.client.run(["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", nat64_addr(addr)],
+                              check=False)
+        assert r.returncode == 0, "ping6 %s failed:\n%s%s" % (nat64_addr(addr), r.stdout, r.stderr)
+    assert counter(run_fcnat, bpffs, "nat64_translated_out") >= 4
+    assert counter(run_fcnat, bpffs, "nat64_translated_in") >= 4
+
+
+def test_rfc4787_req1_nat64_udp_eim_same_external_port(topo64, nat64):
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    s2 = topo64.ext.udp(EXT2, 7000)
+    s3 = topo64.ext.udp(EXT3, 7000)
+
+    src2 = udp_exchange(c, s2, (nat64_addr(EXT2), 7000), b"to-2")[:2]
+    src3 = udp_exchange(c, s3, (nat64_addr(EXT3), 7000), b"to-3")[:2]
+    assert src2[0] == GW_WAN_ADDR, "source not the external IPv4 address: %r" % (src2,)
+    assert in_range(src2[1]), "mapped port %d outside %r" % (src2[1], DEFAULT_RANGE)
+    assert src2 == src3, "endpoint-dependent mapping: %r vs %r" % (src2, src3)
+
+    s2.sendto(b"reply-2", src2)
+    assert recv_matching(c, b"reply-2", 3)[:2] == (nat64_addr(EXT2), 7000)
+    s3.sendto(b"reply-3", src3)
+    assert recv_matching(c, b"reply-3", 3)[:2] == (nat64_addr(EXT3), 7000)
+
+
+def test_rfc4787_req8_nat64_udp_eif_unsolicited_ipv4_host_reaches_client(topo64, nat64):
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    srv = topo64.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (nat64_addr(EXT2), 7000), b"open")[:2]
+
+    stranger = topo64.ext.udp(EXT4, 7100)
+    stranger.sendto(b"unsolicited-from-4", mapped)
+    got = recv_matching(c, b"unsolicited-from-4", 3)
+    assert got is not None and got[:2] == (nat64_addr(EXT4), 7100), (
+        "a host the client never contacted did not reach it through %r (got %r)"
+        % (mapped, got))
+    c.sendto(b"answer", (nat64_addr(EXT4), 7100))
+    got = recv_matching(stranger, b"answer", 3)
+    assert got is not None and got[:2] == mapped
+
+
+def test_rfc6146_two_clients_same_port_two_mappings(topo64, nat64):
+    a = topo64.client.udp(CLIENT6_ADDR, 25555)
+    b = topo64.client.udp(CLIENT6_2_ADDR, 25555)
+    srv = topo64.ext.udp(EXT2, 7000)
+    sa = udp_exchange(a, srv, (nat64_addr(EXT2), 7000), b"from-a")[:2]
+    sb = udp_exchange(b, srv, (nat64_addr(EXT2), 7000), b"from-b")[:2]
+    assert sa[0] == sb[0] == GW_WAN_ADDR
+    assert sa[1] != sb[1], "one external port for two internal endpoints"
+
+
+def test_rfc6146_nat44_and_nat64_share_the_port_space(topo64, fcnat, bpffs):
+    """An IPv4 client (its address given back for this test) and an IPv6
+    one, both on source port 25555: two mappings, two external ports."""
+    topo64.client.addr_add("lan0", CLIENT_ADDR + "/24")
+    topo64.client.run(["ip", "route", "add", "default", "via", "192.168.77.1"])
+    fcnat("-i", "wan0", "--nat44", "--nat64", "--hairpin-if", "lan0", "--bpffs", bpffs)
+    v4 = topo64.client.udp(CLIENT_ADDR, 25555)
+    v6 = topo64.client.udp(CLIENT6_ADDR, 25555)
+    srv = topo64.ext.udp(EXT2, 7000)
+    s4 = udp_exchange(v4, srv, (EXT2, 7000), b"from-v4")[:2]
+    s6 = udp_exchange(v6, srv, (nat64_addr(EXT2), 7000), b"from-v6")[:2]
+    assert s4[0] == s6[0] == GW_WAN_ADDR
+    assert s4[1] != s6[1], "NAT44 and NAT64 handed out the same external port"
+    srv.sendto(b"back-6", s6)
+    assert recv_matching(v6, b"back-6", 3) is not None
+    srv.sendto(b"back-4", s4)
+    assert recv_matching(v4, b"back-4", 3) is not None
+
+
+def test_rfc6146_tcp_transfer(topo64, nat64):
+    srv = topo64.ext.tcp(EXT2, 8080)
+    srv.listen(1)
+    c = topo64.client.tcp(family=socket.AF_INET6)
+    c.connect((nat64_addr(EXT2), 8080))
+    conn, peer = srv.accept()
+    topo64.sockets.append(conn)
+    assert peer[0] == GW_WAN_ADDR and in_range(peer[1]), "server saw %r" % (peer,)
+    # The server reads while the client writes (a thread), so a megabyte
+    # crosses whatever the socket buffers hold.
+    sender = threading.Thread(target=c.sendall, args=(b"x" * 1000000,))
+    sender.start()
+    got = 0
+    conn.settimeout(10)
+    while got < 1000000:
+        chunk = conn.recv(65536)
+        assert chunk, "connection closed early"
+        got += len(chunk)
+    sender.join(10)
+    assert not sender.is_alive()
+    conn.sendall(b"y" * 100000 + b"done")
+    back = b""
+    c.settimeout(10)
+    while not back.endswith(b"done"):
+        chunk = c.recv(65536)
+        assert chunk, "connection closed early"
+        back += chunk
+    assert len(back) == 100004
+
+
+@pytest.mark.parametrize("method", ["udp", "icmp"])
+def test_rfc6146_traceroute6_shows_the_ipv4_hops_under_the_prefix(topo64, nat64, method):
+    """The gateway itself (hop limit 1: the stack's Time Exceeded), then
+    EXTERNAL's Time Exceeded and FAR4's answer, translated with their IPv4
+    sources under the prefix."""
+    args = ["traceroute", "-6", "-n", "-q", "1", "-w", "2", "-m", "5"]
+    if method == "icmp":
+        args.append("-I")
+    r = topo64.client.run(args + [nat64_addr(FAR4_ADDR)], check=False, timeout=40)
+    hops = [h[1] for h in re.findall(r"^\s*(\d+)\s+(\S+)", r.stdout, re.M)]
+    # EXTERNAL answers from its address on the link towards the gateway.
+    assert hops == [GW_LAN6_ADDR, nat64_addr(EXT2), nat64_addr(FAR4_ADDR)], \
+        "traceroute6 hops:\n%s%s" % (r.stdout, r.stderr)
+
+
+def test_rfc7915_fragmentation_needed_becomes_packet_too_big(topo64, nat64, run_fcnat, bpffs):
+    """FAR4's link takes 1400 bytes: EXTERNAL answers a DF packet with
+    Fragmentation Needed (MTU 1400), the gateway translates it to Packet
+    Too Big with 1420 (RFC 7915 section 4.2: MTU + 20), and the client
+    learns that path MTU."""
+    dst = nat64_addr(FAR4_ADDR)
+    r = topo64.client.run(["ping", "-6", "-M", "do", "-s", "1420", "-c", "1", "-W", "2", dst],
+                          check=False)
+    assert r.returncode != 0, "a 1468-byte IPv6 packet crossed a 1400-byte IPv4 link?\n" + r.stdout
+
+    def learnt():
+        out = topo64.client.run(["ip", "-6", "route", "get", dst]).stdout
+        return re.search(r"\bmtu (\d+)", out) and out
+    out = wait_until(learnt, 5, desc="a path MTU for %s in the client" % dst)
+    assert "mtu %d" % (FAR4_MTU + 20) in out, out
+    # Within the path MTU, the same ping goes through.
+    r = topo64.client.run(["ping", "-6", "-M", "do", "-s", str(FAR4_MTU + 20 - 48), "-c", "1",
+                           "-W", "2", dst], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert counter(run_fcnat, bpffs, "icmp_errors_translated") >= 1
+
+
+def test_rfc6146_ipv6_outside_the_prefix_not_translated(topo64, nat64, run_fcnat, bpffs):
+    """IPv6 elsewhere is routed as IPv6 (here to EXTERNAL's IPv6 address,
+    which has no route back: no answer), never translated."""
+    before = counter(run_fcnat, bpffs, "nat64_translated_out")
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    c.sendto(b"plain-ipv6", ("2001:db8:100::2", 7000))
+    assert counter(run_fcnat, bpffs, "nat64_translated_out") == before
