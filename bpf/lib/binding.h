@@ -261,6 +261,7 @@ enum fc_bind_result {
 	FC_BIND_NO_ADDR,	/* no external address to map to */
 	FC_BIND_NOT_DETERMINISTIC,	/* deterministic NAT: outside its prefix */
 	FC_BIND_BLOCK_LIMIT,	/* its blocks are full and it holds block_max */
+	FC_BIND_OTHER_FAMILY,	/* mapped already, into the other family's port space */
 };
 
 /*
@@ -463,8 +464,12 @@ static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 	int ret;
 
 	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
+	/* An IPv6 endpoint has one mapping, NAT66's or NAT64's: the internal
+	 * key does not say which port space it maps into, so one that talks
+	 * both ways from the same port is refused the second (an endpoint
+	 * with a mapping per family needs the key to carry it: not yet). */
 	if (*out)
-		return FC_BIND_OK;
+		return (*out)->family == ext_family ? FC_BIND_OK : FC_BIND_OTHER_FAMILY;
 	ret = binding_create(int_key, ext_family, ext6, flags, now);
 	if (ret != FC_BIND_OK)
 		return ret;

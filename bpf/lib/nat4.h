@@ -206,6 +206,8 @@ static __always_inline int snat_lookup_af(const struct fc_config *cfg, const str
 		return FC_STAT_DROP_NOT_DETERMINISTIC;
 	case FC_BIND_BLOCK_LIMIT:
 		return FC_STAT_DROP_PORT_BLOCK_LIMIT;
+	case FC_BIND_OTHER_FAMILY:
+		return FC_STAT_DROP_MAPPED_OTHER_FAMILY;
 	default:
 		return FC_STAT_DROP_TABLE_FULL;
 	}

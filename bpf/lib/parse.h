@@ -111,6 +111,14 @@ static __always_inline __u8 parse_tcp_wscale(struct ctx_buff *ctx, __u32 opt_off
 
 static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 {
+	/* The transport header must lie inside the datagram, not in the
+	 * frame's padding after it (a datagram too short for its header is
+	 * malformed; found by the fuzzer through NAT64, which then built an
+	 * IPv6 packet with payload length 0). */
+	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP || p->proto == IPPROTO_ICMP ||
+	     p->proto == IPPROTO_ICMPV6) &&
+	    p->l4_off + (p->proto == IPPROTO_TCP ? 20 : 8) > p->l3_end)
+		return FC_PARSE_MALFORMED;
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = ctx_ptr(ctx, p->l4_off, sizeof(*th));

@@ -421,6 +421,7 @@ enum fc_stat {
 	FC_STAT_PORT_BLOCK_ALLOC,	/* port block given to a subscriber */
 	FC_STAT_PORT_BLOCK_FREED,	/* ... and taken back by the sweeper */
 	FC_STAT_DROP_PORT_BLOCK_LIMIT,	/* new flow refused: its blocks full, at --max-port-blocks */
+	FC_STAT_DROP_MAPPED_OTHER_FAMILY,	/* IPv6 endpoint already mapped by NAT66 (NAT64) or NAT64 (NAT66) */
 	FC_STAT_MAX,
 };
 

@@ -494,3 +494,27 @@ TEST(rfc6146_never_leak_malformed_transport_to_prefix_dropped)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_MALFORMED), 1, "counted as malformed");
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
 }
+
+/* Found by the fuzzer: an IPv6 endpoint with a NAT66 mapping that also
+ * talks to the NAT64 prefix from the same port found that mapping and sent
+ * IPv4 with the first bytes of the IPv6 external address as its source.
+ * One internal key holds one mapping, so the second family is refused,
+ * counted, and nothing is made of it. */
+TEST(nat64_endpoint_mapped_by_nat66_is_refused_not_mistranslated)
+{
+	struct pkt_spec v6 = udp(CLIENT6_A, 25010, SERVER6_1, 7000);
+	struct pkt_spec v4 = udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
+	struct run_result r;
+	size_t mappings;
+
+	fx.opts.nat66 = true;
+	nat64_on();
+	ASSERT_EQ(run_spec(fx.egress_fd, &v6, &r), 0, "NAT66 out: test run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "NAT66 mapping made");
+	mappings = nr_bindings(&fx);
+	ASSERT_EQ(run_lan(&v4, &r), 0, "NAT64 out: test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "refused, not sent with a wrong source");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_MAPPED_OTHER_FAMILY), 1, "counted");
+	ASSERT_EQ(nr_bindings(&fx), mappings, "nothing made");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 0, "nothing translated");
+}

@@ -279,3 +279,20 @@ TEST(parse6_truncated_tcp_malformed)
 	ASSERT_EQ(r.ret, PROBE_PARSE_MALFORMED, "verdict");
 	(void)len;
 }
+
+/* A transport header cut by the datagram's own length, the rest of it in
+ * the frame's padding: malformed, never read from the padding. */
+TEST(parse6_transport_header_past_payload_length_malformed)
+{
+	struct pkt_spec s = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = 1,
+			      .dport = 2, .payload_len = 16 };
+	struct parse_probe_result r;
+	uint8_t buf[PKT_MAX];
+	size_t len;
+
+	len = pkt_build(&s, buf);
+	buf[14 + 4] = 0;
+	buf[14 + 5] = 4;	/* 4 of UDP's 8 header bytes in the datagram */
+	ASSERT_EQ(probe_run(buf, len, &r), 0, "probe run");
+	ASSERT_EQ(r.ret, PROBE_PARSE_MALFORMED, "verdict");
+}
