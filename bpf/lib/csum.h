@@ -104,6 +104,16 @@ static __always_inline int rewrite_l4_field(struct ctx_buff *ctx, const struct f
 	if (!field)
 		return -1;
 	*field = to;
+	if (p->proto == IPPROTO_ICMP) {
+		/* An incremental update yields 0x0000 where the message
+		 * (echo, id and sequence 0, no data) sums to +0 and only
+		 * 0xffff verifies; 0xffff verifies wherever 0x0000 does
+		 * (both are zero in one's complement). Found by the fuzzer. */
+		__sum16 *csum = ctx_ptr(ctx, p->csum_off, sizeof(*csum));
+
+		if (csum && !*csum)
+			*csum = 0xffff;
+	}
 	return 0;
 }
 

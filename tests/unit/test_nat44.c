@@ -786,3 +786,25 @@ TEST(rfc7857_tcp_new_syn_after_rst_can_become_established_again)
 	ASSERT_EQ(s.tcp_seen & FC_TCP_RST, 0, "the old reset is forgotten");
 	ASSERT_TRUE(s.expires_ns > now_ns() + 7000 * SEC_NS, "established again");
 }
+
+/* Found by the fuzzer: a reply translated to id 0, sequence 0 and no data
+ * sums to +0, where only a checksum of 0xffff verifies; the incremental
+ * update alone gave 0x0000. */
+TEST(rfc5508_req1_echo_reply_translated_to_all_zero_keeps_a_valid_checksum)
+{
+	struct pkt_spec req = echo(CLIENT_A, SERVER_1, 8, 0);
+	struct pkt_spec reply, want;
+	uint16_t id;
+
+	req.icmp_seq = 0;
+	req.payload_len = 0;
+	id = out_port(&req);
+	ASSERT_NE(id, 0, "identifier 0 mapped into the range");
+	reply = echo(SERVER_1, EXT_ADDR, 0, id);
+	reply.icmp_seq = 0;
+	reply.payload_len = 0;
+	want = echo(SERVER_1, CLIENT_A, 0, 0);
+	want.icmp_seq = 0;
+	want.payload_len = 0;
+	EXPECT_PACKET(fx.ingress_fd, &reply, &want, TC_ACT_OK, "all-zero echo reply, checksum 0xffff");
+}
