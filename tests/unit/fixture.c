@@ -218,6 +218,7 @@ uint64_t stat_get(const struct fixture *f, int stat)
 
 
 const uint8_t FX_EXT0_MAC[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
+const uint8_t FX_SERVER1_MAC[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 const uint8_t FX_INT0_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
 const uint8_t FX_CLIENT_A_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 const uint8_t FX_CLIENT_B_MAC[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
@@ -315,3 +316,11 @@ void tc_fast_fixture_unload(struct fixture *f)
 	f->tc_fast = NULL;
 }
 
+
+struct pkt_spec fx_hop(struct pkt_spec s, const uint8_t *smac, const uint8_t *dmac)
+{
+	s.smac = smac;
+	s.dmac = dmac;
+	s.ttl = 63;
+	return s;
+}

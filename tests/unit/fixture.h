@@ -29,6 +29,10 @@
  * int0 (static neighbours, xdp_fixture_setup): frames the datapath sends
  * there carry them, from the FIB. */
 extern const uint8_t FX_EXT0_MAC[6], FX_INT0_MAC[6], FX_CLIENT_A_MAC[6], FX_CLIENT_B_MAC[6];
+/* SERVER_1's MAC, behind ext0. */
+extern const uint8_t FX_SERVER1_MAC[6];
+/* s as forwarded by the gateway: TTL one less, the next hop's MACs. */
+struct pkt_spec fx_hop(struct pkt_spec s, const uint8_t *smac, const uint8_t *dmac);
 /* CLIENT_A's or CLIENT_B's MAC. */
 const uint8_t *fx_client_mac(const char *client);
 

@@ -435,8 +435,6 @@ TEST(flush_gives_counts_back)
 
 /* ---- the XDP fast path ---------------------------------------------------- */
 
-static const uint8_t ext0_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
-static const uint8_t server1_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
 
 TEST(xdp_paired_pool_translated_in_the_fast_path)
 {
@@ -448,8 +446,8 @@ TEST(xdp_paired_pool_translated_in_the_fast_path)
 	struct run_result r;
 
 	use_pool(POOL);
-	want.smac = ext0_mac;
-	want.dmac = server1_mac;
+	want.smac = FX_EXT0_MAC;
+	want.dmac = FX_SERVER1_MAC;
 	want.ttl = 63;
 	il = pkt_build(&in, ib);
 	wl = pkt_build(&want, wb);
@@ -676,8 +674,8 @@ TEST(xdp_deterministic_translated_in_the_fast_path)
 	struct run_result r;
 
 	use_deterministic();
-	want.smac = ext0_mac;
-	want.dmac = server1_mac;
+	want.smac = FX_EXT0_MAC;
+	want.dmac = FX_SERVER1_MAC;
 	want.ttl = 63;
 	il = pkt_build(&in, ib);
 	wl = pkt_build(&want, wb);

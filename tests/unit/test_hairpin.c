@@ -32,14 +32,10 @@ static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t
 
 /* Sent to CLIENT_B (or A) out of int0: the FIB knows their MACs (static
  * neighbours), so the frame carries them and int0's. */
-#define int0_mac FX_INT0_MAC
-#define client_a_mac FX_CLIENT_A_MAC
-#define client_b_mac FX_CLIENT_B_MAC
-
 static struct pkt_spec to_b(struct pkt_spec s)
 {
-	s.smac = int0_mac;
-	s.dmac = client_b_mac;
+	s.smac = FX_INT0_MAC;
+	s.dmac = FX_CLIENT_B_MAC;
 	return s;
 }
 
@@ -89,8 +85,8 @@ TEST(rfc4787_req9_udp_hairpin_translates_both_ends_and_redirects)
 	/* A got a mapping of its own (EIM: the one it would use outside). */
 	ASSERT_EQ(map_out(CLIENT_A, 25600), 25600, "A's mapping, reused outside");
 	back.ttl = 63;
-	back.smac = int0_mac;
-	back.dmac = client_a_mac;
+	back.smac = FX_INT0_MAC;
+	back.dmac = FX_CLIENT_A_MAC;
 	EXPECT_ON(lan_fd(), "int0", &b_to_a, &back, TC_ACT_REDIRECT, "B's answer to A's mapping");
 }
 

@@ -28,13 +28,11 @@
 /* ext0 and SERVER_1's MACs (xdp_fixture_setup): a translated packet to a
  * known neighbour leaves with the FIB's MACs (route.h); to one without an
  * entry (STRANGER) the kernel resolves them after the redirect. */
-static const uint8_t ext0_mac[6] = { 2, 0, 0, 0, 1, 1 };
-static const uint8_t server1_mac[6] = { 2, 0, 0, 0, 1, 2 };
 
 static void to_server1(struct pkt_spec *s)
 {
-	s->smac = ext0_mac;
-	s->dmac = server1_mac;
+	s->smac = FX_EXT0_MAC;
+	s->dmac = FX_SERVER1_MAC;
 }
 
 static void nat64_on(void)

@@ -24,25 +24,11 @@
 /* ctx_tc.h's FC_MARK_FAST_OUT */
 #define MARK_FAST_OUT	0x5fc0fa57
 
-static const uint8_t ext0_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
-static const uint8_t server1_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
-static const uint8_t int0_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
-static const uint8_t client_a_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
-static const uint8_t client_b_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
 
 static struct pkt_spec udp4(const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {
 	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
 				  .daddr = da, .dport = dp, .payload_len = 22 };
-}
-
-/* Forwarded: TTL one less, MACs of the next hop. */
-static struct pkt_spec hop(struct pkt_spec s, const uint8_t *smac, const uint8_t *dmac)
-{
-	s.smac = smac;
-	s.dmac = dmac;
-	s.ttl = 63;
-	return s;
 }
 
 /* Run on the ingress of ifindex (received there), with a mark. */
@@ -84,7 +70,7 @@ static int run_in(int prog_fd, int ifindex, const struct pkt_spec *in, __u32 *ma
 TEST(tc_fast_udp_out_translated_and_redirected_to_next_hop)
 {
 	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 
 	FAST_OUT(&in, &want, TC_ACT_REDIRECT, "outbound UDP");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 1, "translated_out");
@@ -118,10 +104,10 @@ TEST(tc_fast_out_marked_so_the_external_egress_leaves_it_alone)
 TEST(tc_fast_in_eif_translated_and_redirected_to_host)
 {
 	struct pkt_spec out = udp4(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec out_want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec out_want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 	/* SERVER_2 was never contacted: endpoint-independent filtering. */
 	struct pkt_spec in = udp4(SERVER_2, 9000, EXT_ADDR, 25000);
-	struct pkt_spec want = hop(udp4(SERVER_2, 9000, CLIENT_A, 25000), int0_mac, client_a_mac);
+	struct pkt_spec want = fx_hop(udp4(SERVER_2, 9000, CLIENT_A, 25000), FX_INT0_MAC, FX_CLIENT_A_MAC);
 
 	FAST_OUT(&out, &out_want, TC_ACT_REDIRECT, "outbound");
 	FAST_IN(&in, &want, TC_ACT_REDIRECT, "inbound from a new host");
@@ -137,23 +123,23 @@ TEST(tc_fast_tcp_syn_both_ways)
 	struct pkt_spec out_want = out, in, in_want;
 
 	out_want.saddr = EXT_ADDR;
-	out_want = hop(out_want, ext0_mac, server1_mac);
+	out_want = fx_hop(out_want, FX_EXT0_MAC, FX_SERVER1_MAC);
 	FAST_OUT(&out, &out_want, TC_ACT_REDIRECT, "SYN out");
 	in = (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = SERVER_1, .sport = 443,
 				.daddr = EXT_ADDR, .dport = 26000, .tcp_flags = 0x12,
 				.tcp_seq = 5000, .tcp_ack = 1001 };
 	in_want = in;
 	in_want.daddr = CLIENT_A;
-	in_want = hop(in_want, int0_mac, client_a_mac);
+	in_want = fx_hop(in_want, FX_INT0_MAC, FX_CLIENT_A_MAC);
 	FAST_IN(&in, &in_want, TC_ACT_REDIRECT, "SYN-ACK in");
 }
 
 TEST(tc_fast_hairpin_between_internal_hosts)
 {
 	struct pkt_spec b_out = udp4(CLIENT_B, 25100, SERVER_1, 7000);
-	struct pkt_spec b_want = hop(udp4(EXT_ADDR, 25100, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec b_want = fx_hop(udp4(EXT_ADDR, 25100, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 	struct pkt_spec in = udp4(CLIENT_A, 25200, EXT_ADDR, 25100);
-	struct pkt_spec want = hop(udp4(EXT_ADDR, 25200, CLIENT_B, 25100), int0_mac, client_b_mac);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25200, CLIENT_B, 25100), FX_INT0_MAC, FX_CLIENT_B_MAC);
 
 	FAST_OUT(&b_out, &b_want, TC_ACT_REDIRECT, "B maps its port");
 	FAST_OUT(&in, &want, TC_ACT_REDIRECT, "A -> B hairpinned");
@@ -229,7 +215,7 @@ TEST(tc_fast_external_address_as_source_left_to_the_stack)
 TEST(tc_fast_inbound_fallbacks_translated_for_the_stack)
 {
 	struct pkt_spec out = udp4(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec out_want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec out_want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 	struct pkt_spec in = udp4(SERVER_1, 7000, EXT_ADDR, 25000);
 	struct pkt_spec want = udp4(SERVER_1, 7000, CLIENT_A, 25000);
 

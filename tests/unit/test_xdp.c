@@ -25,25 +25,11 @@
 #define XDP_PASS_	2
 #define XDP_REDIRECT_	4
 
-static const uint8_t ext0_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
-static const uint8_t server1_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x02 };
-static const uint8_t int0_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x01 };
-static const uint8_t client_a_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
-static const uint8_t client_b_mac[6] = { 0x02, 0, 0, 0, 0x02, 0x03 };
 
 static struct pkt_spec udp4(const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {
 	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
 				  .daddr = da, .dport = dp, .payload_len = 22 };
-}
-
-/* Forwarded: TTL one less, MACs of the next hop. */
-static struct pkt_spec hop(struct pkt_spec s, const uint8_t *smac, const uint8_t *dmac)
-{
-	s.smac = smac;
-	s.dmac = dmac;
-	s.ttl = 63;
-	return s;
 }
 
 #define XDP_EXPECT(prog_fd, ifindex, in, want, verdict, what)		\
@@ -64,7 +50,7 @@ static struct pkt_spec hop(struct pkt_spec s, const uint8_t *smac, const uint8_t
 TEST(xdp_udp_out_translated_and_redirected_to_next_hop)
 {
 	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 
 	XDP_OUT(&in, &want, XDP_REDIRECT_, "outbound UDP");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 1, "translated_out");
@@ -75,10 +61,10 @@ TEST(xdp_udp_out_translated_and_redirected_to_next_hop)
 TEST(xdp_udp_in_eif_translated_and_redirected_to_host)
 {
 	struct pkt_spec out = udp4(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec out_want = hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec out_want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 	/* SERVER_2 was never contacted: endpoint-independent filtering. */
 	struct pkt_spec in = udp4(SERVER_2, 9000, EXT_ADDR, 25000);
-	struct pkt_spec want = hop(udp4(SERVER_2, 9000, CLIENT_A, 25000), int0_mac, client_a_mac);
+	struct pkt_spec want = fx_hop(udp4(SERVER_2, 9000, CLIENT_A, 25000), FX_INT0_MAC, FX_CLIENT_A_MAC);
 
 	XDP_OUT(&out, &out_want, XDP_REDIRECT_, "outbound");
 	XDP_IN(&in, &want, XDP_REDIRECT_, "inbound from a new host");
@@ -99,8 +85,8 @@ TEST(xdp_port_change_rewrites_checksums_and_shares_state_with_tc)
 	port = (r.out[34] << 8) | r.out[35];
 	ASSERT_TRUE(port >= 20000 && port <= 29999, "port in range");
 	{
-		struct pkt_spec want = hop(udp4(EXT_ADDR, port, SERVER_1, 7000), ext0_mac,
-					   server1_mac);
+		struct pkt_spec want = fx_hop(udp4(EXT_ADDR, port, SERVER_1, 7000), FX_EXT0_MAC,
+					   FX_SERVER1_MAC);
 		uint8_t w[PKT_MAX];
 		size_t wl = pkt_build(&want, w);
 
@@ -134,7 +120,7 @@ TEST(xdp_udp_zero_checksum_stays_zero)
 	ASSERT_EQ(run_xdp(fx.xdp_int_fd, buf, len, fx.int_ifindex, &r), 0, "run");
 	ASSERT_EQ(r.ret, XDP_REDIRECT_, "verdict");
 	port = (r.out[34] << 8) | r.out[35];
-	want = hop(udp4(EXT_ADDR, port, SERVER_1, 7000), ext0_mac, server1_mac);
+	want = fx_hop(udp4(EXT_ADDR, port, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 	want.udp_no_csum = 1;
 	{
 		uint8_t w[PKT_MAX];
@@ -152,14 +138,14 @@ TEST(xdp_tcp_syn_both_ways)
 	struct pkt_spec out_want = out, in, in_want;
 
 	out_want.saddr = EXT_ADDR;
-	out_want = hop(out_want, ext0_mac, server1_mac);
+	out_want = fx_hop(out_want, FX_EXT0_MAC, FX_SERVER1_MAC);
 	XDP_OUT(&out, &out_want, XDP_REDIRECT_, "SYN out");
 	in = (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = SERVER_1, .sport = 443,
 				.daddr = EXT_ADDR, .dport = 26000, .tcp_flags = 0x12,
 				.tcp_seq = 5000, .tcp_ack = 1001 };
 	in_want = in;
 	in_want.daddr = CLIENT_A;
-	in_want = hop(in_want, int0_mac, client_a_mac);
+	in_want = fx_hop(in_want, FX_INT0_MAC, FX_CLIENT_A_MAC);
 	XDP_IN(&in, &in_want, XDP_REDIRECT_, "SYN-ACK in");
 }
 
@@ -186,14 +172,14 @@ TEST(xdp_icmp_echo_both_ways)
 		ASSERT_EQ(r.ret, XDP_REDIRECT_, "echo request verdict");
 	}
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &k, &b), 0, "echo mapping");
-	req_want = hop(req, ext0_mac, server1_mac);
+	req_want = fx_hop(req, FX_EXT0_MAC, FX_SERVER1_MAC);
 	req_want.saddr = EXT_ADDR;
 	req_want.sport = ntohs(b.port);
 	XDP_OUT(&req, &req_want, XDP_REDIRECT_, "echo request (mapping exists)");
 	rep = (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
 				 .icmp_type = 0, .dport = ntohs(b.port), .icmp_seq = 1,
 				 .payload_len = 56 };
-	rep_want = hop(rep, int0_mac, client_a_mac);
+	rep_want = fx_hop(rep, FX_INT0_MAC, FX_CLIENT_A_MAC);
 	rep_want.daddr = CLIENT_A;
 	rep_want.dport = 0x4242;
 	XDP_IN(&rep, &rep_want, XDP_REDIRECT_, "echo reply");
@@ -202,10 +188,10 @@ TEST(xdp_icmp_echo_both_ways)
 TEST(xdp_hairpin_between_internal_hosts)
 {
 	struct pkt_spec b_out = udp4(CLIENT_B, 25100, SERVER_1, 7000);
-	struct pkt_spec b_want = hop(udp4(EXT_ADDR, 25100, SERVER_1, 7000), ext0_mac, server1_mac);
+	struct pkt_spec b_want = fx_hop(udp4(EXT_ADDR, 25100, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
 	/* A reaches B at B's external endpoint; B sees A's. */
 	struct pkt_spec in = udp4(CLIENT_A, 25200, EXT_ADDR, 25100);
-	struct pkt_spec want = hop(udp4(EXT_ADDR, 25200, CLIENT_B, 25100), int0_mac, client_b_mac);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25200, CLIENT_B, 25100), FX_INT0_MAC, FX_CLIENT_B_MAC);
 
 	XDP_OUT(&b_out, &b_want, XDP_REDIRECT_, "B maps its port");
 	XDP_OUT(&in, &want, XDP_REDIRECT_, "A -> B hairpinned");
