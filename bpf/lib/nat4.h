@@ -175,6 +175,34 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 }
 
 /*
+ * Outbound, either family: what the packet's protocol allows. TCP, UDP and
+ * ICMP(v6) echo requests go on to be translated (FC_EGRESS_TRANSLATE);
+ * ICMP(v6) errors have their quote translated here; anything else is
+ * dropped and counted, never sent with its source.
+ */
+#define FC_EGRESS_TRANSLATE	(-1)
+
+static __always_inline int nat_egress_proto(struct ctx_buff *ctx, struct fc_pkt *p,
+						      __u8 family)
+{
+	int v6 = family == FC_AF_INET6;
+
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
+		return FC_EGRESS_TRANSLATE;
+	if (p->proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
+		return CTX_DROP;
+	}
+	if (p->has_l4 && (v6 ? icmp6_is_error(p->icmp_type) : icmp_is_error(p->icmp_type)))
+		return nat_egress_icmp_error(ctx, p, family, 1);
+	if (p->has_l4 && p->icmp_type != (v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO)) {
+		stat_inc(FC_STAT_DROP_ICMP_UNSUPPORTED);
+		return CTX_DROP;
+	}
+	return FC_EGRESS_TRANSLATE;
+}
+
+/*
  * The outbound half, shared by every path that sends a packet of an internal
  * endpoint out: find or make the mapping of (proto, p->saddr, p->sport) --
  * an endpoint of int_family -- on ext_addr (of ext_family), and the session
@@ -385,22 +413,9 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 
-	switch (p.proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-		break;
-	case IPPROTO_ICMP:
-		if (p.has_l4 && icmp_is_error(p.icmp_type))
-			return nat_egress_icmp_error(ctx, &p, FC_AF_INET, 1);
-		if (p.has_l4 && p.icmp_type != ICMP_ECHO) {
-			stat_inc(FC_STAT_DROP_ICMP_UNSUPPORTED);
-			return CTX_DROP;
-		}
-		break;
-	default:
-		stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
-		return CTX_DROP;
-	}
+	ret = nat_egress_proto(ctx, &p, FC_AF_INET);
+	if (ret != FC_EGRESS_TRANSLATE)
+		return ret;
 	if (!p.has_l4) {
 		/* A non-first fragment: address only, no state needed -- the
 		 * host's external address, as its first fragment got. */

@@ -111,22 +111,9 @@ static __always_inline int nat6_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 
-	switch (p.proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-		break;
-	case IPPROTO_ICMPV6:
-		if (p.has_l4 && icmp6_is_error(p.icmp_type))
-			return nat_egress_icmp_error(ctx, &p, FC_AF_INET6, 1);
-		if (p.has_l4 && p.icmp_type != ICMPV6_ECHO_REQUEST) {
-			stat_inc(FC_STAT_DROP_ICMP_UNSUPPORTED);
-			return CTX_DROP;
-		}
-		break;
-	default:
-		stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
-		return CTX_DROP;
-	}
+	ret = nat_egress_proto(ctx, &p, FC_AF_INET6);
+	if (ret != FC_EGRESS_TRANSLATE)
+		return ret;
 	if (!p.has_l4) {
 		/* A non-first fragment: address only, no state needed. */
 		if (rewrite_addr6(ctx, &p, 0, &p.saddr, &cfg->ext_addr6)) {
