@@ -185,7 +185,9 @@ int fc_block_free(struct fc_block_free_args *args)
 	if (bpf_map_delete_elem(&fc_port_blocks, &key))
 		return 0;
 	stat_inc(FC_STAT_PORT_BLOCK_FREED);
-	event_block(cfg, FC_EVENT_BLOCK_FREE, &owner, &key, bpf_ktime_get_ns());
+	/* 0: stamped when user space reads it, which is now (a syscall
+	 * program cannot read the coarse clock). */
+	event_block(cfg, FC_EVENT_BLOCK_FREE, &owner, &key, 0);
 	args->result = FC_BLOCK_FREED;
 	return 0;
 }

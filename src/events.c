@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "events.h"
+#include "gc.h"
 #include "ipfix.h"
 #include "log.h"
 #include "stats.h"
@@ -127,16 +128,15 @@ void event_format_time(__u64 time_ms, char *buf, size_t len)
 		snprintf(buf + n, len - n, ".%03uZ", (unsigned int)(time_ms % 1000));
 }
 
-/* The event's wall-clock time: the datapath stamps CLOCK_MONOTONIC. */
+/* The event's wall-clock time: the datapath stamps its own clock. */
 static __u64 event_time_ms(const struct fc_event *ev)
 {
-	struct timespec rt, mono;
+	struct timespec rt;
 	__u64 rt_ms, mono_ns;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
+	mono_ns = gc_now_ns();
 	rt_ms = rt.tv_sec * 1000ULL + rt.tv_nsec / 1000000;
-	mono_ns = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
 	if (!ev->time_ns || ev->time_ns > mono_ns)
 		return rt_ms;
 	return rt_ms - (mono_ns - ev->time_ns) / 1000000;

@@ -19,9 +19,16 @@ __u64 gc_now_ns(void)
 {
 	struct timespec ts;
 
-	/* The clock of bpf_ktime_get_ns(). */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* The datapath's clock, fc_now(): bpf_ktime_get_coarse_ns(). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int gc_binding_write(int fd, const struct fc_endpoint_key *k, struct fc_binding *v, __u64 flags)
+{
+	/* Read back from the map, the hop may be half of a datapath write. */
+	memset(&v->hop, 0, sizeof(v->hop));
+	return bpf_map_update_elem(fd, k, v, flags);
 }
 
 void gc_init(struct gc_state *g)
@@ -219,7 +226,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 		if (until != v->sessions_until_ns &&
 		    bpf_map_lookup_elem(s->bindings_fd, k, &fresh) == 0) {
 			fresh.sessions_until_ns = until;
-			bpf_map_update_elem(s->bindings_fd, k, &fresh, BPF_EXIST);
+			gc_binding_write(s->bindings_fd, k, &fresh, BPF_EXIST);
 		}
 		return;
 	}

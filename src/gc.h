@@ -52,6 +52,9 @@ void gc_free(struct gc_state *g);
 int gc_sweep(struct gc_state *g, int bindings_fd, int sessions_fd,
 	     const struct fc_config *cfg, __u64 now_ns, struct gc_result *res);
 __u64 gc_now_ns(void);
+/* Write a binding value (BPF_EXIST, BPF_ANY...) read from the map earlier:
+ * its cached route (struct fc_hop) is cleared, never written back. */
+int gc_binding_write(int fd, const struct fc_endpoint_key *k, struct fc_binding *v, __u64 flags);
 
 /* The external-side key of a mapping. */
 void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto, const union fc_addr *addr,

@@ -17,6 +17,7 @@
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
 #include "deterministic.h"
+#include "gc.h"
 #include "loader.h"
 #include "netlink.h"
 #include "log.h"
@@ -119,6 +120,9 @@ int loader_load_opened(struct fc_loader *l)
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	/* Hops cached by an earlier run (kept state) are not trusted: the
+	 * routes may have changed meanwhile. Never 0, an empty hop's. */
+	cfg->route_gen = (__u32)(gc_now_ns() >> 20) | 1;
 	if (o->nat44)
 		cfg->flags |= FC_CFG_NAT44;
 	if (o->nat66)

@@ -320,6 +320,7 @@ static void reload(struct daemon *d)
 	}
 	loader_fill_config(&n, d->cfg.ext_addr4, &cfg);
 	cfg.ext_addr6 = d->cfg.ext_addr6;
+	cfg.route_gen = d->cfg.route_gen + 1;
 	if (loader_write_config(&d->l, &cfg)) {
 		fc_err("reload: writing the datapath configuration: %s; keeping the running one",
 		       strerror(errno));
@@ -362,6 +363,16 @@ static __u64 now_ms(void)
  * with it; when an interface of that name comes (back), with whatever index,
  * the datapath is attached to it again. Mappings stay in the maps meanwhile.
  */
+/* A route or link changed: the hops the fast path cached are stale
+ * (bpf/lib/route.h). Failing to say so leaves them for FC_HOP_TTL_NS. */
+static void routes_changed(struct daemon *d)
+{
+	d->cfg.route_gen++;
+	if (loader_write_config(&d->l, &d->cfg))
+		fc_warn("routes changed, but writing the datapath configuration failed: %s; "
+			"cached routes expire within a second", strerror(errno));
+}
+
 static void follow_interface(struct daemon *d)
 {
 	int idx = if_nametoindex(d->o.ifname);
@@ -500,10 +511,15 @@ static void run(struct daemon *d)
 				d->o.keep_state ? "leaving the datapath running" : "detaching");
 			break;
 		}
-		if (n > 0 && (pfd[1].revents & POLLIN) &&
-		    nl_addr_watch_drain(d->watch, d->ifindex) != 0) {
-			follow_interface(d);
-			refresh_ext_addr(d);
+		if (n > 0 && (pfd[1].revents & POLLIN)) {
+			int routes = 0;
+
+			if (nl_addr_watch_drain(d->watch, d->ifindex, &routes) != 0) {
+				follow_interface(d);
+				refresh_ext_addr(d);
+			}
+			if (routes)
+				routes_changed(d);
 		}
 		if (n > 0 && (pfd[2].revents & POLLIN))
 			metrics_serve(d->metrics_fd, &ms);

@@ -266,9 +266,10 @@ struct nl_watch *nl_addr_watch_open(void)
 	if (!w->nl)
 		goto fail;
 	/* Address changes (IPv6: also an address leaving duplicate address
-	 * detection, or deprecated), and links coming and going. */
-	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK,
-			    MNL_SOCKET_AUTOPID) < 0)
+	 * detection, or deprecated), links coming and going, and IPv4 routes
+	 * (the fast path's cached hops: route.h). */
+	if (mnl_socket_bind(w->nl, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK |
+			    RTMGRP_IPV4_ROUTE, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
 	/* A lost event shows as ENOBUFS on the next read (the default,
 	 * NETLINK_NO_ENOBUFS off): then the address is simply read again. */
@@ -290,6 +291,7 @@ int nl_addr_watch_fd(const struct nl_watch *w)
 struct watch_ctx {
 	int ifindex;
 	int relevant;
+	int routes;
 };
 
 static int watch_cb(const struct nlmsghdr *nlh, void *data)
@@ -306,11 +308,14 @@ static int watch_cb(const struct nlmsghdr *nlh, void *data)
 
 		if (ifi->ifi_index == c->ifindex)
 			c->relevant = 1;
+		c->routes = 1;	/* any link: up, down, MTU */
+	} else if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE) {
+		c->routes = 1;
 	}
 	return MNL_CB_OK;
 }
 
-int nl_addr_watch_drain(struct nl_watch *w, int ifindex)
+int nl_addr_watch_drain(struct nl_watch *w, int ifindex, int *routes_changed)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct watch_ctx c = { .ifindex = ifindex };
@@ -323,6 +328,7 @@ int nl_addr_watch_drain(struct nl_watch *w, int ifindex)
 				break;
 			if (errno == ENOBUFS) {	/* events lost: look again */
 				c.relevant = 1;
+				c.routes = 1;
 				continue;
 			}
 			if (errno == EINTR)
@@ -331,6 +337,7 @@ int nl_addr_watch_drain(struct nl_watch *w, int ifindex)
 		}
 		mnl_cb_run(buf, n, 0, 0, watch_cb, &c);
 	}
+	*routes_changed = c.routes;
 	return c.relevant;
 }
 

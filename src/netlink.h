@@ -33,8 +33,9 @@ struct nl_watch;
 struct nl_watch *nl_addr_watch_open(void);	/* NULL and errno on failure */
 int nl_addr_watch_fd(const struct nl_watch *w);
 /* Read all pending events: 1 if one concerned ifindex (or some were lost),
- * 0 if none did, -errno on failure. */
-int nl_addr_watch_drain(struct nl_watch *w, int ifindex);
+ * 0 if none did, -errno on failure. *routes_changed: 1 if an IPv4 route or
+ * any link changed (or events were lost). */
+int nl_addr_watch_drain(struct nl_watch *w, int ifindex, int *routes_changed);
 void nl_addr_watch_close(struct nl_watch *w);
 
 #endif

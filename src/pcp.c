@@ -266,11 +266,11 @@ static int binding_adopt(struct pcp_server *s, __u8 proto, __be32 int_addr, __u1
 	    back.port != htons(int_port))
 		return -ENOENT;	/* a half-mapping: let the sweeper have it */
 	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
-	if (bpf_map_update_elem(s->bindings_fd, &ek, &back, BPF_EXIST))
+	if (gc_binding_write(s->bindings_fd, &ek, &back, BPF_EXIST))
 		return -errno;
 	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
-	if (bpf_map_update_elem(s->bindings_fd, &ik, b, BPF_EXIST))
+	if (gc_binding_write(s->bindings_fd, &ik, b, BPF_EXIST))
 		return -errno;
 	return 0;
 }
@@ -1154,7 +1154,7 @@ static int release_one(void *ctx, const void *key, const void *value)
 		b.last_out_ns = l->now;
 		l->n++;
 	}
-	bpf_map_update_elem(l->fd, k, &b, BPF_EXIST);
+	gc_binding_write(l->fd, k, &b, BPF_EXIST);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_FAST_PASS_MTU] = "fast_pass_mtu",
 	[FC_STAT_FAST_PASS_NO_ROUTE] = "fast_pass_no_route",
 	[FC_STAT_FAST_PASS_UNMANAGED_IF] = "fast_pass_unmanaged_interface",
+	[FC_STAT_FAST_FIB_LOOKUP] = "fast_fib_lookups",
 	[FC_STAT_PASS_IPV6_LINK] = "pass_ipv6_link_local",
 	[FC_STAT_DROP_SUBSCRIBER_LIMIT] = "drop_subscriber_limit",
 	[FC_STAT_REFUSED_ICMP_SENT] = "refused_icmp_sent",

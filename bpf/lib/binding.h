@@ -452,18 +452,19 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_f
 /*
  * Find the mapping of an internal endpoint, creating it if there is none
  * in the port space of ext_family (ext6: the IPv6 external address; the
- * IPv4 one is chosen per subscriber). On success *out points at the
- * internal-side entry.
+ * IPv4 one is chosen per subscriber). found: the caller's own lookup of
+ * int_key, if it made one (NULL: none, or nothing found). On success *out
+ * points at the internal-side entry.
  */
 static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 						 const struct fc_endpoint_key *int_key,
 						 __u8 ext_family, const union fc_addr *ext6,
-						 __u8 flags,
-						 __u64 now, struct fc_binding **out)
+						 __u8 flags, __u64 now, struct fc_binding *found,
+						 struct fc_binding **out)
 {
 	int ret;
 
-	*out = bpf_map_lookup_elem(&fc_bindings, int_key);
+	*out = found ? found : bpf_map_lookup_elem(&fc_bindings, int_key);
 	/* An IPv6 endpoint has one mapping, NAT66's or NAT64's: the internal
 	 * key does not say which port space it maps into, so one that talks
 	 * both ways from the same port is refused the second (an endpoint

@@ -72,6 +72,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 	struct fc_binding *ext;
 	struct fc_pkt p = {};
 	int ret, why;
+	__u64 now;
 
 	ret = fast_parse(ctx, &cfg, &p);
 	if (ret != FC_FAST_GO)
@@ -85,14 +86,16 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 	if (!fast_ttl_ok(ctx, &p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
 
-	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, bpf_ktime_get_ns(), &ext);
+	now = fc_now();
+	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, now, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		return CTX_DROP;
 	}
 	if (ext->family != FC_AF_INET)
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);	/* NAT64: the TC programs' */
-	why = fast_route_checked(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
+	why = fast_route_checked(ctx, cfg, &p, p.saddr.v4, ext->addr.v4, &ext->hop, p.saddr.v4,
+				 now, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||
@@ -112,6 +115,7 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 	struct fc_binding *ext;
 	union fc_addr src;
 	__be16 sport;
+	__u64 now;
 	int why;
 
 	if (!hairpin_candidate(cfg, p))
@@ -120,12 +124,15 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	if (!fast_ttl_ok(ctx, p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
-	why = hairpin_lookup(cfg, p, 0, bpf_ktime_get_ns(), &src, &sport, &ext);
+	now = fc_now();
+	why = hairpin_lookup(cfg, p, 0, now, &src, &sport, &ext);
 	if (why != FC_STAT_MAX)
 		return fast_refused(cfg, p, why);
 	if (ext->flags & FC_BINDING_ROUTER)
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
-	why = fast_route_checked(ctx, p, src.v4, ext->addr.v4, &fib);
+	/* No cached hop: the mapped host's entry is keyed by the outside
+	 * peer's packets, which this is not. */
+	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port)) {
@@ -150,6 +157,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	struct fc_binding *b;
 	struct fc_pkt p = {};
 	int ret, why;
+	__u64 now;
 
 	ret = fast_parse(ctx, &cfg, &p);
 	if (ret != FC_FAST_GO)
@@ -164,12 +172,18 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	if (!fast_eligible(&p, ICMP_ECHO) || ext_addr4_is_ours(cfg, p.saddr.v4))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
 
-	why = fast_route_checked(ctx, &p, p.saddr.v4, p.daddr.v4, &fib);
+	/* The mapping, if there is one, before the route: its entry holds
+	 * the route its last packets took (route.h). A mapping is made only
+	 * for a packet routed out of the external interface. */
+	now = fc_now();
+	b = snat_find(&p);
+	why = fast_route_checked(ctx, cfg, &p, p.saddr.v4, p.daddr.v4, b ? &b->hop : NULL,
+				 p.daddr.v4, now, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (fib.ifindex != ext_ifindex)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
-	why = snat_lookup(cfg, &p, 0, bpf_ktime_get_ns(), &b);
+	why = snat_lookup_found(cfg, &p, 0, now, b, &b);
 	if (why != FC_STAT_MAX)
 		return fast_refused(cfg, &p, why);
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 0), p.sport, b->port) ||

@@ -67,7 +67,7 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
 	struct fc_session_key skey;
 	struct fc_binding *b;
 	struct fc_session *s;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = fc_now();
 
 	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET, p->proto, &p->saddr, p->sport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
@@ -150,7 +150,7 @@ static __always_inline int nat4_hairpin_parsed(struct ctx_buff *ctx, const struc
 	if (!port_in_range(cfg, bpf_ntohs(p->dport)))
 		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, p);
 
-	why = hairpin_lookup(cfg, p, from_gateway, bpf_ktime_get_ns(), &src, &sport, &ext);
+	why = hairpin_lookup(cfg, p, from_gateway, fc_now(), &src, &sport, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		if (!from_gateway && refusal_answered(why))

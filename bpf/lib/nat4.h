@@ -210,10 +210,11 @@ static __always_inline int nat_egress_proto(struct ctx_buff *ctx, struct fc_pkt 
  * internal-side entry and FC_STAT_MAX is returned; otherwise the reason to
  * drop.
  */
-static __always_inline int snat_lookup_af(const struct fc_config *cfg, const struct fc_pkt *p,
-					  __u8 int_family, __u8 ext_family,
-					  const union fc_addr *ext_addr, __u8 flags, __u64 now,
-					  struct fc_binding **b)
+static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
+						const struct fc_pkt *p, __u8 int_family,
+						__u8 ext_family, const union fc_addr *ext_addr,
+						__u8 flags, __u64 now, struct fc_binding *found,
+						struct fc_binding **b)
 {
 	struct fc_endpoint_key int_key;
 	struct fc_session_key skey;
@@ -221,7 +222,7 @@ static __always_inline int snat_lookup_af(const struct fc_config *cfg, const str
 	__u8 proto = nat_proto(int_family, p->proto);
 
 	endpoint_key(&int_key, FC_SIDE_INTERNAL, int_family, proto, &p->saddr, p->sport);
-	switch (binding_get_or_create(cfg, &int_key, ext_family, ext_addr, flags, now, b)) {
+	switch (binding_get_or_create(cfg, &int_key, ext_family, ext_addr, flags, now, found, b)) {
 	case FC_BIND_OK:
 		break;
 	case FC_BIND_EXHAUSTED:
@@ -252,14 +253,42 @@ static __always_inline int snat_lookup_af(const struct fc_config *cfg, const str
 	return FC_STAT_MAX;
 }
 
-/* NAT44's: the mapping is made on the external IPv4 address. */
-static __always_inline int snat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
-				       __u8 flags, __u64 now, struct fc_binding **b)
+static __always_inline int snat_lookup_af(const struct fc_config *cfg, const struct fc_pkt *p,
+					  __u8 int_family, __u8 ext_family,
+					  const union fc_addr *ext_addr, __u8 flags, __u64 now,
+					  struct fc_binding **b)
+{
+	return snat_lookup_found_af(cfg, p, int_family, ext_family, ext_addr, flags, now, NULL, b);
+}
+
+/* The internal-side entry of an IPv4 packet's source, if it has a mapping
+ * (NAT44's; the fast path reads it before routing: route.h). */
+static __always_inline struct fc_binding *snat_find(const struct fc_pkt *p)
+{
+	struct fc_endpoint_key int_key;
+
+	endpoint_key(&int_key, FC_SIDE_INTERNAL, FC_AF_INET, nat_proto(FC_AF_INET, p->proto),
+		     &p->saddr, p->sport);
+	return bpf_map_lookup_elem(&fc_bindings, &int_key);
+}
+
+/* NAT44's: the mapping is made on the external IPv4 address. found: what
+ * snat_find() returned, if the caller asked. */
+static __always_inline int snat_lookup_found(const struct fc_config *cfg, const struct fc_pkt *p,
+					     __u8 flags, __u64 now, struct fc_binding *found,
+					     struct fc_binding **b)
 {
 	union fc_addr ext_addr;	/* all 16 bytes: it goes into keys */
 
 	ext_addr_get(cfg, FC_AF_INET, &ext_addr);
-	return snat_lookup_af(cfg, p, FC_AF_INET, FC_AF_INET, &ext_addr, flags, now, b);
+	return snat_lookup_found_af(cfg, p, FC_AF_INET, FC_AF_INET, &ext_addr, flags, now,
+				    found, b);
+}
+
+static __always_inline int snat_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
+				       __u8 flags, __u64 now, struct fc_binding **b)
+{
+	return snat_lookup_found(cfg, p, flags, now, NULL, b);
 }
 
 /*
@@ -330,13 +359,13 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, const struct fc_config *cfg,
 						struct fc_pkt *p, __u8 family)
 {
-	const struct fc_frag *f = frag_find(p, bpf_ktime_get_ns());
+	const struct fc_frag *f = frag_find(p, fc_now());
 
 	if (!f) {
 		/* Ours whose first fragment is late, or the gateway's own:
 		 * keep a copy for the first case, give the stack the packet
 		 * for the second (a pool address has no own traffic). */
-		stat_inc(frag_hold(ctx, p, bpf_ktime_get_ns()) ? FC_STAT_DROP_FRAGMENT_HOLD
+		stat_inc(frag_hold(ctx, p, fc_now()) ? FC_STAT_DROP_FRAGMENT_HOLD
 							       : FC_STAT_FRAGMENT_HELD);
 		if (family == FC_AF_INET && ext_addr4_pool_only(cfg, p->daddr.v4)) {
 			stat_inc(FC_STAT_DROP_POOL_UNMAPPED);
@@ -431,7 +460,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		return CTX_PASS;
 	}
 
-	now = bpf_ktime_get_ns();
+	now = fc_now();
 	why = snat_lookup(cfg, &p, flags, now, &b);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
@@ -503,7 +532,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return CTX_PASS;
 	}
 
-	now = bpf_ktime_get_ns();
+	now = fc_now();
 	why = dnat_lookup(cfg, &p, &p.saddr, p.sport, now, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
@@ -518,7 +547,8 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	fast = FC_STAT_MAX + 1;		/* not tried */
 	if (ctx_fast_enabled()) {
 		fast = p.is_fragment ? FC_STAT_FAST_PASS_SLOW_PATH
-				     : fast_route_checked(ctx, &p, p.saddr.v4, ext->addr.v4, &fib);
+				     : fast_route_checked(ctx, cfg, &p, p.saddr.v4, ext->addr.v4,
+							  &ext->hop, p.saddr.v4, now, &fib);
 		if (fast != FC_STAT_MAX)
 			stat_inc(fast);
 	}

@@ -125,7 +125,7 @@ static __always_inline int nat6_egress(struct ctx_buff *ctx)
 	}
 
 	why = snat_lookup_af(cfg, &p, FC_AF_INET6, FC_AF_INET6, &cfg->ext_addr6, flags,
-			     bpf_ktime_get_ns(), &b);
+			     fc_now(), &b);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		return CTX_DROP;
@@ -189,7 +189,7 @@ static __always_inline int nat6_ingress(struct ctx_buff *ctx)
 		return CTX_PASS;
 	}
 
-	now = bpf_ktime_get_ns();
+	now = fc_now();
 	why = dnat_lookup_af(cfg, &p, FC_AF_INET6, FC_AF_INET6, &p.saddr, p.sport, now, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);

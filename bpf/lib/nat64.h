@@ -222,7 +222,7 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
 	__builtin_memset(&s->p.daddr, 0, sizeof(s->p.daddr));
 	s->p.daddr.v4 = dst4;
 	why = snat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &unused, 0,
-			     bpf_ktime_get_ns(), &b);
+			     fc_now(), &b);
 	s->p.daddr = dst6;
 	if (why != FC_STAT_MAX)
 		return why;

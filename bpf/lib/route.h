@@ -40,20 +40,93 @@ static __always_inline int fast_ttl_ok(struct ctx_buff *ctx, const struct fc_pkt
 	return iph && iph->ttl > 1;
 }
 
+#define READ_ONCE_U32(x)	(*(volatile __u32 *)&(x))
+#define compiler_barrier()	asm volatile("" ::: "memory")
+
+/*
+ * The route cache (struct fc_hop). A bpf_fib_lookup() costs about 160 ns
+ * on the benchmark machine, nearly half of the XDP hit path
+ * (doc/benchmarks.md); a mapping's packets to one peer take one route, so
+ * the answer rides in the binding entry the fast path reads anyway: no
+ * table of its own to size or thrash. A cached hop holds for FC_HOP_TTL_NS
+ * (so a neighbour's new MAC address is used within it), and no longer than
+ * until user space moves fc_config.route_gen on (a route or link changed).
+ * One CPU at a time writes a hop, claiming it with an odd seq; a reader
+ * that sees seq odd or changed takes the FIB's answer instead.
+ */
+static __always_inline int hop_get(const struct fc_config *cfg, const struct fc_hop *h,
+				   __be32 peer, __u32 in_ifindex, __u32 len, __u64 now,
+				   struct bpf_fib_lookup *fib)
+{
+	__u32 seq = READ_ONCE_U32(h->seq);
+
+	if (seq & 1)
+		return 0;
+	compiler_barrier();
+	if (h->expires_ns <= now || h->gen != cfg->route_gen || h->peer != peer ||
+	    h->in_ifindex != in_ifindex || len > h->ok_len)
+		return 0;
+	fib->ifindex = h->out_ifindex;
+	__builtin_memcpy(fib->dmac, h->dmac, sizeof(fib->dmac));
+	__builtin_memcpy(fib->smac, h->smac, sizeof(fib->smac));
+	compiler_barrier();
+	return READ_ONCE_U32(h->seq) == seq;
+}
+
+/*
+ * Keep the FIB's answer for a packet of len bytes (0: GSO, unchecked). A
+ * live hop for another peer is left alone: a mapping that talks to many
+ * peers keeps one hop a while instead of rewriting it per packet.
+ */
+static __always_inline void hop_put(const struct fc_config *cfg, struct fc_hop *h,
+				    __be32 peer, __u32 in_ifindex, __u32 len, __u64 now,
+				    const struct bpf_fib_lookup *fib)
+{
+	__u32 seq = READ_ONCE_U32(h->seq);
+	int live, same;
+
+	if (seq & 1)
+		return;
+	compiler_barrier();
+	live = h->expires_ns > now && h->gen == cfg->route_gen;
+	same = h->peer == peer && h->in_ifindex == in_ifindex;
+	if (live && !same)
+		return;
+	if (__sync_val_compare_and_swap(&h->seq, seq, seq + 1) != seq)
+		return;		/* another CPU is at it */
+	if (!(live && same && h->out_ifindex == fib->ifindex && h->ok_len > len))
+		h->ok_len = len;
+	h->peer = peer;
+	h->in_ifindex = in_ifindex;
+	h->out_ifindex = fib->ifindex;
+	__builtin_memcpy(h->dmac, fib->dmac, sizeof(h->dmac));
+	__builtin_memcpy(h->smac, fib->smac, sizeof(h->smac));
+	h->gen = cfg->route_gen;
+	h->expires_ns = now + FC_HOP_TTL_NS;
+	__sync_fetch_and_add(&h->seq, 1);	/* even again: published */
+}
+
 /*
  * The next hop of a packet from src to dst, as the stack would route it
- * (with the egress MTU checked against the packet's length). FC_STAT_MAX
- * if it can be sent out of fib->ifindex now, else why not.
+ * (with the egress MTU checked against the packet's length): from hop
+ * (NULL: none to use) when it holds the answer for peer, else from the
+ * FIB, and then kept in hop. FC_STAT_MAX if it can be sent out of
+ * fib->ifindex now, else why not.
  */
-static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_pkt *p,
-				      __be32 src, __be32 dst, struct bpf_fib_lookup *fib)
+static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_config *cfg,
+				      const struct fc_pkt *p, __be32 src, __be32 dst,
+				      struct fc_hop *hop, __be32 peer, __u64 now,
+				      struct bpf_fib_lookup *fib)
 {
+	__u32 len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
 	long ret;
 
+	if (hop && hop_get(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib))
+		goto found;
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET_;
 	fib->l4_protocol = p->proto;
-	fib->tot_len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	fib->tot_len = len;
 	fib->ifindex = ctx_ifindex(ctx);
 	fib->ipv4_src = src;
 	fib->ipv4_dst = dst;
@@ -71,6 +144,10 @@ static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_pkt 
 	default:
 		return FC_STAT_FAST_PASS_NO_ROUTE;
 	}
+	stat_inc(FC_STAT_FAST_FIB_LOOKUP);
+	if (hop)
+		hop_put(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib);
+found:
 	if (!ctx_can_send(ctx, fib->ifindex))
 		return FC_STAT_FAST_PASS_UNMANAGED_IF;
 	/* The lookup could not check a GSO packet's length: its segments. */
@@ -83,14 +160,16 @@ static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_pkt 
  * fast_route for a packet the fast path may take at all: no mark (policy
  * routing the FIB lookup would not see), a TTL that survives this hop.
  */
-static __always_inline int fast_route_checked(struct ctx_buff *ctx, const struct fc_pkt *p,
-					      __be32 src, __be32 dst, struct bpf_fib_lookup *fib)
+static __always_inline int fast_route_checked(struct ctx_buff *ctx, const struct fc_config *cfg,
+					      const struct fc_pkt *p, __be32 src, __be32 dst,
+					      struct fc_hop *hop, __be32 peer, __u64 now,
+					      struct bpf_fib_lookup *fib)
 {
 	if (!ctx_fast_ok(ctx))
 		return FC_STAT_FAST_PASS_SLOW_PATH;
 	if (!fast_ttl_ok(ctx, p))
 		return FC_STAT_FAST_PASS_TTL;
-	return fast_route(ctx, p, src, dst, fib);
+	return fast_route(ctx, cfg, p, src, dst, hop, peer, now, fib);
 }
 
 /* The packet is translated (and counted): decrement the TTL, send it on. */

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 4
+#define FC_LAYOUT_VERSION 5
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -66,6 +66,28 @@ enum fc_binding_flags {
 					 * deletes it releases the count (fc_release) */
 };
 
+/*
+ * The fast path's route cache (bpf/lib/route.h, doc/design/fast-path.md):
+ * where the FIB sent a mapping's last packet to or from peer, reused for
+ * its next packets to the same peer for FC_HOP_TTL_NS, unless
+ * fc_config.route_gen moved on. User space writes it only as zeros (a
+ * binding value it writes has an empty hop).
+ */
+struct fc_hop {
+	__u32 seq;		/* odd while a CPU writes the rest */
+	__u32 gen;		/* fc_config.route_gen it was found under */
+	__u64 expires_ns;
+	__be32 peer;		/* the remote end of the packets it is for */
+	__u32 in_ifindex;	/* ... received here ... */
+	__u32 out_ifindex;	/* ... sent out here ... */
+	__u16 ok_len;		/* ... the longest the FIB let through (0: GSO) */
+	__u8 dmac[6];		/* ... to this next hop */
+	__u8 smac[6];
+	__u8 pad[6];
+};
+
+#define FC_HOP_TTL_NS	(1000ULL * 1000 * 1000)
+
 struct fc_binding {
 	union fc_addr addr;	/* the endpoint on the other side */
 	__be16 port;
@@ -78,6 +100,9 @@ struct fc_binding {
 	 * The mapping lives while either is in the future. */
 	__u64 last_out_ns;
 	__u64 sessions_until_ns;
+	/* The route of the mapping's packets: outbound in the internal-side
+	 * entry, inbound in the external-side one. */
+	struct fc_hop hop;
 };
 
 /*
@@ -107,7 +132,7 @@ enum fc_tcp_seen {
 };
 
 struct fc_session {
-	__u64 expires_ns;	/* CLOCK_MONOTONIC */
+	__u64 expires_ns;	/* CLOCK_MONOTONIC_COARSE (fc_now()) */
 	__u32 tcp_seen;		/* enum fc_tcp_seen, updated with atomic or */
 	/* The internal host's receive window, from its last ACK: an inbound
 	 * RST counts only inside it (RFC 5961 §3, RFC 7857 §2.1). */
@@ -174,7 +199,7 @@ struct fc_subscriber {
 	 * with compare-and-swap). */
 	__u32 port_blocks;
 	__u64 refused;		/* new flows refused at the limit */
-	__u64 first_ns;		/* when the entry was made (CLOCK_MONOTONIC) */
+	__u64 first_ns;		/* when the entry was made (CLOCK_MONOTONIC_COARSE) */
 	__u32 blocks[FC_MAX_PORT_BLOCKS];
 };
 
@@ -262,7 +287,7 @@ enum fc_quota {
 };
 
 struct fc_event {
-	__u64 time_ns;		/* CLOCK_MONOTONIC; 0: when user space reads it */
+	__u64 time_ns;		/* CLOCK_MONOTONIC_COARSE; 0: when user space reads it */
 	__u8 type;		/* enum fc_event_type */
 	__u8 family;		/* of the internal side (int_addr) */
 	__u8 proto;		/* enum fc_proto; 0 if the event has none */
@@ -348,7 +373,9 @@ struct fc_config {
 	__u32 block_size;
 	__u32 block_count;
 	__u32 block_max;
-	__u32 pad1;
+	/* Moved on by user space when a route or link changes: every hop
+	 * cached under another value is stale (struct fc_hop). */
+	__u32 route_gen;
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.
@@ -395,6 +422,7 @@ enum fc_stat {
 	FC_STAT_FAST_PASS_MTU,		/* too big for the egress: fragment or frag-needed */
 	FC_STAT_FAST_PASS_NO_ROUTE,	/* FIB: unreachable, blackhole, forwarding off */
 	FC_STAT_FAST_PASS_UNMANAGED_IF,	/* egress is not an interface fcnat sends to */
+	FC_STAT_FAST_FIB_LOOKUP,	/* route from the FIB, not a mapping's cached hop */
 	/* NAT66: IPv6 that is never translated: link-local or multicast
 	 * addresses, neighbour discovery, MLD, router renumbering. */
 	FC_STAT_PASS_IPV6_LINK,

@@ -9,8 +9,13 @@ generic mode, start-up failures.
   CLIENT2 (lan1) -+        lan1 192.168.78.1/24, client2 192.168.78.2
 """
 
+import glob
+import json
+import os
 import re
 import signal
+import subprocess
+import time
 
 import pytest
 
@@ -132,6 +137,65 @@ def test_xdp_oversize_df_gets_frag_needed(topo, fcnat, fast_args):
         r.stdout + r.stderr
     n = counters(inst)
     assert n.get("fast_pass_mtu", 0) >= 1, n
+
+
+def live_counters(run_fcnat, bpffs):
+    r = run_fcnat("stats", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["counters"]
+
+
+def route_gen(bpffs):
+    """fc_config.route_gen, read from the pinned map with bpftool."""
+    paths = glob.glob(os.path.join(bpffs, "**", "fc_config"), recursive=True)
+    assert len(paths) == 1, paths
+    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", paths[0]],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)[0]["formatted"]["value"]["route_gen"]
+
+
+def test_fast_path_caches_the_route_and_drops_it_when_routes_change(
+        topo, fcnat, run_fcnat, bpffs, fast_args):
+    """A mapping's packets reuse the FIB's answer (bpf/lib/route.h), and a
+    route change the daemon hears of makes the next packet ask again."""
+    fcnat("-i", "wan0", "--bpffs", bpffs, *fast_args())
+    c = topo.client.udp(CLIENT_ADDR, 25040)
+    srv = topo.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (EXT2, 7000), b"first")
+
+    def round_trip(tag):
+        c.sendto(b"o" + tag, (EXT2, 7000))
+        assert recv_matching(srv, b"o" + tag, 3) == mapped
+        srv.sendto(b"i" + tag, mapped)
+        assert recv_matching(c, b"i" + tag, 3) == (EXT2, 7000)
+
+    for i in range(3):      # each direction's hop gets kept
+        round_trip(b"%d" % i)
+    before = live_counters(run_fcnat, bpffs)
+    t0 = time.monotonic()
+    for i in range(10):
+        round_trip(b"c%d" % i)
+    elapsed = time.monotonic() - t0
+    after = live_counters(run_fcnat, bpffs)
+    assert after["fast_redirected"] - before["fast_redirected"] == 20, (before, after)
+    # A hop is asked for again once a second (FC_HOP_TTL_NS) per direction,
+    # and when it would expire between two reads of the counters.
+    lookups = after["fast_fib_lookups"] - before["fast_fib_lookups"]
+    assert lookups <= 2 * (int(elapsed) + 2), (lookups, elapsed)
+
+    gen = route_gen(bpffs)
+    topo.gw.run(["ip", "route", "add", "blackhole", EXT2 + "/32"])
+    try:
+        wait_until(lambda: route_gen(bpffs) != gen, 5, desc="route_gen moved on")
+        c.sendto(b"after", (EXT2, 7000))
+        assert recv_matching(srv, b"after", 1) is None, "sent on by a stale hop"
+        n = live_counters(run_fcnat, bpffs)
+        assert n["fast_pass_no_route"] >= 1, n
+    finally:
+        topo.gw.run(["ip", "route", "del", "blackhole", EXT2 + "/32"])
+    wait_until(lambda: (c.sendto(b"back", (EXT2, 7000)),
+                        recv_matching(srv, b"back", 0.2))[1] == mapped, 5,
+               desc="flow back after the route is gone")
 
 
 def test_xdp_generic_mode(topo, fcnat):

@@ -16,7 +16,7 @@ struct test_case {
 	void (*fn)(void);
 };
 
-#define MAX_TESTS 256
+#define MAX_TESTS 512
 extern struct test_case test_cases[MAX_TESTS];
 extern int nr_test_cases;
 extern bool test_failed;

@@ -283,3 +283,191 @@ TEST(xdp_rfc5382_req4_unsolicited_inbound_dropped)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
 	ASSERT_EQ(map_count(fx.sessions_fd, sizeof(struct fc_session_key)), 0, "no state");
 }
+
+/*
+ * The route cache (bpf/lib/route.h): the FIB's answer rides in the
+ * mapping's entry -- outbound in the internal side's, inbound in the
+ * external side's -- and is reused for the same peer until it expires or
+ * fc_config.route_gen moves on.
+ */
+static int hop_of(int side, const char *addr, uint16_t port, struct fc_hop *h)
+{
+	struct fc_endpoint_key k;
+	struct fc_binding b;
+
+	gc_endpoint_key4(&k, side, FC_PROTO_UDP, ip4(addr), port);
+	if (bpf_map_lookup_elem(fx.bindings_fd, &k, &b))
+		return -1;
+	*h = b.hop;
+	return 0;
+}
+
+static int hop_set(int side, const char *addr, uint16_t port, const struct fc_hop *h)
+{
+	struct fc_endpoint_key k;
+	struct fc_binding b;
+
+	gc_endpoint_key4(&k, side, FC_PROTO_UDP, ip4(addr), port);
+	if (bpf_map_lookup_elem(fx.bindings_fd, &k, &b))
+		return -1;
+	b.hop = *h;
+	return bpf_map_update_elem(fx.bindings_fd, &k, &b, BPF_EXIST);
+}
+
+static const uint8_t SERVER1_NEW_MAC[6] = { 0x02, 0, 0, 0, 0x01, 0x42 };
+
+TEST(xdp_route_cache_outbound_hop_kept_in_mapping)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	uint64_t before;
+	struct fc_hop h;
+
+	/* The first packet has no mapping to keep the hop in yet; the
+	 * second keeps it; the third and fourth use it. Same frame out. */
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "first");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 1, "first: FIB");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "second");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 2, "second: FIB");
+	before = now_ns();
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.peer, ip4(SERVER_1), "hop: peer");
+	ASSERT_EQ(h.in_ifindex, fx.int_ifindex, "hop: in");
+	ASSERT_EQ(h.out_ifindex, fx.ext_ifindex, "hop: out");
+	ASSERT_TRUE(!memcmp(h.dmac, FX_SERVER1_MAC, 6), "hop: next hop's MAC");
+	ASSERT_TRUE(!memcmp(h.smac, FX_EXT0_MAC, 6), "hop: ext0's MAC");
+	ASSERT_EQ(h.gen, fx.cfg.route_gen, "hop: generation");
+	ASSERT_EQ(h.seq % 2, 0, "hop: published");
+	ASSERT_EQ(h.ok_len, 20 + 8 + 22, "hop: checked length");
+	ASSERT_TRUE(h.expires_ns > before && h.expires_ns <= before + FC_HOP_TTL_NS + 10000000,
+		    "hop: expires within FC_HOP_TTL_NS");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "third");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "fourth");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 2, "third, fourth: cached");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 4, "translated_out");
+}
+
+TEST(xdp_route_cache_inbound_hop_kept_in_external_entry)
+{
+	struct pkt_spec out = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec out_want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec in = udp4(SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec want = fx_hop(udp4(SERVER_1, 7000, CLIENT_A, 25000), FX_INT0_MAC, FX_CLIENT_A_MAC);
+	struct fc_hop h;
+
+	XDP_OUT(&out, &out_want, XDP_REDIRECT_, "outbound");
+	XDP_IN(&in, &want, XDP_REDIRECT_, "inbound 1");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 2, "FIB each way");
+	ASSERT_EQ(hop_of(FC_SIDE_EXTERNAL, EXT_ADDR, 25000, &h), 0, "external entry");
+	ASSERT_EQ(h.peer, ip4(SERVER_1), "hop: the remote source");
+	ASSERT_EQ(h.out_ifindex, fx.int_ifindex, "hop: out of int0");
+	ASSERT_TRUE(!memcmp(h.dmac, FX_CLIENT_A_MAC, 6), "hop: the host's MAC");
+	XDP_IN(&in, &want, XDP_REDIRECT_, "inbound 2");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 2, "inbound 2: cached");
+}
+
+TEST(xdp_route_cache_other_peer_asks_fib_and_leaves_live_hop)
+{
+	struct pkt_spec to1 = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want1 = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec to2 = udp4(CLIENT_A, 25000, SERVER_2, 7000);
+	static const uint8_t server2_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x03 };
+	struct pkt_spec want2 = fx_hop(udp4(EXT_ADDR, 25000, SERVER_2, 7000), FX_EXT0_MAC, server2_mac);
+	struct fc_hop h;
+
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "to SERVER_1");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "to SERVER_1, kept");
+	XDP_OUT(&to2, &want2, XDP_REDIRECT_, "to SERVER_2: its own next hop");
+	XDP_OUT(&to2, &want2, XDP_REDIRECT_, "to SERVER_2 again");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 4, "SERVER_2 never from the cache");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.peer, ip4(SERVER_1), "the live hop stays SERVER_1's");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "to SERVER_1 once more");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 4, "SERVER_1 still cached");
+}
+
+TEST(xdp_route_cache_stale_on_route_gen_expiry_and_half_written)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec want_new = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC,
+					  SERVER1_NEW_MAC);
+	struct fc_hop h;
+
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "first");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "second: hop kept");
+	/* The neighbour moves: the cached hop still names the old MAC ... */
+	if (system("ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:42 dev ext0 nud permanent"))
+		FAIL("cannot change the neighbour");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "cached: old MAC");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 2, "no FIB");
+	/* ... until user space says routes changed. */
+	fx.cfg.route_gen++;
+	ASSERT_EQ(loader_write_config(&fx.loader, &fx.cfg), 0, "route_gen moved on");
+	XDP_OUT(&in, &want_new, XDP_REDIRECT_, "new generation: new MAC");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 3, "FIB again");
+	XDP_OUT(&in, &want_new, XDP_REDIRECT_, "cached again");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 3, "kept again");
+
+	/* Expired: asked again, and kept with a new expiry. */
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	h.expires_ns = now_ns() - 1;
+	ASSERT_EQ(hop_set(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "expire it");
+	XDP_OUT(&in, &want_new, XDP_REDIRECT_, "expired");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 4, "expired: FIB");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_TRUE(h.expires_ns > now_ns(), "renewed");
+
+	/* Half written by another CPU (seq odd): neither used nor touched. */
+	h.seq |= 1;
+	ASSERT_EQ(hop_set(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "claim it");
+	XDP_OUT(&in, &want_new, XDP_REDIRECT_, "being written");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 5, "being written: FIB");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.seq % 2, 1, "left to its writer");
+
+	if (system("ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent"))
+		FAIL("cannot restore the neighbour");
+}
+
+TEST(xdp_route_cache_longer_packet_asks_fib_for_the_mtu)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec big = in;
+
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "first");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "second: hop kept for 50 bytes");
+	/* The MTU shrinks without a route event reaching anyone: a longer
+	 * packet than the hop was checked for goes to the FIB, which says
+	 * too big. */
+	if (system("ip link set ext0 mtu 1280"))
+		FAIL("cannot set the MTU");
+	big.payload_len = 1300;
+	big.frag = 0x4000;
+	XDP_EXPECT(fx.xdp_int_fd, fx.int_ifindex, &big, &big, XDP_PASS_, "oversize DF");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_MTU), 1, "fast_pass_mtu");
+	if (system("ip link set ext0 mtu 1500"))
+		FAIL("cannot restore the MTU");
+}
+
+TEST(xdp_route_cache_user_space_writes_clear_the_hop)
+{
+	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct fc_endpoint_key k;
+	struct fc_binding b;
+	struct fc_hop h, zero = {};
+
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "first");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "second");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_TRUE(h.expires_ns != 0, "a hop");
+	gc_endpoint_key4(&k, FC_SIDE_INTERNAL, FC_PROTO_UDP, ip4(CLIENT_A), 25000);
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &k, &b), 0, "read");
+	ASSERT_EQ(gc_binding_write(fx.bindings_fd, &k, &b, BPF_EXIST), 0, "write back");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_TRUE(!memcmp(&h, &zero, sizeof(h)), "hop cleared");
+	XDP_OUT(&in, &want, XDP_REDIRECT_, "after the write");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 3, "FIB again");
+}
