@@ -38,6 +38,7 @@
 #include "stats.h"
 
 #define SWEEP_INTERVAL_MS 1000
+#define SWEEP_REST_FACTOR 3	/* rest 3x a pass's time: at most 1/4 of a CPU */
 
 static int have_cap(__u32 caps[2], int cap)
 {
@@ -544,11 +545,14 @@ static void run(struct daemon *d)
 		event_log_flush(d->events);	/* the deletions it found */
 		save_event_counters(d);
 		/* A pass over a million sessions takes seconds (doc/scale.md):
-		 * rest at least as long as it took, so the sweeper never takes
-		 * more than half a CPU, and the loop stays responsive. */
+		 * rest SWEEP_REST_FACTOR times as long as it took, so the
+		 * sweeper takes at most a quarter of a CPU (and of the memory
+		 * bandwidth the datapath needs), and the loop stays responsive.
+		 * Expired state it has not reached yet is refused by the
+		 * datapath itself. */
 		next_sweep = now_ms() + SWEEP_INTERVAL_MS;
-		if (now_ms() - now > SWEEP_INTERVAL_MS)
-			next_sweep = now_ms() + (now_ms() - now);
+		if (SWEEP_REST_FACTOR * (now_ms() - now) > SWEEP_INTERVAL_MS)
+			next_sweep = now_ms() + SWEEP_REST_FACTOR * (now_ms() - now);
 	}
 	gc_free(&gc);
 }
