@@ -295,9 +295,16 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 	if (!s || s->expires_ns <= now) {
 		/* A remote we have no live session with: EIF admits it if the
 		 * mapping itself is alive and still points back at us: the
-		 * internal endpoint's entry in this external family's space. */
-		int_endpoint_key(&key, int_family ? int_family : (*ext)->family, ext_family, proto,
-				 &(*ext)->addr, (*ext)->port);
+		 * internal endpoint's entry in this external family's space.
+		 * The external key is turned into it in place (its family
+		 * becomes ext_family): rebuilt from scratch, the constant kept
+		 * for it pushed the session pointer out of its register on
+		 * NAT44's per-packet path. */
+		key.side = FC_SIDE_INTERNAL;
+		key.ext_family = key.family;
+		key.family = int_family ? int_family : (*ext)->family;
+		key.port = (*ext)->port;
+		key.addr = (*ext)->addr;
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->port != p->dport || !addr_eq(ext_family, &b->addr, &p->daddr) ||
 		    !mapping_alive(cfg, proto, b, now))
