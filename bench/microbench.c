@@ -86,7 +86,7 @@ int main(void)
 	double base, eg, ig, ig_inline;
 	__u32 zero = 0, ret_e, ret_i, ret_b, ret_ii;
 	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
-				      .proto = IPPROTO_UDP };
+				      .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
 	struct fc_binding b;
 
 	skel = bench_tc__open_and_load();

@@ -130,6 +130,9 @@ void gc_endpoint_key4(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 a
 	memset(k, 0, sizeof(*k));
 	k->side = side;
 	k->family = FC_AF_INET;
+	/* An IPv4 internal endpoint is only ever mapped into IPv4 (NAT44). */
+	if (side == FC_SIDE_INTERNAL)
+		k->ext_family = FC_AF_INET;
 	k->proto = proto;
 	k->addr.v4 = addr;
 	k->port = htons(port);
@@ -244,7 +247,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 	 * the external side, which frees the port. */
 	if (bpf_map_delete_elem(s->bindings_fd, k))
 		return;
-	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 &&
+	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 && back.family == k->family &&
 	    back.port == k->port && !memcmp(&back.addr, &k->addr, sizeof(back.addr)))
 		bpf_map_delete_elem(s->bindings_fd, &ek);
 	release_mapping(s->g->release_fd, k, &fresh);
@@ -301,6 +304,7 @@ static int sweep_external(struct sweep *s, const struct fc_endpoint_key *k,
 	memset(&ik, 0, sizeof(ik));
 	ik.side = FC_SIDE_INTERNAL;
 	ik.family = v->family;	/* the internal endpoint's */
+	ik.ext_family = k->family;	/* its mapping in this port space */
 	ik.proto = k->proto;
 	ik.port = v->port;
 	ik.addr = v->addr;

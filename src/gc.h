@@ -59,7 +59,8 @@ int gc_binding_write(int fd, const struct fc_endpoint_key *k, struct fc_binding 
 /* The external-side key of a mapping. */
 void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto, const union fc_addr *addr,
 		__be16 port);
-/* A key for an IPv4 endpoint of either side; port in host order. */
+/* A key for an IPv4 endpoint of either side (internal: of its NAT44
+ * mapping); port in host order. */
 void gc_endpoint_key4(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 addr,
 		      __u16 port);
 /* How long an idle mapping lives without sessions: its protocol's timeout. */

@@ -96,7 +96,9 @@ static void close_instance(struct instance *in)
 /* ---- collecting ---------------------------------------------------------- */
 
 struct row {
-	__u8 proto, family, has_internal;
+	/* int_family: the internal endpoint's; ext_family: the external
+	 * endpoint's and the remote's (NAT64: IPv6 inside, IPv4 outside). */
+	__u8 proto, int_family, ext_family, has_internal;
 	__u16 int_port, ext_port, remote_port;
 	union fc_addr int_addr, ext_addr, remote_addr;
 	__u64 expires_ns;
@@ -135,12 +137,13 @@ struct collect {
 	struct epset ports_used;
 };
 
-static bool match(const struct fc_options *o, __u8 proto, const union fc_addr *int_addr,
-		  bool has_internal, __u16 ext_port)
+static bool match(const struct fc_options *o, __u8 proto, __u8 int_family,
+		  const union fc_addr *int_addr, bool has_internal, __u16 ext_port)
 {
 	if (o->filter_proto && proto != o->filter_proto)
 		return false;
-	if (o->filter_internal_set && (!has_internal || int_addr->v4 != o->filter_internal))
+	if (o->filter_internal_set && (!has_internal || int_family != FC_AF_INET ||
+				       int_addr->v4 != o->filter_internal))
 		return false;
 	if (o->filter_external && ext_port != o->filter_external)
 		return false;
@@ -185,13 +188,14 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 	ek.port = 0;
 	if (epset_add(&c->ports_used, &ek, 1))
 		return -ENOMEM;
-	if (!match(c->o, k->proto, &k->addr, true, ntohs(b->port)))
+	if (!match(c->o, k->proto, k->family, &k->addr, true, ntohs(b->port)))
 		return 0;
 	r = rows_add(&c->rows);
 	if (!r)
 		return -ENOMEM;
 	r->proto = k->proto;
-	r->family = k->family;
+	r->int_family = k->family;
+	r->ext_family = b->family;
 	r->has_internal = 1;
 	r->int_addr = k->addr;
 	r->int_port = ntohs(k->port);
@@ -217,15 +221,18 @@ static int collect_session(void *ctx, const void *key, const void *value)
 		return 0;
 	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 	has_internal = bpf_map_lookup_elem(c->in->bindings_fd, &ek, &b) == 0;
-	if (!match(c->o, k->proto, &b.addr, has_internal, ntohs(k->ext_port)))
+	if (!match(c->o, k->proto, b.family, &b.addr, has_internal, ntohs(k->ext_port)))
 		return 0;
 	r = rows_add(&c->rows);
 	if (!r)
 		return -ENOMEM;
 	r->proto = k->proto;
-	r->family = k->family;
+	r->ext_family = k->family;
 	r->has_internal = has_internal;
 	if (has_internal) {
+		/* The external entry names the internal endpoint, in its own
+		 * family. */
+		r->int_family = b.family;
 		r->int_addr = b.addr;
 		r->int_port = ntohs(b.port);
 	}
@@ -250,6 +257,8 @@ static int row_cmp(const void *a, const void *b)
 		return d;
 	if (x->int_port != y->int_port)
 		return x->int_port - y->int_port;
+	if (x->ext_family != y->ext_family)	/* an IPv6 endpoint's NAT64 mapping first */
+		return x->ext_family - y->ext_family;
 	if (x->ext_port != y->ext_port)
 		return x->ext_port - y->ext_port;
 	d = memcmp(&x->remote_addr, &y->remote_addr, sizeof(x->remote_addr));
@@ -347,17 +356,17 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 
 			json_object_object_add(o, "proto", json_object_new_string(proto_name(x->proto)));
 			if (x->has_internal) {
-				json_add_addr(o, "internal_addr", &x->int_addr, x->family);
+				json_add_addr(o, "internal_addr", &x->int_addr, x->int_family);
 				json_object_object_add(o, "internal_port",
 						       json_object_new_int(x->int_port));
 			} else {
 				json_object_object_add(o, "internal_addr", NULL);
 				json_object_object_add(o, "internal_port", NULL);
 			}
-			json_add_addr(o, "external_addr", &x->ext_addr, x->family);
+			json_add_addr(o, "external_addr", &x->ext_addr, x->ext_family);
 			json_object_object_add(o, "external_port", json_object_new_int(x->ext_port));
 			if (sessions) {
-				json_add_addr(o, "remote_addr", &x->remote_addr, x->family);
+				json_add_addr(o, "remote_addr", &x->remote_addr, x->ext_family);
 				json_object_object_add(o, "remote_port",
 						       json_object_new_int(x->remote_port));
 				json_object_object_add(o, "state", json_object_new_string(state));
@@ -374,12 +383,12 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 			continue;
 		}
 		if (x->has_internal)
-			endpoint_str(&x->int_addr, x->family, x->int_port, i, sizeof(i));
+			endpoint_str(&x->int_addr, x->int_family, x->int_port, i, sizeof(i));
 		else
 			snprintf(i, sizeof(i), "-");
-		endpoint_str(&x->ext_addr, x->family, x->ext_port, e, sizeof(e));
+		endpoint_str(&x->ext_addr, x->ext_family, x->ext_port, e, sizeof(e));
 		if (sessions) {
-			endpoint_str(&x->remote_addr, x->family, x->remote_port, r, sizeof(r));
+			endpoint_str(&x->remote_addr, x->ext_family, x->remote_port, r, sizeof(r));
 			printf("%-5s %-21s %-21s %-21s %-12s %.0fs\n", proto_name(x->proto), i, e, r,
 			       state, left);
 		} else if (x->flags & FC_BINDING_STATIC) {

@@ -67,7 +67,6 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_PORT_BLOCK_ALLOC] = "port_blocks_allocated",
 	[FC_STAT_PORT_BLOCK_FREED] = "port_blocks_freed",
 	[FC_STAT_DROP_PORT_BLOCK_LIMIT] = "drop_port_block_limit",
-	[FC_STAT_DROP_MAPPED_OTHER_FAMILY] = "drop_mapped_in_other_family",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

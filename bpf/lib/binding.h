@@ -74,11 +74,28 @@ static __always_inline int mapping_alive(const struct fc_config *cfg, __u8 proto
 	       now < b->sessions_until_ns;
 }
 
-static __always_inline void endpoint_key(struct fc_endpoint_key *k, __u8 side, __u8 family,
-					 __u8 proto, const union fc_addr *addr, __be16 port)
+/* The key of an internal endpoint (of family) whose mapping is in the
+ * external port space of ext_family: NAT44 and NAT66 map into their own
+ * family, NAT64 an IPv6 endpoint into IPv4's. */
+static __always_inline void int_endpoint_key(struct fc_endpoint_key *k, __u8 family,
+					     __u8 ext_family, __u8 proto,
+					     const union fc_addr *addr, __be16 port)
 {
 	__builtin_memset(k, 0, sizeof(*k));
-	k->side = side;
+	k->side = FC_SIDE_INTERNAL;
+	k->family = family;
+	k->ext_family = ext_family;
+	k->proto = proto;
+	k->port = port;
+	k->addr = *addr;
+}
+
+/* The key of an external endpoint: its family is the port space's. */
+static __always_inline void ext_endpoint_key(struct fc_endpoint_key *k, __u8 family,
+					     __u8 proto, const union fc_addr *addr, __be16 port)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->side = FC_SIDE_EXTERNAL;
 	k->family = family;
 	k->proto = proto;
 	k->port = port;
@@ -261,7 +278,6 @@ enum fc_bind_result {
 	FC_BIND_NO_ADDR,	/* no external address to map to */
 	FC_BIND_NOT_DETERMINISTIC,	/* deterministic NAT: outside its prefix */
 	FC_BIND_BLOCK_LIMIT,	/* its blocks are full and it holds block_max */
-	FC_BIND_OTHER_FAMILY,	/* mapped already, into the other family's port space */
 };
 
 /*
@@ -335,8 +351,8 @@ static __always_inline int blocks_claim(const struct fc_config *cfg, struct port
 
 /*
  * Make the mapping of an internal endpoint that has none, in the external
- * port space of ext_family (NAT64 maps an IPv6 internal endpoint into
- * IPv4's): its external address (IPv4: nat_ext_addr4, the interface's or
+ * port space of int_key->ext_family (NAT64 maps an IPv6 internal endpoint
+ * into IPv4's): its external address (IPv4: nat_ext_addr4, the interface's or
  * the subscriber's paired pool address, a gateway process keeping the
  * interface's; IPv6: ext6, the interface's), one mapping taken from the
  * subscriber's allowance, then a port. FC_BIND_OK when the internal-side
@@ -344,19 +360,20 @@ static __always_inline int blocks_claim(const struct fc_config *cfg, struct port
  * function: the verifier checks it once, not once for every state of every
  * caller, and its stack is its own.
  */
-__noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_family,
+__noinline int binding_create(const struct fc_endpoint_key *int_key,
 			      const union fc_addr *ext6, __u32 flags, __u64 now)
 {
 	const struct fc_config *cfg = config_get();
 	struct port_claim *c = port_claim_get();
 	struct fc_subscriber *sub = NULL;
-	__u32 slot, det_idx = 0, nr_attempts;
+	__u32 slot, det_idx = 0, nr_attempts, ext_family;
 	__u16 int_port;
 	int det;
 	long err;
 
 	if (!c || !cfg || !int_key || !ext6)
 		return FC_BIND_FULL;
+	ext_family = int_key->ext_family;
 	det = cfg->flags & FC_CFG_DETERMINISTIC;
 	int_port = bpf_ntohs(int_key->port);
 	slot = sub_proto_slot(int_key->proto);
@@ -450,28 +467,25 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key, __u32 ext_f
 }
 
 /*
- * Find the mapping of an internal endpoint, creating it if there is none
- * in the port space of ext_family (ext6: the IPv6 external address; the
- * IPv4 one is chosen per subscriber). found: the caller's own lookup of
- * int_key, if it made one (NULL: none, or nothing found). On success *out
- * points at the internal-side entry.
+ * Find the mapping of an internal endpoint in the port space its key names
+ * (int_key->ext_family), creating it if there is none (ext6: the IPv6
+ * external address; the IPv4 one is chosen per subscriber). An IPv6
+ * endpoint has a mapping per family, NAT66's and NAT64's, each its own
+ * entry. found: the caller's own lookup of int_key, if it made one (NULL:
+ * none, or nothing found). On success *out points at the internal-side
+ * entry.
  */
 static __always_inline int binding_get_or_create(const struct fc_config *cfg,
 						 const struct fc_endpoint_key *int_key,
-						 __u8 ext_family, const union fc_addr *ext6,
-						 __u8 flags, __u64 now, struct fc_binding *found,
-						 struct fc_binding **out)
+						 const union fc_addr *ext6, __u8 flags, __u64 now,
+						 struct fc_binding *found, struct fc_binding **out)
 {
 	int ret;
 
 	*out = found ? found : bpf_map_lookup_elem(&fc_bindings, int_key);
-	/* An IPv6 endpoint has one mapping, NAT66's or NAT64's: the internal
-	 * key does not say which port space it maps into, so one that talks
-	 * both ways from the same port is refused the second (an endpoint
-	 * with a mapping per family needs the key to carry it: not yet). */
 	if (*out)
-		return (*out)->family == ext_family ? FC_BIND_OK : FC_BIND_OTHER_FAMILY;
-	ret = binding_create(int_key, ext_family, ext6, flags, now);
+		return FC_BIND_OK;
+	ret = binding_create(int_key, ext6, flags, now);
 	if (ret != FC_BIND_OK)
 		return ret;
 	*out = bpf_map_lookup_elem(&fc_bindings, int_key);

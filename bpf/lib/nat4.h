@@ -105,7 +105,7 @@ static __always_inline int nat_egress_icmp_error(struct ctx_buff *ctx, struct fc
 		return forwarded ? CTX_DROP : CTX_PASS;
 	}
 	proto = nat_proto(family, q.proto);
-	endpoint_key(&key, FC_SIDE_INTERNAL, family, proto, &q.daddr, q.dport);
+	int_endpoint_key(&key, family, family, proto, &q.daddr, q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	/* The quoted packet came in through the mapping, so its source has a
 	 * session with it. A quote whose source has none (another internal
@@ -157,7 +157,7 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 		stat_inc(FC_STAT_PASS_NOT_OURS);
 		return CTX_PASS;
 	}
-	endpoint_key(&key, FC_SIDE_EXTERNAL, family, nat_proto(family, q.proto), &q.saddr, q.sport);
+	ext_endpoint_key(&key, family, nat_proto(family, q.proto), &q.saddr, q.sport);
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext) {
 		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
@@ -221,8 +221,8 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 	struct fc_session *s;
 	__u8 proto = nat_proto(int_family, p->proto);
 
-	endpoint_key(&int_key, FC_SIDE_INTERNAL, int_family, proto, &p->saddr, p->sport);
-	switch (binding_get_or_create(cfg, &int_key, ext_family, ext_addr, flags, now, found, b)) {
+	int_endpoint_key(&int_key, int_family, ext_family, proto, &p->saddr, p->sport);
+	switch (binding_get_or_create(cfg, &int_key, ext_addr, flags, now, found, b)) {
 	case FC_BIND_OK:
 		break;
 	case FC_BIND_EXHAUSTED:
@@ -235,8 +235,6 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 		return FC_STAT_DROP_NOT_DETERMINISTIC;
 	case FC_BIND_BLOCK_LIMIT:
 		return FC_STAT_DROP_PORT_BLOCK_LIMIT;
-	case FC_BIND_OTHER_FAMILY:
-		return FC_STAT_DROP_MAPPED_OTHER_FAMILY;
 	default:
 		return FC_STAT_DROP_TABLE_FULL;
 	}
@@ -267,8 +265,8 @@ static __always_inline struct fc_binding *snat_find(const struct fc_pkt *p)
 {
 	struct fc_endpoint_key int_key;
 
-	endpoint_key(&int_key, FC_SIDE_INTERNAL, FC_AF_INET, nat_proto(FC_AF_INET, p->proto),
-		     &p->saddr, p->sport);
+	int_endpoint_key(&int_key, FC_AF_INET, FC_AF_INET, nat_proto(FC_AF_INET, p->proto),
+			 &p->saddr, p->sport);
 	return bpf_map_lookup_elem(&fc_bindings, &int_key);
 }
 
@@ -314,7 +312,7 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 	__u8 proto = nat_proto(ext_family, p->proto);
 	__u32 bits;
 
-	endpoint_key(&key, FC_SIDE_EXTERNAL, ext_family, proto, &p->daddr, p->dport);
+	ext_endpoint_key(&key, ext_family, proto, &p->daddr, p->dport);
 	*ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!*ext)
 		/* The range belongs to the NAT: unsolicited packets to it
@@ -325,9 +323,17 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 	s = bpf_map_lookup_elem(&fc_sessions, &skey);
 	if (!s || s->expires_ns <= now) {
 		/* A remote we have no live session with: EIF admits it if the
-		 * mapping itself is alive and still points back at us. */
-		endpoint_key(&key, FC_SIDE_INTERNAL, int_family ? int_family : (*ext)->family, proto,
-			     &(*ext)->addr, (*ext)->port);
+		 * mapping itself is alive and still points back at us: the
+		 * internal endpoint's entry in this external family's space.
+		 * The external key is turned into it in place (its family
+		 * becomes ext_family): rebuilt from scratch, the constant kept
+		 * for it pushed the session pointer out of its register on
+		 * NAT44's per-packet path. */
+		key.side = FC_SIDE_INTERNAL;
+		key.ext_family = key.family;
+		key.family = int_family ? int_family : (*ext)->family;
+		key.port = (*ext)->port;
+		key.addr = (*ext)->addr;
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->port != p->dport || !addr_eq(ext_family, &b->addr, &p->daddr) ||
 		    !mapping_alive(cfg, proto, b, now))

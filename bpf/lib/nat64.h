@@ -176,8 +176,8 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
 	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
-	endpoint_key(&key, FC_SIDE_INTERNAL, FC_AF_INET6, nat_proto(FC_AF_INET6, s->q.proto),
-		     &s->q.daddr, s->q.dport);
+	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, nat_proto(FC_AF_INET6, s->q.proto),
+			 &s->q.daddr, s->q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!b || b->family != FC_AF_INET)
 		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
@@ -342,16 +342,14 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	if (is_error) {
 		if (parse_icmp_quote(ctx, &s->p, FC_AF_INET, &s->q))
 			return nat64_drop(FC_STAT_DROP_MALFORMED);
-		endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, s->q.proto, &s->q.saddr,
-			     s->q.sport);
+		ext_endpoint_key(&key, FC_AF_INET, s->q.proto, &s->q.saddr, s->q.sport);
 	} else {
 		if (s->p.is_fragment)
 			/* The layer would translate it, but its followers
 			 * could not follow (the fragment table's trains are
 			 * translated as IPv4). */
 			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
-		endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, s->p.proto, &s->p.daddr,
-			     s->p.dport);
+		ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr, s->p.dport);
 	}
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext || ext->family != FC_AF_INET6)

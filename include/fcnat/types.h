@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 5
+#define FC_LAYOUT_VERSION 6
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -46,12 +46,18 @@ enum fc_side {
  * query identifier. The bindings map holds each mapping twice, once per side,
  * so both directions are one hash lookup. The external entry is inserted
  * first with BPF_NOEXIST: that insert is what claims the port.
+ *
+ * An internal key also names the family of the external port space its
+ * mapping is in (ext_family): an IPv6 endpoint may hold a NAT66 mapping and
+ * a NAT64 one at once, two entries. An external key's family already is
+ * that family; its ext_family is 0.
  */
 struct fc_endpoint_key {
 	__u8 side;		/* enum fc_side */
-	__u8 family;		/* enum fc_family */
+	__u8 family;		/* enum fc_family, of this endpoint */
 	__u8 proto;		/* enum fc_proto */
-	__u8 pad0;
+	__u8 ext_family;	/* internal side: enum fc_family of the mapping's
+				 * external endpoint; external side: 0 */
 	__be16 port;
 	__u16 pad1;
 	union fc_addr addr;
@@ -449,7 +455,6 @@ enum fc_stat {
 	FC_STAT_PORT_BLOCK_ALLOC,	/* port block given to a subscriber */
 	FC_STAT_PORT_BLOCK_FREED,	/* ... and taken back by the sweeper */
 	FC_STAT_DROP_PORT_BLOCK_LIMIT,	/* new flow refused: its blocks full, at --max-port-blocks */
-	FC_STAT_DROP_MAPPED_OTHER_FAMILY,	/* IPv6 endpoint already mapped by NAT66 (NAT64) or NAT64 (NAT66) */
 	FC_STAT_MAX,
 };
 

@@ -956,11 +956,16 @@ static int check_binding(void *ctx, const void *key, const void *value)
 	memset(&tk, 0, sizeof(tk));
 	tk.side = k->side == FC_SIDE_INTERNAL ? FC_SIDE_EXTERNAL : FC_SIDE_INTERNAL;
 	tk.family = b->family;	/* the other side's family (NAT64: not the key's) */
+	/* An internal twin is the entry of this external family's space. */
+	tk.ext_family = tk.side == FC_SIDE_INTERNAL ? k->family : 0;
 	tk.proto = k->proto;
 	tk.port = b->port;
 	tk.addr = b->addr;
 	if (k->side > FC_SIDE_EXTERNAL || (k->family != FC_AF_INET && k->family != FC_AF_INET6))
 		map_violation(c, "binding with a bad side or family", k, sizeof(*k));
+	else if (k->side == FC_SIDE_INTERNAL ? k->ext_family != b->family : k->ext_family != 0)
+		map_violation(c, "binding key's external family disagrees with its value", k,
+			      sizeof(*k));
 	else if (bpf_map_lookup_elem(fx.bindings_fd, &tk, &twin))
 		map_violation(c, k->side == FC_SIDE_INTERNAL ? "internal binding without external twin"
 							     : "external binding without internal twin",

@@ -18,10 +18,11 @@ import threading
 import pytest
 
 from fcnat_util import DEFAULT_RANGE, in_range, recv_matching, udp_exchange
-from netns import (CLIENT6_2_ADDR, CLIENT6_ADDR, CLIENT_ADDR, EXT_ADDRS, FAR4_ADDR,
-                   GW_LAN6_ADDR, GW_WAN_ADDR, nat64_addr, wait_until)
+from netns import (CLIENT6_2_ADDR, CLIENT6_ADDR, CLIENT_ADDR, EXT6_ADDRS, EXT_ADDRS, FAR4_ADDR,
+                   GW_LAN6_ADDR, GW_WAN6_ADDR, GW_WAN_ADDR, nat64_addr, wait_until)
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
+EXT6_2 = EXT6_ADDRS[0]
 FAR4_MTU = 1400
 
 
@@ -141,6 +142,59 @@ def test_rfc6146_nat44_and_nat64_share_the_port_space(topo64, fcnat, bpffs):
     assert recv_matching(v6, b"back-6", 3) is not None
     srv.sendto(b"back-4", s4)
     assert recv_matching(v4, b"back-4", 3) is not None
+
+
+def test_rfc6146_one_socket_nat66_and_nat64_mappings_at_once(topo64, fcnat, datapath, bpffs,
+                                                             run_fcnat):
+    """A dual-stack gateway (--nat66 --nat64): one client socket, one source
+    port, talks to an IPv6 server (NAT66) and to an IPv4 one under the
+    prefix (NAT64). The endpoint gets a mapping in each family, both replies
+    arrive, each mapping admits strangers (full cone), and show lists both."""
+    internal = [] if datapath else ["--hairpin-if", "lan0"]
+    fcnat("-i", "wan0", "--nat66", "--nat64", "--bpffs", bpffs, *internal, *datapath)
+    c = topo64.client.udp(CLIENT6_ADDR, 25777)
+    srv6 = topo64.ext.udp(EXT6_2, 7000)
+    srv4 = topo64.ext.udp(EXT2, 7000)
+
+    m6 = udp_exchange(c, srv6, (EXT6_2, 7000), b"to-v6")[:2]
+    m4 = udp_exchange(c, srv4, (nat64_addr(EXT2), 7000), b"to-v4")[:2]
+    assert m6[0] == GW_WAN6_ADDR and in_range(m6[1]), m6
+    assert m4[0] == GW_WAN_ADDR and in_range(m4[1]), m4
+    # Again, in the other order: each family keeps its own mapping.
+    assert udp_exchange(c, srv4, (nat64_addr(EXT2), 7000), b"to-v4-again")[:2] == m4
+    assert udp_exchange(c, srv6, (EXT6_2, 7000), b"to-v6-again")[:2] == m6
+
+    srv6.sendto(b"back-6", m6)
+    assert recv_matching(c, b"back-6", 3)[:2] == (EXT6_2, 7000)
+    srv4.sendto(b"back-4", m4)
+    assert recv_matching(c, b"back-4", 3)[:2] == (nat64_addr(EXT2), 7000)
+    stranger6 = topo64.ext.udp(EXT6_ADDRS[2], 7100)
+    stranger6.sendto(b"stranger-6", m6)
+    assert recv_matching(c, b"stranger-6", 3)[:2] == (EXT6_ADDRS[2], 7100)
+    stranger4 = topo64.ext.udp(EXT4, 7100)
+    stranger4.sendto(b"stranger-4", m4)
+    assert recv_matching(c, b"stranger-4", 3)[:2] == (nat64_addr(EXT4), 7100)
+
+    r = run_fcnat("show", "mappings", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    rows = {(m["proto"], m["internal_addr"], m["internal_port"], m["external_addr"],
+             m["external_port"], m["sessions"]) for m in json.loads(r.stdout)}
+    assert rows == {
+        ("udp", CLIENT6_ADDR, 25777, GW_WAN6_ADDR, m6[1], 2),
+        ("udp", CLIENT6_ADDR, 25777, GW_WAN_ADDR, m4[1], 2),
+    }, rows
+    r = run_fcnat("show", "sessions", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    rows = {(s["internal_addr"], s["internal_port"], s["external_addr"], s["external_port"],
+             s["remote_addr"], s["remote_port"]) for s in json.loads(r.stdout)}
+    assert rows == {
+        (CLIENT6_ADDR, 25777, GW_WAN6_ADDR, m6[1], EXT6_2, 7000),
+        (CLIENT6_ADDR, 25777, GW_WAN6_ADDR, m6[1], EXT6_ADDRS[2], 7100),
+        (CLIENT6_ADDR, 25777, GW_WAN_ADDR, m4[1], EXT2, 7000),
+        (CLIENT6_ADDR, 25777, GW_WAN_ADDR, m4[1], EXT4, 7100),
+    }, rows
+    r = run_fcnat("stats", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert "drop_mapped_in_other_family" not in json.loads(r.stdout)["counters"]
 
 
 def test_rfc6146_tcp_transfer(topo64, nat64):

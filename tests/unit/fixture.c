@@ -2,6 +2,7 @@
 /* The loaded datapath the tests, the fuzzer and the scale test run packets
  * through: load, reset, configure, run one packet, read maps and counters. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -58,6 +59,35 @@ int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res)
 	f->gc.blocks_fd = loader_blocks_fd(&f->loader);
 	f->gc.block_free_fd = loader_block_free_fd(&f->loader);
 	return gc_sweep(&f->gc, f->bindings_fd, f->sessions_fd, &f->cfg, now_ns, res);
+}
+
+static struct fc_endpoint_key endpoint_key(int side, int family, int ext_family, int proto,
+					  const char *addr, uint16_t port)
+{
+	struct fc_endpoint_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.side = side;
+	k.family = family;
+	k.ext_family = ext_family;
+	k.proto = proto;
+	k.port = htons(port);
+	if (family == FC_AF_INET6)
+		ip6(addr, k.addr.v6);
+	else
+		k.addr.v4 = ip4(addr);
+	return k;
+}
+
+struct fc_endpoint_key fx_int_key(int family, int ext_family, int proto, const char *addr,
+				  uint16_t port)
+{
+	return endpoint_key(FC_SIDE_INTERNAL, family, ext_family, proto, addr, port);
+}
+
+struct fc_endpoint_key fx_ext_key(int family, int proto, const char *addr, uint16_t port)
+{
+	return endpoint_key(FC_SIDE_EXTERNAL, family, 0, proto, addr, port);
 }
 
 size_t nr_bindings(const struct fixture *f)

@@ -107,6 +107,12 @@ size_t map_count(int fd, size_t key_size);
 /* One pass of the real sweeper over the fixture's maps, as of now_ns. */
 int fixture_sweep(struct fixture *f, uint64_t now_ns, struct gc_result *res);
 size_t nr_bindings(const struct fixture *f);
+/* fc_bindings keys, addr in text of its family: an internal endpoint whose
+ * mapping is in ext_family's port space (NAT44: 4, 4; NAT66: 6, 6; NAT64:
+ * 6, 4), or an external endpoint. */
+struct fc_endpoint_key fx_int_key(int family, int ext_family, int proto, const char *addr,
+				  uint16_t port);
+struct fc_endpoint_key fx_ext_key(int family, int proto, const char *addr, uint16_t port);
 size_t nr_sessions(const struct fixture *f);
 uint64_t stat_get(const struct fixture *f, int stat);
 uint64_t now_ns(void);

@@ -145,7 +145,7 @@ TEST(rfc4787_req2_paired_pool_one_address_for_udp_tcp_icmp)
 	struct fc_subscriber sub;
 	struct fc_binding b;
 	struct fc_endpoint_key k = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
-				     .proto = IPPROTO_UDP };
+				     .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
 
 	use_pool(POOL);
 	wu.saddr = wt.saddr = we.saddr = paired;

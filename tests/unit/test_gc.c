@@ -57,7 +57,7 @@ TEST(gc_rfc4787_req5_udp_mapping_expires_after_timeout)
 TEST(gc_live_session_keeps_mapping_and_publishes_expiry)
 {
 	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
-				      .proto = IPPROTO_UDP };
+				      .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
 	struct fc_session_key sk;
 	struct fc_session s;
 	struct fc_binding b;
@@ -129,7 +129,7 @@ TEST(gc_half_mapping_removed_only_when_seen_twice)
 TEST(gc_static_mapping_never_expires)
 {
 	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
-				      .proto = IPPROTO_UDP };
+				      .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
 	struct fc_binding b;
 	struct gc_result res;
 

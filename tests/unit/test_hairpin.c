@@ -180,7 +180,7 @@ TEST(gateway_process_with_port_in_range_uses_its_mapping)
 	struct pkt_spec gw = udp(EXT_ADDR, 25030, EXT_ADDR, 25500);
 	struct pkt_spec want = to_b(udp(EXT_ADDR, 25030, CLIENT_B, 25500));
 	struct fc_endpoint_key k = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
-				     .proto = IPPROTO_UDP };
+				     .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
 	struct fc_binding b;
 
 	ASSERT_EQ(map_out(CLIENT_B, 25500), 25500, "B's mapping");

@@ -14,23 +14,10 @@
 
 #define SEC_NS 1000000000ULL
 
-static struct fc_endpoint_key ep_key(int side, int proto, const char *addr, uint16_t port)
-{
-	struct fc_endpoint_key k;
-
-	memset(&k, 0, sizeof(k));
-	k.side = side;
-	k.family = FC_AF_INET;
-	k.proto = proto;
-	k.port = htons(port);
-	k.addr.v4 = ip4(addr);
-	return k;
-}
-
 /* The internal side's mapping: 0 and *b if present. */
 static int lookup_mapping(int proto, const char *addr, uint16_t port, struct fc_binding *b)
 {
-	struct fc_endpoint_key k = ep_key(FC_SIDE_INTERNAL, proto, addr, port);
+	struct fc_endpoint_key k = fx_int_key(FC_AF_INET, FC_AF_INET, proto, addr, port);
 
 	return bpf_map_lookup_elem(fx.bindings_fd, &k, b);
 }
@@ -114,7 +101,7 @@ TEST(rfc4787_req1_udp_snat_preserves_port_in_range)
 	struct pkt_spec in = udp(CLIENT_A, 25000, SERVER_1, 7000);
 	struct pkt_spec want = udp(EXT_ADDR, 25000, SERVER_1, 7000);
 	struct fc_binding b, back;
-	struct fc_endpoint_key ek = ep_key(FC_SIDE_EXTERNAL, IPPROTO_UDP, EXT_ADDR, 25000);
+	struct fc_endpoint_key ek = fx_ext_key(FC_AF_INET, IPPROTO_UDP, EXT_ADDR, 25000);
 	struct fc_session s;
 
 	EXPECT_PACKET(fx.egress_fd, &in, &want, TC_ACT_OK, "outbound UDP");
@@ -427,7 +414,7 @@ TEST(expired_mapping_no_longer_translates)
 {
 	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
 	struct pkt_spec in = udp(STRANGER, 5555, EXT_ADDR, 25000);
-	struct fc_endpoint_key ik = ep_key(FC_SIDE_INTERNAL, IPPROTO_UDP, CLIENT_A, 25000);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_UDP, CLIENT_A, 25000);
 	struct fc_binding b;
 
 	ASSERT_EQ(out_port(&out), 25000, "mapping");
@@ -453,7 +440,7 @@ TEST(expired_session_of_expired_mapping_not_translated)
 {
 	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
 	struct pkt_spec reply = udp(SERVER_1, 7000, EXT_ADDR, 25000);
-	struct fc_endpoint_key ik = ep_key(FC_SIDE_INTERNAL, IPPROTO_UDP, CLIENT_A, 25000);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_UDP, CLIENT_A, 25000);
 	struct fc_session_key sk;
 	struct fc_session s;
 	struct fc_binding b;
@@ -472,7 +459,7 @@ TEST(expired_session_of_expired_mapping_not_translated)
 TEST(outbound_refreshes_mapping)
 {
 	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
-	struct fc_endpoint_key ik = ep_key(FC_SIDE_INTERNAL, IPPROTO_UDP, CLIENT_A, 25000);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_UDP, CLIENT_A, 25000);
 	struct fc_binding b;
 	uint64_t before;
 

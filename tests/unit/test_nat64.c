@@ -141,28 +141,12 @@ static uint16_t out64(const struct pkt_spec *in)
 		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
 	} while (0)
 
-static struct fc_endpoint_key ep(int side, int family, int proto, const char *addr, uint16_t port)
-{
-	struct fc_endpoint_key k;
-
-	memset(&k, 0, sizeof(k));
-	k.side = side;
-	k.family = family;
-	k.proto = proto;
-	k.port = htons(port);
-	if (family == FC_AF_INET6)
-		ip6(addr, k.addr.v6);
-	else
-		k.addr.v4 = ip4(addr);
-	return k;
-}
-
 TEST(rfc6146_s3_5_1_udp_out_whole_packet_and_bib_families)
 {
 	struct pkt_spec in = udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
 	struct pkt_spec want = udp(EXT_ADDR, 25000, SERVER_1, 7000);
-	struct fc_endpoint_key ik = ep(FC_SIDE_INTERNAL, FC_AF_INET6, IPPROTO_UDP, CLIENT6_A, 25000);
-	struct fc_endpoint_key ek = ep(FC_SIDE_EXTERNAL, FC_AF_INET, IPPROTO_UDP, EXT_ADDR, 25000);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET, IPPROTO_UDP, CLIENT6_A, 25000);
+	struct fc_endpoint_key ek = fx_ext_key(FC_AF_INET, IPPROTO_UDP, EXT_ADDR, 25000);
 	struct fc_binding b, back;
 	uint8_t client[16];
 
@@ -198,8 +182,8 @@ TEST(rfc6146_nat44_and_nat64_share_one_port_space)
 	ASSERT_EQ((r.out[34] << 8) | r.out[35], 25000, "NAT44 keeps 25000");
 	p6 = out64(&v6);
 	ASSERT_EQ(p6 != 0 && p6 != 25000, 1, "NAT64 gets another port");
-	k4 = ep(FC_SIDE_EXTERNAL, FC_AF_INET, IPPROTO_UDP, EXT_ADDR, 25000);
-	k6 = ep(FC_SIDE_EXTERNAL, FC_AF_INET, IPPROTO_UDP, EXT_ADDR, p6);
+	k4 = fx_ext_key(FC_AF_INET, IPPROTO_UDP, EXT_ADDR, 25000);
+	k6 = fx_ext_key(FC_AF_INET, IPPROTO_UDP, EXT_ADDR, p6);
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &k4, &b4), 0, "NAT44 external entry");
 	ASSERT_EQ(b4.family, FC_AF_INET, "owned by the IPv4 host");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &k6, &b6), 0, "NAT64 external entry");
@@ -493,26 +477,247 @@ TEST(rfc6146_never_leak_malformed_transport_to_prefix_dropped)
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
 }
 
-/* Found by the fuzzer: an IPv6 endpoint with a NAT66 mapping that also
- * talks to the NAT64 prefix from the same port found that mapping and sent
- * IPv4 with the first bytes of the IPv6 external address as its source.
- * One internal key holds one mapping, so the second family is refused,
- * counted, and nothing is made of it. */
-TEST(nat64_endpoint_mapped_by_nat66_is_refused_not_mistranslated)
-{
-	struct pkt_spec v6 = udp(CLIENT6_A, 25010, SERVER6_1, 7000);
-	struct pkt_spec v4 = udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
-	struct run_result r;
-	size_t mappings;
+/* ---- one IPv6 endpoint, a NAT66 mapping and a NAT64 mapping ----------- */
 
+/* The dual-stack gateway: NAT66 on the external IPv6 address, NAT64 on the
+ * IPv4 one. */
+static void dual_on(void)
+{
 	fx.opts.nat66 = true;
 	nat64_on();
-	ASSERT_EQ(run_spec(fx.egress_fd, &v6, &r), 0, "NAT66 out: test run");
-	ASSERT_EQ(r.ret, TC_ACT_OK, "NAT66 mapping made");
-	mappings = nr_bindings(&fx);
-	ASSERT_EQ(run_lan(&v4, &r), 0, "NAT64 out: test run");
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "refused, not sent with a wrong source");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_MAPPED_OTHER_FAMILY), 1, "counted");
-	ASSERT_EQ(nr_bindings(&fx), mappings, "nothing made");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 0, "nothing translated");
+}
+
+/* Outbound IPv6 to a native IPv6 server: NAT66 on ext0's egress. */
+#define EXPECT_OUT66(in, want, what)						\
+	do {									\
+		struct run_result _r;						\
+		uint8_t _w[PKT_MAX];						\
+		size_t _wl = pkt_build(want, _w);				\
+		ASSERT_EQ(run_spec(fx.egress_fd, in, &_r), 0, what ": test run"); \
+		ASSERT_EQ(_r.ret, TC_ACT_OK, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
+	} while (0)
+
+/* The mapping of CLIENT6_A:port in ext_family's space: its internal entry
+ * names ext_addr:port, and the external entry points back. */
+static void check_dual_entry(int ext_family, const char *ext_addr, uint16_t port)
+{
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, ext_family, IPPROTO_UDP, CLIENT6_A,
+					       port);
+	struct fc_endpoint_key ek = fx_ext_key(ext_family, IPPROTO_UDP, ext_addr, port);
+	struct fc_binding b, back;
+	uint8_t client[16];
+
+	ip6(CLIENT6_A, client);
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "internal entry");
+	ASSERT_EQ(b.family, ext_family, "internal entry: external family");
+	if (ext_family == FC_AF_INET) {
+		ASSERT_EQ(b.addr.v4, ip4(ext_addr), "internal entry: external IPv4 address");
+	} else {
+		uint8_t a[16];
+
+		ip6(ext_addr, a);
+		ASSERT_EQ(memcmp(b.addr.v6, a, 16), 0, "internal entry: external IPv6 address");
+	}
+	ASSERT_EQ(ntohs(b.port), port, "internal entry: external port");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ek, &back), 0, "external entry");
+	ASSERT_EQ(back.family, FC_AF_INET6, "external entry: internal family");
+	ASSERT_EQ(memcmp(back.addr.v6, client, 16), 0, "external entry points back at the host");
+	ASSERT_EQ(ntohs(back.port), port, "external entry: internal port");
+}
+
+/* The fuzzer once found NAT64 reusing an endpoint's NAT66 mapping (and
+ * sending IPv4 with part of the IPv6 external address); then one internal
+ * key held one mapping and the second family was refused. The key carries
+ * the external family now: one host, one socket, both servers. */
+TEST(rfc6146_rfc4787_req1_one_ipv6_endpoint_nat66_and_nat64_mappings_both_ways)
+{
+	struct pkt_spec o66 = udp(CLIENT6_A, 25010, SERVER6_1, 7000);
+	struct pkt_spec o66_want = udp(EXT_ADDR6, 25010, SERVER6_1, 7000);
+	struct pkt_spec o64 = udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
+	struct pkt_spec o64_want = udp(EXT_ADDR, 25010, SERVER_1, 7000);
+	struct pkt_spec i66 = udp(SERVER6_1, 7000, EXT_ADDR6, 25010);
+	struct pkt_spec i66_want = udp(SERVER6_1, 7000, CLIENT6_A, 25010);
+	struct pkt_spec i64 = udp(SERVER_1, 7000, EXT_ADDR, 25010);
+	struct pkt_spec i64_want = udp(SERVER_1_64, 7000, CLIENT6_A, 25010);
+	/* Full cone, each: strangers reach the host through either. */
+	struct pkt_spec s66 = udp(STRANGER6, 9000, EXT_ADDR6, 25010);
+	struct pkt_spec s66_want = udp(STRANGER6, 9000, CLIENT6_A, 25010);
+	struct pkt_spec s64 = udp(STRANGER, 9000, EXT_ADDR, 25010);
+	struct pkt_spec s64_want = udp(STRANGER_64, 9000, CLIENT6_A, 25010);
+
+	dual_on();
+	o64_want.ttl = 63;	/* NAT64 forwards it itself */
+	to_server1(&o64_want);
+	EXPECT_OUT66(&o66, &o66_want, "NAT66 out");
+	EXPECT_OUT(&o64, &o64_want, "NAT64 out, same source port");
+	/* The same again: each finds its own mapping, none is made. */
+	EXPECT_OUT66(&o66, &o66_want, "NAT66 out again");
+	EXPECT_OUT(&o64, &o64_want, "NAT64 out again");
+	ASSERT_EQ(nr_bindings(&fx), 4, "two mappings, two entries each");
+	ASSERT_EQ(nr_sessions(&fx), 2, "one session each");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_MAPPING_CREATED), 2, "two made");
+	check_dual_entry(FC_AF_INET6, EXT_ADDR6, 25010);
+	check_dual_entry(FC_AF_INET, EXT_ADDR, 25010);
+
+	EXPECT_IN(&i66, &i66_want, TC_ACT_OK, "NAT66 reply");
+	EXPECT_IN(&i64, &i64_want, TC_ACT_OK, "NAT64 reply");
+	EXPECT_IN(&s66, &s66_want, TC_ACT_OK, "NAT66 stranger (EIF)");
+	EXPECT_IN(&s64, &s64_want, TC_ACT_OK, "NAT64 stranger (EIF)");
+	ASSERT_EQ(nr_sessions(&fx), 4, "the strangers' sessions too");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 2, "NAT66 out counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_IN_TRANSLATED), 2, "NAT66 in counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 2, "NAT64 out counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 2, "NAT64 in counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 0, "nothing refused");
+}
+
+/* The other order (NAT64 first), and each mapping's port its own: the
+ * IPv4 port is taken by a NAT44 host, the IPv6 one is free. */
+TEST(rfc6146_nat64_mapping_first_then_nat66_each_its_own_port)
+{
+	struct pkt_spec v4 = udp(CLIENT_A, 25011, SERVER_1, 7000);
+	struct pkt_spec o64 = udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
+	struct pkt_spec o66 = udp(CLIENT6_A, 25011, SERVER6_1, 7000);
+	struct pkt_spec o66_want = udp(EXT_ADDR6, 25011, SERVER6_1, 7000);
+	struct pkt_spec i64, i64_want = udp(SERVER_1_64, 7000, CLIENT6_A, 25011);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET, IPPROTO_UDP, CLIENT6_A,
+					       25011);
+	struct fc_binding b;
+	uint8_t buf[PKT_MAX];
+	struct run_result r;
+	uint16_t p4;
+
+	dual_on();
+	ASSERT_EQ(run_prog(fx.egress_fd, buf, pkt_build(&v4, buf), &r), 0, "NAT44 run");
+	ASSERT_EQ((r.out[34] << 8) | r.out[35], 25011, "the NAT44 host keeps 25011");
+	p4 = out64(&o64);
+	ASSERT_EQ(p4 != 0 && p4 != 25011, 1, "NAT64 gets another IPv4 port");
+	EXPECT_OUT66(&o66, &o66_want, "NAT66 keeps 25011 in the IPv6 space");
+	ASSERT_EQ(nr_bindings(&fx), 6, "three mappings");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "NAT64 entry kept");
+	ASSERT_EQ(ntohs(b.port), p4, "on its own port");
+	check_dual_entry(FC_AF_INET6, EXT_ADDR6, 25011);
+	i64 = udp(SERVER_1, 7000, EXT_ADDR, p4);
+	EXPECT_IN(&i64, &i64_want, TC_ACT_OK, "NAT64 reply still reaches the host");
+}
+
+/* The session of CLIENT6_A's mapping on ext_addr:port with remote. */
+static int dual_session(int ext_family, const char *ext_addr, const char *remote, uint16_t port,
+			struct fc_session *s)
+{
+	struct fc_session_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = ext_family;
+	k.proto = IPPROTO_UDP;
+	k.ext_port = htons(port);
+	k.remote_port = htons(7000);
+	if (ext_family == FC_AF_INET6) {
+		ip6(ext_addr, k.ext_addr.v6);
+		ip6(remote, k.remote_addr.v6);
+	} else {
+		k.ext_addr.v4 = ip4(ext_addr);
+		k.remote_addr.v4 = ip4(remote);
+	}
+	return bpf_map_lookup_elem(fx.sessions_fd, &k, s);
+}
+
+/* When a mapping of this endpoint is dead: its last packet out and its
+ * session both past. */
+static uint64_t dual_dead_at(int ext_family, const char *ext_addr, const char *remote,
+			     uint16_t port)
+{
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, ext_family, IPPROTO_UDP, CLIENT6_A,
+					       port);
+	struct fc_binding b;
+	struct fc_session s;
+	uint64_t t;
+
+	if (bpf_map_lookup_elem(fx.bindings_fd, &ik, &b) ||
+	    dual_session(ext_family, ext_addr, remote, port, &s))
+		return 0;
+	t = b.last_out_ns + fx.cfg.timeout_ns[FC_TIMEOUT_UDP];
+	return s.expires_ns > t ? s.expires_ns : t;
+}
+
+/* The sweeper frees each mapping of the endpoint by itself: the NAT64 one,
+ * made first, expires first; the NAT66 one stays and still works. */
+TEST(gc_rfc4787_req5_nat64_and_nat66_mappings_of_one_endpoint_expire_apart)
+{
+	struct pkt_spec o64 = udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
+	struct pkt_spec o66 = udp(CLIENT6_A, 25012, SERVER6_1, 7000);
+	struct pkt_spec o66_want = udp(EXT_ADDR6, 25012, SERVER6_1, 7000);
+	struct pkt_spec i66 = udp(SERVER6_1, 7000, EXT_ADDR6, 25012);
+	struct pkt_spec i66_want = udp(SERVER6_1, 7000, CLIENT6_A, 25012);
+	struct pkt_spec i64 = udp(SERVER_1, 7000, EXT_ADDR, 25012);
+	struct fc_endpoint_key ik64 = fx_int_key(FC_AF_INET6, FC_AF_INET, IPPROTO_UDP, CLIENT6_A,
+						 25012);
+	struct fc_binding b;
+	struct gc_result res;
+	uint64_t dead64, dead66;
+	struct run_result r;
+
+	uint64_t t64;
+
+	dual_on();
+	ASSERT_EQ(out64(&o64), 25012, "NAT64 mapping");
+	/* The datapath's clock is coarse (a tick of 1-10 ms): let it move on,
+	 * so the two mappings have different ages. */
+	t64 = now_ns();
+	while (now_ns() == t64)
+		;
+	EXPECT_OUT66(&o66, &o66_want, "NAT66 mapping");
+	dead64 = dual_dead_at(FC_AF_INET, EXT_ADDR, SERVER_1, 25012);
+	dead66 = dual_dead_at(FC_AF_INET6, EXT_ADDR6, SERVER6_1, 25012);
+	ASSERT_TRUE(dead64 && dead66, "both mappings and sessions there");
+	ASSERT_TRUE(dead64 < dead66, "the NAT64 one, made first, dies first");
+
+	ASSERT_EQ(fixture_sweep(&fx, dead64 - 1, &res), 0, "sweep just before");
+	ASSERT_EQ(res.mappings_live, 2, "both live");
+	ASSERT_EQ(res.orphans_removed, 0, "every half found its twin");
+	ASSERT_EQ(fixture_sweep(&fx, dead64, &res), 0, "sweep at the NAT64 mapping's end");
+	ASSERT_EQ(res.mappings_expired, 1, "one expired");
+	ASSERT_EQ(res.mappings_live, 1, "one live");
+	ASSERT_EQ(res.sessions_expired, 1, "its session went");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik64, &b), -ENOENT, "the NAT64 one gone");
+	ASSERT_EQ(nr_bindings(&fx), 2, "both its entries gone, the NAT66 ones kept");
+	check_dual_entry(FC_AF_INET6, EXT_ADDR6, 25012);
+	ASSERT_EQ(run_spec(fx.ingress_fd, &i64, &r), 0, "NAT64 reply: test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "NAT64 reply: no mapping any more");
+	EXPECT_IN(&i66, &i66_want, TC_ACT_OK, "NAT66 reply still reaches the host");
+
+	ASSERT_EQ(fixture_sweep(&fx, dead66 + 1000000000ULL, &res), 0, "sweep after the NAT66 one");
+	ASSERT_EQ(res.mappings_expired, 1, "the other expired");
+	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "all gone");
+}
+
+/* An external address that goes away takes its own family's mappings
+ * with it (gc_flush_addr), not the endpoint's other one. */
+TEST(nat64_and_nat66_mappings_of_one_endpoint_flushed_apart)
+{
+	struct pkt_spec o66 = udp(CLIENT6_A, 25013, SERVER6_1, 7000);
+	struct pkt_spec o66_want = udp(EXT_ADDR6, 25013, SERVER6_1, 7000);
+	struct pkt_spec o64 = udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
+	struct pkt_spec i64 = udp(SERVER_1, 7000, EXT_ADDR, 25013);
+	struct pkt_spec i64_want = udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
+	struct gc_flush_result fr;
+	union fc_addr a6 = {}, a4 = {};
+
+	dual_on();
+	EXPECT_OUT66(&o66, &o66_want, "NAT66 mapping");
+	ASSERT_EQ(out64(&o64), 25013, "NAT64 mapping");
+	ip6(EXT_ADDR6, a6.v6);
+	ASSERT_EQ(gc_flush_addr(fx.bindings_fd, fx.sessions_fd, -1, FC_AF_INET6, &a6, &fr), 0,
+		  "flush the IPv6 address");
+	ASSERT_EQ(fr.mappings, 1, "one mapping flushed");
+	ASSERT_EQ(fr.sessions, 1, "its session");
+	ASSERT_EQ(nr_bindings(&fx), 2, "the NAT64 mapping's entries kept");
+	check_dual_entry(FC_AF_INET, EXT_ADDR, 25013);
+	EXPECT_IN(&i64, &i64_want, TC_ACT_OK, "NAT64 reply still reaches the host");
+	a4.v4 = ip4(EXT_ADDR);
+	ASSERT_EQ(gc_flush_addr(fx.bindings_fd, fx.sessions_fd, -1, FC_AF_INET, &a4, &fr), 0,
+		  "flush the IPv4 address");
+	ASSERT_EQ(fr.mappings, 1, "the other flushed");
+	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "all gone");
 }

@@ -89,25 +89,12 @@ static uint16_t out_port(const struct pkt_spec *in)
 	return (r.out[l4] << 8) | r.out[l4 + 1];
 }
 
-static struct fc_endpoint_key ep6(int side, int proto, const char *addr, uint16_t port)
-{
-	struct fc_endpoint_key k;
-
-	memset(&k, 0, sizeof(k));
-	k.side = side;
-	k.family = FC_AF_INET6;
-	k.proto = proto;
-	k.port = htons(port);
-	ip6(addr, k.addr.v6);
-	return k;
-}
-
 TEST(rfc4787_req1_nat66_udp_out_whole_packet_and_state)
 {
 	struct pkt_spec in = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
 	struct pkt_spec want = udp(EXT_ADDR6, 25000, SERVER6_1, 7000);
-	struct fc_endpoint_key ik = ep6(FC_SIDE_INTERNAL, IPPROTO_UDP, CLIENT6_A, 25000);
-	struct fc_endpoint_key ek = ep6(FC_SIDE_EXTERNAL, IPPROTO_UDP, EXT_ADDR6, 25000);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, CLIENT6_A, 25000);
+	struct fc_endpoint_key ek = fx_ext_key(FC_AF_INET6, IPPROTO_UDP, EXT_ADDR6, 25000);
 	struct fc_binding b, back;
 	uint8_t ext[16], client[16];
 
@@ -223,7 +210,7 @@ TEST(rfc5508_req1_nat66_icmpv6_echo_both_ways)
 {
 	struct pkt_spec req = echo6(CLIENT6_A, SERVER6_1, 128, 777);
 	struct pkt_spec req_want, reply, reply_want;
-	struct fc_endpoint_key ik = ep6(FC_SIDE_INTERNAL, FC_PROTO_ICMP, CLIENT6_A, 777);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, FC_PROTO_ICMP, CLIENT6_A, 777);
 	struct fc_binding b;
 	uint16_t id;
 
@@ -455,7 +442,7 @@ TEST(nat66_gateway_own_traffic)
 {
 	struct pkt_spec in_range = udp(EXT_ADDR6, 25023, SERVER6_1, 7000);
 	struct pkt_spec service = udp(EXT_ADDR6, 53, SERVER6_1, 7000);
-	struct fc_endpoint_key ik = ep6(FC_SIDE_INTERNAL, IPPROTO_UDP, EXT_ADDR6, 25023);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, EXT_ADDR6, 25023);
 	struct fc_binding b;
 
 	nat66_on();

@@ -98,8 +98,10 @@ static int race_twin(void *ctx, const void *key, const void *value)
 	struct race_check *c = ctx;
 	const struct fc_endpoint_key *k = key;
 	const struct fc_binding *b = value;
-	struct fc_endpoint_key tk = { .side = !k->side, .family = k->family, .proto = k->proto,
-				      .port = b->port, .addr = b->addr };
+	/* NAT44 only: both sides IPv4, an internal key names IPv4's space. */
+	struct fc_endpoint_key tk = { .side = !k->side, .family = k->family,
+				      .ext_family = k->side == FC_SIDE_EXTERNAL ? FC_AF_INET : 0,
+				      .proto = k->proto, .port = b->port, .addr = b->addr };
 	struct fc_binding twin;
 
 	if (bpf_map_lookup_elem(fx.bindings_fd, &tk, &twin) || twin.port != k->port ||

@@ -160,6 +160,7 @@ TEST(xdp_icmp_echo_both_ways)
 	memset(&k, 0, sizeof(k));
 	k.side = FC_SIDE_INTERNAL;
 	k.family = FC_AF_INET;
+	k.ext_family = FC_AF_INET;
 	k.proto = IPPROTO_ICMP;
 	k.port = htons(0x4242);
 	k.addr.v4 = ip4(CLIENT_A);
