@@ -28,7 +28,6 @@
 #include "nat64_addr.h"
 #include "xlat.h"
 
-#define AF_INET6_ 10
 
 /*
  * The packet, the translation parameters and a quote, per CPU: the BPF
@@ -42,7 +41,13 @@ struct nat64_scratch {
 	struct fc_pkt p;
 	struct xlat_params prm;
 	struct fc_quote q;
+	struct fc_frag_key train;	/* an inbound first fragment's */
+	__u32 mtu;			/* too big: the route's MTU */
 };
+
+/* nat64_out_xlat: too big for the IPv4 route (s->mtu); the caller answers,
+ * on a stack frame of its own. */
+#define FC_NAT64_TOO_BIG	(-64)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -81,6 +86,7 @@ static __always_inline int nat64_xlat_refused(int verdict)
  * fib->ifindex (*resolve: the kernel must resolve the next hop's MAC
  * address), else the reason to drop it: unlike NAT44's fast path, NAT64
  * has no stack to fall back on (the source is the gateway's own address).
+ * Too big (FC_STAT_NAT64_DROP_MTU): the route's MTU is in fib->mtu_result.
  */
 static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32 dst,
 					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
@@ -111,9 +117,28 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 	}
 	/* A GSO packet's IPv4 segments are as long as its IPv6 ones
 	 * (bpf_skb_change_proto grows gso_size by the 20 bytes). */
-	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
+	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex)) {
+		fib->mtu_result = ctx_dev_mtu(ctx, fib->ifindex);
 		return FC_STAT_NAT64_DROP_MTU;
+	}
 	return FC_STAT_MAX;
+}
+
+/*
+ * 6 -> 4, too big for the IPv4 route of MTU mtu4 (RFC 7915 §5.1, RFC 4443
+ * §3.2): Packet Too Big to the IPv6 sender with mtu4 + 20, never below
+ * 1280. A packet of 1280 bytes or less leaves with DF clear and would be
+ * fragmented by an IPv4 router, but NAT64 sends it itself and does not
+ * fragment: below an IPv4 MTU of 1260 it is dropped and counted, with no
+ * error (the host cannot go below 1280).
+ */
+static __always_inline int nat64_too_big4(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	if (s->p.l3_end - s->p.l3_off <= IPV6_MIN_MTU)
+		return CTX_DROP;
+	return icmp6_error_reply(ctx, config_get(), &s->p,
+				 FC_ICMP_WHAT(ICMPV6_PKT_TOOBIG, 0, FC_STAT_NAT64_PTB_SENT),
+				 bpf_htonl(xlat_ptb_mtu(s->mtu)));
 }
 
 /* The hop limit of a forwarded packet, decremented (nat64_out checked it
@@ -137,17 +162,24 @@ static __always_inline int nat64_send(struct ctx_buff *ctx, const struct bpf_fib
 
 /*
  * The outbound tail, its own BPF function (stack): route the IPv4 packet
- * prm describes, decrement the hop limit, translate, send.
+ * s->prm describes, decrement the hop limit, translate, send. Too big for
+ * the route: counted, FC_NAT64_TOO_BIG with the MTU in s->mtu.
  */
-static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct fc_pkt *p,
-				     const struct xlat_params *prm, __u8 proto4,
+static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch *s, __u8 proto4,
 				     enum fc_stat translated)
 {
 	struct bpf_fib_lookup fib;
+	struct fc_pkt *p = &s->p;
+	const struct xlat_params *prm = &s->prm;
 	int why, r, resolve = 0;
 
 	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, xlat_6to4_len(p),
 			   &fib, &resolve);
+	if (why == FC_STAT_NAT64_DROP_MTU) {
+		stat_inc(why);
+		s->mtu = fib.mtu_result;
+		return FC_NAT64_TOO_BIG;
+	}
 	if (why != FC_STAT_MAX)
 		return nat64_drop(why);
 	if (nat64_dec_hop_limit(ctx, p))
@@ -172,6 +204,7 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 	struct fc_session_key skey;
 	union fc_addr remote = {};
 	struct fc_binding *b;
+	int r;
 
 	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
 	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
@@ -190,7 +223,9 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 	s->prm.in.daddr.v4 = b->addr.v4;
 	s->prm.in.dport = b->port;
 	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
-	return nat64_out_xlat(ctx, &s->p, &s->prm, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
+	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
+	/* Never an error about an error (RFC 4443 §2.4 (e)). */
+	return r == FC_NAT64_TOO_BIG ? CTX_DROP : r;
 }
 
 /*
@@ -291,20 +326,19 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_drop(why);
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
-	return nat64_out_xlat(ctx, &s->p, &s->prm,
-			      s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
-			      s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED);
+	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
+			     s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED);
+	return ret == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : ret;
 }
 
 /*
  * Would the translated packet be too big for the IPv6 route to the host?
- * An IPv4 packet grows by 20 bytes and IPv6 routers never fragment; the
- * stack would answer with a Packet Too Big to a synthesized address that
- * no IPv6 route leads to. Such a packet is dropped and counted (no
- * Fragmentation Needed is sent back yet: TCP is not concerned, its MSS
- * comes from the IPv6 side). GSO packets are cut to their segments.
+ * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
+ * never fragment; the stack would answer with a Packet Too Big to a
+ * synthesized address that no IPv6 route leads to. The route's MTU if it
+ * is too big, else 0. GSO packets are cut to their segments.
  */
-static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
+static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
 	struct bpf_fib_lookup fib = {};
 
@@ -316,7 +350,59 @@ static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat
 	fib.ifindex = ctx_ifindex(ctx);
 	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
 	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
-	return ctx_fib_lookup(ctx, &fib) == BPF_FIB_LKUP_RET_FRAG_NEEDED;
+	if (ctx_fib_lookup(ctx, &fib) != BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return 0;
+	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
+}
+
+/*
+ * 4 -> 6, too big for the IPv6 route of MTU mtu6 (RFC 7915 §4): dropped,
+ * and the IPv4 sender is told with Fragmentation Needed (3/4), rate
+ * limited. DF set: the MTU that becomes mtu6 as IPv6 (mtu6 - 20), as the
+ * RFC requires. DF clear, or a fragment: the RFC's SHOULD (fragment to
+ * fit) is not done here, one packet in, one out; the sender is told
+ * mtu6 - 28, so that its fragments of that size fit with their fragment
+ * header (Linux lowers the route's MTU for DF-clear traffic too and
+ * fragments to it). A non-first fragment quotes no ports a sender could
+ * match: dropped and counted, not answered.
+ */
+static __always_inline int nat64_too_big_in(struct ctx_buff *ctx, const struct nat64_scratch *s,
+					    __u32 mtu6)
+{
+	__be16 frag = 0;
+	int df;
+
+	stat_inc(FC_STAT_NAT64_DROP_MTU);
+	if (ctx_load(ctx, s->p.l3_off + offsetof(struct iphdr, frag_off), &frag, sizeof(frag)))
+		return CTX_DROP;
+	df = (bpf_ntohs(frag) & IP_DF) && !s->p.is_fragment;
+	if (!df)
+		stat_inc(FC_STAT_NAT64_DROP_MTU_DF_CLEAR);
+	if (!s->p.has_l4)
+		return CTX_DROP;
+	/* The error leaves by the external interface's egress, where
+	 * nat4_egress must let it pass. */
+	ctx_mark_translated(ctx);
+	return icmp4_error_reply(ctx, config_get(), &s->p,
+				 FC_ICMP_WHAT(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+					      FC_STAT_NAT64_FRAG_NEEDED_SENT),
+				 bpf_htonl(xlat_frag_needed_mtu(mtu6, !df)));
+}
+
+/*
+ * A non-first fragment of an IPv4 train whose first fragment went to a
+ * NAT64 mapping (nat_ingress_fragment found the record): addresses only,
+ * the host reassembles it with its first. FC_STAT_MAX, or the reason.
+ */
+static __always_inline int nat64_in_fragment(const struct fc_config *cfg,
+					     struct nat64_scratch *s)
+{
+	const struct fc_frag *f = frag_find(&s->p, bpf_ktime_get_ns());
+
+	if (!f || f->int_family != FC_AF_INET6)
+		return FC_STAT_DROP_UNSOLICITED;	/* gone since */
+	s->prm.out.daddr = f->int_addr;
+	return FC_STAT_MAX;
 }
 
 /*
@@ -333,31 +419,43 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	struct fc_endpoint_key key;
 	struct nat64_scratch *s;
 	struct fc_binding *ext;
+	__u32 mtu6;
+	__u64 now;
 	int r, is_error;
 
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
-	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (!s->p.has_l4) {
+		/* A non-first fragment of a NAT64 train. */
+		r = nat64_in_fragment(cfg, s);
+		if (r != FC_STAT_MAX)
+			return nat64_drop(r);
+		mtu6 = nat64_too_big6(ctx, s);
+		if (mtu6)
+			return nat64_too_big_in(ctx, s, mtu6);
+		r = xlat_4to6(ctx, &s->p, &s->prm);
+		if (r != XLAT_OK)
+			return nat64_drop(r == XLAT_NO_ROOM ? FC_STAT_NAT64_DROP_NO_ROOM
+							    : FC_STAT_NAT64_DROP_FRAGMENT);
+		stat_inc(FC_STAT_FRAGMENT_TRANSLATED);
+		return CTX_PASS;
+	}
+	is_error = s->p.proto == IPPROTO_ICMP && icmp_is_error(s->p.icmp_type);
 	if (is_error) {
 		if (parse_icmp_quote(ctx, &s->p, FC_AF_INET, &s->q))
 			return nat64_drop(FC_STAT_DROP_MALFORMED);
 		endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, s->q.proto, &s->q.saddr,
 			     s->q.sport);
 	} else {
-		if (s->p.is_fragment)
-			/* The layer would translate it, but its followers
-			 * could not follow (the fragment table's trains are
-			 * translated as IPv4). */
-			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
 		endpoint_key(&key, FC_SIDE_EXTERNAL, FC_AF_INET, s->p.proto, &s->p.daddr,
 			     s->p.dport);
 	}
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext || ext->family != FC_AF_INET6)
 		return nat64_drop(FC_STAT_DROP_UNSOLICITED);	/* gone since */
-	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
-		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	s->prm.out.daddr = ext->addr;
 	if (is_error) {
 		if (nat64_synthesize(cfg, s->q.daddr.v4, s->prm.in.daddr.v6))
@@ -366,15 +464,30 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		s->prm.in.sport = ext->port;
 	} else {
 		s->prm.out.dport = ext->port;
-		if (nat64_too_big6(ctx, s))
-			return nat64_drop(FC_STAT_NAT64_DROP_MTU);
+		mtu6 = nat64_too_big6(ctx, s);
+		if (mtu6)
+			return nat64_too_big_in(ctx, s, mtu6);
 	}
+	/* A first fragment: the train's followers go where it goes (RFC 7915
+	 * §4.1: each becomes IPv6 with a fragment header). The key is the
+	 * IPv4 packet's, made before it is translated. */
+	if (s->p.is_fragment)
+		frag_key(&s->train, &s->p);
 	r = xlat_4to6(ctx, &s->p, &s->prm);
-	if (r != XLAT_OK)
+	if (r != XLAT_OK) {
+		if (s->p.is_fragment && r != XLAT_NO_ROOM)
+			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
 		return nat64_xlat_refused(r);
+	}
 	if (is_error)
 		stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	stat_inc(FC_STAT_NAT64_IN);
+	if (s->p.is_fragment) {
+		now = bpf_ktime_get_ns();
+		frag_remember(&s->train, FC_AF_INET6, &ext->addr, now);
+		if (frag_release(ctx, &s->train, now))
+			return CTX_DROP;	/* sent on as a copy, ahead of its followers */
+	}
 	return CTX_PASS;
 }
 

@@ -416,37 +416,399 @@ TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted");
 }
 
-TEST(rfc7915_s4_1_nat64_in_too_big_for_the_ipv6_route_dropped_counted)
+/* Received on ext0 (the external interface), with its ingress index: the
+ * errors NAT64 sends back look their route up from there. */
+static int run_ext(const struct pkt_spec *in, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex };
+	uint8_t buf[PKT_MAX];
+
+	return run_prog_ctx(fx.ingress_fd, buf, pkt_build(in, buf), &ctx, r);
+}
+
+#define EXPECT_EXT(in, want, verdict, what)					\
+	do {									\
+		struct run_result _r;						\
+		uint8_t _w[PKT_MAX];						\
+		size_t _wl = pkt_build(want, _w);				\
+		ASSERT_EQ(run_ext(in, &_r), 0, what ": test run");		\
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");			\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
+	} while (0)
+
+/* The internal IPv6 network behind int0 (CLIENT6_A a known neighbour), on
+ * a route of mtu6 bytes (locked: the FIB helper reads a route MTU only
+ * then, else the device MTU); IPv6 forwarding on. */
+static int ipv6_side_up(int mtu6)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
+		 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock %d && "
+		 "ip -6 neigh add " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
+		 "sysctl -qw net.ipv6.conf.all.forwarding=1", mtu6);
+	return system(cmd);
+}
+
+static int ipv6_side_down(void)
+{
+	return system("ip -6 neigh del " CLIENT6_A " dev int0; "
+		      "ip -6 route del " CLIENT6_A "/128 dev int0; "
+		      "ip -6 addr del fd00:77::1/64 dev int0; "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
+}
+
+/* The Fragmentation Needed fcnat answers the IPv4 packet `in` with: from
+ * the external address (the gateway's on the route back) to the sender,
+ * DF, id 0, TTL 64, quoting the first 512 bytes of the packet, out of ext0
+ * with the FIB's MACs. */
+static struct pkt_spec frag_needed(const struct pkt_spec *in, uint16_t mtu)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = EXT_ADDR, .daddr = in->saddr,
+				  .icmp_type = 3, .icmp_code = 4, .icmp_mtu = mtu, .quote = in,
+				  .quote_l4_len = 512 - 20, .frag = 0x4000, .ip_id_zero = 1,
+				  .ttl = 64, .smac = FX_EXT0_MAC, .dmac = FX_SERVER1_MAC };
+}
+
+/* RFC 7915 §4 / §4.1: DF set and too big for the IPv6 next hop: dropped,
+ * and Fragmentation Needed goes to the IPv4 sender with the MTU that
+ * becomes the route's as IPv6 (1280 - 20). A packet that fits exactly is
+ * translated. */
+TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
 	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25013);
 	struct pkt_spec fits = udp(SERVER_1, 7000, EXT_ADDR, 25013);
 	struct pkt_spec fits6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25013, "mapping");
+	big.frag = 0x4000;
+	big.payload_len = 1280 - 40 - 8 + 1;	/* one byte over as IPv6 */
+	err = frag_needed(&big, 1260);
+	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF: frag needed 1260");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 0, "DF was set");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "not translated");
+	fits.frag = 0x4000;
+	fits.payload_len = fits6.payload_len = 1280 - 40 - 8;
+	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "exactly 1280 as IPv6: translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* RFC 7915 §4: DF clear and too big. The translator does not fragment it
+ * (one packet in, one out: doc/design/nat64.md); it drops it, counts it
+ * apart, and tells the sender 1280 - 28, so that the sender's own
+ * fragments fit with their fragment header. */
+TEST(rfc7915_s4_df_clear_too_big_dropped_frag_needed_mtu_minus_28)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25014);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25014, "mapping");
+	big.payload_len = 1300;
+	err = frag_needed(&big, 1252);
+	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF clear: frag needed 1252");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 1, "nat64_drop_mtu_df_clear");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* A first fragment too big with its fragment header: answered like a
+ * DF-clear packet (1280 - 28). A non-first one quotes no ports the sender
+ * could match: dropped and counted, no error. */
+TEST(rfc7915_s4_1_fragment_too_big_first_answered_non_first_dropped)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25015, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25015);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25015, "mapping");
+	first.frag = 0x2000;
+	first.ip_id = rest.ip_id = 0x7171;
+	first.payload_len = 1280 - 48 - 8 + 1;	/* one over with 40 + 8 + 8 */
+	err = frag_needed(&first, 1252);
+	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "first fragment too big: frag needed 1252");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 0, "nothing translated");
+	/* The train is not recorded (its first fragment did not go through):
+	 * make one that did, then send a follower that is too big. */
+	first.payload_len = 64;
+	first.ip_id = rest.ip_id = 0x7272;
+	{
+		struct run_result r;
+
+		ASSERT_EQ(run_ext(&first, &r), 0, "small first fragment");
+		ASSERT_EQ(r.ret, TC_ACT_OK, "translated");
+	}
+	rest.frag = 9;
+	rest.payload_len = 1280 - 48 + 1;
+	EXPECT_EXT(&rest, &rest, TC_ACT_SHOT, "non-first fragment too big: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 2, "both counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 2, "both DF clear");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "one error");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* The errors share --refused-icmp-rate's per-CPU bucket (refuse.h). */
+TEST(rfc7915_s4_frag_needed_rate_limited)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25016, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25016);
+	struct run_result r;
+
+	fx.opts.cgnat.refuse_icmp_rate = 1;	/* a burst of one */
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25016, "mapping");
+	big.frag = 0x4000;
+	big.payload_len = 1300;
+	ASSERT_EQ(run_ext(&big, &r), 0, "first");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "answered");
+	EXPECT_EXT(&big, &big, TC_ACT_SHOT, "second at once: over the rate, dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "one sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_ICMP_RATELIMITED), 1, "one rate-limited");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 2, "both dropped, counted");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* RFC 7915 §5.1 / RFC 4443 §3.2: an IPv6 packet too big for the IPv4 route
+ * once translated: Packet Too Big to the host with the IPv4 MTU + 20, from
+ * the gateway's address on int0, quoting the first 512 bytes. */
+TEST(rfc7915_s5_1_too_big_for_ipv4_route_packet_too_big_mtu_plus_20)
+{
+	struct pkt_spec big = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
+	struct pkt_spec ptb = { .proto = IPPROTO_ICMPV6, .saddr = "fd00:77::1",
+				.daddr = CLIENT6_A, .icmp_type = 2, .icmp_mtu = 1420,
+				.quote = &big, .quote_l4_len = 512 - 40, .ttl = 64,
+				.smac = FX_INT0_MAC, .dmac = FX_CLIENT_A_MAC };
+	struct pkt_spec fits = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
+	struct pkt_spec fits4 = udp(EXT_ADDR, 25017, SERVER_1, 7000);
+	struct run_result r;
+	uint8_t w[PKT_MAX];
+	size_t wl;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1400"), 0,
+		  "a 1400-byte IPv4 route");
+	big.payload_len = 1400 - 28 + 1;	/* 1401 bytes as IPv4 */
+	ASSERT_EQ(run_lan(&big, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "answered");
+	wl = pkt_build(&ptb, w);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "Packet Too Big 1420");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PTB_SENT), 1, "nat64_packet_too_big_sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 0, "not sent on");
+	/* 1400 as IPv4: fits, and leaves with DF set (over 1260). */
+	fits.payload_len = fits4.payload_len = 1400 - 28;
+	fits4.ttl = 63;
+	fits4.frag = 0x4000;
+	to_server1(&fits4);
+	EXPECT_OUT(&fits, &fits4, "exactly 1400 as IPv4: translated");
+	ASSERT_EQ(system("ip route del " SERVER_1 "/32 dev ext0"), 0, "route removed");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* Packets of 1280 bytes or less cannot go smaller: below an IPv4 MTU of
+ * 1260 they are dropped and counted, with no Packet Too Big. */
+TEST(rfc7915_s5_1_small_packet_too_big_for_tiny_ipv4_mtu_dropped_no_error)
+{
+	struct pkt_spec p = udp(CLIENT6_A, 25018, SERVER_1_64, 7000);
+
+	nat64_on();
+	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1000"), 0,
+		  "a 1000-byte IPv4 route");
+	p.payload_len = 1100;
+	{
+		struct run_result r;
+
+		ASSERT_EQ(run_lan(&p, &r), 0, "test run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PTB_SENT), 0, "no error");
+	ASSERT_EQ(system("ip route del " SERVER_1 "/32 dev ext0"), 0, "route removed");
+}
+
+/* An ICMPv6 error too big for the IPv4 route is not answered (RFC 4443
+ * §2.4 (e)). */
+TEST(rfc4443_s2_4_e_error_too_big_never_answered)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25019, SERVER_1_64, 7000);
+	struct pkt_spec in = udp(SERVER_1_64, 7000, CLIENT6_A, 25019);
+	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
+				.daddr = SERVER_1_64, .icmp_type = 1, .icmp_code = 4,
+				.quote = &in };
+	struct pkt_spec back = udp(SERVER_1, 7000, EXT_ADDR, 25019);
 	struct run_result r;
 
 	nat64_on();
-	/* The internal IPv6 network behind int0, on a 1280-byte route (locked:
-	 * the FIB helper reads a route MTU only then, else the device MTU). */
-	ASSERT_EQ(system("ip -6 addr add fd00:77::1/64 dev int0 nodad && "
-			 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock 1280 && "
-			 "sysctl -qw net.ipv6.conf.all.forwarding=1"), 0, "IPv6 route set up");
-	ASSERT_EQ(out64(&out), 25013, "mapping");
-	big.payload_len = 1280 - 40 - 8 + 1;	/* one byte over as IPv6 */
-	{
-		struct __sk_buff ctx = { .ifindex = fx.ext_ifindex,
-					 .ingress_ifindex = fx.ext_ifindex };
-		uint8_t buf[PKT_MAX];
+	ASSERT_EQ(out64(&out), 25019, "mapping");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &back, &r), 0, "reply in");
+	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1300"), 0,
+		  "a 1300-byte IPv4 route");
+	in.payload_len = 1400;
+	ASSERT_EQ(run_lan(&err, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, not answered");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PTB_SENT), 0, "no error about an error");
+	ASSERT_EQ(system("ip route del " SERVER_1 "/32 dev ext0"), 0, "route removed");
+}
 
-		ASSERT_EQ(run_prog_ctx(fx.ingress_fd, buf, pkt_build(&big, buf), &ctx, &r), 0,
-			  "run on ext0");
-	}
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never sent to be refused by the stack");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "counted");
-	fits.payload_len = fits6.payload_len = 1280 - 40 - 8;
-	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "exactly 1280 as IPv6: translated");
-	ASSERT_EQ(system("ip -6 route del " CLIENT6_A "/128 dev int0 && "
-			 "ip -6 addr del fd00:77::1/64 dev int0 && "
-			 "sysctl -qw net.ipv6.conf.all.forwarding=0"), 0, "IPv6 route removed");
+static struct fc_frag_key frag_train(uint16_t id, const char *remote)
+{
+	struct fc_frag_key k;
+	uint16_t nid = htons(id);
+
+	memset(&k, 0, sizeof(k));
+	k.family = FC_AF_INET;
+	k.proto = IPPROTO_UDP;
+	memcpy(&k.frag_id, &nid, 2);	/* as read from the header */
+	k.remote.v4 = ip4(remote);
+	k.ext_addr.v4 = ip4(EXT_ADDR);
+	return k;
+}
+
+/* RFC 7915 §4.1: an IPv4 fragment train to a NAT64 mapping. The first
+ * fragment goes through the mapping (port) and gets a fragment header
+ * (ID, offset 0, M); it leaves a record (internal family 6) by which the
+ * middle and last fragments, which carry no port, follow it. */
+TEST(rfc7915_s4_1_nat64_in_first_middle_last_fragments)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25020, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25020);
+	struct pkt_spec first6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25020);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest6 = udp(SERVER_1_64, 0, CLIENT6_A, 0);
+	struct fc_frag_key k = frag_train(0x4242, SERVER_1);
+	struct fc_frag f;
+	uint8_t client[16];
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25020, "mapping");
+	first.frag = 0x2000;		/* MF, offset 0 */
+	first.ip_id = rest.ip_id = 0x4242;
+	first.payload_len = first6.payload_len = 64;
+	first6.nr_ext = rest6.nr_ext = 1;
+	first6.ext_hdrs[0] = rest6.ext_hdrs[0] = 44;
+	first6.frag6 = 1;		/* offset 0, M */
+	first6.frag6_id = rest6.frag6_id = 0x4242;
+	EXPECT_IN(&first, &first6, TC_ACT_OK, "first fragment");
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fx.loader.skel->maps.fc_frags), &k, &f), 0,
+		  "train recorded");
+	ASSERT_EQ(f.int_family, FC_AF_INET6, "for NAT64");
+	ip6(CLIENT6_A, client);
+	ASSERT_EQ(memcmp(f.int_addr.v6, client, 16), 0, "to the IPv6 host");
+
+	rest.frag = 0x2000 | 9;		/* MF, offset 72 */
+	rest.payload_len = rest6.payload_len = 72;
+	rest6.frag6 = 72 | 1;
+	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "middle fragment");
+	rest.frag = 18;			/* last, offset 144 */
+	rest.payload_len = rest6.payload_len = 30;
+	rest6.frag6 = 144;
+	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "last fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first counted as nat64_in");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 2, "followers as fragments");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 0, "none refused");
+}
+
+/* No state from unsolicited packets: a first fragment to no mapping is
+ * dropped and leaves no record; a non-first fragment of no known train is
+ * the stack's (held as NAT44 holds it, passed unchanged), never
+ * translated. */
+TEST(rfc6146_unsolicited_fragments_no_state_not_translated)
+{
+	struct pkt_spec first = udp(STRANGER, 9999, EXT_ADDR, 25021);
+	struct pkt_spec rest = udp(STRANGER, 0, EXT_ADDR, 0);
+
+	nat64_on();
+	first.frag = 0x2000;
+	rest.frag = 9;
+	first.ip_id = rest.ip_id = 0x5353;
+	rest.payload_len = 40;
+	EXPECT_IN(&first, &first, TC_ACT_SHOT, "unsolicited first fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
+	ASSERT_EQ(map_count(bpf_map__fd(fx.loader.skel->maps.fc_frags),
+			    sizeof(struct fc_frag_key)), 0, "no train recorded");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping");
+	EXPECT_IN(&rest, &rest, TC_ACT_OK, "unknown follower: the stack's, unchanged");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_FRAGMENT), 1, "pass_fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 0, "not translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "nothing into IPv6");
+}
+
+/* RFC 4787 REQ-14 for NAT64: a follower that comes before its first
+ * fragment is held; the first fragment, translated, goes on as a copy, and
+ * the held copy is fed back in, where the train's record now translates it
+ * to IPv6. */
+TEST(rfc4787_req14_nat64_follower_before_first_held_and_reinjected)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25022, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25022);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest6 = udp(SERVER_1_64, 0, CLIENT6_A, 0);
+	struct run_result r;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25022, "mapping");
+	first.frag = 0x2000;
+	rest.frag = 9;			/* last fragment, arriving first */
+	first.ip_id = rest.ip_id = 0x5454;
+	rest.payload_len = rest6.payload_len = 40;
+	EXPECT_IN(&rest, &rest, TC_ACT_OK, "early fragment: held, passed");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_HELD), 1, "held");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "original used up by the re-injection");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first fragment translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "held copy re-injected");
+	/* What comes back through ingress now finds the train's record. */
+	rest6.nr_ext = 1;
+	rest6.ext_hdrs[0] = 44;
+	rest6.frag6 = 72;
+	rest6.frag6_id = 0x5454;
+	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "re-injected fragment, as IPv6");
+}
+
+/* RFC 7915 §5.1.1, stateful: outbound IPv6 fragments. The first goes
+ * through the mapping (port), the next with addresses only; both carry
+ * the fragment header's ID (low 16 bits), offset and MF, DF clear. */
+TEST(rfc7915_s5_1_1_nat64_out_first_and_non_first_fragments)
+{
+	struct pkt_spec first = udp(CLIENT6_A, 25023, SERVER_1_64, 7000);
+	struct pkt_spec first4 = udp(EXT_ADDR, 25023, SERVER_1, 7000);
+	struct pkt_spec rest = udp(CLIENT6_A, 0, SERVER_1_64, 0);
+	struct pkt_spec rest4 = udp(EXT_ADDR, 0, SERVER_1, 0);
+
+	nat64_on();
+	first.nr_ext = rest.nr_ext = 1;
+	first.ext_hdrs[0] = rest.ext_hdrs[0] = 44;
+	first.frag6 = 1;		/* offset 0, M */
+	first.frag6_id = rest.frag6_id = 0xabcd5555;
+	first.payload_len = first4.payload_len = 64;
+	first4.frag = 0x2000;
+	first4.ip_id = rest4.ip_id = 0x5555;
+	first4.ttl = rest4.ttl = 63;
+	to_server1(&first4);
+	to_server1(&rest4);
+	EXPECT_OUT(&first, &first4, "first fragment 6->4");
+	rest.frag6 = 72;		/* last, offset 72 */
+	rest.payload_len = rest4.payload_len = 40;
+	rest4.frag = 9;
+	EXPECT_OUT(&rest, &rest4, "last fragment 6->4");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 1, "first counted as nat64_out");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 1, "follower as a fragment");
 }
 
 TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
