@@ -71,6 +71,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_NAT64_FRAG_NEEDED_SENT] = "nat64_frag_needed_sent",
 	[FC_STAT_NAT64_PTB_SENT] = "nat64_packet_too_big_sent",
 	[FC_STAT_NAT64_ICMP_RATELIMITED] = "nat64_icmp_ratelimited",
+	[FC_STAT_NAT64_SPLIT] = "nat64_split",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

@@ -37,12 +37,27 @@
  * names stay within 15 characters: the kernel's limit, and fc_meta's
  * record of the pinned maps.)
  */
+/*
+ * RFC 7915 §4.1: an IPv4 packet with DF clear (or a fragment) that would
+ * be larger than lowest-ipv6-mtu as IPv6 is split so that every piece,
+ * with its fragment header, is at most that: 1280, the IPv6 minimum MTU
+ * (not configurable), so NAT64_PIECE_DATA IPv4 payload bytes per piece
+ * (a multiple of 8). Frames up to NAT64_SPLIT_FRAME_MAX bytes (two
+ * pieces: a 1500-byte IPv4 MTU) are split; bigger ones are not.
+ */
+#define NAT64_LOWEST_IPV6_MTU	1280
+#define NAT64_PIECE_DATA	(NAT64_LOWEST_IPV6_MTU - IPV6_HLEN - FRAG6_HLEN)
+#define NAT64_SPLIT_PIECES	2
+#define NAT64_SPLIT_FRAME_MAX	(ETH_HLEN + IPV4_HLEN + NAT64_SPLIT_PIECES * NAT64_PIECE_DATA)
+
 struct nat64_scratch {
 	struct fc_pkt p;
 	struct xlat_params prm;
 	struct fc_quote q;
 	struct fc_frag_key train;	/* an inbound first fragment's */
 	__u32 mtu;			/* too big: the route's MTU */
+	/* Not cleared per packet: a copy of a frame being split. */
+	__u8 frame[NAT64_SPLIT_FRAME_MAX];
 };
 
 /* nat64_out_xlat: too big for the IPv4 route (s->mtu); the caller answers,
@@ -62,7 +77,7 @@ static __always_inline struct nat64_scratch *nat64_scratch_get(void)
 	struct nat64_scratch *s = bpf_map_lookup_elem(&fc_nat64_tmp, &zero);
 
 	if (s)
-		__builtin_memset(s, 0, sizeof(*s));
+		__builtin_memset(s, 0, offsetof(struct nat64_scratch, frame));
 	return s;
 }
 
@@ -355,6 +370,87 @@ static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct n
 	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
 }
 
+/* The IPv4 packet's DF bit, a fragment's never (it is one already). */
+static __always_inline int nat64_df(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	__be16 frag = 0;
+
+	if (ctx_load(ctx, s->p.l3_off + offsetof(struct iphdr, frag_off), &frag, sizeof(frag)))
+		return 0;
+	return (bpf_ntohs(frag) & IP_DF) && !s->p.is_fragment;
+}
+
+/* Should this DF-clear packet be split (RFC 7915 §4.1), and can it be?
+ * Not ICMP (fragmented ICMP is not translated, §1.2), not a whole UDP
+ * datagram without checksum (its fragments could not get one, §4.5: it is
+ * translated whole, the checksum computed), no IPv4 options (the pieces
+ * would need the copied ones), no GSO, no bigger frame than the copy. */
+static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	__be16 udp_check = 1;
+
+	if (ctx_is_gso(ctx) || ctx_len(ctx) > NAT64_SPLIT_FRAME_MAX)
+		return 0;
+	if (IPV6_HLEN + FRAG6_HLEN + (s->p.l3_end - s->p.l4_off) <= NAT64_LOWEST_IPV6_MTU)
+		return 0;
+	if (s->p.proto != IPPROTO_TCP && s->p.proto != IPPROTO_UDP)
+		return 0;
+	if (s->p.proto == IPPROTO_UDP && s->p.has_l4 &&
+	    (ctx_load(ctx, s->p.csum_off, &udp_check, sizeof(udp_check)) || !udp_check))
+		return 0;
+	return s->p.l3_off == ETH_HLEN && s->p.l4_off == ETH_HLEN + IPV4_HLEN;
+}
+
+/*
+ * Split the IPv4 packet in ctx into IPv4 fragments of NAT64_PIECE_DATA
+ * payload bytes (the last shorter; offsets and MF follow the packet's own,
+ * so a fragment is split into smaller ones of the same train) and feed
+ * each back into the external interface's ingress, first piece first:
+ * there the first piece is translated through the mapping and records the
+ * train, the others follow it through the fragment table, each now small
+ * enough to become at most 1280 bytes of IPv6. The packet in hand is only
+ * the carrier (as in frag_release): dropped.
+ */
+static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s)
+{
+	__u32 len = ctx_len(ctx), data_len, start, size, k;
+	struct iphdr ip;
+	__u16 frag0;
+
+	if (len > NAT64_SPLIT_FRAME_MAX || len < ETH_HLEN + IPV4_HLEN ||
+	    ctx_load(ctx, 0, s->frame, len))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	data_len = s->p.l3_end - s->p.l4_off;
+	if (data_len > len - ETH_HLEN - IPV4_HLEN)
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	__builtin_memcpy(&ip, s->frame + ETH_HLEN, sizeof(ip));
+	frag0 = bpf_ntohs(ip.frag_off);
+	if ((frag0 & IP_OFFSET) * 8 + data_len > 0xffff)
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	stat_inc(FC_STAT_NAT64_SPLIT);
+	for (k = 0; k < NAT64_SPLIT_PIECES; k++) {
+		start = k * NAT64_PIECE_DATA;
+		if (start >= data_len)
+			break;
+		size = data_len - start;
+		if (size > NAT64_PIECE_DATA)
+			size = NAT64_PIECE_DATA;
+		ip.tot_len = bpf_htons(IPV4_HLEN + size);
+		ip.frag_off = bpf_htons(((frag0 & IP_OFFSET) + start / 8) |
+					(start + size < data_len || (frag0 & IP_MF) ? IP_MF : 0));
+		ip.check = 0;
+		ip.check = ~csum_fold32(bpf_csum_diff(NULL, 0, (__be32 *)&ip, sizeof(ip), 0));
+		if (ctx_resize(ctx, ETH_HLEN + IPV4_HLEN + size) ||
+		    ctx_store(ctx, 0, s->frame, ETH_HLEN) ||
+		    ctx_store(ctx, ETH_HLEN, &ip, sizeof(ip)) ||
+		    ctx_store(ctx, ETH_HLEN + IPV4_HLEN, s->frame + ETH_HLEN + IPV4_HLEN + start,
+			      size) ||
+		    ctx_reinject(ctx))
+			return nat64_drop(FC_STAT_NAT64_DROP_NO_ROOM);
+	}
+	return CTX_DROP;	/* the carrier: its pieces went on */
+}
+
 /*
  * 4 -> 6, too big for the IPv6 route of MTU mtu6 (RFC 7915 §4): dropped,
  * and the IPv4 sender is told with Fragmentation Needed (3/4), rate
@@ -367,15 +463,9 @@ static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct n
  * match: dropped and counted, not answered.
  */
 static __always_inline int nat64_too_big_in(struct ctx_buff *ctx, const struct nat64_scratch *s,
-					    __u32 mtu6)
+					    __u32 mtu6, int df)
 {
-	__be16 frag = 0;
-	int df;
-
 	stat_inc(FC_STAT_NAT64_DROP_MTU);
-	if (ctx_load(ctx, s->p.l3_off + offsetof(struct iphdr, frag_off), &frag, sizeof(frag)))
-		return CTX_DROP;
-	df = (bpf_ntohs(frag) & IP_DF) && !s->p.is_fragment;
 	if (!df)
 		stat_inc(FC_STAT_NAT64_DROP_MTU_DF_CLEAR);
 	if (!s->p.has_l4)
@@ -421,7 +511,7 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	struct fc_binding *ext;
 	__u32 mtu6;
 	__u64 now;
-	int r, is_error;
+	int r, is_error, df;
 
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
@@ -433,9 +523,11 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		r = nat64_in_fragment(cfg, s);
 		if (r != FC_STAT_MAX)
 			return nat64_drop(r);
+		if (nat64_want_split(ctx, s))
+			return nat64_split4(ctx, s);
 		mtu6 = nat64_too_big6(ctx, s);
 		if (mtu6)
-			return nat64_too_big_in(ctx, s, mtu6);
+			return nat64_too_big_in(ctx, s, mtu6, 0);
 		r = xlat_4to6(ctx, &s->p, &s->prm);
 		if (r != XLAT_OK)
 			return nat64_drop(r == XLAT_NO_ROOM ? FC_STAT_NAT64_DROP_NO_ROOM
@@ -464,9 +556,12 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		s->prm.in.sport = ext->port;
 	} else {
 		s->prm.out.dport = ext->port;
+		df = nat64_df(ctx, s);
+		if (!df && nat64_want_split(ctx, s))
+			return nat64_split4(ctx, s);
 		mtu6 = nat64_too_big6(ctx, s);
 		if (mtu6)
-			return nat64_too_big_in(ctx, s, mtu6);
+			return nat64_too_big_in(ctx, s, mtu6, df);
 	}
 	/* A first fragment: the train's followers go where it goes (RFC 7915
 	 * §4.1: each becomes IPv6 with a fragment header). The key is the

@@ -429,6 +429,7 @@ enum fc_stat {
 	FC_STAT_NAT64_FRAG_NEEDED_SENT,	/* ICMPv4 3/4 sent to the IPv4 sender (4->6) */
 	FC_STAT_NAT64_PTB_SENT,		/* ICMPv6 Packet Too Big sent to the IPv6 sender (6->4) */
 	FC_STAT_NAT64_ICMP_RATELIMITED,	/* either not sent: --refused-icmp-rate's bucket empty */
+	FC_STAT_NAT64_SPLIT,		/* 4->6, DF clear over 1280 as IPv6: split into IPv4 fragments */
 	FC_STAT_MAX,
 };
 

@@ -11,7 +11,12 @@
  * expected header, whose checksum pkt_build then computes itself.
  */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
@@ -436,6 +441,14 @@ static int run_ext(const struct pkt_spec *in, struct run_result *r)
 		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
 	} while (0)
 
+static int ipv6_side_down(void)
+{
+	return system("ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
+		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
+		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
+}
+
 /* The internal IPv6 network behind int0 (CLIENT6_A a known neighbour), on
  * a route of mtu6 bytes (locked: the FIB helper reads a route MTU only
  * then, else the device MTU); IPv6 forwarding on. */
@@ -443,6 +456,7 @@ static int ipv6_side_up(int mtu6)
 {
 	char cmd[512];
 
+	ipv6_side_down();	/* whatever a failed test left */
 	snprintf(cmd, sizeof(cmd),
 		 "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
 		 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock %d && "
@@ -451,13 +465,6 @@ static int ipv6_side_up(int mtu6)
 	return system(cmd);
 }
 
-static int ipv6_side_down(void)
-{
-	return system("ip -6 neigh del " CLIENT6_A " dev int0; "
-		      "ip -6 route del " CLIENT6_A "/128 dev int0; "
-		      "ip -6 addr del fd00:77::1/64 dev int0; "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
-}
 
 /* The Fragmentation Needed fcnat answers the IPv4 packet `in` with: from
  * the external address (the gateway's on the route back) to the sender,
@@ -500,63 +507,208 @@ TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
 }
 
-/* RFC 7915 §4: DF clear and too big. The translator does not fragment it
- * (one packet in, one out: doc/design/nat64.md); it drops it, counts it
- * apart, and tells the sender 1280 - 28, so that the sender's own
- * fragments fit with their fragment header. */
-TEST(rfc7915_s4_df_clear_too_big_dropped_frag_needed_mtu_minus_28)
+/* Frames fcnat feeds back into ext0's ingress (ctx_reinject), read from a
+ * packet socket on ext0: IPv4 from src with IPv4 Identification id only. */
+static int ext0_tap(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = fx.ext_ifindex };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static ssize_t tap_next(int fd, const char *src, uint16_t id, uint8_t *buf, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint32_t want_src = ip4(src);
+
+	while (poll(&pfd, 1, 2000) > 0) {
+		ssize_t n = recv(fd, buf, size, 0);
+
+		if (n < 34)
+			continue;
+		if (buf[12] == 0x08 && buf[13] == 0x00 && !memcmp(buf + 26, &want_src, 4) &&
+		    ((buf[18] << 8) | buf[19]) == id)
+			return n;
+	}
+	return -1;
+}
+
+/* The IPv4 fragment RFC 791 makes of the IPv4 frame orig (Ethernet +
+ * 20-byte header + payload): payload bytes [start, start + size), at
+ * offset base + start / 8, MF as given; header checksum from scratch. */
+static size_t ip4_piece(const uint8_t *orig, uint16_t base, size_t start, size_t size, int mf,
+			uint8_t *out)
+{
+	uint32_t sum = 0;
+	uint16_t fo = (base + start / 8) | (mf ? 0x2000 : 0);
+
+	memcpy(out, orig, 34);
+	out[16] = (20 + size) >> 8;
+	out[17] = (20 + size) & 0xff;
+	out[20] = fo >> 8;
+	out[21] = fo & 0xff;
+	out[24] = out[25] = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (out[14 + i] << 8) | out[15 + i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	out[24] = ~sum >> 8;
+	out[25] = ~sum & 0xff;
+	memcpy(out + 34, orig + 34 + start, size);
+	return 34 + size;
+}
+
+/* The IPv6 fragment of the IPv6 frame whole6 (Ethernet + 40-byte header +
+ * transport datagram): datagram bytes [start, start + size) behind a
+ * fragment header (next header nh, offset start, M, Identification id). */
+static size_t ip6_piece(const uint8_t *whole6, size_t start, size_t size, int m, uint32_t id,
+			uint8_t nh, uint8_t *out)
+{
+	uint16_t fo = start | (m ? 1 : 0);
+
+	memcpy(out, whole6, 54);
+	out[18] = (8 + size) >> 8;
+	out[19] = (8 + size) & 0xff;
+	out[20] = 44;
+	out[54] = nh;
+	out[55] = 0;
+	out[56] = fo >> 8;
+	out[57] = fo & 0xff;
+	out[58] = id >> 24;
+	out[59] = id >> 16;
+	out[60] = id >> 8;
+	out[61] = id;
+	memcpy(out + 62, whole6 + 54 + start, size);
+	return 62 + size;
+}
+
+/* Run a frame as received on ext0. */
+static int run_ext_raw(const uint8_t *frame, size_t len, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex };
+	uint8_t buf[PKT_MAX];
+
+	memcpy(buf, frame, len);
+	return run_prog_ctx(fx.ingress_fd, buf, len, &ctx, r);
+}
+
+/* RFC 7915 §4.1: DF clear and larger than 1280 bytes as IPv6. The packet
+ * is split into IPv4 fragments of 1232 payload bytes (1280 - 40 - 8) fed
+ * back into ext0's ingress, first piece first; there each becomes an IPv6
+ * fragment of at most 1280 bytes: the first through the mapping (port,
+ * the UDP checksum of the whole datagram), the second through the train
+ * the first recorded. Whole packets compared at both steps. */
+TEST(rfc7915_s4_1_df_clear_over_1280_split_into_1280_byte_ipv6_fragments)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
 	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25014);
-	struct pkt_spec err;
+	struct pkt_spec big6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25014);
+	uint8_t orig[PKT_MAX], whole6[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
+	size_t orig_len, want_len, data_len;
+	ssize_t n;
+	struct run_result r;
+	int tap;
 
 	nat64_on();
-	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
 	ASSERT_EQ(out64(&out), 25014, "mapping");
-	big.payload_len = 1300;
-	err = frag_needed(&big, 1252);
-	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF clear: frag needed 1252");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 1, "nat64_drop_mtu_df_clear");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
-	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+	big.payload_len = big6.payload_len = 1300;
+	big.ip_id = 0x4321;
+	orig_len = pkt_build(&big, orig);
+	pkt_build(&big6, whole6);
+	data_len = orig_len - 34;		/* 1308: UDP header and payload */
+	tap = ext0_tap();
+	ASSERT_EQ(tap >= 0, 1, "packet socket on ext0");
+	ASSERT_EQ(run_ext(&big, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "the carrier dropped, its pieces fed back");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 0, "no error");
+
+	n = tap_next(tap, SERVER_1, 0x4321, got, sizeof(got));
+	want_len = ip4_piece(orig, 0, 0, 1232, 1, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 1: MF, offset 0");
+	ASSERT_EQ(run_ext_raw(got, n, &r), 0, "piece 1 through ingress");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "to the IPv6 stack");
+	want_len = ip6_piece(whole6, 0, 1232, 1, 0x4321, IPPROTO_UDP, want);
+	ASSERT_PKT_EQ(r.out, r.out_len, want, want_len, "piece 1 as IPv6: 1280 bytes");
+	ASSERT_EQ(r.out_len, 14 + 1280, "exactly 1280");
+
+	n = tap_next(tap, SERVER_1, 0x4321, got, sizeof(got));
+	want_len = ip4_piece(orig, 0, 1232, data_len - 1232, 0, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 2: offset 154");
+	ASSERT_EQ(run_ext_raw(got, n, &r), 0, "piece 2 through ingress");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "to the IPv6 stack");
+	want_len = ip6_piece(whole6, 1232, data_len - 1232, 0, 0x4321, IPPROTO_UDP, want);
+	ASSERT_PKT_EQ(r.out, r.out_len, want, want_len, "piece 2 as IPv6");
+	close(tap);
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first piece through the mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 1, "second through the train");
 }
 
-/* A first fragment too big with its fragment header: answered like a
- * DF-clear packet (1280 - 28). A non-first one quotes no ports the sender
- * could match: dropped and counted, no error. */
-TEST(rfc7915_s4_1_fragment_too_big_first_answered_non_first_dropped)
+/* A fragment too big as IPv6 is split the same way into smaller fragments
+ * of its train: offsets from its own, MF kept on the last piece when the
+ * fragment had it. */
+TEST(rfc7915_s4_1_big_non_first_fragment_split_keeps_offset_and_mf)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25015, SERVER_1_64, 7000);
 	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25015);
-	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec mid = udp(SERVER_1, 0, EXT_ADDR, 0);
+	uint8_t orig[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
+	size_t orig_len, want_len;
+	ssize_t n;
+	struct run_result r;
+	int tap;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25015, "mapping");
+	first.frag = 0x2000;
+	first.ip_id = mid.ip_id = 0x4422;
+	first.payload_len = 64;
+	ASSERT_EQ(run_ext(&first, &r), 0, "small first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "translated, train recorded");
+	mid.frag = 0x2000 | 9;		/* MF, offset 72 */
+	mid.payload_len = 1400;
+	orig_len = pkt_build(&mid, orig);
+	tap = ext0_tap();
+	ASSERT_EQ(tap >= 0, 1, "packet socket on ext0");
+	ASSERT_EQ(run_ext(&mid, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "the carrier dropped");
+	n = tap_next(tap, SERVER_1, 0x4422, got, sizeof(got));
+	want_len = ip4_piece(orig, 9, 0, 1232, 1, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 1: offset 72, MF");
+	n = tap_next(tap, SERVER_1, 0x4422, got, sizeof(got));
+	want_len = ip4_piece(orig, 9, 1232, orig_len - 34 - 1232, 1, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 2: offset 72 + 1232, MF kept");
+	close(tap);
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+}
+
+/* What cannot be split (a UDP datagram without checksum, whose fragments
+ * could not get one, RFC 7915 §4.5) is translated whole when it fits the
+ * IPv6 route; when it does not, it is dropped, counted, and the sender told
+ * the route's MTU - 28 (deviation: Fragmentation Needed for DF clear). */
+TEST(rfc7915_s4_df_clear_not_splittable_too_big_frag_needed_mtu_minus_28)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25024, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25024);
 	struct pkt_spec err;
 
 	nat64_on();
 	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
-	ASSERT_EQ(out64(&out), 25015, "mapping");
-	first.frag = 0x2000;
-	first.ip_id = rest.ip_id = 0x7171;
-	first.payload_len = 1280 - 48 - 8 + 1;	/* one over with 40 + 8 + 8 */
-	err = frag_needed(&first, 1252);
-	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "first fragment too big: frag needed 1252");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 0, "nothing translated");
-	/* The train is not recorded (its first fragment did not go through):
-	 * make one that did, then send a follower that is too big. */
-	first.payload_len = 64;
-	first.ip_id = rest.ip_id = 0x7272;
-	{
-		struct run_result r;
-
-		ASSERT_EQ(run_ext(&first, &r), 0, "small first fragment");
-		ASSERT_EQ(r.ret, TC_ACT_OK, "translated");
-	}
-	rest.frag = 9;
-	rest.payload_len = 1280 - 48 + 1;
-	EXPECT_EXT(&rest, &rest, TC_ACT_SHOT, "non-first fragment too big: dropped");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 2, "both counted");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 2, "both DF clear");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "one error");
+	ASSERT_EQ(out64(&out), 25024, "mapping");
+	big.payload_len = 1300;
+	big.udp_no_csum = 1;
+	err = frag_needed(&big, 1252);
+	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF clear, no checksum: frag needed 1252");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 0, "not split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 1, "nat64_drop_mtu_df_clear");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
 }
 
