@@ -152,8 +152,8 @@ static const struct option_desc fc_option_table[] = {
 	{ "deterministic", OPT_DETERMINISTIC, "<prefix>", "Deterministic NAT (RFC 7422): each address of\n"
 	  "this internal prefix gets a fixed pool address and\nport range (needs --pool, one --ports "
 	  "range);\nothers are not translated. See fcnat lookup", CTX_RUN },
-	{ "refused-icmp-rate", OPT_REFUSED_ICMP_RATE, "<n>", "ICMP errors for refused new flows per\n"
-	  "second and CPU, defaults to 100; 0: refuse silently", CTX_RUN },
+	{ "refused-icmp-rate", OPT_REFUSED_ICMP_RATE, "<n>", "ICMP errors for refused new flows (and\n"
+	  "NAT64's too-big errors) per second and CPU, defaults\nto 100; 0: none", CTX_RUN },
 	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
 						  "(at most 100 lines a second)", CTX_RUN },
 	{ "syslog", OPT_SYSLOG, NULL, "Send each NAT event (mapping created, deleted...) as a\n"

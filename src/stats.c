@@ -67,6 +67,11 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_PORT_BLOCK_ALLOC] = "port_blocks_allocated",
 	[FC_STAT_PORT_BLOCK_FREED] = "port_blocks_freed",
 	[FC_STAT_DROP_PORT_BLOCK_LIMIT] = "drop_port_block_limit",
+	[FC_STAT_NAT64_DROP_MTU_DF_CLEAR] = "nat64_drop_mtu_df_clear",
+	[FC_STAT_NAT64_FRAG_NEEDED_SENT] = "nat64_frag_needed_sent",
+	[FC_STAT_NAT64_PTB_SENT] = "nat64_packet_too_big_sent",
+	[FC_STAT_NAT64_ICMP_RATELIMITED] = "nat64_icmp_ratelimited",
+	[FC_STAT_NAT64_SPLIT] = "nat64_split",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

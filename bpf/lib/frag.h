@@ -78,11 +78,13 @@ static __always_inline void frag_key(struct fc_frag_key *k, const struct fc_pkt 
 	k->ext_addr = p->daddr;
 }
 
-/* An inbound first fragment was translated to int_addr. */
-static __always_inline void frag_remember(const struct fc_frag_key *k,
+/* An inbound first fragment was translated to int_addr, of int_family
+ * (FC_AF_INET6 behind an IPv4 train: NAT64 translates the followers). */
+static __always_inline void frag_remember(const struct fc_frag_key *k, __u8 int_family,
 					  const union fc_addr *int_addr, __u64 now)
 {
-	struct fc_frag v = { .int_addr = *int_addr, .expires_ns = now + FC_FRAG_TIMEOUT_NS };
+	struct fc_frag v = { .int_addr = *int_addr, .expires_ns = now + FC_FRAG_TIMEOUT_NS,
+			     .int_family = int_family };
 
 	bpf_map_update_elem(&fc_frags, k, &v, BPF_ANY);
 }

@@ -361,7 +361,8 @@ static __always_inline int dnat_lookup(const struct fc_config *cfg, const struct
 	return dnat_lookup_af(cfg, p, 0, FC_AF_INET, remote, remote_port, now, ext);
 }
 
-/* An inbound non-first fragment follows its first fragment's translation. */
+/* An inbound non-first fragment follows its first fragment's translation
+ * (a NAT64 train's to nat64_in: FC_NAT64_PENDING). */
 static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, const struct fc_config *cfg,
 						struct fc_pkt *p, __u8 family)
 {
@@ -380,6 +381,8 @@ static __always_inline int nat_ingress_fragment(struct ctx_buff *ctx, const stru
 		stat_inc(FC_STAT_PASS_FRAGMENT);
 		return CTX_PASS;
 	}
+	if (family == FC_AF_INET && f->int_family == FC_AF_INET6)
+		return FC_NAT64_PENDING;
 	if (rewrite_addr(ctx, p, family, 1, &p->daddr, &f->int_addr)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
@@ -548,7 +551,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return FC_NAT64_PENDING;
 	if (p.is_fragment) {
 		frag_key(&train, &p);
-		frag_remember(&train, &ext->addr, now);
+		frag_remember(&train, FC_AF_INET, &ext->addr, now);
 	}
 	fast = FC_STAT_MAX + 1;		/* not tried */
 	if (ctx_fast_enabled()) {

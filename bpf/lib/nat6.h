@@ -197,7 +197,7 @@ static __always_inline int nat6_ingress(struct ctx_buff *ctx)
 	}
 	if (p.is_fragment) {
 		frag_key(&train, &p);
-		frag_remember(&train, &ext->addr, now);
+		frag_remember(&train, FC_AF_INET6, &ext->addr, now);
 	}
 	fc_log(cfg, 4, "in %u -> %pI6:%u", bpf_ntohs(p.dport), ext->addr.v6, bpf_ntohs(ext->port));
 	if (rewrite_l4_field(ctx, &p, l4_port_off(&p, 1), p.dport, ext->port) ||

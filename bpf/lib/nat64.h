@@ -28,7 +28,6 @@
 #include "nat64_addr.h"
 #include "xlat.h"
 
-#define AF_INET6_ 10
 
 /*
  * The packet, the translation parameters and a quote, per CPU: the BPF
@@ -38,11 +37,32 @@
  * names stay within 15 characters: the kernel's limit, and fc_meta's
  * record of the pinned maps.)
  */
+/*
+ * RFC 7915 §4.1: an IPv4 packet with DF clear (or a fragment) that would
+ * be larger than lowest-ipv6-mtu as IPv6 is split so that every piece,
+ * with its fragment header, is at most that: 1280, the IPv6 minimum MTU
+ * (not configurable), so NAT64_PIECE_DATA IPv4 payload bytes per piece
+ * (a multiple of 8). Frames up to NAT64_SPLIT_FRAME_MAX bytes (two
+ * pieces: a 1500-byte IPv4 MTU) are split; bigger ones are not.
+ */
+#define NAT64_LOWEST_IPV6_MTU	1280
+#define NAT64_PIECE_DATA	(NAT64_LOWEST_IPV6_MTU - IPV6_HLEN - FRAG6_HLEN)
+#define NAT64_SPLIT_PIECES	2
+#define NAT64_SPLIT_FRAME_MAX	(ETH_HLEN + IPV4_HLEN + NAT64_SPLIT_PIECES * NAT64_PIECE_DATA)
+
 struct nat64_scratch {
 	struct fc_pkt p;
 	struct xlat_params prm;
 	struct fc_quote q;
+	struct fc_frag_key train;	/* an inbound first fragment's */
+	__u32 mtu;			/* too big: the route's MTU */
+	/* Not cleared per packet: a copy of a frame being split. */
+	__u8 frame[NAT64_SPLIT_FRAME_MAX];
 };
+
+/* nat64_out_xlat: too big for the IPv4 route (s->mtu); the caller answers,
+ * on a stack frame of its own. */
+#define FC_NAT64_TOO_BIG	(-64)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -57,7 +77,7 @@ static __always_inline struct nat64_scratch *nat64_scratch_get(void)
 	struct nat64_scratch *s = bpf_map_lookup_elem(&fc_nat64_tmp, &zero);
 
 	if (s)
-		__builtin_memset(s, 0, sizeof(*s));
+		__builtin_memset(s, 0, offsetof(struct nat64_scratch, frame));
 	return s;
 }
 
@@ -81,6 +101,7 @@ static __always_inline int nat64_xlat_refused(int verdict)
  * fib->ifindex (*resolve: the kernel must resolve the next hop's MAC
  * address), else the reason to drop it: unlike NAT44's fast path, NAT64
  * has no stack to fall back on (the source is the gateway's own address).
+ * Too big (FC_STAT_NAT64_DROP_MTU): the route's MTU is in fib->mtu_result.
  */
 static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32 dst,
 					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
@@ -111,9 +132,28 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 	}
 	/* A GSO packet's IPv4 segments are as long as its IPv6 ones
 	 * (bpf_skb_change_proto grows gso_size by the 20 bytes). */
-	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
+	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex)) {
+		fib->mtu_result = ctx_dev_mtu(ctx, fib->ifindex);
 		return FC_STAT_NAT64_DROP_MTU;
+	}
 	return FC_STAT_MAX;
+}
+
+/*
+ * 6 -> 4, too big for the IPv4 route of MTU mtu4 (RFC 7915 §5.1, RFC 4443
+ * §3.2): Packet Too Big to the IPv6 sender with mtu4 + 20, never below
+ * 1280. A packet of 1280 bytes or less leaves with DF clear and would be
+ * fragmented by an IPv4 router, but NAT64 sends it itself and does not
+ * fragment: below an IPv4 MTU of 1260 it is dropped and counted, with no
+ * error (the host cannot go below 1280).
+ */
+static __always_inline int nat64_too_big4(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	if (s->p.l3_end - s->p.l3_off <= IPV6_MIN_MTU)
+		return CTX_DROP;
+	return icmp6_error_reply(ctx, config_get(), &s->p,
+				 FC_ICMP_WHAT(ICMPV6_PKT_TOOBIG, 0, FC_STAT_NAT64_PTB_SENT),
+				 bpf_htonl(xlat_ptb_mtu(s->mtu)));
 }
 
 /* The hop limit of a forwarded packet, decremented (nat64_out checked it
@@ -137,17 +177,24 @@ static __always_inline int nat64_send(struct ctx_buff *ctx, const struct bpf_fib
 
 /*
  * The outbound tail, its own BPF function (stack): route the IPv4 packet
- * prm describes, decrement the hop limit, translate, send.
+ * s->prm describes, decrement the hop limit, translate, send. Too big for
+ * the route: counted, FC_NAT64_TOO_BIG with the MTU in s->mtu.
  */
-static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct fc_pkt *p,
-				     const struct xlat_params *prm, __u8 proto4,
+static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch *s, __u8 proto4,
 				     enum fc_stat translated)
 {
 	struct bpf_fib_lookup fib;
+	struct fc_pkt *p = &s->p;
+	const struct xlat_params *prm = &s->prm;
 	int why, r, resolve = 0;
 
 	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, xlat_6to4_len(p),
 			   &fib, &resolve);
+	if (why == FC_STAT_NAT64_DROP_MTU) {
+		stat_inc(why);
+		s->mtu = fib.mtu_result;
+		return FC_NAT64_TOO_BIG;
+	}
 	if (why != FC_STAT_MAX)
 		return nat64_drop(why);
 	if (nat64_dec_hop_limit(ctx, p))
@@ -172,6 +219,7 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 	struct fc_session_key skey;
 	union fc_addr remote = {};
 	struct fc_binding *b;
+	int r;
 
 	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
 	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
@@ -190,7 +238,9 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 	s->prm.in.daddr.v4 = b->addr.v4;
 	s->prm.in.dport = b->port;
 	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
-	return nat64_out_xlat(ctx, &s->p, &s->prm, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
+	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
+	/* Never an error about an error (RFC 4443 §2.4 (e)). */
+	return r == FC_NAT64_TOO_BIG ? CTX_DROP : r;
 }
 
 /*
@@ -291,20 +341,19 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_drop(why);
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
-	return nat64_out_xlat(ctx, &s->p, &s->prm,
-			      s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
-			      s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED);
+	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
+			     s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED);
+	return ret == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : ret;
 }
 
 /*
  * Would the translated packet be too big for the IPv6 route to the host?
- * An IPv4 packet grows by 20 bytes and IPv6 routers never fragment; the
- * stack would answer with a Packet Too Big to a synthesized address that
- * no IPv6 route leads to. Such a packet is dropped and counted (no
- * Fragmentation Needed is sent back yet: TCP is not concerned, its MSS
- * comes from the IPv6 side). GSO packets are cut to their segments.
+ * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
+ * never fragment; the stack would answer with a Packet Too Big to a
+ * synthesized address that no IPv6 route leads to. The route's MTU if it
+ * is too big, else 0. GSO packets are cut to their segments.
  */
-static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
+static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
 	struct bpf_fib_lookup fib = {};
 
@@ -316,7 +365,134 @@ static __always_inline int nat64_too_big6(struct ctx_buff *ctx, const struct nat
 	fib.ifindex = ctx_ifindex(ctx);
 	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
 	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
-	return ctx_fib_lookup(ctx, &fib) == BPF_FIB_LKUP_RET_FRAG_NEEDED;
+	if (ctx_fib_lookup(ctx, &fib) != BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return 0;
+	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
+}
+
+/* The IPv4 packet's DF bit, a fragment's never (it is one already). */
+static __always_inline int nat64_df(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	__be16 frag = 0;
+
+	if (ctx_load(ctx, s->p.l3_off + offsetof(struct iphdr, frag_off), &frag, sizeof(frag)))
+		return 0;
+	return (bpf_ntohs(frag) & IP_DF) && !s->p.is_fragment;
+}
+
+/* Should this DF-clear packet be split (RFC 7915 §4.1), and can it be?
+ * Not ICMP (fragmented ICMP is not translated, §1.2), not a whole UDP
+ * datagram without checksum (its fragments could not get one, §4.5: it is
+ * translated whole, the checksum computed), no IPv4 options (the pieces
+ * would need the copied ones), no GSO, no bigger frame than the copy. */
+static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	__be16 udp_check = 1;
+
+	if (ctx_is_gso(ctx) || ctx_len(ctx) > NAT64_SPLIT_FRAME_MAX)
+		return 0;
+	if (IPV6_HLEN + FRAG6_HLEN + (s->p.l3_end - s->p.l4_off) <= NAT64_LOWEST_IPV6_MTU)
+		return 0;
+	if (s->p.proto != IPPROTO_TCP && s->p.proto != IPPROTO_UDP)
+		return 0;
+	if (s->p.proto == IPPROTO_UDP && s->p.has_l4 &&
+	    (ctx_load(ctx, s->p.csum_off, &udp_check, sizeof(udp_check)) || !udp_check))
+		return 0;
+	return s->p.l3_off == ETH_HLEN && s->p.l4_off == ETH_HLEN + IPV4_HLEN;
+}
+
+/*
+ * Split the IPv4 packet in ctx into IPv4 fragments of NAT64_PIECE_DATA
+ * payload bytes (the last shorter; offsets and MF follow the packet's own,
+ * so a fragment is split into smaller ones of the same train) and feed
+ * each back into the external interface's ingress, first piece first:
+ * there the first piece is translated through the mapping and records the
+ * train, the others follow it through the fragment table, each now small
+ * enough to become at most 1280 bytes of IPv6. The packet in hand is only
+ * the carrier (as in frag_release): dropped.
+ */
+static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s)
+{
+	__u32 len = ctx_len(ctx), data_len, start, size, k;
+	struct iphdr ip;
+	__u16 frag0;
+
+	if (len > NAT64_SPLIT_FRAME_MAX || len < ETH_HLEN + IPV4_HLEN ||
+	    ctx_load(ctx, 0, s->frame, len))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	data_len = s->p.l3_end - s->p.l4_off;
+	if (data_len > len - ETH_HLEN - IPV4_HLEN)
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	__builtin_memcpy(&ip, s->frame + ETH_HLEN, sizeof(ip));
+	frag0 = bpf_ntohs(ip.frag_off);
+	if ((frag0 & IP_OFFSET) * 8 + data_len > 0xffff)
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	stat_inc(FC_STAT_NAT64_SPLIT);
+	for (k = 0; k < NAT64_SPLIT_PIECES; k++) {
+		start = k * NAT64_PIECE_DATA;
+		if (start >= data_len)
+			break;
+		size = data_len - start;
+		if (size > NAT64_PIECE_DATA)
+			size = NAT64_PIECE_DATA;
+		ip.tot_len = bpf_htons(IPV4_HLEN + size);
+		ip.frag_off = bpf_htons(((frag0 & IP_OFFSET) + start / 8) |
+					(start + size < data_len || (frag0 & IP_MF) ? IP_MF : 0));
+		ip.check = 0;
+		ip.check = ~csum_fold32(bpf_csum_diff(NULL, 0, (__be32 *)&ip, sizeof(ip), 0));
+		if (ctx_resize(ctx, ETH_HLEN + IPV4_HLEN + size) ||
+		    ctx_store(ctx, 0, s->frame, ETH_HLEN) ||
+		    ctx_store(ctx, ETH_HLEN, &ip, sizeof(ip)) ||
+		    ctx_store(ctx, ETH_HLEN + IPV4_HLEN, s->frame + ETH_HLEN + IPV4_HLEN + start,
+			      size) ||
+		    ctx_reinject(ctx))
+			return nat64_drop(FC_STAT_NAT64_DROP_NO_ROOM);
+	}
+	return CTX_DROP;	/* the carrier: its pieces went on */
+}
+
+/*
+ * 4 -> 6, too big for the IPv6 route of MTU mtu6 (RFC 7915 §4): dropped,
+ * and the IPv4 sender is told with Fragmentation Needed (3/4), rate
+ * limited. DF set: the MTU that becomes mtu6 as IPv6 (mtu6 - 20), as the
+ * RFC requires. DF clear, or a fragment: the RFC's SHOULD (fragment to
+ * fit) is not done here, one packet in, one out; the sender is told
+ * mtu6 - 28, so that its fragments of that size fit with their fragment
+ * header (Linux lowers the route's MTU for DF-clear traffic too and
+ * fragments to it). A non-first fragment quotes no ports a sender could
+ * match: dropped and counted, not answered.
+ */
+static __always_inline int nat64_too_big_in(struct ctx_buff *ctx, const struct nat64_scratch *s,
+					    __u32 mtu6, int df)
+{
+	stat_inc(FC_STAT_NAT64_DROP_MTU);
+	if (!df)
+		stat_inc(FC_STAT_NAT64_DROP_MTU_DF_CLEAR);
+	if (!s->p.has_l4)
+		return CTX_DROP;
+	/* The error leaves by the external interface's egress, where
+	 * nat4_egress must let it pass. */
+	ctx_mark_translated(ctx);
+	return icmp4_error_reply(ctx, config_get(), &s->p,
+				 FC_ICMP_WHAT(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+					      FC_STAT_NAT64_FRAG_NEEDED_SENT),
+				 bpf_htonl(xlat_frag_needed_mtu(mtu6, !df)));
+}
+
+/*
+ * A non-first fragment of an IPv4 train whose first fragment went to a
+ * NAT64 mapping (nat_ingress_fragment found the record): addresses only,
+ * the host reassembles it with its first. FC_STAT_MAX, or the reason.
+ */
+static __always_inline int nat64_in_fragment(const struct fc_config *cfg,
+					     struct nat64_scratch *s)
+{
+	const struct fc_frag *f = frag_find(&s->p, bpf_ktime_get_ns());
+
+	if (!f || f->int_family != FC_AF_INET6)
+		return FC_STAT_DROP_UNSOLICITED;	/* gone since */
+	s->prm.out.daddr = f->int_addr;
+	return FC_STAT_MAX;
 }
 
 /*
@@ -333,29 +509,43 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	struct fc_endpoint_key key;
 	struct nat64_scratch *s;
 	struct fc_binding *ext;
-	int r, is_error;
+	__u32 mtu6;
+	__u64 now;
+	int r, is_error, df;
 
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
-	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (!s->p.has_l4) {
+		/* A non-first fragment of a NAT64 train. */
+		r = nat64_in_fragment(cfg, s);
+		if (r != FC_STAT_MAX)
+			return nat64_drop(r);
+		if (nat64_want_split(ctx, s))
+			return nat64_split4(ctx, s);
+		mtu6 = nat64_too_big6(ctx, s);
+		if (mtu6)
+			return nat64_too_big_in(ctx, s, mtu6, 0);
+		r = xlat_4to6(ctx, &s->p, &s->prm);
+		if (r != XLAT_OK)
+			return nat64_drop(r == XLAT_NO_ROOM ? FC_STAT_NAT64_DROP_NO_ROOM
+							    : FC_STAT_NAT64_DROP_FRAGMENT);
+		stat_inc(FC_STAT_FRAGMENT_TRANSLATED);
+		return CTX_PASS;
+	}
+	is_error = s->p.proto == IPPROTO_ICMP && icmp_is_error(s->p.icmp_type);
 	if (is_error) {
 		if (parse_icmp_quote(ctx, &s->p, FC_AF_INET, &s->q))
 			return nat64_drop(FC_STAT_DROP_MALFORMED);
 		ext_endpoint_key(&key, FC_AF_INET, s->q.proto, &s->q.saddr, s->q.sport);
 	} else {
-		if (s->p.is_fragment)
-			/* The layer would translate it, but its followers
-			 * could not follow (the fragment table's trains are
-			 * translated as IPv4). */
-			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
 		ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr, s->p.dport);
 	}
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext || ext->family != FC_AF_INET6)
 		return nat64_drop(FC_STAT_DROP_UNSOLICITED);	/* gone since */
-	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
-		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	s->prm.out.daddr = ext->addr;
 	if (is_error) {
 		if (nat64_synthesize(cfg, s->q.daddr.v4, s->prm.in.daddr.v6))
@@ -364,15 +554,33 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		s->prm.in.sport = ext->port;
 	} else {
 		s->prm.out.dport = ext->port;
-		if (nat64_too_big6(ctx, s))
-			return nat64_drop(FC_STAT_NAT64_DROP_MTU);
+		df = nat64_df(ctx, s);
+		if (!df && nat64_want_split(ctx, s))
+			return nat64_split4(ctx, s);
+		mtu6 = nat64_too_big6(ctx, s);
+		if (mtu6)
+			return nat64_too_big_in(ctx, s, mtu6, df);
 	}
+	/* A first fragment: the train's followers go where it goes (RFC 7915
+	 * §4.1: each becomes IPv6 with a fragment header). The key is the
+	 * IPv4 packet's, made before it is translated. */
+	if (s->p.is_fragment)
+		frag_key(&s->train, &s->p);
 	r = xlat_4to6(ctx, &s->p, &s->prm);
-	if (r != XLAT_OK)
+	if (r != XLAT_OK) {
+		if (s->p.is_fragment && r != XLAT_NO_ROOM)
+			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
 		return nat64_xlat_refused(r);
+	}
 	if (is_error)
 		stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	stat_inc(FC_STAT_NAT64_IN);
+	if (s->p.is_fragment) {
+		now = bpf_ktime_get_ns();
+		frag_remember(&s->train, FC_AF_INET6, &ext->addr, now);
+		if (frag_release(ctx, &s->train, now))
+			return CTX_DROP;	/* sent on as a copy, ahead of its followers */
+	}
 	return CTX_PASS;
 }
 

@@ -11,7 +11,8 @@
  * bpf_redirect_neigh). Rate-limited by a per-CPU token bucket, so a host
  * that keeps opening flows cannot turn the gateway into an ICMP source.
  * TC only: the XDP fast path leaves refused packets to the stack, and the
- * TC program behind it answers them (doc/design/cgnat.md).
+ * TC program behind it answers them (doc/design/cgnat.md). NAT64's errors
+ * for packets too big after translation are built and limited here too.
  */
 #ifndef FC_BPF_REFUSE_H
 #define FC_BPF_REFUSE_H
@@ -27,6 +28,9 @@
 #define IP_DF			0x4000
 #ifndef AF_INET_
 #define AF_INET_		2
+#endif
+#ifndef AF_INET6_
+#define AF_INET6_		10
 #endif
 
 struct refuse_state {
@@ -79,13 +83,52 @@ struct refuse_hdr {
 };
 
 /*
- * Turn the refused packet p (TCP, UDP or an echo request, first fragment)
- * into the ICMP error about it and send that to its source. Returns the
- * verdict: a redirect, or CTX_DROP when it is not answered. A global
- * function: the verifier checks it once, not once per caller state.
+ * The errors fcnat generates share one builder and one rate limit:
+ * refusals (ICMP 3/13 to the internal host), and NAT64's "too big after
+ * translation" (ICMPv4 3/4 Fragmentation Needed to an IPv4 sender,
+ * ICMPv6 Packet Too Big to an IPv6 one; nat64.h). What to send is packed
+ * into one argument (a BPF function takes five): type, code, and the
+ * counter of a sent error.
  */
-__noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cfg,
-				const struct fc_pkt *p)
+#define FC_ICMP_WHAT(type, code, sent_stat)	((type) | ((code) << 8) | ((sent_stat) << 16))
+
+/* The error could not be sent for want of credit: counted per kind. */
+static __always_inline void icmp_reply_limited(const struct fc_config *cfg, __u32 sent_stat)
+{
+	if (!cfg->refuse_icmp_rate)
+		return;		/* switched off: not a rate event */
+	stat_inc(sent_stat == FC_STAT_REFUSED_ICMP_SENT ? FC_STAT_REFUSED_ICMP_RATELIMITED
+							: FC_STAT_NAT64_ICMP_RATELIMITED);
+}
+
+/* Copy the first qlen (> 0) bytes of the packet from off into the state's
+ * quote, zero-padded to 32 bits; the padded length, 0 on error. */
+static __always_inline __u32 icmp_reply_quote(struct ctx_buff *ctx, struct refuse_state *st,
+					      __u32 off, __u32 qlen)
+{
+	__u32 padded;
+
+	if (qlen > FC_REFUSE_QUOTE_MAX)
+		qlen = FC_REFUSE_QUOTE_MAX;
+	if (qlen == 0 || ctx_load(ctx, off, st->quote, qlen))
+		return 0;
+	/* The checksum runs over 32-bit words: zeros after the quote. */
+	for (int i = 0; i < 4; i++)
+		st->quote[qlen + i] = 0;
+	padded = (qlen + 3) & ~3U;
+	return padded > FC_REFUSE_QUOTE_MAX ? 0 : padded;
+}
+
+/*
+ * Turn the IPv4 packet p (TCP, UDP or echo, first fragment) into an ICMP
+ * error about it (what: FC_ICMP_WHAT; info: the 4 bytes after the
+ * checksum, network order: Fragmentation Needed's next-hop MTU in the low
+ * half) and send that to its source. Returns the verdict: a redirect, or
+ * CTX_DROP when it is not answered. A global function: the verifier
+ * checks it once, not once per caller state.
+ */
+__noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *cfg,
+				 const struct fc_pkt *p, __u32 what, __u32 info)
 {
 	struct refuse_hdr h = {};
 	struct bpf_fib_lookup fib = {};
@@ -94,14 +137,14 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 	__s64 sum;
 	long ret;
 
-	if (!cfg || !p || !p->has_l4 || ctx_is_gso(ctx) || !refuse_dest_ok(p->saddr.v4))
+	if (!cfg || !p || !p->has_l4 || p->family != FC_AF_INET || ctx_is_gso(ctx) ||
+	    !refuse_dest_ok(p->saddr.v4))
 		return CTX_DROP;
 	st = bpf_map_lookup_elem(&fc_refuse_state, &zero);
 	if (!st)
 		return CTX_DROP;
 	if (!refuse_rate_ok(cfg, st, bpf_ktime_get_ns())) {
-		if (cfg->refuse_icmp_rate)
-			stat_inc(FC_STAT_REFUSED_ICMP_RATELIMITED);
+		icmp_reply_limited(cfg, what >> 16);
 		return CTX_DROP;
 	}
 
@@ -119,13 +162,10 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 	qlen = p->l3_end - p->l3_off;
 	if (qlen > FC_REFUSE_QUOTE_MAX)
 		qlen = FC_REFUSE_QUOTE_MAX;
-	if (qlen < sizeof(struct iphdr) + 8 || ctx_load(ctx, p->l3_off, st->quote, qlen))
+	if (qlen < sizeof(struct iphdr) + 8)
 		return CTX_DROP;
-	/* The checksum runs over 32-bit words: zeros after the quote. */
-	for (int i = 0; i < 4; i++)
-		st->quote[qlen + i] = 0;
-	padded = (qlen + 3) & ~3U;
-	if (padded > FC_REFUSE_QUOTE_MAX)
+	padded = icmp_reply_quote(ctx, st, p->l3_off, qlen);
+	if (!padded)
 		return CTX_DROP;
 
 	h.ip.version = 4;
@@ -140,10 +180,11 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 	if (sum < 0)
 		return CTX_DROP;
 	h.ip.check = ~csum_fold32(sum);
-	h.icmp.type = ICMP_DEST_UNREACH;
-	h.icmp.code = ICMP_PKT_FILTERED;
+	h.icmp.type = what & 0xff;
+	h.icmp.code = (what >> 8) & 0xff;
+	h.icmp.un.gateway = info;
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.icmp, sizeof(h.icmp), 0);
-	if (sum >= 0 && padded)
+	if (sum >= 0)
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
 	if (sum < 0)
 		return CTX_DROP;
@@ -153,8 +194,108 @@ __noinline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cf
 	    ctx_store(ctx, ETH_HLEN, &h, sizeof(h)) ||
 	    ctx_store(ctx, ETH_HLEN + sizeof(h), st->quote, qlen))
 		return CTX_DROP;
-	stat_inc(FC_STAT_REFUSED_ICMP_SENT);
+	stat_inc(what >> 16);
 	/* The FIB's MACs, or the kernel resolving a next hop it has none for. */
+	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
+					       : ctx_redirect_resolve(ctx, &fib);
+}
+
+/* A refused new flow (p: TCP, UDP or an echo request, first fragment). */
+static __always_inline int refuse_with_icmp(struct ctx_buff *ctx, const struct fc_config *cfg,
+					    const struct fc_pkt *p)
+{
+	return icmp4_error_reply(ctx, cfg, p,
+				 FC_ICMP_WHAT(ICMP_DEST_UNREACH, ICMP_PKT_FILTERED,
+					      FC_STAT_REFUSED_ICMP_SENT), 0);
+}
+
+struct refuse_hdr6 {
+	struct ipv6hdr ip;
+	struct icmp6hdr icmp;
+};
+
+/* An IPv6 host may be sent an error: not unspecified, not multicast. */
+static __always_inline int refuse_dest6_ok(const union fc_addr *a)
+{
+	return a->v6[0] != 0xff && (a->v6w[0] | a->v6w[1] | a->v6w[2] | a->v6w[3]);
+}
+
+/*
+ * The same for the IPv6 packet p: an ICMPv6 error (what; info: the 4
+ * bytes after the checksum, network order: Packet Too Big's MTU) quoting
+ * its first FC_REFUSE_QUOTE_MAX bytes, to its source, from the gateway's
+ * address on the route back.
+ */
+__noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *cfg,
+				 const struct fc_pkt *p, __u32 what, __u32 info)
+{
+	struct refuse_hdr6 h = {};
+	struct bpf_fib_lookup fib = {};
+	struct refuse_state *st;
+	__be32 tail[2];
+	__u32 zero = 0, qlen, padded;
+	__s64 sum;
+	long ret;
+
+	if (!cfg || !p || p->family != FC_AF_INET6 || ctx_is_gso(ctx) ||
+	    !refuse_dest6_ok(&p->saddr))
+		return CTX_DROP;
+	st = bpf_map_lookup_elem(&fc_refuse_state, &zero);
+	if (!st)
+		return CTX_DROP;
+	if (!refuse_rate_ok(cfg, st, bpf_ktime_get_ns())) {
+		icmp_reply_limited(cfg, what >> 16);
+		return CTX_DROP;
+	}
+
+	fib.family = AF_INET6_;
+	fib.ifindex = ctx_in_ifindex(ctx);
+	__builtin_memcpy(fib.ipv6_dst, p->saddr.v6, 16);
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SRC);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return CTX_DROP;
+	if (!(fib.ipv6_src[0] | fib.ipv6_src[1] | fib.ipv6_src[2] | fib.ipv6_src[3]))
+		/* No address of ours on that route: the packet's destination
+		 * stands in (the router that would not take it). */
+		__builtin_memcpy(fib.ipv6_src, p->daddr.v6, 16);
+
+	qlen = p->l3_end - p->l3_off;
+	if (qlen > FC_REFUSE_QUOTE_MAX)
+		qlen = FC_REFUSE_QUOTE_MAX;
+	if (qlen < sizeof(struct ipv6hdr))
+		return CTX_DROP;
+	padded = icmp_reply_quote(ctx, st, p->l3_off, qlen);
+	if (!padded)
+		return CTX_DROP;
+
+	((__u8 *)&h.ip)[0] = 0x60;
+	h.ip.payload_len = bpf_htons(sizeof(h.icmp) + qlen);
+	h.ip.nexthdr = IPPROTO_ICMPV6;
+	h.ip.hop_limit = 64;
+	__builtin_memcpy(&h.ip.saddr, fib.ipv6_src, 16);
+	__builtin_memcpy(&h.ip.daddr, p->saddr.v6, 16);
+	h.icmp.icmp6_type = what & 0xff;
+	h.icmp.icmp6_code = (what >> 8) & 0xff;
+	h.icmp.icmp6_dataun.un_data32[0] = info;
+	/* RFC 4443 §2.3: over the pseudo-header, the message and the quote. */
+	tail[0] = bpf_htonl(sizeof(h.icmp) + qlen);
+	tail[1] = bpf_htonl(IPPROTO_ICMPV6);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.ip.saddr, 32, 0);
+	if (sum >= 0)
+		sum = bpf_csum_diff(NULL, 0, tail, sizeof(tail), sum);
+	if (sum >= 0)
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.icmp, sizeof(h.icmp), sum);
+	if (sum >= 0)
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
+	if (sum < 0)
+		return CTX_DROP;
+	h.icmp.icmp6_cksum = ~csum_fold32(sum);
+
+	if (ctx_resize(ctx, ETH_HLEN + sizeof(h) + qlen) ||
+	    ctx_store(ctx, ETH_HLEN, &h, sizeof(h)) ||
+	    ctx_store(ctx, ETH_HLEN + sizeof(h), st->quote, qlen))
+		return CTX_DROP;
+	stat_inc(what >> 16);
 	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
 					       : ctx_redirect_resolve(ctx, &fib);
 }

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 6
+#define FC_LAYOUT_VERSION 7
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -166,6 +166,8 @@ struct fc_frag_key {
 struct fc_frag {
 	union fc_addr int_addr;
 	__u64 expires_ns;
+	__u8 int_family;	/* int_addr's: FC_AF_INET6 behind an IPv4 train is NAT64 */
+	__u8 pad0[7];
 };
 
 /*
@@ -440,8 +442,8 @@ enum fc_stat {
 	FC_STAT_PASS_EXCLUDED,		/* destination in an excluded prefix */
 	FC_STAT_DROP_POOL_UNMAPPED,	/* to a pool address, nothing of ours */
 	/* NAT64 (RFC 6146): translated either way (ICMP errors are also
-	 * counted as icmp_errors_translated, non-first fragments out as
-	 * fragments_translated), or refused: */
+	 * counted as icmp_errors_translated, non-first fragments either
+	 * way as fragments_translated), or refused: */
 	FC_STAT_NAT64_OUT,		/* IPv6 -> IPv4, sent out */
 	FC_STAT_NAT64_IN,		/* IPv4 -> IPv6, to the stack */
 	FC_STAT_NAT64_DROP_UNTRANSLATABLE, /* RFC 7915 says no (type, header, source scope) */
@@ -449,12 +451,18 @@ enum fc_stat {
 	FC_STAT_NAT64_DROP_NO_ROUTE,	/* no IPv4 route for the translated packet */
 	FC_STAT_NAT64_DROP_TO_GATEWAY,	/* IPv4 destination is the gateway itself */
 	FC_STAT_NAT64_DROP_MTU,		/* translated packet too big for the IPv4 egress */
-	FC_STAT_NAT64_DROP_FRAGMENT,	/* inbound IPv4 fragment to a NAT64 mapping */
+	FC_STAT_NAT64_DROP_FRAGMENT,	/* 4->6 fragment the layer refuses (ICMP, UDP without checksum) */
 	FC_STAT_NAT64_PASS_HOP_LIMIT,	/* hop limit expires here: the stack's */
 	FC_STAT_DROP_NOT_DETERMINISTIC,	/* deterministic NAT: source outside its prefix */
 	FC_STAT_PORT_BLOCK_ALLOC,	/* port block given to a subscriber */
 	FC_STAT_PORT_BLOCK_FREED,	/* ... and taken back by the sweeper */
 	FC_STAT_DROP_PORT_BLOCK_LIMIT,	/* new flow refused: its blocks full, at --max-port-blocks */
+	/* NAT64 too big after translation (each also nat64_drop_mtu): */
+	FC_STAT_NAT64_DROP_MTU_DF_CLEAR,	/* 4->6, DF clear or a fragment: not fragmented here */
+	FC_STAT_NAT64_FRAG_NEEDED_SENT,	/* ICMPv4 3/4 sent to the IPv4 sender (4->6) */
+	FC_STAT_NAT64_PTB_SENT,		/* ICMPv6 Packet Too Big sent to the IPv6 sender (6->4) */
+	FC_STAT_NAT64_ICMP_RATELIMITED,	/* either not sent: --refused-icmp-rate's bucket empty */
+	FC_STAT_NAT64_SPLIT,		/* 4->6, DF clear over 1280 as IPv6: split into IPv4 fragments */
 	FC_STAT_MAX,
 };
 

@@ -271,3 +271,75 @@ def test_rfc6146_ipv6_outside_the_prefix_not_translated(topo64, nat64, run_fcnat
     c = topo64.client.udp(CLIENT6_ADDR, 0)
     c.sendto(b"plain-ipv6", ("2001:db8:100::2", 7000))
     assert counter(run_fcnat, bpffs, "nat64_translated_out") == before
+
+
+def _route_mtu(ns, dst, family="-4"):
+    out = ns.run(["ip", family, "route", "get", dst]).stdout
+    m = re.search(r"\bmtu (\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def test_rfc7915_s4_1_fragmented_ipv4_datagram_reaches_ipv6_client_intact(
+        topo64, nat64, run_fcnat, bpffs):
+    """A 3000-byte UDP reply leaves the IPv4 server in fragments of 1500
+    bytes (DF clear). As IPv6 with a fragment header each would be 1528
+    bytes: the gateway splits them into IPv4 fragments of 1232 payload
+    bytes (RFC 7915 section 4.1: none over 1280 as IPv6), each becomes IPv6
+    with a fragment header (the first through the mapping, the others
+    through the fragment table), and the client reassembles the datagram
+    intact, the first time, with no error sent back."""
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    srv = topo64.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (nat64_addr(EXT2), 7000), b"open")[:2]
+    big = bytes((i * 7 + 3) & 0xff for i in range(3000))
+    srv.sendto(big, mapped)
+    got = recv_matching(c, big, 5)
+    assert got is not None and got[:2] == (nat64_addr(EXT2), 7000), \
+        "the fragmented datagram never arrived whole"
+    # Two 1500-byte fragments split in two each, the 68-byte last one not:
+    # five IPv6 fragments, one through the mapping.
+    assert counter(run_fcnat, bpffs, "nat64_split") == 2
+    assert counter(run_fcnat, bpffs, "fragments_translated") == 4
+    assert counter(run_fcnat, bpffs, "nat64_frag_needed_sent") == 0
+    assert _route_mtu(topo64.ext, GW_WAN_ADDR) is None, "the server was told to go smaller"
+
+
+def test_rfc7915_s4_df_packet_too_big_for_ipv6_side_gets_frag_needed(
+        topo64, nat64, run_fcnat, bpffs):
+    """A 1500-byte IPv4 datagram with DF set becomes 1520 bytes of IPv6, too
+    big for the client's link: the server is told Fragmentation Needed with
+    1500 - 20 and learns it; a datagram of that size gets through."""
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    srv = topo64.ext.udp(EXT2, 7000)
+    srv.setsockopt(socket.IPPROTO_IP, 10, 2)	# IP_MTU_DISCOVER = IP_PMTUDISC_DO: DF
+    mapped = udp_exchange(c, srv, (nat64_addr(EXT2), 7000), b"open")[:2]
+    srv.sendto(b"d" * (1500 - 28), mapped)
+    wait_until(lambda: _route_mtu(topo64.ext, GW_WAN_ADDR) is not None, 5,
+               desc="a path MTU for the gateway in the server")
+    assert _route_mtu(topo64.ext, GW_WAN_ADDR) == 1500 - 20
+    assert counter(run_fcnat, bpffs, "nat64_frag_needed_sent") == 1
+    assert counter(run_fcnat, bpffs, "nat64_drop_mtu_df_clear") == 0
+    fits = b"f" * (1500 - 20 - 28)
+    srv.sendto(fits, mapped)
+    assert recv_matching(c, fits, 3) is not None, "a datagram within the path MTU was lost"
+
+
+def test_rfc7915_s5_1_ipv6_client_too_big_for_ipv4_route_gets_packet_too_big(
+        topo64, nat64, run_fcnat, bpffs):
+    """The gateway's own IPv4 route to FAR4 takes 1300 bytes: a 1448-byte
+    IPv6 ping (1428 as IPv4, DF) is answered by the gateway with Packet Too
+    Big carrying 1300 + 20; the client learns it and the next ping of that
+    size gets through."""
+    topo64.gw.run(["ip", "route", "replace", "10.99.0.0/24", "via", EXT_ADDRS[0],
+                   "mtu", "lock", "1300"])
+    dst = nat64_addr(FAR4_ADDR)
+    r = topo64.client.run(["ping", "-6", "-M", "do", "-s", "1400", "-c", "1", "-W", "2", dst],
+                          check=False)
+    assert r.returncode != 0, "a 1428-byte IPv4 packet took a 1300-byte route?\n" + r.stdout
+    wait_until(lambda: _route_mtu(topo64.client, dst, "-6") is not None, 5,
+               desc="a path MTU for %s in the client" % dst)
+    assert _route_mtu(topo64.client, dst, "-6") == 1300 + 20
+    assert counter(run_fcnat, bpffs, "nat64_packet_too_big_sent") >= 1
+    r = topo64.client.run(["ping", "-6", "-M", "do", "-s", str(1320 - 48), "-c", "1",
+                           "-W", "2", dst], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr

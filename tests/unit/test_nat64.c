@@ -11,7 +11,12 @@
  * expected header, whose checksum pkt_build then computes itself.
  */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
@@ -400,37 +405,546 @@ TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted");
 }
 
-TEST(rfc7915_s4_1_nat64_in_too_big_for_the_ipv6_route_dropped_counted)
+/* Received on ext0 (the external interface), with its ingress index: the
+ * errors NAT64 sends back look their route up from there. */
+static int run_ext(const struct pkt_spec *in, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex };
+	uint8_t buf[PKT_MAX];
+
+	return run_prog_ctx(fx.ingress_fd, buf, pkt_build(in, buf), &ctx, r);
+}
+
+#define EXPECT_EXT(in, want, verdict, what)					\
+	do {									\
+		struct run_result _r;						\
+		uint8_t _w[PKT_MAX];						\
+		size_t _wl = pkt_build(want, _w);				\
+		ASSERT_EQ(run_ext(in, &_r), 0, what ": test run");		\
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");			\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
+	} while (0)
+
+static int ipv6_side_down(void)
+{
+	return system("ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
+		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
+		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
+}
+
+/* The internal IPv6 network behind int0 (CLIENT6_A a known neighbour), on
+ * a route of mtu6 bytes (locked: the FIB helper reads a route MTU only
+ * then, else the device MTU); IPv6 forwarding on. */
+static int ipv6_side_up(int mtu6)
+{
+	char cmd[512];
+
+	ipv6_side_down();	/* whatever a failed test left */
+	snprintf(cmd, sizeof(cmd),
+		 "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
+		 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock %d && "
+		 "ip -6 neigh add " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
+		 "sysctl -qw net.ipv6.conf.all.forwarding=1", mtu6);
+	return system(cmd);
+}
+
+
+/* The Fragmentation Needed fcnat answers the IPv4 packet `in` with: from
+ * the external address (the gateway's on the route back) to the sender,
+ * DF, id 0, TTL 64, quoting the first 512 bytes of the packet, out of ext0
+ * with the FIB's MACs. */
+static struct pkt_spec frag_needed(const struct pkt_spec *in, uint16_t mtu)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = EXT_ADDR, .daddr = in->saddr,
+				  .icmp_type = 3, .icmp_code = 4, .icmp_mtu = mtu, .quote = in,
+				  .quote_l4_len = 512 - 20, .frag = 0x4000, .ip_id_zero = 1,
+				  .ttl = 64, .smac = FX_EXT0_MAC, .dmac = FX_SERVER1_MAC };
+}
+
+/* RFC 7915 §4 / §4.1: DF set and too big for the IPv6 next hop: dropped,
+ * and Fragmentation Needed goes to the IPv4 sender with the MTU that
+ * becomes the route's as IPv6 (1280 - 20). A packet that fits exactly is
+ * translated. */
+TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
 	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25013);
 	struct pkt_spec fits = udp(SERVER_1, 7000, EXT_ADDR, 25013);
 	struct pkt_spec fits6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25013, "mapping");
+	big.frag = 0x4000;
+	big.payload_len = 1280 - 40 - 8 + 1;	/* one byte over as IPv6 */
+	err = frag_needed(&big, 1260);
+	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF: frag needed 1260");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 0, "DF was set");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "not translated");
+	fits.frag = 0x4000;
+	fits.payload_len = fits6.payload_len = 1280 - 40 - 8;
+	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "exactly 1280 as IPv6: translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* Frames fcnat feeds back into ext0's ingress (ctx_reinject), read from a
+ * packet socket on ext0: IPv4 from src with IPv4 Identification id only. */
+static int ext0_tap(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = fx.ext_ifindex };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static ssize_t tap_next(int fd, const char *src, uint16_t id, uint8_t *buf, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint32_t want_src = ip4(src);
+
+	while (poll(&pfd, 1, 2000) > 0) {
+		ssize_t n = recv(fd, buf, size, 0);
+
+		if (n < 34)
+			continue;
+		if (buf[12] == 0x08 && buf[13] == 0x00 && !memcmp(buf + 26, &want_src, 4) &&
+		    ((buf[18] << 8) | buf[19]) == id)
+			return n;
+	}
+	return -1;
+}
+
+/* The IPv4 fragment RFC 791 makes of the IPv4 frame orig (Ethernet +
+ * 20-byte header + payload): payload bytes [start, start + size), at
+ * offset base + start / 8, MF as given; header checksum from scratch. */
+static size_t ip4_piece(const uint8_t *orig, uint16_t base, size_t start, size_t size, int mf,
+			uint8_t *out)
+{
+	uint32_t sum = 0;
+	uint16_t fo = (base + start / 8) | (mf ? 0x2000 : 0);
+
+	memcpy(out, orig, 34);
+	out[16] = (20 + size) >> 8;
+	out[17] = (20 + size) & 0xff;
+	out[20] = fo >> 8;
+	out[21] = fo & 0xff;
+	out[24] = out[25] = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (out[14 + i] << 8) | out[15 + i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	out[24] = ~sum >> 8;
+	out[25] = ~sum & 0xff;
+	memcpy(out + 34, orig + 34 + start, size);
+	return 34 + size;
+}
+
+/* The IPv6 fragment of the IPv6 frame whole6 (Ethernet + 40-byte header +
+ * transport datagram): datagram bytes [start, start + size) behind a
+ * fragment header (next header nh, offset start, M, Identification id). */
+static size_t ip6_piece(const uint8_t *whole6, size_t start, size_t size, int m, uint32_t id,
+			uint8_t nh, uint8_t *out)
+{
+	uint16_t fo = start | (m ? 1 : 0);
+
+	memcpy(out, whole6, 54);
+	out[18] = (8 + size) >> 8;
+	out[19] = (8 + size) & 0xff;
+	out[20] = 44;
+	out[54] = nh;
+	out[55] = 0;
+	out[56] = fo >> 8;
+	out[57] = fo & 0xff;
+	out[58] = id >> 24;
+	out[59] = id >> 16;
+	out[60] = id >> 8;
+	out[61] = id;
+	memcpy(out + 62, whole6 + 54 + start, size);
+	return 62 + size;
+}
+
+/* Run a frame as received on ext0. */
+static int run_ext_raw(const uint8_t *frame, size_t len, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex };
+	uint8_t buf[PKT_MAX];
+
+	memcpy(buf, frame, len);
+	return run_prog_ctx(fx.ingress_fd, buf, len, &ctx, r);
+}
+
+/* RFC 7915 §4.1: DF clear and larger than 1280 bytes as IPv6. The packet
+ * is split into IPv4 fragments of 1232 payload bytes (1280 - 40 - 8) fed
+ * back into ext0's ingress, first piece first; there each becomes an IPv6
+ * fragment of at most 1280 bytes: the first through the mapping (port,
+ * the UDP checksum of the whole datagram), the second through the train
+ * the first recorded. Whole packets compared at both steps. */
+TEST(rfc7915_s4_1_df_clear_over_1280_split_into_1280_byte_ipv6_fragments)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25014);
+	struct pkt_spec big6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25014);
+	uint8_t orig[PKT_MAX], whole6[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
+	size_t orig_len, want_len, data_len;
+	ssize_t n;
+	struct run_result r;
+	int tap;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25014, "mapping");
+	big.payload_len = big6.payload_len = 1300;
+	big.ip_id = 0x4321;
+	orig_len = pkt_build(&big, orig);
+	pkt_build(&big6, whole6);
+	data_len = orig_len - 34;		/* 1308: UDP header and payload */
+	tap = ext0_tap();
+	ASSERT_EQ(tap >= 0, 1, "packet socket on ext0");
+	ASSERT_EQ(run_ext(&big, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "the carrier dropped, its pieces fed back");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 0, "no error");
+
+	n = tap_next(tap, SERVER_1, 0x4321, got, sizeof(got));
+	want_len = ip4_piece(orig, 0, 0, 1232, 1, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 1: MF, offset 0");
+	ASSERT_EQ(run_ext_raw(got, n, &r), 0, "piece 1 through ingress");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "to the IPv6 stack");
+	want_len = ip6_piece(whole6, 0, 1232, 1, 0x4321, IPPROTO_UDP, want);
+	ASSERT_PKT_EQ(r.out, r.out_len, want, want_len, "piece 1 as IPv6: 1280 bytes");
+	ASSERT_EQ(r.out_len, 14 + 1280, "exactly 1280");
+
+	n = tap_next(tap, SERVER_1, 0x4321, got, sizeof(got));
+	want_len = ip4_piece(orig, 0, 1232, data_len - 1232, 0, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 2: offset 154");
+	ASSERT_EQ(run_ext_raw(got, n, &r), 0, "piece 2 through ingress");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "to the IPv6 stack");
+	want_len = ip6_piece(whole6, 1232, data_len - 1232, 0, 0x4321, IPPROTO_UDP, want);
+	ASSERT_PKT_EQ(r.out, r.out_len, want, want_len, "piece 2 as IPv6");
+	close(tap);
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first piece through the mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 1, "second through the train");
+}
+
+/* A fragment too big as IPv6 is split the same way into smaller fragments
+ * of its train: offsets from its own, MF kept on the last piece when the
+ * fragment had it. */
+TEST(rfc7915_s4_1_big_non_first_fragment_split_keeps_offset_and_mf)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25015, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25015);
+	struct pkt_spec mid = udp(SERVER_1, 0, EXT_ADDR, 0);
+	uint8_t orig[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
+	size_t orig_len, want_len;
+	ssize_t n;
+	struct run_result r;
+	int tap;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25015, "mapping");
+	first.frag = 0x2000;
+	first.ip_id = mid.ip_id = 0x4422;
+	first.payload_len = 64;
+	ASSERT_EQ(run_ext(&first, &r), 0, "small first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "translated, train recorded");
+	mid.frag = 0x2000 | 9;		/* MF, offset 72 */
+	mid.payload_len = 1400;
+	orig_len = pkt_build(&mid, orig);
+	tap = ext0_tap();
+	ASSERT_EQ(tap >= 0, 1, "packet socket on ext0");
+	ASSERT_EQ(run_ext(&mid, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "the carrier dropped");
+	n = tap_next(tap, SERVER_1, 0x4422, got, sizeof(got));
+	want_len = ip4_piece(orig, 9, 0, 1232, 1, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 1: offset 72, MF");
+	n = tap_next(tap, SERVER_1, 0x4422, got, sizeof(got));
+	want_len = ip4_piece(orig, 9, 1232, orig_len - 34 - 1232, 1, want);
+	ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "piece 2: offset 72 + 1232, MF kept");
+	close(tap);
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+}
+
+/* What cannot be split (a UDP datagram without checksum, whose fragments
+ * could not get one, RFC 7915 §4.5) is translated whole when it fits the
+ * IPv6 route; when it does not, it is dropped, counted, and the sender told
+ * the route's MTU - 28 (deviation: Fragmentation Needed for DF clear). */
+TEST(rfc7915_s4_df_clear_not_splittable_too_big_frag_needed_mtu_minus_28)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25024, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25024);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25024, "mapping");
+	big.payload_len = 1300;
+	big.udp_no_csum = 1;
+	err = frag_needed(&big, 1252);
+	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF clear, no checksum: frag needed 1252");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 0, "not split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 1, "nat64_drop_mtu_df_clear");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* The errors share --refused-icmp-rate's per-CPU bucket (refuse.h). */
+TEST(rfc7915_s4_frag_needed_rate_limited)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25016, SERVER_1_64, 7000);
+	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25016);
+	struct run_result r;
+
+	fx.opts.cgnat.refuse_icmp_rate = 1;	/* a burst of one */
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
+	ASSERT_EQ(out64(&out), 25016, "mapping");
+	big.frag = 0x4000;
+	big.payload_len = 1300;
+	ASSERT_EQ(run_ext(&big, &r), 0, "first");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "answered");
+	EXPECT_EXT(&big, &big, TC_ACT_SHOT, "second at once: over the rate, dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "one sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_ICMP_RATELIMITED), 1, "one rate-limited");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 2, "both dropped, counted");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* RFC 7915 §5.1 / RFC 4443 §3.2: an IPv6 packet too big for the IPv4 route
+ * once translated: Packet Too Big to the host with the IPv4 MTU + 20, from
+ * the gateway's address on int0, quoting the first 512 bytes. */
+TEST(rfc7915_s5_1_too_big_for_ipv4_route_packet_too_big_mtu_plus_20)
+{
+	struct pkt_spec big = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
+	struct pkt_spec ptb = { .proto = IPPROTO_ICMPV6, .saddr = "fd00:77::1",
+				.daddr = CLIENT6_A, .icmp_type = 2, .icmp_mtu = 1420,
+				.quote = &big, .quote_l4_len = 512 - 40, .ttl = 64,
+				.smac = FX_INT0_MAC, .dmac = FX_CLIENT_A_MAC };
+	struct pkt_spec fits = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
+	struct pkt_spec fits4 = udp(EXT_ADDR, 25017, SERVER_1, 7000);
+	struct run_result r;
+	uint8_t w[PKT_MAX];
+	size_t wl;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1400"), 0,
+		  "a 1400-byte IPv4 route");
+	big.payload_len = 1400 - 28 + 1;	/* 1401 bytes as IPv4 */
+	ASSERT_EQ(run_lan(&big, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "answered");
+	wl = pkt_build(&ptb, w);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "Packet Too Big 1420");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PTB_SENT), 1, "nat64_packet_too_big_sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 0, "not sent on");
+	/* 1400 as IPv4: fits, and leaves with DF set (over 1260). */
+	fits.payload_len = fits4.payload_len = 1400 - 28;
+	fits4.ttl = 63;
+	fits4.frag = 0x4000;
+	to_server1(&fits4);
+	EXPECT_OUT(&fits, &fits4, "exactly 1400 as IPv4: translated");
+	ASSERT_EQ(system("ip route del " SERVER_1 "/32 dev ext0"), 0, "route removed");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* Packets of 1280 bytes or less cannot go smaller: below an IPv4 MTU of
+ * 1260 they are dropped and counted, with no Packet Too Big. */
+TEST(rfc7915_s5_1_small_packet_too_big_for_tiny_ipv4_mtu_dropped_no_error)
+{
+	struct pkt_spec p = udp(CLIENT6_A, 25018, SERVER_1_64, 7000);
+
+	nat64_on();
+	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1000"), 0,
+		  "a 1000-byte IPv4 route");
+	p.payload_len = 1100;
+	{
+		struct run_result r;
+
+		ASSERT_EQ(run_lan(&p, &r), 0, "test run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PTB_SENT), 0, "no error");
+	ASSERT_EQ(system("ip route del " SERVER_1 "/32 dev ext0"), 0, "route removed");
+}
+
+/* An ICMPv6 error too big for the IPv4 route is not answered (RFC 4443
+ * §2.4 (e)). */
+TEST(rfc4443_s2_4_e_error_too_big_never_answered)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25019, SERVER_1_64, 7000);
+	struct pkt_spec in = udp(SERVER_1_64, 7000, CLIENT6_A, 25019);
+	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
+				.daddr = SERVER_1_64, .icmp_type = 1, .icmp_code = 4,
+				.quote = &in };
+	struct pkt_spec back = udp(SERVER_1, 7000, EXT_ADDR, 25019);
 	struct run_result r;
 
 	nat64_on();
-	/* The internal IPv6 network behind int0, on a 1280-byte route (locked:
-	 * the FIB helper reads a route MTU only then, else the device MTU). */
-	ASSERT_EQ(system("ip -6 addr add fd00:77::1/64 dev int0 nodad && "
-			 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock 1280 && "
-			 "sysctl -qw net.ipv6.conf.all.forwarding=1"), 0, "IPv6 route set up");
-	ASSERT_EQ(out64(&out), 25013, "mapping");
-	big.payload_len = 1280 - 40 - 8 + 1;	/* one byte over as IPv6 */
-	{
-		struct __sk_buff ctx = { .ifindex = fx.ext_ifindex,
-					 .ingress_ifindex = fx.ext_ifindex };
-		uint8_t buf[PKT_MAX];
+	ASSERT_EQ(out64(&out), 25019, "mapping");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &back, &r), 0, "reply in");
+	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1300"), 0,
+		  "a 1300-byte IPv4 route");
+	in.payload_len = 1400;
+	ASSERT_EQ(run_lan(&err, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, not answered");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_PTB_SENT), 0, "no error about an error");
+	ASSERT_EQ(system("ip route del " SERVER_1 "/32 dev ext0"), 0, "route removed");
+}
 
-		ASSERT_EQ(run_prog_ctx(fx.ingress_fd, buf, pkt_build(&big, buf), &ctx, &r), 0,
-			  "run on ext0");
-	}
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never sent to be refused by the stack");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "counted");
-	fits.payload_len = fits6.payload_len = 1280 - 40 - 8;
-	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "exactly 1280 as IPv6: translated");
-	ASSERT_EQ(system("ip -6 route del " CLIENT6_A "/128 dev int0 && "
-			 "ip -6 addr del fd00:77::1/64 dev int0 && "
-			 "sysctl -qw net.ipv6.conf.all.forwarding=0"), 0, "IPv6 route removed");
+static struct fc_frag_key frag_train(uint16_t id, const char *remote)
+{
+	struct fc_frag_key k;
+	uint16_t nid = htons(id);
+
+	memset(&k, 0, sizeof(k));
+	k.family = FC_AF_INET;
+	k.proto = IPPROTO_UDP;
+	memcpy(&k.frag_id, &nid, 2);	/* as read from the header */
+	k.remote.v4 = ip4(remote);
+	k.ext_addr.v4 = ip4(EXT_ADDR);
+	return k;
+}
+
+/* RFC 7915 §4.1: an IPv4 fragment train to a NAT64 mapping. The first
+ * fragment goes through the mapping (port) and gets a fragment header
+ * (ID, offset 0, M); it leaves a record (internal family 6) by which the
+ * middle and last fragments, which carry no port, follow it. */
+TEST(rfc7915_s4_1_nat64_in_first_middle_last_fragments)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25020, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25020);
+	struct pkt_spec first6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25020);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest6 = udp(SERVER_1_64, 0, CLIENT6_A, 0);
+	struct fc_frag_key k = frag_train(0x4242, SERVER_1);
+	struct fc_frag f;
+	uint8_t client[16];
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25020, "mapping");
+	first.frag = 0x2000;		/* MF, offset 0 */
+	first.ip_id = rest.ip_id = 0x4242;
+	first.payload_len = first6.payload_len = 64;
+	first6.nr_ext = rest6.nr_ext = 1;
+	first6.ext_hdrs[0] = rest6.ext_hdrs[0] = 44;
+	first6.frag6 = 1;		/* offset 0, M */
+	first6.frag6_id = rest6.frag6_id = 0x4242;
+	EXPECT_IN(&first, &first6, TC_ACT_OK, "first fragment");
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fx.loader.skel->maps.fc_frags), &k, &f), 0,
+		  "train recorded");
+	ASSERT_EQ(f.int_family, FC_AF_INET6, "for NAT64");
+	ip6(CLIENT6_A, client);
+	ASSERT_EQ(memcmp(f.int_addr.v6, client, 16), 0, "to the IPv6 host");
+
+	rest.frag = 0x2000 | 9;		/* MF, offset 72 */
+	rest.payload_len = rest6.payload_len = 72;
+	rest6.frag6 = 72 | 1;
+	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "middle fragment");
+	rest.frag = 18;			/* last, offset 144 */
+	rest.payload_len = rest6.payload_len = 30;
+	rest6.frag6 = 144;
+	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "last fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first counted as nat64_in");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 2, "followers as fragments");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 0, "none refused");
+}
+
+/* No state from unsolicited packets: a first fragment to no mapping is
+ * dropped and leaves no record; a non-first fragment of no known train is
+ * the stack's (held as NAT44 holds it, passed unchanged), never
+ * translated. */
+TEST(rfc6146_unsolicited_fragments_no_state_not_translated)
+{
+	struct pkt_spec first = udp(STRANGER, 9999, EXT_ADDR, 25021);
+	struct pkt_spec rest = udp(STRANGER, 0, EXT_ADDR, 0);
+
+	nat64_on();
+	first.frag = 0x2000;
+	rest.frag = 9;
+	first.ip_id = rest.ip_id = 0x5353;
+	rest.payload_len = 40;
+	EXPECT_IN(&first, &first, TC_ACT_SHOT, "unsolicited first fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
+	ASSERT_EQ(map_count(bpf_map__fd(fx.loader.skel->maps.fc_frags),
+			    sizeof(struct fc_frag_key)), 0, "no train recorded");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping");
+	EXPECT_IN(&rest, &rest, TC_ACT_OK, "unknown follower: the stack's, unchanged");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_FRAGMENT), 1, "pass_fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 0, "not translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "nothing into IPv6");
+}
+
+/* RFC 4787 REQ-14 for NAT64: a follower that comes before its first
+ * fragment is held; the first fragment, translated, goes on as a copy, and
+ * the held copy is fed back in, where the train's record now translates it
+ * to IPv6. */
+TEST(rfc4787_req14_nat64_follower_before_first_held_and_reinjected)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25022, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25022);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest6 = udp(SERVER_1_64, 0, CLIENT6_A, 0);
+	struct run_result r;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25022, "mapping");
+	first.frag = 0x2000;
+	rest.frag = 9;			/* last fragment, arriving first */
+	first.ip_id = rest.ip_id = 0x5454;
+	rest.payload_len = rest6.payload_len = 40;
+	EXPECT_IN(&rest, &rest, TC_ACT_OK, "early fragment: held, passed");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_HELD), 1, "held");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "original used up by the re-injection");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first fragment translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "held copy re-injected");
+	/* What comes back through ingress now finds the train's record. */
+	rest6.nr_ext = 1;
+	rest6.ext_hdrs[0] = 44;
+	rest6.frag6 = 72;
+	rest6.frag6_id = 0x5454;
+	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "re-injected fragment, as IPv6");
+}
+
+/* RFC 7915 §5.1.1, stateful: outbound IPv6 fragments. The first goes
+ * through the mapping (port), the next with addresses only; both carry
+ * the fragment header's ID (low 16 bits), offset and MF, DF clear. */
+TEST(rfc7915_s5_1_1_nat64_out_first_and_non_first_fragments)
+{
+	struct pkt_spec first = udp(CLIENT6_A, 25023, SERVER_1_64, 7000);
+	struct pkt_spec first4 = udp(EXT_ADDR, 25023, SERVER_1, 7000);
+	struct pkt_spec rest = udp(CLIENT6_A, 0, SERVER_1_64, 0);
+	struct pkt_spec rest4 = udp(EXT_ADDR, 0, SERVER_1, 0);
+
+	nat64_on();
+	first.nr_ext = rest.nr_ext = 1;
+	first.ext_hdrs[0] = rest.ext_hdrs[0] = 44;
+	first.frag6 = 1;		/* offset 0, M */
+	first.frag6_id = rest.frag6_id = 0xabcd5555;
+	first.payload_len = first4.payload_len = 64;
+	first4.frag = 0x2000;
+	first4.ip_id = rest4.ip_id = 0x5555;
+	first4.ttl = rest4.ttl = 63;
+	to_server1(&first4);
+	to_server1(&rest4);
+	EXPECT_OUT(&first, &first4, "first fragment 6->4");
+	rest.frag6 = 72;		/* last, offset 72 */
+	rest.payload_len = rest4.payload_len = 40;
+	rest4.frag = 9;
+	EXPECT_OUT(&rest, &rest4, "last fragment 6->4");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 1, "first counted as nat64_out");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 1, "follower as a fragment");
 }
 
 TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
