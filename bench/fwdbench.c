@@ -20,18 +20,19 @@
  *   tayga (user-space NAT64 on a TUN device, dynamic pool) + nftables
  *     masquerade of the pool to the external address: the stateful setup
  *   tayga alone, the pool routed (no NAT44): tayga's own ceiling
- * and the server's sink counts the IPv4 packets. For each: the first packet of every flow (timed: new
- * flows/s), a second pass so every flow exists, then SECONDS of established
- * flows. Prints packets/s with ratios to masquerade, to bare XDP and to the
- * same line at 1 flow (NAT64: to tayga + masquerade), then ns/packet of
- * fcnat's loaded outbound programs (hit and miss) from BPF_PROG_TEST_RUN
- * repeat runs, NAT44 and NAT64. Bounded: each pass at
+ * and the server's sink counts the IPv4 packets. For each: the first packet
+ * of every flow (timed: new flows/s), a second pass so every flow exists,
+ * then SECONDS of established flows. Prints packets/s with ratios to
+ * masquerade, to bare XDP and to the same line at 1 flow (NAT64: to tayga +
+ * masquerade), then ns/packet of fcnat's loaded outbound programs (hit and
+ * miss) from BPF_PROG_TEST_RUN runs, NAT44 and NAT64. Bounded: each pass at
  * most NEW_SECONDS or SECONDS, in calls of at most BATCH_REPEAT frames
- * (about 3 minutes in all). Needs root (and tayga for its lines; they print
+ * (about 4 minutes in all). Needs root (and tayga for its lines; they print
  * 0 without it); leaves nothing behind, also when interrupted (SIGINT,
  * SIGTERM: the daemons it started are stopped, the namespaces removed).
  *
- * Usage: fwdbench [FCNAT [NSETS]]; NSETS=1 runs the 1-flow set only.
+ * Usage: fwdbench [FCNAT [NSETS [nat44|nat64]]]; NSETS=1 runs the 1-flow set
+ * only, nat44 or nat64 only those lines.
  * FWDBENCH_PROFILE=CMD runs "CMD LINE NFLOWS &" at the start of each timed
  * phase (LINE 0..4 as above, 5: bare TC forwarding, the same as bare XDP
  * from the TC ingress hook: the ceiling of anything forwarding skbs; 6..9:
@@ -50,7 +51,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -745,7 +745,7 @@ int main(int argc, char **argv)
 
 	if (nsets < 1 || nsets > NSETS)
 		nsets = NSETS;
-	if (!run44 && !run64) {
+	if (strcmp(which, "all") && strcmp(which, "nat44") && strcmp(which, "nat64")) {
 		fprintf(stderr, "usage: fwdbench [FCNAT [NSETS [nat44|nat64]]]\n");
 		return 2;
 	}
