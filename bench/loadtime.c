@@ -47,7 +47,7 @@ int main(void)
 			return 1;
 		}
 		t1 = now_ms();
-		if (loader_xdp_load(&l, 1)) {
+		if (loader_xdp_load(&l, 1, NULL, 0)) {
 			fprintf(stderr, "loading the XDP programs failed\n");
 			return 1;
 		}

@@ -4,7 +4,7 @@
 set -eu
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
  libmnl-dev libinih-dev libjson-c-dev iproute2 iputils-ping traceroute iputils-tracepath
- ethtool tcpdump socat netcat-openbsd iperf3 nftables python3 python3-pytest
+ ethtool tcpdump socat netcat-openbsd iperf3 nftables tayga python3 python3-pytest
  python3-scapy scdoc natpmpc libfixbuf-dev nfdump"
 missing=""
 for p in $PKGS; do
@@ -20,4 +20,11 @@ if [ -n "$missing" ]; then
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
+	# tayga (for make bench, which runs its own in a namespace): Debian's
+	# package starts its service once on install, with the sample
+	# /etc/tayga.conf (a "nat64" TUN device and a MASQUERADE rule on this
+	# host). Stop what the install started.
+	case " $missing " in
+	*" tayga "*) invoke-rc.d tayga stop >/dev/null 2>&1 || true ;;
+	esac
 fi
