@@ -46,14 +46,28 @@ static __noinline int tc_nat4_hairpin(struct __sk_buff *skb)
 	return nat4_hairpin(skb, 0);
 }
 
+static __noinline int tc_nat6_hairpin(struct __sk_buff *skb)
+{
+	return nat6_hairpin(skb);
+}
+
+/* IPv6 from inside: hairpinned to the external IPv6 address (NAT66),
+ * translated to the NAT64 prefix, otherwise routed as it is. */
+static __always_inline int tc_lan_ipv6(struct __sk_buff *skb)
+{
+	int ret = tc_nat6_hairpin(skb);
+
+	return ret == FC_HAIRPIN_NOT_OURS ? nat64_out(skb) : ret;
+}
+
 /* Ingress of each --hairpin-if interface, and of the internal ones in XDP
- * mode (behind XDP's fast path): hairpinning, and NAT64 of IPv6 to the
- * prefix. */
+ * mode (behind XDP's fast path): hairpinning (both families), and NAT64 of
+ * IPv6 to the prefix. */
 SEC("tc")
 int fc_tc_lan_ingress(struct __sk_buff *skb)
 {
 	if (ctx_is_ipv6(skb))
-		return nat64_out(skb);
+		return tc_lan_ipv6(skb);
 	return tc_nat4_hairpin(skb);
 }
 
@@ -64,12 +78,12 @@ static __noinline int tc_nat4_fast_out(struct __sk_buff *skb)
 
 /* Ingress of each --internal interface in TC mode: the fast path (source NAT
  * and straight out of the external interface, fc_tc_fast_ifs[0]),
- * hairpinning, and NAT64 of IPv6 to the prefix. */
+ * hairpinning (both families), and NAT64 of IPv6 to the prefix. */
 SEC("tc")
 int fc_tc_int_ingress(struct __sk_buff *skb)
 {
 	if (ctx_is_ipv6(skb))
-		return nat64_out(skb);
+		return tc_lan_ipv6(skb);
 	return tc_nat4_fast_out(skb);
 }
 

@@ -72,6 +72,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_NAT64_PTB_SENT] = "nat64_packet_too_big_sent",
 	[FC_STAT_NAT64_ICMP_RATELIMITED] = "nat64_icmp_ratelimited",
 	[FC_STAT_NAT64_SPLIT] = "nat64_split",
+	[FC_STAT_HAIRPIN_TIME_EXCEEDED] = "hairpin_time_exceeded_sent",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

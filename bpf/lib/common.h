@@ -37,6 +37,7 @@
 #define ICMPV6_DEST_UNREACH	1
 #define ICMPV6_PKT_TOOBIG	2
 #define ICMPV6_TIME_EXCEED	3
+#define ICMPV6_EXC_HOPLIMIT	0	/* time exceeded: hop limit exceeded in transit */
 #define ICMPV6_PARAMPROB	4
 #define ICMPV6_ECHO_REQUEST	128
 #define ICMPV6_ECHO_REPLY	129

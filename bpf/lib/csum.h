@@ -132,15 +132,17 @@ static __always_inline int ipv4_dec_ttl(struct ctx_buff *ctx, const struct fc_pk
 	return 0;
 }
 
-/* The same for IPv6's hop limit, which no checksum covers. */
+/* The same for IPv6's hop limit, which no checksum covers: a
+ * CHECKSUM_COMPLETE packet's skb->csum follows the change. */
 static __always_inline int ipv6_dec_hop_limit(struct ctx_buff *ctx, const struct fc_pkt *p)
 {
 	struct ipv6hdr *ip6h = ctx_ptr(ctx, p->l3_off, sizeof(*ip6h));
+	__u8 hl;
 
 	if (!ip6h || ip6h->hop_limit <= 1)
 		return -1;
-	ip6h->hop_limit--;
-	return 0;
+	hl = ip6h->hop_limit - 1;
+	return ctx_store_rcsum(ctx, p->l3_off + offsetof(struct ipv6hdr, hop_limit), &hl, 1);
 }
 
 #endif /* FC_BPF_CSUM_H */

@@ -118,14 +118,14 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 	__u64 now;
 	int why;
 
-	if (!hairpin_candidate(cfg, p))
+	if (!hairpin_candidate(cfg, p, FC_AF_INET))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
 	if (!port_in_range(cfg, bpf_ntohs(p->dport)))
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	if (!fast_ttl_ok(ctx, p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
 	now = fc_now();
-	why = hairpin_lookup(cfg, p, 0, now, &src, &sport, &ext);
+	why = hairpin_lookup(cfg, p, FC_AF_INET, 0, now, &src, &sport, &ext);
 	if (why != FC_STAT_MAX)
 		return fast_refused(cfg, p, why);
 	if (ext->flags & FC_BINDING_ROUTER)
@@ -135,7 +135,7 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
-	if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port)) {
+	if (rewrite_both(ctx, p, FC_AF_INET, &src, sport, &ext->addr, ext->port)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
@@ -148,7 +148,7 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
  * straight out; one to the external address is hairpinned: by the fast
  * path (XDP: what it cannot finish goes to TC's hairpin program), or, with
  * tc_hairpin (the TC program on that interface, which is the hairpin
- * program itself), by the whole of nat4_hairpin.
+ * program itself), by the whole of nat_hairpin_parsed.
  */
 static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex, int tc_hairpin)
 {
@@ -165,7 +165,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && nat_scope_check(cfg, &p) != FC_STAT_MAX)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
 	if (ext_addr4_is_ours(cfg, p.daddr.v4))
-		return tc_hairpin ? nat4_hairpin_parsed(ctx, cfg, &p, 0)
+		return tc_hairpin ? nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET, 0)
 				  : nat4_fast_hairpin(ctx, cfg, &p);
 	/* An external address as source from inside is a martian to the
 	 * stack (and would take a gateway process's mapping here). */

@@ -12,26 +12,37 @@
  * endpoints. A process on the gateway reaches a mapped host the same way
  * from lo; the host's answer to it gets its mapping as source and is handed
  * to the stack through lo. See doc/design/hairpin.md.
+ *
+ * One engine for both families: NAT66 (nat6_hairpin) runs the same steps
+ * with FC_AF_INET6, a constant, so NAT44's path compiles as before.
  */
 #ifndef FC_BPF_HAIRPIN_H
 #define FC_BPF_HAIRPIN_H
 
-#include "nat4.h"
+#include "nat6.h"
 
-/* Forward a packet just rewritten to daddr, bypassing the stack. */
+/* Forward a packet just rewritten to daddr, bypassing the stack: the FIB
+ * of the family (a constant: each family's path compiles to its own). */
 static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc_pkt *p,
-					   __be32 saddr, __be32 daddr)
+					   __u8 family, const union fc_addr *saddr,
+					   const union fc_addr *daddr)
 {
 	struct bpf_fib_lookup fib = {};
 	long ret;
 
-	fib.family = AF_INET_;
 	fib.l4_protocol = p->proto;
 	/* With a length the lookup also checks the egress MTU. */
 	fib.tot_len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
 	fib.ifindex = ctx_ifindex(ctx);
-	fib.ipv4_src = saddr;
-	fib.ipv4_dst = daddr;
+	if (family == FC_AF_INET6) {
+		fib.family = AF_INET6_;
+		__builtin_memcpy(fib.ipv6_src, saddr->v6, 16);
+		__builtin_memcpy(fib.ipv6_dst, daddr->v6, 16);
+	} else {
+		fib.family = AF_INET_;
+		fib.ipv4_src = saddr->v4;
+		fib.ipv4_dst = daddr->v4;
+	}
 	ret = ctx_fib_lookup(ctx, &fib);
 	/* No neighbour entry yet is fine: bpf_redirect_neigh resolves it. */
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH) {
@@ -44,13 +55,14 @@ static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc
 }
 
 /* Rewrite source and destination endpoints in one go. */
-static __always_inline int rewrite_both(struct ctx_buff *ctx, const struct fc_pkt *p,
-					__be32 saddr, __be16 sport, __be32 daddr, __be16 dport)
+static __always_inline int rewrite_both(struct ctx_buff *ctx, const struct fc_pkt *p, __u8 family,
+					const union fc_addr *saddr, __be16 sport,
+					const union fc_addr *daddr, __be16 dport)
 {
 	if (rewrite_l4_field(ctx, p, l4_port_off(p, 0), p->sport, sport) ||
 	    rewrite_l4_field(ctx, p, l4_port_off(p, 1), p->dport, dport) ||
-	    rewrite_addr4(ctx, p, 0, p->saddr.v4, saddr) ||
-	    rewrite_addr4(ctx, p, 1, p->daddr.v4, daddr))
+	    rewrite_addr(ctx, p, family, 0, &p->saddr, saddr) ||
+	    rewrite_addr(ctx, p, family, 1, &p->daddr, daddr))
 		return -1;
 	return 0;
 }
@@ -89,11 +101,12 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
 	return ctx_redirect_local(ctx);
 }
 
-/* A packet from inside to the external address that hairpinning may turn
- * around: TCP or UDP with ports, not a fragment. */
-static __always_inline int hairpin_candidate(const struct fc_config *cfg, const struct fc_pkt *p)
+/* A packet from inside to the external address of its family that
+ * hairpinning may turn around: TCP or UDP with ports, not a fragment. */
+static __always_inline int hairpin_candidate(const struct fc_config *cfg, const struct fc_pkt *p,
+					     __u8 family)
 {
-	return ext_addr4_is_ours(cfg, p->daddr.v4) && p->has_l4 && !p->is_fragment &&
+	return is_ext_addr(cfg, family, &p->daddr) && p->has_l4 && !p->is_fragment &&
 	       (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
 }
 
@@ -102,15 +115,25 @@ static __always_inline int hairpin_candidate(const struct fc_config *cfg, const 
  * *sport: its mapping, made if needed; a gateway process gets one only for
  * a source port of the range, as on the external interface, otherwise it
  * keeps its own address and port) and the mapped endpoint it goes to (*ext).
- * FC_STAT_MAX, or the reason to drop.
+ * The lookups are those of the external interface's two directions, in the
+ * packet's family (IPv6: NAT66's, on the external IPv6 address; there is no
+ * gateway-process variant). FC_STAT_MAX, or the reason to drop.
  */
 static __always_inline int hairpin_lookup(const struct fc_config *cfg, const struct fc_pkt *p,
-					  int from_gateway, __u64 now, union fc_addr *src,
-					  __be16 *sport, struct fc_binding **ext)
+					  __u8 family, int from_gateway, __u64 now,
+					  union fc_addr *src, __be16 *sport, struct fc_binding **ext)
 {
 	struct fc_binding *b;
 	int why;
 
+	if (family == FC_AF_INET6) {
+		why = snat_lookup_af(cfg, p, FC_AF_INET6, FC_AF_INET6, &cfg->ext_addr6, 0, now, &b);
+		if (why != FC_STAT_MAX)
+			return why;
+		*src = b->addr;
+		*sport = b->port;
+		return dnat_lookup_af(cfg, p, FC_AF_INET6, FC_AF_INET6, src, *sport, now, ext);
+	}
 	*src = p->saddr;
 	*sport = p->sport;
 	if (!from_gateway || (p->saddr.v4 == cfg->ext_addr4 &&
@@ -129,42 +152,55 @@ static __always_inline int hairpin_lookup(const struct fc_config *cfg, const str
 	return why;
 }
 
+/* A hairpinned packet crosses the gateway as a router: the TTL or hop
+ * limit goes down by one (callers checked it is above 1). */
+static __always_inline int hairpin_dec_ttl(struct ctx_buff *ctx, const struct fc_pkt *p,
+					   __u8 family)
+{
+	if (family == FC_AF_INET6)
+		return ipv6_dec_hop_limit(ctx, p);
+	return ipv4_dec_ttl(ctx, p);
+}
+
 /*
- * A parsed packet to the external address, on the ingress of an internal
- * interface (from_gateway == 0) or of lo (from_gateway == 1: the sender is a
- * process on the gateway).
+ * A parsed packet of family to the external address, on the ingress of an
+ * internal interface (from_gateway == 0) or of lo (from_gateway == 1: the
+ * sender is a process on the gateway; IPv4 only).
  */
-static __always_inline int nat4_hairpin_parsed(struct ctx_buff *ctx, const struct fc_config *cfg,
-					       struct fc_pkt *p, int from_gateway)
+static __always_inline int nat_hairpin_parsed(struct ctx_buff *ctx, const struct fc_config *cfg,
+					      struct fc_pkt *p, __u8 family, int from_gateway)
 {
 	struct fc_binding *ext;
 	union fc_addr src;
 	__be16 sport;
 	int why;
 
-	if (!hairpin_candidate(cfg, p))
+	if (!hairpin_candidate(cfg, p, family))
 		return CTX_PASS;	/* pings, errors, fragments: the gateway's */
-	if (!from_gateway && (cfg->flags & FC_CFG_SCOPE) &&
+	if (family == FC_AF_INET && !from_gateway && (cfg->flags & FC_CFG_SCOPE) &&
 	    !scope_match(FC_SCOPE_INTERNAL, p->family, &p->saddr))
 		return CTX_PASS;	/* not a subscriber: not the NAT's business */
 	if (!port_in_range(cfg, bpf_ntohs(p->dport)))
-		return from_gateway ? CTX_PASS : hairpin_to_gateway(ctx, cfg, p);
+		/* The gateway's own service. (No IPv6 gateway process
+		 * reaches a host through its mapping: no lo variant.) */
+		return from_gateway || family == FC_AF_INET6 ? CTX_PASS
+							     : hairpin_to_gateway(ctx, cfg, p);
 
-	why = hairpin_lookup(cfg, p, from_gateway, fc_now(), &src, &sport, &ext);
+	why = hairpin_lookup(cfg, p, family, from_gateway, fc_now(), &src, &sport, &ext);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
-		if (!from_gateway && refusal_answered(why))
+		if (family == FC_AF_INET && !from_gateway && refusal_answered(why))
 			return refuse_with_icmp(ctx, cfg, p);
 		return CTX_DROP;
 	}
 
 	if (ext->flags & FC_BINDING_ROUTER) {
 		/* The mapped endpoint is a gateway process. With lo hairpinned
-		 * (accept_local set there), it sees the sender's mapping as
-		 * source, handed up through lo; otherwise the real source, as
-		 * a local one arriving here would be a martian. */
-		if (!from_gateway && (cfg->flags & FC_CFG_HAIRPIN_LO)) {
-			if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port)) {
+		 * (accept_local set there; IPv4), it sees the sender's mapping
+		 * as source, handed up through lo; otherwise the real source,
+		 * as a local one arriving here would be a martian. */
+		if (family == FC_AF_INET && !from_gateway && (cfg->flags & FC_CFG_HAIRPIN_LO)) {
+			if (rewrite_both(ctx, p, family, &src, sport, &ext->addr, ext->port)) {
 				stat_inc(FC_STAT_DROP_MALFORMED);
 				return CTX_DROP;
 			}
@@ -178,17 +214,26 @@ static __always_inline int nat4_hairpin_parsed(struct ctx_buff *ctx, const struc
 		stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
 		return CTX_PASS;
 	}
-	if (rewrite_both(ctx, p, src.v4, sport, ext->addr.v4, ext->port) ||
-	    (!from_gateway && ipv4_dec_ttl(ctx, p))) {
+	if (family == FC_AF_INET6 && p->hop_limit <= 1)
+		/* Expires here, as forwarded: Time Exceeded to the sender,
+		 * about the packet as it sent it (RFC 4443 §3.3). */
+		return icmp6_error_reply(ctx, cfg, p,
+					 FC_ICMP_WHAT(ICMPV6_TIME_EXCEED, ICMPV6_EXC_HOPLIMIT,
+						      FC_STAT_HAIRPIN_TIME_EXCEEDED), 0);
+	if (rewrite_both(ctx, p, family, &src, sport, &ext->addr, ext->port) ||
+	    (!from_gateway && hairpin_dec_ttl(ctx, p, family))) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
-	fc_log(cfg, 4, "hairpin -> %pI4:%u", &ext->addr.v4, bpf_ntohs(ext->port));
-	return hairpin_forward(ctx, p, src.v4, ext->addr.v4);
+	if (family == FC_AF_INET6)
+		fc_log(cfg, 4, "hairpin -> %pI6:%u", ext->addr.v6, bpf_ntohs(ext->port));
+	else
+		fc_log(cfg, 4, "hairpin -> %pI4:%u", &ext->addr.v4, bpf_ntohs(ext->port));
+	return hairpin_forward(ctx, p, family, &src, &ext->addr);
 }
 
-/* Ingress of an internal interface (from_gateway == 0) or of lo
- * (from_gateway == 1). */
+/* IPv4, on the ingress of an internal interface (from_gateway == 0) or of
+ * lo (from_gateway == 1). */
 static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 {
 	const struct fc_config *cfg = config_get();
@@ -200,7 +245,34 @@ static __always_inline int nat4_hairpin(struct ctx_buff *ctx, int from_gateway)
 		return CTX_PASS;	/* translated already, on its way up */
 	if (parse_ipv4(ctx, &p) != FC_PARSE_OK || !ext_addr4_is_ours(cfg, p.daddr.v4))
 		return CTX_PASS;	/* not for an external address: routed as usual */
-	return nat4_hairpin_parsed(ctx, cfg, &p, from_gateway);
+	return nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET, from_gateway);
+}
+
+/* nat6_hairpin: not to the external IPv6 address; the caller goes on
+ * (NAT64). Never returned to the kernel. */
+#define FC_HAIRPIN_NOT_OURS	0x6666
+
+/*
+ * IPv6, on the ingress of an internal interface, with NAT66 on: to the
+ * external IPv6 address. Anything else is FC_HAIRPIN_NOT_OURS, found from
+ * the destination address alone (the NAT64 half parses the rest). Packets
+ * from a link-scope source or from the external address itself are left
+ * to the stack, as before hairpinning.
+ */
+static __always_inline int nat6_hairpin(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg = config_get();
+	struct fc_pkt p = {};
+	union fc_addr dst;
+
+	if (!cfg || !(cfg->flags & FC_CFG_NAT66) || !ext_addr_set(cfg, FC_AF_INET6) ||
+	    ctx_load(ctx, ETH_HLEN + offsetof(struct ipv6hdr, daddr), dst.v6, 16) ||
+	    !is_ext_addr(cfg, FC_AF_INET6, &dst))
+		return FC_HAIRPIN_NOT_OURS;
+	if (parse_ipv6(ctx, &p) != FC_PARSE_OK || ipv6_addr_local_scope(&p.saddr) ||
+	    is_ext_addr(cfg, FC_AF_INET6, &p.saddr))
+		return CTX_PASS;	/* the gateway's to judge */
+	return nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET6, 0);
 }
 
 #endif /* FC_BPF_HAIRPIN_H */

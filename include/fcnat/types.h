@@ -463,6 +463,7 @@ enum fc_stat {
 	FC_STAT_NAT64_PTB_SENT,		/* ICMPv6 Packet Too Big sent to the IPv6 sender (6->4) */
 	FC_STAT_NAT64_ICMP_RATELIMITED,	/* either not sent: --refused-icmp-rate's bucket empty */
 	FC_STAT_NAT64_SPLIT,		/* 4->6, DF clear over 1280 as IPv6: split into IPv4 fragments */
+	FC_STAT_HAIRPIN_TIME_EXCEEDED,	/* hairpinned IPv6 with hop limit 1: ICMPv6 time exceeded sent */
 	FC_STAT_MAX,
 };
 

@@ -199,3 +199,77 @@ def test_nat66_follows_the_address(topo6, fcnat):
     c = topo6.client.udp(CLIENT6_ADDR, 0)
     srv = topo6.ext.udp(EXT2, 7000)
     assert udp_exchange(c, srv, (EXT2, 7000), b"after")[0] == new
+
+
+@pytest.fixture
+def nat66_hairpin(topo6, fcnat, datapath, bpffs):
+    """NAT66 with hairpinning on lan0: named by --hairpin-if in plain TC
+    mode; --internal lan0 (tc-fast, xdp) hairpins on it already."""
+    extra = [] if "--internal" in datapath else ["--hairpin-if", "lan0"]
+    return fcnat("-i", "wan0", "--nat66", "--bpffs", bpffs, *datapath, *extra)
+
+
+def test_rfc4787_req9_nat66_udp_hairpin_both_ways(topo6, nat66_hairpin, run_fcnat, bpffs):
+    # A's mapping, found by an external server, as a rendezvous would.
+    a = topo6.client.udp(CLIENT6_ADDR, 0)
+    srv = topo6.ext.udp(EXT2, 7000)
+    a_ext = udp_exchange(a, srv, (EXT2, 7000), b"who-am-i")[:2]
+    assert a_ext[0] == GW_WAN6_ADDR and in_range(a_ext[1]), a_ext
+
+    # B reaches A at the gateway's external IPv6 address and A's port...
+    b = topo6.client.udp(CLIENT6_2_ADDR, 0)
+    b.sendto(b"hello-a", a_ext)
+    got = recv_matching(a, b"hello-a", 3)
+    assert got is not None, "B's datagram to A's mapping %r never reached A" % (a_ext,)
+    b_ext = got[:2]
+    # ... and A sees B's external endpoint, not B's internal one (REQ-9a).
+    assert b_ext[0] == GW_WAN6_ADDR and in_range(b_ext[1]), (
+        "A saw %r as source, not an external endpoint" % (b_ext,))
+
+    # A answers that endpoint: B sees A's mapping as source.
+    a.sendto(b"hello-b", b_ext)
+    got = recv_matching(b, b"hello-b", 3)
+    assert got is not None and got[:2] == a_ext, (
+        "A's answer to %r reached B as %r, want %r" % (b_ext, got, a_ext))
+
+    # B's external endpoint is its mapping outside too (EIM).
+    assert udp_exchange(b, srv, (EXT2, 7000), b"b-out")[:2] == b_ext
+    assert counter(run_fcnat, bpffs, "hairpin_translated") >= 2
+
+
+def test_rfc5382_req8_nat66_tcp_hairpin(topo6, nat66_hairpin):
+    # A's TCP mapping, found by an external server; the connection stays
+    # open (the mapping alive) while A listens on the same endpoint.
+    ext_srv = topo6.ext.tcp(EXT2, 8080)
+    ext_srv.listen(1)
+    a_out = topo6.client.tcp(family=socket.AF_INET6)
+    a_out.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    a_out.bind((CLIENT6_ADDR, 0))
+    a_port = a_out.getsockname()[1]
+    a_out.connect((EXT2, 8080))
+    conn, a_ext = ext_srv.accept()
+    topo6.sockets.append(conn)
+    a_ext = a_ext[:2]
+    assert a_ext[0] == GW_WAN6_ADDR, a_ext
+
+    # The same internal endpoint listens: B connects to its mapping.
+    lst = topo6.client.tcp(family=socket.AF_INET6)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind((CLIENT6_ADDR, a_port))
+    lst.listen(1)
+    b = topo6.client.tcp(family=socket.AF_INET6)
+    b.bind((CLIENT6_2_ADDR, 0))
+    b.settimeout(5)
+    b.connect(a_ext)
+    lst.settimeout(5)
+    peer, b_seen = lst.accept()
+    assert b_seen[0] == GW_WAN6_ADDR and in_range(b_seen[1]), (
+        "A's listener saw %r, not B's external endpoint" % (b_seen[:2],))
+    b.sendall(b"ping-over-hairpin")
+    peer.settimeout(5)
+    assert peer.recv(64) == b"ping-over-hairpin"
+    peer.sendall(b"pong")
+    assert b.recv(64) == b"pong"
+    peer.close()
+    b.close()
+    lst.close()

@@ -555,3 +555,226 @@ TEST(gc_rfc4787_req5_nat66_mapping_kept_then_expires)
 	ASSERT_EQ(res.mappings_expired, 1, "expired after the UDP timeout");
 	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "all gone, port free");
 }
+
+/*
+ * NAT66 hairpinning: IPv6 from inside to the external IPv6 address and a
+ * mapped port, on the ingress of the internal interface int0 (the hairpin
+ * program, and the TC fast path's program of --internal), is sent straight
+ * to the mapped host with both ends translated. Each test gives int0
+ * fd00:77::1/64 and the MACs of CLIENT6_A and CLIENT6_B, and turns IPv6
+ * forwarding on, for the FIB; and takes them away again (test_nat64.c's
+ * tests expect the namespace without them, and make the same).
+ */
+static int lan6_down(void)
+{
+	return system("ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
+		      "ip -6 neigh del " CLIENT6_B " dev int0 2>/dev/null; "
+		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
+}
+
+static int lan6_up(void)
+{
+	lan6_down();	/* whatever a failed test left */
+	return system("ip -6 addr add fd00:77::1/64 dev int0 nodad && "
+		      "ip -6 neigh add " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
+		      "ip -6 neigh add " CLIENT6_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent && "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=1");
+}
+
+static int run_int0(int prog_fd, const struct pkt_spec *in, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
+	uint8_t buf[PKT_MAX];
+
+	return run_prog_ctx(prog_fd, buf, pkt_build(in, buf), &ctx, r);
+}
+
+#define EXPECT_INT0(prog_fd, in, want, verdict, what)			\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _w[PKT_MAX];					\
+		size_t _wl = pkt_build(want, _w);			\
+		ASSERT_EQ(run_int0(prog_fd, in, &_r), 0, what ": test run"); \
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
+	} while (0)
+
+/* Sent out of int0 to a client: the FIB's MACs, the hop limit down by one. */
+static struct pkt_spec to_client(struct pkt_spec s, const uint8_t *mac)
+{
+	s.smac = FX_INT0_MAC;
+	s.dmac = mac;
+	s.ttl = 63;
+	return s;
+}
+
+static void nat66_hairpin_udp_both_ways(int prog_fd)
+{
+	struct pkt_spec b_out = udp(CLIENT6_B, 25500, SERVER6_1, 7000);
+	struct pkt_spec a_to_b = udp(CLIENT6_A, 25600, EXT_ADDR6, 25500);
+	struct pkt_spec want = to_client(udp(EXT_ADDR6, 25600, CLIENT6_B, 25500), FX_CLIENT_B_MAC);
+	struct pkt_spec b_to_a = udp(CLIENT6_B, 25500, EXT_ADDR6, 25600);
+	struct pkt_spec back = to_client(udp(EXT_ADDR6, 25500, CLIENT6_A, 25600), FX_CLIENT_A_MAC);
+	struct pkt_spec a_out = udp(CLIENT6_A, 25600, SERVER6_2, 7000);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, CLIENT6_A, 25600);
+	struct fc_binding b;
+	uint8_t ext[16];
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	ASSERT_EQ(out_port(&b_out), 25500, "B's mapping, through the external egress");
+	EXPECT_INT0(prog_fd, &a_to_b, &want, TC_ACT_REDIRECT, "A to B's mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "counted");
+	/* A got its mapping (EIM: the one it has outside too) and a session
+	 * on it; B's mapping a session with A's external endpoint. */
+	ip6(EXT_ADDR6, ext);
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "A's mapping made");
+	ASSERT_EQ(memcmp(b.addr.v6, ext, 16), 0, "on the external IPv6 address");
+	ASSERT_EQ(ntohs(b.port), 25600, "A's port kept");
+	ASSERT_EQ(nr_bindings(&fx), 4, "two mappings, two entries each");
+	ASSERT_EQ(nr_sessions(&fx), 3, "B-server, A-B's mapping, B-A's mapping");
+	EXPECT_INT0(prog_fd, &b_to_a, &back, TC_ACT_REDIRECT, "B's answer to A's mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "counted");
+	ASSERT_EQ(nr_sessions(&fx), 3, "the same sessions, refreshed");
+	ASSERT_EQ(out_port(&a_out), 25600, "A's mapping, reused outside");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
+
+TEST(rfc4787_req9_nat66_udp_hairpin_translates_both_ends_and_redirects)
+{
+	nat66_hairpin_udp_both_ways(fx.lan_fd);
+}
+
+TEST(rfc4787_req9_nat66_udp_hairpin_on_tc_fast_path_program)
+{
+	nat66_hairpin_udp_both_ways(fx.fast_int_fd);
+}
+
+TEST(rfc5382_req8_nat66_tcp_hairpin_translates_both_ends)
+{
+	struct pkt_spec b_out = tcp(CLIENT6_B, 25500, SERVER6_1, 80, 0x02);
+	struct pkt_spec syn = tcp(CLIENT6_A, 40000, EXT_ADDR6, 25500, 0x02);
+	struct pkt_spec want = syn, synack, synack_want;
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_TCP, CLIENT6_A, 40000);
+	struct fc_binding b;
+	uint16_t a_port;
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	{
+		struct run_result r;
+
+		ASSERT_EQ(run_int0(fx.lan_fd, &syn, &r), 0, "test run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, "no TCP mapping of B yet: unsolicited");
+	}
+	ASSERT_EQ(out_port(&b_out), 25500, "B's TCP mapping");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "A's mapping (made on the first try)");
+	a_port = ntohs(b.port);
+	ASSERT_TRUE(a_port >= 20000 && a_port <= 29999, "A's port 40000 moved into the range");
+	want.saddr = EXT_ADDR6;
+	want.sport = a_port;
+	want.daddr = CLIENT6_B;
+	want = to_client(want, FX_CLIENT_B_MAC);
+	EXPECT_INT0(fx.lan_fd, &syn, &want, TC_ACT_REDIRECT, "SYN hairpinned");
+	synack = tcp(CLIENT6_B, 25500, EXT_ADDR6, a_port, 0x12);
+	synack_want = to_client(tcp(EXT_ADDR6, 25500, CLIENT6_A, 40000, 0x12), FX_CLIENT_A_MAC);
+	EXPECT_INT0(fx.lan_fd, &synack, &synack_want, TC_ACT_REDIRECT, "SYN-ACK back to A");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "the early SYN");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
+
+TEST(rfc4787_req9_nat66_hairpin_to_unmapped_port_of_range_dropped)
+{
+	struct pkt_spec in = udp(CLIENT6_A, 25600, EXT_ADDR6, 25999);
+	struct run_result r;
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	ASSERT_EQ(run_int0(fx.lan_fd, &in, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "counted as unsolicited");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 0, "not hairpinned");
+	ASSERT_EQ(nr_sessions(&fx), 1, "only A's session towards the port (A's mapping is EIM's)");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
+
+TEST(nat66_hairpin_decrements_hop_limit_and_answers_expiry_with_time_exceeded)
+{
+	struct pkt_spec b_out = udp(CLIENT6_B, 25500, SERVER6_1, 7000);
+	struct pkt_spec two = udp(CLIENT6_A, 25600, EXT_ADDR6, 25500);
+	struct pkt_spec two_want = to_client(udp(EXT_ADDR6, 25600, CLIENT6_B, 25500), FX_CLIENT_B_MAC);
+	struct pkt_spec one, te;
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	ASSERT_EQ(out_port(&b_out), 25500, "B's mapping");
+	two.ttl = 2;
+	two_want.ttl = 1;
+	EXPECT_INT0(fx.lan_fd, &two, &two_want, TC_ACT_REDIRECT, "hop limit 2: forwarded with 1");
+	one = two;
+	one.ttl = 1;
+	/* RFC 4443 §3.3: from the gateway's address on int0, quoting the
+	 * packet as A sent it; sent back out of int0 to A. */
+	te = error6("fd00:77::1", CLIENT6_A, 3, 0, &one)	/* time exceeded, hop limit */;
+	te.smac = FX_INT0_MAC;
+	te.dmac = FX_CLIENT_A_MAC;
+	EXPECT_INT0(fx.lan_fd, &one, &te, TC_ACT_REDIRECT, "hop limit 1: time exceeded");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TIME_EXCEEDED), 1, "counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "only the first hairpinned");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
+
+TEST(rfc7857_s12_nat66_echo_to_external_address_is_the_gateways)
+{
+	struct pkt_spec b_ping = echo6(CLIENT6_B, SERVER6_1, 128, 25500);
+	struct pkt_spec a_ping = echo6(CLIENT6_A, EXT_ADDR6, 128, 25500);
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	ASSERT_EQ(out_port(&b_ping), 25500, "B's echo id mapping");
+	/* A request names no host behind a shared address: the gateway
+	 * answers it, whatever its id (doc/design/hairpin.md). */
+	EXPECT_INT0(fx.lan_fd, &a_ping, &a_ping, TC_ACT_OK, "ping of the external address");
+	ASSERT_EQ(nr_bindings(&fx), 2, "no mapping made for A");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
+
+TEST(nat66_hairpin_leaves_other_ipv6_alone)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25600, SERVER6_1, 53);
+	struct pkt_spec svc = udp(CLIENT6_A, 5353, EXT_ADDR6, 53);
+	struct pkt_spec ll = udp("fe80::2", 25600, EXT_ADDR6, 25500);
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	EXPECT_INT0(fx.lan_fd, &out, &out, TC_ACT_OK, "to the outside: routed as usual");
+	EXPECT_INT0(fx.lan_fd, &svc, &svc, TC_ACT_OK, "to a gateway service (port outside the range)");
+	EXPECT_INT0(fx.lan_fd, &ll, &ll, TC_ACT_OK, "link-local source: the gateway's");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
+
+TEST(nat66_hairpin_to_gateway_process_mapping_delivers_locally)
+{
+	struct pkt_spec gw_out = udp(EXT_ADDR6, 25030, SERVER6_1, 7000);
+	struct pkt_spec a = udp(CLIENT6_A, 25600, EXT_ADDR6, 25030);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, EXT_ADDR6, 25030);
+	struct fc_binding b;
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+
+	nat66_on();
+	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
+	ASSERT_EQ(run_prog_from(fx.egress_fd, buf, pkt_build(&gw_out, buf), LOCAL_ORIGIN, &r), 0,
+		  "gateway process out");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "sent");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "the process's mapping");
+	ASSERT_EQ(b.flags & FC_BINDING_ROUTER, FC_BINDING_ROUTER, "marked as the gateway's");
+	/* Up the stack to the process, with A's real source (no lo variant
+	 * for IPv6). */
+	EXPECT_INT0(fx.lan_fd, &a, &a, TC_ACT_OK, "A to the process's mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "counted");
+	ASSERT_EQ(lan6_down(), 0, "int0 back without IPv6");
+}
