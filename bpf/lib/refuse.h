@@ -120,6 +120,25 @@ static __always_inline __u32 icmp_reply_quote(struct ctx_buff *ctx, struct refus
 }
 
 /*
+ * The packet becomes the error built in h (hlen bytes of IP and ICMP
+ * header) and the quote in st, and goes back to its sender: with the FIB's
+ * MACs (fib_ret success), or the kernel resolving a next hop it has none
+ * for. Counted under stat.
+ */
+static __always_inline int icmp_reply_send(struct ctx_buff *ctx, const void *h, __u32 hlen,
+					   const struct refuse_state *st, __u32 qlen,
+					   __u32 stat, long fib_ret, const struct bpf_fib_lookup *fib)
+{
+	if (ctx_resize(ctx, ETH_HLEN + hlen + qlen) ||
+	    ctx_store(ctx, ETH_HLEN, h, hlen) ||
+	    ctx_store(ctx, ETH_HLEN + hlen, st->quote, qlen))
+		return CTX_DROP;
+	stat_inc(stat);
+	return fib_ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, fib)
+						   : ctx_redirect_resolve(ctx, fib);
+}
+
+/*
  * Turn the IPv4 packet p (TCP, UDP or echo, first fragment) into an ICMP
  * error about it (what: FC_ICMP_WHAT; info: the 4 bytes after the
  * checksum, network order: Fragmentation Needed's next-hop MTU in the low
@@ -190,14 +209,7 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		return CTX_DROP;
 	h.icmp.checksum = ~csum_fold32(sum);
 
-	if (ctx_resize(ctx, ETH_HLEN + sizeof(h) + qlen) ||
-	    ctx_store(ctx, ETH_HLEN, &h, sizeof(h)) ||
-	    ctx_store(ctx, ETH_HLEN + sizeof(h), st->quote, qlen))
-		return CTX_DROP;
-	stat_inc(what >> 16);
-	/* The FIB's MACs, or the kernel resolving a next hop it has none for. */
-	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
-					       : ctx_redirect_resolve(ctx, &fib);
+	return icmp_reply_send(ctx, &h, sizeof(h), st, qlen, what >> 16, ret, &fib);
 }
 
 /* A refused new flow (p: TCP, UDP or an echo request, first fragment). */
@@ -291,13 +303,7 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		return CTX_DROP;
 	h.icmp.icmp6_cksum = ~csum_fold32(sum);
 
-	if (ctx_resize(ctx, ETH_HLEN + sizeof(h) + qlen) ||
-	    ctx_store(ctx, ETH_HLEN, &h, sizeof(h)) ||
-	    ctx_store(ctx, ETH_HLEN + sizeof(h), st->quote, qlen))
-		return CTX_DROP;
-	stat_inc(what >> 16);
-	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
-					       : ctx_redirect_resolve(ctx, &fib);
+	return icmp_reply_send(ctx, &h, sizeof(h), st, qlen, what >> 16, ret, &fib);
 }
 
 /* The refusals that are answered with an ICMP error. */

@@ -155,15 +155,8 @@ TEST(xdp_icmp_echo_both_ways)
 				.icmp_type = 8, .sport = 0x4242, .icmp_seq = 1, .payload_len = 56 };
 	struct pkt_spec req_want, rep, rep_want;
 	struct fc_binding b;
-	struct fc_endpoint_key k;
+	struct fc_endpoint_key k = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_ICMP, CLIENT_A, 0x4242);
 
-	memset(&k, 0, sizeof(k));
-	k.side = FC_SIDE_INTERNAL;
-	k.family = FC_AF_INET;
-	k.ext_family = FC_AF_INET;
-	k.proto = IPPROTO_ICMP;
-	k.port = htons(0x4242);
-	k.addr.v4 = ip4(CLIENT_A);
 	{
 		struct run_result r;
 		uint8_t buf[PKT_MAX];
