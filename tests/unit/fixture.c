@@ -216,6 +216,18 @@ int run_prog(int prog_fd, const uint8_t *in, size_t len, struct run_result *r)
 	return run_prog_from(prog_fd, in, len, FORWARDED_FROM, r);
 }
 
+int run_spec_from(int prog_fd, const struct pkt_spec *in, int from, struct run_result *r)
+{
+	uint8_t buf[PKT_MAX];
+
+	return run_prog_from(prog_fd, buf, pkt_build(in, buf), from, r);
+}
+
+int run_spec(int prog_fd, const struct pkt_spec *in, struct run_result *r)
+{
+	return run_spec_from(prog_fd, in, FORWARDED_FROM, r);
+}
+
 size_t map_count(int fd, size_t key_size)
 {
 	uint8_t key[64], next[64];

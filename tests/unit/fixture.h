@@ -95,6 +95,20 @@ int run_prog_from(int prog_fd, const uint8_t *in, size_t len, int ingress_ifinde
  * the context the program left (mark). */
 int run_prog_ctx(int prog_fd, const uint8_t *in, size_t len, struct __sk_buff *ctx,
 		 struct run_result *r);
+/* The packet pkt_build makes of in, through run_prog(_from). */
+int run_spec(int prog_fd, const struct pkt_spec *in, struct run_result *r);
+int run_spec_from(int prog_fd, const struct pkt_spec *in, int from, struct run_result *r);
+/* Run in (as forwarded from `from`) and require exactly want out, with
+ * verdict (needs harness.h). */
+#define EXPECT_SPEC_FROM(prog_fd, in, from, want, verdict, what)	\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _w[PKT_MAX];					\
+		size_t _wl = pkt_build(want, _w);			\
+		ASSERT_EQ(run_spec_from(prog_fd, in, from, &_r), 0, what ": test run"); \
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
+	} while (0)
 /* XDP: run with ingress_ifindex; r->ret is the XDP verdict. */
 int run_xdp(int prog_fd, const uint8_t *in, size_t len, int ingress_ifindex,
 	    struct run_result *r);

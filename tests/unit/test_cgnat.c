@@ -75,14 +75,6 @@ static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t
 				  .daddr = da, .dport = dp, .payload_len = 22 };
 }
 
-static int run_spec(int prog_fd, const struct pkt_spec *in, struct run_result *r)
-{
-	uint8_t buf[PKT_MAX];
-	size_t len = pkt_build(in, buf);
-
-	return run_prog(prog_fd, buf, len, r);
-}
-
 static uint32_t out_saddr(const struct run_result *r)
 {
 	uint32_t a;
@@ -114,15 +106,8 @@ static struct pkt_spec admin_prohibited(const struct pkt_spec *in)
 				  .smac = FX_INT0_MAC, .dmac = fx_client_mac(in->saddr) };
 }
 
-#define EXPECT_PACKET(prog_fd, in, want, verdict, what)			\
-	do {								\
-		struct run_result _r;					\
-		uint8_t _w[PKT_MAX];					\
-		size_t _wl = pkt_build(want, _w);			\
-		ASSERT_EQ(run_spec(prog_fd, in, &_r), 0, what ": test run"); \
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
-	} while (0)
+#define EXPECT_PACKET(prog_fd, in, want, verdict, what) \
+	EXPECT_SPEC_FROM(prog_fd, in, FORWARDED_FROM, want, verdict, what)
 
 static const char *addr_str(uint32_t a, char *buf)
 {

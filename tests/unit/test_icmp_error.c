@@ -30,29 +30,15 @@ static struct pkt_spec error(const char *sa, const char *da, uint8_t type, uint8
 				  .icmp_type = type, .icmp_code = code, .quote = quote };
 }
 
-static int run_spec(int prog_fd, const struct pkt_spec *in, int from, struct run_result *r)
-{
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_from(prog_fd, buf, pkt_build(in, buf), from, r);
-}
-
-#define EXPECT(prog_fd, in, from, want, verdict, what)			\
-	do {								\
-		struct run_result _r;					\
-		uint8_t _w[PKT_MAX];					\
-		size_t _wl = pkt_build(want, _w);			\
-		ASSERT_EQ(run_spec(prog_fd, in, from, &_r), 0, what ": test run"); \
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
-	} while (0)
+#define EXPECT(prog_fd, in, from, want, verdict, what) \
+	EXPECT_SPEC_FROM(prog_fd, in, from, want, verdict, what)
 
 /* Create a mapping with an outbound packet; returns the external port. */
 static uint16_t map_out(const struct pkt_spec *s)
 {
 	struct run_result r;
 
-	if (run_spec(fx.egress_fd, s, FORWARDED_FROM, &r) || r.ret != TC_ACT_OK)
+	if (run_spec(fx.egress_fd, s, &r) || r.ret != TC_ACT_OK)
 		return 0;
 	return s->proto == IPPROTO_ICMP ? (r.out[38] << 8) | r.out[39] : (r.out[34] << 8) | r.out[35];
 }
@@ -102,7 +88,7 @@ TEST(rfc5508_inbound_error_tcp_quote_with_and_without_checksum)
 
 		want.quote_l4_len = 8;
 		wl = pkt_build(&want, w);
-		ASSERT_EQ(run_spec(fx.ingress_fd, &in, FORWARDED_FROM, &r), 0, "test run");
+		ASSERT_EQ(run_spec(fx.ingress_fd, &in, &r), 0, "test run");
 		ASSERT_EQ(r.ret, TC_ACT_OK, "verdict");
 		ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "8-byte TCP quote");
 	}
@@ -160,7 +146,7 @@ TEST(rfc4787_req12_error_does_not_remove_mapping)
 	struct run_result r;
 
 	ASSERT_EQ(map_out(&sent), 25000, "mapping");
-	ASSERT_EQ(run_spec(fx.ingress_fd, &in, FORWARDED_FROM, &r), 0, "error in");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &in, &r), 0, "error in");
 	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 2, "mapping still there");
 	EXPECT(fx.ingress_fd, &later, FORWARDED_FROM, &later_want, TC_ACT_OK, "still reachable");
 }
@@ -171,7 +157,7 @@ TEST(inbound_error_without_mapping_dropped)
 	struct pkt_spec in = error(SERVER_1, EXT_ADDR, 3, 3, &seen);
 	struct run_result r;
 
-	ASSERT_EQ(run_spec(fx.ingress_fd, &in, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &in, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 1, "counted");
 }
@@ -210,9 +196,9 @@ TEST(outbound_error_quoting_internal_source_dropped_not_leaked)
 	struct run_result r;
 
 	ASSERT_EQ(map_out(&sent), 25000, "mapping");
-	ASSERT_EQ(run_spec(fx.ingress_fd, &reply, FORWARDED_FROM, &r), 0, "reply in");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &reply, &r), 0, "reply in");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "reply translated");
-	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 1, "counted");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_ICMP_ERROR_TRANSLATED), 0, "not translated");
@@ -227,7 +213,7 @@ TEST(outbound_error_about_packet_without_session_dropped)
 	struct run_result r;
 
 	ASSERT_EQ(map_out(&sent), 25000, "mapping");
-	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 1, "counted");
 }
@@ -238,7 +224,7 @@ TEST(outbound_error_without_mapping_dropped_not_leaked)
 	struct pkt_spec out = error(CLIENT_A, STRANGER, 3, 3, &arrived);
 	struct run_result r;
 
-	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 1, "counted");
 }
@@ -264,7 +250,7 @@ TEST(malformed_quote_from_inside_dropped)
 				.icmp_type = 3, .icmp_code = 3, .payload_len = 28 };
 	struct run_result r;
 
-	ASSERT_EQ(run_spec(fx.egress_fd, &bad, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &bad, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_MALFORMED), 1, "counted");
 }

@@ -37,24 +37,9 @@ static int lookup_session(int proto, uint16_t ext_port, const char *remote, uint
 	return bpf_map_lookup_elem(fx.sessions_fd, &k, s);
 }
 
-static int run_spec(int prog_fd, const struct pkt_spec *in, struct run_result *r)
-{
-	uint8_t buf[PKT_MAX];
-	size_t len = pkt_build(in, buf);
-
-	return run_prog(prog_fd, buf, len, r);
-}
-
 /* Run `in` through prog and require exactly `want` out, with verdict. */
-#define EXPECT_PACKET(prog_fd, in, want, verdict, what)			\
-	do {								\
-		struct run_result _r;					\
-		uint8_t _w[PKT_MAX];					\
-		size_t _wl = pkt_build(want, _w);			\
-		ASSERT_EQ(run_spec(prog_fd, in, &_r), 0, what ": test run"); \
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
-	} while (0)
+#define EXPECT_PACKET(prog_fd, in, want, verdict, what) \
+	EXPECT_SPEC_FROM(prog_fd, in, FORWARDED_FROM, want, verdict, what)
 
 /* Run `in` and require it to come out unchanged with verdict. */
 #define EXPECT_UNCHANGED(prog_fd, in, verdict, what) EXPECT_PACKET(prog_fd, in, in, verdict, what)

@@ -66,13 +66,6 @@ static int run_lan(const struct pkt_spec *in, struct run_result *r)
 	return run_prog_ctx(lan_fd(), buf, pkt_build(in, buf), &ctx, r);
 }
 
-static int run_spec(int prog_fd, const struct pkt_spec *in, struct run_result *r)
-{
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_from(prog_fd, buf, pkt_build(in, buf), FORWARDED_FROM, r);
-}
-
 static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
 {
 	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,

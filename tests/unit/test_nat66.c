@@ -22,22 +22,8 @@ static void nat66_on(void)
 	fixture_apply(&fx);
 }
 
-static int run_spec(int prog_fd, const struct pkt_spec *in, int from, struct run_result *r)
-{
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_from(prog_fd, buf, pkt_build(in, buf), from, r);
-}
-
-#define EXPECT_FROM(prog_fd, in, from, want, verdict, what)		\
-	do {								\
-		struct run_result _r;					\
-		uint8_t _w[PKT_MAX];					\
-		size_t _wl = pkt_build(want, _w);			\
-		ASSERT_EQ(run_spec(prog_fd, in, from, &_r), 0, what ": test run"); \
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
-	} while (0)
+#define EXPECT_FROM(prog_fd, in, from, want, verdict, what) \
+	EXPECT_SPEC_FROM(prog_fd, in, from, want, verdict, what)
 #define EXPECT(prog_fd, in, want, verdict, what) \
 	EXPECT_FROM(prog_fd, in, FORWARDED_FROM, want, verdict, what)
 #define EXPECT_UNCHANGED(prog_fd, in, verdict, what) EXPECT(prog_fd, in, in, verdict, what)
@@ -81,7 +67,7 @@ static uint16_t out_port(const struct pkt_spec *in)
 	struct run_result r;
 	size_t l4 = 14 + 40 + 8 * in->nr_ext;
 
-	if (run_spec(fx.egress_fd, in, FORWARDED_FROM, &r) || r.ret != TC_ACT_OK ||
+	if (run_spec(fx.egress_fd, in, &r) || r.ret != TC_ACT_OK ||
 	    r.out_len < l4 + 8)
 		return 0;
 	if (in->proto == IPPROTO_ICMPV6)
@@ -200,7 +186,7 @@ TEST(rfc5382_req4_nat66_unsolicited_dropped)
 	struct run_result r;
 
 	nat66_on();
-	ASSERT_EQ(run_spec(fx.ingress_fd, &syn, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &syn, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "counted");
 	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "no state");
@@ -254,7 +240,7 @@ TEST(nat66_too_long_extension_chain_dropped_outbound_passed_inbound)
 	out.nr_ext = in.nr_ext = 6;	/* beyond FC_IP6_EXT_MAX_HDRS */
 	for (int i = 0; i < 6; i++)
 		out.ext_hdrs[i] = in.ext_hdrs[i] = 60;
-	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "never leaves with the internal source");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSUPPORTED_PROTO), 1, "counted");
 	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_OK, "inbound: the stack's");
@@ -350,9 +336,9 @@ TEST(rfc5508_nat66_error_without_mapping_dropped_or_passed)
 	struct run_result r;
 
 	nat66_on();
-	ASSERT_EQ(run_spec(fx.ingress_fd, &in, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &in, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "inbound error about no mapping dropped");
-	ASSERT_EQ(run_spec(fx.egress_fd, &out, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &out, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "outbound error about no mapping never leaks");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_NO_MAPPING), 2, "counted");
 }
@@ -409,7 +395,7 @@ TEST(nat66_forwarded_never_passes_as_link_traffic)
 
 	nat66_on();
 	for (unsigned int i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		ASSERT_EQ(run_spec(fx.egress_fd, all[i], FORWARDED_FROM, &r), 0, "test run");
+		ASSERT_EQ(run_spec(fx.egress_fd, all[i], &r), 0, "test run");
 		ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, not passed with its source");
 	}
 	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_IPV6_LINK), 0, "none passed as link traffic");
@@ -433,7 +419,7 @@ TEST(nat66_internal_icmpv6_other_than_echo_dropped)
 	struct run_result r;
 
 	nat66_on();
-	ASSERT_EQ(run_spec(fx.egress_fd, &reply, FORWARDED_FROM, &r), 0, "test run");
+	ASSERT_EQ(run_spec(fx.egress_fd, &reply, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "echo reply from inside never leaks");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_ICMP_UNSUPPORTED), 1, "counted");
 }
@@ -515,7 +501,7 @@ TEST(rfc4787_req14_nat66_fragment_before_first_held_and_reinjected)
 	frag6(&rest_want, 1232, 0x77);
 	EXPECT_UNCHANGED(fx.ingress_fd, &rest, TC_ACT_OK, "early fragment, passed and held");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_HELD), 1, "held");
-	ASSERT_EQ(run_spec(fx.ingress_fd, &first, FORWARDED_FROM, &r), 0, "first fragment");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "sent on as a copy ahead of the held one");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "held copy re-injected");
 	EXPECT(fx.ingress_fd, &rest, &rest_want, TC_ACT_OK, "re-injected fragment now translated");
