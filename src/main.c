@@ -359,11 +359,6 @@ static __u64 now_ms(void)
 	return gc_now_ns() / 1000000;
 }
 
-/*
- * Follow the external interface itself: when it goes away its filters go
- * with it; when an interface of that name comes (back), with whatever index,
- * the datapath is attached to it again. Mappings stay in the maps meanwhile.
- */
 /* A route or link changed: the hops the fast path cached are stale
  * (bpf/lib/route.h). Failing to say so leaves them for FC_HOP_TTL_NS. */
 static void routes_changed(struct daemon *d)
@@ -374,6 +369,11 @@ static void routes_changed(struct daemon *d)
 			"cached routes expire within a second", strerror(errno));
 }
 
+/*
+ * Follow the external interface itself: when it goes away its filters go
+ * with it; when an interface of that name comes (back), with whatever index,
+ * the datapath is attached to it again. Mappings stay in the maps meanwhile.
+ */
 static void follow_interface(struct daemon *d)
 {
 	int idx = if_nametoindex(d->o.ifname);
