@@ -175,7 +175,7 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	const struct fc_config *cfg = config_get();
 	__u64 j = 0;
 	__u16 port;
-	long err;
+	int err;
 
 	if (!c || !cfg || !cfg->port_total)
 		return 1;
@@ -200,7 +200,7 @@ static long port_claim_attempt(__u64 attempt, void *data)
 		return 1;
 
 	c->ext_key.port = bpf_htons(port);
-	err = bpf_map_update_elem(&fc_bindings, &c->ext_key, &c->ext_val, BPF_NOEXIST);
+	err = FC_MAP_ERR(bpf_map_update_elem(&fc_bindings, &c->ext_key, &c->ext_val, BPF_NOEXIST));
 	if (err == 0) {
 		/* Taken from a block the sweeper freed meanwhile: give it back
 		 * (fc_block_free clears the slot, then looks for mappings). */
@@ -265,12 +265,12 @@ static long block_take_attempt(__u64 attempt, void *data)
 {
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
-	long err;
+	int err;
 
 	if (!c || !cfg || !cfg->block_count)
 		return 1;
 	c->bkey.index = (c->bstart + (__u32)attempt) % cfg->block_count;
-	err = bpf_map_update_elem(&fc_port_blocks, &c->bkey, &c->bval, BPF_NOEXIST);
+	err = FC_MAP_ERR(bpf_map_update_elem(&fc_port_blocks, &c->bkey, &c->bval, BPF_NOEXIST));
 	if (err == 0) {
 		c->new_block = c->bkey.index + 1;
 		return 1;
@@ -377,7 +377,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	struct fc_subscriber *sub = NULL;
 	__u32 det_idx = 0, nr_attempts;
 	__u16 int_port;
-	long err;
+	int err;
 
 	if (!c || !cfg || !int_key_arg || !ext6)
 		return FC_BIND_FULL;
@@ -463,7 +463,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	c->ext_val.family = int_key->ext_family;
 	c->ext_val.port = bpf_htons(c->claimed);
 	c->ext_val.last_out_ns = c->now;
-	err = bpf_map_update_elem(&fc_bindings, int_key, &c->ext_val, BPF_NOEXIST);
+	err = FC_MAP_ERR(bpf_map_update_elem(&fc_bindings, int_key, &c->ext_val, BPF_NOEXIST));
 	if (err) {
 		/* Lost a race for this internal endpoint, or the table is
 		 * full: give the port (and the count) back either way. */

@@ -15,6 +15,13 @@
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 #define EEXIST		17
+/*
+ * A map helper's result, as the int it is. Kernels before 6.4 (Debian 12's
+ * 6.1) call the map's own update/delete, which return int, in place of the
+ * helper, so an error reaches the program zero-extended (-EEXIST as
+ * 0xffffffef): as a long it never equals -EEXIST.
+ */
+#define FC_MAP_ERR(ret)	((int)(ret))
 
 #define ICMP_ECHOREPLY	0
 #define ICMP_DEST_UNREACH	3
