@@ -696,13 +696,16 @@ static void refresh_nets(struct pcp_server *s)
 	freeifaddrs(ifa);
 }
 
+/* A host of one of ifindex's subnets: not the gateway's own address, nor
+ * the subnet's broadcast or (wider than /31) network address. */
 static bool nets_match(const struct pcp_server *s, __be32 a, int ifindex)
 {
 	for (unsigned int i = 0; i < s->nr_nets; i++) {
 		const struct local_net *n = &s->nets[i];
+		bool point_to_point = ntohl(n->mask) >= 0xfffffffeU;
 
 		if (n->ifindex == ifindex && (a & n->mask) == (n->addr & n->mask) && a != n->addr &&
-		    (a | n->mask) != 0xffffffffU)
+		    (a | n->mask) != 0xffffffffU && (point_to_point || (a & ~n->mask)))
 			return true;
 	}
 	return false;
