@@ -1,19 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAT-PMP (RFC 6886, version 0) and PCP (RFC 6887, version 2) on UDP 5351
- * of the internal interfaces, in the daemon's poll loop. The wire format is
- * pcp_codec.c's; this file holds the lifetime table, the policy and the
- * sockets.
- *
- * A mapping asked for is an ordinary mapping of the bindings map, flagged
- * FC_BINDING_STATIC | FC_BINDING_PCP: the datapath translates it like any
- * other, the sweeper leaves it alone, and this file deletes it when its
- * lifetime ends (table below, one entry per mapping). Every mapping flagged
- * FC_BINDING_PCP has a table entry, and the other way round: what loses its
- * entry (address events, refusals) is released to an ordinary mapping with
- * an idle timeout. An internal endpoint that already has a mapping keeps it
- * (endpoint-independent mapping): the request only makes it last. See
- * doc/design/port-mapping.md.
+ * of the internal interfaces, in the daemon's poll loop: who may ask, what
+ * a request means, the epoch and its announcements, the sockets. The wire
+ * format is pcp_codec.c's, the mappings and their lifetimes pcp_table.c's.
+ * See doc/design/port-mapping.md.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/random.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -33,6 +23,7 @@
 #include "stats.h"
 #include "pcp.h"
 #include "pcp_codec.h"
+#include "pcp_table.h"
 
 #define PCP_SERVER_PORT 5351
 #define PCP_CLIENT_PORT 5350	/* announcements go to 224.0.0.1:5350 */
@@ -42,17 +33,6 @@
 #define NETS_MAX 64
 #define NETS_REFRESH_NS 1000000000ULL
 #define NS 1000000000ULL
-
-struct pcp_mapping {
-	__u8 proto;
-	bool has_nonce;
-	__u16 int_port;		/* host order */
-	__u16 ext_port;
-	__be32 int_addr;
-	__be32 ext_addr;
-	__u64 expires_ns;
-	__u8 nonce[PCP_NONCE_LEN];
-};
 
 struct rate_slot {
 	__be32 addr;
@@ -74,15 +54,12 @@ struct pcp_iface {
 struct pcp_server {
 	struct fc_pcp_opts po;
 	const struct fc_config *cfg;
-	int bindings_fd;
-	int sessions_fd;
 	unsigned int nr_ifs;
 	struct pcp_iface ifs[FC_MAX_IFACES];
 	struct local_net nets[NETS_MAX];
 	unsigned int nr_nets;
 	__u64 nets_at_ns;
-	struct pcp_mapping table[PCP_TABLE_MAX];
-	unsigned int nr_table;
+	struct pcp_table table;
 	struct rate_slot rate[RATE_SLOTS];
 	__u64 epoch_start_ns;
 	unsigned int announce_left;
@@ -93,417 +70,6 @@ struct pcp_server {
 static __u32 epoch_s(const struct pcp_server *s)
 {
 	return (gc_now_ns() - s->epoch_start_ns) / NS;
-}
-
-/* ---- the bindings map ---- */
-
-static bool port_in_ranges(const struct fc_config *cfg, __u16 port)
-{
-	for (unsigned int i = 0; i < cfg->nr_port_ranges && i < FC_MAX_PORT_RANGES; i++)
-		if (port >= cfg->port_ranges[i].first && port <= cfg->port_ranges[i].last)
-			return true;
-	return false;
-}
-
-static __u16 port_at(const struct fc_config *cfg, __u32 idx)
-{
-	for (unsigned int i = 0; i < cfg->nr_port_ranges && i < FC_MAX_PORT_RANGES; i++) {
-		__u32 size = (__u32)cfg->port_ranges[i].last - cfg->port_ranges[i].first + 1;
-
-		if (idx < size)
-			return cfg->port_ranges[i].first + idx;
-		idx -= size;
-	}
-	return 0;
-}
-
-static __u32 random32(void)
-{
-	__u32 v;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-		v = (__u32)rand();
-	return v;
-}
-
-struct session_flush {
-	int fd;
-	__u8 proto;
-	__be32 addr;
-	__be16 port;
-};
-
-static int flush_session(void *ctx, const void *key, const void *value)
-{
-	const struct session_flush *f = ctx;
-	const struct fc_session_key *k = key;
-
-	if (k->family == FC_AF_INET && k->proto == f->proto && k->ext_port == f->port &&
-	    k->ext_addr.v4 == f->addr)
-		bpf_map_delete_elem(f->fd, k);
-	return 0;
-}
-
-/* Remove a mapping, internal side first, its external side only if it
- * still points back, then its sessions (doc/design/expiry.md's order). */
-static void binding_remove(struct pcp_server *s, __u8 proto, __be32 int_addr, __u16 int_port,
-			   const struct fc_binding *b)
-{
-	struct fc_endpoint_key ik, ek;
-	struct fc_binding back;
-	struct session_flush f = {
-		.fd = s->sessions_fd, .proto = proto, .addr = b->addr.v4, .port = b->port,
-	};
-
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
-	bpf_map_delete_elem(s->bindings_fd, &ik);
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
-	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
-	    back.port == htons(int_port))
-		bpf_map_delete_elem(s->bindings_fd, &ek);
-	map_walk(s->sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
-		 flush_session, &f);
-}
-
-/* Flag both sides of an existing mapping as ours. */
-static int binding_adopt(struct pcp_server *s, __u8 proto, __be32 int_addr, __u16 int_port,
-			 struct fc_binding *b)
-{
-	struct fc_endpoint_key ik, ek;
-	struct fc_binding back;
-
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
-	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) || back.addr.v4 != int_addr ||
-	    back.port != htons(int_port))
-		return -ENOENT;	/* a half-mapping: let the sweeper have it */
-	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
-	if (gc_binding_write(s->bindings_fd, &ek, &back, BPF_EXIST))
-		return -errno;
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
-	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
-	if (gc_binding_write(s->bindings_fd, &ik, b, BPF_EXIST))
-		return -errno;
-	return 0;
-}
-
-/* The other way: a mapping of ours that no table entry will keep becomes
- * an ordinary one, idle from now, the sweeper's again. Internal side first
- * (it decides whether the mapping lives), then the external side if it
- * points back. */
-static void binding_release(struct pcp_server *s, __u8 proto, __be32 int_addr, __u16 int_port,
-			    __u64 now)
-{
-	struct fc_endpoint_key ik, ek;
-	struct fc_binding b, back;
-
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
-	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP))
-		return;
-	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
-	b.pcp_expires_s = 0;
-	b.last_out_ns = now;
-	gc_binding_write(s->bindings_fd, &ik, &b, BPF_EXIST);
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b.addr.v4, ntohs(b.port));
-	if (bpf_map_lookup_elem(s->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
-	    back.port == htons(int_port) && (back.flags & FC_BINDING_PCP)) {
-		back.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
-		gc_binding_write(s->bindings_fd, &ek, &back, BPF_EXIST);
-	}
-	fc_debug("pcp: the %s mapping of %s:%u lost its lifetime: idle timeout from now",
-		 proto_name(proto), inet_ntoa((struct in_addr){ int_addr }), int_port);
-}
-
-/* Publish a mapping's expiry in its internal entry, for `fcnat show`. */
-static void binding_publish_expiry(struct pcp_server *s, __u8 proto, __be32 int_addr,
-				   __u16 int_port, __u64 expires_ns)
-{
-	struct fc_endpoint_key ik;
-	struct fc_binding b;
-	__u32 sec = (expires_ns + NS - 1) / NS;
-
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
-	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP) ||
-	    b.pcp_expires_s == sec)
-		return;
-	b.pcp_expires_s = sec;
-	gc_binding_write(s->bindings_fd, &ik, &b, BPF_EXIST);
-}
-
-/* ---- the lifetime table ---- */
-
-static struct pcp_mapping *table_find(struct pcp_server *s, __u8 proto, __be32 addr, __u16 port)
-{
-	for (unsigned int i = 0; i < s->nr_table; i++) {
-		struct pcp_mapping *m = &s->table[i];
-
-		if (m->proto == proto && m->int_addr == addr && m->int_port == port)
-			return m;
-	}
-	return NULL;
-}
-
-static void table_drop(struct pcp_server *s, struct pcp_mapping *m)
-{
-	*m = s->table[--s->nr_table];
-}
-
-static unsigned int table_count_host(const struct pcp_server *s, __be32 addr)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < s->nr_table; i++)
-		n += s->table[i].int_addr == addr;
-	return n;
-}
-
-/* ---- mapping requests, shared by NAT-PMP and PCP ---- */
-
-enum map_status {
-	MAP_OK,
-	MAP_NO_EXTERNAL,	/* no external address yet */
-	MAP_NO_RESOURCES,	/* no free port, table full */
-	MAP_QUOTA,		/* --pcp-max-per-host reached */
-	MAP_REFUSED,		/* a static forward's, or another nonce's */
-	MAP_PORT_UNAVAILABLE,	/* PREFER_FAILURE and the suggested port is not given */
-};
-
-/* May one more table entry be made for host? The only gate to the table:
- * every entry is made after it said MAP_OK. */
-static enum map_status table_admits(const struct pcp_server *s, __be32 host)
-{
-	if (table_count_host(s, host) >= s->po.max_per_host)
-		return MAP_QUOTA;
-	if (s->nr_table >= PCP_TABLE_MAX)
-		return MAP_NO_RESOURCES;
-	return MAP_OK;
-}
-
-struct map_req {
-	__u8 proto;
-	__be32 int_addr;
-	__u16 int_port;
-	__u16 suggested;	/* 0: none */
-	__u32 lifetime;		/* granted, > 0 */
-	bool prefer_failure;
-	const __u8 *nonce;	/* PCP only */
-};
-
-struct map_ans {
-	__be32 ext_addr;
-	__u16 ext_port;
-	__u32 lifetime;
-};
-
-/* Claim ext_port for the request: external side first (that insert owns
- * the port), then the internal side. 1: claimed, 0: port taken, -1: the
- * table is full, -2: the internal endpoint got a mapping meanwhile. */
-static int claim(struct pcp_server *s, const struct map_req *r, __be32 ext, __u16 port)
-{
-	struct fc_endpoint_key ek, ik;
-	struct fc_binding ev = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC | FC_BINDING_PCP };
-	struct fc_binding iv = ev;
-
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, r->proto, ext, port);
-	ev.addr.v4 = r->int_addr;
-	ev.port = htons(r->int_port);
-	if (bpf_map_update_elem(s->bindings_fd, &ek, &ev, BPF_NOEXIST))
-		return errno == EEXIST ? 0 : -1;
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
-	iv.addr.v4 = ext;
-	iv.port = htons(port);
-	iv.last_out_ns = gc_now_ns();
-	if (bpf_map_update_elem(s->bindings_fd, &ik, &iv, BPF_NOEXIST)) {
-		int err = errno;
-
-		bpf_map_delete_elem(s->bindings_fd, &ek);
-		return err == EEXIST ? -2 : -1;
-	}
-	return 1;
-}
-
-/* Find a port: the suggested one, the internal one, random probes, then
- * every port of the ranges from a random start. */
-static int create(struct pcp_server *s, const struct map_req *r, __be32 ext, __u16 *out)
-{
-	const struct fc_config *cfg = s->cfg;
-	__u32 total = cfg->port_total, start;
-	int ret;
-
-	if (r->suggested && port_in_ranges(cfg, r->suggested)) {
-		ret = claim(s, r, ext, r->suggested);
-		if (ret)
-			return ret < 0 ? ret : (*out = r->suggested, 1);
-	}
-	if (r->prefer_failure && r->suggested)
-		return 0;
-	if (port_in_ranges(cfg, r->int_port) && r->int_port != r->suggested) {
-		ret = claim(s, r, ext, r->int_port);
-		if (ret)
-			return ret < 0 ? ret : (*out = r->int_port, 1);
-	}
-	if (!total)
-		return 0;
-	for (int i = 0; i < 64; i++) {
-		__u16 p = port_at(cfg, random32() % total);
-
-		ret = p ? claim(s, r, ext, p) : 0;
-		if (ret)
-			return ret < 0 ? ret : (*out = p, 1);
-	}
-	start = random32() % total;
-	for (__u32 i = 0; i < total; i++) {
-		__u16 p = port_at(cfg, (start + i) % total);
-
-		ret = p ? claim(s, r, ext, p) : 0;
-		if (ret)
-			return ret < 0 ? ret : (*out = p, 1);
-	}
-	return 0;
-}
-
-/* A mapping exists for the request's internal endpoint (b). With a table
- * entry (m) the request renews it; without one (made by the host's own
- * traffic, or released by an address event) it is adopted under the same
- * limits as a new one, and an FC_BINDING_PCP mapping the limits refuse is
- * released: no mapping of ours stays without an entry. */
-static enum map_status map_existing(struct pcp_server *s, const struct map_req *r,
-				    struct pcp_mapping *m, struct fc_binding *b)
-{
-	enum map_status st;
-
-	if (m) {
-		if ((b->flags & FC_BINDING_PCP) && m->has_nonce && r->nonce &&
-		    memcmp(m->nonce, r->nonce, PCP_NONCE_LEN))
-			return MAP_REFUSED;
-		if (b->flags & FC_BINDING_PCP)
-			return MAP_OK;
-		/* The entry outlived its mapping and traffic made another one:
-		 * the entry is counted already. */
-		return binding_adopt(s, r->proto, r->int_addr, r->int_port, b) ? MAP_NO_RESOURCES :
-										  MAP_OK;
-	}
-	st = table_admits(s, r->int_addr);
-	if (st == MAP_OK && binding_adopt(s, r->proto, r->int_addr, r->int_port, b))
-		st = MAP_NO_RESOURCES;
-	if (st != MAP_OK)
-		binding_release(s, r->proto, r->int_addr, r->int_port, gc_now_ns());
-	return st;
-}
-
-static enum map_status map_request(struct pcp_server *s, const struct map_req *r,
-				   struct map_ans *a)
-{
-	__be32 ext = s->cfg->ext_addr4;
-	__u64 now = gc_now_ns();
-	struct fc_endpoint_key ik;
-	struct fc_binding b;
-	struct pcp_mapping *m;
-	enum map_status st;
-	__u16 port;
-	int tries = 0, ret;
-
-	if (!ext)
-		return MAP_NO_EXTERNAL;
-again:
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
-	m = table_find(s, r->proto, r->int_addr, r->int_port);
-	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) == 0) {
-		a->ext_addr = b.addr.v4;
-		a->ext_port = ntohs(b.port);
-		a->lifetime = r->lifetime;
-		if (r->prefer_failure && r->suggested && r->suggested != a->ext_port)
-			return MAP_PORT_UNAVAILABLE;
-		if ((b.flags & FC_BINDING_STATIC) && !(b.flags & FC_BINDING_PCP))
-			return MAP_OK;	/* a static forward: permanent anyway */
-		st = map_existing(s, r, m, &b);
-		if (st != MAP_OK)
-			return st;
-		port = a->ext_port;
-		ext = a->ext_addr;
-	} else {
-		/* An entry without a mapping (flushed with its address) is
-		 * made again in its place; anything else is a new entry. */
-		st = m ? MAP_OK : table_admits(s, r->int_addr);
-		if (st != MAP_OK)
-			return st;
-		ret = create(s, r, ext, &port);
-		if (ret == -2 && tries++ < 3)
-			goto again;	/* the datapath made one meanwhile: use it */
-		if (ret == 0 && r->prefer_failure)
-			return MAP_PORT_UNAVAILABLE;
-		if (ret <= 0)
-			return MAP_NO_RESOURCES;
-		a->ext_addr = ext;
-		a->ext_port = port;
-		a->lifetime = r->lifetime;
-		fc_debug("pcp: mapped %s %s:%u to external port %u for %us", proto_name(r->proto),
-			 inet_ntoa((struct in_addr){ r->int_addr }), r->int_port, port, r->lifetime);
-	}
-	if (!m) {
-		m = &s->table[s->nr_table++];	/* table_admits said there is room */
-		memset(m, 0, sizeof(*m));
-		m->proto = r->proto;
-		m->int_addr = r->int_addr;
-		m->int_port = r->int_port;
-	}
-	m->ext_addr = ext;
-	m->ext_port = port;
-	m->expires_ns = now + (__u64)r->lifetime * NS;
-	if (r->nonce && !m->has_nonce) {
-		memcpy(m->nonce, r->nonce, PCP_NONCE_LEN);
-		m->has_nonce = true;
-	}
-	binding_publish_expiry(s, r->proto, r->int_addr, r->int_port, m->expires_ns);
-	return MAP_OK;
-}
-
-/* Lifetime 0: delete. A static forward is refused; a dynamic mapping the
- * client did not ask for is left to its idle timeout. */
-static enum map_status unmap_request(struct pcp_server *s, __u8 proto, __be32 int_addr,
-				     __u16 int_port, const __u8 *nonce)
-{
-	struct fc_endpoint_key ik;
-	struct fc_binding b;
-	struct pcp_mapping *m = table_find(s, proto, int_addr, int_port);
-
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
-	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b)) {
-		if (m)
-			table_drop(s, m);
-		return MAP_OK;
-	}
-	if ((b.flags & FC_BINDING_STATIC) && !(b.flags & FC_BINDING_PCP))
-		return MAP_REFUSED;
-	if (!(b.flags & FC_BINDING_PCP)) {
-		if (m)
-			table_drop(s, m);	/* its mapping is traffic's now */
-		return MAP_OK;
-	}
-	if (m && m->has_nonce && nonce && memcmp(m->nonce, nonce, PCP_NONCE_LEN))
-		return MAP_REFUSED;
-	binding_remove(s, proto, int_addr, int_port, &b);
-	if (m)
-		table_drop(s, m);
-	fc_debug("pcp: deleted the %s mapping of %s:%u", proto_name(proto),
-		 inet_ntoa((struct in_addr){ int_addr }), int_port);
-	return MAP_OK;
-}
-
-/* Internal port 0 and lifetime 0: every mapping of the host for proto. */
-static void unmap_all(struct pcp_server *s, __u8 proto, __be32 int_addr)
-{
-	for (unsigned int i = 0; i < s->nr_table;) {
-		struct pcp_mapping *m = &s->table[i];
-
-		if (m->proto == proto && m->int_addr == int_addr) {
-			unsigned int n = s->nr_table;
-
-			unmap_request(s, proto, int_addr, m->int_port, NULL);
-			if (s->nr_table < n)
-				continue;	/* slot i now holds another entry */
-		}
-		i++;
-	}
 }
 
 static __u32 grant(const struct pcp_server *s, __u32 requested)
@@ -535,16 +101,16 @@ static size_t natpmp_answer(struct pcp_server *s, const struct pcp_request *r, _
 	}
 	if (r->lifetime == 0) {
 		if (r->int_port == 0) {
-			unmap_all(s, r->proto, r->src);
+			pcp_table_unmap_all(&s->table, r->proto, r->src);
 			st = MAP_OK;
 		} else {
-			st = unmap_request(s, r->proto, r->src, r->int_port, NULL);
+			st = pcp_table_unmap(&s->table, r->proto, r->src, r->int_port, NULL);
 		}
 		return natpmp_build_map(out, r, st == MAP_OK ? PMP_SUCCESS : PMP_REFUSED, epoch, 0, 0);
 	}
 	if (r->int_port == 0)	/* "all ports" is not offered */
 		return natpmp_build_map(out, r, PMP_REFUSED, epoch, 0, 0);
-	st = map_request(s, &(struct map_req){
+	st = pcp_table_map(&s->table, &(struct map_req){
 		.proto = r->proto, .int_addr = r->src, .int_port = r->int_port,
 		.suggested = r->suggested, .lifetime = grant(s, r->lifetime),
 	}, &a);
@@ -591,11 +157,11 @@ static size_t pcp_peer_report(struct pcp_server *s, const struct pcp_request *r,
 {
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
-	struct pcp_mapping *m = table_find(s, r->proto, int_addr, r->int_port);
+	struct pcp_mapping *m = pcp_table_find(&s->table, r->proto, int_addr, r->int_port);
 	__u64 now = gc_now_ns();
 
 	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, int_addr, r->int_port);
-	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b))
+	if (bpf_map_lookup_elem(s->table.bindings_fd, &ik, &b))
 		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
 	return pcp_build_success(out, r, epoch,
 				 m && m->expires_ns > now ? (m->expires_ns - now) / NS : 0,
@@ -624,10 +190,10 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 		return pcp_build_error(out, r, PCP_CANNOT_PROVIDE_EXTERNAL, epoch);
 	if (r->opcode == PCP_OP_MAP && r->lifetime == 0) {
 		if (r->int_port == 0) {
-			unmap_all(s, r->proto, int_addr);
+			pcp_table_unmap_all(&s->table, r->proto, int_addr);
 			st = MAP_OK;
 		} else {
-			st = unmap_request(s, r->proto, int_addr, r->int_port, r->nonce);
+			st = pcp_table_unmap(&s->table, r->proto, int_addr, r->int_port, r->nonce);
 		}
 		if (st != MAP_OK)
 			return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
@@ -638,7 +204,7 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 		return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
 	if (r->opcode == PCP_OP_PEER && r->lifetime == 0)
 		return pcp_peer_report(s, r, int_addr, epoch, out);
-	st = map_request(s, &(struct map_req){
+	st = pcp_table_map(&s->table, &(struct map_req){
 		.proto = r->proto, .int_addr = int_addr, .int_port = r->int_port,
 		.suggested = r->suggested, .lifetime = grant(s, r->lifetime),
 		.prefer_failure = r->prefer_failure, .nonce = r->nonce,
@@ -845,8 +411,8 @@ static int open_socket(const char *ifname, int ifindex)
 
 void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd)
 {
-	s->bindings_fd = bindings_fd;
-	s->sessions_fd = sessions_fd;
+	s->table.bindings_fd = bindings_fd;
+	s->table.sessions_fd = sessions_fd;
 }
 
 struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg)
@@ -859,7 +425,9 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 	}
 	s->po = *po;
 	s->cfg = cfg;
-	s->bindings_fd = s->sessions_fd = -1;
+	s->table.cfg = cfg;
+	s->table.max_per_host = po->max_per_host;
+	s->table.bindings_fd = s->table.sessions_fd = -1;
 	for (unsigned int i = 0; i < po->nr_ifs; i++) {
 		int idx = if_nametoindex(po->ifs[i]), fd;
 
@@ -912,10 +480,7 @@ void pcp_state_lost(struct pcp_server *s)
 	 * the old one comes next) becomes an ordinary mapping, idle from now.
 	 * Clients see the new epoch and ask again; a request re-adopts a
 	 * mapping under the limits every new one meets. */
-	for (unsigned int i = 0; i < s->nr_table && s->bindings_fd >= 0; i++)
-		binding_release(s, s->table[i].proto, s->table[i].int_addr, s->table[i].int_port,
-				now);
-	s->nr_table = 0;
+	pcp_table_release_all(&s->table, now);
 	s->epoch_start_ns = now;
 	s->announce_left = ANNOUNCE_COUNT;
 	s->announce_next_ns = s->epoch_start_ns;
@@ -924,7 +489,7 @@ void pcp_state_lost(struct pcp_server *s)
 
 unsigned int pcp_nr_mappings(const struct pcp_server *s)
 {
-	return s->nr_table;
+	return s->table.nr_table;
 }
 
 /* NAT-PMP's external address response and PCP's ANNOUNCE response, both
@@ -967,56 +532,7 @@ void pcp_tick(struct pcp_server *s, uint64_t now_ns)
 		s->announce_next_ns = now_ns + s->announce_gap_ns;
 		s->announce_gap_ns *= 2;
 	}
-	for (unsigned int i = 0; i < s->nr_table;) {
-		struct pcp_mapping *m = &s->table[i];
-		struct fc_endpoint_key ik;
-		struct fc_binding b;
-
-		if (m->expires_ns > now_ns) {
-			i++;
-			continue;
-		}
-		gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, m->proto, m->int_addr, m->int_port);
-		if (bpf_map_lookup_elem(s->bindings_fd, &ik, &b) == 0 && (b.flags & FC_BINDING_PCP))
-			binding_remove(s, m->proto, m->int_addr, m->int_port, &b);
-		fc_debug("pcp: the %s mapping of %s:%u expired", proto_name(m->proto),
-			 inet_ntoa((struct in_addr){ m->int_addr }), m->int_port);
-		table_drop(s, m);
-	}
+	pcp_table_expire(&s->table, now_ns);
 	if (now_ns - s->nets_at_ns >= NETS_REFRESH_NS)
 		refresh_nets(s);
-}
-
-struct leftovers {
-	int fd;
-	__u64 now;
-	long n;
-};
-
-static int release_one(void *ctx, const void *key, const void *value)
-{
-	struct leftovers *l = ctx;
-	const struct fc_endpoint_key *k = key;
-	struct fc_binding b = *(const struct fc_binding *)value;
-
-	if (!(b.flags & FC_BINDING_PCP))
-		return 0;
-	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
-	b.pcp_expires_s = 0;
-	if (k->side == FC_SIDE_INTERNAL) {
-		b.last_out_ns = l->now;
-		l->n++;
-	}
-	gc_binding_write(l->fd, k, &b, BPF_EXIST);
-	return 0;
-}
-
-long pcp_release_leftovers(int bindings_fd, uint64_t now_ns)
-{
-	struct leftovers l = { .fd = bindings_fd, .now = now_ns };
-
-	if (map_walk(bindings_fd, sizeof(struct fc_endpoint_key), sizeof(struct fc_binding),
-		     release_one, &l))
-		return -1;
-	return l.n;
 }
