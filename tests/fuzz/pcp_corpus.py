@@ -52,6 +52,9 @@ SEEDS = {
     "pcp-peer-third-party": peer_req(TCP, 8092, 0, "198.51.100.3", 443,
                                      option(1, mapped("192.168.77.3"))),
     "pcp-version-1": header(1, 0, version=1)[:8],
+    # What a read of an oversized datagram hands the parser: 1104 bytes.
+    "pcp-oversized": header(0, 0) + b"\0" * 1080,
+    "natpmp-oversized-bad-opcode": b"\0\x03" + b"\0" * 1102,
 }
 
 if __name__ == "__main__":
