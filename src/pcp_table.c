@@ -289,8 +289,7 @@ static enum map_status map_existing(struct pcp_table *t, const struct map_req *r
 	return st;
 }
 
-enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r,
-				   struct map_ans *a)
+enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a)
 {
 	__be32 ext = t->cfg->ext_addr4;
 	__u64 now = gc_now_ns();
@@ -359,7 +358,7 @@ again:
 /* Lifetime 0: delete. A static forward is refused; a dynamic mapping the
  * client did not ask for is left to its idle timeout. */
 enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr,
-				     __u16 int_port, const __u8 *nonce)
+				__u16 int_port, const __u8 *nonce)
 {
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
