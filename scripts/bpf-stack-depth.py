@@ -7,7 +7,8 @@ empty frame counting 32, and refuse a chain over 512 bytes ("combined stack
 size of N calls is M. Too large"); newer kernels round JITed frames to 16.
 This reads the object with llvm-objdump and prints each program's deepest
 chain, so a build can fail before any kernel sees it.
-usage: bpf-stack-depth.py [--max 512] OBJ...   (exit 1 when a chain is over)
+usage: bpf-stack-depth.py [-q] [--max 512] OBJ...   (exit 1 when a chain is over;
+       -q: print only those)
 """
 import re
 import subprocess
@@ -113,6 +114,9 @@ def deepest(name, info, seen=()):
 
 def main(argv):
     limit = LIMIT
+    quiet = argv[:1] == ["-q"]
+    if quiet:
+        argv = argv[1:]
     if argv[:1] == ["--max"]:
         limit, argv = int(argv[1]), argv[2:]
     bad = 0
@@ -125,6 +129,8 @@ def main(argv):
             depth, chain = deepest(name, info)
             over = depth > limit
             bad |= over
+            if quiet and not over:
+                continue
             print("%s %s: %d bytes%s  %s" % (obj, name, depth, "  OVER %d" % limit if over else "",
                                              " > ".join(chain)))
     return 1 if bad else 0

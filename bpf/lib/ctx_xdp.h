@@ -81,7 +81,8 @@ static __always_inline __u16 *ctx_csum_field(struct xdp_md *ctx, __u32 off)
 
 	if (off > FC_ICMP_ERR_HDR_MAX)
 		return NULL;
-	off = FC_BOUND(off, FC_ICMP_ERR_HDR_MASK);
+	if (!__builtin_constant_p(off))
+		off = FC_BOUND(off, FC_ICMP_ERR_HDR_MASK);
 	if (data + off + sizeof(__u16) > end)
 		return NULL;
 	return data + off;
