@@ -29,6 +29,7 @@
 #include "deterministic.h"
 #include "loader.h"
 #include "log.h"
+#include "link.h"
 #include "metrics.h"
 #include "netlink.h"
 #include "options.h"
@@ -104,6 +105,7 @@ struct daemon {
 	struct fc_pin pin;
 	struct fc_config cfg;
 	int ifindex;
+	int refused_ifindex;	/* came back with a link type we cannot read */
 	__be32 mapped_addr4;	/* the external address the maps' mappings use */
 	union fc_addr mapped_addr6;	/* NAT66: the same for IPv6 */
 	struct in6_addr start_addr6;	/* NAT66: the external IPv6 address at start */
@@ -377,6 +379,7 @@ static void routes_changed(struct daemon *d)
 static void follow_interface(struct daemon *d)
 {
 	int idx = if_nametoindex(d->o.ifname);
+	char why[256];
 
 	if (idx == d->ifindex)
 		return;
@@ -385,6 +388,13 @@ static void follow_interface(struct daemon *d)
 		d->l.ingress.attached = d->l.egress.attached = false;
 		d->l.created_qdisc = false;
 		d->ifindex = 0;
+		return;
+	}
+	if (link_check(d->o.ifname, false, why, sizeof(why))) {
+		/* Said once per index; the datapath would misread its packets. */
+		if (idx != d->refused_ifindex)
+			fc_err("external interface is back but not attached: %s", why);
+		d->refused_ifindex = idx;
 		return;
 	}
 	fc_info("external interface %s is back (ifindex %d): attaching", d->o.ifname, idx);
@@ -847,6 +857,7 @@ int main(int argc, char **argv)
 	char addr[INET_ADDRSTRLEN + 5 + INET6_ADDRSTRLEN] = "";
 	char nat64[32 + INET6_ADDRSTRLEN] = "";
 	unsigned long nmap, nsess;
+	char why[256];
 	int err;
 
 	d->argc = argc;
@@ -887,6 +898,10 @@ int main(int argc, char **argv)
 		fc_err("no such interface: %s", d->o.ifname);
 		return FC_EXIT_FAIL;
 	}
+	if (link_check(d->o.ifname, false, why, sizeof(why))) {
+		fc_err("%s", why);
+		return FC_EXIT_FAIL;
+	}
 	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs + d->o.nr_internal_ifs; i++) {
 		bool internal = i >= d->o.nr_hairpin_ifs;
 		const char *opt = internal ? "--internal" : "--hairpin-if";
@@ -897,6 +912,10 @@ int main(int argc, char **argv)
 
 		if (!idx) {
 			fc_err("%s: no such interface: %s", opt, name);
+			return FC_EXIT_FAIL;
+		}
+		if (link_check(name, !internal, why, sizeof(why))) {
+			fc_err("%s: %s", opt, why);
 			return FC_EXIT_FAIL;
 		}
 		if (idx == d->ifindex) {

@@ -172,3 +172,28 @@ def test_check_config_validates_without_attaching(topo, run_fcnat, tmp_path):
     # Nothing was attached by either.
     out = topo.gw.run(["tc", "qdisc", "show", "dev", "wan0"]).stdout
     assert "clsact" not in out, out
+
+
+def _add_tun(topo, name="tun0"):
+    # A link with no Ethernet header, as PPP (pppoe-wan), WireGuard and
+    # tunnels are: fcnat's datapath would misread every packet on it.
+    topo.gw.run(["ip", "tuntap", "add", "mode", "tun", "dev", name])
+    topo.gw.addr_add(name, "10.77.0.1/24")
+    topo.gw.link_up(name)
+
+
+@pytest.mark.parametrize("args", [["-i", "tun0"],
+                                  ["-i", "wan0", "--hairpin-if", "tun0"],
+                                  ["-i", "wan0", "--internal", "tun0"]],
+                         ids=["external", "hairpin-if", "internal"])
+def test_link_without_ethernet_header_refused_exits_1(topo, run_fcnat, args):
+    """Issue 17: never "ready" on a link the datapath cannot read (it would
+    send LAN addresses out untranslated)."""
+    _add_tun(topo)
+    r = run_fcnat(*args)
+    assert r.returncode == 1, repr(r)
+    assert "tun0: link type not supported" in r.stderr, repr(r)
+    assert "no link-layer header" in r.stderr, repr(r)
+    assert "ready" not in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="wan0")
+    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="tun0")

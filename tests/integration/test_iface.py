@@ -43,3 +43,25 @@ def test_interface_gone_and_back_is_survived(topo, fcnat):
     assert recv_matching(c, b"after", 3) == (EXT4, 7100)
     srv2 = topo.ext.udp(EXT3, 7000)
     assert udp_exchange(c, srv2, (EXT3, 7000), b"again") == (GW_WAN_ADDR, 25600)
+
+
+def test_interface_back_without_ethernet_header_is_not_attached(topo, fcnat):
+    """wan0 comes back as a link the datapath cannot read (a TUN device, as
+    a PPP link would be): fcnat says so and does not attach; when an
+    Ethernet wan0 comes, it attaches."""
+    inst = fcnat("-i", "wan0")
+    topo.gw.run(["ip", "link", "del", "wan0"])
+    wait_until(lambda: "is gone" in inst.stderr(), 5, desc="fcnat notices wan0 is gone")
+    topo.gw.run(["ip", "tuntap", "add", "mode", "tun", "dev", "wan0"])
+    topo.gw.link_up("wan0")
+    wait_until(lambda: "wan0: link type not supported" in inst.stderr(), 5,
+               desc="fcnat refuses the TUN wan0")
+    assert inst.running()
+    assert not bpf_filters(topo.gw, "wan0", "ingress")
+    assert not bpf_filters(topo.gw, "wan0", "egress")
+    assert inst.stderr().count("link type not supported") == 1, "said once"
+
+    topo.gw.run(["ip", "link", "del", "wan0"])
+    topo.veth(topo.gw, "wan0", topo.ext, "wan0")
+    wait_until(lambda: bpf_filters(topo.gw, "wan0", "ingress") and
+               bpf_filters(topo.gw, "wan0", "egress"), 5, desc="fcnat attached again")
