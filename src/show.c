@@ -175,11 +175,11 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 
 	if (k->side != FC_SIDE_INTERNAL)
 		return 0;
-	until = b->last_out_ns + gc_base_timeout(&c->in->cfg, k->proto);
+	if (!fc_mapping_alive(&c->in->cfg, k->proto, b, c->in->now))
+		return 0;	/* expired, not swept yet */
+	until = b->last_out_ns + fc_mapping_base_timeout(&c->in->cfg, k->proto);
 	if (b->sessions_until_ns > until)
 		until = b->sessions_until_ns;
-	if (!(b->flags & FC_BINDING_STATIC) && until <= c->in->now)
-		return 0;	/* expired, not swept yet */
 	c->mappings++;
 	gc_ext_key(&ek, b->family, k->proto, &b->addr, b->port);
 	epset_get(&c->per_mapping, &ek, &n);

@@ -395,6 +395,19 @@ TEST(inbound_echo_request_and_other_hosts_pass_untouched)
 	EXPECT_UNCHANGED(fx.ingress_fd, &other, TC_ACT_OK, "not our address");
 }
 
+/*
+ * The datapath reads the real clock, which may have started a minute ago: a
+ * time 10 minutes back would lie before boot. So an idle mapping is made by
+ * a 1 s UDP timeout and a last packet at boot (time 0), which every uptime
+ * over a second has left behind.
+ */
+static void age_udp_mappings_past_timeout(void)
+{
+	fx.opts.timeout_s[FC_TIMEOUT_UDP] = 1;
+	fixture_apply(&fx);
+	ASSERT_TRUE(now_ns() > 2 * SEC_NS, "the clock is past boot + the 1 s timeout");
+}
+
 TEST(expired_mapping_no_longer_translates)
 {
 	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
@@ -402,10 +415,11 @@ TEST(expired_mapping_no_longer_translates)
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_UDP, CLIENT_A, 25000);
 	struct fc_binding b;
 
+	age_udp_mappings_past_timeout();
 	ASSERT_EQ(out_port(&out), 25000, "mapping");
-	/* Age it: last outbound packet 10 minutes ago, no live session. */
+	/* Age it: last outbound packet at boot, no live session. */
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read");
-	b.last_out_ns = now_ns() - 600 * SEC_NS;
+	b.last_out_ns = 0;
 	b.sessions_until_ns = 0;
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age");
 	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_SHOT, "new remote, expired mapping");
@@ -430,13 +444,14 @@ TEST(expired_session_of_expired_mapping_not_translated)
 	struct fc_session s;
 	struct fc_binding b;
 
+	age_udp_mappings_past_timeout();
 	ASSERT_EQ(out_port(&out), 25000, "mapping");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read");
-	b.last_out_ns = now_ns() - 600 * SEC_NS;
+	b.last_out_ns = 0;
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age mapping");
 	ASSERT_EQ(bpf_map_get_next_key(fx.sessions_fd, NULL, &sk), 0, "session key");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
-	s.expires_ns = now_ns() - SEC_NS;
+	s.expires_ns = 1;	/* ended just after boot */
 	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0, "age session");
 	EXPECT_UNCHANGED(fx.ingress_fd, &reply, TC_ACT_SHOT, "late reply");
 }

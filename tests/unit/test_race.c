@@ -118,10 +118,8 @@ TEST(race_two_cpus_same_new_flow_one_mapping_no_leaked_port)
 	struct race_check c = {};
 	unsigned long differ = 0;
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-		printf("    (one CPU: skipped)\n");
-		return;
-	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP("one CPU online, no race to run");
 	memset(ports, 0, sizeof(ports));
 	atomic_store(&race_gate[0], 0);
 	atomic_store(&race_gate[1], 0);
