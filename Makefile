@@ -70,8 +70,8 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/fcnat/*.h) $(SKELS)
 $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
-	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/fcnat/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
+	$(CC) $(CFLAGS) -Itests/unit -DFC_SOURCE_DIR='"$(CURDIR)"' $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
 MANPAGES  := $(BUILD)/fcnat.8 $(BUILD)/fcnat.conf.5
 

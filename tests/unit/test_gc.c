@@ -149,31 +149,6 @@ TEST(gc_rfc5382_req5_established_tcp_ten_minutes_after_boot)
 	ASSERT_EQ(nr_sessions(&fx) + nr_bindings(&fx), 0, "all gone, port free");
 }
 
-/* The rule the datapath and the sweeper share, at times right after boot. */
-TEST(rules_mapping_alive_right_after_boot)
-{
-	struct fc_binding b = {};
-	const struct fc_config *c = &fx.cfg;
-	uint64_t udp = c->timeout_ns[FC_TIMEOUT_UDP];
-
-	b.last_out_ns = 5 * SEC_NS;	/* used 5 s after boot */
-	ASSERT_TRUE(fc_mapping_alive(c, FC_PROTO_UDP, &b, 6 * SEC_NS), "1 s later: alive");
-	ASSERT_TRUE(fc_mapping_alive(c, FC_PROTO_UDP, &b, 5 * SEC_NS + udp - 1), "just before");
-	ASSERT_TRUE(!fc_mapping_alive(c, FC_PROTO_UDP, &b, 5 * SEC_NS + udp), "at the timeout");
-	b.last_out_ns = 0;		/* used at boot */
-	ASSERT_TRUE(fc_mapping_alive(c, FC_PROTO_UDP, &b, 0), "at boot itself");
-	ASSERT_TRUE(!fc_mapping_alive(c, FC_PROTO_ICMP, &b, c->timeout_ns[FC_TIMEOUT_ICMP]),
-		    "ICMP: its own timeout");
-	ASSERT_TRUE(!fc_mapping_alive(c, FC_PROTO_TCP, &b, c->timeout_ns[FC_TIMEOUT_TCP_TRANS]),
-		    "TCP without a session: the transitory timeout");
-	b.sessions_until_ns = 600 * SEC_NS + c->timeout_ns[FC_TIMEOUT_TCP_EST];
-	ASSERT_TRUE(fc_mapping_alive(c, FC_PROTO_TCP, &b, 601 * SEC_NS),
-		    "kept by an established session, 10 min after boot");
-	b.sessions_until_ns = 0;
-	b.flags = FC_BINDING_STATIC;
-	ASSERT_TRUE(fc_mapping_alive(c, FC_PROTO_UDP, &b, ~0ULL), "static: always");
-}
-
 TEST(gc_port_reused_safely_after_expiry)
 {
 	struct gc_result res;

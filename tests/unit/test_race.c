@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -139,4 +140,77 @@ TEST(race_two_cpus_same_new_flow_one_mapping_no_leaked_port)
 	ASSERT_EQ(c.bad, 0, "bindings without a twin pointing back");
 	ASSERT_EQ(map_count(fx.sessions_fd, sizeof(struct fc_session_key)), RACE_FLOWS,
 		  "one session per flow");
+}
+
+/*
+ * The sweeper's release (fc_release) from two CPUs at once, over and over
+ * at the edge: a subscriber holding 1 UDP mapping, both CPUs take one at
+ * the same moment. The count must end each round at 0 and neither CPU may
+ * see it wrap (a clamp read, then added separately, lets both subtract:
+ * 1 - 2 = 2^32 - 1).
+ */
+#define RELEASE_ROUNDS	20000
+
+struct releaser {
+	int cpu;
+	int release_fd;
+	int ok;			/* pinned, every count seen 0 */
+	long bad;		/* the first count or error that was not */
+};
+
+static struct fc_subscriber_key release_key = { .family = FC_AF_INET };
+
+static void *releaser_main(void *arg)
+{
+	struct releaser *rl = arg;
+	int subs_fd = loader_subscribers_fd(&fx.loader), me = rl->cpu;
+	struct fc_subscriber sub = { .mappings[FC_SUB_UDP] = 1 };
+	unsigned int round = 0;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(rl->cpu, &set);
+	rl->ok = !pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	for (int i = 0; i < RELEASE_ROUNDS; i++) {
+		long left;
+
+		if (me == 0 && bpf_map_update_elem(subs_fd, &release_key, &sub, BPF_ANY))
+			rl->ok = 0;
+		race_barrier(++round, me);
+		do
+			left = gc_release(rl->release_fd, release_key.family, &release_key.addr,
+					  IPPROTO_UDP, -1);
+		while (left == -EAGAIN);	/* lost every compare-and-swap: try again */
+		if (left != 0 && rl->ok) {
+			rl->ok = 0;
+			rl->bad = left;
+		}
+		race_barrier(++round, me);
+	}
+	race_barrier(~0u, me);
+	return NULL;
+}
+
+TEST(race_two_cpus_release_at_one_never_wraps_below_zero)
+{
+	int fd = loader_release_fd(&fx.loader);
+	struct releaser rl[2] = { { .cpu = 0, .release_fd = fd }, { .cpu = 1, .release_fd = fd } };
+	struct fc_subscriber sub;
+	pthread_t th[2];
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP("one CPU online, no race to run");
+	release_key.addr.v4 = ip4(CLIENT_A);
+	atomic_store(&race_gate[0], 0);
+	atomic_store(&race_gate[1], 0);
+	for (int t = 0; t < 2; t++)
+		ASSERT_EQ(pthread_create(&th[t], NULL, releaser_main, &rl[t]), 0, "thread");
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	ASSERT_EQ(rl[0].bad, 0, "CPU 0: a count other than 0");
+	ASSERT_EQ(rl[1].bad, 0, "CPU 1: a count other than 0");
+	ASSERT_TRUE(rl[0].ok && rl[1].ok, "pinned, every entry written");
+	ASSERT_EQ(bpf_map_lookup_elem(loader_subscribers_fd(&fx.loader), &release_key, &sub), 0,
+		  "entry");
+	ASSERT_EQ(sub.mappings[FC_SUB_UDP], 0, "ends at exactly zero");
 }
