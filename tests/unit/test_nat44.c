@@ -599,6 +599,43 @@ TEST(rfc4787_req14_inbound_fragment_before_first_is_held_and_reinjected)
 	}
 }
 
+/*
+ * A train stamped by another CPU whose clock read came after ours (here a
+ * second after, so the test does not hang on timing): its first_seen_ns is
+ * ahead of this CPU's now. The hold compares by addition, so the train is
+ * young, not "now - first_seen" wrapped to a huge age and thrown away.
+ */
+TEST(rfc4787_req14_train_stamped_ahead_of_this_cpu_is_still_reinjected)
+{
+	struct bpf_map *wait = bpf_object__find_map_by_name(fx.loader.skel->obj, "fc_frag_wait");
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct {
+		uint64_t first_seen_ns;
+		uint32_t count, pad0;
+	} w;
+	uint8_t key[64];
+	struct run_result r;
+
+	ASSERT_TRUE(wait != NULL, "fc_frag_wait");
+	ASSERT_EQ(bpf_map__value_size(wait), sizeof(w), "struct frag_wait's size");
+	ASSERT_EQ(out_port(&out), 25000, "mapping");
+	first.frag = 0x2000;
+	rest.frag = 185;
+	first.ip_id = rest.ip_id = 0x5252;
+	EXPECT_UNCHANGED(fx.ingress_fd, &rest, TC_ACT_OK, "early fragment");
+	ASSERT_EQ(held_count(), 1, "one copy kept");
+	ASSERT_EQ(bpf_map_get_next_key(bpf_map__fd(wait), NULL, key), 0, "the train's entry");
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(wait), key, &w), 0, "read it");
+	w.first_seen_ns = now_ns() + SEC_NS;
+	ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(wait), key, &w, BPF_EXIST), 0, "stamp ahead");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "original used up by the re-injection");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "held copy re-injected");
+	ASSERT_EQ(held_count(), 0, "hold emptied");
+}
+
 TEST(rfc4787_req14_hold_is_bounded_per_train)
 {
 	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
