@@ -193,7 +193,7 @@ int fc_block_free(struct fc_block_free_args *args)
 	scan.key.side = FC_SIDE_EXTERNAL;
 	scan.key.family = FC_AF_INET;
 	scan.key.addr.v4 = key.ext_addr4;
-	scan.first = block_first_port(cfg, key.index);
+	scan.first = fc_block_first_port(cfg, key.index);
 	bpf_loop(cfg->block_size * 3, block_scan_port, &scan, 0);
 	if (scan.in_use) {
 		if (sub && j < FC_MAX_PORT_BLOCKS) {

@@ -134,7 +134,7 @@ static long port_claim_attempt(__u64 attempt, void *data)
 		j = t / size;
 		if (j >= FC_MAX_PORT_BLOCKS)
 			return 1;
-		port = block_first_port(cfg, c->blocks[j]) + (__u16)(t % size);
+		port = fc_block_first_port(cfg, c->blocks[j]) + (__u16)(t % size);
 	} else if (attempt == 0 && c->preferred)
 		port = c->preferred;
 	else if (c->range_size)
@@ -331,7 +331,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key,
 	int_port = bpf_ntohs(int_key->port);
 	slot = sub_proto_slot(int_key->proto);
 	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET &&
-	    (det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
+	    (fc_det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
 		return FC_BIND_NOT_DETERMINISTIC;
 	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
 		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
@@ -362,7 +362,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key,
 	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET) {
 		/* Only the subscriber's own ports, every one of them probed
 		 * once (from a random one on) before it counts as exhausted. */
-		c->range_first = cfg->det_first + (det_idx / cfg->nr_pool) * cfg->det_ports;
+		c->range_first = fc_det_first_port(cfg, det_idx);
 		c->range_size = cfg->det_ports;
 		c->range_start = bpf_get_prandom_u32() % c->range_size;
 		nr_attempts = c->range_size + 1;

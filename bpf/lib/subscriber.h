@@ -151,25 +151,6 @@ static __always_inline struct fc_subscriber *subscriber_get(const struct fc_conf
  * slot its address hashes to -- a pure function of the address, so every
  * path, every CPU, a re-made entry and a restart all agree. 0: none.
  */
-/*
- * Deterministic NAT (RFC 7422): the position of internal host (family,
- * addr) in the deterministic prefix, into *idx; -1 if it lies outside (it
- * then has no external address at all: its ports would be someone else's).
- */
-static __always_inline int det_index(const struct fc_config *cfg, __u8 family,
-				     const union fc_addr *addr, __u32 *idx)
-{
-	__u32 i;
-
-	if (family != FC_AF_INET)
-		return -1;
-	i = bpf_ntohl(addr->v4) - bpf_ntohl(cfg->det_base);
-	if (i >= cfg->det_count)
-		return -1;
-	*idx = i;
-	return 0;
-}
-
 static __always_inline __be32 nat_ext_addr4(const struct fc_config *cfg, __u8 family,
 					    const union fc_addr *addr, struct fc_subscriber *sub)
 {
@@ -178,7 +159,7 @@ static __always_inline __be32 nat_ext_addr4(const struct fc_config *cfg, __u8 fa
 
 	if (cfg->flags & FC_CFG_DETERMINISTIC) {
 		/* A function of the address alone, the entry only mirrors it. */
-		if (!n || n > FC_POOL_MAX || det_index(cfg, family, addr, &idx))
+		if (!n || n > FC_POOL_MAX || fc_det_index(cfg, family, addr, &idx))
 			return 0;
 		idx %= n;
 		a = bpf_map_lookup_elem(&fc_pool, &idx);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Rules the datapath and user space must apply alike: which ports are ours,
- * the idx-th of them, whether a mapping is alive, a subscriber's pool slot.
+ * the idx-th of them, port blocks and deterministic NAT's port ranges,
+ * whether a mapping is alive, a subscriber's pool slot.
  * Pure functions of their arguments (no maps, no helpers, no libc), compiled
  * into the BPF programs and into the daemon, so the sweeper, the port-mapping
  * server and the datapath cannot disagree.
@@ -48,6 +49,47 @@ FC_RULE __u16 fc_port_at(const struct fc_config *cfg, __u32 idx)
 		idx -= size;
 	}
 	return 0;
+}
+
+/* Network to host byte order, without libc or BPF helpers. */
+FC_RULE __u32 fc_ntohl(__be32 x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32((__u32)x);
+#else
+	return (__u32)x;
+#endif
+}
+
+/* Port blocks (FC_CFG_PORT_BLOCKS): the first port of block index. */
+FC_RULE __u16 fc_block_first_port(const struct fc_config *cfg, __u32 index)
+{
+	return cfg->port_ranges[0].first + index * cfg->block_size;
+}
+
+/*
+ * Deterministic NAT (RFC 7422): the position of internal host (family,
+ * addr) in the deterministic prefix, into *idx; -1 if it lies outside (it
+ * then has no external address at all: its ports would be someone else's).
+ */
+FC_RULE int fc_det_index(const struct fc_config *cfg, __u8 family, const union fc_addr *addr,
+			 __u32 *idx)
+{
+	__u32 i;
+
+	if (family != FC_AF_INET)
+		return -1;
+	i = fc_ntohl(addr->v4) - fc_ntohl(cfg->det_base);	/* wraps below the base */
+	if (i >= cfg->det_count)
+		return -1;
+	*idx = i;
+	return 0;
+}
+
+/* ... and the first of its det_ports ports (cfg->nr_pool > 0). */
+FC_RULE __u32 fc_det_first_port(const struct fc_config *cfg, __u32 idx)
+{
+	return cfg->det_first + (idx / cfg->nr_pool) * cfg->det_ports;
 }
 
 /* How long a mapping of protocol proto lives after its last outbound

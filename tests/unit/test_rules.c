@@ -45,6 +45,33 @@ TEST(rules_port_in_range_edges)
 	ASSERT_TRUE(!fc_port_in_range(&c, 40000), "a range beyond nr_port_ranges");
 }
 
+TEST(rules_port_blocks_and_deterministic_ranges)
+{
+	struct fc_config c = { .nr_port_ranges = 1, .block_size = 64, .nr_pool = 4,
+			       .det_count = 256, .det_ports = 250, .det_first = 1024 };
+	union fc_addr a = {};
+	__u32 i = 999;
+
+	c.port_ranges[0] = (struct fc_port_range){ .first = 1024, .last = 65535 };
+	ASSERT_EQ(fc_block_first_port(&c, 0), 1024, "block 0");
+	ASSERT_EQ(fc_block_first_port(&c, 3), 1216, "block 3: 1024 + 3 x 64");
+	/* 10.0.0.0/24 over 4 pool addresses, 250 ports each (RFC 7422). */
+	c.det_base = htonl(0x0a000000);
+	a.v4 = htonl(0x0a000000);
+	ASSERT_EQ(fc_det_index(&c, FC_AF_INET, &a, &i), 0, "10.0.0.0 inside");
+	ASSERT_EQ(i, 0, "index 0");
+	a.v4 = htonl(0x0a0000ff);
+	ASSERT_EQ(fc_det_index(&c, FC_AF_INET, &a, &i), 0, "10.0.0.255 inside");
+	ASSERT_EQ(i, 255, "index 255");
+	ASSERT_EQ(fc_det_first_port(&c, 255), 1024 + 63 * 250, "255 / 4 = 63: ports from 16774");
+	ASSERT_EQ(fc_det_first_port(&c, 5), 1274, "5 / 4 = 1: ports from 1274");
+	a.v4 = htonl(0x0a000100);
+	ASSERT_EQ(fc_det_index(&c, FC_AF_INET, &a, &i), -1, "10.0.1.0: past the prefix");
+	a.v4 = htonl(0x09ffffff);
+	ASSERT_EQ(fc_det_index(&c, FC_AF_INET, &a, &i), -1, "9.255.255.255: below the base");
+	ASSERT_EQ(fc_det_index(&c, FC_AF_INET6, &a, &i), -1, "IPv6: never deterministic");
+}
+
 /*
  * Known values of the subscriber hash, computed by a separate
  * implementation (Python, from the description: murmur3's 32-bit finaliser
