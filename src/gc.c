@@ -227,7 +227,8 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 		note_block_used(s, &ek);
 		return;
 	}
-	if (bpf_map_lookup_elem(s->bindings_fd, k, &fresh) || fc_mapping_alive(s->cfg, k->proto, &fresh, s->now)) {
+	if (bpf_map_lookup_elem(s->bindings_fd, k, &fresh) ||
+	    fc_mapping_alive(s->cfg, k->proto, &fresh, s->now)) {
 		s->res->mappings_live++;
 		note_block_used(s, &ek);
 		return;
