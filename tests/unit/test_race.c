@@ -25,11 +25,27 @@
 
 struct racer {
 	int cpu;
+	int me;			/* 0 or 1: its gate in race_barrier */
 	int ok;			/* pinned and every run succeeded */
 	uint16_t *ext_port;	/* per flow, as seen in this thread's output */
 };
 
 static atomic_uint race_gate[2];
+
+/* The first two CPUs this process may run on; -1 if it has only one (one
+ * CPU online, or taskset or a cpuset narrowed it): no race to run. */
+static int two_cpus(int cpu[2])
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpu[n++] = c;
+	return n == 2 ? 0 : -1;
+}
 
 /* Both threads leave together: a spinning barrier, since a futex wake-up
  * takes longer than the test run it would line up. */
@@ -59,7 +75,7 @@ static void race_flow(unsigned int i, struct pkt_spec *s, char *addr)
 static void *racer_main(void *arg)
 {
 	struct racer *rc = arg;
-	int me = rc->cpu;
+	int me = rc->me;
 	cpu_set_t set;
 	unsigned int round = 0;
 
@@ -114,13 +130,16 @@ static int race_twin(void *ctx, const void *key, const void *value)
 TEST(race_two_cpus_same_new_flow_one_mapping_no_leaked_port)
 {
 	static uint16_t ports[2][RACE_FLOWS];
-	struct racer rc[2] = { { .cpu = 0, .ext_port = ports[0] }, { .cpu = 1, .ext_port = ports[1] } };
+	struct racer rc[2] = { { .me = 0, .ext_port = ports[0] }, { .me = 1, .ext_port = ports[1] } };
 	pthread_t th[2];
 	struct race_check c = {};
 	unsigned long differ = 0;
+	int cpu[2];
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP("one CPU online, no race to run");
+	if (two_cpus(cpu))
+		SKIP("fewer than two CPUs to run on, no race");
+	rc[0].cpu = cpu[0];
+	rc[1].cpu = cpu[1];
 	memset(ports, 0, sizeof(ports));
 	atomic_store(&race_gate[0], 0);
 	atomic_store(&race_gate[1], 0);
@@ -155,6 +174,7 @@ TEST(race_two_cpus_same_new_flow_one_mapping_no_leaked_port)
 
 struct releaser {
 	int cpu;
+	int me;			/* 0 or 1: its gate; 0 also resets the count */
 	int release_fd;
 	int ok;			/* pinned, every count seen 0 */
 	long bad;		/* the first count or error that was not */
@@ -165,7 +185,7 @@ static struct fc_subscriber_key release_key = { .family = FC_AF_INET };
 static void *releaser_main(void *arg)
 {
 	struct releaser *rl = arg;
-	int subs_fd = loader_subscribers_fd(&fx.loader), me = rl->cpu;
+	int subs_fd = loader_subscribers_fd(&fx.loader), me = rl->me;
 	struct fc_subscriber sub = { .mappings[FC_SUB_UDP] = 1 };
 	unsigned int round = 0;
 	cpu_set_t set;
@@ -196,12 +216,15 @@ static void *releaser_main(void *arg)
 TEST(race_two_cpus_release_at_one_never_wraps_below_zero)
 {
 	int fd = loader_release_fd(&fx.loader);
-	struct releaser rl[2] = { { .cpu = 0, .release_fd = fd }, { .cpu = 1, .release_fd = fd } };
+	struct releaser rl[2] = { { .me = 0, .release_fd = fd }, { .me = 1, .release_fd = fd } };
 	struct fc_subscriber sub;
 	pthread_t th[2];
+	int cpu[2];
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP("one CPU online, no race to run");
+	if (two_cpus(cpu))
+		SKIP("fewer than two CPUs to run on, no race");
+	rl[0].cpu = cpu[0];
+	rl[1].cpu = cpu[1];
 	release_key.addr.v4 = ip4(CLIENT_A);
 	atomic_store(&race_gate[0], 0);
 	atomic_store(&race_gate[1], 0);
