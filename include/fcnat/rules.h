@@ -7,7 +7,7 @@
  * into the BPF programs and into the daemon, so the sweeper, the port-mapping
  * server and the datapath cannot disagree.
  *
- * Times are CLOCK_MONOTONIC ns (the datapath's fc_now()). They are only ever
+ * Times are CLOCK_MONOTONIC_COARSE ns (the datapath's fc_now()), only ever
  * added to, never subtracted from: a machine that booted a minute ago has a
  * "now" smaller than a timeout, and now - timeout would wrap.
  */
