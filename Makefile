@@ -23,7 +23,7 @@ CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	$(shell pkg-config --cflags libfixbuf)
 LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell pkg-config --libs libfixbuf)
 
-BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
+BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
@@ -67,14 +67,14 @@ $(BUILD)/xlat_probe_xdp.bpf.o: tests/unit/xlat_probe.bpf.c tests/unit/xlat_probe
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/fcnat/types.h $(SKELS) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/fcnat/*.h) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
-	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/fcnat/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
+	$(CC) $(CFLAGS) -Itests/unit -DFC_SOURCE_DIR='"$(CURDIR)"' $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
 MANPAGES  := $(BUILD)/fcnat.8 $(BUILD)/fcnat.conf.5
 

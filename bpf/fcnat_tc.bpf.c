@@ -96,28 +96,39 @@ int fc_tc_lo_ingress(struct __sk_buff *skb)
 
 /*
  * Run by user space (BPF_PROG_TEST_RUN), never attached: change one
- * protocol's mapping count of a subscriber by args->delta with an atomic
- * add, as the datapath does, so no concurrent count is lost. The sweeper
- * gives back the count of every FC_BINDING_COUNTED mapping it deletes.
- * A count never goes below zero.
+ * protocol's mapping count of a subscriber by args->delta, clamped at zero.
+ * The sweeper gives back the count of every FC_BINDING_COUNTED mapping it
+ * deletes while the datapath adds and takes on other CPUs: the clamped
+ * value is written with compare-and-swap, so no concurrent change is lost
+ * and two releases racing at 1 cannot wrap the count. Returns 0 (the new
+ * count in args->result), -1 for no such subscriber, -2 when every attempt
+ * lost its race (FC_RELEASE_ATTEMPTS; the caller may try again).
  */
+#define FC_RELEASE_ATTEMPTS 32
+
 SEC("syscall")
 int fc_release(struct fc_release_args *args)
 {
 	struct fc_subscriber_key key = args->key;
 	struct fc_subscriber *sub;
-	__u32 slot = sub_proto_slot(args->proto), cur;
+	__u32 slot = sub_proto_slot(args->proto);
 	__s32 delta = args->delta;
 
 	args->result = 0;
 	sub = bpf_map_lookup_elem(&fc_subscribers, &key);
 	if (!sub || slot >= FC_SUB_PROTOS)
 		return -1;
-	cur = sub->mappings[slot];
-	if (delta < 0 && (__s32)cur + delta < 0)
-		delta = -(__s32)cur;
-	args->result = __sync_fetch_and_add(&sub->mappings[slot], delta) + delta;
-	return 0;
+	for (int i = 0; i < FC_RELEASE_ATTEMPTS; i++) {
+		__u32 cur = *(volatile __u32 *)&sub->mappings[slot];
+		__s64 want = (__s64)cur + delta;
+		__u32 next = want < 0 ? 0 : (__u32)want;
+
+		if (__sync_val_compare_and_swap(&sub->mappings[slot], cur, next) == cur) {
+			args->result = next;
+			return 0;
+		}
+	}
+	return -2;
 }
 
 struct block_scan {
@@ -182,7 +193,7 @@ int fc_block_free(struct fc_block_free_args *args)
 	scan.key.side = FC_SIDE_EXTERNAL;
 	scan.key.family = FC_AF_INET;
 	scan.key.addr.v4 = key.ext_addr4;
-	scan.first = block_first_port(cfg, key.index);
+	scan.first = fc_block_first_port(cfg, key.index);
 	bpf_loop(cfg->block_size * 3, block_scan_port, &scan, 0);
 	if (scan.in_use) {
 		if (sub && j < FC_MAX_PORT_BLOCKS) {

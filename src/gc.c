@@ -67,6 +67,8 @@ long gc_release(int release_fd, __u8 family, const union fc_addr *addr, __u8 pro
 	/* A syscall program: its context is copied back to ctx_in. */
 	if (bpf_prog_test_run_opts(release_fd, &opts))
 		return -errno;
+	if (opts.retval == (__u32)-2)
+		return -EAGAIN;	/* lost every compare-and-swap to the datapath */
 	if (opts.retval)
 		return -ENOENT;
 	return a.result;
@@ -80,7 +82,11 @@ static void release_mapping(int release_fd, const struct fc_endpoint_key *k,
 
 	if (release_fd < 0 || !(v->flags & FC_BINDING_COUNTED))
 		return;
-	left = gc_release(release_fd, k->family, &k->addr, k->proto, -1);
+	for (int tries = 0; tries < 4; tries++) {
+		left = gc_release(release_fd, k->family, &k->addr, k->proto, -1);
+		if (left != -EAGAIN)
+			break;
+	}
 	if (left < 0 && left != -ENOENT)
 		fc_warn("releasing a subscriber's mapping count: %s", strerror((int)-left));
 }
@@ -169,23 +175,6 @@ static int sweep_session(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-__u64 gc_base_timeout(const struct fc_config *cfg, __u8 proto)
-{
-	if (proto == FC_PROTO_UDP)
-		return cfg->timeout_ns[FC_TIMEOUT_UDP];
-	if (proto == FC_PROTO_ICMP)
-		return cfg->timeout_ns[FC_TIMEOUT_ICMP];
-	return cfg->timeout_ns[FC_TIMEOUT_TCP_TRANS];
-}
-
-static int mapping_alive(const struct sweep *s, const struct fc_endpoint_key *k,
-			 const struct fc_binding *b)
-{
-	return (b->flags & FC_BINDING_STATIC) ||
-	       s->now < b->last_out_ns + gc_base_timeout(s->cfg, k->proto) ||
-	       s->now < b->sessions_until_ns;
-}
-
 /* The (address, block) key of the sweeper's set of used blocks. */
 static void block_set_key(struct fc_endpoint_key *e, __be32 addr, __u32 index)
 {
@@ -233,12 +222,13 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 		}
 		return;
 	}
-	if (mapping_alive(s, k, v)) {
+	if (fc_mapping_alive(s->cfg, k->proto, v, s->now)) {
 		s->res->mappings_live++;
 		note_block_used(s, &ek);
 		return;
 	}
-	if (bpf_map_lookup_elem(s->bindings_fd, k, &fresh) || mapping_alive(s, k, &fresh)) {
+	if (bpf_map_lookup_elem(s->bindings_fd, k, &fresh) ||
+	    fc_mapping_alive(s->cfg, k->proto, &fresh, s->now)) {
 		s->res->mappings_live++;
 		note_block_used(s, &ek);
 		return;

@@ -8,6 +8,7 @@
 #define FC_GC_H
 
 #include <fcnat/types.h>
+#include <fcnat/rules.h>
 #include "epset.h"
 
 /* Told about every mapping the sweeper deletes (internal-side key and
@@ -63,8 +64,6 @@ void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto, const union 
  * mapping); port in host order. */
 void gc_endpoint_key4(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 addr,
 		      __u16 port);
-/* How long an idle mapping lives without sessions: its protocol's timeout. */
-__u64 gc_base_timeout(const struct fc_config *cfg, __u8 proto);
 
 struct gc_flush_result {
 	unsigned long mappings;
@@ -77,8 +76,9 @@ struct gc_flush_result {
 int gc_flush_addr(int bindings_fd, int sessions_fd, int release_fd, __u8 family,
 		  const union fc_addr *addr, struct gc_flush_result *res);
 
-/* Change a subscriber's count of proto's mappings by delta (atomically, in
- * BPF; never below 0). Returns the count after, or -errno. */
+/* Change a subscriber's count of proto's mappings by delta (compare-and-swap
+ * in BPF; clamped at 0). Returns the count after, or -errno (-ENOENT: no such
+ * subscriber; -EAGAIN: the datapath kept changing it, try again). */
 long gc_release(int release_fd, __u8 family, const union fc_addr *addr, __u8 proto, int delta);
 
 /* Port blocks: ask fc_block_free to free one; enum fc_block_free_result or

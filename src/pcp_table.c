@@ -12,6 +12,8 @@
 #include <sys/random.h>
 #include <bpf/bpf.h>
 
+#include <fcnat/rules.h>
+
 #include "gc.h"
 #include "log.h"
 #include "stats.h"
@@ -20,26 +22,6 @@
 #define NS 1000000000ULL
 
 /* ---- the bindings map ---- */
-
-static bool port_in_ranges(const struct fc_config *cfg, __u16 port)
-{
-	for (unsigned int i = 0; i < cfg->nr_port_ranges && i < FC_MAX_PORT_RANGES; i++)
-		if (port >= cfg->port_ranges[i].first && port <= cfg->port_ranges[i].last)
-			return true;
-	return false;
-}
-
-static __u16 port_at(const struct fc_config *cfg, __u32 idx)
-{
-	for (unsigned int i = 0; i < cfg->nr_port_ranges && i < FC_MAX_PORT_RANGES; i++) {
-		__u32 size = (__u32)cfg->port_ranges[i].last - cfg->port_ranges[i].first + 1;
-
-		if (idx < size)
-			return cfg->port_ranges[i].first + idx;
-		idx -= size;
-	}
-	return 0;
-}
 
 static __u32 random32(void)
 {
@@ -228,14 +210,14 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	__u32 total = cfg->port_total, start;
 	int ret;
 
-	if (r->suggested && port_in_ranges(cfg, r->suggested)) {
+	if (r->suggested && fc_port_in_range(cfg, r->suggested)) {
 		ret = claim(t, r, ext, r->suggested);
 		if (ret)
 			return ret < 0 ? ret : (*out = r->suggested, 1);
 	}
 	if (r->prefer_failure && r->suggested)
 		return 0;
-	if (port_in_ranges(cfg, r->int_port) && r->int_port != r->suggested) {
+	if (fc_port_in_range(cfg, r->int_port) && r->int_port != r->suggested) {
 		ret = claim(t, r, ext, r->int_port);
 		if (ret)
 			return ret < 0 ? ret : (*out = r->int_port, 1);
@@ -243,7 +225,7 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	if (!total)
 		return 0;
 	for (int i = 0; i < 64; i++) {
-		__u16 p = port_at(cfg, random32() % total);
+		__u16 p = fc_port_at(cfg, random32() % total);
 
 		ret = p ? claim(t, r, ext, p) : 0;
 		if (ret)
@@ -251,7 +233,7 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	}
 	start = random32() % total;
 	for (__u32 i = 0; i < total; i++) {
-		__u16 p = port_at(cfg, (start + i) % total);
+		__u16 p = fc_port_at(cfg, (start + i) % total);
 
 		ret = p ? claim(t, r, ext, p) : 0;
 		if (ret)

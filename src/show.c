@@ -175,7 +175,9 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 
 	if (k->side != FC_SIDE_INTERNAL)
 		return 0;
-	until = b->last_out_ns + gc_base_timeout(&c->in->cfg, k->proto);
+	if (!fc_mapping_alive(&c->in->cfg, k->proto, b, c->in->now))
+		return 0;	/* expired, not swept yet */
+	until = b->last_out_ns + fc_mapping_base_timeout(&c->in->cfg, k->proto);
 	if (b->sessions_until_ns > until)
 		until = b->sessions_until_ns;
 	/* NAT-PMP/PCP: the granted lifetime, published by the daemon. */
@@ -552,19 +554,17 @@ static int sub_row_cmp(const void *a, const void *b)
 	return memcmp(&x->key.addr, &y->key.addr, sizeof(x->key.addr));
 }
 
-/* Deterministic NAT: the subscriber's own ports, as the datapath computes
- * them from the running configuration (bpf/lib/binding.h). */
+/* Deterministic NAT: the subscriber's own ports, by the datapath's rules
+ * (include/fcnat/rules.h) over the running configuration. */
 static bool sub_det_ports(const struct fc_config *cfg, const struct fc_subscriber_key *k,
 			  unsigned int *first, unsigned int *last)
 {
 	__u32 i;
 
-	if (!(cfg->flags & FC_CFG_DETERMINISTIC) || !cfg->nr_pool || k->family != FC_AF_INET)
+	if (!(cfg->flags & FC_CFG_DETERMINISTIC) || !cfg->nr_pool ||
+	    fc_det_index(cfg, k->family, &k->addr, &i))
 		return false;
-	i = ntohl(k->addr.v4) - ntohl(cfg->det_base);
-	if (i >= cfg->det_count)
-		return false;
-	*first = cfg->det_first + (i / cfg->nr_pool) * cfg->det_ports;
+	*first = fc_det_first_port(cfg, i);
 	*last = *first + cfg->det_ports - 1;
 	return true;
 }
@@ -582,12 +582,11 @@ static unsigned int sub_blocks(const struct fc_config *cfg, const struct fc_subs
 
 		if (!b || b > cfg->block_count)
 			continue;
-		for (k = n; k > 0 && first[k - 1] > cfg->port_ranges[0].first +
-						     (b - 1) * cfg->block_size; k--) {
+		for (k = n; k > 0 && first[k - 1] > fc_block_first_port(cfg, b - 1); k--) {
 			first[k] = first[k - 1];
 			last[k] = last[k - 1];
 		}
-		first[k] = cfg->port_ranges[0].first + (b - 1) * cfg->block_size;
+		first[k] = fc_block_first_port(cfg, b - 1);
 		last[k] = first[k] + cfg->block_size - 1;
 		n++;
 	}

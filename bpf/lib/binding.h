@@ -14,64 +14,17 @@
 #include "maps.h"
 #include "portblock.h"
 #include "subscriber.h"
+#include <fcnat/rules.h>
 
 /* Random probes after the preferred port; at 90% occupancy the chance that
  * all of them miss is 0.9^64, about 0.1%. */
 #define FC_PORT_ATTEMPTS 64
 
-static __always_inline int port_in_range(const struct fc_config *cfg, __u16 port)
-{
-	for (int i = 0; i < FC_MAX_PORT_RANGES; i++) {
-		if (i >= cfg->nr_port_ranges)
-			break;
-		if (port >= cfg->port_ranges[i].first && port <= cfg->port_ranges[i].last)
-			return 1;
-	}
-	return 0;
-}
-
-/* The idx-th port of the ranges taken together (idx < port_total). */
-static __always_inline __u16 port_at(const struct fc_config *cfg, __u32 idx)
-{
-	for (int i = 0; i < FC_MAX_PORT_RANGES; i++) {
-		__u32 size;
-
-		if (i >= cfg->nr_port_ranges)
-			break;
-		size = (__u32)cfg->port_ranges[i].last - cfg->port_ranges[i].first + 1;
-		if (idx < size)
-			return cfg->port_ranges[i].first + idx;
-		idx -= size;
-	}
-	return 0;
-}
-
 static __always_inline int may_preserve_port(const struct fc_config *cfg, __u16 port)
 {
 	if (port < 1024 && !(cfg->flags & FC_CFG_PRESERVE_LOW_PORTS))
 		return 0;
-	return port_in_range(cfg, port);
-}
-
-static __always_inline __u64 mapping_base_timeout(const struct fc_config *cfg, __u8 proto)
-{
-	switch (proto) {
-	case FC_PROTO_UDP:
-		return cfg->timeout_ns[FC_TIMEOUT_UDP];
-	case FC_PROTO_ICMP:
-		return cfg->timeout_ns[FC_TIMEOUT_ICMP];
-	default:
-		return cfg->timeout_ns[FC_TIMEOUT_TCP_TRANS];
-	}
-}
-
-/* b is the internal-side entry of a mapping of protocol proto. */
-static __always_inline int mapping_alive(const struct fc_config *cfg, __u8 proto,
-					 const struct fc_binding *b, __u64 now)
-{
-	return (b->flags & FC_BINDING_STATIC) ||
-	       now < b->last_out_ns + mapping_base_timeout(cfg, proto) ||
-	       now < b->sessions_until_ns;
+	return fc_port_in_range(cfg, port);
 }
 
 /* The key of an internal endpoint (of family) whose mapping is in the
@@ -189,13 +142,13 @@ static long port_claim_attempt(__u64 attempt, void *data)
 		j = t / size;
 		if (j >= FC_MAX_PORT_BLOCKS)
 			return 1;
-		port = block_first_port(cfg, c->blocks[j]) + (__u16)(t % size);
+		port = fc_block_first_port(cfg, c->blocks[j]) + (__u16)(t % size);
 	} else if (attempt == 0 && c->preferred)
 		port = c->preferred;
 	else if (c->range_size)
 		port = c->range_first + (c->range_start + (__u32)attempt) % c->range_size;
 	else
-		port = port_at(cfg, bpf_get_prandom_u32() % cfg->port_total);
+		port = fc_port_at(cfg, bpf_get_prandom_u32() % cfg->port_total);
 	if (!port)
 		return 1;
 
@@ -393,7 +346,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	c->det = !!(cfg->flags & FC_CFG_DETERMINISTIC) && !(flags & FC_BINDING_ROUTER) &&
 		 int_key->ext_family == FC_AF_INET;
 	int_port = bpf_ntohs(int_key->port);
-	if (c->det && (det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
+	if (c->det && (fc_det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
 		return FC_BIND_NOT_DETERMINISTIC;
 	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
 		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
@@ -423,7 +376,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	if (c->det) {
 		/* Only the subscriber's own ports, every one of them probed
 		 * once (from a random one on) before it counts as exhausted. */
-		c->range_first = cfg->det_first + (det_idx / cfg->nr_pool) * cfg->det_ports;
+		c->range_first = fc_det_first_port(cfg, det_idx);
 		c->range_size = cfg->det_ports;
 		c->range_start = bpf_get_prandom_u32() % c->range_size;
 		nr_attempts = c->range_size + 1;

@@ -115,7 +115,9 @@ static __always_inline int frag_hold(struct ctx_buff *ctx, const struct fc_pkt *
 		return -1;
 	frag_key(&hk.train, p);
 	w = bpf_map_lookup_elem(&fc_frag_wait, &hk.train);
-	if (w && now - w->first_seen_ns > FC_FRAG_HOLD_NS) {
+	/* Added, not subtracted: another CPU may have stamped the train with
+	 * a clock read after ours, and now - first_seen_ns would wrap. */
+	if (w && now > w->first_seen_ns + FC_FRAG_HOLD_NS) {
 		/* A stale train with a reused id: start over. */
 		w->first_seen_ns = now;
 		w->count = 0;
@@ -157,7 +159,7 @@ static __always_inline int frag_release(struct ctx_buff *ctx, const struct fc_fr
 	if (!w)
 		return 0;
 	count = w->count;
-	if (now - w->first_seen_ns > FC_FRAG_HOLD_NS || count == 0) {
+	if (now > w->first_seen_ns + FC_FRAG_HOLD_NS || count == 0) {
 		bpf_map_delete_elem(&fc_frag_wait, train);
 		return 0;
 	}

@@ -81,7 +81,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
 	if (!fast_eligible(&p, ICMP_ECHOREPLY))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	if (!port_in_range(cfg, bpf_ntohs(p.dport)))
+	if (!fc_port_in_range(cfg, bpf_ntohs(p.dport)))
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	if (!fast_ttl_ok(ctx, &p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
@@ -119,7 +119,7 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 
 	if (!hairpin_candidate(cfg, p, FC_AF_INET))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	if (!port_in_range(cfg, bpf_ntohs(p->dport)))
+	if (!fc_port_in_range(cfg, bpf_ntohs(p->dport)))
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	if (!fast_ttl_ok(ctx, p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);

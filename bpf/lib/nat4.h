@@ -147,7 +147,7 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 	struct fc_quote q = {};
 
 	if (parse_icmp_quote(ctx, p, family, &q) || !is_ext_addr(cfg, family, &q.saddr) ||
-	    !port_in_range(cfg, bpf_ntohs(q.sport))) {
+	    !fc_port_in_range(cfg, bpf_ntohs(q.sport))) {
 		/* About the gateway's own traffic: the stack's. A pool
 		 * address has none. */
 		if (family == FC_AF_INET && ext_addr4_pool_only(cfg, p->daddr.v4)) {
@@ -336,7 +336,7 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 		key.addr = (*ext)->addr;
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->port != p->dport || !addr_eq(ext_family, &b->addr, &p->daddr) ||
-		    !mapping_alive(cfg, proto, b, now))
+		    !fc_mapping_alive(cfg, proto, b, now))
 			return FC_STAT_DROP_UNSOLICITED;
 		s = session_get(&skey, now);
 		if (!s)
@@ -438,7 +438,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 			return nat_egress_icmp_error(ctx, &p, FC_AF_INET, 0);
 		if (ret != FC_PARSE_OK || !ext_addr.v4 || p.saddr.v4 != ext_addr.v4 || !p.has_l4 ||
 		    (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO) ||
-		    !port_in_range(cfg, bpf_ntohs(p.sport))) {
+		    !fc_port_in_range(cfg, bpf_ntohs(p.sport))) {
 			stat_inc(FC_STAT_PASS_NOT_OURS);
 			return CTX_PASS;
 		}
@@ -526,7 +526,7 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4)
 		why = FC_STAT_PASS_PROTO;
-	else if (!port_in_range(cfg, bpf_ntohs(p.dport)))
+	else if (!fc_port_in_range(cfg, bpf_ntohs(p.dport)))
 		why = FC_STAT_PASS_OUT_OF_RANGE;
 	else
 		why = FC_STAT_MAX;

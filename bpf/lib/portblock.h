@@ -10,6 +10,7 @@
 #define FC_BPF_PORTBLOCK_H
 
 #include "maps.h"
+#include <fcnat/rules.h>
 #include "subscriber.h"
 
 /* Sized like the mapping table by the loader: a block lives only while a
@@ -21,11 +22,6 @@ struct {
 	__type(key, struct fc_block_key);
 	__type(value, struct fc_block);
 } fc_port_blocks SEC(".maps");
-
-static __always_inline __u16 block_first_port(const struct fc_config *cfg, __u32 index)
-{
-	return cfg->port_ranges[0].first + index * cfg->block_size;
-}
 
 /* One event per block: ports [first, last] of ext_addr4 to owner. */
 static __always_inline void event_block(const struct fc_config *cfg, __u8 type,
@@ -42,7 +38,7 @@ static __always_inline void event_block(const struct fc_config *cfg, __u8 type,
 		stat_inc(FC_STAT_EVENTS_LOST);
 		return;
 	}
-	first = block_first_port(cfg, key->index);
+	first = fc_block_first_port(cfg, key->index);
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->time_ns = now;
 	ev->type = type;

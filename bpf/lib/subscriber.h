@@ -15,6 +15,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include <fcnat/rules.h>
 
 /* Pool addresses by index, for the choice; and by address, for inbound
  * packets ("is this one of ours?"). Written by user space at start. */
@@ -142,26 +143,6 @@ static __always_inline struct fc_subscriber *subscriber_get(const struct fc_conf
 	return bpf_map_lookup_elem(&fc_subscribers, &k);
 }
 
-/* Mixes every bit of an internal address into 32 (murmur3's finaliser per
- * word): consecutive subscriber addresses land on unrelated pool slots. */
-static __always_inline __u32 subscriber_hash(__u8 family, const union fc_addr *a)
-{
-	__u32 h = family;
-
-	for (int i = 0; i < 4; i++) {
-		__u32 w = a->v6w[i];
-
-		w ^= w >> 16;
-		w *= 0x85ebca6b;
-		w ^= w >> 13;
-		w *= 0xc2b2ae35;
-		w ^= w >> 16;
-		h = (h ^ w) * 0x9e3779b1;
-		h ^= h >> 15;
-	}
-	return h;
-}
-
 /*
  * The external IPv4 address for internal host (family, addr): paired
  * pooling (RFC 4787 REQ-2, RFC 6888 REQ-2). Without a pool, the interface's
@@ -170,25 +151,6 @@ static __always_inline __u32 subscriber_hash(__u8 family, const union fc_addr *a
  * slot its address hashes to -- a pure function of the address, so every
  * path, every CPU, a re-made entry and a restart all agree. 0: none.
  */
-/*
- * Deterministic NAT (RFC 7422): the position of internal host (family,
- * addr) in the deterministic prefix, into *idx; -1 if it lies outside (it
- * then has no external address at all: its ports would be someone else's).
- */
-static __always_inline int det_index(const struct fc_config *cfg, __u8 family,
-				     const union fc_addr *addr, __u32 *idx)
-{
-	__u32 i;
-
-	if (family != FC_AF_INET)
-		return -1;
-	i = bpf_ntohl(addr->v4) - bpf_ntohl(cfg->det_base);
-	if (i >= cfg->det_count)
-		return -1;
-	*idx = i;
-	return 0;
-}
-
 static __always_inline __be32 nat_ext_addr4(const struct fc_config *cfg, __u8 family,
 					    const union fc_addr *addr, struct fc_subscriber *sub)
 {
@@ -197,7 +159,7 @@ static __always_inline __be32 nat_ext_addr4(const struct fc_config *cfg, __u8 fa
 
 	if (cfg->flags & FC_CFG_DETERMINISTIC) {
 		/* A function of the address alone, the entry only mirrors it. */
-		if (!n || n > FC_POOL_MAX || det_index(cfg, family, addr, &idx))
+		if (!n || n > FC_POOL_MAX || fc_det_index(cfg, family, addr, &idx))
 			return 0;
 		idx %= n;
 		a = bpf_map_lookup_elem(&fc_pool, &idx);
@@ -216,7 +178,7 @@ static __always_inline __be32 nat_ext_addr4(const struct fc_config *cfg, __u8 fa
 	}
 	if (n > FC_POOL_MAX)
 		return 0;
-	idx = subscriber_hash(family, addr) % n;
+	idx = fc_subscriber_hash(family, addr) % n;
 	a = bpf_map_lookup_elem(&fc_pool, &idx);
 	if (!a)
 		return 0;

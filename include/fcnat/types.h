@@ -73,10 +73,10 @@ enum fc_binding_flags {
 };
 
 /*
- * The fast path's route cache (bpf/lib/route.h, doc/design/fast-path.md):
- * where the FIB sent a mapping's last packet to or from peer, reused for
- * its next packets to the same peer for FC_HOP_TTL_NS, unless
- * fc_config.route_gen moved on. User space writes it only as zeros (a
+ * The fast path's route cache (bpf/lib/route.h; doc/design/xdp.md, "The
+ * route cache"): where the FIB sent a mapping's last packet to or from
+ * peer, reused for its next packets to the same peer for FC_HOP_TTL_NS,
+ * unless fc_config.route_gen moved on. User space writes it only as zeros (a
  * binding value it writes has an empty hop).
  */
 struct fc_hop {
@@ -202,7 +202,8 @@ struct fc_subscriber {
 	__be32 ext_addr4;	/* paired pool address (0: not chosen yet) */
 	__u32 flags;		/* none yet */
 	/* Live mappings with FC_BINDING_COUNTED: the datapath adds with an
-	 * atomic, the sweeper takes away through fc_release (also atomic). */
+	 * atomic, the sweeper takes away through fc_release (compare-and-swap,
+	 * clamped at 0). */
 	__u32 mappings[FC_SUB_PROTOS];
 	/* Port blocks (FC_CFG_PORT_BLOCKS): how many it holds or is taking
 	 * (reserved with an atomic add before a block is looked for), and

@@ -2,7 +2,9 @@
 /*
  * A small test harness in the style of the kernel's BPF selftests: tests
  * register themselves, ASSERT_* print what differed and where, and a failed
- * assertion ends the current test only.
+ * assertion ends the current test only. A test that cannot run here calls
+ * SKIP(why): it is counted as skipped, never as passed. A test that ends
+ * without one assertion (and without SKIP) fails: it proved nothing.
  */
 #ifndef FC_TEST_HARNESS_H
 #define FC_TEST_HARNESS_H
@@ -20,6 +22,7 @@ struct test_case {
 extern struct test_case test_cases[MAX_TESTS];
 extern int nr_test_cases;
 extern bool test_failed;
+extern bool test_skipped;
 extern int assertions;
 
 #define TEST(name)							\
@@ -34,6 +37,15 @@ extern int assertions;
 	do {								\
 		fprintf(stderr, "    %s:%d: " fmt "\n", __FILE__, __LINE__, ##__VA_ARGS__); \
 		test_failed = true;					\
+		return;							\
+	} while (0)
+
+/* This machine cannot run the test (one CPU, a missing capability): say
+ * why and end it; the summary counts it as skipped. */
+#define SKIP(fmt, ...)							\
+	do {								\
+		printf("    skipped: " fmt "\n", ##__VA_ARGS__);	\
+		test_skipped = true;					\
 		return;							\
 	} while (0)
 

@@ -18,6 +18,7 @@
 struct test_case test_cases[MAX_TESTS];
 int nr_test_cases;
 bool test_failed;
+bool test_skipped;
 int assertions;
 
 bool pkt_equal(const void *got, size_t got_len, const void *want, size_t want_len,
@@ -42,7 +43,7 @@ bool pkt_equal(const void *got, size_t got_len, const void *want, size_t want_le
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, skipped = 0;
 
 	fc_log_level = FC_LOG_WARN;
 	loader_setup_libbpf_log(false, false);
@@ -67,19 +68,34 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < nr_test_cases; i++) {
+		int before = assertions;
+		const char *verdict;
+
 		if (filter && !strstr(test_cases[i].name, filter))
 			continue;
 		fixture_reset(&fx);
 		test_failed = false;
+		test_skipped = false;
 		test_cases[i].fn();
-		printf("%s %s\n", test_failed ? "FAIL" : "ok  ", test_cases[i].name);
-		if (test_failed)
+		if (!test_failed && !test_skipped && assertions == before) {
+			fprintf(stderr, "    %s: ended without checking anything\n", test_cases[i].name);
+			test_failed = true;
+		}
+		if (test_failed) {
+			verdict = "FAIL";
 			failed++;
-		else
+		} else if (test_skipped) {
+			verdict = "skip";
+			skipped++;
+		} else {
+			verdict = "ok  ";
 			passed++;
+		}
+		printf("%s %s\n", verdict, test_cases[i].name);
 	}
 	tc_fast_fixture_unload(&fx);
 	fixture_unload(&fx);
-	printf("\n%d passed, %d failed, %d assertions\n", passed, failed, assertions);
+	printf("\n%d passed, %d failed, %d skipped, %d assertions\n", passed, failed, skipped,
+	       assertions);
 	return failed || !passed ? 1 : 0;
 }

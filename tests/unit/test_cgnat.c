@@ -12,9 +12,11 @@
 #include <sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcnat/rules.h>
 
 #include "deterministic.h"
 #include "fcnat_tc.skel.h"
+
 #include "fixture.h"
 #include "harness.h"
 
@@ -41,32 +43,13 @@ static void set_limits(unsigned int tcp, unsigned int udp, unsigned int icmp)
 	fixture_apply(&fx);
 }
 
-/* The same mixing as subscriber_hash() in bpf/lib/subscriber.h, written
- * again here: the pool slot a subscriber must get. */
-static uint32_t expected_hash(uint8_t family, const union fc_addr *a)
-{
-	uint32_t h = family;
-
-	for (int i = 0; i < 4; i++) {
-		uint32_t w = a->v6w[i];
-
-		w ^= w >> 16;
-		w *= 0x85ebca6b;
-		w ^= w >> 13;
-		w *= 0xc2b2ae35;
-		w ^= w >> 16;
-		h = (h ^ w) * 0x9e3779b1;
-		h ^= h >> 15;
-	}
-	return h;
-}
-
-/* 203.0.113.<slot> for a subscriber in the 4-address POOL. */
+/* 203.0.113.<slot> for a subscriber in the 4-address POOL: the slot by the
+ * shared hash, which test_rules.c checks against known values. */
 static uint32_t expected_pool_addr(const char *subscriber)
 {
 	union fc_addr a = { .v4 = ip4(subscriber) };
 
-	return htonl(ntohl(ip4("203.0.113.0")) + expected_hash(FC_AF_INET, &a) % 4);
+	return htonl(ntohl(ip4("203.0.113.0")) + fc_subscriber_hash(FC_AF_INET, &a) % 4);
 }
 
 static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)

@@ -54,35 +54,99 @@ TEST(gc_rfc4787_req5_udp_mapping_expires_after_timeout)
 	ASSERT_EQ(nr_sessions(&fx), 0, "session removed");
 }
 
-TEST(gc_live_session_keeps_mapping_and_publishes_expiry)
+/*
+ * A mapping whose own activity is an hour old while its session (say, kept
+ * alive by inbound traffic) lives on, swept as of t + 1 h. Every time the
+ * sweep compares is written here, from t forward: a time before t could lie
+ * before boot, where an unsigned clock has nothing.
+ */
+static void live_session_keeps_mapping(uint64_t t)
 {
 	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
 				      .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
+	uint64_t hour_later = t + 3600 * SEC_NS;
 	struct fc_session_key sk;
 	struct fc_session s;
 	struct fc_binding b;
 	struct gc_result res;
-	uint64_t t = now_ns();
 
 	ik.addr.v4 = ip4(CLIENT_A);
 	ik.port = htons(25000);
 	ASSERT_NE(udp_out(CLIENT_A, 25000, SERVER_1, 7000), 0, "mapping");
-	/* The mapping's own activity is old, but its session (say, kept alive
-	 * by inbound traffic) lives on. */
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read mapping");
-	b.last_out_ns = t - 3600 * SEC_NS;
-	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age mapping");
+	b.last_out_ns = t;
+	b.sessions_until_ns = 0;
+	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "last used at t");
 	ASSERT_EQ(bpf_map_get_next_key(fx.sessions_fd, NULL, &sk), 0, "session key");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
-	s.expires_ns = t + 100 * SEC_NS;
+	s.expires_ns = hour_later + 100 * SEC_NS;
 	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0, "session alive");
-	ASSERT_EQ(fixture_sweep(&fx, t, &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, hour_later, &res), 0, "sweep an hour later");
 	ASSERT_EQ(nr_bindings(&fx), 2, "mapping kept by its session");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read mapping");
-	ASSERT_EQ(b.sessions_until_ns, t + 100 * SEC_NS, "session expiry published");
-	ASSERT_EQ(fixture_sweep(&fx, t + 101 * SEC_NS, &res), 0, "sweep after the session's end");
+	ASSERT_EQ(b.sessions_until_ns, hour_later + 100 * SEC_NS, "session expiry published");
+	ASSERT_EQ(fixture_sweep(&fx, hour_later + 101 * SEC_NS, &res), 0,
+		  "sweep after the session's end");
 	ASSERT_EQ(nr_sessions(&fx), 0, "session gone");
 	ASSERT_EQ(nr_bindings(&fx), 0, "mapping gone with it");
+}
+
+TEST(gc_live_session_keeps_mapping_and_publishes_expiry)
+{
+	live_session_keeps_mapping(now_ns());
+}
+
+/* The same on a machine that booted ten minutes ago. */
+TEST(gc_live_session_keeps_mapping_ten_minutes_after_boot)
+{
+	live_session_keeps_mapping(600 * SEC_NS);
+}
+
+/*
+ * A router that rebooted ten minutes ago, a TCP flow established then: with
+ * the 2 h 4 min default (RFC 5382 REQ-5) it lives until 600 s + 7440 s and
+ * not a moment longer. The sweeper takes now as an argument, so the small
+ * uptime is simulated by writing the times the datapath would have.
+ */
+TEST(gc_rfc5382_req5_established_tcp_ten_minutes_after_boot)
+{
+	struct pkt_spec syn = { .proto = IPPROTO_TCP, .saddr = CLIENT_A, .sport = 40000,
+				.daddr = SERVER_1, .dport = 80, .tcp_flags = 0x02 };
+	struct fc_endpoint_key ik = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
+				      .ext_family = FC_AF_INET, .proto = IPPROTO_TCP };
+	uint64_t boot10 = 600 * SEC_NS, est = fx.cfg.timeout_ns[FC_TIMEOUT_TCP_EST];
+	struct fc_session_key sk;
+	struct fc_session s;
+	struct fc_binding b;
+	struct gc_result res;
+	struct run_result r;
+
+	ASSERT_EQ(est, 7440 * SEC_NS, "default established timeout: 2 h 4 min");
+	ASSERT_EQ(run_spec(fx.egress_fd, &syn, &r), 0, "SYN out");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "translated");
+	ik.addr.v4 = ip4(CLIENT_A);
+	ik.port = htons(40000);
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "mapping");
+	b.last_out_ns = boot10;
+	b.sessions_until_ns = 0;
+	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "last out at 600 s");
+	ASSERT_EQ(bpf_map_get_next_key(fx.sessions_fd, NULL, &sk), 0, "session key");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
+	s.expires_ns = boot10 + est;
+	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0,
+		  "established at 600 s");
+
+	ASSERT_EQ(fixture_sweep(&fx, boot10 + SEC_NS, &res), 0, "sweep at 601 s");
+	ASSERT_EQ(res.sessions_expired + res.mappings_expired, 0, "nothing expired");
+	ASSERT_EQ(nr_sessions(&fx), 1, "fresh session kept");
+	ASSERT_EQ(nr_bindings(&fx), 2, "fresh mapping kept");
+	ASSERT_EQ(fixture_sweep(&fx, boot10 + est - SEC_NS, &res), 0, "sweep 1 s before the end");
+	ASSERT_EQ(nr_sessions(&fx), 1, "still kept");
+	ASSERT_EQ(nr_bindings(&fx), 2, "mapping kept by its session");
+	ASSERT_EQ(fixture_sweep(&fx, boot10 + est, &res), 0, "sweep at the end");
+	ASSERT_EQ(res.sessions_expired, 1, "session expired");
+	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
+	ASSERT_EQ(nr_sessions(&fx) + nr_bindings(&fx), 0, "all gone, port free");
 }
 
 TEST(gc_port_reused_safely_after_expiry)

@@ -395,6 +395,19 @@ TEST(inbound_echo_request_and_other_hosts_pass_untouched)
 	EXPECT_UNCHANGED(fx.ingress_fd, &other, TC_ACT_OK, "not our address");
 }
 
+/*
+ * The datapath reads the real clock, which may have started a minute ago: a
+ * time 10 minutes back would lie before boot. So an idle mapping is made by
+ * a 1 s UDP timeout and a last packet at boot (time 0), which every uptime
+ * over a second has left behind.
+ */
+static void age_udp_mappings_past_timeout(void)
+{
+	fx.opts.timeout_s[FC_TIMEOUT_UDP] = 1;
+	fixture_apply(&fx);
+	ASSERT_TRUE(now_ns() > 2 * SEC_NS, "the clock is past boot + the 1 s timeout");
+}
+
 TEST(expired_mapping_no_longer_translates)
 {
 	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
@@ -402,10 +415,11 @@ TEST(expired_mapping_no_longer_translates)
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_UDP, CLIENT_A, 25000);
 	struct fc_binding b;
 
+	age_udp_mappings_past_timeout();
 	ASSERT_EQ(out_port(&out), 25000, "mapping");
-	/* Age it: last outbound packet 10 minutes ago, no live session. */
+	/* Age it: last outbound packet at boot, no live session. */
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read");
-	b.last_out_ns = now_ns() - 600 * SEC_NS;
+	b.last_out_ns = 0;
 	b.sessions_until_ns = 0;
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age");
 	EXPECT_UNCHANGED(fx.ingress_fd, &in, TC_ACT_SHOT, "new remote, expired mapping");
@@ -430,13 +444,14 @@ TEST(expired_session_of_expired_mapping_not_translated)
 	struct fc_session s;
 	struct fc_binding b;
 
+	age_udp_mappings_past_timeout();
 	ASSERT_EQ(out_port(&out), 25000, "mapping");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "read");
-	b.last_out_ns = now_ns() - 600 * SEC_NS;
+	b.last_out_ns = 0;
 	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "age mapping");
 	ASSERT_EQ(bpf_map_get_next_key(fx.sessions_fd, NULL, &sk), 0, "session key");
 	ASSERT_EQ(bpf_map_lookup_elem(fx.sessions_fd, &sk, &s), 0, "session");
-	s.expires_ns = now_ns() - SEC_NS;
+	s.expires_ns = 1;	/* ended just after boot */
 	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &sk, &s, BPF_EXIST), 0, "age session");
 	EXPECT_UNCHANGED(fx.ingress_fd, &reply, TC_ACT_SHOT, "late reply");
 }
@@ -582,6 +597,43 @@ TEST(rfc4787_req14_inbound_fragment_before_first_is_held_and_reinjected)
 		want.ip_id = 0x5151;
 		EXPECT_PACKET(fx.ingress_fd, &rest, &want, TC_ACT_OK, "re-injected fragment");
 	}
+}
+
+/*
+ * A train stamped by another CPU whose clock read came after ours (here a
+ * second after, so the test does not hang on timing): its first_seen_ns is
+ * ahead of this CPU's now. The hold compares by addition, so the train is
+ * young, not "now - first_seen" wrapped to a huge age and thrown away.
+ */
+TEST(rfc4787_req14_train_stamped_ahead_of_this_cpu_is_still_reinjected)
+{
+	struct bpf_map *wait = bpf_object__find_map_by_name(fx.loader.skel->obj, "fc_frag_wait");
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct {
+		uint64_t first_seen_ns;
+		uint32_t count, pad0;
+	} w;
+	uint8_t key[64];
+	struct run_result r;
+
+	ASSERT_TRUE(wait != NULL, "fc_frag_wait");
+	ASSERT_EQ(bpf_map__value_size(wait), sizeof(w), "struct frag_wait's size");
+	ASSERT_EQ(out_port(&out), 25000, "mapping");
+	first.frag = 0x2000;
+	rest.frag = 185;
+	first.ip_id = rest.ip_id = 0x5252;
+	EXPECT_UNCHANGED(fx.ingress_fd, &rest, TC_ACT_OK, "early fragment");
+	ASSERT_EQ(held_count(), 1, "one copy kept");
+	ASSERT_EQ(bpf_map_get_next_key(bpf_map__fd(wait), NULL, key), 0, "the train's entry");
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(wait), key, &w), 0, "read it");
+	w.first_seen_ns = now_ns() + SEC_NS;
+	ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(wait), key, &w, BPF_EXIST), 0, "stamp ahead");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "original used up by the re-injection");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "held copy re-injected");
+	ASSERT_EQ(held_count(), 0, "hold emptied");
 }
 
 TEST(rfc4787_req14_hold_is_bounded_per_train)
