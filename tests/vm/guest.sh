@@ -40,6 +40,14 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 ip link set lo up
+# A checkout (or kernel cache) under /tmp or /run is hidden by the tmpfs
+# mounted there: its own 9p share (tags repo, modroot) at the same path.
+for share in repo:REPO modroot:MODROOT; do
+	eval "dir=\$${share#*:}"
+	[ -e "$dir/." ] && [ "$(ls -A "$dir" 2>/dev/null)" ] && continue
+	mkdir -p "$dir" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose \
+		"${share%%:*}" "$dir" || echo "vmtest: cannot mount the ${share%%:*} share at $dir"
+done
 
 echo "VMTEST-KERNEL: $(uname -r) ($(uname -v))" | tee -a $RES
 echo "vmtest: guest: $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo); checkout $REPO"
