@@ -82,6 +82,7 @@ step_unit() {
 		grep -v -E '^(ok  |FAIL) ' /tmp/unit.log > /tmp/unit.rest
 		log_tail /tmp/unit.rest 40
 		[ "$rc" = 124 ] && why="timed out" || why="exit status $rc"
+		[ $((n_ok + n_fail)) = 0 ] && why="$why, no test ran: $(grep -m1 '^fcnat: error' /tmp/unit.log | cut -c1-160)"
 		result unit FAIL "$why; $n_ok passed, $n_fail failed"
 	fi
 }
@@ -134,7 +135,8 @@ load_one() {  # load_one NAME ARGS...
 		rc=$?
 		cp /tmp/$name.log $RUN/$name.log
 		log_tail /tmp/$name.log 45
-		result "$name" FAIL "not ready after ${secs}s (exit status $rc): $(grep -m1 'fcnat: error\|verifier rejected\|failed' /tmp/$name.log | cut -c1-200)"
+		why=$(grep -m1 '^fcnat: error' /tmp/$name.log || grep -m1 'failed' /tmp/$name.log)
+		result "$name" FAIL "not ready after ${secs}s (exit status $rc): $(echo "$why" | cut -c1-200)"
 	fi
 	ip link del wan0 2>/dev/null
 	ip link del lan0 2>/dev/null
