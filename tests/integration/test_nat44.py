@@ -34,7 +34,6 @@ def udp_mapping(topo, client_sock, server_ip=EXT2, server_port=7000):
 
 # --- UDP ---------------------------------------------------------------------
 
-@pytest.mark.vm
 def test_rfc4787_req1_udp_eim_same_external_port(topo, nat):
     c = topo.client.udp(CLIENT_ADDR, 0)
     s2 = topo.ext.udp(EXT2, 7000)

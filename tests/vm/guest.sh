@@ -177,17 +177,18 @@ step_smoke() {
 	# and XDP mode: the tests marked `vm` (tests/integration/conftest.py).
 	# A mode the load step saw fail is skipped (its every test would fail at
 	# set-up with the same log) -- the run has failed already.
+	SMOKE=${SMOKE_FILES:-tests/integration}
 	case " $STEPS " in
 	*" load "*)
 		case "$LOADED" in
-		*tc*xdp*) run_pytest smoke -m vm -k "not tc-fast" tests/integration ;;
+		*tc*xdp*) run_pytest smoke -m vm -k "not tc-fast" $SMOKE ;;
 		*tc*) result smoke-xdp SKIP "fcnat does not load in XDP mode, see load-xdp"
-			run_pytest smoke -m vm -k "not tc-fast and not xdp" tests/integration ;;
+			run_pytest smoke -m vm -k "not tc-fast and not xdp" $SMOKE ;;
 		*xdp*) result smoke-tc SKIP "fcnat does not load in TC mode, see load-tc"
-			run_pytest smoke -m vm -k "xdp" tests/integration ;;
+			run_pytest smoke -m vm -k "xdp" $SMOKE ;;
 		*) result smoke SKIP "fcnat does not load in TC or XDP mode, see load-tc and load-xdp" ;;
 		esac ;;
-	*) run_pytest smoke -m vm -k "not tc-fast" tests/integration ;;
+	*) run_pytest smoke -m vm -k "not tc-fast" $SMOKE ;;
 	esac
 }
 
@@ -199,8 +200,8 @@ step_selftest() {
 }
 
 step_pytest() {
-	# shellcheck disable=SC2086
-	run_pytest pytest $PYTEST_ARGS
+	# Shell words: --pytest "tests/integration/x.py -k 'a or b'" works.
+	eval "run_pytest pytest $PYTEST_ARGS"
 }
 
 for s in $STEPS; do
