@@ -162,7 +162,7 @@ run_pytest() {  # run_pytest NAME ARGS...
 	cp /tmp/$name.log $RUN/$name.log
 	grep -E ' (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)( |$)' /tmp/$name.log |
 		grep -v '^[=_]' | sed -E 's/ +\[ *[0-9]+%\]$//; s/^/'"$name"': /' | uniq
-	sed -n '/short test summary info/,$p' /tmp/$name.log | cut -c1-300
+	sed -n '/short test summary info/,$p' /tmp/$name.log | cut -c1-300 | uniq
 	summary=$(tail -n 1 /tmp/$name.log | tr -d '=' | sed 's/^ *//; s/ *$//')
 	case $rc in
 	0) result "$name" PASS "$summary, $(( $(date +%s) - t0 ))s" ;;
