@@ -164,8 +164,13 @@ run_pytest() {  # run_pytest NAME ARGS...
 		grep -v '^[=_]' | sed -E 's/ +\[ *[0-9]+%\]$//; s/^/'"$name"': /' | uniq
 	sed -n '/short test summary info/,$p' /tmp/$name.log | cut -c1-300 | uniq
 	summary=$(tail -n 1 /tmp/$name.log | tr -d '=' | sed 's/^ *//; s/ *$//')
+	# Skipped is not passed: the smoke set is the bar, all of it must run.
+	if [ "$rc" = 0 ] && [ "$name" = smoke ] && echo "$summary" | grep -q skipped; then
+		rc=skipped
+	fi
 	case $rc in
 	0) result "$name" PASS "$summary, $(( $(date +%s) - t0 ))s" ;;
+	skipped) result "$name" FAIL "$summary: a smoke test did not run" ;;
 	5) result "$name" FAIL "no tests selected: $*" ;;
 	124) result "$name" FAIL "timed out; $summary" ;;
 	*) result "$name" FAIL "$summary" ;;
