@@ -42,12 +42,13 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 ip link set lo up
 # A checkout (or kernel cache) under /tmp or /run is hidden by the tmpfs
 # mounted there: its own 9p share (tags repo, modroot) at the same path.
-for share in repo:REPO modroot:MODROOT; do
-	eval "dir=\$${share#*:}"
-	[ -e "$dir/." ] && [ "$(ls -A "$dir" 2>/dev/null)" ] && continue
-	mkdir -p "$dir" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose \
-		"${share%%:*}" "$dir" || echo "vmtest: cannot mount the ${share%%:*} share at $dir"
-done
+mount_hidden() {  # mount_hidden TAG DIR
+	[ -n "$(ls -A "$2" 2>/dev/null)" ] && return 0
+	mkdir -p "$2" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose "$1" "$2" ||
+		echo "vmtest: cannot mount the $1 share at $2"
+}
+mount_hidden repo "$REPO"
+mount_hidden modroot "$MODROOT"
 
 echo "VMTEST-KERNEL: $(uname -r) ($(uname -v))" | tee -a $RES
 echo "vmtest: guest: $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo); checkout $REPO"
