@@ -60,6 +60,7 @@ static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 
 	if (off > FC_ICMP_ERR_HDR_MAX)
 		return NULL;
+	off = FC_BOUND(off, FC_ICMP_ERR_HDR_MASK);
 	if (data + off + len > end)
 		return NULL;
 	return data + off;
