@@ -84,7 +84,7 @@ step_unit() {
 		log_tail /tmp/unit.rest 40
 		[ "$rc" = 124 ] && why="timed out" || why="exit status $rc"
 		[ $((n_ok + n_fail)) = 0 ] && why="$why, no test ran: $(grep -m1 '^fcnat: error' /tmp/unit.log | cut -c1-160)"
-		result unit FAIL "$why; $n_ok passed, $n_fail failed"
+		result unit FAIL "$why; $n_ok passed, $n_fail failed, $(( $(date +%s) - t0 ))s"
 	fi
 }
 
