@@ -42,6 +42,12 @@ def _require_binary():
                     "with `make` in the repository root" % FCNAT_BIN, pytrace=False)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "vm: the smoke subset (ping, UDP, TCP, EIM, EIF) that `make vmtest` runs in a "
+        "VM on another kernel (tests/vm); select with -m vm")
+
+
 def pytest_sessionstart(session):
     """Remove namespaces left by an earlier run that was killed (dead pid only)."""
     try:

@@ -15,7 +15,9 @@ FCNAT_BIN = os.environ.get("FCNAT_BIN") or os.path.join(REPO_ROOT, "build", "fcn
 
 DEFAULT_RANGE = (20000, 29999)
 READY_PREFIX = "fcnat: ready"
-READY_TIMEOUT = 10.0
+# FCNAT_READY_TIMEOUT: longer for slow machines (the VM harness, tests/vm, sets it
+# under TCG emulation).
+READY_TIMEOUT = float(os.environ.get("FCNAT_READY_TIMEOUT") or 10.0)
 EXIT_TIMEOUT = 5.0
 # tc/BPF objects are released through RCU callbacks after the filter is
 # deleted, so "nothing left" is polled for a short, bounded time.

@@ -54,6 +54,7 @@ def test_rfc4787_req1_udp_eim_same_external_port(topo, nat):
     assert recv_matching(c, b"reply-.3", 3) == (EXT3, 7000)
 
 
+@pytest.mark.vm
 def test_rfc4787_req8_udp_eif_unsolicited_host_reaches_client(topo, nat):
     c = topo.client.udp(CLIENT_ADDR, 0)
     src2 = udp_mapping(topo, c, EXT2, 7000)
@@ -170,6 +171,7 @@ def _echo_check(a, b, tag):
     assert a.recv(64) == b"pong-" + tag
 
 
+@pytest.mark.vm
 def test_rfc5382_req1_req3_tcp_eim_eif(topo, nat):
     srv2 = _tcp_server(topo.ext, EXT2, 8000)
     srv3 = _tcp_server(topo.ext, EXT3, 8000)
@@ -236,6 +238,7 @@ def test_icmp_echo_translated(topo, fcnat):
         "EXTERNAL saw: %r" % line
 
 
+@pytest.mark.vm
 def test_icmp_echo_two_clients_concurrently(topo, nat):
     """Two internal hosts ping the same server at once; both get their replies."""
     p1 = topo.client.start(["ping", "-n", "-c", "5", "-i", "0.2", "-W", "2",

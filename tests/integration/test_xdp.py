@@ -80,6 +80,7 @@ def test_xdp_attached_while_running_and_cleanly_detached(topo, fcnat, sig):
     assert_nothing_attached(topo.gw, fcnat.baseline, prog_ids=inst.prog_ids)
 
 
+@pytest.mark.vm
 def test_xdp_fast_path_forwards_udp_both_ways(topo, fcnat, fast_args):
     inst = fcnat("-i", "wan0", *fast_args())
     c = topo.client.udp(CLIENT_ADDR, 25000)

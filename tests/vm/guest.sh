@@ -1,0 +1,218 @@
+#!/bin/sh
+# Runs inside the VM as PID 1 (tests/vm/init hands over to it), from the run
+# directory /tmp/vmtest that tests/vm/vmtest shares read-write over 9p. The rest
+# of / is the host's root, read-only. Prints every result as a "RESULT:" line
+# (also appended to /tmp/vmtest/results), writes "VMTEST-EXIT: N" to
+# /tmp/vmtest/exit and the console, and powers off.
+RUN=/tmp/vmtest
+. $RUN/env
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
+# The datapath takes longer to load under TCG than on hardware.
+export FCNAT_READY_TIMEOUT=${FCNAT_READY_TIMEOUT:-120}
+RES=$RUN/results
+: > $RES
+FAILED=0
+
+echo "VMTEST-BEGIN"
+result() {  # result NAME PASS|FAIL|SKIP DETAIL...
+	n=$1 s=$2
+	shift 2
+	[ "$s" = FAIL ] && FAILED=1
+	echo "RESULT: $n $s${*:+ ($*)}" | tee -a $RES
+}
+finish() {
+	sync
+	echo "VMTEST-EXIT: $1" > $RUN/exit
+	sync
+	echo "VMTEST-EXIT: $1"
+	echo o > /proc/sysrq-trigger
+	while :; do sleep 1; done
+}
+# A shell error in here must not hang the VM until the host's timeout.
+trap 'finish 3' INT TERM
+
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/netns /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t bpf bpf /sys/fs/bpf
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+ip link set lo up
+# A checkout (or kernel cache) under /tmp or /run is hidden by the tmpfs
+# mounted there: its own 9p share (tags repo, modroot) at the same path.
+mount_hidden() {  # mount_hidden TAG DIR
+	[ -n "$(ls -A "$2" 2>/dev/null)" ] && return 0
+	mkdir -p "$2" && mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,ro,cache=loose "$1" "$2" ||
+		echo "vmtest: cannot mount the $1 share at $2"
+}
+mount_hidden repo "$REPO"
+mount_hidden modroot "$MODROOT"
+
+echo "VMTEST-KERNEL: $(uname -r) ($(uname -v))" | tee -a $RES
+echo "vmtest: guest: $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024) " MiB"}' /proc/meminfo); checkout $REPO"
+missing=""
+for m in $GUEST_MODULES; do
+	modprobe -d "$MODROOT" "$m" 2>/dev/null ||
+		[ -d "/sys/module/$m" ] || missing="$missing $m"
+done
+[ -n "$missing" ] && echo "vmtest: NOTE: modules neither loadable nor built in:$missing"
+
+cd "$REPO" || { result setup FAIL "no checkout at $REPO"; finish 1; }
+
+# The tail of a log that ends in a verifier rejection: the failing instruction
+# and the reason, with the instruction dump before it cut.
+log_tail() {  # log_tail FILE LINES
+	echo "---- the end of $(basename "$1") ----"
+	tail -n "$2" "$1" | cut -c1-300
+	echo "----"
+}
+
+step_unit() {
+	t0=$(date +%s)
+	timeout -k 5 600 build/unit_tests > /tmp/unit.log 2>&1
+	rc=$?
+	cp /tmp/unit.log $RUN/unit_tests.log
+	grep -E '^(ok  |FAIL) ' /tmp/unit.log | sed 's/^/unit: /'
+	n_ok=$(grep -c '^ok  ' /tmp/unit.log)
+	n_fail=$(grep -c '^FAIL ' /tmp/unit.log)
+	if [ "$rc" = 0 ]; then
+		result unit PASS "$n_ok passed, $(( $(date +%s) - t0 ))s"
+	else
+		grep -v -E '^(ok  |FAIL) ' /tmp/unit.log > /tmp/unit.rest
+		log_tail /tmp/unit.rest 40
+		[ "$rc" = 124 ] && why="timed out" || why="exit status $rc"
+		[ $((n_ok + n_fail)) = 0 ] && why="$why, no test ran: $(grep -m1 '^fcnat: error' /tmp/unit.log | cut -c1-160)"
+		result unit FAIL "$why; $n_ok passed, $n_fail failed, $(( $(date +%s) - t0 ))s"
+	fi
+}
+
+# build/fcnat on veths: does it load, attach and exit cleanly? Shows the
+# verifier's words when it does not.
+load_one() {  # load_one NAME ARGS...
+	name=$1
+	shift
+	ip link del wan0 2>/dev/null
+	ip link del lan0 2>/dev/null
+	ip link add wan0 type veth peer name ext0
+	ip link add lan0 type veth peer name cl0
+	ip addr add 198.51.100.1/24 dev wan0
+	ip addr add 192.168.77.1/24 dev lan0
+	for i in wan0 ext0 lan0 cl0; do ip link set "$i" up; done
+	# XDP redirects into a veth reach the peer only with NAPI on it.
+	ethtool -K ext0 gro on tx off >/dev/null 2>&1
+	ethtool -K cl0 gro on tx off >/dev/null 2>&1
+	ok=1
+	t0=$(date +%s)
+	build/fcnat -i wan0 "$@" > /tmp/$name.log 2>&1 &
+	p=$!
+	i=0
+	while [ $i -lt 240 ]; do
+		grep -q '^fcnat: ready' /tmp/$name.log && break
+		kill -0 $p 2>/dev/null || break
+		sleep 0.5
+		i=$((i + 1))
+	done
+	secs=$(( $(date +%s) - t0 ))
+	if grep -q '^fcnat: ready' /tmp/$name.log; then
+		kill -TERM $p
+		i=0
+		while kill -0 $p 2>/dev/null && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+		kill -KILL $p 2>/dev/null
+		wait $p
+		rc=$?
+		cp /tmp/$name.log $RUN/$name.log
+		if [ "$rc" = 0 ]; then
+			result "$name" PASS "ready in ${secs}s: $(grep -m1 '^fcnat: ready' /tmp/$name.log)"
+			ok=0
+		else
+			log_tail /tmp/$name.log 20
+			result "$name" FAIL "ready, but exit status $rc after SIGTERM"
+		fi
+	else
+		kill -KILL $p 2>/dev/null
+		wait $p
+		rc=$?
+		cp /tmp/$name.log $RUN/$name.log
+		log_tail /tmp/$name.log 45
+		why=$(grep -m1 '^fcnat: error' /tmp/$name.log || grep -m1 'failed' /tmp/$name.log)
+		result "$name" FAIL "not ready after ${secs}s (exit status $rc): $(echo "$why" | cut -c1-200)"
+	fi
+	ip link del wan0 2>/dev/null
+	ip link del lan0 2>/dev/null
+	return $ok
+}
+
+LOADED=""
+step_load() {
+	load_one load-tc && LOADED="$LOADED tc"
+	load_one load-xdp --mode xdp --internal lan0 && LOADED="$LOADED xdp"
+}
+
+# pytest over the host's python3 and the checkout's tests; the tests' own
+# output goes to a log, the console gets one line per test, the short summary,
+# and the failures' tails.
+run_pytest() {  # run_pytest NAME ARGS...
+	name=$1
+	shift
+	t0=$(date +%s)
+	timeout -k 10 1200 /usr/bin/python3 -m pytest -p no:cacheprovider --basetemp=/tmp/pytest \
+		-v -rfEs --tb=short --color=no "$@" > /tmp/$name.log 2>&1
+	rc=$?
+	cp /tmp/$name.log $RUN/$name.log
+	grep -E ' (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)( |$)' /tmp/$name.log |
+		grep -v '^[=_]' | sed -E 's/ +\[ *[0-9]+%\]$//; s/^/'"$name"': /' | uniq
+	sed -n '/short test summary info/,$p' /tmp/$name.log | cut -c1-300 | uniq
+	summary=$(tail -n 1 /tmp/$name.log | tr -d '=' | sed 's/^ *//; s/ *$//')
+	# Skipped is not passed: the smoke set is the bar, all of it must run.
+	if [ "$rc" = 0 ] && [ "$name" = smoke ] && echo "$summary" | grep -q skipped; then
+		rc=skipped
+	fi
+	case $rc in
+	0) result "$name" PASS "$summary, $(( $(date +%s) - t0 ))s" ;;
+	skipped) result "$name" FAIL "$summary: a smoke test did not run" ;;
+	5) result "$name" FAIL "no tests selected: $*" ;;
+	124) result "$name" FAIL "timed out; $summary" ;;
+	*) result "$name" FAIL "$summary" ;;
+	esac
+}
+
+step_smoke() {
+	# Ping, UDP, TCP, EIM and EIF through namespaces, the real build/fcnat, TC
+	# and XDP mode: the tests marked `vm` (tests/integration/conftest.py).
+	# A mode the load step saw fail is skipped (its every test would fail at
+	# set-up with the same log) -- the run has failed already.
+	SMOKE=${SMOKE_FILES:-tests/integration}
+	case " $STEPS " in
+	*" load "*)
+		case "$LOADED" in
+		*tc*xdp*) run_pytest smoke -m vm -k "not tc-fast" $SMOKE ;;
+		*tc*) result smoke-xdp SKIP "fcnat does not load in XDP mode, see load-xdp"
+			run_pytest smoke -m vm -k "not tc-fast and not xdp" $SMOKE ;;
+		*xdp*) result smoke-tc SKIP "fcnat does not load in TC mode, see load-tc"
+			run_pytest smoke -m vm -k "xdp" $SMOKE ;;
+		*) result smoke SKIP "fcnat does not load in TC or XDP mode, see load-tc and load-xdp" ;;
+		esac ;;
+	*) run_pytest smoke -m vm -k "not tc-fast" $SMOKE ;;
+	esac
+}
+
+step_selftest() {
+	# The harness without the NAT programs: namespaces, veths, python and
+	# pytest over 9p, build/fcnat runs. Must pass on any kernel.
+	run_pytest selftest tests/integration/test_cli.py \
+		-k "usage_error or missing_ifname or version_exits or help_exits"
+}
+
+step_pytest() {
+	# Shell words: --pytest "tests/integration/x.py -k 'a or b'" works.
+	eval "run_pytest pytest $PYTEST_ARGS"
+}
+
+for s in $STEPS; do
+	echo "vmtest: ---- step $s ----"
+	"step_$s"
+done
+[ -s $RES ] || { result steps FAIL "no step ran"; }
+finish $FAILED
