@@ -364,6 +364,7 @@ int metrics_timeout_ms(struct metrics_server *m)
 
 void metrics_run(struct metrics_server *m)
 {
+	static const struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
 	__u64 now = mono_ms();
 
 	if (!m)
@@ -375,7 +376,10 @@ void metrics_run(struct metrics_server *m)
 			continue;
 		/* The descriptor stays libmicrohttpd's to close: it reads EOF
 		 * or fails to write, and drops the connection; the 1 s
-		 * timeout is in case it waits for neither. */
+		 * timeout is in case it waits for neither. Linger 0: that
+		 * close resets, and what the kernel still held for the
+		 * client is dropped with it, not trickled out. */
+		setsockopt(mc->fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
 		shutdown(mc->fd, SHUT_RDWR);
 		MHD_set_connection_option(mc->c, MHD_CONNECTION_OPTION_TIMEOUT, 1u);
 		mc->cut = true;

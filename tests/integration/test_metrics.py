@@ -253,3 +253,39 @@ def test_metrics_oversized_request_gets_4xx(bpffs, topo, fcnat):
     s.close()
     assert d.running()
     assert scrape_code(topo, 9477) == "200"
+
+
+def test_metrics_slow_reader_is_cut_and_stalls_nothing(bpffs, topo, fcnat):
+    """A client reading its 1 MB answer 4 KB every 50 ms (about 14 s): scrapes are
+    answered meanwhile and the reader is cut at its deadline."""
+    # 8 KB send buffers in the gateway's namespace (gone with it): the kernel cannot
+    # take the answer off the daemon's hands, which must keep writing as it is read.
+    topo.gw.sysctl("net.ipv4.tcp_wmem", "4096 8192 8192")
+    fcnat("-i", "wan0", "--bpffs", bpffs, "--pool", BIG_POOL, "--metrics", "127.0.0.1:9477")
+    s = metrics_client(topo, 9477)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(REQUEST)
+    t0, got, cut_after = time.monotonic(), 0, None
+
+    def read_slowly():
+        nonlocal got, cut_after
+        while time.monotonic() - t0 < 60:
+            try:
+                b = s.recv(4096)
+            except OSError:
+                b = b""
+            if not b:
+                cut_after = time.monotonic() - t0
+                return
+            got += len(b)
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=read_slowly, daemon=True)
+    reader.start()
+    time.sleep(1)
+    for _ in range(3):
+        assert scrape_code(topo, 9477) == "200", "a scrape waited on the slow reader"
+    reader.join(DEADLINE_S + 30)
+    assert cut_after is not None, "the slow reader was never cut"
+    assert DEADLINE_S - 1 <= cut_after <= DEADLINE_S + 20, (cut_after, got)
+    assert got < 1000000, "the whole answer was read (%d bytes): not slow enough" % got
