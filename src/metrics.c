@@ -180,7 +180,6 @@ static void render(FILE *f, const struct metrics_source *src)
 	summary_free(&sum);
 }
 
-
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned int status, char *body, size_t len,
 			     const char *type, bool must_free)
 {
