@@ -157,8 +157,8 @@ def test_metrics_survives_scrapers_that_reset_mid_answer(bpffs, topo, fcnat):
 
 
 class Trickler(threading.Thread):
-    """A client sending its request head one byte every 100 ms, never finishing it,
-    for up to `limit` s; `cut_after` is when the server closed it (None: never)."""
+    """A client sending its request head one byte every 50 ms, never finishing it,
+    for up to `limit` s; `cut_after` is when the server closed it (None: not yet)."""
 
     def __init__(self, topo, port, limit=60.0):
         super().__init__(daemon=True)
@@ -175,7 +175,7 @@ class Trickler(threading.Thread):
             except OSError:
                 self.cut_after = time.monotonic() - t0
                 return
-            if closed_by_server(self.sock, 0.1):
+            if closed_by_server(self.sock, 0.05):
                 self.cut_after = time.monotonic() - t0
                 return
 
@@ -210,6 +210,7 @@ def test_metrics_trickling_client_does_not_delay_sigterm(bpffs, topo, fcnat):
     slow = Trickler(topo, 9477)
     slow.start()
     time.sleep(1)
+    assert slow.cut_after is None, "the trickling client was cut before its deadline"
     assert d.stop(signal.SIGTERM, timeout=5) == 0, d.stderr()
     assert "detached from wan0" in d.stderr()
 
