@@ -75,6 +75,17 @@ def test_metrics_endpoint_counts_real_traffic(bpffs, topo, fcnat):
     assert r.stdout == "404"
 
 
+def test_metrics_head_answered_other_methods_405(bpffs, topo, fcnat):
+    fcnat("-i", "wan0", "--bpffs", bpffs, "--metrics", "127.0.0.1:9477")
+    r = topo.gw.run(["curl", "-sS", "-I", "--max-time", "5", "http://127.0.0.1:9477/metrics"])
+    assert r.stdout.startswith("HTTP/1.0 200"), r.stdout
+    assert "text/plain; version=0.0.4" in r.stdout, r.stdout
+    r = topo.gw.run(["curl", "-sS", "-D", "-", "-o", "/dev/null", "-X", "POST", "-d", "x=1",
+                     "--max-time", "5", "http://127.0.0.1:9477/metrics"])
+    assert r.stdout.startswith("HTTP/1.0 405"), r.stdout
+    assert "Allow: GET, HEAD" in r.stdout, r.stdout
+
+
 def test_metrics_off_by_default(bpffs, topo, fcnat):
     fcnat("-i", "wan0", "--bpffs", bpffs)
     out = topo.gw.run(["ss", "-Hltn"]).stdout
