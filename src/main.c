@@ -115,7 +115,7 @@ struct daemon {
 	int internal_ifindex[FC_MAX_IFACES];
 	int sigfd;
 	struct nl_watch *watch;	/* NULL: poll the address once a second instead */
-	int metrics_fd;		/* -1: no --metrics */
+	struct metrics_server *metrics;	/* NULL: no --metrics */
 	struct fc_event_log *events;	/* NULL: no event output */
 	__u64 events_base[FC_DSTAT_MAX];	/* the event counters of earlier runs */
 	struct pcp_server *pcp;	/* NULL: no --pcp-if */
@@ -463,7 +463,7 @@ static void run(struct daemon *d)
 	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
-		{ .fd = d->metrics_fd, .events = POLLIN },
+		{ .fd = metrics_poll_fd(d->metrics), .events = POLLIN },
 		{ .fd = d->events ? event_log_fd(d->events) : -1, .events = POLLIN },
 		{ .fd = event_log_out_fd(d->events), .events = 0 },
 	};
@@ -481,6 +481,7 @@ static void run(struct daemon *d)
 	};
 	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
+	metrics_set_source(d->metrics, &ms);
 	for (int i = 0; i < npcp; i++) {
 		pfd[PFD_FIXED + i].fd = pcp_fds[i];
 		pfd[PFD_FIXED + i].events = POLLIN;
@@ -501,10 +502,13 @@ static void run(struct daemon *d)
 		__u64 now = now_ms();
 		int timeout = next_sweep > now ? (int)(next_sweep - now) : 0;
 		int pt = pcp_timeout_ms(d->pcp, gc_now_ns());
+		int mt = metrics_timeout_ms(d->metrics);
 		int n;
 
 		if (pt >= 0 && pt < timeout)
 			timeout = pt;
+		if (mt >= 0 && mt < timeout)
+			timeout = mt;
 		/* The IPFIX socket is watched only while messages wait for it. */
 		pfd[4].events = event_log_want_write(d->events) ? POLLOUT : 0;
 		n = poll(pfd, PFD_FIXED + npcp, timeout);
@@ -532,8 +536,8 @@ static void run(struct daemon *d)
 			if (routes)
 				routes_changed(d);
 		}
-		if (n > 0 && (pfd[2].revents & POLLIN))
-			metrics_serve(d->metrics_fd, &ms);
+		if ((n > 0 && (pfd[2].revents & POLLIN)) || metrics_timeout_ms(d->metrics) == 0)
+			metrics_run(d->metrics);
 		if (n > 0 && (pfd[3].revents & POLLIN))
 			event_log_drain(d->events);
 		if (n > 0 && (pfd[4].revents & (POLLOUT | POLLERR)))
@@ -963,6 +967,9 @@ int main(int argc, char **argv)
 	if (check_privileges())
 		return FC_EXIT_FAIL;
 
+	/* A peer that goes away makes a write fail with EPIPE, never ends
+	 * the daemon (the sockets are written with MSG_NOSIGNAL as well). */
+	signal(SIGPIPE, SIG_IGN);
 	/* Signals wait in the signalfd from here on, so one that arrives
 	 * mid-attach is handled after the attach, by a clean detach. */
 	d->sigfd = block_signals();
@@ -970,10 +977,10 @@ int main(int argc, char **argv)
 		fc_err("signalfd: %s", strerror(errno));
 		return FC_EXIT_FAIL;
 	}
-	d->metrics_fd = -1;
+	d->metrics = NULL;
 	if (d->o.metrics[0]) {
-		d->metrics_fd = metrics_listen(d->o.metrics);
-		if (d->metrics_fd < 0)
+		d->metrics = metrics_open(d->o.metrics);
+		if (!d->metrics)
 			return FC_EXIT_FAIL;
 	}
 	if (d->o.pcp.nr_ifs) {
@@ -1048,7 +1055,7 @@ int main(int argc, char **argv)
 			d->cfg.nr_pool, d->cfg.nr_pool ? " (paired)" : "", d->o.cgnat.nr_internal,
 			d->o.cgnat.nr_exclude, d->cfg.sub_limit[FC_SUB_TCP],
 			d->cfg.sub_limit[FC_SUB_UDP], d->cfg.sub_limit[FC_SUB_ICMP]);
-	if (d->metrics_fd >= 0)
+	if (d->metrics)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
 	fc_info("ready: %s on %s (ifindex %d)%s, external address %s, %u ports in %u range(s), "
 		"hairpin on %u interface(s), %s mode%s",
@@ -1067,8 +1074,7 @@ int main(int argc, char **argv)
 	d->events = NULL;
 	pcp_close(d->pcp);
 	nl_addr_watch_close(d->watch);
-	if (d->metrics_fd >= 0)
-		close(d->metrics_fd);
+	metrics_close(d->metrics);
 	if (!stats_read(loader_stats_fd(&d->l), counters)) {
 		fc_info("counters:");
 		stats_print(stderr, counters);

@@ -26,7 +26,17 @@ struct metrics_source {
 	const struct fc_meta *meta;	/* daemon counters */
 };
 
-/* Accept one pending connection and answer it (GET /metrics, else 404). */
-void metrics_serve(int listen_fd, const struct metrics_source *src);
+struct metrics_server;
+
+/* Listening on `spec`, served from the caller's poll loop; NULL with a
+ * message logged. Scrapes are answered 503 until metrics_set_source. */
+struct metrics_server *metrics_open(const char *spec);
+void metrics_set_source(struct metrics_server *m, const struct metrics_source *src);
+/* For the loop: poll metrics_poll_fd() for POLLIN, and call metrics_run()
+ * when it is ready or metrics_timeout_ms() (-1: none) has passed. */
+int metrics_poll_fd(const struct metrics_server *m);
+int metrics_timeout_ms(struct metrics_server *m);
+void metrics_run(struct metrics_server *m);
+void metrics_close(struct metrics_server *m);	/* NULL: nothing */
 
 #endif

@@ -378,7 +378,7 @@ void pcp_receive(struct pcp_server *s, int fd)
 			rc->cmsg_type = IP_PKTINFO;
 			rc->cmsg_len = CMSG_LEN(sizeof(rpi));
 			memcpy(CMSG_DATA(rc), &rpi, sizeof(rpi));
-			if (sendmsg(fd, &rh, MSG_DONTWAIT) < 0)
+			if (sendmsg(fd, &rh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 				fc_debug("pcp: answering %s: %s", inet_ntoa(from.sin_addr),
 					 strerror(errno));
 		}
@@ -505,9 +505,9 @@ static void announce(struct pcp_server *s)
 	natpmp_build_address(pmp, PMP_SUCCESS, epoch, s->cfg->ext_addr4);
 	pcp_build_announce(pcp, epoch);
 	for (unsigned int i = 0; i < s->nr_ifs; i++) {
-		sendto(s->ifs[i].fd, pmp, sizeof(pmp), MSG_DONTWAIT, (struct sockaddr *)&to,
+		sendto(s->ifs[i].fd, pmp, sizeof(pmp), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to,
 		       sizeof(to));
-		sendto(s->ifs[i].fd, pcp, sizeof(pcp), MSG_DONTWAIT, (struct sockaddr *)&to,
+		sendto(s->ifs[i].fd, pcp, sizeof(pcp), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to,
 		       sizeof(to));
 	}
 }
