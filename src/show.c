@@ -431,8 +431,10 @@ static const __u8 usage_protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP
 static void usage_fill(const struct collect *c, struct fc_addr_usage *v, unsigned int n)
 {
 	for (unsigned int a = 0; a < n; a++) {
-		union fc_addr addr = { .v4 = v[a].addr };
+		/* Keys compare all 16 bytes: { .v4 = x } would leave 12 unspecified. */
+		union fc_addr addr = {};
 
+		addr.v4 = v[a].addr;
 		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
 			struct fc_endpoint_key k;
 
