@@ -287,7 +287,8 @@ static int collect_all(struct collect *c, const struct instance *in, const struc
 		fc_err("reading the maps in %s: %s", in->pin.dir, strerror(-err));
 		return err;
 	}
-	qsort(c->rows.v, c->rows.n, sizeof(struct row), row_cmp);
+	if (c->rows.n)	/* no rows: v is NULL, which qsort() must not get */
+		qsort(c->rows.v, c->rows.n, sizeof(struct row), row_cmp);
 	return 0;
 }
 
@@ -588,7 +589,8 @@ static int print_subscribers(const struct instance *in, const struct fc_options 
 		json_object_put(arr);
 		return err;
 	}
-	qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
 	if (!arr)
 		printf("%-39s %-15s %6s %6s %6s %8s %s\n", "SUBSCRIBER", "EXTERNAL", "TCP", "UDP",
 		       "ICMP", "REFUSED", "PORTS");
