@@ -29,7 +29,7 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) include/fcnat/types.h
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
-	src/pcp.c
+	src/pcp.c src/pcp_codec.c src/pcp_table.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
@@ -71,8 +71,11 @@ $(BUILD):
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
+# Every program's deepest chain of BPF functions must fit the stack as
+# kernels before 6.9 count it (Debian 12's 6.1 refuses it otherwise).
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(PYTHON) scripts/bpf-stack-depth.py -q $@
 
 $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

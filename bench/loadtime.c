@@ -36,7 +36,7 @@ int main(void)
 	struct fc_options o;
 
 	fc_log_level = FC_LOG_WARN;
-	loader_setup_libbpf_log(false);
+	loader_setup_libbpf_log(false, false);
 	options_defaults(&o);
 	for (int i = 0; i < RUNS; i++) {
 		struct fc_loader l = {};

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -22,28 +24,67 @@
 #include "netlink.h"
 #include "log.h"
 
-static bool libbpf_verbose;
+static bool libbpf_verbose;	/* libbpf's debug lines (every relocation) */
+static bool verifier_log_whole;	/* all of a rejected program's verifier log */
+
+/* The verifier's log arrives as one message of up to megabytes; what a bug
+ * report needs is its end (the failing instruction and the reason), so
+ * without --verbose only the last lines are printed. */
+#define VERIFIER_LOG_TAIL_LINES 40
+
+static void print_verifier_log_tail(const char *msg, const char *log)
+{
+	const char *end = strstr(log, "-- END PROG LOAD LOG --");
+	const char *start = strchr(log, '\n');
+	const char *p;
+	int lines = 0;
+
+	if (!end || !start)
+		end = log + strlen(log);
+	start = start ? start + 1 : log;
+	/* Walk back VERIFIER_LOG_TAIL_LINES line starts from the end. */
+	for (p = end; p > start; p--)
+		if (p[-1] == '\n' && p != end && ++lines == VERIFIER_LOG_TAIL_LINES + 1)
+			break;
+	fprintf(stderr, "fcnat: %.*s", (int)(start - msg), msg);
+	if (p > start) {
+		int cut = 0;
+
+		for (const char *q = start; q < p; q++)
+			cut += *q == '\n';
+		fprintf(stderr, "fcnat: ... %d lines of the verifier's log left out "
+			"(--verbose prints all of it) ...\n", cut);
+	}
+	fprintf(stderr, "%s", p);
+}
 
 /* libbpf's own lines start with "libbpf: "; its debug output (every
  * relocation) is only for --verbose. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	const char *log;
+	char *msg;
 
 	if (level == LIBBPF_DEBUG && !libbpf_verbose)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
 	/* bpf_tc_hook_create() on an interface that has a clsact qdisc
 	 * already: expected (we use it as it is), not worth a line. */
-	if (strstr(line, "Exclusivity flag on"))
-		return 0;
-	fprintf(stderr, "fcnat: %s", line);
+	if (strstr(msg, "Exclusivity flag on"))
+		;
+	else if (!verifier_log_whole && (log = strstr(msg, "-- BEGIN PROG LOAD LOG --")))
+		print_verifier_log_tail(msg, log);
+	else
+		fprintf(stderr, "fcnat: %s", msg);
+	free(msg);
 	return 0;
 }
 
-void loader_setup_libbpf_log(bool verbose)
+void loader_setup_libbpf_log(bool debug, bool whole_verifier_log)
 {
-	libbpf_verbose = verbose;
+	libbpf_verbose = debug;
+	verifier_log_whole = debug || whole_verifier_log;
 	libbpf_set_print(libbpf_print);
 }
 

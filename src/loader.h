@@ -55,7 +55,7 @@ struct fc_loader {
 };
 
 /* Route libbpf's messages (and the verifier log on failure) to our log. */
-void loader_setup_libbpf_log(bool verbose);
+void loader_setup_libbpf_log(bool debug, bool whole_verifier_log);
 
 /* open (and size the maps), [reuse pinned maps], load; or both at once. */
 int loader_open(struct fc_loader *l, const struct fc_options *o);

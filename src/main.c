@@ -969,7 +969,7 @@ int main(int argc, char **argv)
 		fc_warn("cannot follow address events (%s): checking once a second instead",
 			strerror(errno));
 
-	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL);
+	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL, d->o.verbose);
 	if (start(d, &d->l, &d->pin, &d->o, d->ifindex, &d->cfg, ext.s_addr)) {
 		nl_addr_watch_close(d->watch);
 		pcp_close(d->pcp);

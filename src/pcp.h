@@ -7,11 +7,14 @@
 #ifndef FC_PCP_H
 #define FC_PCP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <fcnat/types.h>
 #include "options.h"
 
 struct pcp_server;
+
+#define PCP_TABLE_MAX 4096	/* mappings with a lifetime, all clients */
 
 /* Opens UDP 5351 on every --pcp-if (before the datapath is loaded, so a
  * failure leaves nothing to undo). cfg is read on every request (address,
@@ -30,9 +33,19 @@ void pcp_receive(struct pcp_server *s, int fd);
 void pcp_tick(struct pcp_server *s, uint64_t now_ns);
 /* Milliseconds until pcp_tick has an announcement to send, -1: none. */
 int pcp_timeout_ms(const struct pcp_server *s, uint64_t now_ns);
-/* The mappings were lost (external address changed and flushed): forget
- * their lifetimes, restart the epoch, announce the new address. */
+/* An external address event (changed, gone, back): the granted lifetimes
+ * end with the epoch. Every mapping of the table still in the maps is
+ * released to an ordinary mapping (idle timeout from now; a flush of the
+ * old address may follow), the table is emptied, a new epoch begins and is
+ * announced. Clients renew, and re-adopt under the usual limits. */
 void pcp_state_lost(struct pcp_server *s);
+/* Mappings in the lifetime table (at most PCP_TABLE_MAX). */
+unsigned int pcp_nr_mappings(const struct pcp_server *s);
+/* Answer one datagram of len bytes from src that came in on ifindex,
+ * already accepted (on-link or --pcp-allow, within its rate): the response
+ * in out (PCP_MAX_MSG + 4 bytes), its length, 0: no answer. */
+size_t pcp_answer(struct pcp_server *s, __be32 src, int ifindex, const __u8 *in, size_t len,
+		  __u8 *out);
 
 /* Mappings a previous run made by NAT-PMP/PCP have no lifetime record any
  * more: they become ordinary dynamic mappings (idle timeout from now), and

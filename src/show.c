@@ -178,6 +178,9 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 	until = b->last_out_ns + gc_base_timeout(&c->in->cfg, k->proto);
 	if (b->sessions_until_ns > until)
 		until = b->sessions_until_ns;
+	/* NAT-PMP/PCP: the granted lifetime, published by the daemon. */
+	if (b->flags & FC_BINDING_PCP)
+		until = (__u64)b->pcp_expires_s * 1000000000ULL;
 	if (!(b->flags & FC_BINDING_STATIC) && until <= c->in->now)
 		return 0;	/* expired, not swept yet */
 	c->mappings++;
@@ -333,6 +336,22 @@ static void print_json(json_object *root)
 	json_object_put(root);
 }
 
+/* Who ends a mapping: the configuration (a forward), the NAT-PMP/PCP
+ * server (its lifetime), or its traffic going idle. */
+static const char *mapping_owner(__u8 flags)
+{
+	if (flags & FC_BINDING_PCP)
+		return "pcp";
+	return flags & FC_BINDING_STATIC ? "forward" : "traffic";
+}
+
+static bool row_permanent(const struct row *x)
+{
+	if (x->flags & FC_BINDING_PCP)
+		return !x->expires_ns;
+	return x->flags & FC_BINDING_STATIC;
+}
+
 static void print_rows(const struct collect *c, const struct instance *in, bool sessions,
 		       bool json)
 {
@@ -377,9 +396,13 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 				json_object_object_add(o, "static", json_object_new_boolean(
 						       !!(x->flags & FC_BINDING_STATIC)));
 			}
+			if (!sessions)
+				json_object_object_add(o, "owner", json_object_new_string(
+						       mapping_owner(x->flags)));
+			/* None: a forward, or (a bug) a NAT-PMP/PCP mapping
+			 * without a lifetime. */
 			json_object_object_add(o, "expires_in",
-					       x->flags & FC_BINDING_STATIC ? NULL :
-					       json_seconds(left));
+					       row_permanent(x) ? NULL : json_seconds(left));
 			json_object_array_add(arr, o);
 			continue;
 		}
@@ -392,7 +415,7 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 			endpoint_str(&x->remote_addr, x->ext_family, x->remote_port, r, sizeof(r));
 			printf("%-5s %-21s %-21s %-21s %-12s %.0fs\n", proto_name(x->proto), i, e, r,
 			       state, left);
-		} else if (x->flags & FC_BINDING_STATIC) {
+		} else if (row_permanent(x)) {
 			printf("%-5s %-21s %-21s %-8llu static\n", proto_name(x->proto), i, e,
 			       (unsigned long long)x->sessions);
 		} else {

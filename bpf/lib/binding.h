@@ -103,6 +103,14 @@ static __always_inline void ext_endpoint_key(struct fc_endpoint_key *k, __u8 fam
 }
 
 struct port_claim {
+	/* binding_create's internal endpoint, copied: as a map key, 6.1's
+	 * verifier takes the stack or map memory, not a global function's
+	 * argument. With the rest of its state here, off the stack. */
+	struct fc_endpoint_key int_key;
+	__u64 now;
+	__u32 flags;
+	__u32 slot;			/* sub_proto_slot() of the protocol */
+	__u8 det;			/* deterministic NAT applies */
 	struct fc_endpoint_key ext_key;	/* port filled in per attempt */
 	struct fc_binding ext_val;	/* points back at the internal endpoint */
 	__u16 preferred;		/* host order, 0 = none */
@@ -167,7 +175,7 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	const struct fc_config *cfg = config_get();
 	__u64 j = 0;
 	__u16 port;
-	long err;
+	int err;
 
 	if (!c || !cfg || !cfg->port_total)
 		return 1;
@@ -192,7 +200,7 @@ static long port_claim_attempt(__u64 attempt, void *data)
 		return 1;
 
 	c->ext_key.port = bpf_htons(port);
-	err = bpf_map_update_elem(&fc_bindings, &c->ext_key, &c->ext_val, BPF_NOEXIST);
+	err = FC_MAP_ERR(bpf_map_update_elem(&fc_bindings, &c->ext_key, &c->ext_val, BPF_NOEXIST));
 	if (err == 0) {
 		/* Taken from a block the sweeper freed meanwhile: give it back
 		 * (fc_block_free clears the slot, then looks for mappings). */
@@ -257,12 +265,12 @@ static long block_take_attempt(__u64 attempt, void *data)
 {
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
-	long err;
+	int err;
 
 	if (!c || !cfg || !cfg->block_count)
 		return 1;
 	c->bkey.index = (c->bstart + (__u32)attempt) % cfg->block_count;
-	err = bpf_map_update_elem(&fc_port_blocks, &c->bkey, &c->bval, BPF_NOEXIST);
+	err = FC_MAP_ERR(bpf_map_update_elem(&fc_port_blocks, &c->bkey, &c->bval, BPF_NOEXIST));
 	if (err == 0) {
 		c->new_block = c->bkey.index + 1;
 		return 1;
@@ -360,25 +368,32 @@ static __always_inline int blocks_claim(const struct fc_config *cfg, struct port
  * function: the verifier checks it once, not once for every state of every
  * caller, and its stack is its own.
  */
-__noinline int binding_create(const struct fc_endpoint_key *int_key,
+__noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 			      const union fc_addr *ext6, __u32 flags, __u64 now)
 {
 	const struct fc_config *cfg = config_get();
 	struct port_claim *c = port_claim_get();
+	const struct fc_endpoint_key *int_key;
 	struct fc_subscriber *sub = NULL;
-	__u32 slot, det_idx = 0, nr_attempts, ext_family;
+	__u32 det_idx = 0, nr_attempts;
 	__u16 int_port;
-	int det;
-	long err;
+	int err;
 
-	if (!c || !cfg || !int_key || !ext6)
+	if (!c || !cfg || !int_key_arg || !ext6)
 		return FC_BIND_FULL;
-	ext_family = int_key->ext_family;
-	det = cfg->flags & FC_CFG_DETERMINISTIC;
+	/* The claim holds what lives across helper calls: on 6.1 the frames
+	 * of a chain of BPF functions share 512 bytes of stack, each rounded
+	 * up to 32, and this one sits under the datapath's largest. */
+	__builtin_memset(c, 0, sizeof(*c));
+	c->int_key = *int_key_arg;
+	int_key = &c->int_key;
+	c->now = now;
+	c->flags = flags;
+	c->slot = sub_proto_slot(int_key->proto);
+	c->det = !!(cfg->flags & FC_CFG_DETERMINISTIC) && !(flags & FC_BINDING_ROUTER) &&
+		 int_key->ext_family == FC_AF_INET;
 	int_port = bpf_ntohs(int_key->port);
-	slot = sub_proto_slot(int_key->proto);
-	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET &&
-	    (det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
+	if (c->det && (det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
 		return FC_BIND_NOT_DETERMINISTIC;
 	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
 		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
@@ -387,8 +402,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key,
 	}
 	/* The external address goes straight into the claim: the stack is
 	 * short. */
-	__builtin_memset(c, 0, sizeof(*c));
-	if (ext_family == FC_AF_INET6) {
+	if (int_key->ext_family == FC_AF_INET6) {
 		if (!(ext6->v6w[0] | ext6->v6w[1] | ext6->v6w[2] | ext6->v6w[3]))
 			return FC_BIND_NO_ADDR;
 		c->ext_key.addr = *ext6;
@@ -401,12 +415,12 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key,
 		c->ext_key.addr.v4 = a4;	/* zero-padded by the memset */
 	}
 	if (sub) {
-		if (subscriber_take(cfg, sub, slot))
+		if (subscriber_take(cfg, sub, c->slot))
 			return FC_BIND_LIMIT;
-		flags |= FC_BINDING_COUNTED;
+		c->flags |= FC_BINDING_COUNTED;
 	}
 	nr_attempts = FC_PORT_ATTEMPTS;
-	if (det && !(flags & FC_BINDING_ROUTER) && ext_family == FC_AF_INET) {
+	if (c->det) {
 		/* Only the subscriber's own ports, every one of them probed
 		 * once (from a random one on) before it counts as exhausted. */
 		c->range_first = cfg->det_first + (det_idx / cfg->nr_pool) * cfg->det_ports;
@@ -417,21 +431,21 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key,
 			int_port = 0;
 	}
 	c->ext_key.side = FC_SIDE_EXTERNAL;
-	c->ext_key.family = ext_family;
+	c->ext_key.family = int_key->ext_family;
 	c->ext_key.proto = int_key->proto;
 	c->ext_val.addr = int_key->addr;
 	c->ext_val.port = int_key->port;
 	c->ext_val.family = int_key->family;
-	c->ext_val.flags = flags;
+	c->ext_val.flags = c->flags;
 	c->preferred = int_port && may_preserve_port(cfg, int_port) ? int_port : 0;
-	if ((cfg->flags & FC_CFG_PORT_BLOCKS) && sub && ext_family == FC_AF_INET) {
+	if ((cfg->flags & FC_CFG_PORT_BLOCKS) && sub && int_key->ext_family == FC_AF_INET) {
 		int ret;
 
 		subscriber_key(&c->sub_key, int_key->family, &int_key->addr);
 		c->preferred = 0;
-		ret = blocks_claim(cfg, c, sub, c->ext_key.addr.v4, now);
+		ret = blocks_claim(cfg, c, sub, c->ext_key.addr.v4, c->now);
 		if (ret != FC_BIND_OK) {
-			subscriber_untake(sub, slot);
+			subscriber_untake(sub, c->slot);
 			return ret;
 		}
 	} else {
@@ -439,29 +453,29 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key,
 	}
 	if (!c->claimed) {
 		if (sub)
-			subscriber_untake(sub, slot);
+			subscriber_untake(sub, c->slot);
 		return c->full ? FC_BIND_FULL : FC_BIND_EXHAUSTED;
 	}
 
 	/* c->ext_val is inserted: it becomes the internal side's value,
 	 * which names the external endpoint and its family. */
 	c->ext_val.addr = c->ext_key.addr;
-	c->ext_val.family = ext_family;
+	c->ext_val.family = int_key->ext_family;
 	c->ext_val.port = bpf_htons(c->claimed);
-	c->ext_val.last_out_ns = now;
-	err = bpf_map_update_elem(&fc_bindings, int_key, &c->ext_val, BPF_NOEXIST);
+	c->ext_val.last_out_ns = c->now;
+	err = FC_MAP_ERR(bpf_map_update_elem(&fc_bindings, int_key, &c->ext_val, BPF_NOEXIST));
 	if (err) {
 		/* Lost a race for this internal endpoint, or the table is
 		 * full: give the port (and the count) back either way. */
 		bpf_map_delete_elem(&fc_bindings, &c->ext_key);
 		if (sub)
-			subscriber_untake(sub, slot);
+			subscriber_untake(sub, c->slot);
 		if (err != -EEXIST)
 			return FC_BIND_FULL;
 	} else {
 		stat_inc(FC_STAT_MAPPING_CREATED);
 		if (cfg->flags & FC_CFG_EVENTS)
-			event_mapping_created(int_key, &c->ext_val, now);
+			event_mapping_created(int_key, &c->ext_val, c->now);
 	}
 	return FC_BIND_OK;
 }

@@ -15,6 +15,13 @@
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 #define EEXIST		17
+/*
+ * A map helper's result, as the int it is. Kernels before 6.4 (Debian 12's
+ * 6.1) call the map's own update/delete, which return int, in place of the
+ * helper, so an error reaches the program zero-extended (-EEXIST as
+ * 0xffffffef): as a long it never equals -EEXIST.
+ */
+#define FC_MAP_ERR(ret)	((int)(ret))
 
 #define ICMP_ECHOREPLY	0
 #define ICMP_DEST_UNREACH	3
@@ -86,5 +93,43 @@ static __always_inline __u64 fc_now(void)
 /* ... and for an ICMP error, the ICMP header and the quoted IP and TCP
  * headers too. */
 #define FC_ICMP_ERR_HDR_MAX	(ETH_HLEN + FC_IP_HDR_MAX + 8 + FC_IP_HDR_MAX + 20)
+
+/*
+ * v & mask, done where clang cannot see it (so cannot drop it as implied by
+ * a check before). Kernels before about 6.3 (Debian 12's 6.1) keep a bound
+ * learned by a comparison on the register compared only: when clang reloads
+ * the value from its stack slot for the pointer arithmetic, the bound is
+ * gone and the packet access is refused. A bound carried by the value
+ * itself survives spills. mask: 2^n - 1, at least the largest valid v.
+ */
+#define FC_BOUND(v, mask) ({							\
+	__typeof__(v) bounded_ = (v);						\
+	_Static_assert(((mask) & ((mask) + 1)) == 0, "mask must be 2^n - 1");	\
+	asm volatile("%0 &= %1" : "+r"(bounded_) : "i"(mask));			\
+	bounded_;								\
+})
+
+/*
+ * 1 when lo <= v <= hi, else 0; v is taken through the check, so the
+ * register that carries it on is the one compared. Written in asm because
+ * clang fuses "v < lo || v > hi" into one comparison on v - lo, which
+ * bounds nothing for 6.1's verifier, and drops a check it finds implied by
+ * an earlier one. Use it right before the helper call or access that needs
+ * the bound.
+ */
+#define FC_IN_RANGE(v, lo, hi) ({						\
+	__u64 x_ = (v);								\
+	int in_ = 0;								\
+	asm volatile("if %[x] < %[l] goto +2\n\t"				\
+		     "if %[x] > %[h] goto +1\n\t"				\
+		     "%[in] = 1"							\
+		     : [in] "+r"(in_), [x] "+r"(x_) : [l] "i"(lo), [h] "i"(hi));	\
+	(v) = x_;								\
+	in_;									\
+})
+
+/* The mask over every offset below FC_ICMP_ERR_HDR_MAX. */
+#define FC_ICMP_ERR_HDR_MASK	0xff
+_Static_assert(FC_ICMP_ERR_HDR_MAX <= FC_ICMP_ERR_HDR_MASK, "FC_ICMP_ERR_HDR_MASK too small");
 
 #endif /* FC_BPF_COMMON_H */

@@ -134,7 +134,7 @@ static __always_inline int frag_hold(struct ctx_buff *ctx, const struct fc_pkt *
 	if (!blank || bpf_map_update_elem(&fc_frag_held, &hk, blank, BPF_ANY))
 		return -1;
 	h = bpf_map_lookup_elem(&fc_frag_held, &hk);
-	if (!h || ctx_load(ctx, 0, h->data, len))
+	if (!h || !FC_IN_RANGE(len, 1, FC_FRAG_HOLD_BYTES) || ctx_load(ctx, 0, h->data, len))
 		return -1;
 	h->len = len;
 	return 0;
@@ -174,7 +174,7 @@ static __always_inline int frag_release(struct ctx_buff *ctx, const struct fc_fr
 		if (!h)
 			continue;
 		len = h->len;
-		if (len >= ETH_HLEN && len <= FC_FRAG_HOLD_BYTES &&
+		if (FC_IN_RANGE(len, ETH_HLEN, FC_FRAG_HOLD_BYTES) &&
 		    !ctx_resize(ctx, len) && !ctx_store(ctx, 0, h->data, len) && !ctx_reinject(ctx))
 			stat_inc(FC_STAT_FRAGMENT_REINJECTED);
 		bpf_map_delete_elem(&fc_frag_held, &hk);

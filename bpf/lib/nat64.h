@@ -56,6 +56,9 @@ struct nat64_scratch {
 	struct fc_quote q;
 	struct fc_frag_key train;	/* an inbound first fragment's */
 	__u32 mtu;			/* too big: the route's MTU */
+	/* nat64_out_xlat's route: off the stack, which a chain of BPF
+	 * functions shares (512 bytes, each frame rounded to 32 on 6.1). */
+	struct bpf_fib_lookup fib;
 	/* Not cleared per packet: a copy of a frame being split. */
 	__u8 frame[NAT64_SPLIT_FRAME_MAX];
 };
@@ -183,16 +186,16 @@ static __always_inline int nat64_send(struct ctx_buff *ctx, const struct bpf_fib
 static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch *s, __u8 proto4,
 				     enum fc_stat translated)
 {
-	struct bpf_fib_lookup fib;
+	struct bpf_fib_lookup *fib = &s->fib;
 	struct fc_pkt *p = &s->p;
 	const struct xlat_params *prm = &s->prm;
 	int why, r, resolve = 0;
 
 	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, xlat_6to4_len(p),
-			   &fib, &resolve);
+			   fib, &resolve);
 	if (why == FC_STAT_NAT64_DROP_MTU) {
 		stat_inc(why);
-		s->mtu = fib.mtu_result;
+		s->mtu = fib->mtu_result;
 		return FC_NAT64_TOO_BIG;
 	}
 	if (why != FC_STAT_MAX)
@@ -202,7 +205,7 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
 	r = xlat_6to4(ctx, p, prm);
 	if (r != XLAT_OK)
 		return nat64_xlat_refused(r);
-	return nat64_send(ctx, &fib, resolve, translated);
+	return nat64_send(ctx, fib, resolve, translated);
 }
 
 /*
@@ -417,7 +420,7 @@ static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s
 	struct iphdr ip;
 	__u16 frag0;
 
-	if (len > NAT64_SPLIT_FRAME_MAX || len < ETH_HLEN + IPV4_HLEN ||
+	if (!FC_IN_RANGE(len, ETH_HLEN + IPV4_HLEN, NAT64_SPLIT_FRAME_MAX) ||
 	    ctx_load(ctx, 0, s->frame, len))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	data_len = s->p.l3_end - s->p.l4_off;

@@ -60,6 +60,8 @@ static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 
 	if (off > FC_ICMP_ERR_HDR_MAX)
 		return NULL;
+	if (!__builtin_constant_p(off))		/* constants need no help */
+		off = FC_BOUND(off, FC_ICMP_ERR_HDR_MASK);
 	if (data + off + len > end)
 		return NULL;
 	return data + off;

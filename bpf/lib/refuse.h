@@ -33,9 +33,27 @@
 #define AF_INET6_		10
 #endif
 
+struct refuse_hdr {
+	struct iphdr ip;
+	struct icmphdr icmp;
+};
+
+struct refuse_hdr6 {
+	struct ipv6hdr ip;
+	struct icmp6hdr icmp;
+};
+
+/* Per CPU. The error's headers and its route live here, not on the stack:
+ * the error builders are called at the end of chains of BPF functions that
+ * share 512 bytes of stack (each frame rounded to 32 bytes on 6.1). */
 struct refuse_state {
 	__u64 credit_ns;	/* token bucket: send time saved up, at most 1 s */
 	__u64 last_ns;
+	struct bpf_fib_lookup fib;
+	union {
+		struct refuse_hdr h4;
+		struct refuse_hdr6 h6;
+	};
 	__u8 quote[FC_REFUSE_QUOTE_MAX + 4];	/* + zero padding to 32 bits */
 };
 
@@ -77,10 +95,6 @@ static __always_inline int refuse_dest_ok(__be32 a)
 	return a && first != 0 && first < 224;
 }
 
-struct refuse_hdr {
-	struct iphdr ip;
-	struct icmphdr icmp;
-};
 
 /*
  * The errors fcnat generates share one builder and one rate limit:
@@ -110,7 +124,7 @@ static __always_inline __u32 icmp_reply_quote(struct ctx_buff *ctx, struct refus
 
 	if (qlen > FC_REFUSE_QUOTE_MAX)
 		qlen = FC_REFUSE_QUOTE_MAX;
-	if (qlen == 0 || ctx_load(ctx, off, st->quote, qlen))
+	if (!FC_IN_RANGE(qlen, 1, FC_REFUSE_QUOTE_MAX) || ctx_load(ctx, off, st->quote, qlen))
 		return 0;
 	/* The checksum runs over 32-bit words: zeros after the quote. */
 	for (int i = 0; i < 4; i++)
@@ -149,9 +163,9 @@ static __always_inline int icmp_reply_send(struct ctx_buff *ctx, const void *h, 
 __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *cfg,
 				 const struct fc_pkt *p, __u32 what, __u32 info)
 {
-	struct refuse_hdr h = {};
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup *fib;
 	struct refuse_state *st;
+	struct refuse_hdr *h;
 	__u32 zero = 0, qlen, padded;
 	__s64 sum;
 	long ret;
@@ -166,17 +180,21 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		icmp_reply_limited(cfg, what >> 16);
 		return CTX_DROP;
 	}
+	fib = &st->fib;
+	h = &st->h4;
+	__builtin_memset(fib, 0, sizeof(*fib));
+	__builtin_memset(h, 0, sizeof(*h));
 
 	/* Back where it came from: the route to the host, and the gateway's
 	 * own address on that route as the error's source. */
-	fib.family = AF_INET_;
-	fib.ifindex = ctx_in_ifindex(ctx);
-	fib.ipv4_dst = p->saddr.v4;
-	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SRC);
+	fib->family = AF_INET_;
+	fib->ifindex = ctx_in_ifindex(ctx);
+	fib->ipv4_dst = p->saddr.v4;
+	ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return CTX_DROP;
-	if (!fib.ipv4_src)
-		fib.ipv4_src = cfg->ext_addr4;
+	if (!fib->ipv4_src)
+		fib->ipv4_src = cfg->ext_addr4;
 
 	qlen = p->l3_end - p->l3_off;
 	if (qlen > FC_REFUSE_QUOTE_MAX)
@@ -187,29 +205,29 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	if (!padded)
 		return CTX_DROP;
 
-	h.ip.version = 4;
-	h.ip.ihl = 5;
-	h.ip.tot_len = bpf_htons(sizeof(h) + qlen);
-	h.ip.frag_off = bpf_htons(IP_DF);	/* atomic datagram: id 0 (RFC 6864) */
-	h.ip.ttl = 64;
-	h.ip.protocol = IPPROTO_ICMP;
-	h.ip.saddr = fib.ipv4_src;
-	h.ip.daddr = p->saddr.v4;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.ip, sizeof(h.ip), 0);
+	h->ip.version = 4;
+	h->ip.ihl = 5;
+	h->ip.tot_len = bpf_htons(sizeof(*h) + qlen);
+	h->ip.frag_off = bpf_htons(IP_DF);	/* atomic datagram: id 0 (RFC 6864) */
+	h->ip.ttl = 64;
+	h->ip.protocol = IPPROTO_ICMP;
+	h->ip.saddr = fib->ipv4_src;
+	h->ip.daddr = p->saddr.v4;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h->ip, sizeof(h->ip), 0);
 	if (sum < 0)
 		return CTX_DROP;
-	h.ip.check = ~csum_fold32(sum);
-	h.icmp.type = what & 0xff;
-	h.icmp.code = (what >> 8) & 0xff;
-	h.icmp.un.gateway = info;
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.icmp, sizeof(h.icmp), 0);
+	h->ip.check = ~csum_fold32(sum);
+	h->icmp.type = what & 0xff;
+	h->icmp.code = (what >> 8) & 0xff;
+	h->icmp.un.gateway = info;
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h->icmp, sizeof(h->icmp), 0);
 	if (sum >= 0)
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
 	if (sum < 0)
 		return CTX_DROP;
-	h.icmp.checksum = ~csum_fold32(sum);
+	h->icmp.checksum = ~csum_fold32(sum);
 
-	return icmp_reply_send(ctx, &h, sizeof(h), st, qlen, what >> 16, ret, &fib);
+	return icmp_reply_send(ctx, h, sizeof(*h), st, qlen, what >> 16, ret, fib);
 }
 
 /* A refused new flow (p: TCP, UDP or an echo request, first fragment). */
@@ -221,10 +239,6 @@ static __always_inline int refuse_with_icmp(struct ctx_buff *ctx, const struct f
 					      FC_STAT_REFUSED_ICMP_SENT), 0);
 }
 
-struct refuse_hdr6 {
-	struct ipv6hdr ip;
-	struct icmp6hdr icmp;
-};
 
 /* An IPv6 host may be sent an error: not unspecified, not multicast. */
 static __always_inline int refuse_dest6_ok(const union fc_addr *a)
@@ -241,9 +255,9 @@ static __always_inline int refuse_dest6_ok(const union fc_addr *a)
 __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *cfg,
 				 const struct fc_pkt *p, __u32 what, __u32 info)
 {
-	struct refuse_hdr6 h = {};
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup *fib;
 	struct refuse_state *st;
+	struct refuse_hdr6 *h;
 	__be32 tail[2];
 	__u32 zero = 0, qlen, padded;
 	__s64 sum;
@@ -259,17 +273,21 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		icmp_reply_limited(cfg, what >> 16);
 		return CTX_DROP;
 	}
+	fib = &st->fib;
+	h = &st->h6;
+	__builtin_memset(fib, 0, sizeof(*fib));
+	__builtin_memset(h, 0, sizeof(*h));
 
-	fib.family = AF_INET6_;
-	fib.ifindex = ctx_in_ifindex(ctx);
-	__builtin_memcpy(fib.ipv6_dst, p->saddr.v6, 16);
-	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SRC);
+	fib->family = AF_INET6_;
+	fib->ifindex = ctx_in_ifindex(ctx);
+	__builtin_memcpy(fib->ipv6_dst, p->saddr.v6, 16);
+	ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return CTX_DROP;
-	if (!(fib.ipv6_src[0] | fib.ipv6_src[1] | fib.ipv6_src[2] | fib.ipv6_src[3]))
+	if (!(fib->ipv6_src[0] | fib->ipv6_src[1] | fib->ipv6_src[2] | fib->ipv6_src[3]))
 		/* No address of ours on that route: the packet's destination
 		 * stands in (the router that would not take it). */
-		__builtin_memcpy(fib.ipv6_src, p->daddr.v6, 16);
+		__builtin_memcpy(fib->ipv6_src, p->daddr.v6, 16);
 
 	qlen = p->l3_end - p->l3_off;
 	if (qlen > FC_REFUSE_QUOTE_MAX)
@@ -280,30 +298,30 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	if (!padded)
 		return CTX_DROP;
 
-	((__u8 *)&h.ip)[0] = 0x60;
-	h.ip.payload_len = bpf_htons(sizeof(h.icmp) + qlen);
-	h.ip.nexthdr = IPPROTO_ICMPV6;
-	h.ip.hop_limit = 64;
-	__builtin_memcpy(&h.ip.saddr, fib.ipv6_src, 16);
-	__builtin_memcpy(&h.ip.daddr, p->saddr.v6, 16);
-	h.icmp.icmp6_type = what & 0xff;
-	h.icmp.icmp6_code = (what >> 8) & 0xff;
-	h.icmp.icmp6_dataun.un_data32[0] = info;
+	((__u8 *)&h->ip)[0] = 0x60;
+	h->ip.payload_len = bpf_htons(sizeof(h->icmp) + qlen);
+	h->ip.nexthdr = IPPROTO_ICMPV6;
+	h->ip.hop_limit = 64;
+	__builtin_memcpy(&h->ip.saddr, fib->ipv6_src, 16);
+	__builtin_memcpy(&h->ip.daddr, p->saddr.v6, 16);
+	h->icmp.icmp6_type = what & 0xff;
+	h->icmp.icmp6_code = (what >> 8) & 0xff;
+	h->icmp.icmp6_dataun.un_data32[0] = info;
 	/* RFC 4443 §2.3: over the pseudo-header, the message and the quote. */
-	tail[0] = bpf_htonl(sizeof(h.icmp) + qlen);
+	tail[0] = bpf_htonl(sizeof(h->icmp) + qlen);
 	tail[1] = bpf_htonl(IPPROTO_ICMPV6);
-	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.ip.saddr, 32, 0);
+	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h->ip.saddr, 32, 0);
 	if (sum >= 0)
 		sum = bpf_csum_diff(NULL, 0, tail, sizeof(tail), sum);
 	if (sum >= 0)
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)&h.icmp, sizeof(h.icmp), sum);
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)&h->icmp, sizeof(h->icmp), sum);
 	if (sum >= 0)
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
 	if (sum < 0)
 		return CTX_DROP;
-	h.icmp.icmp6_cksum = ~csum_fold32(sum);
+	h->icmp.icmp6_cksum = ~csum_fold32(sum);
 
-	return icmp_reply_send(ctx, &h, sizeof(h), st, qlen, what >> 16, ret, &fib);
+	return icmp_reply_send(ctx, h, sizeof(*h), st, qlen, what >> 16, ret, fib);
 }
 
 /* The refusals that are answered with an ICMP error. */

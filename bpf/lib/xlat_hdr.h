@@ -280,7 +280,7 @@ static long xlat_sum_step(__u64 i, void *data)
 	n = w->end - w->off;
 	if (n > XLAT_SUM_CHUNK)
 		n = XLAT_SUM_CHUNK;
-	if (n == 0 || ctx_load(w->ctx, w->off, buf, n)) {
+	if (!FC_IN_RANGE(n, 1, XLAT_SUM_CHUNK) || ctx_load(w->ctx, w->off, buf, n)) {
 		w->err = 1;
 		return 1;
 	}

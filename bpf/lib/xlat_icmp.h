@@ -340,7 +340,8 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	in_ext = s->in.l4_off - in_off - IPV6_HLEN;
 	if (in_ext > FC_IP6_EXT_MAX_LEN)
 		return XLAT_UNSUPPORTED;
-	if (in_ext >= 8 && ctx_load(ctx, in_off + IPV6_HLEN, s->old + 8 + IPV6_HLEN, in_ext))
+	if (in_ext >= 8 && (!FC_IN_RANGE(in_ext, 8, FC_IP6_EXT_MAX_LEN) ||
+			    ctx_load(ctx, in_off + IPV6_HLEN, s->old + 8 + IPV6_HLEN, in_ext)))
 		return XLAT_MALFORMED;
 	upper = bpf_ntohs(s->in6.payload_len);
 	if (upper < in_ext)
@@ -420,7 +421,7 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 					      const __u8 *icmp)
 {
 	struct xlat_scratch *s = xlat_scratch();
-	__u32 in_off = p->l4_off + 8, in_l4, ihl, in_tot, upper, rest6, diff, pseudo = 0;
+	__u32 in_off = p->l4_off + 8, in_l4, ihl, opt_len, in_tot, upper, rest6, diff, pseudo = 0;
 	__u32 msg, cut = 0, tail, hdr_old, hdr_new, fr;
 	__be16 eth_type = bpf_htons(ETH_P_IPV6);
 	__u16 fo, check;
@@ -435,7 +436,9 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	ihl = (s->old[8] & 0x0f) * 4;
 	if ((s->old[8] >> 4) != 4 || ihl < IPV4_HLEN || in_off + ihl > p->l3_end)
 		return XLAT_MALFORMED;
-	if (ihl > IPV4_HLEN && ctx_load(ctx, in_off + IPV4_HLEN, s->old + 8 + IPV4_HLEN, ihl - IPV4_HLEN))
+	opt_len = ihl - IPV4_HLEN;
+	if (opt_len && (!FC_IN_RANGE(opt_len, 4, 40) ||
+			ctx_load(ctx, in_off + IPV4_HLEN, s->old + 8 + IPV4_HLEN, opt_len)))
 		return XLAT_MALFORMED;
 	in_tot = bpf_ntohs(s->in4.tot_len);
 	if (in_tot < ihl)

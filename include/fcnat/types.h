@@ -99,7 +99,10 @@ struct fc_binding {
 	__be16 port;
 	__u8 family;
 	__u8 flags;		/* enum fc_binding_flags */
-	__u32 pad0;
+	/* FC_BINDING_PCP, internal side: when the granted lifetime ends, in
+	 * seconds of the datapath clock (the daemon writes it, `show` reads
+	 * it); 0 otherwise. */
+	__u32 pcp_expires_s;
 	/* Liveness, kept in the internal-side entry only:
 	 * last_out_ns:      last outbound packet (datapath writes it),
 	 * sessions_until_ns: latest expiry among its sessions (sweeper writes it).

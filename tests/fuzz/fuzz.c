@@ -1204,7 +1204,7 @@ int main(int argc, char **argv)
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 
 	fc_log_level = FC_LOG_ERR;
-	loader_setup_libbpf_log(false);
+	loader_setup_libbpf_log(false, false);
 	setup_netns();
 	if (fixture_load(&fx, 0, 0)) {
 		fprintf(stderr, "cannot load the datapath (are you root?)\n");

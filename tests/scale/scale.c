@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	}
 	sessions = (unsigned long long)subscribers * per_sub * remotes;
 	fc_log_level = FC_LOG_ERR;
-	loader_setup_libbpf_log(false);
+	loader_setup_libbpf_log(false, false);
 	if (unshare(CLONE_NEWNET)) {
 		fprintf(stderr, "cannot make a network namespace: %s\n", strerror(errno));
 		return 1;

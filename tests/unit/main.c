@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	int passed = 0, failed = 0;
 
 	fc_log_level = FC_LOG_WARN;
-	loader_setup_libbpf_log(false);
+	loader_setup_libbpf_log(false, false);
 	/* A private network namespace: packets the datapath re-injects
 	 * (bpf_clone_redirect to the test skb's device, lo) stay in here, and
 	 * the veths xdp_fixture_setup() makes (int0 carries the internal

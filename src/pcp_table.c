@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The NAT-PMP/PCP lifetime table and the mappings it owns in the bindings
+ * map (pcp_table.h): creating, adopting, renewing, deleting, expiring and
+ * releasing them, the two always in agreement. No sockets, no wire format.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <bpf/bpf.h>
+
+#include "gc.h"
+#include "log.h"
+#include "stats.h"
+#include "pcp_table.h"
+
+#define NS 1000000000ULL
+
+/* ---- the bindings map ---- */
+
+static bool port_in_ranges(const struct fc_config *cfg, __u16 port)
+{
+	for (unsigned int i = 0; i < cfg->nr_port_ranges && i < FC_MAX_PORT_RANGES; i++)
+		if (port >= cfg->port_ranges[i].first && port <= cfg->port_ranges[i].last)
+			return true;
+	return false;
+}
+
+static __u16 port_at(const struct fc_config *cfg, __u32 idx)
+{
+	for (unsigned int i = 0; i < cfg->nr_port_ranges && i < FC_MAX_PORT_RANGES; i++) {
+		__u32 size = (__u32)cfg->port_ranges[i].last - cfg->port_ranges[i].first + 1;
+
+		if (idx < size)
+			return cfg->port_ranges[i].first + idx;
+		idx -= size;
+	}
+	return 0;
+}
+
+static __u32 random32(void)
+{
+	__u32 v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (__u32)rand();
+	return v;
+}
+
+struct session_flush {
+	int fd;
+	__u8 proto;
+	__be32 addr;
+	__be16 port;
+};
+
+static int flush_session(void *ctx, const void *key, const void *value)
+{
+	const struct session_flush *f = ctx;
+	const struct fc_session_key *k = key;
+
+	if (k->family == FC_AF_INET && k->proto == f->proto && k->ext_port == f->port &&
+	    k->ext_addr.v4 == f->addr)
+		bpf_map_delete_elem(f->fd, k);
+	return 0;
+}
+
+/* Remove a mapping, internal side first, its external side only if it
+ * still points back, then its sessions (doc/design/expiry.md's order). */
+static void binding_remove(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
+			   const struct fc_binding *b)
+{
+	struct fc_endpoint_key ik, ek;
+	struct fc_binding back;
+	struct session_flush f = {
+		.fd = t->sessions_fd, .proto = proto, .addr = b->addr.v4, .port = b->port,
+	};
+
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	bpf_map_delete_elem(t->bindings_fd, &ik);
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
+	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
+	    back.port == htons(int_port))
+		bpf_map_delete_elem(t->bindings_fd, &ek);
+	map_walk(t->sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
+		 flush_session, &f);
+}
+
+/* Flag both sides of an existing mapping as ours. */
+static int binding_adopt(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
+			 struct fc_binding *b)
+{
+	struct fc_endpoint_key ik, ek;
+	struct fc_binding back;
+
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
+	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) || back.addr.v4 != int_addr ||
+	    back.port != htons(int_port))
+		return -ENOENT;	/* a half-mapping: let the sweeper have it */
+	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
+	if (gc_binding_write(t->bindings_fd, &ek, &back, BPF_EXIST))
+		return -errno;
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
+	if (gc_binding_write(t->bindings_fd, &ik, b, BPF_EXIST))
+		return -errno;
+	return 0;
+}
+
+/* The other way: a mapping of ours that no table entry will keep becomes
+ * an ordinary one, idle from now, the sweeper's again. Internal side first
+ * (it decides whether the mapping lives), then the external side if it
+ * points back. */
+static void binding_release(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
+			    __u64 now)
+{
+	struct fc_endpoint_key ik, ek;
+	struct fc_binding b, back;
+
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP))
+		return;
+	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
+	b.pcp_expires_s = 0;
+	b.last_out_ns = now;
+	gc_binding_write(t->bindings_fd, &ik, &b, BPF_EXIST);
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b.addr.v4, ntohs(b.port));
+	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
+	    back.port == htons(int_port) && (back.flags & FC_BINDING_PCP)) {
+		back.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
+		gc_binding_write(t->bindings_fd, &ek, &back, BPF_EXIST);
+	}
+	fc_debug("pcp: the %s mapping of %s:%u lost its lifetime: idle timeout from now",
+		 proto_name(proto), inet_ntoa((struct in_addr){ int_addr }), int_port);
+}
+
+/* Publish a mapping's expiry in its internal entry, for `fcnat show`. */
+static void binding_publish_expiry(struct pcp_table *t, __u8 proto, __be32 int_addr,
+				   __u16 int_port, __u64 expires_ns)
+{
+	struct fc_endpoint_key ik;
+	struct fc_binding b;
+	__u32 sec = (expires_ns + NS - 1) / NS;
+
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP) ||
+	    b.pcp_expires_s == sec)
+		return;
+	b.pcp_expires_s = sec;
+	gc_binding_write(t->bindings_fd, &ik, &b, BPF_EXIST);
+}
+
+/* ---- the lifetime table ---- */
+
+struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr, __u16 port)
+{
+	for (unsigned int i = 0; i < t->nr_table; i++) {
+		struct pcp_mapping *m = &t->table[i];
+
+		if (m->proto == proto && m->int_addr == addr && m->int_port == port)
+			return m;
+	}
+	return NULL;
+}
+
+static void table_drop(struct pcp_table *t, struct pcp_mapping *m)
+{
+	*m = t->table[--t->nr_table];
+}
+
+static unsigned int table_count_host(const struct pcp_table *t, __be32 addr)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < t->nr_table; i++)
+		n += t->table[i].int_addr == addr;
+	return n;
+}
+
+/* ---- mapping requests, shared by NAT-PMP and PCP ---- */
+
+/* May one more table entry be made for host? The only gate to the table:
+ * every entry is made after it said MAP_OK. */
+static enum map_status table_admits(const struct pcp_table *t, __be32 host)
+{
+	if (table_count_host(t, host) >= t->max_per_host)
+		return MAP_QUOTA;
+	if (t->nr_table >= PCP_TABLE_MAX)
+		return MAP_NO_RESOURCES;
+	return MAP_OK;
+}
+
+/* Claim ext_port for the request: external side first (that insert owns
+ * the port), then the internal side. 1: claimed, 0: port taken, -1: the
+ * table is full, -2: the internal endpoint got a mapping meanwhile. */
+static int claim(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16 port)
+{
+	struct fc_endpoint_key ek, ik;
+	struct fc_binding ev = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC | FC_BINDING_PCP };
+	struct fc_binding iv = ev;
+
+	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, r->proto, ext, port);
+	ev.addr.v4 = r->int_addr;
+	ev.port = htons(r->int_port);
+	if (bpf_map_update_elem(t->bindings_fd, &ek, &ev, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -1;
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
+	iv.addr.v4 = ext;
+	iv.port = htons(port);
+	iv.last_out_ns = gc_now_ns();
+	if (bpf_map_update_elem(t->bindings_fd, &ik, &iv, BPF_NOEXIST)) {
+		int err = errno;
+
+		bpf_map_delete_elem(t->bindings_fd, &ek);
+		return err == EEXIST ? -2 : -1;
+	}
+	return 1;
+}
+
+/* Find a port: the suggested one, the internal one, random probes, then
+ * every port of the ranges from a random start. */
+static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16 *out)
+{
+	const struct fc_config *cfg = t->cfg;
+	__u32 total = cfg->port_total, start;
+	int ret;
+
+	if (r->suggested && port_in_ranges(cfg, r->suggested)) {
+		ret = claim(t, r, ext, r->suggested);
+		if (ret)
+			return ret < 0 ? ret : (*out = r->suggested, 1);
+	}
+	if (r->prefer_failure && r->suggested)
+		return 0;
+	if (port_in_ranges(cfg, r->int_port) && r->int_port != r->suggested) {
+		ret = claim(t, r, ext, r->int_port);
+		if (ret)
+			return ret < 0 ? ret : (*out = r->int_port, 1);
+	}
+	if (!total)
+		return 0;
+	for (int i = 0; i < 64; i++) {
+		__u16 p = port_at(cfg, random32() % total);
+
+		ret = p ? claim(t, r, ext, p) : 0;
+		if (ret)
+			return ret < 0 ? ret : (*out = p, 1);
+	}
+	start = random32() % total;
+	for (__u32 i = 0; i < total; i++) {
+		__u16 p = port_at(cfg, (start + i) % total);
+
+		ret = p ? claim(t, r, ext, p) : 0;
+		if (ret)
+			return ret < 0 ? ret : (*out = p, 1);
+	}
+	return 0;
+}
+
+/* A mapping exists for the request's internal endpoint (b). With a table
+ * entry (m) the request renews it; without one (made by the host's own
+ * traffic, or released by an address event) it is adopted under the same
+ * limits as a new one, and an FC_BINDING_PCP mapping the limits refuse is
+ * released: no mapping of ours stays without an entry. */
+static enum map_status map_existing(struct pcp_table *t, const struct map_req *r,
+				    struct pcp_mapping *m, struct fc_binding *b)
+{
+	enum map_status st;
+
+	if (m) {
+		if ((b->flags & FC_BINDING_PCP) && m->has_nonce && r->nonce &&
+		    memcmp(m->nonce, r->nonce, PCP_NONCE_LEN))
+			return MAP_REFUSED;
+		if (b->flags & FC_BINDING_PCP)
+			return MAP_OK;
+		/* The entry outlived its mapping and traffic made another one:
+		 * the entry is counted already. */
+		return binding_adopt(t, r->proto, r->int_addr, r->int_port, b) ? MAP_NO_RESOURCES :
+										  MAP_OK;
+	}
+	st = table_admits(t, r->int_addr);
+	if (st == MAP_OK && binding_adopt(t, r->proto, r->int_addr, r->int_port, b))
+		st = MAP_NO_RESOURCES;
+	if (st != MAP_OK)
+		binding_release(t, r->proto, r->int_addr, r->int_port, gc_now_ns());
+	return st;
+}
+
+enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a)
+{
+	__be32 ext = t->cfg->ext_addr4;
+	__u64 now = gc_now_ns();
+	struct fc_endpoint_key ik;
+	struct fc_binding b;
+	struct pcp_mapping *m;
+	enum map_status st;
+	__u16 port;
+	int tries = 0, ret;
+
+	if (!ext)
+		return MAP_NO_EXTERNAL;
+again:
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
+	m = pcp_table_find(t, r->proto, r->int_addr, r->int_port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) == 0) {
+		a->ext_addr = b.addr.v4;
+		a->ext_port = ntohs(b.port);
+		a->lifetime = r->lifetime;
+		if (r->prefer_failure && r->suggested && r->suggested != a->ext_port)
+			return MAP_PORT_UNAVAILABLE;
+		if ((b.flags & FC_BINDING_STATIC) && !(b.flags & FC_BINDING_PCP))
+			return MAP_OK;	/* a static forward: permanent anyway */
+		st = map_existing(t, r, m, &b);
+		if (st != MAP_OK)
+			return st;
+		port = a->ext_port;
+		ext = a->ext_addr;
+	} else {
+		/* An entry without a mapping (flushed with its address) is
+		 * made again in its place; anything else is a new entry. */
+		st = m ? MAP_OK : table_admits(t, r->int_addr);
+		if (st != MAP_OK)
+			return st;
+		ret = create(t, r, ext, &port);
+		if (ret == -2 && tries++ < 3)
+			goto again;	/* the datapath made one meanwhile: use it */
+		if (ret == 0 && r->prefer_failure)
+			return MAP_PORT_UNAVAILABLE;
+		if (ret <= 0)
+			return MAP_NO_RESOURCES;
+		a->ext_addr = ext;
+		a->ext_port = port;
+		a->lifetime = r->lifetime;
+		fc_debug("pcp: mapped %s %s:%u to external port %u for %us", proto_name(r->proto),
+			 inet_ntoa((struct in_addr){ r->int_addr }), r->int_port, port, r->lifetime);
+	}
+	if (!m) {
+		m = &t->table[t->nr_table++];	/* table_admits said there is room */
+		memset(m, 0, sizeof(*m));
+		m->proto = r->proto;
+		m->int_addr = r->int_addr;
+		m->int_port = r->int_port;
+	}
+	m->ext_addr = ext;
+	m->ext_port = port;
+	m->expires_ns = now + (__u64)r->lifetime * NS;
+	if (r->nonce && !m->has_nonce) {
+		memcpy(m->nonce, r->nonce, PCP_NONCE_LEN);
+		m->has_nonce = true;
+	}
+	binding_publish_expiry(t, r->proto, r->int_addr, r->int_port, m->expires_ns);
+	return MAP_OK;
+}
+
+/* Lifetime 0: delete. A static forward is refused; a dynamic mapping the
+ * client did not ask for is left to its idle timeout. */
+enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr,
+				__u16 int_port, const __u8 *nonce)
+{
+	struct fc_endpoint_key ik;
+	struct fc_binding b;
+	struct pcp_mapping *m = pcp_table_find(t, proto, int_addr, int_port);
+
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b)) {
+		if (m)
+			table_drop(t, m);
+		return MAP_OK;
+	}
+	if ((b.flags & FC_BINDING_STATIC) && !(b.flags & FC_BINDING_PCP))
+		return MAP_REFUSED;
+	if (!(b.flags & FC_BINDING_PCP)) {
+		if (m)
+			table_drop(t, m);	/* its mapping is traffic's now */
+		return MAP_OK;
+	}
+	if (m && m->has_nonce && nonce && memcmp(m->nonce, nonce, PCP_NONCE_LEN))
+		return MAP_REFUSED;
+	binding_remove(t, proto, int_addr, int_port, &b);
+	if (m)
+		table_drop(t, m);
+	fc_debug("pcp: deleted the %s mapping of %s:%u", proto_name(proto),
+		 inet_ntoa((struct in_addr){ int_addr }), int_port);
+	return MAP_OK;
+}
+
+/* Internal port 0 and lifetime 0: every mapping of the host for proto. */
+void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, __be32 int_addr)
+{
+	for (unsigned int i = 0; i < t->nr_table;) {
+		struct pcp_mapping *m = &t->table[i];
+
+		if (m->proto == proto && m->int_addr == int_addr) {
+			unsigned int n = t->nr_table;
+
+			pcp_table_unmap(t, proto, int_addr, m->int_port, NULL);
+			if (t->nr_table < n)
+				continue;	/* slot i now holds another entry */
+		}
+		i++;
+	}
+}
+
+/* ---- expiry and release ---- */
+
+void pcp_table_expire(struct pcp_table *t, __u64 now_ns)
+{
+	for (unsigned int i = 0; i < t->nr_table;) {
+		struct pcp_mapping *m = &t->table[i];
+		struct fc_endpoint_key ik;
+		struct fc_binding b;
+
+		if (m->expires_ns > now_ns) {
+			i++;
+			continue;
+		}
+		gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, m->proto, m->int_addr, m->int_port);
+		if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) == 0 && (b.flags & FC_BINDING_PCP))
+			binding_remove(t, m->proto, m->int_addr, m->int_port, &b);
+		fc_debug("pcp: the %s mapping of %s:%u expired", proto_name(m->proto),
+			 inet_ntoa((struct in_addr){ m->int_addr }), m->int_port);
+		table_drop(t, m);
+	}
+}
+
+void pcp_table_release_all(struct pcp_table *t, __u64 now_ns)
+{
+	for (unsigned int i = 0; i < t->nr_table && t->bindings_fd >= 0; i++)
+		binding_release(t, t->table[i].proto, t->table[i].int_addr, t->table[i].int_port,
+				now_ns);
+	t->nr_table = 0;
+}
+
+struct leftovers {
+	int fd;
+	__u64 now;
+	long n;
+};
+
+static int release_one(void *ctx, const void *key, const void *value)
+{
+	struct leftovers *l = ctx;
+	const struct fc_endpoint_key *k = key;
+	struct fc_binding b = *(const struct fc_binding *)value;
+
+	if (!(b.flags & FC_BINDING_PCP))
+		return 0;
+	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
+	b.pcp_expires_s = 0;
+	if (k->side == FC_SIDE_INTERNAL) {
+		b.last_out_ns = l->now;
+		l->n++;
+	}
+	gc_binding_write(l->fd, k, &b, BPF_EXIST);
+	return 0;
+}
+
+long pcp_release_leftovers(int bindings_fd, uint64_t now_ns)
+{
+	struct leftovers l = { .fd = bindings_fd, .now = now_ns };
+
+	if (map_walk(bindings_fd, sizeof(struct fc_endpoint_key), sizeof(struct fc_binding),
+		     release_one, &l))
+		return -1;
+	return l.n;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The NAT-PMP/PCP lifetime table: one entry per mapping a client was
+ * granted, and the mapping itself in the bindings map, flagged
+ * FC_BINDING_STATIC | FC_BINDING_PCP. The two agree: every mapping so
+ * flagged has exactly one entry, which ends it; what would be left without
+ * one is released (flags cleared, idle timeout from now). An entry is made
+ * only within both limits: PCP_TABLE_MAX and max_per_host per internal
+ * address (doc/design/port-mapping.md).
+ */
+#ifndef FC_PCP_TABLE_H
+#define FC_PCP_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <fcnat/types.h>
+#include "pcp.h"
+#include "pcp_codec.h"
+
+struct pcp_mapping {
+	__u8 proto;
+	bool has_nonce;
+	__u16 int_port;		/* host order */
+	__u16 ext_port;
+	__be32 int_addr;
+	__be32 ext_addr;
+	__u64 expires_ns;
+	__u8 nonce[PCP_NONCE_LEN];
+};
+
+struct pcp_table {
+	const struct fc_config *cfg;	/* external address, port ranges */
+	int bindings_fd;		/* -1 until the maps are attached */
+	int sessions_fd;
+	unsigned int max_per_host;
+	unsigned int nr_table;
+	struct pcp_mapping table[PCP_TABLE_MAX];
+};
+
+enum map_status {
+	MAP_OK,
+	MAP_NO_EXTERNAL,	/* no external address yet */
+	MAP_NO_RESOURCES,	/* no free port, table full */
+	MAP_QUOTA,		/* max_per_host reached */
+	MAP_REFUSED,		/* a static forward's, or another nonce's */
+	MAP_PORT_UNAVAILABLE,	/* PREFER_FAILURE and the suggested port is not given */
+};
+
+struct map_req {
+	__u8 proto;
+	__be32 int_addr;
+	__u16 int_port;
+	__u16 suggested;	/* 0: none */
+	__u32 lifetime;		/* granted, > 0 */
+	bool prefer_failure;
+	const __u8 *nonce;	/* PCP only */
+};
+
+struct map_ans {
+	__be32 ext_addr;
+	__u16 ext_port;
+	__u32 lifetime;
+};
+
+/* Create, adopt or renew the mapping of r's internal endpoint. */
+enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a);
+/* Lifetime 0: delete (a forward's or another nonce's: MAP_REFUSED). */
+enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr,
+				__u16 int_port, const __u8 *nonce);
+/* Every mapping of int_addr for proto. */
+void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, __be32 int_addr);
+/* The entry of an internal endpoint, NULL: none. */
+struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr, __u16 port);
+/* Delete the mappings whose lifetime ended by now_ns. */
+void pcp_table_expire(struct pcp_table *t, __u64 now_ns);
+/* The lifetimes are lost: release every mapping of the table, empty it. */
+void pcp_table_release_all(struct pcp_table *t, __u64 now_ns);
+
+#endif

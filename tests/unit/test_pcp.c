@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The NAT-PMP/PCP server's lifetime table against the real bindings map:
+ * requests go through pcp_answer() (what the socket path calls once a
+ * client is accepted), address events through pcp_state_lost() (what
+ * main.c calls), expiry through pcp_tick(). No sockets: no --pcp-if.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+
+#include "fixture.h"
+#include "harness.h"
+#include "pcp.h"
+#include "pcp_codec.h"
+
+#define SEC_NS 1000000000ULL
+#define HOST(i) htonl(0xc0a84d00U + 2 + (i))	/* 192.168.77.2 + i */
+
+static struct pcp_server *server(unsigned int max_per_host)
+{
+	struct fc_pcp_opts po = fx.opts.pcp;
+	struct pcp_server *s;
+
+	po.nr_ifs = 0;
+	po.max_per_host = max_per_host;
+	po.min_lifetime = 60;
+	po.max_lifetime = 600;
+	s = pcp_open(&po, &fx.cfg);
+	if (s)
+		pcp_attach_maps(s, fx.bindings_fd, fx.sessions_fd);
+	return s;
+}
+
+/* A NAT-PMP UDP mapping request (RFC 6886 §3.3); its result code, and the
+ * external port granted in *ext (may be NULL). -1: no or a bad answer. */
+static int natpmp_map(struct pcp_server *s, __be32 host, __u16 int_port, __u32 lifetime,
+		      __u16 *ext)
+{
+	__u8 in[12] = { 0, 1, 0, 0, int_port >> 8, int_port, 0, 0,
+			lifetime >> 24, lifetime >> 16, lifetime >> 8, lifetime };
+	__u8 out[PCP_MAX_MSG + 4];
+
+	if (pcp_answer(s, host, 1, in, sizeof(in), out) != 16 || out[1] != 129)
+		return -1;
+	if (ext)
+		*ext = out[10] << 8 | out[11];
+	return out[2] << 8 | out[3];
+}
+
+struct census {
+	__be32 host;		/* 0: every host */
+	unsigned int pcp;	/* internal entries flagged FC_BINDING_PCP */
+	unsigned int other;	/* the rest of the internal entries */
+	unsigned int pcp_without_expiry;
+};
+
+static int count_one(void *ctx, const void *key, const void *value)
+{
+	struct census *c = ctx;
+	const struct fc_endpoint_key *k = key;
+	const struct fc_binding *b = value;
+
+	if (k->side != FC_SIDE_INTERNAL || (c->host && k->addr.v4 != c->host))
+		return 0;
+	if (b->flags & FC_BINDING_PCP) {
+		c->pcp++;
+		c->pcp_without_expiry += !b->pcp_expires_s;
+	} else {
+		c->other++;
+	}
+	return 0;
+}
+
+static struct census census(__be32 host)
+{
+	struct census c = { .host = host };
+
+	map_walk(fx.bindings_fd, sizeof(struct fc_endpoint_key), sizeof(struct fc_binding),
+		 count_one, &c);
+	return c;
+}
+
+TEST(pcp_address_flap_then_renewals_keep_the_per_host_limit)
+{
+	struct pcp_server *s = server(4);
+	__u16 ext[4], again;
+	struct census c;
+
+	ASSERT_TRUE(s, "server");
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(natpmp_map(s, HOST(0), 1000 + i, 300, &ext[i]), PMP_SUCCESS, "mapped");
+	ASSERT_EQ(natpmp_map(s, HOST(0), 1004, 300, NULL), PMP_NO_RESOURCES, "fifth: quota");
+	/* The external address goes and comes back: main.c calls this twice. */
+	pcp_state_lost(s);
+	pcp_state_lost(s);
+	c = census(HOST(0));
+	ASSERT_EQ(c.pcp, 0, "no mapping of ours without a lifetime");
+	ASSERT_EQ(c.other, 4, "released to ordinary mappings, still there");
+	ASSERT_EQ(pcp_nr_mappings(s), 0, "table emptied with the epoch");
+	/* A new epoch: the host asks for four others, then renews the old four
+	 * (the renewal storm). The limit holds across both. */
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(natpmp_map(s, HOST(0), 2000 + i, 300, NULL), PMP_SUCCESS, "new epoch");
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(natpmp_map(s, HOST(0), 1000 + i, 300, NULL), PMP_NO_RESOURCES,
+			  "renewal past the limit");
+	c = census(HOST(0));
+	ASSERT_EQ(c.pcp, 4, "exactly the limit is ours");
+	ASSERT_EQ(c.pcp_without_expiry, 0, "each with its expiry published");
+	ASSERT_EQ(pcp_nr_mappings(s), 4, "table agrees with the map");
+	/* One deleted: a renewal of an old one re-adopts it, same port. */
+	ASSERT_EQ(natpmp_map(s, HOST(0), 2000, 0, NULL), PMP_SUCCESS, "delete");
+	ASSERT_EQ(natpmp_map(s, HOST(0), 1000, 300, &again), PMP_SUCCESS, "re-adopted");
+	ASSERT_EQ(again, ext[0], "the same external port after the flap");
+	/* Past every lifetime: nothing of ours is left behind. */
+	pcp_tick(s, gc_now_ns() + 700 * SEC_NS);
+	ASSERT_EQ(census(0).pcp, 0, "all expired");
+	ASSERT_EQ(pcp_nr_mappings(s), 0, "table empty");
+	pcp_close(s);
+}
+
+TEST(pcp_address_flap_then_renewal_storm_never_overflows_the_table)
+{
+	struct pcp_server *s = server(65535);
+	unsigned int refused = 0;
+	struct census c;
+
+	ASSERT_TRUE(s, "server");
+	/* The table full, from 16 hosts. */
+	for (int i = 0; i < PCP_TABLE_MAX; i++)
+		ASSERT_EQ(natpmp_map(s, HOST(i % 16), 1000 + i / 16, 300, NULL), PMP_SUCCESS,
+			  "filling the table");
+	ASSERT_EQ(natpmp_map(s, HOST(16), 1000, 300, NULL), PMP_NO_RESOURCES, "table full");
+	pcp_state_lost(s);
+	/* The new epoch fills it again with other ports, then every old
+	 * mapping is renewed: none of them fits. */
+	for (int i = 0; i < PCP_TABLE_MAX; i++)
+		ASSERT_EQ(natpmp_map(s, HOST(i % 16), 3000 + i / 16, 300, NULL), PMP_SUCCESS,
+			  "refilling");
+	for (int i = 0; i < PCP_TABLE_MAX; i++)
+		refused += natpmp_map(s, HOST(i % 16), 1000 + i / 16, 300, NULL) ==
+			   PMP_NO_RESOURCES;
+	ASSERT_EQ(refused, PCP_TABLE_MAX, "every renewal past the table refused");
+	ASSERT_EQ(pcp_nr_mappings(s), PCP_TABLE_MAX, "table at its bound");
+	c = census(0);
+	ASSERT_EQ(c.pcp, PCP_TABLE_MAX, "the map agrees");
+	ASSERT_EQ(c.other, PCP_TABLE_MAX, "the old ones are ordinary mappings");
+	pcp_tick(s, gc_now_ns() + 700 * SEC_NS);
+	ASSERT_EQ(census(0).pcp, 0, "all expired, none orphaned");
+	pcp_close(s);
+}
+
+/* A mapping flagged FC_BINDING_PCP that has no table entry (how the old
+ * flap left them): a request adopts it under the limit or releases it. */
+TEST(pcp_mapping_without_an_entry_is_adopted_or_released)
+{
+	struct pcp_server *s = server(1);
+	struct fc_endpoint_key ik;
+	struct fc_binding b;
+	__u16 ext;
+
+	ASSERT_TRUE(s, "server");
+	ASSERT_EQ(natpmp_map(s, HOST(0), 1000, 300, &ext), PMP_SUCCESS, "mapped");
+	ASSERT_EQ(natpmp_map(s, HOST(0), 1001, 300, NULL), PMP_NO_RESOURCES, "limit 1");
+	/* Make 1001 an entry-less mapping of ours: map it, forget the table. */
+	pcp_state_lost(s);
+	ASSERT_EQ(natpmp_map(s, HOST(0), 1001, 300, NULL), PMP_SUCCESS, "1001 mapped");
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, FC_PROTO_UDP, HOST(0), 1000);
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "1000 still there");
+	b.flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
+	ASSERT_EQ(bpf_map_update_elem(fx.bindings_fd, &ik, &b, BPF_EXIST), 0, "flag it");
+	ASSERT_EQ(natpmp_map(s, HOST(0), 1000, 300, NULL), PMP_NO_RESOURCES, "over the limit");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "kept for its traffic");
+	ASSERT_EQ(b.flags & FC_BINDING_PCP, 0, "but released: not ours");
+	ASSERT_EQ(pcp_nr_mappings(s), 1, "the table holds only 1001");
+	pcp_close(s);
+}
