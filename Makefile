@@ -17,10 +17,12 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
 	-I$(BUILD) -Iinclude -Ibpf -I$(ARCH_INC)
-CFLAGS    ?= -O2 -g
-CFLAGS    += -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
+# Warnings and include paths of every user-space build (gcc, and clang with sanitizers).
+BASE_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
 	$(shell pkg-config --cflags libfixbuf)
+CFLAGS    ?= -O2 -g
+CFLAGS    += $(BASE_CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell pkg-config --libs libfixbuf) \
 	$(shell pkg-config --libs libmicrohttpd)
 
@@ -37,8 +39,28 @@ UNIT_SKELS := $(BUILD)/parse_probe.skel.h $(BUILD)/xlat_probe.skel.h $(BUILD)/xl
 # What the fuzzer and the scale test share with the unit tests.
 FIXTURE_SRCS := tests/unit/fixture.c tests/unit/pkt.c
 
+# ASan+UBSan and libFuzzer builds (clang).
+# Any UB report is fatal.
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer $(SAN_FLAGS) $(BASE_CFLAGS)
+SAN_OBJS   := $(LIB_SRCS:src/%.c=$(BUILD)/san/%.o)
+# Every tests/fuzz/lf_NAME.c (it defines LLVMFuzzerTestOneInput) becomes
+# $(BUILD)/lf/lf_NAME over a coverage-instrumented build of LIB_SRCS; seeds
+# are read from tests/fuzz/corpus/NAME/, new inputs go to $(BUILD)/lf/corpus/NAME/.
+LF_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined $(BASE_CFLAGS)
+LF_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/lf/obj/%.o)
+LF_NAMES   := $(patsubst tests/fuzz/lf_%.c,%,$(wildcard tests/fuzz/lf_*.c))
+LF_BINS    := $(LF_NAMES:%=$(BUILD)/lf/lf_%)
+# Executions per harness and the time limit of each (seconds): reaching the
+# limit first is a failure.
+LF_RUNS       ?= 1000000
+LF_TIME       ?= 3600
+LF_SHORT_RUNS ?= 30000
+LF_SHORT_TIME ?= 120
+
 .PHONY: all clean test unit-test integration-test vmtest demo bench deps man install uninstall \
-	fuzz fuzz-short scale
+	fuzz fuzz-short scale lf san-unit-test san-integration-test
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fcnat
@@ -116,7 +138,7 @@ vmtest: $(BUILD)/fcnat $(BUILD)/unit_tests
 	@if [ "$(FCNAT_VMTEST)" = 0 ]; then echo "vmtest: SKIPPED (FCNAT_VMTEST=0)"; \
 	else tests/vm/vmtest $(VMTEST_ARGS); fi
 
-test: man unit-test vmtest fuzz-short integration-test
+test: man unit-test san-unit-test vmtest fuzz-short integration-test san-integration-test
 
 FUZZ_SRCS := tests/fuzz/fuzz.c tests/fuzz/fuzz_ipv6.c
 $(BUILD)/fuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)
@@ -124,8 +146,9 @@ $(BUILD)/fuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(FIXTURE_SRCS) $(wildcard tests/u
 
 # FUZZ_SEED picks the packet stream; the same seed gives the same packets.
 FUZZ_SEED ?= 1
-fuzz: $(BUILD)/fuzz
+fuzz: $(BUILD)/fuzz $(LF_BINS)
 	$(BUILD)/fuzz -n 10000000 -t 600 -s $(FUZZ_SEED) -v
+	tests/fuzz/lf_run.sh $(BUILD)/lf $(LF_RUNS) $(LF_TIME) $(LF_NAMES)
 
 # A million sessions through the datapath: memory, sweeper, latency (doc/scale.md).
 $(BUILD)/scale: tests/scale/scale.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(BUILD)/bench_tc.skel.h
@@ -134,8 +157,42 @@ $(BUILD)/scale: tests/scale/scale.c $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $
 scale: $(BUILD)/scale
 	$(BUILD)/scale
 
-fuzz-short: $(BUILD)/fuzz
+fuzz-short: $(BUILD)/fuzz $(LF_BINS)
 	$(BUILD)/fuzz -n 200000 -t 120 -s $(FUZZ_SEED)
+	tests/fuzz/lf_run.sh $(BUILD)/lf $(LF_SHORT_RUNS) $(LF_SHORT_TIME) $(LF_NAMES)
+
+# ---- ASan+UBSan builds and libFuzzer harnesses (doc/security.md) ----------
+$(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) include/fcnat/types.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(BUILD)/lf/obj/%.o: src/%.c $(wildcard src/*.h) include/fcnat/types.h $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(LF_CFLAGS) -c $< -o $@
+
+$(BUILD)/lf/lf_%: tests/fuzz/lf_%.c $(wildcard tests/fuzz/*.h) $(wildcard src/*.h) $(LF_OBJS)
+	$(CLANG) $(LF_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(LF_OBJS) -o $@ $(LDLIBS)
+
+lf: $(LF_BINS)
+
+$(BUILD)/san/fcnat: $(BUILD)/san/main.o $(SAN_OBJS)
+	$(CLANG) $(SAN_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/san/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_OBJS) $(SKELS) $(UNIT_SKELS)
+	$(CLANG) $(SAN_CFLAGS) -Itests/unit $(UNIT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS)
+
+# A leak, an ASan error or any UB report ends the run with a non-zero status.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=exitcode=86
+
+san-unit-test: $(BUILD)/san/unit_tests
+	$(SAN_ENV) $(BUILD)/san/unit_tests
+
+# The first daemon test of every integration file, with the ASan+UBSan daemon
+# (conftest.py: FCNAT_SAN_SUBSET; a sanitizer report on its stderr fails the test).
+san-integration-test: $(BUILD)/san/fcnat
+	$(SAN_ENV) FCNAT_BIN=$(abspath $(BUILD)/san/fcnat) FCNAT_SAN_SUBSET=1 \
+		$(PYTHON) -m pytest -v tests/integration
 
 # Installs what is missing (Debian), builds, and runs the namespace demo.
 demo:

@@ -332,12 +332,22 @@ static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, enum bpf_tc_atta
 	hook->attach_point = point;
 }
 
+/* libbpf refuses options whose bytes past the last field are not zero: an
+ * initializer need not zero the tail padding (clang does not), memset does. */
+static void tc_opts_init(struct bpf_tc_opts *o, __u32 handle, __u32 priority)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = handle;
+	o->priority = priority;
+}
+
 /* Is the filter at handle/priority a program of ours (fc_tc_*)? */
 static bool tc_filter_is_ours(int ifindex, enum bpf_tc_attach_point point, __u32 handle,
 			      __u32 priority)
 {
 	struct bpf_tc_hook hook;
-	struct bpf_tc_opts q = { .sz = sizeof(q), .handle = handle, .priority = priority };
+	struct bpf_tc_opts q;
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 	bool ours;
@@ -345,6 +355,7 @@ static bool tc_filter_is_ours(int ifindex, enum bpf_tc_attach_point point, __u32
 
 	if (!handle || !priority)
 		return false;
+	tc_opts_init(&q, handle, priority);
 	tc_hook_init(&hook, ifindex, point);
 	if (bpf_tc_query(&hook, &q))
 		return false;
@@ -449,15 +460,12 @@ static int tc_attach_one(struct fc_tc_link *t, int ifindex, enum bpf_tc_attach_p
 
 static void tc_detach_one(struct fc_tc_link *t)
 {
-	struct bpf_tc_opts o = {
-		.sz = sizeof(o),
-		.handle = t->opts.handle,
-		.priority = t->opts.priority,
-	};
+	struct bpf_tc_opts o;
 	int err;
 
 	if (!t->attached)
 		return;
+	tc_opts_init(&o, t->opts.handle, t->opts.priority);
 	err = bpf_tc_detach(&t->hook, &o);
 	if (err && err != -ENOENT && err != -EINVAL && err != -ENODEV)
 		fc_warn("detaching TC filter (handle %u, priority %u): %s",

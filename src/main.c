@@ -638,9 +638,10 @@ static void flush_stale_addresses(struct daemon *d)
 		     sizeof(struct fc_binding), find_stale, &w))
 		return;
 	for (unsigned int i = 0; i < w.n; i++) {
-		union fc_addr a = { .v4 = w.addrs[i] };
+		union fc_addr a = {};	/* all 16 bytes, compared whole */
 		struct gc_flush_result fr;
 
+		a.v4 = w.addrs[i];
 		if (gc_flush_addr(loader_bindings_fd(&d->l), loader_sessions_fd(&d->l),
 				  loader_release_fd(&d->l), FC_AF_INET, &a, &fr))
 			continue;

@@ -12,6 +12,28 @@
 
 #include "netlink.h"
 
+/*
+ * mnl_cb_run() over the well-formed start of a batch: libmnl compares
+ * nlmsg_len as a signed int, so a length of 2^31 or more would pass its
+ * check and step outside the buffer.
+ */
+static int cb_run(const void *buf, size_t len, unsigned int seq, unsigned int portid,
+		  mnl_cb_t cb, void *data)
+{
+	size_t ok = 0;
+
+	while (len - ok >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)((const char *)buf + ok);
+
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - ok)
+			break;
+		ok += MNL_ALIGN(nlh->nlmsg_len) < len - ok ? MNL_ALIGN(nlh->nlmsg_len) : len - ok;
+	}
+	if (ok < len && !ok)
+		return MNL_CB_ERROR;
+	return mnl_cb_run(buf, ok, seq, portid, cb, data);
+}
+
 struct addr_query {
 	int ifindex;
 	int family;		/* AF_INET or AF_INET6 */
@@ -45,6 +67,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	size_t len = q->family == AF_INET6 ? 16 : 4;
 	__u32 flags;
 
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
 	if (ifa->ifa_family != q->family || (int)ifa->ifa_index != q->ifindex ||
 	    ifa->ifa_scope != RT_SCOPE_UNIVERSE || q->found)
 		return MNL_CB_OK;
@@ -100,7 +124,7 @@ static int nl_dump(__u16 type, size_t hdr_len, void (*fill)(void *hdr, void *dat
 		goto out;
 	}
 	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
+		ret = cb_run(buf, ret, seq, portid, cb, data);
 		if (ret <= MNL_CB_STOP)
 			break;
 	}
@@ -132,6 +156,17 @@ static int get_addr(int ifindex, int family, void *addr, size_t len)
 	return 0;
 }
 
+int nl_parse_addr(const void *buf, size_t len, int ifindex, int family, void *addr)
+{
+	struct addr_query q = { .ifindex = ifindex, .family = family };
+
+	if (cb_run(buf, len, 0, 0, addr_cb, &q) < 0 && !q.found)
+		return -1;
+	if (q.found)
+		memcpy(addr, q.addr, family == AF_INET6 ? 16 : 4);
+	return q.found;
+}
+
 int nl_get_ipv4_addr(int ifindex, struct in_addr *addr)
 {
 	return get_addr(ifindex, AF_INET, addr, sizeof(*addr));
@@ -155,6 +190,8 @@ static int qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*tcm))
+		return MNL_CB_OK;
 	if (tcm->tcm_ifindex != q->ifindex)
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, nlh, sizeof(*tcm))
@@ -172,6 +209,15 @@ static void qdisc_fill(void *hdr, void *data)
 
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = q->ifindex;
+}
+
+int nl_parse_clsact(const void *buf, size_t len, int ifindex)
+{
+	struct qdisc_query q = { .ifindex = ifindex };
+
+	if (cb_run(buf, len, 0, 0, qdisc_cb, &q) < 0 && !q.found)
+		return -1;
+	return q.found;
 }
 
 int nl_has_clsact(int ifindex)
@@ -200,6 +246,8 @@ static int filter_cb(const struct nlmsghdr *nlh, void *data)
 	int is_bpf = 0;
 	__u32 id = 0;
 
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*tcm))
+		return MNL_CB_OK;
 	/* One answer per priority has no handle: the chain head. */
 	if (tcm->tcm_ifindex != q->ifindex || tcm->tcm_parent != q->parent || !tcm->tcm_handle)
 		return MNL_CB_OK;
@@ -236,11 +284,28 @@ static void filter_fill(void *hdr, void *data)
 	tcm->tcm_parent = q->parent;
 }
 
+static __u32 clsact_parent(int ingress)
+{
+	return TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+int nl_parse_bpf_filters(const void *buf, size_t len, int ifindex, int ingress,
+			 struct nl_bpf_filter *out, int max)
+{
+	struct filter_query q = {
+		.ifindex = ifindex, .parent = clsact_parent(ingress), .out = out, .max = max,
+	};
+
+	if (cb_run(buf, len, 0, 0, filter_cb, &q) < 0)
+		return -1;
+	return q.n;
+}
+
 int nl_bpf_filters(int ifindex, int ingress, struct nl_bpf_filter *out, int max)
 {
 	struct filter_query q = {
 		.ifindex = ifindex,
-		.parent = TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS),
+		.parent = clsact_parent(ingress),
 		.out = out,
 		.max = max,
 	};
@@ -297,22 +362,33 @@ struct watch_ctx {
 static int watch_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct watch_ctx *c = data;
+	size_t plen = mnl_nlmsg_get_payload_len(nlh);
 
 	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
 		const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 
-		if ((int)ifa->ifa_index == c->ifindex)
+		if (plen >= sizeof(*ifa) && (int)ifa->ifa_index == c->ifindex)
 			c->relevant = 1;
 	} else if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK) {
 		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
-		if (ifi->ifi_index == c->ifindex)
+		if (plen >= sizeof(*ifi) && ifi->ifi_index == c->ifindex)
 			c->relevant = 1;
 		c->routes = 1;	/* any link: up, down, MTU */
 	} else if (nlh->nlmsg_type == RTM_NEWROUTE || nlh->nlmsg_type == RTM_DELROUTE) {
 		c->routes = 1;
 	}
 	return MNL_CB_OK;
+}
+
+int nl_parse_events(const void *buf, size_t len, int ifindex, int *relevant, int *routes_changed)
+{
+	struct watch_ctx c = { .ifindex = ifindex };
+	int ret = cb_run(buf, len, 0, 0, watch_cb, &c);
+
+	*relevant |= c.relevant;
+	*routes_changed |= c.routes;
+	return ret < 0 ? -1 : 0;
 }
 
 int nl_addr_watch_drain(struct nl_watch *w, int ifindex, int *routes_changed)
@@ -335,7 +411,7 @@ int nl_addr_watch_drain(struct nl_watch *w, int ifindex, int *routes_changed)
 				continue;
 			return -errno;
 		}
-		mnl_cb_run(buf, n, 0, 0, watch_cb, &c);
+		nl_parse_events(buf, n, ifindex, &c.relevant, &c.routes);
 	}
 	*routes_changed = c.routes;
 	return c.relevant;

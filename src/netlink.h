@@ -4,6 +4,7 @@
 #define FC_NETLINK_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 
 /* Primary global IPv4 address of ifindex: 0 and *addr set, -ENOENT if the
  * interface has none, other -errno on failure. */
@@ -37,5 +38,22 @@ int nl_addr_watch_fd(const struct nl_watch *w);
  * any link changed (or events were lost). */
 int nl_addr_watch_drain(struct nl_watch *w, int ifindex, int *routes_changed);
 void nl_addr_watch_close(struct nl_watch *w);
+
+/*
+ * The parse steps of the above on a buffer of netlink messages as one
+ * recvfrom() returns it, without a socket (unit tests and tests/fuzz/lf_netlink.c).
+ * nl_parse_addr: 1 and addr set (4 or 16 bytes) if a message of the batch
+ * carries the address nl_get_ipv4/6_addr() would pick, 0 if none does, -1 if
+ * the batch is malformed or ends in an error message. nl_parse_clsact: 1, 0
+ * or -1 likewise. nl_parse_bpf_filters: filters of the hook found, or -1.
+ * nl_parse_events: ORs what the events mean into *relevant and
+ * *routes_changed (as nl_addr_watch_drain); 0, or -1 for a malformed batch.
+ */
+int nl_parse_addr(const void *buf, size_t len, int ifindex, int family, void *addr);
+int nl_parse_clsact(const void *buf, size_t len, int ifindex);
+int nl_parse_bpf_filters(const void *buf, size_t len, int ifindex, int ingress,
+			 struct nl_bpf_filter *out, int max);
+int nl_parse_events(const void *buf, size_t len, int ifindex, int *relevant,
+		    int *routes_changed);
 
 #endif

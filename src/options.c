@@ -538,16 +538,17 @@ int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max)
 		__u64 count = 1ULL << (32 - c->pool[i].len);
 
 		for (__u64 k = 0; k < count; k++) {
-			__be32 a = htonl(first + (__u32)k);
+			__u32 a = first + (__u32)k;
 			bool dup = false;
 
-			for (unsigned int j = 0; j < n && !dup; j++)
-				dup = out[j] == a;
+			/* A duplicate is in an earlier prefix (one prefix has none). */
+			for (unsigned int j = 0; j < i && !dup; j++)
+				dup = a - ntohl(c->pool[j].addr) < (1ULL << (32 - c->pool[j].len));
 			if (dup)
 				continue;
 			if (n >= max)
 				return -1;
-			out[n++] = a;
+			out[n++] = htonl(a);
 		}
 	}
 	return n;

@@ -292,7 +292,8 @@ static int collect_all(struct collect *c, const struct instance *in, const struc
 		fc_err("reading the maps in %s: %s", in->pin.dir, strerror(-err));
 		return err;
 	}
-	qsort(c->rows.v, c->rows.n, sizeof(struct row), row_cmp);
+	if (c->rows.n)	/* no rows: v is NULL, which qsort() must not get */
+		qsort(c->rows.v, c->rows.n, sizeof(struct row), row_cmp);
 	return 0;
 }
 
@@ -456,8 +457,10 @@ static const __u8 usage_protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP
 static void usage_fill(const struct collect *c, struct fc_addr_usage *v, unsigned int n)
 {
 	for (unsigned int a = 0; a < n; a++) {
-		union fc_addr addr = { .v4 = v[a].addr };
+		/* Keys compare all 16 bytes: { .v4 = x } would leave 12 unspecified. */
+		union fc_addr addr = {};
 
+		addr.v4 = v[a].addr;
 		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
 			struct fc_endpoint_key k;
 
@@ -608,7 +611,8 @@ static int print_subscribers(const struct instance *in, const struct fc_options 
 		json_object_put(arr);
 		return err;
 	}
-	qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
 	if (!arr)
 		printf("%-39s %-15s %6s %6s %6s %8s %s\n", "SUBSCRIBER", "EXTERNAL", "TCP", "UDP",
 		       "ICMP", "REFUSED", "PORTS");

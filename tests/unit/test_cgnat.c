@@ -47,8 +47,9 @@ static void set_limits(unsigned int tcp, unsigned int udp, unsigned int icmp)
  * shared hash, which test_rules.c checks against known values. */
 static uint32_t expected_pool_addr(const char *subscriber)
 {
-	union fc_addr a = { .v4 = ip4(subscriber) };
+	union fc_addr a = {};	/* all 16 bytes: { .v4 = x } leaves the rest unspecified */
 
+	a.v4 = ip4(subscriber);
 	return htonl(ntohl(ip4("203.0.113.0")) + fc_subscriber_hash(FC_AF_INET, &a) % 4);
 }
 
@@ -371,9 +372,11 @@ TEST(rfc6888_req4_sweeper_gives_counts_back_and_removes_idle_subscriber)
 TEST(release_never_takes_a_count_below_zero)
 {
 	struct pkt_spec f1 = udp(CLIENT_A, 25000, SERVER_1, 7000);
-	union fc_addr a = { .v4 = ip4(CLIENT_A) };
+	union fc_addr a = {};
 	int fd = loader_release_fd(&fx.loader);
 	struct run_result r;
+
+	a.v4 = ip4(CLIENT_A);
 
 	set_limits(0, 5, 0);
 	ASSERT_EQ(run_spec(fx.egress_fd, &f1, &r), 0, "one mapping");
@@ -387,10 +390,12 @@ TEST(release_never_takes_a_count_below_zero)
 TEST(flush_gives_counts_back)
 {
 	struct pkt_spec f1 = udp(CLIENT_A, 25000, SERVER_1, 7000);
-	union fc_addr ext = { .v4 = ip4(EXT_ADDR) };
+	union fc_addr ext = {};
 	struct gc_flush_result fr;
 	struct fc_subscriber sub;
 	struct run_result r;
+
+	ext.v4 = ip4(EXT_ADDR);
 
 	set_limits(0, 5, 0);
 	ASSERT_EQ(run_spec(fx.egress_fd, &f1, &r), 0, "one mapping");

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsers of input fcnat does not make itself, at the edges the libFuzzer
+ * harnesses (tests/fuzz/lf_*.c) found or guard: netlink batches with lying
+ * lengths, the pool's duplicate rule, the configuration file on a stream.
+ */
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+#include "netlink.h"
+#include "options.h"
+#include "pkt.h"
+
+/* One RTM_NEWADDR at buf: ifindex, IPv4 addr as IFA_LOCAL, flags. */
+static size_t put_newaddr(char *buf, int ifindex, const char *addr, __u32 flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 24;
+	ifa->ifa_index = ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, ip4(addr));
+	mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	return nlh->nlmsg_len;
+}
+
+TEST(netlink_batch_primary_address_of_the_interface)
+{
+	char buf[512];
+	size_t n = 0;
+	__be32 got = 0;
+	int relevant = 0, routes = 0;
+
+	n += put_newaddr(buf + n, 3, "192.0.2.9", IFA_F_SECONDARY);
+	n += put_newaddr(buf + n, 4, "198.51.100.1", 0);
+	n += put_newaddr(buf + n, 3, "192.0.2.1", 0);
+	ASSERT_EQ(nl_parse_addr(buf, n, 3, AF_INET, &got), 1, "found");
+	ASSERT_EQ(got, ip4("192.0.2.1"), "the primary one of ifindex 3");
+	ASSERT_EQ(nl_parse_addr(buf, n, 5, AF_INET, &got), 0, "none on ifindex 5");
+	ASSERT_EQ(nl_parse_events(buf, n, 4, &relevant, &routes), 0, "events parsed");
+	ASSERT_EQ(relevant, 1, "an address event of ifindex 4");
+	ASSERT_EQ(routes, 0, "no route or link event");
+}
+
+/* libmnl checks nlmsg_len as a signed int: 2^31 and more passed and, for
+ * most such lengths, the next message was looked for gigabytes away (a SEGV
+ * the netlink fuzzer found). */
+TEST(netlink_length_of_2g_or_more_is_malformed)
+{
+	char buf[512];
+	size_t n = put_newaddr(buf, 3, "192.0.2.1", 0);
+	struct nl_bpf_filter f[2];
+	int relevant = 0, routes = 0;
+	__be32 got = 0;
+
+	((struct nlmsghdr *)buf)->nlmsg_len = 0xc0000000u + n;
+	ASSERT_EQ(nl_parse_addr(buf, n, 3, AF_INET, &got), -1, "address dump");
+	ASSERT_EQ(nl_parse_clsact(buf, n, 3), -1, "qdisc dump");
+	ASSERT_EQ(nl_parse_bpf_filters(buf, n, 3, 1, f, 2), -1, "filter dump");
+	ASSERT_EQ(nl_parse_events(buf, n, 3, &relevant, &routes), -1, "events");
+	ASSERT_EQ(relevant | routes, 0, "nothing taken from it");
+	/* A good message before it still counts. */
+	n = put_newaddr(buf, 3, "192.0.2.1", 0);
+	n += put_newaddr(buf + n, 3, "192.0.2.2", 0);
+	((struct nlmsghdr *)(buf + n / 2))->nlmsg_len = 0xfffffff0u;
+	ASSERT_EQ(nl_parse_addr(buf, n, 3, AF_INET, &got), 1, "the first message");
+	ASSERT_EQ(got, ip4("192.0.2.1"), "its address");
+}
+
+/* A message of the right type too short for its family header: read
+ * nothing past it (ASan catches it in the sanitized unit tests). */
+TEST(netlink_message_shorter_than_its_header_is_skipped)
+{
+	static const int types[] = { RTM_NEWADDR, RTM_NEWLINK, RTM_NEWQDISC, RTM_NEWTFILTER };
+	struct nl_bpf_filter f[2];
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct nlmsghdr *nlh = malloc(sizeof(*nlh));	/* exactly the header */
+		int relevant = 0, routes = 0;
+		__be32 got = 0;
+
+		memset(nlh, 0, sizeof(*nlh));
+		nlh->nlmsg_len = sizeof(*nlh);
+		nlh->nlmsg_type = types[i];
+		ASSERT_EQ(nl_parse_addr(nlh, sizeof(*nlh), 0, AF_INET, &got), 0, "no address");
+		ASSERT_EQ(nl_parse_clsact(nlh, sizeof(*nlh), 0), 0, "no clsact");
+		ASSERT_EQ(nl_parse_bpf_filters(nlh, sizeof(*nlh), 0, 1, f, 2), 0, "no filter");
+		ASSERT_EQ(nl_parse_events(nlh, sizeof(*nlh), 0, &relevant, &routes), 0, "parsed");
+		ASSERT_EQ(relevant, 0, "not about ifindex 0");
+		free(nlh);
+	}
+}
+
+TEST(pool_addresses_in_order_without_duplicates)
+{
+	static const char *const prefixes[] = { "203.0.113.4/31", "203.0.113.0/30",
+						"203.0.113.5/32", "203.0.113.2/31", "198.51.100.7" };
+	static const char *const want[] = { "203.0.113.4", "203.0.113.5", "203.0.113.0",
+					    "203.0.113.1", "203.0.113.2", "203.0.113.3",
+					    "198.51.100.7" };
+	struct fc_cgnat_opts c = {};
+	__be32 out[16];
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		ASSERT_EQ(parse_prefix4(prefixes[i], &c.pool[c.nr_pool++]), 0, prefixes[i]);
+	ASSERT_EQ(pool_addresses(&c, out, 16), 7, "seven distinct addresses");
+	for (size_t i = 0; i < 7; i++)
+		ASSERT_EQ(out[i], ip4(want[i]), want[i]);
+	ASSERT_EQ(pool_addresses(&c, out, 6), -1, "more than max");
+}
