@@ -62,6 +62,8 @@ LF_SHORT_TIME ?= 120
 .PHONY: all clean test unit-test integration-test vmtest demo bench deps man install uninstall \
 	fuzz fuzz-short scale lf san-unit-test san-integration-test
 .DELETE_ON_ERROR:
+# Kept between runs: the sanitized and fuzzing objects take minutes to build.
+.SECONDARY: $(SAN_OBJS) $(LF_OBJS)
 
 all: $(BUILD)/fcnat
 
