@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -68,18 +69,40 @@ static bool netns_name(__u64 ino, char *out, size_t len)
 	return found;
 }
 
+/*
+ * bpffs refuses names with a '.' in them (EPERM), and a VLAN sub-interface
+ * is named wan0.7: a '.' is written ':' there, which no interface name can
+ * hold. from, escaped, into out; and back.
+ */
+static void bpffs_name(char *out, size_t len, const char *from)
+{
+	snprintf(out, len, "%s", from);
+	for (char *c = out; *c; c++)
+		if (*c == '.')
+			*c = ':';
+}
+
+static void bpffs_name_unescape(char *name)
+{
+	for (char *c = name; *c; c++)
+		if (*c == ':')
+			*c = '.';
+}
+
 int pin_dir_path(char *out, size_t len, const char *root, const char *ifname)
 {
 	__u64 self = self_netns(), init = ns_inode("/proc/1/ns/net");
-	char name[NAME_MAX + 1];
+	char name[NAME_MAX + 1], ns[NAME_MAX + 1], dir[IF_NAMESIZE + 1];
 	int n;
 
+	bpffs_name(dir, sizeof(dir), ifname);
 	if (strcmp(root, FC_PIN_ROOT_DEFAULT) || !self || self == init) {
-		n = snprintf(out, len, "%s/%s", root, ifname);
+		n = snprintf(out, len, "%s/%s", root, dir);
 	} else {
 		if (!netns_name(self, name, sizeof(name)))
 			snprintf(name, sizeof(name), "ino-%llu", (unsigned long long)self);
-		n = snprintf(out, len, "%s/netns/%s/%s", root, name, ifname);
+		bpffs_name(ns, sizeof(ns), name);
+		n = snprintf(out, len, "%s/netns/%s/%s", root, ns, dir);
 	}
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -172,11 +195,14 @@ static void path_of(char *out, size_t len, const struct fc_pin *p, const char *n
 
 static void layout_refused(const struct fc_pin *p, const char *why)
 {
-	const char *ifname = strrchr(p->dir, '/');
+	const char *dir = strrchr(p->dir, '/');
+	char ifname[sizeof(p->dir)];
 
+	snprintf(ifname, sizeof(ifname), "%s", dir ? dir + 1 : p->dir);
+	bpffs_name_unescape(ifname);
 	fc_err("refusing to reuse the pinned state in %s: %s. Run the fcnat that made it, "
 	       "or remove it with 'fcnat --detach -i %s' (this drops every mapping)",
-	       p->dir, why, ifname ? ifname + 1 : p->dir);
+	       p->dir, why, ifname);
 }
 
 /* Read element 0 of fc_meta. strict: it must be this build's layout. */
@@ -538,8 +564,10 @@ static int find_only_instance(const char *root, char *ifname, size_t len)
 		snprintf(meta, sizeof(meta), "%s/%s/%s", root, e->d_name, FC_META_NAME);
 		if (stat(meta, &st))
 			continue;
-		if (n++ == 0)
+		if (n++ == 0) {
 			snprintf(ifname, len, "%s", e->d_name);
+			bpffs_name_unescape(ifname);
+		}
 	}
 	closedir(d);
 	return n == 1 ? 0 : n == 0 ? -ENOENT : -EEXIST;
