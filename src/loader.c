@@ -32,34 +32,31 @@ static bool verifier_log_whole;	/* all of a rejected program's verifier log */
  * without --verbose only the last lines are printed. */
 #define VERIFIER_LOG_TAIL_LINES 40
 
-static void print_verifier_log_tail(const char *msg, const char *log)
+void loader_print_log_tail(FILE *out, const char *msg, const char *log, int nr_lines)
 {
 	const char *end = strstr(log, "-- END PROG LOAD LOG --");
 	const char *start = strchr(log, '\n');
 	const char *p;
-	int lines = 0;
+	int lines = 0, cut = 0;
 
 	if (!end || !start)
 		end = log + strlen(log);
 	start = start ? start + 1 : log;
-	/* Walk back VERIFIER_LOG_TAIL_LINES line starts from the end. */
+	/* Back from the end to the start of the nr_lines-th line before it. */
 	for (p = end; p > start; p--)
-		if (p[-1] == '\n' && p != end && ++lines == VERIFIER_LOG_TAIL_LINES + 1)
+		if (p[-1] == '\n' && p != end && ++lines == nr_lines)
 			break;
-	fprintf(stderr, "fcnat: %.*s", (int)(start - msg), msg);
-	if (p > start) {
-		int cut = 0;
-
-		for (const char *q = start; q < p; q++)
-			cut += *q == '\n';
-		fprintf(stderr, "fcnat: ... %d lines of the verifier's log left out "
+	for (const char *q = start; q < p; q++)
+		cut += *q == '\n';
+	fprintf(out, "fcnat: %.*s", (int)(start - msg), msg);
+	if (cut)
+		fprintf(out, "fcnat: ... %d lines of the verifier's log left out "
 			"(--verbose prints all of it) ...\n", cut);
-	}
-	fprintf(stderr, "%s", p);
+	fprintf(out, "%s", p);
 }
 
 /* libbpf's own lines start with "libbpf: "; its debug output (every
- * relocation) is only for --verbose. */
+ * relocation) only with FCNAT_LIBBPF_DEBUG. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	const char *log;
@@ -71,12 +68,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	/* bpf_tc_hook_create() on an interface that has a clsact qdisc
 	 * already: expected (we use it as it is), not worth a line. */
-	if (strstr(msg, "Exclusivity flag on"))
-		;
-	else if (!verifier_log_whole && (log = strstr(msg, "-- BEGIN PROG LOAD LOG --")))
-		print_verifier_log_tail(msg, log);
-	else
-		fprintf(stderr, "fcnat: %s", msg);
+	if (!strstr(msg, "Exclusivity flag on")) {
+		log = verifier_log_whole ? NULL : strstr(msg, "-- BEGIN PROG LOAD LOG --");
+		if (log)
+			loader_print_log_tail(stderr, msg, log, VERIFIER_LOG_TAIL_LINES);
+		else
+			fprintf(stderr, "fcnat: %s", msg);
+	}
 	free(msg);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #define FC_LOADER_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <bpf/libbpf.h>
 
 #include <fcnat/types.h>
@@ -56,6 +57,9 @@ struct fc_loader {
 
 /* Route libbpf's messages (and the verifier log on failure) to our log. */
 void loader_setup_libbpf_log(bool debug, bool whole_verifier_log);
+/* Print libbpf's message msg holding a verifier log (from log, its BEGIN
+ * line) with only the log's last nr_lines lines, and how many were cut. */
+void loader_print_log_tail(FILE *out, const char *msg, const char *log, int nr_lines);
 
 /* open (and size the maps), [reuse pinned maps], load; or both at once. */
 int loader_open(struct fc_loader *l, const struct fc_options *o);

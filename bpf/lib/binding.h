@@ -58,12 +58,8 @@ static __always_inline void ext_endpoint_key(struct fc_endpoint_key *k, __u8 fam
 struct port_claim {
 	/* binding_create's internal endpoint, copied: as a map key, 6.1's
 	 * verifier takes the stack or map memory, not a global function's
-	 * argument. With the rest of its state here, off the stack. */
+	 * argument. Read from here, it costs no stack either. */
 	struct fc_endpoint_key int_key;
-	__u64 now;
-	__u32 flags;
-	__u32 slot;			/* sub_proto_slot() of the protocol */
-	__u8 det;			/* deterministic NAT applies */
 	struct fc_endpoint_key ext_key;	/* port filled in per attempt */
 	struct fc_binding ext_val;	/* points back at the internal endpoint */
 	__u16 preferred;		/* host order, 0 = none */
@@ -328,25 +324,23 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	struct port_claim *c = port_claim_get();
 	const struct fc_endpoint_key *int_key;
 	struct fc_subscriber *sub = NULL;
-	__u32 det_idx = 0, nr_attempts;
+	__u32 slot, det_idx = 0, nr_attempts;
 	__u16 int_port;
-	int err;
+	int det, err;
 
 	if (!c || !cfg || !int_key_arg || !ext6)
 		return FC_BIND_FULL;
-	/* The claim holds what lives across helper calls: on 6.1 the frames
-	 * of a chain of BPF functions share 512 bytes of stack, each rounded
-	 * up to 32, and this one sits under the datapath's largest. */
+	/* The endpoint is read from the claim from here on: 6.1 counts this
+	 * frame within the 512 bytes of the datapath's deepest chain, each
+	 * frame rounded up to 32 (doc/design/kernel-compat.md). */
 	__builtin_memset(c, 0, sizeof(*c));
 	c->int_key = *int_key_arg;
 	int_key = &c->int_key;
-	c->now = now;
-	c->flags = flags;
-	c->slot = sub_proto_slot(int_key->proto);
-	c->det = !!(cfg->flags & FC_CFG_DETERMINISTIC) && !(flags & FC_BINDING_ROUTER) &&
+	slot = sub_proto_slot(int_key->proto);
+	det = !!(cfg->flags & FC_CFG_DETERMINISTIC) && !(flags & FC_BINDING_ROUTER) &&
 		 int_key->ext_family == FC_AF_INET;
 	int_port = bpf_ntohs(int_key->port);
-	if (c->det && (fc_det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
+	if (det && (fc_det_index(cfg, int_key->family, &int_key->addr, &det_idx) || !cfg->nr_pool))
 		return FC_BIND_NOT_DETERMINISTIC;
 	if (!(flags & FC_BINDING_ROUTER) && (cfg->flags & FC_CFG_SUBSCRIBERS)) {
 		sub = subscriber_get(cfg, int_key->family, &int_key->addr, 1, now);
@@ -368,12 +362,12 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 		c->ext_key.addr.v4 = a4;	/* zero-padded by the memset */
 	}
 	if (sub) {
-		if (subscriber_take(cfg, sub, c->slot))
+		if (subscriber_take(cfg, sub, slot))
 			return FC_BIND_LIMIT;
-		c->flags |= FC_BINDING_COUNTED;
+		flags |= FC_BINDING_COUNTED;
 	}
 	nr_attempts = FC_PORT_ATTEMPTS;
-	if (c->det) {
+	if (det) {
 		/* Only the subscriber's own ports, every one of them probed
 		 * once (from a random one on) before it counts as exhausted. */
 		c->range_first = fc_det_first_port(cfg, det_idx);
@@ -389,16 +383,16 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	c->ext_val.addr = int_key->addr;
 	c->ext_val.port = int_key->port;
 	c->ext_val.family = int_key->family;
-	c->ext_val.flags = c->flags;
+	c->ext_val.flags = flags;
 	c->preferred = int_port && may_preserve_port(cfg, int_port) ? int_port : 0;
 	if ((cfg->flags & FC_CFG_PORT_BLOCKS) && sub && int_key->ext_family == FC_AF_INET) {
 		int ret;
 
 		subscriber_key(&c->sub_key, int_key->family, &int_key->addr);
 		c->preferred = 0;
-		ret = blocks_claim(cfg, c, sub, c->ext_key.addr.v4, c->now);
+		ret = blocks_claim(cfg, c, sub, c->ext_key.addr.v4, now);
 		if (ret != FC_BIND_OK) {
-			subscriber_untake(sub, c->slot);
+			subscriber_untake(sub, slot);
 			return ret;
 		}
 	} else {
@@ -406,7 +400,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	}
 	if (!c->claimed) {
 		if (sub)
-			subscriber_untake(sub, c->slot);
+			subscriber_untake(sub, slot);
 		return c->full ? FC_BIND_FULL : FC_BIND_EXHAUSTED;
 	}
 
@@ -415,20 +409,20 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	c->ext_val.addr = c->ext_key.addr;
 	c->ext_val.family = int_key->ext_family;
 	c->ext_val.port = bpf_htons(c->claimed);
-	c->ext_val.last_out_ns = c->now;
+	c->ext_val.last_out_ns = now;
 	err = FC_MAP_ERR(bpf_map_update_elem(&fc_bindings, int_key, &c->ext_val, BPF_NOEXIST));
 	if (err) {
 		/* Lost a race for this internal endpoint, or the table is
 		 * full: give the port (and the count) back either way. */
 		bpf_map_delete_elem(&fc_bindings, &c->ext_key);
 		if (sub)
-			subscriber_untake(sub, c->slot);
+			subscriber_untake(sub, slot);
 		if (err != -EEXIST)
 			return FC_BIND_FULL;
 	} else {
 		stat_inc(FC_STAT_MAPPING_CREATED);
 		if (cfg->flags & FC_CFG_EVENTS)
-			event_mapping_created(int_key, &c->ext_val, c->now);
+			event_mapping_created(int_key, &c->ext_val, now);
 	}
 	return FC_BIND_OK;
 }

@@ -109,8 +109,9 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 /* From inside to the external address and a mapped port: turned around
  * to the mapped host, both ends translated. */
 static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
-					     struct fc_pkt *p, struct bpf_fib_lookup *fib)
+					     struct fc_pkt *p)
 {
+	struct bpf_fib_lookup fib;
 	struct fc_binding *ext;
 	union fc_addr src;
 	__be16 sport;
@@ -131,14 +132,14 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	/* No cached hop: the mapped host's entry is keyed by the outside
 	 * peer's packets, which this is not. */
-	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, fib);
+	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, &fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_both(ctx, p, FC_AF_INET, &src, sport, &ext->addr, ext->port)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
-	return fast_send(ctx, p, fib, FC_STAT_HAIRPIN_TRANSLATED);
+	return fast_send(ctx, p, &fib, FC_STAT_HAIRPIN_TRANSLATED);
 }
 
 /*
@@ -165,7 +166,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
 	if (ext_addr4_is_ours(cfg, p.daddr.v4))
 		return tc_hairpin ? nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET, 0)
-				  : nat4_fast_hairpin(ctx, cfg, &p, &fib);
+				  : nat4_fast_hairpin(ctx, cfg, &p);
 	/* An external address as source from inside is a martian to the
 	 * stack (and would take a gateway process's mapping here). */
 	if (!fast_eligible(&p, ICMP_ECHO) || ext_addr4_is_ours(cfg, p.saddr.v4))

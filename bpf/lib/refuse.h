@@ -95,7 +95,6 @@ static __always_inline int refuse_dest_ok(__be32 a)
 	return a && first != 0 && first < 224;
 }
 
-
 /*
  * The errors fcnat generates share one builder and one rate limit:
  * refusals (ICMP 3/13 to the internal host), and NAT64's "too big after
