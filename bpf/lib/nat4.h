@@ -489,6 +489,37 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 }
 
 /*
+ * An echo request from outside whose identifier is a NAT64 mapping's goes
+ * to the IPv6 host (RFC 6146 §3.5.3 looks any ICMPv4 query identifier up
+ * in the BIB), admitted as any packet to the mapping (filtering, session).
+ * To a NAT44 mapping's, or to none, it stays the gateway's own: a ping of
+ * the router, answered by its stack.
+ */
+static __always_inline int nat64_echo_request_mapped(const struct fc_config *cfg,
+						     struct fc_pkt *p)
+{
+	struct fc_endpoint_key key;
+	struct fc_binding *ext;
+	__be16 id = p->sport;
+	int why;
+
+	if (!(cfg->flags & FC_CFG_NAT64) || !fc_port_in_range(cfg, bpf_ntohs(id)))
+		return 0;
+	ext_endpoint_key(&key, FC_AF_INET, IPPROTO_ICMP, &p->daddr, id);
+	ext = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!ext || ext->family != FC_AF_INET6)
+		return 0;
+	/* The identifier plays the mapping's port, as in a reply (sessions
+	 * of ICMP have remote port 0); p is the caller's, put back. */
+	p->dport = id;
+	p->sport = 0;
+	why = dnat_lookup(cfg, p, &p->saddr, 0, fc_now(), &ext);
+	p->sport = id;
+	p->dport = 0;
+	return why == FC_STAT_MAX && ext->family == FC_AF_INET6;
+}
+
+/*
  * Inbound, on the external interface's ingress, before routing: packets to a
  * live mapping get the internal endpoint as destination, from any remote
  * host (EIF); other packets to ports of the range are dropped. Everything
@@ -523,6 +554,9 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 		return nat_ingress_icmp_error(ctx, cfg, &p, FC_AF_INET);
 	if (p.is_fragment && !p.has_l4)
 		return nat_ingress_fragment(ctx, cfg, &p, FC_AF_INET);
+	if (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHO && p.has_l4 &&
+	    nat64_echo_request_mapped(cfg, &p))
+		return FC_NAT64_PENDING;
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4)
 		why = FC_STAT_PASS_PROTO;

@@ -247,6 +247,31 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 }
 
 /*
+ * An IPv6 host's echo reply to a request nat64_in brought in through its
+ * mapping (RFC 6146 §3.5.3): the identifier is the mapping's internal
+ * one, and goes out as the external one, from the external address. A
+ * reply with no mapping is dropped and counted, as before.
+ */
+static __noinline int nat64_out_echo_reply(struct ctx_buff *ctx, struct nat64_scratch *s,
+					   __be32 dst4)
+{
+	struct fc_endpoint_key key;
+	struct fc_binding *b;
+	int r;
+
+	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, FC_PROTO_ICMP, &s->p.saddr, s->p.dport);
+	b = bpf_map_lookup_elem(&fc_bindings, &key);
+	if (!b || b->family != FC_AF_INET)
+		return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
+	s->prm.out.saddr.v4 = b->addr.v4;
+	s->prm.out.daddr.v4 = dst4;
+	s->prm.out.dport = b->port;
+	s->prm.ip_id = bpf_get_prandom_u32();
+	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
+	return r == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : r;
+}
+
+/*
  * The mapping of the packet's source (EIM: one for every destination) on
  * an external IPv4 address, and its session with the IPv4 remote dst4;
  * s->prm.out's source. FC_STAT_MAX, or the reason to drop.
@@ -332,6 +357,8 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	case IPPROTO_ICMPV6:
 		if (s->p.has_l4 && icmp6_is_error(s->p.icmp_type))
 			return nat64_out_icmp_error(ctx, cfg, s, dst4);
+		if (s->p.has_l4 && s->p.icmp_type == ICMPV6_ECHO_REPLY)
+			return nat64_out_echo_reply(ctx, s, dst4);
 		if (s->p.has_l4 && s->p.icmp_type != ICMPV6_ECHO_REQUEST)
 			return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
 		break;
@@ -373,14 +400,15 @@ static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct n
 	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
 }
 
-/* The IPv4 packet's DF bit, a fragment's never (it is one already). */
+/* The IPv4 packet's DF bit, a fragment's too: a fragment with DF set is
+ * not fragmented further (RFC 7915 §4.1 MUST: Fragmentation Needed). */
 static __always_inline int nat64_df(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
 	__be16 frag = 0;
 
 	if (ctx_load(ctx, s->p.l3_off + offsetof(struct iphdr, frag_off), &frag, sizeof(frag)))
 		return 0;
-	return (bpf_ntohs(frag) & IP_DF) && !s->p.is_fragment;
+	return !!(bpf_ntohs(frag) & IP_DF);
 }
 
 /* Should this DF-clear packet be split (RFC 7915 §4.1), and can it be?
@@ -394,7 +422,9 @@ static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct n
 
 	if (ctx_is_gso(ctx) || ctx_len(ctx) > NAT64_SPLIT_FRAME_MAX)
 		return 0;
-	if (IPV6_HLEN + FRAG6_HLEN + (s->p.l3_end - s->p.l4_off) <= NAT64_LOWEST_IPV6_MTU)
+	/* Only a fragment gets a fragment header (RFC 7915 §4.1): a whole
+	 * packet of up to 1260 bytes fits 1280 as IPv6. */
+	if (xlat_4to6_len(&s->p) <= NAT64_LOWEST_IPV6_MTU)
 		return 0;
 	if (s->p.proto != IPPROTO_TCP && s->p.proto != IPPROTO_UDP)
 		return 0;
@@ -462,8 +492,10 @@ static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s
  * fit) is not done here, one packet in, one out; the sender is told
  * mtu6 - 28, so that its fragments of that size fit with their fragment
  * header (Linux lowers the route's MTU for DF-clear traffic too and
- * fragments to it). A non-first fragment quotes no ports a sender could
- * match: dropped and counted, not answered.
+ * fragments to it); so is a first fragment with DF set, which becomes IPv6
+ * with a fragment header. A non-first fragment is dropped and counted, not
+ * answered: no ICMP error about one (RFC 1122 §3.2.2), and it quotes no
+ * ports a sender could match.
  */
 static __always_inline int nat64_too_big_in(struct ctx_buff *ctx, const struct nat64_scratch *s,
 					    __u32 mtu6, int df)
@@ -479,7 +511,7 @@ static __always_inline int nat64_too_big_in(struct ctx_buff *ctx, const struct n
 	return icmp4_error_reply(ctx, config_get(), &s->p,
 				 FC_ICMP_WHAT(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
 					      FC_STAT_NAT64_FRAG_NEEDED_SENT),
-				 bpf_htonl(xlat_frag_needed_mtu(mtu6, !df)));
+				 bpf_htonl(xlat_frag_needed_mtu(mtu6, !df || s->p.is_fragment)));
 }
 
 /*
@@ -514,7 +546,7 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	struct fc_binding *ext;
 	__u32 mtu6;
 	__u64 now;
-	int r, is_error, df;
+	int r, is_error, is_request, df;
 
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
@@ -526,11 +558,12 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		r = nat64_in_fragment(cfg, s);
 		if (r != FC_STAT_MAX)
 			return nat64_drop(r);
-		if (nat64_want_split(ctx, s))
+		df = nat64_df(ctx, s);
+		if (!df && nat64_want_split(ctx, s))
 			return nat64_split4(ctx, s);
 		mtu6 = nat64_too_big6(ctx, s);
 		if (mtu6)
-			return nat64_too_big_in(ctx, s, mtu6, 0);
+			return nat64_too_big_in(ctx, s, mtu6, df);
 		r = xlat_4to6(ctx, &s->p, &s->prm);
 		if (r != XLAT_OK)
 			return nat64_drop(r == XLAT_NO_ROOM ? FC_STAT_NAT64_DROP_NO_ROOM
@@ -539,12 +572,16 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		return CTX_PASS;
 	}
 	is_error = s->p.proto == IPPROTO_ICMP && icmp_is_error(s->p.icmp_type);
+	/* An echo request's identifier is the mapping's (the querier is
+	 * outside, nat64_echo_request_mapped): it plays the port. */
+	is_request = s->p.proto == IPPROTO_ICMP && s->p.icmp_type == ICMP_ECHO;
 	if (is_error) {
 		if (parse_icmp_quote(ctx, &s->p, FC_AF_INET, &s->q))
 			return nat64_drop(FC_STAT_DROP_MALFORMED);
 		ext_endpoint_key(&key, FC_AF_INET, s->q.proto, &s->q.saddr, s->q.sport);
 	} else {
-		ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr, s->p.dport);
+		ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr,
+				 is_request ? s->p.sport : s->p.dport);
 	}
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext || ext->family != FC_AF_INET6)
@@ -556,7 +593,10 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		s->prm.in.saddr = ext->addr;
 		s->prm.in.sport = ext->port;
 	} else {
-		s->prm.out.dport = ext->port;
+		if (is_request)
+			s->prm.out.sport = ext->port;
+		else
+			s->prm.out.dport = ext->port;
 		df = nat64_df(ctx, s);
 		if (!df && nat64_want_split(ctx, s))
 			return nat64_split4(ctx, s);

@@ -395,7 +395,9 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	__builtin_memcpy(s->nw4.icmp + 2, &check, sizeof(check));
 
 	tot = IPV4_HLEN + sizeof(s->nw4) + (p->l3_end - s->in.l4_off);
-	xlat_frag4_fields(0, 0, 0, tot, prm->ip_id, &id, &frag);
+	/* The error's own fragment header (an atomic fragment) gives the
+	 * Identification, as for any packet (RFC 7915 §5.1.1). */
+	xlat_frag4_fields(p->frag_hdr_off != 0, p->frag_id, p->frag_off, tot, prm->ip_id, &id, &frag);
 	xlat_build_ip4(&s->outer.ip4, xlat_tclass(ip6), tot, id, frag, ip6->hop_limit, IPPROTO_ICMP,
 		       prm->out.saddr.v4, prm->out.daddr.v4);
 

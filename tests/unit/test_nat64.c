@@ -260,6 +260,42 @@ TEST(rfc6146_s3_5_3_icmp_echo_both_ways_id_mapped)
 	ASSERT_EQ(nr_bindings(&fx), 2, "one ICMP mapping");
 }
 
+/* RFC 6146 §3.5.3: an ICMPv4 query's identifier is looked up in the BIB
+ * whatever its type: an echo request from any IPv4 host (EIF) to a NAT64
+ * ICMP mapping goes to the IPv6 host with the internal identifier, and the
+ * host's echo reply leaves from the external address with the external
+ * one. It went to the gateway's own stack before. A request to an
+ * identifier with no mapping stays the gateway's (a ping of the router). */
+TEST(rfc6146_s3_5_3_icmpv4_echo_request_to_nat64_mapping_reaches_host)
+{
+	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4343);
+	struct pkt_spec in, in6, rep6, rep4, unmapped;
+	struct run_result r;
+	uint8_t sent[PKT_MAX];
+	size_t sent_len;
+	uint16_t id;
+
+	nat64_on();
+	ASSERT_EQ(run_lan(&req, &r), 0, "host's echo request out (makes the mapping)");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
+	id = (r.out[38] << 8) | r.out[39];
+	in = echo(STRANGER, EXT_ADDR, IPPROTO_ICMP, 8, id);
+	in6 = echo(STRANGER_64, CLIENT6_A, IPPROTO_ICMPV6, 128, 0x4343);
+	EXPECT_IN(&in, &in6, TC_ACT_OK, "echo request 4->6 to the host, id put back");
+	rep6 = echo(CLIENT6_A, STRANGER_64, IPPROTO_ICMPV6, 129, 0x4343);
+	rep4 = echo(EXT_ADDR, STRANGER, IPPROTO_ICMP, 0, id);
+	rep4.ttl = 63;
+	EXPECT_OUT(&rep6, &rep4, "the host's echo reply 6->4, external id");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "request translated in");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 2, "request and reply out");
+	unmapped = echo(STRANGER, EXT_ADDR, IPPROTO_ICMP, 8, id + 1);
+	ASSERT_EQ(run_spec(fx.ingress_fd, &unmapped, &r), 0, "echo request, no mapping");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "to the gateway's stack");
+	sent_len = pkt_build(&unmapped, sent);
+	ASSERT_PKT_EQ(r.out, r.out_len, sent, sent_len, "untouched");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "not translated");
+}
+
 TEST(rfc6146_s3_4_icmp_error_in_quote_put_back)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
@@ -315,6 +351,40 @@ TEST(rfc6146_s3_4_icmpv6_error_out_quote_put_back)
 	ASSERT_EQ(run_spec(fx.ingress_fd, &in, &r), 0, "stranger's packet in (EIF session)");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "admitted");
 	EXPECT_OUT(&err, &want, "port unreachable from the host -> ICMP 3/3");
+}
+
+/* RFC 7915 §5.1.1: an ICMPv6 error carried in an (atomic) fragment keeps
+ * the fragment header's Identification, low 16 bits, as UDP, TCP and echo
+ * do; DF clear, offset and MF copied (0). */
+TEST(rfc7915_s5_1_1_icmpv6_error_in_atomic_fragment_keeps_id_low_16_bits)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25033, SERVER_1_64, 7000);
+	struct pkt_spec q6 = udp(STRANGER_64, 9999, CLIENT6_A, 25033);
+	struct pkt_spec q4 = udp(STRANGER, 9999, EXT_ADDR, 25033);
+	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25033);
+	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
+				.daddr = STRANGER_64, .icmp_type = 1, .icmp_code = 4,
+				.quote = &q6, .nr_ext = 1, .ext_hdrs = { 44 },
+				.frag6 = 0, .frag6_id = 0xabcd9876 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMP, .saddr = EXT_ADDR, .daddr = STRANGER,
+				 .icmp_type = 3, .icmp_code = 3, .quote = &q4, .ttl = 63,
+				 .ip_id = 0x9876, .frag = 0 };
+	struct run_result r;
+	uint8_t w[PKT_MAX];
+	size_t wl;
+
+	nat64_on();
+	q4.ip_id_zero = 1;	/* a quoted header rebuilt from IPv6 has no ID to carry */
+	ASSERT_EQ(out64(&out), 25033, "mapping");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &in, &r), 0, "stranger's packet in (EIF session)");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "admitted");
+	/* Not EXPECT_OUT: the Identification is the point, not taken from
+	 * the output. */
+	ASSERT_EQ(run_lan(&err, &r), 0, "error out: test run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "error out: redirected");
+	wl = pkt_build(&want, w);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl,
+		      "port unreachable in an atomic fragment -> ICMP 3/3, ID 0x9876");
 }
 
 TEST(rfc6146_never_leak_untranslatable_to_prefix_dropped)
@@ -481,6 +551,70 @@ TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 	fits.frag = 0x4000;
 	fits.payload_len = fits6.payload_len = 1280 - 40 - 8;
 	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "exactly 1280 as IPv6: translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* RFC 7915 §4.1: only an IPv4 fragment gets a fragment header, so a whole
+ * DF-clear packet of up to 1260 bytes is 1280 bytes or less as IPv6 and is
+ * translated whole (it was split when the test counted the 8 bytes of a
+ * fragment header it would not get): 1253 and 1260 bytes, on a 1280 route. */
+TEST(rfc7915_s4_1_df_clear_up_to_1260_bytes_translated_whole_not_split)
+{
+	static const size_t tot4[] = { 1253, 1260 };
+	struct pkt_spec out = udp(CLIENT6_A, 25031, SERVER_1_64, 7000);
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route of MTU 1280 set up");
+	ASSERT_EQ(out64(&out), 25031, "mapping");
+	for (size_t i = 0; i < sizeof(tot4) / sizeof(tot4[0]); i++) {
+		struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25031);
+		struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25031);
+
+		in.payload_len = in6.payload_len = tot4[i] - 20 - 8;
+		EXPECT_IN(&in, &in6, TC_ACT_OK, "DF clear, fits 1280 as IPv6: one packet, no fragment header");
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 0, "nothing split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 0, "nothing dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 2, "both translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/* RFC 7915 §4.1 MUST: a fragment with DF set is not fragmented further. A
+ * first fragment too big for the IPv6 route is answered with Fragmentation
+ * Needed, the MTU counting the fragment header it gets (1280 - 28); a
+ * non-first one is dropped and counted, unanswered (no ICMP error about a
+ * non-first fragment, RFC 1122 §3.2.2). Neither is split. */
+TEST(rfc7915_s4_1_df_set_fragment_too_big_frag_needed_not_split)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25032, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25032);
+	struct pkt_spec small = udp(SERVER_1, 7000, EXT_ADDR, 25032);
+	struct pkt_spec mid = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec err;
+	struct run_result r;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route of MTU 1280 set up");
+	ASSERT_EQ(out64(&out), 25032, "mapping");
+	first.frag = 0x4000 | 0x2000;	/* DF, MF, offset 0 */
+	first.ip_id = 0x4531;
+	first.payload_len = 1300;
+	err = frag_needed(&first, 1252);
+	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "DF first fragment too big: frag needed 1252");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
+
+	small.frag = 0x2000;		/* a train that fits, DF clear */
+	small.ip_id = mid.ip_id = 0x4532;
+	small.payload_len = 64;
+	ASSERT_EQ(run_ext(&small, &r), 0, "small first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "translated, train recorded");
+	mid.frag = 0x4000 | 0x2000 | 9;	/* DF, MF, offset 72 */
+	mid.payload_len = 1400;
+	ASSERT_EQ(run_ext(&mid, &r), 0, "DF non-first fragment too big");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 0, "nothing split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 2, "both counted as too big");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "no error about the non-first");
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
 }
 

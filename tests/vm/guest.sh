@@ -84,7 +84,11 @@ step_unit() {
 		log_tail /tmp/unit.rest 40
 		[ "$rc" = 124 ] && why="timed out" || why="exit status $rc"
 		[ $((n_ok + n_fail)) = 0 ] && why="$why, no test ran: $(grep -m1 '^fcnat: error' /tmp/unit.log | cut -c1-160)"
-		result unit FAIL "$why; $n_ok passed, $n_fail failed, $(( $(date +%s) - t0 ))s"
+		# The failing tests and their first assertion, in the summary a
+		# CI log keeps when it keeps only the tail.
+		failed=$(grep '^FAIL ' /tmp/unit.log | awk '{print $2}' | head -n 5 | tr '\n' ' ')
+		first=$(grep -m1 -E '^    [^ ]+:[0-9]+: ' /tmp/unit.log | sed 's/^ *//' | cut -c1-200)
+		result unit FAIL "$why; $n_ok passed, $n_fail failed, $(( $(date +%s) - t0 ))s; failed: ${failed:-?}${first:+; first: $first}"
 	fi
 }
 
