@@ -11,6 +11,8 @@
 
 #include <json-c/json.h>
 
+#include <fcnat/rules.h>
+
 #include "deterministic.h"
 
 int det_plan(const struct fc_options *o, struct fc_det_plan *p, char *err, size_t errlen)
@@ -63,17 +65,27 @@ int det_plan(const struct fc_options *o, struct fc_det_plan *p, char *err, size_
 	return 0;
 }
 
+void det_config(const struct fc_det_plan *p, struct fc_config *cfg)
+{
+	cfg->flags |= FC_CFG_DETERMINISTIC;
+	cfg->det_base = p->base;
+	cfg->det_count = p->count;
+	cfg->det_ports = p->ports;
+	cfg->det_first = p->first;
+}
+
 int det_forward(const struct fc_det_plan *p, __be32 internal, struct fc_det_entry *e)
 {
-	__u32 i = ntohl(internal) - ntohl(p->base);
-	__u32 slot;
+	struct fc_config cfg = { .nr_pool = p->nr_pool };
+	union fc_addr a = { .v4 = internal };
+	__u32 i;
 
-	if (i >= p->count)
+	det_config(p, &cfg);
+	if (!p->nr_pool || fc_det_index(&cfg, FC_AF_INET, &a, &i))
 		return -1;
-	slot = i / p->nr_pool;
 	e->internal = internal;
-	e->external = p->pool[i % p->nr_pool];
-	e->first = p->first + slot * p->ports;
+	e->external = p->pool[fc_det_pool_slot(&cfg, i)];
+	e->first = fc_det_first_port(&cfg, i);
 	e->last = e->first + p->ports - 1;
 	return 0;
 }

@@ -39,7 +39,13 @@ struct fc_det_entry {
  * prefix too large for pool x ports). */
 int det_plan(const struct fc_options *o, struct fc_det_plan *p, char *err, size_t errlen);
 
-/* internal -> its entry; -1 if outside the prefix. */
+/* The plan's part of the datapath's configuration (FC_CFG_DETERMINISTIC,
+ * det_*; nr_pool stays the caller's). */
+void det_config(const struct fc_det_plan *p, struct fc_config *cfg);
+
+/* internal -> its entry; -1 if outside the prefix. The datapath's own
+ * rules (include/fcnat/rules.h) on det_config's configuration, so what
+ * `fcnat lookup` says is what packets get. */
 int det_forward(const struct fc_det_plan *p, __be32 internal, struct fc_det_entry *e);
 /* (external, port) -> the entry that owns it; -1 if no subscriber does (not
  * a pool address, outside the range, or one of the ports left over). */

@@ -217,13 +217,8 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		static struct fc_det_plan plan;
 		char err[256];
 
-		if (!det_plan(o, &plan, err, sizeof(err))) {
-			cfg->flags |= FC_CFG_DETERMINISTIC;
-			cfg->det_base = plan.base;
-			cfg->det_count = plan.count;
-			cfg->det_ports = plan.ports;
-			cfg->det_first = plan.first;
-		}
+		if (!det_plan(o, &plan, err, sizeof(err)))
+			det_config(&plan, cfg);
 	}
 }
 

@@ -161,7 +161,7 @@ static __always_inline __be32 nat_ext_addr4(const struct fc_config *cfg, __u8 fa
 		/* A function of the address alone, the entry only mirrors it. */
 		if (!n || n > FC_POOL_MAX || fc_det_index(cfg, family, addr, &idx))
 			return 0;
-		idx %= n;
+		idx = fc_det_pool_slot(cfg, idx);
 		a = bpf_map_lookup_elem(&fc_pool, &idx);
 		if (!a)
 			return 0;

@@ -86,6 +86,12 @@ FC_RULE int fc_det_index(const struct fc_config *cfg, __u8 family, const union f
 	return 0;
 }
 
+/* ... the slot of its external address in fc_pool (cfg->nr_pool > 0) ... */
+FC_RULE __u32 fc_det_pool_slot(const struct fc_config *cfg, __u32 idx)
+{
+	return idx % cfg->nr_pool;
+}
+
 /* ... and the first of its det_ports ports (cfg->nr_pool > 0). */
 FC_RULE __u32 fc_det_first_port(const struct fc_config *cfg, __u32 idx)
 {
