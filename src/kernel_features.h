@@ -47,6 +47,20 @@ int features_scan(const void *elf, size_t size, struct fc_obj_uses *u);
  */
 int features_check(struct bpf_object *obj, const void *elf, size_t size, const char *what);
 
+/*
+ * Whether this CPU keeps loads in order with loads and stores with stores
+ * (x86's TSO): the route cache's seqlock reader then needs no barrier
+ * (bpf/lib/route.h, fc_cpu_tso). Elsewhere it pays two atomics.
+ */
+static inline bool features_cpu_tso(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* 1: BPF-to-BPF calls load; 0: refused (reason into why); < 0 unknown. */
 int features_probe_bpf_calls(char *why, size_t len);
 /* 1: a bpf_loop callback loads; 0: refused (reason into why); < 0 unknown. */

@@ -99,6 +99,7 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 		fc_err("cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
+	l->skel->rodata->fc_cpu_tso = features_cpu_tso();
 	/* Each mapping is two entries, one per side. */
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
@@ -871,6 +872,7 @@ int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, u
 		fc_err("cannot open the XDP object: %s", strerror(-err));
 		return err;
 	}
+	l->xskel->rodata->fc_cpu_tso = features_cpu_tso();
 	l->xskel->rodata->fc_xdp_ifs[0] = ext_ifindex;
 	for (unsigned int i = 0; i < n; i++)
 		l->xskel->rodata->fc_xdp_ifs[i + 1] = internal[i];

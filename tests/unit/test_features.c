@@ -8,10 +8,12 @@
  */
 #include <errno.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <linux/bpf.h>
 
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
+#include "fixture.h"
 #include "harness.h"
 #include "kernel_features.h"
 
@@ -122,4 +124,39 @@ TEST(features_unknown_helper_reads_as_missing)
 	ASSERT_EQ(r, 0, "a helper id past the last");
 	ASSERT_EQ(libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_loop, NULL), 1,
 		  "bpf_loop");
+}
+
+/*
+ * Both orders of the route cache's seqlock reader run in the unit tests:
+ * the XDP programs as the loader loads them (on x86, plain loads), the TC
+ * fast path's copy (tc_fast_fixture_setup) with fc_cpu_tso left 0: the
+ * barriers of weakly ordered CPUs. Here the TC fast path keeps a hop and
+ * then uses it, read through the barriers.
+ */
+TEST(features_route_cache_weak_order_reader_uses_the_hop)
+{
+	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = CLIENT_A, .sport = 25000,
+			       .daddr = SERVER_1, .dport = 7000, .payload_len = 22 };
+	struct pkt_spec want = in;
+	struct __sk_buff ctx;
+	uint8_t buf[PKT_MAX], w[PKT_MAX];
+	size_t len = pkt_build(&in, buf), wl;
+	struct run_result r;
+
+	ASSERT_EQ(fx.tc_fast->rodata->fc_cpu_tso, 0, "TC fast path: weak order");
+	ASSERT_EQ(fx.loader.xskel->rodata->fc_cpu_tso, features_cpu_tso(), "XDP: the loader's");
+	want.saddr = EXT_ADDR;
+	want = fx_hop(want, FX_EXT0_MAC, FX_SERVER1_MAC);
+	wl = pkt_build(&want, w);
+	/* First: no mapping to keep the hop in; second: keeps it; third and
+	 * fourth: use it. */
+	for (int i = 0; i < 4; i++) {
+		/* (the run leaves its mark in ctx) */
+		ctx = (struct __sk_buff){ .ifindex = fx.int_ifindex,
+					  .ingress_ifindex = fx.int_ifindex };
+		ASSERT_EQ(run_prog_ctx(fx.fast_int_fd, buf, len, &ctx, &r), 0, "run");
+		ASSERT_EQ(r.ret, 7 /* TC_ACT_REDIRECT */, "redirected");
+		ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "to the next hop");
+		ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), i < 2 ? i + 1 : 2, "FIB lookups");
+	}
 }
