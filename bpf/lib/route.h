@@ -44,6 +44,29 @@ static __always_inline int fast_ttl_ok(struct ctx_buff *ctx, const struct fc_pkt
 #define compiler_barrier()	asm volatile("" ::: "memory")
 
 /*
+ * Memory order of the hop's seqlock. BPF has no barrier instruction (load-
+ * acquire and store-release came in 6.15). What it guarantees: atomics that
+ * return a value (fetch-and-op, xchg, cmpxchg) are fully ordered on every
+ * JIT; an atomic add whose result is unused is not ordered at all; plain
+ * loads and stores are ordered as the CPU orders them. x86 keeps loads in
+ * order with loads and stores with stores (TSO), so compiler barriers do;
+ * arm64, RISC-V, MIPS and POWER may reorder them, and a reader could take
+ * half of an old hop and half of a new one (another peer's next-hop MAC).
+ * So the writer claims with cmpxchg and publishes with a fetching add, and
+ * on CPUs other than x86 the reader reads seq with a fetching add of 0
+ * before and after the hop: two full barriers, about 20 ns where a
+ * bpf_fib_lookup() costs 160. The loader sets fc_cpu_tso on x86.
+ */
+const volatile __u8 fc_cpu_tso;
+
+static __always_inline __u32 hop_seq_read(const struct fc_hop *h)
+{
+	if (fc_cpu_tso)
+		return READ_ONCE_U32(h->seq);
+	return __sync_fetch_and_add((__u32 *)&h->seq, 0);
+}
+
+/*
  * The route cache (struct fc_hop). A bpf_fib_lookup() costs about 160 ns
  * on the benchmark machine, nearly half of the XDP hit path
  * (doc/benchmarks.md); a mapping's packets to one peer take one route, so
@@ -58,7 +81,7 @@ static __always_inline int hop_get(const struct fc_config *cfg, const struct fc_
 				   __be32 peer, __u32 in_ifindex, __u32 len, __u64 now,
 				   struct bpf_fib_lookup *fib)
 {
-	__u32 seq = READ_ONCE_U32(h->seq);
+	__u32 seq = hop_seq_read(h);
 
 	if (seq & 1)
 		return 0;
@@ -70,7 +93,7 @@ static __always_inline int hop_get(const struct fc_config *cfg, const struct fc_
 	__builtin_memcpy(fib->dmac, h->dmac, sizeof(fib->dmac));
 	__builtin_memcpy(fib->smac, h->smac, sizeof(fib->smac));
 	compiler_barrier();
-	return READ_ONCE_U32(h->seq) == seq;
+	return hop_seq_read(h) == seq;
 }
 
 /*
@@ -103,7 +126,10 @@ static __always_inline void hop_put(const struct fc_config *cfg, struct fc_hop *
 	__builtin_memcpy(h->smac, fib->smac, sizeof(h->smac));
 	h->gen = cfg->route_gen;
 	h->expires_ns = now + FC_HOP_TTL_NS;
-	__sync_fetch_and_add(&h->seq, 1);	/* even again: published */
+	/* Even again: published. The result is used so that the add is the
+	 * fetching, fully ordered one (the stores above cannot pass it). */
+	seq = __sync_fetch_and_add(&h->seq, 1);
+	asm volatile("" : : "r"(seq));
 }
 
 /*
