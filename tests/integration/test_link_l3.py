@@ -18,7 +18,8 @@ import socket
 import pytest
 
 from fcnat_util import FCNAT_BIN, assert_nothing_attached, recv_matching, udp_exchange
-from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
+from netns import (CLIENT6_ADDR, CLIENT_ADDR, CLIENT2_ADDR, EXT_ADDRS, GW_LAN6_ADDR,
+                   GW_WAN_ADDR, nat64_addr, wait_until)
 
 L3_IF = "l3wan"
 ISP_IF = "isp0"
@@ -33,25 +34,33 @@ def _link_up(ns, ifname):
     return r.returncode == 0 and ("UP" in r.stdout or "UNKNOWN" in r.stdout)
 
 
+TUN_ADDR = "TUN:%s/24,tun-name=%s,tun-type=tun,iff-no-pi,iff-up"
+
+
+def _gw_end(topo):
+    """The gateway's end of the link (pppd's ppp0), and its route."""
+    proc = topo.gw.start(["socat", "-d", TUN_ADDR % (GW_L3_ADDR, L3_IF),
+                          "UDP-DATAGRAM:%s:%d,bind=%s:%d" % (EXT_ADDRS[0], CARRIER_PORT,
+                                                             GW_WAN_ADDR, CARRIER_PORT)],
+                         name="socat-gw")
+    wait_until(lambda: _link_up(topo.gw, L3_IF), 10, desc="the gateway's TUN end up")
+    topo.gw.run(["ip", "route", "replace", "100.64.1.0/24", "dev", L3_IF])
+    return proc
+
+
 @pytest.fixture
 def l3_wan(topo):
     if not os.path.exists("/dev/net/tun"):
         pytest.skip("no /dev/net/tun on this machine")
-    tun = "TUN:%s/24,tun-name=%s,tun-type=tun,iff-no-pi,iff-up"
-    isp_addr, gw_addr = EXT_ADDRS[0], GW_WAN_ADDR
-    topo.ext.start(["socat", "-d", tun % (ISP_L3_ADDR, ISP_IF),
-                    "UDP-DATAGRAM:%s:%d,bind=%s:%d" % (gw_addr, CARRIER_PORT, isp_addr,
+    topo.ext.start(["socat", "-d", TUN_ADDR % (ISP_L3_ADDR, ISP_IF),
+                    "UDP-DATAGRAM:%s:%d,bind=%s:%d" % (GW_WAN_ADDR, CARRIER_PORT, EXT_ADDRS[0],
                                                        CARRIER_PORT)], name="socat-isp")
-    topo.gw.start(["socat", "-d", tun % (GW_L3_ADDR, L3_IF),
-                   "UDP-DATAGRAM:%s:%d,bind=%s:%d" % (isp_addr, CARRIER_PORT, gw_addr,
-                                                      CARRIER_PORT)], name="socat-gw")
-    wait_until(lambda: _link_up(topo.ext, ISP_IF) and _link_up(topo.gw, L3_IF), 10,
-               desc="both TUN ends up")
+    wait_until(lambda: _link_up(topo.ext, ISP_IF), 10, desc="the ISP's TUN end up")
+    topo.l3_gw_end = _gw_end(topo)
     # The servers sit behind the ISP's end; the gateway reaches them, and
     # nothing else, through the L3 link.
     for a in SERVERS:
         topo.ext.addr_add("lo", a + "/32")
-    topo.gw.run(["ip", "route", "add", "100.64.1.0/24", "dev", L3_IF])
     return topo
 
 
@@ -82,6 +91,7 @@ def _stat(run_fcnat, bpffs, name):
     return 0
 
 
+@pytest.mark.vm
 def test_l3_wan_translates_ping_udp_eim_eif_tcp(l3_wan, fcnat, run_fcnat, bpffs):
     topo = l3_wan
     srv1_addr, srv2_addr, stranger_addr = SERVERS
@@ -192,3 +202,82 @@ def test_xdp_mode_on_l3_link_refused(l3_wan, run_fcnat):
     assert "ready" not in r.stderr, repr(r)
     assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname=L3_IF)
     assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="lan0")
+
+
+def test_l3_wan_tc_fast_path_and_hairpin(l3_wan, fcnat, run_fcnat, bpffs):
+    """TC mode with --internal: the LAN's ingress program translates and
+    redirects straight out of the L3 WAN (an Ethernet frame to a device
+    without a MAC header); hairpinning between two LAN hosts on the L3
+    WAN's external address."""
+    topo = l3_wan
+    dump = _isp_capture(topo)
+    fcnat("-i", L3_IF, "--internal", "lan0", "--bpffs", bpffs)
+    c = topo.client.udp(CLIENT_ADDR, 25500)
+    srv = topo.ext.udp(SERVERS[0], 7000)
+    for i in range(5):
+        assert udp_exchange(c, srv, (SERVERS[0], 7000), b"fast-%d" % i) == (GW_L3_ADDR, 25500)
+    # The first packets meet no neighbour entry yet and take the stack.
+    wait_until(lambda: _stat(run_fcnat, bpffs, "fast_redirected") > 0 or
+               udp_exchange(c, srv, (SERVERS[0], 7000), b"more") is None, 5,
+               desc="a packet redirected by the TC fast path")
+    # Hairpin: the second LAN address reaches the first's mapping.
+    c2 = topo.client.udp(CLIENT2_ADDR, 25600)
+    c2.sendto(b"hairpin", (GW_L3_ADDR, 25500))
+    assert recv_matching(c, b"hairpin", 3) == (GW_L3_ADDR, 25600)
+    _marker_seen(topo, dump, c, (SERVERS[0], 7000))
+    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
+
+
+def test_l3_wan_comes_back_with_a_new_index(l3_wan, fcnat):
+    """pppd reconnecting: ppp0 goes away and a new one (a new index) comes.
+    fcnat attaches to it, tells the datapath its layout again, and the
+    mappings made before still hold."""
+    topo = l3_wan
+    inst = fcnat("-i", L3_IF)
+    c = topo.client.udp(CLIENT_ADDR, 25700)
+    srv = topo.ext.udp(SERVERS[0], 7000)
+    mapped = udp_exchange(c, srv, (SERVERS[0], 7000), b"before")
+    assert mapped == (GW_L3_ADDR, 25700), mapped
+    topo.l3_gw_end.stop()
+    wait_until(lambda: "is gone" in inst.stderr(), 10, desc="fcnat notices l3wan is gone")
+    dump = _isp_capture(topo)
+    topo.l3_gw_end = _gw_end(topo)
+    wait_until(lambda: "%s is back" % L3_IF in inst.stderr(), 10, desc="fcnat attaches again")
+    stranger = topo.ext.udp(SERVERS[2], 7100)
+    wait_until(lambda: udp_exchange(c, srv, (SERVERS[0], 7000), b"after") == mapped, 10,
+               desc="the old mapping out of the new link")
+    stranger.sendto(b"unsolicited", mapped)
+    assert recv_matching(c, b"unsolicited", 3) == (SERVERS[2], 7100)
+    _marker_seen(topo, dump, c, (SERVERS[0], 7000))
+    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
+
+
+def test_l3_wan_nat64(l3_wan, fcnat):
+    """NAT64 out of and into a link without an Ethernet header: the IPv4
+    answer arriving bare becomes IPv6 there (no Ethernet type written into
+    it) and reaches the IPv6 client."""
+    topo = l3_wan
+    topo.client.addr_add("lan0", CLIENT6_ADDR + "/64", "nodad")
+    topo.client.run(["ip", "-6", "route", "add", "default", "via", GW_LAN6_ADDR])
+    topo.gw.addr_add("lan0", GW_LAN6_ADDR + "/64", "nodad")
+    topo.gw.sysctl("net.ipv6.conf.all.forwarding", 1)
+    dump = _isp_capture(topo)
+    fcnat("-i", L3_IF, "--nat64", "--hairpin-if", "lan0")
+    c = topo.client.udp(CLIENT6_ADDR, 25800)
+    srv = topo.ext.udp(SERVERS[0], 7000)
+    c.sendto(b"six-to-four", (nat64_addr(SERVERS[0]), 7000))
+    srv.settimeout(5)
+    data, peer = srv.recvfrom(100)
+    assert data == b"six-to-four" and peer[0] == GW_L3_ADDR, (data, peer)
+    srv.sendto(b"four-to-six", peer)
+    got = recv_matching(c, b"four-to-six", 3)
+    assert got is not None and got[:2] == (nat64_addr(SERVERS[0]), 7000), got
+    r = topo.client.run(["ping", "-6", "-n", "-c", "2", "-i", "0.2", "-W", "2",
+                         nat64_addr(SERVERS[1])], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # A last IPv6 datagram: once tcpdump shows it (as IPv4), all before are.
+    c.sendto(b"marker", (nat64_addr(SERVERS[0]), 7000))
+    line = "%s.%d > %s.7000" % (GW_L3_ADDR, peer[1], SERVERS[0])
+    dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
+                     desc="tcpdump to show the marker")
+    assert "fd00:77" not in dump.stdout_text() and not _lan_sources(dump), dump.stdout_text()
