@@ -281,3 +281,24 @@ def test_l3_wan_nat64(l3_wan, fcnat):
     dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
                      desc="tcpdump to show the marker")
     assert "fd00:77" not in dump.stdout_text() and not _lan_sources(dump), dump.stdout_text()
+
+
+def test_l3_wan_refusal_answered_with_icmp_to_the_lan_host(l3_wan, fcnat):
+    """A flow over a per-subscriber limit, refused on the L3 WAN's egress:
+    the ICMP admin-prohibited fcnat builds there (at offset 0, then given an
+    Ethernet header for the redirect to lan0) reaches the LAN host, and the
+    refused flow never leaves."""
+    from test_cgnat import IP_RECVERR, icmp_error
+    topo = l3_wan
+    dump = _isp_capture(topo)
+    fcnat("-i", L3_IF, "--max-mappings-per-subscriber", "udp=1")
+    srv = topo.ext.udp(SERVERS[0], 7000)
+    first = topo.client.udp(CLIENT_ADDR, 25900)
+    assert udp_exchange(first, srv, (SERVERS[0], 7000), b"one")[0] == GW_L3_ADDR
+    over = topo.client.udp(CLIENT_ADDR, 25901)
+    over.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+    over.sendto(b"over", (SERVERS[0], 7000))
+    assert icmp_error(over) == (3, 13), "no ICMP admin-prohibited for the refused flow"
+    assert recv_matching(srv, b"over", 0.5) is None, "the refused flow got through"
+    _marker_seen(topo, dump, first, (SERVERS[0], 7000))
+    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
