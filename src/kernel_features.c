@@ -45,6 +45,7 @@ static const struct fc_helper_info helpers[] = {
 	H(skb_change_proto, "4.8"),
 	H(skb_change_tail, "4.9"),
 	H(skb_pull_data, "4.9"),
+	H(skb_change_head, "4.10"),
 	H(xdp_adjust_head, "4.10"),
 	H(skb_adjust_room, "4.13"),
 	H(redirect_map, "4.14"),

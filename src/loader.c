@@ -124,6 +124,20 @@ int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal
 	return 0;
 }
 
+int loader_set_l3_links(struct fc_loader *l, const int *ifindex, unsigned int n)
+{
+	/* .bss: the skeleton's initial image before load, the live map
+	 * (mmapped) after; no pin, each start writes its own. */
+	volatile __u32 *ifs = l->skel->bss->fc_tc_l3_ifs;
+	unsigned int max = sizeof(l->skel->bss->fc_tc_l3_ifs) / sizeof(ifs[0]);
+
+	if (n > max)
+		return -E2BIG;
+	for (unsigned int i = 0; i < max; i++)
+		ifs[i] = i < n ? (__u32)ifindex[i] : 0;
+	return 0;
+}
+
 struct bpf_object *loader_object(const struct fc_loader *l)
 {
 	return l->skel->obj;

@@ -68,6 +68,10 @@ int loader_load(struct fc_loader *l, const struct fc_options *o);
 /* Between open and load: TC mode's fast path, from the internal interfaces
  * out of the external one and back (bpf/lib/route.h). */
 int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal, unsigned int n);
+/* The interfaces with no link-layer header (link_check's bare_ip), for the
+ * TC programs: before load, or live after (a re-attached interface's new
+ * index). -E2BIG past the datapath's room for them. */
+int loader_set_l3_links(struct fc_loader *l, const int *ifindex, unsigned int n);
 struct bpf_object *loader_object(const struct fc_loader *l);
 void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_config *cfg);
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);

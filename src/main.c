@@ -64,6 +64,10 @@ static int check_privileges(void)
 	return -EPERM;
 }
 
+/* XDP reads Ethernet frames only; TC mode reads both. */
+#define XDP_BARE_IP_REFUSED "XDP mode needs an Ethernet link, this one has no link-layer header " \
+	"(PPP, TUN, WireGuard, a tunnel): use --mode tc (README: Link types)"
+
 /* lo takes the gateway-process variant of the hairpin program. */
 static bool is_loopback(int ifindex)
 {
@@ -106,6 +110,9 @@ struct daemon {
 	struct fc_config cfg;
 	int ifindex;
 	int refused_ifindex;	/* came back with a link type we cannot read */
+	bool ext_bare_ip;	/* the external link has no link-layer header */
+	int l3_ifindex[FC_MAX_IFACES];	/* internal/hairpin ones without one */
+	unsigned int nr_l3;
 	__be32 mapped_addr4;	/* the external address the maps' mappings use */
 	union fc_addr mapped_addr6;	/* NAT66: the same for IPv6 */
 	struct in6_addr start_addr6;	/* NAT66: the external IPv6 address at start */
@@ -371,6 +378,23 @@ static void routes_changed(struct daemon *d)
 			"cached routes expire within a second", strerror(errno));
 }
 
+/* Tell the datapath which of its interfaces have no link-layer header. */
+static int write_l3_links(struct daemon *d, int ext_ifindex)
+{
+	int ifs[FC_MAX_IFACES + 1];
+	unsigned int n = 0;
+
+	if (d->ext_bare_ip)
+		ifs[n++] = ext_ifindex;
+	for (unsigned int i = 0; i < d->nr_l3; i++)
+		ifs[n++] = d->l3_ifindex[i];
+	if (loader_set_l3_links(&d->l, ifs, n)) {
+		fc_err("too many interfaces without a link-layer header (%u)", n);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Follow the external interface itself: when it goes away its filters go
  * with it; when an interface of that name comes (back), with whatever index,
@@ -380,6 +404,7 @@ static void follow_interface(struct daemon *d)
 {
 	int idx = if_nametoindex(d->o.ifname);
 	char why[256];
+	bool bare;
 
 	if (idx == d->ifindex)
 		return;
@@ -390,13 +415,19 @@ static void follow_interface(struct daemon *d)
 		d->ifindex = 0;
 		return;
 	}
-	if (link_check(d->o.ifname, false, why, sizeof(why))) {
+	if (link_check(d->o.ifname, false, &bare, why, sizeof(why)) ||
+	    (bare && d->o.mode == FC_MODE_XDP &&
+	     snprintf(why, sizeof(why), "%s: %s", d->o.ifname, XDP_BARE_IP_REFUSED))) {
 		/* Said once per index; the datapath would misread its packets. */
 		if (idx != d->refused_ifindex)
 			fc_err("external interface is back but not attached: %s", why);
 		d->refused_ifindex = idx;
 		return;
 	}
+	/* Its layout before its programs: they read it per packet. */
+	d->ext_bare_ip = bare;
+	if (write_l3_links(d, idx))
+		return;
 	fc_info("external interface %s is back (ifindex %d): attaching", d->o.ifname, idx);
 	d->l.ingress.attached = d->l.egress.attached = false;
 	if (loader_attach(&d->l, idx, NULL)) {
@@ -760,6 +791,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	if (o->mode == FC_MODE_TC && o->nr_internal_ifs &&
 	    loader_set_tc_fast(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
 		goto fail_loader;
+	if (write_l3_links(d, ifindex))
+		goto fail_loader;
 	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
 		goto fail_loader;
 	if (o->mode == FC_MODE_XDP &&
@@ -903,8 +936,12 @@ int main(int argc, char **argv)
 		fc_err("no such interface: %s", d->o.ifname);
 		return FC_EXIT_FAIL;
 	}
-	if (link_check(d->o.ifname, false, why, sizeof(why))) {
+	if (link_check(d->o.ifname, false, &d->ext_bare_ip, why, sizeof(why))) {
 		fc_err("%s", why);
+		return FC_EXIT_FAIL;
+	}
+	if (d->ext_bare_ip && d->o.mode == FC_MODE_XDP) {
+		fc_err("%s: %s", d->o.ifname, XDP_BARE_IP_REFUSED);
 		return FC_EXIT_FAIL;
 	}
 	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs + d->o.nr_internal_ifs; i++) {
@@ -913,14 +950,18 @@ int main(int argc, char **argv)
 		const char *name = internal ? d->o.internal_ifs[i - d->o.nr_hairpin_ifs]
 					    : d->o.hairpin_ifs[i];
 		int idx = if_nametoindex(name);
-		bool dup = false;
+		bool dup = false, bare;
 
 		if (!idx) {
 			fc_err("%s: no such interface: %s", opt, name);
 			return FC_EXIT_FAIL;
 		}
-		if (link_check(name, !internal, why, sizeof(why))) {
+		if (link_check(name, !internal, &bare, why, sizeof(why))) {
 			fc_err("%s: %s", opt, why);
+			return FC_EXIT_FAIL;
+		}
+		if (bare && internal && d->o.mode == FC_MODE_XDP) {
+			fc_err("--internal: %s: %s", name, XDP_BARE_IP_REFUSED);
 			return FC_EXIT_FAIL;
 		}
 		if (idx == d->ifindex) {
@@ -946,6 +987,8 @@ int main(int argc, char **argv)
 		}
 		d->hairpin_ifindex[d->nr_hairpin] = idx;
 		d->hairpin_name[d->nr_hairpin++] = name;
+		if (bare)
+			d->l3_ifindex[d->nr_l3++] = idx;
 	}
 	err = d->o.nat44 || d->o.nat64 ? nl_get_ipv4_addr(d->ifindex, &ext) : 0;
 	if (err == -ENOENT) {

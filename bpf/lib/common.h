@@ -124,6 +124,25 @@ static __always_inline __u64 fc_now(void)
 	in_;									\
 })
 
+/*
+ * a when sel is 1, b when it is 0, without a branch (so the verifier goes
+ * on with one state, not one per value of sel); a constant sel folds.
+ */
+static __always_inline __u64 fc_select_(__u64 sel, __u64 a, __u64 b)
+{
+	asm volatile("%[sel] = -%[sel]\n\t"
+		     "%[va] &= %[sel]\n\t"
+		     "%[sel] ^= -1\n\t"
+		     "%[vb] &= %[sel]\n\t"
+		     "%[va] |= %[vb]"
+		     : [sel] "+r"(sel), [va] "+r"(a), [vb] "+r"(b));
+	return a;
+}
+
+#define FC_SELECT(sel, a, b)							\
+	(__builtin_constant_p(sel) ? ((sel) ? (__u64)(a) : (__u64)(b))		\
+				   : fc_select_((sel), (a), (b)))
+
 /* The mask over every offset below FC_ICMP_ERR_HDR_MAX. */
 #define FC_ICMP_ERR_HDR_MASK	0xff
 _Static_assert(FC_ICMP_ERR_HDR_MAX <= FC_ICMP_ERR_HDR_MASK, "FC_ICMP_ERR_HDR_MASK too small");

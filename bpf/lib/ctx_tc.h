@@ -43,6 +43,68 @@ static __always_inline void *ctx_data_end(const struct __sk_buff *ctx)
 	return end;
 }
 
+/*
+ * Interfaces with no link-layer header (PPP and PPPoE's pppX, TUN,
+ * WireGuard, IP-in-IP and SIT tunnels): a frame there starts at the IP
+ * header and skb->protocol names the family. Written by user space at
+ * start and again when the external interface comes back with a new index
+ * (.bss: live, never pinned); 0 after the last. doc/design/link-types.md.
+ */
+#define FC_TC_L3_IFS_MAX	8
+volatile __u32 fc_tc_l3_ifs[FC_TC_L3_IFS_MAX];
+
+/*
+ * 1 when the frame has an Ethernet header, 0 on an interface listed in
+ * fc_tc_l3_ifs. Computed without a branch (d | -d has its top bit set
+ * unless d is 0): the verifier carries one state with the length 0..14 on
+ * instead of verifying all that follows once per link type.
+ */
+static __always_inline __u64 ctx_has_eth(const struct __sk_buff *ctx)
+{
+	__u64 ifindex = ctx->ifindex, eth = 1, d, t;
+
+	for (int i = 0; i < FC_TC_L3_IFS_MAX; i++) {
+		d = fc_tc_l3_ifs[i] ^ ifindex;
+		asm volatile("%[t] = %[d]\n\t"
+			     "%[t] = -%[t]\n\t"
+			     "%[t] |= %[d]\n\t"
+			     "%[t] >>= 63\n\t"
+			     "%[e] &= %[t]"
+			     : [e] "+r"(eth), [t] "=&r"(t) : [d] "r"(d));
+	}
+	return eth;
+}
+
+/* The network protocol the kernel gave the packet (the family on a link
+ * with no link-layer header). */
+static __always_inline __be16 ctx_protocol(const struct __sk_buff *ctx)
+{
+	return (__be16)ctx->protocol;
+}
+
+/*
+ * A packet of a link with no link-layer header (l3_off 0) about to be
+ * redirected gets an Ethernet header: a redirect to an Ethernet device
+ * sends the bytes before the IP header as that header (bpf_redirect with
+ * the FIB's MACs written in it; bpf_redirect_neigh takes a packet only
+ * with one), and a redirect to a device without one strips it again. The
+ * type is the packet's protocol. 0, or -1: drop it.
+ */
+static __always_inline int ctx_l2_push(struct __sk_buff *ctx, __u32 l3_off)
+{
+	struct ethhdr *eth;
+
+	if (l3_off)
+		return 0;
+	if (bpf_skb_change_head(ctx, ETH_HLEN, 0))
+		return -1;
+	eth = ctx_data(ctx);
+	if ((void *)(eth + 1) > ctx_data_end(ctx))
+		return -1;
+	eth->h_proto = ctx_protocol(ctx);
+	return 0;
+}
+
 /* Make the first len bytes directly accessible: headers may sit in paged
  * data (GRO, some drivers). A no-op when they are linear already. */
 static __always_inline void ctx_linearize(struct __sk_buff *ctx, __u32 len)

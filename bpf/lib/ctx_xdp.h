@@ -53,6 +53,23 @@ static __always_inline __u32 ctx_len(const struct xdp_md *ctx)
 	return ctx_data_end(ctx) - ctx_data(ctx);
 }
 
+/* XDP runs on Ethernet links only: fcnat refuses XDP mode on a link
+ * without a link-layer header (doc/design/link-types.md). */
+static __always_inline __u64 ctx_has_eth(const struct xdp_md *ctx)
+{
+	return 1;
+}
+
+static __always_inline __be16 ctx_protocol(const struct xdp_md *ctx)
+{
+	return 0;
+}
+
+static __always_inline int ctx_l2_push(struct xdp_md *ctx, __u32 l3_off)
+{
+	return l3_off ? 0 : -1;
+}
+
 /* Frames are linear (the programs are not loaded for multi-buffer XDP). */
 static __always_inline void ctx_linearize(struct xdp_md *ctx, __u32 len)
 {

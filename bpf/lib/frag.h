@@ -111,7 +111,7 @@ static __always_inline int frag_hold(struct ctx_buff *ctx, const struct fc_pkt *
 	__u32 zero = 0, len = ctx_len(ctx), slot;
 	void *blank;
 
-	if (len > FC_FRAG_HOLD_BYTES || len < ETH_HLEN + sizeof(struct iphdr))
+	if (len > FC_FRAG_HOLD_BYTES || len < p->l3_off + sizeof(struct iphdr))
 		return -1;
 	frag_key(&hk.train, p);
 	w = bpf_map_lookup_elem(&fc_frag_wait, &hk.train);
@@ -176,7 +176,7 @@ static __always_inline int frag_release(struct ctx_buff *ctx, const struct fc_fr
 		if (!h)
 			continue;
 		len = h->len;
-		if (FC_IN_RANGE(len, ETH_HLEN, FC_FRAG_HOLD_BYTES) &&
+		if (FC_IN_RANGE(len, sizeof(struct iphdr), FC_FRAG_HOLD_BYTES) &&
 		    !ctx_resize(ctx, len) && !ctx_store(ctx, 0, h->data, len) && !ctx_reinject(ctx))
 			stat_inc(FC_STAT_FRAGMENT_REINJECTED);
 		bpf_map_delete_elem(&fc_frag_held, &hk);

@@ -49,6 +49,10 @@ static __always_inline int hairpin_forward(struct ctx_buff *ctx, const struct fc
 		stat_inc(FC_STAT_DROP_HAIRPIN_NO_ROUTE);
 		return CTX_DROP;
 	}
+	if (ctx_l2_push(ctx, p->l3_off)) {
+		stat_inc(FC_STAT_DROP_MALFORMED);
+		return CTX_DROP;
+	}
 	stat_inc(FC_STAT_HAIRPIN_TRANSLATED);
 	return ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, &fib)
 					       : ctx_redirect_resolve(ctx, &fib);
@@ -93,7 +97,7 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
 	if (b->last_out_ns != now)
 		b->last_out_ns = now;
 	if (rewrite_l4_field(ctx, p, l4_port_off(p, 0), p->sport, b->port) ||
-	    rewrite_addr4(ctx, p, 0, p->saddr.v4, b->addr.v4)) {
+	    rewrite_addr4(ctx, p, 0, p->saddr.v4, b->addr.v4) || ctx_l2_push(ctx, p->l3_off)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
@@ -200,7 +204,8 @@ static __always_inline int nat_hairpin_parsed(struct ctx_buff *ctx, const struct
 		 * as source, handed up through lo; otherwise the real source,
 		 * as a local one arriving here would be a martian. */
 		if (family == FC_AF_INET && !from_gateway && (cfg->flags & FC_CFG_HAIRPIN_LO)) {
-			if (rewrite_both(ctx, p, family, &src, sport, &ext->addr, ext->port)) {
+			if (rewrite_both(ctx, p, family, &src, sport, &ext->addr, ext->port) ||
+			    ctx_l2_push(ctx, p->l3_off)) {
 				stat_inc(FC_STAT_DROP_MALFORMED);
 				return CTX_DROP;
 			}
@@ -264,9 +269,11 @@ static __always_inline int nat6_hairpin(struct ctx_buff *ctx)
 	const struct fc_config *cfg = config_get();
 	struct fc_pkt p = {};
 	union fc_addr dst;
+	__u32 l2;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT66) || !ext_addr_set(cfg, FC_AF_INET6) ||
-	    ctx_load(ctx, ETH_HLEN + offsetof(struct ipv6hdr, daddr), dst.v6, 16) ||
+	    parse_l2(ctx, &l2) != bpf_htons(ETH_P_IPV6) ||
+	    ctx_load(ctx, l2 + offsetof(struct ipv6hdr, daddr), dst.v6, 16) ||
 	    !is_ext_addr(cfg, FC_AF_INET6, &dst))
 		return FC_HAIRPIN_NOT_OURS;
 	if (parse_ipv6(ctx, &p) != FC_PARSE_OK || ipv6_addr_local_scope(&p.saddr) ||

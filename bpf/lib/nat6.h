@@ -214,9 +214,9 @@ static __always_inline int nat6_ingress(struct ctx_buff *ctx)
 /* The entry points' family dispatch: is this an IPv6 frame? */
 static __always_inline int ctx_is_ipv6(struct ctx_buff *ctx)
 {
-	struct ethhdr *eth = ctx_ptr(ctx, 0, sizeof(*eth));
+	__u32 l2;
 
-	return eth && eth->h_proto == bpf_htons(ETH_P_IPV6);
+	return parse_l2(ctx, &l2) == bpf_htons(ETH_P_IPV6);
 }
 
 #endif /* FC_BPF_NAT6_H */

@@ -170,9 +170,12 @@ static __always_inline int nat64_dec_hop_limit(struct ctx_buff *ctx, const struc
 
 /* The translated packet leaves by route.h's means: the FIB's MACs (or the
  * kernel resolving them), marked so that nat4_egress lets it pass. */
-static __always_inline int nat64_send(struct ctx_buff *ctx, const struct bpf_fib_lookup *fib,
-				      int resolve, enum fc_stat translated)
+static __always_inline int nat64_send(struct ctx_buff *ctx, const struct fc_pkt *p,
+				      const struct bpf_fib_lookup *fib, int resolve,
+				      enum fc_stat translated)
 {
+	if (ctx_l2_push(ctx, p->l3_off))
+		return nat64_drop(FC_STAT_NAT64_DROP_NO_ROOM);
 	stat_inc(translated);
 	ctx_mark_translated(ctx);
 	return resolve ? ctx_redirect_resolve(ctx, fib) : ctx_redirect_out(ctx, fib);
@@ -205,7 +208,7 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
 	r = xlat_6to4(ctx, p, prm);
 	if (r != XLAT_OK)
 		return nat64_xlat_refused(r);
-	return nat64_send(ctx, fib, resolve, translated);
+	return nat64_send(ctx, p, fib, resolve, translated);
 }
 
 /*
@@ -431,7 +434,8 @@ static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct n
 	if (s->p.proto == IPPROTO_UDP && s->p.has_l4 &&
 	    (ctx_load(ctx, s->p.csum_off, &udp_check, sizeof(udp_check)) || !udp_check))
 		return 0;
-	return s->p.l3_off == ETH_HLEN && s->p.l4_off == ETH_HLEN + IPV4_HLEN;
+	return (s->p.l3_off == ETH_HLEN || s->p.l3_off == 0) &&
+	       s->p.l4_off == s->p.l3_off + IPV4_HLEN;
 }
 
 /*
@@ -444,19 +448,20 @@ static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct n
  * enough to become at most 1280 bytes of IPv6. The packet in hand is only
  * the carrier (as in frag_release): dropped.
  */
-static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s)
+static __always_inline int nat64_split4_l2(struct ctx_buff *ctx, struct nat64_scratch *s,
+					   const __u32 l2)
 {
 	__u32 len = ctx_len(ctx), data_len, start, size, k;
 	struct iphdr ip;
 	__u16 frag0;
 
-	if (!FC_IN_RANGE(len, ETH_HLEN + IPV4_HLEN, NAT64_SPLIT_FRAME_MAX) ||
+	if (len < l2 + IPV4_HLEN || !FC_IN_RANGE(len, IPV4_HLEN, NAT64_SPLIT_FRAME_MAX) ||
 	    ctx_load(ctx, 0, s->frame, len))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	data_len = s->p.l3_end - s->p.l4_off;
-	if (data_len > len - ETH_HLEN - IPV4_HLEN)
+	if (data_len > len - l2 - IPV4_HLEN)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
-	__builtin_memcpy(&ip, s->frame + ETH_HLEN, sizeof(ip));
+	__builtin_memcpy(&ip, s->frame + l2, sizeof(ip));
 	frag0 = bpf_ntohs(ip.frag_off);
 	if ((frag0 & IP_OFFSET) * 8 + data_len > 0xffff)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
@@ -473,15 +478,24 @@ static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s
 					(start + size < data_len || (frag0 & IP_MF) ? IP_MF : 0));
 		ip.check = 0;
 		ip.check = ~csum_fold32(bpf_csum_diff(NULL, 0, (__be32 *)&ip, sizeof(ip), 0));
-		if (ctx_resize(ctx, ETH_HLEN + IPV4_HLEN + size) ||
-		    ctx_store(ctx, 0, s->frame, ETH_HLEN) ||
-		    ctx_store(ctx, ETH_HLEN, &ip, sizeof(ip)) ||
-		    ctx_store(ctx, ETH_HLEN + IPV4_HLEN, s->frame + ETH_HLEN + IPV4_HLEN + start,
+		if (ctx_resize(ctx, l2 + IPV4_HLEN + size) ||
+		    (l2 && ctx_store(ctx, 0, s->frame, l2)) ||
+		    ctx_store(ctx, l2, &ip, sizeof(ip)) ||
+		    ctx_store(ctx, l2 + IPV4_HLEN, s->frame + l2 + IPV4_HLEN + start,
 			      size) ||
 		    ctx_reinject(ctx))
 			return nat64_drop(FC_STAT_NAT64_DROP_NO_ROOM);
 	}
 	return CTX_DROP;	/* the carrier: its pieces went on */
+}
+
+/* The frame's link-layer header (l3_off bytes: none or Ethernet) goes
+ * with each piece; each length its own constant for the verifier. */
+static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s)
+{
+	if (s->p.l3_off)
+		return nat64_split4_l2(ctx, s, ETH_HLEN);
+	return nat64_split4_l2(ctx, s, 0);
 }
 
 /*

@@ -67,6 +67,23 @@ static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 	return data + off;
 }
 
+/*
+ * The frame's link layout: *l2 is the length of its link-layer header (0 on
+ * a link without one, ETH_HLEN on Ethernet; ctx_has_eth), the result its
+ * network protocol (the Ethernet type, or the kernel's protocol where there
+ * is no Ethernet header); 0 for a frame too short for either.
+ */
+static __always_inline __be16 parse_l2(struct ctx_buff *ctx, __u32 *l2)
+{
+	__u64 has_eth = ctx_has_eth(ctx);
+	struct ethhdr *eth = ctx_ptr(ctx, 0, sizeof(*eth));
+
+	*l2 = has_eth * ETH_HLEN;
+	if (!eth)
+		return 0;
+	return (__be16)FC_SELECT(has_eth, eth->h_proto, ctx_protocol(ctx));
+}
+
 #define TCPOPT_EOL	0
 #define TCPOPT_NOP	1
 #define TCPOPT_WSCALE	3
@@ -190,32 +207,30 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 
 static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
 {
-	struct ethhdr *eth;
 	struct iphdr *iph;
-	__u32 ihl_len, len = ctx_len(ctx);
+	__u32 ihl_len, l2, len = ctx_len(ctx);
 	__u16 frag;
 
 	ctx_linearize(ctx, FC_HDR_MAX);
-	eth = ctx_ptr(ctx, 0, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+	if (parse_l2(ctx, &l2) != bpf_htons(ETH_P_IP))
 		return FC_PARSE_NOT_IPV4;
 
-	p->l3_off = ETH_HLEN;
-	iph = ctx_ptr(ctx, ETH_HLEN, sizeof(*iph));
+	p->l3_off = l2;
+	iph = ctx_ptr(ctx, l2, sizeof(*iph));
 	if (!iph)
 		return FC_PARSE_MALFORMED;
 	ihl_len = iph->ihl * 4;
 	if (iph->version != 4 || ihl_len < sizeof(*iph) ||
 	    bpf_ntohs(iph->tot_len) < ihl_len ||
-	    bpf_ntohs(iph->tot_len) > len - ETH_HLEN)
+	    bpf_ntohs(iph->tot_len) > len - l2)
 		return FC_PARSE_MALFORMED;
 
 	p->family = FC_AF_INET;
 	p->proto = iph->protocol;
 	p->saddr.v4 = iph->saddr;
 	p->daddr.v4 = iph->daddr;
-	p->l4_off = ETH_HLEN + ihl_len;
-	p->l3_end = ETH_HLEN + bpf_ntohs(iph->tot_len);
+	p->l4_off = l2 + ihl_len;
+	p->l3_end = l2 + bpf_ntohs(iph->tot_len);
 	p->ip_id = iph->id;
 
 	frag = bpf_ntohs(iph->frag_off);
@@ -314,23 +329,21 @@ static __always_inline int ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
  */
 static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
 {
-	struct ethhdr *eth;
 	struct ipv6hdr *ip6h;
-	__u32 payload, len = ctx_len(ctx);
+	__u32 payload, l2, len = ctx_len(ctx);
 	int r;
 
 	ctx_linearize(ctx, FC_HDR_MAX);
-	eth = ctx_ptr(ctx, 0, sizeof(*eth));
-	if (!eth || eth->h_proto != bpf_htons(ETH_P_IPV6))
+	if (parse_l2(ctx, &l2) != bpf_htons(ETH_P_IPV6))
 		return FC_PARSE_NOT_IPV4;
 
-	p->l3_off = ETH_HLEN;
-	ip6h = ctx_ptr(ctx, ETH_HLEN, sizeof(*ip6h));
+	p->l3_off = l2;
+	ip6h = ctx_ptr(ctx, l2, sizeof(*ip6h));
 	if (!ip6h)
 		return FC_PARSE_MALFORMED;
 	payload = bpf_ntohs(ip6h->payload_len);
 	/* A zero payload length is a jumbogram (RFC 2675): not on our links. */
-	if (ip6h->version != 6 || payload == 0 || payload > len - ETH_HLEN - sizeof(*ip6h))
+	if (ip6h->version != 6 || payload == 0 || payload > len - l2 - sizeof(*ip6h))
 		return FC_PARSE_MALFORMED;
 
 	p->family = FC_AF_INET6;
@@ -338,13 +351,13 @@ static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
 	p->hop_limit = ip6h->hop_limit;
 	__builtin_memcpy(p->saddr.v6, &ip6h->saddr, 16);
 	__builtin_memcpy(p->daddr.v6, &ip6h->daddr, 16);
-	p->l4_off = ETH_HLEN + sizeof(*ip6h);
+	p->l4_off = l2 + sizeof(*ip6h);
 	p->l3_end = p->l4_off + payload;
 
 	r = ipv6_ext_walk(ctx, p);
 	if (r < 0)
 		return FC_PARSE_MALFORMED;
-	if (r == 0 || p->l4_off > ETH_HLEN + FC_IP_HDR_MAX)
+	if (r == 0 || p->l4_off > l2 + FC_IP_HDR_MAX)
 		return FC_PARSE_EXT_UNSUPPORTED;	/* chain too long for us */
 	if (p->frag_off & IP6_OFFSET)
 		return FC_PARSE_OK;	/* no L4 header in this fragment */

@@ -138,13 +138,16 @@ static __always_inline __u32 icmp_reply_quote(struct ctx_buff *ctx, struct refus
  * MACs (fib_ret success), or the kernel resolving a next hop it has none
  * for. Counted under stat.
  */
-static __always_inline int icmp_reply_send(struct ctx_buff *ctx, const void *h, __u32 hlen,
-					   const struct refuse_state *st, __u32 qlen,
+static __always_inline int icmp_reply_send(struct ctx_buff *ctx, __u32 l3_off, const void *h,
+					   __u32 hlen, const struct refuse_state *st, __u32 qlen,
 					   __u32 stat, long fib_ret, const struct bpf_fib_lookup *fib)
 {
-	if (ctx_resize(ctx, ETH_HLEN + hlen + qlen) ||
-	    ctx_store(ctx, ETH_HLEN, h, hlen) ||
-	    ctx_store(ctx, ETH_HLEN + hlen, st->quote, qlen))
+	/* After the link-layer header the packet came with (none on a
+	 * link without one: it gets one to be redirected). */
+	if (ctx_resize(ctx, l3_off + hlen + qlen) ||
+	    ctx_store(ctx, l3_off, h, hlen) ||
+	    ctx_store(ctx, l3_off + hlen, st->quote, qlen) ||
+	    ctx_l2_push(ctx, l3_off))
 		return CTX_DROP;
 	stat_inc(stat);
 	return fib_ret == BPF_FIB_LKUP_RET_SUCCESS ? ctx_redirect_out(ctx, fib)
@@ -226,7 +229,7 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		return CTX_DROP;
 	h->icmp.checksum = ~csum_fold32(sum);
 
-	return icmp_reply_send(ctx, h, sizeof(*h), st, qlen, what >> 16, ret, fib);
+	return icmp_reply_send(ctx, p->l3_off, h, sizeof(*h), st, qlen, what >> 16, ret, fib);
 }
 
 /* A refused new flow (p: TCP, UDP or an echo request, first fragment). */
@@ -320,7 +323,7 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		return CTX_DROP;
 	h->icmp.icmp6_cksum = ~csum_fold32(sum);
 
-	return icmp_reply_send(ctx, h, sizeof(*h), st, qlen, what >> 16, ret, fib);
+	return icmp_reply_send(ctx, p->l3_off, h, sizeof(*h), st, qlen, what >> 16, ret, fib);
 }
 
 /* The refusals that are answered with an ICMP error. */

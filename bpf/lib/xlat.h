@@ -122,7 +122,7 @@ static __always_inline int xlat_6to4(struct ctx_buff *ctx, const struct fc_pkt *
 
 	if (ctx_change_l3(ctx, FC_AF_INET, (int)IPV4_HLEN - (int)(p->l4_off - p->l3_off)))
 		return XLAT_NO_ROOM;
-	if (ctx_store(ctx, offsetof(struct ethhdr, h_proto), &eth_type, sizeof(eth_type)) ||
+	if (xlat_set_eth_type(ctx, p->l3_off, &eth_type) ||
 	    ctx_store_rcsum(ctx, p->l3_off, &ip4, sizeof(ip4)))
 		return XLAT_NO_ROOM;
 	if (is_icmp && ctx_store_rcsum(ctx, p->l3_off + IPV4_HLEN, icmp, sizeof(icmp)))
@@ -197,7 +197,7 @@ static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *
 
 	if (ctx_change_l3(ctx, FC_AF_INET6, (int)hdr_new - (int)(p->l4_off - p->l3_off)))
 		return XLAT_NO_ROOM;
-	if (ctx_store(ctx, offsetof(struct ethhdr, h_proto), &eth_type, sizeof(eth_type)))
+	if (xlat_set_eth_type(ctx, p->l3_off, &eth_type))
 		return XLAT_NO_ROOM;
 	if (p->is_fragment)
 		r = ctx_store_rcsum(ctx, p->l3_off, &h6, sizeof(h6));

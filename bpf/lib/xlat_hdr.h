@@ -84,6 +84,15 @@ static __always_inline __u32 xlat_pseudo6_sum(const __u8 *saddr, const __u8 *dad
 	return bpf_csum_diff(NULL, 0, tail, sizeof(tail), seed);
 }
 
+/* After the family changed (ctx_change_l3, which set the kernel's
+ * protocol): the Ethernet type, on a link that has an Ethernet header
+ * (l3_off is its length). */
+static __always_inline int xlat_set_eth_type(struct ctx_buff *ctx, __u32 l3_off,
+					     const __be16 *type)
+{
+	return l3_off ? ctx_store(ctx, offsetof(struct ethhdr, h_proto), type, sizeof(*type)) : 0;
+}
+
 /* A checksum field's new value after the covered data changed by diff. */
 static __always_inline __u16 xlat_csum_apply(__u16 check, __u32 diff)
 {

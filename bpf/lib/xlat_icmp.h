@@ -404,7 +404,7 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	hdr_old = s->in.l4_off - p->l3_off;
 	if (ctx_change_l3(ctx, FC_AF_INET, (int)(IPV4_HLEN + sizeof(s->nw4)) - (int)hdr_old))
 		return XLAT_NO_ROOM;
-	if (ctx_store(ctx, offsetof(struct ethhdr, h_proto), &eth_type, sizeof(eth_type)) ||
+	if (xlat_set_eth_type(ctx, p->l3_off, &eth_type) ||
 	    ctx_store_rcsum(ctx, p->l3_off, &s->outer.ip4, sizeof(s->outer.ip4)) ||
 	    ctx_store_rcsum(ctx, p->l3_off + IPV4_HLEN, &s->nw4, sizeof(s->nw4)) ||
 	    xlat_quote_l4_store(ctx, &s->q, p->l3_off + IPV4_HLEN + sizeof(s->nw4)))
@@ -513,7 +513,7 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	hdr_old = in_l4 - p->l3_off;
 	if (ctx_change_l3(ctx, FC_AF_INET6, (int)(IPV6_HLEN + hdr_new) - (int)hdr_old))
 		return XLAT_NO_ROOM;
-	if (ctx_store(ctx, offsetof(struct ethhdr, h_proto), &eth_type, sizeof(eth_type)) ||
+	if (xlat_set_eth_type(ctx, p->l3_off, &eth_type) ||
 	    ctx_store_rcsum(ctx, p->l3_off, &s->outer.ip6, sizeof(s->outer.ip6)))
 		return XLAT_NO_ROOM;
 	if (is_frag)

@@ -176,24 +176,68 @@ def test_check_config_validates_without_attaching(topo, run_fcnat, tmp_path):
 
 def _add_tun(topo, name="tun0"):
     # A link with no Ethernet header, as PPP (pppoe-wan), WireGuard and
-    # tunnels are: fcnat's datapath would misread every packet on it.
+    # tunnels are: TC mode reads it (test_link_l3.py), XDP mode does not.
     topo.gw.run(["ip", "tuntap", "add", "mode", "tun", "dev", name])
     topo.gw.addr_add(name, "10.77.0.1/24")
     topo.gw.link_up(name)
+
+
+def add_tun_of_type(ns, name, arphrd):
+    """A TUN device that says it is of link type arphrd (TUNSETLINK): how a
+    test gets a link type this kernel has no driver for."""
+    ns.run(["python3", "-c",
+            "import fcntl, os, struct\n"
+            "fd = os.open('/dev/net/tun', os.O_RDWR)\n"
+            "fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH22x', b'%s', 0x1001))\n"  # TUNSETIFF
+            "fcntl.ioctl(fd, 0x400454cd, %d)\n"  # TUNSETLINK
+            "fcntl.ioctl(fd, 0x400454cb, 1)\n" % (name, arphrd)])  # TUNSETPERSIST
+
+
+ARPHRD_INFINIBAND = 32
+
+
+@pytest.mark.parametrize("args", [["-i", "ib0"],
+                                  ["-i", "wan0", "--hairpin-if", "ib0"],
+                                  ["-i", "wan0", "--internal", "ib0"]],
+                         ids=["external", "hairpin-if", "internal"])
+def test_link_of_unknown_type_refused_exits_1(topo, run_fcnat, args):
+    """Issue 17: never "ready" on a link whose header the datapath does not
+    know (it would send LAN addresses out untranslated): the message names
+    the type."""
+    add_tun_of_type(topo.gw, "ib0", ARPHRD_INFINIBAND)
+    topo.gw.link_up("ib0")
+    r = run_fcnat(*args)
+    assert r.returncode == 1, repr(r)
+    assert "ib0: link type not supported: InfiniBand" in r.stderr, repr(r)
+    assert "ready" not in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="wan0")
+    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="ib0")
+
+
+@pytest.mark.parametrize("args", [["-i", "tun0", "--mode", "xdp", "--internal", "lan0"],
+                                  ["-i", "wan0", "--mode", "xdp", "--internal", "tun0"]],
+                         ids=["external", "internal"])
+def test_xdp_mode_on_link_without_ethernet_header_refused_exits_1(topo, run_fcnat, args):
+    """XDP reads Ethernet frames only: on a bare-IP link it is refused, never
+    attached to lose the traffic silently."""
+    _add_tun(topo)
+    r = run_fcnat(*args)
+    assert r.returncode == 1, repr(r)
+    assert "tun0: XDP mode needs an Ethernet link" in r.stderr, repr(r)
+    assert "ready" not in r.stderr, repr(r)
+    for ifname in ("wan0", "tun0", "lan0"):
+        assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname=ifname)
 
 
 @pytest.mark.parametrize("args", [["-i", "tun0"],
                                   ["-i", "wan0", "--hairpin-if", "tun0"],
                                   ["-i", "wan0", "--internal", "tun0"]],
                          ids=["external", "hairpin-if", "internal"])
-def test_link_without_ethernet_header_refused_exits_1(topo, run_fcnat, args):
-    """Issue 17: never "ready" on a link the datapath cannot read (it would
-    send LAN addresses out untranslated)."""
+def test_link_without_ethernet_header_accepted_in_tc_mode(topo, fcnat, args):
+    """PPP, TUN, WireGuard, tunnels: TC mode reads them (frames start at the
+    IP header); the datapath is attached there."""
     _add_tun(topo)
-    r = run_fcnat(*args)
-    assert r.returncode == 1, repr(r)
-    assert "tun0: link type not supported" in r.stderr, repr(r)
-    assert "no link-layer header" in r.stderr, repr(r)
-    assert "ready" not in r.stderr, repr(r)
-    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="wan0")
-    assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="tun0")
+    inst = fcnat(*args)
+    assert "ready" in inst.stderr(), inst.stderr()
+    r = topo.gw.run(["tc", "filter", "show", "dev", "tun0", "ingress"])
+    assert "fc_tc_" in r.stdout, r.stdout

@@ -4,6 +4,7 @@ a veth re-created) is survived: fcnat attaches again, the mappings stay."""
 import pytest
 
 from fcnat_util import recv_matching, udp_exchange
+from test_cli import ARPHRD_INFINIBAND, add_tun_of_type
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
@@ -45,23 +46,31 @@ def test_interface_gone_and_back_is_survived(topo, fcnat):
     assert udp_exchange(c, srv2, (EXT3, 7000), b"again") == (GW_WAN_ADDR, 25600)
 
 
-def test_interface_back_without_ethernet_header_is_not_attached(topo, fcnat):
-    """wan0 comes back as a link the datapath cannot read (a TUN device, as
-    a PPP link would be): fcnat says so and does not attach; when an
-    Ethernet wan0 comes, it attaches."""
+def test_interface_back_of_unknown_type_not_attached_then_tun_attached(topo, fcnat):
+    """wan0 comes back as a link whose header the datapath does not know
+    (InfiniBand, through TUNSETLINK): fcnat says so once and does not
+    attach. A TUN wan0 (no link-layer header, as PPP after pppd reconnects)
+    is attached, and so is an Ethernet one after it."""
     inst = fcnat("-i", "wan0")
     topo.gw.run(["ip", "link", "del", "wan0"])
     wait_until(lambda: "is gone" in inst.stderr(), 5, desc="fcnat notices wan0 is gone")
-    topo.gw.run(["ip", "tuntap", "add", "mode", "tun", "dev", "wan0"])
+    add_tun_of_type(topo.gw, "wan0", ARPHRD_INFINIBAND)
     topo.gw.link_up("wan0")
-    wait_until(lambda: "wan0: link type not supported" in inst.stderr(), 5,
-               desc="fcnat refuses the TUN wan0")
+    wait_until(lambda: "wan0: link type not supported: InfiniBand" in inst.stderr(), 5,
+               desc="fcnat refuses the InfiniBand wan0")
     assert inst.running()
     assert not bpf_filters(topo.gw, "wan0", "ingress")
     assert not bpf_filters(topo.gw, "wan0", "egress")
     assert inst.stderr().count("link type not supported") == 1, "said once"
 
     topo.gw.run(["ip", "link", "del", "wan0"])
+    topo.gw.run(["ip", "tuntap", "add", "mode", "tun", "dev", "wan0"])
+    topo.gw.link_up("wan0")
+    wait_until(lambda: bpf_filters(topo.gw, "wan0", "ingress") and
+               bpf_filters(topo.gw, "wan0", "egress"), 5, desc="fcnat attached to the TUN wan0")
+
+    topo.gw.run(["ip", "link", "del", "wan0"])
+    wait_until(lambda: inst.stderr().count("is gone") == 2, 5, desc="the TUN wan0 gone")
     topo.veth(topo.gw, "wan0", topo.ext, "wan0")
     wait_until(lambda: bpf_filters(topo.gw, "wan0", "ingress") and
                bpf_filters(topo.gw, "wan0", "egress"), 5, desc="fcnat attached again")

@@ -156,6 +156,8 @@ void fixture_reset(struct fixture *f)
 	memset(zeros, 0, sizeof(zeros));
 	for (uint32_t k = 0; k < FC_STAT_MAX; k++)
 		bpf_map_update_elem(f->stats_fd, &k, zeros, BPF_ANY);
+	/* Every link Ethernet again (tests/unit/test_link_l3.c lists lo). */
+	loader_set_l3_links(&f->loader, NULL, 0);
 	fixture_apply(f);
 }
 

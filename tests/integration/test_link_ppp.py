@@ -1,0 +1,101 @@
+"""PPPoE, the most common home WAN: a real pppoe-server in the EXTERNAL
+namespace (the ISP's access concentrator) on the wan0 veth, pppd with its
+kernel-mode PPPoE plugin in the gateway making ppp0, and fcnat on ppp0 in
+TC mode (frames there start at the IP header):
+
+  client --lan0-- gw [ppp0 100.64.9.2] =PPPoE session on wan0= [pppoe-server 100.64.9.1] ext
+                                                                 servers 100.64.1.2-4 (lo)
+
+Ping, UDP (EIM and EIF), TCP, and never a LAN address inside the PPPoE
+session frames on the wire. Needs pppd, pppoe-server and the kernel's PPPoE
+(the development machine's kernel has none: skipped there, with the reason);
+`make vmtest` runs it on Debian's 6.1, which loads pppoe (marked `vm`)."""
+
+import os
+import shutil
+
+import pytest
+
+from fcnat_util import recv_matching, udp_exchange
+from netns import CLIENT_ADDR, wait_until
+
+ISP_PPP_ADDR = "100.64.9.1"
+GW_PPP_ADDR = "100.64.9.2"
+SERVERS = ("100.64.1.2", "100.64.1.3", "100.64.1.4")
+
+
+def _ppp_addr(ns):
+    r = ns.run(["ip", "-4", "-br", "addr", "show", "dev", "ppp0"], check=False)
+    return r.returncode == 0 and GW_PPP_ADDR in r.stdout
+
+
+@pytest.fixture
+def pppoe_wan(topo, tmp_path):
+    for tool in ("pppd", "pppoe-server", "pppoe"):
+        if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
+            pytest.skip("%s is not installed (Debian packages ppp, pppoe)" % tool)
+    if topo.gw.run(["test", "-e", "/proc/net/pppoe"], check=False).returncode != 0:
+        pytest.skip("this kernel has no PPPoE (pppoe module)")
+    opts = tmp_path / "pppoe-server-options"
+    opts.write_text("noauth\nlcp-echo-interval 0\nnoipdefault\nnodefaultroute\n"
+                    "mtu 1492\nmru 1492\n")
+    # The server runs pppd on a pty per session (user-mode PPPoE): the VM
+    # guest has no devpts mounted, so this process's mount namespace (its
+    # own, from ip netns exec) gets one.
+    topo.ext.start(["sh", "-c", "mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts; "
+                    "exec pppoe-server -F -I wan0 -L %s -R %s -N 4 -O %s"
+                    % (ISP_PPP_ADDR, GW_PPP_ADDR, opts)], name="pppoe-server")
+    topo.gw.start(["pppd", "nodetach", "noauth", "plugin", "pppoe.so", "nic-wan0",
+                   "ifname", "ppp0", "user", "fcnat-test", "noipdefault", "nodefaultroute",
+                   "mtu", "1492", "mru", "1492", "lcp-echo-interval", "0", "noccp",
+                   "persist", "maxfail", "0", "holdoff", "1"], name="pppd")
+    wait_until(lambda: _ppp_addr(topo.gw), 60, interval=0.5, desc="ppp0 up with its address")
+    for a in SERVERS:
+        topo.ext.addr_add("lo", a + "/32")
+    topo.gw.run(["ip", "route", "replace", "100.64.1.0/24", "dev", "ppp0"])
+    return topo
+
+
+@pytest.mark.vm
+def test_pppoe_wan_translates_ping_udp_eim_eif_tcp(pppoe_wan, fcnat):
+    topo = pppoe_wan
+    srv1_addr, srv2_addr, stranger_addr = SERVERS
+    # The wire between the gateway and the access concentrator: PPPoE
+    # session frames, which tcpdump decodes down to the IP inside.
+    dump = topo.ext.start(["tcpdump", "-n", "-l", "-i", "wan0", "pppoes"], name="tcpdump")
+    dump.wait_output(lambda t: "listening on" in t, 10, desc="tcpdump to start")
+    inst = fcnat("-i", "ppp0")
+    assert "NAT44 on ppp0" in inst.stderr(), inst.stderr()
+
+    r = topo.client.run(["ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", srv1_addr], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    c = topo.client.udp(CLIENT_ADDR, 25100)
+    srv1 = topo.ext.udp(srv1_addr, 7000)
+    srv2 = topo.ext.udp(srv2_addr, 7000)
+    mapped = udp_exchange(c, srv1, (srv1_addr, 7000), b"to-1")
+    assert mapped == (GW_PPP_ADDR, 25100), mapped
+    assert udp_exchange(c, srv2, (srv2_addr, 7000), b"to-2") == mapped
+    stranger = topo.ext.udp(stranger_addr, 7100)
+    stranger.sendto(b"unsolicited", mapped)
+    assert recv_matching(c, b"unsolicited", 3) == (stranger_addr, 7100)
+
+    listener = topo.ext.tcp(srv1_addr, 7200)
+    listener.listen(1)
+    conn = topo.client.tcp(CLIENT_ADDR, 0)
+    conn.settimeout(5)
+    conn.connect((srv1_addr, 7200))
+    listener.settimeout(5)
+    peer, addr = listener.accept()
+    assert addr[0] == GW_PPP_ADDR, addr
+    conn.sendall(b"over-tcp")
+    assert peer.recv(100) == b"over-tcp"
+    peer.close()
+    conn.close()
+
+    c.sendto(b"marker", (srv2_addr, 7000))
+    line = "%s.25100 > %s.7000" % (GW_PPP_ADDR, srv2_addr)
+    dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
+                     desc="tcpdump to show the marker")
+    lan = [l for l in dump.stdout_text().splitlines() if "192.168.77." in l]
+    assert not lan, "LAN addresses in the PPPoE session:\n%s" % "\n".join(lan)
