@@ -184,8 +184,8 @@ def _add_tun(topo, name="tun0"):
 
 @pytest.mark.parametrize("args", [["-i", "tun0"],
                                   ["-i", "wan0", "--hairpin-if", "tun0"],
-                                  ["-i", "wan0", "--internal", "tun0"]],
-                         ids=["external", "hairpin-if", "internal"])
+                                  ["-i", "wan0", "--lan-if", "tun0"]],
+                         ids=["external", "hairpin-if", "lan-if"])
 def test_link_without_ethernet_header_refused_exits_1(topo, run_fcnat, args):
     """Issue 17: never "ready" on a link the datapath cannot read (it would
     send LAN addresses out untranslated)."""

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The TC fast path (TC mode with --internal) through BPF_PROG_TEST_RUN:
+ * The TC fast path (TC mode with --lan-if) through BPF_PROG_TEST_RUN:
  * fc_tc_int_ingress translates outbound packets and redirects them out of
  * the external interface with the next hop's MACs and the TTL decremented;
  * fc_tc_ingress does the same for inbound packets towards an internal
@@ -241,7 +241,7 @@ TEST(tc_fast_off_without_internal_interfaces)
 	uint8_t buf[PKT_MAX];
 	struct run_result r;
 
-	/* The fixture's own programs: loaded without --internal. */
+	/* The fixture's own programs: loaded without --lan-if. */
 	ASSERT_EQ(run_prog(fx.egress_fd, buf, pkt_build(&out, buf), &r), 0, "egress run");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "translated, the stack forwards");
 	TC_EXPECT(fx.ingress_fd, fx.ext_ifindex, &in, &want, TC_ACT_OK, "inbound up the stack");
