@@ -28,6 +28,7 @@
 #include "gc.h"
 #include "deterministic.h"
 #include "loader.h"
+#include "import_einat.h"
 #include "log.h"
 #include "link.h"
 #include "metrics.h"
@@ -868,6 +869,9 @@ int main(int argc, char **argv)
 
 	d->argc = argc;
 	d->argv = argv;
+	for (int i = 1; i < argc; i++)	/* a command of its own, run by a script */
+		if (!strcmp(argv[i], "--import-einat"))
+			return import_einat_exec(argc - 1, argv + 1);
 	options_defaults(&d->o);
 	switch (options_parse(argc, argv, &d->o)) {
 	case FC_OPTS_EXIT_OK:

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "forward.h"
+#include "import_einat.h"
 #include "ipfix.h"
 #include "deterministic.h"
 #include "options.h"
@@ -1067,13 +1068,19 @@ static int load_config_file(const char *path, struct fc_options *o)
 	struct ini_state st = { .o = o, .path = path };
 	int ret;
 
-	st.file = fopen(path, "r");
+	/* einat's -c takes its TOML: read it converted (import_einat.py). */
+	bool toml = import_einat_is_toml(path);
+
+	st.file = toml ? import_einat_open(path) : fopen(path, "r");
 	if (!st.file) {
 		fc_err("cannot open config file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	ret = ini_parse_stream(ini_read_line, &st, ini_setting, &st);
-	fclose(st.file);
+	if (toml ? import_einat_close(st.file) : fclose(st.file)) {
+		if (toml)	/* the converter said why */
+			return -1;
+	}
 	if (ret > 0 && !st.failed)
 		fc_err("%s:%d: syntax error", path, ret);
 	return ret || st.failed ? -1 : 0;
