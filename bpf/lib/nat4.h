@@ -187,15 +187,14 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
  */
 #define FC_EGRESS_TRANSLATE	(-1)
 
-static __always_inline int nat_egress_proto(struct ctx_buff *ctx, struct fc_pkt *p,
-						      __u8 family)
+static __always_inline int nat_egress_proto(struct ctx_buff *ctx, const struct fc_config *cfg,
+					    struct fc_pkt *p, __u8 family)
 {
-	const struct fc_config *cfg = config_get();
 	int v6 = family == FC_AF_INET6;
 
 	/* A protocol whose NAT is off (no port range) is left as it is, for
 	 * the stack's NAT (nftables masquerade ran before this hook). */
-	if (cfg && !fc_proto_nat_on(cfg, nat_proto(family, p->proto)) &&
+	if (!fc_proto_nat_on(cfg, nat_proto(family, p->proto)) &&
 	    (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
 	     (p->proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) &&
 	      !(p->has_l4 && (v6 ? icmp6_is_error(p->icmp_type) : icmp_is_error(p->icmp_type)))))) {
@@ -466,7 +465,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 
-	ret = nat_egress_proto(ctx, &p, FC_AF_INET);
+	ret = nat_egress_proto(ctx, cfg, &p, FC_AF_INET);
 	if (ret != FC_EGRESS_TRANSLATE)
 		return ret;
 	if (!p.has_l4) {

@@ -111,7 +111,7 @@ static __always_inline int nat6_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 
-	ret = nat_egress_proto(ctx, &p, FC_AF_INET6);
+	ret = nat_egress_proto(ctx, cfg, &p, FC_AF_INET6);
 	if (ret != FC_EGRESS_TRANSLATE)
 		return ret;
 	if (!p.has_l4) {
