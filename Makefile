@@ -13,6 +13,7 @@ DOCDIR    ?= $(PREFIX)/share/doc/fcnat
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+LIBEXECDIR ?= $(PREFIX)/libexec/fcnat
 
 ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
@@ -30,7 +31,8 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
-	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c
+	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c \
+	src/ports.c src/import_einat.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
@@ -88,6 +90,8 @@ $(BUILD)/xlat_probe_xdp.bpf.o: tests/unit/xlat_probe.bpf.c tests/unit/xlat_probe
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
+# --import-einat runs the converter installed by `make install`.
+$(BUILD)/import_einat.o: CFLAGS += -DFCNAT_LIBEXECDIR='"$(LIBEXECDIR)"'
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/fcnat/*.h) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -115,11 +119,13 @@ install: $(BUILD)/fcnat $(MANPAGES)
 	install -Dm644 $(BUILD)/fcnat.service $(DESTDIR)$(UNITDIR)/fcnat.service
 	install -Dm644 packaging/fcnat.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fcnat
 	install -Dm644 packaging/fcnat.conf.example $(DESTDIR)$(DOCDIR)/fcnat.conf.example
+	install -Dm755 src/import_einat.py $(DESTDIR)$(LIBEXECDIR)/import-einat
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fcnat $(DESTDIR)$(MANDIR)/man8/fcnat.8 \
 		$(DESTDIR)$(MANDIR)/man5/fcnat.conf.5 $(DESTDIR)$(UNITDIR)/fcnat.service \
-		$(DESTDIR)$(BASHCOMPDIR)/fcnat $(DESTDIR)$(DOCDIR)/fcnat.conf.example
+		$(DESTDIR)$(BASHCOMPDIR)/fcnat $(DESTDIR)$(DOCDIR)/fcnat.conf.example \
+		$(DESTDIR)$(LIBEXECDIR)/import-einat
 
 # Every BPF object, datapath, test probes and benchmarks: none may need kernel
 # BTF (zero CO-RE relocations), and the headers must have wire layout when

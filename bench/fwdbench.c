@@ -368,7 +368,7 @@ static int gw_prog_fd(const char *name)
  * port every run: each run makes a mapping and a session). Best of ROUNDS.
  */
 /* The TC program timed: TC mode's fast path on the internal interface
- * (fcnat runs with --internal b0), or where an older fcnat translates. */
+ * (fcnat runs with --lan-if b0), or where an older fcnat translates. */
 static const char *tc_target = "fc_tc_int_ingress";
 
 #define SINGLE_RUNS 20001
@@ -579,11 +579,11 @@ static int start_fcnat(const char *fcnat, const char *mode, int nat64)
 		dup2(log, 2);
 		if (nat64)
 			execlp("ip", "ip", "netns", "exec", ns_names[1], fcnat, "-i", "b1", "--mode",
-			       mode, "--internal", "b0", "--bpffs", bpffs_dir,
+			       mode, "--lan-if", "b0", "--bpffs", bpffs_dir,
 			       FCNAT_SIZES, "--nat64", NAT64_PREFIX, (char *)NULL);
 		else
 			execlp("ip", "ip", "netns", "exec", ns_names[1], fcnat, "-i", "b1", "--mode",
-			       mode, "--internal", "b0", "--bpffs", bpffs_dir,
+			       mode, "--lan-if", "b0", "--bpffs", bpffs_dir,
 			       FCNAT_SIZES, (char *)NULL);
 		_exit(127);
 	}

@@ -76,7 +76,7 @@ static __noinline int tc_nat4_fast_out(struct __sk_buff *skb)
 	return nat4_fast_out(skb, fc_tc_fast_ifs[0], 1);
 }
 
-/* Ingress of each --internal interface in TC mode: the fast path (source NAT
+/* Ingress of each --lan-if interface in TC mode: the fast path (source NAT
  * and straight out of the external interface, fc_tc_fast_ifs[0]),
  * hairpinning (both families), and NAT64 of IPv6 to the prefix. */
 SEC("tc")

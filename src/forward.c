@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "gc.h"
 #include "log.h"
+#include "ports.h"
 
 static int parse_port(const char *s, unsigned int *out)
 {
@@ -79,10 +80,13 @@ bad:
 	return -1;
 }
 
-static int in_ranges(const struct fc_options *o, unsigned int port)
+static int in_ranges(const struct fc_options *o, __u8 proto, unsigned int port)
 {
-	for (unsigned int i = 0; i < o->nr_port_ranges; i++)
-		if (port >= o->port_ranges[i].first && port <= o->port_ranges[i].last)
+	unsigned int nr;
+	const struct fc_port_range *r = ports_of_proto(o, proto, &nr);
+
+	for (unsigned int i = 0; i < nr; i++)
+		if (port >= r[i].first && port <= r[i].last)
 			return 1;
 	return 0;
 }
@@ -95,9 +99,10 @@ int forwards_check(const struct fc_options *o, char *err, size_t errlen)
 
 		/* Inbound packets are only translated on ports of the range. */
 		for (unsigned int p = f->ext_first; p <= f->ext_last; p++) {
-			if (!in_ranges(o, p)) {
+			if (!in_ranges(o, f->proto, p)) {
 				snprintf(err, errlen, "forward %s:%u: port %u is outside the NAT's "
-					 "port ranges (--ports)", pn, f->ext_first, p);
+					 "%s port ranges (--ports, --%s-ports)", pn, f->ext_first, p, pn,
+					 pn);
 				return -1;
 			}
 		}

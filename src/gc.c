@@ -191,7 +191,7 @@ static void block_set_key(struct fc_endpoint_key *e, __be32 addr, __u32 index)
 static int note_block_used(struct sweep *s, const struct fc_endpoint_key *k)
 {
 	struct fc_endpoint_key e;
-	__u16 port = ntohs(k->port), first = s->cfg->port_ranges[0].first;
+	__u16 port = ntohs(k->port), first = s->cfg->ports[FC_SUB_TCP].r[0].first;
 
 	if (!(s->cfg->flags & FC_CFG_PORT_BLOCKS) || s->g->blocks_fd < 0 ||
 	    k->family != FC_AF_INET || !s->cfg->block_size || port < first)

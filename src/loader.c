@@ -22,6 +22,7 @@
 #include "kernel_features.h"
 #include "gc.h"
 #include "loader.h"
+#include "ports.h"
 #include "netlink.h"
 #include "log.h"
 
@@ -206,11 +207,7 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 			cfg->flags |= FC_CFG_HAIRPIN_LO;
 	cfg->log_level = o->bpf_log;
 	cfg->ext_addr4 = ext_addr4;
-	cfg->nr_port_ranges = o->nr_port_ranges;
-	for (unsigned int i = 0; i < o->nr_port_ranges; i++) {
-		cfg->port_ranges[i] = o->port_ranges[i];
-		cfg->port_total += o->port_ranges[i].last - o->port_ranges[i].first + 1;
-	}
+	ports_fill(o, cfg->ports);
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		cfg->timeout_ns[t] = (__u64)o->timeout_s[t] * 1000000000ULL;
 	/* Carrier-grade NAT: loader_write_cgnat() fills the maps these name. */

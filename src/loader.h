@@ -81,7 +81,7 @@ int loader_write_cgnat(struct fc_loader *l, const struct fc_options *o);
  * datapath; its filters, if still there and ours, are replaced in place. */
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev);
 /* Hairpin on an internal interface; lo gets the gateway-process variant,
- * an --internal interface in TC mode (fast) the fast path as well.
+ * a --lan-if interface in TC mode (fast) the fast path as well.
  * A kept datapath's filter there (in prev) is replaced in place. */
 int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool fast,
 			  const struct fc_meta *prev);

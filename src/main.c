@@ -28,6 +28,7 @@
 #include "gc.h"
 #include "deterministic.h"
 #include "loader.h"
+#include "import_einat.h"
 #include "log.h"
 #include "link.h"
 #include "metrics.h"
@@ -116,7 +117,7 @@ struct daemon {
 	__be32 mapped_addr4;	/* the external address the maps' mappings use */
 	union fc_addr mapped_addr6;	/* NAT66: the same for IPv6 */
 	struct in6_addr start_addr6;	/* NAT66: the external IPv6 address at start */
-	int hairpin_ifindex[FC_MAX_IFACES];	/* --hairpin-if, then the --internal ones */
+	int hairpin_ifindex[FC_MAX_IFACES];	/* --hairpin-if, then the --lan-if ones */
 	const char *hairpin_name[FC_MAX_IFACES];
 	unsigned int nr_hairpin;
 	int internal_ifindex[FC_MAX_IFACES];
@@ -340,8 +341,9 @@ static void reload(struct daemon *d)
 	d->cfg = cfg;
 	fc_log_level = n.verbose ? FC_LOG_DEBUG : FC_LOG_INFO;
 	count(d, FC_DSTAT_RELOADS, 1);
-	fc_info("reloaded: %u ports in %u range(s), timeouts udp %us icmp %us tcp-est %us "
-		"tcp-trans %us, bpf-log %u%s", cfg.port_total, cfg.nr_port_ranges,
+	fc_info("reloaded: tcp %u, udp %u ports, icmp %u ids, timeouts udp %us icmp %us "
+		"tcp-est %us tcp-trans %us, bpf-log %u%s", cfg.ports[FC_SUB_TCP].total,
+		cfg.ports[FC_SUB_UDP].total, cfg.ports[FC_SUB_ICMP].total,
 		n.timeout_s[FC_TIMEOUT_UDP], n.timeout_s[FC_TIMEOUT_ICMP],
 		n.timeout_s[FC_TIMEOUT_TCP_EST], n.timeout_s[FC_TIMEOUT_TCP_TRANS], n.bpf_log,
 		n.keep_state ? ", keep-state" : "");
@@ -741,7 +743,7 @@ static void record_qdisc_making(void *arg, int ifindex)
 		fc_warn("recording the clsact qdisc in %s: %s", pin->dir, strerror(errno));
 }
 
-/* An --internal interface? */
+/* A --lan-if interface? */
 static bool is_internal(const struct daemon *d, int ifindex)
 {
 	for (unsigned int i = 0; i < d->o.nr_internal_ifs; i++)
@@ -900,6 +902,9 @@ int main(int argc, char **argv)
 
 	d->argc = argc;
 	d->argv = argv;
+	for (int i = 1; i < argc; i++)	/* a command of its own, run by a script */
+		if (!strcmp(argv[i], "--import-einat"))
+			return import_einat_exec(argc - 1, argv + 1);
 	options_defaults(&d->o);
 	switch (options_parse(argc, argv, &d->o)) {
 	case FC_OPTS_EXIT_OK:
@@ -921,7 +926,7 @@ int main(int argc, char **argv)
 		/* NAT64 translates on the ingress of the internal interfaces:
 		 * without one, IPv6 to the prefix would go untranslated. */
 		fc_err("--nat64 needs the internal interfaces its IPv6 hosts are on: "
-		       "--hairpin-if <name> ... or --internal <name> ...");
+		       "--hairpin-if <name> ... or --lan-if <name> ...");
 		return FC_EXIT_USAGE;
 	}
 	if (d->o.cmd == FC_CMD_CHECK_CONFIG) {
@@ -946,7 +951,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs + d->o.nr_internal_ifs; i++) {
 		bool internal = i >= d->o.nr_hairpin_ifs;
-		const char *opt = internal ? "--internal" : "--hairpin-if";
+		const char *opt = internal ? "--lan-if" : "--hairpin-if";
 		const char *name = internal ? d->o.internal_ifs[i - d->o.nr_hairpin_ifs]
 					    : d->o.hairpin_ifs[i];
 		int idx = if_nametoindex(name);
@@ -961,7 +966,7 @@ int main(int argc, char **argv)
 			return FC_EXIT_FAIL;
 		}
 		if (bare && internal && d->o.mode == FC_MODE_XDP) {
-			fc_err("--internal: %s: %s", name, XDP_BARE_IP_REFUSED);
+			fc_err("%s: %s: %s", opt, name, XDP_BARE_IP_REFUSED);
 			return FC_EXIT_FAIL;
 		}
 		if (idx == d->ifindex) {
@@ -970,7 +975,7 @@ int main(int argc, char **argv)
 		}
 		if (internal) {
 			if (is_loopback(idx)) {
-				fc_err("--internal: %s is the loopback interface (use --hairpin-if)",
+				fc_err("--lan-if: %s is the loopback interface (use --hairpin-if)",
 				       name);
 				return FC_EXIT_USAGE;
 			}
@@ -1105,7 +1110,7 @@ int main(int argc, char **argv)
 		"hairpin on %u interface(s), %s mode%s",
 		d->o.nat44 && d->o.nat66 ? "NAT44 and NAT66" : d->o.nat66 ? "NAT66" : "NAT44",
 		d->o.ifname, d->ifindex, nat64, addr,
-		d->cfg.port_total, d->cfg.nr_port_ranges, d->nr_hairpin,
+		d->cfg.ports[FC_SUB_TCP].total, d->cfg.ports[FC_SUB_TCP].nr, d->nr_hairpin,
 		d->o.mode == FC_MODE_XDP ? "xdp" : "tc",
 		d->o.mode == FC_MODE_XDP ? (d->l.xdp[0].mode == XDP_FLAGS_DRV_MODE ? " (native)"
 									     : " (generic)") : "");

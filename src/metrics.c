@@ -175,8 +175,10 @@ static void render(FILE *f, const struct metrics_source *src)
 				"%llu\n", ifn, addr, summary_proto_name(i),
 				(unsigned long long)sum.addrs[a].ports_used[i]);
 	}
-	metric(f, "ports_total", "gauge", "External ports in the configured ranges (per address).");
-	fprintf(f, "fcnat_ports_total{interface=\"%s\"} %u\n", ifn, src->cfg->port_total);
+	metric(f, "ports_total", "gauge", "External ports in the protocol's ranges (per address).");
+	for (int i = 0; i < FC_SUMMARY_PROTOS; i++)
+		fprintf(f, "fcnat_ports_total{interface=\"%s\",proto=\"%s\"} %u\n", ifn,
+			summary_proto_name(i), src->cfg->ports[i].total);
 	summary_free(&sum);
 }
 

@@ -16,10 +16,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "forward.h"
+#include "import_einat.h"
 #include "ipfix.h"
 #include "deterministic.h"
 #include "options.h"
 #include "pin.h"
+#include "ports.h"
 #include "syslog_sink.h"
 
 #ifndef FCNAT_VERSION
@@ -79,6 +81,12 @@ enum opt_id {
 	OPT_DETERMINISTIC,
 	OPT_PORT_BLOCK_SIZE,
 	OPT_MAX_PORT_BLOCKS,
+	OPT_LAN_IF,
+	OPT_BPF_LOADER,
+	OPT_TCP_PORTS,
+	OPT_UDP_PORTS,
+	OPT_ICMP_IDS,
+	OPT_IMPORT_EINAT,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -110,13 +118,22 @@ static const struct option_desc fc_option_table[] = {
 	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
 	{ "nat64", OPT_NAT64, "[prefix]", "Enable stateful NAT64 for IPv6 hosts to reach IPv4 ones\n"
 	  "under PREFIX, default " FC_NAT64_PREFIX_DEFAULT " (RFC 6052 lengths\n"
-	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --internal", CTX_RUN },
-	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges, defaults to 20000-29999",
-	  CTX_RUN },
+	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --lan-if", CTX_RUN },
+	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges (ICMP ids too), defaults\n"
+	  "to 20000-29999", CTX_RUN },
+	{ "tcp-ports", OPT_TCP_PORTS, "<range> ...|none", "TCP's own port ranges, in place of --ports\n"
+	  "(einat's tcp_ranges); none: no NAT for TCP, left to\nthe stack (nftables masquerade)", CTX_RUN },
+	{ "udp-ports", OPT_UDP_PORTS, "<range> ...|none", "UDP's own port ranges (einat's udp_ranges);\n"
+	  "none: no NAT for UDP", CTX_RUN },
+	{ "icmp-ids", OPT_ICMP_IDS, "<range> ...|none", "ICMP echo identifier ranges (einat's\n"
+	  "icmp_ranges), defaults to --ports; none: no NAT\nfor ICMP", CTX_RUN },
 	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"
-	  "TC for the rest; needs --internal)", CTX_RUN },
-	{ "internal", OPT_INTERNAL, "<name> ...", "Internal interfaces: fast-path forwarding from them\n"
-	  "and hairpinning on them. show: <addr>, only this\ninternal IPv4 address", CTX_ANY },
+	  "TC for the rest; needs --lan-if)", CTX_RUN },
+	{ "internal", OPT_INTERNAL, "<CIDR> ...", "Perform source NAT for these internal networks\n"
+	  "only, e.g. 192.168.1.0/24; others pass untouched\n(einat's --internal; alias --internal-prefix).\n"
+	  "show: only mappings of these internal addresses", CTX_ANY },
+	{ "lan-if", OPT_LAN_IF, "<name> ...", "Internal (LAN) interfaces: fast-path forwarding\n"
+	  "from them and hairpinning on them (fcnat's own;\nno einat equivalent)", CTX_RUN },
 	{ "xdp-mode", OPT_XDP_MODE, "<mode>", "XDP attach mode: native, generic or auto (default:\n"
 	  "native, else generic with a warning)", CTX_RUN },
 	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0",
@@ -125,6 +142,8 @@ static const struct option_desc fc_option_table[] = {
 						"e.g. udp:25000=192.168.1.10:3074", CTX_RUN },
 	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled",
 	  CTX_RUN },
+	{ "bpf-loader", OPT_BPF_LOADER, "<aya|libbpf>", "einat's BPF loader choice: accepted, with a\n"
+	  "notice; fcnat has one loader (libbpf)", CTX_RUN },
 	{ "timeout-udp", OPT_TIMEOUT_UDP, "<sec>", "UDP mapping idle timeout, defaults to 300", CTX_RUN },
 	{ "timeout-icmp", OPT_TIMEOUT_ICMP, "<sec>", "ICMP query mapping idle timeout, defaults to 60",
 	  CTX_RUN },
@@ -137,8 +156,8 @@ static const struct option_desc fc_option_table[] = {
 	{ "pool", OPT_POOL, "<prefix> ...", "External address pool (CGNAT): addresses or prefixes,\n"
 					    "e.g. 203.0.113.0/28; routed to this gateway by the\n"
 					    "upstream. Default: the interface's own address", CTX_RUN },
-	{ "internal-prefix", OPT_INTERNAL_PREFIX, "<prefix> ...", "Translate only sources in these prefixes,\n"
-	  "e.g. 100.64.0.0/10; others pass untouched", CTX_RUN },
+	{ "internal-prefix", OPT_INTERNAL_PREFIX, "<prefix> ...", "Same as --internal: translate only\n"
+	  "sources in these prefixes, e.g. 100.64.0.0/10", CTX_RUN },
 	{ "exclude", OPT_EXCLUDE, "<prefix> ...", "Destinations never translated, e.g. 10.0.0.0/8",
 	  CTX_RUN },
 	{ "max-mappings-per-subscriber", OPT_MAX_PER_SUBSCRIBER, "<n|proto=n,...>",
@@ -191,6 +210,9 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "pcp-max-per-host", OPT_PCP_MAX_PER_HOST, "<n>", "Mappings one internal address may ask for,\n"
 							   "defaults to 64", CTX_RUN },
+	{ "import-einat", OPT_IMPORT_EINAT, "<file> [-o <out>]", "Convert an einat config.toml to fcnat.conf\n"
+	  "on stdout (or OUT) and exit; keys without an\nequivalent are named on stderr",
+	  CTX_RUN | CTX_NO_FILE },
 	{ "detach", OPT_DETACH, NULL, "Remove a kept instance's datapath and state, then exit",
 	  CTX_RUN | CTX_NO_FILE },
 	{ "json", OPT_JSON, NULL, "show, stats: print JSON", CTX_SHOW | CTX_NO_FILE },
@@ -280,7 +302,10 @@ void options_usage(FILE *out)
 		}
 		fprintf(out, "  %-31s%s\n", left, h);
 	}
-	fprintf(out, "\nExample: fcnat -i wan0\n");
+	fprintf(out, "\neinat 0.1.11's options -h -c -i --nat44 --nat66 --ports --hairpin-if\n"
+		     "--internal --bpf-loader --bpf-log -v mean here what they mean there (its\n"
+		     "config.toml: --import-einat). fcnat's internal interfaces are --lan-if.\n"
+		     "\nExample: fcnat -i wan0 --hairpin-if lo lan0\n");
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
@@ -436,9 +461,16 @@ static int add_cgnat_prefix(struct fc_options *o, int id, const char *spec, char
 			   id == OPT_INTERNAL_PREFIX ? &c->nr_internal : &c->nr_exclude;
 	unsigned int max = id == OPT_POOL ? FC_MAX_POOL_PREFIXES : FC_MAX_SCOPE_PREFIXES;
 	const char *opt = id == OPT_POOL ? "--pool" :
-			  id == OPT_INTERNAL_PREFIX ? "--internal-prefix" : "--exclude";
+			  id == OPT_INTERNAL_PREFIX ? "--internal" : "--exclude";
 	struct fc_prefix4 p;
 
+	if (id == OPT_INTERNAL_PREFIX && parse_prefix4(spec, &p) && !strchr(spec, '.') &&
+	    !strchr(spec, ':')) {
+		/* fcnat before einat's meaning took this name: say where it went. */
+		snprintf(err, errlen, "invalid network '%s': --internal takes internal networks "
+			 "(CIDR) as in einat; internal interfaces are --lan-if", spec);
+		return -1;
+	}
 	if (parse_prefix4(spec, &p)) {
 		snprintf(err, errlen, "invalid prefix '%s': expected ADDR or ADDR/LEN with the host "
 			 "bits zero, e.g. 203.0.113.0/28", spec);
@@ -690,6 +722,19 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		}
 		return 0;
 	}
+	case OPT_INTERNAL:
+		if (o->cmd != FC_CMD_RUN && o->cmd != FC_CMD_CHECK_CONFIG && o->cmd != FC_CMD_LOOKUP) {
+			/* show: the internal network whose mappings are listed */
+			if (parse_prefix4(value, &o->filter_internal)) {
+				snprintf(err, errlen, "invalid internal address '%s': expected IPv4 "
+					 "ADDR or ADDR/LEN", value);
+				return -1;
+			}
+			o->filter_internal_set = true;
+			return 0;
+		}
+		id = OPT_INTERNAL_PREFIX;	/* einat's meaning: the networks NATed */
+		/* fallthrough */
 	case OPT_POOL:
 	case OPT_INTERNAL_PREFIX:
 	case OPT_EXCLUDE: {
@@ -701,6 +746,24 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 				return -1;
 		return 0;
 	}
+	case OPT_TCP_PORTS:
+	case OPT_UDP_PORTS:
+	case OPT_ICMP_IDS:
+		return ports_parse_proto(o, id == OPT_TCP_PORTS ? FC_SUB_TCP :
+					 id == OPT_UDP_PORTS ? FC_SUB_UDP : FC_SUB_ICMP,
+					 value, err, errlen);
+	case OPT_BPF_LOADER:
+		if (strcmp(value, "aya") && strcmp(value, "libbpf") && strcmp(value, "libbpf-skel")) {
+			snprintf(err, errlen, "invalid BPF loader '%s': expected aya or libbpf", value);
+			return -1;
+		}
+		fc_info("--bpf-loader %s: accepted for einat compatibility; fcnat has one BPF "
+			"loader (libbpf)", value);
+		return 0;
+	case OPT_IMPORT_EINAT:
+		snprintf(err, errlen, "--import-einat is a command of its own: fcnat --import-einat "
+			 "<file> [-o <out>]");
+		return -1;
 	case OPT_MAX_PER_SUBSCRIBER:
 		return parse_sub_limit(o, value, err, errlen);
 	case OPT_PORT_BLOCK_SIZE:
@@ -731,6 +794,8 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 			return -1;
 		}
 		return 0;
+	case OPT_LAN_IF:
+		return add_internal(o, value, err, errlen);
 	case OPT_HAIRPIN_IF:
 	case OPT_PCP_IF:
 	case OPT_PCP_ALLOW: {
@@ -861,20 +926,6 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 			return -1;
 		}
 		return 0;
-	case OPT_INTERNAL: {
-		struct in_addr a;
-
-		/* The daemon's internal interfaces; show's address filter. */
-		if (o->cmd == FC_CMD_RUN)
-			return add_internal(o, value, err, errlen);
-		if (inet_pton(AF_INET, value, &a) != 1) {
-			snprintf(err, errlen, "invalid internal address '%s': expected IPv4", value);
-			return -1;
-		}
-		o->filter_internal = a.s_addr;
-		o->filter_internal_set = true;
-		return 0;
-	}
 	case OPT_EXTERNAL:
 		if (parse_uint(value, 1, 65535, &o->filter_external)) {
 			snprintf(err, errlen, "invalid external port '%s': expected 1 to 65535", value);
@@ -1000,6 +1051,10 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 	}
 	if (d->id == OPT_PORTS)
 		st->o->nr_port_ranges = 0;	/* the file's list replaces the default */
+	if (d->id == OPT_TCP_PORTS || d->id == OPT_UDP_PORTS || d->id == OPT_ICMP_IDS)
+		memset(&st->o->proto_ports[d->id == OPT_TCP_PORTS ? FC_SUB_TCP :
+					   d->id == OPT_UDP_PORTS ? FC_SUB_UDP : FC_SUB_ICMP], 0,
+		       sizeof(st->o->proto_ports[0]));
 	if (apply_setting(st->o, d->id, value, err, sizeof(err))) {
 		fc_err("%s:%d: %s: %s", st->path, lineno, name, err);
 		st->failed = 1;
@@ -1013,13 +1068,19 @@ static int load_config_file(const char *path, struct fc_options *o)
 	struct ini_state st = { .o = o, .path = path };
 	int ret;
 
-	st.file = fopen(path, "r");
+	/* einat's -c takes its TOML: read it converted (import_einat.py). */
+	bool toml = import_einat_is_toml(path);
+
+	st.file = toml ? import_einat_open(path) : fopen(path, "r");
 	if (!st.file) {
 		fc_err("cannot open config file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	ret = ini_parse_stream(ini_read_line, &st, ini_setting, &st);
-	fclose(st.file);
+	if (toml ? import_einat_close(st.file) : fclose(st.file)) {
+		if (toml)	/* the converter said why */
+			return -1;
+	}
 	if (ret > 0 && !st.failed)
 		fc_err("%s:%d: syntax error", path, ret);
 	return ret || st.failed ? -1 : 0;
@@ -1100,6 +1161,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	struct option longopts[NR_OPTIONS + 1];
 	char shortopts[32] = "+:";	/* +: values of --ports stay in order; :: report missing values */
 	bool ports_on_cli = false, lists_on_cli[3] = { false, false, false };
+	bool proto_on_cli[FC_SUB_PROTOS] = { false, false, false };
 	char err[256];
 	int c, skip, mode;
 
@@ -1217,12 +1279,28 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 				ports_on_cli = true;
 			}
 			/* fallthrough */
+		case OPT_TCP_PORTS:
+		case OPT_UDP_PORTS:
+		case OPT_ICMP_IDS:
+			if (c == OPT_TCP_PORTS || c == OPT_UDP_PORTS || c == OPT_ICMP_IDS) {
+				int ps = c == OPT_TCP_PORTS ? FC_SUB_TCP :
+					 c == OPT_UDP_PORTS ? FC_SUB_UDP : FC_SUB_ICMP;
+
+				if (!proto_on_cli[ps]) {
+					memset(&o->proto_ports[ps], 0, sizeof(o->proto_ports[ps]));
+					proto_on_cli[ps] = true;
+				}
+			}
+			/* fallthrough */
 		case OPT_POOL:
+		case OPT_INTERNAL:
 		case OPT_INTERNAL_PREFIX:
 		case OPT_EXCLUDE:
-			if (c == OPT_POOL || c == OPT_INTERNAL_PREFIX || c == OPT_EXCLUDE) {
+			if (c == OPT_POOL || c == OPT_INTERNAL_PREFIX || c == OPT_EXCLUDE ||
+			    (c == OPT_INTERNAL && (o->cmd == FC_CMD_RUN || o->cmd == FC_CMD_CHECK_CONFIG ||
+						   o->cmd == FC_CMD_LOOKUP))) {
 				/* The command line's list replaces the file's. */
-				int l = c == OPT_POOL ? 0 : c == OPT_INTERNAL_PREFIX ? 1 : 2;
+				int l = c == OPT_POOL ? 0 : c == OPT_EXCLUDE ? 2 : 1;
 
 				if (!lists_on_cli[l]) {
 					*(l == 0 ? &o->cgnat.nr_pool : l == 1 ? &o->cgnat.nr_internal
@@ -1235,8 +1313,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		case OPT_FORWARD:
 		case OPT_PCP_IF:
 		case OPT_PCP_ALLOW:
-		case OPT_INTERNAL:
-			if (c == OPT_INTERNAL && o->cmd != FC_CMD_RUN) {
+		case OPT_LAN_IF:
+			if (c == OPT_INTERNAL && o->cmd != FC_CMD_RUN && o->cmd != FC_CMD_CHECK_CONFIG &&
+			    o->cmd != FC_CMD_LOOKUP) {
 				if (apply_setting(o, c, optarg, err, sizeof(err)))
 					goto bad;
 				break;
@@ -1286,7 +1365,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	}
 	if (o->mode == FC_MODE_XDP && !o->nr_internal_ifs && o->cmd == FC_CMD_RUN) {
 		fprintf(stderr, "fcnat: error: --mode xdp needs the internal interfaces: "
-			"--internal <name> ...\n");
+			"--lan-if <name> ...\n");
 		goto usage;
 	}
 	if (o->cgnat.nr_pool) {
@@ -1297,7 +1376,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			goto bad;
 		}
 	}
-	if (port_blocks_check(o, err, sizeof(err)))
+	if (port_blocks_check(o, err, sizeof(err)) || ports_check(o, err, sizeof(err)))
 		goto bad;
 	if (o->cgnat.det_on) {
 		static struct fc_det_plan plan;

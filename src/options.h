@@ -100,15 +100,22 @@ struct fc_options {
 	bool nat64;
 	__u8 nat64_prefix[16];		/* RFC 6052 prefix, bits past the length zero */
 	unsigned int nat64_prefix_len;	/* 32, 40, 48, 56, 64 or 96 */
-	unsigned int nr_port_ranges;
+	unsigned int nr_port_ranges;	/* --ports: every protocol's, unless its own is set */
 	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
+	/* --tcp-ports, --udp-ports, --icmp-ids (src/ports.c), by FC_SUB_*. */
+	struct fc_proto_ports {
+		bool set;	/* in place of --ports */
+		bool off;	/* "none": not translated */
+		unsigned int nr;
+		struct fc_port_range r[FC_MAX_PORT_RANGES];
+	} proto_ports[FC_SUB_PROTOS];
 	unsigned int nr_hairpin_ifs;
 	char hairpin_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 	unsigned int nr_forwards;
 	struct fc_forward forwards[FC_MAX_FORWARDS];
 	enum fc_mode mode;
 	enum fc_xdp_mode xdp_mode;
-	unsigned int nr_internal_ifs;	/* --internal: XDP forwarding and hairpin */
+	unsigned int nr_internal_ifs;	/* --lan-if: fast-path forwarding and hairpin */
 	char internal_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 	unsigned int bpf_log;
 	unsigned int timeout_s[FC_TIMEOUT_MAX];
@@ -132,7 +139,7 @@ struct fc_options {
 	bool json;
 	unsigned int filter_proto;	/* 0: any, else enum fc_proto */
 	bool filter_internal_set;
-	__be32 filter_internal;		/* internal IPv4 address */
+	struct fc_prefix4 filter_internal;	/* --internal: internal IPv4 network */
 	unsigned int filter_external;	/* external port, 0: any */
 	/* lookup */
 	char lookup_addr[64];

@@ -207,17 +207,17 @@ static int claim(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16
 static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16 *out)
 {
 	const struct fc_config *cfg = t->cfg;
-	__u32 total = cfg->port_total, start;
+	__u32 total = cfg->ports[fc_proto_slot(r->proto)].total, start;
 	int ret;
 
-	if (r->suggested && fc_port_in_range(cfg, r->suggested)) {
+	if (r->suggested && fc_port_in_range(cfg, r->proto, r->suggested)) {
 		ret = claim(t, r, ext, r->suggested);
 		if (ret)
 			return ret < 0 ? ret : (*out = r->suggested, 1);
 	}
 	if (r->prefer_failure && r->suggested)
 		return 0;
-	if (fc_port_in_range(cfg, r->int_port) && r->int_port != r->suggested) {
+	if (fc_port_in_range(cfg, r->proto, r->int_port) && r->int_port != r->suggested) {
 		ret = claim(t, r, ext, r->int_port);
 		if (ret)
 			return ret < 0 ? ret : (*out = r->int_port, 1);
@@ -225,7 +225,7 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	if (!total)
 		return 0;
 	for (int i = 0; i < 64; i++) {
-		__u16 p = fc_port_at(cfg, random32() % total);
+		__u16 p = fc_port_at(cfg, r->proto, random32() % total);
 
 		ret = p ? claim(t, r, ext, p) : 0;
 		if (ret)
@@ -233,7 +233,7 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	}
 	start = random32() % total;
 	for (__u32 i = 0; i < total; i++) {
-		__u16 p = fc_port_at(cfg, (start + i) % total);
+		__u16 p = fc_port_at(cfg, r->proto, (start + i) % total);
 
 		ret = p ? claim(t, r, ext, p) : 0;
 		if (ret)

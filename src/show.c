@@ -137,13 +137,21 @@ struct collect {
 	struct epset ports_used;
 };
 
+/* Is a (network order) in prefix p (--internal's filter)? */
+static bool in_prefix(const struct fc_prefix4 *p, __be32 a)
+{
+	__u32 mask = p->len ? 0xffffffffU << (32 - p->len) : 0;
+
+	return ((ntohl(a) ^ ntohl(p->addr)) & mask) == 0;
+}
+
 static bool match(const struct fc_options *o, __u8 proto, __u8 int_family,
 		  const union fc_addr *int_addr, bool has_internal, __u16 ext_port)
 {
 	if (o->filter_proto && proto != o->filter_proto)
 		return false;
 	if (o->filter_internal_set && (!has_internal || int_family != FC_AF_INET ||
-				       int_addr->v4 != o->filter_internal))
+				       !in_prefix(&o->filter_internal, int_addr->v4)))
 		return false;
 	if (o->filter_external && ext_port != o->filter_external)
 		return false;
@@ -485,7 +493,8 @@ static int port_usage(const struct collect *c, const struct instance *in, json_o
 		inet_ntop(AF_INET, &v[a].addr, s, sizeof(s));
 		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
 			__u64 used = v[a].ports_used[i];
-			double pct = in->cfg.port_total ? 100.0 * used / in->cfg.port_total : 0;
+			__u32 total = in->cfg.ports[fc_proto_slot(usage_protos[i])].total;
+			double pct = total ? 100.0 * used / total : 0;
 
 			if (arr) {
 				json_object *o = json_object_new_object();
@@ -495,7 +504,7 @@ static int port_usage(const struct collect *c, const struct instance *in, json_o
 						       json_object_new_string(proto_name(usage_protos[i])));
 				json_object_object_add(o, "used", json_object_new_int64(used));
 				json_object_object_add(o, "total",
-						       json_object_new_int64(in->cfg.port_total));
+						       json_object_new_int64(total));
 				json_object_object_add(o, "utilisation",
 						       json_object_new_double(pct / 100));
 				json_object_object_add(o, "pool", json_object_new_boolean(
@@ -504,7 +513,7 @@ static int port_usage(const struct collect *c, const struct instance *in, json_o
 			} else {
 				printf("  %-15s %-4s %llu of %u (%.2f%%)\n", s,
 				       proto_name(usage_protos[i]), (unsigned long long)used,
-				       in->cfg.port_total, pct);
+				       total, pct);
 			}
 		}
 	}
@@ -531,7 +540,7 @@ static int collect_subscriber(void *ctx, const void *key, const void *value)
 	const struct fc_subscriber_key *k = key;
 
 	if (r->o && r->o->filter_internal_set &&
-	    (k->family != FC_AF_INET || k->addr.v4 != r->o->filter_internal))
+	    (k->family != FC_AF_INET || !in_prefix(&r->o->filter_internal, k->addr.v4)))
 		return 0;
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;

@@ -20,11 +20,12 @@
  * all of them miss is 0.9^64, about 0.1%. */
 #define FC_PORT_ATTEMPTS 64
 
-static __always_inline int may_preserve_port(const struct fc_config *cfg, __u16 port)
+static __always_inline int may_preserve_port(const struct fc_config *cfg, __u8 proto,
+					     __u16 port)
 {
 	if (port < 1024 && !(cfg->flags & FC_CFG_PRESERVE_LOW_PORTS))
 		return 0;
-	return fc_port_in_range(cfg, port);
+	return fc_port_in_range(cfg, proto, port);
 }
 
 /* The key of an internal endpoint (of family) whose mapping is in the
@@ -123,10 +124,15 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
 	__u64 j = 0;
+	__u32 total;
 	__u16 port;
 	int err;
 
-	if (!c || !cfg || !cfg->port_total)
+	if (!c || !cfg)
+		return 1;
+	/* The protocol's own ports (none: its NAT is off, nothing to claim). */
+	total = cfg->ports[fc_proto_slot(c->ext_key.proto)].total;
+	if (!total)
 		return 1;
 	if (c->nr_blocks) {
 		/* 64-bit: the verifier loses the bounds of a 32-bit division. */
@@ -144,7 +150,7 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	else if (c->range_size)
 		port = c->range_first + (c->range_start + (__u32)attempt) % c->range_size;
 	else
-		port = fc_port_at(cfg, bpf_get_prandom_u32() % cfg->port_total);
+		port = fc_port_at(cfg, c->ext_key.proto, bpf_get_prandom_u32() % total);
 	if (!port)
 		return 1;
 
@@ -384,7 +390,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 	c->ext_val.port = int_key->port;
 	c->ext_val.family = int_key->family;
 	c->ext_val.flags = flags;
-	c->preferred = int_port && may_preserve_port(cfg, int_port) ? int_port : 0;
+	c->preferred = int_port && may_preserve_port(cfg, int_key->proto, int_port) ? int_port : 0;
 	if ((cfg->flags & FC_CFG_PORT_BLOCKS) && sub && int_key->ext_family == FC_AF_INET) {
 		int ret;
 

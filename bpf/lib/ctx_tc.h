@@ -242,7 +242,7 @@ static __always_inline long ctx_fib_lookup(struct __sk_buff *ctx, struct bpf_fib
 }
 
 /*
- * The TC fast path (fwd.h; TC mode with --internal): the interfaces it may
+ * The TC fast path (fwd.h; TC mode with --lan-if): the interfaces it may
  * send packets out of, the external one first, then the internal ones, 0
  * after the last. Set by the loader before load (read-only: the verifier
  * knows the values). Empty: the TC programs leave forwarding to the stack.

@@ -81,7 +81,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);
 	if (!fast_eligible(&p, ICMP_ECHOREPLY))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	if (!fc_port_in_range(cfg, bpf_ntohs(p.dport)))
+	if (!fc_port_in_range(cfg, p.proto, bpf_ntohs(p.dport)))
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	if (!fast_ttl_ok(ctx, &p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
@@ -120,7 +120,7 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 
 	if (!hairpin_candidate(cfg, p, FC_AF_INET))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	if (!fc_port_in_range(cfg, bpf_ntohs(p->dport)))
+	if (!fc_port_in_range(cfg, p->proto, bpf_ntohs(p->dport)))
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	if (!fast_ttl_ok(ctx, p))
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
@@ -171,6 +171,8 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	 * stack (and would take a gateway process's mapping here). */
 	if (!fast_eligible(&p, ICMP_ECHO) || ext_addr4_is_ours(cfg, p.saddr.v4))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
+	if (!fc_proto_nat_on(cfg, p.proto))
+		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* the stack's NAT's */
 
 	/* The mapping, if there is one, before the route: its entry holds
 	 * the route its last packets took (route.h). A mapping is made only

@@ -141,7 +141,7 @@ static __always_inline int hairpin_lookup(const struct fc_config *cfg, const str
 	*src = p->saddr;
 	*sport = p->sport;
 	if (!from_gateway || (p->saddr.v4 == cfg->ext_addr4 &&
-			      fc_port_in_range(cfg, bpf_ntohs(p->sport)))) {
+			      fc_port_in_range(cfg, p->proto, bpf_ntohs(p->sport)))) {
 		why = snat_lookup(cfg, p, from_gateway ? FC_BINDING_ROUTER : 0, now, &b);
 		if (why != FC_STAT_MAX)
 			return why;
@@ -184,7 +184,7 @@ static __always_inline int nat_hairpin_parsed(struct ctx_buff *ctx, const struct
 	if (family == FC_AF_INET && !from_gateway && (cfg->flags & FC_CFG_SCOPE) &&
 	    !scope_match(FC_SCOPE_INTERNAL, p->family, &p->saddr))
 		return CTX_PASS;	/* not a subscriber: not the NAT's business */
-	if (!fc_port_in_range(cfg, bpf_ntohs(p->dport)))
+	if (!fc_port_in_range(cfg, p->proto, bpf_ntohs(p->dport)))
 		/* The gateway's own service. (No IPv6 gateway process
 		 * reaches a host through its mapping: no lo variant.) */
 		return from_gateway || family == FC_AF_INET6 ? CTX_PASS

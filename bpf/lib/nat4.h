@@ -105,6 +105,11 @@ static __always_inline int nat_egress_icmp_error(struct ctx_buff *ctx, struct fc
 		return forwarded ? CTX_DROP : CTX_PASS;
 	}
 	proto = nat_proto(family, q.proto);
+	if (!fc_proto_nat_on(cfg, proto)) {
+		/* About a flow of a protocol left to the stack's NAT. */
+		stat_inc(FC_STAT_PASS_PROTO);
+		return CTX_PASS;
+	}
 	int_endpoint_key(&key, family, family, proto, &q.daddr, q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	/* The quoted packet came in through the mapping, so its source has a
@@ -147,7 +152,7 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 	struct fc_quote q = {};
 
 	if (parse_icmp_quote(ctx, p, family, &q) || !is_ext_addr(cfg, family, &q.saddr) ||
-	    !fc_port_in_range(cfg, bpf_ntohs(q.sport))) {
+	    !fc_port_in_range(cfg, nat_proto(family, q.proto), bpf_ntohs(q.sport))) {
 		/* About the gateway's own traffic: the stack's. A pool
 		 * address has none. */
 		if (family == FC_AF_INET && ext_addr4_pool_only(cfg, p->daddr.v4)) {
@@ -182,11 +187,20 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
  */
 #define FC_EGRESS_TRANSLATE	(-1)
 
-static __always_inline int nat_egress_proto(struct ctx_buff *ctx, struct fc_pkt *p,
-						      __u8 family)
+static __always_inline int nat_egress_proto(struct ctx_buff *ctx, const struct fc_config *cfg,
+					    struct fc_pkt *p, __u8 family)
 {
 	int v6 = family == FC_AF_INET6;
 
+	/* A protocol whose NAT is off (no port range) is left as it is, for
+	 * the stack's NAT (nftables masquerade ran before this hook). */
+	if (!fc_proto_nat_on(cfg, nat_proto(family, p->proto)) &&
+	    (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+	     (p->proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) &&
+	      !(p->has_l4 && (v6 ? icmp6_is_error(p->icmp_type) : icmp_is_error(p->icmp_type)))))) {
+		stat_inc(FC_STAT_PASS_PROTO);
+		return CTX_PASS;
+	}
 	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP)
 		return FC_EGRESS_TRANSLATE;
 	if (p->proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
@@ -438,7 +452,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 			return nat_egress_icmp_error(ctx, &p, FC_AF_INET, 0);
 		if (ret != FC_PARSE_OK || !ext_addr.v4 || p.saddr.v4 != ext_addr.v4 || !p.has_l4 ||
 		    (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO) ||
-		    !fc_port_in_range(cfg, bpf_ntohs(p.sport))) {
+		    !fc_port_in_range(cfg, p.proto, bpf_ntohs(p.sport))) {
 			stat_inc(FC_STAT_PASS_NOT_OURS);
 			return CTX_PASS;
 		}
@@ -451,7 +465,7 @@ static __always_inline int nat4_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 
-	ret = nat_egress_proto(ctx, &p, FC_AF_INET);
+	ret = nat_egress_proto(ctx, cfg, &p, FC_AF_INET);
 	if (ret != FC_EGRESS_TRANSLATE)
 		return ret;
 	if (!p.has_l4) {
@@ -503,7 +517,7 @@ static __always_inline int nat64_echo_request_mapped(const struct fc_config *cfg
 	__be16 id = p->sport;
 	int why;
 
-	if (!(cfg->flags & FC_CFG_NAT64) || !fc_port_in_range(cfg, bpf_ntohs(id)))
+	if (!(cfg->flags & FC_CFG_NAT64) || !fc_port_in_range(cfg, FC_PROTO_ICMP, bpf_ntohs(id)))
 		return 0;
 	ext_endpoint_key(&key, FC_AF_INET, IPPROTO_ICMP, &p->daddr, id);
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
@@ -524,7 +538,7 @@ static __always_inline int nat64_echo_request_mapped(const struct fc_config *cfg
  * live mapping get the internal endpoint as destination, from any remote
  * host (EIF); other packets to ports of the range are dropped. Everything
  * else is the gateway's own and passes untouched. With the TC fast path on
- * (ctx_fast_enabled: TC mode with --internal), a translated packet the FIB
+ * (ctx_fast_enabled: TC mode with --lan-if), a translated packet the FIB
  * sends out of an internal interface goes there straight (route.h); the
  * rest goes up the stack as without it.
  */
@@ -560,7 +574,9 @@ static __always_inline int nat4_ingress(struct ctx_buff *ctx)
 	if (!(p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP ||
 	      (p.proto == IPPROTO_ICMP && p.icmp_type == ICMP_ECHOREPLY)) || !p.has_l4)
 		why = FC_STAT_PASS_PROTO;
-	else if (!fc_port_in_range(cfg, bpf_ntohs(p.dport)))
+	else if (!fc_proto_nat_on(cfg, p.proto))
+		why = FC_STAT_PASS_PROTO;	/* its NAT is off: the stack's (mixed NAT) */
+	else if (!fc_port_in_range(cfg, p.proto, bpf_ntohs(p.dport)))
 		why = FC_STAT_PASS_OUT_OF_RANGE;
 	else
 		why = FC_STAT_MAX;

@@ -95,7 +95,7 @@ static __always_inline int nat6_egress(struct ctx_buff *ctx)
 			return nat_egress_icmp_error(ctx, &p, FC_AF_INET6, 0);
 		if (ret != FC_PARSE_OK || !is_ext_addr(cfg, FC_AF_INET6, &p.saddr) || !p.has_l4 ||
 		    (p.proto == IPPROTO_ICMPV6 && p.icmp_type != ICMPV6_ECHO_REQUEST) ||
-		    !fc_port_in_range(cfg, bpf_ntohs(p.sport))) {
+		    !fc_port_in_range(cfg, p.proto, bpf_ntohs(p.sport))) {
 			stat_inc(FC_STAT_PASS_NOT_OURS);
 			return CTX_PASS;
 		}
@@ -111,7 +111,7 @@ static __always_inline int nat6_egress(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 
-	ret = nat_egress_proto(ctx, &p, FC_AF_INET6);
+	ret = nat_egress_proto(ctx, cfg, &p, FC_AF_INET6);
 	if (ret != FC_EGRESS_TRANSLATE)
 		return ret;
 	if (!p.has_l4) {
@@ -184,7 +184,11 @@ static __always_inline int nat6_ingress(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_PASS_PROTO);
 		return CTX_PASS;
 	}
-	if (!fc_port_in_range(cfg, bpf_ntohs(p.dport))) {
+	if (!fc_proto_nat_on(cfg, p.proto)) {
+		stat_inc(FC_STAT_PASS_PROTO);	/* its NAT is off: the stack's */
+		return CTX_PASS;
+	}
+	if (!fc_port_in_range(cfg, p.proto, bpf_ntohs(p.dport))) {
 		stat_inc(FC_STAT_PASS_OUT_OF_RANGE);
 		return CTX_PASS;
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Routing for the fast path (fwd.h, and the TC programs in TC mode with
- * --internal): the kernel's FIB decides where a packet goes, and a packet
+ * --lan-if): the kernel's FIB decides where a packet goes, and a packet
  * that can be sent straight out of that interface is, with its TTL
  * decremented and the next hop's MACs. Every reason not to is a counter:
  * the caller leaves such a packet to the stack.

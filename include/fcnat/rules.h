@@ -22,30 +22,47 @@
 #define FC_RULE static inline
 #endif
 
-/* Is port (host order) in one of the configured external port ranges? */
-FC_RULE int fc_port_in_range(const struct fc_config *cfg, __u16 port)
+/* Where a protocol's settings sit in per-protocol arrays (FC_SUB_*): ICMP
+ * (and ICMPv6 echo, normalised to it) last. */
+FC_RULE __u32 fc_proto_slot(__u8 proto)
 {
+	return proto == FC_PROTO_TCP ? FC_SUB_TCP : proto == FC_PROTO_UDP ? FC_SUB_UDP : FC_SUB_ICMP;
+}
+
+/* Is the protocol translated at all (it has ports)? */
+FC_RULE int fc_proto_nat_on(const struct fc_config *cfg, __u8 proto)
+{
+	return cfg->ports[fc_proto_slot(proto)].nr != 0;
+}
+
+/* Is port (host order) in one of the protocol's external port ranges? */
+FC_RULE int fc_port_in_range(const struct fc_config *cfg, __u8 proto, __u16 port)
+{
+	const struct fc_port_set *s = &cfg->ports[fc_proto_slot(proto)];
+
 	for (__u32 i = 0; i < FC_MAX_PORT_RANGES; i++) {
-		if (i >= cfg->nr_port_ranges)
+		if (i >= s->nr)
 			break;
-		if (port >= cfg->port_ranges[i].first && port <= cfg->port_ranges[i].last)
+		if (port >= s->r[i].first && port <= s->r[i].last)
 			return 1;
 	}
 	return 0;
 }
 
-/* The idx-th port of the ranges taken together (idx < port_total); 0 past
- * the end. */
-FC_RULE __u16 fc_port_at(const struct fc_config *cfg, __u32 idx)
+/* The idx-th port of the protocol's ranges taken together (idx < total);
+ * 0 past the end. */
+FC_RULE __u16 fc_port_at(const struct fc_config *cfg, __u8 proto, __u32 idx)
 {
+	const struct fc_port_set *s = &cfg->ports[fc_proto_slot(proto)];
+
 	for (__u32 i = 0; i < FC_MAX_PORT_RANGES; i++) {
 		__u32 size;
 
-		if (i >= cfg->nr_port_ranges)
+		if (i >= s->nr)
 			break;
-		size = (__u32)cfg->port_ranges[i].last - cfg->port_ranges[i].first + 1;
+		size = (__u32)s->r[i].last - s->r[i].first + 1;
 		if (idx < size)
-			return cfg->port_ranges[i].first + idx;
+			return s->r[i].first + idx;
 		idx -= size;
 	}
 	return 0;
@@ -64,7 +81,7 @@ FC_RULE __u32 fc_ntohl(__be32 x)
 /* Port blocks (FC_CFG_PORT_BLOCKS): the first port of block index. */
 FC_RULE __u16 fc_block_first_port(const struct fc_config *cfg, __u32 index)
 {
-	return cfg->port_ranges[0].first + index * cfg->block_size;
+	return cfg->ports[FC_SUB_TCP].r[0].first + index * cfg->block_size;
 }
 
 /*

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 7
+#define FC_LAYOUT_VERSION 8
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -330,6 +330,16 @@ struct fc_port_range {
 	__u16 last;
 };
 
+/* One protocol's external ports (ICMP: query identifiers): nr ranges,
+ * total ports in them. nr 0: the protocol is not translated at all but
+ * left to the stack (einat's empty tcp_ranges: "mixed NAT", where nftables
+ * masquerade takes it). */
+struct fc_port_set {
+	__u32 nr;
+	__u32 total;
+	struct fc_port_range r[FC_MAX_PORT_RANGES];
+};
+
 enum fc_config_flags {
 	FC_CFG_NAT44 = 1 << 0,
 	FC_CFG_NAT66 = 1 << 1,
@@ -353,9 +363,9 @@ struct fc_config {
 	__u32 flags;		/* enum fc_config_flags */
 	__u32 log_level;	/* 0 = off ... 5 = trace (bpf_printk) */
 	__be32 ext_addr4;	/* 0: no external address, translate nothing */
-	__u32 nr_port_ranges;
-	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
-	__u32 port_total;	/* number of ports in all ranges */
+	/* External ports per protocol, indexed by fc_proto_slot() (FC_SUB_*);
+	 * port blocks and deterministic NAT have one range, the same for all. */
+	struct fc_port_set ports[FC_SUB_PROTOS];
 	__u32 pad0;
 	__u64 timeout_ns[FC_TIMEOUT_MAX];
 	/* NAT66: the external interface's global IPv6 address; all zero:
@@ -380,7 +390,7 @@ struct fc_config {
 	__u32 det_ports;	/* ports per subscriber, >= 1 */
 	__u32 det_first;	/* first port of the (single) port range */
 	/* Port blocks (FC_CFG_PORT_BLOCKS): block_count blocks of block_size
-	 * ports per external address from port_ranges[0].first on; a
+	 * ports per external address from ports[FC_SUB_TCP].r[0].first on; a
 	 * subscriber holds up to block_max of them. */
 	__u32 block_size;
 	__u32 block_count;
@@ -400,7 +410,8 @@ enum fc_stat {
 	FC_STAT_PASS_NOT_IPV4,
 	FC_STAT_PASS_NOT_OURS,		/* not to/from our external address */
 	FC_STAT_PASS_OUT_OF_RANGE,	/* external port outside the ranges */
-	FC_STAT_PASS_PROTO,		/* protocol we leave to the stack */
+	FC_STAT_PASS_PROTO,		/* protocol we leave to the stack (or whose
+					 * NAT is off: no port range) */
 	FC_STAT_DROP_MALFORMED,
 	FC_STAT_DROP_PORTS_EXHAUSTED,
 	FC_STAT_DROP_TABLE_FULL,
@@ -421,7 +432,7 @@ enum fc_stat {
 	FC_STAT_HAIRPIN_TO_GATEWAY,	/* inside answering the gateway through its mapping */
 	FC_STAT_DROP_HAIRPIN_NO_ROUTE,	/* no usable route to the mapped host */
 	FC_STAT_EVENTS_LOST,		/* fc_events ring buffer full */
-	/* The fast path (XDP, and TC mode with --internal): translated and
+	/* The fast path (XDP, and TC mode with --lan-if): translated and
 	 * sent straight out, or left to the stack (and the TC programs)
 	 * because: */
 	FC_STAT_FAST_REDIRECTED,	/* translated and redirected by the fast path */

@@ -6,7 +6,7 @@
  * (25) -- through the fast path on the same maps: the XDP programs
  * (fc_xdp_int on int0 for what the TC egress or hairpin programs would see,
  * fc_xdp_ext on ext0 for what the TC ingress would) and TC mode's with
- * --internal (fc_tc_int_ingress, fc_tc_ingress redirecting inside). The
+ * --lan-if (fc_tc_int_ingress, fc_tc_ingress redirecting inside). The
  * private namespace's interfaces and routes: setup_netns/setup_routes.
  * Every output is checked:
  *
@@ -406,7 +406,7 @@ static unsigned int fast_share = 25;
  * The job, as the fast path would meet it: what the TC egress or the
  * hairpin programs see arrives first at an internal interface's XDP program
  * (or TC mode's fc_tc_int_ingress), what the TC ingress sees at the external
- * one's (fc_xdp_ext, or fc_tc_ingress with --internal). XDP gets two thirds.
+ * one's (fc_xdp_ext, or fc_tc_ingress with --lan-if). XDP gets two thirds.
  */
 static void to_fast_path(struct job *j)
 {
@@ -1213,7 +1213,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (xdp_fixture_setup(&fx) || tc_fast_fixture_setup(&fx)) {
-		fprintf(stderr, "cannot load the fast path (XDP, TC with --internal)\n");
+		fprintf(stderr, "cannot load the fast path (XDP, TC with --lan-if)\n");
 		return 1;
 	}
 	setup_routes();

@@ -23,7 +23,7 @@ struct job {
 
 /* The four TC programs of TC mode (P_MAX of them), then the fast path's:
  * the XDP programs on the external and internal interfaces, and TC mode's
- * with --internal (fc_tc_int_ingress, fc_tc_ingress redirecting inside). */
+ * with --lan-if (fc_tc_int_ingress, fc_tc_ingress redirecting inside). */
 enum prog { P_EGRESS, P_INGRESS, P_LAN, P_LO, P_MAX,
 	    P_XDP_EXT = P_MAX, P_XDP_INT, P_FAST_INT, P_FAST_IN, P_ALL };
 

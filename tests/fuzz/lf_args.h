@@ -67,7 +67,10 @@ static inline bool lf_argv_local(const struct lf_argv *a)
 			path = s + 15;
 		else if (!strncmp(s, "-c", 2))
 			path = s + 2;
-		if (path && strchr(path, '/'))
+		/* einat's TOML goes to a converter process (Python's tomllib,
+		 * not a parser of ours): not run from here. */
+		if (path && (strchr(path, '/') ||
+			     (strlen(path) > 5 && !strcmp(path + strlen(path) - 5, ".toml"))))
 			return false;
 	}
 	return true;

@@ -114,13 +114,13 @@ def topo(tmp_path):
 @pytest.fixture(params=["tc", "tc-fast", "xdp"])
 def datapath(request, topo):
     """The behaviour suites run on every datapath: the fcnat arguments for
-    this one (tc: the stack forwards; tc-fast: TC mode with --internal lan0,
+    this one (tc: the stack forwards; tc-fast: TC mode with --lan-if lan0,
     the TC programs forward NAT flows themselves; xdp: forwarding in XDP
     from lan0 and wan0, TC behind it)."""
     if request.param == "xdp":
         return xdp_args(topo)
     if request.param == "tc-fast":
-        return ["--internal", "lan0"]
+        return ["--lan-if", "lan0"]
     return []
 
 

@@ -266,7 +266,7 @@ def xdp_args(topo, internal=("lan0",), mode=None):
     prepare_xdp_peers(topo)
     args = ["--mode", "xdp"]
     for i in internal:
-        args += ["--internal", i]
+        args += ["--lan-if", i]
     if mode:
         args += ["--xdp-mode", mode]
     return args

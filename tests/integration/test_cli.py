@@ -198,8 +198,8 @@ ARPHRD_INFINIBAND = 32
 
 @pytest.mark.parametrize("args", [["-i", "ib0"],
                                   ["-i", "wan0", "--hairpin-if", "ib0"],
-                                  ["-i", "wan0", "--internal", "ib0"]],
-                         ids=["external", "hairpin-if", "internal"])
+                                  ["-i", "wan0", "--lan-if", "ib0"]],
+                         ids=["external", "hairpin-if", "lan-if"])
 def test_link_of_unknown_type_refused_exits_1(topo, run_fcnat, args):
     """Issue 17: never "ready" on a link whose header the datapath does not
     know (it would send LAN addresses out untranslated): the message names
@@ -214,8 +214,8 @@ def test_link_of_unknown_type_refused_exits_1(topo, run_fcnat, args):
     assert_nothing_attached(topo.gw, run_fcnat.baseline, ifname="ib0")
 
 
-@pytest.mark.parametrize("args", [["-i", "tun0", "--mode", "xdp", "--internal", "lan0"],
-                                  ["-i", "wan0", "--mode", "xdp", "--internal", "tun0"]],
+@pytest.mark.parametrize("args", [["-i", "tun0", "--mode", "xdp", "--lan-if", "lan0"],
+                                  ["-i", "wan0", "--mode", "xdp", "--lan-if", "tun0"]],
                          ids=["external", "internal"])
 def test_xdp_mode_on_link_without_ethernet_header_refused_exits_1(topo, run_fcnat, args):
     """XDP reads Ethernet frames only: on a bare-IP link it is refused, never
@@ -231,8 +231,8 @@ def test_xdp_mode_on_link_without_ethernet_header_refused_exits_1(topo, run_fcna
 
 @pytest.mark.parametrize("args", [["-i", "tun0"],
                                   ["-i", "wan0", "--hairpin-if", "tun0"],
-                                  ["-i", "wan0", "--internal", "tun0"]],
-                         ids=["external", "hairpin-if", "internal"])
+                                  ["-i", "wan0", "--lan-if", "tun0"]],
+                         ids=["external", "hairpin-if", "lan-if"])
 def test_link_without_ethernet_header_accepted_in_tc_mode(topo, fcnat, args):
     """PPP, TUN, WireGuard, tunnels: TC mode reads them (frames start at the
     IP header); the datapath is attached there."""

@@ -196,7 +196,7 @@ def test_l3_wan_restart_keeps_mapping(l3_wan, fcnat, bpffs):
 
 def test_xdp_mode_on_l3_link_refused(l3_wan, run_fcnat):
     topo = l3_wan
-    r = run_fcnat("-i", L3_IF, "--mode", "xdp", "--internal", "lan0")
+    r = run_fcnat("-i", L3_IF, "--mode", "xdp", "--lan-if", "lan0")
     assert r.returncode == 1, repr(r)
     assert "%s: XDP mode needs an Ethernet link" % L3_IF in r.stderr, repr(r)
     assert "ready" not in r.stderr, repr(r)
@@ -205,13 +205,13 @@ def test_xdp_mode_on_l3_link_refused(l3_wan, run_fcnat):
 
 
 def test_l3_wan_tc_fast_path_and_hairpin(l3_wan, fcnat, run_fcnat, bpffs):
-    """TC mode with --internal: the LAN's ingress program translates and
+    """TC mode with --lan-if: the LAN's ingress program translates and
     redirects straight out of the L3 WAN (an Ethernet frame to a device
     without a MAC header); hairpinning between two LAN hosts on the L3
     WAN's external address."""
     topo = l3_wan
     dump = _isp_capture(topo)
-    fcnat("-i", L3_IF, "--internal", "lan0", "--bpffs", bpffs)
+    fcnat("-i", L3_IF, "--lan-if", "lan0", "--bpffs", bpffs)
     c = topo.client.udp(CLIENT_ADDR, 25500)
     srv = topo.ext.udp(SERVERS[0], 7000)
     for i in range(5):

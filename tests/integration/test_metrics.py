@@ -65,7 +65,8 @@ def test_metrics_endpoint_counts_real_traffic(bpffs, topo, fcnat):
     assert s[("fcnat_reloads_total", wan)] == 0
     assert s[("fcnat_mappings", wan)] == 1
     assert s[("fcnat_sessions", wan)] == 1
-    assert s[("fcnat_ports_total", wan)] == 10000
+    for proto in ("tcp", "udp", "icmp"):
+        assert s[("fcnat_ports_total", (("interface", "wan0"), ("proto", proto)))] == 10000
     udp = (("address", GW_WAN_ADDR), ("interface", "wan0"), ("proto", "udp"))
     tcp = (("address", GW_WAN_ADDR), ("interface", "wan0"), ("proto", "tcp"))
     assert s[("fcnat_ports_used", udp)] == 1 and s[("fcnat_ports_used", tcp)] == 0

@@ -42,7 +42,7 @@ def topo64(topo):
 @pytest.fixture
 def nat64(topo64, fcnat, datapath, bpffs):
     # The internal interface NAT64 translates on: --hairpin-if in TC mode,
-    # --internal (part of the XDP datapath's arguments) in XDP mode.
+    # --lan-if (part of the XDP datapath's arguments) in XDP mode.
     internal = [] if datapath else ["--hairpin-if", "lan0"]
     return fcnat("-i", "wan0", "--nat64", "--bpffs", bpffs, *internal, *datapath)
 

@@ -1,7 +1,7 @@
 """--nat64 [PREFIX] and the configuration file key `nat64`: the prefix is
 validated (RFC 6052 section 2.2: lengths 32, 40, 48, 56, 64, 96, no bits past
 the length, the "u" octet zero), every bad one is a usage error naming it; a
-good one without an internal interface (--hairpin-if / --internal, where
+good one without an internal interface (--hairpin-if / --lan-if, where
 NAT64 translates) is refused with a message saying so (IPv6 to the prefix
 would go untranslated). Nothing is attached on refusal."""
 

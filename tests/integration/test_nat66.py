@@ -204,8 +204,8 @@ def test_nat66_follows_the_address(topo6, fcnat):
 @pytest.fixture
 def nat66_hairpin(topo6, fcnat, datapath, bpffs):
     """NAT66 with hairpinning on lan0: named by --hairpin-if in plain TC
-    mode; --internal lan0 (tc-fast, xdp) hairpins on it already."""
-    extra = [] if "--internal" in datapath else ["--hairpin-if", "lan0"]
+    mode; --lan-if lan0 (tc-fast, xdp) hairpins on it already."""
+    extra = [] if "--lan-if" in datapath else ["--hairpin-if", "lan0"]
     return fcnat("-i", "wan0", "--nat66", "--bpffs", bpffs, *datapath, *extra)
 
 

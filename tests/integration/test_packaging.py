@@ -37,7 +37,7 @@ def test_make_install_puts_every_file_under_destdir(installed):
     for rel in ("usr/sbin/fcnat", "usr/share/man/man8/fcnat.8", "usr/share/man/man5/fcnat.conf.5",
                 "usr/lib/systemd/system/fcnat.service",
                 "usr/share/bash-completion/completions/fcnat",
-                "usr/share/doc/fcnat/fcnat.conf.example"):
+                "usr/share/doc/fcnat/fcnat.conf.example", "usr/libexec/fcnat/import-einat"):
         assert os.path.isfile(os.path.join(installed, rel)), rel
     binary = os.path.join(installed, "usr/sbin/fcnat")
     assert os.access(binary, os.X_OK)

@@ -249,7 +249,7 @@ def test_xdp_mode_kept_then_tc_mode_or_detach_removes_xdp(bpffs, topo, fcnat, ru
     inst.stop(signal.SIGTERM)
     assert xdp_prog(topo.gw, "lan0") is not None
     # A TC-mode start takes over the state and removes the XDP programs.
-    inst2 = fcnat(*start_args(bpffs, "--keep-state", "--internal", "lan0"))
+    inst2 = fcnat(*start_args(bpffs, "--keep-state", "--lan-if", "lan0"))
     assert xdp_prog(topo.gw, "wan0") is None and xdp_prog(topo.gw, "lan0") is None
     assert udp_exchange(c, srv, (EXT2, 7000), b"tc") == mapped
     inst2.stop(signal.SIGTERM)

@@ -58,12 +58,12 @@ def second_lan(topo):
 @pytest.fixture(params=["xdp", "tc-fast"])
 def fast_args(request, topo):
     """The fast path of either datapath: a function of the internal
-    interfaces giving the fcnat arguments (tc-fast: TC mode with --internal,
+    interfaces giving the fcnat arguments (tc-fast: TC mode with --lan-if,
     the TC programs forward NAT flows themselves, doc/design/xdp.md)."""
     def args(internal=("lan0",)):
         if request.param == "xdp":
             return xdp_args(topo, internal=internal)
-        return [a for i in internal for a in ("--internal", i)]
+        return [a for i in internal for a in ("--lan-if", i)]
     return args
 
 
@@ -213,11 +213,11 @@ def test_xdp_generic_mode(topo, fcnat):
 
 
 def test_xdp_startup_failure_leaves_nothing(topo, run_fcnat):
-    r = run_fcnat("-i", "wan0", "--mode", "xdp", "--internal", "lan0", "--internal", "nosuch0")
+    r = run_fcnat("-i", "wan0", "--mode", "xdp", "--lan-if", "lan0", "--lan-if", "nosuch0")
     assert r.returncode == 1 and "nosuch0" in r.stderr, repr(r)
     r = run_fcnat("-i", "wan0", "--mode", "xdp")
-    assert r.returncode == 2 and "--internal" in r.stderr, repr(r)
-    r = run_fcnat("-i", "wan0", "--mode", "xdp", "--internal", "lan0", "--xdp-mode", "fast")
+    assert r.returncode == 2 and "--lan-if" in r.stderr, repr(r)
+    r = run_fcnat("-i", "wan0", "--mode", "xdp", "--lan-if", "lan0", "--xdp-mode", "fast")
     assert r.returncode == 2, repr(r)
     for ifname in ("wan0", "lan0"):
         assert xdp_on(topo.gw, ifname) is None
@@ -228,7 +228,7 @@ def test_xdp_program_already_attached_is_not_replaced(topo, fcnat, run_fcnat):
     # Each `ip netns exec` has its own bpffs, so the second instance does not
     # see the first one's pinned lock: XDP itself must refuse it.
     first = fcnat("-i", "wan0", *xdp_args(topo))
-    r = run_fcnat("-i", "wan0", "--mode", "xdp", "--internal", "lan0")
+    r = run_fcnat("-i", "wan0", "--mode", "xdp", "--lan-if", "lan0")
     assert r.returncode == 1 and "already has" in r.stderr, repr(r)
     assert xdp_on(topo.gw, "wan0") == "xdp", "a refused start removed the running XDP program"
     c = topo.client.udp(CLIENT_ADDR, 25050)

@@ -332,7 +332,7 @@ int tc_fast_fixture_setup(struct fixture *f)
 	}
 	f->tc_fast = skel;
 	{
-		/* What main.c does in TC mode with --internal int0. */
+		/* What main.c does in TC mode with --lan-if int0. */
 		struct fc_loader l = { .skel = skel };
 
 		if (loader_set_tc_fast(&l, f->ext_ifindex, &internal, 1))

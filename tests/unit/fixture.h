@@ -58,7 +58,7 @@ struct fixture {
 	int ext_ifindex;
 	int int_ifindex;
 	/* The TC programs once more, on the same maps, loaded as TC mode with
-	 * --internal int0 loads them: the TC fast path (test_tc_fast.c). */
+	 * --lan-if int0 loads them: the TC fast path (test_tc_fast.c). */
 	struct fcnat_tc *tc_fast;
 	int fast_int_fd;	/* fc_tc_int_ingress */
 	int fast_ingress_fd;	/* fc_tc_ingress */

@@ -545,7 +545,7 @@ TEST(gc_rfc4787_req5_nat66_mapping_kept_then_expires)
 /*
  * NAT66 hairpinning: IPv6 from inside to the external IPv6 address and a
  * mapped port, on the ingress of the internal interface int0 (the hairpin
- * program, and the TC fast path's program of --internal), is sent straight
+ * program, and the TC fast path's program of --lan-if), is sent straight
  * to the mapped host with both ends translated. Each test gives int0
  * fd00:77::1/64 and the MACs of CLIENT6_A and CLIENT6_B, and turns IPv6
  * forwarding on, for the FIB; and takes them away again (test_nat64.c's

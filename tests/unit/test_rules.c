@@ -15,44 +15,61 @@
 
 TEST(rules_port_at_walks_ranges_in_order)
 {
-	struct fc_config c = { .nr_port_ranges = 3 };
+	struct fc_config c = {};
+	struct fc_port_set *u = &c.ports[FC_SUB_UDP];
 
-	c.port_ranges[0] = (struct fc_port_range){ .first = 1024, .last = 1027 };	/* 4 */
-	c.port_ranges[1] = (struct fc_port_range){ .first = 5000, .last = 5000 };	/* 1 */
-	c.port_ranges[2] = (struct fc_port_range){ .first = 65534, .last = 65535 };	/* 2 */
-	ASSERT_EQ(fc_port_at(&c, 0), 1024, "first of the first range");
-	ASSERT_EQ(fc_port_at(&c, 3), 1027, "last of the first range");
-	ASSERT_EQ(fc_port_at(&c, 4), 5000, "the one-port range");
-	ASSERT_EQ(fc_port_at(&c, 5), 65534, "first of the last range");
-	ASSERT_EQ(fc_port_at(&c, 6), 65535, "last port of all");
-	ASSERT_EQ(fc_port_at(&c, 7), 0, "past the end: none");
-	c.nr_port_ranges = 1;
-	ASSERT_EQ(fc_port_at(&c, 4), 0, "ranges beyond nr_port_ranges are not ours");
+	u->nr = 3;
+	u->r[0] = (struct fc_port_range){ .first = 1024, .last = 1027 };	/* 4 */
+	u->r[1] = (struct fc_port_range){ .first = 5000, .last = 5000 };	/* 1 */
+	u->r[2] = (struct fc_port_range){ .first = 65534, .last = 65535 };	/* 2 */
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 0), 1024, "first of the first range");
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 3), 1027, "last of the first range");
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 4), 5000, "the one-port range");
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 5), 65534, "first of the last range");
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 6), 65535, "last port of all");
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 7), 0, "past the end: none");
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_TCP, 0), 0, "TCP has ranges of its own: none here");
+	u->nr = 1;
+	ASSERT_EQ(fc_port_at(&c, FC_PROTO_UDP, 4), 0, "ranges beyond nr are not ours");
 }
 
 TEST(rules_port_in_range_edges)
 {
-	struct fc_config c = { .nr_port_ranges = 2 };
+	struct fc_config c = {};
+	struct fc_port_set *t = &c.ports[FC_SUB_TCP];
 
-	c.port_ranges[0] = (struct fc_port_range){ .first = 20000, .last = 20009 };
-	c.port_ranges[1] = (struct fc_port_range){ .first = 40000, .last = 65535 };
-	ASSERT_TRUE(!fc_port_in_range(&c, 19999), "below the first");
-	ASSERT_TRUE(fc_port_in_range(&c, 20000), "first");
-	ASSERT_TRUE(fc_port_in_range(&c, 20009), "last of the first range");
-	ASSERT_TRUE(!fc_port_in_range(&c, 20010), "between the ranges");
-	ASSERT_TRUE(fc_port_in_range(&c, 65535), "65535");
-	c.nr_port_ranges = 1;
-	ASSERT_TRUE(!fc_port_in_range(&c, 40000), "a range beyond nr_port_ranges");
+	t->nr = 2;
+	t->r[0] = (struct fc_port_range){ .first = 20000, .last = 20009 };
+	t->r[1] = (struct fc_port_range){ .first = 40000, .last = 65535 };
+	ASSERT_TRUE(!fc_port_in_range(&c, FC_PROTO_TCP, 19999), "below the first");
+	ASSERT_TRUE(fc_port_in_range(&c, FC_PROTO_TCP, 20000), "first");
+	ASSERT_TRUE(fc_port_in_range(&c, FC_PROTO_TCP, 20009), "last of the first range");
+	ASSERT_TRUE(!fc_port_in_range(&c, FC_PROTO_TCP, 20010), "between the ranges");
+	ASSERT_TRUE(fc_port_in_range(&c, FC_PROTO_TCP, 65535), "65535");
+	ASSERT_TRUE(!fc_port_in_range(&c, FC_PROTO_UDP, 20000), "UDP: no ranges, none of its ports");
+	ASSERT_TRUE(!fc_proto_nat_on(&c, FC_PROTO_UDP), "UDP: no ranges, NAT off");
+	ASSERT_TRUE(fc_proto_nat_on(&c, FC_PROTO_TCP), "TCP: NAT on");
+	t->nr = 1;
+	ASSERT_TRUE(!fc_port_in_range(&c, FC_PROTO_TCP, 40000), "a range beyond nr");
+}
+
+TEST(rules_proto_slots)
+{
+	ASSERT_EQ(fc_proto_slot(FC_PROTO_TCP), FC_SUB_TCP, "tcp");
+	ASSERT_EQ(fc_proto_slot(FC_PROTO_UDP), FC_SUB_UDP, "udp");
+	ASSERT_EQ(fc_proto_slot(FC_PROTO_ICMP), FC_SUB_ICMP, "icmp");
+	ASSERT_EQ(fc_proto_slot(IPPROTO_ICMPV6), FC_SUB_ICMP, "icmpv6 echo shares ICMP's ids");
 }
 
 TEST(rules_port_blocks_and_deterministic_ranges)
 {
-	struct fc_config c = { .nr_port_ranges = 1, .block_size = 64, .nr_pool = 4,
+	struct fc_config c = { .block_size = 64, .nr_pool = 4,
 			       .det_count = 256, .det_ports = 250, .det_first = 1024 };
 	union fc_addr a = {};
 	__u32 i = 999;
 
-	c.port_ranges[0] = (struct fc_port_range){ .first = 1024, .last = 65535 };
+	c.ports[FC_SUB_TCP].nr = 1;
+	c.ports[FC_SUB_TCP].r[0] = (struct fc_port_range){ .first = 1024, .last = 65535 };
 	ASSERT_EQ(fc_block_first_port(&c, 0), 1024, "block 0");
 	ASSERT_EQ(fc_block_first_port(&c, 3), 1216, "block 3: 1024 + 3 x 64");
 	/* 10.0.0.0/24 over 4 pool addresses, 250 ports each (RFC 7422). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The TC fast path (TC mode with --internal) through BPF_PROG_TEST_RUN:
+ * The TC fast path (TC mode with --lan-if) through BPF_PROG_TEST_RUN:
  * fc_tc_int_ingress translates outbound packets and redirects them out of
  * the external interface with the next hop's MACs and the TTL decremented;
  * fc_tc_ingress does the same for inbound packets towards an internal
@@ -241,9 +241,24 @@ TEST(tc_fast_off_without_internal_interfaces)
 	uint8_t buf[PKT_MAX];
 	struct run_result r;
 
-	/* The fixture's own programs: loaded without --internal. */
+	/* The fixture's own programs: loaded without --lan-if. */
 	ASSERT_EQ(run_prog(fx.egress_fd, buf, pkt_build(&out, buf), &r), 0, "egress run");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "translated, the stack forwards");
 	TC_EXPECT(fx.ingress_fd, fx.ext_ifindex, &in, &want, TC_ACT_OK, "inbound up the stack");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_REDIRECTED), 0, "no fast path");
+}
+
+/* einat's empty udp_ranges: UDP is the stack's NAT's (nftables masquerade),
+ * so the fast path must not take it past netfilter, either way. */
+TEST(tc_fast_protocol_without_ports_goes_to_the_stack)
+{
+	struct pkt_spec out = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec in = udp4(SERVER_1, 7000, EXT_ADDR, 25000);
+
+	fx.opts.proto_ports[FC_SUB_UDP] = (struct fc_proto_ports){ .set = true, .off = true };
+	fixture_apply(&fx);
+	FAST_OUT_PASSES(&out, FC_STAT_FAST_PASS_NOT_NAT, "outbound UDP, its NAT off");
+	FAST_IN(&in, &in, TC_ACT_OK, "inbound UDP to the external address");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_PROTO), 1, "left to the stack, counted");
+	ASSERT_EQ(map_count(fx.bindings_fd, sizeof(struct fc_endpoint_key)), 0, "no mapping");
 }

@@ -151,7 +151,7 @@ load_one() {  # load_one NAME ARGS...
 LOADED=""
 step_load() {
 	load_one load-tc && LOADED="$LOADED tc"
-	load_one load-xdp --mode xdp --internal lan0 && LOADED="$LOADED xdp"
+	load_one load-xdp --mode xdp --lan-if lan0 && LOADED="$LOADED xdp"
 }
 
 # pytest over the host's python3 and the checkout's tests; the tests' own
