@@ -484,8 +484,9 @@ int features_check(struct bpf_object *obj, const void *elf, size_t size, const c
 			fc_warn("this kernel's bpf_fib_lookup() has no BPF_FIB_LOOKUP_SRC (Linux "
 				"6.7, Debian 12's 6.1.0-57): the ICMP errors fcnat makes itself "
 				"(refusals by --refused-icmp-rate, NAT64's Packet Too Big and "
-				"Fragmentation Needed) "
-				"are not sent; the packets are dropped");
+				"Fragmentation Needed) leave from the external address (IPv4) "
+				"or the refused packet's destination (IPv6), not the route's "
+				"source address");
 		cached_fib_src = cached_fib_src == 0 ? -1 : cached_fib_src;	/* warn once */
 	}
 out:

@@ -154,6 +154,19 @@ static __always_inline int icmp_reply_send(struct ctx_buff *ctx, __u32 l3_off, c
 						   : ctx_redirect_resolve(ctx, fib);
 }
 
+/* The route back and the gateway's source address on it. A kernel without
+ * BPF_FIB_LOOKUP_SRC (before 6.7, unless backported) refuses the flag
+ * (-EINVAL, fib untouched): the route alone then, and the caller's
+ * fallback source (its src field stays zero). */
+static __always_inline long refuse_fib_lookup(struct ctx_buff *ctx, struct bpf_fib_lookup *fib)
+{
+	long ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
+
+	if (ret < 0)
+		ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	return ret;
+}
+
 /*
  * Turn the IPv4 packet p (TCP, UDP or echo, first fragment) into an ICMP
  * error about it (what: FC_ICMP_WHAT; info: the 4 bytes after the
@@ -192,7 +205,7 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	fib->family = AF_INET_;
 	fib->ifindex = ctx_in_ifindex(ctx);
 	fib->ipv4_dst = p->saddr.v4;
-	ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
+	ret = refuse_fib_lookup(ctx, fib);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return CTX_DROP;
 	if (!fib->ipv4_src)
@@ -283,7 +296,7 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	fib->family = AF_INET6_;
 	fib->ifindex = ctx_in_ifindex(ctx);
 	__builtin_memcpy(fib->ipv6_dst, p->saddr.v6, 16);
-	ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
+	ret = refuse_fib_lookup(ctx, fib);
 	if (ret != BPF_FIB_LKUP_RET_SUCCESS && ret != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return CTX_DROP;
 	if (!(fib->ipv6_src[0] | fib->ipv6_src[1] | fib->ipv6_src[2] | fib->ipv6_src[3]))
