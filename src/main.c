@@ -406,7 +406,7 @@ static void follow_interface(struct daemon *d)
 {
 	int idx = if_nametoindex(d->o.ifname);
 	char why[256];
-	bool bare;
+	bool bare, refused;
 
 	if (idx == d->ifindex)
 		return;
@@ -417,9 +417,12 @@ static void follow_interface(struct daemon *d)
 		d->ifindex = 0;
 		return;
 	}
-	if (link_check(d->o.ifname, false, &bare, why, sizeof(why)) ||
-	    (bare && d->o.mode == FC_MODE_XDP &&
-	     snprintf(why, sizeof(why), "%s: %s", d->o.ifname, XDP_BARE_IP_REFUSED))) {
+	refused = link_check(d->o.ifname, false, &bare, why, sizeof(why)) != 0;
+	if (!refused && bare && d->o.mode == FC_MODE_XDP) {
+		snprintf(why, sizeof(why), "%s: %s", d->o.ifname, XDP_BARE_IP_REFUSED);
+		refused = true;
+	}
+	if (refused) {
 		/* Said once per index; the datapath would misread its packets. */
 		if (idx != d->refused_ifindex)
 			fc_err("external interface is back but not attached: %s", why);

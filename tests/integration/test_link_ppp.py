@@ -38,18 +38,30 @@ def pppoe_wan(topo, tmp_path):
         pytest.skip("this kernel has no PPPoE (pppoe module)")
     opts = tmp_path / "pppoe-server-options"
     opts.write_text("noauth\nlcp-echo-interval 0\nnoipdefault\nnodefaultroute\n"
-                    "mtu 1492\nmru 1492\n")
-    # The server runs pppd on a pty per session (user-mode PPPoE): the VM
-    # guest has no devpts mounted, so this process's mount namespace (its
-    # own, from ip netns exec) gets one.
-    topo.ext.start(["sh", "-c", "mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts; "
-                    "exec pppoe-server -F -I wan0 -L %s -R %s -N 4 -O %s"
-                    % (ISP_PPP_ADDR, GW_PPP_ADDR, opts)], name="pppoe-server")
-    topo.gw.start(["pppd", "nodetach", "noauth", "plugin", "pppoe.so", "nic-wan0",
-                   "ifname", "ppp0", "user", "fcnat-test", "noipdefault", "nodefaultroute",
-                   "mtu", "1492", "mru", "1492", "lcp-echo-interval", "0", "noccp",
-                   "persist", "maxfail", "0", "holdoff", "1"], name="pppd")
-    wait_until(lambda: _ppp_addr(topo.gw), 60, interval=0.5, desc="ppp0 up with its address")
+                    "mtu 1492\nmru 1492\ndebug\nlogfile %s\n" % (tmp_path / "server-pppd.log"))
+    # The server runs pppd on a pty per session (user-mode PPPoE, the
+    # ppp_async line discipline): the VM guest has no devpts mounted, so
+    # this process's mount namespace (its own, from ip netns exec) gets one.
+    server = topo.ext.start(
+        ["sh", "-c", "mkdir -p /dev/pts; mountpoint -q /dev/pts || "
+         "mount -t devpts devpts /dev/pts; exec pppoe-server -F -I wan0 -L %s -R %s -N 4 -O %s"
+         % (ISP_PPP_ADDR, GW_PPP_ADDR, opts)], name="pppoe-server")
+    # The gateway: pppd with its kernel-mode PPPoE plugin, as OpenWrt's
+    # pppoe-wan, logging to stderr.
+    client = topo.gw.start(["pppd", "debug", "logfd", "2", "nodetach", "noauth",
+                            "plugin", "pppoe.so", "nic-wan0", "ifname", "ppp0",
+                            "user", "fcnat-test", "noipdefault", "nodefaultroute",
+                            "mtu", "1492", "mru", "1492", "lcp-echo-interval", "0", "noccp",
+                            "persist", "maxfail", "0", "holdoff", "1"], name="pppd")
+    try:
+        wait_until(lambda: _ppp_addr(topo.gw), 60, interval=0.5, desc="ppp0 up with its address")
+    except AssertionError as e:
+        log = tmp_path / "server-pppd.log"
+        raise AssertionError("%s\n---- pppoe-server ----\n%s%s\n---- its pppd ----\n%s\n"
+                             "---- pppd ----\n%s%s" % (
+                                 e, server.stdout_text(), server.stderr_text(),
+                                 log.read_text() if log.exists() else "(no log)",
+                                 client.stdout_text(), client.stderr_text()[-3000:])) from None
     for a in SERVERS:
         topo.ext.addr_add("lo", a + "/32")
     topo.gw.run(["ip", "route", "replace", "100.64.1.0/24", "dev", "ppp0"])
