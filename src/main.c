@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "import_einat.h"
 #include "log.h"
+#include "ports.h"
 #include "link.h"
 #include "metrics.h"
 #include "netlink.h"
@@ -252,6 +253,7 @@ static void reload(struct daemon *d)
 {
 	struct fc_options n;
 	struct fc_config cfg;
+	char per_proto[96];
 
 	options_defaults(&n);
 	if (options_parse(d->argc, d->argv, &n) != FC_OPTS_RUN) {
@@ -341,9 +343,10 @@ static void reload(struct daemon *d)
 	d->cfg = cfg;
 	fc_log_level = n.verbose ? FC_LOG_DEBUG : FC_LOG_INFO;
 	count(d, FC_DSTAT_RELOADS, 1);
-	fc_info("reloaded: tcp %u, udp %u ports, icmp %u ids, timeouts udp %us icmp %us "
-		"tcp-est %us tcp-trans %us, bpf-log %u%s", cfg.ports[FC_SUB_TCP].total,
-		cfg.ports[FC_SUB_UDP].total, cfg.ports[FC_SUB_ICMP].total,
+	ports_describe(&n, per_proto, sizeof(per_proto));
+	fc_info("reloaded: %u ports in %u range(s)%s, timeouts udp %us icmp %us tcp-est %us "
+		"tcp-trans %us, bpf-log %u%s", ports_total(n.port_ranges, n.nr_port_ranges),
+		n.nr_port_ranges, per_proto,
 		n.timeout_s[FC_TIMEOUT_UDP], n.timeout_s[FC_TIMEOUT_ICMP],
 		n.timeout_s[FC_TIMEOUT_TCP_EST], n.timeout_s[FC_TIMEOUT_TCP_TRANS], n.bpf_log,
 		n.keep_state ? ", keep-state" : "");
@@ -1109,11 +1112,13 @@ int main(int argc, char **argv)
 			d->cfg.sub_limit[FC_SUB_UDP], d->cfg.sub_limit[FC_SUB_ICMP]);
 	if (d->metrics)
 		fc_info("metrics on http://%s/metrics", d->o.metrics);
-	fc_info("ready: %s on %s (ifindex %d)%s, external address %s, %u ports in %u range(s), "
+	ports_describe(&d->o, why, sizeof(why));
+	fc_info("ready: %s on %s (ifindex %d)%s, external address %s, %u ports in %u range(s)%s, "
 		"hairpin on %u interface(s), %s mode%s",
 		d->o.nat44 && d->o.nat66 ? "NAT44 and NAT66" : d->o.nat66 ? "NAT66" : "NAT44",
 		d->o.ifname, d->ifindex, nat64, addr,
-		d->cfg.ports[FC_SUB_TCP].total, d->cfg.ports[FC_SUB_TCP].nr, d->nr_hairpin,
+		ports_total(d->o.port_ranges, d->o.nr_port_ranges), d->o.nr_port_ranges, why,
+		d->nr_hairpin,
 		d->o.mode == FC_MODE_XDP ? "xdp" : "tc",
 		d->o.mode == FC_MODE_XDP ? (d->l.xdp[0].mode == XDP_FLAGS_DRV_MODE ? " (native)"
 									     : " (generic)") : "");

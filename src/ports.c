@@ -102,3 +102,30 @@ int ports_check(const struct fc_options *o, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+unsigned int ports_total(const struct fc_port_range *ranges, unsigned int nr)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < nr; i++)
+		n += ranges[i].last - ranges[i].first + 1;
+	return n;
+}
+
+void ports_describe(const struct fc_options *o, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned int s = 0; s < FC_SUB_PROTOS && at < len; s++) {
+		const struct fc_proto_ports *p = &o->proto_ports[s];
+
+		if (!p->set)
+			continue;
+		if (p->off)
+			at += snprintf(buf + at, len - at, ", %s none", slot_names[s]);
+		else
+			at += snprintf(buf + at, len - at, ", %s %u in %u range(s)", slot_names[s],
+				       ports_total(p->r, p->nr), p->nr);
+	}
+}

@@ -30,6 +30,13 @@ int ports_parse_proto(struct fc_options *o, unsigned int slot, const char *value
 /* The settings taken together; 0, or -1 with a message. */
 int ports_check(const struct fc_options *o, char *err, size_t errlen);
 
+/* Ports in ranges[0..nr). */
+unsigned int ports_total(const struct fc_port_range *ranges, unsigned int nr);
+
+/* ", udp 22000-22099, icmp none" for the protocols with ranges of their
+ * own; "" when every protocol uses --ports. */
+void ports_describe(const struct fc_options *o, char *buf, size_t len);
+
 /* "tcp", "udp", "icmp" for a slot; the option naming its ranges. */
 const char *ports_slot_name(unsigned int slot);
 const char *ports_slot_option(unsigned int slot);

@@ -104,6 +104,13 @@ def test_each_protocol_takes_ports_of_its_own_range(bpffs, topo, fcnat, run_fcna
     assert peer.recv(8) == b"x"
     for s in (peer, c, lst):
         s.close()
+    # show's --internal is a network too (one meaning: these internal hosts).
+    for net, want in (("192.168.77.0/24", {"tcp", "udp"}), (CLIENT_ADDR, {"tcp", "udp"}),
+                      ("10.0.0.0/8", set())):
+        r = run_fcnat("show", "mappings", "-i", "wan0", "--json", "--bpffs", bpffs,
+                      "--internal", net)
+        assert r.returncode == 0, repr(r)
+        assert {m["proto"] for m in json.loads(r.stdout)} == want, (net, r.stdout)
 
 
 def _nft_masquerade_udp(gw):
@@ -125,7 +132,8 @@ def test_mixed_nat_masquerade_takes_udp_fcnat_takes_tcp(bpffs, topo, fcnat, run_
     masquerade (its ports, 40000-40099 here, conntrack's translation both
     ways), while TCP stays full-cone in fcnat's range."""
     _nft_masquerade_udp(topo.gw)
-    fcnat("-i", "wan0", "--bpffs", bpffs, "--udp-ports", "none")
+    inst = fcnat("-i", "wan0", "--bpffs", bpffs, "--udp-ports", "none")
+    assert "10000 ports in 1 range(s), udp none," in inst.ready_line(), inst.ready_line()
     before = stats(run_fcnat, bpffs)
     srv = topo.ext.udp(EXT2, 7000)
     c = topo.client.udp(CLIENT_ADDR, 0)

@@ -84,3 +84,14 @@ def test_bash_completion(installed):
     assert _complete(installed, "") == ["show", "stats"]
     assert _complete(installed, "show", "") == ["mappings", "sessions", "subscribers"]
     assert _complete(installed, "show", "mappings", "--proto", "") == ["icmp", "tcp", "udp"]
+
+
+def test_installed_binary_runs_the_installed_einat_converter(installed, tmp_path):
+    toml = tmp_path / "einat.toml"
+    toml.write_text('[[interfaces]]\nif_name = "wan0"\nnat44 = true\n'
+                    'snat_internals = ["192.168.1.0/24"]\n')
+    binary = os.path.join(installed, "usr/sbin/fcnat")
+    r = subprocess.run([binary, "--import-einat", str(toml)], capture_output=True, text=True,
+                       env={"PATH": "/usr/bin:/bin"}, timeout=30)
+    assert r.returncode == 0, r
+    assert "ifname = wan0" in r.stdout and "internal = 192.168.1.0/24" in r.stdout, r.stdout
