@@ -122,26 +122,6 @@ int loader_set_tc_fast(struct fc_loader *l, int ext_ifindex, const int *internal
 	return 0;
 }
 
-int loader_choose_attach(struct fc_loader *l, int ifindex, const struct fc_pin *pin)
-{
-	char path[600];
-	bool kept = pin->found && (pin->meta.flags & (FC_META_ATTACHED | FC_META_CREATED_QDISC));
-	bool kept_tcx = pin->found && (pin->meta.flags & FC_META_TCX);
-	int err;
-
-	/* Links a start killed before recording them left pinned are a kept
-	 * TCX datapath too (inert, but attached). */
-	tcx_pin_path(path, sizeof(path), pin->dir, ifindex, true, false);
-	if (pin->found && !access(path, F_OK))
-		kept = kept_tcx = true;
-	err = tc_attach_choose(ifindex, kept, kept_tcx, &l->attach);
-	if (err)
-		return err;
-	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin->dir);
-	l->skel->rodata->fc_tc_chain = l->attach == FC_TC_ATTACH_TCX;
-	return 0;
-}
-
 struct bpf_object *loader_object(const struct fc_loader *l)
 {
 	return l->skel->obj;
@@ -491,16 +471,10 @@ static void tc_detach_one(struct fc_tc_link *t)
 	t->attached = false;
 }
 
-/* TCX: both links on ifindex, taken over where pinned (tc_attach.h). */
-static int tcx_attach_ext(struct fc_loader *l, int ifindex)
+/* Remove the clsact filters of this state on ifindex an interrupted start
+ * left (before TCX attaches: they would translate a second time). */
+void loader_detach_orphans_on(const struct fc_loader *l, int ifindex)
 {
-	char pin[600];
-	int err;
-
-	l->ifindex = ifindex;
-	l->created_qdisc = l->made_qdisc_now = false;
-	/* A clsact filter of this state an interrupted start left (another
-	 * attach then) would translate a second time. */
 	for (int ingress = 1; ingress >= 0; ingress--) {
 		struct fc_tc_link t = { .attached = true };
 		__u32 h, p;
@@ -511,30 +485,6 @@ static int tcx_attach_ext(struct fc_loader *l, int ifindex)
 		tc_opts_init(&t.opts, h, p);
 		tc_detach_one(&t);
 	}
-	tcx_pin_path(pin, sizeof(pin), l->pin_dir, ifindex, true, false);
-	err = tcx_attach(&l->tcx_ingress, ifindex, true,
-			 bpf_program__fd(l->skel->progs.fc_tc_ingress), pin);
-	if (err) {
-		fc_err("attaching the TC ingress program (TCX link): %s", strerror(-err));
-		return err;
-	}
-	fc_fault_point("attached-ingress");
-	tcx_pin_path(pin, sizeof(pin), l->pin_dir, ifindex, false, false);
-	err = tcx_attach(&l->tcx_egress, ifindex, false,
-			 bpf_program__fd(l->skel->progs.fc_tc_egress), pin);
-	if (err) {
-		fc_err("attaching the TC egress program (TCX link): %s", strerror(-err));
-		/* A taken-over link carries on the kept datapath's work. */
-		if (l->tcx_ingress.taken_over)
-			tcx_release(&l->tcx_ingress);
-		else
-			tcx_detach(&l->tcx_ingress);
-		return err;
-	}
-	fc_debug("TCX links %u (ingress, last) and %u (egress, first) on ifindex %d%s",
-		 l->tcx_ingress.link_id, l->tcx_egress.link_id, ifindex,
-		 l->tcx_ingress.taken_over ? ", taken over" : "");
-	return 0;
 }
 
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
@@ -718,19 +668,8 @@ int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool 
 		if (err)
 			return err;
 	}
-	if (l->attach == FC_TC_ATTACH_TCX) {
-		char pin[600];
-
-		h = &l->hairpin[l->nr_hairpin];
-		memset(h, 0, sizeof(*h));
-		h->ifindex = ifindex;
-		tcx_pin_path(pin, sizeof(pin), l->pin_dir, ifindex, true, true);
-		err = tcx_attach(&h->tcx, ifindex, true, bpf_program__fd(prog), pin);
-		if (err)
-			return err;
-		l->nr_hairpin++;
-		return 0;
-	}
+	if (l->attach == FC_TC_ATTACH_TCX)
+		return tcx_attach_hairpin(l, ifindex, bpf_program__fd(prog));
 	for (unsigned int i = 0; prev && i < prev->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++) {
 		const struct fc_meta_filter *f = &prev->hairpin[i];
 

@@ -95,6 +95,8 @@ void loader_detach_hairpin(struct fc_loader *l);
 void loader_record_attach(const struct fc_loader *l, struct fc_meta *m);
 /* Remove a kept datapath's filters (and its clsact); returns how many. */
 int loader_detach_kept(const struct fc_meta *m);
+/* Remove the clsact filters of this state on ifindex that no record names. */
+void loader_detach_orphans_on(const struct fc_loader *l, int ifindex);
 /* Undo attach: our filters, and the clsact qdisc if we created it. */
 void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);

@@ -3,7 +3,9 @@
  * TCX links (tc_attach.h). libbpf 1.1 (Debian 12) predates TCX, and the UAPI
  * headers of 6.1 do not name it: the few constants are defined here and the
  * link is made with the bpf() syscall itself. Everything else (update,
- * detach, pin, query) goes through libbpf's generic calls.
+ * detach, pin, query) goes through libbpf's generic calls. The loader's
+ * side of TCX (choosing the attach, its programs on links) is at the end;
+ * the clsact side stays in loader.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +17,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "fcnat_tc.skel.h"
+#include "loader.h"
 #include "log.h"
 #include "tc_attach.h"
 
@@ -245,4 +249,76 @@ int tcx_prog_ids(int ifindex, bool ingress, __u32 *ids, __u32 max)
 	if (bpf_prog_query_opts(ifindex, (enum bpf_attach_type)attach_type(ingress), &q))
 		return -errno;
 	return q.prog_cnt < max ? (int)q.prog_cnt : (int)max;
+}
+
+/* ---- the loader's TC programs on TCX links ---------------------------------- */
+
+int loader_choose_attach(struct fc_loader *l, int ifindex, const struct fc_pin *pin)
+{
+	char path[600];
+	bool kept = pin->found && (pin->meta.flags & (FC_META_ATTACHED | FC_META_CREATED_QDISC));
+	bool kept_tcx = pin->found && (pin->meta.flags & FC_META_TCX);
+	int err;
+
+	/* Links a start killed before recording them left pinned are a kept
+	 * TCX datapath too (inert, but attached). */
+	tcx_pin_path(path, sizeof(path), pin->dir, ifindex, true, false);
+	if (pin->found && !access(path, F_OK))
+		kept = kept_tcx = true;
+	err = tc_attach_choose(ifindex, kept, kept_tcx, &l->attach);
+	if (err)
+		return err;
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin->dir);
+	l->skel->rodata->fc_tc_chain = l->attach == FC_TC_ATTACH_TCX;
+	return 0;
+}
+
+int tcx_attach_ext(struct fc_loader *l, int ifindex)
+{
+	char pin[600];
+	int err;
+
+	l->ifindex = ifindex;
+	l->created_qdisc = l->made_qdisc_now = false;
+	loader_detach_orphans_on(l, ifindex);
+	tcx_pin_path(pin, sizeof(pin), l->pin_dir, ifindex, true, false);
+	err = tcx_attach(&l->tcx_ingress, ifindex, true,
+			 bpf_program__fd(l->skel->progs.fc_tc_ingress), pin);
+	if (err) {
+		fc_err("attaching the TC ingress program (TCX link): %s", strerror(-err));
+		return err;
+	}
+	fc_fault_point("attached-ingress");
+	tcx_pin_path(pin, sizeof(pin), l->pin_dir, ifindex, false, false);
+	err = tcx_attach(&l->tcx_egress, ifindex, false,
+			 bpf_program__fd(l->skel->progs.fc_tc_egress), pin);
+	if (err) {
+		fc_err("attaching the TC egress program (TCX link): %s", strerror(-err));
+		/* A taken-over link carries on the kept datapath's work. */
+		if (l->tcx_ingress.taken_over)
+			tcx_release(&l->tcx_ingress);
+		else
+			tcx_detach(&l->tcx_ingress);
+		return err;
+	}
+	fc_debug("TCX links %u (ingress, last) and %u (egress, first) on ifindex %d%s",
+		 l->tcx_ingress.link_id, l->tcx_egress.link_id, ifindex,
+		 l->tcx_ingress.taken_over ? ", taken over" : "");
+	return 0;
+}
+
+int tcx_attach_hairpin(struct fc_loader *l, int ifindex, int prog_fd)
+{
+	struct fc_hairpin_if *h = &l->hairpin[l->nr_hairpin];
+	char pin[600];
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->ifindex = ifindex;
+	tcx_pin_path(pin, sizeof(pin), l->pin_dir, ifindex, true, true);
+	err = tcx_attach(&h->tcx, ifindex, true, prog_fd, pin);
+	if (err)
+		return err;
+	l->nr_hairpin++;
+	return 0;
 }

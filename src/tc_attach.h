@@ -82,6 +82,14 @@ void tcx_release(struct fc_tcx_link *t);
  * Returns how many were detached. */
 int tcx_detach_dir(const char *dir);
 
+struct fc_loader;
+
+/* The loader's external programs on ifindex (loader_attach in TCX mode):
+ * ingress and egress links, taken over where the state directory has them. */
+int tcx_attach_ext(struct fc_loader *l, int ifindex);
+/* A hairpin/internal interface's ingress program (loader_attach_hairpin). */
+int tcx_attach_hairpin(struct fc_loader *l, int ifindex, int prog_fd);
+
 /* Ids of the programs on ifindex's TCX hook, in the order they run.
  * Returns how many (up to max), or -errno. */
 int tcx_prog_ids(int ifindex, bool ingress, __u32 *ids, __u32 max);

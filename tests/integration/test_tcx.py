@@ -17,7 +17,8 @@ import signal
 
 import pytest
 
-from fcnat_util import FCNAT_BIN, in_range, kernel_has_tcx, recv_matching, udp_exchange
+from fcnat_util import (FCNAT_BIN, in_range, kernel_has_tcx, recv_matching, udp_exchange,
+                        xdp_args)
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, tc_json, wait_until
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
@@ -205,6 +206,28 @@ def test_internal_interface_links(topo, fcnat, bpffs, peer, internal):
     assert other.count()[1] > 0
     assert inst.stop(signal.SIGTERM) == 0
     assert chain(topo.gw, "lan0", "ingress") == [(other.prog_id, "peer_count_prog")]
+
+
+@needs_tcx
+def test_xdp_mode_tc_programs_on_tcx_links(topo, fcnat, bpffs, peer):
+    """XDP mode: the TC programs behind XDP (what XDP passes to the stack)
+    are on TCX links too, beside another program; SIGTERM takes them and
+    the XDP programs, and leaves the other."""
+    other = peer("wan0", "ingress", "last")
+    inst = fcnat("-i", "wan0", "--bpffs", bpffs, *xdp_args(topo), env=AUTO)
+    assert names(topo.gw, "wan0", "ingress") == ["peer_count_prog", "fc_tc_ingress"]
+    assert names(topo.gw, "wan0", "egress") == ["fc_tc_egress"]
+    assert "clsact" not in qdiscs(topo.gw)
+    c = topo.client.udp(CLIENT_ADDR, 0)
+    srv = topo.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (EXT2, 7000), b"out")
+    assert mapped[0] == GW_WAN_ADDR and in_range(mapped[1]), mapped
+    srv.sendto(b"back", mapped)
+    assert recv_matching(c, b"back", 3) == (EXT2, 7000)
+    assert inst.stop(signal.SIGTERM) == 0
+    assert chain(topo.gw, "wan0", "ingress") == [(other.prog_id, "peer_count_prog")]
+    assert names(topo.gw, "wan0", "egress") == []
+    assert "xdp" not in topo.gw.run(["ip", "link", "show", "wan0"]).stdout
 
 
 @needs_tcx
