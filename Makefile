@@ -200,7 +200,7 @@ san-unit-test: $(BUILD)/san/unit_tests
 
 # The first daemon test of every integration file, with the ASan+UBSan daemon
 # (conftest.py: FCNAT_SAN_SUBSET; a sanitizer report on its stderr fails the test).
-san-integration-test: $(BUILD)/san/fcnat
+san-integration-test: $(BUILD)/san/fcnat $(BUILD)/tcx_peer
 	$(SAN_ENV) FCNAT_BIN=$(abspath $(BUILD)/san/fcnat) FCNAT_SAN_SUBSET=1 \
 		$(PYTHON) -m pytest -v tests/integration
 

@@ -17,13 +17,13 @@ import signal
 
 import pytest
 
-from fcnat_util import (FCNAT_BIN, in_range, kernel_has_tcx, recv_matching, udp_exchange,
+from fcnat_util import (REPO_ROOT, in_range, kernel_has_tcx, recv_matching, udp_exchange,
                         xdp_args)
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, tc_json, wait_until
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
-PEER = os.path.join(os.path.dirname(FCNAT_BIN), "tcx_peer")
-PEER_OBJ = os.path.join(os.path.dirname(FCNAT_BIN), "tcx_count.bpf.o")
+PEER = os.path.join(REPO_ROOT, "build", "tcx_peer")
+PEER_OBJ = os.path.join(REPO_ROOT, "build", "tcx_count.bpf.o")
 AUTO = {"FCNAT_TC_ATTACH": "auto"}
 
 needs_tcx = pytest.mark.skipif(not kernel_has_tcx(), reason="this kernel has no TCX links "
