@@ -17,7 +17,7 @@ import signal
 
 import pytest
 
-from fcnat_util import (REPO_ROOT, in_range, kernel_has_tcx, recv_matching, udp_exchange,
+from fcnat_util import (FCNAT_BIN, REPO_ROOT, in_range, kernel_has_tcx, recv_matching, udp_exchange,
                         xdp_args)
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, tc_json, wait_until
 
@@ -308,3 +308,35 @@ def test_bad_attach_value_is_refused(topo, fcnat):
     inst.stopped = True
     assert inst.bg.returncode != 0
     assert "expected auto, tcx or clsact" in inst.stderr(), inst.stderr()
+
+
+@needs_tcx
+@pytest.mark.parametrize("point", ["attached-ingress", "attached-tc", "attached-hairpin",
+                                   "attached"])
+def test_first_start_killed_half_way_leaves_links_the_next_start_takes_over(
+        topo, fcnat, bpffs, point):
+    """A first start killed between its attaches (FCNAT_FAULT_POINT): no qdisc,
+    the links it pinned stay (inert), and the next start takes them over
+    rather than adding a second set."""
+    bg = topo.gw.start(["env", "FCNAT_FAULT_POINT=" + point, "FCNAT_TC_ATTACH=auto",
+                        FCNAT_BIN, "-i", "wan0", "--hairpin-if", "lan0", "--bpffs", bpffs,
+                        "--keep-state"], name="fcnat-fault")
+    assert bg.wait(10) == -signal.SIGKILL, bg.stderr_text()
+    assert "clsact" not in qdiscs(topo.gw) and "clsact" not in qdiscs(topo.gw, "lan0")
+    assert names(topo.gw, "wan0", "ingress") == ["fc_tc_ingress"]
+
+    inst = fcnat("-i", "wan0", "--hairpin-if", "lan0", "--bpffs", bpffs, env=AUTO)
+    assert "TC attach: tcx" in inst.stderr(), inst.stderr()
+    assert names(topo.gw, "wan0", "ingress") == ["fc_tc_ingress"]
+    assert names(topo.gw, "wan0", "egress") == ["fc_tc_egress"]
+    assert names(topo.gw, "lan0", "ingress") == ["fc_tc_lan_ingress"[:15]]
+    c = topo.client.udp(CLIENT_ADDR, 0)
+    srv = topo.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (EXT2, 7000), b"out")
+    assert mapped[0] == GW_WAN_ADDR, mapped
+    srv.sendto(b"back", mapped)
+    assert recv_matching(c, b"back", 3) == (EXT2, 7000)
+    assert inst.stop(signal.SIGTERM) == 0, inst.stderr()
+    for ifname, hook in (("wan0", "ingress"), ("wan0", "egress"), ("lan0", "ingress")):
+        assert names(topo.gw, ifname, hook) == [], (ifname, hook)
+    assert not os.path.exists(os.path.join(bpffs, "wan0"))
