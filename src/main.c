@@ -832,8 +832,10 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
-	if (pin->found)
+	if (pin->found) {
 		remove_kept_xdp(d, loader, &pin->meta);
+		tcx_drop_unused(loader);
+	}
 	fc_fault_point("attached");
 	loader_record_attach(loader, &pin->meta);
 	if (pin_save_meta(pin))

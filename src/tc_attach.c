@@ -322,3 +322,37 @@ int tcx_attach_hairpin(struct fc_loader *l, int ifindex, int prog_fd)
 	l->nr_hairpin++;
 	return 0;
 }
+
+int tcx_drop_unused(const struct fc_loader *l)
+{
+	DIR *d = l->attach == FC_TC_ATTACH_TCX ? opendir(l->pin_dir) : NULL;
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		char path[1024];
+		bool used = false;
+		int ifindex, fd;
+
+		if (sscanf(e->d_name, "tcx_hairpin_%d", &ifindex) != 1)
+			continue;
+		for (unsigned int i = 0; i < l->nr_hairpin; i++)
+			used |= l->hairpin[i].ifindex == ifindex && l->hairpin[i].tcx.held;
+		if (used)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", l->pin_dir, e->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		fc_info("removed %d TCX link(s) of the kept datapath on interfaces this start "
+			"does not hairpin on", n);
+	return n;
+}

@@ -90,6 +90,10 @@ int tcx_attach_ext(struct fc_loader *l, int ifindex);
 /* A hairpin/internal interface's ingress program (loader_attach_hairpin). */
 int tcx_attach_hairpin(struct fc_loader *l, int ifindex, int prog_fd);
 
+/* After a takeover: detach the kept hairpin links on interfaces this start
+ * did not attach to. Returns how many. */
+int tcx_drop_unused(const struct fc_loader *l);
+
 /* Ids of the programs on ifindex's TCX hook, in the order they run.
  * Returns how many (up to max), or -errno. */
 int tcx_prog_ids(int ifindex, bool ingress, __u32 *ids, __u32 max);

@@ -17,8 +17,8 @@ import signal
 
 import pytest
 
-from fcnat_util import (FCNAT_BIN, REPO_ROOT, in_range, kernel_has_tcx, recv_matching, udp_exchange,
-                        xdp_args)
+from fcnat_util import (FCNAT_BIN, REPO_ROOT, in_range, kernel_has_tcx, recv_matching,
+                        udp_exchange, xdp_args)
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, tc_json, wait_until
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
@@ -340,3 +340,16 @@ def test_first_start_killed_half_way_leaves_links_the_next_start_takes_over(
     for ifname, hook in (("wan0", "ingress"), ("wan0", "egress"), ("lan0", "ingress")):
         assert names(topo.gw, ifname, hook) == [], (ifname, hook)
     assert not os.path.exists(os.path.join(bpffs, "wan0"))
+
+
+@needs_tcx
+def test_restart_without_a_hairpin_interface_drops_its_kept_link(topo, fcnat, bpffs, peer):
+    other = peer("lan0", "ingress", "last")
+    inst = fcnat("-i", "wan0", "--hairpin-if", "lan0", "--bpffs", bpffs, "--keep-state",
+                 env=AUTO)
+    assert inst.stop(signal.SIGTERM) == 0
+    assert names(topo.gw, "lan0", "ingress") == ["peer_count_prog", "fc_tc_lan_ingress"[:15]]
+    inst = fcnat("-i", "wan0", "--bpffs", bpffs, env=AUTO)
+    assert "TCX link(s) of the kept datapath" in inst.stderr(), inst.stderr()
+    assert chain(topo.gw, "lan0", "ingress") == [(other.prog_id, "peer_count_prog")]
+    assert names(topo.gw, "wan0", "ingress") == ["fc_tc_ingress"]
