@@ -32,7 +32,7 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
 	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c \
-	src/ports.c src/import_einat.c
+	src/ports.c src/import_einat.c src/tc_attach.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
@@ -101,6 +101,13 @@ $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
 $(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/fcnat/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
 	$(CC) $(CFLAGS) -Itests/unit -DFC_SOURCE_DIR='"$(CURDIR)"' $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# test_tcx.py's other TC user: a counting program and what attaches it (TCX).
+$(BUILD)/tcx_count.bpf.o: tests/integration/tcx/tcx_count.bpf.c tests/integration/tcx/tcx_peer.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Itests/integration/tcx -c $< -o $@
+
+$(BUILD)/tcx_peer: tests/integration/tcx/tcx_peer.c tests/integration/tcx/tcx_peer.h $(BUILD)/tcx_count.bpf.o
+	$(CC) $(CFLAGS) -Itests/integration/tcx $< -o $@ -lbpf -lelf -lz
+
 MANPAGES  := $(BUILD)/fcnat.8 $(BUILD)/fcnat.conf.5
 
 $(BUILD)/%: doc/%.scd | $(BUILD)
@@ -142,7 +149,7 @@ bpf-check: $(BPF_OBJS)
 unit-test: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
-integration-test: $(BUILD)/fcnat
+integration-test: $(BUILD)/fcnat $(BUILD)/tcx_peer
 	$(PYTHON) -m pytest -v tests/integration
 
 # The unit tests and the smoke tests in a VM on Debian 12's stock kernel (6.1):
@@ -206,7 +213,7 @@ san-unit-test: $(BUILD)/san/unit_tests
 
 # The first daemon test of every integration file, with the ASan+UBSan daemon
 # (conftest.py: FCNAT_SAN_SUBSET; a sanitizer report on its stderr fails the test).
-san-integration-test: $(BUILD)/san/fcnat
+san-integration-test: $(BUILD)/san/fcnat $(BUILD)/tcx_peer
 	$(SAN_ENV) FCNAT_BIN=$(abspath $(BUILD)/san/fcnat) FCNAT_SAN_SUBSET=1 \
 		$(PYTHON) -m pytest -v tests/integration
 

@@ -5,13 +5,34 @@
 #include "lib/nat6.h"
 #include "lib/nat64.h"
 
+/*
+ * Set by the loader when the programs run from TCX links (Linux 6.6+): a
+ * packet fcnat lets through goes on to the next program of the chain and to
+ * the interface's clsact filters (TCX_NEXT), where TC_ACT_OK would end the
+ * chain there and skip the others (qosify, SQM's ingress redirect, ...).
+ * On clsact (0) the verdict stays TC_ACT_OK, as it always was.
+ */
+const volatile __u32 fc_tc_chain;
+
+#define TCX_NEXT_VERDICT (-1)	/* TCX_NEXT, TC_ACT_UNSPEC */
+
+static __always_inline int tc_verdict(int ret)
+{
+	return ret == CTX_PASS && fc_tc_chain ? TCX_NEXT_VERDICT : ret;
+}
+
 /* Egress of the external interface: source NAT of what leaves. */
-SEC("tc")
-int fc_tc_egress(struct __sk_buff *skb)
+static __always_inline int fc_tc_egress_body(struct __sk_buff *skb)
 {
 	if (ctx_is_ipv6(skb))
 		return nat6_egress(skb);
 	return nat4_egress(skb);
+}
+
+SEC("tc")
+int fc_tc_egress(struct __sk_buff *skb)
+{
+	return tc_verdict(fc_tc_egress_body(skb));
 }
 
 /* The halves as BPF functions of their own: a call chain shares 512 bytes
@@ -28,8 +49,7 @@ static __noinline int tc_nat6_ingress(struct __sk_buff *skb)
 
 /* Ingress of the external interface: destination NAT of what arrives;
  * IPv4 to a NAT64 mapping becomes IPv6 for the stack. */
-SEC("tc")
-int fc_tc_ingress(struct __sk_buff *skb)
+static __always_inline int fc_tc_ingress_body(struct __sk_buff *skb)
 {
 	int ret;
 
@@ -39,6 +59,12 @@ int fc_tc_ingress(struct __sk_buff *skb)
 	if (ret == FC_NAT64_PENDING)
 		ret = nat64_in(skb);
 	return ret;
+}
+
+SEC("tc")
+int fc_tc_ingress(struct __sk_buff *skb)
+{
+	return tc_verdict(fc_tc_ingress_body(skb));
 }
 
 static __noinline int tc_nat4_hairpin(struct __sk_buff *skb)
@@ -63,12 +89,17 @@ static __always_inline int tc_lan_ipv6(struct __sk_buff *skb)
 /* Ingress of each --hairpin-if interface, and of the internal ones in XDP
  * mode (behind XDP's fast path): hairpinning (both families), and NAT64 of
  * IPv6 to the prefix. */
-SEC("tc")
-int fc_tc_lan_ingress(struct __sk_buff *skb)
+static __always_inline int fc_tc_lan_ingress_body(struct __sk_buff *skb)
 {
 	if (ctx_is_ipv6(skb))
 		return tc_lan_ipv6(skb);
 	return tc_nat4_hairpin(skb);
+}
+
+SEC("tc")
+int fc_tc_lan_ingress(struct __sk_buff *skb)
+{
+	return tc_verdict(fc_tc_lan_ingress_body(skb));
 }
 
 static __noinline int tc_nat4_fast_out(struct __sk_buff *skb)
@@ -79,19 +110,29 @@ static __noinline int tc_nat4_fast_out(struct __sk_buff *skb)
 /* Ingress of each --lan-if interface in TC mode: the fast path (source NAT
  * and straight out of the external interface, fc_tc_fast_ifs[0]),
  * hairpinning (both families), and NAT64 of IPv6 to the prefix. */
-SEC("tc")
-int fc_tc_int_ingress(struct __sk_buff *skb)
+static __always_inline int fc_tc_int_ingress_body(struct __sk_buff *skb)
 {
 	if (ctx_is_ipv6(skb))
 		return tc_lan_ipv6(skb);
 	return tc_nat4_fast_out(skb);
 }
 
+SEC("tc")
+int fc_tc_int_ingress(struct __sk_buff *skb)
+{
+	return tc_verdict(fc_tc_int_ingress_body(skb));
+}
+
 /* Ingress of lo: the gateway's own processes reaching mapped hosts. */
+static __always_inline int fc_tc_lo_ingress_body(struct __sk_buff *skb)
+{
+	return nat4_hairpin(skb, 1);
+}
+
 SEC("tc")
 int fc_tc_lo_ingress(struct __sk_buff *skb)
 {
-	return nat4_hairpin(skb, 1);
+	return tc_verdict(fc_tc_lo_ingress_body(skb));
 }
 
 /*

@@ -489,6 +489,22 @@ static void tc_detach_one(struct fc_tc_link *t)
 	t->attached = false;
 }
 
+/* Remove the clsact filters of this state on ifindex an interrupted start
+ * left (before TCX attaches: they would translate a second time). */
+void loader_detach_orphans_on(const struct fc_loader *l, int ifindex)
+{
+	for (int ingress = 1; ingress >= 0; ingress--) {
+		struct fc_tc_link t = { .attached = true };
+		__u32 h, p;
+
+		if (!tc_find_orphan(ifindex, ingress, loader_bindings_id(l), &h, &p))
+			continue;
+		tc_hook_init(&t.hook, ifindex, ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+		tc_opts_init(&t.opts, h, p);
+		tc_detach_one(&t);
+	}
+}
+
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 {
 	struct bpf_tc_hook hook;
@@ -496,6 +512,8 @@ int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev)
 	__u32 ih = 0, ip = 0, eh = 0, ep = 0;
 	int err;
 
+	if (l->attach == FC_TC_ATTACH_TCX)
+		return tcx_attach_ext(l, ifindex);
 	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
 	l->ifindex = ifindex;
 	if (l->qdisc_making && nl_has_clsact(ifindex) == 0)
@@ -560,7 +578,8 @@ undo:
 void loader_record_attach(const struct fc_loader *l, struct fc_meta *m)
 {
 	m->ifindex = l->ifindex;
-	m->flags = FC_META_ATTACHED | (l->created_qdisc ? FC_META_CREATED_QDISC : 0);
+	m->flags = FC_META_ATTACHED | (l->created_qdisc ? FC_META_CREATED_QDISC : 0) |
+		   (l->attach == FC_TC_ATTACH_TCX ? FC_META_TCX : 0);
 	m->ingress_handle = l->ingress.opts.handle;
 	m->ingress_priority = l->ingress.opts.priority;
 	m->egress_handle = l->egress.opts.handle;
@@ -667,6 +686,8 @@ int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool 
 		if (err)
 			return err;
 	}
+	if (l->attach == FC_TC_ATTACH_TCX)
+		return tcx_attach_hairpin(l, ifindex, bpf_program__fd(prog));
 	for (unsigned int i = 0; prev && i < prev->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++) {
 		const struct fc_meta_filter *f = &prev->hairpin[i];
 
@@ -700,6 +721,7 @@ int loader_attach_hairpin(struct fc_loader *l, int ifindex, bool loopback, bool 
 void loader_detach_hairpin(struct fc_loader *l)
 {
 	for (unsigned int i = 0; i < l->nr_hairpin; i++) {
+		tcx_detach(&l->hairpin[i].tcx);
 		tc_detach_one(&l->hairpin[i].ingress);
 		if (l->hairpin[i].created_qdisc)
 			destroy_clsact(l->hairpin[i].ifindex);
@@ -783,6 +805,8 @@ void loader_detach(struct fc_loader *l)
 {
 	loader_xdp_detach(l);
 	loader_detach_hairpin(l);
+	tcx_detach(&l->tcx_egress);
+	tcx_detach(&l->tcx_ingress);
 	tc_detach_one(&l->egress);
 	tc_detach_one(&l->ingress);
 	if (l->created_qdisc)
@@ -792,6 +816,11 @@ void loader_detach(struct fc_loader *l)
 
 void loader_destroy(struct fc_loader *l)
 {
+	/* What is still held stays attached through its pin (keep-state). */
+	tcx_release(&l->tcx_ingress);
+	tcx_release(&l->tcx_egress);
+	for (unsigned int i = 0; i < l->nr_hairpin; i++)
+		tcx_release(&l->hairpin[i].tcx);
 	if (l->xskel)
 		fcnat_xdp__destroy(l->xskel);
 	l->xskel = NULL;

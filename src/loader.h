@@ -10,6 +10,7 @@
 #include <fcnat/types.h>
 #include "options.h"
 #include "pin.h"
+#include "tc_attach.h"
 
 struct fcnat_tc;
 struct fcnat_xdp;
@@ -33,6 +34,7 @@ struct fc_hairpin_if {
 	int ifindex;
 	bool created_qdisc;
 	struct fc_tc_link ingress;
+	struct fc_tcx_link tcx;	/* FC_TC_ATTACH_TCX: its ingress link */
 };
 
 struct fc_loader {
@@ -47,6 +49,9 @@ struct fc_loader {
 	void *qdisc_making_arg;
 	struct fc_tc_link ingress;
 	struct fc_tc_link egress;
+	enum fc_tc_attach attach;	/* TCX links or clsact filters (tc_attach.h) */
+	char pin_dir[512];		/* TCX: where the links are pinned */
+	struct fc_tcx_link tcx_ingress, tcx_egress;
 	unsigned int nr_hairpin;
 	struct fc_hairpin_if hairpin[FC_MAX_IFACES];
 	int lo_accept_local;	/* value to restore, -1: untouched */
@@ -77,6 +82,9 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 int loader_write_config(struct fc_loader *l, const struct fc_config *cfg);
 /* The pool and scope maps from o (before loader_write_config). */
 int loader_write_cgnat(struct fc_loader *l, const struct fc_options *o);
+/* Between open and load: TCX links or clsact filters on ifindex, as
+ * tc_attach_choose() decides from the kernel and pin's kept datapath. */
+int loader_choose_attach(struct fc_loader *l, int ifindex, const struct fc_pin *pin);
 /* Attach to ifindex's TC hooks. prev: the pinned state's record of a kept
  * datapath; its filters, if still there and ours, are replaced in place. */
 int loader_attach(struct fc_loader *l, int ifindex, const struct fc_meta *prev);
@@ -91,6 +99,8 @@ void loader_detach_hairpin(struct fc_loader *l);
 void loader_record_attach(const struct fc_loader *l, struct fc_meta *m);
 /* Remove a kept datapath's filters (and its clsact); returns how many. */
 int loader_detach_kept(const struct fc_meta *m);
+/* Remove the clsact filters of this state on ifindex that no record names. */
+void loader_detach_orphans_on(const struct fc_loader *l, int ifindex);
 /* Undo attach: our filters, and the clsact qdisc if we created it. */
 void loader_detach(struct fc_loader *l);
 void loader_destroy(struct fc_loader *l);

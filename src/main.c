@@ -39,6 +39,7 @@
 #include "pin.h"
 #include "show.h"
 #include "stats.h"
+#include "tc_attach.h"
 
 #define SWEEP_INTERVAL_MS 1000
 #define SWEEP_REST_FACTOR 3	/* rest 3x a pass's time: at most 1/4 of a CPU */
@@ -719,7 +720,7 @@ static int cmd_detach(const struct fc_options *o)
 		fc_info("nothing to detach: no kept fcnat state for %s in %s", o->ifname, o->bpffs);
 		return FC_EXIT_OK;
 	}
-	removed = loader_detach_kept(&pin.meta);
+	removed = loader_detach_kept(&pin.meta) + tcx_detach_dir(pin.dir);
 	/* Filters a start killed before recording them are found by the
 	 * state they work on, and so are a kept XDP datapath's programs. */
 	bindings_fd = pin_map_fd(&pin, "fc_bindings");
@@ -796,6 +797,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		return -1;
 	if (loader_open(loader, o))
 		goto fail_pin;
+	if (loader_choose_attach(loader, ifindex, pin))
+		goto fail_loader;
 	if (o->mode == FC_MODE_TC && o->nr_internal_ifs &&
 	    loader_set_tc_fast(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
 		goto fail_loader;
@@ -870,8 +873,10 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 			goto fail_pinned;
 		}
 	}
-	if (pin->found)
+	if (pin->found) {
 		remove_kept_xdp(d, loader, &pin->meta);
+		tcx_drop_unused(loader);
+	}
 	fc_fault_point("attached");
 	loader_record_attach(loader, &pin->meta);
 	if (pin_save_meta(pin))

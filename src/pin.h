@@ -23,6 +23,7 @@ struct bpf_object;
 enum fc_meta_flags {
 	FC_META_CREATED_QDISC = 1 << 0,	/* the clsact qdisc is fcnat's to remove */
 	FC_META_ATTACHED = 1 << 1,	/* the filter fields below are set */
+	FC_META_TCX = 1 << 2,		/* TCX links (pinned in the directory), no filters */
 };
 
 /* The daemon's own counters, kept in fc_meta so they outlive a restart. */

@@ -688,6 +688,14 @@ static unsigned long count_entries(int fd, size_t ksz)
 	return n;
 }
 
+/* How the datapath is attached: TCX links or clsact filters (tc_attach.h). */
+static const char *attach_name(const struct instance *in)
+{
+	if (!(in->pin.meta.flags & FC_META_ATTACHED))
+		return "none";
+	return in->pin.meta.flags & FC_META_TCX ? "tcx" : "clsact";
+}
+
 static int print_stats(const struct instance *in, const struct fc_options *o)
 {
 	__u64 counters[FC_STAT_MAX];
@@ -713,6 +721,7 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 			json_object_object_add(cnt, dstat_name(k),
 					       json_object_new_int64(in->pin.meta.counters[k]));
 		json_object_object_add(root, "counters", cnt);
+		json_object_object_add(root, "attach", json_object_new_string(attach_name(in)));
 		json_object_object_add(root, "mappings", json_object_new_int64(c.mappings));
 		json_object_object_add(root, "sessions", json_object_new_int64(c.sessions));
 		json_object_object_add(root, "subscribers", json_object_new_int64(
@@ -721,6 +730,7 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 		json_object_object_add(root, "ports", ports);
 		print_json(root);
 	} else {
+		printf("attach %s\n", attach_name(in));
 		printf("mappings %lu\nsessions %lu\nsubscribers %lu\nports in use:\n", c.mappings,
 		       c.sessions, count_entries(in->subscribers_fd, sizeof(struct fc_subscriber_key)));
 		port_usage(&c, in, NULL);

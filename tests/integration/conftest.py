@@ -27,8 +27,16 @@ import subprocess
 
 import pytest
 
-from fcnat_util import EXIT_TIMEOUT, FCNAT_BIN, READY_TIMEOUT, Fcnat, fc_progs, xdp_args
+from fcnat_util import (EXIT_TIMEOUT, FCNAT_BIN, READY_TIMEOUT, Fcnat, fc_progs, kernel_has_tcx,
+                        xdp_args)
 from netns import NatTopology
+
+# The suites look at what fcnat attached through tc's clsact filters: on a
+# kernel with TCX links they run on the clsact fallback, and test_tcx.py
+# covers TCX (FCNAT_TC_ATTACH=auto runs them on TCX). Where the kernel has no
+# TCX (the VM's 6.1) nothing is forced: fcnat's own probe picks clsact.
+if "FCNAT_TC_ATTACH" not in os.environ and kernel_has_tcx():
+    os.environ["FCNAT_TC_ATTACH"] = "clsact"
 
 _counter = itertools.count(1)
 _NS_RE = re.compile(r"^fcn(\d+)n\d+-")
@@ -130,8 +138,10 @@ def fcnat(topo):
     started = []
     baseline = fc_progs()
 
-    def start(*args, wait_ready=True, ns=None):
-        argv = [FCNAT_BIN] + [str(a) for a in args]
+    def start(*args, wait_ready=True, ns=None, env=None):
+        # env: {name: value} for this fcnat (through env(1), which execs it).
+        argv = ["env"] + ["%s=%s" % kv for kv in (env or {}).items()] if env else []
+        argv += [FCNAT_BIN] + [str(a) for a in args]
         bg = (ns or topo.gw).start(argv, name="fcnat")
         inst = Fcnat(bg, list(args), baseline)
         started.append(inst)

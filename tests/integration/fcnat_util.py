@@ -28,6 +28,18 @@ def in_range(port, rng=DEFAULT_RANGE):
     return rng[0] <= port <= rng[1]
 
 
+def kernel_has_tcx():
+    """Does the running kernel have TCX links (Linux 6.6+)? BPF_PROG_QUERY of
+    lo's TCX ingress hook: answered there, refused (EINVAL) before."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint32 * 16)()
+    attr[0] = 1       # target_ifindex: lo
+    attr[1] = 46      # BPF_TCX_INGRESS
+    nr_bpf = {"x86_64": 321, "aarch64": 280}.get(os.uname().machine, 321)
+    return libc.syscall(nr_bpf, 16, ctypes.byref(attr), ctypes.sizeof(attr)) == 0   # BPF_PROG_QUERY
+
+
 def fc_progs():
     """{id: name} of loaded BPF programs whose name starts with fc_."""
     return {p["id"]: p.get("name", "") for p in bpf_progs()
