@@ -190,10 +190,10 @@ def test_keep_state_then_detach_removes_only_fcnat(topo, fcnat, bpffs, peer, run
 @needs_tcx
 @pytest.mark.parametrize("internal", [False, True], ids=["hairpin", "tc-fast"])
 def test_internal_interface_links(topo, fcnat, bpffs, peer, internal):
-    """Hairpin (and, with --internal, the TC fast path and NAT64's hook) on
+    """Hairpin (and, with --lan-if, the TC fast path and NAT64's hook) on
     lan0's ingress: a TCX link there too, beside another program."""
     other = peer("lan0", "ingress", "last")
-    opt = "--internal" if internal else "--hairpin-if"
+    opt = "--lan-if" if internal else "--hairpin-if"
     inst = fcnat("-i", "wan0", "--bpffs", bpffs, opt, "lan0", env=AUTO)
     # Program names are cut to 15 characters (BPF_OBJ_NAME_LEN).
     prog = ("fc_tc_int_ingress" if internal else "fc_tc_lan_ingress")[:15]
