@@ -481,6 +481,9 @@ static __always_inline int nat64_split4_l2(struct ctx_buff *ctx, struct nat64_sc
 		if (ctx_resize(ctx, l2 + IPV4_HLEN + size) ||
 		    (l2 && ctx_store(ctx, 0, s->frame, l2)) ||
 		    ctx_store(ctx, l2, &ip, sizeof(ip)) ||
+		    /* 6.1's verifier loses "start < data_len" on the way:
+		     * the length it checks is bounded here. */
+		    !FC_IN_RANGE(size, 1, NAT64_PIECE_DATA) ||
 		    ctx_store(ctx, l2 + IPV4_HLEN, s->frame + l2 + IPV4_HLEN + start,
 			      size) ||
 		    ctx_reinject(ctx))
