@@ -53,25 +53,36 @@ static __always_inline void *ctx_data_end(const struct __sk_buff *ctx)
 #define FC_TC_L3_IFS_MAX	8
 volatile __u32 fc_tc_l3_ifs[FC_TC_L3_IFS_MAX];
 
+/* 1 when v is not 0, else 0, computed so that the verifier cannot tell
+ * which: d | -d has its top bit set unless d is 0. */
+static __always_inline __u64 ctx_nonzero_(__u64 v)
+{
+	__u64 t;
+
+	asm volatile("%[t] = %[v]\n\t"
+		     "%[t] = -%[t]\n\t"
+		     "%[t] |= %[v]\n\t"
+		     "%[t] >>= 63"
+		     : [t] "=&r"(t) : [v] "r"(v));
+	return t;
+}
+
 /*
  * 1 when the frame has an Ethernet header, 0 on an interface listed in
- * fc_tc_l3_ifs. Computed without a branch (d | -d has its top bit set
- * unless d is 0): the verifier carries one state with the length 0..14 on
- * instead of verifying all that follows once per link type.
+ * fc_tc_l3_ifs. Without a branch on the answer: the verifier carries one
+ * state with the length 0..14 on, instead of verifying everything after it
+ * once per link type. Even with no bare link (the first slot 0: one load
+ * and out), the answer is an opaque 1 (ctx_nonzero_ of the index, never 0
+ * here), so both ways reach the rest with the same state.
  */
 static __always_inline __u64 ctx_has_eth(const struct __sk_buff *ctx)
 {
-	__u64 ifindex = ctx->ifindex, eth = 1, d, t;
+	__u64 ifindex = ctx->ifindex, eth = ctx_nonzero_(ifindex);
 
-	for (int i = 0; i < FC_TC_L3_IFS_MAX; i++) {
-		d = fc_tc_l3_ifs[i] ^ ifindex;
-		asm volatile("%[t] = %[d]\n\t"
-			     "%[t] = -%[t]\n\t"
-			     "%[t] |= %[d]\n\t"
-			     "%[t] >>= 63\n\t"
-			     "%[e] &= %[t]"
-			     : [e] "+r"(eth), [t] "=&r"(t) : [d] "r"(d));
-	}
+	if (!fc_tc_l3_ifs[0])
+		return eth;
+	for (int i = 0; i < FC_TC_L3_IFS_MAX; i++)
+		eth &= ctx_nonzero_(fc_tc_l3_ifs[i] ^ ifindex);
 	return eth;
 }
 
