@@ -61,7 +61,7 @@ LF_TIME       ?= 3600
 LF_SHORT_RUNS ?= 30000
 LF_SHORT_TIME ?= 120
 
-.PHONY: all clean test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall deb \
+.PHONY: all clean test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall \
 	fuzz fuzz-short scale lf san-unit-test san-integration-test
 .DELETE_ON_ERROR:
 # Kept between runs: the sanitized and fuzzing objects take minutes to build.
@@ -130,6 +130,7 @@ install: $(BUILD)/fcnat $(MANPAGES)
 
 # Debian package (debian/): dpkg-buildpackage writes to the parent
 # directory; the results are moved to $(BUILD)/deb/.
+.PHONY: deb
 deb:
 	dpkg-buildpackage -us -uc -b
 	mkdir -p $(BUILD)/deb
