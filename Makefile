@@ -93,10 +93,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # --import-einat runs the converter installed by `make install`.
 $(BUILD)/import_einat.o: CFLAGS += -DFCNAT_LIBEXECDIR='"$(LIBEXECDIR)"'
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/fcnat/*.h) $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/fcnat: $(BUILD)/main.o $(LIB_OBJS)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/fcnat/*.h) $(LIB_OBJS) $(SKELS) $(UNIT_SKELS)
 	$(CC) $(CFLAGS) -Itests/unit -DFC_SOURCE_DIR='"$(CURDIR)"' $(UNIT_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
@@ -127,6 +127,15 @@ install: $(BUILD)/fcnat $(MANPAGES)
 	install -Dm644 packaging/fcnat.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fcnat
 	install -Dm644 packaging/fcnat.conf.example $(DESTDIR)$(DOCDIR)/fcnat.conf.example
 	install -Dm755 src/import_einat.py $(DESTDIR)$(LIBEXECDIR)/import-einat
+
+# Debian package (debian/): dpkg-buildpackage writes to the parent
+# directory; the results are moved to $(BUILD)/deb/.
+.PHONY: deb
+deb:
+	dpkg-buildpackage -us -uc -b
+	mkdir -p $(BUILD)/deb
+	mv ../fcnat_$(VERSION)_*.deb ../fcnat_$(VERSION)_*.buildinfo ../fcnat_$(VERSION)_*.changes $(BUILD)/deb/
+	-mv ../fcnat-dbgsym_$(VERSION)_*.deb $(BUILD)/deb/ 2>/dev/null
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fcnat $(DESTDIR)$(MANDIR)/man8/fcnat.8 \

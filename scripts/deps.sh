@@ -7,6 +7,8 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
  ethtool tcpdump socat netcat-openbsd iperf3 nftables tayga python3 python3-pytest ppp pppoe
  python3-scapy scdoc natpmpc libfixbuf-dev nfdump libmicrohttpd-dev
  qemu-system-x86 cpio kmod"
+# --packaging: also what `make deb` and its test need (not installed for CI).
+[ "${1:-}" = "--packaging" ] && PKGS="$PKGS dpkg-dev debhelper fakeroot lintian"
 # make vmtest's initramfs runs busybox: busybox-static, unless Debian's
 # (dynamically linked) busybox is there already (the two conflict).
 dpkg-query -W -f='${Status}' busybox 2>/dev/null | grep -q "ok installed" ||
