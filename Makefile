@@ -1,8 +1,16 @@
 # fcnat build. `make` builds build/fcnat; see README.md for the rest.
+# `make ARCH=arm64|s390x|mipsel|mips` cross-builds into build/ARCH (mk/cross.mk).
+ARCH      ?=
+ifneq ($(filter-out $(shell dpkg --print-architecture 2>/dev/null),$(ARCH)),)
+include mk/cross.mk
+endif
 BUILD     ?= build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= gcc
+PKG_CONFIG ?= pkg-config
+# The host's byte order unless a cross build picks bpfel or bpfeb.
+BPF_TARGET ?= bpf
 PYTHON    ?= /usr/bin/python3
 VERSION   ?= 0.1.0
 PREFIX    ?= /usr/local
@@ -14,17 +22,21 @@ SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
-ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
+ARCH_INC  ?= /usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -O2 -g -target $(BPF_TARGET) -mcpu=v3 -Wall -Werror \
 	-I$(BUILD) -Iinclude -Ibpf -I$(ARCH_INC)
 # Warnings and include paths of every user-space build (gcc, and clang with sanitizers).
 BASE_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
-	$(shell pkg-config --cflags libfixbuf)
+	$(shell $(PKG_CONFIG) --cflags libfixbuf)
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(BASE_CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell pkg-config --libs libfixbuf) \
-	$(shell pkg-config --libs libmicrohttpd)
+LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell $(PKG_CONFIG) --libs libfixbuf) \
+	$(shell $(PKG_CONFIG) --libs libmicrohttpd)
+# STATIC=1: one static binary for routers (every library's .a, from the -dev packages).
+ifeq ($(STATIC),1)
+LDLIBS    := -static $(shell $(PKG_CONFIG) --static --libs libbpf libmnl inih json-c libfixbuf libmicrohttpd)
+endif
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
@@ -89,8 +101,11 @@ $(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) $(BUILD)/vmlinux
 # The XDP build of the xlat probe is its TC source over ctx_xdp.h.
 $(BUILD)/xlat_probe_xdp.bpf.o: tests/unit/xlat_probe.bpf.c tests/unit/xlat_probe.h
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $* > $@
+# A cross build of the other byte order makes the skeleton from its
+# host-order twin and embeds its own object (mk/cross.mk, scripts/skel-elf.py).
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o $(SKEL_TWIN)
+	$(if $(SKEL_TWIN),$(BPFTOOL) gen skeleton $(word 2,$^) name $* > $@.twin && \
+		$(PYTHON) scripts/skel-elf.py $< < $@.twin > $@ && rm -f $@.twin,$(BPFTOOL) gen skeleton $< name $* > $@)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/fcnat/*.h) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -135,10 +150,20 @@ integration-test: $(BUILD)/fcnat
 # tests/vm/vmtest, doc/design/vmtest.md. As root; the first run downloads the
 # kernel package (cached in /var/cache/fcnat-vm). FCNAT_VMTEST=0 skips it, saying
 # so; VMTEST_ARGS passes options (e.g. VMTEST_ARGS='--steps selftest').
+# `make vmtest ARCH=arm64|s390x|mipsel`: that architecture's Debian 12 kernel
+# and root (made first: the root is the cross build's sysroot), build/ARCH's
+# binaries (doc/portability.md). Not in `make test`.
 VMTEST_ARGS ?=
+ifeq ($(TRIPLET),)
 vmtest: $(BUILD)/fcnat $(BUILD)/unit_tests
 	@if [ "$(FCNAT_VMTEST)" = 0 ]; then echo "vmtest: SKIPPED (FCNAT_VMTEST=0)"; \
 	else tests/vm/vmtest $(VMTEST_ARGS); fi
+else
+vmtest:
+	tests/vm/vmtest --arch $(ARCH) --prepare-only
+	$(MAKE) ARCH=$(ARCH) $(BUILD)/fcnat $(BUILD)/unit_tests
+	tests/vm/vmtest --arch $(ARCH) $(VMTEST_ARGS)
+endif
 
 test: man unit-test san-unit-test vmtest fuzz-short integration-test san-integration-test
 
@@ -202,8 +227,9 @@ demo:
 	$(MAKE) all
 	scripts/demo.sh
 
+# `make deps ARCH=...` also installs the cross compilers, qemu and mmdebstrap.
 deps:
-	scripts/deps.sh
+	scripts/deps.sh $(if $(TRIPLET),--cross)
 
 $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/bench_tc.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
@@ -224,3 +250,7 @@ bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fcnat
 
 clean:
 	rm -rf $(BUILD)
+
+ifneq ($(SKEL_TWIN),)
+include mk/cross-rules.mk
+endif
