@@ -24,7 +24,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 ARCH_INC  ?= /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target $(BPF_TARGET) -mcpu=v3 -Wall -Werror \
-	-I$(BUILD) -Iinclude -Ibpf -I$(ARCH_INC)
+	-Iinclude -Ibpf -I$(ARCH_INC)
 # Warnings and include paths of every user-space build (gcc, and clang with sanitizers).
 BASE_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
@@ -42,7 +42,7 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
-	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c
+	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
@@ -71,7 +71,7 @@ LF_TIME       ?= 3600
 LF_SHORT_RUNS ?= 30000
 LF_SHORT_TIME ?= 120
 
-.PHONY: all clean test unit-test integration-test vmtest demo bench deps man install uninstall \
+.PHONY: all clean test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall \
 	fuzz fuzz-short scale lf san-unit-test san-integration-test
 .DELETE_ON_ERROR:
 # Kept between runs: the sanitized and fuzzing objects take minutes to build.
@@ -82,20 +82,16 @@ all: $(BUILD)/fcnat
 $(BUILD):
 	mkdir -p $@
 
-# Generated once from the running kernel's BTF (CO-RE relocates the rest).
-$(BUILD)/vmlinux.h: | $(BUILD)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
 # Every program's deepest chain of BPF functions must fit the stack as
 # kernels before 6.9 count it (Debian 12's 6.1 refuses it otherwise).
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(PYTHON) scripts/bpf-stack-depth.py -q $@
 
-$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) $(BUILD)/vmlinux.h
+$(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -Itests/unit -c $< -o $@
 
 # The XDP build of the xlat probe is its TC source over ctx_xdp.h.
@@ -140,6 +136,18 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/fcnat.conf.5 $(DESTDIR)$(UNITDIR)/fcnat.service \
 		$(DESTDIR)$(BASHCOMPDIR)/fcnat $(DESTDIR)$(DOCDIR)/fcnat.conf.example
 
+# Every BPF object, datapath, test probes and benchmarks: none may need kernel
+# BTF (zero CO-RE relocations), and the headers must have wire layout when
+# built for either byte order (the datapath is built for both, into
+# $(BUILD)/endian/). bpf/lib/hdr.h, doc/design/kernel-compat.md.
+BPF_OBJS := $(BUILD)/fcnat_tc.bpf.o $(BUILD)/fcnat_xdp.bpf.o $(UNIT_SKELS:.skel.h=.bpf.o) \
+	$(BUILD)/bench_tc.bpf.o $(BUILD)/bench_xdp.bpf.o
+bpf-check: $(BPF_OBJS)
+	$(PYTHON) scripts/bpf-core-relocs.py $^
+	$(PYTHON) scripts/bpf-layout-check.py --clang $(CLANG) --outdir $(BUILD)/endian \
+		--also bpf/fcnat_tc.bpf.c bpf/fcnat_xdp.bpf.c -- $(BPF_CFLAGS)
+	$(PYTHON) scripts/bpf-core-relocs.py $(BUILD)/endian/*/*.bpf.o
+
 unit-test: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
@@ -165,7 +173,7 @@ vmtest:
 	tests/vm/vmtest --arch $(ARCH) $(VMTEST_ARGS)
 endif
 
-test: man unit-test san-unit-test vmtest fuzz-short integration-test san-integration-test
+test: man bpf-check unit-test san-unit-test vmtest fuzz-short integration-test san-integration-test
 
 FUZZ_SRCS := tests/fuzz/fuzz.c tests/fuzz/fuzz_ipv6.c
 $(BUILD)/fuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS)

@@ -20,8 +20,9 @@
  * checksum work); a nonzero one (IPv6, where zero is not allowed) follows
  * the ports by RFC 1624.
  */
-#include "vmlinux.h"
+#include "lib/hdr.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 #define FRAME 64
 #define GEN_FRAME_MAX 128
@@ -82,8 +83,8 @@ int bench_gen(struct xdp_md *ctx)
 	if (gen_nflows > 1 && gen_endpoints) {
 		__u32 f = gen_seq++ % gen_nflows;
 		__u16 ports[2] = {
-			__builtin_bswap16(gen_sport + f % gen_endpoints),
-			__builtin_bswap16(gen_dport + f / gen_endpoints),
+			bpf_htons(gen_sport + f % gen_endpoints),
+			bpf_htons(gen_dport + f / gen_endpoints),
 		};
 		__u16 old[2], sum;
 
@@ -110,7 +111,7 @@ int bench_sink(struct xdp_md *ctx)
 
 	/* IPv4 only: what the NAT lines deliver (the NAT64 lines must not be
 	 * credited with anything the gateway leaks untranslated). */
-	if ((void *)(eth + 1) > end || eth->h_proto != __builtin_bswap16(0x0800))
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return XDP_DROP;
 	n = bpf_map_lookup_elem(&sink_count, &zero);
 	if (n)
@@ -126,7 +127,7 @@ int bench_fwd(struct xdp_md *ctx)
 	struct iphdr *iph = data + sizeof(*eth);
 	struct bpf_fib_lookup fib = {};
 
-	if ((void *)(iph + 1) > end || eth->h_proto != __builtin_bswap16(0x0800))
+	if ((void *)(iph + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return XDP_PASS;
 	fib.family = 2;
 	fib.ipv4_src = iph->saddr;
@@ -168,7 +169,7 @@ int bench_tc_fwd(struct __sk_buff *skb)
 	struct iphdr *iph = data + sizeof(*eth);
 	struct bpf_fib_lookup fib = {};
 
-	if ((void *)(iph + 1) > end || eth->h_proto != __builtin_bswap16(0x0800))
+	if ((void *)(iph + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return 0;	/* TC_ACT_OK */
 	fib.family = 2;
 	fib.ipv4_src = iph->saddr;
@@ -185,7 +186,7 @@ int bench_tc_fwd(struct __sk_buff *skb)
  * run when run_vary is set (miss path), the frame's own otherwise. */
 static __always_inline __u16 run_port(void)
 {
-	return __builtin_bswap16(run_sport + run_seq++);
+	return bpf_htons(run_sport + run_seq++);
 }
 
 SEC("xdp")

@@ -1,15 +1,15 @@
 # The host-order twins of a cross build's BPF objects (mk/cross.mk): the same
 # sources and flags, the host's byte order; bpftool reads only their names
-# and section sizes. (After the target-order object: it makes what both include.)
-$(BUILD)/twin/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/%.bpf.o
+# and section sizes.
+$(BUILD)/twin/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -target $(HOST_BPF) -c $< -o $@
 
-$(BUILD)/twin/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)/%.bpf.o
+$(BUILD)/twin/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -target $(HOST_BPF) -c $< -o $@
 
-$(BUILD)/twin/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) | $(BUILD)/%.bpf.o
+$(BUILD)/twin/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -target $(HOST_BPF) -Itests/unit -c $< -o $@
 

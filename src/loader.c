@@ -19,6 +19,7 @@
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
 #include "deterministic.h"
+#include "kernel_features.h"
 #include "gc.h"
 #include "loader.h"
 #include "netlink.h"
@@ -136,9 +137,19 @@ int loader_load(struct fc_loader *l, const struct fc_options *o)
 
 int loader_load_opened(struct fc_loader *l)
 {
+	const void *elf;
+	size_t sz;
 	int err;
 
-	err = fcnat_tc__load(l->skel);
+	elf = fcnat_tc__elf_bytes(&sz);
+	err = features_check(l->skel->obj, elf, sz, "TC");
+	if (!err)
+		err = fcnat_tc__load(l->skel);
+	if (err == -EOPNOTSUPP) {
+		fcnat_tc__destroy(l->skel);
+		l->skel = NULL;
+		return err;
+	}
 	if (err) {
 		if (err == -EPERM)
 			fc_err("loading BPF programs: permission denied "
@@ -848,6 +859,8 @@ int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, u
 {
 	unsigned int max = sizeof(l->xskel->rodata->fc_xdp_ifs) / sizeof(__u32);
 	struct bpf_map *map;
+	const void *elf;
+	size_t sz;
 	int err;
 
 	if (n + 1 > max)
@@ -876,6 +889,10 @@ int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, u
 			goto fail;
 		}
 	}
+	elf = fcnat_xdp__elf_bytes(&sz);
+	err = features_check(l->xskel->obj, elf, sz, "XDP");
+	if (err)
+		goto fail;
 	err = fcnat_xdp__load(l->xskel);
 	if (err) {
 		fc_err("loading the XDP programs failed: %s (the verifier's log is above)",

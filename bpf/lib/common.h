@@ -3,15 +3,12 @@
 #ifndef FC_BPF_COMMON_H
 #define FC_BPF_COMMON_H
 
-#include "vmlinux.h"
+#include "hdr.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <fcnat/types.h>
 
-/* UAPI macros that vmlinux.h (types only) does not carry. */
-#define ETH_HLEN	14
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
+/* Kernel-internal constants no UAPI header carries. */
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 #define EEXIST		17
@@ -29,14 +26,13 @@
 #define ICMP_TIME_EXCEEDED	11
 #define ICMP_PARAMETERPROB	12
 
-/* IPv6 next-header values (linux/in6.h macros, not in vmlinux.h). */
+/* IPv6 next-header values (include/net/ipv6.h). */
 #define NEXTHDR_HOP		0
 #define NEXTHDR_ROUTING		43
 #define NEXTHDR_FRAGMENT	44
 #define NEXTHDR_AUTH		51
 #define NEXTHDR_NONE		59
 #define NEXTHDR_DEST		60
-#define IPPROTO_ICMPV6		58
 
 #define IP6_MF			0x0001	/* in the fragment header's frag_off */
 #define IP6_OFFSET		0xfff8

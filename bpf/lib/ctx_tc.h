@@ -22,8 +22,8 @@ static __always_inline __u32 ctx_len(const struct __sk_buff *ctx)
 /*
  * data/data_end are read with a plain load at a fixed offset: __sk_buff is
  * UAPI, and the verifier only accepts ctx loads of the form ctx + const.
- * (vmlinux.h makes clang treat member offsets as CO-RE relocations, which it
- * may keep in a register and add, and the verifier rejects that.)
+ * (With CO-RE types clang may keep a member offset in a register and add
+ * it, which the verifier rejects; asm keeps the form whatever the types.)
  */
 static __always_inline void *ctx_data(const struct __sk_buff *ctx)
 {
