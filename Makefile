@@ -33,10 +33,6 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += $(BASE_CFLAGS)
 LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell $(PKG_CONFIG) --libs libfixbuf) \
 	$(shell $(PKG_CONFIG) --libs libmicrohttpd)
-# STATIC=1: one static binary for routers (every library's .a, from the -dev packages).
-ifeq ($(STATIC),1)
-LDLIBS    := -static $(shell $(PKG_CONFIG) --static --libs libbpf libmnl inih json-c libfixbuf libmicrohttpd)
-endif
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
@@ -71,7 +67,7 @@ LF_TIME       ?= 3600
 LF_SHORT_RUNS ?= 30000
 LF_SHORT_TIME ?= 120
 
-.PHONY: all clean test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall \
+.PHONY: all clean sysroot test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall \
 	fuzz fuzz-short scale lf san-unit-test san-integration-test
 .DELETE_ON_ERROR:
 # Kept between runs: the sanitized and fuzzing objects take minutes to build.
@@ -234,6 +230,10 @@ demo:
 	scripts/deps.sh
 	$(MAKE) all
 	scripts/demo.sh
+
+# `make sysroot ARCH=...`: the target's libraries for a cross build, without a VM root.
+sysroot:
+	scripts/cross-sysroot.sh $(ARCH) $(FCNAT_VM_CACHE)/sysroot/$(ARCH)
 
 # `make deps ARCH=...` also installs the cross compilers, qemu and mmdebstrap.
 deps:

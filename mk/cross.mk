@@ -1,4 +1,4 @@
-# Cross builds: `make ARCH=arm64|s390x|mipsel|mips [SYSROOT=DIR] [STATIC=1]`
+# Cross builds: `make ARCH=arm64|s390x|mipsel|mips [SYSROOT=DIR]`
 # (doc/portability.md). Included by the Makefile before its defaults, only when
 # ARCH names another architecture; the host build (no ARCH) is untouched.
 #
@@ -31,7 +31,10 @@ BPF_TARGET := $(CROSS_BPF_$(ARCH))
 ifneq ($(filter default environment,$(origin CC)),)
 CC := $(TRIPLET)-gcc
 endif
-SYSROOT ?= $(wildcard $(FCNAT_VM_CACHE)/roots/$(ARCH))
+# The VM's root of that architecture, else a sysroot of only the -dev
+# packages (`make sysroot ARCH=...`, scripts/cross-sysroot.sh).
+SYSROOT ?= $(firstword $(wildcard $(FCNAT_VM_CACHE)/roots/$(ARCH)/.fcnat-root $(FCNAT_VM_CACHE)/sysroot/$(ARCH)/usr))
+SYSROOT := $(patsubst %/.fcnat-root,%,$(patsubst %/usr,%,$(SYSROOT)))
 ifneq ($(SYSROOT),)
 CC         += --sysroot=$(SYSROOT)
 PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
