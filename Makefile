@@ -24,7 +24,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 ARCH_INC  ?= /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target $(BPF_TARGET) -mcpu=v3 -Wall -Werror \
-	-Iinclude -Ibpf -I$(ARCH_INC)
+	-Iinclude -Ibpf -I$(ARCH_INC) $(BPF_ARCH_CFLAGS)
 # Warnings and include paths of every user-space build (gcc, and clang with sanitizers).
 BASE_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
