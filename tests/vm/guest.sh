@@ -61,6 +61,13 @@ done
 
 cd "$REPO" || { result setup FAIL "no checkout at $REPO"; finish 1; }
 
+# The kernel's BPF JIT setting (Debian's mipsel kernel leaves it off, its
+# s390x kernel has none: the interpreter); FCNAT_VM_BPF_JIT=1 on the host
+# turns it on where there is one.
+JITCTL=/proc/sys/net/core/bpf_jit_enable
+[ -n "${BPF_JIT:-}" ] && [ -f $JITCTL ] && echo "$BPF_JIT" > $JITCTL
+echo "vmtest: net.core.bpf_jit_enable=$(cat $JITCTL 2>/dev/null || echo 'none (no CONFIG_BPF_JIT)')" | tee -a $RES
+
 # The binaries under test: build/, or a cross build's build/<arch> (then run
 # from the guest's tmpfs: some guests' 9p cannot map executables).
 BIN=build
