@@ -155,8 +155,8 @@ integration-test: $(BUILD)/fcnat
 # kernel package (cached in /var/cache/fcnat-vm). FCNAT_VMTEST=0 skips it, saying
 # so; VMTEST_ARGS passes options (e.g. VMTEST_ARGS='--steps selftest').
 # `make vmtest ARCH=arm64|s390x|mipsel`: that architecture's Debian 12 kernel
-# and root (made first: the root is the cross build's sysroot), build/ARCH's
-# binaries (doc/portability.md). Not in `make test`.
+# and root (made first), the cross build (with a sysroot, made when missing),
+# build/ARCH's binaries in the VM (doc/portability.md). Not in `make test`.
 VMTEST_ARGS ?=
 ifeq ($(TRIPLET),)
 vmtest: $(BUILD)/fcnat $(BUILD)/unit_tests
@@ -165,6 +165,7 @@ vmtest: $(BUILD)/fcnat $(BUILD)/unit_tests
 else
 vmtest:
 	tests/vm/vmtest --arch $(ARCH) --prepare-only
+	$(if $(SYSROOT),,$(MAKE) sysroot ARCH=$(ARCH))
 	$(MAKE) ARCH=$(ARCH) $(BUILD)/fcnat $(BUILD)/unit_tests
 	tests/vm/vmtest --arch $(ARCH) $(VMTEST_ARGS)
 endif

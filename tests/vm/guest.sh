@@ -177,7 +177,7 @@ run_pytest() {  # run_pytest NAME ARGS...
 	shift
 	t0=$(date +%s)
 	if [ ! -x /usr/bin/python3 ]; then
-		result "$name" SKIP "no python3 in this guest's root (FCNAT_VM_ROOT=min)"
+		result "$name" SKIP "no python3 in this guest's root (FCNAT_VM_ROOT=full has it)"
 		return
 	fi
 	timeout -k 10 $((1200 * SLOW)) /usr/bin/python3 -m pytest -p no:cacheprovider --basetemp=/tmp/pytest \
