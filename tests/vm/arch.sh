@@ -20,7 +20,7 @@ ARCH_ROOT_PKGS="libc6-dev,libbpf-dev,libelf-dev,zlib1g-dev,libmnl-dev,libinih-de
 # (libglib2.0-0: Debian 12's libfixbuf9 uses it without depending on it.)
 ARCH_MIN_PKGS="libbpf1 libelf1 zlib1g libmnl0 libinih1 libjson-c5 libfixbuf9 libglib2.0-0 libmicrohttpd12
  iproute2 kmod ethtool dash bash coreutils grep sed mawk mount util-linux procps findutils
- gzip iputils-ping libc-bin socat netcat-openbsd tcpdump nftables python3 python3-pytest python3-scapy"
+ gzip iputils-ping libc-bin socat netcat-openbsd tcpdump nftables python3 python3-pytest python3-scapy bpftool"
 ROOT_MODE=${FCNAT_VM_ROOT:-min}
 
 # The archive the host's apt uses (deb822 or one-line sources).
