@@ -72,6 +72,17 @@ arch_min_root() {  # arch_min_root DIR
 	# What maintainer scripts (update-alternatives) would have linked.
 	[ -e "$1/bin/sh" ] || ln -s dash "$1/bin/sh"
 	[ -e "$1/usr/bin/awk" ] || ln -s mawk "$1/usr/bin/awk"
+	arch_min_users "$1"
+}
+
+# The users maintainer scripts would have made: root, and tcpdump's (it
+# drops to it, and refuses to start without it).
+arch_min_users() {  # arch_min_users DIR
+	[ -f "$1/etc/passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' > "$1/etc/passwd"
+	[ -f "$1/etc/group" ] || echo 'root:x:0:' > "$1/etc/group"
+	grep -q '^tcpdump:' "$1/etc/passwd" ||
+		echo 'tcpdump:x:101:101::/nonexistent:/usr/sbin/nologin' >> "$1/etc/passwd"
+	grep -q '^tcpdump:' "$1/etc/group" || echo 'tcpdump:x:101:' >> "$1/etc/group"
 }
 
 arch_root() {
