@@ -1,8 +1,16 @@
 # fcnat build. `make` builds build/fcnat; see README.md for the rest.
+# `make ARCH=arm64|s390x|mipsel|mips` cross-builds into build/ARCH (mk/cross.mk).
+ARCH      ?=
+ifneq ($(filter-out $(shell dpkg --print-architecture 2>/dev/null),$(ARCH)),)
+include mk/cross.mk
+endif
 BUILD     ?= build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= gcc
+PKG_CONFIG ?= pkg-config
+# The host's byte order unless a cross build picks bpfel or bpfeb.
+BPF_TARGET ?= bpf
 PYTHON    ?= /usr/bin/python3
 VERSION   ?= 0.1.0
 PREFIX    ?= /usr/local
@@ -15,17 +23,17 @@ UNITDIR   ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 LIBEXECDIR ?= $(PREFIX)/libexec/fcnat
 
-ARCH_INC  := /usr/include/$(shell $(CC) -dumpmachine)
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
-	-Iinclude -Ibpf -I$(ARCH_INC)
+ARCH_INC  ?= /usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -O2 -g -target $(BPF_TARGET) -mcpu=v3 -Wall -Werror \
+	-Iinclude -Ibpf -I$(ARCH_INC) $(BPF_ARCH_CFLAGS)
 # Warnings and include paths of every user-space build (gcc, and clang with sanitizers).
 BASE_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
-	$(shell pkg-config --cflags libfixbuf)
+	$(shell $(PKG_CONFIG) --cflags libfixbuf)
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(BASE_CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell pkg-config --libs libfixbuf) \
-	$(shell pkg-config --libs libmicrohttpd)
+LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell $(PKG_CONFIG) --libs libfixbuf) \
+	$(shell $(PKG_CONFIG) --libs libmicrohttpd)
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
@@ -61,7 +69,7 @@ LF_TIME       ?= 3600
 LF_SHORT_RUNS ?= 30000
 LF_SHORT_TIME ?= 120
 
-.PHONY: all clean test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall \
+.PHONY: all clean sysroot test bpf-check unit-test integration-test vmtest demo bench deps man install uninstall \
 	fuzz fuzz-short scale lf san-unit-test san-integration-test
 .DELETE_ON_ERROR:
 # Kept between runs: the sanitized and fuzzing objects take minutes to build.
@@ -87,8 +95,11 @@ $(BUILD)/%.bpf.o: tests/unit/%.bpf.c tests/unit/%.h $(BPF_HDRS) | $(BUILD)
 # The XDP build of the xlat probe is its TC source over ctx_xdp.h.
 $(BUILD)/xlat_probe_xdp.bpf.o: tests/unit/xlat_probe.bpf.c tests/unit/xlat_probe.h
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $* > $@
+# A cross build of the other byte order makes the skeleton from its
+# host-order twin and embeds its own object (mk/cross.mk, scripts/skel-elf.py).
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o $(SKEL_TWIN)
+	$(if $(SKEL_TWIN),$(BPFTOOL) gen skeleton $(word 2,$^) name $* > $@.twin && \
+		$(PYTHON) scripts/skel-elf.py $< < $@.twin > $@ && rm -f $@.twin,$(BPFTOOL) gen skeleton $< name $* > $@)
 
 # --import-einat runs the converter installed by `make install`.
 $(BUILD)/import_einat.o: CFLAGS += -DFCNAT_LIBEXECDIR='"$(LIBEXECDIR)"'
@@ -165,10 +176,21 @@ integration-test: $(BUILD)/fcnat $(BUILD)/tcx_peer
 # tests/vm/vmtest, doc/design/vmtest.md. As root; the first run downloads the
 # kernel package (cached in /var/cache/fcnat-vm). FCNAT_VMTEST=0 skips it, saying
 # so; VMTEST_ARGS passes options (e.g. VMTEST_ARGS='--steps selftest').
+# `make vmtest ARCH=arm64|s390x|mipsel`: that architecture's Debian 12 kernel
+# and root (made first), the cross build (with a sysroot, made when missing),
+# build/ARCH's binaries in the VM (doc/portability.md). Not in `make test`.
 VMTEST_ARGS ?=
+ifeq ($(TRIPLET),)
 vmtest: $(BUILD)/fcnat $(BUILD)/unit_tests
 	@if [ "$(FCNAT_VMTEST)" = 0 ]; then echo "vmtest: SKIPPED (FCNAT_VMTEST=0)"; \
 	else tests/vm/vmtest $(VMTEST_ARGS); fi
+else
+vmtest:
+	tests/vm/vmtest --arch $(ARCH) --prepare-only
+	$(if $(SYSROOT),,$(MAKE) sysroot ARCH=$(ARCH))
+	$(MAKE) ARCH=$(ARCH) $(BUILD)/fcnat $(BUILD)/unit_tests
+	tests/vm/vmtest --arch $(ARCH) $(VMTEST_ARGS)
+endif
 
 test: man bpf-check unit-test san-unit-test vmtest fuzz-short integration-test san-integration-test
 
@@ -232,8 +254,13 @@ demo:
 	$(MAKE) all
 	scripts/demo.sh
 
+# `make sysroot ARCH=...`: the target's libraries for a cross build, without a VM root.
+sysroot:
+	scripts/cross-sysroot.sh $(ARCH) $(FCNAT_VM_CACHE)/sysroot/$(ARCH)
+
+# `make deps ARCH=...` also installs the cross compilers, qemu and mmdebstrap.
 deps:
-	scripts/deps.sh
+	scripts/deps.sh $(if $(TRIPLET),--cross)
 
 $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/bench_tc.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
@@ -254,3 +281,7 @@ bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fcnat
 
 clean:
 	rm -rf $(BUILD)
+
+ifneq ($(SKEL_TWIN),)
+include mk/cross-rules.mk
+endif

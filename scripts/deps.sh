@@ -2,6 +2,11 @@
 # Installs the Debian 12 packages fcnat's build, tests and demo need
 # (only what is missing; apt-get update only when something is).
 set -eu
+# --cross (or FCNAT_DEPS_CROSS=1): also the cross builds' and the other
+# architectures' VM tests' tools (make ARCH=..., make vmtest ARCH=...;
+# doc/portability.md); not needed by make test.
+CROSS=${FCNAT_DEPS_CROSS:-0}
+[ "${1:-}" = --cross ] && CROSS=1
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
  libmnl-dev libinih-dev libjson-c-dev iproute2 iputils-ping traceroute iputils-tracepath
  ethtool tcpdump socat netcat-openbsd conntrack iperf3 nftables tayga python3 python3-pytest ppp pppoe
@@ -9,6 +14,8 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
  qemu-system-x86 cpio kmod"
 # --packaging: also what `make deb` and its test need (not installed for CI).
 [ "${1:-}" = "--packaging" ] && PKGS="$PKGS dpkg-dev debhelper fakeroot lintian"
+[ "$CROSS" = 1 ] && PKGS="$PKGS gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-mipsel-linux-gnu
+ qemu-system-arm qemu-system-misc qemu-system-mips qemu-user-static mmdebstrap arch-test e2fsprogs"
 # make vmtest's initramfs runs busybox: busybox-static, unless Debian's
 # (dynamically linked) busybox is there already (the two conflict).
 dpkg-query -W -f='${Status}' busybox 2>/dev/null | grep -q "ok installed" ||
