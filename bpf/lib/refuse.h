@@ -21,9 +21,14 @@
 #include "maps.h"
 #include "parse.h"
 
-/* IP header and data of the refused packet quoted: with the new headers
- * 540 bytes at most, within the 576 of RFC 1812 4.3.2.3. */
-#define FC_REFUSE_QUOTE_MAX	512
+/* How much of the packet an error quotes (its IP header on): as much as
+ * fits, the error itself at most 576 bytes for IPv4 (RFC 1812 4.3.2.3) and
+ * 1280 for IPv6 (RFC 4443 2.4 (c)). */
+#define FC_QUOTE4_MAX		(576 - 20 - 8)
+#define FC_QUOTE6_MAX		(1280 - 40 - 8)
+#define FC_REFUSE_QUOTE_MAX	FC_QUOTE6_MAX
+/* bpf_csum_diff() sums at most 512 bytes per call. */
+#define FC_CSUM_CHUNK		512
 #define ICMP_PKT_FILTERED	13	/* communication administratively prohibited */
 #define IP_DF			0x4000
 #ifndef AF_INET_
@@ -114,8 +119,9 @@ static __always_inline void icmp_reply_limited(const struct fc_config *cfg, __u3
 							: FC_STAT_NAT64_ICMP_RATELIMITED);
 }
 
-/* Copy the first qlen (> 0) bytes of the packet from off into the state's
- * quote, zero-padded to 32 bits; the padded length, 0 on error. */
+/* Copy the first qlen (> 0, at most FC_REFUSE_QUOTE_MAX: the caller's
+ * family limit) bytes of the packet from off into the state's quote,
+ * zero-padded to 32 bits; the padded length, 0 on error. */
 static __always_inline __u32 icmp_reply_quote(struct ctx_buff *ctx, struct refuse_state *st,
 					      __u32 off, __u32 qlen)
 {
@@ -132,6 +138,32 @@ static __always_inline __u32 icmp_reply_quote(struct ctx_buff *ctx, struct refus
 	return padded > FC_REFUSE_QUOTE_MAX ? 0 : padded;
 }
 
+/* One chunk of the quote's sum: bytes [off, off + 512) of the padded
+ * quote, those there are. The bound is the buffer's room after off, an
+ * immediate the verifier checks the helper's length against. */
+#define QUOTE_CSUM_CHUNK(st, padded, off, sum) ({				\
+	__u32 n_ = (padded) > (off) ? (padded) - (off) : 0;			\
+	if (n_ > FC_CSUM_CHUNK)							\
+		n_ = FC_CSUM_CHUNK;						\
+	if (n_ && (sum) >= 0)							\
+		(sum) = FC_IN_RANGE(n_, 4, sizeof((st)->quote) - (off) < FC_CSUM_CHUNK ?	\
+				    sizeof((st)->quote) - (off) : FC_CSUM_CHUNK)	\
+			? bpf_csum_diff(NULL, 0, (__be32 *)((st)->quote + (off)), n_, (sum)) \
+			: -1;							\
+})
+
+/* The quote's sum added to sum (negative on error): the quote may be
+ * longer than one bpf_csum_diff() call takes. */
+static __always_inline __s64 icmp_quote_csum(const struct refuse_state *st, __u32 padded,
+					     __s64 sum)
+{
+	_Static_assert(sizeof(st->quote) <= 3 * FC_CSUM_CHUNK, "three chunks cover the quote");
+	QUOTE_CSUM_CHUNK(st, padded, 0, sum);
+	QUOTE_CSUM_CHUNK(st, padded, FC_CSUM_CHUNK, sum);
+	QUOTE_CSUM_CHUNK(st, padded, 2 * FC_CSUM_CHUNK, sum);
+	return sum;
+}
+
 /*
  * The packet becomes the error built in h (hlen bytes of IP and ICMP
  * header) and the quote in st, and goes back to its sender: with the FIB's
@@ -146,6 +178,8 @@ static __always_inline int icmp_reply_send(struct ctx_buff *ctx, __u32 l3_off, c
 	 * link without one: it gets one to be redirected). */
 	if (ctx_resize(ctx, l3_off + hlen + qlen) ||
 	    ctx_store(ctx, l3_off, h, hlen) ||
+	    /* 6.1's verifier has lost the quote's lower bound by here. */
+	    !FC_IN_RANGE(qlen, 1, FC_REFUSE_QUOTE_MAX) ||
 	    ctx_store(ctx, l3_off + hlen, st->quote, qlen) ||
 	    ctx_l2_push(ctx, l3_off))
 		return CTX_DROP;
@@ -212,8 +246,8 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		fib->ipv4_src = cfg->ext_addr4;
 
 	qlen = p->l3_end - p->l3_off;
-	if (qlen > FC_REFUSE_QUOTE_MAX)
-		qlen = FC_REFUSE_QUOTE_MAX;
+	if (qlen > FC_QUOTE4_MAX)
+		qlen = FC_QUOTE4_MAX;
 	if (qlen < sizeof(struct iphdr) + 8)
 		return CTX_DROP;
 	padded = icmp_reply_quote(ctx, st, p->l3_off, qlen);
@@ -236,8 +270,7 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	h->icmp.code = (what >> 8) & 0xff;
 	h->icmp.un.gateway = info;
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&h->icmp, sizeof(h->icmp), 0);
-	if (sum >= 0)
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
+	sum = icmp_quote_csum(st, padded, sum);
 	if (sum < 0)
 		return CTX_DROP;
 	h->icmp.checksum = ~csum_fold32(sum);
@@ -305,8 +338,8 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		__builtin_memcpy(fib->ipv6_src, p->daddr.v6, 16);
 
 	qlen = p->l3_end - p->l3_off;
-	if (qlen > FC_REFUSE_QUOTE_MAX)
-		qlen = FC_REFUSE_QUOTE_MAX;
+	if (qlen > FC_QUOTE6_MAX)
+		qlen = FC_QUOTE6_MAX;
 	if (qlen < sizeof(struct ipv6hdr))
 		return CTX_DROP;
 	padded = icmp_reply_quote(ctx, st, p->l3_off, qlen);
@@ -330,8 +363,7 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 		sum = bpf_csum_diff(NULL, 0, tail, sizeof(tail), sum);
 	if (sum >= 0)
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&h->icmp, sizeof(h->icmp), sum);
-	if (sum >= 0)
-		sum = bpf_csum_diff(NULL, 0, (__be32 *)st->quote, padded, sum);
+	sum = icmp_quote_csum(st, padded, sum);
 	if (sum < 0)
 		return CTX_DROP;
 	h->icmp.icmp6_cksum = ~csum_fold32(sum);

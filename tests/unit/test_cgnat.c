@@ -257,7 +257,8 @@ TEST(rfc6888_req4_limit_refuses_with_exact_icmp_admin_prohibited)
 	ASSERT_EQ(nr_bindings(&fx), 2 * 4, "four mappings, none for the refused flow");
 }
 
-TEST(rfc5508_req8_long_packet_quoted_up_to_512_bytes)
+/* RFC 1812 4.3.2.3: as much of the packet as fits an error of 576 bytes. */
+TEST(rfc5508_req8_rfc1812_long_packet_quoted_up_to_548_bytes)
 {
 	struct pkt_spec big = udp(CLIENT_A, 25001, SERVER_1, 7000);
 	struct pkt_spec f1 = udp(CLIENT_A, 25000, SERVER_1, 7000);
@@ -265,10 +266,10 @@ TEST(rfc5508_req8_long_packet_quoted_up_to_512_bytes)
 	struct run_result r;
 
 	big.payload_len = 900;
-	err.quote_l4_len = 512 - 20;	/* the IP header and 492 bytes after it */
+	err.quote_l4_len = 548 - 20;	/* the IP header and 528 bytes after it: 576 in all */
 	set_limits(0, 1, 0);
 	ASSERT_EQ(run_spec(fx.egress_fd, &f1, &r), 0, "first");
-	EXPECT_PACKET(fx.egress_fd, &big, &err, TC_ACT_REDIRECT, "refused, quote cut at 512");
+	EXPECT_PACKET(fx.egress_fd, &big, &err, TC_ACT_REDIRECT, "refused, quote cut at 548");
 }
 
 TEST(rfc5508_req8_ports_exhausted_answered_with_icmp)

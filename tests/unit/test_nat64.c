@@ -515,13 +515,13 @@ static int ipv6_side_up(int mtu6)
 
 /* The Fragmentation Needed fcnat answers the IPv4 packet `in` with: from
  * the external address (the gateway's on the route back) to the sender,
- * DF, id 0, TTL 64, quoting the first 512 bytes of the packet, out of ext0
+ * DF, id 0, TTL 64, quoting the first 548 bytes of the packet (576 in all), out of ext0
  * with the FIB's MACs. */
 static struct pkt_spec frag_needed(const struct pkt_spec *in, uint16_t mtu)
 {
 	return (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = EXT_ADDR, .daddr = in->saddr,
 				  .icmp_type = 3, .icmp_code = 4, .icmp_mtu = mtu, .quote = in,
-				  .quote_l4_len = 512 - 20, .frag = 0x4000, .ip_id_zero = 1,
+				  .quote_l4_len = 548 - 20, .frag = 0x4000, .ip_id_zero = 1,
 				  .ttl = 64, .smac = FX_EXT0_MAC, .dmac = FX_SERVER1_MAC };
 }
 
@@ -847,13 +847,14 @@ TEST(rfc7915_s4_frag_needed_rate_limited)
 
 /* RFC 7915 §5.1 / RFC 4443 §3.2: an IPv6 packet too big for the IPv4 route
  * once translated: Packet Too Big to the host with the IPv4 MTU + 20, from
- * the gateway's address on int0, quoting the first 512 bytes. */
+ * the gateway's address on int0, quoting as much as fits 1280 bytes
+ * (RFC 4443 §2.4 (c)): 1232. */
 TEST(rfc7915_s5_1_too_big_for_ipv4_route_packet_too_big_mtu_plus_20)
 {
 	struct pkt_spec big = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
 	struct pkt_spec ptb = { .proto = IPPROTO_ICMPV6, .saddr = "fd00:77::1",
 				.daddr = CLIENT6_A, .icmp_type = 2, .icmp_mtu = 1420,
-				.quote = &big, .quote_l4_len = 512 - 40, .ttl = 64,
+				.quote = &big, .quote_l4_len = 1232 - 40, .ttl = 64,
 				.smac = FX_INT0_MAC, .dmac = FX_CLIENT_A_MAC };
 	struct pkt_spec fits = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
 	struct pkt_spec fits4 = udp(EXT_ADDR, 25017, SERVER_1, 7000);
