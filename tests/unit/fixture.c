@@ -121,11 +121,31 @@ static void map_clear(int fd, size_t key_size)
 	}
 }
 
+void fixture_defer(struct fixture *f, const char *cmd)
+{
+	if (f->nr_deferred >= FX_DEFERRED_MAX) {
+		fprintf(stderr, "fixture_defer: more than %d commands, running now: %s\n",
+			FX_DEFERRED_MAX, cmd);
+		if (system(cmd)) { /* its failure is not the test's */ }
+		return;
+	}
+	snprintf(f->deferred[f->nr_deferred++], sizeof(f->deferred[0]), "%s", cmd);
+}
+
+void fixture_run_deferred(struct fixture *f)
+{
+	/* Last set up, first undone. */
+	while (f->nr_deferred > 0)
+		if (system(f->deferred[--f->nr_deferred])) { /* already undone by the test */ }
+}
+
 void fixture_reset(struct fixture *f)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t zeros[ncpu];
 	struct fc_options fresh;
+
+	fixture_run_deferred(f);
 
 	options_defaults(&fresh);
 	fresh.nat44 = true;

@@ -40,6 +40,8 @@ const uint8_t *fx_client_mac(const char *client);
 #define TC_ACT_SHOT	2
 #define TC_ACT_REDIRECT	7
 
+#define FX_DEFERRED_MAX	4
+
 struct fixture {
 	struct fc_loader loader;
 	struct fc_options opts;
@@ -64,6 +66,11 @@ struct fixture {
 	int fast_ingress_fd;	/* fc_tc_ingress */
 	int fast_egress_fd;	/* fc_tc_egress */
 	struct gc_state gc;	/* the sweeper's memory, fresh for each test */
+	/* Shell commands that undo what a test set up outside the maps
+	 * (routes, addresses), run before the next test and at the end:
+	 * they run even when the test stopped at a failed assertion. */
+	char deferred[FX_DEFERRED_MAX][256];
+	int nr_deferred;
 };
 
 extern struct fixture fx;
@@ -73,6 +80,10 @@ int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_
 void fixture_unload(struct fixture *f);
 /* Empty all maps, default configuration, counters zero. */
 void fixture_reset(struct fixture *f);
+/* Run cmd (its failure ignored) before the next test, whatever this one's
+ * outcome; fixture_run_deferred runs what is pending now. */
+void fixture_defer(struct fixture *f, const char *cmd);
+void fixture_run_deferred(struct fixture *f);
 /* Apply f->opts (port ranges, timeouts) to the datapath. */
 void fixture_apply(struct fixture *f);
 

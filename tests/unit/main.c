@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 		}
 		printf("%s %s\n", verdict, test_cases[i].name);
 	}
+	fixture_run_deferred(&fx);
 	tc_fast_fixture_unload(&fx);
 	fixture_unload(&fx);
 	printf("\n%d passed, %d failed, %d skipped, %d assertions\n", passed, failed, skipped,

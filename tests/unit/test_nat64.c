@@ -488,6 +488,18 @@ static int run_ext(const struct pkt_spec *in, struct run_result *r)
 		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
 	} while (0)
 
+/* A locked-MTU route to SERVER_1 on ext0; taken away before the next test
+ * even if this one stops at an assertion (other tests route SERVER_1 by
+ * ext0's own MTU). */
+static int server1_route_mtu(int mtu)
+{
+	char cmd[128];
+
+	fixture_defer(&fx, "ip route del " SERVER_1 "/32 dev ext0 2>/dev/null");
+	snprintf(cmd, sizeof(cmd), "ip route replace " SERVER_1 "/32 dev ext0 mtu lock %d", mtu);
+	return system(cmd);
+}
+
 static int ipv6_side_down(void)
 {
 	return system("ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
@@ -503,7 +515,11 @@ static int ipv6_side_up(int mtu6)
 {
 	char cmd[512];
 
-	ipv6_side_down();	/* whatever a failed test left */
+	ipv6_side_down();	/* whatever a test run before the fixture undid it left */
+	fixture_defer(&fx, "ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
+		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
+		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
 	snprintf(cmd, sizeof(cmd),
 		 "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
 		 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock %d && "
@@ -864,7 +880,7 @@ TEST(rfc7915_s5_1_too_big_for_ipv4_route_packet_too_big_mtu_plus_20)
 
 	nat64_on();
 	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
-	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1400"), 0,
+	ASSERT_EQ(server1_route_mtu(1400), 0,
 		  "a 1400-byte IPv4 route");
 	big.payload_len = 1400 - 28 + 1;	/* 1401 bytes as IPv4 */
 	ASSERT_EQ(run_lan(&big, &r), 0, "test run");
@@ -891,7 +907,7 @@ TEST(rfc7915_s5_1_small_packet_too_big_for_tiny_ipv4_mtu_dropped_no_error)
 	struct pkt_spec p = udp(CLIENT6_A, 25018, SERVER_1_64, 7000);
 
 	nat64_on();
-	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1000"), 0,
+	ASSERT_EQ(server1_route_mtu(1000), 0,
 		  "a 1000-byte IPv4 route");
 	p.payload_len = 1100;
 	{
@@ -920,7 +936,7 @@ TEST(rfc4443_s2_4_e_error_too_big_never_answered)
 	nat64_on();
 	ASSERT_EQ(out64(&out), 25019, "mapping");
 	ASSERT_EQ(run_spec(fx.ingress_fd, &back, &r), 0, "reply in");
-	ASSERT_EQ(system("ip route add " SERVER_1 "/32 dev ext0 mtu lock 1300"), 0,
+	ASSERT_EQ(server1_route_mtu(1300), 0,
 		  "a 1300-byte IPv4 route");
 	in.payload_len = 1400;
 	ASSERT_EQ(run_lan(&err, &r), 0, "test run");
