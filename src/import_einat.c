@@ -19,7 +19,8 @@ static pid_t converter_pid = -1;
 
 /* The installed converter (where make install put it, or beside the binary
  * in its tree: DESTDIR, another PREFIX), else the one in the source tree
- * next to a build/fcnat; FCNAT_IMPORT_EINAT overrides them all. */
+ * next to a build/fcnat or build/san/fcnat; FCNAT_IMPORT_EINAT overrides
+ * them all. */
 static const char *converter_path(char *buf, size_t len)
 {
 	const char *env = getenv("FCNAT_IMPORT_EINAT");
@@ -38,9 +39,14 @@ static const char *converter_path(char *buf, size_t len)
 		snprintf(buf, len, "%s/../libexec/fcnat/import-einat", dir);
 		if (access(buf, X_OK) == 0)
 			return buf;
-		snprintf(buf, len, "%s/../src/import_einat.py", dir);
-		if (access(buf, X_OK) == 0)
-			return buf;
+		/* build/fcnat, or a variant one level down (build/san/fcnat). */
+		static const char *const tree[] = { "..", "../.." };
+
+		for (size_t i = 0; i < sizeof(tree) / sizeof(tree[0]); i++) {
+			snprintf(buf, len, "%s/%s/src/import_einat.py", dir, tree[i]);
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
 	}
 	snprintf(buf, len, "%s/import-einat", FCNAT_LIBEXECDIR);
 	return buf;
