@@ -174,23 +174,36 @@ int fc_release(struct fc_release_args *args)
 
 struct block_scan {
 	struct fc_endpoint_key key;	/* external side; port per iteration */
-	__u16 first;
-	int in_use;
+	__u32 first;			/* host order; 32 bits: no padding */
+	__u32 in_use;
 };
 
-static long block_scan_port(__u64 i, void *data)
+/* The block's i-th port, in each protocol. The key is copied: a global
+ * function's argument is no map key for 6.1's verifier (lib/loop.h). */
+static __always_inline long block_scan_port(__u64 i, struct block_scan *s)
 {
-	struct block_scan *s = data;
-	__u32 k = i % 3;
+	struct fc_endpoint_key key;
 
-	s->key.proto = k == 0 ? FC_PROTO_TCP : k == 1 ? FC_PROTO_UDP : FC_PROTO_ICMP;
-	s->key.port = bpf_htons(s->first + (__u16)(i / 3));
-	if (bpf_map_lookup_elem(&fc_bindings, &s->key)) {
-		s->in_use = 1;
+	if (!s)
 		return 1;
-	}
+	key = s->key;
+	key.port = bpf_htons((__u16)(s->first + i));
+	key.proto = FC_PROTO_TCP;
+	if (bpf_map_lookup_elem(&fc_bindings, &key))
+		goto in_use;
+	key.proto = FC_PROTO_UDP;
+	if (bpf_map_lookup_elem(&fc_bindings, &key))
+		goto in_use;
+	key.proto = FC_PROTO_ICMP;
+	if (bpf_map_lookup_elem(&fc_bindings, &key))
+		goto in_use;
 	return 0;
+in_use:
+	s->in_use = 1;
+	return 1;
 }
+
+FC_LOOP_DEFINE_LONG(block_scan, struct block_scan, block_scan_port)
 
 /*
  * Run by the sweeper (BPF_PROG_TEST_RUN) for a block its walk found no
@@ -235,7 +248,7 @@ int fc_block_free(struct fc_block_free_args *args)
 	scan.key.family = FC_AF_INET;
 	scan.key.addr.v4 = key.ext_addr4;
 	scan.first = fc_block_first_port(cfg, key.index);
-	bpf_loop(cfg->block_size * 3, block_scan_port, &scan, 0);
+	block_scan_loop(cfg->block_size, &scan);
 	if (scan.in_use) {
 		if (sub && j < FC_MAX_PORT_BLOCKS) {
 			/* Put back: the count still holds this slot's place. */

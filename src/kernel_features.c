@@ -21,6 +21,7 @@
 #include <bpf/btf.h>
 #include <linux/bpf.h>
 
+#include "bpf_profile.h"
 #include "kernel_features.h"
 #include "log.h"
 
@@ -399,6 +400,7 @@ int features_check(struct bpf_object *obj, const void *elf, size_t size, const c
 	enum bpf_prog_type seen_types[8];
 	unsigned int nr_types = 0;
 	struct bpf_program *prog;
+	struct fc_bpf_profile profile;
 	struct fc_obj_uses u;
 	struct bpf_map *map;
 	int missing = 0;
@@ -463,7 +465,7 @@ int features_check(struct bpf_object *obj, const void *elf, size_t size, const c
 		       "make (the verifier: %s)", what, bpf_calls_why);
 		jit_hint();
 		missing++;
-	} else if (u.callbacks) {
+	} else if (u.callbacks && !(bpf_profile_get(&profile) == 0 && profile.bounded_loops)) {
 		if (cached_callbacks == 2)
 			cached_callbacks = features_probe_callbacks(callbacks_why,
 								    sizeof(callbacks_why));

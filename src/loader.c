@@ -19,6 +19,7 @@
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
 #include "deterministic.h"
+#include "bpf_profile.h"
 #include "kernel_features.h"
 #include "gc.h"
 #include "loader.h"
@@ -101,6 +102,12 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 		return err;
 	}
 	l->skel->rodata->fc_cpu_tso = features_cpu_tso();
+	err = bpf_profile_apply(l->skel->obj, &l->skel->rodata->fc_no_callbacks, "TC");
+	if (err) {
+		fcnat_tc__destroy(l->skel);
+		l->skel = NULL;
+		return err;
+	}
 	/* Each mapping is two entries, one per side. */
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
@@ -908,6 +915,9 @@ int loader_xdp_load(struct fc_loader *l, int ext_ifindex, const int *internal, u
 		return err;
 	}
 	l->xskel->rodata->fc_cpu_tso = features_cpu_tso();
+	err = bpf_profile_apply(l->xskel->obj, &l->xskel->rodata->fc_no_callbacks, "XDP");
+	if (err)
+		goto fail;
 	l->xskel->rodata->fc_xdp_ifs[0] = ext_ifindex;
 	for (unsigned int i = 0; i < n; i++)
 		l->xskel->rodata->fc_xdp_ifs[i + 1] = internal[i];

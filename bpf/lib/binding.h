@@ -11,6 +11,7 @@
 #ifndef FC_BPF_BINDING_H
 #define FC_BPF_BINDING_H
 
+#include "loop.h"
 #include "maps.h"
 #include "portblock.h"
 #include "subscriber.h"
@@ -119,7 +120,7 @@ static __always_inline int claim_block_held(struct port_claim *c, __u64 j)
 	return sub && sub->blocks[slot] == (__u32)c->blocks[j] + 1;
 }
 
-static long port_claim_attempt(__u64 attempt, void *data)
+static __always_inline long port_claim_try(__u64 attempt, struct fc_loop_none *unused)
 {
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
@@ -175,6 +176,8 @@ static long port_claim_attempt(__u64 attempt, void *data)
 	return 0;
 }
 
+FC_LOOP_DEFINE(port_claim, struct fc_loop_none, port_claim_try)
+
 static __always_inline void event_mapping_created(const struct fc_endpoint_key *int_key,
 						  const struct fc_binding *int_val, __u64 now)
 {
@@ -200,7 +203,7 @@ static __always_inline void event_mapping_created(const struct fc_endpoint_key *
 }
 
 /* The j-th slot of the subscriber's blocks into the claim's list. */
-static long block_collect(__u64 j, void *data)
+static __always_inline long block_collect_one(__u64 j, struct fc_loop_none *unused)
 {
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
@@ -218,7 +221,7 @@ static long block_collect(__u64 j, void *data)
 	return 0;
 }
 
-static long block_take_attempt(__u64 attempt, void *data)
+static __always_inline long block_take_try(__u64 attempt, struct fc_loop_none *unused)
 {
 	struct port_claim *c = port_claim_get();
 	const struct fc_config *cfg = config_get();
@@ -234,6 +237,9 @@ static long block_take_attempt(__u64 attempt, void *data)
 	}
 	return err == -EEXIST ? 0 : 1;
 }
+
+FC_LOOP_DEFINE(block_collect, struct fc_loop_none, block_collect_one)
+FC_LOOP_DEFINE(block_take, struct fc_loop_none, block_take_try)
 
 enum fc_bind_result {
 	FC_BIND_OK,
@@ -262,12 +268,12 @@ static __always_inline int blocks_claim(const struct fc_config *cfg, struct port
 	for (j = 0; j < FC_MAX_PORT_BLOCKS; j++)
 		c->raw[j] = sub->blocks[j];
 	c->nr_blocks = 0;
-	bpf_loop(FC_MAX_PORT_BLOCKS, block_collect, NULL, 0);
+	block_collect_loop(FC_MAX_PORT_BLOCKS, NULL);
 	n = c->nr_blocks;
 	if (n && n <= FC_MAX_PORT_BLOCKS) {
 		c->nr_blocks = n;
 		c->range_start = bpf_get_prandom_u32() % (n * size);
-		bpf_loop(n * size, port_claim_attempt, NULL, 0);
+		port_claim_loop(n * size, NULL);
 		if (c->claimed)
 			return FC_BIND_OK;
 		if (c->full)
@@ -287,7 +293,7 @@ static __always_inline int blocks_claim(const struct fc_config *cfg, struct port
 	c->bval.alloc_ns = now;
 	c->bstart = bpf_get_prandom_u32() % (cfg->block_count ? cfg->block_count : 1);
 	c->new_block = 0;
-	bpf_loop(cfg->block_count, block_take_attempt, NULL, 0);
+	block_take_loop(cfg->block_count, NULL);
 	if (!c->new_block) {
 		__sync_fetch_and_add(&sub->port_blocks, -1);
 		return FC_BIND_EXHAUSTED;
@@ -308,7 +314,7 @@ static __always_inline int blocks_claim(const struct fc_config *cfg, struct port
 	c->blocks[0] = c->new_block - 1;
 	c->slots[0] = j;
 	c->range_start = bpf_get_prandom_u32() % size;
-	bpf_loop(size, port_claim_attempt, NULL, 0);
+	port_claim_loop(size, NULL);
 	if (c->claimed)
 		return FC_BIND_OK;
 	return c->full ? FC_BIND_FULL : FC_BIND_EXHAUSTED;
@@ -404,7 +410,7 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 			return ret;
 		}
 	} else {
-		bpf_loop(nr_attempts, port_claim_attempt, NULL, 0);
+		port_claim_loop(nr_attempts, NULL);
 	}
 	if (!c->claimed) {
 		if (sub)

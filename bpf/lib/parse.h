@@ -8,6 +8,7 @@
 #define FC_BPF_PARSE_H
 
 #include "common.h"
+#include "loop.h"
 
 enum fc_parse {
 	FC_PARSE_OK,
@@ -88,44 +89,91 @@ static __always_inline __be16 parse_l2(struct ctx_buff *ctx, __u32 *l2)
 #define TCPOPT_NOP	1
 #define TCPOPT_WSCALE	3
 
-struct tcp_opt_walk {
-	struct ctx_buff *ctx;
-	__u32 off;
-	__u32 end;
-	__u8 wscale;
+/*
+ * A header's options (TCP's or IPv4's: at most 40 bytes), copied in one load
+ * and walked one option per loop step (lib/loop.h). Per CPU: the stack is
+ * short, and a step that runs as a global function finds it here.
+ */
+struct fc_opt_walk {
+	__u8 buf[40];
+	__u32 off;		/* the next option's, in buf */
+	__u32 len;		/* of the options */
+	__u32 found;		/* what the walk looked for, + 1; 0: absent */
 };
 
-/* One option per bpf_loop step: the verifier checks the step once instead
- * of every path through 40 unrolled ones. */
-static long tcp_opt_step(__u64 i, void *data)
-{
-	struct tcp_opt_walk *w = data;
-	__u8 opt[3] = {};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fc_opt_walk);
+} fc_opt_scratch SEC(".maps");
 
-	if (w->off >= w->end || ctx_load(w->ctx, w->off, opt, 1) || opt[0] == TCPOPT_EOL)
+static __always_inline struct fc_opt_walk *opt_walk_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&fc_opt_scratch, &zero);
+}
+
+/* The options in [off, end) of the packet, ready to walk; NULL if none. */
+static __always_inline struct fc_opt_walk *opt_walk_load(struct ctx_buff *ctx, __u32 off, __u32 end)
+{
+	struct fc_opt_walk *w = opt_walk_get();
+	__u32 len = end - off;
+
+	if (!w || off >= end)
+		return NULL;
+	w->off = 0;
+	w->found = 0;
+	w->len = len;
+	if (!FC_IN_RANGE(len, 1, sizeof(w->buf)) || ctx_load(ctx, off, w->buf, len))
+		return NULL;
+	return w;
+}
+
+/* One TCP option: found = the window scale + 1. */
+static __always_inline long tcp_wscale_one(__u64 i, struct fc_loop_none *unused)
+{
+	struct fc_opt_walk *w = opt_walk_get();
+	__u32 off, kind, len;
+
+	if (!w)
 		return 1;
-	if (opt[0] == TCPOPT_NOP) {
-		w->off++;
+	off = w->off;
+	if (off >= w->len || off >= sizeof(w->buf))
+		return 1;
+	kind = w->buf[off];
+	if (kind == TCPOPT_EOL)
+		return 1;
+	if (kind == TCPOPT_NOP) {
+		w->off = off + 1;
 		return 0;
 	}
-	if (w->off + 2 > w->end || ctx_load(w->ctx, w->off, opt, 2) || opt[1] < 2)
+	if (off + 2 > w->len || off + 1 >= sizeof(w->buf))
+		return 1;
+	len = w->buf[off + 1];
+	if (len < 2)
 		return 1;	/* malformed length: stop */
-	if (opt[0] == TCPOPT_WSCALE && opt[1] == 3) {
-		if (w->off + 3 <= w->end && !ctx_load(w->ctx, w->off, opt, 3))
-			w->wscale = opt[2] > 14 ? 14 : opt[2];
+	if (kind == TCPOPT_WSCALE && len == 3) {
+		if (off + 3 <= w->len && off + 2 < sizeof(w->buf))
+			w->found = 1 + (w->buf[off + 2] > 14 ? 14 : w->buf[off + 2]);
 		return 1;
 	}
-	w->off += opt[1];
+	w->off = off + len;
 	return 0;
 }
+
+FC_LOOP_DEFINE(tcp_wscale, struct fc_loop_none, tcp_wscale_one)
 
 /* The window scale option of a SYN (RFC 7323), 0 if absent. */
 static __always_inline __u8 parse_tcp_wscale(struct ctx_buff *ctx, __u32 opt_off, __u32 opt_end)
 {
-	struct tcp_opt_walk w = { .ctx = ctx, .off = opt_off, .end = opt_end };
+	struct fc_opt_walk *w = opt_walk_load(ctx, opt_off, opt_end);
 
-	bpf_loop(40, tcp_opt_step, &w, 0);
-	return w.wscale;
+	if (!w)
+		return 0;
+	tcp_wscale_loop(sizeof(w->buf), NULL);
+	return w->found ? w->found - 1 : 0;
 }
 
 static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)

@@ -219,51 +219,58 @@ static __always_inline int xlat_check_ext6(struct ctx_buff *ctx, __u32 off, __u8
 	return off >= l4_off ? XLAT_OK : XLAT_UNSUPPORTED;
 }
 
-struct xlat_opt_walk {
-	struct ctx_buff *ctx;
-	__u32 off;
-	__u32 end;
-	int source_route;
-};
-
 #define IPOPT_END	0
 #define IPOPT_NOOP	1
 #define IPOPT_LSRR	131
 #define IPOPT_SSRR	137
 
-/* One IPv4 option per bpf_loop step. */
-static long xlat_opt_step(__u64 i, void *data)
+/* One IPv4 option: found = 1 at an unexpired source route (its pointer
+ * is within it). */
+static __always_inline long xlat_opt_one(__u64 i, struct fc_loop_none *unused)
 {
-	struct xlat_opt_walk *w = data;
-	__u8 opt[3] = {};
+	struct fc_opt_walk *w = opt_walk_get();
+	__u32 off, kind, len;
 
-	if (w->off >= w->end || ctx_load(w->ctx, w->off, opt, 1) || opt[0] == IPOPT_END)
+	if (!w)
 		return 1;
-	if (opt[0] == IPOPT_NOOP) {
-		w->off++;
+	off = w->off;
+	if (off >= w->len || off >= sizeof(w->buf))
+		return 1;
+	kind = w->buf[off];
+	if (kind == IPOPT_END)
+		return 1;
+	if (kind == IPOPT_NOOP) {
+		w->off = off + 1;
 		return 0;
 	}
-	if (w->off + 3 > w->end || ctx_load(w->ctx, w->off, opt, 3) || opt[1] < 2)
+	if (off + 3 > w->len || off + 2 >= sizeof(w->buf))
 		return 1;
-	/* A source route is unexpired while its pointer is within it. */
-	if ((opt[0] == IPOPT_LSRR || opt[0] == IPOPT_SSRR) && opt[2] <= opt[1]) {
-		w->source_route = 1;
+	len = w->buf[off + 1];
+	if (len < 2)
+		return 1;
+	if ((kind == IPOPT_LSRR || kind == IPOPT_SSRR) && w->buf[off + 2] <= len) {
+		w->found = 1;
 		return 1;
 	}
-	w->off += opt[1];
+	w->off = off + len;
 	return 0;
 }
+
+FC_LOOP_DEFINE(xlat_opt, struct fc_loop_none, xlat_opt_one)
 
 /* IPv4 options are dropped (RFC 7915 §4.1), but an unexpired source route
  * means the packet must not be translated. */
 static __always_inline int xlat_check_opt4(struct ctx_buff *ctx, __u32 off, __u32 end)
 {
-	struct xlat_opt_walk w = { .ctx = ctx, .off = off, .end = end };
+	struct fc_opt_walk *w;
 
 	if (off >= end)
 		return XLAT_OK;
-	bpf_loop(40, xlat_opt_step, &w, 0);
-	return w.source_route ? XLAT_SOURCE_ROUTE : XLAT_OK;
+	w = opt_walk_load(ctx, off, end);
+	if (!w)
+		return XLAT_OK;
+	xlat_opt_loop(sizeof(w->buf), NULL);
+	return w->found ? XLAT_SOURCE_ROUTE : XLAT_OK;
 }
 
 struct xlat_sum_walk {
@@ -298,6 +305,50 @@ static long xlat_sum_step(__u64 i, void *data)
 	return 0;
 }
 
+/* Without callbacks (lib/loop.h): 512 bytes (bpf_csum_diff's most) per
+ * step, read into per-CPU memory, for at most 64 KiB. */
+struct xlat_sum_chunk {
+	__u8 buf[512];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlat_sum_chunk);
+} fc_sum_scratch SEC(".maps");
+
+static __always_inline int xlat_sum_bounded(struct ctx_buff *ctx, struct xlat_sum_walk *w)
+{
+	struct xlat_sum_chunk *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&fc_sum_scratch, &zero);
+	if (!b)
+		return -1;
+	for (__u32 k = 0; k < 65536 / sizeof(b->buf); k++) {
+		__u32 n, n4;
+
+		if (w->off >= w->end)
+			break;
+		n = w->end - w->off;
+		if (n > sizeof(b->buf))
+			n = sizeof(b->buf);
+		if (!FC_IN_RANGE(n, 1, sizeof(b->buf)) || ctx_load(w->ctx, w->off, b->buf, n))
+			return -1;
+		/* A short last piece: zeros up to the next 4 bytes add nothing. */
+		n4 = (n + 3) & ~3U;
+		for (__u32 j = 0; j < 3; j++)
+			if (n + j < n4 && n + j < sizeof(b->buf))
+				b->buf[n + j] = 0;
+		if (!FC_IN_RANGE(n4, 4, sizeof(b->buf)))
+			return -1;
+		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)b->buf, n4, w->sum);
+		w->off += n;
+	}
+	return 0;
+}
+
 /* seed + the one's complement sum of the packet's bytes [off, end): off
  * must be at an even distance from where the checksummed data starts.
  * -1 if the packet is shorter. */
@@ -306,7 +357,12 @@ static __always_inline int xlat_sum_range(struct ctx_buff *ctx, __u32 off, __u32
 {
 	struct xlat_sum_walk w = { .ctx = ctx, .off = off, .end = end, .sum = seed };
 
-	bpf_loop(65536 / XLAT_SUM_CHUNK, xlat_sum_step, &w, 0);
+	if (fc_no_callbacks) {
+		if (xlat_sum_bounded(ctx, &w))
+			return -1;
+	} else {
+		bpf_loop(65536 / XLAT_SUM_CHUNK, xlat_sum_step, &w, 0);
+	}
 	if (w.err || w.off < w.end)
 		return -1;
 	*sum = w.sum;

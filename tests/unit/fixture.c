@@ -14,6 +14,7 @@
 
 #include "fcnat_tc.skel.h"
 #include "fcnat_xdp.skel.h"
+#include "bpf_profile.h"
 #include "fixture.h"
 
 struct fixture fx;
@@ -340,6 +341,8 @@ int tc_fast_fixture_setup(struct fixture *f)
 
 	if (!skel)
 		return -1;
+	if (bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "TC"))
+		goto fail;
 	/* The fixture's maps, as loader_xdp_load shares them with XDP. */
 	bpf_object__for_each_map(map, skel->obj) {
 		struct bpf_map *shared;
