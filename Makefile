@@ -166,8 +166,11 @@ bpf-check: $(BPF_OBJS)
 		--also bpf/fcnat_tc.bpf.c bpf/fcnat_xdp.bpf.c -- $(BPF_CFLAGS)
 	$(PYTHON) scripts/bpf-core-relocs.py $(BUILD)/endian/*/*.bpf.o
 
+# Twice: the profile this kernel gets, then the portable one (bounded loops,
+# no kernel BTF) that interpreter-only kernels get (src/bpf_profile.h).
 unit-test: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
+	FCNAT_BPF_PROFILE=bounded-loops,no-kernel-btf $(BUILD)/unit_tests
 
 integration-test: $(BUILD)/fcnat $(BUILD)/tcx_peer
 	$(PYTHON) -m pytest -v tests/integration

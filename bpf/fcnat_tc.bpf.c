@@ -209,7 +209,7 @@ FC_LOOP_DEFINE_LONG(block_scan, struct block_scan, block_scan_port)
  * Run by the sweeper (BPF_PROG_TEST_RUN) for a block its walk found no
  * mapping in: free it if that still holds. Its owner's slot is cleared
  * first, so the datapath starts no new claim in it (and one in progress
- * gives its port back, port_claim_attempt); then every port is looked
+ * gives its port back, port_claim_try); then every port is looked
  * up: in use, the slot is put back. Freed: the owner's count goes down,
  * the entry goes, one event. A block younger than a second, or not in its
  * owner's slots, is left (the datapath is still making it).

@@ -318,10 +318,14 @@ struct {
 	__type(value, struct xlat_sum_chunk);
 } fc_sum_scratch SEC(".maps");
 
-static __always_inline int xlat_sum_bounded(struct ctx_buff *ctx, struct xlat_sum_walk *w)
+/* xlat_sum_range without callbacks. Only the result and *sum outlive it
+ * (the walk's position is dead when it returns), so the verifier meets
+ * the code after it in two states, not one per piece. */
+static __always_inline int xlat_sum_bounded(struct ctx_buff *ctx, __u32 off, __u32 end,
+					    __u32 seed, __u32 *sum)
 {
 	struct xlat_sum_chunk *b;
-	__u32 zero = 0;
+	__u32 zero = 0, s = seed;
 
 	b = bpf_map_lookup_elem(&fc_sum_scratch, &zero);
 	if (!b)
@@ -329,24 +333,25 @@ static __always_inline int xlat_sum_bounded(struct ctx_buff *ctx, struct xlat_su
 	for (__u32 k = 0; k < 65536 / sizeof(b->buf); k++) {
 		__u32 n, n4;
 
-		if (w->off >= w->end)
-			break;
-		n = w->end - w->off;
+		if (off >= end) {
+			*sum = s;
+			return 0;
+		}
+		n = end - off;
 		if (n > sizeof(b->buf))
 			n = sizeof(b->buf);
-		if (!FC_IN_RANGE(n, 1, sizeof(b->buf)) || ctx_load(w->ctx, w->off, b->buf, n))
+		/* A short last piece is summed to the next 4 bytes: zero the
+		 * word the load ends in (a whole piece: the first, loaded over). */
+		*(__u32 *)&b->buf[n & (sizeof(b->buf) - 4)] = 0;
+		if (!FC_IN_RANGE(n, 1, sizeof(b->buf)) || ctx_load(ctx, off, b->buf, n))
 			return -1;
-		/* A short last piece: zeros up to the next 4 bytes add nothing. */
 		n4 = (n + 3) & ~3U;
-		for (__u32 j = 0; j < 3; j++)
-			if (n + j < n4 && n + j < sizeof(b->buf))
-				b->buf[n + j] = 0;
 		if (!FC_IN_RANGE(n4, 4, sizeof(b->buf)))
 			return -1;
-		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)b->buf, n4, w->sum);
-		w->off += n;
+		s = bpf_csum_diff(NULL, 0, (__be32 *)b->buf, n4, s);
+		off += n;
 	}
-	return 0;
+	return -1;
 }
 
 /* seed + the one's complement sum of the packet's bytes [off, end): off
@@ -357,12 +362,9 @@ static __always_inline int xlat_sum_range(struct ctx_buff *ctx, __u32 off, __u32
 {
 	struct xlat_sum_walk w = { .ctx = ctx, .off = off, .end = end, .sum = seed };
 
-	if (fc_no_callbacks) {
-		if (xlat_sum_bounded(ctx, &w))
-			return -1;
-	} else {
-		bpf_loop(65536 / XLAT_SUM_CHUNK, xlat_sum_step, &w, 0);
-	}
+	if (fc_no_callbacks)
+		return xlat_sum_bounded(ctx, off, end, seed, sum);
+	bpf_loop(65536 / XLAT_SUM_CHUNK, xlat_sum_step, &w, 0);
 	if (w.err || w.off < w.end)
 		return -1;
 	*sum = w.sum;
