@@ -25,6 +25,8 @@ static int parse_forced(const char *s, struct fc_bpf_profile *p)
 			p->bounded_loops = true;
 		else if (!strcmp(w, "no-kernel-btf"))
 			p->static_ctx_funcs = true;
+		else if (!strcmp(w, "strict-align"))
+			p->strict_align = true;
 		else
 			return -EINVAL;
 	}
@@ -40,7 +42,7 @@ int bpf_profile_get(struct fc_bpf_profile *p)
 		if (forced && *forced && strcmp(forced, "auto")) {
 			if (parse_forced(forced, &chosen)) {
 				fc_err("FCNAT_BPF_PROFILE=%s: expected auto, or a comma list of "
-				       "bounded-loops and no-kernel-btf", forced);
+				       "bounded-loops, no-kernel-btf and strict-align", forced);
 				chosen_state = -EINVAL;
 				return chosen_state;
 			}
@@ -110,6 +112,12 @@ int bpf_profile_apply_this(struct bpf_object *obj, volatile unsigned char *no_ca
 			   const char *what, const struct fc_bpf_profile *p)
 {
 	*no_callbacks = p->bounded_loops;
+	if (p->strict_align) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, obj)
+			bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_STRICT_ALIGNMENT);
+	}
 	return p->static_ctx_funcs ? make_ctx_funcs_static(obj, what) : 0;
 }
 

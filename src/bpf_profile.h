@@ -13,9 +13,15 @@
  *   Global functions that take the context become static ones before load
  *   (checked with the caller, like an inlined function).
  *
+ * - strict_align: the verifier's alignment checks of CPUs without efficient
+ *   unaligned access (MIPS: packet data starts 2 bytes past a word, so the
+ *   IP header is aligned behind Ethernet's 14 bytes), asked for with
+ *   BPF_F_STRICT_ALIGNMENT. Those kernels apply them anyway; forcing them
+ *   lets a test on x86-64 see what MIPS's verifier sees.
+ *
  * FCNAT_BPF_PROFILE forces them (tests, and kernels that misreport):
- * "auto" (the default), or a comma list of "bounded-loops" and
- * "no-kernel-btf".
+ * "auto" (the default), or a comma list of "bounded-loops",
+ * "no-kernel-btf" and "strict-align".
  */
 #ifndef FC_BPF_PROFILE_H
 #define FC_BPF_PROFILE_H
@@ -26,6 +32,7 @@
 struct fc_bpf_profile {
 	bool bounded_loops;
 	bool static_ctx_funcs;
+	bool strict_align;	/* forced only: what CPUs without unaligned access get */
 };
 
 /* The profile for this kernel, probed once (-EINVAL: a bad FCNAT_BPF_PROFILE). */

@@ -21,9 +21,9 @@ static const struct {
 	const char *name;
 	struct fc_bpf_profile p;
 } profiles[] = {
-	{ "full", { false, false } },
-	{ "bounded-loops", { true, false } },
-	{ "bounded-loops,no-kernel-btf", { true, true } },
+	{ "full", { false, false, false } },
+	{ "bounded-loops", { true, false, false } },
+	{ "bounded-loops,no-kernel-btf", { true, true, false } },
 };
 
 /* Global functions left that take the context: none after no-kernel-btf. */
