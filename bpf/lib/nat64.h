@@ -26,6 +26,7 @@
 #include "nat6.h"
 #include "route.h"
 #include "nat64_addr.h"
+#include "nat64_discard.h"
 #include "xlat.h"
 
 
@@ -323,6 +324,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	const struct fc_config *cfg = config_get();
 	struct nat64_scratch *s;
 	__be32 dst4;
+	__u32 ptr;
 	int ret, why;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT64))
@@ -352,6 +354,16 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_NAT64_PASS_HOP_LIMIT);
 		return CTX_PASS;
 	}
+	/* Not translated, before any state is made for it (RFC 7915 §5.1:
+	 * a routing header with segments left; Parameter Problem pointing
+	 * at that byte, but never about an ICMPv6 error). */
+	ptr = nat64_segments_left_ptr(ctx, &s->p);
+	if (ptr) {
+		stat_inc(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+		if (s->p.proto == IPPROTO_ICMPV6 && icmp6_is_error(s->p.icmp_type))
+			return CTX_DROP;
+		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_PARAMPROB, 0), bpf_htonl(ptr));
+	}
 
 	switch (s->p.proto) {
 	case IPPROTO_TCP:
@@ -366,12 +378,22 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 			return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
 		break;
 	default:
-		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
+		/* RFC 6146 §3.4: Port Unreachable (no translation for it). */
+		stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
+		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH),
+				     0);
 	}
 
 	why = nat64_out_map(cfg, s, dst4);
-	if (why != FC_STAT_MAX)
-		return nat64_drop(why);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
+		/* No mapping can be made (RFC 6146 §3.5.1.1, §3.5.2.1,
+		 * §3.5.3: Address Unreachable), the refusals NAT44 answers. */
+		if (!refusal_answered(why))
+			return CTX_DROP;
+		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH),
+				     0);
+	}
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
 	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
@@ -570,6 +592,15 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
 	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	if (nat64_ttl(ctx, &s->p) <= 1) {
+		/* RFC 7915 §4.1 MUST: the translator, a router, checks for
+		 * zero and says so. Left to the IPv6 stack, Hop Limit
+		 * Exceeded would go to the synthesized source, which no
+		 * route leads back from: ICMPv4 Time Exceeded instead. */
+		stat_inc(FC_STAT_NAT64_DROP_TTL);
+		return nat64_answer4(ctx, &s->p, is_error, NAT64_ANSWER(ICMP_TIME_EXCEEDED, 0));
+	}
 	if (!s->p.has_l4) {
 		/* A non-first fragment of a NAT64 train. */
 		r = nat64_in_fragment(cfg, s);
@@ -588,7 +619,6 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_FRAGMENT_TRANSLATED);
 		return CTX_PASS;
 	}
-	is_error = s->p.proto == IPPROTO_ICMP && icmp_is_error(s->p.icmp_type);
 	/* An echo request's identifier is the mapping's (the querier is
 	 * outside, nat64_echo_request_mapped): it plays the port. */
 	is_request = s->p.proto == IPPROTO_ICMP && s->p.icmp_type == ICMP_ECHO;
@@ -627,11 +657,21 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	if (s->p.is_fragment)
 		frag_key(&s->train, &s->p);
 	r = xlat_4to6(ctx, &s->p, &s->prm);
-	if (r != XLAT_OK) {
-		if (s->p.is_fragment && r != XLAT_NO_ROOM)
-			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
-		return nat64_xlat_refused(r);
+	if (r == XLAT_SOURCE_ROUTE) {
+		/* RFC 7915 §4.1: not translated, Source Route Failed. */
+		stat_inc(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+		return nat64_answer4(ctx, &s->p, is_error,
+				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_SR_FAILED));
 	}
+	if (r != XLAT_OK && s->p.is_fragment && r != XLAT_NO_ROOM) {
+		/* A first fragment the layer refuses (ICMP, §1.2; UDP without
+		 * checksum, §4.5): §4.4's default answer. */
+		stat_inc(FC_STAT_NAT64_DROP_FRAGMENT);
+		return nat64_answer4(ctx, &s->p, is_error,
+				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_PKT_FILTERED));
+	}
+	if (r != XLAT_OK)
+		return nat64_xlat_refused(r);
 	if (is_error)
 		stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	stat_inc(FC_STAT_NAT64_IN);
