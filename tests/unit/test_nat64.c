@@ -1566,3 +1566,24 @@ TEST(rfc6146_s3_5_2_2_unsolicited_inbound_syn_dropped_silently)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
 	ASSERT_EQ(nr_bindings(&fx), before, "no state made");
 }
+
+/* RFC 7915 §4.4: a first fragment the translator refuses (of a UDP
+ * datagram without checksum, §4.5: its IPv6 fragments could not carry
+ * one) is answered with the default, ICMPv4 3/13; a non-first one is
+ * dropped unanswered (RFC 1122 §3.2.2). */
+TEST(rfc7915_s4_4_s4_5_refused_udp_no_checksum_first_fragment_answered_3_13)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25047, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25047);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25047, "mapping");
+	first.frag = 0x2000;	/* MF, offset 0 */
+	first.ip_id = 0x4600;
+	first.udp_no_csum = 1;
+	err = answer4(&first, 3, 13);
+	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "UDP without checksum, first fragment: 3/13");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
+}
