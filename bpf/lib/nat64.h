@@ -219,31 +219,43 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
  * endpoint (the quote as the remote sent it), the outer source is the
  * external address, the destination the remote's IPv4 address.
  */
-static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc_config *cfg,
-					   struct nat64_scratch *s, __be32 dst4)
+static __noinline int nat64_out_icmp_error_map(struct ctx_buff *ctx, const struct fc_config *cfg,
+					       struct nat64_scratch *s, __be32 dst4)
 {
 	struct fc_endpoint_key key;
 	struct fc_session_key skey;
 	union fc_addr remote = {};
 	struct fc_binding *b;
-	int r;
 
 	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
 	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
-		return nat64_drop(FC_STAT_DROP_MALFORMED);
+		return FC_STAT_DROP_MALFORMED;
 	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, nat_proto(FC_AF_INET6, s->q.proto),
 			 &s->q.daddr, s->q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!b || b->family != FC_AF_INET)
-		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
+		return FC_STAT_DROP_ICMP_NO_MAPPING;
 	session_key(&skey, FC_AF_INET, key.proto, &b->addr, b->port, &remote, s->q.sport);
 	if (!bpf_map_lookup_elem(&fc_sessions, &skey))
-		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
+		return FC_STAT_DROP_ICMP_NO_MAPPING;
 	s->prm.out.saddr.v4 = b->addr.v4;
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.in.saddr.v4 = remote.v4;
 	s->prm.in.daddr.v4 = b->addr.v4;
 	s->prm.in.dport = b->port;
+	return FC_STAT_MAX;
+}
+
+/* The lookups in a frame of their own, gone before the translation's
+ * (whose chain, with xlat_sum_step for an RFC 4884 extension, has no 160
+ * bytes to spare). */
+static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc_config *cfg,
+					   struct nat64_scratch *s, __be32 dst4)
+{
+	int r = nat64_out_icmp_error_map(ctx, cfg, s, dst4);
+
+	if (r != FC_STAT_MAX)
+		return nat64_drop(r);
 	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
 	/* Never an error about an error (RFC 4443 §2.4 (e)). */
