@@ -24,6 +24,7 @@
 
 #include "nat4.h"
 #include "nat6.h"
+#include "hairpin.h"
 #include "route.h"
 #include "nat64_addr.h"
 #include "nat64_discard.h"
@@ -326,6 +327,49 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
 }
 
 /*
+ * RFC 6146 §3.8, hairpinning: an IPv6 host to an external IPv4 address
+ * under the prefix and a port of a NAT64 mapping (another IPv6 host's).
+ * As if translated out and back in, without ever building the IPv4
+ * packet: the source becomes the sender's mapping (nat64_out_map made
+ * it: s->prm.out) under the prefix, the destination the mapped IPv6
+ * endpoint, admitted as any remote (EIF, its session kept); hop limit - 1,
+ * and straight to that host (IPv6 FIB), as NAT66 hairpinning does. A
+ * NAT44 mapping (an IPv4 host) is not reached: dropped, counted. Anything
+ * but TCP and UDP to the gateway's own address stays dropped.
+ */
+static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
+				    struct nat64_scratch *s, __be32 dst4)
+{
+	union fc_addr src4 = {}, src6 = {}, dst6;
+	struct fc_binding *ext;
+	int why;
+
+	if (!s->p.has_l4 || s->p.is_fragment ||
+	    (s->p.proto != IPPROTO_TCP && s->p.proto != IPPROTO_UDP) ||
+	    !fc_port_in_range(cfg, s->p.proto, bpf_ntohs(s->p.dport)))
+		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+	src4.v4 = s->prm.out.saddr.v4;
+	if (nat64_synthesize(cfg, src4.v4, src6.v6))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	/* The inbound half looks the IPv4 destination up, as nat4_ingress
+	 * would; the packet's own goes back for the rewrite. */
+	dst6 = s->p.daddr;
+	__builtin_memset(&s->p.daddr, 0, sizeof(s->p.daddr));
+	s->p.daddr.v4 = dst4;
+	why = dnat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &src4, s->prm.out.sport, fc_now(),
+			     &ext);
+	s->p.daddr = dst6;
+	if (why != FC_STAT_MAX)
+		return nat64_drop(why);
+	if (ext->family != FC_AF_INET6)
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (rewrite_both(ctx, &s->p, FC_AF_INET6, &src6, s->prm.out.sport, &ext->addr, ext->port) ||
+	    nat64_dec_hop_limit(ctx, &s->p))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	return hairpin_forward(ctx, &s->p, FC_AF_INET6, &src6, &ext->addr);
+}
+
+/*
  * Outbound, on the ingress of an internal interface: IPv6 to the NAT64
  * prefix. Everything to the prefix is translated or dropped and counted,
  * never routed on as IPv6 (it would leave with the internal source); the
@@ -406,6 +450,8 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH),
 				     0);
 	}
+	if (ext_addr4_is_ours(cfg, dst4))
+		return nat64_hairpin(ctx, cfg, s, dst4);
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
 	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,

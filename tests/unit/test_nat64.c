@@ -1587,3 +1587,40 @@ TEST(rfc7915_s4_4_s4_5_refused_udp_no_checksum_first_fragment_answered_3_13)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
 }
+
+/* RFC 6146 §3.8: hairpinning. CLIENT6_B reaches CLIENT6_A's NAT64 mapping
+ * through the prefix and the external address: as if translated to IPv4
+ * and back, B's packet arrives from B's mapping under the prefix to A's
+ * internal endpoint (hop limit - 1), sent straight to A; A's answer to
+ * B's mapping comes back the same way. Each side's mapping keeps its
+ * session with the other's (EIF). */
+#define EXT_ADDR_64	"64:ff9b::198.51.100.1"
+TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
+{
+	struct pkt_spec a_out = udp(CLIENT6_A, 25050, SERVER_1_64, 7000);
+	struct pkt_spec b_to_a = udp(CLIENT6_B, 25051, EXT_ADDR_64, 25050);
+	struct pkt_spec at_a = udp(EXT_ADDR_64, 25051, CLIENT6_A, 25050);
+	struct pkt_spec a_to_b = udp(CLIENT6_A, 25050, EXT_ADDR_64, 25051);
+	struct pkt_spec at_b = udp(EXT_ADDR_64, 25050, CLIENT6_B, 25051);
+	struct pkt_spec b_nowhere = udp(CLIENT6_B, 25051, EXT_ADDR_64, 25059);
+	struct run_result r;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	fixture_defer(&fx, "ip -6 neigh del " CLIENT6_B " dev int0 2>/dev/null");
+	ASSERT_EQ(system("ip -6 neigh replace " CLIENT6_B
+			 " lladdr 02:00:00:00:02:03 dev int0 nud permanent"), 0, "B's neighbour");
+	ASSERT_EQ(out64(&a_out), 25050, "A's mapping");
+	at_a.ttl = at_b.ttl = 63;
+	at_a.smac = at_b.smac = FX_INT0_MAC;
+	at_a.dmac = FX_CLIENT_A_MAC;
+	at_b.dmac = FX_CLIENT_B_MAC;
+	EXPECT_OUT_VERDICT(&b_to_a, &at_a, "B -> A's mapping: from B's mapping to A");
+	EXPECT_OUT_VERDICT(&a_to_b, &at_b, "A -> B's mapping: from A's mapping to B");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "hairpin_translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 1, "only A's first packet left");
+	ASSERT_EQ(run_lan(&b_nowhere, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "to a port without a mapping: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
