@@ -73,6 +73,8 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_NAT64_ICMP_RATELIMITED] = "nat64_icmp_ratelimited",
 	[FC_STAT_NAT64_SPLIT] = "nat64_split",
 	[FC_STAT_HAIRPIN_TIME_EXCEEDED] = "hairpin_time_exceeded_sent",
+	[FC_STAT_NAT64_DISCARD_ICMP_SENT] = "nat64_discard_icmp_sent",
+	[FC_STAT_NAT64_DROP_TTL] = "nat64_drop_ttl",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

@@ -24,8 +24,10 @@
 
 #include "nat4.h"
 #include "nat6.h"
+#include "hairpin.h"
 #include "route.h"
 #include "nat64_addr.h"
+#include "nat64_discard.h"
 #include "xlat.h"
 
 
@@ -218,31 +220,43 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
  * endpoint (the quote as the remote sent it), the outer source is the
  * external address, the destination the remote's IPv4 address.
  */
-static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc_config *cfg,
-					   struct nat64_scratch *s, __be32 dst4)
+static __noinline int nat64_out_icmp_error_map(struct ctx_buff *ctx, const struct fc_config *cfg,
+					       struct nat64_scratch *s, __be32 dst4)
 {
 	struct fc_endpoint_key key;
 	struct fc_session_key skey;
 	union fc_addr remote = {};
 	struct fc_binding *b;
-	int r;
 
 	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
 	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
-		return nat64_drop(FC_STAT_DROP_MALFORMED);
+		return FC_STAT_DROP_MALFORMED;
 	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, nat_proto(FC_AF_INET6, s->q.proto),
 			 &s->q.daddr, s->q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!b || b->family != FC_AF_INET)
-		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
+		return FC_STAT_DROP_ICMP_NO_MAPPING;
 	session_key(&skey, FC_AF_INET, key.proto, &b->addr, b->port, &remote, s->q.sport);
 	if (!bpf_map_lookup_elem(&fc_sessions, &skey))
-		return nat64_drop(FC_STAT_DROP_ICMP_NO_MAPPING);
+		return FC_STAT_DROP_ICMP_NO_MAPPING;
 	s->prm.out.saddr.v4 = b->addr.v4;
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.in.saddr.v4 = remote.v4;
 	s->prm.in.daddr.v4 = b->addr.v4;
 	s->prm.in.dport = b->port;
+	return FC_STAT_MAX;
+}
+
+/* The lookups in a frame of their own, gone before the translation's
+ * (whose chain, with xlat_sum_step for an RFC 4884 extension, has no 160
+ * bytes to spare). */
+static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc_config *cfg,
+					   struct nat64_scratch *s, __be32 dst4)
+{
+	int r = nat64_out_icmp_error_map(ctx, cfg, s, dst4);
+
+	if (r != FC_STAT_MAX)
+		return nat64_drop(r);
 	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
 	/* Never an error about an error (RFC 4443 §2.4 (e)). */
@@ -313,6 +327,49 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
 }
 
 /*
+ * RFC 6146 §3.8, hairpinning: an IPv6 host to an external IPv4 address
+ * under the prefix and a port of a NAT64 mapping (another IPv6 host's).
+ * As if translated out and back in, without ever building the IPv4
+ * packet: the source becomes the sender's mapping (nat64_out_map made
+ * it: s->prm.out) under the prefix, the destination the mapped IPv6
+ * endpoint, admitted as any remote (EIF, its session kept); hop limit - 1,
+ * and straight to that host (IPv6 FIB), as NAT66 hairpinning does. A
+ * NAT44 mapping (an IPv4 host) is not reached: dropped, counted. Anything
+ * but TCP and UDP to the gateway's own address stays dropped.
+ */
+static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
+				    struct nat64_scratch *s, __be32 dst4)
+{
+	union fc_addr src4 = {}, src6 = {}, dst6;
+	struct fc_binding *ext;
+	int why;
+
+	if (!s->p.has_l4 || s->p.is_fragment ||
+	    (s->p.proto != IPPROTO_TCP && s->p.proto != IPPROTO_UDP) ||
+	    !fc_port_in_range(cfg, s->p.proto, bpf_ntohs(s->p.dport)))
+		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+	src4.v4 = s->prm.out.saddr.v4;
+	if (nat64_synthesize(cfg, src4.v4, src6.v6))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	/* The inbound half looks the IPv4 destination up, as nat4_ingress
+	 * would; the packet's own goes back for the rewrite. */
+	dst6 = s->p.daddr;
+	__builtin_memset(&s->p.daddr, 0, sizeof(s->p.daddr));
+	s->p.daddr.v4 = dst4;
+	why = dnat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &src4, s->prm.out.sport, fc_now(),
+			     &ext);
+	s->p.daddr = dst6;
+	if (why != FC_STAT_MAX)
+		return nat64_drop(why);
+	if (ext->family != FC_AF_INET6)
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (rewrite_both(ctx, &s->p, FC_AF_INET6, &src6, s->prm.out.sport, &ext->addr, ext->port) ||
+	    nat64_dec_hop_limit(ctx, &s->p))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	return hairpin_forward(ctx, &s->p, FC_AF_INET6, &src6, &ext->addr);
+}
+
+/*
  * Outbound, on the ingress of an internal interface: IPv6 to the NAT64
  * prefix. Everything to the prefix is translated or dropped and counted,
  * never routed on as IPv6 (it would leave with the internal source); the
@@ -323,6 +380,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	const struct fc_config *cfg = config_get();
 	struct nat64_scratch *s;
 	__be32 dst4;
+	__u32 ptr;
 	int ret, why;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT64))
@@ -352,6 +410,16 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_NAT64_PASS_HOP_LIMIT);
 		return CTX_PASS;
 	}
+	/* Not translated, before any state is made for it (RFC 7915 §5.1:
+	 * a routing header with segments left; Parameter Problem pointing
+	 * at that byte, but never about an ICMPv6 error). */
+	ptr = nat64_segments_left_ptr(ctx, &s->p);
+	if (ptr) {
+		stat_inc(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+		if (s->p.proto == IPPROTO_ICMPV6 && icmp6_is_error(s->p.icmp_type))
+			return CTX_DROP;
+		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_PARAMPROB, 0), bpf_htonl(ptr));
+	}
 
 	switch (s->p.proto) {
 	case IPPROTO_TCP:
@@ -366,12 +434,24 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 			return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
 		break;
 	default:
-		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
+		/* RFC 6146 §3.4: Port Unreachable (no translation for it). */
+		stat_inc(FC_STAT_DROP_UNSUPPORTED_PROTO);
+		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH),
+				     0);
 	}
 
 	why = nat64_out_map(cfg, s, dst4);
-	if (why != FC_STAT_MAX)
-		return nat64_drop(why);
+	if (why != FC_STAT_MAX) {
+		stat_inc(why);
+		/* No mapping can be made (RFC 6146 §3.5.1.1, §3.5.2.1,
+		 * §3.5.3: Address Unreachable), the refusals NAT44 answers. */
+		if (!refusal_answered(why))
+			return CTX_DROP;
+		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH),
+				     0);
+	}
+	if (ext_addr4_is_ours(cfg, dst4))
+		return nat64_hairpin(ctx, cfg, s, dst4);
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
 	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
@@ -570,6 +650,15 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
 	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	if (nat64_ttl(ctx, &s->p) <= 1) {
+		/* RFC 7915 §4.1 MUST: the translator, a router, checks for
+		 * zero and says so. Left to the IPv6 stack, Hop Limit
+		 * Exceeded would go to the synthesized source, which no
+		 * route leads back from: ICMPv4 Time Exceeded instead. */
+		stat_inc(FC_STAT_NAT64_DROP_TTL);
+		return nat64_answer4(ctx, &s->p, is_error, NAT64_ANSWER(ICMP_TIME_EXCEEDED, 0));
+	}
 	if (!s->p.has_l4) {
 		/* A non-first fragment of a NAT64 train. */
 		r = nat64_in_fragment(cfg, s);
@@ -588,7 +677,6 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		stat_inc(FC_STAT_FRAGMENT_TRANSLATED);
 		return CTX_PASS;
 	}
-	is_error = s->p.proto == IPPROTO_ICMP && icmp_is_error(s->p.icmp_type);
 	/* An echo request's identifier is the mapping's (the querier is
 	 * outside, nat64_echo_request_mapped): it plays the port. */
 	is_request = s->p.proto == IPPROTO_ICMP && s->p.icmp_type == ICMP_ECHO;
@@ -627,11 +715,21 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	if (s->p.is_fragment)
 		frag_key(&s->train, &s->p);
 	r = xlat_4to6(ctx, &s->p, &s->prm);
-	if (r != XLAT_OK) {
-		if (s->p.is_fragment && r != XLAT_NO_ROOM)
-			return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
-		return nat64_xlat_refused(r);
+	if (r == XLAT_SOURCE_ROUTE) {
+		/* RFC 7915 §4.1: not translated, Source Route Failed. */
+		stat_inc(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+		return nat64_answer4(ctx, &s->p, is_error,
+				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_SR_FAILED));
 	}
+	if (r != XLAT_OK && s->p.is_fragment && r != XLAT_NO_ROOM) {
+		/* A first fragment the layer refuses (ICMP, §1.2; UDP without
+		 * checksum, §4.5): §4.4's default answer. */
+		stat_inc(FC_STAT_NAT64_DROP_FRAGMENT);
+		return nat64_answer4(ctx, &s->p, is_error,
+				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_PKT_FILTERED));
+	}
+	if (r != XLAT_OK)
+		return nat64_xlat_refused(r);
 	if (is_error)
 		stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	stat_inc(FC_STAT_NAT64_IN);

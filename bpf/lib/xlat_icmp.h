@@ -8,8 +8,11 @@
  * checksums right). What the RFC drops is XLAT_DROP; an error about an
  * error is XLAT_UNSUPPORTED (never translated, never answered).
  *
- * Deviation: an RFC 4884 extension is carried as opaque bytes at the end
- * of the quote, its length attribute cleared (the RFC has it adjusted).
+ * RFC 4884: an error with a length attribute (an original datagram field
+ * of at least 128 octets, then an extension structure) loses the extension
+ * and leaves with the attribute clear: a plain error whose quote is the
+ * translated original datagram field. (Keeping it would need the field
+ * re-padded to the other family's word and the extension moved.)
  */
 #ifndef FC_BPF_XLAT_ICMP_H
 #define FC_BPF_XLAT_ICMP_H
@@ -274,6 +277,23 @@ static __always_inline int xlat_icmp6_err_map(__u8 type, __u8 code, __u32 rest6,
 	}
 }
 
+/*
+ * Where the quote of an ICMP error ends (RFC 4884): after its original
+ * datagram field when the length attribute (words of `unit` bytes) says
+ * so and an extension follows; else at the end of the packet. An
+ * attribute below the RFC's 128 octets, or beyond the packet, is not
+ * trusted: the whole rest is the quote, as for an error without one.
+ */
+static __always_inline __u32 xlat_quote_end(int has_len, __u32 words, __u32 unit, __u32 in_off,
+					     __u32 l3_end)
+{
+	__u32 orig = words * unit;
+
+	if (!has_len || orig < 128 || in_off + orig >= l3_end)
+		return l3_end;
+	return in_off + orig;
+}
+
 /* ICMPv4: the pointer is the first byte after the checksum, the MTU the
  * last two; ICMPv6 uses all four. Both are in host order here. */
 static __always_inline __u32 xlat_icmp_rest(const __u8 *h)
@@ -306,7 +326,7 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 					      const __u8 *icmp)
 {
 	struct xlat_scratch *s = xlat_scratch();
-	__u32 in_off = p->l4_off + 8, in_ext, upper, tot, rest4, diff, pseudo = 0, hdr_old;
+	__u32 in_off = p->l4_off + 8, in_ext, upper, tot, rest4, diff, pseudo = 0, hdr_old, end, tail;
 	__be32 a4[2] = { prm->in.saddr.v4, prm->in.daddr.v4 };
 	__be16 id;
 	__u16 frag, check;
@@ -354,11 +374,15 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 			       &t4, &c4, &rest4);
 	if (r)
 		return r;
+	/* RFC 4884 ICMPv6: the length in 64-bit words, octet 4 of
+	 * Destination Unreachable and Time Exceeded. */
+	end = xlat_quote_end(icmp[0] == ICMPV6_DEST_UNREACH || icmp[0] == ICMPV6_TIME_EXCEED,
+			     icmp[4], 8, in_off, p->l3_end);
 
 	/* The quoted transport header. */
 	nonfirst = (s->in.frag_off & IP6_OFFSET) != 0;
 	proto4 = s->in.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->in.proto;
-	if (xlat_quote_l4_load(ctx, &s->q, s->in.l4_off, p->l3_end, s->in.proto, !nonfirst))
+	if (xlat_quote_l4_load(ctx, &s->q, s->in.l4_off, end, s->in.proto, !nonfirst))
 		return XLAT_MALFORMED;
 	if (s->in.proto == IPPROTO_ICMPV6 && !nonfirst) {
 		if (s->q.n == 0)
@@ -391,10 +415,17 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	diff = xlat_pseudo6_sum(p->saddr.v6, p->daddr.v6, p->l3_end - p->l4_off, IPPROTO_ICMPV6,
 				1, diff);
 	diff = bpf_csum_diff((__be32 *)s->q.old, sizeof(s->q.old), (__be32 *)s->q.new, sizeof(s->q.new), diff);
+	if (end < p->l3_end) {
+		/* The extension leaves the sum (it starts 8 + a multiple of
+		 * 8 bytes into the message). */
+		if (xlat_sum_range(ctx, end, p->l3_end, 0, &tail))
+			return XLAT_MALFORMED;
+		diff = csum_add32(diff, ~tail);
+	}
 	check = xlat_csum_apply(check, diff);
 	__builtin_memcpy(s->nw4.icmp + 2, &check, sizeof(check));
 
-	tot = IPV4_HLEN + sizeof(s->nw4) + (p->l3_end - s->in.l4_off);
+	tot = IPV4_HLEN + sizeof(s->nw4) + (end - s->in.l4_off);
 	/* The error's own fragment header (an atomic fragment) gives the
 	 * Identification, as for any packet (RFC 7915 §5.1.1). */
 	xlat_frag4_fields(p->frag_hdr_off != 0, p->frag_id, p->frag_off, tot, prm->ip_id, &id, &frag);
@@ -408,6 +439,8 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	    ctx_store_rcsum(ctx, p->l3_off, &s->outer.ip4, sizeof(s->outer.ip4)) ||
 	    ctx_store_rcsum(ctx, p->l3_off + IPV4_HLEN, &s->nw4, sizeof(s->nw4)) ||
 	    xlat_quote_l4_store(ctx, &s->q, p->l3_off + IPV4_HLEN + sizeof(s->nw4)))
+		return XLAT_NO_ROOM;
+	if (end < p->l3_end && ctx_resize(ctx, p->l3_off + tot))
 		return XLAT_NO_ROOM;
 	return XLAT_OK;
 }
@@ -424,7 +457,7 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 {
 	struct xlat_scratch *s = xlat_scratch();
 	__u32 in_off = p->l4_off + 8, in_l4, ihl, opt_len, in_tot, upper, rest6, diff, pseudo = 0;
-	__u32 msg, cut = 0, tail, hdr_old, hdr_new, fr;
+	__u32 msg, cut = 0, tail, hdr_old, hdr_new, fr, end;
 	__be16 eth_type = bpf_htons(ETH_P_IPV6);
 	__u16 fo, check;
 	__u8 t6, c6, proto6;
@@ -451,13 +484,17 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	r = xlat_icmp4_err_map(icmp[0], icmp[1], xlat_icmp_rest(icmp), in_tot, prm, &t6, &c6, &rest6);
 	if (r)
 		return r;
+	/* RFC 4884 ICMPv4: the length in 32-bit words, octet 5 of
+	 * Destination Unreachable, Time Exceeded and Parameter Problem. */
+	end = xlat_quote_end(icmp[0] == ICMP_DEST_UNREACH || icmp[0] == ICMP_TIME_EXCEEDED ||
+			     icmp[0] == ICMP_PARAMETERPROB, icmp[5], 4, in_off, p->l3_end);
 
 	fo = bpf_ntohs(s->in4.frag_off);
 	is_frag = (fo & (IP_MF | IP_OFFSET)) != 0;
 	nonfirst = (fo & IP_OFFSET) != 0;
 	fr = is_frag ? FRAG6_HLEN : 0;
 	proto6 = s->in4.protocol == IPPROTO_ICMP ? IPPROTO_ICMPV6 : s->in4.protocol;
-	if (xlat_quote_l4_load(ctx, &s->q, in_l4, p->l3_end, s->in4.protocol, !nonfirst))
+	if (xlat_quote_l4_load(ctx, &s->q, in_l4, end, s->in4.protocol, !nonfirst))
 		return XLAT_MALFORMED;
 	if (s->in4.protocol == IPPROTO_ICMP && !nonfirst) {
 		if (s->q.n == 0)
@@ -479,11 +516,14 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	xlat_icmp_hdr(s->nw6.icmp, t6, c6, rest6);
 
 	hdr_new = sizeof(s->nw6) - FRAG6_HLEN + fr;		/* ICMPv6 + quoted IPv6 (+ fragment) */
-	msg = hdr_new + (p->l3_end - in_l4);
+	msg = hdr_new + (end - in_l4);
 	if (IPV6_HLEN + msg > IPV6_MIN_MTU) {
 		cut = IPV6_HLEN + msg - IPV6_MIN_MTU;
 		msg -= cut;
 	}
+	/* What is cut from the end: an extension (RFC 4884), then what
+	 * does not fit 1280. */
+	cut += p->l3_end - end;
 
 	__builtin_memcpy(&check, s->old + 2, sizeof(check));
 	s->old[2] = 0;
@@ -499,7 +539,8 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	diff = bpf_csum_diff((__be32 *)s->q.old, sizeof(s->q.old), (__be32 *)s->q.new, sizeof(s->q.new), diff);
 	if (cut) {
 		/* The cut-off tail leaves the sum (it starts at an even
-		 * distance from the message start: 1240 bytes in). */
+		 * distance from the message start: 1240 bytes in, or 8 + a
+		 * multiple of 4 where an extension starts). */
 		if (xlat_sum_range(ctx, p->l3_end - cut, p->l3_end, 0, &tail))
 			return XLAT_MALFORMED;
 		diff = csum_add32(diff, ~tail);

@@ -479,6 +479,9 @@ enum fc_stat {
 	FC_STAT_NAT64_ICMP_RATELIMITED,	/* either not sent: --refused-icmp-rate's bucket empty */
 	FC_STAT_NAT64_SPLIT,		/* 4->6, DF clear over 1280 as IPv6: split into IPv4 fragments */
 	FC_STAT_HAIRPIN_TIME_EXCEEDED,	/* hairpinned IPv6 with hop limit 1: ICMPv6 time exceeded sent */
+	/* NAT64 discards answered (RFC 7915 §4.4/§5.4, RFC 6146; nat64_discard.h): */
+	FC_STAT_NAT64_DISCARD_ICMP_SENT,	/* ICMP error sent about a packet NAT64 discards */
+	FC_STAT_NAT64_DROP_TTL,		/* 4->6, TTL expires here: Time Exceeded to the sender */
 	FC_STAT_MAX,
 };
 

@@ -22,8 +22,10 @@
  *   (a64) an IPv6 packet to the prefix is never passed on as IPv6 (unless
  *         the stack must drop it anyway: malformed, or its hop limit ends
  *         here); a redirected one is IPv4 from the external address with a
- *         valid header checksum, and the IPv6 on an internal interface is
- *         otherwise left untouched;
+ *         valid header checksum, or IPv6 sent back inside: an ICMPv6 error
+ *         to the sender (a discard answered) or a hairpinned packet from
+ *         the external address under the prefix, never to the prefix; the
+ *         IPv6 on an internal interface is otherwise left untouched;
  *   (b64) a translated packet whose input had a valid transport checksum
  *         (whole, unfragmented) has a valid one, both ways;
  *   (c64) an inbound packet turned IPv6 goes from the prefix to a mapped
@@ -790,6 +792,28 @@ static void learn64(const uint8_t *f)
 		nr_ports64++;
 }
 
+/* IPv6 the lan program sent back inside (nat64_discard.h's errors, NAT64
+ * hairpinning): from the gateway to the sender, ICMPv6 error, or from the
+ * external address under the prefix; never to the prefix. */
+static void check64_back_inside(const struct job *j, struct run_result *r, const struct view6 *vin)
+{
+	struct view6 vout = view6_of(r->out, r->out_len);
+	uint8_t ext64[16] = {};
+
+	memcpy(ext64, prefix64, sizeof(prefix64));
+	memcpy(ext64 + 12, ext4, 4);
+	if (!vout.ok || !vout.whole || !memcmp(vout.ip + 24, prefix64, sizeof(prefix64))) {
+		violation(j, r, "(a64) IPv6 sent back inside is no whole packet or to the prefix");
+		return;
+	}
+	if (!memcmp(vout.ip + 8, ext64, 16))
+		return;		/* hairpinned */
+	if (vout.proto != IPPROTO_ICMPV6 || !vout.l4 || vout.l4[0] >= 128 || !vin->ok ||
+	    memcmp(vout.ip + 24, vin->ip + 8, 16))
+		violation(j, r, "(a64) IPv6 sent back inside is neither an error to the sender "
+				"nor hairpinned");
+}
+
 /* IPv6 through the lan program (internal interface ingress). */
 static void check64_out(const struct job *j, struct run_result *r)
 {
@@ -799,6 +823,10 @@ static void check64_out(const struct job *j, struct run_result *r)
 		return;
 	if (r->ret == TC_ACT_REDIRECT) {
 		leak_checked++;
+		if (r->out_len >= 14 + 40 && be16(r->out + 12) == 0x86dd) {
+			check64_back_inside(j, r, &vin);
+			return;
+		}
 		if (!ip4_hdr_ok(r->out, r->out_len)) {
 			violation(j, r, "(a64) redirected NAT64 output is no valid IPv4 packet");
 			return;

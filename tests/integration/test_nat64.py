@@ -343,3 +343,45 @@ def test_rfc7915_s5_1_ipv6_client_too_big_for_ipv4_route_gets_packet_too_big(
     r = topo64.client.run(["ping", "-6", "-M", "do", "-s", str(1320 - 48), "-c", "1",
                            "-W", "2", dst], check=False)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_rfc6146_s3_8_hairpinning_between_two_ipv6_clients(topo64, nat64, run_fcnat, bpffs):
+    """One IPv6 client reaches another's NAT64 mapping through the prefix
+    and the external address: it arrives from the sender's own mapping
+    under the prefix, and the answer to that goes back the same way."""
+    a = topo64.client.udp(CLIENT6_ADDR, 0)
+    srv = topo64.ext.udp(EXT2, 7000)
+    mapped_a = udp_exchange(a, srv, (nat64_addr(EXT2), 7000), b"open-a")[:2]
+    b = topo64.client.udp(CLIENT6_2_ADDR, 0)
+    b.sendto(b"hairpin-b-to-a", (nat64_addr(mapped_a[0]), mapped_a[1]))
+    got = recv_matching(a, b"hairpin-b-to-a", 3)
+    assert got is not None, "B's packet to A's mapping %r never reached A" % (mapped_a,)
+    from_b = got[:2]
+    assert from_b[0] == nat64_addr(GW_WAN_ADDR) and in_range(from_b[1]), from_b
+    a.sendto(b"hairpin-a-to-b", from_b)
+    got = recv_matching(b, b"hairpin-a-to-b", 3)
+    assert got is not None, "A's answer to B's mapping %r never reached B" % (from_b,)
+    assert got[:2] == (nat64_addr(GW_WAN_ADDR), mapped_a[1]), got
+    assert counter(run_fcnat, bpffs, "hairpin_translated") >= 2
+
+
+def test_rfc7915_s4_1_ttl_1_to_a_mapping_answered_with_time_exceeded(topo64, nat64, run_fcnat,
+                                                                      bpffs):
+    """An IPv4 packet to a NAT64 mapping with TTL 1 expires at the
+    translator: the IPv4 sender gets ICMP Time Exceeded (11/0) from the
+    gateway, the client gets nothing; TTL 2 goes through."""
+    from test_cgnat import IP_RECVERR, icmp_error
+
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    srv = topo64.ext.udp(EXT2, 7000)
+    mapped = udp_exchange(c, srv, (nat64_addr(EXT2), 7000), b"open")[:2]
+    srv.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+    srv.setsockopt(socket.SOL_IP, socket.IP_TTL, 1)
+    srv.sendto(b"ttl-1", mapped)
+    err = icmp_error(srv)
+    assert err == (11, 0), "expected ICMP time exceeded, got %r" % (err,)
+    assert recv_matching(c, b"ttl-1", 1) is None, "an expired packet reached the client"
+    assert counter(run_fcnat, bpffs, "nat64_drop_ttl") == 1
+    srv.setsockopt(socket.SOL_IP, socket.IP_TTL, 2)
+    srv.sendto(b"ttl-2", mapped)
+    assert recv_matching(c, b"ttl-2", 3) is not None, "TTL 2 did not reach the client"

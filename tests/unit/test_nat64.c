@@ -1379,3 +1379,248 @@ TEST(nat64_and_nat66_mappings_of_one_endpoint_flushed_apart)
 	ASSERT_EQ(fr.mappings, 1, "the other flushed");
 	ASSERT_EQ(nr_bindings(&fx) + nr_sessions(&fx), 0, "all gone");
 }
+
+/*
+ * RFC 7915 §4.4 / §5.4 and RFC 6146: the packets NAT64 discards are
+ * answered (nat64_discard.h). Each expected error is built from the RFC
+ * text: from the gateway's address on the route back to the sender,
+ * DF / id 0 / TTL 64 for IPv4 (hop limit 64 for IPv6), quoting the
+ * discarded packet as it arrived.
+ */
+static struct pkt_spec answer4(const struct pkt_spec *in, uint8_t type, uint8_t code)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_ICMP, .saddr = EXT_ADDR, .daddr = in->saddr,
+				  .icmp_type = type, .icmp_code = code, .quote = in,
+				  .frag = 0x4000, .ip_id_zero = 1, .ttl = 64,
+				  .smac = FX_EXT0_MAC, .dmac = FX_SERVER1_MAC };
+}
+
+static struct pkt_spec answer6(const struct pkt_spec *in, uint8_t type, uint8_t code)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_ICMPV6, .saddr = "fd00:77::1",
+				  .daddr = in->saddr, .icmp_type = type, .icmp_code = code,
+				  .quote = in, .ttl = 64, .smac = FX_INT0_MAC,
+				  .dmac = FX_CLIENT_A_MAC };
+}
+
+/* An outbound packet on int0 answered with want, redirected back. */
+#define EXPECT_OUT_VERDICT(in, want, what)					\
+	do {									\
+		struct run_result _r;						\
+		uint8_t _w[PKT_MAX];						\
+		size_t _wl = pkt_build(want, _w);				\
+		ASSERT_EQ(run_lan(in, &_r), 0, what ": test run");		\
+		ASSERT_EQ(_r.ret, TC_ACT_REDIRECT, what ": redirected");	\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
+	} while (0)
+
+/* RFC 7915 §4.1: an unexpired source route option (LSRR, pointer within
+ * it): not translated, ICMPv4 Destination Unreachable, Source Route
+ * Failed (3/5) to the sender; an expired one is dropped with the other
+ * options and the packet translated. */
+TEST(rfc7915_s4_1_s4_4_unexpired_source_route_answered_3_5)
+{
+	static const uint8_t lsrr[] = { 131, 7, 4, 192, 0, 2, 77 };
+	static const uint8_t done[] = { 131, 7, 8, 192, 0, 2, 77 };	/* pointer past it */
+	struct pkt_spec out = udp(CLIENT6_A, 25040, SERVER_1_64, 7000);
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25040);
+	struct pkt_spec expired = udp(SERVER_1, 7000, EXT_ADDR, 25040);
+	struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25040);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25040, "mapping");
+	in.ihl = expired.ihl = 7;
+	in.ip_opts = lsrr;
+	expired.ip_opts = done;
+	in.ip_opts_len = expired.ip_opts_len = sizeof(lsrr);
+	err = answer4(&in, 3, 5);
+	EXPECT_EXT(&in, &err, TC_ACT_REDIRECT, "unexpired LSRR: source route failed");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted untranslatable");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "not translated");
+	EXPECT_IN(&expired, &in6, TC_ACT_OK, "expired LSRR: option dropped, translated");
+}
+
+/* RFC 7915 §4.1 MUST: the translator is a router; a TTL that expires here
+ * is answered with ICMPv4 Time Exceeded (11/0), not left to the IPv6
+ * stack (its Hop Limit Exceeded would go to the synthesized source). An
+ * ICMP error with TTL 1 is dropped unanswered (§4.4). */
+TEST(rfc7915_s4_1_ttl_1_answered_time_exceeded_11_0)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25041, SERVER_1_64, 7000);
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25041);
+	struct pkt_spec two = udp(SERVER_1, 7000, EXT_ADDR, 25041);
+	struct pkt_spec two6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25041);
+	struct pkt_spec quoted = udp(EXT_ADDR, 25041, SERVER_1, 7000);
+	struct pkt_spec unreach = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
+				    .icmp_type = 3, .icmp_code = 3, .quote = &quoted, .ttl = 1 };
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25041, "mapping");
+	in.ttl = 1;
+	err = answer4(&in, 11, 0);
+	EXPECT_EXT(&in, &err, TC_ACT_REDIRECT, "TTL 1: time exceeded");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_TTL), 1, "nat64_drop_ttl");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
+	EXPECT_EXT(&unreach, &unreach, TC_ACT_SHOT, "ICMP error with TTL 1: dropped, unanswered");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_TTL), 2, "counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "no error about an error");
+	two.ttl = two6.ttl = 2;
+	EXPECT_IN(&two, &two6, TC_ACT_OK, "TTL 2: translated, hop limit 2 for the stack to decrement");
+}
+
+/* RFC 7915 §5.1: a routing header with segments left: not translated,
+ * ICMPv6 Parameter Problem 4/0 pointing at the Segments Left byte (40 +
+ * 3 after a routing header right after the fixed header; 48 + 3 behind a
+ * hop-by-hop header); no mapping made. With none left it is dropped and
+ * the packet translated. */
+TEST(rfc7915_s5_1_segments_left_answered_parameter_problem_pointer)
+{
+	struct pkt_spec rh = udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
+	struct pkt_spec hop_rh = udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
+	struct pkt_spec none = udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
+	struct pkt_spec none4 = udp(EXT_ADDR, 25042, SERVER_1, 7000);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	rh.ext_hdrs[0] = 43;
+	rh.nr_ext = 1;
+	rh.rh_segleft = 1;
+	err = answer6(&rh, 4, 0);
+	err.icmp_pointer = 43;
+	EXPECT_OUT_VERDICT(&rh, &err, "segments left 1: parameter problem, pointer 43");
+	hop_rh.ext_hdrs[0] = 0;
+	hop_rh.ext_hdrs[1] = 43;
+	hop_rh.nr_ext = 2;
+	hop_rh.rh_segleft = 2;
+	err = answer6(&hop_rh, 4, 0);
+	err.icmp_pointer = 51;
+	EXPECT_OUT_VERDICT(&hop_rh, &err, "behind hop-by-hop: pointer 51");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 2, "nat64_discard_icmp_sent");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+	none.ext_hdrs[0] = 43;
+	none.nr_ext = 1;
+	none4.ttl = 63;
+	to_server1(&none4);
+	EXPECT_OUT(&none, &none4, "segments left 0: header dropped, translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* RFC 6146 §3.4: a protocol other than TCP, UDP and ICMPv6 is discarded
+ * and answered with ICMPv6 Destination Unreachable, Port Unreachable. */
+TEST(rfc6146_s3_4_other_protocol_answered_port_unreachable_1_4)
+{
+	struct pkt_spec gre = { .proto = 47, .saddr = CLIENT6_A, .daddr = SERVER_1_64,
+				.payload_len = 20 };
+	struct pkt_spec err = answer6(&gre, 1, 4);
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	EXPECT_OUT_VERDICT(&gre, &err, "GRE to the prefix: port unreachable");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSUPPORTED_PROTO), 1, "drop_unsupported_protocol");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* RFC 6146 §3.5.1.1 (and §3.5.2.1, §3.5.3): when no BIB entry can be made
+ * (here the subscriber's UDP limit), the packet is discarded and answered
+ * with ICMPv6 Destination Unreachable, Address Unreachable (1/3). */
+TEST(rfc6146_s3_5_1_1_no_mapping_possible_answered_address_unreachable_1_3)
+{
+	struct pkt_spec first = udp(CLIENT6_A, 25043, SERVER_1_64, 7000);
+	struct pkt_spec second = udp(CLIENT6_A, 25044, SERVER_1_64, 7000);
+	struct pkt_spec err = answer6(&second, 1, 3);
+
+	fx.opts.cgnat.limit[FC_SUB_UDP] = 1;
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	ASSERT_EQ(out64(&first), 25043, "first mapping");
+	EXPECT_OUT_VERDICT(&second, &err, "second: refused, address unreachable");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_SUBSCRIBER_LIMIT), 1, "drop_subscriber_limit");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* RFC 6146 §3.5.2.2 (as RFC 5382 REQ-4 for NAT44): an inbound SYN to the
+ * external address and a port with no TCP BIB entry (here one with only a
+ * UDP mapping) is dropped silently, creating no state; never answered,
+ * which the RFC allows (the security policy drops externally initiated
+ * connections). */
+TEST(rfc6146_s3_5_2_2_unsolicited_inbound_syn_dropped_silently)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25045, SERVER_1_64, 7000);
+	struct pkt_spec syn = tcp(STRANGER, 4444, EXT_ADDR, 25045, 0x02);
+	struct pkt_spec syn2 = tcp(STRANGER, 4444, EXT_ADDR, 25046, 0x02);
+	int before;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25045, "a UDP mapping on that port");
+	before = nr_bindings(&fx);
+	EXPECT_EXT(&syn, &syn, TC_ACT_SHOT, "SYN to the UDP mapping's port: dropped");
+	EXPECT_EXT(&syn2, &syn2, TC_ACT_SHOT, "SYN to an unused port: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 2, "drop_unsolicited");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
+	ASSERT_EQ(nr_bindings(&fx), before, "no state made");
+}
+
+/* RFC 7915 §4.4: a first fragment the translator refuses (of a UDP
+ * datagram without checksum, §4.5: its IPv6 fragments could not carry
+ * one) is answered with the default, ICMPv4 3/13; a non-first one is
+ * dropped unanswered (RFC 1122 §3.2.2). */
+TEST(rfc7915_s4_4_s4_5_refused_udp_no_checksum_first_fragment_answered_3_13)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25047, SERVER_1_64, 7000);
+	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25047);
+	struct pkt_spec err;
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25047, "mapping");
+	first.frag = 0x2000;	/* MF, offset 0 */
+	first.ip_id = 0x4600;
+	first.udp_no_csum = 1;
+	err = answer4(&first, 3, 13);
+	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "UDP without checksum, first fragment: 3/13");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
+}
+
+/* RFC 6146 §3.8: hairpinning. CLIENT6_B reaches CLIENT6_A's NAT64 mapping
+ * through the prefix and the external address: as if translated to IPv4
+ * and back, B's packet arrives from B's mapping under the prefix to A's
+ * internal endpoint (hop limit - 1), sent straight to A; A's answer to
+ * B's mapping comes back the same way. Each side's mapping keeps its
+ * session with the other's (EIF). */
+#define EXT_ADDR_64	"64:ff9b::198.51.100.1"
+TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
+{
+	struct pkt_spec a_out = udp(CLIENT6_A, 25050, SERVER_1_64, 7000);
+	struct pkt_spec b_to_a = udp(CLIENT6_B, 25051, EXT_ADDR_64, 25050);
+	struct pkt_spec at_a = udp(EXT_ADDR_64, 25051, CLIENT6_A, 25050);
+	struct pkt_spec a_to_b = udp(CLIENT6_A, 25050, EXT_ADDR_64, 25051);
+	struct pkt_spec at_b = udp(EXT_ADDR_64, 25050, CLIENT6_B, 25051);
+	struct pkt_spec b_nowhere = udp(CLIENT6_B, 25051, EXT_ADDR_64, 25059);
+	struct run_result r;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	fixture_defer(&fx, "ip -6 neigh del " CLIENT6_B " dev int0 2>/dev/null");
+	ASSERT_EQ(system("ip -6 neigh replace " CLIENT6_B
+			 " lladdr 02:00:00:00:02:03 dev int0 nud permanent"), 0, "B's neighbour");
+	ASSERT_EQ(out64(&a_out), 25050, "A's mapping");
+	at_a.ttl = at_b.ttl = 63;
+	at_a.smac = at_b.smac = FX_INT0_MAC;
+	at_a.dmac = FX_CLIENT_A_MAC;
+	at_b.dmac = FX_CLIENT_B_MAC;
+	EXPECT_OUT_VERDICT(&b_to_a, &at_a, "B -> A's mapping: from B's mapping to A");
+	EXPECT_OUT_VERDICT(&a_to_b, &at_b, "A -> B's mapping: from A's mapping to B");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "hairpin_translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 1, "only A's first packet left");
+	ASSERT_EQ(run_lan(&b_nowhere, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "to a port without a mapping: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}

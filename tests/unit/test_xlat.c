@@ -929,3 +929,84 @@ TEST(xdp_icmp_error_and_zero_checksum)
 		return;
 	expect_xlat(P_XDP_4TO6, &in_req, &z4, PROBE_XLAT_OK, &z6);
 }
+
+/*
+ * RFC 4884 extensions (RFC 7915 §4.2 / §5.2 leave the length attribute to
+ * be translated): the error's original datagram field (the length
+ * attribute's words: 32-bit for ICMPv4, 64-bit for ICMPv6) is translated
+ * as the quote, the extension structure after it is dropped and the
+ * attribute left clear, so the result is a plain error whose quote is the
+ * translated field. Here the field is exactly the quoted packet (128
+ * octets, the RFC's minimum), followed by 20 (24) bytes of extension.
+ */
+TEST(rfc7915_s4_2_rfc4884_time_exceeded_extension_dropped_length_cleared)
+{
+	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
+			       .dport = 53, .ttl = 1, .frag = DF, .payload_len = 128 - 28 };
+	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
+			       .quote = &q4, .ttl = 250, .rfc4884_words = 128 / 4, .ext_len = 20 };
+	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
+			       .dport = 53, .ttl = 1, .payload_len = 128 - 28 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = R4_6, .daddr = C6,
+				 .icmp_type = 3, .quote = &q6, .ttl = 250 };
+	struct xlat_req rq = { .out_s = R4_6, .out_d = C6, .in_s = C6, .in_d = S6,
+			       .in_sport = CPORT };
+
+	expect_xlat(P_4TO6, &rq, &in, PROBE_XLAT_OK, &want);
+	expect_xlat(P_XDP_4TO6, &rq, &in, PROBE_XLAT_OK, &want);
+}
+
+TEST(rfc7915_s5_2_rfc4884_unreachable_extension_dropped_length_cleared)
+{
+	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .sport = 53,
+			       .dport = CPORT, .ttl = 50, .payload_len = 128 - 48 };
+	struct pkt_spec in = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6, .icmp_type = 1,
+			       .icmp_code = 4, .quote = &q6, .ttl = 64,
+			       .rfc4884_words = 128 / 8, .ext_len = 24 };
+	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
+			       .dport = EPORT, .ttl = 50, .ip_id_zero = 1, .payload_len = 128 - 48 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMP, .saddr = EXT4, .daddr = S4, .icmp_type = 3,
+				 .icmp_code = 3, .quote = &q4, .ttl = 64, .ip_id = IP_ID };
+	struct xlat_req rq = { .out_s = EXT4, .out_d = S4, .in_s = S4, .in_d = EXT4,
+			       .in_dport = EPORT };
+
+	expect_xlat(P_6TO4, &rq, &in, PROBE_XLAT_OK, &want);
+	expect_xlat(P_XDP_6TO4, &rq, &in, PROBE_XLAT_OK, &want);
+}
+
+/* Hostile RFC 4884 length attributes: one pointing past the packet (255
+ * words) is not trusted; the rest of the packet is the quote, translated
+ * as for an error without one, the attribute cleared. */
+TEST(hostile_rfc4884_length_beyond_the_packet_ignored)
+{
+	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
+			       .dport = 53, .ttl = 1, .frag = DF, .payload_len = 40 };
+	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
+			       .quote = &q4, .ttl = 250 };
+	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
+			       .dport = 53, .ttl = 1, .payload_len = 40 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = R4_6, .daddr = C6,
+				 .icmp_type = 3, .quote = &q6, .ttl = 250 };
+	struct xlat_req rq = { .out_s = R4_6, .out_d = C6, .in_s = C6, .in_d = S6,
+			       .in_sport = CPORT };
+	uint8_t pkt[PKT_MAX], out[PKT_MAX], exp[PKT_MAX], *icmp;
+	size_t len = pkt_build(&in, pkt), out_len, exp_len = pkt_build(&want, exp);
+	struct xlat_probe_out o;
+	uint32_t sum = 0;
+
+	/* The attribute set (octet 5), the ICMP checksum computed anew. */
+	icmp = pkt + 14 + 20;
+	icmp[5] = 255;
+	icmp[2] = icmp[3] = 0;
+	for (size_t i = 0; i + 1 < len - 34; i += 2)
+		sum += (uint32_t)icmp[i] << 8 | icmp[i + 1];
+	if ((len - 34) & 1)
+		sum += (uint32_t)icmp[len - 35] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	icmp[2] = (uint8_t)(~sum >> 8);
+	icmp[3] = (uint8_t)~sum;
+	ASSERT_EQ(xlat_run(P_4TO6, &rq, pkt, len, &o, out, &out_len), 0, "probe run");
+	ASSERT_EQ(o.verdict, PROBE_XLAT_OK, "verdict");
+	ASSERT_PKT_EQ(out, out_len, exp, exp_len, "the rest is the quote, attribute cleared");
+}
