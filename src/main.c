@@ -794,6 +794,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		 const struct fc_options *o, int ifindex, struct fc_config *cfg, __be32 ext)
 {
 	struct fc_config inert;
+	int xdp_ext = ifindex;	/* a VLAN sub-interface's real device */
 
 	if (pin_open(pin, o->bpffs, o->ifname, false))
 		return -1;
@@ -813,6 +814,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	    loader_xdp_load(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
 		goto fail_loader;
 	vlan_write(loader, ifindex, &o->vlan);	/* the XDP programs' copy, live */
+	if (o->mode == FC_MODE_XDP)
+		xdp_ext = vlan_xdp_ext(loader, ifindex, &o->vlan);
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
 	loader_fill_config(o, ext, cfg);
@@ -862,7 +865,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	/* XDP last: the TC programs behind it are in place to finish what
 	 * it passes to the stack. */
 	for (unsigned int i = 0; o->mode == FC_MODE_XDP && i <= o->nr_internal_ifs; i++) {
-		int err = i == 0 ? loader_xdp_attach(loader, ifindex, true, o->xdp_mode)
+		int err = i == 0 ? loader_xdp_attach(loader, xdp_ext, true, o->xdp_mode)
 				 : loader_xdp_attach(loader, d->internal_ifindex[i - 1], false,
 						     o->xdp_mode);
 

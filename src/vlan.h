@@ -31,4 +31,14 @@ struct fc_loader;
  * frames carry v's tags: before load (the initial .bss) or live. */
 void vlan_write(struct fc_loader *l, int ifindex, const struct fc_vlan_spec *v);
 
+/*
+ * XDP mode with -i on a VLAN sub-interface (wan0.7) and no --vlan: the XDP
+ * programs read its frames, tagged, on its real device and send them from
+ * there (bpf/lib/ctx_xdp.h). Writes the XDP programs' tables (after
+ * loader_xdp_load) and returns the interface to attach the external XDP
+ * program to: the real device, or ext_ifindex when it is not a VLAN
+ * device.
+ */
+int vlan_xdp_ext(struct fc_loader *l, int ext_ifindex, const struct fc_vlan_spec *given);
+
 #endif

@@ -18,12 +18,14 @@ injected by hand: they are not translated.
 Runs in TC mode, TC mode with the fast path (--lan-if) and XDP mode (the
 frames parsed, translated and re-tagged in XDP: fc_xdp_ext / fc_xdp_int)."""
 
+import re
+import signal
 import socket
 import struct
 
 import pytest
 
-from fcnat_util import recv_matching, udp_exchange
+from fcnat_util import recv_matching, udp_exchange, xdp_args
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR
 
 RELAY = r"""
@@ -246,3 +248,75 @@ def test_vlan_option_checked(run_fcnat):
         r = run_fcnat("-i", "wan0", "--vlan", bad)
         assert r.returncode == 2, (bad, r)
         assert "invalid VLAN '%s'" % bad in r.stderr, (bad, r.stderr)
+
+
+# --- XDP on a real VLAN sub-interface (8021q: make vmtest) ----------------------
+
+VLAN_IF = "wan0.7"
+GW_VLAN_ADDR = "10.7.0.1"
+EXT_VLAN_ADDRS = ("10.7.0.2", "10.7.0.3", "10.7.0.4")
+
+
+def _counters(inst):
+    assert inst.stop(signal.SIGTERM, 5) == 0
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^fcnat:\s+(\w+)\s+(\d+)$", inst.stderr(), re.M)}
+
+
+@pytest.mark.vm
+def test_vlan_subinterface_in_xdp_mode(topo, fcnat):
+    """-i wan0.7 --mode xdp: the FIB names wan0.7; XDP reads the tagged
+    frames on wan0 and sends them from it with the tag pushed."""
+    r = topo.gw.run(["ip", "link", "add", "link", "wan0", "name", VLAN_IF, "type", "vlan",
+                     "id", "7"], check=False)
+    if r.returncode != 0:
+        pytest.skip("this kernel has no 802.1Q VLAN support (8021q): %s" % r.stderr.strip())
+    topo.ext.run(["ip", "link", "add", "link", "wan0", "name", VLAN_IF, "type", "vlan",
+                  "id", "7"])
+    topo.gw.addr_add(VLAN_IF, GW_VLAN_ADDR + "/24")
+    topo.gw.link_up(VLAN_IF)
+    for a in EXT_VLAN_ADDRS:
+        topo.ext.addr_add(VLAN_IF, a + "/24")
+    topo.ext.link_up(VLAN_IF)
+    dump = topo.ext.start(["tcpdump", "-n", "-l", "-e", "-i", "wan0"], name="tcpdump")
+    dump.wait_output(lambda t: "listening on" in t, 10, desc="tcpdump to start")
+    inst = fcnat("-i", VLAN_IF, *xdp_args(topo))
+    assert "wan0.7 is VLAN 7 (802.1Q) on wan0" in inst.stderr(), inst.stderr()
+
+    ext1, ext2, stranger_addr = EXT_VLAN_ADDRS
+    c = topo.client.udp(CLIENT_ADDR, 25400)
+    srv1 = topo.ext.udp(ext1, 7000)
+    srv2 = topo.ext.udp(ext2, 7000)
+    mapped = udp_exchange(c, srv1, (ext1, 7000), b"to-1")
+    assert mapped == (GW_VLAN_ADDR, 25400), mapped
+    for i in range(5):
+        assert udp_exchange(c, srv2, (ext2, 7000), b"to-2-%d" % i) == mapped
+    stranger = topo.ext.udp(stranger_addr, 7100)
+    for i in range(5):
+        stranger.sendto(b"unsolicited-%d" % i, mapped)
+        assert recv_matching(c, b"unsolicited-%d" % i, 3) == (stranger_addr, 7100)
+    r = topo.client.run(["ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", ext1], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    listener = topo.ext.tcp(ext1, 7200)
+    listener.listen(1)
+    conn = topo.client.tcp(CLIENT_ADDR, 0)
+    conn.settimeout(5)
+    conn.connect((ext1, 7200))
+    listener.settimeout(5)
+    peer, addr = listener.accept()
+    assert addr[0] == GW_VLAN_ADDR, addr
+    conn.sendall(b"over-tcp")
+    assert peer.recv(100) == b"over-tcp"
+    peer.close()
+    conn.close()
+    c.sendto(b"marker", (ext2, 7000))
+    dump.wait_output(lambda t: "%s.25400 > %s.7000" % (GW_VLAN_ADDR, ext2) in t and
+                     t.count("%s.25400 > %s.7000" % (GW_VLAN_ADDR, ext2)) >= 7, 10,
+                     stream="stdout", desc="tcpdump to show the marker")
+    text = dump.stdout_text()
+    assert "vlan 7" in text, text
+    assert "192.168.77." not in text, text
+    counters = _counters(inst)
+    # Translated and sent in XDP both ways (the first packets of a flow may
+    # go through the stack while the neighbours are resolved).
+    assert counters.get("fast_redirected", 0) >= 8, counters
