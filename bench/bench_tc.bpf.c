@@ -8,6 +8,7 @@
 #include "lib/ctx_tc.h"
 #include "lib/nat6.h"
 #include "lib/nat64.h"
+#include "lib/vlan_tc.h"
 
 #define BENCH_FRAME 64
 
@@ -28,11 +29,15 @@ int bench_restore(struct __sk_buff *skb)
 SEC("tc")
 int bench_egress(struct __sk_buff *skb)
 {
+	int ret;
+
 	restore(skb);
-	/* The entry point's family dispatch, as in fcnat_tc.bpf.c. */
-	if (ctx_is_ipv6(skb))
-		return nat6_egress(skb);
-	return nat4_egress(skb);
+	/* The entry point's --vlan checks and family dispatch, as in
+	 * fcnat_tc.bpf.c. */
+	if (tc_vlan_foreign_out(skb))
+		return CTX_PASS;
+	ret = ctx_is_ipv6(skb) ? nat6_egress(skb) : nat4_egress(skb);
+	return ret == CTX_PASS ? tc_vlan_out(skb) : ret;
 }
 
 /* The entry point's shape (fcnat_tc.bpf.c): the halves as BPF functions,
@@ -53,6 +58,9 @@ int bench_ingress(struct __sk_buff *skb)
 	int ret;
 
 	restore(skb);
+	ret = tc_vlan_in(skb);
+	if (ret != FC_VLAN_GO)
+		return ret;
 	if (ctx_is_ipv6(skb))
 		return bench_nat6_ingress(skb);
 	ret = bench_nat4_ingress(skb);

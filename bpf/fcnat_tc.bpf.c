@@ -4,6 +4,7 @@
 #include "lib/fwd.h"
 #include "lib/nat6.h"
 #include "lib/nat64.h"
+#include "lib/vlan_tc.h"
 
 /*
  * Set by the loader when the programs run from TCX links (Linux 6.6+): a
@@ -29,10 +30,17 @@ static __always_inline int fc_tc_egress_body(struct __sk_buff *skb)
 	return nat4_egress(skb);
 }
 
+/* With --vlan (vlan_tc.h): another VLAN's frames untouched, ours tagged
+ * once translated. */
 SEC("tc")
 int fc_tc_egress(struct __sk_buff *skb)
 {
-	return tc_verdict(fc_tc_egress_body(skb));
+	int ret;
+
+	if (tc_vlan_foreign_out(skb))
+		return tc_verdict(CTX_PASS);
+	ret = fc_tc_egress_body(skb);
+	return tc_verdict(ret == CTX_PASS ? tc_vlan_out(skb) : ret);
 }
 
 /* The halves as BPF functions of their own: a call chain shares 512 bytes
@@ -64,7 +72,9 @@ static __always_inline int fc_tc_ingress_body(struct __sk_buff *skb)
 SEC("tc")
 int fc_tc_ingress(struct __sk_buff *skb)
 {
-	return tc_verdict(fc_tc_ingress_body(skb));
+	int ret = tc_vlan_in(skb);
+
+	return tc_verdict(ret == FC_VLAN_GO ? fc_tc_ingress_body(skb) : ret);
 }
 
 static __noinline int tc_nat4_hairpin(struct __sk_buff *skb)

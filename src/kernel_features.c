@@ -40,6 +40,8 @@ static const struct fc_helper_info helpers[] = {
 	H(l4_csum_replace, "4.1"),
 	H(tail_call, "4.2"),
 	H(clone_redirect, "4.2"),
+	H(skb_vlan_push, "4.3"),
+	H(skb_vlan_pop, "4.3"),
 	H(redirect, "4.4"),
 	H(skb_load_bytes, "4.5"),
 	H(csum_diff, "4.6"),

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "ports.h"
 #include "link.h"
+#include "vlan.h"
 #include "metrics.h"
 #include "netlink.h"
 #include "options.h"
@@ -437,6 +438,7 @@ static void follow_interface(struct daemon *d)
 	d->ext_bare_ip = bare;
 	if (write_l3_links(d, idx))
 		return;
+	vlan_write(&d->l, idx, &d->o.vlan);
 	fc_info("external interface %s is back (ifindex %d): attaching", d->o.ifname, idx);
 	d->l.ingress.attached = d->l.egress.attached = false;
 	if (loader_attach(&d->l, idx, NULL)) {
@@ -792,6 +794,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		 const struct fc_options *o, int ifindex, struct fc_config *cfg, __be32 ext)
 {
 	struct fc_config inert;
+	int xdp_ext = ifindex;	/* a VLAN sub-interface's real device */
 
 	if (pin_open(pin, o->bpffs, o->ifname, false))
 		return -1;
@@ -804,11 +807,15 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		goto fail_loader;
 	if (write_l3_links(d, ifindex))
 		goto fail_loader;
+	vlan_write(loader, ifindex, &o->vlan);
 	if (pin_reuse_maps(pin, loader_object(loader)) || loader_load_opened(loader))
 		goto fail_loader;
 	if (o->mode == FC_MODE_XDP &&
 	    loader_xdp_load(loader, ifindex, d->internal_ifindex, o->nr_internal_ifs))
 		goto fail_loader;
+	vlan_write(loader, ifindex, &o->vlan);	/* the XDP programs' copy, live */
+	if (o->mode == FC_MODE_XDP)
+		xdp_ext = vlan_xdp_ext(loader, ifindex, &o->vlan);
 	if (pin_commit(pin, loader_object(loader)))
 		goto fail_loader;
 	loader_fill_config(o, ext, cfg);
@@ -858,7 +865,7 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 	/* XDP last: the TC programs behind it are in place to finish what
 	 * it passes to the stack. */
 	for (unsigned int i = 0; o->mode == FC_MODE_XDP && i <= o->nr_internal_ifs; i++) {
-		int err = i == 0 ? loader_xdp_attach(loader, ifindex, true, o->xdp_mode)
+		int err = i == 0 ? loader_xdp_attach(loader, xdp_ext, true, o->xdp_mode)
 				 : loader_xdp_attach(loader, d->internal_ifindex[i - 1], false,
 						     o->xdp_mode);
 
@@ -959,6 +966,17 @@ int main(int argc, char **argv)
 	if (d->ext_bare_ip && d->o.mode == FC_MODE_XDP) {
 		fc_err("%s: %s", d->o.ifname, XDP_BARE_IP_REFUSED);
 		return FC_EXIT_FAIL;
+	}
+	if (d->o.vlan.n) {
+		char tags[64];
+
+		if (d->ext_bare_ip) {
+			fc_err("--vlan: %s has no link-layer header to carry VLAN tags", d->o.ifname);
+			return FC_EXIT_FAIL;
+		}
+		fc_info("--vlan: %s's frames carry %s: taken off on the way in, put on on the way "
+			"out; frames with other tags passed untouched", d->o.ifname,
+			vlan_str(&d->o.vlan, tags, sizeof(tags)));
 	}
 	for (unsigned int i = 0; i < d->o.nr_hairpin_ifs + d->o.nr_internal_ifs; i++) {
 		bool internal = i >= d->o.nr_hairpin_ifs;

@@ -23,6 +23,7 @@
 #include "pin.h"
 #include "ports.h"
 #include "syslog_sink.h"
+#include "vlan.h"
 
 #ifndef FCNAT_VERSION
 #define FCNAT_VERSION "0.1.0"
@@ -87,6 +88,7 @@ enum opt_id {
 	OPT_UDP_PORTS,
 	OPT_ICMP_IDS,
 	OPT_IMPORT_EINAT,
+	OPT_VLAN,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -136,6 +138,10 @@ static const struct option_desc fc_option_table[] = {
 	  "from them and hairpinning on them (fcnat's own;\nno einat equivalent)", CTX_RUN },
 	{ "xdp-mode", OPT_XDP_MODE, "<mode>", "XDP attach mode: native, generic or auto (default:\n"
 	  "native, else generic with a warning)", CTX_RUN },
+	{ "vlan", OPT_VLAN, "<id>|<outer.inner>", "The external interface's frames carry this 802.1Q\n"
+	  "tag (1-4094), or QinQ tags (802.1ad outer, 802.1Q inner,\n"
+	  "e.g. 100.7), which its kernel has no VLAN device for:\n"
+	  "taken off what arrives, put on what leaves", CTX_RUN },
 	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0",
 	  CTX_RUN },
 	{ "forward", OPT_FORWARD, "<spec> ...", "Static forwards PROTO:EXT_PORT[-LAST]=ADDR:PORT,\n"
@@ -796,6 +802,8 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return 0;
 	case OPT_LAN_IF:
 		return add_internal(o, value, err, errlen);
+	case OPT_VLAN:
+		return vlan_parse(value, &o->vlan, err, errlen);
 	case OPT_HAIRPIN_IF:
 	case OPT_PCP_IF:
 	case OPT_PCP_ALLOW: {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <fcnat/types.h>
+#include "vlan.h"
 
 #define FC_MAX_IFACES 16
 
@@ -117,6 +118,7 @@ struct fc_options {
 	enum fc_xdp_mode xdp_mode;
 	unsigned int nr_internal_ifs;	/* --lan-if: fast-path forwarding and hairpin */
 	char internal_ifs[FC_MAX_IFACES][IF_NAMESIZE];
+	struct fc_vlan_spec vlan;	/* --vlan: tags on the external link's frames */
 	unsigned int bpf_log;
 	unsigned int timeout_s[FC_TIMEOUT_MAX];
 	unsigned int max_mappings;

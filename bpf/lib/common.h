@@ -143,6 +143,20 @@ static __always_inline __u64 fc_select_(__u64 sel, __u64 a, __u64 b)
 	(__builtin_constant_p(sel) ? ((sel) ? (__u64)(a) : (__u64)(b))		\
 				   : fc_select_((sel), (a), (b)))
 
+/* 1 when v is not 0, else 0, computed so that the verifier cannot tell
+ * which: d | -d has its top bit set unless d is 0. */
+static __always_inline __u64 ctx_nonzero_(__u64 v)
+{
+	__u64 t;
+
+	asm volatile("%[t] = %[v]\n\t"
+		     "%[t] = -%[t]\n\t"
+		     "%[t] |= %[v]\n\t"
+		     "%[t] >>= 63"
+		     : [t] "=&r"(t) : [v] "r"(v));
+	return t;
+}
+
 /* The mask over every offset below FC_ICMP_ERR_HDR_MAX. */
 #define FC_ICMP_ERR_HDR_MASK	0xff
 _Static_assert(FC_ICMP_ERR_HDR_MAX <= FC_ICMP_ERR_HDR_MASK, "FC_ICMP_ERR_HDR_MASK too small");

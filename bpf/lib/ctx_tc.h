@@ -9,6 +9,7 @@
 #define FC_BPF_CTX_TC_H
 
 #include "common.h"
+#include "vlan.h"
 
 #define ctx_buff	__sk_buff
 #define CTX_PASS	0	/* TC_ACT_OK */
@@ -52,20 +53,6 @@ static __always_inline void *ctx_data_end(const struct __sk_buff *ctx)
  */
 #define FC_TC_L3_IFS_MAX	8
 volatile __u32 fc_tc_l3_ifs[FC_TC_L3_IFS_MAX];
-
-/* 1 when v is not 0, else 0, computed so that the verifier cannot tell
- * which: d | -d has its top bit set unless d is 0. */
-static __always_inline __u64 ctx_nonzero_(__u64 v)
-{
-	__u64 t;
-
-	asm volatile("%[t] = %[v]\n\t"
-		     "%[t] = -%[t]\n\t"
-		     "%[t] |= %[v]\n\t"
-		     "%[t] >>= 63"
-		     : [t] "=&r"(t) : [v] "r"(v));
-	return t;
-}
 
 /*
  * 1 when the frame has an Ethernet header, 0 on an interface listed in
@@ -114,6 +101,24 @@ static __always_inline int ctx_l2_push(struct __sk_buff *ctx, __u32 l3_off)
 		return -1;
 	eth->h_proto = ctx_protocol(ctx);
 	return 0;
+}
+
+/* The network protocol behind any 802.1Q/802.1ad tags: on TC there are
+ * none to skip. The tags of a --vlan link are taken off at its ingress
+ * before anything parses (vlan_tc.h), and put on at its egress after. */
+static __always_inline __be16 ctx_vlan_l2(struct __sk_buff *ctx, __be16 proto, __u32 *l2)
+{
+	return proto;
+}
+
+/* The link-layer header a packet needs for its redirect out of
+ * fib->ifindex: an Ethernet header if it has none (ctx_l2_push). Tags of a
+ * --vlan link are put on by its egress program (vlan_tc.h), a VLAN
+ * sub-interface's by the device. */
+static __always_inline int ctx_l2_out(struct __sk_buff *ctx, __u32 l3_off,
+				      const struct bpf_fib_lookup *fib)
+{
+	return ctx_l2_push(ctx, l3_off);
 }
 
 /* Make the first len bytes directly accessible: headers may sit in paged

@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "csum_math.h"
+#include "vlan.h"
 
 #define ctx_buff	xdp_md
 #define CTX_PASS	2	/* XDP_PASS */
@@ -68,6 +69,109 @@ static __always_inline __be16 ctx_protocol(const struct xdp_md *ctx)
 static __always_inline int ctx_l2_push(struct xdp_md *ctx, __u32 l3_off)
 {
 	return l3_off ? 0 : -1;
+}
+
+/*
+ * VLAN sub-interfaces the FIB may name as egress (-i wan0.7 in XDP mode):
+ * a frame for one leaves from its real device with its tag in the frame,
+ * as the VLAN device would have sent it. bpf_fib_lookup names the VLAN
+ * device and leaves its h_vlan_* outputs empty: user space tells which
+ * real device and tag (vlan.h's form) each has; 0 after the last.
+ */
+#define FC_XDP_VLAN_DEVS_MAX	4
+volatile __u32 fc_xdp_vlan_dev[FC_XDP_VLAN_DEVS_MAX];
+volatile __u32 fc_xdp_vlan_lower[FC_XDP_VLAN_DEVS_MAX];
+volatile __u32 fc_xdp_vlan_tag[FC_XDP_VLAN_DEVS_MAX];
+
+/* The real device of VLAN sub-interface ifindex (high half) and its tag
+ * (low half); 0 if it is not one. One value, so nothing is kept on the
+ * stack of the programs' deepest chain. */
+static __always_inline __u64 xdp_vlan_lower(__u32 ifindex)
+{
+	for (int i = 0; i < FC_XDP_VLAN_DEVS_MAX; i++) {
+		__u32 dev = fc_xdp_vlan_dev[i];
+
+		if (!dev)
+			break;
+		if (dev == ifindex)
+			return (__u64)fc_xdp_vlan_lower[i] << 32 | fc_xdp_vlan_tag[i];
+	}
+	return 0;
+}
+
+/*
+ * The link-layer header a translated frame needs out of fib->ifindex: the
+ * --vlan link's tags, a VLAN sub-interface's tag, or none; the frame has
+ * l3_off bytes of it now (14..22: ctx_vlan_l2). Room made or taken at the
+ * front, the tags and the protocol written; the MACs are
+ * ctx_redirect_out's. 0, or -1: drop it (translated already).
+ */
+static __noinline __attribute__((unused)) int ctx_l2_out(struct xdp_md *ctx, __u32 l3_off,
+				  const struct bpf_fib_lookup *fib)
+{
+	__u32 t0 = 0, t1 = 0, want;
+	__be16 type, *h;
+
+	if (l3_off < ETH_HLEN)
+		return -1;
+	if (fc_vlan_tags[0] && fib->ifindex == fc_vlan_ifindex) {
+		t0 = fc_vlan_tags[0];
+		t1 = fc_vlan_tags[1];
+	} else {
+		t0 = (__u32)xdp_vlan_lower(fib->ifindex);
+	}
+	if (!t0 && l3_off == ETH_HLEN)
+		return 0;	/* untagged in, untagged out */
+	want = ETH_HLEN + (t0 ? FC_VLAN_HLEN : 0) + (t1 ? FC_VLAN_HLEN : 0);
+	h = ctx_data(ctx) + FC_BOUND(l3_off - sizeof(type), 0x1f);
+	if ((void *)(h + 1) > ctx_data_end(ctx))
+		return -1;
+	type = *h;
+	if (l3_off != want && bpf_xdp_adjust_head(ctx, (int)l3_off - (int)want))
+		return -1;
+	h = ctx_data(ctx);
+	if ((void *)h + ETH_HLEN + FC_VLAN_TAGS_MAX * FC_VLAN_HLEN > ctx_data_end(ctx))
+		return -1;
+	h += 6;		/* past the MACs */
+	if (t0) {
+		h[0] = bpf_htons(t0 >> 16);
+		h[1] = bpf_htons(t0 & FC_VLAN_VID_MASK);
+		h += 2;
+		if (t1) {
+			h[0] = bpf_htons(t1 >> 16);
+			h[1] = bpf_htons(t1 & FC_VLAN_VID_MASK);
+			h += 2;
+		}
+	}
+	h[0] = type;
+	return 0;
+}
+
+/*
+ * The frames of a --vlan link (vlan.h) carry their tags here: XDP runs
+ * before the kernel moves a tag out of the frame. One with exactly the
+ * configured tags has 4 bytes of link-layer header more per tag and the
+ * protocol behind them; one with others (or none) is not ours: 0, passed
+ * to the stack. Without a branch on the answer (as ctx_has_eth in
+ * ctx_tc.h): the verifier goes on with *l2 in 14..22, one state, not one
+ * per tag count. Frames XDP leaves to the stack meet TC, which takes the
+ * tags off there (vlan_tc.h).
+ */
+static __always_inline __be16 ctx_vlan_l2(struct xdp_md *ctx, __be16 proto, __u32 *l2)
+{
+	__u64 w0 = fc_vlan_tags[0], w1 = fc_vlan_tags[1], ifx = ctx->ingress_ifindex;
+	__u64 on = ctx_nonzero_(w0) & (ctx_nonzero_(ifx ^ fc_vlan_ifindex) ^ 1);
+	__be16 *t = ctx_data(ctx) + 12;
+	__u64 two, ok, t0, t1;
+
+	if ((void *)(t + 5) > ctx_data_end(ctx))
+		return (__be16)FC_SELECT(on, 0, proto);
+	t0 = vlan_tag(bpf_ntohs(t[0]), bpf_ntohs(t[1]));
+	t1 = vlan_tag(bpf_ntohs(t[2]), bpf_ntohs(t[3]));
+	two = ctx_nonzero_(w1);
+	ok = (ctx_nonzero_(t0 ^ w0) | ctx_nonzero_((t1 ^ w1) & -two)) ^ 1;
+	*l2 = ETH_HLEN + on * ok * FC_VLAN_HLEN * (1 + two);
+	return (__be16)FC_SELECT(on, FC_SELECT(ok, FC_SELECT(two, t[4], t[2]), 0), proto);
 }
 
 /* Frames are linear (the programs are not loaded for multi-buffer XDP). */
@@ -277,12 +381,15 @@ static __always_inline int ctx_translated_fast(struct xdp_md *ctx)
 static __always_inline int ctx_redirect_out(struct xdp_md *ctx, const struct bpf_fib_lookup *fib)
 {
 	struct ethhdr *eth = ctx_data(ctx);
+	__u32 out = xdp_vlan_lower(fib->ifindex) >> 32;
 
 	if ((void *)(eth + 1) > ctx_data_end(ctx))
 		return CTX_DROP;
 	__builtin_memcpy(eth->h_dest, fib->dmac, sizeof(eth->h_dest));
 	__builtin_memcpy(eth->h_source, fib->smac, sizeof(eth->h_source));
-	return bpf_redirect_map(&fc_xdp_tx, fib->ifindex, 0);
+	/* A VLAN sub-interface's frame (tagged by ctx_l2_out) from its real
+	 * device, which the loader put in fc_xdp_tx. */
+	return bpf_redirect_map(&fc_xdp_tx, out ? out : fib->ifindex, 0);
 }
 
 /* XDP cannot resolve a next hop: the fast path passes such frames to the

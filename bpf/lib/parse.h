@@ -70,11 +70,14 @@ static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 
 /*
  * The frame's link layout: *l2 is the length of its link-layer header (0 on
- * a link without one, ETH_HLEN on Ethernet; ctx_has_eth), the result its
- * network protocol (the Ethernet type, or the kernel's protocol where there
- * is no Ethernet header); 0 for a frame too short for either.
+ * a link without one, ETH_HLEN on Ethernet (ctx_has_eth), 4 more per
+ * 802.1Q/802.1ad tag of a --vlan link where the hook sees them in the
+ * frame: ctx_vlan_l2), the result its network protocol (the Ethernet type,
+ * or the kernel's protocol where there is no Ethernet header); 0 for a
+ * frame too short for either, or one with tags that are not ours. tagged
+ * (a constant): the frame may carry tags (XDP on the external interface).
  */
-static __always_inline __be16 parse_l2(struct ctx_buff *ctx, __u32 *l2)
+static __always_inline __be16 parse_l2_tagged(struct ctx_buff *ctx, __u32 *l2, int tagged)
 {
 	__u64 has_eth = ctx_has_eth(ctx);
 	struct ethhdr *eth = ctx_ptr(ctx, 0, sizeof(*eth));
@@ -82,7 +85,16 @@ static __always_inline __be16 parse_l2(struct ctx_buff *ctx, __u32 *l2)
 	*l2 = has_eth * ETH_HLEN;
 	if (!eth)
 		return 0;
+	if (tagged)
+		return ctx_vlan_l2(ctx, eth->h_proto, l2);
 	return (__be16)FC_SELECT(has_eth, eth->h_proto, ctx_protocol(ctx));
+}
+
+/* Where tags cannot be in the frame: every TC program (tags are off
+ * before them, vlan_tc.h), and XDP on the internal interfaces. */
+static __always_inline __be16 parse_l2(struct ctx_buff *ctx, __u32 *l2)
+{
+	return parse_l2_tagged(ctx, l2, 0);
 }
 
 #define TCPOPT_EOL	0
@@ -253,14 +265,14 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 	return FC_PARSE_OK;
 }
 
-static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
+static __always_inline int parse_ipv4_tagged(struct ctx_buff *ctx, struct fc_pkt *p, int tagged)
 {
 	struct iphdr *iph;
 	__u32 ihl_len, l2, len = ctx_len(ctx);
 	__u16 frag;
 
 	ctx_linearize(ctx, FC_HDR_MAX);
-	if (parse_l2(ctx, &l2) != bpf_htons(ETH_P_IP))
+	if (parse_l2_tagged(ctx, &l2, tagged) != bpf_htons(ETH_P_IP))
 		return FC_PARSE_NOT_IPV4;
 
 	p->l3_off = l2;
@@ -287,6 +299,11 @@ static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
 		return FC_PARSE_OK;	/* no L4 header in this fragment */
 
 	return parse_l4(ctx, p);
+}
+
+static __always_inline int parse_ipv4(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	return parse_ipv4_tagged(ctx, p, 0);
 }
 
 /* One step of the IPv6 extension header walk: p->proto is the header at

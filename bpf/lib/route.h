@@ -202,7 +202,7 @@ static __always_inline int fast_route_checked(struct ctx_buff *ctx, const struct
 static __always_inline int fast_forward(struct ctx_buff *ctx, const struct fc_pkt *p,
 					const struct bpf_fib_lookup *fib)
 {
-	if (ipv4_dec_ttl(ctx, p) || ctx_l2_push(ctx, p->l3_off)) {
+	if (ipv4_dec_ttl(ctx, p) || ctx_l2_out(ctx, p->l3_off, fib)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}

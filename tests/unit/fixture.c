@@ -179,6 +179,11 @@ void fixture_reset(struct fixture *f)
 		bpf_map_update_elem(f->stats_fd, &k, zeros, BPF_ANY);
 	/* Every link Ethernet again (tests/unit/test_link_l3.c lists lo). */
 	loader_set_l3_links(&f->loader, NULL, 0);
+	{
+		struct fc_vlan_spec none = { 0 };
+
+		vlan_write(&f->loader, 0, &none);
+	}
 	fixture_apply(f);
 }
 
