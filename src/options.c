@@ -857,6 +857,10 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		struct sockaddr_storage ss;
 		socklen_t len;
 
+		if (!FC_IPFIX) {
+			snprintf(err, errlen, "--ipfix: %s", IPFIX_MISSING);
+			return -1;
+		}
 		if (strlen(value) >= sizeof(o->ipfix) || ipfix_parse_addr(value, &ss, &len)) {
 			snprintf(err, errlen, "invalid IPFIX collector '%s': expected ADDR:PORT or "
 				 "[ADDR6]:PORT", value);
