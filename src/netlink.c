@@ -135,7 +135,9 @@ static int nl_run(const void *buf, size_t len, __u32 seq, __u32 portid, nl_cb_t 
 			}
 			if (!e->error)
 				return NL_CB_STOP;
-			errno = e->error < 0 ? -e->error : e->error;
+			/* An errno as the kernel sends it (-4095..-1); anything
+			 * else (INT_MIN cannot even be negated) is a bad reply. */
+			errno = e->error < 0 && e->error >= -4095 ? -e->error : EPROTO;
 			return NL_CB_ERROR;
 		} else if (nlh->nlmsg_type == NLMSG_DONE) {
 			return NL_CB_STOP;

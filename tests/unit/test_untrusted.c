@@ -5,6 +5,8 @@
  * lengths, the pool's duplicate rule, the configuration file on a stream.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -85,6 +87,27 @@ TEST(netlink_length_of_2g_or_more_is_malformed)
 	((struct nlmsghdr *)(buf + n / 2))->nlmsg_len = 0xfffffff0u;
 	ASSERT_EQ(nl_parse_addr(buf, n, 3, AF_INET, &got), 1, "the first message");
 	ASSERT_EQ(got, ip4("192.0.2.1"), "its address");
+}
+
+/* An error message whose code is no errno (INT_MIN: negating it overflows,
+ * what lf_netlink found in the libmnl-free walk): the batch fails, EPROTO. */
+TEST(netlink_error_code_out_of_range_fails_the_batch)
+{
+	char buf[256] __attribute__((aligned(4)));
+	size_t n = put_newaddr(buf, 3, "192.0.2.1", 0);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)(buf + n);
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	__be32 got = 0;
+
+	memset(nlh, 0, NLMSG_SPACE(sizeof(*e)));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*e));
+	nlh->nlmsg_type = NLMSG_ERROR;
+	e->error = INT_MIN;
+	errno = 0;
+	ASSERT_EQ(nl_parse_clsact(buf, n + nlh->nlmsg_len, 3), -1, "the batch fails");
+	ASSERT_EQ(errno, EPROTO, "as a protocol error");
+	ASSERT_EQ(nl_parse_addr(buf, n + nlh->nlmsg_len, 3, AF_INET, &got), 1,
+		  "the address before it still counts");
 }
 
 /* A message of the right type too short for its family header: read
