@@ -256,7 +256,7 @@ static int nl_dump(__u16 type, size_t hdr_len, void (*fill)(void *hdr, void *dat
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	__u32 seq = time(NULL), portid;
 	ssize_t n;
-	int fd, ret, err = 0;
+	int fd, ret = NL_CB_OK, err = 0;
 
 	fd = nl_open(0, 0, &portid);
 	if (fd < 0)
