@@ -4,6 +4,10 @@ ARCH      ?=
 ifneq ($(filter-out $(shell dpkg --print-architecture 2>/dev/null),$(ARCH)),)
 include mk/cross.mk
 endif
+# `make STATIC=1`: no shared libraries (mk/static.mk).
+ifeq ($(STATIC),1)
+include mk/static.mk
+endif
 BUILD     ?= build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
@@ -26,14 +30,21 @@ LIBEXECDIR ?= $(PREFIX)/libexec/fcnat
 ARCH_INC  ?= /usr/include/$(shell $(CC) -dumpmachine)
 BPF_CFLAGS := -O2 -g -target $(BPF_TARGET) -mcpu=v3 -Wall -Werror \
 	-Iinclude -Ibpf -I$(ARCH_INC) $(BPF_ARCH_CFLAGS)
+# METRICS_HTTP=0: no libmicrohttpd, --metrics refused (src/metrics.h);
+# IPFIX=0: no libfixbuf (nor glib), --ipfix refused (src/ipfix.h).
+METRICS_HTTP ?= 1
+IPFIX     ?= 1
 # Warnings and include paths of every user-space build (gcc, and clang with sanitizers).
 BASE_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror -std=gnu11 \
 	-Iinclude -I$(BUILD) -Isrc -DFCNAT_VERSION='"$(VERSION)"' \
-	$(shell $(PKG_CONFIG) --cflags libfixbuf)
+	$(if $(filter 1,$(IPFIX)),$(shell $(PKG_CONFIG) --cflags libfixbuf),-DFC_IPFIX=0) \
+	$(if $(filter 0,$(METRICS_HTTP)),-DFC_METRICS_HTTP=0)
 CFLAGS    ?= -O2 -g
 CFLAGS    += $(BASE_CFLAGS)
-LDLIBS    := -lbpf -lelf -lz -lmnl -linih -ljson-c $(shell $(PKG_CONFIG) --libs libfixbuf) \
-	$(shell $(PKG_CONFIG) --libs libmicrohttpd)
+PKG_LIBS  ?= --libs
+LDLIBS    := -lbpf -lelf -lz -linih -ljson-c \
+	$(if $(filter 1,$(IPFIX)),$(shell $(PKG_CONFIG) $(PKG_LIBS) libfixbuf)) \
+	$(if $(filter 1,$(METRICS_HTTP)),$(shell $(PKG_CONFIG) $(PKG_LIBS) libmicrohttpd))
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
@@ -85,6 +96,7 @@ $(BUILD):
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(PYTHON) scripts/bpf-stack-depth.py -q $@
+	$(if $(BPF_STRIP),$(BPF_STRIP) $@)
 
 $(BUILD)/%.bpf.o: bench/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

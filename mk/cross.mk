@@ -30,7 +30,7 @@ ifeq ($(TRIPLET),)
 $(error ARCH=$(ARCH): cross builds know arm64, s390x, mipsel and mips)
 endif
 FCNAT_VM_CACHE ?= /var/cache/fcnat-vm
-BUILD      ?= build/$(ARCH)
+BUILD      ?= build/$(ARCH)$(if $(filter 1,$(STATIC)),-static)
 BPF_TARGET := $(CROSS_BPF_$(ARCH))
 BPF_ARCH_CFLAGS := $(CROSS_BPF_DEFS_$(ARCH))
 # gcc 12 for 32-bit targets sees a possible truncation in src/options.c's

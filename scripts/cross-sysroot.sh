@@ -19,7 +19,7 @@ O="-o APT::Architecture=$A -o APT::Architectures=$A -o Dir::State::Lists=$D/list
 [ -n "$(find "$D/lists" -maxdepth 1 -name '*Packages*' -mtime -1)" ] || apt-get -q $O update >/dev/null
 # shellcheck disable=SC2086
 PKGS=$(apt-cache $O depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-	--no-replaces --no-enhances libc6-dev libbpf-dev libelf-dev zlib1g-dev libmnl-dev \
+	--no-replaces --no-enhances libc6-dev libbpf-dev libelf-dev zlib1g-dev \
 	libinih-dev libjson-c-dev libfixbuf-dev libmicrohttpd-dev | grep -v -e '^ ' -e '^<' | sort -u)
 NEW=$DIR.new
 rm -rf "$NEW" && mkdir -p "$NEW/.debs"

@@ -15,11 +15,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <fixbuf/public.h>
 
 #include "ipfix.h"
 #include "log.h"
 #include "metrics.h"
+#if FC_IPFIX
+#include <fixbuf/public.h>
 
 /* What libfixbuf reads one record from: the internal template, in this
  * order, no holes (the padding is explicit). Integers in host order. */
@@ -166,6 +167,8 @@ static __u64 mono_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+#endif
+
 int ipfix_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
 	/* Same forms as --metrics, but a host part is required. */
@@ -226,6 +229,7 @@ int ipfix_classify(const struct fc_event *ev, __u8 *nat_event, __u16 *tid)
 	return 0;
 }
 
+#if FC_IPFIX
 static void fill_record(struct ipfix_rec *r, const struct fc_event *ev, __u8 nat_event,
 			__u64 time_ms)
 {
@@ -507,3 +511,31 @@ void ipfix_close(struct fc_ipfix *x)
 	close(x->fd);
 	free(x);
 }
+#else	/* IPFIX=0: options.c refuses --ipfix first */
+struct fc_ipfix *ipfix_open(const char *collector, __u32 domain, unsigned int template_interval_s)
+{
+	fc_err("IPFIX export to %s: %s", collector, IPFIX_MISSING);
+	return NULL;
+}
+
+struct fc_ipfix *ipfix_open_fd(int fd, __u32 domain, unsigned int template_interval_s)
+{
+	fc_err("IPFIX export: %s", IPFIX_MISSING);
+	return NULL;
+}
+
+void ipfix_close(struct fc_ipfix *x) {}
+void ipfix_add(struct fc_ipfix *x, const struct fc_event *ev, __u64 time_ms) {}
+void ipfix_flush(struct fc_ipfix *x) {}
+void ipfix_tick(struct fc_ipfix *x) {}
+int ipfix_fd(const struct fc_ipfix *x) { return -1; }
+bool ipfix_want_write(const struct fc_ipfix *x) { return false; }
+void ipfix_on_writable(struct fc_ipfix *x) {}
+
+const struct fc_ipfix_stats *ipfix_stats(struct fc_ipfix *x)
+{
+	static const struct fc_ipfix_stats none;
+
+	return &none;
+}
+#endif

@@ -55,6 +55,13 @@ struct fc_ipfix_stats {
 
 struct fc_ipfix;
 
+/* A build without libfixbuf (`make IPFIX=0`: no glib either, about 0.8 MB
+ * less in a STATIC=1 binary) has no exporter: --ipfix is refused. */
+#ifndef FC_IPFIX
+#define FC_IPFIX 1
+#endif
+#define IPFIX_MISSING "this fcnat was built without IPFIX export (make IPFIX=0)"
+
 /* "ADDR:PORT" or "[ADDR6]:PORT", numeric; 0 or -1. */
 int ipfix_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len);
 /* A UDP exporter to the collector; NULL on failure (message logged). */

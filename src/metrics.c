@@ -21,10 +21,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <microhttpd.h>
 
 #include "log.h"
 #include "metrics.h"
+#if FC_METRICS_HTTP
+#include <microhttpd.h>
+#endif
 #include "metrics_http.h"
 #include "show.h"
 #include "stats.h"
@@ -35,6 +37,7 @@
 #define METRICS_REQUEST_MEMORY	(16 * 1024)
 #define METRICS_BACKLOG		64
 
+#if FC_METRICS_HTTP
 /* A connection of libmicrohttpd's and the time it must be gone by. */
 struct metrics_conn {
 	int fd;			/* -1: a free slot */
@@ -58,6 +61,8 @@ static __u64 mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+#endif
 
 int metrics_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
@@ -127,6 +132,7 @@ int metrics_listen(const char *spec)
 	return fd;
 }
 
+#if FC_METRICS_HTTP
 static void metric(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP fcnat_%s %s\n# TYPE fcnat_%s %s\n", name, help, name, type);
@@ -395,3 +401,16 @@ void metrics_close(struct metrics_server *m)
 	MHD_stop_daemon(m->mhd);	/* closes the listening socket too */
 	free(m);
 }
+#else	/* METRICS_HTTP=0 (STATIC=1): options.c refuses --metrics first */
+struct metrics_server *metrics_open(const char *spec)
+{
+	fc_err("metrics endpoint %s: %s", spec, METRICS_HTTP_MISSING);
+	return NULL;
+}
+
+void metrics_set_source(struct metrics_server *m, const struct metrics_source *src) {}
+int metrics_poll_fd(const struct metrics_server *m) { return -1; }
+int metrics_timeout_ms(struct metrics_server *m) { return -1; }
+void metrics_run(struct metrics_server *m) {}
+void metrics_close(struct metrics_server *m) {}
+#endif

@@ -28,6 +28,15 @@ struct metrics_source {
 
 struct metrics_server;
 
+/* A build without libmicrohttpd (`make METRICS_HTTP=0`, the default of
+ * STATIC=1: Debian's libmicrohttpd needs GnuTLS, whose libunistring and
+ * p11-kit have no static archives) has no endpoint: --metrics is refused. */
+#ifndef FC_METRICS_HTTP
+#define FC_METRICS_HTTP 1
+#endif
+#define METRICS_HTTP_MISSING "this fcnat was built without the metrics HTTP server " \
+	"(make METRICS_HTTP=0, the default of STATIC=1)"
+
 /* Listening on `spec`, served from the caller's poll loop; NULL with a
  * message logged. Scrapes are answered 503 until metrics_set_source. */
 struct metrics_server *metrics_open(const char *spec);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Interface and address queries over rtnetlink (libmnl). */
+/* Interface and address queries over rtnetlink. */
 #ifndef FC_NETLINK_H
 #define FC_NETLINK_H
 

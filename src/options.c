@@ -849,6 +849,10 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		struct sockaddr_storage ss;
 		socklen_t len;
 
+		if (!FC_METRICS_HTTP) {
+			snprintf(err, errlen, "--metrics: %s", METRICS_HTTP_MISSING);
+			return -1;
+		}
 		if (strlen(value) >= sizeof(o->metrics) || metrics_parse_addr(value, &ss, &len)) {
 			snprintf(err, errlen, "invalid metrics address '%s': expected ADDR:PORT, "
 				 "[ADDR6]:PORT or :PORT", value);
@@ -861,6 +865,10 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		struct sockaddr_storage ss;
 		socklen_t len;
 
+		if (!FC_IPFIX) {
+			snprintf(err, errlen, "--ipfix: %s", IPFIX_MISSING);
+			return -1;
+		}
 		if (strlen(value) >= sizeof(o->ipfix) || ipfix_parse_addr(value, &ss, &len)) {
 			snprintf(err, errlen, "invalid IPFIX collector '%s': expected ADDR:PORT or "
 				 "[ADDR6]:PORT", value);

@@ -282,3 +282,18 @@ def xdp_args(topo, internal=("lan0",), mode=None):
     if mode:
         args += ["--xdp-mode", mode]
     return args
+
+
+def ini_items(text):
+    """(section, key, value) of each setting of an INI-style text (fcnat.conf,
+    systemd units) in order, stripped; blank and comment lines skipped."""
+    section = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        k, _, v = line.partition("=")
+        yield section, k.strip(), v.strip()

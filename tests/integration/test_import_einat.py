@@ -10,7 +10,7 @@ equivalent is named on stderr.
 import os
 import subprocess
 
-from fcnat_util import REPO_ROOT, udp_exchange
+from fcnat_util import REPO_ROOT, ini_items, udp_exchange
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR
 
 FCNAT = os.path.join(REPO_ROOT, "build", "fcnat")
@@ -25,17 +25,7 @@ def run(*args):
 
 def keys(text):
     """{(section, key): value} of an INI text."""
-    out, section = {}, ""
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("["):
-            section = line.strip("[]")
-            continue
-        k, _, v = line.partition("=")
-        out[(section, k.strip())] = v.strip()
-    return out
+    return {(sec, k): v for sec, k, v in ini_items(text)}
 
 
 def test_sample_converts_to_a_valid_config_with_the_expected_keys(tmp_path):

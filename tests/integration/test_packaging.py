@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from fcnat_util import REPO_ROOT
+from fcnat_util import REPO_ROOT, ini_items
 
 
 @pytest.fixture(scope="module")
@@ -19,16 +19,9 @@ def installed(tmp_path_factory):
 
 def unit_settings(path):
     """{(section, key): [values]} of a systemd unit file."""
-    out, section = {}, None
+    out = {}
     with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line[0] in "#;":
-                continue
-            if line.startswith("["):
-                section = line.strip("[]")
-                continue
-            key, _, value = line.partition("=")
+        for section, key, value in ini_items(f.read()):
             out.setdefault((section, key), []).append(value)
     return out
 

@@ -19,6 +19,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "spec4.h"
 
 #define SEC_NS		1000000000ULL
 #define POOL		"203.0.113.0/30"	/* 203.0.113.0 - .3 */
@@ -51,12 +52,6 @@ static uint32_t expected_pool_addr(const char *subscriber)
 
 	a.v4 = ip4(subscriber);
 	return htonl(ntohl(ip4("203.0.113.0")) + fc_subscriber_hash(FC_AF_INET, &a) % 4);
-}
-
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 22 };
 }
 
 static uint32_t out_saddr(const struct run_result *r)

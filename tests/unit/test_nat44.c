@@ -11,6 +11,7 @@
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
 #include "harness.h"
+#include "spec4.h"
 
 #define SEC_NS 1000000000ULL
 
@@ -43,32 +44,6 @@ static int lookup_session(int proto, uint16_t ext_port, const char *remote, uint
 
 /* Run `in` and require it to come out unchanged with verdict. */
 #define EXPECT_UNCHANGED(prog_fd, in, verdict, what) EXPECT_PACKET(prog_fd, in, in, verdict, what)
-
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 22 };
-}
-
-static struct pkt_spec tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp, uint8_t flags)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .tcp_flags = flags,
-				  .tcp_seq = 1000, .tcp_ack = flags & 0x10 ? 2000 : 0,
-				  .payload_len = 10 };
-}
-
-static struct pkt_spec echo(const char *sa, const char *da, uint8_t type, uint16_t id)
-{
-	struct pkt_spec s = { .proto = IPPROTO_ICMP, .saddr = sa, .daddr = da,
-			      .icmp_type = type, .icmp_seq = 7, .payload_len = 56 };
-
-	if (type == 8)
-		s.sport = id;
-	else
-		s.dport = id;
-	return s;
-}
 
 /* Outbound packet, returns its external port (0 on failure). */
 static uint16_t out_port(const struct pkt_spec *in)

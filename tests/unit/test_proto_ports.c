@@ -15,36 +15,11 @@
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
 #include "harness.h"
+#include "spec4.h"
 
 #define TCP_PORT	30000
 #define UDP_PORT	31000
 #define ICMP_ID		32000
-
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 22 };
-}
-
-static struct pkt_spec tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp, uint8_t flags)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .tcp_flags = flags,
-				  .tcp_seq = 1000, .tcp_ack = flags & 0x10 ? 2000 : 0,
-				  .payload_len = 10 };
-}
-
-static struct pkt_spec echo(const char *sa, const char *da, uint8_t type, uint16_t id)
-{
-	struct pkt_spec s = { .proto = IPPROTO_ICMP, .saddr = sa, .daddr = da,
-			      .icmp_type = type, .icmp_seq = 7, .payload_len = 56 };
-
-	if (type == 8)
-		s.sport = id;
-	else
-		s.dport = id;
-	return s;
-}
 
 /* slot gets the one port `port`, or none (0: its NAT off). */
 static void set_ports(unsigned int slot, uint16_t port)

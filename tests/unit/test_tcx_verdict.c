@@ -14,6 +14,7 @@
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
 #include "harness.h"
+#include "spec4.h"
 
 #define TCX_NEXT (-1)
 
@@ -41,12 +42,6 @@ static struct fcnat_tc *load_chained(void)
 fail:
 	fcnat_tc__destroy(skel);
 	return NULL;
-}
-
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 22 };
 }
 
 TEST(tcx_passed_packets_go_on_down_the_chain)

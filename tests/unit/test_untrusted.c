@@ -5,7 +5,8 @@
  * lengths, the pool's duplicate rule, the configuration file on a stream.
  */
 #include <arpa/inet.h>
-#include <libmnl/libmnl.h>
+#include <errno.h>
+#include <limits.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -17,18 +18,31 @@
 #include "options.h"
 #include "pkt.h"
 
+/* A u32 attribute at the end of the message nlh. */
+static void put_u32_attr(struct nlmsghdr *nlh, int type, __u32 v)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(sizeof(v));
+	memcpy(RTA_DATA(rta), &v, sizeof(v));
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
 /* One RTM_NEWADDR at buf: ifindex, IPv4 addr as IFA_LOCAL, flags. */
 static size_t put_newaddr(char *buf, int ifindex, const char *addr, __u32 flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
 
+	memset(buf, 0, NLMSG_SPACE(sizeof(*ifa)));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
 	nlh->nlmsg_type = RTM_NEWADDR;
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = 24;
 	ifa->ifa_index = ifindex;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, ip4(addr));
-	mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	put_u32_attr(nlh, IFA_LOCAL, ip4(addr));
+	put_u32_attr(nlh, IFA_FLAGS, flags);
 	return nlh->nlmsg_len;
 }
 
@@ -50,7 +64,7 @@ TEST(netlink_batch_primary_address_of_the_interface)
 	ASSERT_EQ(routes, 0, "no route or link event");
 }
 
-/* libmnl checks nlmsg_len as a signed int: 2^31 and more passed and, for
+/* libmnl (used before) checked nlmsg_len as a signed int: 2^31 and more passed and, for
  * most such lengths, the next message was looked for gigabytes away (a SEGV
  * the netlink fuzzer found). */
 TEST(netlink_length_of_2g_or_more_is_malformed)
@@ -73,6 +87,27 @@ TEST(netlink_length_of_2g_or_more_is_malformed)
 	((struct nlmsghdr *)(buf + n / 2))->nlmsg_len = 0xfffffff0u;
 	ASSERT_EQ(nl_parse_addr(buf, n, 3, AF_INET, &got), 1, "the first message");
 	ASSERT_EQ(got, ip4("192.0.2.1"), "its address");
+}
+
+/* An error message whose code is no errno (INT_MIN: negating it overflows,
+ * what lf_netlink found in the libmnl-free walk): the batch fails, EPROTO. */
+TEST(netlink_error_code_out_of_range_fails_the_batch)
+{
+	char buf[256] __attribute__((aligned(4)));
+	size_t n = put_newaddr(buf, 3, "192.0.2.1", 0);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)(buf + n);
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	__be32 got = 0;
+
+	memset(nlh, 0, NLMSG_SPACE(sizeof(*e)));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*e));
+	nlh->nlmsg_type = NLMSG_ERROR;
+	e->error = INT_MIN;
+	errno = 0;
+	ASSERT_EQ(nl_parse_clsact(buf, n + nlh->nlmsg_len, 3), -1, "the batch fails");
+	ASSERT_EQ(errno, EPROTO, "as a protocol error");
+	ASSERT_EQ(nl_parse_addr(buf, n + nlh->nlmsg_len, 3, AF_INET, &got), 1,
+		  "the address before it still counts");
 }
 
 /* A message of the right type too short for its family header: read
