@@ -571,3 +571,93 @@ void nl_addr_watch_close(struct nl_watch *w)
 	close(w->fd);
 	free(w);
 }
+
+/* ---- a VLAN device's real device and tag (RTM_GETLINK) -------------------- */
+
+struct vlan_query {
+	int ifindex;
+	int found;
+	struct nl_vlan_link *v;
+};
+
+/* IFLA_LINKINFO: IFLA_INFO_KIND "vlan", IFLA_INFO_DATA's id and protocol. */
+static void vlan_linkinfo(const struct nlattr *info, struct nl_vlan_link *v)
+{
+	const char *pos = attr_data(info), *end = pos + attr_len(info);
+	const struct nlattr *a, *d;
+
+	while ((a = attr_next(&pos, end))) {
+		const char *dpos = attr_data(a), *dend = dpos + attr_len(a);
+
+		if (attr_type(a) == IFLA_INFO_KIND) {
+			const char *kind = attr_str(a);
+
+			v->vlan = kind && !strcmp(kind, "vlan");
+			continue;
+		}
+		if (attr_type(a) != IFLA_INFO_DATA)
+			continue;
+		while ((d = attr_next(&dpos, dend))) {
+			__u16 u;
+
+			if (attr_len(d) != sizeof(u))
+				continue;
+			memcpy(&u, attr_data(d), sizeof(u));
+			if (attr_type(d) == IFLA_VLAN_ID)
+				v->id = u;
+			else if (attr_type(d) == IFLA_VLAN_PROTOCOL)
+				v->proto = ntohs(u);
+		}
+	}
+}
+
+static int vlan_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct vlan_query *q = data;
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	const struct nlattr *a;
+	const char *pos, *end;
+	__u32 lower;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || payload_len(nlh) < sizeof(*ifi) ||
+	    ifi->ifi_index != q->ifindex || q->found)
+		return NL_CB_OK;
+	q->found = 1;
+	attrs_of(nlh, sizeof(*ifi), &pos, &end);
+	while ((a = attr_next(&pos, end))) {
+		if (attr_type(a) == IFLA_LINK && attr_u32(a, &lower))
+			q->v->lower = (int)lower;
+		else if (attr_type(a) == IFLA_LINKINFO)
+			vlan_linkinfo(a, q->v);
+	}
+	return NL_CB_OK;
+}
+
+static void link_fill(void *hdr, void *data)
+{
+	struct ifinfomsg *ifi = hdr;
+
+	ifi->ifi_family = AF_UNSPEC;
+}
+
+int nl_parse_vlan(const void *buf, size_t len, int ifindex, struct nl_vlan_link *v)
+{
+	struct vlan_query q = { .ifindex = ifindex, .v = v };
+
+	memset(v, 0, sizeof(*v));
+	if (nl_run(buf, len, 0, 0, vlan_cb, &q) < 0 && !q.found)
+		return -1;
+	return q.found;
+}
+
+int nl_get_vlan(int ifindex, struct nl_vlan_link *v)
+{
+	struct vlan_query q = { .ifindex = ifindex, .v = v };
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	err = nl_dump(RTM_GETLINK, sizeof(struct ifinfomsg), link_fill, vlan_cb, &q);
+	if (err)
+		return err;
+	return q.found ? 0 : -ENODEV;
+}

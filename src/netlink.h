@@ -39,6 +39,17 @@ int nl_addr_watch_fd(const struct nl_watch *w);
 int nl_addr_watch_drain(struct nl_watch *w, int ifindex, int *routes_changed);
 void nl_addr_watch_close(struct nl_watch *w);
 
+/* A link as a VLAN device: its real device (IFLA_LINK), tag and protocol
+ * (host order); vlan false for any other kind of link. */
+struct nl_vlan_link {
+	int lower;
+	unsigned short id;
+	unsigned short proto;
+	int vlan;
+};
+/* ifindex's: 0, -ENODEV if there is no such link, other -errno. */
+int nl_get_vlan(int ifindex, struct nl_vlan_link *v);
+
 /*
  * The parse steps of the above on a buffer of netlink messages as one
  * recvfrom() returns it, without a socket (unit tests and tests/fuzz/lf_netlink.c).
@@ -55,5 +66,8 @@ int nl_parse_bpf_filters(const void *buf, size_t len, int ifindex, int ingress,
 			 struct nl_bpf_filter *out, int max);
 int nl_parse_events(const void *buf, size_t len, int ifindex, int *relevant,
 		    int *routes_changed);
+/* nl_get_vlan's step: 1 and *v set if the batch has ifindex's link, 0 if
+ * not, -1 if malformed. */
+int nl_parse_vlan(const void *buf, size_t len, int ifindex, struct nl_vlan_link *v);
 
 #endif

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -14,6 +13,7 @@
 #include "fcnat_xdp.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "netlink.h"
 #include "vlan.h"
 
 #define TPID_8021Q	0x8100
@@ -91,100 +91,13 @@ void vlan_write(struct fc_loader *l, int ifindex, const struct fc_vlan_spec *v)
 
 /* ---- XDP on a VLAN sub-interface (-i wan0.7 --mode xdp) ------------------ */
 
-struct vlan_link {
-	int lower;
-	__u16 id;
-	__u16 proto;	/* host order */
-	bool vlan;
-};
-
-static int linkinfo_data_cb(const struct nlattr *a, void *data)
-{
-	struct vlan_link *v = data;
-
-	if (mnl_attr_get_type(a) == IFLA_VLAN_ID && !mnl_attr_validate(a, MNL_TYPE_U16))
-		v->id = mnl_attr_get_u16(a);
-	else if (mnl_attr_get_type(a) == IFLA_VLAN_PROTOCOL && !mnl_attr_validate(a, MNL_TYPE_U16))
-		v->proto = ntohs(mnl_attr_get_u16(a));
-	return MNL_CB_OK;
-}
-
-static int linkinfo_cb(const struct nlattr *a, void *data)
-{
-	struct vlan_link *v = data;
-
-	if (mnl_attr_get_type(a) == IFLA_INFO_KIND && !mnl_attr_validate(a, MNL_TYPE_STRING))
-		v->vlan = !strcmp(mnl_attr_get_str(a), "vlan");
-	else if (mnl_attr_get_type(a) == IFLA_INFO_DATA)
-		mnl_attr_parse_nested(a, linkinfo_data_cb, v);
-	return MNL_CB_OK;
-}
-
-static int link_attr_cb(const struct nlattr *a, void *data)
-{
-	struct vlan_link *v = data;
-
-	if (mnl_attr_get_type(a) == IFLA_LINK && !mnl_attr_validate(a, MNL_TYPE_U32))
-		v->lower = mnl_attr_get_u32(a);
-	else if (mnl_attr_get_type(a) == IFLA_LINKINFO)
-		mnl_attr_parse_nested(a, linkinfo_cb, v);
-	return MNL_CB_OK;
-}
-
-static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, data);
-	return MNL_CB_STOP;
-}
-
-/* ifindex's VLAN device information (RTM_GETLINK): 0, v->vlan set if it is
- * one; -errno when it cannot be read. */
-static int vlan_link_get(int ifindex, struct vlan_link *v)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
-	unsigned int seq = 1, portid;
-	int ret, err = 0;
-
-	memset(v, 0, sizeof(*v));
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret < 0 || mnl_cb_run(buf, ret, seq, portid, link_msg_cb, v) < 0)
-		err = -errno;
-out:
-	mnl_socket_close(nl);
-	return err;
-}
-
 int vlan_xdp_ext(struct fc_loader *l, int ext_ifindex, const struct fc_vlan_spec *given)
 {
-	struct vlan_link v;
+	struct nl_vlan_link v;
 	char name[IF_NAMESIZE] = "?", lower[IF_NAMESIZE] = "?";
 	__u32 tag;
 
-	if (given->n || vlan_link_get(ext_ifindex, &v) || !v.vlan || !v.lower || !v.id)
+	if (given->n || nl_get_vlan(ext_ifindex, &v) || !v.vlan || !v.lower || !v.id)
 		return ext_ifindex;
 	if (v.proto != TPID_8021Q && v.proto != TPID_8021AD)
 		v.proto = TPID_8021Q;

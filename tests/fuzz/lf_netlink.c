@@ -15,6 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nl_bpf_filter f[4];
+	struct nl_vlan_link vl;
 	unsigned char addr[16];
 	int ifindex, relevant = 0, routes = 0, n;
 	uint8_t *buf;
@@ -35,6 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (nl_parse_events(buf, size, ifindex, &relevant, &routes) < -1 || relevant > 1 ||
 	    routes > 1)
+		abort();
+	n = nl_parse_vlan(buf, size, ifindex, &vl);
+	if (n < -1 || n > 1 || (n != 1 && (vl.lower || vl.id || vl.vlan)))
 		abort();
 	free(buf);
 	return 0;

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <linux/if_link.h>
+
 #include "harness.h"
 #include "netlink.h"
 #include "options.h"
@@ -67,6 +69,61 @@ TEST(netlink_batch_primary_address_of_the_interface)
 /* libmnl (used before) checked nlmsg_len as a signed int: 2^31 and more passed and, for
  * most such lengths, the next message was looked for gigabytes away (a SEGV
  * the netlink fuzzer found). */
+/* An attribute of len bytes of data at the end of nlh; the nested one
+ * (IFLA_LINKINFO...) returned to be closed by nest_end. */
+static struct rtattr *put_attr(struct nlmsghdr *nlh, int type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+static void nest_end(struct nlmsghdr *nlh, struct rtattr *nest)
+{
+	nest->rta_len = (char *)nlh + nlh->nlmsg_len - (char *)nest;
+}
+
+/* RTM_NEWLINK of a VLAN device as `ip link add link wan0 name wan0.7 type
+ * vlan id 7` makes it (rtnetlink(7), include/uapi/linux/if_link.h). */
+TEST(netlink_vlan_link_real_device_and_tag)
+{
+	__u32 buf32[256] = {};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf32;
+	struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	struct rtattr *info, *data;
+	struct nl_vlan_link v;
+	__u32 lower = 2;
+	__u16 id = 7, proto = htons(0x8100);
+
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi->ifi_index = 9;
+	put_attr(nlh, IFLA_IFNAME, "wan0.7", 7);
+	put_attr(nlh, IFLA_LINK, &lower, sizeof(lower));
+	info = put_attr(nlh, IFLA_LINKINFO, NULL, 0);
+	put_attr(nlh, IFLA_INFO_KIND, "vlan", 5);
+	data = put_attr(nlh, IFLA_INFO_DATA, NULL, 0);
+	put_attr(nlh, IFLA_VLAN_PROTOCOL, &proto, sizeof(proto));
+	put_attr(nlh, IFLA_VLAN_ID, &id, sizeof(id));
+	nest_end(nlh, data);
+	nest_end(nlh, info);
+	ASSERT_EQ(nl_parse_vlan(buf32, nlh->nlmsg_len, 9, &v), 1, "found");
+	ASSERT_TRUE(v.vlan, "a VLAN device");
+	ASSERT_EQ(v.lower, 2, "its real device");
+	ASSERT_EQ(v.id, 7, "tag");
+	ASSERT_EQ(v.proto, 0x8100, "802.1Q, host order");
+	ASSERT_EQ(nl_parse_vlan(buf32, nlh->nlmsg_len, 10, &v), 0, "another link: not found");
+	ASSERT_EQ(v.vlan, 0, "nothing set");
+	/* A batch shorter than its message's length is malformed. */
+	ASSERT_EQ(nl_parse_vlan(buf32, nlh->nlmsg_len - 4, 9, &v), -1, "the message, cut");
+	ASSERT_EQ(v.vlan, 0, "nothing read from it");
+}
+
 TEST(netlink_length_of_2g_or_more_is_malformed)
 {
 	char buf[512];
