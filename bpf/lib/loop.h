@@ -27,6 +27,7 @@ const volatile __u8 fc_no_callbacks;
  * most), FC_LOOP_MAX * FC_LOOP_MAX in chunks where one more frame fits
  * on the stack (programs user space runs). */
 #define FC_LOOP_MAX	1024
+#define FC_LOOP_CHUNKS	64	/* FC_LOOP_DEFINE_LONG: 65,536 steps */
 
 /*
  * name##_loop(n, data): step(i, data) for i = 0, 1, ... n - 1 until it
@@ -67,8 +68,9 @@ static __always_inline __attribute__((unused)) void name##_loop(__u32 n, type *d
 	name##_bounded(0, n, data);						\
 }
 
-/* The same with up to FC_LOOP_MAX^2 steps without callbacks: a chunk of
- * FC_LOOP_MAX steps is one more global function, one more stack frame. */
+/* The same with up to FC_LOOP_CHUNKS * FC_LOOP_MAX steps without callbacks:
+ * a chunk of FC_LOOP_MAX steps is one more global function, one more stack
+ * frame. */
 #define FC_LOOP_DEFINE_LONG(name, type, step)					\
 FC_LOOP_DEFINE(name##_one, type, step)						\
 										\
@@ -83,7 +85,7 @@ static __always_inline void name##_loop(__u32 n, type *data)			\
 		bpf_loop(n, name##_one_cb, data, 0);				\
 		return;								\
 	}									\
-	for (__u32 k = 0; k < FC_LOOP_MAX; k++) {				\
+	for (__u32 k = 0; k < FC_LOOP_CHUNKS; k++) {				\
 		__u32 first = k * FC_LOOP_MAX;					\
 										\
 		if (first >= n || name##_chunk(first, n - first, data))	\
