@@ -5,9 +5,10 @@ that was never contacted reaches it), TCP, and no LAN address ever seen on
 the ISP's side of the link."""
 
 from fcnat_util import recv_matching, udp_exchange
-from netns import CLIENT_ADDR, LAN_PREFIX
+from netns import CLIENT_ADDR, LAN6_PREFIX, LAN_PREFIX
 
-LAN_NET = LAN_PREFIX.rsplit(".", 1)[0] + "."
+# The LAN's prefixes as tcpdump prints addresses in them.
+LAN_NETS = (LAN_PREFIX.rsplit(".", 1)[0] + ".", LAN6_PREFIX.split("::")[0] + ":")
 # The last datagram of a check, told apart in tcpdump's lines by its length
 # (every other payload of these tests is shorter).
 MARKER = b"m" * 123
@@ -40,7 +41,7 @@ class WanCapture:
                                  % (e, "\n".join(self.text().splitlines()[-20:]))) from None
 
     def lan_lines(self):
-        return [l for l in self.text().splitlines() if LAN_NET in l]
+        return [l for l in self.text().splitlines() if any(n in l for n in LAN_NETS)]
 
     def assert_no_lan_sources(self, sock, dst, wan_addr):
         """After flush(): no line names a LAN address."""
@@ -54,28 +55,29 @@ def check_ping(topo, dst):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def check_udp_eim_eif(topo, wan_addr, servers, port=25100):
+def check_udp_eim_eif(topo, wan_addr, servers, port=25100, client_addr=CLIENT_ADDR):
     """One mapping for two servers (EIM), reached by a third host (EIF).
     servers: three addresses in the EXTERNAL namespace. Returns the client's
-    socket and the mapping."""
+    socket and the mapping (address and port: IPv6 sources have four fields)."""
     srv1_addr, srv2_addr, stranger_addr = servers
-    c = topo.client.udp(CLIENT_ADDR, port)
+    c = topo.client.udp(client_addr, port)
     srv1 = topo.ext.udp(srv1_addr, 7000)
     srv2 = topo.ext.udp(srv2_addr, 7000)
-    mapped = udp_exchange(c, srv1, (srv1_addr, 7000), b"to-1")
+    mapped = udp_exchange(c, srv1, (srv1_addr, 7000), b"to-1")[:2]
     assert mapped == (wan_addr, port), mapped
-    assert udp_exchange(c, srv2, (srv2_addr, 7000), b"to-2") == mapped
+    assert udp_exchange(c, srv2, (srv2_addr, 7000), b"to-2")[:2] == mapped
     stranger = topo.ext.udp(stranger_addr, 7100)
     stranger.sendto(b"unsolicited", mapped)
-    assert recv_matching(c, b"unsolicited", 3) == (stranger_addr, 7100)
+    got = recv_matching(c, b"unsolicited", 3)
+    assert got is not None and got[:2] == (stranger_addr, 7100), got
     return c, mapped
 
 
-def check_tcp(topo, wan_addr, server, port=7200):
+def check_tcp(topo, wan_addr, server, port=7200, client_addr=CLIENT_ADDR):
     """A connection from the client: the server sees wan_addr; data both ways."""
     listener = topo.ext.tcp(server, port)
     listener.listen(1)
-    conn = topo.client.tcp(CLIENT_ADDR, 0)
+    conn = topo.client.tcp(client_addr, 0)
     conn.settimeout(5)
     conn.connect((server, port))
     listener.settimeout(5)
@@ -91,12 +93,24 @@ def check_tcp(topo, wan_addr, server, port=7200):
         conn.close()
 
 
-def check_wan(topo, wan_addr, servers, capture):
-    """Ping, UDP EIM+EIF and TCP through fcnat on the WAN whose address is
-    wan_addr, then nothing with a LAN address in capture. Returns the UDP
-    client's socket and its mapping."""
+def check_wan(topo, wan_addr, servers, capture, client_addr=CLIENT_ADDR):
+    """Ping, UDP EIM+EIF and TCP from client_addr through fcnat on the WAN
+    whose address is wan_addr (IPv4 or IPv6), then nothing with a LAN
+    address in capture. Returns the UDP client's socket and its mapping."""
     check_ping(topo, servers[0])
-    c, mapped = check_udp_eim_eif(topo, wan_addr, servers)
-    check_tcp(topo, wan_addr, servers[0])
+    c, mapped = check_udp_eim_eif(topo, wan_addr, servers, client_addr=client_addr)
+    check_tcp(topo, wan_addr, servers[0], client_addr=client_addr)
     capture.assert_no_lan_sources(c, (servers[1], 7000), wan_addr)
     return c, mapped
+
+
+def stat(run_fcnat, bpffs, ifname, name):
+    """One of `fcnat stats`'s counters of the instance on ifname (0 when it
+    is not listed: counters at zero are not)."""
+    r = run_fcnat("stats", "-i", ifname, "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == name:
+            return int(f[1])
+    return 0

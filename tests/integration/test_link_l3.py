@@ -18,7 +18,7 @@ import socket
 import pytest
 
 from fcnat_util import FCNAT_BIN, assert_nothing_attached, recv_matching, udp_exchange
-from linkcheck import WanCapture, check_wan
+from linkcheck import WanCapture, check_wan, stat
 from netns import (CLIENT6_ADDR, CLIENT_ADDR, CLIENT2_ADDR, EXT_ADDRS, GW_LAN6_ADDR,
                    GW_WAN_ADDR, nat64_addr, wait_until)
 
@@ -70,13 +70,7 @@ def _isp_capture(topo):
 
 
 def _stat(run_fcnat, bpffs, name):
-    r = run_fcnat("stats", "-i", L3_IF, "--bpffs", bpffs)
-    assert r.returncode == 0, repr(r)
-    for line in r.stdout.splitlines():
-        f = line.split()
-        if len(f) == 2 and f[0] == name:
-            return int(f[1])
-    return 0
+    return stat(run_fcnat, bpffs, L3_IF, name)
 
 
 @pytest.mark.vm
