@@ -11,7 +11,9 @@ underlay), its far end in the EXTERNAL namespace, the servers behind it:
 the IP header (README: Link types): XDP mode refused with its message, then
 ping, UDP EIM and EIF, TCP, no LAN address on the ISP's side (on the
 underlay, where the tunnel's packets are plain; inside WireGuard's, on its
-far end), and a detach that leaves nothing.
+far end), and a detach that leaves nothing (in the VM smoke set). Outside
+it: the TC fast path redirecting into the tunnel, and a restart keeping a
+mapping.
 
 The development machine's kernel has none of these modules: the tests say
 skipped there, naming the module. `make vmtest` runs them on Debian's 6.1,
@@ -23,7 +25,7 @@ import subprocess
 
 import pytest
 
-from fcnat_util import assert_nothing_attached
+from fcnat_util import FCNAT_BIN, assert_nothing_attached, recv_matching, udp_exchange
 from linkcheck import WanCapture, check_wan, stat
 from netns import (CLIENT6_ADDR, CLIENT_ADDR, EXT_ADDRS, GW_LAN6_ADDR, GW_WAN_ADDR,
                    wait_until)
@@ -156,3 +158,42 @@ def test_tunnel_wan_xdp_refused_tc_translates_and_detaches(tunnel_wan, fcnat, ru
 
     assert inst.stop(signal.SIGTERM) == 0, inst.stderr()
     assert_nothing_attached(topo.gw, fcnat.baseline, ifname=t.ifname, prog_ids=inst.prog_ids)
+
+
+def test_tunnel_wan_tc_fast_path_and_restart_keeps_mapping(tunnel_wan, fcnat, run_fcnat, bpffs):
+    """TC mode with --lan-if: lan0's ingress program translates and
+    redirects straight into the tunnel (an Ethernet frame to a device
+    without a MAC header; IPv4 only: NAT66 has no fast path, so SIT's
+    packets take the stack); then a restart keeping state, after which a
+    host that never talked to the client reaches it through the old
+    mapping, and --detach removes everything."""
+    topo, t = tunnel_wan
+    nat = ["--nat66"] if t.family == 6 else []
+    cap = WanCapture(topo.ext, t.ifname)
+    args = ("-i", t.ifname, "--lan-if", "lan0", "--bpffs", bpffs, "--keep-state", *nat)
+    inst = fcnat(*args)
+    c = topo.client.udp(t.client_addr, 25500)
+    srv = topo.ext.udp(t.servers[0], 7000)
+    mapped = udp_exchange(c, srv, (t.servers[0], 7000), b"first")[:2]
+    assert mapped == (t.gw_addr, 25500), mapped
+    if t.family == 4:
+        # The first packets meet no neighbour entry yet and take the stack.
+        def fast():
+            udp_exchange(c, srv, (t.servers[0], 7000), b"more")
+            return stat(run_fcnat, bpffs, t.ifname, "fast_redirected")
+        wait_until(fast, 10, desc="a packet redirected into the tunnel by the TC fast path")
+    cap.assert_no_lan_sources(c, (t.servers[0], 7000), t.gw_addr)
+
+    assert inst.stop(signal.SIGTERM) == 0, inst.stderr()
+    inst2 = fcnat(*args)
+    assert "took over the pinned state" in inst2.stderr(), inst2.stderr()
+    stranger = topo.ext.udp(t.servers[2], 7200)
+    stranger.sendto(b"after-restart", mapped)
+    got = recv_matching(c, b"after-restart", 3)
+    assert got is not None and got[:2] == (t.servers[2], 7200), got
+    assert udp_exchange(c, srv, (t.servers[0], 7000), b"again")[:2] == mapped
+    assert inst2.stop(signal.SIGTERM) == 0, inst2.stderr()
+    r = topo.gw.run([FCNAT_BIN, "--detach", "-i", t.ifname, "--bpffs", bpffs], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for ifname in (t.ifname, "lan0"):
+        assert_nothing_attached(topo.gw, fcnat.baseline, ifname=ifname)
