@@ -18,6 +18,7 @@ import socket
 import pytest
 
 from fcnat_util import FCNAT_BIN, assert_nothing_attached, recv_matching, udp_exchange
+from linkcheck import WanCapture, check_wan, stat
 from netns import (CLIENT6_ADDR, CLIENT_ADDR, CLIENT2_ADDR, EXT_ADDRS, GW_LAN6_ADDR,
                    GW_WAN_ADDR, nat64_addr, wait_until)
 
@@ -64,78 +65,22 @@ def l3_wan(topo):
     return topo
 
 
-def _lan_sources(dump):
-    return [l for l in dump.stdout_text().splitlines() if "192.168.77." in l]
-
-
 def _isp_capture(topo):
-    dump = topo.ext.start(["tcpdump", "-n", "-l", "-i", ISP_IF], name="tcpdump-isp")
-    dump.wait_output(lambda t: "listening on" in t, 10, desc="tcpdump to start")
-    return dump
-
-
-def _marker_seen(topo, dump, sock, dst):
-    """A last datagram: once tcpdump shows it, it has shown all before."""
-    sock.sendto(b"marker", dst)
-    line = "%s.%d > %s.%d" % (GW_L3_ADDR, sock.getsockname()[1], dst[0], dst[1])
-    dump.wait_output(lambda t: line in t, 10, stream="stdout", desc="tcpdump to show the marker")
+    return WanCapture(topo.ext, ISP_IF)
 
 
 def _stat(run_fcnat, bpffs, name):
-    r = run_fcnat("stats", "-i", L3_IF, "--bpffs", bpffs)
-    assert r.returncode == 0, repr(r)
-    for line in r.stdout.splitlines():
-        f = line.split()
-        if len(f) == 2 and f[0] == name:
-            return int(f[1])
-    return 0
+    return stat(run_fcnat, bpffs, L3_IF, name)
 
 
 @pytest.mark.vm
 def test_l3_wan_translates_ping_udp_eim_eif_tcp(l3_wan, fcnat, run_fcnat, bpffs):
     topo = l3_wan
-    srv1_addr, srv2_addr, stranger_addr = SERVERS
-    dump = _isp_capture(topo)
+    cap = _isp_capture(topo)
     inst = fcnat("-i", L3_IF, "--bpffs", bpffs)
     assert "NAT44 on %s" % L3_IF in inst.stderr(), inst.stderr()
-
-    # ICMP echo through the NAT.
-    r = topo.client.run(["ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", srv1_addr], check=False)
-    assert r.returncode == 0, r.stdout + r.stderr
-
-    # UDP: one mapping for every destination (EIM) ...
-    c = topo.client.udp(CLIENT_ADDR, 25100)
-    srv1 = topo.ext.udp(srv1_addr, 7000)
-    srv2 = topo.ext.udp(srv2_addr, 7000)
-    mapped = udp_exchange(c, srv1, (srv1_addr, 7000), b"to-1")
-    assert mapped == (GW_L3_ADDR, 25100), mapped
-    assert udp_exchange(c, srv2, (srv2_addr, 7000), b"to-2") == mapped
-    # ... and any outside host reaches it (EIF).
-    stranger = topo.ext.udp(stranger_addr, 7100)
-    stranger.sendto(b"unsolicited", mapped)
-    assert recv_matching(c, b"unsolicited", 3) == (stranger_addr, 7100)
-
-    # TCP: the server sees the gateway's L3 address; data both ways.
-    listener = topo.ext.tcp(srv1_addr, 7200)
-    listener.listen(1)
-    conn = topo.client.tcp(CLIENT_ADDR, 0)
-    conn.settimeout(5)
-    conn.connect((srv1_addr, 7200))
-    listener.settimeout(5)
-    peer, addr = listener.accept()
-    assert addr[0] == GW_L3_ADDR, addr
-    conn.sendall(b"over-tcp")
-    assert peer.recv(100) == b"over-tcp"
-    peer.sendall(b"back")
-    assert conn.recv(100) == b"back"
-    peer.close()
-    conn.close()
-
-    _marker_seen(topo, dump, c, (srv2_addr, 7000))
-    assert "%s > %s: ICMP echo request" % (GW_L3_ADDR, srv1_addr) in dump.stdout_text(), \
-        dump.stdout_text()
-    assert not _lan_sources(dump), "LAN addresses on the ISP side:\n%s" % "\n".join(
-        _lan_sources(dump))
+    check_wan(topo, GW_L3_ADDR, SERVERS, cap)
+    assert "%s > %s: ICMP echo request" % (GW_L3_ADDR, SERVERS[0]) in cap.text(), cap.text()
     # Read as IP, not as Ethernet frames: every packet above translated.
     assert _stat(run_fcnat, bpffs, "translated_out") >= 8
     assert _stat(run_fcnat, bpffs, "translated_in") >= 6
@@ -145,15 +90,14 @@ def test_l3_wan_unsolicited_dropped_and_private_source_never_leaves(l3_wan, fcna
     """A packet fcnat cannot translate (an unknown protocol) from a LAN host
     is dropped on its way out, not sent with its private source."""
     topo = l3_wan
-    dump = _isp_capture(topo)
+    cap = _isp_capture(topo)
     fcnat("-i", L3_IF)
     raw = topo.client.socket(type=socket.SOCK_RAW, proto=253)
     raw.sendto(b"experimental", (SERVERS[0], 0))
     c = topo.client.udp(CLIENT_ADDR, 25300)
     srv = topo.ext.udp(SERVERS[1], 7000)
     assert udp_exchange(c, srv, (SERVERS[1], 7000), b"after") == (GW_L3_ADDR, 25300)
-    _marker_seen(topo, dump, c, (SERVERS[1], 7000))
-    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
+    cap.assert_no_lan_sources(c, (SERVERS[1], 7000), GW_L3_ADDR)
     # Unsolicited to a port of the range: dropped, the client hears nothing.
     s = topo.ext.udp(SERVERS[2], 7300)
     s.sendto(b"nobody", (GW_L3_ADDR, 25999))
@@ -210,7 +154,7 @@ def test_l3_wan_tc_fast_path_and_hairpin(l3_wan, fcnat, run_fcnat, bpffs):
     without a MAC header); hairpinning between two LAN hosts on the L3
     WAN's external address."""
     topo = l3_wan
-    dump = _isp_capture(topo)
+    cap = _isp_capture(topo)
     fcnat("-i", L3_IF, "--lan-if", "lan0", "--bpffs", bpffs)
     c = topo.client.udp(CLIENT_ADDR, 25500)
     srv = topo.ext.udp(SERVERS[0], 7000)
@@ -224,8 +168,7 @@ def test_l3_wan_tc_fast_path_and_hairpin(l3_wan, fcnat, run_fcnat, bpffs):
     c2 = topo.client.udp(CLIENT2_ADDR, 25600)
     c2.sendto(b"hairpin", (GW_L3_ADDR, 25500))
     assert recv_matching(c, b"hairpin", 3) == (GW_L3_ADDR, 25600)
-    _marker_seen(topo, dump, c, (SERVERS[0], 7000))
-    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
+    cap.assert_no_lan_sources(c, (SERVERS[0], 7000), GW_L3_ADDR)
 
 
 def test_l3_wan_comes_back_with_a_new_index(l3_wan, fcnat):
@@ -240,7 +183,7 @@ def test_l3_wan_comes_back_with_a_new_index(l3_wan, fcnat):
     assert mapped == (GW_L3_ADDR, 25700), mapped
     topo.l3_gw_end.stop()
     wait_until(lambda: "is gone" in inst.stderr(), 10, desc="fcnat notices l3wan is gone")
-    dump = _isp_capture(topo)
+    cap = _isp_capture(topo)
     topo.l3_gw_end = _gw_end(topo)
     wait_until(lambda: "%s is back" % L3_IF in inst.stderr(), 10, desc="fcnat attaches again")
     stranger = topo.ext.udp(SERVERS[2], 7100)
@@ -248,8 +191,7 @@ def test_l3_wan_comes_back_with_a_new_index(l3_wan, fcnat):
                desc="the old mapping out of the new link")
     stranger.sendto(b"unsolicited", mapped)
     assert recv_matching(c, b"unsolicited", 3) == (SERVERS[2], 7100)
-    _marker_seen(topo, dump, c, (SERVERS[0], 7000))
-    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
+    cap.assert_no_lan_sources(c, (SERVERS[0], 7000), GW_L3_ADDR)
 
 
 def test_l3_wan_nat64(l3_wan, fcnat):
@@ -261,7 +203,7 @@ def test_l3_wan_nat64(l3_wan, fcnat):
     topo.client.run(["ip", "-6", "route", "add", "default", "via", GW_LAN6_ADDR])
     topo.gw.addr_add("lan0", GW_LAN6_ADDR + "/64", "nodad")
     topo.gw.sysctl("net.ipv6.conf.all.forwarding", 1)
-    dump = _isp_capture(topo)
+    cap = _isp_capture(topo)
     fcnat("-i", L3_IF, "--nat64", "--hairpin-if", "lan0")
     c = topo.client.udp(CLIENT6_ADDR, 25800)
     srv = topo.ext.udp(SERVERS[0], 7000)
@@ -278,9 +220,9 @@ def test_l3_wan_nat64(l3_wan, fcnat):
     # A last IPv6 datagram: once tcpdump shows it (as IPv4), all before are.
     c.sendto(b"marker", (nat64_addr(SERVERS[0]), 7000))
     line = "%s.%d > %s.7000" % (GW_L3_ADDR, peer[1], SERVERS[0])
-    dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
-                     desc="tcpdump to show the marker")
-    assert "fd00:77" not in dump.stdout_text() and not _lan_sources(dump), dump.stdout_text()
+    cap.dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
+                         desc="tcpdump to show the marker")
+    assert "fd00:77" not in cap.text() and not cap.lan_lines(), cap.text()
 
 
 def test_l3_wan_refusal_answered_with_icmp_to_the_lan_host(l3_wan, fcnat):
@@ -290,7 +232,7 @@ def test_l3_wan_refusal_answered_with_icmp_to_the_lan_host(l3_wan, fcnat):
     refused flow never leaves."""
     from test_cgnat import IP_RECVERR, icmp_error
     topo = l3_wan
-    dump = _isp_capture(topo)
+    cap = _isp_capture(topo)
     fcnat("-i", L3_IF, "--max-mappings-per-subscriber", "udp=1")
     srv = topo.ext.udp(SERVERS[0], 7000)
     first = topo.client.udp(CLIENT_ADDR, 25900)
@@ -300,5 +242,4 @@ def test_l3_wan_refusal_answered_with_icmp_to_the_lan_host(l3_wan, fcnat):
     over.sendto(b"over", (SERVERS[0], 7000))
     assert icmp_error(over) == (3, 13), "no ICMP admin-prohibited for the refused flow"
     assert recv_matching(srv, b"over", 0.5) is None, "the refused flow got through"
-    _marker_seen(topo, dump, first, (SERVERS[0], 7000))
-    assert not _lan_sources(dump), "\n".join(_lan_sources(dump))
+    cap.assert_no_lan_sources(first, (SERVERS[0], 7000), GW_L3_ADDR)

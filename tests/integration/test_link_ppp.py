@@ -16,8 +16,8 @@ import shutil
 
 import pytest
 
-from fcnat_util import recv_matching, udp_exchange
-from netns import CLIENT_ADDR, wait_until
+from linkcheck import WanCapture, check_wan
+from netns import wait_until
 
 ISP_PPP_ADDR = "100.64.9.1"
 GW_PPP_ADDR = "100.64.9.2"
@@ -71,43 +71,9 @@ def pppoe_wan(topo, tmp_path):
 @pytest.mark.vm
 def test_pppoe_wan_translates_ping_udp_eim_eif_tcp(pppoe_wan, fcnat):
     topo = pppoe_wan
-    srv1_addr, srv2_addr, stranger_addr = SERVERS
     # The wire between the gateway and the access concentrator: PPPoE
     # session frames, which tcpdump decodes down to the IP inside.
-    dump = topo.ext.start(["tcpdump", "-n", "-l", "-i", "wan0", "pppoes"], name="tcpdump")
-    dump.wait_output(lambda t: "listening on" in t, 10, desc="tcpdump to start")
+    cap = WanCapture(topo.ext, "wan0", "pppoes")
     inst = fcnat("-i", "ppp0")
     assert "NAT44 on ppp0" in inst.stderr(), inst.stderr()
-
-    r = topo.client.run(["ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", srv1_addr], check=False)
-    assert r.returncode == 0, r.stdout + r.stderr
-
-    c = topo.client.udp(CLIENT_ADDR, 25100)
-    srv1 = topo.ext.udp(srv1_addr, 7000)
-    srv2 = topo.ext.udp(srv2_addr, 7000)
-    mapped = udp_exchange(c, srv1, (srv1_addr, 7000), b"to-1")
-    assert mapped == (GW_PPP_ADDR, 25100), mapped
-    assert udp_exchange(c, srv2, (srv2_addr, 7000), b"to-2") == mapped
-    stranger = topo.ext.udp(stranger_addr, 7100)
-    stranger.sendto(b"unsolicited", mapped)
-    assert recv_matching(c, b"unsolicited", 3) == (stranger_addr, 7100)
-
-    listener = topo.ext.tcp(srv1_addr, 7200)
-    listener.listen(1)
-    conn = topo.client.tcp(CLIENT_ADDR, 0)
-    conn.settimeout(5)
-    conn.connect((srv1_addr, 7200))
-    listener.settimeout(5)
-    peer, addr = listener.accept()
-    assert addr[0] == GW_PPP_ADDR, addr
-    conn.sendall(b"over-tcp")
-    assert peer.recv(100) == b"over-tcp"
-    peer.close()
-    conn.close()
-
-    c.sendto(b"marker", (srv2_addr, 7000))
-    line = "%s.25100 > %s.7000" % (GW_PPP_ADDR, srv2_addr)
-    dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
-                     desc="tcpdump to show the marker")
-    lan = [l for l in dump.stdout_text().splitlines() if "192.168.77." in l]
-    assert not lan, "LAN addresses in the PPPoE session:\n%s" % "\n".join(lan)
+    check_wan(topo, GW_PPP_ADDR, SERVERS, cap)
