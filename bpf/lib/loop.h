@@ -68,6 +68,28 @@ static __always_inline __attribute__((unused)) void name##_loop(__u32 n, type *d
 	name##_bounded(0, n, data);						\
 }
 
+/*
+ * name##_walk(n, data), n a constant: the same, but without callbacks every
+ * iteration runs (the step is skipped once one said stop), so the loop has
+ * one exit: the code after it is walked by the verifier once, not once per
+ * iteration it could have been left at.
+ */
+#define FC_WALK_DEFINE(name, type, step)					\
+FC_LOOP_DEFINE(name, type, step)						\
+										\
+static __always_inline __attribute__((unused)) void name##_walk(const __u32 n, type *data) \
+{										\
+	int stop = 0;								\
+										\
+	if (!fc_no_callbacks) {							\
+		bpf_loop(n, name##_cb, data, 0);				\
+		return;								\
+	}									\
+	for (__u32 i = 0; i < n; i++)						\
+		if (!stop)							\
+			stop = name##_step(i, data);				\
+}
+
 /* The same with up to FC_LOOP_CHUNKS * FC_LOOP_MAX steps without callbacks:
  * a chunk of FC_LOOP_MAX steps is one more global function, one more stack
  * frame. */

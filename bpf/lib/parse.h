@@ -175,7 +175,7 @@ static __always_inline long tcp_wscale_one(__u64 i, struct fc_loop_none *unused)
 	return 0;
 }
 
-FC_LOOP_DEFINE(tcp_wscale, struct fc_loop_none, tcp_wscale_one)
+FC_WALK_DEFINE(tcp_wscale, struct fc_loop_none, tcp_wscale_one)
 
 /* The window scale option of a SYN (RFC 7323), 0 if absent. */
 static __always_inline __u8 parse_tcp_wscale(struct ctx_buff *ctx, __u32 opt_off, __u32 opt_end)
@@ -184,7 +184,7 @@ static __always_inline __u8 parse_tcp_wscale(struct ctx_buff *ctx, __u32 opt_off
 
 	if (!w)
 		return 0;
-	tcp_wscale_loop(sizeof(w->buf), NULL);
+	tcp_wscale_walk(sizeof(w->buf), NULL);
 	return w->found ? w->found - 1 : 0;
 }
 

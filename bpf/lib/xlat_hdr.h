@@ -256,7 +256,7 @@ static __always_inline long xlat_opt_one(__u64 i, struct fc_loop_none *unused)
 	return 0;
 }
 
-FC_LOOP_DEFINE(xlat_opt, struct fc_loop_none, xlat_opt_one)
+FC_WALK_DEFINE(xlat_opt, struct fc_loop_none, xlat_opt_one)
 
 /* IPv4 options are dropped (RFC 7915 §4.1), but an unexpired source route
  * means the packet must not be translated. */
@@ -269,7 +269,7 @@ static __always_inline int xlat_check_opt4(struct ctx_buff *ctx, __u32 off, __u3
 	w = opt_walk_load(ctx, off, end);
 	if (!w)
 		return XLAT_OK;
-	xlat_opt_loop(sizeof(w->buf), NULL);
+	xlat_opt_walk(sizeof(w->buf), NULL);
 	return w->found ? XLAT_SOURCE_ROUTE : XLAT_OK;
 }
 
@@ -306,9 +306,12 @@ static long xlat_sum_step(__u64 i, void *data)
 }
 
 /* Without callbacks (lib/loop.h): 512 bytes (bpf_csum_diff's most) per
- * step, read into per-CPU memory, for at most 64 KiB. */
+ * step, read into per-CPU memory, for at most 9 KiB (a jumbo frame): each
+ * piece costs the verifier hundreds of instructions at every call site. */
+#define XLAT_SUM_BOUNDED_PIECES	18
 struct xlat_sum_chunk {
 	__u8 buf[512];
+	__u32 n;	/* the piece's length, through memory (below) */
 };
 
 struct {
@@ -330,7 +333,7 @@ static __always_inline int xlat_sum_bounded(struct ctx_buff *ctx, __u32 off, __u
 	b = bpf_map_lookup_elem(&fc_sum_scratch, &zero);
 	if (!b)
 		return -1;
-	for (__u32 k = 0; k < 65536 / sizeof(b->buf); k++) {
+	for (__u32 k = 0; k < XLAT_SUM_BOUNDED_PIECES; k++) {
 		__u32 n, n4;
 
 		if (off >= end) {
@@ -340,6 +343,12 @@ static __always_inline int xlat_sum_bounded(struct ctx_buff *ctx, __u32 off, __u
 		n = end - off;
 		if (n > sizeof(b->buf))
 			n = sizeof(b->buf);
+		/* Read back from memory, n has no history: the verifier's
+		 * precision tracking of the helper's size stops here instead of
+		 * reaching off, which would make every piece's exit a state of
+		 * its own (the rest of the program walked again per piece). */
+		b->n = n;
+		n = b->n;
 		/* A short last piece is summed to the next 4 bytes: zero the
 		 * word the load ends in (a whole piece: the first, loaded over). */
 		*(__u32 *)&b->buf[n & (sizeof(b->buf) - 4)] = 0;

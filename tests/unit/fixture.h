@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "bpf_profile.h"
 #include "gc.h"
 #include "loader.h"
 #include "pkt.h"
@@ -141,5 +142,21 @@ struct fc_endpoint_key fx_ext_key(int family, int proto, const char *addr, uint1
 size_t nr_sessions(const struct fixture *f);
 uint64_t stat_get(const struct fixture *f, int stat);
 uint64_t now_ns(void);
+
+/*
+ * skel__open_and_load() in the profile this kernel gets (src/bpf_profile.h):
+ * every object built from bpf/lib has .rodata's fc_no_callbacks. NULL on
+ * failure, as the skeleton's own.
+ */
+#define FC_OPEN_AND_LOAD(name, what) ({						\
+	struct name *s_ = name##__open();					\
+										\
+	if (s_ && (bpf_profile_apply(s_->obj, &s_->rodata->fc_no_callbacks, what) ||	\
+		   name##__load(s_))) {						\
+		name##__destroy(s_);						\
+		s_ = NULL;							\
+	}									\
+	s_;									\
+})
 
 #endif

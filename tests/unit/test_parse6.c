@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "fixture.h"
 #include "harness.h"
 #include "parse_probe.h"
 #include "parse_probe.skel.h"
@@ -28,7 +29,7 @@ static int probe_run(const uint8_t *pkt, size_t len, struct parse_probe_result *
 		    .data_out = out, .data_size_out = sizeof(out));
 
 	if (!probe) {
-		probe = parse_probe__open_and_load();
+		probe = FC_OPEN_AND_LOAD(parse_probe, "parse probe");
 		if (!probe)
 			return -1;
 	}

@@ -26,6 +26,8 @@ static struct fcnat_tc *load_chained(void)
 
 	if (!skel)
 		return NULL;
+	if (bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "TC"))
+		goto fail;
 	bpf_object__for_each_map(map, skel->obj) {
 		struct bpf_map *shared;
 

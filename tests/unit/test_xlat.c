@@ -11,6 +11,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_profile.h"
+#include "fixture.h"
 #include "harness.h"
 #include "pkt.h"
 #include "xlat_probe.h"
@@ -55,11 +57,42 @@ static void addr_fill(uint8_t out[16], const char *a)
 	}
 }
 
+/*
+ * The probes put every translation in one program. In the bounded-loops
+ * profile (src/bpf_profile.h) that is past the verifier's million
+ * instructions, while the datapath's own programs, which split the work,
+ * load: NAT64 through them is tested in test_nat64.c in every profile.
+ * Elsewhere a probe that does not load fails the test.
+ */
+static int probe_load(void)
+{
+	if (!tc_probe)
+		tc_probe = FC_OPEN_AND_LOAD(xlat_probe, "xlat probe");
+	if (!xdp_probe)
+		xdp_probe = FC_OPEN_AND_LOAD(xlat_probe_xdp, "xlat XDP probe");
+	return tc_probe && xdp_probe ? 0 : -1;
+}
+
+static bool probe_too_big_here(void)
+{
+	static int answer = -1;
+	struct fc_bpf_profile p;
+
+	if (answer < 0)
+		answer = probe_load() && bpf_profile_get(&p) == 0 && p.bounded_loops;
+	return answer;
+}
+
+#define NEED_PROBE()								\
+	do {									\
+		if (probe_too_big_here())					\
+			SKIP("the xlat probe is past the verifier's limit in the "	\
+			     "bounded-loops profile (NAT64: test_nat64.c)");		\
+	} while (0)
+
 static int probe_fds(enum probe_prog prog, int *prog_fd, int *in_fd, int *out_fd)
 {
-	if (!tc_probe && !(tc_probe = xlat_probe__open_and_load()))
-		return -1;
-	if (!xdp_probe && !(xdp_probe = xlat_probe_xdp__open_and_load()))
+	if (probe_load())
 		return -1;
 	if (prog >= P_XDP_6TO4 && prog <= P_XDP_4TO6) {
 		*prog_fd = bpf_program__fd(prog == P_XDP_6TO4 ? xdp_probe->progs.probe_6to4
@@ -145,7 +178,9 @@ static const struct xlat_req in_req = {
  * both ways (synthesis §2.2, extraction §2.3). */
 TEST(rfc6052_s2_4_examples_all_prefix_lengths)
 {
+	NEED_PROBE();
 	static const struct {
+
 		const char *prefix;
 		unsigned int len;
 		const char *addr;
@@ -182,6 +217,7 @@ TEST(rfc6052_s2_4_examples_all_prefix_lengths)
  * not define are refused. */
 TEST(rfc6052_s2_2_outside_prefix_and_bad_length)
 {
+	NEED_PROBE();
 	uint8_t dummy[64] = {}, out[PKT_MAX];
 	struct xlat_probe_in pin = {};
 	struct xlat_probe_out o;
@@ -209,6 +245,7 @@ TEST(rfc6052_s2_2_outside_prefix_and_bad_length)
  * and the NAT's source port in one. */
 TEST(rfc7915_s5_1_udp_6to4)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .ttl = 17, .tclass = 0xb8, .flow_label = 0x12345,
 			       .payload_len = 33 };
@@ -222,6 +259,7 @@ TEST(rfc7915_s5_1_udp_6to4)
 /* RFC 7915 §4.1: traffic class from TOS, flow label 0, hop limit = TTL. */
 TEST(rfc7915_s4_1_udp_4to6)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .ttl = 33, .tclass = 0x2e, .frag = DF,
 			       .payload_len = 40 };
@@ -233,6 +271,7 @@ TEST(rfc7915_s4_1_udp_4to6)
 
 TEST(rfc7915_s5_1_tcp_6to4)
 {
+	NEED_PROBE();
 	static const uint8_t opts[] = { 2, 4, 0x05, 0xa0, 1, 3, 3, 7 };
 	struct pkt_spec in = { .proto = IPPROTO_TCP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 443, .tcp_flags = 0x02, .tcp_seq = 1000,
@@ -246,6 +285,7 @@ TEST(rfc7915_s5_1_tcp_6to4)
 
 TEST(rfc7915_s4_1_tcp_4to6)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_TCP, .saddr = S4, .daddr = EXT4, .sport = 443,
 			       .dport = EPORT, .tcp_flags = 0x12, .tcp_seq = 7, .tcp_ack = 1001,
 			       .frag = DF, .payload_len = 100 };
@@ -260,6 +300,7 @@ TEST(rfc7915_s4_1_tcp_4to6)
  * of the checksum, the identifier mapped. */
 TEST(rfc7915_s5_2_echo_request_6to4)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6,
 			       .icmp_type = 128, .sport = 0x77, .icmp_seq = 3, .payload_len = 56 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMP, .saddr = EXT4, .daddr = S4, .icmp_type = 8,
@@ -271,6 +312,7 @@ TEST(rfc7915_s5_2_echo_request_6to4)
 /* RFC 7915 §4.2: echo reply 0 -> 129, the pseudo-header added. */
 TEST(rfc7915_s4_2_echo_reply_4to6)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = S4, .daddr = EXT4, .icmp_type = 0,
 			       .dport = EPORT, .icmp_seq = 3, .payload_len = 56 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = S6, .daddr = C6,
@@ -281,6 +323,7 @@ TEST(rfc7915_s4_2_echo_reply_4to6)
 
 TEST(rfc7915_s5_2_echo_reply_6to4_and_request_4to6)
 {
+	NEED_PROBE();
 	struct pkt_spec in6 = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6,
 				.icmp_type = 129, .dport = 0x99, .icmp_seq = 9, .payload_len = 8 };
 	struct pkt_spec want4 = { .proto = IPPROTO_ICMP, .saddr = EXT4, .daddr = S4, .icmp_type = 0,
@@ -300,6 +343,7 @@ TEST(rfc7915_s5_2_echo_reply_6to4_and_request_4to6)
 /* RFC 7915 §5.2 / §4.2: informational messages without a twin are dropped. */
 TEST(rfc7915_s5_2_s4_2_informational_dropped)
 {
+	NEED_PROBE();
 	struct pkt_spec ns = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6, .icmp_type = 135,
 			       .payload_len = 16 };
 	struct pkt_spec ts = { .proto = IPPROTO_ICMP, .saddr = S4, .daddr = EXT4, .icmp_type = 13,
@@ -314,6 +358,7 @@ TEST(rfc7915_s5_2_s4_2_informational_dropped)
 /* RFC 7915 §5.1: above 1260 bytes DF is set (Identification 0). */
 TEST(rfc7915_s5_1_df_set_above_1260)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .payload_len = 1233 };
 	struct pkt_spec want = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
@@ -334,6 +379,7 @@ TEST(rfc7915_s5_1_df_set_above_1260)
  * ID its low 16 bits, MF and offset carried, DF clear. First fragment. */
 TEST(rfc7915_s5_1_1_first_fragment_6to4)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .nr_ext = 1, .ext_hdrs = { 44 }, .frag6 = 1,
 			       .frag6_id = 0xabcd1234, .payload_len = 64 };
@@ -345,6 +391,7 @@ TEST(rfc7915_s5_1_1_first_fragment_6to4)
 
 TEST(rfc7915_s5_1_1_non_first_fragment_6to4)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .nr_ext = 1,
 			       .ext_hdrs = { 44 }, .frag6 = 1232, .frag6_id = 0xabcd1234,
 			       .payload_len = 100 };
@@ -358,6 +405,7 @@ TEST(rfc7915_s5_1_1_non_first_fragment_6to4)
  * and MF: first fragment (checksum updated for the pseudo-header). */
 TEST(rfc7915_s4_1_first_fragment_4to6)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .frag = MF, .ip_id = 0x5151, .payload_len = 64 };
 	struct pkt_spec want = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .sport = 53,
@@ -369,6 +417,7 @@ TEST(rfc7915_s4_1_first_fragment_4to6)
 
 TEST(rfc7915_s4_1_non_first_fragment_4to6)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .frag = 185,
 			       .ip_id = 0x5151, .payload_len = 72 };
 	struct pkt_spec want = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .nr_ext = 1,
@@ -383,6 +432,7 @@ TEST(rfc7915_s4_1_non_first_fragment_4to6)
  * only real fragments get one (DF set or clear, whole packets get none). */
 TEST(rfc7915_s4_no_fragment_header_for_whole_packets)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .payload_len = 1400 };
 	struct pkt_spec want = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .sport = 53,
@@ -399,6 +449,7 @@ TEST(rfc7915_s4_no_fragment_header_for_whole_packets)
  * options headers are dropped. */
 TEST(rfc7915_s5_1_extension_headers_dropped)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .nr_ext = 3, .ext_hdrs = { 0, 43, 60 },
 			       .payload_len = 10 };
@@ -411,6 +462,7 @@ TEST(rfc7915_s5_1_extension_headers_dropped)
 /* RFC 7915 §5.1: a routing header with segments left is not translated. */
 TEST(rfc7915_s5_1_routing_header_segments_left_refused)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .nr_ext = 1, .ext_hdrs = { 43 }, .rh_segleft = 2,
 			       .payload_len = 10 };
@@ -421,6 +473,7 @@ TEST(rfc7915_s5_1_routing_header_segments_left_refused)
 /* RFC 7915 §5.1: an extension header after the fragment header: dropped. */
 TEST(rfc7915_s5_1_extension_header_after_fragment_refused)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .nr_ext = 2, .ext_hdrs = { 44, 60 }, .frag6 = 1,
 			       .payload_len = 10 };
@@ -431,6 +484,7 @@ TEST(rfc7915_s5_1_extension_header_after_fragment_refused)
 /* RFC 7915 §4.1: IPv4 options are not translated. */
 TEST(rfc7915_s4_1_options_dropped)
 {
+	NEED_PROBE();
 	static const uint8_t rr[] = { 7, 7, 4, 0, 0, 0, 0 };	/* record route */
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .ihl = 8, .ip_opts = rr, .ip_opts_len = sizeof(rr),
@@ -445,6 +499,7 @@ TEST(rfc7915_s4_1_options_dropped)
  * one is just an option. */
 TEST(rfc7915_s4_1_unexpired_source_route_refused)
 {
+	NEED_PROBE();
 	static const uint8_t lsrr[] = { 1, 131, 7, 4, 10, 0, 0, 1 };
 	static const uint8_t done[] = { 1, 137, 7, 8, 10, 0, 0, 1 };
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
@@ -464,6 +519,7 @@ TEST(rfc7915_s4_1_unexpired_source_route_refused)
  * of one cannot and is refused. */
 TEST(rfc7915_s4_5_udp_zero_checksum)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .udp_no_csum = 1, .payload_len = 131 };
 	struct pkt_spec want = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .sport = 53,
@@ -479,6 +535,7 @@ TEST(rfc7915_s4_5_udp_zero_checksum)
 /* RFC 7915 §1.2: fragmented ICMP is not translated. */
 TEST(rfc7915_s1_2_fragmented_icmp_refused)
 {
+	NEED_PROBE();
 	struct pkt_spec in4 = { .proto = IPPROTO_ICMP, .saddr = S4, .daddr = EXT4, .icmp_type = 8,
 				.frag = MF, .payload_len = 64 };
 	struct pkt_spec in6 = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6, .icmp_type = 128,
@@ -527,6 +584,7 @@ static void err_6to4(uint8_t t6, uint8_t c6, uint32_t rest6, uint16_t prm_mtu4, 
 
 TEST(rfc7915_s5_2_destination_unreachable_codes)
 {
+	NEED_PROBE();
 	ERR_6TO4(1, 0, 0, 0, PROBE_XLAT_OK, 3, 1, 0, 0);	/* no route -> host unreachable */
 	ERR_6TO4(1, 1, 0, 0, PROBE_XLAT_OK, 3, 10, 0, 0);	/* admin prohibited */
 	ERR_6TO4(1, 2, 0, 0, PROBE_XLAT_OK, 3, 1, 0, 0);	/* beyond scope */
@@ -540,6 +598,7 @@ TEST(rfc7915_s5_2_destination_unreachable_codes)
  * hop's MTU when the caller knows it. */
 TEST(rfc7915_s5_2_packet_too_big_mtu)
 {
+	NEED_PROBE();
 	ERR_6TO4(2, 0, 1400, 0, PROBE_XLAT_OK, 3, 4, 1380, 0);
 	ERR_6TO4(2, 0, 1280, 0, PROBE_XLAT_OK, 3, 4, 1260, 0);
 	ERR_6TO4(2, 0, 1500, 1000, PROBE_XLAT_OK, 3, 4, 1000, 0);
@@ -548,6 +607,7 @@ TEST(rfc7915_s5_2_packet_too_big_mtu)
 
 TEST(rfc7915_s5_2_time_exceeded)
 {
+	NEED_PROBE();
 	ERR_6TO4(3, 0, 0, 0, PROBE_XLAT_OK, 11, 0, 0, 0);
 	ERR_6TO4(3, 1, 0, 0, PROBE_XLAT_OK, 11, 1, 0, 0);
 }
@@ -556,6 +616,7 @@ TEST(rfc7915_s5_2_time_exceeded)
  * unreachable; code 2 and unmappable pointers dropped. */
 TEST(rfc7915_s5_2_parameter_problem_pointers)
 {
+	NEED_PROBE();
 	ERR_6TO4(4, 0, 0, 0, PROBE_XLAT_OK, 12, 0, 0, 0);	/* version */
 	ERR_6TO4(4, 0, 1, 0, PROBE_XLAT_OK, 12, 0, 0, 1);	/* traffic class */
 	ERR_6TO4(4, 0, 4, 0, PROBE_XLAT_OK, 12, 0, 0, 2);	/* payload length */
@@ -611,6 +672,7 @@ static void err_4to6(uint8_t t4, uint8_t c4, uint16_t mtu4, uint8_t ptr4, uint16
 
 TEST(rfc7915_s4_2_destination_unreachable_codes)
 {
+	NEED_PROBE();
 	static const uint8_t no_route[] = { 0, 1, 5, 6, 7, 8, 11, 12 };
 	static const uint8_t prohibited[] = { 9, 10, 13, 15 };
 
@@ -629,6 +691,7 @@ TEST(rfc7915_s4_2_destination_unreachable_codes)
  * quoted packet's length. */
 TEST(rfc7915_s4_2_fragmentation_needed_mtu)
 {
+	NEED_PROBE();
 	ERR_4TO6(3, 4, 1400, 0, 20, 0, PROBE_XLAT_OK, 2, 0, 1420);
 	ERR_4TO6(3, 4, 1000, 0, 20, 0, PROBE_XLAT_OK, 2, 0, 1280);
 	ERR_4TO6(3, 4, 1480, 0, 20, 1450, PROBE_XLAT_OK, 2, 0, 1450);
@@ -638,6 +701,7 @@ TEST(rfc7915_s4_2_fragmentation_needed_mtu)
 
 TEST(rfc7915_s4_2_time_exceeded)
 {
+	NEED_PROBE();
 	ERR_4TO6(11, 0, 0, 0, 20, 0, PROBE_XLAT_OK, 3, 0, 0);
 	ERR_4TO6(11, 1, 0, 0, 20, 0, PROBE_XLAT_OK, 3, 1, 0);
 }
@@ -646,6 +710,7 @@ TEST(rfc7915_s4_2_time_exceeded)
  * pointers dropped; other types without a twin dropped. */
 TEST(rfc7915_s4_2_parameter_problem_pointers)
 {
+	NEED_PROBE();
 	ERR_4TO6(12, 0, 0, 0, 20, 0, PROBE_XLAT_OK, 4, 0, 0);
 	ERR_4TO6(12, 0, 0, 1, 20, 0, PROBE_XLAT_OK, 4, 0, 1);
 	ERR_4TO6(12, 0, 0, 2, 20, 0, PROBE_XLAT_OK, 4, 0, 4);
@@ -668,6 +733,7 @@ TEST(rfc7915_s4_2_parameter_problem_pointers)
  * §2.4 (c)): a long quote is cut, the checksum over what remains. */
 TEST(rfc7915_s4_3_long_quote_cut_to_1280)
 {
+	NEED_PROBE();
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
 			       .dport = 53, .payload_len = 1400 };
 	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 3,
@@ -687,6 +753,7 @@ TEST(rfc7915_s4_3_long_quote_cut_to_1280)
  * and identifier mapped) both ways. */
 TEST(rfc7915_s4_3_s5_3_quoted_tcp_and_echo)
 {
+	NEED_PROBE();
 	struct pkt_spec qt6 = { .proto = IPPROTO_TCP, .saddr = S6, .daddr = C6, .sport = 443,
 				.dport = CPORT, .tcp_flags = 0x12, .tcp_seq = 5, .payload_len = 12 };
 	struct pkt_spec in6 = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6, .icmp_type = 1,
@@ -718,6 +785,7 @@ TEST(rfc7915_s4_3_s5_3_quoted_tcp_and_echo)
 /* A quoted fragment keeps its fragment fields, both ways. */
 TEST(rfc7915_s4_3_s5_3_quoted_fragment)
 {
+	NEED_PROBE();
 	struct pkt_spec qf4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
 				.dport = 53, .frag = MF, .ip_id = 0x6789, .ttl = 1, .payload_len = 40 };
 	struct pkt_spec in4 = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
@@ -752,6 +820,7 @@ TEST(rfc7915_s4_3_s5_3_quoted_fragment)
  * not translated. */
 TEST(rfc7915_s4_3_s5_3_error_about_error_refused)
 {
+	NEED_PROBE();
 	struct pkt_spec qq = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = 1,
 			       .dport = 2 };
 	struct pkt_spec qerr4 = { .proto = IPPROTO_ICMP, .saddr = EXT4, .daddr = S4, .icmp_type = 3,
@@ -776,6 +845,7 @@ TEST(rfc7915_s4_3_s5_3_error_about_error_refused)
  * consistent packet: never a crash, never a read past the quote. */
 TEST(hostile_truncated_quotes_both_ways)
 {
+	NEED_PROBE();
 	struct pkt_spec qt6 = { .proto = IPPROTO_TCP, .saddr = S6, .daddr = C6, .sport = 443,
 				.dport = CPORT, .nr_ext = 1, .ext_hdrs = { 60 }, .payload_len = 12 };
 	struct pkt_spec e6 = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6, .icmp_type = 1,
@@ -832,6 +902,7 @@ TEST(hostile_truncated_quotes_both_ways)
 /* Lengths that lie inside the quote. */
 TEST(hostile_quote_lengths_lie)
 {
+	NEED_PROBE();
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = 1,
 			       .dport = 2, .payload_len = 8 };
 	struct pkt_spec e4 = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 3,
@@ -871,6 +942,7 @@ TEST(hostile_quote_lengths_lie)
 /* The MTU helpers' input: the size a packet will have once translated. */
 TEST(rfc7915_s4_1_translated_length_for_mtu_checks)
 {
+	NEED_PROBE();
 	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .ihl = 6, .payload_len = 1452 };
 	uint8_t pkt[PKT_MAX], out[PKT_MAX];
@@ -891,6 +963,7 @@ TEST(rfc7915_s4_1_translated_length_for_mtu_checks)
  * checksums): UDP both ways, and an ICMP error. */
 TEST(xdp_udp_both_ways)
 {
+	NEED_PROBE();
 	struct pkt_spec in6 = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 				.dport = 53, .ttl = 9, .tclass = 0x10, .payload_len = 77 };
 	struct pkt_spec want4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
@@ -909,6 +982,7 @@ TEST(xdp_udp_both_ways)
 
 TEST(xdp_icmp_error_and_zero_checksum)
 {
+	NEED_PROBE();
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
 			       .dport = 53, .payload_len = 20 };
 	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 3,
@@ -941,6 +1015,7 @@ TEST(xdp_icmp_error_and_zero_checksum)
  */
 TEST(rfc7915_s4_2_rfc4884_time_exceeded_extension_dropped_length_cleared)
 {
+	NEED_PROBE();
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
 			       .dport = 53, .ttl = 1, .frag = DF, .payload_len = 128 - 28 };
 	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
@@ -958,6 +1033,7 @@ TEST(rfc7915_s4_2_rfc4884_time_exceeded_extension_dropped_length_cleared)
 
 TEST(rfc7915_s5_2_rfc4884_unreachable_extension_dropped_length_cleared)
 {
+	NEED_PROBE();
 	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .sport = 53,
 			       .dport = CPORT, .ttl = 50, .payload_len = 128 - 48 };
 	struct pkt_spec in = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6, .icmp_type = 1,
@@ -979,6 +1055,7 @@ TEST(rfc7915_s5_2_rfc4884_unreachable_extension_dropped_length_cleared)
  * as for an error without one, the attribute cleared. */
 TEST(hostile_rfc4884_length_beyond_the_packet_ignored)
 {
+	NEED_PROBE();
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
 			       .dport = 53, .ttl = 1, .frag = DF, .payload_len = 40 };
 	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
