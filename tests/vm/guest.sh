@@ -184,7 +184,7 @@ run_pytest() {  # run_pytest NAME ARGS...
 		result "$name" SKIP "no python3 in this guest's root (FCNAT_VM_ROOT=full has it)"
 		return
 	fi
-	timeout -k 10 $((1200 * SLOW)) /usr/bin/python3 -m pytest -p no:cacheprovider --basetemp=/tmp/pytest \
+	timeout -k 10 $((1800 * SLOW)) /usr/bin/python3 -m pytest -p no:cacheprovider --basetemp=/tmp/pytest \
 		-v -rfEs --tb=short --color=no "$@" > /tmp/$name.log 2>&1
 	rc=$?
 	cp /tmp/$name.log $RUN/$name.log
