@@ -44,7 +44,7 @@ int vlan_parse(const char *spec, struct fc_vlan_spec *v, char *err, size_t errle
 		if (parse_vid(spec, end, &outer))
 			goto bad;
 		v->n = 1;
-		v->tag[0] = TPID_8021Q << 16 | outer;
+		v->tag[0] = (__u32)TPID_8021Q << 16 | outer;
 		return 0;
 	}
 	if (parse_vid(spec, dot, &outer) || parse_vid(dot + 1, end, &inner))
@@ -52,7 +52,7 @@ int vlan_parse(const char *spec, struct fc_vlan_spec *v, char *err, size_t errle
 	/* IEEE 802.1ad: the provider's S-tag outside, the customer's C-tag in. */
 	v->n = 2;
 	v->tag[0] = (__u32)TPID_8021AD << 16 | outer;
-	v->tag[1] = TPID_8021Q << 16 | inner;
+	v->tag[1] = (__u32)TPID_8021Q << 16 | inner;
 	return 0;
 bad:
 	memset(v, 0, sizeof(*v));
