@@ -88,8 +88,10 @@ def test_pppoe_wan_translates_ping_udp_eim_eif_tcp(pppoe_wan, fcnat):
 
 def _bridge_lan(gw):
     """OpenWrt's LAN: the gateway's address on br-lan, lan0 a port of it."""
+    r = gw.run(["ip", "link", "add", "br-lan", "type", "bridge"], check=False)
+    if r.returncode != 0:
+        pytest.skip("this kernel has no bridge (module bridge): %s" % r.stderr.strip())
     gw.run(["ip", "addr", "flush", "dev", "lan0"])
-    gw.run(["ip", "link", "add", "br-lan", "type", "bridge"])
     gw.run(["ip", "link", "set", "lan0", "master", "br-lan"])
     gw.addr_add("br-lan", GW_LAN_ADDR + "/24")
     gw.link_up("br-lan")
