@@ -699,10 +699,14 @@ static void flush_stale_addresses(struct daemon *d)
  * record m, working on its pinned maps: bindings_fd). */
 static int detach_kept_xdp(const struct fc_meta *m, int bindings_fd)
 {
+	struct nl_vlan_link v;
 	int n = 0;
 
 	if (m->ifindex)
 		n += loader_xdp_remove_kept(bindings_fd, m->ifindex);
+	/* A VLAN WAN's XDP program sits on its real device (vlan_xdp_ext). */
+	if (m->ifindex && !nl_get_vlan(m->ifindex, &v) && v.vlan && v.lower)
+		n += loader_xdp_remove_kept(bindings_fd, v.lower);
 	for (unsigned int i = 0; i < m->nr_hairpin && i < FC_META_MAX_HAIRPIN; i++)
 		n += loader_xdp_remove_kept(bindings_fd, m->hairpin[i].ifindex);
 	return n;

@@ -16,7 +16,9 @@ with or without tag. Frames of another VLAN id, and untagged ones, are
 injected by hand: they are not translated.
 
 Runs in TC mode, TC mode with the fast path (--lan-if) and XDP mode (the
-frames parsed, translated and re-tagged in XDP: fc_xdp_ext / fc_xdp_int)."""
+frames parsed, translated and re-tagged in XDP: fc_xdp_ext / fc_xdp_int),
+and in each a restart keeping state (--keep-state, pins under a --bpffs of
+the test's own) after which the old mapping still holds."""
 
 import re
 import signal
@@ -25,7 +27,7 @@ import struct
 
 import pytest
 
-from fcnat_util import recv_matching, udp_exchange, xdp_args
+from fcnat_util import FCNAT_BIN, assert_nothing_attached, recv_matching, udp_exchange, xdp_args
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR
 
 RELAY = r"""
@@ -241,6 +243,37 @@ def test_frames_of_another_vlan_or_untagged_are_not_translated(topo, fcnat, data
     srv = topo.ext.udp(EXT_ADDRS[1], 7001)
     assert udp_exchange(c, srv, (EXT_ADDRS[1], 7001), b"marker") == mapped
     _check_wire(relay, DOT1Q_7, "%s>%s" % (GW_WAN_ADDR, EXT_ADDRS[1]), since)
+
+
+@pytest.mark.parametrize("spec,vlan", [(DOT1Q_7, "7"), (QINQ_100_7, "100.7")],
+                         ids=["dot1q", "qinq"])
+def test_tagged_wan_restart_keeps_mapping(topo, fcnat, bpffs, datapath, spec, vlan):
+    """A mapping made, fcnat stopped keeping its state, started again: a
+    host that never talked to the client reaches it through the old mapping
+    (EIF), the client goes on out of the same port, every frame sent after
+    the restart still carries the tags; then --detach removes everything."""
+    relay = tagged_isp(topo, spec)
+    args = ("-i", "wan0", "--vlan", vlan, "--bpffs", bpffs, "--keep-state", *datapath)
+    inst = fcnat(*args)
+    c, mapped = _translate_udp_eim_eif(topo, 25600)
+    assert inst.stop(signal.SIGTERM) == 0, inst.stderr()
+
+    inst2 = fcnat(*args)
+    assert "took over the pinned state" in inst2.stderr(), inst2.stderr()
+    since = len(_sent_lines(relay))
+    newcomer = topo.ext.udp(EXT_ADDRS[2], 7400)
+    newcomer.sendto(b"after-restart", mapped)
+    assert recv_matching(c, b"after-restart", 3) == (EXT_ADDRS[2], 7400)
+    srv = topo.ext.udp(EXT_ADDRS[1], 7001)
+    assert udp_exchange(c, srv, (EXT_ADDRS[1], 7001), b"again") == mapped
+    _check_wire(relay, spec, "%s>%s" % (GW_WAN_ADDR, EXT_ADDRS[1]), since)
+
+    # Kept once more, then removed with --detach: nothing left on either side.
+    assert inst2.stop(signal.SIGTERM) == 0, inst2.stderr()
+    r = topo.gw.run([FCNAT_BIN, "--detach", "-i", "wan0", "--bpffs", bpffs], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for ifname in ("wan0", "lan0"):
+        assert_nothing_attached(topo.gw, fcnat.baseline, ifname=ifname)
 
 
 def test_vlan_option_checked(run_fcnat):
