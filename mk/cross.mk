@@ -25,6 +25,12 @@ CROSS_BPF_mips   := bpfeb
 CROSS_BPF_DEFS_mipsel := -D__MIPSEL__
 CROSS_BPF_DEFS_mips   := -D__MIPSEB__
 
+# MIPS has no unaligned access: its verifier checks every packet access's
+# alignment (bpf/lib/hdr.h, doc/design/kernel-compat.md).
+ifneq ($(filter mipsel mips,$(ARCH)),)
+STRICT_ALIGN ?= 1
+endif
+
 TRIPLET := $(CROSS_TRIPLET_$(ARCH))
 ifeq ($(TRIPLET),)
 $(error ARCH=$(ARCH): cross builds know arm64, s390x, mipsel and mips)

@@ -105,6 +105,15 @@ static __always_inline __u64 fc_now(void)
 	bounded_;								\
 })
 
+/* FC_BOUND that also clears bit 0: for an offset known to be even, so that
+ * the verifier knows it too (2-byte alignment, FC_STRICT_ALIGN). */
+#define FC_BOUND_EVEN(v, mask) ({						\
+	__typeof__(v) bounded_ = (v);						\
+	_Static_assert(((mask) & ((mask) + 1)) == 0, "mask must be 2^n - 1");	\
+	asm volatile("%0 &= %1" : "+r"(bounded_) : "i"((mask) & ~1));		\
+	bounded_;								\
+})
+
 /*
  * 1 when lo <= v <= hi, else 0; v is taken through the check, so the
  * register that carries it on is the one compared. Written in asm because
@@ -160,5 +169,20 @@ static __always_inline __u64 ctx_nonzero_(__u64 v)
 /* The mask over every offset below FC_ICMP_ERR_HDR_MAX. */
 #define FC_ICMP_ERR_HDR_MASK	0xff
 _Static_assert(FC_ICMP_ERR_HDR_MAX <= FC_ICMP_ERR_HDR_MASK, "FC_ICMP_ERR_HDR_MASK too small");
+
+/*
+ * A packet offset below FC_ICMP_ERR_HDR_MAX bounded for the verifier
+ * (constants need no help). On a strict-alignment build it is also known
+ * even: every header starts at an even offset, and the verifier of a CPU
+ * without unaligned access must see that a 2-byte access there is aligned
+ * (bpf/lib/hdr.h). FC_PKT_OFF_ODD: the offset that breaks that rule.
+ */
+#if FC_STRICT_ALIGN
+#define FC_PKT_OFF(off)		(__builtin_constant_p(off) ? (off) : FC_BOUND_EVEN(off, FC_ICMP_ERR_HDR_MASK))
+#define FC_PKT_OFF_ODD(off)	((off) & 1)
+#else
+#define FC_PKT_OFF(off)		(__builtin_constant_p(off) ? (off) : FC_BOUND(off, FC_ICMP_ERR_HDR_MASK))
+#define FC_PKT_OFF_ODD(off)	0
+#endif
 
 #endif /* FC_BPF_COMMON_H */

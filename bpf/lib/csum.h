@@ -33,7 +33,7 @@ static __always_inline __u64 l4_csum_flags(const struct fc_pkt *p, __u32 size)
 static __always_inline int rewrite_addr4(struct ctx_buff *ctx, const struct fc_pkt *p,
 					 int which, __be32 from, __be32 to)
 {
-	struct iphdr *iph;
+	pkt_iphdr *iph;
 
 	if (from == to)
 		return 0;
@@ -120,7 +120,7 @@ static __always_inline int rewrite_l4_field(struct ctx_buff *ctx, const struct f
 /* Forwarding decrements the TTL; returns -1 when it would reach zero. */
 static __always_inline int ipv4_dec_ttl(struct ctx_buff *ctx, const struct fc_pkt *p)
 {
-	struct iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
+	pkt_iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
 	__u16 old;
 
 	if (!iph || iph->ttl <= 1)
@@ -136,7 +136,7 @@ static __always_inline int ipv4_dec_ttl(struct ctx_buff *ctx, const struct fc_pk
  * CHECKSUM_COMPLETE packet's skb->csum follows the change. */
 static __always_inline int ipv6_dec_hop_limit(struct ctx_buff *ctx, const struct fc_pkt *p)
 {
-	struct ipv6hdr *ip6h = ctx_ptr(ctx, p->l3_off, sizeof(*ip6h));
+	pkt_ipv6hdr *ip6h = ctx_ptr(ctx, p->l3_off, sizeof(*ip6h));
 	__u8 hl;
 
 	if (!ip6h || ip6h->hop_limit <= 1)

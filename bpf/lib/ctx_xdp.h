@@ -200,10 +200,9 @@ static __always_inline __u16 *ctx_csum_field(struct xdp_md *ctx, __u32 off)
 {
 	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
 
-	if (off > FC_ICMP_ERR_HDR_MAX)
+	if (off > FC_ICMP_ERR_HDR_MAX || FC_PKT_OFF_ODD(off))
 		return NULL;
-	if (!__builtin_constant_p(off))
-		off = FC_BOUND(off, FC_ICMP_ERR_HDR_MASK);
+	off = FC_PKT_OFF(off);
 	if (data + off + sizeof(__u16) > end)
 		return NULL;
 	return data + off;

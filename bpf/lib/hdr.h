@@ -159,6 +159,37 @@ struct icmp6hdr {
 	} icmp6_dataun;
 };
 
+/*
+ * Views of the headers in the packet. A CPU without unaligned access (MIPS)
+ * has its verifier check every packet access against packet data starting
+ * 2 bytes past a word (NET_IP_ALIGN), and the IP header sits 0 (bare-IP
+ * links) or 14 and more (Ethernet, tags) bytes in: only 2-byte alignment
+ * holds there. The strict-alignment build (FC_STRICT_ALIGN, `make
+ * STRICT_ALIGN=1`, on for mipsel and mips) declares the views 2-byte aligned
+ * (a typedef may lower alignment), so the compiler splits wider fields into
+ * 2-byte accesses; copies of headers on the stack keep the structs' natural
+ * alignment and wide accesses. Elsewhere the views are the structs. A
+ * packet access through a struct pointer instead of its view passes the
+ * compiler and fails the strict build's verifier (the unit tests' strict run).
+ */
+#ifndef FC_STRICT_ALIGN
+#define FC_STRICT_ALIGN 0
+#endif
+#if FC_STRICT_ALIGN
+#define FC_PKT_ALIGN	__attribute__((aligned(2)))
+#else
+#define FC_PKT_ALIGN
+#endif
+typedef struct iphdr FC_PKT_ALIGN pkt_iphdr;
+typedef struct ipv6hdr FC_PKT_ALIGN pkt_ipv6hdr;
+typedef struct frag_hdr FC_PKT_ALIGN pkt_frag_hdr;
+typedef struct tcphdr FC_PKT_ALIGN pkt_tcphdr;
+typedef struct udphdr FC_PKT_ALIGN pkt_udphdr;
+typedef struct icmphdr FC_PKT_ALIGN pkt_icmphdr;
+typedef struct icmp6hdr FC_PKT_ALIGN pkt_icmp6hdr;
+/* A 32-bit word in the packet outside those headers. */
+typedef __be32 FC_PKT_ALIGN pkt_be32;
+
 _Static_assert(sizeof(struct iphdr) == 20, "iphdr");
 _Static_assert(sizeof(struct ipv6hdr) == 40, "ipv6hdr");
 _Static_assert(sizeof(struct frag_hdr) == 8, "frag_hdr");

@@ -101,8 +101,8 @@ static __always_inline int parse_quote_l4(struct ctx_buff *ctx, struct fc_quote 
 static __always_inline int parse_icmp4_quote(struct ctx_buff *ctx, const struct fc_pkt *p,
 					     struct fc_quote *q)
 {
-	struct icmphdr *ih;
-	struct iphdr *iph;
+	pkt_icmphdr *ih;
+	pkt_iphdr *iph;
 	__u32 quote_end, ihl_len;
 
 	ctx_linearize(ctx, FC_ICMP_ERR_HDR_MAX);
@@ -146,7 +146,7 @@ static __always_inline int quote_store16(struct ctx_buff *ctx, const struct fc_p
 static __always_inline int quote_store32(struct ctx_buff *ctx, const struct fc_pkt *p,
 					 __u32 off, __be32 to)
 {
-	__be32 *field = ctx_ptr(ctx, off, sizeof(*field));
+	pkt_be32 *field = ctx_ptr(ctx, off, sizeof(*field));
 	__u16 *icmp_csum = ctx_ptr(ctx, p->csum_off, sizeof(*icmp_csum));
 
 	if (!field || !icmp_csum)
@@ -188,7 +188,7 @@ static __always_inline int quote_rewrite(struct ctx_buff *ctx, const struct fc_p
 	__be16 from_port = dst ? q->dport : q->sport;
 	int addr_changes;
 	__u32 port_off, addr_off;
-	struct iphdr *iph;
+	pkt_iphdr *iph;
 	__u16 *l4_csum;
 
 	addr_changes = !addr_eq(family, from_addr, addr);

@@ -61,8 +61,9 @@ static __always_inline void *ctx_ptr(struct ctx_buff *ctx, __u32 off, __u32 len)
 
 	if (off > FC_ICMP_ERR_HDR_MAX)
 		return NULL;
-	if (!__builtin_constant_p(off))		/* constants need no help */
-		off = FC_BOUND(off, FC_ICMP_ERR_HDR_MASK);
+	if (FC_PKT_OFF_ODD(off))
+		return NULL;
+	off = FC_PKT_OFF(off);
 	if (data + off + len > end)
 		return NULL;
 	return data + off;
@@ -200,7 +201,7 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 		return FC_PARSE_MALFORMED;
 	switch (p->proto) {
 	case IPPROTO_TCP: {
-		struct tcphdr *th = ctx_ptr(ctx, p->l4_off, sizeof(*th));
+		pkt_tcphdr *th = ctx_ptr(ctx, p->l4_off, sizeof(*th));
 
 		if (!th || th->doff < 5)
 			return FC_PARSE_MALFORMED;
@@ -218,7 +219,7 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 		break;
 	}
 	case IPPROTO_UDP: {
-		struct udphdr *uh = ctx_ptr(ctx, p->l4_off, sizeof(*uh));
+		pkt_udphdr *uh = ctx_ptr(ctx, p->l4_off, sizeof(*uh));
 
 		if (!uh)
 			return FC_PARSE_MALFORMED;
@@ -230,7 +231,7 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 		break;
 	}
 	case IPPROTO_ICMP: {
-		struct icmphdr *ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
+		pkt_icmphdr *ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
 
 		if (!ih)
 			return FC_PARSE_MALFORMED;
@@ -245,7 +246,7 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 		break;
 	}
 	case IPPROTO_ICMPV6: {
-		struct icmp6hdr *ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
+		pkt_icmp6hdr *ih = ctx_ptr(ctx, p->l4_off, sizeof(*ih));
 
 		if (!ih)
 			return FC_PARSE_MALFORMED;
@@ -267,7 +268,7 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 
 static __always_inline int parse_ipv4_tagged(struct ctx_buff *ctx, struct fc_pkt *p, int tagged)
 {
-	struct iphdr *iph;
+	pkt_iphdr *iph;
 	__u32 ihl_len, l2, len = ctx_len(ctx);
 	__u16 frag;
 
@@ -330,7 +331,7 @@ static __always_inline int ipv6_ext_step(struct ctx_buff *ctx, struct fc_pkt *p)
 		len = ((__u32)h[1] + 2) * 4;
 		break;
 	case NEXTHDR_FRAGMENT: {
-		struct frag_hdr *fh = ctx_ptr(ctx, p->l4_off, sizeof(*fh));
+		pkt_frag_hdr *fh = ctx_ptr(ctx, p->l4_off, sizeof(*fh));
 
 		if (!fh || p->frag_hdr_off)
 			return -1;	/* truncated, or two fragment headers */
@@ -394,7 +395,7 @@ static __always_inline int ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
  */
 static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
 {
-	struct ipv6hdr *ip6h;
+	pkt_ipv6hdr *ip6h;
 	__u32 payload, l2, len = ctx_len(ctx);
 	int r;
 

@@ -35,7 +35,7 @@ static __always_inline int fast_eligible(const struct fc_pkt *p, __u8 echo_type)
  * (ICMP time exceeded). */
 static __always_inline int fast_ttl_ok(struct ctx_buff *ctx, const struct fc_pkt *p)
 {
-	struct iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
+	pkt_iphdr *iph = ctx_ptr(ctx, p->l3_off, sizeof(*iph));
 
 	return iph && iph->ttl > 1;
 }
