@@ -61,6 +61,23 @@ static inline bool features_cpu_tso(void)
 #endif
 }
 
+/*
+ * Whether the kernel refills the BPF memory allocator (maps without
+ * preallocation, 6.1+) only at the timer tick: irq_work raises no interrupt
+ * on MIPS, so a burst of new flows within a tick empties the per-CPU cache
+ * and inserts fail although the table has room (seen in the mipsel VM: 14
+ * of 16 mappings admitted into a table of 16). Such CPUs get preallocated
+ * tables (--prealloc-tables auto).
+ */
+static inline bool features_cpu_tick_refill(void)
+{
+#if defined(__mips__)
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* 1: BPF-to-BPF calls load; 0: refused (reason into why); < 0 unknown. */
 int features_probe_bpf_calls(char *why, size_t len);
 /* 1: a bpf_loop callback loads; 0: refused (reason into why); < 0 unknown. */

@@ -111,6 +111,15 @@ int loader_open(struct fc_loader *l, const struct fc_options *o)
 	/* Each mapping is two entries, one per side. */
 	bpf_map__set_max_entries(l->skel->maps.fc_bindings, o->max_mappings * 2);
 	bpf_map__set_max_entries(l->skel->maps.fc_sessions, o->max_sessions);
+	if (o->prealloc_tables == FC_PREALLOC_YES ||
+	    (o->prealloc_tables == FC_PREALLOC_AUTO && features_cpu_tick_refill())) {
+		struct bpf_map *m[] = { l->skel->maps.fc_bindings, l->skel->maps.fc_sessions };
+
+		for (unsigned int i = 0; i < 2; i++)
+			bpf_map__set_map_flags(m[i], bpf_map__map_flags(m[i]) & ~BPF_F_NO_PREALLOC);
+		fc_info("mapping and session tables preallocated (%u and %u entries)",
+			o->max_mappings * 2, o->max_sessions);
+	}
 	bpf_map__set_max_entries(l->skel->maps.fc_events, o->event_ring_kb * 1024);
 	/* Every subscriber has a mapping at least. */
 	bpf_map__set_max_entries(l->skel->maps.fc_subscribers, o->max_mappings);

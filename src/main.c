@@ -264,8 +264,9 @@ static void reload(struct daemon *d)
 	}
 	if (strcmp(n.ifname, d->o.ifname))
 		fc_warn("reload: the interface (%s) changes only with a restart; ignored", n.ifname);
-	if (n.max_mappings != d->o.max_mappings || n.max_sessions != d->o.max_sessions)
-		fc_warn("reload: table sizes change only after 'fcnat --detach' and a start; ignored");
+	if (n.max_mappings != d->o.max_mappings || n.max_sessions != d->o.max_sessions ||
+	    n.prealloc_tables != d->o.prealloc_tables)
+		fc_warn("reload: table sizes and preallocation change only after 'fcnat --detach' and a start; ignored");
 	if (strcmp(n.bpffs, d->o.bpffs))
 		fc_warn("reload: the bpffs directory changes only with a restart; ignored");
 	if (strcmp(n.metrics, d->o.metrics))
@@ -324,6 +325,7 @@ static void reload(struct daemon *d)
 	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
 	n.max_mappings = d->o.max_mappings;
 	n.max_sessions = d->o.max_sessions;
+	n.prealloc_tables = d->o.prealloc_tables;
 
 	if (n.nat44 != d->o.nat44 || n.nat66 != d->o.nat66 || n.nat64 != d->o.nat64) {
 		fc_warn("reload: NAT44/NAT66/NAT64 change only with a restart; ignored");

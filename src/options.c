@@ -48,6 +48,7 @@ enum opt_id {
 	OPT_TIMEOUT_TCP_TRANS,
 	OPT_MAX_MAPPINGS,
 	OPT_MAX_SESSIONS,
+	OPT_PREALLOC_TABLES,
 	OPT_VERBOSE,
 	OPT_KEEP_STATE,
 	OPT_PRESERVE_LOW_PORTS,
@@ -159,6 +160,9 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
+	{ "prealloc-tables", OPT_PREALLOC_TABLES, "<auto|yes|no>", "Take the mapping and session tables' memory at\n"
+	  "start (yes) or as flows come (no); auto: yes on MIPS,\n"
+	  "whose kernel refills BPF's allocator only at the tick", CTX_RUN },
 	{ "pool", OPT_POOL, "<prefix> ...", "External address pool (CGNAT): addresses or prefixes,\n"
 					    "e.g. 203.0.113.0/28; routed to this gateway by the\n"
 					    "upstream. Default: the interface's own address", CTX_RUN },
@@ -973,6 +977,18 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 			return -1;
 		}
 		*(id == OPT_MAX_MAPPINGS ? &o->max_mappings : &o->max_sessions) = v;
+		return 0;
+	case OPT_PREALLOC_TABLES:
+		if (!strcmp(value, "auto"))
+			o->prealloc_tables = FC_PREALLOC_AUTO;
+		else if (!strcmp(value, "yes"))
+			o->prealloc_tables = FC_PREALLOC_YES;
+		else if (!strcmp(value, "no"))
+			o->prealloc_tables = FC_PREALLOC_NO;
+		else {
+			snprintf(err, errlen, "invalid prealloc-tables '%s': expected auto, yes or no", value);
+			return -1;
+		}
 		return 0;
 	default:
 		snprintf(err, errlen, "internal: unhandled option %d", id);

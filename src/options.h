@@ -85,6 +85,14 @@ enum fc_mode {
 	FC_MODE_XDP,
 };
 
+/* Whether the mapping and session tables take their memory at start. */
+enum fc_prealloc {
+	FC_PREALLOC_AUTO,	/* yes where the kernel refills BPF's allocator
+				 * only at the timer tick (kernel_features.h) */
+	FC_PREALLOC_YES,
+	FC_PREALLOC_NO,
+};
+
 /* How XDP programs are attached. */
 enum fc_xdp_mode {
 	FC_XDP_AUTO,		/* native, else generic with a warning */
@@ -123,6 +131,7 @@ struct fc_options {
 	unsigned int timeout_s[FC_TIMEOUT_MAX];
 	unsigned int max_mappings;
 	unsigned int max_sessions;
+	enum fc_prealloc prealloc_tables;
 	bool preserve_low_ports;
 	bool log_mappings;	/* mapping create/delete to stderr, rate-limited */
 	bool syslog;		/* NAT events to the local syslog daemon */

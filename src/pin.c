@@ -398,6 +398,13 @@ static int reuse_one(struct fc_pin *p, struct bpf_map *map)
 		close(fd);
 		return err;
 	}
+	/* Preallocation (--prealloc-tables) is the kept table's, as its size. */
+	if ((info.map_flags ^ bpf_map__map_flags(map)) == BPF_F_NO_PREALLOC) {
+		fc_warn("%s: keeping the pinned table's allocation (%s); a change takes "
+			"effect after 'fcnat --detach'", name,
+			info.map_flags & BPF_F_NO_PREALLOC ? "on demand" : "preallocated");
+		bpf_map__set_map_flags(map, info.map_flags);
+	}
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map) ||
 	    info.map_flags != bpf_map__map_flags(map) || info.type != rec->type ||

@@ -26,10 +26,17 @@ uint64_t now_ns(void)
 
 int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions)
 {
+	return fixture_load_prealloc(f, max_mappings, max_sessions, FC_PREALLOC_AUTO);
+}
+
+int fixture_load_prealloc(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions,
+			  enum fc_prealloc prealloc)
+{
 	memset(f, 0, sizeof(*f));
 	gc_init(&f->gc);
 	options_defaults(&f->opts);
 	f->opts.nat44 = true;
+	f->opts.prealloc_tables = prealloc;
 	if (max_mappings)
 		f->opts.max_mappings = max_mappings;
 	if (max_sessions)

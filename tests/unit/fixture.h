@@ -78,6 +78,9 @@ extern struct fixture fx;
 
 /* Load with the given table sizes (0: defaults). */
 int fixture_load(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions);
+/* The same with the tables' allocation chosen (--prealloc-tables). */
+int fixture_load_prealloc(struct fixture *f, unsigned int max_mappings, unsigned int max_sessions,
+			  enum fc_prealloc prealloc);
 void fixture_unload(struct fixture *f);
 /* Empty all maps, default configuration, counters zero. */
 void fixture_reset(struct fixture *f);

@@ -10,6 +10,7 @@
 
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
+#include "kernel_features.h"
 #include "harness.h"
 #include "spec4.h"
 
@@ -686,15 +687,19 @@ TEST(no_external_address_drops_internal_traffic)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_NO_EXT_ADDR), 1, "counted");
 }
 
-TEST(full_table_refuses_new_mappings_without_eviction)
+/* 16 mappings = 32 entries: 16 new flows admitted, 4 more refused. */
+static void full_table_refuses(enum fc_prealloc prealloc, __u32 want_no_prealloc)
 {
 	struct fixture small;
 	struct pkt_spec a = udp(CLIENT_A, 40000, SERVER_1, 7000);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	struct run_result r;
 	int ok = 0;
 
-	/* 16 mappings = 32 entries. */
-	ASSERT_EQ(fixture_load(&small, 16, 0), 0, "small tables");
+	ASSERT_EQ(fixture_load_prealloc(&small, 16, 0, prealloc), 0, "small tables");
+	ASSERT_EQ(bpf_obj_get_info_by_fd(small.bindings_fd, &info, &len), 0, "mapping table info");
+	ASSERT_EQ(info.map_flags & BPF_F_NO_PREALLOC, want_no_prealloc, "the table's allocation");
 	for (int i = 0; i < 20; i++) {
 		a.sport = 40000 + i;
 		if (run_spec(small.egress_fd, &a, &r) == 0 && r.ret == TC_ACT_OK)
@@ -706,6 +711,17 @@ TEST(full_table_refuses_new_mappings_without_eviction)
 	ASSERT_EQ(run_spec(small.egress_fd, &a, &r), 0, "test run");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "first flow still translated (no eviction)");
 	fixture_unload(&small);
+}
+
+TEST(full_table_refuses_new_mappings_without_eviction)
+{
+	/* auto: preallocated where the allocator refills at the tick (MIPS). */
+	full_table_refuses(FC_PREALLOC_AUTO, features_cpu_tick_refill() ? 0 : BPF_F_NO_PREALLOC);
+}
+
+TEST(full_table_refuses_new_mappings_without_eviction_preallocated)
+{
+	full_table_refuses(FC_PREALLOC_YES, 0);
 }
 
 static const uint8_t syn_opts_ws7[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };	/* MSS 1460, NOP, WS 7 */

@@ -54,7 +54,7 @@ static unsigned long long report(struct bpf_object *obj, const char *profile)
 		if (bpf_program__fd(prog) < 0 ||
 		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			continue;
-		printf("    %-28s %-18s %7u insns verified\n", profile, bpf_program__name(prog),
+		printf("    %-42s %-18s %7u insns verified\n", profile, bpf_program__name(prog),
 		       info.verified_insns);
 		total += info.verified_insns;
 	}
@@ -67,8 +67,10 @@ TEST(profile_each_loads_both_objects)
 
 	ASSERT_EQ(bpf_profile_get(&kernel), 0, "this kernel's profile");
 	for (unsigned int i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		struct fc_bpf_profile p = profiles[i].p;
 		struct fcnat_tc *tc;
 		struct fcnat_xdp *xdp;
+		char name[64];
 		int err;
 
 		/* Only what this kernel can take: no callbacks, no BTF. */
@@ -77,15 +79,17 @@ TEST(profile_each_loads_both_objects)
 			printf("    %s: not for this kernel\n", profiles[i].name);
 			continue;
 		}
+		/* The strict-alignment run (make strict-align-unit-test) checks
+		 * every profile under the alignment rules of MIPS. */
+		p.strict_align = kernel.strict_align;
+		snprintf(name, sizeof(name), "%s%s", profiles[i].name, p.strict_align ? ",strict-align" : "");
 		tc = fcnat_tc__open();
 		xdp = fcnat_xdp__open();
 
 		ASSERT_TRUE(tc && xdp, "open");
-		ASSERT_EQ(bpf_profile_apply_this(tc->obj, &tc->rodata->fc_no_callbacks, "TC",
-						 &profiles[i].p), 0, "apply TC");
-		ASSERT_EQ(bpf_profile_apply_this(xdp->obj, &xdp->rodata->fc_no_callbacks, "XDP",
-						 &profiles[i].p), 0, "apply XDP");
-		if (profiles[i].p.static_ctx_funcs) {
+		ASSERT_EQ(bpf_profile_apply_this(tc->obj, &tc->rodata->fc_no_callbacks, "TC", &p), 0, "apply TC");
+		ASSERT_EQ(bpf_profile_apply_this(xdp->obj, &xdp->rodata->fc_no_callbacks, "XDP", &p), 0, "apply XDP");
+		if (p.static_ctx_funcs) {
 			ASSERT_EQ(ctx_globals(tc->obj), 0, "TC: global functions taking the context");
 			ASSERT_EQ(ctx_globals(xdp->obj), 0, "XDP: global functions taking the context");
 		} else {
@@ -96,8 +100,8 @@ TEST(profile_each_loads_both_objects)
 			SKIP("no privilege to load BPF programs");
 		ASSERT_EQ(err, 0, "load TC");
 		ASSERT_EQ(fcnat_xdp__load(xdp), 0, "load XDP");
-		printf("    %s: %llu instructions verified in all\n", profiles[i].name,
-		       report(tc->obj, profiles[i].name) + report(xdp->obj, profiles[i].name));
+		printf("    %s: %llu instructions verified in all\n", name,
+		       report(tc->obj, name) + report(xdp->obj, name));
 		fcnat_tc__destroy(tc);
 		fcnat_xdp__destroy(xdp);
 	}
