@@ -294,9 +294,21 @@ static void respond(struct upnp_conn *c, int status, const char *reason, const c
 	shutdown(c->fd, SHUT_RD);
 }
 
-static void respond_status(struct upnp_conn *c, int status, const char *reason)
+static const char *reason(int status)
 {
-	respond(c, status, reason, "text/plain", reason, strlen(reason), NULL);
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 412: return "Precondition Failed";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+static void respond_status(struct upnp_conn *c, int status, const char *why)
+{
+	respond(c, status, why, "text/plain", why, strlen(why), NULL);
 }
 
 #define XML_TYPE "text/xml; charset=\"utf-8\""
@@ -441,8 +453,7 @@ static void serve(struct upnp_server *s, struct upnp_conn *c)
 		char extra[256];
 		int status = upnp_gena_request(s->gena, &h, c->peer, extra, sizeof(extra));
 
-		respond(c, status, status == 200 ? "OK" : "Precondition Failed", "text/plain", "", 0,
-			status == 200 ? extra : NULL);
+		respond(c, status, reason(status), "text/plain", "", 0, status == 200 ? extra : NULL);
 	} else {
 		respond(c, 405, "Method Not Allowed", "text/plain", "", 0,
 			"Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n");

@@ -485,3 +485,77 @@ def test_connection_caps_and_slow_clients(topo, fcnat, bpffs):
         assert c.recv(100) == b""
         c.close()
     assert daemon_serves(topo, fc, port)
+
+
+# ---- GENA ------------------------------------------------------------------------------
+
+def receive_event(lst, timeout=10):
+    """Accept one NOTIFY on lst; its headers (lower-case names) and body."""
+    lst.settimeout(timeout)
+    conn, _ = lst.accept()
+    conn.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = conn.recv(4096)
+        assert b, data
+        data += b
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    hdrs = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+    while len(body) < int(hdrs["content-length"]):
+        body += conn.recv(4096)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    conn.close()
+    return lines[0], hdrs, body.decode()
+
+
+def subscribe(topo, port, path, callback=None, sid=None, src=CLIENT_ADDR):
+    hdr = "SID: %s\r\n" % sid if sid else \
+        "CALLBACK: <%s>\r\nNT: upnp:event\r\n" % callback
+    ans = http(topo, port, ("SUBSCRIBE %s HTTP/1.1\r\nHOST: %s:%d\r\n%sTIMEOUT: Second-600\r\n\r\n"
+                            % (path, GW_LAN_ADDR, port, hdr)).encode(), src=src).decode()
+    return int(ans.split(" ", 2)[1]), header(ans, "SID"), header(ans, "TIMEOUT")
+
+
+def test_gena_events_of_mappings_and_the_external_address(topo, fcnat, bpffs):
+    start(fcnat, bpffs)
+    port = http_port(topo)
+    lst = topo.client.tcp(CLIENT_ADDR, 4700)
+    lst.listen(4)
+    st, sid, timeout = subscribe(topo, port, "/evt/IPConn1", "http://%s:4700/ev" % CLIENT_ADDR)
+    assert st == 200 and sid.startswith("uuid:") and timeout == "Second-600", (st, sid)
+    line, h, body = receive_event(lst)
+    assert line == "NOTIFY /ev HTTP/1.1" and h["sid"] == sid and h["seq"] == "0", (line, h)
+    assert h["nt"] == "upnp:event" and h["nts"] == "upnp:propchange", h
+    assert "<ExternalIPAddress>%s</ExternalIPAddress>" % GW_WAN_ADDR in body, body
+    assert "<PortMappingNumberOfEntries>0<" in body, body
+
+    upnpc(topo, "-a", CLIENT_ADDR, 8085, 26085, "UDP", 600)
+    _, h, body = receive_event(lst)
+    assert h["seq"] == "1" and "<PortMappingNumberOfEntries>1<" in body, (h, body)
+
+    # A new external address is announced, as NAT-PMP/PCP announce theirs.
+    topo.gw.addr_add("wan0", "11.1.1.1/24")
+    topo.gw.ip("addr", "del", GW_WAN_ADDR + "/24", "dev", "wan0")
+    _, h, body = receive_event(lst, timeout=15)
+    assert "<ExternalIPAddress>11.1.1.1</ExternalIPAddress>" in body, body
+
+    # Renewal keeps the SID; unsubscribing ends it; an unknown SID is 412.
+    assert subscribe(topo, port, "/evt/IPConn1", sid=sid)[:2] == (200, sid)
+    ans = http(topo, port, ("UNSUBSCRIBE /evt/IPConn1 HTTP/1.1\r\nSID: %s\r\n\r\n" % sid).encode())
+    assert ans.startswith(b"HTTP/1.1 200"), ans
+    assert subscribe(topo, port, "/evt/IPConn1", sid=sid)[0] == 412
+
+
+def test_gena_callback_only_to_the_subscriber(topo, fcnat, bpffs):
+    start(fcnat, bpffs)
+    port = http_port(topo)
+    # The gateway never connects to another host for a client (no SSRF).
+    assert subscribe(topo, port, "/evt/IPConn1", "http://%s:80/x" % EXT2)[0] == 412
+    assert subscribe(topo, port, "/evt/IPConn1", "http://%s:80/x" % CLIENT2_ADDR)[0] == 412
+    assert subscribe(topo, port, "/evt/IPConn1", "ftp://%s/x" % CLIENT_ADDR)[0] == 412
+    assert subscribe(topo, port, "/evt/Nothing", "http://%s:80/x" % CLIENT_ADDR)[0] == 404
+    # Four subscriptions per host.
+    codes = [subscribe(topo, port, "/evt/IPConn2", "http://%s:9/x" % CLIENT_ADDR)[0]
+             for _ in range(5)]
+    assert codes == [200] * 4 + [503], codes
