@@ -43,7 +43,8 @@
 #define CONN_TIMEOUT_NS (5 * NS)
 #define PEND_MAX 32
 #define RATE_SLOTS 256
-#define RATE_PER_S 50		/* requests a second per address: a client lists one entry a request */
+/* Requests a second per address: a client lists one mapping a request. */
+#define RATE_PER_S 50
 #define NOTIFY_EVERY_NS (SSDP_MAX_AGE / 2 * NS)
 #define CONN_BUF (UPNP_HEAD_MAX + UPNP_BODY_MAX)
 
@@ -169,7 +170,8 @@ static void ssdp_answer(struct upnp_server *s, const struct pending *p)
 			ssdp_type(&s->ids, v, i, nt, sizeof(nt), usn, sizeof(usn));
 			n = ssdp_build_answer(msg, nt, usn, loc, s->bootid);
 			if (n)
-				sendto(s->ifs[p->iface].ssdp_fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+				sendto(s->ifs[p->iface].ssdp_fd, msg, n,
+				       MSG_DONTWAIT | MSG_NOSIGNAL,
 				       (const struct sockaddr *)&p->to, sizeof(p->to));
 		}
 	}
@@ -194,7 +196,8 @@ static void ssdp_notify_all(struct upnp_server *s, bool alive)
 				ssdp_type(&s->ids, v, i, nt, sizeof(nt), usn, sizeof(usn));
 				n = ssdp_build_notify(msg, alive, nt, usn, loc, s->bootid);
 				if (n)
-					sendto(s->ifs[k].ssdp_fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+					sendto(s->ifs[k].ssdp_fd, msg, n,
+					       MSG_DONTWAIT | MSG_NOSIGNAL,
 					       (struct sockaddr *)&to, sizeof(to));
 			}
 		}
@@ -230,7 +233,8 @@ static void ssdp_receive(struct upnp_server *s, int k)
 		/* From an accepted host of this interface, within its rate, not
 		 * cut: anything else gets silence (no reflection). */
 		if (!pi || (mh.msg_flags & MSG_TRUNC) || from.sin_family != AF_INET ||
-		    !from.sin_port || !pcp_client_allowed(s->pcp, from.sin_addr.s_addr, s->ifs[k].ifindex))
+		    !from.sin_port ||
+		    !pcp_client_allowed(s->pcp, from.sin_addr.s_addr, s->ifs[k].ifindex))
 			continue;
 		multicast = IN_MULTICAST(ntohl(pi->ipi_addr.s_addr));
 		if (!ssdp_parse(buf, len, multicast, &q) || !rate_ok(s, from.sin_addr.s_addr))
@@ -432,8 +436,10 @@ static void serve(struct upnp_server *s, struct upnp_conn *c)
 		return;
 	}
 	if (r == UPNP_TOO_BIG) {
-		respond_status(c, h.head_len ? 413 : 431,
-			       h.head_len ? "Payload Too Large" : "Request Header Fields Too Large");
+		if (h.head_len)
+			respond_status(c, 413, "Payload Too Large");
+		else
+			respond_status(c, 431, "Request Header Fields Too Large");
 		return;
 	}
 	if (r == UPNP_UNSUPPORTED) {
@@ -453,7 +459,8 @@ static void serve(struct upnp_server *s, struct upnp_conn *c)
 		char extra[256];
 		int status = upnp_gena_request(s->gena, &h, c->peer, extra, sizeof(extra));
 
-		respond(c, status, reason(status), "text/plain", "", 0, status == 200 ? extra : NULL);
+		respond(c, status, reason(status), "text/plain", "", 0,
+			status == 200 ? extra : NULL);
 	} else {
 		respond(c, 405, "Method Not Allowed", "text/plain", "", 0,
 			"Allow: GET, HEAD, POST, SUBSCRIBE, UNSUBSCRIBE\r\n");

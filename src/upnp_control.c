@@ -156,7 +156,8 @@ static void entry_out(const struct upnp_ctl *x, const struct pcp_mapping *m, boo
 	out_str(o, "NewInternalClient", addr);
 	out_str(o, "NewEnabled", "1");
 	out_str(o, "NewPortMappingDescription", m->upnp ? m->desc : "NAT-PMP/PCP");
-	out_uint(o, "NewLeaseDuration", m->expires_ns > now ? (m->expires_ns - now + NS - 1) / NS : 0);
+	out_uint(o, "NewLeaseDuration",
+		 m->expires_ns > now ? (m->expires_ns - now + NS - 1) / NS : 0);
 	(void)x;
 }
 
@@ -316,7 +317,8 @@ static int dispatch(const struct upnp_ctl *x, const struct soap_call *c, struct 
 		const struct pcp_mapping *m;
 		__u8 proto;
 
-		if (!soap_arg(c, "NewRemoteHost") || !parse_proto(soap_arg(c, "NewProtocol"), &proto) ||
+		if (!soap_arg(c, "NewRemoteHost") ||
+		    !parse_proto(soap_arg(c, "NewProtocol"), &proto) ||
 		    !parse_uint(soap_arg(c, "NewExternalPort"), 65535, &v))
 			return E_INVALID_ARGS;
 		m = pcp_table_find_ext(t, proto, v);
@@ -355,6 +357,7 @@ int upnp_control(const struct upnp_ctl *x, const struct soap_call *call, char *o
 		*len = soap_build_fault(out, cap, err, err_name(err));
 		return 500;
 	}
-	*len = soap_build_response(out, cap, service_type(x, st, sizeof(st)), call->action, o.a, o.n);
+	*len = soap_build_response(out, cap, service_type(x, st, sizeof(st)), call->action, o.a,
+				   o.n);
 	return 200;
 }

@@ -230,7 +230,8 @@ size_t upnp_desc_scpd(char *out, size_t cap, enum upnp_svc svc, int v)
 bool upnp_desc_has_action(enum upnp_svc svc, int v, const char *action)
 {
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (actions[i].svc == svc && actions[i].min_v <= v && !strcmp(actions[i].name, action))
+		if (actions[i].svc == svc && actions[i].min_v <= v &&
+		    !strcmp(actions[i].name, action))
 			return true;
 	return false;
 }

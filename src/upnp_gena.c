@@ -187,7 +187,8 @@ static void deliver(struct upnp_gena *g, struct sub *s)
 	s->out_len = n;
 	s->out_off = 0;
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || (connect(s->fd, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS)) {
+	if (s->fd < 0 ||
+	    (connect(s->fd, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS)) {
 		delivery_end(s);
 		return;
 	}
