@@ -7,8 +7,8 @@
  * a fault is built for it too. Exact-size buffers: ASan sees any over-read.
  *
  * Checked: the action and every argument's name and value are
- * NUL-terminated within their caps, at most SOAP_ARGS_MAX arguments; a
- * value has no '<'; the response round-trips (values escaped and decoded
+ * NUL-terminated within their caps, at most SOAP_ARGS_MAX arguments (a
+ * value may hold '<' from "&lt;"); the response round-trips (values escaped and decoded
  * back); an escaped string has no raw '<', '>', '&', '"' or '\''.
  */
 #include <stdint.h>
@@ -70,7 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned int i = 0; i < c->nr_args; i++) {
 			CHECK(strnlen(c->args[i].name, SOAP_NAME_MAX) < SOAP_NAME_MAX);
 			CHECK(strnlen(c->args[i].value, SOAP_VALUE_MAX) < SOAP_VALUE_MAX);
-			CHECK(!strchr(c->args[i].value, '<'));
 		}
 		roundtrip(c);
 	}

@@ -559,3 +559,14 @@ def test_gena_callback_only_to_the_subscriber(topo, fcnat, bpffs):
     codes = [subscribe(topo, port, "/evt/IPConn2", "http://%s:9/x" % CLIENT_ADDR)[0]
              for _ in range(5)]
     assert codes == [200] * 4 + [503], codes
+
+
+# ---- command line ----------------------------------------------------------------------
+
+def test_upnp_if_errors_attach_nothing(topo, run_fcnat, bpffs):
+    r = run_fcnat("-i", "wan0", "--bpffs", bpffs, "--upnp-if", "nosuch0")
+    assert r.returncode == 1 and "--upnp-if: no such interface: nosuch0" in r.stderr, r
+    r = run_fcnat("-i", "wan0", "--bpffs", bpffs, "--upnp-if", "wan0")
+    assert r.returncode == 2 and "--upnp-if: wan0 is the external interface" in r.stderr, r
+    assert "fcnat" not in topo.gw.run(["tc", "filter", "show", "dev", "wan0", "ingress"]).stdout
+    assert not topo.gw.listening(1900, proto="udp")
