@@ -14,6 +14,8 @@ address is a public one.
 
 import json
 import re
+import shutil
+import signal
 import socket
 import struct
 import time
@@ -348,6 +350,36 @@ def test_shares_the_per_host_limit_with_natpmp(topo, fcnat, bpffs, run_fcnat):
                 [("NewRemoteHost", ""), ("NewExternalPort", 26060), ("NewProtocol", "UDP")]) \
         == (200, {})
     assert 26060 not in {m["external_port"] for m in mappings(run_fcnat, bpffs)}
+
+
+def test_transmission_forwards_its_peer_port(topo, fcnat, bpffs, run_fcnat, tmp_path):
+    """A BitTorrent client as users run it: Debian's transmission-daemon
+    (miniupnpc inside) with port forwarding on. It maps only through an IGD
+    miniupnpc calls valid, so the gateway gets a public-looking address."""
+    if not shutil.which("transmission-daemon"):
+        pytest.skip("transmission-daemon is not installed (scripts/deps.sh installs it)")
+    topo.gw.addr_add("wan0", "11.1.1.1/24")
+    topo.gw.ip("addr", "del", GW_WAN_ADDR + "/24", "dev", "wan0")
+    topo.ext.addr_add("wan0", "11.1.1.2/24")
+    start(fcnat, bpffs)
+    tr = topo.client.start(["transmission-daemon", "-f", "-g", str(tmp_path / "tr"), "-P", "25413",
+                            "-m", "--log-info"], name="transmission")
+
+    def forwarded():
+        owners = {(m["proto"], m["external_port"]): (m["owner"], m["internal_addr"],
+                                                     m["internal_port"])
+                  for m in mappings(run_fcnat, bpffs)}
+        return all(owners.get((p, 25413)) == ("upnp", CLIENT_ADDR, 25413) for p in ("tcp", "udp"))
+    wait_until(forwarded, 30, interval=0.5, desc="transmission's UPnP mappings")
+    # A peer outside, which the client never contacted, connects to it.
+    c = topo.ext.tcp("11.1.1.2", 0)
+    c.settimeout(5)
+    c.connect(("11.1.1.1", 25413))
+    c.close()
+    # At shutdown transmission deletes what it mapped.
+    tr.send_signal(signal.SIGTERM)
+    wait_until(lambda: not [m for m in mappings(run_fcnat, bpffs) if m["owner"] == "upnp"], 30,
+               interval=0.5, desc="the mappings deleted at transmission's exit")
 
 
 # ---- SSDP ------------------------------------------------------------------------------
