@@ -341,8 +341,9 @@ static void serve_document(struct upnp_server *s, struct upnp_conn *c, const str
 	if (!n)
 		respond_status(c, 404, "Not Found");
 	else
-		respond(c, 200, "OK", XML_TYPE, doc,
-			upnp_str_eq(h->method, "HEAD", false) ? 0 : n, NULL);
+		respond(c, 200, "OK", XML_TYPE, doc, n, NULL);
+	if (n && c->out && upnp_str_eq(h->method, "HEAD", false))
+		c->out_len -= n;	/* the length said, the body not sent */
 	free(doc);
 }
 

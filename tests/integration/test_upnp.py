@@ -432,6 +432,10 @@ def test_ssdp_answers_and_announcements(topo, fcnat, bpffs):
         ans = http(topo, port, b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode()).decode()
         assert ans.startswith("HTTP/1.1 200 OK") and needle in ans, (path, ans[:300])
     assert "AddAnyPortMapping" not in http(topo, port, b"GET /WANIPCn1.xml HTTP/1.1\r\n\r\n").decode()
+    head, _, body = http(topo, port, b"HEAD /rootDesc1.xml HTTP/1.1\r\n\r\n").partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and int(header(head.decode() + "\r\n",
+                                                               "Content-Length")) > 500, head
+    assert body == b"", body
 
     fc.stop()
     assert "upnp:rootdevice" in notifies("ssdp:byebye", {"upnp:rootdevice"})
