@@ -11,7 +11,7 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
  libmnl-dev libinih-dev libjson-c-dev iproute2 iputils-ping traceroute iputils-tracepath
  ethtool tcpdump socat netcat-openbsd conntrack iperf3 nftables tayga python3 python3-pytest ppp pppoe
  wireguard-tools
- python3-scapy scdoc natpmpc libfixbuf-dev nfdump libmicrohttpd-dev
+ python3-scapy scdoc natpmpc miniupnpc transmission-daemon libfixbuf-dev nfdump libmicrohttpd-dev
  qemu-system-x86 cpio kmod"
 # --packaging: also what `make deb` and its test need (not installed for CI).
 [ "${1:-}" = "--packaging" ] && PKGS="$PKGS dpkg-dev debhelper fakeroot lintian"
@@ -41,5 +41,12 @@ if [ -n "$missing" ]; then
 	# host). Stop what the install started.
 	case " $missing " in
 	*" tayga "*) invoke-rc.d tayga stop >/dev/null 2>&1 || true ;;
+	esac
+	# transmission-daemon (test_upnp.py runs its own in a namespace, as
+	# the BitTorrent client): its service would seed on this host; off.
+	case " $missing " in
+	*" transmission-daemon "*)
+		invoke-rc.d transmission-daemon stop >/dev/null 2>&1 || true
+		update-rc.d transmission-daemon disable >/dev/null 2>&1 || true ;;
 	esac
 fi

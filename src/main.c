@@ -37,6 +37,7 @@
 #include "netlink.h"
 #include "options.h"
 #include "pcp.h"
+#include "upnp.h"
 #include "pin.h"
 #include "show.h"
 #include "stats.h"
@@ -129,7 +130,8 @@ struct daemon {
 	struct metrics_server *metrics;	/* NULL: no --metrics */
 	struct fc_event_log *events;	/* NULL: no event output */
 	__u64 events_base[FC_DSTAT_MAX];	/* the event counters of earlier runs */
-	struct pcp_server *pcp;	/* NULL: no --pcp-if */
+	struct pcp_server *pcp;	/* NULL: no --pcp-if nor --upnp-if */
+	struct upnp_server *upnp;	/* NULL: no --upnp-if */
 };
 
 static void count(struct daemon *d, enum fc_dstat c, __u64 n)
@@ -504,7 +506,7 @@ static void save_event_counters(struct daemon *d)
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES] = {
+	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES + UPNP_POLL_MAX] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = metrics_poll_fd(d->metrics), .events = POLLIN },
@@ -546,16 +548,20 @@ static void run(struct daemon *d)
 		__u64 now = now_ms();
 		int timeout = next_sweep > now ? (int)(next_sweep - now) : 0;
 		int pt = pcp_timeout_ms(d->pcp, gc_now_ns());
+		int ut = upnp_timeout_ms(d->upnp, gc_now_ns());
 		int mt = metrics_timeout_ms(d->metrics);
+		int nu = upnp_poll_fds(d->upnp, pfd + PFD_FIXED + npcp, UPNP_POLL_MAX);
 		int n;
 
 		if (pt >= 0 && pt < timeout)
 			timeout = pt;
+		if (ut >= 0 && ut < timeout)
+			timeout = ut;
 		if (mt >= 0 && mt < timeout)
 			timeout = mt;
 		/* The IPFIX socket is watched only while messages wait for it. */
 		pfd[4].events = event_log_want_write(d->events) ? POLLOUT : 0;
-		n = poll(pfd, PFD_FIXED + npcp, timeout);
+		n = poll(pfd, PFD_FIXED + npcp + nu, timeout);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -591,6 +597,9 @@ static void run(struct daemon *d)
 				pcp_receive(d->pcp, pfd[PFD_FIXED + i].fd);
 		if (pcp_timeout_ms(d->pcp, gc_now_ns()) == 0)
 			pcp_tick(d->pcp, gc_now_ns());
+		if (n > 0)
+			upnp_handle(d->upnp, pfd + PFD_FIXED + npcp, nu);
+		upnp_tick(d->upnp, gc_now_ns());
 		if (now_ms() < next_sweep)
 			continue;
 		follow_interface(d);	/* a new index is not in the watch's filter */
@@ -1067,10 +1076,19 @@ int main(int argc, char **argv)
 		if (!d->metrics)
 			return FC_EXIT_FAIL;
 	}
-	if (d->o.pcp.nr_ifs) {
+	/* UPnP IGD serves the NAT-PMP/PCP table: it needs the server, with
+	 * or without sockets of its own. */
+	if (d->o.pcp.nr_ifs || d->o.pcp.nr_upnp_ifs) {
 		d->pcp = pcp_open(&d->o.pcp, &d->cfg);
 		if (!d->pcp)
 			return FC_EXIT_FAIL;
+	}
+	if (d->o.pcp.nr_upnp_ifs) {
+		d->upnp = upnp_open(d->pcp, &d->o.pcp, &d->cfg);
+		if (!d->upnp) {
+			pcp_close(d->pcp);
+			return FC_EXIT_FAIL;
+		}
 	}
 	/* Subscribed before start-up, so no address change is missed. */
 	d->watch = nl_addr_watch_open();
@@ -1081,6 +1099,7 @@ int main(int argc, char **argv)
 	loader_setup_libbpf_log(getenv("FCNAT_LIBBPF_DEBUG") != NULL, d->o.verbose);
 	if (start(d, &d->l, &d->pin, &d->o, d->ifindex, &d->cfg, ext.s_addr)) {
 		nl_addr_watch_close(d->watch);
+		upnp_close(d->upnp);
 		pcp_close(d->pcp);
 		return FC_EXIT_FAIL;
 	}
@@ -1098,7 +1117,11 @@ int main(int argc, char **argv)
 	}
 	if (d->pcp) {
 		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l));
-		fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)", d->o.pcp.nr_ifs);
+		if (d->o.pcp.nr_ifs)
+			fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)",
+				d->o.pcp.nr_ifs);
+		if (d->upnp)
+			fc_info("UPnP IGD on %u interface(s)", d->o.pcp.nr_upnp_ifs);
 	}
 	if (options_events_on(&d->o)) {
 		struct fc_event_log_opts eo = {
@@ -1158,6 +1181,7 @@ int main(int argc, char **argv)
 	save_event_counters(d);
 	event_log_close(d->events);
 	d->events = NULL;
+	upnp_close(d->upnp);	/* byebye while the addresses are still there */
 	pcp_close(d->pcp);
 	nl_addr_watch_close(d->watch);
 	metrics_close(d->metrics);

@@ -61,6 +61,7 @@ enum opt_id {
 	OPT_EXTERNAL,
 	OPT_METRICS,
 	OPT_PCP_IF,
+	OPT_UPNP_IF,
 	OPT_PCP_ALLOW,
 	OPT_PCP_THIRD_PARTY,
 	OPT_PCP_MIN_LIFETIME,
@@ -208,6 +209,9 @@ static const struct option_desc fc_option_table[] = {
 						 "e.g. 127.0.0.1:9477 (off by default)", CTX_RUN },
 	{ "pcp-if", OPT_PCP_IF, "<name> ...", "Serve NAT-PMP and PCP (UDP 5351) on these internal\n"
 					      "interfaces, e.g. lan0 (off by default)", CTX_RUN },
+	{ "upnp-if", OPT_UPNP_IF, "<name> ...", "Serve UPnP IGD (SSDP on UDP 1900, HTTP) on these\n"
+						"internal interfaces, same mappings and limits as\n"
+						"NAT-PMP/PCP (off by default)", CTX_RUN },
 	{ "pcp-allow", OPT_PCP_ALLOW, "<prefix> ...", "NAT-PMP/PCP clients accepted besides the\n"
 						      "interfaces' own subnets, e.g. 10.1.0.0/16", CTX_RUN },
 	{ "pcp-third-party", OPT_PCP_THIRD_PARTY, NULL, "Allow the PCP THIRD_PARTY option (mappings\n"
@@ -418,6 +422,20 @@ static int add_pcp_iface(struct fc_options *o, const char *name, char *err, size
 		return -1;
 	}
 	strcpy(o->pcp.ifs[o->pcp.nr_ifs++], name);
+	return 0;
+}
+
+static int add_upnp_iface(struct fc_options *o, const char *name, char *err, size_t errlen)
+{
+	if (!*name || strlen(name) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "invalid interface name '%s'", name);
+		return -1;
+	}
+	if (o->pcp.nr_upnp_ifs >= FC_MAX_IFACES) {
+		snprintf(err, errlen, "too many UPnP interfaces (at most %d)", FC_MAX_IFACES);
+		return -1;
+	}
+	strcpy(o->pcp.upnp_ifs[o->pcp.nr_upnp_ifs++], name);
 	return 0;
 }
 
@@ -810,13 +828,15 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return vlan_parse(value, &o->vlan, err, errlen);
 	case OPT_HAIRPIN_IF:
 	case OPT_PCP_IF:
+	case OPT_UPNP_IF:
 	case OPT_PCP_ALLOW: {
 		char buf[512], *tok, *save;
 
 		snprintf(buf, sizeof(buf), "%s", value);
 		for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
 			if ((id == OPT_HAIRPIN_IF ? add_iface :
-			     id == OPT_PCP_IF ? add_pcp_iface : add_pcp_allow)(o, tok, err, errlen))
+			     id == OPT_PCP_IF ? add_pcp_iface :
+			     id == OPT_UPNP_IF ? add_upnp_iface : add_pcp_allow)(o, tok, err, errlen))
 				return -1;
 		return 0;
 	}
@@ -1344,6 +1364,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		case OPT_HAIRPIN_IF:
 		case OPT_FORWARD:
 		case OPT_PCP_IF:
+		case OPT_UPNP_IF:
 		case OPT_PCP_ALLOW:
 		case OPT_LAN_IF:
 			if (c == OPT_INTERNAL && o->cmd != FC_CMD_RUN && o->cmd != FC_CMD_CHECK_CONFIG &&
@@ -1392,6 +1413,12 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	for (unsigned int i = 0; i < o->pcp.nr_ifs; i++) {
 		if (!strcmp(o->pcp.ifs[i], o->ifname)) {
 			snprintf(err, sizeof(err), "--pcp-if: %s is the external interface", o->ifname);
+			goto bad;
+		}
+	}
+	for (unsigned int i = 0; i < o->pcp.nr_upnp_ifs; i++) {
+		if (!strcmp(o->pcp.upnp_ifs[i], o->ifname)) {
+			snprintf(err, sizeof(err), "--upnp-if: %s is the external interface", o->ifname);
 			goto bad;
 		}
 	}

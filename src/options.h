@@ -77,6 +77,9 @@ struct fc_pcp_opts {
 	unsigned int max_lifetime;
 	unsigned int rate;		/* requests per second per client */
 	unsigned int max_per_host;	/* mappings per internal address */
+	/* UPnP IGD (src/upnp.c) on these interfaces, same table and limits. */
+	unsigned int nr_upnp_ifs;
+	char upnp_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 };
 
 /* Datapath: TC programs only, or XDP forwarding in front of them. */

@@ -56,6 +56,9 @@ struct pcp_server {
 	const struct fc_config *cfg;
 	unsigned int nr_ifs;
 	struct pcp_iface ifs[FC_MAX_IFACES];
+	/* Whose subnets are accepted: the --pcp-if and --upnp-if ones. */
+	unsigned int nr_net_ifs;
+	int net_ifs[2 * FC_MAX_IFACES];
 	struct local_net nets[NETS_MAX];
 	unsigned int nr_nets;
 	__u64 nets_at_ns;
@@ -248,8 +251,8 @@ static void refresh_nets(struct pcp_server *s)
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
 			continue;
 		idx = if_nametoindex(i->ifa_name);
-		for (unsigned int k = 0; k < s->nr_ifs; k++) {
-			if (s->ifs[k].ifindex != idx)
+		for (unsigned int k = 0; k < s->nr_net_ifs; k++) {
+			if (s->net_ifs[k] != idx)
 				continue;
 			s->nets[s->nr_nets].ifindex = idx;
 			s->nets[s->nr_nets].addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
@@ -444,6 +447,16 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 		s->ifs[s->nr_ifs].ifindex = idx;
 		s->ifs[s->nr_ifs].fd = fd;
 		s->nr_ifs++;
+		s->net_ifs[s->nr_net_ifs++] = idx;
+	}
+	for (unsigned int i = 0; i < po->nr_upnp_ifs; i++) {
+		int idx = if_nametoindex(po->upnp_ifs[i]);
+
+		if (!idx) {
+			fc_err("--upnp-if: no such interface: %s", po->upnp_ifs[i]);
+			goto fail;
+		}
+		s->net_ifs[s->nr_net_ifs++] = idx;
 	}
 	refresh_nets(s);
 	pcp_state_lost(s);	/* a new epoch, announced */
@@ -535,4 +548,26 @@ void pcp_tick(struct pcp_server *s, uint64_t now_ns)
 	pcp_table_expire(&s->table, now_ns);
 	if (now_ns - s->nets_at_ns >= NETS_REFRESH_NS)
 		refresh_nets(s);
+}
+
+/* ---- for the UPnP IGD, which serves the same table ---- */
+
+struct pcp_table *pcp_table_of(struct pcp_server *s)
+{
+	return &s->table;
+}
+
+bool pcp_client_allowed(struct pcp_server *s, __be32 addr, int ifindex)
+{
+	return addr_allowed(s, addr, ifindex);
+}
+
+__u32 pcp_grant_lifetime(const struct pcp_server *s, __u32 requested)
+{
+	return grant(s, requested);
+}
+
+const struct fc_pcp_opts *pcp_opts(const struct pcp_server *s)
+{
+	return &s->po;
 }

@@ -7,6 +7,7 @@
 #ifndef FC_PCP_H
 #define FC_PCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <fcnat/types.h>
@@ -46,6 +47,14 @@ unsigned int pcp_nr_mappings(const struct pcp_server *s);
  * in out (PCP_MAX_MSG + 4 bytes), its length, 0: no answer. */
 size_t pcp_answer(struct pcp_server *s, __be32 src, int ifindex, const __u8 *in, size_t len,
 		  __u8 *out);
+
+/* What the UPnP IGD (src/upnp.c) shares: the lifetime table and its
+ * mappings, who may ask (on-link on ifindex or --pcp-allow), the lifetime
+ * clamp, the options (third party, limits). */
+struct pcp_table *pcp_table_of(struct pcp_server *s);
+bool pcp_client_allowed(struct pcp_server *s, __be32 addr, int ifindex);
+__u32 pcp_grant_lifetime(const struct pcp_server *s, __u32 requested);
+const struct fc_pcp_opts *pcp_opts(const struct pcp_server *s);
 
 /* Mappings a previous run made by NAT-PMP/PCP have no lifetime record any
  * more: they become ordinary dynamic mappings (idle timeout from now), and

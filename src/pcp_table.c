@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -73,7 +74,7 @@ static void binding_remove(struct pcp_table *t, __u8 proto, __be32 int_addr, __u
 
 /* Flag both sides of an existing mapping as ours. */
 static int binding_adopt(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
-			 struct fc_binding *b)
+			 __u8 origin, struct fc_binding *b)
 {
 	struct fc_endpoint_key ik, ek;
 	struct fc_binding back;
@@ -82,11 +83,11 @@ static int binding_adopt(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16
 	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) || back.addr.v4 != int_addr ||
 	    back.port != htons(int_port))
 		return -ENOENT;	/* a half-mapping: let the sweeper have it */
-	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
+	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP | origin;
 	if (gc_binding_write(t->bindings_fd, &ek, &back, BPF_EXIST))
 		return -errno;
 	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
-	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP;
+	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP | origin;
 	if (gc_binding_write(t->bindings_fd, &ik, b, BPF_EXIST))
 		return -errno;
 	return 0;
@@ -105,14 +106,14 @@ static void binding_release(struct pcp_table *t, __u8 proto, __be32 int_addr, __
 	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
 	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP))
 		return;
-	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
+	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP | FC_BINDING_UPNP);
 	b.pcp_expires_s = 0;
 	b.last_out_ns = now;
 	gc_binding_write(t->bindings_fd, &ik, &b, BPF_EXIST);
 	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b.addr.v4, ntohs(b.port));
 	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
 	    back.port == htons(int_port) && (back.flags & FC_BINDING_PCP)) {
-		back.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
+		back.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP | FC_BINDING_UPNP);
 		gc_binding_write(t->bindings_fd, &ek, &back, BPF_EXIST);
 	}
 	fc_debug("pcp: the %s mapping of %s:%u lost its lifetime: idle timeout from now",
@@ -143,6 +144,17 @@ struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr,
 		struct pcp_mapping *m = &t->table[i];
 
 		if (m->proto == proto && m->int_addr == addr && m->int_port == port)
+			return m;
+	}
+	return NULL;
+}
+
+struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __u16 ext_port)
+{
+	for (unsigned int i = 0; i < t->nr_table; i++) {
+		struct pcp_mapping *m = &t->table[i];
+
+		if (m->proto == proto && m->ext_port == ext_port && m->ext_addr == t->cfg->ext_addr4)
 			return m;
 	}
 	return NULL;
@@ -181,7 +193,8 @@ static enum map_status table_admits(const struct pcp_table *t, __be32 host)
 static int claim(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16 port)
 {
 	struct fc_endpoint_key ek, ik;
-	struct fc_binding ev = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC | FC_BINDING_PCP };
+	struct fc_binding ev = { .family = FC_AF_INET,
+				 .flags = FC_BINDING_STATIC | FC_BINDING_PCP | r->origin };
 	struct fc_binding iv = ev;
 
 	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, r->proto, ext, port);
@@ -260,11 +273,11 @@ static enum map_status map_existing(struct pcp_table *t, const struct map_req *r
 			return MAP_OK;
 		/* The entry outlived its mapping and traffic made another one:
 		 * the entry is counted already. */
-		return binding_adopt(t, r->proto, r->int_addr, r->int_port, b) ? MAP_NO_RESOURCES :
-										  MAP_OK;
+		return binding_adopt(t, r->proto, r->int_addr, r->int_port, r->origin, b) ?
+			       MAP_NO_RESOURCES : MAP_OK;
 	}
 	st = table_admits(t, r->int_addr);
-	if (st == MAP_OK && binding_adopt(t, r->proto, r->int_addr, r->int_port, b))
+	if (st == MAP_OK && binding_adopt(t, r->proto, r->int_addr, r->int_port, r->origin, b))
 		st = MAP_NO_RESOURCES;
 	if (st != MAP_OK)
 		binding_release(t, r->proto, r->int_addr, r->int_port, gc_now_ns());
@@ -333,6 +346,10 @@ again:
 		memcpy(m->nonce, r->nonce, PCP_NONCE_LEN);
 		m->has_nonce = true;
 	}
+	if (r->origin & FC_BINDING_UPNP)
+		m->upnp = true;
+	if (r->desc)
+		snprintf(m->desc, sizeof(m->desc), "%s", r->desc);
 	binding_publish_expiry(t, r->proto, r->int_addr, r->int_port, m->expires_ns);
 	return MAP_OK;
 }
@@ -430,7 +447,7 @@ static int release_one(void *ctx, const void *key, const void *value)
 
 	if (!(b.flags & FC_BINDING_PCP))
 		return 0;
-	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP);
+	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP | FC_BINDING_UPNP);
 	b.pcp_expires_s = 0;
 	if (k->side == FC_SIDE_INTERNAL) {
 		b.last_out_ns = l->now;

@@ -17,6 +17,8 @@
 #include "pcp.h"
 #include "pcp_codec.h"
 
+#define PCP_DESC_LEN 64	/* UPnP's PortMappingDescription, cut */
+
 struct pcp_mapping {
 	__u8 proto;
 	bool has_nonce;
@@ -26,6 +28,8 @@ struct pcp_mapping {
 	__be32 ext_addr;
 	__u64 expires_ns;
 	__u8 nonce[PCP_NONCE_LEN];
+	bool upnp;		/* made by UPnP IGD: its description below */
+	char desc[PCP_DESC_LEN];
 };
 
 struct pcp_table {
@@ -54,6 +58,8 @@ struct map_req {
 	__u32 lifetime;		/* granted, > 0 */
 	bool prefer_failure;
 	const __u8 *nonce;	/* PCP only */
+	__u8 origin;		/* FC_BINDING_UPNP or 0 */
+	const char *desc;	/* UPnP only, NULL: keep */
 };
 
 struct map_ans {
@@ -69,6 +75,8 @@ enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr
 				__u16 int_port, const __u8 *nonce);
 /* Every mapping of int_addr for proto. */
 void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, __be32 int_addr);
+/* The entry of an external endpoint, NULL: none. */
+struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __u16 ext_port);
 /* The entry of an internal endpoint, NULL: none. */
 struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr, __u16 port);
 /* Delete the mappings whose lifetime ended by now_ns. */

@@ -346,10 +346,13 @@ static void print_json(json_object *root)
 	json_object_put(root);
 }
 
-/* Who ends a mapping: the configuration (a forward), the NAT-PMP/PCP
- * server (its lifetime), or its traffic going idle. */
+/* Who ends a mapping: the configuration (a forward), the port-mapping
+ * server (its lifetime; "upnp" when UPnP IGD asked for it, "pcp" for
+ * NAT-PMP and PCP), or its traffic going idle. */
 static const char *mapping_owner(__u8 flags)
 {
+	if (flags & FC_BINDING_UPNP)
+		return "upnp";
 	if (flags & FC_BINDING_PCP)
 		return "pcp";
 	return flags & FC_BINDING_STATIC ? "forward" : "traffic";

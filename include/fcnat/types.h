@@ -70,6 +70,8 @@ enum fc_binding_flags {
 					 * deletes it when its lifetime ends */
 	FC_BINDING_COUNTED = 1 << 3,	/* counted in its subscriber's entry: whoever
 					 * deletes it releases the count (fc_release) */
+	FC_BINDING_UPNP = 1 << 4,	/* with FC_BINDING_PCP: asked for by UPnP IGD
+					 * (same table, shown as its origin) */
 };
 
 /*

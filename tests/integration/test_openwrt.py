@@ -150,7 +150,7 @@ def test_every_documented_option_maps_to_an_accepted_option(tmp_path):
     argv = command_lines(tmp_path, sections, enable=True)["wan"]
     assert argv[:3] == ["/usr/sbin/fcnat", "-i", "eth1"], argv   # device wins over network
     for flag in ("--nat64", "--internal", "--exclude", "--forward", "--max-mappings",
-                 "--max-sessions", "--prealloc-tables", "--pcp-if", "--ipfix", "--metrics"):
+                 "--max-sessions", "--prealloc-tables", "--pcp-if", "--upnp-if", "--ipfix", "--metrics"):
         assert flag in argv, (flag, argv)
     check_with_fcnat(argv, tmp_path)
     sections = [("wan", {"device": "eth1", "tcp_ports": ["20000-24999"],
