@@ -161,8 +161,9 @@ struct fc_frag_key {
 	__u8 family;
 	__u8 proto;
 	__u16 pad0;
-	/* The datagram's identification: IPv4's 16-bit id (in the low-addressed
-	 * half, as read from the header), IPv6's 32-bit one (fragment header). */
+	/* The datagram's identification: IPv4's 16-bit id as read from the
+	 * header, widened (the low 16 bits of the value, on either byte
+	 * order), IPv6's 32-bit one (fragment header). */
 	__be32 frag_id;
 	union fc_addr remote;
 	union fc_addr ext_addr;

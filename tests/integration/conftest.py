@@ -194,7 +194,10 @@ def run_fcnat(topo):
     """Run build/fcnat to completion (bounded) in the gateway namespace."""
     _require_binary()
 
-    def run(*args, timeout=10.0):
+    def run(*args, timeout=None):
+        # As long as a start may take: a one-shot command (show, stats)
+        # opens the pinned maps, slow on an emulated CPU (tests/vm).
+        timeout = READY_TIMEOUT if timeout is None else timeout
         argv = [str(a) for a in args]
         bg = topo.gw.start([FCNAT_BIN] + argv, name="fcnat")
         try:

@@ -954,7 +954,7 @@ static struct fc_frag_key frag_train(uint16_t id, const char *remote)
 	memset(&k, 0, sizeof(k));
 	k.family = FC_AF_INET;
 	k.proto = IPPROTO_UDP;
-	memcpy(&k.frag_id, &nid, 2);	/* as read from the header */
+	k.frag_id = nid;		/* widened, as frag.h does */
 	k.remote.v4 = ip4(remote);
 	k.ext_addr.v4 = ip4(EXT_ADDR);
 	return k;
