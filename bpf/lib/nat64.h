@@ -721,9 +721,15 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		return nat64_answer4(ctx, &s->p, is_error,
 				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_SR_FAILED));
 	}
+	if (r == XLAT_UDP_NO_CSUM) {
+		/* UDP without checksum in fragments: RFC 6146 §3.4 (which
+		 * RFC 7915 §4.5 defers to) wants it reassembled to compute
+		 * the sum or, lacking the resources, silently discarded. */
+		return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
+	}
 	if (r != XLAT_OK && s->p.is_fragment && r != XLAT_NO_ROOM) {
-		/* A first fragment the layer refuses (ICMP, §1.2; UDP without
-		 * checksum, §4.5): §4.4's default answer. */
+		/* A first fragment the layer refuses (ICMP, §1.2): §4.4's
+		 * default answer. */
 		stat_inc(FC_STAT_NAT64_DROP_FRAGMENT);
 		return nat64_answer4(ctx, &s->p, is_error,
 				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_PKT_FILTERED));

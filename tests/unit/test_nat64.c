@@ -1567,23 +1567,45 @@ TEST(rfc6146_s3_5_2_2_unsolicited_inbound_syn_dropped_silently)
 	ASSERT_EQ(nr_bindings(&fx), before, "no state made");
 }
 
-/* RFC 7915 §4.4: a first fragment the translator refuses (of a UDP
- * datagram without checksum, §4.5: its IPv6 fragments could not carry
- * one) is answered with the default, ICMPv4 3/13; a non-first one is
- * dropped unanswered (RFC 1122 §3.2.2). */
-TEST(rfc7915_s4_4_s4_5_refused_udp_no_checksum_first_fragment_answered_3_13)
+/* RFC 6146 §3.4 (RFC 7915 §4.5 defers to it for a stateful translator):
+ * IPv4 UDP fragments without checksum are reassembled to compute it or,
+ * without the resources for that, silently discarded. fcnat does not
+ * reassemble: the first fragment is dropped, counted, nothing is sent. */
+TEST(rfc6146_s3_4_udp_zero_checksum_first_fragment_silently_discarded)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25047, SERVER_1_64, 7000);
 	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25047);
-	struct pkt_spec err;
+	struct run_result r;
 
 	nat64_on();
 	ASSERT_EQ(out64(&out), 25047, "mapping");
 	first.frag = 0x2000;	/* MF, offset 0 */
 	first.ip_id = 0x4600;
 	first.udp_no_csum = 1;
+	ASSERT_EQ(run_ext(&first, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "UDP without checksum, first fragment: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
+}
+
+/* RFC 7915 §1.2: fragmented ICMP is not translated; §4.4: the discarded
+ * packet is answered with ICMPv4 3/13 (it is no ICMP error). */
+TEST(rfc7915_s1_2_s4_4_fragmented_echo_reply_to_mapping_answered_3_13)
+{
+	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4747);
+	struct pkt_spec first, err;
+	struct run_result r;
+	uint16_t id;
+
+	nat64_on();
+	ASSERT_EQ(run_lan(&req, &r), 0, "echo request run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
+	id = (r.out[38] << 8) | r.out[39];
+	first = echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
+	first.frag = 0x2000;	/* MF, offset 0 */
+	first.ip_id = 0x4700;
 	err = answer4(&first, 3, 13);
-	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "UDP without checksum, first fragment: 3/13");
+	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "fragmented echo reply: 3/13");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
 }
