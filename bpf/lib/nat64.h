@@ -402,7 +402,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	if (ret != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
-	if (ipv6_addr_local_scope(&s->p.saddr))
+	if (ipv6_addr_local_scope(&s->p.saddr) || nat64_wkp_non_global(cfg, dst4))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	if (s->p.hop_limit <= 1) {
 		/* Expires here: the stack answers with Time Exceeded (when it
@@ -651,6 +651,11 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	/* RFC 6052 §3.1 (nat64_wkp_non_global). An ICMP error from a
+	 * privately numbered router is still translated: path MTU
+	 * discovery and traceroute through such a path need it. */
+	if (!is_error && nat64_wkp_non_global(cfg, s->p.saddr.v4))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	if (nat64_ttl(ctx, &s->p) <= 1) {
 		/* RFC 7915 §4.1 MUST: the translator, a router, checks for
 		 * zero and says so. Left to the IPv6 stack, Hop Limit

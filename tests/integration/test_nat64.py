@@ -2,7 +2,7 @@
 
 CLIENT (IPv6 only: fd00:77::2/::3) -- GATEWAY (fcnat --nat64 on wan0,
 198.51.100.1, translating on lan0's ingress) -- EXTERNAL (IPv4 servers
-198.51.100.2/.3/.4, a router) -- FAR4 (10.99.0.2, on a 1400-byte link).
+198.51.100.2/.3/.4, a router) -- FAR4 (192.0.2.2, on a 1400-byte link).
 The client names IPv4 hosts as 64:ff9b::<IPv4> (RFC 6052 /96); nothing on
 the IPv4 side has a route to fd00:77::/64 or any IPv6 at all in the path of
 the test traffic, so an answer that reaches the client proves the packets
@@ -330,7 +330,7 @@ def test_rfc7915_s5_1_ipv6_client_too_big_for_ipv4_route_gets_packet_too_big(
     IPv6 ping (1428 as IPv4, DF) is answered by the gateway with Packet Too
     Big carrying 1300 + 20; the client learns it and the next ping of that
     size gets through."""
-    topo64.gw.run(["ip", "route", "replace", "10.99.0.0/24", "via", EXT_ADDRS[0],
+    topo64.gw.run(["ip", "route", "replace", "192.0.2.0/24", "via", EXT_ADDRS[0],
                    "mtu", "lock", "1300"])
     dst = nat64_addr(FAR4_ADDR)
     r = topo64.client.run(["ping", "-6", "-M", "do", "-s", "1400", "-c", "1", "-W", "2", dst],

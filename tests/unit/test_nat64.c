@@ -1646,3 +1646,70 @@ TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
 }
+
+/* RFC 6052 §3.1: the Well-Known Prefix does not carry non-global IPv4
+ * addresses; a translator drops packets with such an address under it,
+ * both ways, and makes no state for them. Under a network-specific prefix
+ * the same IPv4 addresses are translated. */
+TEST(rfc6052_s3_1_wkp_with_non_global_ipv4_address_dropped_both_ways)
+{
+	static const char *const non_global[] = {
+		"64:ff9b::10.1.2.3", "64:ff9b::172.16.0.9", "64:ff9b::192.168.1.1",
+		"64:ff9b::100.64.0.1", "64:ff9b::127.0.0.1", "64:ff9b::169.254.1.1",
+		"64:ff9b::0.1.2.3", "64:ff9b::192.0.0.170", "64:ff9b::224.0.0.251",
+		"64:ff9b::255.255.255.255",
+	};
+	struct pkt_spec out = udp(CLIENT6_A, 25060, SERVER_1_64, 7000);
+	struct pkt_spec in = udp("10.9.9.9", 7000, EXT_ADDR, 25060);
+	struct run_result r;
+	unsigned int i;
+	char err[128];
+	unsigned int len;
+
+	nat64_on();
+	for (i = 0; i < sizeof(non_global) / sizeof(non_global[0]); i++) {
+		struct pkt_spec p = udp(CLIENT6_A, 25061, non_global[i], 7000);
+
+		ASSERT_EQ(run_lan(&p, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, non_global[i]);
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i, "nat64_drop_untranslatable");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+	/* Inbound from a private IPv4 host to a live mapping: dropped. */
+	ASSERT_EQ(out64(&out), 25060, "a mapping to a global server");
+	ASSERT_EQ(run_ext(&in, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "from 10.9.9.9 under the WKP: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i + 1, "counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "nothing translated inbound");
+
+	/* A network-specific prefix: 10.1.2.3 is translated (a mapping). */
+	if (parse_nat64_prefix("2001:db8:64::/96", fx.opts.nat64_prefix, &len, err, sizeof(err)))
+		abort();
+	fx.opts.nat64_prefix_len = len;
+	fixture_apply(&fx);
+	out = udp(CLIENT6_A, 25062, "2001:db8:64::10.1.2.3", 7000);
+	ASSERT_EQ(run_lan(&out, &r), 0, "run");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i + 1, "not refused");
+	ASSERT_EQ(nr_bindings(&fx), 4, "a mapping made for the private address (two entries each)");
+}
+
+/* RFC 7915 §5.1: a packet with an illegal source address (unspecified,
+ * loopback, multicast; link local, which no router forwards) is silently
+ * dropped: nothing sent back, no mapping made. */
+TEST(rfc7915_s5_1_illegal_source_address_silently_dropped)
+{
+	static const char *const bad[] = { "::", "::1", "ff02::1", "ff0e::5", "fe80::2" };
+	struct run_result r;
+	unsigned int i;
+
+	nat64_on();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pkt_spec p = udp(bad[i], 25070, SERVER_1_64, 7000);
+
+		ASSERT_EQ(run_lan(&p, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, bad[i]);
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i, "nat64_drop_untranslatable");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+}
