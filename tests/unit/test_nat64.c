@@ -1713,3 +1713,37 @@ TEST(rfc7915_s5_1_illegal_source_address_silently_dropped)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
 }
+
+/* RFC 7915 §4.2: IGMP is single hop and not translated. With NAT64 on,
+ * IGMP to the external address reaches the gateway untouched, never the
+ * IPv6 side. */
+TEST(rfc7915_s4_2_igmp_not_translated)
+{
+	struct pkt_spec igmp = { .proto = 2, .saddr = SERVER_1, .daddr = EXT_ADDR, .ttl = 1,
+				 .payload_len = 8 };
+
+	nat64_on();
+	EXPECT_EXT(&igmp, &igmp, TC_ACT_OK, "IGMP to the gateway, untouched");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "nothing translated");
+}
+
+/* RFC 6146 §3.1: one BIB per protocol. Host B's TCP mapping holds
+ * external port 25091; host A's UDP from port 25091 still gets external
+ * port 25091 (the UDP BIB is another table), and inbound UDP and TCP to
+ * that port reach A and B, each through its own protocol's mapping. */
+TEST(rfc6146_s3_1_one_bib_per_protocol)
+{
+	struct pkt_spec t = tcp(CLIENT6_B, 25091, SERVER_1_64, 7000, 0x02);
+	struct pkt_spec u = udp(CLIENT6_A, 25091, SERVER_1_64, 7000);
+	struct pkt_spec u_in = udp(SERVER_1, 7000, EXT_ADDR, 25091);
+	struct pkt_spec u_at_a = udp(SERVER_1_64, 7000, CLIENT6_A, 25091);
+	struct pkt_spec t_in = tcp(SERVER_1, 7000, EXT_ADDR, 25091, 0x12);
+	struct pkt_spec t_at_b = tcp(SERVER_1_64, 7000, CLIENT6_B, 25091, 0x12);
+
+	nat64_on();
+	ASSERT_EQ(out64(&t), 25091, "B's TCP mapping");
+	ASSERT_EQ(out64(&u), 25091, "A's UDP mapping: the same port, another BIB");
+	ASSERT_EQ(nr_bindings(&fx), 4, "two mappings (two entries each)");
+	EXPECT_IN(&u_in, &u_at_a, TC_ACT_OK, "UDP to 25091 reaches A");
+	EXPECT_IN(&t_in, &t_at_b, TC_ACT_OK, "TCP to 25091 reaches B");
+}
