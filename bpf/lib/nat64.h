@@ -388,6 +388,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	s = nat64_scratch_get();
 	if (!s)
 		return CTX_PASS;
+	s->prm.tos = cfg->nat64_tos;
 	ret = parse_ipv6(ctx, &s->p);
 	if (ret == FC_PARSE_NOT_IPV4)
 		return CTX_PASS;
@@ -648,6 +649,7 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
+	s->prm.tos = cfg->nat64_tos;
 	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);

@@ -1747,3 +1747,32 @@ TEST(rfc6146_s3_1_one_bib_per_protocol)
 	EXPECT_IN(&u_in, &u_at_a, TC_ACT_OK, "UDP to 25091 reaches A");
 	EXPECT_IN(&t_in, &t_at_b, TC_ACT_OK, "TCP to 25091 reaches B");
 }
+
+/* RFC 7915 §5.1 and §4.1 SHOULD, --nat64-tos: the traffic class is not
+ * copied but the IPv4 TOS set to the configured value, and the IPv4 TOS
+ * not copied but the traffic class set to zero. Without the option both
+ * are copied. */
+TEST(rfc7915_s4_1_s5_1_tos_and_traffic_class_overridden_with_nat64_tos)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25095, SERVER_1_64, 7000);
+	struct pkt_spec out4 = udp(EXT_ADDR, 25095, SERVER_1, 7000);
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25095);
+	struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25095);
+
+	out.tclass = 0xb8;
+	in.tclass = 0x2e;
+	out4.ttl = 63;
+	to_server1(&out4);
+	nat64_on();
+	out4.tclass = 0xb8;
+	EXPECT_OUT(&out, &out4, "default: traffic class 0xb8 copied to the TOS");
+	in6.tclass = 0x2e;
+	EXPECT_IN(&in, &in6, TC_ACT_OK, "default: TOS 0x2e copied to the traffic class");
+
+	fx.opts.nat64_tos = 0x20;
+	fixture_apply(&fx);
+	out4.tclass = 0x20;
+	EXPECT_OUT(&out, &out4, "--nat64-tos 32: TOS 0x20 whatever the traffic class");
+	in6.tclass = 0;
+	EXPECT_IN(&in, &in6, TC_ACT_OK, "--nat64-tos 32: traffic class 0 whatever the TOS");
+}
