@@ -385,3 +385,19 @@ def test_rfc7915_s4_1_ttl_1_to_a_mapping_answered_with_time_exceeded(topo64, nat
     srv.setsockopt(socket.SOL_IP, socket.IP_TTL, 2)
     srv.sendto(b"ttl-2", mapped)
     assert recv_matching(c, b"ttl-2", 3) is not None, "TTL 2 did not reach the client"
+
+
+def test_rfc6052_s3_1_private_ipv4_under_the_wkp_not_translated(topo64, nat64, run_fcnat,
+                                                                  bpffs):
+    """RFC 6052 §3.1: under the Well-Known Prefix a private IPv4 host is not
+    reached even though the gateway routes to it (and reaches it itself);
+    the packets are dropped and counted. The global host next to it is."""
+    priv = "10.99.0.2"
+    topo64.ext.addr_add("far0", "10.99.0.1/24")
+    topo64.far4.addr_add("far0", priv + "/24")
+    topo64.gw.run(["ip", "route", "replace", "10.99.0.0/24", "via", EXT2])
+    wait_until(lambda: _pings(topo64.gw, priv, "-4"), 10, desc="gateway reaches the private host")
+    before = counter(run_fcnat, bpffs, "nat64_drop_untranslatable")
+    assert not _pings(topo64.client, nat64_addr(priv))
+    assert counter(run_fcnat, bpffs, "nat64_drop_untranslatable") > before
+    assert _pings(topo64.client, nat64_addr(FAR4_ADDR))
