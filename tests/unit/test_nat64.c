@@ -1776,3 +1776,47 @@ TEST(rfc7915_s4_1_s5_1_tos_and_traffic_class_overridden_with_nat64_tos)
 	in6.tclass = 0;
 	EXPECT_IN(&in, &in6, TC_ACT_OK, "--nat64-tos 32: traffic class 0 whatever the TOS");
 }
+
+/* RFC 6146 §4 ICMP_DEFAULT (60 s) by default: a NAT64 echo mapping is
+ * still there 59 s after its request and gone 61 s after it. */
+TEST(gc_rfc6146_s4_icmp_default_60s_nat64_echo_mapping)
+{
+	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4848);
+	struct gc_result res;
+	struct run_result r;
+	uint64_t t0, t1;
+
+	nat64_on();
+	ASSERT_EQ(fx.opts.timeout_s[FC_TIMEOUT_ICMP], 60, "ICMP timeout 60 s by default");
+	t0 = now_ns();
+	ASSERT_EQ(run_lan(&req, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "echo request translated");
+	t1 = now_ns();
+	ASSERT_EQ(fixture_sweep(&fx, t0 + 59000000000ULL, &res), 0, "sweep at 59 s");
+	ASSERT_EQ(res.mappings_live, 1, "alive at 59 s");
+	ASSERT_EQ(res.mappings_expired, 0, "none expired at 59 s");
+	ASSERT_EQ(fixture_sweep(&fx, t1 + 61000000000ULL, &res), 0, "sweep at 61 s");
+	ASSERT_EQ(res.mappings_expired, 1, "expired at 61 s");
+	ASSERT_EQ(nr_bindings(&fx), 0, "both entries gone");
+}
+
+/* RFC 7915 §5.1: the Identification of a DF-clear packet comes from a
+ * fragment identification algorithm: fcnat's is random per packet (RFC
+ * 7739 §5.1), so four packets of one flow do not all carry one value. */
+TEST(rfc7915_s5_1_identification_not_one_value_for_a_flow)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25097, SERVER_1_64, 7000);
+	struct run_result r;
+	uint16_t id[4];
+	int i;
+
+	nat64_on();
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(run_lan(&out, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "translated");
+		ASSERT_EQ(r.out[14 + 6] & 0x40, 0, "DF clear (60 bytes)");
+		id[i] = (r.out[18] << 8) | r.out[19];
+	}
+	ASSERT_TRUE(!(id[0] == id[1] && id[1] == id[2] && id[2] == id[3]),
+		    "not one Identification for all");
+}
