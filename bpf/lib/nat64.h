@@ -467,21 +467,27 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
  * synthesized address that no IPv6 route leads to. The route's MTU if it
  * is too big, else 0. GSO packets are cut to their segments.
  */
-static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
+static __always_inline __u32 nat64_fib6_mtu(struct ctx_buff *ctx, const struct nat64_scratch *s,
+					     __u32 tot_len)
 {
 	struct bpf_fib_lookup fib = {};
 
-	if (ctx_is_gso(ctx))
-		return 0;
 	fib.family = AF_INET6_;
 	fib.l4_protocol = s->p.proto;
-	fib.tot_len = xlat_4to6_len(&s->p);
+	fib.tot_len = tot_len;
 	fib.ifindex = ctx_ifindex(ctx);
 	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
 	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
 	if (ctx_fib_lookup(ctx, &fib) != BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return 0;
 	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
+}
+
+static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
+{
+	if (ctx_is_gso(ctx))
+		return 0;
+	return nat64_fib6_mtu(ctx, s, xlat_4to6_len(&s->p));
 }
 
 /* The IPv4 packet's DF bit, a fragment's too: a fragment with DF set is
@@ -704,6 +710,9 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 			return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 		s->prm.in.saddr = ext->addr;
 		s->prm.in.sport = ext->port;
+		/* RFC 7915 §4.2: a Packet Too Big's MTU is no more than the
+		 * IPv6 next hop's (the route to the host; 0: unknown). */
+		s->prm.mtu6 = nat64_fib6_mtu(ctx, s, 0xffff);
 	} else {
 		if (is_request)
 			s->prm.out.sport = ext->port;

@@ -1820,3 +1820,30 @@ TEST(rfc7915_s5_1_identification_not_one_value_for_a_flow)
 	ASSERT_TRUE(!(id[0] == id[1] && id[1] == id[2] && id[2] == id[3]),
 		    "not one Identification for all");
 }
+
+/* RFC 7915 §4.2: the Packet Too Big's MTU is the least of the advertised
+ * MTU + 20 and the IPv6 next hop's: a Fragmentation Needed of 1400 to a
+ * host behind a 1300-byte IPv6 route becomes Packet Too Big 1300 (1420
+ * with the route's MTU above it). */
+TEST(rfc7915_s4_2_packet_too_big_mtu_within_the_ipv6_next_hop)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
+	struct pkt_spec q4 = udp(EXT_ADDR, 25098, SERVER_1, 7000);
+	struct pkt_spec q6 = udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
+	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
+				.icmp_type = 3, .icmp_code = 4, .icmp_mtu = 1400, .quote = &q4 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = SERVER_1_64,
+				 .daddr = CLIENT6_A, .icmp_type = 2, .icmp_mtu = 1300,
+				 .quote = &q6 };
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1300), 0, "IPv6 route of MTU 1300 set up");
+	ASSERT_EQ(out64(&out), 25098, "mapping");
+	q4.ttl = q6.ttl = 63;
+	EXPECT_IN(&err, &want, TC_ACT_OK, "fragmentation needed 1400 -> packet too big 1300");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 route of MTU 1500 set up");
+	want.icmp_mtu = 1420;
+	EXPECT_IN(&err, &want, TC_ACT_OK, "fragmentation needed 1400 -> packet too big 1420");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
