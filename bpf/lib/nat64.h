@@ -460,13 +460,8 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	return ret == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : ret;
 }
 
-/*
- * Would the translated packet be too big for the IPv6 route to the host?
- * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
- * never fragment; the stack would answer with a Packet Too Big to a
- * synthesized address that no IPv6 route leads to. The route's MTU if it
- * is too big, else 0. GSO packets are cut to their segments.
- */
+/* The MTU of the IPv6 route to s->prm.out.daddr (at least 1280) if a
+ * packet of tot_len bytes does not fit it, else 0. */
 static __always_inline __u32 nat64_fib6_mtu(struct ctx_buff *ctx, const struct nat64_scratch *s,
 					     __u32 tot_len)
 {
@@ -483,6 +478,13 @@ static __always_inline __u32 nat64_fib6_mtu(struct ctx_buff *ctx, const struct n
 	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
 }
 
+/*
+ * Would the translated packet be too big for the IPv6 route to the host?
+ * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
+ * never fragment; the stack would answer with a Packet Too Big to a
+ * synthesized address that no IPv6 route leads to. The route's MTU if it
+ * is too big, else 0. GSO packets are cut to their segments.
+ */
 static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
 	if (ctx_is_gso(ctx))
