@@ -37,6 +37,7 @@ enum opt_id {
 	OPT_NAT44 = 256,
 	OPT_NAT66,
 	OPT_NAT64,
+	OPT_NAT64_TOS,
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
 	OPT_FORWARD,
@@ -123,6 +124,8 @@ static const struct option_desc fc_option_table[] = {
 	{ "nat64", OPT_NAT64, "[prefix]", "Enable stateful NAT64 for IPv6 hosts to reach IPv4 ones\n"
 	  "under PREFIX, default " FC_NAT64_PREFIX_DEFAULT " (RFC 6052 lengths\n"
 	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --lan-if", CTX_RUN },
+	{ "nat64-tos", OPT_NAT64_TOS, "<n>|copy", "NAT64: IPv4 packets leave with TOS n (0-255) and IPv6\n"
+	  "ones with traffic class 0 (RFC 7915); default copy", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges (ICMP ids too), defaults\n"
 	  "to 20000-29999", CTX_RUN },
 	{ "tcp-ports", OPT_TCP_PORTS, "<range> ...|none", "TCP's own port ranges, in place of --ports\n"
@@ -276,6 +279,7 @@ void options_defaults(struct fc_options *o)
 	o->ipfix_template_s = 60;
 	o->event_ring_kb = 256;
 	o->lookup_port = -1;
+	o->nat64_tos = -1;
 }
 
 bool options_events_on(const struct fc_options *o)
@@ -735,6 +739,17 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
 	case OPT_NAT64:
 		return set_nat64(o, value, err, errlen);
+	case OPT_NAT64_TOS:
+		if (!strcmp(value, "copy")) {
+			o->nat64_tos = -1;
+			return 0;
+		}
+		if (parse_uint(value, 0, 255, &v)) {
+			snprintf(err, errlen, "invalid TOS '%s': expected 0 to 255 or copy", value);
+			return -1;
+		}
+		o->nat64_tos = (int)v;
+		return 0;
 	case OPT_FORWARD: {
 		char buf[512], *tok, *save;
 

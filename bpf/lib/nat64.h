@@ -388,6 +388,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	s = nat64_scratch_get();
 	if (!s)
 		return CTX_PASS;
+	s->prm.tos = cfg->nat64_tos;
 	ret = parse_ipv6(ctx, &s->p);
 	if (ret == FC_PARSE_NOT_IPV4)
 		return CTX_PASS;
@@ -402,7 +403,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	if (ret != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
-	if (ipv6_addr_local_scope(&s->p.saddr))
+	if (ipv6_addr_local_scope(&s->p.saddr) || nat64_wkp_non_global(cfg, dst4))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	if (s->p.hop_limit <= 1) {
 		/* Expires here: the stack answers with Time Exceeded (when it
@@ -459,6 +460,24 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	return ret == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : ret;
 }
 
+/* The MTU of the IPv6 route to s->prm.out.daddr (at least 1280) if a
+ * packet of tot_len bytes does not fit it, else 0. */
+static __always_inline __u32 nat64_fib6_mtu(struct ctx_buff *ctx, const struct nat64_scratch *s,
+					     __u32 tot_len)
+{
+	struct bpf_fib_lookup fib = {};
+
+	fib.family = AF_INET6_;
+	fib.l4_protocol = s->p.proto;
+	fib.tot_len = tot_len;
+	fib.ifindex = ctx_ifindex(ctx);
+	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
+	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
+	if (ctx_fib_lookup(ctx, &fib) != BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return 0;
+	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
+}
+
 /*
  * Would the translated packet be too big for the IPv6 route to the host?
  * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
@@ -468,19 +487,9 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
  */
 static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
-	struct bpf_fib_lookup fib = {};
-
 	if (ctx_is_gso(ctx))
 		return 0;
-	fib.family = AF_INET6_;
-	fib.l4_protocol = s->p.proto;
-	fib.tot_len = xlat_4to6_len(&s->p);
-	fib.ifindex = ctx_ifindex(ctx);
-	__builtin_memcpy(fib.ipv6_src, s->prm.out.saddr.v6, 16);
-	__builtin_memcpy(fib.ipv6_dst, s->prm.out.daddr.v6, 16);
-	if (ctx_fib_lookup(ctx, &fib) != BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return 0;
-	return fib.mtu_result >= IPV6_MIN_MTU ? fib.mtu_result : IPV6_MIN_MTU;
+	return nat64_fib6_mtu(ctx, s, xlat_4to6_len(&s->p));
 }
 
 /* The IPv4 packet's DF bit, a fragment's too: a fragment with DF set is
@@ -648,9 +657,15 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);	/* nat4_ingress parsed it */
+	s->prm.tos = cfg->nat64_tos;
 	if (nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	is_error = s->p.proto == IPPROTO_ICMP && s->p.has_l4 && icmp_is_error(s->p.icmp_type);
+	/* RFC 6052 §3.1 (nat64_wkp_non_global). An ICMP error from a
+	 * privately numbered router is still translated: path MTU
+	 * discovery and traceroute through such a path need it. */
+	if (!is_error && nat64_wkp_non_global(cfg, s->p.saddr.v4))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 	if (nat64_ttl(ctx, &s->p) <= 1) {
 		/* RFC 7915 §4.1 MUST: the translator, a router, checks for
 		 * zero and says so. Left to the IPv6 stack, Hop Limit
@@ -697,6 +712,9 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 			return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
 		s->prm.in.saddr = ext->addr;
 		s->prm.in.sport = ext->port;
+		/* RFC 7915 §4.2: a Packet Too Big's MTU is no more than the
+		 * IPv6 next hop's (the route to the host; 0: unknown). */
+		s->prm.mtu6 = nat64_fib6_mtu(ctx, s, 0xffff);
 	} else {
 		if (is_request)
 			s->prm.out.sport = ext->port;
@@ -721,9 +739,15 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		return nat64_answer4(ctx, &s->p, is_error,
 				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_SR_FAILED));
 	}
+	if (r == XLAT_UDP_NO_CSUM) {
+		/* UDP without checksum in fragments: RFC 6146 §3.4 (which
+		 * RFC 7915 §4.5 defers to) wants it reassembled to compute
+		 * the sum or, lacking the resources, silently discarded. */
+		return nat64_drop(FC_STAT_NAT64_DROP_FRAGMENT);
+	}
 	if (r != XLAT_OK && s->p.is_fragment && r != XLAT_NO_ROOM) {
-		/* A first fragment the layer refuses (ICMP, §1.2; UDP without
-		 * checksum, §4.5): §4.4's default answer. */
+		/* A first fragment the layer refuses (ICMP, §1.2): §4.4's
+		 * default answer. */
 		stat_inc(FC_STAT_NAT64_DROP_FRAGMENT);
 		return nat64_answer4(ctx, &s->p, is_error,
 				     NAT64_ANSWER(ICMP_DEST_UNREACH, ICMP_PKT_FILTERED));

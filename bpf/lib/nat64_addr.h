@@ -90,4 +90,31 @@ static __always_inline int nat64_extract(const struct fc_config *cfg, const __u8
 	return 0;
 }
 
+/*
+ * RFC 6052 §3.1: the Well-Known Prefix 64:ff9b::/96 MUST NOT carry a
+ * non-global IPv4 address, and translators drop packets with one. Taken
+ * as non-global: this network (0/8), RFC 1918, shared space (100.64/10,
+ * RFC 6598), loopback, link local, IETF protocol assignments (192.0.0/24),
+ * multicast and the reserved 240/4 with broadcast. The documentation and
+ * benchmarking ranges of RFC 5735 §3 are translated (doc/conformance.md:
+ * they lead nowhere on the Internet, so no private network is confused,
+ * and labs use them). A network-specific prefix carries any address.
+ */
+static __always_inline int nat64_wkp_non_global(const struct fc_config *cfg, __be32 v4)
+{
+	__u32 a = bpf_ntohl(v4), i;
+
+	if (cfg->nat64_prefix_len != 96 || cfg->nat64_prefix[0] || cfg->nat64_prefix[1] != 0x64 ||
+	    cfg->nat64_prefix[2] != 0xff || cfg->nat64_prefix[3] != 0x9b)
+		return 0;
+#pragma unroll
+	for (i = 4; i < 12; i++)
+		if (cfg->nat64_prefix[i])
+			return 0;
+	return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
+	       (a & 0xffc00000) == 0x64400000 || (a >> 16) == 0xa9fe ||
+	       (a & 0xfff00000) == 0xac100000 || (a >> 8) == 0xc00000 ||
+	       (a >> 16) == 0xc0a8 || (a >> 29) == 7;
+}
+
 #endif /* FC_BPF_NAT64_ADDR_H */

@@ -6,7 +6,7 @@
  *
  *   4 -> 6: unexpired source route (§4.1)      ICMPv4 3/5
  *           TTL expiring here (§4.1 MUST)      ICMPv4 11/0
- *           first fragment not translatable    ICMPv4 3/13 (§4.4's default)
+ *           fragmented ICMP, first fragment    ICMPv4 3/13 (§1.2, §4.4's default)
  *   6 -> 4: routing header, segments left      ICMPv6 4/0, pointer (§5.1)
  *           protocol other than TCP/UDP/ICMPv6 ICMPv6 1/4 (RFC 6146 §3.4)
  *           no mapping can be made             ICMPv6 1/3 (RFC 6146 §3.5.1.1)

@@ -117,8 +117,8 @@ static __always_inline int xlat_6to4(struct ctx_buff *ctx, const struct fc_pkt *
 	}
 
 	xlat_frag4_fields(p->frag_hdr_off != 0, p->frag_id, p->frag_off, tot, prm->ip_id, &id, &frag);
-	xlat_build_ip4(&ip4, xlat_tclass(&ip6), tot, id, frag, ip6.hop_limit, proto4,
-		       prm->out.saddr.v4, prm->out.daddr.v4);
+	xlat_build_ip4(&ip4, xlat_tos_out(prm->tos, xlat_tclass(&ip6)), tot, id, frag, ip6.hop_limit,
+		       proto4, prm->out.saddr.v4, prm->out.daddr.v4);
 
 	if (ctx_change_l3(ctx, FC_AF_INET, (int)IPV4_HLEN - (int)(p->l4_off - p->l3_off)))
 		return XLAT_NO_ROOM;
@@ -189,7 +189,7 @@ static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *
 	}
 
 	hdr_new = IPV6_HLEN + (p->is_fragment ? FRAG6_HLEN : 0);
-	xlat_build_ip6(&h6.ip, ip4.tos, l4_len + hdr_new - IPV6_HLEN,
+	xlat_build_ip6(&h6.ip, xlat_tclass_out(prm->tos, ip4.tos), l4_len + hdr_new - IPV6_HLEN,
 		       p->is_fragment ? NEXTHDR_FRAGMENT : proto6, ip4.ttl, prm->out.saddr.v6,
 		       prm->out.daddr.v6);
 	if (p->is_fragment)

@@ -55,7 +55,8 @@ struct xlat_params {
 				 * and no fragment header (RFC 7915 §5.1; RFC 6864) */
 	__u16 mtu4;		/* next-hop MTUs for Packet Too Big / Fragmentation */
 	__u16 mtu6;		/* Needed (§4.2, §5.2); 0: not known, not used */
-	__u16 pad0;
+	__u16 tos;		/* the outer header's TOS / traffic class: 0 copied,
+				 * FC_NAT64_TOS_SET | v: 6->4 TOS v, 4->6 class 0 */
 };
 
 /* RFC 7915 §5.1: an IPv4 packet up to this size leaves with DF clear, so
@@ -144,6 +145,19 @@ static __always_inline void xlat_build_frag6(struct frag_hdr *fh, __u8 nexthdr, 
 	fh->reserved = 0;
 	fh->frag_off = bpf_htons(((frag4 & IP_OFFSET) << 3) | (frag4 & IP_MF ? IP6_MF : 0));
 	fh->identification = bpf_htonl(bpf_ntohs(id4));
+}
+
+/* RFC 7915 §5.1 / §4.1 SHOULD: the administrator may have the outer
+ * header's TOS set to a value (6->4) and the traffic class to zero
+ * (4->6) instead of copied. A quoted packet keeps its own. */
+static __always_inline __u8 xlat_tos_out(__u16 mode, __u8 copied)
+{
+	return mode & FC_NAT64_TOS_SET ? (__u8)mode : copied;
+}
+
+static __always_inline __u8 xlat_tclass_out(__u16 mode, __u8 copied)
+{
+	return mode & FC_NAT64_TOS_SET ? 0 : copied;
 }
 
 static __always_inline __u8 xlat_tclass(const struct ipv6hdr *h)

@@ -429,8 +429,8 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	/* The error's own fragment header (an atomic fragment) gives the
 	 * Identification, as for any packet (RFC 7915 §5.1.1). */
 	xlat_frag4_fields(p->frag_hdr_off != 0, p->frag_id, p->frag_off, tot, prm->ip_id, &id, &frag);
-	xlat_build_ip4(&s->outer.ip4, xlat_tclass(ip6), tot, id, frag, ip6->hop_limit, IPPROTO_ICMP,
-		       prm->out.saddr.v4, prm->out.daddr.v4);
+	xlat_build_ip4(&s->outer.ip4, xlat_tos_out(prm->tos, xlat_tclass(ip6)), tot, id, frag,
+		       ip6->hop_limit, IPPROTO_ICMP, prm->out.saddr.v4, prm->out.daddr.v4);
 
 	hdr_old = s->in.l4_off - p->l3_off;
 	if (ctx_change_l3(ctx, FC_AF_INET, (int)(IPV4_HLEN + sizeof(s->nw4)) - (int)hdr_old))
@@ -548,8 +548,8 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	check = xlat_csum_apply(check, diff);
 	__builtin_memcpy(s->nw6.icmp + 2, &check, sizeof(check));
 
-	xlat_build_ip6(&s->outer.ip6, ip4->tos, msg, IPPROTO_ICMPV6, ip4->ttl, prm->out.saddr.v6,
-		       prm->out.daddr.v6);
+	xlat_build_ip6(&s->outer.ip6, xlat_tclass_out(prm->tos, ip4->tos), msg, IPPROTO_ICMPV6,
+		       ip4->ttl, prm->out.saddr.v6, prm->out.daddr.v6);
 
 	hdr_old = in_l4 - p->l3_off;
 	if (ctx_change_l3(ctx, FC_AF_INET6, (int)(IPV6_HLEN + hdr_new) - (int)hdr_old))

@@ -357,6 +357,9 @@ enum fc_config_flags {
 	FC_CFG_PORT_BLOCKS = 1 << 10,	/* port-block allocation: block_* below */
 };
 
+/* struct fc_config nat64_tos: the field is overridden, not copied. */
+#define FC_NAT64_TOS_SET	0x100
+
 /* Any translation at all: a configuration without these passes everything. */
 #define FC_CFG_NAT_ANY (FC_CFG_NAT44 | FC_CFG_NAT66 | FC_CFG_NAT64)
 
@@ -369,7 +372,10 @@ struct fc_config {
 	/* External ports per protocol, indexed by fc_proto_slot() (FC_SUB_*);
 	 * port blocks and deterministic NAT have one range, the same for all. */
 	struct fc_port_set ports[FC_SUB_PROTOS];
-	__u32 pad0;
+	/* NAT64 (RFC 7915 §4.1, §5.1): 0, the TOS and traffic class copied;
+	 * FC_NAT64_TOS_SET | tos: IPv4 packets leave with that TOS, IPv6
+	 * ones with traffic class 0 (--nat64-tos). */
+	__u32 nat64_tos;
 	__u64 timeout_ns[FC_TIMEOUT_MAX];
 	/* NAT66: the external interface's global IPv6 address; all zero:
 	 * none, translate no IPv6. */

@@ -52,10 +52,11 @@ FAR6_ADDR = "2001:db8:200::2"
 
 # NAT64 (NatTopology.add_nat64): the IPv4 hosts seen from the IPv6-only
 # client under the well-known prefix (RFC 6052 /96); FAR4 is an IPv4 network
-# one router further (EXTERNAL routes to it) on a link of far4_mtu bytes.
+# one router further (EXTERNAL routes to it) on a link of far4_mtu bytes;
+# a global-looking range: RFC 6052 §3.1 drops private ones under the WKP.
 NAT64_PREFIX = "64:ff9b::"
-EXT_FAR4_ADDR = "10.99.0.1"
-FAR4_ADDR = "10.99.0.2"
+EXT_FAR4_ADDR = "192.0.2.1"
+FAR4_ADDR = "192.0.2.2"
 
 
 def nat64_addr(v4):
@@ -507,9 +508,9 @@ class NatTopology(Topology):
         an IPv4 host one router beyond EXTERNAL.
 
         client: lan0 fd00:77::2/64 (and ::3) only, default via fd00:77::1
-        ext:    an IPv4 router: far0 10.99.0.1/24 (far4_mtu bytes)
-        far4:   far0 10.99.0.2/24, default via 10.99.0.1
-        gw:     10.99.0.0/24 via 198.51.100.2
+        ext:    an IPv4 router: far0 192.0.2.1/24 (far4_mtu bytes)
+        far4:   far0 192.0.2.2/24, default via 192.0.2.1
+        gw:     192.0.2.0/24 via 198.51.100.2
         """
         self.add_ipv6()
         try:
@@ -528,7 +529,7 @@ class NatTopology(Topology):
             self.far4.addr_add("far0", FAR4_ADDR + "/24")
             self.far4.sysctl("net.ipv4.icmp_ratelimit", 0)
             self.far4.run(["ip", "route", "add", "default", "via", EXT_FAR4_ADDR])
-            self.gw.run(["ip", "route", "add", "10.99.0.0/24", "via", EXT_ADDRS[0]])
+            self.gw.run(["ip", "route", "add", "192.0.2.0/24", "via", EXT_ADDRS[0]])
             wait_until(lambda: "LOWER_UP" in self.far4.run(
                 ["ip", "-br", "link", "show", "far0"]).stdout, 5, desc="far0 up")
         except BaseException:

@@ -11,6 +11,7 @@ a second server and a stranger reach the mapping), TCP, never a LAN address
 on the ISP's side, clean detach, restart keeping the mappings. XDP mode on
 such a link is refused (README: Link types)."""
 
+import ipaddress
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ import pytest
 from fcnat_util import FCNAT_BIN, assert_nothing_attached, recv_matching, udp_exchange
 from linkcheck import WanCapture, check_wan, stat
 from netns import (CLIENT6_ADDR, CLIENT_ADDR, CLIENT2_ADDR, EXT_ADDRS, GW_LAN6_ADDR,
-                   GW_WAN_ADDR, nat64_addr, wait_until)
+                   GW_WAN_ADDR, wait_until)
 
 L3_IF = "l3wan"
 ISP_IF = "isp0"
@@ -194,31 +195,40 @@ def test_l3_wan_comes_back_with_a_new_index(l3_wan, fcnat):
     cap.assert_no_lan_sources(c, (SERVERS[0], 7000), GW_L3_ADDR)
 
 
+NSP64 = "64:ff9b:1::"
+
+
+def _nsp64(v4):
+    return str(ipaddress.IPv6Address(NSP64 + v4))
+
+
 def test_l3_wan_nat64(l3_wan, fcnat):
     """NAT64 out of and into a link without an Ethernet header: the IPv4
     answer arriving bare becomes IPv6 there (no Ethernet type written into
-    it) and reaches the IPv6 client."""
+    it) and reaches the IPv6 client. The servers are in 100.64/10, which
+    the Well-Known Prefix may not carry (RFC 6052 §3.1): a network-specific
+    prefix (under RFC 8215's local-use 64:ff9b:1::/48) does."""
     topo = l3_wan
     topo.client.addr_add("lan0", CLIENT6_ADDR + "/64", "nodad")
     topo.client.run(["ip", "-6", "route", "add", "default", "via", GW_LAN6_ADDR])
     topo.gw.addr_add("lan0", GW_LAN6_ADDR + "/64", "nodad")
     topo.gw.sysctl("net.ipv6.conf.all.forwarding", 1)
     cap = _isp_capture(topo)
-    fcnat("-i", L3_IF, "--nat64", "--hairpin-if", "lan0")
+    fcnat("-i", L3_IF, "--nat64", NSP64 + "/96", "--hairpin-if", "lan0")
     c = topo.client.udp(CLIENT6_ADDR, 25800)
     srv = topo.ext.udp(SERVERS[0], 7000)
-    c.sendto(b"six-to-four", (nat64_addr(SERVERS[0]), 7000))
+    c.sendto(b"six-to-four", (_nsp64(SERVERS[0]), 7000))
     srv.settimeout(5)
     data, peer = srv.recvfrom(100)
     assert data == b"six-to-four" and peer[0] == GW_L3_ADDR, (data, peer)
     srv.sendto(b"four-to-six", peer)
     got = recv_matching(c, b"four-to-six", 3)
-    assert got is not None and got[:2] == (nat64_addr(SERVERS[0]), 7000), got
+    assert got is not None and got[:2] == (_nsp64(SERVERS[0]), 7000), got
     r = topo.client.run(["ping", "-6", "-n", "-c", "2", "-i", "0.2", "-W", "2",
-                         nat64_addr(SERVERS[1])], check=False)
+                         _nsp64(SERVERS[1])], check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     # A last IPv6 datagram: once tcpdump shows it (as IPv4), all before are.
-    c.sendto(b"marker", (nat64_addr(SERVERS[0]), 7000))
+    c.sendto(b"marker", (_nsp64(SERVERS[0]), 7000))
     line = "%s.%d > %s.7000" % (GW_L3_ADDR, peer[1], SERVERS[0])
     cap.dump.wait_output(lambda t: t.count(line) >= 2, 10, stream="stdout",
                          desc="tcpdump to show the marker")

@@ -2,7 +2,7 @@
 
 CLIENT (IPv6 only: fd00:77::2/::3) -- GATEWAY (fcnat --nat64 on wan0,
 198.51.100.1, translating on lan0's ingress) -- EXTERNAL (IPv4 servers
-198.51.100.2/.3/.4, a router) -- FAR4 (10.99.0.2, on a 1400-byte link).
+198.51.100.2/.3/.4, a router) -- FAR4 (192.0.2.2, on a 1400-byte link).
 The client names IPv4 hosts as 64:ff9b::<IPv4> (RFC 6052 /96); nothing on
 the IPv4 side has a route to fd00:77::/64 or any IPv6 at all in the path of
 the test traffic, so an answer that reaches the client proves the packets
@@ -330,7 +330,7 @@ def test_rfc7915_s5_1_ipv6_client_too_big_for_ipv4_route_gets_packet_too_big(
     IPv6 ping (1428 as IPv4, DF) is answered by the gateway with Packet Too
     Big carrying 1300 + 20; the client learns it and the next ping of that
     size gets through."""
-    topo64.gw.run(["ip", "route", "replace", "10.99.0.0/24", "via", EXT_ADDRS[0],
+    topo64.gw.run(["ip", "route", "replace", "192.0.2.0/24", "via", EXT_ADDRS[0],
                    "mtu", "lock", "1300"])
     dst = nat64_addr(FAR4_ADDR)
     r = topo64.client.run(["ping", "-6", "-M", "do", "-s", "1400", "-c", "1", "-W", "2", dst],
@@ -385,3 +385,19 @@ def test_rfc7915_s4_1_ttl_1_to_a_mapping_answered_with_time_exceeded(topo64, nat
     srv.setsockopt(socket.SOL_IP, socket.IP_TTL, 2)
     srv.sendto(b"ttl-2", mapped)
     assert recv_matching(c, b"ttl-2", 3) is not None, "TTL 2 did not reach the client"
+
+
+def test_rfc6052_s3_1_private_ipv4_under_the_wkp_not_translated(topo64, nat64, run_fcnat,
+                                                                  bpffs):
+    """RFC 6052 §3.1: under the Well-Known Prefix a private IPv4 host is not
+    reached even though the gateway routes to it (and reaches it itself);
+    the packets are dropped and counted. The global host next to it is."""
+    priv = "10.99.0.2"
+    topo64.ext.addr_add("far0", "10.99.0.1/24")
+    topo64.far4.addr_add("far0", priv + "/24")
+    topo64.gw.run(["ip", "route", "replace", "10.99.0.0/24", "via", EXT2])
+    wait_until(lambda: _pings(topo64.gw, priv, "-4"), 10, desc="gateway reaches the private host")
+    before = counter(run_fcnat, bpffs, "nat64_drop_untranslatable")
+    assert not _pings(topo64.client, nat64_addr(priv))
+    assert counter(run_fcnat, bpffs, "nat64_drop_untranslatable") > before
+    assert _pings(topo64.client, nat64_addr(FAR4_ADDR))

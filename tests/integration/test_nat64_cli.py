@@ -75,3 +75,26 @@ def test_config_file_nat64_key(topo, run_fcnat, tmp_path):
     r = run_fcnat("--check-config", str(off))
     assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
     assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+@pytest.mark.parametrize("value", ["256", "-1", "x", ""])
+def test_rfc7915_nat64_tos_bad_value_is_a_usage_error(topo, run_fcnat, value):
+    r = run_fcnat("-i", "wan0", "--nat64", "--hairpin-if", "lan0", "--nat64-tos", value)
+    assert r.returncode == 2, repr(r)
+    assert "invalid TOS" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_rfc7915_nat64_tos_config_key(topo, run_fcnat, tmp_path):
+    """RFC 7915 §4.1/§5.1 SHOULD: the TOS / traffic class override is an
+    option (a number 0-255 or copy) in the configuration file too."""
+    for value in ("32", "0", "255", "copy"):
+        good = tmp_path / "good.conf"
+        good.write_text("[nat]\nifname = wan0\nhairpin-if = lan0\nnat64 = true\n"
+                        "nat64-tos = %s\n" % value)
+        r = run_fcnat("--check-config", str(good))
+        assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[nat]\nifname = wan0\nhairpin-if = lan0\nnat64 = true\nnat64-tos = 300\n")
+    r = run_fcnat("--check-config", str(bad))
+    assert r.returncode == 2 and "invalid TOS" in r.stderr, repr(r)

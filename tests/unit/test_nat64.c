@@ -1567,23 +1567,45 @@ TEST(rfc6146_s3_5_2_2_unsolicited_inbound_syn_dropped_silently)
 	ASSERT_EQ(nr_bindings(&fx), before, "no state made");
 }
 
-/* RFC 7915 §4.4: a first fragment the translator refuses (of a UDP
- * datagram without checksum, §4.5: its IPv6 fragments could not carry
- * one) is answered with the default, ICMPv4 3/13; a non-first one is
- * dropped unanswered (RFC 1122 §3.2.2). */
-TEST(rfc7915_s4_4_s4_5_refused_udp_no_checksum_first_fragment_answered_3_13)
+/* RFC 6146 §3.4 (RFC 7915 §4.5 defers to it for a stateful translator):
+ * IPv4 UDP fragments without checksum are reassembled to compute it or,
+ * without the resources for that, silently discarded. fcnat does not
+ * reassemble: the first fragment is dropped, counted, nothing is sent. */
+TEST(rfc6146_s3_4_udp_zero_checksum_first_fragment_silently_discarded)
 {
 	struct pkt_spec out = udp(CLIENT6_A, 25047, SERVER_1_64, 7000);
 	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25047);
-	struct pkt_spec err;
+	struct run_result r;
 
 	nat64_on();
 	ASSERT_EQ(out64(&out), 25047, "mapping");
 	first.frag = 0x2000;	/* MF, offset 0 */
 	first.ip_id = 0x4600;
 	first.udp_no_csum = 1;
+	ASSERT_EQ(run_ext(&first, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "UDP without checksum, first fragment: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
+}
+
+/* RFC 7915 §1.2: fragmented ICMP is not translated; §4.4: the discarded
+ * packet is answered with ICMPv4 3/13 (it is no ICMP error). */
+TEST(rfc7915_s1_2_s4_4_fragmented_echo_reply_to_mapping_answered_3_13)
+{
+	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4747);
+	struct pkt_spec first, err;
+	struct run_result r;
+	uint16_t id;
+
+	nat64_on();
+	ASSERT_EQ(run_lan(&req, &r), 0, "echo request run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
+	id = (r.out[38] << 8) | r.out[39];
+	first = echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
+	first.frag = 0x2000;	/* MF, offset 0 */
+	first.ip_id = 0x4700;
 	err = answer4(&first, 3, 13);
-	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "UDP without checksum, first fragment: 3/13");
+	EXPECT_EXT(&first, &err, TC_ACT_REDIRECT, "fragmented echo reply: 3/13");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_FRAGMENT), 1, "nat64_drop_fragment");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
 }
@@ -1623,4 +1645,205 @@ TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
 	ASSERT_EQ(r.ret, TC_ACT_SHOT, "to a port without a mapping: dropped");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* RFC 6052 §3.1: the Well-Known Prefix does not carry non-global IPv4
+ * addresses; a translator drops packets with such an address under it,
+ * both ways, and makes no state for them. Under a network-specific prefix
+ * the same IPv4 addresses are translated. */
+TEST(rfc6052_s3_1_wkp_with_non_global_ipv4_address_dropped_both_ways)
+{
+	static const char *const non_global[] = {
+		"64:ff9b::10.1.2.3", "64:ff9b::172.16.0.9", "64:ff9b::192.168.1.1",
+		"64:ff9b::100.64.0.1", "64:ff9b::127.0.0.1", "64:ff9b::169.254.1.1",
+		"64:ff9b::0.1.2.3", "64:ff9b::192.0.0.170", "64:ff9b::224.0.0.251",
+		"64:ff9b::255.255.255.255",
+	};
+	struct pkt_spec out = udp(CLIENT6_A, 25060, SERVER_1_64, 7000);
+	struct pkt_spec in = udp("10.9.9.9", 7000, EXT_ADDR, 25060);
+	struct run_result r;
+	unsigned int i;
+	char err[128];
+	unsigned int len;
+
+	nat64_on();
+	for (i = 0; i < sizeof(non_global) / sizeof(non_global[0]); i++) {
+		struct pkt_spec p = udp(CLIENT6_A, 25061, non_global[i], 7000);
+
+		ASSERT_EQ(run_lan(&p, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, non_global[i]);
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i, "nat64_drop_untranslatable");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+	/* Inbound from a private IPv4 host to a live mapping: dropped. */
+	ASSERT_EQ(out64(&out), 25060, "a mapping to a global server");
+	ASSERT_EQ(run_ext(&in, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "from 10.9.9.9 under the WKP: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i + 1, "counted");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "nothing translated inbound");
+
+	/* A network-specific prefix: 10.1.2.3 is translated (a mapping). */
+	if (parse_nat64_prefix("2001:db8:64::/96", fx.opts.nat64_prefix, &len, err, sizeof(err)))
+		abort();
+	fx.opts.nat64_prefix_len = len;
+	fixture_apply(&fx);
+	out = udp(CLIENT6_A, 25062, "2001:db8:64::10.1.2.3", 7000);
+	ASSERT_EQ(run_lan(&out, &r), 0, "run");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i + 1, "not refused");
+	ASSERT_EQ(nr_bindings(&fx), 4, "a mapping made for the private address (two entries each)");
+}
+
+/* RFC 7915 §5.1: a packet with an illegal source address (unspecified,
+ * loopback, multicast; link local, which no router forwards) is silently
+ * dropped: nothing sent back, no mapping made. */
+TEST(rfc7915_s5_1_illegal_source_address_silently_dropped)
+{
+	static const char *const bad[] = { "::", "::1", "ff02::1", "ff0e::5", "fe80::2" };
+	struct run_result r;
+	unsigned int i;
+
+	nat64_on();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pkt_spec p = udp(bad[i], 25070, SERVER_1_64, 7000);
+
+		ASSERT_EQ(run_lan(&p, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_SHOT, bad[i]);
+	}
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i, "nat64_drop_untranslatable");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
+}
+
+/* RFC 7915 §4.2: IGMP is single hop and not translated. With NAT64 on,
+ * IGMP to the external address reaches the gateway untouched, never the
+ * IPv6 side. */
+TEST(rfc7915_s4_2_igmp_not_translated)
+{
+	struct pkt_spec igmp = { .proto = 2, .saddr = SERVER_1, .daddr = EXT_ADDR, .ttl = 1,
+				 .payload_len = 8 };
+
+	nat64_on();
+	EXPECT_EXT(&igmp, &igmp, TC_ACT_OK, "IGMP to the gateway, untouched");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "nothing translated");
+}
+
+/* RFC 6146 §3.1: one BIB per protocol. Host B's TCP mapping holds
+ * external port 25091; host A's UDP from port 25091 still gets external
+ * port 25091 (the UDP BIB is another table), and inbound UDP and TCP to
+ * that port reach A and B, each through its own protocol's mapping. */
+TEST(rfc6146_s3_1_one_bib_per_protocol)
+{
+	struct pkt_spec t = tcp(CLIENT6_B, 25091, SERVER_1_64, 7000, 0x02);
+	struct pkt_spec u = udp(CLIENT6_A, 25091, SERVER_1_64, 7000);
+	struct pkt_spec u_in = udp(SERVER_1, 7000, EXT_ADDR, 25091);
+	struct pkt_spec u_at_a = udp(SERVER_1_64, 7000, CLIENT6_A, 25091);
+	struct pkt_spec t_in = tcp(SERVER_1, 7000, EXT_ADDR, 25091, 0x12);
+	struct pkt_spec t_at_b = tcp(SERVER_1_64, 7000, CLIENT6_B, 25091, 0x12);
+
+	nat64_on();
+	ASSERT_EQ(out64(&t), 25091, "B's TCP mapping");
+	ASSERT_EQ(out64(&u), 25091, "A's UDP mapping: the same port, another BIB");
+	ASSERT_EQ(nr_bindings(&fx), 4, "two mappings (two entries each)");
+	EXPECT_IN(&u_in, &u_at_a, TC_ACT_OK, "UDP to 25091 reaches A");
+	EXPECT_IN(&t_in, &t_at_b, TC_ACT_OK, "TCP to 25091 reaches B");
+}
+
+/* RFC 7915 §5.1 and §4.1 SHOULD, --nat64-tos: the traffic class is not
+ * copied but the IPv4 TOS set to the configured value, and the IPv4 TOS
+ * not copied but the traffic class set to zero. Without the option both
+ * are copied. */
+TEST(rfc7915_s4_1_s5_1_tos_and_traffic_class_overridden_with_nat64_tos)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25095, SERVER_1_64, 7000);
+	struct pkt_spec out4 = udp(EXT_ADDR, 25095, SERVER_1, 7000);
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25095);
+	struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25095);
+
+	out.tclass = 0xb8;
+	in.tclass = 0x2e;
+	out4.ttl = 63;
+	to_server1(&out4);
+	nat64_on();
+	out4.tclass = 0xb8;
+	EXPECT_OUT(&out, &out4, "default: traffic class 0xb8 copied to the TOS");
+	in6.tclass = 0x2e;
+	EXPECT_IN(&in, &in6, TC_ACT_OK, "default: TOS 0x2e copied to the traffic class");
+
+	fx.opts.nat64_tos = 0x20;
+	fixture_apply(&fx);
+	out4.tclass = 0x20;
+	EXPECT_OUT(&out, &out4, "--nat64-tos 32: TOS 0x20 whatever the traffic class");
+	in6.tclass = 0;
+	EXPECT_IN(&in, &in6, TC_ACT_OK, "--nat64-tos 32: traffic class 0 whatever the TOS");
+}
+
+/* RFC 6146 §4 ICMP_DEFAULT (60 s) by default: a NAT64 echo mapping is
+ * still there 59 s after its request and gone 61 s after it. */
+TEST(gc_rfc6146_s4_icmp_default_60s_nat64_echo_mapping)
+{
+	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4848);
+	struct gc_result res;
+	struct run_result r;
+	uint64_t t0, t1;
+
+	nat64_on();
+	ASSERT_EQ(fx.opts.timeout_s[FC_TIMEOUT_ICMP], 60, "ICMP timeout 60 s by default");
+	t0 = now_ns();
+	ASSERT_EQ(run_lan(&req, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "echo request translated");
+	t1 = now_ns();
+	ASSERT_EQ(fixture_sweep(&fx, t0 + 59000000000ULL, &res), 0, "sweep at 59 s");
+	ASSERT_EQ(res.mappings_live, 1, "alive at 59 s");
+	ASSERT_EQ(res.mappings_expired, 0, "none expired at 59 s");
+	ASSERT_EQ(fixture_sweep(&fx, t1 + 61000000000ULL, &res), 0, "sweep at 61 s");
+	ASSERT_EQ(res.mappings_expired, 1, "expired at 61 s");
+	ASSERT_EQ(nr_bindings(&fx), 0, "both entries gone");
+}
+
+/* RFC 7915 §5.1: the Identification of a DF-clear packet comes from a
+ * fragment identification algorithm: fcnat's is random per packet (RFC
+ * 7739 §5.1), so four packets of one flow do not all carry one value. */
+TEST(rfc7915_s5_1_identification_not_one_value_for_a_flow)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25097, SERVER_1_64, 7000);
+	struct run_result r;
+	uint16_t id[4];
+	int i;
+
+	nat64_on();
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(run_lan(&out, &r), 0, "run");
+		ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "translated");
+		ASSERT_EQ(r.out[14 + 6] & 0x40, 0, "DF clear (60 bytes)");
+		id[i] = (r.out[18] << 8) | r.out[19];
+	}
+	ASSERT_TRUE(!(id[0] == id[1] && id[1] == id[2] && id[2] == id[3]),
+		    "not one Identification for all");
+}
+
+/* RFC 7915 §4.2: the Packet Too Big's MTU is the least of the advertised
+ * MTU + 20 and the IPv6 next hop's: a Fragmentation Needed of 1400 to a
+ * host behind a 1300-byte IPv6 route becomes Packet Too Big 1300 (1420
+ * with the route's MTU above it). */
+TEST(rfc7915_s4_2_packet_too_big_mtu_within_the_ipv6_next_hop)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
+	struct pkt_spec q4 = udp(EXT_ADDR, 25098, SERVER_1, 7000);
+	struct pkt_spec q6 = udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
+	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
+				.icmp_type = 3, .icmp_code = 4, .icmp_mtu = 1400, .quote = &q4 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = SERVER_1_64,
+				 .daddr = CLIENT6_A, .icmp_type = 2, .icmp_mtu = 1300,
+				 .quote = &q6 };
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1300), 0, "IPv6 route of MTU 1300 set up");
+	ASSERT_EQ(out64(&out), 25098, "mapping");
+	q4.ttl = q6.ttl = 63;
+	EXPECT_IN(&err, &want, TC_ACT_OK, "fragmentation needed 1400 -> packet too big 1300");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 route of MTU 1500 set up");
+	want.icmp_mtu = 1420;
+	EXPECT_IN(&err, &want, TC_ACT_OK, "fragmentation needed 1400 -> packet too big 1420");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
 }

@@ -1087,3 +1087,54 @@ TEST(hostile_rfc4884_length_beyond_the_packet_ignored)
 	ASSERT_EQ(o.verdict, PROBE_XLAT_OK, "verdict");
 	ASSERT_PKT_EQ(out, out_len, exp, exp_len, "the rest is the quote, attribute cleared");
 }
+
+/*
+ * RFC 7915 §4.2 and §5.2, every query and single-hop type the RFC names
+ * for silent drop, and unknown types: ICMPv4 Source Quench (4), Redirect
+ * (5), Alternate Host Address (6), Router Advertisement (9) and
+ * Solicitation (10), Timestamp (13, 14), Information (15, 16), Address
+ * Mask (17, 18), an unknown type; ICMPv6 MLD (130-132), Router and
+ * Neighbor Discovery and Redirect (133-137), unknown informational types.
+ */
+TEST(rfc7915_s4_2_s5_2_every_single_hop_obsolete_and_unknown_type_dropped)
+{
+	NEED_PROBE();
+	static const uint8_t v4[] = { 4, 5, 6, 9, 10, 13, 14, 15, 16, 17, 18, 42 };
+	static const uint8_t v6[] = { 130, 131, 132, 133, 134, 135, 136, 137, 139, 200 };
+
+	for (size_t i = 0; i < sizeof(v4); i++) {
+		struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = S4, .daddr = EXT4,
+				       .icmp_type = v4[i], .payload_len = 20 };
+
+		expect_xlat(P_4TO6, &in_req, &in, PROBE_XLAT_DROP, NULL);
+		if (test_failed) {
+			fprintf(stderr, "    ICMPv4 type %u\n", v4[i]);
+			return;
+		}
+	}
+	for (size_t i = 0; i < sizeof(v6); i++) {
+		struct pkt_spec in = { .proto = IPPROTO_ICMPV6, .saddr = C6, .daddr = S6,
+				       .icmp_type = v6[i], .payload_len = 20 };
+
+		expect_xlat(P_6TO4, &out_req, &in, PROBE_XLAT_DROP, NULL);
+		if (test_failed) {
+			fprintf(stderr, "    ICMPv6 type %u\n", v6[i]);
+			return;
+		}
+	}
+}
+
+/* RFC 7915 §5.1.1 with RFC 8021 §2: an atomic fragment (Fragment Header,
+ * offset 0, M clear) is a whole datagram: IPv4 without fragmentation, its
+ * Identification the low 16 bits of the fragment's, DF clear. */
+TEST(rfc8021_rfc7915_s5_1_1_atomic_fragment_6to4_whole_datagram_id_low_16_bits)
+{
+	NEED_PROBE();
+	struct pkt_spec in = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
+			       .dport = 53, .nr_ext = 1, .ext_hdrs = { 44 }, .frag6 = 0,
+			       .frag6_id = 0xabcd5678, .payload_len = 64 };
+	struct pkt_spec want = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
+				 .dport = 53, .frag = 0, .ip_id = 0x5678, .payload_len = 64 };
+
+	expect_xlat(P_6TO4, &out_req, &in, PROBE_XLAT_OK, &want);
+}
