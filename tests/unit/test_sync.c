@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The state sync's pure parts: HMAC-SHA256 against RFC 4231's test
+ * vectors, the datagram codec (round trip, forgery, truncation) and the
+ * anti-replay window.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sync_hmac.h"
+#include "sync_wire.h"
+
+static void hex(const __u8 *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+TEST(sync_hmac_sha256_rfc4231_vectors)
+{
+	static __u8 k20b[20], kaa20[20], k25[25], k0c[20], kaa131[131], dd50[50], cd50[50];
+	static const struct {
+		const __u8 *key;
+		size_t key_len;
+		const void *data;
+		size_t len;
+		const char *want;	/* RFC 4231 §4.2-4.8; case 5 truncated to 128 bits */
+	} v[] = {
+		{ k20b, 20, "Hi There", 8,
+		  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+		{ (const __u8 *)"Jefe", 4, "what do ya want for nothing?", 28,
+		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+		{ kaa20, 20, dd50, 50,
+		  "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+		{ k25, 25, cd50, 50,
+		  "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
+		{ k0c, 20, "Test With Truncation", 20, "a3b6167473100ee06e0c796c2955552b" },
+		{ kaa131, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54,
+		  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+		{ kaa131, 131, "This is a test using a larger than block-size key and a larger "
+		  "than block-size data. The key needs to be hashed before being used by the "
+		  "HMAC algorithm.", 152,
+		  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
+	};
+	__u8 mac[SHA256_LEN];
+	char got[2 * SHA256_LEN + 1], what[32];
+	struct sha256 s;
+
+	memset(k20b, 0x0b, sizeof(k20b));
+	memset(kaa20, 0xaa, sizeof(kaa20));
+	memset(k0c, 0x0c, sizeof(k0c));
+	memset(kaa131, 0xaa, sizeof(kaa131));
+	memset(dd50, 0xdd, sizeof(dd50));
+	memset(cd50, 0xcd, sizeof(cd50));
+	for (int i = 0; i < 25; i++)
+		k25[i] = i + 1;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t n = strlen(v[i].want) / 2;
+
+		hmac_sha256(v[i].key, v[i].key_len, v[i].data, v[i].len, mac);
+		hex(mac, n, got);
+		snprintf(what, sizeof(what), "RFC 4231 test case %zu", i + 1);
+		ASSERT_EQ(strcmp(got, v[i].want), 0, what);
+	}
+	/* FIPS 180-2 appendix B.1, and a message fed in pieces across blocks. */
+	sha256_init(&s);
+	sha256_update(&s, "abc", 3);
+	sha256_final(&s, mac);
+	hex(mac, SHA256_LEN, got);
+	ASSERT_EQ(strcmp(got, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+		  0, "sha256(abc)");
+	sha256_init(&s);
+	sha256_update(&s, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 20);
+	sha256_update(&s, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq" + 20, 36);
+	sha256_final(&s, mac);
+	hex(mac, SHA256_LEN, got);
+	ASSERT_EQ(strcmp(got, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+		  0, "sha256 of the 56-byte message, in two pieces");
+}
+
+static const char key[] = "a shared secret of the pair";
+
+static size_t build(__u8 *out, __u64 seq, int nrec, __u16 flags)
+{
+	struct sync_writer w;
+	struct sync_hdr h = { .type = SYNC_MSG_DATA, .flags = flags, .epoch = 7, .echo = 9,
+			      .seq = seq };
+	struct sync_rec r = { .type = SYNC_REC_MAP };
+
+	sync_begin(&w, &h);
+	for (int i = 0; i < nrec; i++) {
+		r.type = i % 2 ? SYNC_REC_SESSION : SYNC_REC_MAP;
+		if (r.type == SYNC_REC_MAP) {
+			memset(&r.m, 0, sizeof(r.m));
+			r.m.proto = FC_PROTO_UDP;
+			r.m.int_family = r.m.ext_family = FC_AF_INET;
+			r.m.int_addr.v4 = htonl(0xc0a80002 + i);
+			r.m.ext_addr.v4 = htonl(0xcb007101);
+			r.m.int_port = 5000 + i;
+			r.m.ext_port = 20000 + i;
+			r.m.idle_ms = 1234;
+		} else {
+			memset(&r.s, 0, sizeof(r.s));
+			r.s.family = FC_AF_INET;
+			r.s.proto = FC_PROTO_TCP;
+			r.s.ext_addr.v4 = htonl(0xcb007101);
+			r.s.remote_addr.v4 = htonl(0xc6336402);
+			r.s.ext_port = 20000 + i;
+			r.s.remote_port = 443;
+			r.s.tcp_seen = FC_TCP_SYN_OUT | FC_TCP_SYN_IN;
+			r.s.rcv_next = 0xdeadbeef;
+			r.s.wscale = 7;
+		}
+		if (sync_add(&w, &r))
+			break;
+	}
+	sync_finish(&w, key, strlen(key));
+	memcpy(out, w.buf, w.len);
+	return w.len;
+}
+
+TEST(sync_codec_round_trip_and_rejections)
+{
+	__u8 p[SYNC_MAX_DGRAM];
+	struct sync_hdr h;
+	struct sync_rec r;
+	size_t n = build(p, 42, 2, SYNC_F_FULL_END), off = SYNC_HDR_LEN;
+	int recs = 0;
+
+	ASSERT_EQ(sync_parse(p, n, key, strlen(key), &h), SYNC_OK, "parse");
+	ASSERT_EQ(h.type, SYNC_MSG_DATA, "type");
+	ASSERT_EQ(h.flags, SYNC_F_FULL_END, "flags");
+	ASSERT_EQ(h.epoch, 7, "epoch");
+	ASSERT_EQ(h.echo, 9, "echo");
+	ASSERT_EQ(h.seq, 42, "seq");
+	ASSERT_EQ(h.count, 2, "count");
+	ASSERT_EQ(sync_next_record(p, n - SYNC_MAC_LEN, &off, &r), 1, "first record");
+	ASSERT_EQ(r.type, SYNC_REC_MAP, "map");
+	ASSERT_EQ(r.m.int_addr.v4, htonl(0xc0a80002), "internal address");
+	ASSERT_EQ(r.m.ext_port, 20000, "external port");
+	ASSERT_EQ(r.m.idle_ms, 1234, "idle");
+	ASSERT_EQ(sync_next_record(p, n - SYNC_MAC_LEN, &off, &r), 1, "second record");
+	ASSERT_EQ(r.type, SYNC_REC_SESSION, "session");
+	ASSERT_EQ(r.s.rcv_next, 0xdeadbeef, "rcv_next");
+	ASSERT_EQ(r.s.wscale, 7, "wscale");
+	ASSERT_EQ(r.s.remote_port, 443, "remote port");
+	ASSERT_EQ(sync_next_record(p, n - SYNC_MAC_LEN, &off, &r), 0, "end");
+
+	/* Any flipped bit, a wrong key, a cut datagram: not authentic. */
+	for (size_t i = 8; i < n; i += 7) {
+		p[i] ^= 0x10;
+		ASSERT_EQ(sync_parse(p, n, key, strlen(key), &h), SYNC_ERR_MAC, "flipped bit");
+		p[i] ^= 0x10;
+		recs++;
+	}
+	ASSERT_EQ(sync_parse(p, n, "other", 5, &h), SYNC_ERR_MAC, "other key");
+	ASSERT_EQ(sync_parse(p, n - 1, key, strlen(key), &h), SYNC_ERR_MAC, "cut by one");
+	ASSERT_EQ(sync_parse(p, 40, key, strlen(key), &h), SYNC_ERR_SHORT, "shorter than a header");
+	p[4] = 2;
+	ASSERT_EQ(sync_parse(p, n, key, strlen(key), &h), SYNC_ERR_VERSION, "version 2");
+	p[0] = 'X';
+	ASSERT_EQ(sync_parse(p, n, key, strlen(key), &h), SYNC_ERR_MAGIC, "magic");
+
+	/* A full datagram holds as many records as fit, and says so. */
+	n = build(p, 43, 1000, 0);
+	ASSERT_TRUE(n <= SYNC_MAX_DGRAM, "fits");
+	ASSERT_EQ(sync_parse(p, n, key, strlen(key), &h), SYNC_OK, "full datagram");
+	/* 1332 bytes for records: 11 (map, session) pairs of 54 + 58, one map. */
+	ASSERT_EQ(h.count, 23, "records in a full datagram");
+}
+
+TEST(sync_replay_window_rejects_replays_and_counts_gaps)
+{
+	struct sync_window w = { 0 };
+	__u64 lost;
+
+	ASSERT_EQ(sync_window_check(&w, 100, &lost), SYNC_SEQ_NEW, "first");
+	ASSERT_EQ(sync_window_check(&w, 100, &lost), SYNC_SEQ_REPLAY, "same again");
+	ASSERT_EQ(sync_window_check(&w, 101, &lost), SYNC_SEQ_NEW, "next");
+	ASSERT_EQ(lost, 0, "no gap");
+	ASSERT_EQ(sync_window_check(&w, 105, &lost), SYNC_SEQ_NEW, "ahead");
+	ASSERT_EQ(lost, 3, "102-104 missing");
+	ASSERT_EQ(sync_window_check(&w, 103, &lost), SYNC_SEQ_NEW, "late, in the window");
+	ASSERT_EQ(sync_window_check(&w, 103, &lost), SYNC_SEQ_REPLAY, "late, again");
+	ASSERT_EQ(sync_window_check(&w, 101, &lost), SYNC_SEQ_REPLAY, "old replay");
+	ASSERT_EQ(sync_window_check(&w, 300, &lost), SYNC_SEQ_NEW, "far ahead");
+	ASSERT_EQ(lost, 194, "the jump");
+	ASSERT_EQ(sync_window_check(&w, 105, &lost), SYNC_SEQ_OLD, "below the window");
+	ASSERT_EQ(sync_window_check(&w, 237, &lost), SYNC_SEQ_NEW, "bottom of the window");
+	ASSERT_EQ(sync_window_check(&w, 236, &lost), SYNC_SEQ_OLD, "just below");
+}
