@@ -37,6 +37,7 @@
 #include "netlink.h"
 #include "options.h"
 #include "pcp.h"
+#include "sync.h"
 #include "pin.h"
 #include "show.h"
 #include "stats.h"
@@ -130,6 +131,7 @@ struct daemon {
 	struct fc_event_log *events;	/* NULL: no event output */
 	__u64 events_base[FC_DSTAT_MAX];	/* the event counters of earlier runs */
 	struct pcp_server *pcp;	/* NULL: no --pcp-if */
+	struct fc_sync *sync;	/* NULL: no --sync-peer */
 };
 
 static void count(struct daemon *d, enum fc_dstat c, __u64 n)
@@ -502,7 +504,7 @@ static void save_event_counters(struct daemon *d)
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES] = {
+	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES + 2] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = metrics_poll_fd(d->metrics), .events = POLLIN },
@@ -511,6 +513,7 @@ static void run(struct daemon *d)
 	};
 	int pcp_fds[FC_MAX_IFACES];
 	int npcp = pcp_poll_fds(d->pcp, pcp_fds, FC_MAX_IFACES);
+	int sync_fds[2], nsync = sync_poll_fds(d->sync, sync_fds, 2);
 	struct metrics_source ms = {
 		.ifname = d->o.ifname,
 		.bindings_fd = loader_bindings_fd(&d->l),
@@ -520,6 +523,8 @@ static void run(struct daemon *d)
 		.subscribers_fd = loader_subscribers_fd(&d->l),
 		.cfg = &d->cfg,
 		.meta = &d->pin.meta,
+		.extra = d->sync ? sync_metrics : NULL,
+		.extra_ctx = d->sync,
 	};
 	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
@@ -527,6 +532,10 @@ static void run(struct daemon *d)
 	for (int i = 0; i < npcp; i++) {
 		pfd[PFD_FIXED + i].fd = pcp_fds[i];
 		pfd[PFD_FIXED + i].events = POLLIN;
+	}
+	for (int i = 0; i < nsync; i++) {
+		pfd[PFD_FIXED + npcp + i].fd = sync_fds[i];
+		pfd[PFD_FIXED + npcp + i].events = POLLIN;
 	}
 	gc_init(&gc);
 	gc.release_fd = loader_release_fd(&d->l);
@@ -545,15 +554,18 @@ static void run(struct daemon *d)
 		int timeout = next_sweep > now ? (int)(next_sweep - now) : 0;
 		int pt = pcp_timeout_ms(d->pcp, gc_now_ns());
 		int mt = metrics_timeout_ms(d->metrics);
+		int st = sync_timeout_ms(d->sync);
 		int n;
 
 		if (pt >= 0 && pt < timeout)
 			timeout = pt;
 		if (mt >= 0 && mt < timeout)
 			timeout = mt;
+		if (st >= 0 && st < timeout)
+			timeout = st;
 		/* The IPFIX socket is watched only while messages wait for it. */
 		pfd[4].events = event_log_want_write(d->events) ? POLLOUT : 0;
-		n = poll(pfd, PFD_FIXED + npcp, timeout);
+		n = poll(pfd, PFD_FIXED + npcp + nsync, timeout);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -589,6 +601,11 @@ static void run(struct daemon *d)
 				pcp_receive(d->pcp, pfd[PFD_FIXED + i].fd);
 		if (pcp_timeout_ms(d->pcp, gc_now_ns()) == 0)
 			pcp_tick(d->pcp, gc_now_ns());
+		for (int i = 0; n > 0 && i < nsync; i++)
+			if (pfd[PFD_FIXED + npcp + i].revents & POLLIN)
+				sync_receive(d->sync, pfd[PFD_FIXED + npcp + i].fd);
+		if (sync_timeout_ms(d->sync) == 0)
+			sync_tick(d->sync);
 		if (now_ms() < next_sweep)
 			continue;
 		follow_interface(d);	/* a new index is not in the watch's filter */
@@ -941,6 +958,8 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_SHOW_SUBSCRIBERS || d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
+	if (d->o.cmd == FC_CMD_SHOW_SYNC)
+		return sync_show_main(&d->o);
 	if (d->o.cmd == FC_CMD_LOOKUP)
 		return lookup_main(&d->o);
 	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG) &&
@@ -1070,6 +1089,13 @@ int main(int argc, char **argv)
 		if (!d->pcp)
 			return FC_EXIT_FAIL;
 	}
+	if (d->o.sync.peer[0]) {
+		d->sync = sync_open(&d->o.sync, d->o.ifname);
+		if (!d->sync) {
+			pcp_close(d->pcp);
+			return FC_EXIT_FAIL;
+		}
+	}
 	/* Subscribed before start-up, so no address change is missed. */
 	d->watch = nl_addr_watch_open();
 	if (!d->watch)
@@ -1080,6 +1106,7 @@ int main(int argc, char **argv)
 	if (start(d, &d->l, &d->pin, &d->o, d->ifindex, &d->cfg, ext.s_addr)) {
 		nl_addr_watch_close(d->watch);
 		pcp_close(d->pcp);
+		sync_close(d->sync);
 		return FC_EXIT_FAIL;
 	}
 
@@ -1098,6 +1125,7 @@ int main(int argc, char **argv)
 		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l));
 		fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)", d->o.pcp.nr_ifs);
 	}
+	sync_attach_maps(d->sync, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), &d->cfg);
 	if (options_events_on(&d->o)) {
 		struct fc_event_log_opts eo = {
 			.text = d->o.log_mappings,
@@ -1157,6 +1185,7 @@ int main(int argc, char **argv)
 	event_log_close(d->events);
 	d->events = NULL;
 	pcp_close(d->pcp);
+	sync_close(d->sync);
 	nl_addr_watch_close(d->watch);
 	metrics_close(d->metrics);
 	if (!stats_read(loader_stats_fd(&d->l), counters)) {
