@@ -119,6 +119,7 @@ static void send_hello(struct fc_sync *s, bool resync)
  * refuses for room is built again next tick with the same records. */
 static void flush(struct fc_sync *s)
 {
+	s->last_flush_ms = mono_ms();
 	for (int b = 0; b < SYNC_BURST && s->q_len; b++) {
 		struct sync_writer w;
 		struct sync_hdr h;
@@ -344,11 +345,13 @@ int sync_timeout_ms(const struct fc_sync *s)
 
 	if (!s)
 		return -1;
-	if (s->q_len && sync_peer_up(s, now))
-		return SYNC_FLUSH_MS;
 	due = s->last_hello_ms + SYNC_HELLO_MS;
+	if (s->hello_now)
+		due = now;
 	if (sync_peer_up(s, now) && s->next_scan_ms < due)
 		due = s->next_scan_ms;
+	if (sync_peer_up(s, now) && s->q_len && s->last_flush_ms + SYNC_FLUSH_MS < due)
+		due = s->last_flush_ms + SYNC_FLUSH_MS;
 	return due > now ? (int)(due - now) : 0;
 }
 

@@ -57,6 +57,7 @@ struct fc_sync {
 	__u64 last_fresh_ms;	/* an accepted one */
 	__u64 last_hello_ms;
 	__u64 last_ask_ms;
+	__u64 last_flush_ms;
 	__u64 joins;		/* incarnations of the peer adopted */
 	bool hello_now;
 	bool ask_resync;	/* a gap: ask for everything */

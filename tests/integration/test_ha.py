@@ -201,6 +201,20 @@ def mappings(t, n):
              m["external_port"]) for m in json.loads(r.stdout)}
 
 
+def wait_same_mappings(t, timeout, what):
+    last = {}
+
+    def same():
+        a, b = mappings(t, "a"), mappings(t, "b")
+        last.update(a=len(a), b=len(b), only_a=sorted(a - b)[:3], only_b=sorted(b - a)[:3])
+        return a == b
+    try:
+        wait_until(same, timeout, interval=0.5, desc=what)
+    except AssertionError:
+        raise AssertionError("%s: %s\nA: %s\nB: %s" % (what, last, show_sync(t, "a"),
+                                                        show_sync(t, "b")))
+
+
 def wait_peer_up(t):
     for n in NODES:
         wait_until(lambda: show_sync(t, n)["peer_state"] == "up", 10,
@@ -345,8 +359,7 @@ def test_sync_of_10000_mappings_and_resync_after_peer_restart(ha):
     burst(10000, 10000)
     want_a = wait_until(lambda: (lambda m: m if len(m) >= 10000 else None)(mappings(t, "a")),
                         20, interval=0.5, desc="10000 mappings on A")
-    wait_until(lambda: mappings(t, "b") == mappings(t, "a"), 30, interval=0.5,
-               desc="B's mappings equal to A's")
+    wait_same_mappings(t, 30, "B's mappings equal to A's")
     st = show_sync(t, "a")
     assert st["tx_records"] >= 10000 and st["tx_dropped"] == 0, st
     assert show_sync(t, "b")["rx_install_errors"] == 0
@@ -357,8 +370,7 @@ def test_sync_of_10000_mappings_and_resync_after_peer_restart(ha):
     start_fcnat(t, "b")
     wait_until(lambda: len(mappings(t, "a")) >= 12000, 20, interval=0.5,
                desc="12000 mappings on A")
-    wait_until(lambda: mappings(t, "b") == mappings(t, "a"), 30, interval=0.5,
-               desc="B resynced to A's mappings")
+    wait_same_mappings(t, 30, "B resynced to A's mappings")
     assert show_sync(t, "a")["resyncs_sent"] >= 2
     assert len(want_a) >= 10000
     sink.close()
