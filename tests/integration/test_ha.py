@@ -221,8 +221,18 @@ def wait_peer_up(t):
                    desc="sync peer of %s up" % n)
 
 
-def test_failover_keeps_udp_tcp_and_published_mapping(ha):
+@pytest.mark.parametrize("failure", ["kill9", "link"])
+def test_failover_keeps_udp_tcp_and_published_mapping(ha, failure):
+    """kill9: A's fcnat and keepalived die (SIGKILL), then its links go down,
+    as a dead box's do; link: A's LAN and WAN links are pulled, its daemons
+    keep running (its keepalived goes to FAULT)."""
     t = ha
+    if not shutil.which("tcpdump"):
+        pytest.skip("tcpdump is not installed (make deps installs it)")
+    # Whatever leaves the gateways with an internal source address.
+    leak = t.ext.start(["tcpdump", "-l", "-n", "-i", "wan0", "src", "net", "192.168.77.0/24"],
+                       name="tcpdump")
+    leak.wait_output(lambda s: "listening on" in s, 10, desc="tcpdump listening")
     ka = {n: start_keepalived(t, n) for n in NODES}
     # Both may be master for a moment at start, until they hear each other.
     wait_until(lambda: has_vips(t.gw["a"]) and not has_vips(t.gw["b"]), 10,
@@ -257,9 +267,10 @@ def test_failover_keeps_udp_tcp_and_published_mapping(ha):
     # A dies: kill -9 of its daemons, then its links go (a dead box answers
     # nothing; its BPF datapath would otherwise keep forwarding).
     t0 = time.monotonic()
-    for p in (t.fcnat["a"], ka["a"]):
-        os.kill(p.pid, signal.SIGKILL)
-    for i in ("lan0", "wan0", "sync0"):
+    if failure == "kill9":
+        for p in (t.fcnat["a"], ka["a"]):
+            os.kill(p.pid, signal.SIGKILL)
+    for i in ("lan0", "wan0", "sync0") if failure == "kill9" else ("lan0", "wan0"):
         t.gw["a"].run(["ip", "link", "set", i, "down"])
     wait_until(lambda: has_vips(t.gw["b"]), 10, desc="B to take the virtual addresses")
     t_vrrp = time.monotonic() - t0
@@ -287,10 +298,12 @@ def test_failover_keeps_udp_tcp_and_published_mapping(ha):
     conn.sendall(b"t3")
     cli_tcp.settimeout(5)
     assert cli_tcp.recv(2) == b"t3"
-    print("failover: VRRP moved the addresses in %.2f s, UDP flowed again after %.2f s"
-          % (t_vrrp, t_udp))
+    print("failover (%s): VRRP moved the addresses in %.2f s, UDP flowed again after %.2f s"
+          % (failure, t_vrrp, t_udp))
     for s in (cli_tcp, conn, lst):
         s.close()
+    leak.stop(signal.SIGINT)
+    assert not leak.stdout_text().strip(), "internal addresses leaked:\n" + leak.stdout_text()
 
 
 def capture_sync_datagram(ns, ifname, port, timeout=5):
@@ -337,40 +350,54 @@ def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
     assert after["rx_lost"] == before["rx_lost"], "a rejected datagram moved the window"
 
 
-def test_sync_of_10000_mappings_and_resync_after_peer_restart(ha):
+# 10 000 by default (a few seconds here); FCNAT_HA_MAPPINGS=100000 is the
+# issue's figure (doc/design/ha.md has the times measured for both).
+N_MAPPINGS = int(os.environ.get("FCNAT_HA_MAPPINGS") or 10000)
+CLIENT2 = "192.168.77.3"
+
+
+def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     t = ha
     # No VRRP here: A is the LAN's and the WAN's gateway by address.
     t.gw["a"].addr_add("lan0", VIP_LAN + "/24")
     t.gw["a"].addr_add("wan0", VIP_WAN + "/24")
+    t.cli.addr_add("lan0", CLIENT2 + "/24")
     for n in NODES:
-        start_fcnat(t, n)
+        start_fcnat(t, n, "--max-mappings", 262144, "--max-sessions", 524288)
     wait_peer_up(t)
     sink = t.ext.udp(FAR, 9000)
 
     def burst(first, count):
-        # One datagram per internal port: one mapping each.
+        # One datagram per internal endpoint: one mapping each, 50 000 per
+        # client address.
         with t.cli.entered():
-            for port in range(first, first + count):
+            for i in range(first, first + count):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind((CLIENT, port))
+                s.bind((CLIENT if i < 50000 else CLIENT2, 10000 + i % 50000))
                 s.sendto(b"m", (FAR, 9000))
                 s.close()
 
-    burst(10000, 10000)
-    want_a = wait_until(lambda: (lambda m: m if len(m) >= 10000 else None)(mappings(t, "a")),
-                        20, interval=0.5, desc="10000 mappings on A")
-    wait_same_mappings(t, 30, "B's mappings equal to A's")
+    def count_a(n):
+        return wait_until(lambda: len(mappings(t, "a")) >= n, 60, interval=0.5,
+                          desc="%d mappings on A" % n)
+
+    t0 = time.monotonic()
+    burst(0, N_MAPPINGS - 2000)
+    count_a(N_MAPPINGS - 2000)
+    wait_same_mappings(t, 60, "B's mappings equal to A's")
+    took = time.monotonic() - t0
+    print("sync: %d mappings made on A and on both in %.1f s" % (N_MAPPINGS - 2000, took))
     st = show_sync(t, "a")
-    assert st["tx_records"] >= 10000 and st["tx_dropped"] == 0, st
+    assert st["tx_records"] >= N_MAPPINGS - 2000 and st["tx_dropped"] == 0, st
     assert show_sync(t, "b")["rx_install_errors"] == 0
 
     # B restarts; A makes 2000 more while B is away; B gets all of them.
     t.fcnat["b"].stop(signal.SIGTERM, timeout=10)
-    burst(30000, 2000)
-    start_fcnat(t, "b")
-    wait_until(lambda: len(mappings(t, "a")) >= 12000, 20, interval=0.5,
-               desc="12000 mappings on A")
-    wait_same_mappings(t, 30, "B resynced to A's mappings")
+    burst(N_MAPPINGS - 2000, 2000)
+    t1 = time.monotonic()
+    start_fcnat(t, "b", "--max-mappings", 262144, "--max-sessions", 524288)
+    count_a(N_MAPPINGS)
+    wait_same_mappings(t, 60, "B resynced to A's mappings")
+    print("sync: %d resynced after B's restart in %.1f s" % (N_MAPPINGS, time.monotonic() - t1))
     assert show_sync(t, "a")["resyncs_sent"] >= 2
-    assert len(want_a) >= 10000
     sink.close()
