@@ -10,6 +10,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include <fcnat/rules.h>
 #include "gc.h"
 #include "log.h"
 #include "sync_int.h"
@@ -58,6 +59,8 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 	struct fc_endpoint_key ik = { 0 }, ek = { 0 }, other;
 	struct fc_binding iv = { 0 }, ev = { 0 }, cur;
 	int fd = s->bindings_fd;
+	__u64 idle_out;
+	__u8 flags;
 
 	ik.side = FC_SIDE_INTERNAL;
 	ik.family = m->int_family;
@@ -90,23 +93,34 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 			iv.last_out_ns = cur.last_out_ns;
 		}
 	}
+	/* A NAT-PMP/PCP mapping: this node's server has no lifetime record of
+	 * it, so it becomes an ordinary mapping that lives as long as its
+	 * granted lifetime (as pcp_release_leftovers does after a restart);
+	 * its client renews with whichever node is master then. */
+	flags = m->flags & ~FC_BINDING_COUNTED;
+	if (flags & FC_BINDING_PCP) {
+		__u64 until = now + (__u64)m->pcp_s * 1000000000ULL;
+		__u64 base = fc_mapping_base_timeout(s->cfg, m->proto);
+
+		flags &= ~(FC_BINDING_PCP | FC_BINDING_STATIC);
+		if (until > base && until - base > iv.last_out_ns)
+			iv.last_out_ns = until - base;
+	}
 	ev.addr = m->int_addr;
 	ev.port = ik.port;
 	ev.family = m->int_family;
-	ev.flags = m->flags;
+	ev.flags = flags;
 	if (gc_binding_write(fd, &ek, &ev, BPF_ANY))
 		return -errno;
 	iv.addr = m->ext_addr;
 	iv.port = ek.port;
 	iv.family = m->ext_family;
-	iv.flags = m->flags;
-	if (!iv.last_out_ns)
-		iv.last_out_ns = now > (__u64)m->idle_ms * 1000000ULL ?
-				 now - (__u64)m->idle_ms * 1000000ULL : 0;
+	iv.flags = flags;
+	idle_out = now > (__u64)m->idle_ms * 1000000ULL ? now - (__u64)m->idle_ms * 1000000ULL : 0;
+	if (idle_out > iv.last_out_ns)
+		iv.last_out_ns = idle_out;
 	if (m->sessions_ms)
 		iv.sessions_until_ns = now + (__u64)m->sessions_ms * 1000000ULL;
-	if (m->flags & FC_BINDING_PCP)
-		iv.pcp_expires_s = (__u32)(now / 1000000000ULL) + m->pcp_s;
 	if (gc_binding_write(fd, &ik, &iv, BPF_ANY)) {
 		int err = -errno;
 

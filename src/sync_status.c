@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,19 +135,52 @@ void sync_metrics(FILE *f, const char *ifn, void *ctx)
 #undef LINE
 }
 
+/* Without -i: the one syncing instance of this namespace, from the
+ * abstract sockets in /proc/net/unix ("@fcnat-sync/IFNAME"). */
+static int find_instance(char *ifname, size_t len)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " @fcnat-sync/");
+
+		if (!p)
+			continue;
+		p += strlen(" @fcnat-sync/");
+		p[strcspn(p, " \n")] = '\0';
+		if (n++ == 0)
+			snprintf(ifname, len, "%s", p);
+	}
+	fclose(f);
+	return n == 1 ? 0 : -1;
+}
+
 int sync_show_main(const struct fc_options *o)
 {
+	char ifname[IF_NAMESIZE + 1];
 	struct sockaddr_un a;
-	socklen_t len = status_addr(&a, o->ifname);
+	socklen_t len;
 	char buf[4096];
 	size_t got = 0;
 	ssize_t n;
 	json_object *j;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
 
+	snprintf(ifname, sizeof(ifname), "%s", o->ifname);
+	if (!ifname[0] && find_instance(ifname, sizeof(ifname))) {
+		fprintf(stderr, "fcnat: error: no single fcnat with --sync-peer in this network "
+			"namespace: name it with -i\n");
+		return FC_EXIT_FAIL;
+	}
+	len = status_addr(&a, ifname);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len)) {
-		fprintf(stderr, "fcnat: no running fcnat syncs state on %s here (is --sync-peer "
-			"set?): %s\n", o->ifname, strerror(errno));
+		fprintf(stderr, "fcnat: error: no fcnat syncing state on %s here (is --sync-peer "
+			"set?): %s\n", ifname, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return FC_EXIT_FAIL;

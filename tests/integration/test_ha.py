@@ -347,6 +347,9 @@ def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
                desc="the forgery counted")
     after = show_sync(t, "b")
     assert after["peer_state"] == "up"
+    # The text form, the only instance found without -i.
+    text = t.gw["b"].run([FCNAT_BIN, "show", "sync"]).stdout
+    assert any(l.split() == ["peer_state", "up"] for l in text.splitlines()), text
     assert after["rx_lost"] == before["rx_lost"], "a rejected datagram moved the window"
 
 
