@@ -389,7 +389,9 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     count_a(N_MAPPINGS - 2000)
     wait_same_mappings(t, 60, "B's mappings equal to A's")
     took = time.monotonic() - t0
-    print("sync: %d mappings made on A and on both in %.1f s" % (N_MAPPINGS - 2000, took))
+    st = show_sync(t, "a")
+    print("sync: %d mappings made on A and on both in %.1f s (A's scan of them: %d ms)"
+          % (N_MAPPINGS - 2000, took, st["last_scan_ms"]))
     st = show_sync(t, "a")
     assert st["tx_records"] >= N_MAPPINGS - 2000 and st["tx_dropped"] == 0, st
     assert show_sync(t, "b")["rx_install_errors"] == 0
@@ -404,3 +406,17 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     print("sync: %d resynced after B's restart in %.1f s" % (N_MAPPINGS, time.monotonic() - t1))
     assert show_sync(t, "a")["resyncs_sent"] >= 2
     sink.close()
+
+
+def test_sync_options_refused(topo, run_fcnat, tmp_path):
+    from fcnat_util import assert_nothing_attached
+    r = run_fcnat("-i", "wan0", "--sync-peer", "192.0.2.1:7600")
+    assert r.returncode == 2 and "needs all of" in r.stderr, repr(r)
+    r = run_fcnat("-i", "wan0", "--sync-peer", "nonsense", "--sync-listen", ":1")
+    assert r.returncode == 2 and "invalid sync address" in r.stderr, repr(r)
+    short = tmp_path / "short.key"
+    short.write_bytes(b"too short\n")
+    r = run_fcnat("-i", "wan0", "--sync-peer", "192.0.2.1:7600", "--sync-listen",
+                  "127.0.0.1:7600", "--sync-key", str(short))
+    assert r.returncode == 1 and "shorter than 16 bytes" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
