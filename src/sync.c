@@ -60,7 +60,10 @@ static void enqueue(struct fc_sync *s, const struct sync_rec *r, bool end)
 			struct sync_qrec *q;
 
 			if (cap > SYNC_QUEUE_MAX || !(q = realloc(s->q, cap * sizeof(*q)))) {
+				/* No sequence number shows this loss to the
+				 * peer: everything goes again once there is room. */
 				s->st.tx_dropped++;
+				s->full_due = true;
 				return;
 			}
 			s->q = q;
@@ -365,7 +368,10 @@ void sync_tick(struct fc_sync *s)
 	up = sync_peer_up(s, now);
 	if (s->was_up && !up) {
 		fc_warn("sync: peer %s silent for %u ms: down", s->peer_str, SYNC_DEAD_MS);
+		/* What it missed is sent in full when it answers again. */
 		queue_clear(s);
+		s->full_due = true;
+		s->next_scan_ms = 0;
 	}
 	s->was_up = up;
 	if (s->hello_now || now - s->last_hello_ms >= SYNC_HELLO_MS) {

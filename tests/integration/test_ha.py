@@ -420,3 +420,36 @@ def test_sync_options_refused(topo, run_fcnat, tmp_path):
                   "127.0.0.1:7600", "--sync-key", str(short))
     assert r.returncode == 1 and "shorter than 16 bytes" in r.stderr, repr(r)
     assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_lost_datagrams_are_seen_and_resynced(ha):
+    t = ha
+    if not shutil.which("nft"):
+        pytest.skip("nft is not installed (make deps installs it)")
+    t.gw["a"].addr_add("lan0", VIP_LAN + "/24")
+    t.gw["a"].addr_add("wan0", VIP_WAN + "/24")
+    for n in NODES:
+        start_fcnat(t, n)
+    wait_peer_up(t)
+    # A quarter of what reaches B's sync port is lost on the way.
+    t.gw["b"].run(["nft", "-f", "-"], input=(
+        "table inet fcnat_ha_loss {\n"
+        "  chain in {\n"
+        "    type filter hook input priority 0; policy accept;\n"
+        "    udp dport %d numgen random mod 4 == 0 drop\n"
+        "  }\n"
+        "}\n" % SYNC_PORT))
+    sink = t.ext.udp(FAR, 9000)
+    with t.cli.entered():
+        for port in range(10000, 13000):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((CLIENT, port))
+            s.sendto(b"m", (FAR, 9000))
+            s.close()
+    wait_until(lambda: (lambda st: st["rx_lost"] > 0 and st["resyncs_asked"] > 0)(
+        show_sync(t, "b")), 20, interval=0.2, desc="B to see a gap and ask for a resync")
+    t.gw["b"].run(["nft", "delete", "table", "inet", "fcnat_ha_loss"])
+    wait_same_mappings(t, 30, "B's mappings equal to A's after the losses")
+    assert len(mappings(t, "b")) >= 3000
+    assert show_sync(t, "a")["resyncs_sent"] >= 2, show_sync(t, "a")
+    sink.close()
