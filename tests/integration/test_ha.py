@@ -326,8 +326,8 @@ def capture_sync_datagram(ns, ifname, port, timeout=5):
 
 def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
     t = ha
-    for n in NODES:
-        start_fcnat(t, n)
+    start_fcnat(t, "a")
+    start_fcnat(t, "b", "--metrics", "127.0.0.1:9479")
     wait_peer_up(t)
     b_sync = NODES["b"][2]
     dgram = capture_sync_datagram(t.gw["b"], "sync0", SYNC_PORT)
@@ -347,6 +347,14 @@ def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
                desc="the forgery counted")
     after = show_sync(t, "b")
     assert after["peer_state"] == "up"
+    # The metrics say the same.
+    import urllib.request
+    with t.gw["b"].entered():
+        text = urllib.request.urlopen("http://127.0.0.1:9479/metrics", timeout=5).read().decode()
+    lines = dict(l.rsplit(" ", 1) for l in text.splitlines() if l.startswith("fcnat_sync_"))
+    assert lines['fcnat_sync_peer_up{interface="wan0"}'] == "1", lines
+    assert int(lines['fcnat_sync_rx_replayed_total{interface="wan0"}']) >= 1, lines
+    assert int(lines['fcnat_sync_rx_auth_failed_total{interface="wan0"}']) >= 1, lines
     # The text form, the only instance found without -i.
     text = t.gw["b"].run([FCNAT_BIN, "show", "sync"]).stdout
     assert any(l.split() == ["peer_state", "up"] for l in text.splitlines()), text
