@@ -274,6 +274,8 @@ static void reload(struct daemon *d)
 		fc_warn("reload: the metrics address changes only with a restart; ignored");
 	if (memcmp(&n.pcp, &d->o.pcp, sizeof(n.pcp)))
 		fc_warn("reload: the NAT-PMP/PCP settings change only with a restart; ignored");
+	if (memcmp(&n.sync, &d->o.sync, sizeof(n.sync)))
+		fc_warn("reload: the HA sync settings change only with a restart; ignored");
 	if (n.log_mappings != d->o.log_mappings || n.syslog != d->o.syslog ||
 	    strcmp(n.syslog_path, d->o.syslog_path) || strcmp(n.ipfix, d->o.ipfix) ||
 	    n.ipfix_domain != d->o.ipfix_domain || n.ipfix_template_s != d->o.ipfix_template_s ||

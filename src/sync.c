@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -491,6 +492,11 @@ struct fc_sync *sync_open(const struct fc_sync_opts *so, const char *ifname)
 		goto fail;
 	}
 	s->fd = socket(ls.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* The sync link's address may come up after fcnat (boot order). */
+	if (s->fd >= 0 && ls.ss_family == AF_INET6)
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_FREEBIND, &(int){ 1 }, sizeof(int));
+	else if (s->fd >= 0)
+		setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &(int){ 1 }, sizeof(int));
 	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&ls, llen)) {
 		fc_err("sync: listening on %s: %s", so->listen, strerror(errno));
 		goto fail;
