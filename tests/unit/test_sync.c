@@ -5,11 +5,18 @@
  * anti-replay window.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 
+#include "gc.h"
 #include "harness.h"
 #include "sync_hmac.h"
+#include "sync_int.h"
+#include "sync_table.h"
 #include "sync_wire.h"
 
 static void hex(const __u8 *p, size_t n, char *out)
@@ -190,4 +197,160 @@ TEST(sync_replay_window_rejects_replays_and_counts_gaps)
 	ASSERT_EQ(sync_window_check(&w, 105, &lost), SYNC_SEQ_OLD, "below the window");
 	ASSERT_EQ(sync_window_check(&w, 237, &lost), SYNC_SEQ_NEW, "bottom of the window");
 	ASSERT_EQ(sync_window_check(&w, 236, &lost), SYNC_SEQ_OLD, "just below");
+}
+
+TEST(sync_table_keeps_every_key_through_deletions)
+{
+	static struct fc_session_key keys[4000];
+	struct sync_table t = { 0 };
+	bool made;
+
+	for (unsigned int i = 0; i < 4000; i++) {
+		memset(&keys[i], 0, sizeof(keys[i]));
+		keys[i].family = FC_AF_INET;
+		keys[i].proto = FC_PROTO_UDP;
+		keys[i].ext_port = htons(i);
+		keys[i].remote_addr.v4 = htonl(0xc6336400 + (i % 7));
+		ASSERT_TRUE(sync_table_get(&t, SYNC_KIND_SESSION, &keys[i], &made) && made, "insert");
+	}
+	ASSERT_EQ(t.len, 4000, "entries");
+	ASSERT_TRUE(sync_table_get(&t, SYNC_KIND_SESSION, &keys[17], &made) && !made, "present");
+	/* The same bytes as another kind are another entry. */
+	ASSERT_TRUE(!sync_table_find(&t, SYNC_KIND_MAP, &keys[17]), "kind is part of the key");
+	/* Delete the odd ones in a scattered order (1237 is prime to 4000):
+	 * backward-shift deletion must leave every other key findable. */
+	for (unsigned int n = 0; n < 4000; n++) {
+		unsigned int i = n * 1237 % 4000;
+		struct sync_ent *e = sync_table_find(&t, SYNC_KIND_SESSION, &keys[i]);
+
+		ASSERT_TRUE(e != NULL, "not yet deleted: found");
+		if (i & 1)
+			sync_table_del(&t, e);
+	}
+	ASSERT_EQ(t.len, 2000, "entries left");
+	for (unsigned int i = 0; i < 4000; i++)
+		ASSERT_EQ(sync_table_find(&t, SYNC_KIND_SESSION, &keys[i]) != NULL, !(i & 1),
+			  "found exactly the kept keys");
+	sync_table_free(&t);
+}
+
+/* One DATA (or HELLO) datagram from the peer into the receiver's socket. */
+static void peer_send(int fd, const char *k, __u8 type, __u64 epoch, __u64 echo, __u64 seq,
+		      const struct sync_rec *r, int nrec)
+{
+	struct sync_writer w;
+	struct sync_hdr h = { .type = type, .epoch = epoch, .echo = echo, .seq = seq };
+
+	sync_begin(&w, &h);
+	for (int i = 0; i < nrec; i++)
+		sync_add(&w, &r[i]);
+	sync_finish(&w, k, strlen(k));
+	if (send(fd, w.buf, w.len, 0) != (ssize_t)w.len)
+		perror("send");
+}
+
+static struct sync_rec map_rec(__u8 type, __u32 int_addr, __u16 int_port, __u16 ext_port)
+{
+	struct sync_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	r.m.proto = FC_PROTO_UDP;
+	r.m.int_family = r.m.ext_family = FC_AF_INET;
+	r.m.int_addr.v4 = htonl(int_addr);
+	r.m.ext_addr.v4 = htonl(0xcb007101);	/* 203.0.113.1 */
+	r.m.int_port = int_port;
+	r.m.ext_port = ext_port;
+	r.m.flags = FC_BINDING_COUNTED;		/* the sender's count, not ours */
+	return r;
+}
+
+static bool binding(int fd, __u8 side, __u32 addr, __u16 port, struct fc_binding *v)
+{
+	struct fc_endpoint_key k;
+
+	gc_endpoint_key4(&k, side, FC_PROTO_UDP, htonl(addr), port);
+	return bpf_map_lookup_elem(fd, &k, v) == 0;
+}
+
+TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
+{
+	static struct fc_sync s;
+	struct fc_config cfg = { 0 };
+	struct fc_binding v;
+	struct sync_rec r[2];
+	int sp[2];
+	const char *k = "0123456789abcdef";
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
+		FAIL("socketpair: %s", strerror(errno));
+	memset(&s, 0, sizeof(s));
+	s.fd = sp[0];
+	s.status_fd = -1;
+	s.bindings_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bind", sizeof(struct fc_endpoint_key),
+				       sizeof(struct fc_binding), 1024, NULL);
+	s.sessions_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", sizeof(struct fc_session_key),
+				       sizeof(struct fc_session), 1024, NULL);
+	if (s.bindings_fd < 0 || s.sessions_fd < 0)
+		SKIP("cannot create BPF maps: %s", strerror(errno));
+	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
+		cfg.timeout_ns[t] = 300ULL * 1000000000ULL;
+	s.cfg = &cfg;
+	s.epoch = 1000;
+	memcpy(s.key, k, strlen(k));
+	s.key_len = strlen(k);
+
+	/* The handshake's first half: authentic, not fresh; its epoch is learned. */
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5000, 20000);
+	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 999, 1, r, 1);
+	sync_rx(&s);
+	ASSERT_EQ(s.st.rx_unfresh, 1, "not echoing our epoch");
+	ASSERT_EQ(s.peer_to_echo, 2000, "the peer's epoch, to echo");
+	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "nothing installed");
+
+	/* Fresh: a join, and both halves of the mapping. */
+	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
+	sync_rx(&s);
+	ASSERT_EQ(s.joins, 1, "joined");
+	ASSERT_TRUE(s.full_due, "a full resync to the new peer");
+	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external half");
+	ASSERT_EQ(v.addr.v4, htonl(0xc0a80102), "external half: internal address");
+	ASSERT_EQ(v.flags & FC_BINDING_COUNTED, 0, "not counted here");
+	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80102, 5000, &v), "internal half");
+	ASSERT_EQ(ntohs(v.port), 20000, "internal half: external port");
+
+	/* The same datagram again, an older incarnation, another key. */
+	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
+	peer_send(sp[1], k, SYNC_MSG_DATA, 1500, 1000, 9, r, 1);
+	peer_send(sp[1], "another key of the right size", SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
+	sync_rx(&s);
+	ASSERT_EQ(s.st.rx_replayed, 2, "replay and old incarnation");
+	ASSERT_EQ(s.st.rx_auth_failed, 1, "wrong key");
+
+	/* The peer reused external port 20000 for another host: the old
+	 * internal half goes, nothing dangles. A skipped seq is a gap. */
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80103, 6000, 20000);
+	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 5, r, 1);
+	sync_rx(&s);
+	ASSERT_EQ(s.st.rx_lost, 2, "seq 3 and 4 lost");
+	ASSERT_TRUE(s.ask_resync, "a resync asked for");
+	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80102, 5000, &v),
+		    "the old internal half removed");
+	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external half");
+	ASSERT_EQ(v.addr.v4, htonl(0xc0a80103), "now the new host's");
+
+	/* Its owner deleted it: both halves go. */
+	r[0] = map_rec(SYNC_REC_UNMAP, 0xc0a80103, 6000, 20000);
+	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 6, r, 1);
+	sync_rx(&s);
+	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80103, 6000, &v), "internal gone");
+	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external gone");
+	ASSERT_EQ(s.st.rx_install_errors, 0, "no install errors");
+	ASSERT_EQ(s.st.rx_datagrams, 3, "accepted datagrams");
+
+	sync_table_free(&s.table);
+	close(s.bindings_fd);
+	close(s.sessions_fd);
+	close(sp[0]);
+	close(sp[1]);
 }
