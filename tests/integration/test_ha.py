@@ -59,6 +59,7 @@ vrrp_instance LAN {
     virtual_router_id 77
     priority %(prio)d
     advert_int 0.2
+    nopreempt
     virtual_ipaddress {
         192.168.77.1/24 dev lan0
     }
@@ -69,6 +70,7 @@ vrrp_instance WAN {
     virtual_router_id 51
     priority %(prio)d
     advert_int 0.2
+    nopreempt
     virtual_ipaddress {
         198.51.100.1/24 dev wan0
     }
