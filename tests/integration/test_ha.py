@@ -463,3 +463,12 @@ def test_lost_datagrams_are_seen_and_resynced(ha):
     assert len(mappings(t, "b")) >= 3000
     assert show_sync(t, "a")["resyncs_sent"] >= 2, show_sync(t, "a")
     sink.close()
+
+
+def test_doc_shows_the_keepalived_conf_the_tests_run():
+    from fcnat_util import REPO_ROOT
+    with open(os.path.join(REPO_ROOT, "doc", "design", "ha.md")) as f:
+        doc = f.read()
+    want = KEEPALIVED_CONF % {"name": "a", "prio": NODES["a"][3]}
+    indented = "".join("    " + l if l.strip() else l for l in want.splitlines(True))
+    assert indented in doc, "doc/design/ha.md does not show test_ha.py's keepalived.conf"
