@@ -32,6 +32,10 @@ void sync_tick(struct fc_sync *s);
 /* Prometheus lines (metrics.c's extra source); ctx is the struct fc_sync. */
 void sync_metrics(FILE *f, const char *ifname_label, void *ctx);
 
+/* The running daemon's sync status on ifname (what show sync --json
+ * prints), NULL if it has none; json_object_put() after. */
+struct json_object *sync_status_query(const char *ifname);
+
 /* fcnat show sync [--json]: asks the running daemon; exit status. */
 int sync_show_main(const struct fc_options *o);
 

@@ -159,16 +159,37 @@ static int find_instance(char *ifname, size_t len)
 	return n == 1 ? 0 : -1;
 }
 
-int sync_show_main(const struct fc_options *o)
+/* The daemon's answer on ifname's status socket, NULL if none answers. */
+static json_object *query(const char *ifname)
 {
-	char ifname[IF_NAMESIZE + 1];
 	struct sockaddr_un a;
-	socklen_t len;
+	socklen_t len = status_addr(&a, ifname);
 	char buf[4096];
 	size_t got = 0;
 	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = '\0';
+	return json_tokener_parse(buf);
+}
+
+struct json_object *sync_status_query(const char *ifname)
+{
+	return query(ifname);
+}
+
+int sync_show_main(const struct fc_options *o)
+{
+	char ifname[IF_NAMESIZE + 1];
 	json_object *j;
-	int fd;
 
 	snprintf(ifname, sizeof(ifname), "%s", o->ifname);
 	if (!ifname[0] && find_instance(ifname, sizeof(ifname))) {
@@ -176,22 +197,10 @@ int sync_show_main(const struct fc_options *o)
 			"namespace: name it with -i\n");
 		return FC_EXIT_FAIL;
 	}
-	len = status_addr(&a, ifname);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, len)) {
-		fprintf(stderr, "fcnat: error: no fcnat syncing state on %s here (is --sync-peer "
-			"set?): %s\n", ifname, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return FC_EXIT_FAIL;
-	}
-	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	j = json_tokener_parse(buf);
+	j = query(ifname);
 	if (!j) {
-		fprintf(stderr, "fcnat: show sync: the daemon's answer is not JSON\n");
+		fprintf(stderr, "fcnat: error: no fcnat syncing state on %s here (is --sync-peer "
+			"set?)\n", ifname);
 		return FC_EXIT_FAIL;
 	}
 	if (o->json) {

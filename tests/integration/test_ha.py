@@ -357,6 +357,9 @@ def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
     assert lines['fcnat_sync_peer_up{interface="wan0"}'] == "1", lines
     assert int(lines['fcnat_sync_rx_replayed_total{interface="wan0"}']) >= 1, lines
     assert int(lines['fcnat_sync_rx_auth_failed_total{interface="wan0"}']) >= 1, lines
+    # fcnat stats has it too.
+    r = t.gw["b"].run([FCNAT_BIN, "stats", "--json", "--bpffs", t.bpffs["b"]])
+    assert json.loads(r.stdout)["sync"]["rx_auth_failed"] >= 1, r.stdout
     # The text form, the only instance found without -i.
     text = t.gw["b"].run([FCNAT_BIN, "show", "sync"]).stdout
     assert any(l.split() == ["peer_state", "up"] for l in text.splitlines()), text
