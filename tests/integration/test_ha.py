@@ -26,6 +26,7 @@ import time
 
 import pytest
 
+from conftest import sanitizer_report
 from fcnat_util import FCNAT_BIN, READY_TIMEOUT, recv_matching
 from netns import Topology, wait_until
 
@@ -144,17 +145,25 @@ def ha(tmp_path):
         d.mkdir()
         subprocess.run(["mount", "-t", "bpf", "bpf", str(d)], check=True, capture_output=True)
         t.bpffs[n] = str(d)
+    errors = []
     try:
         yield t
     finally:
-        for inst in t.fcnat.values():
+        # Every fcnat still running exits 0 on SIGTERM; none reported a
+        # sanitizer error (FCNAT_BIN=build/san/fcnat).
+        for n, inst in t.fcnat.items():
             if inst.running():
                 inst.send_signal(signal.SIGTERM)
                 try:
-                    inst.wait(5)
+                    if inst.wait(10) != 0:
+                        errors.append("fcnat on %s exited with %s" % (n, inst.returncode))
                 except Exception:
                     inst.kill()
-        errors = t.teardown()
+                    errors.append("fcnat on %s did not exit on SIGTERM" % n)
+            report = sanitizer_report(inst.stderr_text())
+            if report:
+                errors.append("fcnat on %s:\n%s" % (n, report))
+        errors += t.teardown()
         for d in t.bpffs.values():
             subprocess.run(["umount", "-l", d], capture_output=True)
     if errors:
