@@ -455,11 +455,6 @@ static int read_key_file(const char *path, __u8 *key, size_t *len, char *err, si
 	return 0;
 }
 
-int sync_read_key(const char *path, unsigned char *key, size_t *len, char *err, size_t errlen)
-{
-	return read_key_file(path, key, len, err, errlen);
-}
-
 int sync_parse_addr(const char *spec)
 {
 	struct sockaddr_storage ss;
@@ -474,7 +469,7 @@ struct fc_sync *sync_open(const struct fc_sync_opts *so, const char *ifname)
 	struct sockaddr_storage ls;
 	socklen_t llen;
 	struct timespec ts;
-	char err[256];
+	char err[512];
 	int big = 8 << 20;
 
 	if (!s)

@@ -41,7 +41,5 @@ int sync_show_main(const struct fc_options *o);
 
 /* "--sync-peer"-style "ADDR:PORT" / "[ADDR6]:PORT" with a host part; 0 or -1. */
 int sync_parse_addr(const char *spec);
-/* Reads a key file: 16 to 256 bytes. 0, or -1 with a message in err. */
-int sync_read_key(const char *path, unsigned char *key, size_t *len, char *err, size_t errlen);
 
 #endif
