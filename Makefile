@@ -59,7 +59,8 @@ LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/metrics.c \
 	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c src/bpf_profile.c \
 	src/ports.c src/import_einat.c src/tc_attach.c src/vlan.c \
-	src/upnp.c src/upnp_http.c src/upnp_ssdp.c src/upnp_soap.c src/upnp_desc.c src/upnp_control.c src/upnp_gena.c
+	src/upnp.c src/upnp_http.c src/upnp_ssdp.c src/upnp_soap.c src/upnp_desc.c src/upnp_control.c src/upnp_gena.c \
+	src/sync_hmac.c src/sync_wire.c src/sync_table.c src/sync.c src/sync_rx.c src/sync_status.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))

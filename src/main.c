@@ -38,6 +38,7 @@
 #include "options.h"
 #include "pcp.h"
 #include "upnp.h"
+#include "sync.h"
 #include "pin.h"
 #include "show.h"
 #include "stats.h"
@@ -132,6 +133,7 @@ struct daemon {
 	__u64 events_base[FC_DSTAT_MAX];	/* the event counters of earlier runs */
 	struct pcp_server *pcp;	/* NULL: no --pcp-if nor --upnp-if */
 	struct upnp_server *upnp;	/* NULL: no --upnp-if */
+	struct fc_sync *sync;	/* NULL: no --sync-peer */
 };
 
 static void count(struct daemon *d, enum fc_dstat c, __u64 n)
@@ -275,6 +277,8 @@ static void reload(struct daemon *d)
 		fc_warn("reload: the metrics address changes only with a restart; ignored");
 	if (memcmp(&n.pcp, &d->o.pcp, sizeof(n.pcp)))
 		fc_warn("reload: the NAT-PMP/PCP settings change only with a restart; ignored");
+	if (memcmp(&n.sync, &d->o.sync, sizeof(n.sync)))
+		fc_warn("reload: the HA sync settings change only with a restart; ignored");
 	if (n.log_mappings != d->o.log_mappings || n.syslog != d->o.syslog ||
 	    strcmp(n.syslog_path, d->o.syslog_path) || strcmp(n.ipfix, d->o.ipfix) ||
 	    n.ipfix_domain != d->o.ipfix_domain || n.ipfix_template_s != d->o.ipfix_template_s ||
@@ -506,7 +510,7 @@ static void save_event_counters(struct daemon *d)
 static void run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES + UPNP_POLL_MAX] = {
+	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES + 2 + UPNP_POLL_MAX] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = metrics_poll_fd(d->metrics), .events = POLLIN },
@@ -515,6 +519,7 @@ static void run(struct daemon *d)
 	};
 	int pcp_fds[FC_MAX_IFACES];
 	int npcp = pcp_poll_fds(d->pcp, pcp_fds, FC_MAX_IFACES);
+	int sync_fds[2], nsync = sync_poll_fds(d->sync, sync_fds, 2);
 	struct metrics_source ms = {
 		.ifname = d->o.ifname,
 		.bindings_fd = loader_bindings_fd(&d->l),
@@ -524,6 +529,8 @@ static void run(struct daemon *d)
 		.subscribers_fd = loader_subscribers_fd(&d->l),
 		.cfg = &d->cfg,
 		.meta = &d->pin.meta,
+		.extra = d->sync ? sync_metrics : NULL,
+		.extra_ctx = d->sync,
 	};
 	__u64 next_sweep = now_ms() + SWEEP_INTERVAL_MS;
 
@@ -531,6 +538,10 @@ static void run(struct daemon *d)
 	for (int i = 0; i < npcp; i++) {
 		pfd[PFD_FIXED + i].fd = pcp_fds[i];
 		pfd[PFD_FIXED + i].events = POLLIN;
+	}
+	for (int i = 0; i < nsync; i++) {
+		pfd[PFD_FIXED + npcp + i].fd = sync_fds[i];
+		pfd[PFD_FIXED + npcp + i].events = POLLIN;
 	}
 	gc_init(&gc);
 	gc.release_fd = loader_release_fd(&d->l);
@@ -550,7 +561,8 @@ static void run(struct daemon *d)
 		int pt = pcp_timeout_ms(d->pcp, gc_now_ns());
 		int ut = upnp_timeout_ms(d->upnp, gc_now_ns());
 		int mt = metrics_timeout_ms(d->metrics);
-		int nu = upnp_poll_fds(d->upnp, pfd + PFD_FIXED + npcp, UPNP_POLL_MAX);
+		int st = sync_timeout_ms(d->sync);
+		int nu = upnp_poll_fds(d->upnp, pfd + PFD_FIXED + npcp + nsync, UPNP_POLL_MAX);
 		int n;
 
 		if (pt >= 0 && pt < timeout)
@@ -559,9 +571,11 @@ static void run(struct daemon *d)
 			timeout = ut;
 		if (mt >= 0 && mt < timeout)
 			timeout = mt;
+		if (st >= 0 && st < timeout)
+			timeout = st;
 		/* The IPFIX socket is watched only while messages wait for it. */
 		pfd[4].events = event_log_want_write(d->events) ? POLLOUT : 0;
-		n = poll(pfd, PFD_FIXED + npcp + nu, timeout);
+		n = poll(pfd, PFD_FIXED + npcp + nsync + nu, timeout);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -597,8 +611,13 @@ static void run(struct daemon *d)
 				pcp_receive(d->pcp, pfd[PFD_FIXED + i].fd);
 		if (pcp_timeout_ms(d->pcp, gc_now_ns()) == 0)
 			pcp_tick(d->pcp, gc_now_ns());
+		for (int i = 0; n > 0 && i < nsync; i++)
+			if (pfd[PFD_FIXED + npcp + i].revents & POLLIN)
+				sync_receive(d->sync, pfd[PFD_FIXED + npcp + i].fd);
+		if (sync_timeout_ms(d->sync) == 0)
+			sync_tick(d->sync);
 		if (n > 0)
-			upnp_handle(d->upnp, pfd + PFD_FIXED + npcp, nu);
+			upnp_handle(d->upnp, pfd + PFD_FIXED + npcp + nsync, nu);
 		upnp_tick(d->upnp, gc_now_ns());
 		if (now_ms() < next_sweep)
 			continue;
@@ -952,6 +971,8 @@ int main(int argc, char **argv)
 	if (d->o.cmd == FC_CMD_SHOW_MAPPINGS || d->o.cmd == FC_CMD_SHOW_SESSIONS ||
 	    d->o.cmd == FC_CMD_SHOW_SUBSCRIBERS || d->o.cmd == FC_CMD_STATS)
 		return show_main(&d->o);
+	if (d->o.cmd == FC_CMD_SHOW_SYNC)
+		return sync_show_main(&d->o);
 	if (d->o.cmd == FC_CMD_LOOKUP)
 		return lookup_main(&d->o);
 	if (d->o.nat64 && (d->o.cmd == FC_CMD_RUN || d->o.cmd == FC_CMD_CHECK_CONFIG) &&
@@ -1090,6 +1111,14 @@ int main(int argc, char **argv)
 			return FC_EXIT_FAIL;
 		}
 	}
+	if (d->o.sync.peer[0]) {
+		d->sync = sync_open(&d->o.sync, d->o.ifname);
+		if (!d->sync) {
+			upnp_close(d->upnp);
+			pcp_close(d->pcp);
+			return FC_EXIT_FAIL;
+		}
+	}
 	/* Subscribed before start-up, so no address change is missed. */
 	d->watch = nl_addr_watch_open();
 	if (!d->watch)
@@ -1101,6 +1130,7 @@ int main(int argc, char **argv)
 		nl_addr_watch_close(d->watch);
 		upnp_close(d->upnp);
 		pcp_close(d->pcp);
+		sync_close(d->sync);
 		return FC_EXIT_FAIL;
 	}
 
@@ -1123,6 +1153,7 @@ int main(int argc, char **argv)
 		if (d->upnp)
 			fc_info("UPnP IGD on %u interface(s)", d->o.pcp.nr_upnp_ifs);
 	}
+	sync_attach_maps(d->sync, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l), &d->cfg);
 	if (options_events_on(&d->o)) {
 		struct fc_event_log_opts eo = {
 			.text = d->o.log_mappings,
@@ -1183,6 +1214,7 @@ int main(int argc, char **argv)
 	d->events = NULL;
 	upnp_close(d->upnp);	/* byebye while the addresses are still there */
 	pcp_close(d->pcp);
+	sync_close(d->sync);
 	nl_addr_watch_close(d->watch);
 	metrics_close(d->metrics);
 	if (!stats_read(loader_stats_fd(&d->l), counters)) {

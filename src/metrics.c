@@ -145,6 +145,8 @@ static void render(FILE *f, const struct metrics_source *src)
 	char addr[INET_ADDRSTRLEN], ifn[2 * IFNAMSIZ + 1];
 
 	metrics_escape_label(ifn, sizeof(ifn), src->ifname);
+	if (src->extra)
+		src->extra(f, ifn, src->extra_ctx);
 
 	if (!stats_read(src->stats_fd, counters)) {
 		for (int k = 0; k < FC_STAT_MAX; k++) {

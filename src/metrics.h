@@ -4,6 +4,7 @@
 #define FC_METRICS_H
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <fcnat/types.h>
@@ -24,6 +25,9 @@ struct metrics_source {
 	int subscribers_fd;	/* -1: none */
 	const struct fc_config *cfg;
 	const struct fc_meta *meta;	/* daemon counters */
+	/* More lines from another part of the daemon (HA sync), or NULL. */
+	void (*extra)(FILE *f, const char *ifname_label, void *ctx);
+	void *extra_ctx;
 };
 
 struct metrics_server;

@@ -23,6 +23,7 @@
 #include "pin.h"
 #include "ports.h"
 #include "syslog_sink.h"
+#include "sync.h"
 #include "vlan.h"
 
 #ifndef FCNAT_VERSION
@@ -92,6 +93,9 @@ enum opt_id {
 	OPT_ICMP_IDS,
 	OPT_IMPORT_EINAT,
 	OPT_VLAN,
+	OPT_SYNC_PEER,
+	OPT_SYNC_LISTEN,
+	OPT_SYNC_KEY,
 };
 
 /* Where an option applies: the daemon, the show/stats commands, or both. */
@@ -227,6 +231,11 @@ static const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "pcp-max-per-host", OPT_PCP_MAX_PER_HOST, "<n>", "Mappings one internal address may ask for,\n"
 							   "defaults to 64", CTX_RUN },
+	{ "sync-peer", OPT_SYNC_PEER, "<addr:port>", "HA state sync: send mappings and sessions to this\n"
+	  "peer fcnat (UDP), e.g. 10.9.0.2:7600; needs\n--sync-listen and --sync-key", CTX_RUN },
+	{ "sync-listen", OPT_SYNC_LISTEN, "<addr:port>", "HA state sync: receive the peer's here", CTX_RUN },
+	{ "sync-key", OPT_SYNC_KEY, "<file>", "HA state sync: shared secret (16-256 bytes) that\n"
+	  "authenticates every datagram (HMAC-SHA256)", CTX_RUN },
 	{ "import-einat", OPT_IMPORT_EINAT, "<file> [-o <out>]", "Convert an einat config.toml to fcnat.conf\n"
 	  "on stdout (or OUT) and exit; keys without an\nequivalent are named on stderr",
 	  CTX_RUN | CTX_NO_FILE },
@@ -292,7 +301,7 @@ void options_usage(FILE *out)
 	fprintf(out, "fcnat - full-cone NAT gateway on eBPF\n\n"
 		     "USAGE:\n  fcnat [OPTIONS]                  run the gateway on an interface\n"
 		     "  fcnat --detach -i <name>         remove a kept instance (--keep-state)\n"
-		     "  fcnat show mappings|sessions|subscribers [-i <name>] [--json] [filters]\n"
+		     "  fcnat show mappings|sessions|subscribers|sync [-i <name>] [--json] [filters]\n"
 		     "  fcnat stats [-i <name>] [--json]\n"
 		     "  fcnat lookup <internal addr> | <external addr> <port> [--json] [-c <file>]\n"
 		     "                                   deterministic NAT: who has which ports\n"
@@ -900,6 +909,25 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		snprintf(o->metrics, sizeof(o->metrics), "%s", value);
 		return 0;
 	}
+	case OPT_SYNC_PEER:
+	case OPT_SYNC_LISTEN: {
+		char *dst = id == OPT_SYNC_PEER ? o->sync.peer : o->sync.listen;
+
+		if (strlen(value) >= sizeof(o->sync.peer) || sync_parse_addr(value)) {
+			snprintf(err, errlen, "invalid sync address '%s': expected ADDR:PORT or "
+				 "[ADDR6]:PORT", value);
+			return -1;
+		}
+		snprintf(dst, sizeof(o->sync.peer), "%s", value);
+		return 0;
+	}
+	case OPT_SYNC_KEY:
+		if (!value[0] || strlen(value) >= sizeof(o->sync.key_path)) {
+			snprintf(err, errlen, "invalid --sync-key '%s'", value);
+			return -1;
+		}
+		snprintf(o->sync.key_path, sizeof(o->sync.key_path), "%s", value);
+		return 0;
 	case OPT_IPFIX: {
 		struct sockaddr_storage ss;
 		socklen_t len;
@@ -1215,6 +1243,8 @@ static int parse_command(int argc, char **argv, struct fc_options *o)
 		o->cmd = FC_CMD_SHOW_SESSIONS;
 	else if (!strcmp(argv[2], "subscribers"))
 		o->cmd = FC_CMD_SHOW_SUBSCRIBERS;
+	else if (!strcmp(argv[2], "sync"))
+		o->cmd = FC_CMD_SHOW_SYNC;
 	else {
 		fprintf(stderr, "fcnat: error: cannot show '%s': expected mappings, sessions or "
 			"subscribers\n", argv[2]);
@@ -1436,6 +1466,12 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			snprintf(err, sizeof(err), "--upnp-if: %s is the external interface", o->ifname);
 			goto bad;
 		}
+	}
+	if ((o->sync.peer[0] || o->sync.listen[0] || o->sync.key_path[0]) &&
+	    !(o->sync.peer[0] && o->sync.listen[0] && o->sync.key_path[0])) {
+		snprintf(err, sizeof(err), "HA state sync needs all of --sync-peer, --sync-listen "
+			 "and --sync-key");
+		goto bad;
 	}
 	if (o->mode == FC_MODE_XDP && !o->nr_internal_ifs && o->cmd == FC_CMD_RUN) {
 		fprintf(stderr, "fcnat: error: --mode xdp needs the internal interfaces: "

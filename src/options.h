@@ -25,6 +25,7 @@ enum fc_command {
 	FC_CMD_CHECK_CONFIG,	/* --check-config FILE: validate, attach nothing */
 	FC_CMD_SHOW_SUBSCRIBERS,	/* fcnat show subscribers */
 	FC_CMD_LOOKUP,		/* fcnat lookup ADDR [PORT]: deterministic NAT */
+	FC_CMD_SHOW_SYNC,	/* fcnat show sync: the daemon's HA state sync */
 };
 
 #define FC_MAX_FORWARDS 64
@@ -80,6 +81,13 @@ struct fc_pcp_opts {
 	/* UPnP IGD (src/upnp.c) on these interfaces, same table and limits. */
 	unsigned int nr_upnp_ifs;
 	char upnp_ifs[FC_MAX_IFACES][IF_NAMESIZE];
+};
+
+/* HA state sync (src/sync.c, doc/design/ha.md); off while peer is "". */
+struct fc_sync_opts {
+	char peer[128];		/* --sync-peer ADDR:PORT */
+	char listen[128];	/* --sync-listen ADDR:PORT */
+	char key_path[256];	/* --sync-key FILE */
 };
 
 /* Datapath: TC programs only, or XDP forwarding in front of them. */
@@ -149,6 +157,7 @@ struct fc_options {
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
 	char metrics[128];	/* ADDR:PORT of the Prometheus endpoint, "" = off */
 	struct fc_pcp_opts pcp;
+	struct fc_sync_opts sync;
 	struct fc_cgnat_opts cgnat;
 	/* show / stats */
 	bool json;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pin.h"
 #include "show.h"
+#include "sync.h"
 #include "stats.h"
 
 struct instance {
@@ -699,8 +700,28 @@ static const char *attach_name(const struct instance *in)
 	return in->pin.meta.flags & FC_META_TCX ? "tcx" : "clsact";
 }
 
+/* The interface an instance is on: -i, else its state directory's name
+ * (where ':' stands for a VLAN's '.'). */
+static const char *instance_ifname(const struct instance *in, const struct fc_options *o,
+				   char *out, size_t len)
+{
+	const char *base = strrchr(in->pin.dir, '/');
+
+	const char *name = o->ifname[0] ? o->ifname : base ? base + 1 : in->pin.dir;
+	size_t n = strnlen(name, len - 1);
+
+	memcpy(out, name, n);
+	out[n] = '\0';
+	for (char *p = out; *p; p++)
+		if (*p == ':')
+			*p = '.';
+	return out;
+}
+
 static int print_stats(const struct instance *in, const struct fc_options *o)
 {
+	char ifname[IF_NAMESIZE + 1];
+	json_object *sync;
 	__u64 counters[FC_STAT_MAX];
 	struct collect c;
 	int err;
@@ -713,6 +734,7 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 	err = collect_all(&c, in, o, false);
 	if (err)
 		return err;
+	sync = sync_status_query(instance_ifname(in, o, ifname, sizeof(ifname)));
 	if (o->json) {
 		json_object *root = json_object_new_object();
 		json_object *cnt = json_object_new_object();
@@ -731,6 +753,8 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 			count_entries(in->subscribers_fd, sizeof(struct fc_subscriber_key))));
 		port_usage(&c, in, ports);
 		json_object_object_add(root, "ports", ports);
+		if (sync)
+			json_object_object_add(root, "sync", sync);
 		print_json(root);
 	} else {
 		printf("attach %s\n", attach_name(in));
@@ -743,6 +767,13 @@ static int print_stats(const struct instance *in, const struct fc_options *o)
 		for (int k = 0; k < FC_DSTAT_NR; k++)
 			printf("  %-28s %llu\n", dstat_name(k),
 			       (unsigned long long)in->pin.meta.counters[k]);
+		if (sync) {
+			/* HA state sync: the daemon's, asked over its socket. */
+			printf("sync:\n");
+			json_object_object_foreach(sync, key, val)
+				printf("  %-28s %s\n", key, val ? json_object_get_string(val) : "-");
+			json_object_put(sync);
+		}
 	}
 	collect_free(&c);
 	return 0;

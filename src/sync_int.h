@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The state sync's insides, shared by sync.c (scan, send), sync_rx.c
+ * (receive, install) and sync_status.c (show sync, metrics). */
+#ifndef FC_SYNC_INT_H
+#define FC_SYNC_INT_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <fcnat/types.h>
+#include "sync_table.h"
+#include "sync_wire.h"
+
+struct sync_stats {
+	__u64 tx_datagrams;
+	__u64 tx_records;
+	__u64 tx_errors;	/* sendto failed for another reason than room */
+	__u64 tx_dropped;	/* records never sent: queue full, peer down, error */
+	__u64 rx_datagrams;	/* accepted */
+	__u64 rx_records;	/* installed or removed */
+	__u64 rx_install_errors;	/* a map update failed (table full...) */
+	__u64 rx_auth_failed;	/* MAC wrong: no key, or altered */
+	__u64 rx_replayed;	/* seen already, below the window, or an older incarnation */
+	__u64 rx_unfresh;	/* authentic, but not (yet) echoing our incarnation */
+	__u64 rx_malformed;	/* not a sync datagram, or bad records */
+	__u64 rx_lost;		/* sequence numbers skipped: datagrams lost on the way */
+	__u64 resyncs_sent;	/* full resyncs sent to the peer */
+	__u64 resyncs_asked;	/* full resyncs asked of the peer (gaps) */
+	__u64 scans;
+};
+
+struct sync_qrec {
+	struct sync_rec r;
+	__u64 t_ms;		/* when queued: the lag */
+	bool end;		/* marker: the last record of a full resync was before it */
+};
+
+struct fc_sync {
+	int fd;			/* UDP, bound to --sync-listen */
+	int status_fd;		/* abstract unix socket for `show sync`, -1: none */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char peer_str[128];
+	char listen_str[128];
+	__u8 key[SYNC_MAX_KEY];
+	size_t key_len;
+	int bindings_fd;	/* -1: not attached yet */
+	int sessions_fd;
+	const struct fc_config *cfg;
+
+	__u64 epoch;		/* this incarnation */
+	__u64 seq;		/* last sent */
+	/* The peer: */
+	__u64 peer_epoch;	/* the incarnation whose datagrams are accepted, 0: none */
+	__u64 peer_to_echo;	/* the latest incarnation heard of, echoed to it */
+	struct sync_window win;
+	__u64 last_heard_ms;	/* any authentic datagram */
+	__u64 last_fresh_ms;	/* an accepted one */
+	__u64 last_hello_ms;
+	__u64 last_ask_ms;
+	__u64 last_flush_ms;
+	__u64 joins;		/* incarnations of the peer adopted */
+	bool hello_now;
+	bool ask_resync;	/* a gap: ask for everything */
+	bool full_due;		/* send everything at the next scan */
+	bool was_up;
+
+	struct sync_qrec *q;
+	size_t q_head, q_len, q_cap;
+	struct sync_table table;
+	__u32 gen;
+	bool scan_full;
+	__u64 now_ns;		/* the datapath clock at the scan */
+	__u64 next_scan_ms;
+	__u64 scan_ms;		/* how long the last scan took */
+	struct sync_stats st;
+};
+
+bool sync_peer_up(const struct fc_sync *s, __u64 now_ms);
+void sync_rx(struct fc_sync *s);
+int sync_status_listen(const char *ifname);
+void sync_status_answer(struct fc_sync *s);
+
+#endif

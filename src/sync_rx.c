@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The state sync's receiving side: which datagrams are accepted (MAC,
+ * freshness, replay window; doc/design/ha.md) and how records become
+ * entries of this node's maps.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include <fcnat/rules.h>
+#include "gc.h"
+#include "log.h"
+#include "sync_int.h"
+
+#define SYNC_RX_BURST 256	/* datagrams per call: the loop stays responsive */
+
+static __u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void mark_learned(struct fc_sync *s, __u8 kind, const void *key, __u64 ts,
+			 const union fc_addr *ext, __be16 ext_port, __u32 tcp_seen)
+{
+	bool made;
+	struct sync_ent *e = sync_table_get(&s->table, kind, key, &made);
+
+	if (!e)
+		return;
+	e->learned = true;
+	e->gen = s->gen;	/* not "gone" at the next scan */
+	e->ts = ts;
+	if (ext)
+		e->ext = *ext;
+	e->ext_port = ext_port;
+	e->tcp_seen = tcp_seen;
+}
+
+/* The other half of a mapping that is about to be replaced, if it still
+ * points back at `back` (endpoint key of the half that goes). */
+static void drop_other_half(int fd, const struct fc_endpoint_key *k,
+			    const struct fc_endpoint_key *back)
+{
+	struct fc_binding v;
+
+	if (bpf_map_lookup_elem(fd, k, &v) == 0 && v.port == back->port &&
+	    !memcmp(&v.addr, &back->addr, sizeof(v.addr)))
+		bpf_map_delete_elem(fd, k);
+}
+
+static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
+{
+	struct fc_endpoint_key ik = { 0 }, ek = { 0 }, other;
+	struct fc_binding iv = { 0 }, ev = { 0 }, cur;
+	int fd = s->bindings_fd;
+	__u64 idle_out;
+	__u8 flags;
+
+	ik.side = FC_SIDE_INTERNAL;
+	ik.family = m->int_family;
+	ik.proto = m->proto;
+	ik.ext_family = m->ext_family;
+	ik.port = htons(m->int_port);
+	ik.addr = m->int_addr;
+	gc_ext_key(&ek, m->ext_family, m->proto, &m->ext_addr, htons(m->ext_port));
+
+	/* The peer's view wins: an external port here held by another
+	 * internal endpoint (the peer reused it), or this endpoint on
+	 * another port, lose their other half first. */
+	if (bpf_map_lookup_elem(fd, &ek, &cur) == 0 &&
+	    (cur.port != ik.port || memcmp(&cur.addr, &ik.addr, sizeof(ik.addr)))) {
+		memset(&other, 0, sizeof(other));
+		other.side = FC_SIDE_INTERNAL;
+		other.family = cur.family;
+		other.proto = m->proto;
+		other.ext_family = m->ext_family;
+		other.port = cur.port;
+		other.addr = cur.addr;
+		drop_other_half(fd, &other, &ek);
+	}
+	if (bpf_map_lookup_elem(fd, &ik, &cur) == 0) {
+		if (cur.port != ek.port || memcmp(&cur.addr, &ek.addr, sizeof(ek.addr))) {
+			gc_ext_key(&other, cur.family, m->proto, &cur.addr, cur.port);
+			drop_other_half(fd, &other, &ik);
+		} else if (cur.last_out_ns > now - (__u64)m->idle_ms * 1000000ULL) {
+			/* Used here more lately than there: keep the later time. */
+			iv.last_out_ns = cur.last_out_ns;
+		}
+	}
+	/* A NAT-PMP/PCP mapping: this node's server has no lifetime record of
+	 * it, so it becomes an ordinary mapping that lives as long as its
+	 * granted lifetime (as pcp_release_leftovers does after a restart);
+	 * its client renews with whichever node is master then. */
+	flags = m->flags & ~FC_BINDING_COUNTED;
+	if (flags & FC_BINDING_PCP) {
+		__u64 until = now + (__u64)m->pcp_s * 1000000000ULL;
+		__u64 base = fc_mapping_base_timeout(s->cfg, m->proto);
+
+		flags &= ~(FC_BINDING_PCP | FC_BINDING_STATIC);
+		if (until > base && until - base > iv.last_out_ns)
+			iv.last_out_ns = until - base;
+	}
+	ev.addr = m->int_addr;
+	ev.port = ik.port;
+	ev.family = m->int_family;
+	ev.flags = flags;
+	if (gc_binding_write(fd, &ek, &ev, BPF_ANY))
+		return -errno;
+	iv.addr = m->ext_addr;
+	iv.port = ek.port;
+	iv.family = m->ext_family;
+	iv.flags = flags;
+	idle_out = now > (__u64)m->idle_ms * 1000000ULL ? now - (__u64)m->idle_ms * 1000000ULL : 0;
+	if (idle_out > iv.last_out_ns)
+		iv.last_out_ns = idle_out;
+	if (m->sessions_ms)
+		iv.sessions_until_ns = now + (__u64)m->sessions_ms * 1000000ULL;
+	if (gc_binding_write(fd, &ik, &iv, BPF_ANY)) {
+		int err = -errno;
+
+		bpf_map_delete_elem(fd, &ek);
+		return err;
+	}
+	mark_learned(s, SYNC_KIND_MAP, &ik, iv.last_out_ns, &iv.addr, iv.port, 0);
+	return 0;
+}
+
+static void remove_map(struct fc_sync *s, const struct sync_map *m)
+{
+	struct fc_endpoint_key ik = { 0 }, ek;
+	struct fc_binding cur;
+	struct sync_ent *e;
+	int fd = s->bindings_fd;
+
+	ik.side = FC_SIDE_INTERNAL;
+	ik.family = m->int_family;
+	ik.proto = m->proto;
+	ik.ext_family = m->ext_family;
+	ik.port = htons(m->int_port);
+	ik.addr = m->int_addr;
+	e = sync_table_find(&s->table, SYNC_KIND_MAP, &ik);
+	/* Only what came from the peer and was not used here since: a
+	 * mapping this node's own traffic keeps is this node's. */
+	if (!e || !e->learned || bpf_map_lookup_elem(fd, &ik, &cur) ||
+	    cur.last_out_ns != e->ts || (cur.flags & FC_BINDING_STATIC &&
+					 !(cur.flags & FC_BINDING_PCP)))
+		return;
+	gc_ext_key(&ek, cur.family, m->proto, &cur.addr, cur.port);
+	drop_other_half(fd, &ek, &ik);
+	bpf_map_delete_elem(fd, &ik);
+	sync_table_del(&s->table, e);
+}
+
+static void session_key(struct fc_session_key *k, const struct sync_session *x)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = x->family;
+	k->proto = x->proto;
+	k->ext_port = htons(x->ext_port);
+	k->remote_port = htons(x->remote_port);
+	k->ext_addr = x->ext_addr;
+	k->remote_addr = x->remote_addr;
+}
+
+static int install_session(struct fc_sync *s, const struct sync_session *x, __u64 now)
+{
+	struct fc_session_key k;
+	struct fc_session v = { 0 }, cur;
+
+	session_key(&k, x);
+	v.expires_ns = now + (__u64)x->remaining_ms * 1000000ULL;
+	v.tcp_seen = x->tcp_seen;
+	v.rcv_next = x->rcv_next;
+	v.rcv_wnd = x->rcv_wnd;
+	v.wscale = x->wscale;
+	if (bpf_map_lookup_elem(s->sessions_fd, &k, &cur) == 0 && cur.expires_ns > v.expires_ns)
+		return 0;	/* live here, and later */
+	if (bpf_map_update_elem(s->sessions_fd, &k, &v, BPF_ANY))
+		return -errno;
+	mark_learned(s, SYNC_KIND_SESSION, &k, v.expires_ns, NULL, 0, v.tcp_seen);
+	return 0;
+}
+
+static void remove_session(struct fc_sync *s, const struct sync_session *x)
+{
+	struct fc_session_key k;
+	struct fc_session cur;
+	struct sync_ent *e;
+
+	session_key(&k, x);
+	e = sync_table_find(&s->table, SYNC_KIND_SESSION, &k);
+	if (!e || !e->learned || bpf_map_lookup_elem(s->sessions_fd, &k, &cur) ||
+	    cur.expires_ns != e->ts)
+		return;
+	bpf_map_delete_elem(s->sessions_fd, &k);
+	sync_table_del(&s->table, e);
+}
+
+static void apply(struct fc_sync *s, const __u8 *p, size_t len)
+{
+	size_t off = SYNC_HDR_LEN;
+	struct sync_rec r;
+	__u64 now = gc_now_ns();
+	int err = 0;
+
+	while (sync_next_record(p, len - SYNC_MAC_LEN, &off, &r) == 1) {
+		switch (r.type) {
+		case SYNC_REC_MAP:
+			err = install_map(s, &r.m, now);
+			break;
+		case SYNC_REC_UNMAP:
+			remove_map(s, &r.m);
+			break;
+		case SYNC_REC_SESSION:
+			err = install_session(s, &r.s, now);
+			break;
+		case SYNC_REC_UNSESSION:
+			remove_session(s, &r.s);
+			break;
+		}
+		if (err) {
+			s->st.rx_install_errors++;
+			err = 0;
+		} else {
+			s->st.rx_records++;
+		}
+	}
+}
+
+/* One authentic datagram: is it fresh, and new? */
+static void accept_dgram(struct fc_sync *s, const __u8 *p, size_t len, const struct sync_hdr *h)
+{
+	__u64 now = mono_ms(), lost;
+
+	s->last_heard_ms = now;
+	if (h->epoch < s->peer_to_echo) {
+		s->st.rx_replayed++;	/* an earlier incarnation's */
+		return;
+	}
+	if (h->epoch > s->peer_to_echo) {
+		/* A new incarnation of the peer: answer at once, echoing it. */
+		s->peer_to_echo = h->epoch;
+		s->hello_now = true;
+	}
+	if (h->echo != s->epoch) {
+		/* Not proof that it was sent after we started: the handshake's
+		 * first half, or a replay of a datagram older than us. */
+		s->st.rx_unfresh++;
+		return;
+	}
+	if (h->epoch != s->peer_epoch) {
+		fc_info("sync: peer %s joined (incarnation %llu): sending it everything",
+			s->peer_str, (unsigned long long)h->epoch);
+		s->peer_epoch = h->epoch;
+		memset(&s->win, 0, sizeof(s->win));
+		s->full_due = true;
+		s->ask_resync = false;
+		s->joins++;
+		s->next_scan_ms = 0;
+	}
+	switch (sync_window_check(&s->win, h->seq, &lost)) {
+	case SYNC_SEQ_NEW:
+		break;
+	case SYNC_SEQ_REPLAY:
+	case SYNC_SEQ_OLD:
+		s->st.rx_replayed++;
+		return;
+	}
+	if (lost) {
+		s->st.rx_lost += lost;
+		s->ask_resync = true;
+		s->hello_now = true;
+	}
+	s->last_fresh_ms = now;
+	s->st.rx_datagrams++;
+	if (h->type == SYNC_MSG_HELLO && (h->flags & SYNC_F_RESYNC)) {
+		s->full_due = true;
+		s->next_scan_ms = 0;
+	}
+	if (h->type == SYNC_MSG_DATA)
+		apply(s, p, len);
+}
+
+void sync_rx(struct fc_sync *s)
+{
+	__u8 buf[SYNC_MAX_DGRAM + 1];
+
+	for (int i = 0; i < SYNC_RX_BURST; i++) {
+		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct sync_hdr h;
+
+		if (n < 0)
+			return;
+		switch (n > SYNC_MAX_DGRAM ? SYNC_ERR_FORMAT :
+			sync_parse(buf, n, s->key, s->key_len, &h)) {
+		case SYNC_OK:
+			accept_dgram(s, buf, n, &h);
+			break;
+		case SYNC_ERR_MAC:
+			s->st.rx_auth_failed++;
+			break;
+		default:
+			s->st.rx_malformed++;
+			break;
+		}
+	}
+}
