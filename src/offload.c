@@ -284,6 +284,7 @@ static void ct_drain_errors(int fd, char *buf)
 
 static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_table *t)
 {
+	static unsigned long seq;	/* tells a reader one write from the next */
 	int ncpu = libbpf_num_possible_cpus();
 	char tmp[4096 + 16];
 	FILE *f;
@@ -294,8 +295,8 @@ static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_t
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	fprintf(f, "{\"offloaded_flows\": %lu, \"handed_back\": %lu, \"counters\": {",
-		fo_table_offloaded(t), fo_table_handed_back(t));
+	fprintf(f, "{\"seq\": %lu, \"offloaded_flows\": %lu, \"handed_back\": %lu, "
+		"\"counters\": {", ++seq, fo_table_offloaded(t), fo_table_handed_back(t));
 	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
 		__u64 v[ncpu], sum = 0;
 
@@ -403,7 +404,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		goto out;
 	}
 	ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
-	fc_info("offload: following conntrack; %lu flows offloaded", fo_table_offloaded(t));
+	fc_info("ready: offloading conntrack flows; %lu offloaded now", fo_table_offloaded(t));
 	write_stats(o, stats_fd, t);
 	next_tick = now_ns() + 1000000000ull;
 	while (!stop) {
