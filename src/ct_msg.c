@@ -189,7 +189,11 @@ int ct_parse_batch(const void *buf, size_t len,
 	int rem = len > 0x7fffffff ? 0x7fffffff : (int)len;
 	struct ct_entry e;
 
-	for (; NLMSG_OK(nh, rem); nh = NLMSG_NEXT(nh, rem)) {
+	/* NLMSG_OK/NLMSG_NEXT, with the signedness spelled out. */
+	for (; rem >= (int)sizeof(*nh) && nh->nlmsg_len >= sizeof(*nh) &&
+	       nh->nlmsg_len <= (__u32)rem;
+	     rem -= NLMSG_ALIGN(nh->nlmsg_len),
+	     nh = (const void *)((const char *)nh + NLMSG_ALIGN(nh->nlmsg_len))) {
 		int r;
 
 		if (nh->nlmsg_type == NLMSG_DONE)

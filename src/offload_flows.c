@@ -13,7 +13,8 @@
 #include "log.h"
 #include "offload_flows.h"
 
-#define FO_BUCKETS	65536	/* chains of a few at a million flows: fine for a 1 s walk */
+/* Chains of a few at a million flows: fine for a walk each second. */
+#define FO_BUCKETS_DEFAULT	65536
 
 struct fo_entry {
 	struct fo_entry *next;
@@ -29,19 +30,20 @@ struct fo_entry {
 
 struct fo_table {
 	struct fo_table_cfg cfg;
-	struct fo_entry *bucket[FO_BUCKETS];
+	struct fo_entry **bucket;
+	__u32 mask;
 	unsigned long offloaded, handed_back;
 	bool full_warned;
 };
 
-static __u32 tuple_hash(const struct ct_tuple4 *t, __u16 zone)
+static __u32 tuple_hash(const struct fo_table *tb, const struct ct_tuple4 *t, __u16 zone)
 {
 	__u32 h = t->src * 2654435761u;
 
 	h ^= t->dst + 0x9e3779b9 + (h << 6) + (h >> 2);
 	h ^= ((__u32)t->sport << 16 | t->dport) + 0x9e3779b9 + (h << 6) + (h >> 2);
 	h ^= (t->proto | (__u32)zone << 8) * 2246822519u;
-	return (h ^ (h >> 16)) & (FO_BUCKETS - 1);
+	return (h ^ (h >> 16)) & tb->mask;
 }
 
 static bool tuple_eq(const struct ct_tuple4 *a, const struct ct_tuple4 *b)
@@ -53,10 +55,19 @@ static bool tuple_eq(const struct ct_tuple4 *a, const struct ct_tuple4 *b)
 struct fo_table *fo_table_new(const struct fo_table_cfg *cfg)
 {
 	struct fo_table *t = calloc(1, sizeof(*t));
+	__u32 n = cfg->buckets ? cfg->buckets : FO_BUCKETS_DEFAULT;
 
-	if (t)
-		t->cfg = *cfg;
+	if (!t || (n & (n - 1)))
+		goto fail;
+	t->cfg = *cfg;
+	t->mask = n - 1;
+	t->bucket = calloc(n, sizeof(*t->bucket));
+	if (!t->bucket)
+		goto fail;
 	return t;
+fail:
+	free(t);
+	return NULL;
 }
 
 /* A packet matching tuple `in` leaves as the other direction's tuple
@@ -137,7 +148,7 @@ void fo_table_free(struct fo_table *t)
 {
 	if (!t)
 		return;
-	for (int i = 0; i < FO_BUCKETS; i++) {
+	for (__u32 i = 0; i <= t->mask; i++) {
 		while (t->bucket[i]) {
 			struct fo_entry *e = t->bucket[i];
 
@@ -146,6 +157,7 @@ void fo_table_free(struct fo_table *t)
 			free(e);
 		}
 	}
+	free(t->bucket);
 	free(t);
 }
 
@@ -167,7 +179,7 @@ bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_sta
 
 static struct fo_entry **find(struct fo_table *t, const struct ct_tuple4 *orig, __u16 zone)
 {
-	struct fo_entry **pp = &t->bucket[tuple_hash(orig, zone)];
+	struct fo_entry **pp = &t->bucket[tuple_hash(t, orig, zone)];
 
 	for (; *pp; pp = &(*pp)->next)
 		if ((*pp)->zone == zone && tuple_eq(&(*pp)->orig, orig))
@@ -217,8 +229,8 @@ void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
 		e->reply = c->reply;
 		e->zone = c->zone;
 		e->tcp_state = -1;
-		e->next = t->bucket[tuple_hash(&c->orig, c->zone)];
-		t->bucket[tuple_hash(&c->orig, c->zone)] = e;
+		e->next = t->bucket[tuple_hash(t, &c->orig, c->zone)];
+		t->bucket[tuple_hash(t, &c->orig, c->zone)] = e;
 	}
 	if (c->has_tcp_state)
 		e->tcp_state = c->tcp_state;
@@ -233,14 +245,14 @@ void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
 
 void fo_table_mark(struct fo_table *t)
 {
-	for (int i = 0; i < FO_BUCKETS; i++)
+	for (__u32 i = 0; i <= t->mask; i++)
 		for (struct fo_entry *e = t->bucket[i]; e; e = e->next)
 			e->marked = false;
 }
 
 void fo_table_sweep(struct fo_table *t)
 {
-	for (int i = 0; i < FO_BUCKETS; i++) {
+	for (__u32 i = 0; i <= t->mask; i++) {
 		struct fo_entry **pp = &t->bucket[i];
 
 		while (*pp) {
@@ -272,7 +284,7 @@ size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq)
 {
 	size_t off = 0;
 
-	for (int i = 0; i < FO_BUCKETS; i++)
+	for (__u32 i = 0; i <= t->mask; i++)
 		for (struct fo_entry *e = t->bucket[i]; e; e = e->next) {
 			if (!e->installed || !e->owed)
 				continue;
@@ -287,7 +299,7 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 {
 	size_t off = 0;
 
-	for (int i = 0; i < FO_BUCKETS; i++)
+	for (__u32 i = 0; i <= t->mask; i++)
 		for (struct fo_entry *e = t->bucket[i]; e; e = e->next) {
 			struct fo_key4 ko, kr;
 			struct fo_flow4 fo, fr;

@@ -24,6 +24,7 @@ struct fo_table_cfg {
 	__u32 udp_timeout;	/* seconds: the same for an assured UDP one */
 	bool mark_filter;	/* offload only entries with (mark & mask) == value */
 	__u32 mark_value, mark_mask;
+	__u32 buckets;		/* hash chains, a power of 2 (0: 65536) */
 };
 
 struct fo_table *fo_table_new(const struct fo_table_cfg *cfg);

@@ -274,3 +274,20 @@ def test_cli_refuses_bad_arguments(run_fcnat):
     assert r.returncode == 1 and "no such interface" in r.stderr, r
     r = run_fcnat("offload")
     assert r.returncode == 2 and "usage" in r.stderr, r
+
+
+def test_exit_removes_what_it_added(fw, fcnat):
+    topo = fw
+    # A clsact qdisc of someone else's on wan0 stays; the one on lan0 is ours.
+    topo.gw.run(["tc", "qdisc", "add", "dev", "wan0", "clsact"])
+    inst = fcnat("offload", "-i", "lan0", "-i", "wan0")
+    for dev in ("lan0", "wan0"):
+        out = topo.gw.run(["tc", "filter", "show", "dev", dev, "ingress"]).stdout
+        assert "fo_tc_ingress" in out, (dev, out)
+    assert inst.stop() == 0
+    for dev in ("lan0", "wan0"):
+        out = topo.gw.run(["tc", "filter", "show", "dev", dev, "ingress"]).stdout
+        assert "fo_tc_ingress" not in out, (dev, out)
+    clsact = [l.split(" dev ")[1].split()[0]
+              for l in topo.gw.run(["tc", "qdisc", "show"]).stdout.splitlines() if "clsact" in l]
+    assert clsact == ["wan0"], "ours on lan0 removed, the other one kept: %s" % clsact
