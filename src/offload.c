@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@
 #include "bpf_profile.h"
 #include "ct_msg.h"
 #include "fcnat_offload.skel.h"
+#include "fcnat_offload_xdp.skel.h"
 #include "loader.h"
 #include "log.h"
 #include "offload.h"
@@ -52,6 +54,7 @@ static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_PASS_NO_ROUTE] = "pass_no_route",
 	[FO_STAT_PASS_LOCAL] = "pass_local",
 	[FO_STAT_PASS_MARK] = "pass_mark",
+	[FO_STAT_PASS_OTHER_IF] = "pass_other_if",
 };
 
 const char *offload_stat_name(int stat)
@@ -67,10 +70,13 @@ struct fo_opts {
 	bool mark_filter;
 	__u32 mark_value, mark_mask;
 	bool verbose;
+	bool xdp;		/* --mode xdp */
+	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
 };
 
 struct fo_iface {
 	int ifindex;
+	__u32 xdp_flags;	/* XDP: attached with these */
 	bool hook_created;	/* the clsact qdisc is ours to remove */
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
@@ -86,11 +92,12 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fcnat offload [--mode tc] -i IFNAME [-i IFNAME ...] [options]\n"
+		"usage: fcnat offload [--mode tc|xdp] -i IFNAME [-i IFNAME ...] [options]\n"
 		"Forward the flows conntrack has established (and the firewall accepted)\n"
 		"in the datapath, with their NAT, on the ingress of each interface.\n"
 		"  -i, --interface IFNAME  an interface whose received packets are offloaded\n"
-		"      --mode tc           the TC datapath (the only one yet)\n"
+		"      --mode tc|xdp       the datapath's hook (default tc)\n"
+		"      --xdp-mode native|generic|auto  XDP attach (default auto: native, else generic)\n"
 		"      --max-flows N       flows offloaded at once (default 65536)\n"
 		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
 		"      --stats-file PATH   write counters as JSON there each second\n"
@@ -115,6 +122,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 	static const struct option longs[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
 		{ "max-flows", required_argument, NULL, 'n' },
 		{ "ct-mark", required_argument, NULL, 'k' },
 		{ "stats-file", required_argument, NULL, 's' },
@@ -136,8 +144,21 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 			o->ifs[o->nr_ifs++] = optarg;
 			break;
 		case 'm':
-			if (strcmp(optarg, "tc")) {
-				fc_err("offload: --mode %s: only tc is built yet", optarg);
+			if (strcmp(optarg, "tc") && strcmp(optarg, "xdp")) {
+				fc_err("offload: --mode %s: tc or xdp", optarg);
+				return -1;
+			}
+			o->xdp = !strcmp(optarg, "xdp");
+			break;
+		case 'x':
+			if (!strcmp(optarg, "native"))
+				o->xdp_mode = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(optarg, "generic"))
+				o->xdp_mode = XDP_FLAGS_SKB_MODE;
+			else if (!strcmp(optarg, "auto"))
+				o->xdp_mode = 0;
+			else {
+				fc_err("offload: --xdp-mode %s: native, generic or auto", optarg);
 				return -1;
 			}
 			break;
@@ -318,6 +339,24 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* XDP: native, or generic where the driver has none (auto, with a
+ * warning); an interface that has an XDP program already is refused. */
+static int attach_xdp(struct fo_iface *i, const char *name, int prog_fd, __u32 mode)
+{
+	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST;
+	int err;
+
+	err = bpf_xdp_attach(i->ifindex, prog_fd, flags | (mode ? mode : XDP_FLAGS_DRV_MODE), NULL);
+	if (err && !mode && err != -EBUSY && err != -EEXIST) {
+		fc_warn("offload: %s: no native XDP (%s): generic XDP, slower", name, strerror(-err));
+		mode = XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach(i->ifindex, prog_fd, flags | mode, NULL);
+	}
+	if (!err)
+		i->xdp_flags = mode ? mode : XDP_FLAGS_DRV_MODE;
+	return err;
+}
+
 static int attach(struct fo_iface *i, int prog_fd)
 {
 	int err;
@@ -342,6 +381,10 @@ static int attach(struct fo_iface *i, int prog_fd)
 
 static void detach(struct fo_iface *i)
 {
+	if (i->xdp_flags) {
+		bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
+		return;
+	}
 	i->opts.prog_fd = i->opts.prog_id = i->opts.flags = 0;
 	bpf_tc_detach(&i->hook, &i->opts);
 	if (i->hook_created) {
@@ -441,10 +484,46 @@ out:
 	return ret;
 }
 
+/* The XDP object over the TC object's maps (one state, whichever hook),
+ * with every -i interface in its devmap: frames leave through those only. */
+static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
+		    struct fcnat_offload *skel, struct fcnat_offload_xdp **out)
+{
+	struct fcnat_offload_xdp *x = fcnat_offload_xdp__open();
+	int tx;
+
+	*out = x;
+	if (!x) {
+		fc_err("offload: opening the XDP datapath: %s", strerror(errno));
+		return -1;
+	}
+	if (bpf_profile_apply(x->obj, &x->rodata->fc_no_callbacks, "offload XDP"))
+		return -1;
+	for (int i = 0; i < o->nr_ifs; i++)
+		x->rodata->fc_xdp_ifs[i] = ifs[i].ifindex;
+	if (bpf_map__reuse_fd(x->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(x->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
+	    fcnat_offload_xdp__load(x)) {
+		fc_err("offload: loading the XDP datapath: %s", strerror(errno));
+		return -1;
+	}
+	tx = bpf_map__fd(x->maps.fc_xdp_tx);
+	for (int i = 0; i < o->nr_ifs; i++) {
+		__u32 idx = ifs[i].ifindex;
+
+		if (bpf_map_update_elem(tx, &idx, &idx, BPF_ANY)) {
+			fc_err("offload: %s cannot send XDP frames: %s", o->ifs[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int offload_main(int argc, char **argv)
 {
 	struct fo_iface ifs[FO_IFS_MAX] = {};
 	struct fcnat_offload *skel = NULL;
+	struct fcnat_offload_xdp *xskel = NULL;
 	struct fo_table *t = NULL;
 	struct fo_opts o = {};
 	int ret = 1, attached = 0, r;
@@ -471,10 +550,14 @@ int offload_main(int argc, char **argv)
 		goto out;
 	/* Two directions per flow. */
 	bpf_map__set_max_entries(skel->maps.fo_flows4, o.max_flows * 2);
+	for (int i = 0; i < o.nr_ifs; i++)
+		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
 	if (fcnat_offload__load(skel)) {
 		fc_err("offload: loading the datapath: %s", strerror(errno));
 		goto out;
 	}
+	if (o.xdp && load_xdp(&o, ifs, skel, &xskel))
+		goto out;
 	t = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.max_flows = o.max_flows,
@@ -487,7 +570,9 @@ int offload_main(int argc, char **argv)
 	if (!t)
 		goto out;
 	for (; attached < o.nr_ifs; attached++) {
-		r = attach(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress));
+		r = o.xdp ? attach_xdp(&ifs[attached], o.ifs[attached],
+				       bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode)
+			  : attach(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress));
 		if (r) {
 			fc_err("offload: attaching to %s: %s", o.ifs[attached], strerror(-r));
 			goto out;
@@ -495,7 +580,7 @@ int offload_main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fc_info("offload: TC datapath on the ingress of %d interface(s)", o.nr_ifs);
+	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
 	ret = run(&o, skel, t);
 out:
 	/* Detached before the flows go: no packet meets a half-emptied map. */
@@ -504,6 +589,7 @@ out:
 	if (t && o.stats_file)
 		write_stats(&o, bpf_map__fd(skel->maps.fo_stats), t);
 	fo_table_free(t);
+	fcnat_offload_xdp__destroy(xskel);
 	fcnat_offload__destroy(skel);
 	return ret;
 }

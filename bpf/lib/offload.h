@@ -10,8 +10,8 @@
  * neighbour yet, too big, for the router itself), counted by reason. TCP
  * FIN and RST end the offload of their flow here, at once: conntrack sees
  * the close and the rest of the flow, and its timers run as usual.
- * Written against ctx_* only; every decision to pass is taken before the
- * packet changes.
+ * Written against ctx_* only (one source for the TC and XDP entry points);
+ * every decision to pass is taken before the packet changes.
  */
 #ifndef FC_BPF_OFFLOAD_H
 #define FC_BPF_OFFLOAD_H
@@ -56,6 +56,10 @@ static __always_inline int fo_route(struct ctx_buff *ctx, const struct fc_pkt *p
 	default:
 		return FO_STAT_PASS_NO_ROUTE;
 	}
+	/* Only between the interfaces given: XDP can send nowhere else, and
+	 * a flow routed elsewhere (a tunnel, a VPN) is the stack's. */
+	if (!ctx_can_send(ctx, fib->ifindex))
+		return FO_STAT_PASS_OTHER_IF;
 	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
 		return FO_STAT_PASS_MTU;
 	return FO_STAT_MAX;

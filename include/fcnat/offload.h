@@ -62,6 +62,7 @@ enum fo_stat {
 	FO_STAT_PASS_NO_ROUTE,		/* unreachable, blackhole, prohibit */
 	FO_STAT_PASS_LOCAL,		/* for the router itself, or not forwarding */
 	FO_STAT_PASS_MARK,		/* marked: policy routing the FIB would not see */
+	FO_STAT_PASS_OTHER_IF,		/* routed out of an interface not given with -i */
 	FO_STAT_MAX
 };
 

@@ -21,6 +21,7 @@ import subprocess
 
 import pytest
 
+from fcnat_util import prepare_xdp_peers
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
 
 RULESET = """
@@ -57,10 +58,14 @@ def fw(topo):
     return topo
 
 
-@pytest.fixture
-def offload(fw, fcnat, tmp_path):
+@pytest.fixture(params=["tc", "xdp"])
+def offload(request, fw, fcnat, tmp_path):
+    """fcnat offload on lan0 and wan0, in TC or XDP (where the veth peers
+    need GRO and full checksums: fcnat_util.prepare_xdp_peers)."""
+    if request.param == "xdp":
+        prepare_xdp_peers(fw)
     stats = tmp_path / "offload-stats.json"
-    inst = fcnat("offload", "--mode", "tc", "-i", "lan0", "-i", "wan0",
+    inst = fcnat("offload", "--mode", request.param, "-i", "lan0", "-i", "wan0",
                  "--stats-file", str(stats))
     wait_until(stats.exists, 5, desc="the first stats file")
     inst.stats_path = stats
@@ -268,12 +273,22 @@ def test_rule_change_and_flush_stop_the_flow(offload, fw):
 
 
 def test_cli_refuses_bad_arguments(run_fcnat):
-    r = run_fcnat("offload", "--mode", "xdp", "-i", "lan0")
-    assert r.returncode == 2 and "only tc" in r.stderr, r
+    r = run_fcnat("offload", "--mode", "dpdk", "-i", "lan0")
+    assert r.returncode == 2 and "tc or xdp" in r.stderr, r
     r = run_fcnat("offload", "-i", "nosuch0")
     assert r.returncode == 1 and "no such interface" in r.stderr, r
     r = run_fcnat("offload")
     assert r.returncode == 2 and "usage" in r.stderr, r
+
+
+def test_exit_removes_what_it_added_xdp(fw, fcnat):
+    topo = fw
+    inst = fcnat("offload", "--mode", "xdp", "-i", "lan0", "-i", "wan0")
+    for dev in ("lan0", "wan0"):
+        assert "xdp" in topo.gw.run(["ip", "link", "show", "dev", dev]).stdout, dev
+    assert inst.stop() == 0
+    for dev in ("lan0", "wan0"):
+        assert "xdp" not in topo.gw.run(["ip", "link", "show", "dev", dev]).stdout, dev
 
 
 def test_exit_removes_what_it_added(fw, fcnat):
@@ -291,3 +306,13 @@ def test_exit_removes_what_it_added(fw, fcnat):
     clsact = [l.split(" dev ")[1].split()[0]
               for l in topo.gw.run(["tc", "qdisc", "show"]).stdout.splitlines() if "clsact" in l]
     assert clsact == ["wan0"], "ours on lan0 removed, the other one kept: %s" % clsact
+
+
+@pytest.mark.parametrize("mode", ["tc", "xdp"])
+def test_loads_in_the_portable_profile(fw, fcnat, mode):
+    """Bounded loops, no kernel BTF (OpenWrt kernels, src/bpf_profile.c):
+    the kernel's verifier takes the datapath in that profile too."""
+    inst = fcnat("offload", "--mode", mode, "-i", "lan0", "-i", "wan0",
+                 env={"FCNAT_BPF_PROFILE": "bounded-loops,no-kernel-btf"})
+    assert inst.running()
+    assert inst.stop() == 0

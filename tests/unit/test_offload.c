@@ -11,6 +11,10 @@
  *
  *   ext0 198.51.100.1/24 (EXT_ADDR)   SERVER_1, SERVER_2 known; STRANGER not
  *   int0 192.168.77.1/24              CLIENT_A, CLIENT_B known
+ *   fo_other0 10.99.99.1/24 (a veth)  OTHER known (not an offload interface)
+ *
+ * The offload interfaces are ext0 and int0. The XDP program (the same
+ * source over ctx_xdp.h) runs the forwarding cases again.
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -19,30 +23,61 @@
 #include <bpf/libbpf.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
+#include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
 #include <fcnat/offload.h>
 #include "bpf_profile.h"
 #include "ct_msg.h"
 #include "fcnat_offload.skel.h"
+#include "fcnat_offload_xdp.skel.h"
 #include "fixture.h"
 #include "harness.h"
 #include "offload_flows.h"
 
+#define OTHER	"10.99.99.2"
+
 static struct fcnat_offload *skel;
+static struct fcnat_offload_xdp *xskel;
 static struct fo_table *table;
+
+/* What `fcnat offload -i ext0 -i int0 --mode xdp` loads, without attaching. */
+static int load(void)
+{
+	__u32 ifs[2] = { fx.ext_ifindex, fx.int_ifindex };
+
+	if (system("ip link add fo_other0 type veth peer name fo_other1 && "
+		   "ip link set fo_other0 up && ip link set fo_other1 up && "
+		   "ip addr add 10.99.99.1/24 dev fo_other0 && "
+		   "ip neigh add " OTHER " lladdr 02:00:00:00:09:02 dev fo_other0 nud permanent"))
+		return -1;
+	skel = fcnat_offload__open();
+	if (!skel || bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "offload"))
+		return -1;
+	memcpy((void *)skel->rodata->fc_tc_fast_ifs, ifs, sizeof(ifs));
+	if (fcnat_offload__load(skel))
+		return -1;
+	xskel = fcnat_offload_xdp__open();
+	if (!xskel || bpf_profile_apply(xskel->obj, &xskel->rodata->fc_no_callbacks, "offload"))
+		return -1;
+	memcpy((void *)xskel->rodata->fc_xdp_ifs, ifs, sizeof(ifs));
+	if (bpf_map__reuse_fd(xskel->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(xskel->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
+	    fcnat_offload_xdp__load(xskel))
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (bpf_map_update_elem(bpf_map__fd(xskel->maps.fc_xdp_tx), &ifs[i], &ifs[i], BPF_ANY))
+			return -1;
+	return 0;
+}
 
 /* The datapath, loaded once in the test namespace; emptied per test. */
 static int setup(void)
 {
 	int ncpu = libbpf_num_possible_cpus();
 
-	if (!skel) {
-		skel = fcnat_offload__open();
-		if (!skel || bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "offload") ||
-		    fcnat_offload__load(skel))
-			return -1;
-	}
+	if (!skel && load())
+		return -1;
 	fo_table_free(table);	/* removes its flows from the map */
 	table = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4), .max_flows = 16,
@@ -120,6 +155,24 @@ static int run_on(int ifindex, const struct pkt_spec *in, struct run_result *r)
 			    &ctx, r);
 }
 
+static int run_xdp_on(int ifindex, const struct pkt_spec *in, struct run_result *r)
+{
+	uint8_t buf[PKT_MAX];
+
+	return run_xdp(bpf_program__fd(xskel->progs.fo_xdp), buf, pkt_build(in, buf), ifindex, r);
+}
+
+/* The same through XDP: XDP_REDIRECT for a redirect, XDP_PASS for a pass. */
+#define EXPECT_XDP(ifindex, in, want, verdict, what)			\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _w[PKT_MAX];					\
+		size_t _wl = pkt_build(want, _w);			\
+		ASSERT_EQ(run_xdp_on(ifindex, in, &_r), 0, what ": XDP test run");	\
+		ASSERT_EQ(_r.ret, verdict, what ": XDP verdict");	\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what " (XDP)");	\
+	} while (0)
+
 #define EXPECT(ifindex, in, want, verdict, what)			\
 	do {								\
 		struct run_result _r;					\
@@ -166,6 +219,9 @@ TEST(offload_masquerade_udp_both_directions)
 	EXPECT(fx.int_ifindex, &out, &out_want, TC_ACT_REDIRECT, "outbound, source translated");
 	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "reply, destination translated");
 	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 2, "both forwarded");
+	EXPECT_XDP(fx.int_ifindex, &out, &out_want, XDP_REDIRECT, "outbound");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "reply");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "XDP counts in the same map");
 }
 
 TEST(offload_udp_zero_checksum_stays_zero)
@@ -179,6 +235,7 @@ TEST(offload_udp_zero_checksum_stays_zero)
 	/* RFC 768: zero means "no checksum"; a rewrite must not invent one. */
 	out.udp_no_csum = want.udp_no_csum = 1;
 	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "no checksum, none made");
+	EXPECT_XDP(fx.int_ifindex, &out, &want, XDP_REDIRECT, "no checksum, none made");
 }
 
 TEST(offload_dnat_port_forward_tcp_both_directions)
@@ -196,6 +253,8 @@ TEST(offload_dnat_port_forward_tcp_both_directions)
 	       tuple(IPPROTO_TCP, CLIENT_A, 80, SERVER_1, 40000));
 	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "inbound, destination forwarded");
 	EXPECT(fx.int_ifindex, &back, &back_want, TC_ACT_REDIRECT, "reply, source restored");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "inbound");
+	EXPECT_XDP(fx.int_ifindex, &back, &back_want, XDP_REDIRECT, "reply");
 }
 
 TEST(offload_routed_flow_without_nat_only_forwarded)
@@ -345,6 +404,30 @@ TEST(offload_for_the_router_goes_to_stack)
 	PASSES(fx.ext_ifindex, &p, FO_STAT_PASS_LOCAL, "local delivery");
 }
 
+TEST(offload_routed_out_of_another_interface_goes_to_stack)
+{
+	struct pkt_spec p = udp(CLIENT_A, 25000, OTHER, 7000);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, OTHER, 7000),
+	       tuple(IPPROTO_UDP, OTHER, 7000, CLIENT_A, 25000));
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_OTHER_IF, "not one of -i's");
+	EXPECT_XDP(fx.int_ifindex, &p, &p, XDP_PASS, "not one of -i's");
+}
+
+TEST(offload_xdp_fin_hands_back)
+{
+	struct pkt_spec fin = tcp(CLIENT_A, 25000, SERVER_1, 80, 0x11);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
+	EXPECT_XDP(fx.int_ifindex, &fin, &fin, XDP_PASS, "FIN to the stack untouched");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_FIN_RST), 1, "counted");
+	EXPECT_XDP(fx.int_ifindex, &fin, &fin, XDP_PASS, "and the flow is gone");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
+}
+
 TEST(offload_other_protocols_go_to_stack)
 {
 	struct pkt_spec p = { .proto = IPPROTO_ICMP, .saddr = CLIENT_A, .daddr = SERVER_1,
@@ -408,4 +491,13 @@ TEST(offload_loads_in_the_portable_profile)
 		  "bounded-loops,no-kernel-btf applied");
 	ASSERT_EQ(fcnat_offload__load(s), 0, "loaded");
 	fcnat_offload__destroy(s);
+	{
+		struct fcnat_offload_xdp *x = fcnat_offload_xdp__open();
+
+		ASSERT_TRUE(x, "open XDP");
+		ASSERT_EQ(bpf_profile_apply_this(x->obj, &x->rodata->fc_no_callbacks, "offload XDP",
+						 &p), 0, "applied");
+		ASSERT_EQ(fcnat_offload_xdp__load(x), 0, "XDP loaded");
+		fcnat_offload_xdp__destroy(x);
+	}
 }
