@@ -247,15 +247,11 @@ static int apply_cb(const struct ct_entry *e, void *arg)
 	return 0;
 }
 
-/* Dump the table into t (marking, then sweeping what it no longer has). */
-static int ct_dump(int fd, struct fo_table *t, char *buf, __u32 *seq)
+/* The dump's answer: 0 at its end, -errno. */
+static int ct_dump_read(int fd, struct fo_table *t, char *buf)
 {
-	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_INET);
 	int r = 0;
 
-	if (send(fd, buf, n, 0) < 0)
-		return -errno;
-	fo_table_mark(t);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t len;
@@ -272,6 +268,27 @@ static int ct_dump(int fd, struct fo_table *t, char *buf, __u32 *seq)
 		if (r)
 			break;
 	}
+	return r < 0 ? r : 0;
+}
+
+/* Dump the table into t (marking, then sweeping what it no longer has), on
+ * a socket of its own: the update socket's queue may hold errors about
+ * entries gone meanwhile, which are no answer to the dump. */
+static int ct_dump(struct fo_table *t, char *buf, __u32 *seq)
+{
+	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_INET);
+	int fd = nl_open(0), r;
+
+	if (fd < 0)
+		return -errno;
+	if (send(fd, buf, n, 0) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	fo_table_mark(t);
+	r = ct_dump_read(fd, t, buf);
+	close(fd);
 	if (r < 0)
 		return r;
 	fo_table_sweep(t);
@@ -394,8 +411,7 @@ static void detach(struct fo_iface *i)
 }
 
 /* Read events until the next tick; false on a fatal error. */
-static bool events(int ev_fd, int cmd_fd, struct fo_table *t, char *buf, __u32 *seq,
-		   int wait_ms)
+static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms)
 {
 	struct pollfd p = { .fd = ev_fd, .events = POLLIN };
 
@@ -408,7 +424,7 @@ static bool events(int ev_fd, int cmd_fd, struct fo_table *t, char *buf, __u32 *
 		if (len < 0 && errno == ENOBUFS) {
 			/* Events were lost: what conntrack holds now is the truth. */
 			fc_warn("offload: conntrack events lost: reading the table again");
-			r = ct_dump(cmd_fd, t, buf, seq);
+			r = ct_dump(t, buf, seq);
 			if (r < 0)
 				fc_err("offload: conntrack dump: %s", strerror(-r));
 			return r >= 0;
@@ -441,7 +457,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		fc_err("offload: ctnetlink: %s (is nf_conntrack_netlink loaded?)", strerror(errno));
 		goto out;
 	}
-	r = ct_dump(cmd_fd, t, buf, &seq);
+	r = ct_dump(t, buf, &seq);
 	if (r < 0) {
 		fc_err("offload: conntrack dump: %s", strerror(-r));
 		goto out;
@@ -454,7 +470,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		__u64 now = now_ns();
 		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
 
-		if (!events(ev_fd, cmd_fd, t, buf, &seq, wait_ms))
+		if (!events(ev_fd, t, buf, &seq, wait_ms))
 			goto out;
 		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
 		ct_drain_errors(cmd_fd, buf);

@@ -33,6 +33,7 @@ struct fo_table {
 	struct fo_entry **bucket;
 	__u32 mask;
 	unsigned long offloaded, handed_back;
+	unsigned long owed;	/* entries with owed set: no walk when none */
 	bool full_warned;
 };
 
@@ -124,6 +125,8 @@ static int install(struct fo_table *t, struct fo_entry *e)
 		return err;
 	}
 	e->installed = true;
+	if (!e->owed)
+		t->owed++;
 	e->owed = true;
 	e->refreshed_ns = 0;
 	t->offloaded++;
@@ -134,6 +137,9 @@ static void uninstall(struct fo_table *t, struct fo_entry *e)
 {
 	struct fo_key4 ko, kr;
 
+	if (e->owed)
+		t->owed--;
+	e->owed = false;
 	if (!e->installed)
 		return;
 	keys_of(e, &ko, &kr);
@@ -284,13 +290,14 @@ size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq)
 {
 	size_t off = 0;
 
-	for (__u32 i = 0; i <= t->mask; i++)
+	for (__u32 i = 0; i <= t->mask && t->owed; i++)
 		for (struct fo_entry *e = t->bucket[i]; e; e = e->next) {
 			if (!e->installed || !e->owed)
 				continue;
 			if (!owe(t, e, base_timeout(t, e), out, len, &off, seq))
 				return off;
 			e->owed = false;
+			t->owed--;
 		}
 	return off;
 }
