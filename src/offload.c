@@ -457,6 +457,9 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		fc_err("offload: ctnetlink: %s (is nf_conntrack_netlink loaded?)", strerror(errno));
 		goto out;
 	}
+	if (ct_sysctl("nf_conntrack_events", 1) == 0)
+		fc_warn("offload: net.netfilter.nf_conntrack_events is 0: no flow is learnt after "
+			"start, and none is stopped when conntrack drops it; set it to 1");
 	r = ct_dump(t, buf, &seq);
 	if (r < 0) {
 		fc_err("offload: conntrack dump: %s", strerror(-r));

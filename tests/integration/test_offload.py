@@ -272,6 +272,29 @@ def test_rule_change_and_flush_stop_the_flow(offload, fw):
     assert fresh(offload)["counters"]["forwarded"] == fwd, "nothing carried against the new rule"
 
 
+def test_ct_mark_filter_offloads_only_marked_flows(fw, fcnat, tmp_path):
+    """--ct-mark: a firewall rule picks what is offloaded (as flow add @ft)."""
+    topo = fw
+    topo.gw.run(["nft", "insert", "rule", "inet", "fo_fw", "forward",
+                 "udp", "dport", "7004", "ct", "mark", "set", "0x10"])
+    stats_path = tmp_path / "st.json"
+    inst = fcnat("offload", "-i", "lan0", "-i", "wan0", "--ct-mark", "0x10/0xf0",
+                 "--stats-file", str(stats_path))
+    inst.stats_path = stats_path
+    wait_until(stats_path.exists, 5, desc="the first stats file")
+    marked_srv = topo.ext.udp(SERVER, 7004)
+    other_srv = topo.ext.udp(SERVER, 7005)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    establish_udp(inst, client, marked_srv, (SERVER, 7004))
+    # The unmarked flow, assured as well (answered for over 2 s), stays
+    # with the stack.
+    wait_until(lambda: udp_roundtrip(client, other_srv, (SERVER, 7005), b"x") and
+               [l for l in ct_entries(topo.gw, "-p", "udp", "--orig-port-dst", "7005")
+                if "ASSURED" in l], 10, interval=0.25, desc="the other flow assured")
+    s = fresh(inst)
+    assert s["offloaded_flows"] == 1, "only the marked flow"
+
+
 def test_cli_refuses_bad_arguments(run_fcnat):
     r = run_fcnat("offload", "--mode", "dpdk", "-i", "lan0")
     assert r.returncode == 2 and "tc or xdp" in r.stderr, r
