@@ -153,15 +153,18 @@ def test_udp_masquerade_offloaded_byte_exact_timeouts_refreshed(offload, fw):
     lines = ct_entries(topo.gw, "-p", "udp", "--orig-port-dst", "7000")
     assert len(lines) == 1 and "ASSURED" in lines[0], lines
     assert "src=%s" % SERVER in lines[0] and "dst=%s" % GW_WAN_ADDR in lines[0], lines
-    low = wait_until(lambda: (lambda t: t if t <= 117 else None)(
+    # Down to 113 of 120: the refresh (120 less the seconds since the last
+    # packet) lands above it even when the daemon's second comes late on
+    # a loaded machine.
+    low = wait_until(lambda: (lambda t: t if t <= 113 else None)(
         ct_timeout(ct_entries(topo.gw, "-p", "udp", "--orig-port-dst", "7000")[0])),
-        10, desc="the conntrack timeout running down")
+        20, interval=0.5, desc="the conntrack timeout running down")
     fwd = fresh(offload)["counters"]["forwarded"]
     udp_roundtrip(client, server, (SERVER, 7000), b"keepalive")
     assert fresh(offload)["counters"]["forwarded"] == fwd + 2, "the keepalive offloaded"
     wait_until(lambda: ct_timeout(ct_entries(topo.gw, "-p", "udp", "--orig-port-dst",
                                              "7000")[0]) > low,
-               5, desc="the conntrack timeout refreshed from the offload")
+               6, interval=0.2, desc="the conntrack timeout refreshed from the offload")
 
 
 def test_tcp_masquerade_byte_exact_and_fin_hands_back(offload, fw, tmp_path):
