@@ -60,9 +60,10 @@ LIB_SRCS  := src/options.c src/log.c src/netlink.c src/loader.c src/gc.c \
 	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c src/bpf_profile.c \
 	src/ports.c src/import_einat.c src/tc_attach.c src/vlan.c \
 	src/upnp.c src/upnp_http.c src/upnp_ssdp.c src/upnp_soap.c src/upnp_desc.c src/upnp_control.c src/upnp_gena.c \
-	src/sync_hmac.c src/sync_wire.c src/sync_table.c src/sync.c src/sync_rx.c src/sync_status.c
+	src/sync_hmac.c src/sync_wire.c src/sync_table.c src/sync.c src/sync_rx.c src/sync_status.c \
+	src/ct_msg.c src/offload.c src/offload_flows.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
-SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h
+SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h $(BUILD)/fcnat_offload.skel.h $(BUILD)/fcnat_offload_xdp.skel.h
 UNIT_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
 # Test-only BPF programs (probes of single lib functions).
 UNIT_SKELS := $(BUILD)/parse_probe.skel.h $(BUILD)/xlat_probe.skel.h $(BUILD)/xlat_probe_xdp.skel.h
@@ -179,12 +180,12 @@ uninstall:
 # BTF (zero CO-RE relocations), and the headers must have wire layout when
 # built for either byte order (the datapath is built for both, into
 # $(BUILD)/endian/). bpf/lib/hdr.h, doc/design/kernel-compat.md.
-BPF_OBJS := $(BUILD)/fcnat_tc.bpf.o $(BUILD)/fcnat_xdp.bpf.o $(UNIT_SKELS:.skel.h=.bpf.o) \
+BPF_OBJS := $(BUILD)/fcnat_tc.bpf.o $(BUILD)/fcnat_xdp.bpf.o $(BUILD)/fcnat_offload.bpf.o $(BUILD)/fcnat_offload_xdp.bpf.o $(UNIT_SKELS:.skel.h=.bpf.o) \
 	$(BUILD)/bench_tc.bpf.o $(BUILD)/bench_xdp.bpf.o
 bpf-check: $(BPF_OBJS)
 	$(PYTHON) scripts/bpf-core-relocs.py $^
 	$(PYTHON) scripts/bpf-layout-check.py --clang $(CLANG) --outdir $(BUILD)/endian \
-		--also bpf/fcnat_tc.bpf.c bpf/fcnat_xdp.bpf.c -- $(BPF_CFLAGS)
+		--also bpf/fcnat_tc.bpf.c bpf/fcnat_xdp.bpf.c bpf/fcnat_offload.bpf.c bpf/fcnat_offload_xdp.bpf.c -- $(BPF_CFLAGS)
 	$(PYTHON) scripts/bpf-core-relocs.py $(BUILD)/endian/*/*.bpf.o
 
 # Twice: the profile this kernel gets, then the portable one (bounded loops,

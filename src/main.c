@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <linux/if_link.h>
 
+#include "offload.h"
 #include "events.h"
 #include "forward.h"
 #include "gc.h"
@@ -954,6 +955,8 @@ int main(int argc, char **argv)
 
 	d->argc = argc;
 	d->argv = argv;
+	if (argc > 1 && !strcmp(argv[1], "offload"))	/* a mode of its own: offload.c */
+		return offload_main(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++)	/* a command of its own, run by a script */
 		if (!strcmp(argv[i], "--import-einat"))
 			return import_einat_exec(argc - 1, argv + 1);

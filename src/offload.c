@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `fcnat offload --mode tc -i IF ...`: conntrack flow offload. The firewall
+ * (nftables, iptables) and its NAT decide; this follows conntrack over
+ * ctnetlink (a dump at start, then events) and puts each established,
+ * forwarded flow into the TC datapath on the given interfaces' ingress
+ * (bpf/lib/offload.h), which then forwards its packets past the stack.
+ * Once a second the conntrack entries of flows that carried packets get
+ * their timeouts back (offload_flows.c). doc/design/offload.md.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sys/socket.h>
+
+#include <fcnat/offload.h>
+#include "bpf_profile.h"
+#include "ct_msg.h"
+#include "fcnat_offload.skel.h"
+#include "fcnat_offload_xdp.skel.h"
+#include "loader.h"
+#include "log.h"
+#include "offload.h"
+#include "offload_flows.h"
+
+#define FO_IFS_MAX	16
+#define FO_BUF		(256 * 1024)
+
+static const char *const stat_names[FO_STAT_MAX] = {
+	[FO_STAT_FORWARDED] = "forwarded",
+	[FO_STAT_PASS_NOT_OFFLOADED] = "pass_not_offloaded",
+	[FO_STAT_PASS_NOT_IP] = "pass_not_ip",
+	[FO_STAT_PASS_OTHER_PROTO] = "pass_other_proto",
+	[FO_STAT_PASS_FRAGMENT] = "pass_fragment",
+	[FO_STAT_PASS_IP_OPTIONS] = "pass_ip_options",
+	[FO_STAT_PASS_MALFORMED] = "pass_malformed",
+	[FO_STAT_PASS_TTL] = "pass_ttl",
+	[FO_STAT_PASS_FIN_RST] = "pass_fin_rst",
+	[FO_STAT_PASS_NO_NEIGH] = "pass_no_neigh",
+	[FO_STAT_PASS_MTU] = "pass_mtu",
+	[FO_STAT_PASS_NO_ROUTE] = "pass_no_route",
+	[FO_STAT_PASS_LOCAL] = "pass_local",
+	[FO_STAT_PASS_MARK] = "pass_mark",
+	[FO_STAT_PASS_OTHER_IF] = "pass_other_if",
+};
+
+const char *offload_stat_name(int stat)
+{
+	return stat >= 0 && stat < FO_STAT_MAX ? stat_names[stat] : "?";
+}
+
+struct fo_opts {
+	const char *ifs[FO_IFS_MAX];
+	int nr_ifs;
+	const char *stats_file;
+	__u32 max_flows;
+	bool mark_filter;
+	__u32 mark_value, mark_mask;
+	bool verbose;
+	bool xdp;		/* --mode xdp */
+	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
+};
+
+struct fo_iface {
+	int ifindex;
+	__u32 xdp_flags;	/* XDP: attached with these */
+	bool hook_created;	/* the clsact qdisc is ours to remove */
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts opts;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fcnat offload [--mode tc|xdp] -i IFNAME [-i IFNAME ...] [options]\n"
+		"Forward the flows conntrack has established (and the firewall accepted)\n"
+		"in the datapath, with their NAT, on the ingress of each interface.\n"
+		"  -i, --interface IFNAME  an interface whose received packets are offloaded\n"
+		"      --mode tc|xdp       the datapath's hook (default tc)\n"
+		"      --xdp-mode native|generic|auto  XDP attach (default auto: native, else generic)\n"
+		"      --max-flows N       flows offloaded at once (default 65536)\n"
+		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
+		"      --stats-file PATH   write counters as JSON there each second\n"
+		"  -v, --verbose\n");
+}
+
+static int parse_u32(const char *s, __u32 *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 0);
+	if (errno || end == s || *end || x > 0xffffffffUL)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct fo_opts *o)
+{
+	static const struct option longs[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "xdp-mode", required_argument, NULL, 'x' },
+		{ "max-flows", required_argument, NULL, 'n' },
+		{ "ct-mark", required_argument, NULL, 'k' },
+		{ "stats-file", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	o->max_flows = 65536;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:vh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (o->nr_ifs == FO_IFS_MAX) {
+				fc_err("offload: at most %d interfaces", FO_IFS_MAX);
+				return -1;
+			}
+			o->ifs[o->nr_ifs++] = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "tc") && strcmp(optarg, "xdp")) {
+				fc_err("offload: --mode %s: tc or xdp", optarg);
+				return -1;
+			}
+			o->xdp = !strcmp(optarg, "xdp");
+			break;
+		case 'x':
+			if (!strcmp(optarg, "native"))
+				o->xdp_mode = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(optarg, "generic"))
+				o->xdp_mode = XDP_FLAGS_SKB_MODE;
+			else if (!strcmp(optarg, "auto"))
+				o->xdp_mode = 0;
+			else {
+				fc_err("offload: --xdp-mode %s: native, generic or auto", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			if (parse_u32(optarg, &o->max_flows) || !o->max_flows ||
+			    o->max_flows > (1u << 24)) {
+				fc_err("offload: --max-flows %s: a number from 1 to %u", optarg, 1u << 24);
+				return -1;
+			}
+			break;
+		case 'k': {
+			char buf[64], *slash;
+
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			slash = strchr(buf, '/');
+			if (slash)
+				*slash++ = 0;
+			o->mark_mask = 0xffffffff;
+			if (parse_u32(buf, &o->mark_value) || (slash && parse_u32(slash, &o->mark_mask))) {
+				fc_err("offload: --ct-mark %s: VALUE or VALUE/MASK", optarg);
+				return -1;
+			}
+			o->mark_value &= o->mark_mask;
+			o->mark_filter = true;
+			break;
+		}
+		case 's':
+			o->stats_file = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || !o->nr_ifs) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* A conntrack timeout sysctl of this network namespace, or def. */
+static __u32 ct_sysctl(const char *name, __u32 def)
+{
+	char path[128];
+	unsigned int v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return def;
+	if (fscanf(f, "%u", &v) != 1)
+		v = def;
+	fclose(f);
+	return v;
+}
+
+static int nl_open(unsigned int groups)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
+	int size = 8 << 20;
+
+	if (fd < 0)
+		return -1;
+	/* Events come in bursts (a flush, many new flows): room for them. */
+	if (groups && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int apply_cb(const struct ct_entry *e, void *arg)
+{
+	fo_table_apply(arg, e);
+	return 0;
+}
+
+/* The dump's answer: 0 at its end, -errno. */
+static int ct_dump_read(int fd, struct fo_table *t, char *buf)
+{
+	int r = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t len;
+
+		if (poll(&p, 1, 5000) <= 0)
+			return -ETIMEDOUT;
+		len = recv(fd, buf, FO_BUF, 0);
+		if (len < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		r = ct_parse_batch(buf, len, apply_cb, t);
+		if (r)
+			break;
+	}
+	return r < 0 ? r : 0;
+}
+
+/* Dump the table into t (marking, then sweeping what it no longer has), on
+ * a socket of its own: the update socket's queue may hold errors about
+ * entries gone meanwhile, which are no answer to the dump. */
+static int ct_dump(struct fo_table *t, char *buf, __u32 *seq)
+{
+	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_INET);
+	int fd = nl_open(0), r;
+
+	if (fd < 0)
+		return -errno;
+	if (send(fd, buf, n, 0) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	fo_table_mark(t);
+	r = ct_dump_read(fd, t, buf);
+	close(fd);
+	if (r < 0)
+		return r;
+	fo_table_sweep(t);
+	return 0;
+}
+
+/* Send queued updates; errors come back on the socket (drained, an
+ * entry gone meanwhile is no news). */
+static void ct_send(int fd, const char *buf, size_t len)
+{
+	if (len && send(fd, buf, len, 0) < 0)
+		fc_debug("offload: conntrack update: %s", strerror(errno));
+}
+
+static int ignore_cb(const struct ct_entry *e, void *arg)
+{
+	return 0;
+}
+
+static void ct_drain_errors(int fd, char *buf)
+{
+	ssize_t len;
+
+	while ((len = recv(fd, buf, FO_BUF, MSG_DONTWAIT)) > 0) {
+		int r = ct_parse_batch(buf, len, ignore_cb, NULL);
+
+		if (r < 0 && r != -ENOENT)
+			fc_debug("offload: conntrack update refused: %s", strerror(-r));
+	}
+}
+
+static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_table *t)
+{
+	static unsigned long seq;	/* tells a reader one write from the next */
+	int ncpu = libbpf_num_possible_cpus();
+	char tmp[4096 + 16];
+	FILE *f;
+
+	if (!o->stats_file || ncpu <= 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->stats_file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\"seq\": %lu, \"offloaded_flows\": %lu, \"handed_back\": %lu, "
+		"\"counters\": {", ++seq, fo_table_offloaded(t), fo_table_handed_back(t));
+	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
+		__u64 v[ncpu], sum = 0;
+
+		if (!bpf_map_lookup_elem(stats_fd, &i, v))
+			for (int c = 0; c < ncpu; c++)
+				sum += v[c];
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", stat_names[i], (unsigned long long)sum);
+	}
+	fprintf(f, "}}\n");
+	if (fclose(f) == 0)
+		rename(tmp, o->stats_file);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* XDP: native, or generic where the driver has none (auto, with a
+ * warning); an interface that has an XDP program already is refused. */
+static int attach_xdp(struct fo_iface *i, const char *name, int prog_fd, __u32 mode)
+{
+	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST;
+	int err;
+
+	err = bpf_xdp_attach(i->ifindex, prog_fd, flags | (mode ? mode : XDP_FLAGS_DRV_MODE), NULL);
+	if (err && !mode && err != -EBUSY && err != -EEXIST) {
+		fc_warn("offload: %s: no native XDP (%s): generic XDP, slower", name, strerror(-err));
+		mode = XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach(i->ifindex, prog_fd, flags | mode, NULL);
+	}
+	if (!err)
+		i->xdp_flags = mode ? mode : XDP_FLAGS_DRV_MODE;
+	return err;
+}
+
+static int attach(struct fo_iface *i, int prog_fd)
+{
+	int err;
+
+	i->hook = (struct bpf_tc_hook){ .sz = sizeof(i->hook), .ifindex = i->ifindex,
+					.attach_point = BPF_TC_INGRESS };
+	err = bpf_tc_hook_create(&i->hook);
+	if (err && err != -EEXIST)
+		return err;
+	i->hook_created = !err;
+	/* Priority 1: before any other filter that would act on the packet
+	 * the fast path is about to carry past the stack. */
+	i->opts = (struct bpf_tc_opts){ .sz = sizeof(i->opts), .prog_fd = prog_fd,
+					.priority = 1, .handle = 0xf0 };
+	err = bpf_tc_attach(&i->hook, &i->opts);
+	if (err && i->hook_created) {
+		i->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&i->hook);
+	}
+	return err;
+}
+
+static void detach(struct fo_iface *i)
+{
+	if (i->xdp_flags) {
+		bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
+		return;
+	}
+	i->opts.prog_fd = i->opts.prog_id = i->opts.flags = 0;
+	bpf_tc_detach(&i->hook, &i->opts);
+	if (i->hook_created) {
+		i->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&i->hook);
+	}
+}
+
+/* Read events until the next tick; false on a fatal error. */
+static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms)
+{
+	struct pollfd p = { .fd = ev_fd, .events = POLLIN };
+
+	if (poll(&p, 1, wait_ms) <= 0)
+		return true;
+	for (;;) {
+		ssize_t len = recv(ev_fd, buf, FO_BUF, MSG_DONTWAIT);
+		int r;
+
+		if (len < 0 && errno == ENOBUFS) {
+			/* Events were lost: what conntrack holds now is the truth. */
+			fc_warn("offload: conntrack events lost: reading the table again");
+			r = ct_dump(t, buf, seq);
+			if (r < 0)
+				fc_err("offload: conntrack dump: %s", strerror(-r));
+			return r >= 0;
+		}
+		if (len <= 0)
+			return len == 0 || errno == EAGAIN || errno == EINTR;
+		r = ct_parse_batch(buf, len, apply_cb, t);
+		if (r < 0)
+			fc_warn("offload: a malformed conntrack event batch (%s)", strerror(-r));
+	}
+}
+
+static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_table *t)
+{
+	unsigned int groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1) |
+			      1u << (NFNLGRP_CONNTRACK_UPDATE - 1) |
+			      1u << (NFNLGRP_CONNTRACK_DESTROY - 1);
+	int ev_fd = -1, cmd_fd = -1, stats_fd = bpf_map__fd(skel->maps.fo_stats), ret = 1, r;
+	char *buf = malloc(FO_BUF), *out = malloc(FO_BUF);
+	__u64 next_tick;
+	__u32 seq = time(NULL);
+
+	if (!buf || !out)
+		goto out;
+	/* Events first, then the dump: nothing between them is missed (an
+	 * entry in both is applied twice, to the same result). */
+	ev_fd = nl_open(groups);
+	cmd_fd = nl_open(0);
+	if (ev_fd < 0 || cmd_fd < 0) {
+		fc_err("offload: ctnetlink: %s (is nf_conntrack_netlink loaded?)", strerror(errno));
+		goto out;
+	}
+	if (ct_sysctl("nf_conntrack_events", 1) == 0)
+		fc_warn("offload: net.netfilter.nf_conntrack_events is 0: no flow is learnt after "
+			"start, and none is stopped when conntrack drops it; set it to 1");
+	r = ct_dump(t, buf, &seq);
+	if (r < 0) {
+		fc_err("offload: conntrack dump: %s", strerror(-r));
+		goto out;
+	}
+	ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
+	fc_info("ready: offloading conntrack flows; %lu offloaded now", fo_table_offloaded(t));
+	write_stats(o, stats_fd, t);
+	next_tick = now_ns() + 1000000000ull;
+	while (!stop) {
+		__u64 now = now_ns();
+		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
+
+		if (!events(ev_fd, t, buf, &seq, wait_ms))
+			goto out;
+		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
+		ct_drain_errors(cmd_fd, buf);
+		now = now_ns();
+		if (now >= next_tick) {
+			size_t n;
+
+			/* As many batches as the flows that moved need. */
+			while ((n = fo_table_tick(t, now, out, FO_BUF, &seq)) > 0) {
+				ct_send(cmd_fd, out, n);
+				ct_drain_errors(cmd_fd, buf);
+				if (n < FO_BUF / 2)
+					break;
+			}
+			write_stats(o, stats_fd, t);
+			next_tick = now + 1000000000ull;
+		}
+	}
+	ret = 0;
+out:
+	if (ev_fd >= 0)
+		close(ev_fd);
+	if (cmd_fd >= 0)
+		close(cmd_fd);
+	free(buf);
+	free(out);
+	return ret;
+}
+
+/* The XDP object over the TC object's maps (one state, whichever hook),
+ * with every -i interface in its devmap: frames leave through those only. */
+static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
+		    struct fcnat_offload *skel, struct fcnat_offload_xdp **out)
+{
+	struct fcnat_offload_xdp *x = fcnat_offload_xdp__open();
+	int tx;
+
+	*out = x;
+	if (!x) {
+		fc_err("offload: opening the XDP datapath: %s", strerror(errno));
+		return -1;
+	}
+	if (bpf_profile_apply(x->obj, &x->rodata->fc_no_callbacks, "offload XDP"))
+		return -1;
+	for (int i = 0; i < o->nr_ifs; i++)
+		x->rodata->fc_xdp_ifs[i] = ifs[i].ifindex;
+	if (bpf_map__reuse_fd(x->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(x->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
+	    fcnat_offload_xdp__load(x)) {
+		fc_err("offload: loading the XDP datapath: %s", strerror(errno));
+		return -1;
+	}
+	tx = bpf_map__fd(x->maps.fc_xdp_tx);
+	for (int i = 0; i < o->nr_ifs; i++) {
+		__u32 idx = ifs[i].ifindex;
+
+		if (bpf_map_update_elem(tx, &idx, &idx, BPF_ANY)) {
+			fc_err("offload: %s cannot send XDP frames: %s", o->ifs[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int offload_main(int argc, char **argv)
+{
+	struct fo_iface ifs[FO_IFS_MAX] = {};
+	struct fcnat_offload *skel = NULL;
+	struct fcnat_offload_xdp *xskel = NULL;
+	struct fo_table *t = NULL;
+	struct fo_opts o = {};
+	int ret = 1, attached = 0, r;
+
+	r = parse_opts(argc, argv, &o);
+	if (r)
+		return r > 0 ? 0 : 2;
+	if (o.verbose)
+		fc_log_level = FC_LOG_DEBUG;
+	for (int i = 0; i < o.nr_ifs; i++) {
+		ifs[i].ifindex = if_nametoindex(o.ifs[i]);
+		if (!ifs[i].ifindex) {
+			fc_err("offload: no such interface: %s", o.ifs[i]);
+			return 1;
+		}
+	}
+	loader_setup_libbpf_log(o.verbose, false);
+	skel = fcnat_offload__open();
+	if (!skel) {
+		fc_err("offload: opening the datapath: %s", strerror(errno));
+		return 1;
+	}
+	if (bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "offload"))
+		goto out;
+	/* Two directions per flow. */
+	bpf_map__set_max_entries(skel->maps.fo_flows4, o.max_flows * 2);
+	for (int i = 0; i < o.nr_ifs; i++)
+		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
+	if (fcnat_offload__load(skel)) {
+		fc_err("offload: loading the datapath: %s", strerror(errno));
+		goto out;
+	}
+	if (o.xdp && load_xdp(&o, ifs, skel, &xskel))
+		goto out;
+	t = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.max_flows = o.max_flows,
+		.tcp_timeout = ct_sysctl("nf_conntrack_tcp_timeout_established", 432000),
+		.udp_timeout = ct_sysctl("nf_conntrack_udp_timeout_stream", 120),
+		.mark_filter = o.mark_filter,
+		.mark_value = o.mark_value,
+		.mark_mask = o.mark_mask,
+	});
+	if (!t)
+		goto out;
+	for (; attached < o.nr_ifs; attached++) {
+		r = o.xdp ? attach_xdp(&ifs[attached], o.ifs[attached],
+				       bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode)
+			  : attach(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress));
+		if (r) {
+			fc_err("offload: attaching to %s: %s", o.ifs[attached], strerror(-r));
+			goto out;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
+	ret = run(&o, skel, t);
+out:
+	/* Detached before the flows go: no packet meets a half-emptied map. */
+	while (attached > 0)
+		detach(&ifs[--attached]);
+	if (t && o.stats_file)
+		write_stats(&o, bpf_map__fd(skel->maps.fo_stats), t);
+	fo_table_free(t);
+	fcnat_offload_xdp__destroy(xskel);
+	fcnat_offload__destroy(skel);
+	return ret;
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The conntrack entries `fcnat offload` follows (offload_flows.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <fcnat/offload.h>
+#include "log.h"
+#include "offload_flows.h"
+
+/* Chains of a few at a million flows: fine for a walk each second. */
+#define FO_BUCKETS_DEFAULT	65536
+
+struct fo_entry {
+	struct fo_entry *next;
+	struct ct_tuple4 orig, reply;
+	__u16 zone;
+	int tcp_state;		/* last known, -1: none seen */
+	bool installed;		/* both directions are in the map */
+	bool handed_back;	/* FIN/RST: never again for this entry */
+	bool owed;		/* conntrack update owed (just offloaded) */
+	bool marked;		/* named by the re-dump under way */
+	__u64 refreshed_ns;	/* last_seen_ns the timeout was last set from */
+};
+
+struct fo_table {
+	struct fo_table_cfg cfg;
+	struct fo_entry **bucket;
+	__u32 mask;
+	unsigned long offloaded, handed_back;
+	unsigned long owed;	/* entries with owed set: no walk when none */
+	bool full_warned;
+};
+
+static __u32 tuple_hash(const struct fo_table *tb, const struct ct_tuple4 *t, __u16 zone)
+{
+	__u32 h = t->src * 2654435761u;
+
+	h ^= t->dst + 0x9e3779b9 + (h << 6) + (h >> 2);
+	h ^= ((__u32)t->sport << 16 | t->dport) + 0x9e3779b9 + (h << 6) + (h >> 2);
+	h ^= (t->proto | (__u32)zone << 8) * 2246822519u;
+	return (h ^ (h >> 16)) & tb->mask;
+}
+
+static bool tuple_eq(const struct ct_tuple4 *a, const struct ct_tuple4 *b)
+{
+	return a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
+	       a->dport == b->dport && a->proto == b->proto;
+}
+
+struct fo_table *fo_table_new(const struct fo_table_cfg *cfg)
+{
+	struct fo_table *t = calloc(1, sizeof(*t));
+	__u32 n = cfg->buckets ? cfg->buckets : FO_BUCKETS_DEFAULT;
+
+	if (!t || (n & (n - 1)))
+		goto fail;
+	t->cfg = *cfg;
+	t->mask = n - 1;
+	t->bucket = calloc(n, sizeof(*t->bucket));
+	if (!t->bucket)
+		goto fail;
+	return t;
+fail:
+	free(t);
+	return NULL;
+}
+
+/* A packet matching tuple `in` leaves as the other direction's tuple
+ * reversed: conntrack's NAT, whatever kind it is. */
+static void make_dir(const struct ct_tuple4 *in, const struct ct_tuple4 *other, __u8 dir,
+		     struct fo_key4 *k, struct fo_flow4 *f)
+{
+	memset(k, 0, sizeof(*k));
+	k->saddr = in->src;
+	k->daddr = in->dst;
+	k->sport = in->sport;
+	k->dport = in->dport;
+	k->proto = in->proto;
+	memset(f, 0, sizeof(*f));
+	f->saddr = other->dst;
+	f->daddr = other->src;
+	f->sport = other->dport;
+	f->dport = other->sport;
+	f->dir = dir;
+}
+
+static void keys_of(const struct fo_entry *e, struct fo_key4 *ko, struct fo_key4 *kr)
+{
+	struct fo_flow4 f;
+
+	make_dir(&e->orig, &e->reply, FO_DIR_ORIG, ko, &f);
+	make_dir(&e->reply, &e->orig, FO_DIR_REPLY, kr, &f);
+}
+
+static int install(struct fo_table *t, struct fo_entry *e)
+{
+	struct fo_key4 ko, kr;
+	struct fo_flow4 fo, fr;
+
+	if (t->offloaded >= t->cfg.max_flows) {
+		if (!t->full_warned)
+			fc_warn("offload: %u flows offloaded, the most --max-flows allows: "
+				"further flows stay with the stack", t->cfg.max_flows);
+		t->full_warned = true;
+		return -ENOSPC;
+	}
+	make_dir(&e->orig, &e->reply, FO_DIR_ORIG, &ko, &fo);
+	make_dir(&e->reply, &e->orig, FO_DIR_REPLY, &kr, &fr);
+	fo.rev = kr;
+	fr.rev = ko;
+	/* The reply direction first: a flow is offloaded when its opening
+	 * direction's entry appears, and then both ways work. */
+	if (bpf_map_update_elem(t->cfg.map_fd, &kr, &fr, BPF_ANY))
+		return -errno;
+	if (bpf_map_update_elem(t->cfg.map_fd, &ko, &fo, BPF_ANY)) {
+		int err = -errno;
+
+		bpf_map_delete_elem(t->cfg.map_fd, &kr);
+		return err;
+	}
+	e->installed = true;
+	if (!e->owed)
+		t->owed++;
+	e->owed = true;
+	e->refreshed_ns = 0;
+	t->offloaded++;
+	return 0;
+}
+
+static void uninstall(struct fo_table *t, struct fo_entry *e)
+{
+	struct fo_key4 ko, kr;
+
+	if (e->owed)
+		t->owed--;
+	e->owed = false;
+	if (!e->installed)
+		return;
+	keys_of(e, &ko, &kr);
+	/* The opening direction first: the reverse of install. */
+	bpf_map_delete_elem(t->cfg.map_fd, &ko);
+	bpf_map_delete_elem(t->cfg.map_fd, &kr);
+	e->installed = false;
+	t->offloaded--;
+}
+
+void fo_table_free(struct fo_table *t)
+{
+	if (!t)
+		return;
+	for (__u32 i = 0; i <= t->mask; i++) {
+		while (t->bucket[i]) {
+			struct fo_entry *e = t->bucket[i];
+
+			t->bucket[i] = e->next;
+			uninstall(t, e);
+			free(e);
+		}
+	}
+	free(t->bucket);
+	free(t);
+}
+
+bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_state)
+{
+	if (!e->has_orig || !e->has_reply || !e->has_status || e->orig.proto != e->reply.proto)
+		return false;
+	if (!(e->status & IPS_ASSURED) || (e->status & (IPS_DYING | IPS_SEQ_ADJUST)) ||
+	    e->has_helper)
+		return false;
+	if (e->has_tcp_state)
+		tcp_state = e->tcp_state;
+	if (e->orig.proto == IPPROTO_TCP && tcp_state != TCP_CONNTRACK_ESTABLISHED)
+		return false;
+	if (t->cfg.mark_filter && (e->mark & t->cfg.mark_mask) != t->cfg.mark_value)
+		return false;
+	return true;
+}
+
+static struct fo_entry **find(struct fo_table *t, const struct ct_tuple4 *orig, __u16 zone)
+{
+	struct fo_entry **pp = &t->bucket[tuple_hash(t, orig, zone)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->zone == zone && tuple_eq(&(*pp)->orig, orig))
+			return pp;
+	return pp;
+}
+
+static void drop(struct fo_table *t, struct fo_entry **pp)
+{
+	struct fo_entry *e = *pp;
+
+	uninstall(t, e);
+	*pp = e->next;
+	free(e);
+}
+
+void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
+{
+	struct fo_entry **pp, *e;
+	int state;
+
+	if (!c->has_orig)
+		return;		/* not IPv4 TCP/UDP: never ours */
+	pp = find(t, &c->orig, c->zone);
+	e = *pp;
+	if (c->event == CT_EV_DESTROY) {
+		if (e)
+			drop(t, pp);
+		return;
+	}
+	state = e ? e->tcp_state : -1;
+	if (!fo_eligible(t, c, state)) {
+		/* Closing, a NAT change, a mark that no longer matches: the
+		 * stack has the flow again (and the entry is forgotten, so a
+		 * later eligible state offloads it anew). */
+		if (e)
+			drop(t, pp);
+		return;
+	}
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			fc_warn("offload: out of memory: a flow stays with the stack");
+			return;
+		}
+		e->orig = c->orig;
+		e->reply = c->reply;
+		e->zone = c->zone;
+		e->tcp_state = -1;
+		e->next = t->bucket[tuple_hash(t, &c->orig, c->zone)];
+		t->bucket[tuple_hash(t, &c->orig, c->zone)] = e;
+	}
+	if (c->has_tcp_state)
+		e->tcp_state = c->tcp_state;
+	e->marked = true;
+	if (!tuple_eq(&e->reply, &c->reply)) {
+		uninstall(t, e);	/* the NAT changed: the old one must not go on */
+		e->reply = c->reply;
+	}
+	if (!e->installed && !e->handed_back)
+		install(t, e);
+}
+
+void fo_table_mark(struct fo_table *t)
+{
+	for (__u32 i = 0; i <= t->mask; i++)
+		for (struct fo_entry *e = t->bucket[i]; e; e = e->next)
+			e->marked = false;
+}
+
+void fo_table_sweep(struct fo_table *t)
+{
+	for (__u32 i = 0; i <= t->mask; i++) {
+		struct fo_entry **pp = &t->bucket[i];
+
+		while (*pp) {
+			if ((*pp)->marked)
+				pp = &(*pp)->next;
+			else
+				drop(t, pp);
+		}
+	}
+}
+
+static __u32 base_timeout(const struct fo_table *t, const struct fo_entry *e)
+{
+	return e->orig.proto == IPPROTO_TCP ? t->cfg.tcp_timeout : t->cfg.udp_timeout;
+}
+
+/* Queue e's update; false when out is full. */
+static bool owe(const struct fo_table *t, const struct fo_entry *e, __u32 timeout, char *out,
+		size_t len, size_t *off, __u32 *seq)
+{
+	size_t n = ct_build_update(out + *off, len - *off, ++*seq, &e->orig, e->zone, timeout,
+				   e->orig.proto == IPPROTO_TCP);
+
+	*off += n;
+	return n != 0;
+}
+
+size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq)
+{
+	size_t off = 0;
+
+	for (__u32 i = 0; i <= t->mask && t->owed; i++)
+		for (struct fo_entry *e = t->bucket[i]; e; e = e->next) {
+			if (!e->installed || !e->owed)
+				continue;
+			if (!owe(t, e, base_timeout(t, e), out, len, &off, seq))
+				return off;
+			e->owed = false;
+			t->owed--;
+		}
+	return off;
+}
+
+size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __u32 *seq)
+{
+	size_t off = 0;
+
+	for (__u32 i = 0; i <= t->mask; i++)
+		for (struct fo_entry *e = t->bucket[i]; e; e = e->next) {
+			struct fo_key4 ko, kr;
+			struct fo_flow4 fo, fr;
+			__u64 last, ago;
+			__u32 timeout;
+
+			if (!e->installed)
+				continue;
+			keys_of(e, &ko, &kr);
+			if (bpf_map_lookup_elem(t->cfg.map_fd, &ko, &fo) ||
+			    bpf_map_lookup_elem(t->cfg.map_fd, &kr, &fr)) {
+				/* The datapath saw FIN or RST: conntrack
+				 * follows the close from here on. */
+				uninstall(t, e);
+				e->handed_back = true;
+				t->handed_back++;
+				continue;
+			}
+			last = fo.last_seen_ns > fr.last_seen_ns ? fo.last_seen_ns : fr.last_seen_ns;
+			if (!last || last <= e->refreshed_ns)
+				continue;
+			ago = now_ns > last ? (now_ns - last) / 1000000000ull : 0;
+			timeout = base_timeout(t, e);
+			timeout = ago < timeout ? timeout - ago : 1;
+			if (!owe(t, e, timeout, out, len, &off, seq))
+				return off;
+			e->refreshed_ns = last;
+		}
+	return off;
+}
+
+unsigned long fo_table_offloaded(const struct fo_table *t)
+{
+	return t->offloaded;
+}
+
+unsigned long fo_table_handed_back(const struct fo_table *t)
+{
+	return t->handed_back;
+}

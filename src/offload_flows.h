@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * `fcnat offload`'s view of conntrack (doc/design/offload.md): the entries
+ * it follows, which of them are offloaded (both directions in the
+ * datapath's fo_flows4), and what goes back to conntrack (timeouts). Fed
+ * with decoded ctnetlink messages (ct_msg.h); no socket of its own: what
+ * it has to send is queued in a buffer the caller sends.
+ */
+#ifndef FC_OFFLOAD_FLOWS_H
+#define FC_OFFLOAD_FLOWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "ct_msg.h"
+
+struct fo_table;
+
+struct fo_table_cfg {
+	int map_fd;		/* fo_flows4 */
+	__u32 max_flows;	/* conntrack entries offloaded at once */
+	__u32 tcp_timeout;	/* seconds: what a packet gives an established TCP entry */
+	__u32 udp_timeout;	/* seconds: the same for an assured UDP one */
+	bool mark_filter;	/* offload only entries with (mark & mask) == value */
+	__u32 mark_value, mark_mask;
+	__u32 buckets;		/* hash chains, a power of 2 (0: 65536) */
+};
+
+struct fo_table *fo_table_new(const struct fo_table_cfg *cfg);
+void fo_table_free(struct fo_table *t);	/* removes every offloaded flow from the map */
+
+/* Is this entry one to offload? (ASSURED, TCP ESTABLISHED, IPv4 TCP/UDP,
+ * NAT or not, no helper at work, the mark filter.) tcp_state: the entry's
+ * last known TCP state when e carries none; -1: unknown. */
+bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_state);
+
+/* One conntrack message (dump or event): offload, update or stop. */
+void fo_table_apply(struct fo_table *t, const struct ct_entry *e);
+
+/* A re-dump starts (events were lost): entries the dump does not name
+ * again are dropped by fo_table_sweep(). */
+void fo_table_mark(struct fo_table *t);
+void fo_table_sweep(struct fo_table *t);
+
+/*
+ * Once a second: flows the datapath handed back (FIN/RST) are forgotten,
+ * and each flow that carried packets since the last call gets its
+ * conntrack timeout refreshed from its last packet. The ctnetlink
+ * updates go into out (ct_build_timeout, several messages); returns their
+ * length. A flow whose update does not fit waits for the next call.
+ */
+size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __u32 *seq);
+
+/* Updates owed right after offloading (TCP: be liberal), as fo_table_tick. */
+size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq);
+
+unsigned long fo_table_offloaded(const struct fo_table *t);	/* flows, not directions */
+unsigned long fo_table_handed_back(const struct fo_table *t);	/* by FIN/RST, so far */
+
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ctnetlink codec (src/ct_msg.c) on what the kernel really sends: the
+ * seeds tests/fuzz/ct_corpus.py captured (a conntrack dump with a UDP flow
+ * through a DNAT and an established TCP flow through masquerade, and the
+ * events of their lives), and on what `fcnat offload` sends back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+
+#include "ct_msg.h"
+#include "harness.h"
+
+#define SEEDS FC_SOURCE_DIR "/tests/fuzz/corpus/ctnetlink/"
+
+static size_t slurp(const char *name, void *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), SEEDS "%s", name);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, len, f);
+	fclose(f);
+	return n;
+}
+
+struct seen {
+	struct ct_entry e[8];
+	int n;
+};
+
+static int collect(const struct ct_entry *e, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		s->e[s->n++] = *e;
+	return 0;
+}
+
+TEST(ct_msg_kernel_dump_decoded)
+{
+	unsigned char buf[4096];
+	size_t len = slurp("dump-0", buf, sizeof(buf));
+	const struct ct_entry *udp = NULL, *tcp = NULL;
+	struct seen s = {};
+
+	ASSERT_TRUE(len > 0, "seed dump-0 read");
+	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "the batch decodes");
+	for (int i = 0; i < s.n; i++) {
+		if (s.e[i].orig.proto == IPPROTO_UDP)
+			udp = &s.e[i];
+		if (s.e[i].orig.proto == IPPROTO_TCP)
+			tcp = &s.e[i];
+	}
+	ASSERT_TRUE(udp && tcp, "a UDP and a TCP entry");
+	/* 10.0.0.1 -> 10.0.0.2:9000, DNATed to :9001: the reply comes from 9001. */
+	ASSERT_TRUE(udp->has_orig && udp->has_reply, "UDP tuples");
+	ASSERT_EQ(udp->orig.dst, inet_addr("10.0.0.2"), "UDP original destination");
+	ASSERT_EQ(ntohs(udp->orig.dport), 9000, "UDP original port");
+	ASSERT_EQ(ntohs(udp->reply.sport), 9001, "UDP reply source port: the DNAT");
+	ASSERT_TRUE(udp->has_status && (udp->status & IPS_DST_NAT), "UDP status DNAT");
+	ASSERT_TRUE(tcp->has_tcp_state, "TCP protocol info");
+	ASSERT_EQ(tcp->tcp_state, TCP_CONNTRACK_ESTABLISHED, "TCP established");
+	ASSERT_TRUE(tcp->status & IPS_ASSURED, "TCP assured");
+	ASSERT_EQ(ntohs(tcp->orig.dport), 9100, "TCP port");
+	ASSERT_TRUE(tcp->has_timeout && tcp->timeout > 0, "a timeout");
+	ASSERT_EQ(ct_parse_batch(buf, slurp("dump-1", buf, sizeof(buf)), collect, &s), 1,
+		  "the dump's end");
+}
+
+TEST(ct_msg_kernel_events_decoded)
+{
+	unsigned char buf[4096];
+	int news = 0, destroys = 0;
+
+	for (int i = 0; i < 16; i++) {
+		char name[32];
+		struct seen s = {};
+		size_t len;
+
+		snprintf(name, sizeof(name), "event-%d", i);
+		len = slurp(name, buf, sizeof(buf));
+		if (!len)
+			break;
+		ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, name);
+		for (int j = 0; j < s.n; j++) {
+			news += s.e[j].event == CT_EV_NEW;
+			destroys += s.e[j].event == CT_EV_DESTROY;
+		}
+	}
+	ASSERT_TRUE(news >= 2, "new-entry events");
+	ASSERT_TRUE(destroys >= 2, "destroy events (the flush)");
+}
+
+TEST(ct_msg_update_round_trip)
+{
+	struct ct_tuple4 t = { .src = inet_addr("192.168.77.2"), .dst = inet_addr("198.51.100.2"),
+			       .sport = htons(41000), .dport = htons(443), .proto = IPPROTO_TCP };
+	unsigned char buf[512];
+	struct seen s = {};
+	size_t len = ct_build_update(buf, sizeof(buf), 7, &t, 3, 432000, true);
+	const struct nlmsghdr *nh = (const void *)buf;
+
+	ASSERT_TRUE(len > 0, "built");
+	ASSERT_EQ(nh->nlmsg_len, len, "one message");
+	ASSERT_EQ(nh->nlmsg_flags, NLM_F_REQUEST, "an update: no CREATE, no ACK");
+	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "decodes");
+	ASSERT_EQ(s.n, 1, "one entry");
+	ASSERT_TRUE(s.e[0].has_orig && !memcmp(&s.e[0].orig, &t, sizeof(t)), "the tuple");
+	ASSERT_EQ(s.e[0].timeout, 432000, "the timeout");
+	ASSERT_EQ(s.e[0].zone, 3, "the zone");
+	ASSERT_EQ(ct_build_update(buf, 40, 7, &t, 0, 1, false), 0, "too small a buffer");
+}
+
+TEST(ct_msg_malformed_and_errors)
+{
+	unsigned char buf[4096];
+	size_t len = slurp("dump-0", buf, sizeof(buf));
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} e = { .nh = { .nlmsg_len = sizeof(e), .nlmsg_type = NLMSG_ERROR },
+		.err = { .error = -ENOENT } };
+	struct seen s = {};
+
+	ASSERT_TRUE(len > 40, "seed");
+	ASSERT_EQ(ct_parse_batch(buf, len - 3, collect, &s), -EBADMSG, "cut short");
+	/* An attribute length past its message: the entry is refused. */
+	buf[16 + 4] = 0xff;
+	ASSERT_TRUE(ct_parse_batch(buf, len, collect, &s) <= 0, "bad attribute length");
+	ASSERT_EQ(ct_parse_batch(&e, sizeof(e), collect, &s), -ENOENT, "an error message");
+}

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Conntrack flow offload (`fcnat offload`, bpf/lib/offload.h) through
+ * BPF_PROG_TEST_RUN: conntrack entries go in as ctnetlink would describe
+ * them (src/offload_flows.c makes the datapath's two directions of each),
+ * packets go in whole and must come out whole: the NAT conntrack chose
+ * (RFC 3022 address and port translation) with checksums right (RFC 1624),
+ * the TTL decremented (RFC 1812 5.3.1) and the next hop's MACs, or
+ * untouched to the stack with the reason counted. Same namespace as
+ * test_tc_fast.c:
+ *
+ *   ext0 198.51.100.1/24 (EXT_ADDR)   SERVER_1, SERVER_2 known; STRANGER not
+ *   int0 192.168.77.1/24              CLIENT_A, CLIENT_B known
+ *   fo_other0 10.99.99.1/24 (a veth)  OTHER known (not an offload interface)
+ *
+ * The offload interfaces are ext0 and int0. The XDP program (the same
+ * source over ctx_xdp.h) runs the forwarding cases again.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include <fcnat/offload.h>
+#include "bpf_profile.h"
+#include "ct_msg.h"
+#include "fcnat_offload.skel.h"
+#include "fcnat_offload_xdp.skel.h"
+#include "fixture.h"
+#include "harness.h"
+#include "offload_flows.h"
+
+#define OTHER	"10.99.99.2"
+
+static struct fcnat_offload *skel;
+static struct fcnat_offload_xdp *xskel;
+static struct fo_table *table;
+
+/* What `fcnat offload -i ext0 -i int0 --mode xdp` loads, without attaching. */
+static int load(void)
+{
+	__u32 ifs[2] = { fx.ext_ifindex, fx.int_ifindex };
+
+	if (system("ip link add fo_other0 type veth peer name fo_other1 && "
+		   "ip link set fo_other0 up && ip link set fo_other1 up && "
+		   "ip addr add 10.99.99.1/24 dev fo_other0 && "
+		   "ip neigh add " OTHER " lladdr 02:00:00:00:09:02 dev fo_other0 nud permanent"))
+		return -1;
+	skel = fcnat_offload__open();
+	if (!skel || bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "offload"))
+		return -1;
+	memcpy((void *)skel->rodata->fc_tc_fast_ifs, ifs, sizeof(ifs));
+	if (fcnat_offload__load(skel))
+		return -1;
+	xskel = fcnat_offload_xdp__open();
+	if (!xskel || bpf_profile_apply(xskel->obj, &xskel->rodata->fc_no_callbacks, "offload"))
+		return -1;
+	memcpy((void *)xskel->rodata->fc_xdp_ifs, ifs, sizeof(ifs));
+	if (bpf_map__reuse_fd(xskel->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(xskel->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
+	    fcnat_offload_xdp__load(xskel))
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (bpf_map_update_elem(bpf_map__fd(xskel->maps.fc_xdp_tx), &ifs[i], &ifs[i], BPF_ANY))
+			return -1;
+	return 0;
+}
+
+/* The datapath, loaded once in the test namespace; emptied per test. */
+static int setup(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!skel && load())
+		return -1;
+	fo_table_free(table);	/* removes its flows from the map */
+	table = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4), .max_flows = 16,
+		.tcp_timeout = 432000, .udp_timeout = 120 });
+	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
+		__u64 zero[ncpu > 0 ? ncpu : 1];
+
+		memset(zero, 0, sizeof(zero));
+		bpf_map_update_elem(bpf_map__fd(skel->maps.fo_stats), &i, zero, BPF_ANY);
+	}
+	return table ? 0 : -1;
+}
+
+static __u64 fo_stat(enum fo_stat s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 v[ncpu > 0 ? ncpu : 1], sum = 0;
+	__u32 key = s;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.fo_stats), &key, v))
+		return ~0ull;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+static struct ct_tuple4 tuple(__u8 proto, const char *src, __u16 sport, const char *dst,
+			      __u16 dport)
+{
+	return (struct ct_tuple4){ .src = ip4(src), .dst = ip4(dst), .sport = htons(sport),
+				   .dport = htons(dport), .proto = proto };
+}
+
+/* A conntrack entry as a dump or an event names it: established. */
+static void ct_add(struct ct_tuple4 orig, struct ct_tuple4 reply)
+{
+	struct ct_entry e = {
+		.event = CT_EV_NEW, .family = AF_INET, .has_orig = true, .has_reply = true,
+		.orig = orig, .reply = reply, .has_status = true,
+		.status = IPS_ASSURED | IPS_CONFIRMED | IPS_SEEN_REPLY,
+		.has_tcp_state = orig.proto == IPPROTO_TCP, .tcp_state = TCP_CONNTRACK_ESTABLISHED,
+	};
+
+	fo_table_apply(table, &e);
+}
+
+static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
+				  .daddr = da, .dport = dp, .payload_len = 32 };
+}
+
+static struct pkt_spec tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp,
+			   uint8_t flags)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp, .daddr = da,
+				  .dport = dp, .tcp_flags = flags, .tcp_seq = 1000,
+				  .tcp_ack = 2000, .payload_len = 100 };
+}
+
+/* The packet as it leaves: one hop on, with the egress's MACs. */
+static struct pkt_spec hop(struct pkt_spec s, const uint8_t *smac, const uint8_t *dmac)
+{
+	s = fx_hop(s, smac, dmac);
+	s.ttl = 63;
+	return s;
+}
+
+static int run_on(int ifindex, const struct pkt_spec *in, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex, .ingress_ifindex = ifindex };
+	uint8_t buf[PKT_MAX];
+
+	return run_prog_ctx(bpf_program__fd(skel->progs.fo_tc_ingress), buf, pkt_build(in, buf),
+			    &ctx, r);
+}
+
+static int run_xdp_on(int ifindex, const struct pkt_spec *in, struct run_result *r)
+{
+	uint8_t buf[PKT_MAX];
+
+	return run_xdp(bpf_program__fd(xskel->progs.fo_xdp), buf, pkt_build(in, buf), ifindex, r);
+}
+
+/* The same through XDP: XDP_REDIRECT for a redirect, XDP_PASS for a pass. */
+#define EXPECT_XDP(ifindex, in, want, verdict, what)			\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _w[PKT_MAX];					\
+		size_t _wl = pkt_build(want, _w);			\
+		ASSERT_EQ(run_xdp_on(ifindex, in, &_r), 0, what ": XDP test run");	\
+		ASSERT_EQ(_r.ret, verdict, what ": XDP verdict");	\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what " (XDP)");	\
+	} while (0)
+
+#define EXPECT(ifindex, in, want, verdict, what)			\
+	do {								\
+		struct run_result _r;					\
+		uint8_t _w[PKT_MAX];					\
+		size_t _wl = pkt_build(want, _w);			\
+		ASSERT_EQ(run_on(ifindex, in, &_r), 0, what ": test run");	\
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
+	} while (0)
+
+/* To the stack as it came, with the reason counted. */
+#define PASSES(ifindex, in, stat, what)					\
+	do {								\
+		EXPECT(ifindex, in, in, TC_ACT_OK, what);		\
+		ASSERT_EQ(fo_stat(stat), 1, what ": counted");		\
+		ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 0, what ": not forwarded"); \
+	} while (0)
+
+#define SETUP()								\
+	do {								\
+		if (setup())						\
+			FAIL("loading the offload datapath");		\
+	} while (0)
+
+/* Masquerade: CLIENT_A:25000 -> SERVER_1:7000 leaves as EXT_ADDR:25001. */
+static void masquerade_udp(void)
+{
+	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+	       tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25001));
+}
+
+TEST(offload_masquerade_udp_both_directions)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec out_want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+				       FX_SERVER1_MAC);
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25001);
+	struct pkt_spec in_want = hop(udp(SERVER_1, 7000, CLIENT_A, 25000), FX_INT0_MAC,
+				      FX_CLIENT_A_MAC);
+
+	SETUP();
+	masquerade_udp();
+	ASSERT_EQ(fo_table_offloaded(table), 1, "one flow offloaded");
+	EXPECT(fx.int_ifindex, &out, &out_want, TC_ACT_REDIRECT, "outbound, source translated");
+	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "reply, destination translated");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 2, "both forwarded");
+	EXPECT_XDP(fx.int_ifindex, &out, &out_want, XDP_REDIRECT, "outbound");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "reply");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "XDP counts in the same map");
+}
+
+TEST(offload_udp_zero_checksum_stays_zero)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+
+	SETUP();
+	masquerade_udp();
+	/* RFC 768: zero means "no checksum"; a rewrite must not invent one. */
+	out.udp_no_csum = want.udp_no_csum = 1;
+	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "no checksum, none made");
+	EXPECT_XDP(fx.int_ifindex, &out, &want, XDP_REDIRECT, "no checksum, none made");
+}
+
+TEST(offload_dnat_port_forward_tcp_both_directions)
+{
+	/* SERVER_1:40000 -> EXT_ADDR:8080 forwarded to CLIENT_A:80. */
+	struct pkt_spec in = tcp(SERVER_1, 40000, EXT_ADDR, 8080, 0x18);
+	struct pkt_spec in_want = hop(tcp(SERVER_1, 40000, CLIENT_A, 80, 0x18), FX_INT0_MAC,
+				      FX_CLIENT_A_MAC);
+	struct pkt_spec back = tcp(CLIENT_A, 80, SERVER_1, 40000, 0x10);
+	struct pkt_spec back_want = hop(tcp(EXT_ADDR, 8080, SERVER_1, 40000, 0x10), FX_EXT0_MAC,
+					FX_SERVER1_MAC);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_TCP, SERVER_1, 40000, EXT_ADDR, 8080),
+	       tuple(IPPROTO_TCP, CLIENT_A, 80, SERVER_1, 40000));
+	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "inbound, destination forwarded");
+	EXPECT(fx.int_ifindex, &back, &back_want, TC_ACT_REDIRECT, "reply, source restored");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "inbound");
+	EXPECT_XDP(fx.int_ifindex, &back, &back_want, XDP_REDIRECT, "reply");
+}
+
+TEST(offload_routed_flow_without_nat_only_forwarded)
+{
+	/* No NAT (reply tuple = original reversed): the same packet, a hop on. */
+	struct pkt_spec in = udp(SERVER_1, 5000, CLIENT_B, 6000);
+	struct pkt_spec want = hop(in, FX_INT0_MAC, fx_client_mac(CLIENT_B));
+
+	SETUP();
+	ct_add(tuple(IPPROTO_UDP, SERVER_1, 5000, CLIENT_B, 6000),
+	       tuple(IPPROTO_UDP, CLIENT_B, 6000, SERVER_1, 5000));
+	EXPECT(fx.ext_ifindex, &in, &want, TC_ACT_REDIRECT, "forwarded as it is");
+}
+
+TEST(offload_flow_not_offloaded_goes_to_stack)
+{
+	struct pkt_spec other = udp(CLIENT_A, 25002, SERVER_1, 7000);
+
+	SETUP();
+	masquerade_udp();
+	PASSES(fx.int_ifindex, &other, FO_STAT_PASS_NOT_OFFLOADED, "another flow");
+}
+
+TEST(offload_unassured_entry_not_offloaded)
+{
+	struct ct_entry e = {
+		.event = CT_EV_NEW, .family = AF_INET, .has_orig = true, .has_reply = true,
+		.orig = tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
+		.reply = tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000),
+		.has_status = true, .status = IPS_CONFIRMED | IPS_SEEN_REPLY,
+		.has_tcp_state = true, .tcp_state = TCP_CONNTRACK_SYN_RECV,
+	};
+	struct pkt_spec p = tcp(CLIENT_A, 25000, SERVER_1, 80, 0x10);
+
+	SETUP();
+	fo_table_apply(table, &e);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "a handshake is the stack's");
+	e.status |= IPS_ASSURED;
+	fo_table_apply(table, &e);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "assured, but not yet established");
+	/* An update without protocol info (an ASSURED event) keeps the state
+	 * known from before. */
+	e.has_tcp_state = true;
+	e.tcp_state = TCP_CONNTRACK_ESTABLISHED;
+	fo_table_apply(table, &e);
+	e.has_tcp_state = false;
+	fo_table_apply(table, &e);
+	ASSERT_EQ(fo_table_offloaded(table), 1, "established and assured");
+	e.event = CT_EV_DESTROY;
+	fo_table_apply(table, &e);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "destroyed: back to the stack");
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_NOT_OFFLOADED, "after the destroy event");
+}
+
+TEST(offload_fin_and_rst_hand_the_flow_back)
+{
+	struct pkt_spec fin = tcp(CLIENT_A, 25000, SERVER_1, 80, 0x11);
+	struct pkt_spec ack = tcp(SERVER_1, 80, EXT_ADDR, 25000, 0x10);
+	char buf[4096];
+	__u32 seq = 0;
+
+	SETUP();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
+	PASSES(fx.int_ifindex, &fin, FO_STAT_PASS_FIN_RST, "FIN to the stack untouched");
+	/* Both directions left at once: the other side's answer too. */
+	EXPECT(fx.ext_ifindex, &ack, &ack, TC_ACT_OK, "the reply direction as well");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
+	fo_table_tick(table, 0, buf, sizeof(buf), &seq);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "user space saw it");
+	ASSERT_EQ(fo_table_handed_back(table), 1, "handed back");
+	/* A later update of the same entry (still ESTABLISHED to conntrack
+	 * until it sees the FIN) does not offload it again. */
+	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
+	ASSERT_EQ(fo_table_offloaded(table), 0, "not again");
+}
+
+TEST(offload_rst_hands_back)
+{
+	struct pkt_spec rst = tcp(SERVER_1, 80, EXT_ADDR, 25000, 0x04);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
+	rst.payload_len = 0;
+	PASSES(fx.ext_ifindex, &rst, FO_STAT_PASS_FIN_RST, "RST to the stack untouched");
+}
+
+TEST(offload_ttl_1_goes_to_stack)
+{
+	struct pkt_spec p = udp(CLIENT_A, 25000, SERVER_1, 7000);
+
+	SETUP();
+	masquerade_udp();
+	p.ttl = 1;	/* the stack answers with time exceeded (RFC 1812 5.3.1) */
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_TTL, "TTL 1");
+}
+
+TEST(offload_ip_options_go_to_stack)
+{
+	static const uint8_t opts[4] = { 0x94, 0x04, 0, 0 };	/* router alert */
+	struct pkt_spec p = udp(CLIENT_A, 25000, SERVER_1, 7000);
+
+	SETUP();
+	masquerade_udp();
+	p.ihl = 6;
+	p.ip_opts = opts;
+	p.ip_opts_len = sizeof(opts);
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_IP_OPTIONS, "options");
+}
+
+TEST(offload_fragments_go_to_stack)
+{
+	struct pkt_spec first = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec later = udp(CLIENT_A, 25000, SERVER_1, 7000);
+
+	SETUP();
+	masquerade_udp();
+	first.frag = 0x2000;	/* MF */
+	PASSES(fx.int_ifindex, &first, FO_STAT_PASS_FRAGMENT, "first fragment");
+	later.frag = 0x0010;	/* offset 128, no ports to match */
+	later.proto = IPPROTO_UDP;
+	EXPECT(fx.int_ifindex, &later, &later, TC_ACT_OK, "later fragment");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_FRAGMENT), 2, "both counted");
+}
+
+TEST(offload_no_neighbour_goes_to_stack)
+{
+	struct pkt_spec p = udp(CLIENT_A, 25000, STRANGER, 7000);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, STRANGER, 7000),
+	       tuple(IPPROTO_UDP, STRANGER, 7000, EXT_ADDR, 25000));
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_NO_NEIGH, "the stack resolves it");
+}
+
+TEST(offload_for_the_router_goes_to_stack)
+{
+	/* An entry of the router's own traffic (its local address on both
+	 * ends of conntrack's tuples): the FIB says local. */
+	struct pkt_spec p = udp(SERVER_1, 53, EXT_ADDR, 33000);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_UDP, EXT_ADDR, 33000, SERVER_1, 53),
+	       tuple(IPPROTO_UDP, SERVER_1, 53, EXT_ADDR, 33000));
+	PASSES(fx.ext_ifindex, &p, FO_STAT_PASS_LOCAL, "local delivery");
+}
+
+TEST(offload_routed_out_of_another_interface_goes_to_stack)
+{
+	struct pkt_spec p = udp(CLIENT_A, 25000, OTHER, 7000);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, OTHER, 7000),
+	       tuple(IPPROTO_UDP, OTHER, 7000, CLIENT_A, 25000));
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_OTHER_IF, "not one of -i's");
+	EXPECT_XDP(fx.int_ifindex, &p, &p, XDP_PASS, "not one of -i's");
+}
+
+TEST(offload_xdp_fin_hands_back)
+{
+	struct pkt_spec fin = tcp(CLIENT_A, 25000, SERVER_1, 80, 0x11);
+
+	SETUP();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
+	EXPECT_XDP(fx.int_ifindex, &fin, &fin, XDP_PASS, "FIN to the stack untouched");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_FIN_RST), 1, "counted");
+	EXPECT_XDP(fx.int_ifindex, &fin, &fin, XDP_PASS, "and the flow is gone");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
+}
+
+TEST(offload_other_protocols_go_to_stack)
+{
+	struct pkt_spec p = { .proto = IPPROTO_ICMP, .saddr = CLIENT_A, .daddr = SERVER_1,
+			      .icmp_type = 8, .sport = 7, .payload_len = 16 };
+
+	SETUP();
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_OTHER_PROTO, "ICMP echo");
+}
+
+TEST(offload_counts_and_last_seen_for_the_timeout_refresh)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct run_result r;
+	char buf[4096];
+	__u32 seq = 0;
+
+	SETUP();
+	masquerade_udp();
+	/* Just offloaded: the entry's timeout and TCP liberal flags are owed. */
+	ASSERT_NE(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "an update owed");
+	ASSERT_EQ(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "once");
+	ASSERT_EQ(fo_table_tick(table, 1, buf, sizeof(buf), &seq), 0, "no packet: no refresh");
+	ASSERT_EQ(run_on(fx.int_ifindex, &out, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "forwarded");
+	ASSERT_NE(fo_table_tick(table, ~0ull >> 1, buf, sizeof(buf), &seq), 0, "refreshed");
+	ASSERT_EQ(fo_table_tick(table, ~0ull >> 1, buf, sizeof(buf), &seq), 0,
+		  "once per packet seen");
+}
+
+TEST(offload_mark_filter_and_helpers)
+{
+	struct ct_entry e = {
+		.event = CT_EV_NEW, .family = AF_INET, .has_orig = true, .has_reply = true,
+		.orig = tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+		.reply = tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000),
+		.has_status = true, .status = IPS_ASSURED,
+	};
+	struct fo_table *t = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = -1, .max_flows = 1, .mark_filter = true, .mark_value = 0x10,
+		.mark_mask = 0xf0 });
+
+	ASSERT_TRUE(t, "table");
+	ASSERT_TRUE(!fo_eligible(t, &e, -1), "mark 0 is not 0x10/0xf0");
+	e.mark = 0x1f;
+	ASSERT_TRUE(fo_eligible(t, &e, -1), "mark 0x1f is");
+	e.has_helper = true;
+	ASSERT_TRUE(!fo_eligible(t, &e, -1), "a helper must see the packets");
+	e.has_helper = false;
+	e.status |= IPS_SEQ_ADJUST;
+	ASSERT_TRUE(!fo_eligible(t, &e, -1), "nor a flow whose sequence numbers NAT shifts");
+	fo_table_free(t);
+}
+
+TEST(offload_loads_in_the_portable_profile)
+{
+	struct fc_bpf_profile p = { .bounded_loops = true, .static_ctx_funcs = true };
+	struct fcnat_offload *s = fcnat_offload__open();
+
+	ASSERT_TRUE(s, "open");
+	ASSERT_EQ(bpf_profile_apply_this(s->obj, &s->rodata->fc_no_callbacks, "offload", &p), 0,
+		  "bounded-loops,no-kernel-btf applied");
+	ASSERT_EQ(fcnat_offload__load(s), 0, "loaded");
+	fcnat_offload__destroy(s);
+	{
+		struct fcnat_offload_xdp *x = fcnat_offload_xdp__open();
+
+		ASSERT_TRUE(x, "open XDP");
+		ASSERT_EQ(bpf_profile_apply_this(x->obj, &x->rodata->fc_no_callbacks, "offload XDP",
+						 &p), 0, "applied");
+		ASSERT_EQ(fcnat_offload_xdp__load(x), 0, "XDP loaded");
+		fcnat_offload_xdp__destroy(x);
+	}
+}
