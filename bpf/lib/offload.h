@@ -96,7 +96,7 @@ static __always_inline int offload_ingress(struct ctx_buff *ctx)
 	struct fc_pkt p = {};
 	struct fo_flow4 *f;
 	struct fo_key4 key = {};
-	struct iphdr *iph;
+	pkt_iphdr *iph;
 	int ret, why;
 
 	ret = parse_ipv4(ctx, &p);
