@@ -266,7 +266,7 @@ $(BUILD)/san/fcnat: $(BUILD)/san/main.o $(SAN_OBJS)
 	$(CLANG) $(SAN_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/san/unit_tests: $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_OBJS) $(SKELS) $(UNIT_SKELS)
-	$(CLANG) $(SAN_CFLAGS) -Itests/unit $(UNIT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS)
+	$(CLANG) $(SAN_CFLAGS) -Itests/unit -DFC_SOURCE_DIR='"$(CURDIR)"' $(UNIT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS)
 
 # A leak, an ASan error or any UB report ends the run with a non-zero status.
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86 \
