@@ -9,7 +9,7 @@
 # What the guest runs: the libraries of the build (they hold the -dev
 # packages the cross build links against), the tools of guest.sh and of the
 # smoke tests. Changing it rebuilds the root on the next run.
-ARCH_ROOT_PKGS="libc6-dev,libbpf-dev,libelf-dev,zlib1g-dev,libmnl-dev,libinih-dev,libjson-c-dev,libfixbuf-dev,libmicrohttpd-dev,iproute2,iputils-ping,ethtool,tcpdump,socat,netcat-openbsd,nftables,python3,python3-pytest,python3-scapy,kmod,procps,wireguard-tools"
+ARCH_ROOT_PKGS="libc6-dev,libbpf-dev,libelf-dev,zlib1g-dev,libmnl-dev,libinih-dev,libjson-c-dev,libfixbuf-dev,libmicrohttpd-dev,iproute2,iputils-ping,ethtool,tcpdump,socat,netcat-openbsd,nftables,python3,python3-pytest,python3-scapy,kmod,procps,wireguard-tools,ppp,pppoe"
 
 # FCNAT_VM_ROOT=min (the default; full: the mmdebstrap root above, for the
 # smoke step, tens of minutes to make and not yet run to the end here):
@@ -21,7 +21,7 @@ ARCH_ROOT_PKGS="libc6-dev,libbpf-dev,libelf-dev,zlib1g-dev,libmnl-dev,libinih-de
 ARCH_MIN_PKGS="libbpf1 libelf1 zlib1g libmnl0 libinih1 libjson-c5 libfixbuf9 libglib2.0-0 libmicrohttpd12
  iproute2 kmod ethtool dash bash coreutils grep sed mawk mount util-linux procps findutils
  gzip iputils-ping libc-bin socat netcat-openbsd tcpdump nftables python3 python3-pytest python3-scapy bpftool
- wireguard-tools"
+ wireguard-tools ppp pppoe"
 ROOT_MODE=${FCNAT_VM_ROOT:-min}
 
 # The archive the host's apt uses (deb822 or one-line sources).
