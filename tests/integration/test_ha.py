@@ -244,8 +244,13 @@ def test_failover_keeps_udp_tcp_and_published_mapping(ha, failure):
     leak = t.ext.start(["tcpdump", "-l", "-n", "-i", "wan0", "src", "net", "192.168.77.0/24"],
                        name="tcpdump")
     leak.wait_output(lambda s: "listening on" in s, 10, desc="tcpdump listening")
-    ka = {n: start_keepalived(t, n) for n in NODES}
-    # Both may be master for a moment at start, until they hear each other.
+    # A first, then B: both start as backups with nopreempt, so whichever
+    # times out first stays master; B started first (or run late on a busy
+    # machine) would keep the addresses. B joins as a node that comes back
+    # does (doc/design/ha.md).
+    ka = {"a": start_keepalived(t, "a")}
+    wait_until(lambda: has_vips(t.gw["a"]), 10, desc="A master (virtual addresses on A)")
+    ka["b"] = start_keepalived(t, "b")
     wait_until(lambda: has_vips(t.gw["a"]) and not has_vips(t.gw["b"]), 10,
                desc="A master, B backup (virtual addresses on A only)")
     for n in NODES:
