@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Loading the BPF objects, writing their configuration, attaching to TC. */
+/* Loading the BPF objects and writing their configuration (loader.c);
+ * attaching them: clsact filters and hairpins (tc_clsact.c), TCX links
+ * (tc_attach.c), XDP (xdp_attach.c). */
 #ifndef FC_LOADER_H
 #define FC_LOADER_H
 

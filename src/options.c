@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Options are declared once, in fc_option_table, with their help text:
- * getopt's table and --help are both made from it. A configuration file
- * (INI, parsed by libinih) sets the same things; the command line wins.
+ * Reading the options (options_table.c declares them) from the command line
+ * and a configuration file (INI, parsed by libinih), which sets the same
+ * things; the command line wins. Then the checks across options.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +19,8 @@
 #include "import_einat.h"
 #include "ipfix.h"
 #include "deterministic.h"
-#include "options.h"
+#include "option_values.h"
+#include "options_int.h"
 #include "pin.h"
 #include "ports.h"
 #include "syslog_sink.h"
@@ -29,226 +30,6 @@
 #ifndef FCNAT_VERSION
 #define FCNAT_VERSION "0.1.0"
 #endif
-
-enum opt_id {
-	OPT_HELP = 'h',
-	OPT_VERSION = 'v',
-	OPT_IFNAME = 'i',
-	OPT_CONFIG = 'c',
-	OPT_NAT44 = 256,
-	OPT_NAT66,
-	OPT_NAT64,
-	OPT_NAT64_TOS,
-	OPT_PORTS,
-	OPT_HAIRPIN_IF,
-	OPT_FORWARD,
-	OPT_CHECK_CONFIG,
-	OPT_BPF_LOG,
-	OPT_TIMEOUT_UDP,
-	OPT_TIMEOUT_ICMP,
-	OPT_TIMEOUT_TCP_EST,
-	OPT_TIMEOUT_TCP_TRANS,
-	OPT_MAX_MAPPINGS,
-	OPT_MAX_SESSIONS,
-	OPT_PREALLOC_TABLES,
-	OPT_VERBOSE,
-	OPT_KEEP_STATE,
-	OPT_PRESERVE_LOW_PORTS,
-	OPT_LOG_MAPPINGS,
-	OPT_BPFFS,
-	OPT_DETACH,
-	OPT_JSON,
-	OPT_PROTO,
-	OPT_INTERNAL,
-	OPT_EXTERNAL,
-	OPT_METRICS,
-	OPT_PCP_IF,
-	OPT_UPNP_IF,
-	OPT_PCP_ALLOW,
-	OPT_PCP_THIRD_PARTY,
-	OPT_PCP_MIN_LIFETIME,
-	OPT_PCP_MAX_LIFETIME,
-	OPT_PCP_RATE,
-	OPT_PCP_MAX_PER_HOST,
-	OPT_MODE,
-	OPT_XDP_MODE,
-	OPT_SYSLOG,
-	OPT_SYSLOG_SOCKET,
-	OPT_IPFIX,
-	OPT_IPFIX_DOMAIN,
-	OPT_IPFIX_TEMPLATE_INTERVAL,
-	OPT_EVENT_RING_KB,
-	OPT_POOL,
-	OPT_INTERNAL_PREFIX,
-	OPT_EXCLUDE,
-	OPT_MAX_PER_SUBSCRIBER,
-	OPT_REFUSED_ICMP_RATE,
-	OPT_DETERMINISTIC,
-	OPT_PORT_BLOCK_SIZE,
-	OPT_MAX_PORT_BLOCKS,
-	OPT_LAN_IF,
-	OPT_BPF_LOADER,
-	OPT_TCP_PORTS,
-	OPT_UDP_PORTS,
-	OPT_ICMP_IDS,
-	OPT_IMPORT_EINAT,
-	OPT_VLAN,
-	OPT_SYNC_PEER,
-	OPT_SYNC_LISTEN,
-	OPT_SYNC_KEY,
-};
-
-/* Where an option applies: the daemon, the show/stats commands, or both. */
-enum opt_ctx {
-	CTX_RUN = 1 << 0,
-	CTX_SHOW = 1 << 1,
-	CTX_ANY = CTX_RUN | CTX_SHOW,
-	CTX_NO_FILE = 1 << 2,	/* not a configuration file key */
-};
-
-struct option_desc {
-	const char *name;
-	int id;
-	const char *arg;	/* NULL: a flag; "x ...": one or more values; "[x]": optional */
-	const char *help;
-	int ctx;	/* enum opt_ctx */
-};
-
-static const struct option_desc fc_option_table[] = {
-	{ "help", OPT_HELP, NULL, "Print this message", CTX_ANY | CTX_NO_FILE },
-	{ "config", OPT_CONFIG, "<file>", "Path to configuration file (see fcnat.conf(5))",
-	  CTX_ANY | CTX_NO_FILE },
-	{ "check-config", OPT_CHECK_CONFIG, "<file>", "Validate a configuration file (with the other\n"
-						    "options given) and exit; attach nothing",
-	  CTX_RUN | CTX_NO_FILE },
-	{ "ifname", OPT_IFNAME, "<name>", "External network interface name, e.g. eth0", CTX_ANY },
-	{ "nat44", OPT_NAT44, NULL, "Enable NAT44/NAPT44 for the external interface, enabled by\n"
-				    "default if neither --nat44 nor --nat66 are specified", CTX_RUN },
-	{ "nat66", OPT_NAT66, NULL, "Enable NAT66/NAPT66 for the external interface", CTX_RUN },
-	{ "nat64", OPT_NAT64, "[prefix]", "Enable stateful NAT64 for IPv6 hosts to reach IPv4 ones\n"
-	  "under PREFIX, default " FC_NAT64_PREFIX_DEFAULT " (RFC 6052 lengths\n"
-	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --lan-if", CTX_RUN },
-	{ "nat64-tos", OPT_NAT64_TOS, "<n>|copy", "NAT64: IPv4 packets leave with TOS n (0-255) and IPv6\n"
-	  "ones with traffic class 0 (RFC 7915); default copy", CTX_RUN },
-	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges (ICMP ids too), defaults\n"
-	  "to 20000-29999", CTX_RUN },
-	{ "tcp-ports", OPT_TCP_PORTS, "<range> ...|none", "TCP's own port ranges, in place of --ports\n"
-	  "(einat's tcp_ranges); none: no NAT for TCP, left to\nthe stack (nftables masquerade)", CTX_RUN },
-	{ "udp-ports", OPT_UDP_PORTS, "<range> ...|none", "UDP's own port ranges (einat's udp_ranges);\n"
-	  "none: no NAT for UDP", CTX_RUN },
-	{ "icmp-ids", OPT_ICMP_IDS, "<range> ...|none", "ICMP echo identifier ranges (einat's\n"
-	  "icmp_ranges), defaults to --ports; none: no NAT\nfor ICMP", CTX_RUN },
-	{ "mode", OPT_MODE, "<tc|xdp>", "Datapath: tc (default) or xdp (forwarding in XDP,\n"
-	  "TC for the rest; needs --lan-if)", CTX_RUN },
-	{ "internal", OPT_INTERNAL, "<CIDR> ...", "Perform source NAT for these internal networks\n"
-	  "only, e.g. 192.168.1.0/24; others pass untouched\n(einat's --internal; alias --internal-prefix).\n"
-	  "show: only mappings of these internal addresses", CTX_ANY },
-	{ "lan-if", OPT_LAN_IF, "<name> ...", "Internal (LAN) interfaces: fast-path forwarding\n"
-	  "from them and hairpinning on them (fcnat's own;\nno einat equivalent)", CTX_RUN },
-	{ "xdp-mode", OPT_XDP_MODE, "<mode>", "XDP attach mode: native, generic or auto (default:\n"
-	  "native, else generic with a warning)", CTX_RUN },
-	{ "vlan", OPT_VLAN, "<id>|<outer.inner>", "The external interface's frames carry this 802.1Q\n"
-	  "tag (1-4094), or QinQ tags (802.1ad outer, 802.1Q inner,\n"
-	  "e.g. 100.7), which its kernel has no VLAN device for:\n"
-	  "taken off what arrives, put on what leaves", CTX_RUN },
-	{ "hairpin-if", OPT_HAIRPIN_IF, "<name> ...", "Internal interfaces to hairpin on, e.g. lo lan0",
-	  CTX_RUN },
-	{ "forward", OPT_FORWARD, "<spec> ...", "Static forwards PROTO:EXT_PORT[-LAST]=ADDR:PORT,\n"
-						"e.g. udp:25000=192.168.1.10:3074", CTX_RUN },
-	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled",
-	  CTX_RUN },
-	{ "bpf-loader", OPT_BPF_LOADER, "<aya|libbpf>", "einat's BPF loader choice: accepted, with a\n"
-	  "notice; fcnat has one loader (libbpf)", CTX_RUN },
-	{ "timeout-udp", OPT_TIMEOUT_UDP, "<sec>", "UDP mapping idle timeout, defaults to 300", CTX_RUN },
-	{ "timeout-icmp", OPT_TIMEOUT_ICMP, "<sec>", "ICMP query mapping idle timeout, defaults to 60",
-	  CTX_RUN },
-	{ "timeout-tcp-est", OPT_TIMEOUT_TCP_EST, "<sec>", "TCP established idle timeout, defaults to 7440",
-	  CTX_RUN },
-	{ "timeout-tcp-trans", OPT_TIMEOUT_TCP_TRANS, "<sec>", "TCP transitory timeout, defaults to 240",
-	  CTX_RUN },
-	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
-	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
-	{ "prealloc-tables", OPT_PREALLOC_TABLES, "<auto|yes|no>", "Take the mapping and session tables' memory at\n"
-	  "start (yes) or as flows come (no); auto: yes on MIPS,\n"
-	  "whose kernel refills BPF's allocator only at the tick", CTX_RUN },
-	{ "pool", OPT_POOL, "<prefix> ...", "External address pool (CGNAT): addresses or prefixes,\n"
-					    "e.g. 203.0.113.0/28; routed to this gateway by the\n"
-					    "upstream. Default: the interface's own address", CTX_RUN },
-	{ "internal-prefix", OPT_INTERNAL_PREFIX, "<prefix> ...", "Same as --internal: translate only\n"
-	  "sources in these prefixes, e.g. 100.64.0.0/10", CTX_RUN },
-	{ "exclude", OPT_EXCLUDE, "<prefix> ...", "Destinations never translated, e.g. 10.0.0.0/8",
-	  CTX_RUN },
-	{ "max-mappings-per-subscriber", OPT_MAX_PER_SUBSCRIBER, "<n|proto=n,...>",
-	  "Mappings one internal address may have per protocol:\n"
-	  "N for each, or e.g. tcp=1000,udp=500,icmp=50", CTX_RUN },
-	{ "port-block-size", OPT_PORT_BLOCK_SIZE, "<n>", "Port blocks (RFC 7753 style): subscribers get ports\n"
-	  "in blocks of N from their paired address, one log\nrecord per block (needs one --ports range)",
-	  CTX_RUN },
-	{ "max-port-blocks", OPT_MAX_PORT_BLOCKS, "<n>", "Port blocks one subscriber may hold, 1 to 32,\n"
-	  "defaults to 4", CTX_RUN },
-	{ "deterministic", OPT_DETERMINISTIC, "<prefix>", "Deterministic NAT (RFC 7422): each address of\n"
-	  "this internal prefix gets a fixed pool address and\nport range (needs --pool, one --ports "
-	  "range);\nothers are not translated. See fcnat lookup", CTX_RUN },
-	{ "refused-icmp-rate", OPT_REFUSED_ICMP_RATE, "<n>", "ICMP errors for refused new flows (and\n"
-	  "NAT64's too-big errors) per second and CPU, defaults\nto 100; 0: none", CTX_RUN },
-	{ "log-mappings", OPT_LOG_MAPPINGS, NULL, "Log each mapping created and deleted to stderr\n"
-						  "(at most 100 lines a second)", CTX_RUN },
-	{ "syslog", OPT_SYSLOG, NULL, "Send each NAT event (mapping created, deleted...) as a\n"
-				      "line to the local syslog daemon (daemon.info), not\n"
-				      "rate-limited; never waits for it", CTX_RUN },
-	{ "syslog-socket", OPT_SYSLOG_SOCKET, "<path>", "The syslog daemon's socket, defaults to "
-	  FC_SYSLOG_DEFAULT_PATH, CTX_RUN },
-	{ "ipfix", OPT_IPFIX, "<addr:port>", "Export NAT events as IPFIX (RFC 8158) over UDP to\n"
-					     "this collector, e.g. 192.0.2.9:4739 (off by default)",
-	  CTX_RUN },
-	{ "ipfix-domain", OPT_IPFIX_DOMAIN, "<id>", "IPFIX observation domain ID, defaults to 1", CTX_RUN },
-	{ "ipfix-template-interval", OPT_IPFIX_TEMPLATE_INTERVAL, "<sec>", "Send the IPFIX templates "
-	  "again this often,\ndefaults to 60", CTX_RUN },
-	{ "event-ring-kb", OPT_EVENT_RING_KB, "<KiB>", "Size of the datapath's event ring buffer, a power\n"
-						       "of two from 4 to 65536, defaults to 256", CTX_RUN },
-	{ "preserve-low-ports", OPT_PRESERVE_LOW_PORTS, NULL, "Keep internal source ports below 1024\n"
-							      "when they are free and in the range", CTX_RUN },
-	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
-					      "pinned, for the next start to take over", CTX_RUN },
-	{ "bpffs", OPT_BPFFS, "<dir>", "Where the state is pinned, one directory per interface,\n"
-				       "defaults to " FC_PIN_ROOT_DEFAULT, CTX_ANY },
-	{ "metrics", OPT_METRICS, "<addr:port>", "Serve Prometheus metrics on http://ADDR:PORT/metrics,\n"
-						 "e.g. 127.0.0.1:9477 (off by default)", CTX_RUN },
-	{ "pcp-if", OPT_PCP_IF, "<name> ...", "Serve NAT-PMP and PCP (UDP 5351) on these internal\n"
-					      "interfaces, e.g. lan0 (off by default)", CTX_RUN },
-	{ "upnp-if", OPT_UPNP_IF, "<name> ...", "Serve UPnP IGD (SSDP on UDP 1900, HTTP) on these\n"
-						"internal interfaces, same mappings and limits as\n"
-						"NAT-PMP/PCP (off by default)", CTX_RUN },
-	{ "pcp-allow", OPT_PCP_ALLOW, "<prefix> ...", "NAT-PMP/PCP clients accepted besides the\n"
-						      "interfaces' own subnets, e.g. 10.1.0.0/16", CTX_RUN },
-	{ "pcp-third-party", OPT_PCP_THIRD_PARTY, NULL, "Allow the PCP THIRD_PARTY option (mappings\n"
-							"for another accepted internal host)", CTX_RUN },
-	{ "pcp-min-lifetime", OPT_PCP_MIN_LIFETIME, "<sec>", "Shortest mapping lifetime granted, defaults to 120",
-	  CTX_RUN },
-	{ "pcp-max-lifetime", OPT_PCP_MAX_LIFETIME, "<sec>", "Longest mapping lifetime granted, defaults to 86400",
-	  CTX_RUN },
-	{ "pcp-rate", OPT_PCP_RATE, "<n>", "NAT-PMP/PCP requests per second per client, defaults to 10",
-	  CTX_RUN },
-	{ "pcp-max-per-host", OPT_PCP_MAX_PER_HOST, "<n>", "Mappings one internal address may ask for,\n"
-							   "defaults to 64", CTX_RUN },
-	{ "sync-peer", OPT_SYNC_PEER, "<addr:port>", "HA state sync: send mappings and sessions to this\n"
-	  "peer fcnat (UDP), e.g. 10.9.0.2:7600; needs\n--sync-listen and --sync-key", CTX_RUN },
-	{ "sync-listen", OPT_SYNC_LISTEN, "<addr:port>", "HA state sync: receive the peer's here", CTX_RUN },
-	{ "sync-key", OPT_SYNC_KEY, "<file>", "HA state sync: shared secret (16-256 bytes) that\n"
-	  "authenticates every datagram (HMAC-SHA256)", CTX_RUN },
-	{ "import-einat", OPT_IMPORT_EINAT, "<file> [-o <out>]", "Convert an einat config.toml to fcnat.conf\n"
-	  "on stdout (or OUT) and exit; keys without an\nequivalent are named on stderr",
-	  CTX_RUN | CTX_NO_FILE },
-	{ "detach", OPT_DETACH, NULL, "Remove a kept instance's datapath and state, then exit",
-	  CTX_RUN | CTX_NO_FILE },
-	{ "json", OPT_JSON, NULL, "show, stats: print JSON", CTX_SHOW | CTX_NO_FILE },
-	{ "proto", OPT_PROTO, "<proto>", "show: only tcp, udp or icmp", CTX_SHOW | CTX_NO_FILE },
-	{ "external", OPT_EXTERNAL, "<port>", "show: only this external port", CTX_SHOW | CTX_NO_FILE },
-	{ "verbose", OPT_VERBOSE, NULL, "Log debug messages", CTX_ANY },
-	{ "version", OPT_VERSION, NULL, "Print fcnat version", CTX_ANY | CTX_NO_FILE },
-};
-
-#define NR_OPTIONS (sizeof(fc_option_table) / sizeof(fc_option_table[0]))
 
 /* RFC 4787 REQ-5, RFC 5382 REQ-5, RFC 5508 REQ-2 lower bounds. */
 static const unsigned int timeout_min_s[FC_TIMEOUT_MAX] = {
@@ -296,186 +77,6 @@ bool options_events_on(const struct fc_options *o)
 	return o->log_mappings || o->syslog || o->ipfix[0];
 }
 
-void options_usage(FILE *out)
-{
-	fprintf(out, "fcnat - full-cone NAT gateway on eBPF\n\n"
-		     "USAGE:\n  fcnat [OPTIONS]                  run the gateway on an interface\n"
-		     "  fcnat --detach -i <name>         remove a kept instance (--keep-state)\n"
-		     "  fcnat show mappings|sessions|subscribers|sync [-i <name>] [--json] [filters]\n"
-		     "  fcnat stats [-i <name>] [--json]\n"
-		     "  fcnat lookup <internal addr> | <external addr> <port> [--json] [-c <file>]\n"
-		     "                                   deterministic NAT: who has which ports\n"
-		     "\nOPTIONS:\n");
-	for (size_t i = 0; i < NR_OPTIONS; i++) {
-		const struct option_desc *d = &fc_option_table[i];
-		char left[64];
-		const char *h, *nl;
-
-		if (d->id < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", d->id, d->name,
-				 d->arg ? " " : "", d->arg ? d->arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", d->name,
-				 d->arg ? " " : "", d->arg ? d->arg : "");
-		/* A long option and its argument get a line of their own. */
-		if (strlen(left) >= 31) {
-			fprintf(out, "  %s\n", left);
-			left[0] = '\0';
-		}
-		/* Continuation lines of the help text line up. */
-		for (h = d->help; (nl = strchr(h, '\n')); h = nl + 1) {
-			fprintf(out, "  %-31s%.*s\n", left, (int)(nl - h), h);
-			left[0] = '\0';
-		}
-		fprintf(out, "  %-31s%s\n", left, h);
-	}
-	fprintf(out, "\neinat 0.1.11's options -h -c -i --nat44 --nat66 --ports --hairpin-if\n"
-		     "--internal --bpf-loader --bpf-log -v mean here what they mean there (its\n"
-		     "config.toml: --import-einat). fcnat's internal interfaces are --lan-if.\n"
-		     "\nExample: fcnat -i wan0 --hairpin-if lo lan0\n");
-}
-
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_one_range(const char *tok, struct fc_port_range *r)
-{
-	char buf[32], *dash;
-	unsigned int a, b;
-
-	if (strlen(tok) >= sizeof(buf))
-		return -1;
-	strcpy(buf, tok);
-	dash = strchr(buf, '-');
-	if (dash)
-		*dash = '\0';
-	if (parse_uint(buf, 1, 65535, &a))
-		return -1;
-	if (dash ? parse_uint(dash + 1, 1, 65535, &b) : (b = a, 0))
-		return -1;
-	if (a > b)
-		return -1;
-	r->first = a;
-	r->last = b;
-	return 0;
-}
-
-int parse_port_ranges(const char *spec, struct fc_port_range *ranges,
-		      unsigned int *nr, char *err, size_t errlen)
-{
-	char buf[512], *tok, *save;
-
-	if (strlen(spec) >= sizeof(buf)) {
-		snprintf(err, errlen, "port range list too long");
-		return -1;
-	}
-	strcpy(buf, spec);
-	for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-		struct fc_port_range r;
-
-		if (parse_one_range(tok, &r)) {
-			snprintf(err, errlen, "invalid port range '%s': expected FIRST-LAST "
-				 "with 1 <= FIRST <= LAST <= 65535", tok);
-			return -1;
-		}
-		if (*nr >= FC_MAX_PORT_RANGES) {
-			snprintf(err, errlen, "too many port ranges (at most %d)", FC_MAX_PORT_RANGES);
-			return -1;
-		}
-		for (unsigned int i = 0; i < *nr; i++) {
-			if (r.first <= ranges[i].last && ranges[i].first <= r.last) {
-				snprintf(err, errlen, "port range '%s' overlaps %u-%u", tok,
-					 ranges[i].first, ranges[i].last);
-				return -1;
-			}
-		}
-		ranges[(*nr)++] = r;
-	}
-	if (*nr == 0) {
-		snprintf(err, errlen, "empty port range list");
-		return -1;
-	}
-	return 0;
-}
-
-static int add_iface(struct fc_options *o, const char *name, char *err, size_t errlen)
-{
-	if (!*name || strlen(name) >= IF_NAMESIZE) {
-		snprintf(err, errlen, "invalid interface name '%s'", name);
-		return -1;
-	}
-	if (o->nr_hairpin_ifs >= FC_MAX_IFACES) {
-		snprintf(err, errlen, "too many hairpin interfaces (at most %d)", FC_MAX_IFACES);
-		return -1;
-	}
-	strcpy(o->hairpin_ifs[o->nr_hairpin_ifs++], name);
-	return 0;
-}
-
-static int add_pcp_iface(struct fc_options *o, const char *name, char *err, size_t errlen)
-{
-	if (!*name || strlen(name) >= IF_NAMESIZE) {
-		snprintf(err, errlen, "invalid interface name '%s'", name);
-		return -1;
-	}
-	if (o->pcp.nr_ifs >= FC_MAX_IFACES) {
-		snprintf(err, errlen, "too many PCP interfaces (at most %d)", FC_MAX_IFACES);
-		return -1;
-	}
-	strcpy(o->pcp.ifs[o->pcp.nr_ifs++], name);
-	return 0;
-}
-
-static int add_upnp_iface(struct fc_options *o, const char *name, char *err, size_t errlen)
-{
-	if (!*name || strlen(name) >= IF_NAMESIZE) {
-		snprintf(err, errlen, "invalid interface name '%s'", name);
-		return -1;
-	}
-	if (o->pcp.nr_upnp_ifs >= FC_MAX_IFACES) {
-		snprintf(err, errlen, "too many UPnP interfaces (at most %d)", FC_MAX_IFACES);
-		return -1;
-	}
-	strcpy(o->pcp.upnp_ifs[o->pcp.nr_upnp_ifs++], name);
-	return 0;
-}
-
-int parse_prefix4(const char *spec, struct fc_prefix4 *out)
-{
-	char buf[32], *slash;
-	unsigned int len = 32;
-	struct in_addr a;
-
-	if (strlen(spec) >= sizeof(buf))
-		return -1;
-	strcpy(buf, spec);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash++ = '\0';
-		if (parse_uint(slash, 0, 32, &len))
-			return -1;
-	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	if (len < 32 && (ntohl(a.s_addr) & (0xffffffffU >> len)))
-		return -1;
-	out->addr = a.s_addr;
-	out->len = len;
-	return 0;
-}
-
 /* "10.0.0.0/8" (host bits must be zero) or a single address. */
 static int add_pcp_allow(struct fc_options *o, const char *spec, char *err, size_t errlen)
 {
@@ -491,158 +92,14 @@ static int add_pcp_allow(struct fc_options *o, const char *spec, char *err, size
 	return 0;
 }
 
-/* --pool, --internal-prefix, --exclude: one prefix into its list. */
-static int add_cgnat_prefix(struct fc_options *o, int id, const char *spec, char *err,
-			    size_t errlen)
-{
-	struct fc_cgnat_opts *c = &o->cgnat;
-	struct fc_prefix4 *list = id == OPT_POOL ? c->pool :
-				  id == OPT_INTERNAL_PREFIX ? c->internal : c->exclude;
-	unsigned int *nr = id == OPT_POOL ? &c->nr_pool :
-			   id == OPT_INTERNAL_PREFIX ? &c->nr_internal : &c->nr_exclude;
-	unsigned int max = id == OPT_POOL ? FC_MAX_POOL_PREFIXES : FC_MAX_SCOPE_PREFIXES;
-	const char *opt = id == OPT_POOL ? "--pool" :
-			  id == OPT_INTERNAL_PREFIX ? "--internal" : "--exclude";
-	struct fc_prefix4 p;
-
-	if (id == OPT_INTERNAL_PREFIX && parse_prefix4(spec, &p) && !strchr(spec, '.') &&
-	    !strchr(spec, ':')) {
-		/* fcnat before einat's meaning took this name: say where it went. */
-		snprintf(err, errlen, "invalid network '%s': --internal takes internal networks "
-			 "(CIDR) as in einat; internal interfaces are --lan-if", spec);
-		return -1;
-	}
-	if (parse_prefix4(spec, &p)) {
-		snprintf(err, errlen, "invalid prefix '%s': expected ADDR or ADDR/LEN with the host "
-			 "bits zero, e.g. 203.0.113.0/28", spec);
-		return -1;
-	}
-	if (id == OPT_POOL && (p.len < 32 - 12 || !p.addr || (ntohl(p.addr) >> 28) >= 14)) {
-		snprintf(err, errlen, "invalid pool prefix '%s': expected unicast addresses, "
-			 "at most %d in a prefix (/%d)", spec, FC_POOL_MAX, 32 - 12);
-		return -1;
-	}
-	if (*nr >= max) {
-		snprintf(err, errlen, "too many %s prefixes (at most %u)", opt, max);
-		return -1;
-	}
-	list[(*nr)++] = p;
-	return 0;
-}
-
-/* "N" for every protocol, or "tcp=N,udp=N,icmp=N" (others keep theirs). */
-static int parse_sub_limit(struct fc_options *o, const char *value, char *err, size_t errlen)
-{
-	static const char *const names[FC_SUB_PROTOS] = { "tcp", "udp", "icmp" };
-	char buf[128], *tok, *save, *eq;
-	unsigned int v;
-
-	if (!parse_uint(value, 0, 65535, &v)) {
-		for (int i = 0; i < FC_SUB_PROTOS; i++)
-			o->cgnat.limit[i] = v;
-		return 0;
-	}
-	if (strlen(value) >= sizeof(buf))
-		goto bad;
-	strcpy(buf, value);
-	for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-		int i;
-
-		eq = strchr(tok, '=');
-		if (!eq)
-			goto bad;
-		*eq = '\0';
-		for (i = 0; i < FC_SUB_PROTOS && strcmp(tok, names[i]); i++)
-			;
-		if (i == FC_SUB_PROTOS || parse_uint(eq + 1, 0, 65535, &v))
-			goto bad;
-		o->cgnat.limit[i] = v;
-	}
-	return 0;
-bad:
-	snprintf(err, errlen, "invalid limit '%s': expected N or tcp=N,udp=N,icmp=N "
-		 "with N from 0 (no limit) to 65535", value);
-	return -1;
-}
-
-bool cgnat_subscribers_on(const struct fc_cgnat_opts *c)
-{
-	return c->nr_pool || c->limit[FC_SUB_TCP] || c->limit[FC_SUB_UDP] || c->limit[FC_SUB_ICMP] ||
-	       c->block_size;
-}
-
-int port_blocks_check(const struct fc_options *o, char *err, size_t errlen)
-{
-	const struct fc_cgnat_opts *c = &o->cgnat;
-	unsigned int ports;
-
-	if (!c->block_size) {
-		if (c->max_blocks) {
-			snprintf(err, errlen, "--max-port-blocks needs --port-block-size");
-			return -1;
-		}
-		return 0;
-	}
-	if (c->det_on) {
-		snprintf(err, errlen, "--port-block-size and --deterministic exclude each other "
-			 "(deterministic NAT gives each subscriber one fixed range)");
-		return -1;
-	}
-	if (o->nr_port_ranges != 1) {
-		snprintf(err, errlen, "--port-block-size needs exactly one port range (--ports "
-			 "FIRST-LAST), got %u", o->nr_port_ranges);
-		return -1;
-	}
-	ports = o->port_ranges[0].last - o->port_ranges[0].first + 1;
-	if (c->block_size > ports) {
-		snprintf(err, errlen, "--port-block-size %u is larger than the port range (%u ports)",
-			 c->block_size, ports);
-		return -1;
-	}
-	return 0;
-}
-
-int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max)
-{
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < c->nr_pool; i++) {
-		__u32 first = ntohl(c->pool[i].addr);
-		__u64 count = 1ULL << (32 - c->pool[i].len);
-
-		for (__u64 k = 0; k < count; k++) {
-			__u32 a = first + (__u32)k;
-			bool dup = false;
-
-			/* A duplicate is in an earlier prefix (one prefix has none). */
-			for (unsigned int j = 0; j < i && !dup; j++)
-				dup = a - ntohl(c->pool[j].addr) < (1ULL << (32 - c->pool[j].len));
-			if (dup)
-				continue;
-			if (n >= max)
-				return -1;
-			out[n++] = htonl(a);
-		}
-	}
-	return n;
-}
-
 static int add_internal(struct fc_options *o, const char *value, char *err, size_t errlen)
 {
 	char buf[512], *tok, *save;
 
 	snprintf(buf, sizeof(buf), "%s", value);
 	for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-		if (strlen(tok) >= IF_NAMESIZE) {
-			snprintf(err, errlen, "invalid interface name '%s'", tok);
+		if (add_ifname(o->internal_ifs, &o->nr_internal_ifs, "internal", tok, err, errlen))
 			return -1;
-		}
-		if (o->nr_internal_ifs >= FC_MAX_IFACES) {
-			snprintf(err, errlen, "too many internal interfaces (at most %d)",
-				 FC_MAX_IFACES);
-			return -1;
-		}
-		strcpy(o->internal_ifs[o->nr_internal_ifs++], tok);
 	}
 	return 0;
 }
@@ -654,64 +111,6 @@ static int set_ifname(struct fc_options *o, const char *name, char *err, size_t 
 		return -1;
 	}
 	strcpy(o->ifname, name);
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on") || !strcmp(s, "1"))
-		*out = true;
-	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off") || !strcmp(s, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
-/* RFC 6052 §2.2: the prefix lengths with a defined address format. */
-static bool nat64_len_valid(unsigned int len)
-{
-	return len == 32 || len == 40 || len == 48 || len == 56 || len == 64 || len == 96;
-}
-
-int parse_nat64_prefix(const char *spec, __u8 prefix[16], unsigned int *len,
-		       char *err, size_t errlen)
-{
-	char buf[INET6_ADDRSTRLEN + 8], *slash;
-	struct in6_addr a;
-	unsigned int l;
-
-	if (strlen(spec) >= sizeof(buf) || !(slash = strchr(strcpy(buf, spec), '/'))) {
-		snprintf(err, errlen, "invalid NAT64 prefix '%s': expected IPV6-PREFIX/LENGTH, "
-			 "e.g. " FC_NAT64_PREFIX_DEFAULT, spec);
-		return -1;
-	}
-	*slash++ = '\0';
-	if (inet_pton(AF_INET6, buf, &a) != 1) {
-		snprintf(err, errlen, "invalid NAT64 prefix '%s': '%s' is not an IPv6 address",
-			 spec, buf);
-		return -1;
-	}
-	if (parse_uint(slash, 0, 128, &l) || !nat64_len_valid(l)) {
-		snprintf(err, errlen, "invalid NAT64 prefix '%s': the length must be one RFC 6052 "
-			 "defines: 32, 40, 48, 56, 64 or 96", spec);
-		return -1;
-	}
-	for (unsigned int bit = l; bit < 128; bit++) {
-		if (a.s6_addr[bit / 8] & (0x80 >> (bit % 8))) {
-			snprintf(err, errlen, "invalid NAT64 prefix '%s': bits set past /%u", spec, l);
-			return -1;
-		}
-	}
-	/* Bits 64-71 of an IPv4-embedded address are zero (RFC 6052 §2.2):
-	 * only a /96 has them inside the prefix. */
-	if (a.s6_addr[8]) {
-		snprintf(err, errlen, "invalid NAT64 prefix '%s': bits 64-71 (the \"u\" octet) "
-			 "must be zero (RFC 6052 section 2.2)", spec);
-		return -1;
-	}
-	memcpy(prefix, a.s6_addr, 16);
-	*len = l;
 	return 0;
 }
 
@@ -858,9 +257,13 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 
 		snprintf(buf, sizeof(buf), "%s", value);
 		for (tok = strtok_r(buf, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save))
-			if ((id == OPT_HAIRPIN_IF ? add_iface :
-			     id == OPT_PCP_IF ? add_pcp_iface :
-			     id == OPT_UPNP_IF ? add_upnp_iface : add_pcp_allow)(o, tok, err, errlen))
+			if (id == OPT_HAIRPIN_IF ? add_ifname(o->hairpin_ifs, &o->nr_hairpin_ifs,
+							      "hairpin", tok, err, errlen) :
+			    id == OPT_PCP_IF ? add_ifname(o->pcp.ifs, &o->pcp.nr_ifs, "PCP", tok,
+							  err, errlen) :
+			    id == OPT_UPNP_IF ? add_ifname(o->pcp.upnp_ifs, &o->pcp.nr_upnp_ifs,
+							   "UPnP", tok, err, errlen) :
+			    add_pcp_allow(o, tok, err, errlen))
 				return -1;
 		return 0;
 	}
@@ -1067,14 +470,6 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 	return 0;
 }
 
-static const struct option_desc *find_desc(const char *name)
-{
-	for (size_t i = 0; i < NR_OPTIONS; i++)
-		if (!strcmp(fc_option_table[i].name, name))
-			return &fc_option_table[i];
-	return NULL;
-}
-
 struct ini_state {
 	struct fc_options *o;
 	const char *path;
@@ -1105,9 +500,9 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 
 	if (!strcmp(section, "timeouts")) {
 		snprintf(key, sizeof(key), "timeout-%s", name);
-		d = find_desc(key);
+		d = option_by_name(key);
 	} else if (!strcmp(section, "nat") || !*section) {
-		d = find_desc(name);
+		d = option_by_name(name);
 		if (d && (d->ctx & CTX_NO_FILE))
 			d = NULL;
 	} else {
@@ -1193,14 +588,6 @@ static int take_more_values(int argc, char **argv, struct fc_options *o, int id,
 	return 0;
 }
 
-static const struct option_desc *desc_by_id(int id)
-{
-	for (size_t i = 0; i < NR_OPTIONS; i++)
-		if (fc_option_table[i].id == id)
-			return &fc_option_table[i];
-	return NULL;
-}
-
 /* "show mappings", "show sessions", "stats": how many words they take. */
 static int parse_command(int argc, char **argv, struct fc_options *o)
 {
@@ -1255,7 +642,7 @@ static int parse_command(int argc, char **argv, struct fc_options *o)
 
 enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 {
-	struct option longopts[NR_OPTIONS + 1];
+	struct option longopts[fc_nr_options + 1];
 	char shortopts[32] = "+:";	/* +: values of --ports stay in order; :: report missing values */
 	bool ports_on_cli = false, lists_on_cli[3] = { false, false, false };
 	bool proto_on_cli[FC_SUB_PROTOS] = { false, false, false };
@@ -1263,7 +650,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	int c, skip, mode;
 
 	memset(longopts, 0, sizeof(longopts));
-	for (size_t i = 0; i < NR_OPTIONS; i++) {
+	for (size_t i = 0; i < fc_nr_options; i++) {
 		const struct option_desc *d = &fc_option_table[i];
 
 		longopts[i].name = d->name;
@@ -1313,7 +700,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh, so a reload can parse again */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		const struct option_desc *d = desc_by_id(c);
+		const struct option_desc *d = option_by_id(c);
 
 		if (d && !(d->ctx & mode) && !(o->cmd == FC_CMD_LOOKUP && c == OPT_JSON)) {
 			fprintf(stderr, "fcnat: error: option '--%s' does not apply to '%s'\n",

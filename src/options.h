@@ -190,7 +190,6 @@ bool options_events_on(const struct fc_options *o);
 int parse_nat64_prefix(const char *spec, __u8 prefix[16], unsigned int *len,
 		       char *err, size_t errlen);
 
-/* "20000-29999 40000" style lists; returns 0 or -1 with a message in err. */
 /* "203.0.113.0/29" (host bits zero) or one address; len 32 then. */
 int parse_prefix4(const char *spec, struct fc_prefix4 *out);
 /* Addresses of the pool, in order, duplicates dropped; returns how many
@@ -204,6 +203,7 @@ bool cgnat_subscribers_on(const struct fc_cgnat_opts *c);
 /* Port blocks: 0, or -1 with a message in err when the settings cannot hold. */
 int port_blocks_check(const struct fc_options *o, char *err, size_t errlen);
 
+/* "20000-29999 40000" style lists; returns 0 or -1 with a message in err. */
 int parse_port_ranges(const char *spec, struct fc_port_range *ranges,
 		      unsigned int *nr, char *err, size_t errlen);
 

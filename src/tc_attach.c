@@ -5,7 +5,7 @@
  * link is made with the bpf() syscall itself. Everything else (update,
  * detach, pin, query) goes through libbpf's generic calls. The loader's
  * side of TCX (choosing the attach, its programs on links) is at the end;
- * the clsact side stays in loader.c.
+ * the clsact side is in tc_clsact.c.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * How fcnat's TC programs are attached: TCX links where the kernel has them
- * (Linux 6.6+), the clsact qdisc with cls_bpf filters elsewhere (loader.c).
+ * (Linux 6.6+), the clsact qdisc with cls_bpf filters elsewhere (tc_clsact.c).
  *
  * TCX links are multi-program: fcnat's program takes one place in each
  * hook's chain beside anyone else's (qosify, Cilium, a firewall), needs no
