@@ -62,30 +62,13 @@ static int grow(struct epset *s)
 	return 0;
 }
 
-int epset_put_max(struct epset *s, const struct fc_endpoint_key *k, __u64 value)
+/* k's slot, made with value 0 if k is new; NULL if the set cannot grow. */
+static struct epset_slot *slot_of(struct epset *s, const struct fc_endpoint_key *k)
 {
 	struct epset_slot *slot;
 
 	if ((s->len + 1) * 2 > s->cap && grow(s))
-		return -ENOMEM;
-	slot = find(s, k);
-	if (!slot->used) {
-		slot->used = 1;
-		slot->key = *k;
-		slot->value = value;
-		s->len++;
-	} else if (value > slot->value) {
-		slot->value = value;
-	}
-	return 0;
-}
-
-int epset_add(struct epset *s, const struct fc_endpoint_key *k, __u64 delta)
-{
-	struct epset_slot *slot;
-
-	if ((s->len + 1) * 2 > s->cap && grow(s))
-		return -ENOMEM;
+		return NULL;
 	slot = find(s, k);
 	if (!slot->used) {
 		slot->used = 1;
@@ -93,6 +76,26 @@ int epset_add(struct epset *s, const struct fc_endpoint_key *k, __u64 delta)
 		slot->value = 0;
 		s->len++;
 	}
+	return slot;
+}
+
+int epset_put_max(struct epset *s, const struct fc_endpoint_key *k, __u64 value)
+{
+	struct epset_slot *slot = slot_of(s, k);
+
+	if (!slot)
+		return -ENOMEM;
+	if (value > slot->value)
+		slot->value = value;
+	return 0;
+}
+
+int epset_add(struct epset *s, const struct fc_endpoint_key *k, __u64 delta)
+{
+	struct epset_slot *slot = slot_of(s, k);
+
+	if (!slot)
+		return -ENOMEM;
 	slot->value += delta;
 	return 0;
 }

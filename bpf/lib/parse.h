@@ -144,29 +144,49 @@ static __always_inline struct fc_opt_walk *opt_walk_load(struct ctx_buff *ctx, _
 	return w;
 }
 
+/*
+ * The walk's next option, the step both option lists share: TCP's and
+ * IPv4's kinds 0 (end of list) and 1 (no-op) are the same one byte, every
+ * other kind has a length byte (>= 2). Returns the walk to use, its
+ * option's kind in *kind and length in *len, with `need` bytes of it (kind
+ * and length included) in the buffer; NULL when the walk stops (end of list,
+ * out of room, malformed length). A no-op is stepped over: *len 0.
+ */
+static __always_inline struct fc_opt_walk *opt_walk_next(__u32 need, __u32 *kind, __u32 *len)
+{
+	struct fc_opt_walk *w = opt_walk_get();
+	__u32 off;
+
+	if (!w)
+		return NULL;
+	off = w->off;
+	if (off >= w->len || off >= sizeof(w->buf))
+		return NULL;
+	*kind = w->buf[off];
+	*len = 0;
+	if (*kind == TCPOPT_EOL)
+		return NULL;
+	if (*kind == TCPOPT_NOP) {
+		w->off = off + 1;
+		return w;
+	}
+	if (off + need > w->len || off + need - 1 >= sizeof(w->buf))
+		return NULL;
+	*len = w->buf[off + 1];
+	return *len < 2 ? NULL : w;
+}
+
 /* One TCP option: found = the window scale + 1. */
 static __always_inline long tcp_wscale_one(__u64 i, struct fc_loop_none *unused)
 {
-	struct fc_opt_walk *w = opt_walk_get();
-	__u32 off, kind, len;
+	__u32 kind, len, off;
+	struct fc_opt_walk *w = opt_walk_next(2, &kind, &len);
 
 	if (!w)
 		return 1;
-	off = w->off;
-	if (off >= w->len || off >= sizeof(w->buf))
-		return 1;
-	kind = w->buf[off];
-	if (kind == TCPOPT_EOL)
-		return 1;
-	if (kind == TCPOPT_NOP) {
-		w->off = off + 1;
+	if (!len)
 		return 0;
-	}
-	if (off + 2 > w->len || off + 1 >= sizeof(w->buf))
-		return 1;
-	len = w->buf[off + 1];
-	if (len < 2)
-		return 1;	/* malformed length: stop */
+	off = w->off;
 	if (kind == TCPOPT_WSCALE && len == 3) {
 		if (off + 3 <= w->len && off + 2 < sizeof(w->buf))
 			w->found = 1 + (w->buf[off + 2] > 14 ? 14 : w->buf[off + 2]);

@@ -233,8 +233,7 @@ static __always_inline int xlat_check_ext6(struct ctx_buff *ctx, __u32 off, __u8
 	return off >= l4_off ? XLAT_OK : XLAT_UNSUPPORTED;
 }
 
-#define IPOPT_END	0
-#define IPOPT_NOOP	1
+/* Kinds 0 and 1 (end, no-op) are TCP's too: opt_walk_next() steps them. */
 #define IPOPT_LSRR	131
 #define IPOPT_SSRR	137
 
@@ -242,27 +241,16 @@ static __always_inline int xlat_check_ext6(struct ctx_buff *ctx, __u32 off, __u8
  * is within it). */
 static __always_inline long xlat_opt_one(__u64 i, struct fc_loop_none *unused)
 {
-	struct fc_opt_walk *w = opt_walk_get();
-	__u32 off, kind, len;
+	__u32 kind, len, off;
+	struct fc_opt_walk *w = opt_walk_next(3, &kind, &len);
 
 	if (!w)
 		return 1;
-	off = w->off;
-	if (off >= w->len || off >= sizeof(w->buf))
-		return 1;
-	kind = w->buf[off];
-	if (kind == IPOPT_END)
-		return 1;
-	if (kind == IPOPT_NOOP) {
-		w->off = off + 1;
+	if (!len)
 		return 0;
-	}
-	if (off + 3 > w->len || off + 2 >= sizeof(w->buf))
-		return 1;
-	len = w->buf[off + 1];
-	if (len < 2)
-		return 1;
-	if ((kind == IPOPT_LSRR || kind == IPOPT_SSRR) && w->buf[off + 2] <= len) {
+	off = w->off;
+	if ((kind == IPOPT_LSRR || kind == IPOPT_SSRR) && off + 2 < sizeof(w->buf) &&
+	    w->buf[off + 2] <= len) {
 		w->found = 1;
 		return 1;
 	}

@@ -77,14 +77,26 @@ class Client:
         self.sock = topo.client.udp(addr, port)
 
     def ask(self, payload, timeout=2.0):
-        self.sock.sendto(payload, (GW_LAN_ADDR, PCP_PORT))
-        self.sock.settimeout(timeout)
+        """The answer, or None. An answer is awaited as a PCP client does
+        (RFC 6887 section 8.1.1): the request is sent again, waiting twice as
+        long each time, so a busy machine does not lose it; a short timeout
+        (a check that no answer comes) sends once."""
+        self.sock.setblocking(False)
         try:
-            data, src = self.sock.recvfrom(2048)
-        except socket.timeout:
-            return None
-        assert src == (GW_LAN_ADDR, PCP_PORT), src
-        return data
+            while True:
+                self.sock.recvfrom(2048)    # a late answer to an earlier request
+        except BlockingIOError:
+            pass
+        for wait in ([timeout] if timeout < 2 else [timeout, 2 * timeout, 4 * timeout]):
+            self.sock.sendto(payload, (GW_LAN_ADDR, PCP_PORT))
+            self.sock.settimeout(wait)
+            try:
+                data, src = self.sock.recvfrom(2048)
+            except socket.timeout:
+                continue
+            assert src == (GW_LAN_ADDR, PCP_PORT), src
+            return data
+        return None
 
 
 def start(fcnat, bpffs, *extra):
