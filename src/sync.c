@@ -29,6 +29,8 @@
 #define SYNC_HELLO_MS 1000	/* keepalive, and how soon a gap at the tail shows */
 #define SYNC_DEAD_MS 3500	/* no fresh datagram for this long: peer down */
 #define SYNC_SCAN_MS 200	/* at least; longer when scans take long */
+#define SYNC_SCAN_SLICE 4096	/* entries a slice: ~10-20 ms here */
+#define SYNC_WALK_BATCH 512	/* entries a batch lookup */
 #define SYNC_FLUSH_MS 5		/* while records wait */
 #define SYNC_BURST 64		/* datagrams per flush: the receiver's socket keeps up */
 #define SYNC_QUEUE_MAX (1u << 21)	/* records; past this they are dropped */
@@ -313,23 +315,95 @@ static void scan_gone(struct fc_sync *s)
 	}
 }
 
-static void scan(struct fc_sync *s)
+static __u64 mono_us(void)
 {
-	__u64 t0 = mono_ms();
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Up to *budget entries of one map from where the last slice stopped (the
+ * kernel's batch token: whole hash buckets, so an entry present throughout
+ * is seen exactly once however the map changes between slices). 1: the map
+ * is done, 0: the budget is, <0: an error. */
+static int walk_slice(struct fc_sync *s, int fd, size_t ksz, size_t vsz, map_walk_fn fn,
+		      unsigned int *budget)
+{
+	static char keys[SYNC_WALK_BATCH * sizeof(struct fc_session_key)];
+	static char values[SYNC_WALK_BATCH * (sizeof(struct fc_binding) > sizeof(struct fc_session) ?
+					     sizeof(struct fc_binding) : sizeof(struct fc_session))];
+
+	while (*budget) {
+		__u32 count = SYNC_WALK_BATCH, out;
+		int err = bpf_map_lookup_batch(fd, s->scan_tok_valid ? &s->scan_tok : NULL, &out,
+					       keys, values, &count, NULL);
+
+		if (err && errno != ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < count; i++) {
+			int ret = fn(s, keys + i * ksz, values + i * vsz);
+
+			if (ret)
+				return ret;
+		}
+		*budget -= count < *budget ? count : *budget;
+		if (err) {
+			s->scan_tok_valid = false;
+			return 1;
+		}
+		s->scan_tok = out;
+		s->scan_tok_valid = true;
+	}
+	return 0;
+}
+
+static void scan_begin(struct fc_sync *s)
+{
 	s->gen++;
-	s->now_ns = gc_now_ns();
 	s->scan_full = s->full_due;
 	s->full_due = false;
-	if (map_walk(s->bindings_fd, sizeof(struct fc_endpoint_key), sizeof(struct fc_binding),
-		     scan_mapping, s) ||
-	    map_walk(s->sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
-		     scan_session, s)) {
-		/* Half a scan: the next one finds the rest; nothing is "gone". */
-		fc_warn("sync: reading the maps: %s", strerror(errno));
-		s->full_due |= s->scan_full;
-		return;
+	s->scan_phase = SYNC_SCAN_MAPPINGS;
+	s->scan_tok_valid = false;
+	s->scan_us = 0;
+	s->scan_slices = 0;
+}
+
+/* One slice of the scan: SYNC_SCAN_SLICE entries at most, then back to the
+ * loop (the socket, `show sync`, the other services wait no longer than
+ * that); true when the scan is complete. What changes between two slices
+ * is seen by this scan or the next, as with a scan in one go. */
+static bool scan_step(struct fc_sync *s)
+{
+	__u64 t0 = mono_us();
+	unsigned int budget = SYNC_SCAN_SLICE;
+	int r = 0;
+
+	s->now_ns = gc_now_ns();
+	if (s->scan_phase == SYNC_SCAN_MAPPINGS) {
+		r = walk_slice(s, s->bindings_fd, sizeof(struct fc_endpoint_key),
+			       sizeof(struct fc_binding), scan_mapping, &budget);
+		if (r == 1) {
+			s->scan_phase = SYNC_SCAN_SESSIONS;
+			r = 0;
+		}
 	}
+	if (!r && budget && s->scan_phase == SYNC_SCAN_SESSIONS)
+		r = walk_slice(s, s->sessions_fd, sizeof(struct fc_session_key),
+			       sizeof(struct fc_session), scan_session, &budget);
+	s->scan_us += mono_us() - t0;
+	s->scan_slices++;
+	if (r < 0) {
+		/* Half a scan: the next one finds the rest; nothing is "gone". */
+		fc_warn("sync: reading the maps: %s", strerror(-r));
+		s->full_due |= s->scan_full;
+		s->scan_phase = SYNC_SCAN_IDLE;
+		s->scan_tok_valid = false;
+		return true;
+	}
+	if (r != 1)
+		return false;
+	t0 = mono_us();
 	scan_gone(s);
 	if (s->scan_full) {
 		struct sync_rec none = { 0 };
@@ -337,8 +411,11 @@ static void scan(struct fc_sync *s)
 		enqueue(s, &none, true);
 		s->st.resyncs_sent++;
 	}
-	s->scan_ms = mono_ms() - t0;
+	s->scan_us += mono_us() - t0;
+	s->scan_ms = (s->scan_us + 999) / 1000;
+	s->scan_phase = SYNC_SCAN_IDLE;
 	s->st.scans++;
+	return true;
 }
 
 /* ---- the loop ---- */
@@ -352,8 +429,8 @@ int sync_timeout_ms(const struct fc_sync *s)
 	due = s->last_hello_ms + SYNC_HELLO_MS;
 	if (s->hello_now)
 		due = now;
-	if (sync_peer_up(s, now) && s->next_scan_ms < due)
-		due = s->next_scan_ms;
+	if (sync_peer_up(s, now) && (s->scan_phase ? now : s->next_scan_ms) < due)
+		due = s->scan_phase ? now : s->next_scan_ms;
 	if (sync_peer_up(s, now) && s->q_len && s->last_flush_ms + SYNC_FLUSH_MS < due)
 		due = s->last_flush_ms + SYNC_FLUSH_MS;
 	return due > now ? (int)(due - now) : 0;
@@ -387,11 +464,16 @@ void sync_tick(struct fc_sync *s)
 	}
 	if (!up)
 		return;
-	if (now >= s->next_scan_ms) {
-		scan(s);
-		now = mono_ms();
-		/* A long scan (a large table) rests four times as long. */
-		s->next_scan_ms = now + (4 * s->scan_ms > SYNC_SCAN_MS ? 4 * s->scan_ms : SYNC_SCAN_MS);
+	if (s->scan_phase || now >= s->next_scan_ms) {
+		if (!s->scan_phase)
+			scan_begin(s);
+		if (scan_step(s)) {
+			now = mono_ms();
+			/* A long scan (a large table) rests four times as long;
+			 * a peer that joined meanwhile gets its full one now. */
+			s->next_scan_ms = s->full_due ? now : now +
+				(4 * s->scan_ms > SYNC_SCAN_MS ? 4 * s->scan_ms : SYNC_SCAN_MS);
+		}
 	}
 	flush(s);
 }

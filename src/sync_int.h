@@ -71,9 +71,18 @@ struct fc_sync {
 	bool scan_full;
 	__u64 now_ns;		/* the datapath clock at the scan */
 	__u64 next_scan_ms;
-	__u64 scan_ms;		/* how long the last scan took */
+	__u64 scan_ms;		/* how long the last scan took, its slices summed */
+	/* A scan goes in slices (sync.c: scan_step) so a large table never
+	 * holds up the loop; where the current one stands: */
+	__u8 scan_phase;	/* SYNC_SCAN_IDLE, _MAPPINGS, _SESSIONS */
+	bool scan_tok_valid;	/* scan_tok continues the map's batch walk */
+	__u32 scan_tok;
+	__u64 scan_us;		/* the current scan's slices so far */
+	__u32 scan_slices;	/* of the last scan */
 	struct sync_stats st;
 };
+
+enum { SYNC_SCAN_IDLE, SYNC_SCAN_MAPPINGS, SYNC_SCAN_SESSIONS };
 
 bool sync_peer_up(const struct fc_sync *s, __u64 now_ms);
 void sync_rx(struct fc_sync *s);

@@ -86,6 +86,7 @@ static json_object *status_json(const struct fc_sync *s)
 		s->q_len ? now - s->q[s->q_head].t_ms : 0));
 	json_object_object_add(o, "tracked", json_object_new_uint64(s->table.len));
 	json_object_object_add(o, "last_scan_ms", json_object_new_uint64(s->scan_ms));
+	json_object_object_add(o, "last_scan_slices", json_object_new_uint64(s->scan_slices));
 #define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(s->st.f));
 	FIELDS(ADD)
 #undef ADD
