@@ -490,8 +490,9 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     assert all(m[4] == m[2] and m[3] == POOL2[m[1] == CLIENT2] for m in a), sorted(a)[:3]
     st = show_sync(t, "a")
     print("sync: %d mappings made on A in %.1f s, equal on B after %.1f s; lag seen up to "
-          "%d records, %d ms; A's last scan %d ms"
-          % (N_MAPPINGS - 2000, t_made, took, lag["records"], lag["ms"], st["last_scan_ms"]))
+          "%d records, %d ms; A's last scan %d ms in %d slices"
+          % (N_MAPPINGS - 2000, t_made, took, lag["records"], lag["ms"], st["last_scan_ms"],
+             st["last_scan_slices"]))
     assert st["tx_records"] >= N_MAPPINGS - 2000 and st["tx_dropped"] == 0, st
     assert "lag_records" in st and "lag_ms" in st, st
     assert show_sync(t, "b")["rx_install_errors"] == 0
@@ -557,10 +558,16 @@ def test_lost_datagrams_are_seen_and_resynced(ha):
     sink.close()
 
 
-def test_doc_shows_the_keepalived_conf_the_tests_run():
+@pytest.mark.parametrize("page", ["ha.md", "design/ha.md"])
+def test_doc_shows_the_keepalived_conf_the_tests_run(page):
     from fcnat_util import REPO_ROOT
-    with open(os.path.join(REPO_ROOT, "doc", "design", "ha.md")) as f:
+    with open(os.path.join(REPO_ROOT, "doc", page)) as f:
         doc = f.read()
     want = KEEPALIVED_CONF % {"name": "a", "prio": NODES["a"][3]}
     indented = "".join("    " + l if l.strip() else l for l in want.splitlines(True))
-    assert indented in doc, "doc/design/ha.md does not show test_ha.py's keepalived.conf"
+    assert indented in doc, "doc/%s does not show test_ha.py's keepalived.conf" % page
+    # And A's fcnat options, as start_fcnat gives them (less --bpffs).
+    cmd = ("    fcnat -i wan0 --pool %s --ports 1024-65535 \\\n"
+           "        --sync-listen %s:%d --sync-peer %s:%d --sync-key /etc/fcnat/sync.key\n"
+           % (POOL, NODES["a"][2], SYNC_PORT, NODES["b"][2], SYNC_PORT))
+    assert cmd in doc, "doc/%s does not show test_ha.py's fcnat options" % page
