@@ -63,6 +63,8 @@ struct fc_sync {
 	bool ask_resync;	/* a gap: ask for everything */
 	bool full_due;		/* send everything at the next scan */
 	bool was_up;
+	unsigned int burst;	/* datagrams a flush: halved when the peer loses some */
+	__u64 last_slow_ms;	/* the rate last changed */
 
 	struct sync_qrec *q;
 	size_t q_head, q_len, q_cap;
@@ -79,12 +81,22 @@ struct fc_sync {
 	__u32 scan_tok;
 	__u64 scan_us;		/* the current scan's slices so far */
 	__u32 scan_slices;	/* of the last scan */
+	__u64 scan_begin_ms;	/* when the current (or last) scan began */
+	__u64 scan_wall_ms;	/* the last scan, first slice to last */
+	__u64 scan_rest_ms;	/* the rest after it */
 	struct sync_stats st;
 };
 
 enum { SYNC_SCAN_IDLE, SYNC_SCAN_MAPPINGS, SYNC_SCAN_SESSIONS };
 
 bool sync_peer_up(const struct fc_sync *s, __u64 now_ms);
+void sync_slow_down(struct fc_sync *s);
+/* How long a change may wait before a scan queues it: a scan's rest and
+ * the next scan's length, the last ones standing for them. */
+static inline __u64 sync_lag_bound_ms(const struct fc_sync *s)
+{
+	return s->scan_wall_ms + s->scan_rest_ms;
+}
 void sync_rx(struct fc_sync *s);
 int sync_status_listen(const char *ifname);
 void sync_status_answer(struct fc_sync *s);

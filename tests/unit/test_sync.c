@@ -352,6 +352,23 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	ASSERT_EQ(s.st.rx_install_errors, 0, "no install errors");
 	ASSERT_EQ(s.st.rx_datagrams, 3, "accepted datagrams");
 
+	/* The peer lost datagrams and asks for everything: a full resync,
+	 * sent at half the rate. */
+	{
+		struct sync_writer w;
+		struct sync_hdr h = { .type = SYNC_MSG_HELLO, .flags = SYNC_F_RESYNC,
+				      .epoch = 2000, .echo = 1000, .seq = 7 };
+
+		s.burst = 64;
+		s.full_due = false;
+		sync_begin(&w, &h);
+		sync_finish(&w, k, strlen(k));
+		ASSERT_EQ(send(sp[1], w.buf, w.len, 0), (ssize_t)w.len, "send");
+		sync_rx(&s);
+		ASSERT_TRUE(s.full_due, "a full resync due");
+		ASSERT_EQ(s.burst, 32, "at half the rate");
+	}
+
 	sync_table_free(&s.table);
 	close(s.bindings_fd);
 	close(s.sessions_fd);
