@@ -391,7 +391,8 @@ def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
     assert tcli.recv(2) == b"t4"
     t_flows = time.monotonic() - t0
     print("ecmp (%s): A killed; routes withdrawn after %.2f s; all %d flows through B on the "
-          "same external endpoints, TCP kept, after %.2f s" % (failure, t_route, len(flows), t_flows))
+          "same external endpoints, TCP kept, after %.2f s"
+          % (failure, t_route, len(flows), t_flows))
     assert "Established" in birdc(t, "up", "show", "protocols", "node_b")
 
 
