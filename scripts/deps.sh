@@ -10,7 +10,7 @@ CROSS=${FCNAT_DEPS_CROSS:-0}
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
  libmnl-dev libinih-dev libjson-c-dev iproute2 iputils-ping traceroute iputils-tracepath
  ethtool tcpdump socat netcat-openbsd conntrack iperf3 nftables tayga python3 python3-pytest ppp pppoe
- wireguard-tools keepalived
+ wireguard-tools keepalived bird2
  python3-scapy scdoc natpmpc miniupnpc transmission-daemon libfixbuf-dev nfdump libmicrohttpd-dev
  qemu-system-x86 cpio kmod"
 # --packaging: also what `make deb` and its test need (not installed for CI).

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,8 +30,11 @@
 #define SYNC_HELLO_MS 1000	/* keepalive, and how soon a gap at the tail shows */
 #define SYNC_DEAD_MS 3500	/* no fresh datagram for this long: peer down */
 #define SYNC_SCAN_MS 200	/* at least; longer when scans take long */
+#define SYNC_SCAN_SLICE 4096	/* entries a slice: ~10-20 ms here */
+#define SYNC_WALK_BATCH 512	/* entries a batch lookup */
 #define SYNC_FLUSH_MS 5		/* while records wait */
-#define SYNC_BURST 64		/* datagrams per flush: the receiver's socket keeps up */
+#define SYNC_BURST 64		/* datagrams per flush at most */
+#define SYNC_BURST_MIN 2	/* ... and at least, however often the peer loses some */
 #define SYNC_QUEUE_MAX (1u << 21)	/* records; past this they are dropped */
 #define SYNC_ASK_MS 2000	/* between two resync requests */
 #define SYNC_REFRESH_MAX_NS (30ULL * 1000000000ULL)
@@ -119,12 +123,23 @@ static void send_hello(struct fc_sync *s, bool resync)
 		s->st.resyncs_asked++;
 }
 
-/* Up to SYNC_BURST datagrams of queued records. A datagram the socket
+/* The peer asked for everything again: what it lost was most likely lost
+ * in its receive buffer, full because it installs slower than we send (a
+ * full resync of 100 000 mappings, 8 700 datagrams, did not fit in 8 MiB).
+ * Half the rate; it grows back by a quarter every SYNC_ASK_MS without an
+ * ask (sync_tick), as TCP's window does. */
+void sync_slow_down(struct fc_sync *s)
+{
+	s->burst = s->burst / 2 > SYNC_BURST_MIN ? s->burst / 2 : SYNC_BURST_MIN;
+	s->last_slow_ms = mono_ms();
+}
+
+/* Up to s->burst datagrams of queued records. A datagram the socket
  * refuses for room is built again next tick with the same records. */
 static void flush(struct fc_sync *s)
 {
 	s->last_flush_ms = mono_ms();
-	for (int b = 0; b < SYNC_BURST && s->q_len; b++) {
+	for (unsigned int b = 0; b < s->burst && s->q_len; b++) {
 		struct sync_writer w;
 		struct sync_hdr h;
 		size_t taken = 0;
@@ -313,23 +328,96 @@ static void scan_gone(struct fc_sync *s)
 	}
 }
 
-static void scan(struct fc_sync *s)
+static __u64 mono_us(void)
 {
-	__u64 t0 = mono_ms();
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Up to *budget entries of one map from where the last slice stopped (the
+ * kernel's batch token: whole hash buckets, so an entry present throughout
+ * is seen exactly once however the map changes between slices). 1: the map
+ * is done, 0: the budget is, <0: an error. */
+static int walk_slice(struct fc_sync *s, int fd, size_t ksz, size_t vsz, map_walk_fn fn,
+		      unsigned int *budget)
+{
+	static char keys[SYNC_WALK_BATCH * sizeof(struct fc_session_key)];
+	static char values[SYNC_WALK_BATCH * (sizeof(struct fc_binding) > sizeof(struct fc_session) ?
+					     sizeof(struct fc_binding) : sizeof(struct fc_session))];
+
+	while (*budget) {
+		__u32 count = SYNC_WALK_BATCH, out;
+		int err = bpf_map_lookup_batch(fd, s->scan_tok_valid ? &s->scan_tok : NULL, &out,
+					       keys, values, &count, NULL);
+
+		if (err && errno != ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < count; i++) {
+			int ret = fn(s, keys + i * ksz, values + i * vsz);
+
+			if (ret)
+				return ret;
+		}
+		*budget -= count < *budget ? count : *budget;
+		if (err) {
+			s->scan_tok_valid = false;
+			return 1;
+		}
+		s->scan_tok = out;
+		s->scan_tok_valid = true;
+	}
+	return 0;
+}
+
+static void scan_begin(struct fc_sync *s)
+{
 	s->gen++;
-	s->now_ns = gc_now_ns();
 	s->scan_full = s->full_due;
 	s->full_due = false;
-	if (map_walk(s->bindings_fd, sizeof(struct fc_endpoint_key), sizeof(struct fc_binding),
-		     scan_mapping, s) ||
-	    map_walk(s->sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
-		     scan_session, s)) {
-		/* Half a scan: the next one finds the rest; nothing is "gone". */
-		fc_warn("sync: reading the maps: %s", strerror(errno));
-		s->full_due |= s->scan_full;
-		return;
+	s->scan_phase = SYNC_SCAN_MAPPINGS;
+	s->scan_tok_valid = false;
+	s->scan_us = 0;
+	s->scan_slices = 0;
+	s->scan_begin_ms = mono_ms();
+}
+
+/* One slice of the scan: SYNC_SCAN_SLICE entries at most, then back to the
+ * loop (the socket, `show sync`, the other services wait no longer than
+ * that); true when the scan is complete. What changes between two slices
+ * is seen by this scan or the next, as with a scan in one go. */
+static bool scan_step(struct fc_sync *s)
+{
+	__u64 t0 = mono_us();
+	unsigned int budget = SYNC_SCAN_SLICE;
+	int r = 0;
+
+	s->now_ns = gc_now_ns();
+	if (s->scan_phase == SYNC_SCAN_MAPPINGS) {
+		r = walk_slice(s, s->bindings_fd, sizeof(struct fc_endpoint_key),
+			       sizeof(struct fc_binding), scan_mapping, &budget);
+		if (r == 1) {
+			s->scan_phase = SYNC_SCAN_SESSIONS;
+			r = 0;
+		}
 	}
+	if (!r && budget && s->scan_phase == SYNC_SCAN_SESSIONS)
+		r = walk_slice(s, s->sessions_fd, sizeof(struct fc_session_key),
+			       sizeof(struct fc_session), scan_session, &budget);
+	s->scan_us += mono_us() - t0;
+	s->scan_slices++;
+	if (r < 0) {
+		/* Half a scan: the next one finds the rest; nothing is "gone". */
+		fc_warn("sync: reading the maps: %s", strerror(-r));
+		s->full_due |= s->scan_full;
+		s->scan_phase = SYNC_SCAN_IDLE;
+		s->scan_tok_valid = false;
+		return true;
+	}
+	if (r != 1)
+		return false;
+	t0 = mono_us();
 	scan_gone(s);
 	if (s->scan_full) {
 		struct sync_rec none = { 0 };
@@ -337,11 +425,24 @@ static void scan(struct fc_sync *s)
 		enqueue(s, &none, true);
 		s->st.resyncs_sent++;
 	}
-	s->scan_ms = mono_ms() - t0;
+	s->scan_us += mono_us() - t0;
+	s->scan_ms = (s->scan_us + 999) / 1000;
+	s->scan_phase = SYNC_SCAN_IDLE;
 	s->st.scans++;
+	return true;
 }
 
 /* ---- the loop ---- */
+
+/* Datagrams from the peer go before the next slice of our scan, which can
+ * wait: a full resync arrives faster than the scan slices and the installs
+ * together get through, and what the socket cannot hold is lost. */
+static bool rx_waiting(const struct fc_sync *s)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+	return s->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
 
 int sync_timeout_ms(const struct fc_sync *s)
 {
@@ -352,8 +453,8 @@ int sync_timeout_ms(const struct fc_sync *s)
 	due = s->last_hello_ms + SYNC_HELLO_MS;
 	if (s->hello_now)
 		due = now;
-	if (sync_peer_up(s, now) && s->next_scan_ms < due)
-		due = s->next_scan_ms;
+	if (sync_peer_up(s, now) && (s->scan_phase ? now : s->next_scan_ms) < due)
+		due = s->scan_phase ? now : s->next_scan_ms;
 	if (sync_peer_up(s, now) && s->q_len && s->last_flush_ms + SYNC_FLUSH_MS < due)
 		due = s->last_flush_ms + SYNC_FLUSH_MS;
 	return due > now ? (int)(due - now) : 0;
@@ -387,11 +488,23 @@ void sync_tick(struct fc_sync *s)
 	}
 	if (!up)
 		return;
-	if (now >= s->next_scan_ms) {
-		scan(s);
-		now = mono_ms();
-		/* A long scan (a large table) rests four times as long. */
-		s->next_scan_ms = now + (4 * s->scan_ms > SYNC_SCAN_MS ? 4 * s->scan_ms : SYNC_SCAN_MS);
+	if (s->burst < SYNC_BURST && now - s->last_slow_ms >= SYNC_ASK_MS) {
+		s->burst += s->burst / 4 + 1;
+		if (s->burst > SYNC_BURST)
+			s->burst = SYNC_BURST;
+		s->last_slow_ms = now;
+	}
+	if ((s->scan_phase || now >= s->next_scan_ms) && !rx_waiting(s)) {
+		if (!s->scan_phase)
+			scan_begin(s);
+		if (scan_step(s)) {
+			now = mono_ms();
+			/* A long scan (a large table) rests four times as long;
+			 * a peer that joined meanwhile gets its full one now. */
+			s->scan_rest_ms = 4 * s->scan_ms > SYNC_SCAN_MS ? 4 * s->scan_ms : SYNC_SCAN_MS;
+			s->scan_wall_ms = now - s->scan_begin_ms;
+			s->next_scan_ms = s->full_due ? now : now + s->scan_rest_ms;
+		}
 	}
 	flush(s);
 }
@@ -405,6 +518,8 @@ void sync_attach_maps(struct fc_sync *s, int bindings_fd, int sessions_fd,
 	s->sessions_fd = sessions_fd;
 	s->cfg = cfg;
 	s->hello_now = true;
+	if (!s->burst)
+		s->burst = SYNC_BURST;
 }
 
 int sync_poll_fds(const struct fc_sync *s, int *fds, int max)
@@ -470,7 +585,7 @@ struct fc_sync *sync_open(const struct fc_sync_opts *so, const char *ifname)
 	socklen_t llen;
 	struct timespec ts;
 	char err[512];
-	int big = 8 << 20;
+	int big = 32 << 20;	/* a full resync of 100 000 mappings: 8 700 datagrams */
 
 	if (!s)
 		return NULL;

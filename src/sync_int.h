@@ -63,6 +63,8 @@ struct fc_sync {
 	bool ask_resync;	/* a gap: ask for everything */
 	bool full_due;		/* send everything at the next scan */
 	bool was_up;
+	unsigned int burst;	/* datagrams a flush: halved when the peer loses some */
+	__u64 last_slow_ms;	/* the rate last changed */
 
 	struct sync_qrec *q;
 	size_t q_head, q_len, q_cap;
@@ -71,11 +73,30 @@ struct fc_sync {
 	bool scan_full;
 	__u64 now_ns;		/* the datapath clock at the scan */
 	__u64 next_scan_ms;
-	__u64 scan_ms;		/* how long the last scan took */
+	__u64 scan_ms;		/* how long the last scan took, its slices summed */
+	/* A scan goes in slices (sync.c: scan_step) so a large table never
+	 * holds up the loop; where the current one stands: */
+	__u8 scan_phase;	/* SYNC_SCAN_IDLE, _MAPPINGS, _SESSIONS */
+	bool scan_tok_valid;	/* scan_tok continues the map's batch walk */
+	__u32 scan_tok;
+	__u64 scan_us;		/* the current scan's slices so far */
+	__u32 scan_slices;	/* of the last scan */
+	__u64 scan_begin_ms;	/* when the current (or last) scan began */
+	__u64 scan_wall_ms;	/* the last scan, first slice to last */
+	__u64 scan_rest_ms;	/* the rest after it */
 	struct sync_stats st;
 };
 
+enum { SYNC_SCAN_IDLE, SYNC_SCAN_MAPPINGS, SYNC_SCAN_SESSIONS };
+
 bool sync_peer_up(const struct fc_sync *s, __u64 now_ms);
+void sync_slow_down(struct fc_sync *s);
+/* How long a change may wait before a scan queues it: a scan's rest and
+ * the next scan's length, the last ones standing for them. */
+static inline __u64 sync_lag_bound_ms(const struct fc_sync *s)
+{
+	return s->scan_wall_ms + s->scan_rest_ms;
+}
 void sync_rx(struct fc_sync *s);
 int sync_status_listen(const char *ifname);
 void sync_status_answer(struct fc_sync *s);

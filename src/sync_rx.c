@@ -280,6 +280,7 @@ static void accept_dgram(struct fc_sync *s, const __u8 *p, size_t len, const str
 	s->last_fresh_ms = now;
 	s->st.rx_datagrams++;
 	if (h->type == SYNC_MSG_HELLO && (h->flags & SYNC_F_RESYNC)) {
+		sync_slow_down(s);
 		s->full_due = true;
 		s->next_scan_ms = 0;
 	}

@@ -86,6 +86,10 @@ static json_object *status_json(const struct fc_sync *s)
 		s->q_len ? now - s->q[s->q_head].t_ms : 0));
 	json_object_object_add(o, "tracked", json_object_new_uint64(s->table.len));
 	json_object_object_add(o, "last_scan_ms", json_object_new_uint64(s->scan_ms));
+	json_object_object_add(o, "last_scan_slices", json_object_new_uint64(s->scan_slices));
+	json_object_object_add(o, "last_scan_wall_ms", json_object_new_uint64(s->scan_wall_ms));
+	json_object_object_add(o, "lag_bound_ms", json_object_new_uint64(sync_lag_bound_ms(s)));
+	json_object_object_add(o, "burst", json_object_new_uint64(s->burst));
 #define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(s->st.f));
 	FIELDS(ADD)
 #undef ADD
@@ -126,6 +130,11 @@ void sync_metrics(FILE *f, const char *ifn, void *ctx)
 		"# TYPE fcnat_sync_lag_seconds gauge\n"
 		"fcnat_sync_lag_seconds{interface=\"%s\"} %.3f\n", ifn,
 		s->q_len ? (now - s->q[s->q_head].t_ms) / 1000.0 : 0.0);
+	fprintf(f, "# HELP fcnat_sync_lag_bound_seconds How long a change may wait for the scan "
+		"that queues it.\n"
+		"# TYPE fcnat_sync_lag_bound_seconds gauge\n"
+		"fcnat_sync_lag_bound_seconds{interface=\"%s\"} %.3f\n", ifn,
+		sync_lag_bound_ms(s) / 1000.0);
 #define LINE(x) \
 	fprintf(f, "# HELP fcnat_sync_" #x "_total HA state sync counter (see fcnat show sync).\n" \
 		"# TYPE fcnat_sync_" #x "_total counter\n" \

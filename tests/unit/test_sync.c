@@ -7,14 +7,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "gc.h"
 #include "harness.h"
 #include "sync_hmac.h"
+#include "sync.h"
 #include "sync_int.h"
 #include "sync_table.h"
 #include "sync_wire.h"
@@ -349,9 +352,152 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	ASSERT_EQ(s.st.rx_install_errors, 0, "no install errors");
 	ASSERT_EQ(s.st.rx_datagrams, 3, "accepted datagrams");
 
+	/* The peer lost datagrams and asks for everything: a full resync,
+	 * sent at half the rate. */
+	{
+		struct sync_writer w;
+		struct sync_hdr h = { .type = SYNC_MSG_HELLO, .flags = SYNC_F_RESYNC,
+				      .epoch = 2000, .echo = 1000, .seq = 7 };
+
+		s.burst = 64;
+		s.full_due = false;
+		sync_begin(&w, &h);
+		sync_finish(&w, k, strlen(k));
+		ASSERT_EQ(send(sp[1], w.buf, w.len, 0), (ssize_t)w.len, "send");
+		sync_rx(&s);
+		ASSERT_TRUE(s.full_due, "a full resync due");
+		ASSERT_EQ(s.burst, 32, "at half the rate");
+	}
+
 	sync_table_free(&s.table);
 	close(s.bindings_fd);
 	close(s.sessions_fd);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+/* Records of each type in what the sender wrote to its socket so far. */
+static void drain_count(int fd, const char *k, unsigned int *maps, unsigned int *unmaps,
+			__u8 *seen_port)
+{
+	__u8 buf[SYNC_MAX_DGRAM];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		struct sync_hdr h;
+		struct sync_rec r;
+		size_t off = SYNC_HDR_LEN;
+
+		if (sync_parse(buf, n, k, strlen(k), &h) != SYNC_OK)
+			continue;
+		while (sync_next_record(buf, n, &off, &r) == 1) {
+			if (r.type == SYNC_REC_MAP) {
+				(*maps)++;
+				seen_port[r.m.ext_port - 1024]++;
+			} else if (r.type == SYNC_REC_UNMAP) {
+				(*unmaps)++;
+			}
+		}
+	}
+}
+
+static __u64 now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A large table is scanned in slices, the loop getting control back
+ * between them, and every mapping still goes exactly once; what left the
+ * map between two scans goes as an UNMAP. */
+TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
+{
+	enum { N = 20000, GONE = 100 };
+	static struct fc_sync s;
+	static __u8 seen[N];
+	struct fc_config cfg = { 0 };
+	unsigned int maps = 0, unmaps = 0, ticks;
+	const char *k = "0123456789abcdef";
+	int sp[2], bfd, sfd;
+	bool sliced = false;
+	__u64 now = gc_now_ns();
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
+		FAIL("socketpair: %s", strerror(errno));
+	bfd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bind", sizeof(struct fc_endpoint_key),
+			     sizeof(struct fc_binding), 2 * N, NULL);
+	sfd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", sizeof(struct fc_session_key),
+			     sizeof(struct fc_session), 1024, NULL);
+	if (bfd < 0 || sfd < 0)
+		SKIP("cannot create BPF maps: %s", strerror(errno));
+	for (unsigned int i = 0; i < N; i++) {
+		struct fc_endpoint_key key;
+		struct fc_binding v = { .family = FC_AF_INET, .last_out_ns = now };
+
+		gc_endpoint_key4(&key, FC_SIDE_INTERNAL, FC_PROTO_UDP, htonl(0x0a000000 + i / 1000),
+				 10000 + i % 1000);
+		v.addr.v4 = htonl(0xcb007101);
+		v.port = htons(1024 + i);
+		if (bpf_map_update_elem(bfd, &key, &v, BPF_NOEXIST))
+			FAIL("map update: %s", strerror(errno));
+	}
+	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
+		cfg.timeout_ns[t] = 300ULL * 1000000000ULL;
+	memset(&s, 0, sizeof(s));
+	s.fd = sp[0];
+	s.status_fd = -1;
+	s.peer_len = 0;		/* the socketpair's other end */
+	s.epoch = 1000;
+	s.peer_epoch = s.peer_to_echo = 2000;
+	memcpy(s.key, k, strlen(k));
+	s.key_len = strlen(k);
+	sync_attach_maps(&s, bfd, sfd, &cfg);
+
+	for (ticks = 0; ticks < 100000 && !(s.st.scans == 1 && !s.q_len); ticks++) {
+		s.last_fresh_ms = now_mono_ms();	/* the peer stays up */
+		sync_tick(&s);
+		if (s.scan_phase != SYNC_SCAN_IDLE && s.table.len < N)
+			sliced = true;	/* control came back mid-scan */
+		drain_count(sp[1], k, &maps, &unmaps, seen);
+	}
+	ASSERT_EQ(s.st.scans, 1, "one scan complete");
+	ASSERT_TRUE(sliced, "the loop had control back before the scan ended");
+	ASSERT_TRUE(s.scan_slices > 1, "more than one slice");
+	ASSERT_EQ(s.table.len, N, "every mapping tracked");
+	ASSERT_EQ(maps, N, "every mapping sent");
+	ASSERT_EQ(unmaps, 0, "nothing gone");
+	for (unsigned int i = 0; i < N; i++)
+		if (seen[i] != 1)
+			FAIL("mapping %u sent %u times", i, seen[i]);
+	ASSERT_EQ(s.st.tx_dropped, 0, "nothing dropped");
+
+	/* 100 mappings expire; the next scan tells the peer, and only that. */
+	for (unsigned int i = 0; i < GONE; i++) {
+		struct fc_endpoint_key key;
+
+		gc_endpoint_key4(&key, FC_SIDE_INTERNAL, FC_PROTO_UDP, htonl(0x0a000000 + i / 1000),
+				 10000 + i % 1000);
+		if (bpf_map_delete_elem(bfd, &key))
+			FAIL("map delete: %s", strerror(errno));
+	}
+	maps = 0;
+	s.next_scan_ms = 0;
+	for (ticks = 0; ticks < 100000 && !(s.st.scans == 2 && !s.q_len); ticks++) {
+		s.last_fresh_ms = now_mono_ms();
+		sync_tick(&s);
+		drain_count(sp[1], k, &maps, &unmaps, seen);
+	}
+	ASSERT_EQ(s.st.scans, 2, "second scan complete");
+	ASSERT_EQ(unmaps, GONE, "the expired ones as UNMAP");
+	ASSERT_EQ(maps, 0, "nothing else");
+	ASSERT_EQ(s.table.len, N - GONE, "tracked");
+
+	sync_table_free(&s.table);
+	free(s.q);
+	close(bfd);
+	close(sfd);
 	close(sp[0]);
 	close(sp[1]);
 }

@@ -1,0 +1,411 @@
+"""Scale-out: two fcnat nodes behind ECMP, routes announced by BIRD (BGP),
+deterministic NAT (RFC 7422), state sync between the nodes (doc/ha.md).
+
+    acc (subscribers 100.64.0.0/27 on lo, BIRD AS 64501)
+     | lan 10.1.1.0/30     \\ lan 10.1.2.0/30
+    node A (AS 64510)     node B (AS 64510)    sync0 10.9.0.1 <-> 10.9.0.2
+     | wan 10.2.1.0/30     / wan 10.2.2.0/30
+    up (far hosts 192.0.2.10, .11 on lo, BIRD AS 64500)
+
+Each node announces the pool 203.0.113.0/30 to the upstream router and a
+default route to the access router; both routers install the two as one
+ECMP route (BIRD's `merge paths`) and hash flows over them by their ports,
+so a flow's packets out and its replies may take different nodes. Both
+nodes run the same deterministic plan, and sync to each other so the node
+a reply reaches knows the mapping. When A dies, both routers withdraw its
+path and every flow runs through B on the same external address and port.
+The BIRD configurations written here are the ones doc/ha.md shows.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import sanitizer_report
+from fcnat_util import FCNAT_BIN, READY_TIMEOUT
+from netns import Topology, wait_until
+
+POOL_PREFIX = "203.0.113.0/30"
+POOL = ("203.0.113.0", "203.0.113.1", "203.0.113.2", "203.0.113.3")
+DET_PREFIX = "100.64.0.0/27"
+FAR = "192.0.2.10"
+STRANGER = "192.0.2.11"
+SYNC_PORT = 7600
+KEY = b"0123456789abcdef-a-test-only-key\n"
+# name: (router id = WAN address, LAN address, access router's, upstream's, sync)
+NODES = {"a": ("10.2.1.1", "10.1.1.2", "10.1.1.1", "10.2.1.2", "10.9.0.1"),
+         "b": ("10.2.2.1", "10.1.2.2", "10.1.2.1", "10.2.2.2", "10.9.0.2")}
+# The fcnat options of both nodes (plus --sync-* and -i wan0): the pool's
+# four addresses, 32 subscribers, 8064 ports each (RFC 7422: K = 8 a pool
+# address, S = 64512 / 8).
+FCNAT_OPTS = ("--pool", POOL_PREFIX, "--deterministic", DET_PREFIX, "--ports", "1024-65535")
+
+BIRD_NODE_CONF = """\
+router id %(wan)s;
+protocol device {
+    scan time 1;
+}
+# Announced, never installed here (no kernel protocol): the pool is
+# translated at the WAN's TC hook, the default route is the kernel's own.
+protocol static {
+    ipv4;
+    route 203.0.113.0/30 blackhole;
+    route 0.0.0.0/0 blackhole;
+}
+template bgp peer {
+    local as 64510;
+    hold time 3;
+    keepalive time 1;
+    connect retry time 1;
+}
+protocol bgp upstream from peer {
+    neighbor %(up)s as 64500;
+    ipv4 {
+        import none;
+        export where net = 203.0.113.0/30;
+    };
+}
+protocol bgp access from peer {
+    neighbor %(acc)s as 64501;
+    ipv4 {
+        import none;
+        export where net = 0.0.0.0/0;
+    };
+}
+"""
+
+BIRD_UP_CONF = """\
+router id 10.2.1.2;
+protocol device {
+    scan time 1;
+}
+protocol kernel {
+    ipv4 {
+        export all;
+    };
+    merge paths on;
+}
+template bgp fcnat {
+    local as 64500;
+    hold time 3;
+    keepalive time 1;
+    connect retry time 1;
+    ipv4 {
+        import where net = 203.0.113.0/30;
+        export none;
+    };
+}
+protocol bgp node_a from fcnat {
+    neighbor 10.2.1.1 as 64510;
+}
+protocol bgp node_b from fcnat {
+    neighbor 10.2.2.1 as 64510;
+}
+"""
+
+# The access router is the upstream's mirror: a default route from both.
+BIRD_ACC_CONF = (BIRD_UP_CONF.replace("10.2.1.2;", "10.1.1.1;")
+                 .replace("64500", "64501")
+                 .replace("203.0.113.0/30", "0.0.0.0/0")
+                 .replace("10.2.1.1", "10.1.1.2").replace("10.2.2.1", "10.1.2.2"))
+
+
+class EcmpTopology(Topology):
+    def build(self):
+        try:
+            self.acc = self.add_namespace("acc")
+            self.up = self.add_namespace("up")
+            self.node = {n: self.add_namespace("n" + n) for n in NODES}
+            for n, (wan, lan, acc, up, sync) in NODES.items():
+                ns = self.node[n]
+                self.veth(self.acc, "to-" + n, ns, "lan0")
+                self.veth(self.up, "to-" + n, ns, "wan0")
+                self.acc.addr_add("to-" + n, acc + "/30")
+                self.up.addr_add("to-" + n, up + "/30")
+                ns.addr_add("lan0", lan + "/30")
+                ns.addr_add("wan0", wan + "/30")
+                ns.run(["ip", "route", "add", "default", "via", up])
+                ns.run(["ip", "route", "add", "100.64.0.0/24", "via", acc])
+                ns.sysctl("net.ipv4.ip_forward", 1)
+            self.veth(self.node["a"], "sync0", self.node["b"], "sync0")
+            for n in NODES:
+                self.node[n].addr_add("sync0", NODES[n][4] + "/30")
+            for r in (self.acc, self.up):
+                r.sysctl("net.ipv4.ip_forward", 1)
+                # Flows spread by their ports, not only by addresses.
+                r.sysctl("net.ipv4.fib_multipath_hash_policy", 1)
+            for a in (FAR, STRANGER):
+                self.up.addr_add("lo", a + "/32")
+            for ifname in ["to-a", "to-b"]:
+                for r in (self.acc, self.up):
+                    wait_until(lambda: "LOWER_UP" in r.run(["ip", "-br", "link", "show",
+                                                             ifname]).stdout,
+                               5, desc="%s %s up" % (r.name, ifname))
+        except BaseException:
+            self.teardown()
+            raise
+        return self
+
+
+@pytest.fixture
+def ecmp(tmp_path):
+    if os.geteuid() != 0:
+        pytest.fail("needs root", pytrace=False)
+    if not shutil.which("bird") or not shutil.which("birdc"):
+        pytest.skip("BIRD is not installed (make deps installs bird2)")
+    prefix = "fce%dn%d-" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
+    t = EcmpTopology(prefix, tmp_path / "topo")
+    t.build()
+    t.tmp = tmp_path
+    t.keyfile = str(tmp_path / "sync.key")
+    with open(t.keyfile, "wb") as f:
+        f.write(KEY)
+    os.chmod(t.keyfile, 0o600)
+    t.fcnat = {}
+    t.bird = {}
+    t.bpffs = {}
+    for n in NODES:
+        d = tmp_path / ("bpffs-" + n)
+        d.mkdir()
+        subprocess.run(["mount", "-t", "bpf", "bpf", str(d)], check=True, capture_output=True)
+        t.bpffs[n] = str(d)
+    errors = []
+    try:
+        yield t
+    finally:
+        for n, inst in t.fcnat.items():
+            if inst.running():
+                inst.send_signal(signal.SIGTERM)
+                try:
+                    if inst.wait(10) != 0:
+                        errors.append("fcnat on %s exited with %s" % (n, inst.returncode))
+                except Exception:
+                    inst.kill()
+                    errors.append("fcnat on %s did not exit on SIGTERM" % n)
+            report = sanitizer_report(inst.stderr_text())
+            if report:
+                errors.append("fcnat on %s:\n%s" % (n, report))
+        errors += t.teardown()
+        for d in t.bpffs.values():
+            subprocess.run(["umount", "-l", d], capture_output=True)
+    if errors:
+        pytest.fail("topology teardown problems:\n" + "\n".join(errors))
+
+
+def bird_conf(which):
+    if which in NODES:
+        wan, lan, acc, up, _ = NODES[which]
+        return BIRD_NODE_CONF % {"wan": wan, "acc": acc, "up": up}
+    return BIRD_UP_CONF if which == "up" else BIRD_ACC_CONF
+
+
+def start_bird(t, which, ns):
+    conf = t.tmp / ("bird-%s.conf" % which)
+    conf.write_text(bird_conf(which))
+    sock = str(t.tmp / ("bird-%s.ctl" % which))
+    p = ns.start(["bird", "-f", "-c", str(conf), "-s", sock,
+                  "-P", str(t.tmp / ("bird-%s.pid" % which))], name="bird")
+    t.bird[which] = (p, sock)
+    return p
+
+
+def birdc(t, which, *cmd):
+    ns = t.node[which] if which in NODES else getattr(t, which)
+    return ns.run(["birdc", "-s", t.bird[which][1]] + list(cmd), check=False).stdout
+
+
+def nexthops(ns, prefix):
+    """The gateways of the kernel's route to prefix (one, or ECMP's several)."""
+    out = ns.run(["ip", "-j", "route", "show", prefix]).stdout
+    routes = json.loads(out or "[]")
+    hops = set()
+    for r in routes:
+        if "gateway" in r:
+            hops.add(r["gateway"])
+        for h in r.get("nexthops", []):
+            hops.add(h["gateway"])
+    return hops
+
+
+def start_fcnat(t, n):
+    peer = NODES["b" if n == "a" else "a"][4]
+    args = [FCNAT_BIN, "-i", "wan0", *FCNAT_OPTS,
+            "--sync-listen", "%s:%d" % (NODES[n][4], SYNC_PORT),
+            "--sync-peer", "%s:%d" % (peer, SYNC_PORT), "--sync-key", t.keyfile,
+            "--bpffs", t.bpffs[n]]
+    p = t.node[n].start(args, name="fcnat")
+    t.fcnat[n] = p
+    p.wait_output(lambda s: "fcnat: ready" in s, READY_TIMEOUT, desc="fcnat ready on " + n)
+    return p
+
+
+def show_sync(t, n):
+    r = t.node[n].run([FCNAT_BIN, "show", "sync", "-i", "wan0", "--json"])
+    return json.loads(r.stdout)
+
+
+def lookup(t, internal):
+    r = t.acc.run([FCNAT_BIN, "lookup", internal, *FCNAT_OPTS, "--json"])
+    return json.loads(r.stdout)
+
+
+def exchange(cli, far, msg, timeout):
+    """A datagram out and the far host's answer back, again until both
+    made it: a reply that reaches the node which has not learned the
+    mapping yet (within one sync scan) is dropped there. Returns the
+    external endpoint the far host saw."""
+    def once():
+        cli.sendto(msg, (FAR, 9000))
+        far.settimeout(0.3)
+        try:
+            while True:
+                data, src = far.recvfrom(100)
+                if data == msg:
+                    break
+        except OSError:
+            return None
+        far.sendto(b"re:" + msg, src)
+        cli.settimeout(0.3)
+        try:
+            while True:
+                data, _ = cli.recvfrom(100)
+                if data == b"re:" + msg:
+                    return src
+        except OSError:
+            return None
+    return wait_until(once, timeout, interval=0.05, desc="%r out and back" % msg)
+
+
+@pytest.mark.parametrize("failure", ["dead", "hung"])
+def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
+    """dead: A's fcnat and BIRD are killed (SIGKILL) and its links go down,
+    as a dead box's do: its peers' BGP sessions drop with the link. hung:
+    A's fcnat is killed and its BIRD stopped (SIGSTOP), the links stay up:
+    nothing closes the BGP sessions (a killed BIRD's would be closed by
+    its kernel at once), the routers withdraw A's path when the hold time
+    (3 s) runs out; A's datapath (its BPF programs stay attached) carries
+    the flows until then."""
+    t = ecmp
+    for n in NODES:
+        start_fcnat(t, n)
+    for which, ns in (("up", t.up), ("acc", t.acc), ("a", t.node["a"]), ("b", t.node["b"])):
+        start_bird(t, which, ns)
+    hops_up = {NODES[n][0] for n in NODES}
+    hops_acc = {NODES[n][1] for n in NODES}
+    wait_until(lambda: nexthops(t.up, POOL_PREFIX) == hops_up, 30, interval=0.2,
+               desc="the upstream's ECMP route to the pool via both nodes")
+    wait_until(lambda: nexthops(t.acc, "default") == hops_acc, 30, interval=0.2,
+               desc="the access router's ECMP default route via both nodes")
+    for n in NODES:
+        wait_until(lambda: show_sync(t, n)["peer_state"] == "up", 10,
+                   desc="sync peer of %s up" % n)
+
+    # A TCP connection from one more subscriber, its source port in range.
+    tsub = "100.64.0.20"
+    t.acc.addr_add("lo", tsub + "/32")
+    lst = t.up.tcp(FAR, 9001)
+    lst.listen(1)
+    tplan = lookup(t, tsub)
+    tcli = t.acc.tcp(tsub, tplan["port_first"] + 1)
+    tcli.settimeout(10)
+    tcli.connect((FAR, 9001))
+    lst.settimeout(10)
+    conn, tsrc = lst.accept()
+    assert tsrc == (tplan["external"], tplan["port_first"] + 1), (tsrc, tplan)
+    tcli.sendall(b"t1")
+    conn.settimeout(5)
+    assert conn.recv(2) == b"t1"
+    conn.sendall(b"t2")
+    tcli.settimeout(5)
+    assert tcli.recv(2) == b"t2"
+
+    # 16 subscribers, one UDP flow each: ports spread the flows over both
+    # nodes. Even subscribers use a source port inside their RFC 7422 range
+    # (kept: the external port is the source port), odd ones a port outside
+    # it (a port of the range picked at random by the node the first packet
+    # took: only sync tells the other node which).
+    far = t.up.udp(FAR, 9000)
+    subs = ["100.64.0.%d" % i for i in range(1, 17)]
+    for s in subs:
+        t.acc.addr_add("lo", s + "/32")
+    before = {n: show_sync(t, n)["rx_records"] for n in NODES}
+    flows = []
+    for i, s in enumerate(subs):
+        plan = lookup(t, s)
+        sport = plan["port_first"] + 7 if i % 2 == 0 else (
+            plan["port_first"] - 1 if plan["port_first"] > 1024 else plan["port_last"] + 1)
+        cli = t.acc.udp(s, sport)
+        ext = exchange(cli, far, b"before %d" % i, 10)
+        assert ext[0] == plan["external"], (s, ext, plan)
+        assert plan["port_first"] <= ext[1] <= plan["port_last"], (s, ext, plan)
+        if i % 2 == 0:
+            assert ext[1] == sport, (s, ext, sport)
+        flows.append((s, cli, ext))
+    # Both nodes made mappings: each received records of the other's.
+    wait_until(lambda: all(show_sync(t, n)["rx_records"] > before[n] for n in NODES), 10,
+               desc="records from both nodes (flows through each)")
+    # Each node holds every flow's mapping (its own and the other's).
+    for n in NODES:
+        def holds_all():
+            r = t.node[n].run([FCNAT_BIN, "show", "mappings", "-i", "wan0", "--json",
+                               "--bpffs", t.bpffs[n]])
+            m = {(x["internal_addr"], x["external_addr"], x["external_port"])
+                 for x in json.loads(r.stdout) if x["proto"] == "udp"}
+            return all((s, ext[0], ext[1]) in m for s, _, ext in flows)
+        wait_until(holds_all, 10, desc="node %s to hold every flow's mapping" % n)
+
+    # A dies.
+    t0 = time.monotonic()
+    os.kill(t.fcnat["a"].pid, signal.SIGKILL)
+    os.kill(t.bird["a"][0].pid, signal.SIGKILL if failure == "dead" else signal.SIGSTOP)
+    if failure == "dead":
+        for i in ("lan0", "wan0", "sync0"):
+            t.node["a"].run(["ip", "link", "set", i, "down"])
+    wait_until(lambda: nexthops(t.up, POOL_PREFIX) == {NODES["b"][0]}, 15, interval=0.05,
+               desc="A's path to the pool withdrawn")
+    wait_until(lambda: nexthops(t.acc, "default") == {NODES["b"][1]}, 15, interval=0.05,
+               desc="A's default route withdrawn")
+    t_route = time.monotonic() - t0
+    if failure == "hung":
+        t.bird["a"][0].kill()
+
+    # Every flow through B, same external address and port; a host that
+    # never talked to a subscriber reaches it on its published endpoint.
+    stranger = t.up.udp(STRANGER, 9001)
+    for i, (s, cli, ext) in enumerate(flows):
+        got = exchange(cli, far, b"after %d" % i, 10)
+        assert got == ext, "%s: external endpoint changed from %s to %s" % (s, ext, got)
+        stranger.sendto(b"hello %d" % i, ext)
+        cli.settimeout(3)
+        data, frm = cli.recvfrom(100)
+        assert (data, frm[0]) == (b"hello %d" % i, STRANGER), (s, data, frm)
+    # The TCP connection carries on both ways.
+    tcli.sendall(b"t3")
+    assert conn.recv(2) == b"t3"
+    conn.sendall(b"t4")
+    assert tcli.recv(2) == b"t4"
+    t_flows = time.monotonic() - t0
+    print("ecmp (%s): A killed; routes withdrawn after %.2f s; all %d flows through B on the "
+          "same external endpoints, TCP kept, after %.2f s"
+          % (failure, t_route, len(flows), t_flows))
+    assert "Established" in birdc(t, "up", "show", "protocols", "node_b")
+
+
+def test_doc_shows_the_bird_confs_the_test_runs():
+    from fcnat_util import REPO_ROOT
+    with open(os.path.join(REPO_ROOT, "doc", "ha.md")) as f:
+        doc = f.read()
+    for which in ("a", "up", "acc"):
+        want = bird_conf(which)
+        indented = "".join("    " + l if l.strip() else l for l in want.splitlines(True))
+        assert indented in doc, "doc/ha.md does not show test_ha_ecmp.py's BIRD conf of " + which
+    # And node A's fcnat options, as start_fcnat gives them (less --bpffs).
+    cmd = ("    fcnat -i wan0 %s \\\n"
+           "        --sync-listen %s:%d --sync-peer %s:%d --sync-key /etc/fcnat/sync.key\n"
+           % (" ".join(FCNAT_OPTS), NODES["a"][4], SYNC_PORT, NODES["b"][4], SYNC_PORT))
+    assert cmd in doc, "doc/ha.md does not show test_ha_ecmp.py's fcnat options"
