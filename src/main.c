@@ -29,6 +29,7 @@
 #include "gc.h"
 #include "deterministic.h"
 #include "loader.h"
+#include "nat64_pool.h"
 #include "import_einat.h"
 #include "log.h"
 #include "ports.h"
@@ -327,6 +328,8 @@ static void reload(struct daemon *d)
 		       "running configuration", strerror(errno));
 		return;
 	}
+	if (nat64_pool_install(&d->l, &n))
+		return;
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
 	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
@@ -372,6 +375,7 @@ static void sweep(struct daemon *d, struct gc_state *gc)
 		fc_warn("expiry sweep failed: %s", strerror(errno));
 		return;
 	}
+	nat64_pool_sweep_loader(&d->l, &d->cfg);
 	if (res.sessions_expired || res.mappings_expired || res.orphans_removed)
 		fc_debug("sweep: %lu sessions and %lu mappings live; expired %lu sessions, "
 			 "%lu mappings; %lu half-mappings removed",
@@ -859,6 +863,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		fc_err("writing the address pool and prefixes: %s", strerror(errno));
 		goto fail_pinned;
 	}
+	if (nat64_pool_install(loader, o))
+		goto fail_pinned;
 	/* A fresh datapath stays inert, passing every packet as if fcnat were
 	 * not there, until all its programs are attached: a start killed
 	 * between two attaches leaves no half NAT (doc/design/restart.md). A

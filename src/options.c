@@ -39,6 +39,10 @@ enum opt_id {
 	OPT_NAT66,
 	OPT_NAT64,
 	OPT_NAT64_TOS,
+	OPT_NAT64_POOL4,
+	OPT_NAT64_ALLOW,
+	OPT_NAT64_STATIC,
+	OPT_NAT64_POOL4_TIMEOUT,
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
 	OPT_FORWARD,
@@ -130,6 +134,14 @@ static const struct option_desc fc_option_table[] = {
 	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --lan-if", CTX_RUN },
 	{ "nat64-tos", OPT_NAT64_TOS, "<n>|copy", "NAT64: IPv4 packets leave with TOS n (0-255) and IPv6\n"
 	  "ones with traffic class 0 (RFC 7915); default copy", CTX_RUN },
+	{ "nat64-pool4", OPT_NAT64_POOL4, "<prefix>", "NAT64 address mapping: each IPv6 host gets an\n"
+	  "address of this IPv4 prefix (/16 to /32) on its first\npacket, ports kept", CTX_RUN },
+	{ "nat64-pool4-timeout", OPT_NAT64_POOL4_TIMEOUT, "<sec>", "Idle time after which an address of\n"
+	  "--nat64-pool4 is taken back, defaults to 7200", CTX_RUN },
+	{ "nat64-allow", OPT_NAT64_ALLOW, "<prefix> ...", "NAT64 translates only these IPv6 sources\n"
+	  "(others dropped and counted)", CTX_RUN },
+	{ "nat64-static", OPT_NAT64_STATIC, "<v6>=<v4> ...", "NAT64 address mappings that never expire,\n"
+	  "reachable from IPv4 first", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges (ICMP ids too), defaults\n"
 	  "to 20000-29999", CTX_RUN },
 	{ "tcp-ports", OPT_TCP_PORTS, "<range> ...|none", "TCP's own port ranges, in place of --ports\n"
@@ -289,6 +301,7 @@ void options_defaults(struct fc_options *o)
 	o->event_ring_kb = 256;
 	o->lookup_port = -1;
 	o->nat64_tos = -1;
+	nat64_pool_defaults(&o->nat64pool);
 }
 
 bool options_events_on(const struct fc_options *o)
@@ -748,6 +761,14 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
 	case OPT_NAT64:
 		return set_nat64(o, value, err, errlen);
+	case OPT_NAT64_POOL4:
+	case OPT_NAT64_ALLOW:
+	case OPT_NAT64_STATIC:
+	case OPT_NAT64_POOL4_TIMEOUT:
+		return nat64_pool_option(&o->nat64pool, id == OPT_NAT64_POOL4 ? FC_NAT64_OPT_POOL4 :
+					 id == OPT_NAT64_ALLOW ? FC_NAT64_OPT_ALLOW :
+					 id == OPT_NAT64_STATIC ? FC_NAT64_OPT_STATIC :
+					 FC_NAT64_OPT_TIMEOUT, value, err, errlen);
 	case OPT_NAT64_TOS:
 		if (!strcmp(value, "copy")) {
 			o->nat64_tos = -1;
@@ -1407,6 +1428,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			}
 			/* fallthrough */
 		case OPT_HAIRPIN_IF:
+		case OPT_NAT64_ALLOW:
+		case OPT_NAT64_STATIC:
 		case OPT_FORWARD:
 		case OPT_PCP_IF:
 		case OPT_UPNP_IF:
@@ -1448,7 +1471,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		fprintf(stderr, "fcnat: error: no external interface: use -i/--ifname or a config file\n");
 		goto usage;
 	}
-	if (forwards_check(o, err, sizeof(err)))
+	if (forwards_check(o, err, sizeof(err)) ||
+	    nat64_pool_check(&o->nat64pool, o->nat64, err, sizeof(err)))
 		goto bad;
 	if (o->pcp.min_lifetime > o->pcp.max_lifetime) {
 		snprintf(err, sizeof(err), "--pcp-min-lifetime %u is above --pcp-max-lifetime %u",
