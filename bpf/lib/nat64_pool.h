@@ -229,7 +229,7 @@ static __noinline int nat64_pool_out(const struct fc_config *cfg, const union fc
 
 /* Inbound, on the external interface's ingress before NAT44: is this IPv4
  * packet to an address-mapped host (nat64_in translates it)? */
-static __noinline int nat64_pool_claims(struct ctx_buff *ctx)
+static __noinline __attribute__((unused)) int nat64_pool_claims(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
 	struct fc_nat64_map *m;

@@ -9,6 +9,7 @@ Every test runs on both datapaths.
 
 import ipaddress
 import json
+import signal
 import subprocess
 
 import pytest
@@ -177,6 +178,32 @@ def test_nat64_pool_config_file_keys(topo64, fcnat, bpffs, tmp_path):
     assert in_pool(udp_exchange(c, srv, (nat64_addr(EXT2), 7000), b"conf")[0])
     c2 = topo64.client.udp(CLIENT6_2_ADDR, 0)
     assert udp_exchange(c2, srv, (nat64_addr(EXT2), 7000), b"conf2")[0] == STATIC_V4
+
+
+def test_nat64_static_and_allow_follow_sighup(topo64, fcnat, run_fcnat, bpffs, tmp_path):
+    """SIGHUP: a static entry moved to another host, the allowed prefixes
+    replaced; the old entry is gone from the maps and `show`."""
+    conf = tmp_path / "fcnat.conf"
+    base = "ifname = wan0\nnat64 = true\nhairpin-if = lan0\n"
+    conf.write_text(base + "nat64-static = %s=%s\nnat64-allow = %s/128\n"
+                    % (CLIENT6_ADDR, STATIC_V4, CLIENT6_ADDR))
+    inst = fcnat("-c", str(conf), "--bpffs", bpffs)
+    srv = topo64.ext.udp(EXT2, 7000)
+    a = topo64.client.udp(CLIENT6_ADDR, 0)
+    assert udp_exchange(a, srv, (nat64_addr(EXT2), 7000), b"before")[0] == STATIC_V4
+
+    conf.write_text(base + "nat64-static = %s=%s\nnat64-allow = %s/128\n"
+                    % (CLIENT6_2_ADDR, STATIC_V4, CLIENT6_2_ADDR))
+    n = inst.stderr().count("fcnat: reloaded")
+    inst.bg.send_signal(signal.SIGHUP)
+    inst.bg.wait_output(lambda t: t.count("fcnat: reloaded") > n, 5, desc="reloaded")
+    b = topo64.client.udp(CLIENT6_2_ADDR, 0)
+    assert udp_exchange(b, srv, (nat64_addr(EXT2), 7000), b"after")[0] == STATIC_V4
+    a.sendto(b"now-denied", (nat64_addr(EXT2), 7000))
+    assert recv_matching(srv, b"now-denied", 0.5) is None, "the old host still allowed"
+    rows = [m for m in mappings(run_fcnat, bpffs) if m["proto"] == "ip"]
+    assert [(r["internal_addr"], r["external_addr"]) for r in rows] == [
+        (CLIENT6_2_ADDR, STATIC_V4)], rows
 
 
 @pytest.mark.parametrize("args, message", [
