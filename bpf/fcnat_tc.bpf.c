@@ -63,6 +63,8 @@ static __always_inline int fc_tc_ingress_body(struct __sk_buff *skb)
 
 	if (ctx_is_ipv6(skb))
 		return tc_nat6_ingress(skb);
+	if (nat64_pool_claims(skb))	/* to an address-mapped IPv6 host */
+		return nat64_in(skb);
 	ret = tc_nat4_ingress(skb);
 	if (ret == FC_NAT64_PENDING)
 		ret = nat64_in(skb);

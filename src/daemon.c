@@ -23,6 +23,7 @@
 #include "gc.h"
 #include "link.h"
 #include "log.h"
+#include "nat64_pool.h"
 #include "offload.h"
 #include "ports.h"
 #include "show.h"
@@ -222,6 +223,8 @@ static void reload(struct daemon *d)
 		       "running configuration", strerror(errno));
 		return;
 	}
+	if (nat64_pool_install(&d->l, &n))
+		return;
 	memcpy(n.ifname, d->o.ifname, sizeof(n.ifname));
 	memcpy(n.bpffs, d->o.bpffs, sizeof(n.bpffs));
 	memcpy(n.metrics, d->o.metrics, sizeof(n.metrics));
@@ -267,6 +270,7 @@ static void sweep(struct daemon *d, struct gc_state *gc)
 		fc_warn("expiry sweep failed: %s", strerror(errno));
 		return;
 	}
+	nat64_pool_sweep_loader(&d->l, &d->cfg);
 	if (res.sessions_expired || res.mappings_expired || res.orphans_removed)
 		fc_debug("sweep: %lu sessions and %lu mappings live; expired %lu sessions, "
 			 "%lu mappings; %lu half-mappings removed",

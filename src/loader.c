@@ -213,6 +213,7 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		cfg->nat64_prefix_len = o->nat64_prefix_len;
 		if (o->nat64_tos >= 0)
 			cfg->nat64_tos = FC_NAT64_TOS_SET | (__u32)o->nat64_tos;
+		nat64_pool_fill_config(&o->nat64pool, cfg);
 	}
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
 		if (if_nametoindex(o->hairpin_ifs[i]) == 1)	/* lo, in every namespace */

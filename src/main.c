@@ -30,6 +30,7 @@
 #include "gc.h"
 #include "deterministic.h"
 #include "loader.h"
+#include "nat64_pool.h"
 #include "import_einat.h"
 #include "log.h"
 #include "ports.h"
@@ -236,6 +237,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		fc_err("writing the address pool and prefixes: %s", strerror(errno));
 		goto fail_pinned;
 	}
+	if (nat64_pool_install(loader, o))
+		goto fail_pinned;
 	/* A fresh datapath stays inert, passing every packet as if fcnat were
 	 * not there, until all its programs are attached: a start killed
 	 * between two attaches leaves no half NAT (doc/design/restart.md). A

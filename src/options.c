@@ -70,6 +70,7 @@ void options_defaults(struct fc_options *o)
 	o->event_ring_kb = 256;
 	o->lookup_port = -1;
 	o->nat64_tos = -1;
+	nat64_pool_defaults(&o->nat64pool);
 }
 
 bool options_events_on(const struct fc_options *o)
@@ -147,6 +148,14 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return parse_port_ranges(value, o->port_ranges, &o->nr_port_ranges, err, errlen);
 	case OPT_NAT64:
 		return set_nat64(o, value, err, errlen);
+	case OPT_NAT64_POOL4:
+	case OPT_NAT64_ALLOW:
+	case OPT_NAT64_STATIC:
+	case OPT_NAT64_POOL4_TIMEOUT:
+		return nat64_pool_option(&o->nat64pool, id == OPT_NAT64_POOL4 ? FC_NAT64_OPT_POOL4 :
+					 id == OPT_NAT64_ALLOW ? FC_NAT64_OPT_ALLOW :
+					 id == OPT_NAT64_STATIC ? FC_NAT64_OPT_STATIC :
+					 FC_NAT64_OPT_TIMEOUT, value, err, errlen);
 	case OPT_NAT64_TOS:
 		if (!strcmp(value, "copy")) {
 			o->nat64_tos = -1;
@@ -794,6 +803,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			}
 			/* fallthrough */
 		case OPT_HAIRPIN_IF:
+		case OPT_NAT64_ALLOW:
+		case OPT_NAT64_STATIC:
 		case OPT_FORWARD:
 		case OPT_PCP_IF:
 		case OPT_UPNP_IF:
@@ -835,7 +846,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 		fprintf(stderr, "fcnat: error: no external interface: use -i/--ifname or a config file\n");
 		goto usage;
 	}
-	if (forwards_check(o, err, sizeof(err)))
+	if (forwards_check(o, err, sizeof(err)) ||
+	    nat64_pool_check(&o->nat64pool, o->nat64, err, sizeof(err)))
 		goto bad;
 	if (o->pcp.min_lifetime > o->pcp.max_lifetime) {
 		snprintf(err, sizeof(err), "--pcp-min-lifetime %u is above --pcp-max-lifetime %u",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <fcnat/types.h>
+#include "nat64_pool.h"
 #include "vlan.h"
 
 #define FC_MAX_IFACES 16
@@ -121,6 +122,7 @@ struct fc_options {
 	__u8 nat64_prefix[16];		/* RFC 6052 prefix, bits past the length zero */
 	unsigned int nat64_prefix_len;	/* 32, 40, 48, 56, 64 or 96 */
 	int nat64_tos;			/* --nat64-tos: -1 copied, else the IPv4 TOS */
+	struct fc_nat64_pool_opts nat64pool;	/* address mapping (src/nat64_pool.c) */
 	unsigned int nr_port_ranges;	/* --ports: every protocol's, unless its own is set */
 	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];
 	/* --tcp-ports, --udp-ports, --icmp-ids (src/ports.c), by FC_SUB_*. */

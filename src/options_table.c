@@ -27,6 +27,14 @@ const struct option_desc fc_option_table[] = {
 	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --lan-if", CTX_RUN },
 	{ "nat64-tos", OPT_NAT64_TOS, "<n>|copy", "NAT64: IPv4 packets leave with TOS n (0-255) and IPv6\n"
 	  "ones with traffic class 0 (RFC 7915); default copy", CTX_RUN },
+	{ "nat64-pool4", OPT_NAT64_POOL4, "<prefix>", "NAT64 address mapping: each IPv6 host gets an\n"
+	  "address of this IPv4 prefix (/16 to /32) on its first\npacket, ports kept", CTX_RUN },
+	{ "nat64-pool4-timeout", OPT_NAT64_POOL4_TIMEOUT, "<sec>", "Idle time after which an address of\n"
+	  "--nat64-pool4 is taken back, defaults to 7200", CTX_RUN },
+	{ "nat64-allow", OPT_NAT64_ALLOW, "<prefix> ...", "NAT64 translates only these IPv6 sources\n"
+	  "(others dropped and counted)", CTX_RUN },
+	{ "nat64-static", OPT_NAT64_STATIC, "<v6>=<v4> ...", "NAT64 address mappings that never expire,\n"
+	  "reachable from IPv4 first", CTX_RUN },
 	{ "ports", OPT_PORTS, "<range> ...", "External TCP/UDP port ranges (ICMP ids too), defaults\n"
 	  "to 20000-29999", CTX_RUN },
 	{ "tcp-ports", OPT_TCP_PORTS, "<range> ...|none", "TCP's own port ranges, in place of --ports\n"

@@ -17,12 +17,14 @@
 #include "log.h"
 #include "pin.h"
 #include "show.h"
+#include "nat64_pool.h"
 #include "sync.h"
 #include "stats.h"
 
 struct instance {
 	struct fc_pin pin;
 	int bindings_fd, sessions_fd, stats_fd, config_fd, pool_fd, subscribers_fd;
+	int p64_out_fd, p64_in_fd;	/* NAT64 address mapping */
 	struct fc_config cfg;
 	__u64 now;
 };
@@ -65,6 +67,7 @@ static int open_instance(struct instance *in, const struct fc_options *o)
 	memset(in, 0, sizeof(*in));
 	in->bindings_fd = in->sessions_fd = in->stats_fd = in->config_fd = -1;
 	in->pool_fd = in->subscribers_fd = -1;
+	in->p64_out_fd = in->p64_in_fd = -1;
 	if (pin_open_ro(&in->pin, o->bpffs, o->ifname))
 		return -1;
 	in->bindings_fd = pin_map_fd(&in->pin, "fc_bindings");
@@ -73,8 +76,10 @@ static int open_instance(struct instance *in, const struct fc_options *o)
 	in->config_fd = pin_map_fd(&in->pin, "fc_config");
 	in->pool_fd = pin_map_fd(&in->pin, "fc_pool");
 	in->subscribers_fd = pin_map_fd(&in->pin, "fc_subscribers");
+	in->p64_out_fd = pin_map_fd(&in->pin, "fc_p64_out");
+	in->p64_in_fd = pin_map_fd(&in->pin, "fc_p64_in");
 	if (in->bindings_fd < 0 || in->sessions_fd < 0 || in->stats_fd < 0 || in->config_fd < 0 ||
-	    in->pool_fd < 0 || in->subscribers_fd < 0 ||
+	    in->pool_fd < 0 || in->subscribers_fd < 0 || in->p64_out_fd < 0 || in->p64_in_fd < 0 ||
 	    bpf_map_lookup_elem(in->config_fd, &zero, &in->cfg)) {
 		fc_err("cannot read the pinned maps in %s: %s", in->pin.dir, strerror(errno));
 		return -1;
@@ -86,7 +91,7 @@ static int open_instance(struct instance *in, const struct fc_options *o)
 static void close_instance(struct instance *in)
 {
 	int fds[] = { in->bindings_fd, in->sessions_fd, in->stats_fd, in->config_fd, in->pool_fd,
-		      in->subscribers_fd };
+		      in->subscribers_fd, in->p64_out_fd, in->p64_in_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -106,6 +111,7 @@ struct row {
 	__u64 sessions;		/* mappings */
 	__u32 tcp_seen;		/* sessions */
 	__u8 flags;		/* mappings: enum fc_binding_flags */
+	__u8 addr_only;		/* a NAT64 address mapping: no ports, proto "ip" */
 };
 
 struct rows {
@@ -221,6 +227,30 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
+/* A NAT64 address mapping (src/nat64_pool.c) as a row: all protocols,
+ * no ports. */
+static int collect_addrmap(void *ctx, const struct nat64_pool_row *m)
+{
+	struct collect *c = ctx;
+	struct row *r;
+
+	c->mappings++;
+	if (c->o->filter_proto || c->o->filter_internal_set || c->o->filter_external)
+		return 0;
+	r = rows_add(&c->rows);
+	if (!r)
+		return -ENOMEM;
+	r->int_family = FC_AF_INET6;
+	r->ext_family = FC_AF_INET;
+	r->has_internal = 1;
+	memcpy(r->int_addr.v6, m->v6, 16);
+	r->ext_addr.v4 = m->v4;
+	r->expires_ns = m->expires_ns;
+	r->flags = m->is_static ? FC_BINDING_STATIC : 0;
+	r->addr_only = 1;
+	return 0;
+}
+
 static int collect_session(void *ctx, const void *key, const void *value)
 {
 	struct collect *c = ctx;
@@ -297,6 +327,9 @@ static int collect_all(struct collect *c, const struct instance *in, const struc
 	if (!err && !sessions)
 		err = map_walk(in->bindings_fd, sizeof(struct fc_endpoint_key),
 			       sizeof(struct fc_binding), collect_mapping, c);
+	if (!err && !sessions)
+		err = nat64_pool_walk(in->p64_out_fd, in->p64_in_fd, &in->cfg, in->now,
+				      collect_addrmap, c);
 	if (err) {
 		fc_err("reading the maps in %s: %s", in->pin.dir, strerror(-err));
 		return err;
@@ -388,8 +421,12 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 		if (json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "proto", json_object_new_string(proto_name(x->proto)));
-			if (x->has_internal) {
+			json_object_object_add(o, "proto", json_object_new_string(
+					       x->addr_only ? "ip" : proto_name(x->proto)));
+			if (x->addr_only) {
+				json_add_addr(o, "internal_addr", &x->int_addr, x->int_family);
+				json_object_object_add(o, "internal_port", NULL);
+			} else if (x->has_internal) {
 				json_add_addr(o, "internal_addr", &x->int_addr, x->int_family);
 				json_object_object_add(o, "internal_port",
 						       json_object_new_int(x->int_port));
@@ -398,7 +435,8 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 				json_object_object_add(o, "internal_port", NULL);
 			}
 			json_add_addr(o, "external_addr", &x->ext_addr, x->ext_family);
-			json_object_object_add(o, "external_port", json_object_new_int(x->ext_port));
+			json_object_object_add(o, "external_port", x->addr_only ? NULL :
+					       json_object_new_int(x->ext_port));
 			if (sessions) {
 				json_add_addr(o, "remote_addr", &x->remote_addr, x->ext_family);
 				json_object_object_add(o, "remote_port",
@@ -412,7 +450,9 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 			}
 			if (!sessions)
 				json_object_object_add(o, "owner", json_object_new_string(
-						       mapping_owner(x->flags)));
+						       x->addr_only ? (x->flags & FC_BINDING_STATIC ?
+								       "nat64-static" : "nat64-pool")
+								    : mapping_owner(x->flags)));
 			/* None: a forward, or (a bug) a NAT-PMP/PCP mapping
 			 * without a lifetime. */
 			json_object_object_add(o, "expires_in",
@@ -420,20 +460,28 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 			json_object_array_add(arr, o);
 			continue;
 		}
-		if (x->has_internal)
-			endpoint_str(&x->int_addr, x->int_family, x->int_port, i, sizeof(i));
-		else
-			snprintf(i, sizeof(i), "-");
-		endpoint_str(&x->ext_addr, x->ext_family, x->ext_port, e, sizeof(e));
+		if (x->addr_only) {
+			addr_str(&x->int_addr, x->int_family, i, sizeof(i));
+			addr_str(&x->ext_addr, x->ext_family, e, sizeof(e));
+		} else {
+			if (x->has_internal)
+				endpoint_str(&x->int_addr, x->int_family, x->int_port, i,
+					     sizeof(i));
+			else
+				snprintf(i, sizeof(i), "-");
+			endpoint_str(&x->ext_addr, x->ext_family, x->ext_port, e, sizeof(e));
+		}
 		if (sessions) {
 			endpoint_str(&x->remote_addr, x->ext_family, x->remote_port, r, sizeof(r));
 			printf("%-5s %-21s %-21s %-21s %-12s %.0fs\n", proto_name(x->proto), i, e, r,
 			       state, left);
 		} else if (row_permanent(x)) {
-			printf("%-5s %-21s %-21s %-8llu static\n", proto_name(x->proto), i, e,
+			printf("%-5s %-21s %-21s %-8llu static\n",
+			       x->addr_only ? "ip" : proto_name(x->proto), i, e,
 			       (unsigned long long)x->sessions);
 		} else {
-			printf("%-5s %-21s %-21s %-8llu %.0fs\n", proto_name(x->proto), i, e,
+			printf("%-5s %-21s %-21s %-8llu %.0fs\n",
+			       x->addr_only ? "ip" : proto_name(x->proto), i, e,
 			       (unsigned long long)x->sessions, left);
 		}
 	}

@@ -75,6 +75,9 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_HAIRPIN_TIME_EXCEEDED] = "hairpin_time_exceeded_sent",
 	[FC_STAT_NAT64_DISCARD_ICMP_SENT] = "nat64_discard_icmp_sent",
 	[FC_STAT_NAT64_DROP_TTL] = "nat64_drop_ttl",
+	[FC_STAT_NAT64_POOL_MAPPED] = "nat64_pool_mapped",
+	[FC_STAT_NAT64_POOL_EXHAUSTED] = "nat64_pool_exhausted",
+	[FC_STAT_NAT64_DROP_NOT_ALLOWED] = "nat64_drop_not_allowed",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

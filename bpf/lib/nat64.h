@@ -28,6 +28,7 @@
 #include "route.h"
 #include "nat64_addr.h"
 #include "nat64_discard.h"
+#include "nat64_pool.h"
 #include "xlat.h"
 
 
@@ -231,6 +232,13 @@ static __noinline int nat64_out_icmp_error_map(struct ctx_buff *ctx, const struc
 	if (parse_icmp_quote(ctx, &s->p, FC_AF_INET6, &s->q) ||
 	    nat64_extract(cfg, s->q.saddr.v6, &remote.v4))
 		return FC_STAT_DROP_MALFORMED;
+	if (nat64_pool_out_find(cfg, &s->q.daddr, &s->prm.out.saddr.v4)) {
+		/* An address-mapped host: addresses only, the ports kept. */
+		s->prm.out.daddr.v4 = dst4;
+		s->prm.in.saddr.v4 = remote.v4;
+		s->prm.in.daddr.v4 = s->prm.out.saddr.v4;
+		return FC_STAT_MAX;
+	}
 	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, nat_proto(FC_AF_INET6, s->q.proto),
 			 &s->q.daddr, s->q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
@@ -276,13 +284,17 @@ static __noinline int nat64_out_echo_reply(struct ctx_buff *ctx, struct nat64_sc
 	struct fc_binding *b;
 	int r;
 
-	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, FC_PROTO_ICMP, &s->p.saddr, s->p.dport);
-	b = bpf_map_lookup_elem(&fc_bindings, &key);
-	if (!b || b->family != FC_AF_INET)
-		return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
-	s->prm.out.saddr.v4 = b->addr.v4;
+	/* An address-mapped host answers with its identifier kept. */
+	if (!nat64_pool_out_find(config_get(), &s->p.saddr, &s->prm.out.saddr.v4)) {
+		int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, FC_PROTO_ICMP, &s->p.saddr,
+				 s->p.dport);
+		b = bpf_map_lookup_elem(&fc_bindings, &key);
+		if (!b || b->family != FC_AF_INET)
+			return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
+		s->prm.out.saddr.v4 = b->addr.v4;
+		s->prm.out.dport = b->port;
+	}
 	s->prm.out.daddr.v4 = dst4;
-	s->prm.out.dport = b->port;
 	s->prm.ip_id = bpf_get_prandom_u32();
 	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
 	return r == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : r;
@@ -381,7 +393,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	struct nat64_scratch *s;
 	__be32 dst4;
 	__u32 ptr;
-	int ret, why;
+	int ret, why, pooled;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT64))
 		return CTX_PASS;
@@ -405,6 +417,8 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_drop(FC_STAT_DROP_UNSUPPORTED_PROTO);
 	if (ipv6_addr_local_scope(&s->p.saddr) || nat64_wkp_non_global(cfg, dst4))
 		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (!nat64_allowed(cfg, &s->p.saddr))
+		return nat64_drop(FC_STAT_NAT64_DROP_NOT_ALLOWED);
 	if (s->p.hop_limit <= 1) {
 		/* Expires here: the stack answers with Time Exceeded (when it
 		 * has a route to the prefix) and sends nothing on. */
@@ -441,18 +455,28 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 				     0);
 	}
 
-	why = nat64_out_map(cfg, s, dst4);
+	/* Not hairpinned to an address-mapped host (nor made state for). */
+	if (nat64_pool_is_ours(cfg, dst4))
+		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+	/* An address mapping (the source's, or a new one of the pool) first;
+	 * a source that has none and gets none goes on with NAPT64. */
+	why = nat64_pool_out(cfg, &s->p.saddr, &s->prm.out.saddr.v4);
+	pooled = why != NAT64_POOL_NONE;
+	if (!pooled)
+		why = nat64_out_map(cfg, s, dst4);
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		/* No mapping can be made (RFC 6146 §3.5.1.1, §3.5.2.1,
-		 * §3.5.3: Address Unreachable), the refusals NAT44 answers. */
-		if (!refusal_answered(why))
+		 * §3.5.3: Address Unreachable), the refusals NAT44 answers
+		 * and an exhausted pool. */
+		if (!refusal_answered(why) && why != FC_STAT_NAT64_POOL_EXHAUSTED)
 			return CTX_DROP;
 		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH),
 				     0);
 	}
 	if (ext_addr4_is_ours(cfg, dst4))
-		return nat64_hairpin(ctx, cfg, s, dst4);
+		return pooled ? nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY)
+			      : nat64_hairpin(ctx, cfg, s, dst4);
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
 	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
@@ -652,7 +676,8 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	struct fc_binding *ext;
 	__u32 mtu6;
 	__u64 now;
-	int r, is_error, is_request, df;
+	__be16 port;
+	int r, is_error, is_request, df, pooled;
 
 	s = nat64_scratch_get();
 	if (!cfg || !s || parse_ipv4(ctx, &s->p) != FC_PARSE_OK)
@@ -675,8 +700,10 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		return nat64_answer4(ctx, &s->p, is_error, NAT64_ANSWER(ICMP_TIME_EXCEEDED, 0));
 	}
 	if (!s->p.has_l4) {
-		/* A non-first fragment of a NAT64 train. */
-		r = nat64_in_fragment(cfg, s);
+		/* A non-first fragment of a NAT64 train (an address-mapped
+		 * host's needs no record: its address says where). */
+		r = nat64_pool_in_host(cfg, s->p.daddr.v4, &s->prm.out.daddr) ?
+			    FC_STAT_MAX : nat64_in_fragment(cfg, s);
 		if (r != FC_STAT_MAX)
 			return nat64_drop(r);
 		df = nat64_df(ctx, s);
@@ -703,23 +730,30 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 		ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr,
 				 is_request ? s->p.sport : s->p.dport);
 	}
-	ext = bpf_map_lookup_elem(&fc_bindings, &key);
-	if (!ext || ext->family != FC_AF_INET6)
-		return nat64_drop(FC_STAT_DROP_UNSOLICITED);	/* gone since */
-	s->prm.out.daddr = ext->addr;
+	/* An address-mapped host: its address, the ports kept (0). */
+	port = 0;
+	pooled = nat64_pool_in_host(cfg, is_error ? s->q.saddr.v4 : s->p.daddr.v4,
+				    &s->prm.out.daddr);
+	if (!pooled) {
+		ext = bpf_map_lookup_elem(&fc_bindings, &key);
+		if (!ext || ext->family != FC_AF_INET6)
+			return nat64_drop(FC_STAT_DROP_UNSOLICITED);	/* gone since */
+		s->prm.out.daddr = ext->addr;
+		port = ext->port;
+	}
 	if (is_error) {
 		if (nat64_synthesize(cfg, s->q.daddr.v4, s->prm.in.daddr.v6))
 			return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
-		s->prm.in.saddr = ext->addr;
-		s->prm.in.sport = ext->port;
+		s->prm.in.saddr = s->prm.out.daddr;
+		s->prm.in.sport = port;
 		/* RFC 7915 §4.2: a Packet Too Big's MTU is no more than the
 		 * IPv6 next hop's (the route to the host; 0: unknown). */
 		s->prm.mtu6 = nat64_fib6_mtu(ctx, s, 0xffff);
 	} else {
 		if (is_request)
-			s->prm.out.sport = ext->port;
+			s->prm.out.sport = port;
 		else
-			s->prm.out.dport = ext->port;
+			s->prm.out.dport = port;
 		df = nat64_df(ctx, s);
 		if (!df && nat64_want_split(ctx, s))
 			return nat64_split4(ctx, s);
@@ -757,9 +791,9 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	if (is_error)
 		stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	stat_inc(FC_STAT_NAT64_IN);
-	if (s->p.is_fragment) {
+	if (s->p.is_fragment && !pooled) {
 		now = bpf_ktime_get_ns();
-		frag_remember(&s->train, FC_AF_INET6, &ext->addr, now);
+		frag_remember(&s->train, FC_AF_INET6, &s->prm.out.daddr, now);
 		if (frag_release(ctx, &s->train, now))
 			return CTX_DROP;	/* sent on as a copy, ahead of its followers */
 	}

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 8
+#define FC_LAYOUT_VERSION 9
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -355,6 +355,11 @@ enum fc_config_flags {
 	FC_CFG_EXCLUDE = 1 << 8,	/* destinations in excluded prefixes are not */
 	FC_CFG_DETERMINISTIC = 1 << 9,	/* deterministic NAT (RFC 7422): det_* below */
 	FC_CFG_PORT_BLOCKS = 1 << 10,	/* port-block allocation: block_* below */
+	/* NAT64 address mapping (include/fcnat/nat64_pool.h): */
+	FC_CFG_NAT64_ADDRMAP = 1 << 11,	/* look IPv6 sources and IPv4 destinations up in
+					 * fc_p64_out/fc_p64_in (a pool or static entries) */
+	FC_CFG_NAT64_POOL4 = 1 << 12,	/* allocate from nat64_pool4/len for other sources */
+	FC_CFG_NAT64_ALLOW = 1 << 13,	/* only sources in fc_p64_allow are translated */
 };
 
 /* struct fc_config nat64_tos: the field is overridden, not copied. */
@@ -407,6 +412,12 @@ struct fc_config {
 	/* Moved on by user space when a route or link changes: every hop
 	 * cached under another value is stale (struct fc_hop). */
 	__u32 route_gen;
+	/* NAT64 address mapping (FC_CFG_NAT64_POOL4): the IPv4 prefix hosts
+	 * are mapped onto (len 16..32, host bits zero), and how long a
+	 * dynamic mapping lives unused. */
+	__be32 nat64_pool4;
+	__u32 nat64_pool4_len;
+	__u64 nat64_pool_timeout_ns;
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.
@@ -491,6 +502,10 @@ enum fc_stat {
 	/* NAT64 discards answered (RFC 7915 §4.4/§5.4, RFC 6146; nat64_discard.h): */
 	FC_STAT_NAT64_DISCARD_ICMP_SENT,	/* ICMP error sent about a packet NAT64 discards */
 	FC_STAT_NAT64_DROP_TTL,		/* 4->6, TTL expires here: Time Exceeded to the sender */
+	/* NAT64 address mapping (nat64_pool.h): */
+	FC_STAT_NAT64_POOL_MAPPED,	/* an IPv6 host got an address of --nat64-pool4 */
+	FC_STAT_NAT64_POOL_EXHAUSTED,	/* ... or none was free: ICMPv6 1/3 to the host */
+	FC_STAT_NAT64_DROP_NOT_ALLOWED,	/* IPv6 source outside --nat64-allow */
 	FC_STAT_MAX,
 };
 

@@ -16,6 +16,7 @@
 #include "fcnat_xdp.skel.h"
 #include "bpf_profile.h"
 #include "fixture.h"
+#include "nat64_pool.h"
 
 struct fixture fx;
 
@@ -114,6 +115,7 @@ void fixture_apply(struct fixture *f)
 	ip6(EXT_ADDR6, f->cfg.ext_addr6.v6);	/* used only with opts.nat66 */
 	if (loader_write_cgnat(&f->loader, &f->opts))
 		fprintf(stderr, "writing pool and prefixes: %s\n", strerror(errno));
+	nat64_pool_install(&f->loader, &f->opts);
 	if (loader_write_config(&f->loader, &f->cfg))
 		fprintf(stderr, "writing config: %s\n", strerror(errno));
 }
@@ -167,6 +169,8 @@ void fixture_reset(struct fixture *f)
 	map_clear(bpf_map__fd(f->loader.skel->maps.fc_frag_held),
 		  bpf_map__key_size(f->loader.skel->maps.fc_frag_held));
 	map_clear(f->bindings_fd, sizeof(struct fc_endpoint_key));
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_p64_out), sizeof(union fc_addr));
+	map_clear(bpf_map__fd(f->loader.skel->maps.fc_p64_in), sizeof(__be32));
 	map_clear(loader_subscribers_fd(&f->loader), sizeof(struct fc_subscriber_key));
 	map_clear(loader_blocks_fd(&f->loader), sizeof(struct fc_block_key));
 	{

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <fcnat/types.h>
 
+#include <fcnat/nat64_pool.h>
+
 #include "harness.h"
 
 #ifndef FC_SOURCE_DIR
@@ -25,7 +27,8 @@ static const struct {
 	SIZE_OF(fc_frag), SIZE_OF(fc_subscriber_key), SIZE_OF(fc_subscriber),
 	SIZE_OF(fc_block_key), SIZE_OF(fc_block), SIZE_OF(fc_block_free_args),
 	SIZE_OF(fc_scope_key), SIZE_OF(fc_release_args), SIZE_OF(fc_event),
-	SIZE_OF(fc_port_range), SIZE_OF(fc_config),
+	SIZE_OF(fc_port_range), SIZE_OF(fc_config), SIZE_OF(fc_nat64_map),
+	SIZE_OF(fc_nat64_allow_key),
 };
 
 static long struct_size(const char *name)
