@@ -55,6 +55,7 @@ static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_PASS_LOCAL] = "pass_local",
 	[FO_STAT_PASS_MARK] = "pass_mark",
 	[FO_STAT_PASS_OTHER_IF] = "pass_other_if",
+	[FO_STAT_FORWARDED6] = "forwarded_ipv6",
 };
 
 const char *offload_stat_name(int stat)
@@ -276,7 +277,7 @@ static int ct_dump_read(int fd, struct fo_table *t, char *buf)
  * entries gone meanwhile, which are no answer to the dump. */
 static int ct_dump(struct fo_table *t, char *buf, __u32 *seq)
 {
-	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_INET);
+	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_UNSPEC);
 	int fd = nl_open(0), r;
 
 	if (fd < 0)
@@ -521,6 +522,7 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 	for (int i = 0; i < o->nr_ifs; i++)
 		x->rodata->fc_xdp_ifs[i] = ifs[i].ifindex;
 	if (bpf_map__reuse_fd(x->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(x->maps.fo_flows6, bpf_map__fd(skel->maps.fo_flows6)) ||
 	    bpf_map__reuse_fd(x->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
 	    fcnat_offload_xdp__load(x)) {
 		fc_err("offload: loading the XDP datapath: %s", strerror(errno));
@@ -569,6 +571,7 @@ int offload_main(int argc, char **argv)
 		goto out;
 	/* Two directions per flow. */
 	bpf_map__set_max_entries(skel->maps.fo_flows4, o.max_flows * 2);
+	bpf_map__set_max_entries(skel->maps.fo_flows6, o.max_flows * 2);
 	for (int i = 0; i < o.nr_ifs; i++)
 		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
 	if (fcnat_offload__load(skel)) {
@@ -579,6 +582,7 @@ int offload_main(int argc, char **argv)
 		goto out;
 	t = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6),
 		.max_flows = o.max_flows,
 		.tcp_timeout = ct_sysctl("nf_conntrack_tcp_timeout_established", 432000),
 		.udp_timeout = ct_sysctl("nf_conntrack_udp_timeout_stream", 120),

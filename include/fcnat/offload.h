@@ -46,16 +46,40 @@ struct fo_flow4 {
 	__u64 bytes;		/* IP length, as conntrack's accounting counts */
 };
 
+/* The same for IPv6: 40 bytes, no hole. */
+struct fo_key6 {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* One direction of an offloaded IPv6 flow, as fo_flow4. */
+struct fo_flow6 {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 dir;
+	__u8 pad[3];
+	struct fo_key6 rev;
+	__u64 last_seen_ns;
+	__u64 packets;
+	__u64 bytes;		/* IPv6 header and payload */
+};
+
 /* Why a packet went where it went; per-CPU counters, names in src/offload_stats.c. */
 enum fo_stat {
 	FO_STAT_FORWARDED,		/* carried by the fast path */
 	FO_STAT_PASS_NOT_OFFLOADED,	/* no offloaded flow: the stack's */
-	FO_STAT_PASS_NOT_IP,		/* not IPv4 (ARP, IPv6, ...) */
-	FO_STAT_PASS_OTHER_PROTO,	/* not TCP or UDP (ICMP, ...) */
+	FO_STAT_PASS_NOT_IP,		/* neither IPv4 nor IPv6 (ARP, ...) */
+	FO_STAT_PASS_OTHER_PROTO,	/* not TCP or UDP (ICMP, ICMPv6, ...) */
 	FO_STAT_PASS_FRAGMENT,
-	FO_STAT_PASS_IP_OPTIONS,
+	FO_STAT_PASS_IP_OPTIONS,	/* IPv4 options, IPv6 extension headers */
 	FO_STAT_PASS_MALFORMED,
-	FO_STAT_PASS_TTL,		/* TTL <= 1: the stack sends time exceeded */
+	FO_STAT_PASS_TTL,		/* TTL or hop limit <= 1: the stack sends time exceeded */
 	FO_STAT_PASS_FIN_RST,		/* the flow is handed back to conntrack */
 	FO_STAT_PASS_NO_NEIGH,		/* the stack resolves the next hop */
 	FO_STAT_PASS_MTU,		/* too big for the egress: fragment or ICMP */
@@ -63,6 +87,7 @@ enum fo_stat {
 	FO_STAT_PASS_LOCAL,		/* for the router itself, or not forwarding */
 	FO_STAT_PASS_MARK,		/* marked: policy routing the FIB would not see */
 	FO_STAT_PASS_OTHER_IF,		/* routed out of an interface not given with -i */
+	FO_STAT_FORWARDED6,		/* of FORWARDED, the IPv6 packets */
 	FO_STAT_MAX
 };
 

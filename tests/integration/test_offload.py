@@ -22,7 +22,8 @@ import subprocess
 import pytest
 
 from fcnat_util import prepare_xdp_peers
-from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
+from netns import (CLIENT6_ADDR, CLIENT_ADDR, EXT6_ADDRS, EXT_ADDRS, GW_WAN6_ADDR, GW_WAN_ADDR,
+                   wait_until)
 
 RULESET = """
 table inet fo_fw {
@@ -47,7 +48,23 @@ table ip fo_nat {
 }
 """
 
+# IPv6 (topo.add_ipv6): the same forward chain (inet), masquerade66 out of
+# the WAN and a DNAT66 port forward, as fw4 and nftables do them.
+RULESET6 = """
+table ip6 fo_nat6 {
+    chain prerouting {
+        type nat hook prerouting priority -100;
+        iifname "wan0" tcp dport 8080 dnat to [fd00:77::2]:8080
+    }
+    chain postrouting {
+        type nat hook postrouting priority 100;
+        oifname "wan0" masquerade
+    }
+}
+"""
+
 SERVER = EXT_ADDRS[0]
+SERVER6 = EXT6_ADDRS[0]
 
 
 @pytest.fixture
@@ -56,6 +73,13 @@ def fw(topo):
     # Conntrack follows every flow in the namespace from here on.
     topo.gw.sysctl("net.netfilter.nf_conntrack_udp_timeout_stream", 120)
     return topo
+
+
+@pytest.fixture
+def fw6(fw):
+    fw.add_ipv6()
+    fw.gw.run(["nft", "-f", "-"], input=RULESET6)
+    return fw
 
 
 @pytest.fixture(params=["tc", "xdp"])
@@ -296,6 +320,65 @@ def test_ct_mark_filter_offloads_only_marked_flows(fw, fcnat, tmp_path):
                 if "ASSURED" in l], 10, interval=0.25, desc="the other flow assured")
     s = fresh(inst)
     assert s["offloaded_flows"] == 1, "only the marked flow"
+
+
+def test_udp6_masquerade_offloaded_byte_exact_and_delete(fw6, offload):
+    topo = fw6
+    server = topo.ext.udp(SERVER6, 7010)
+    client = topo.client.udp(CLIENT6_ADDR, 0)
+    peer = udp_roundtrip(client, server, (SERVER6, 7010), b"hello")
+    assert peer[0] == GW_WAN6_ADDR, "masqueraded to the gateway's WAN address"
+    establish_udp(offload, client, server, (SERVER6, 7010))
+    before = fresh(offload)["counters"]
+
+    n = 50
+    for i in range(n):
+        payload = os.urandom(64 + i * 13)
+        udp_roundtrip(client, server, (SERVER6, 7010), payload)
+    after = fresh(offload)["counters"]
+    assert after["forwarded_ipv6"] == before["forwarded_ipv6"] + 2 * n, \
+        "the fast path carried exactly the flow's packets, as IPv6"
+    assert after["pass_not_offloaded"] == before["pass_not_offloaded"], \
+        "none of them went through the stack"
+    lines = ct_entries(topo.gw, "-f", "ipv6", "-p", "udp", "--orig-port-dst", "7010")
+    assert len(lines) == 1 and "ASSURED" in lines[0], lines
+    assert "dst=%s" % GW_WAN6_ADDR in lines[0], lines
+
+    # conntrack -D: the next packet through the stack.
+    topo.gw.run(["conntrack", "-D", "-f", "ipv6", "-p", "udp", "--orig-port-dst", "7010"])
+    wait_stat(offload, lambda s: s["offloaded_flows"] == 0, "the offload stopped", timeout=3)
+    s = fresh(offload)["counters"]
+    client.sendto(b"after", (SERVER6, 7010))
+    data, _ = server.recvfrom(100)
+    assert data == b"after"
+    s2 = fresh(offload)["counters"]
+    assert s2["pass_not_offloaded"] > s["pass_not_offloaded"], "the next packet through the stack"
+    assert s2["forwarded_ipv6"] == s["forwarded_ipv6"], "not carried by the fast path"
+
+
+def test_tcp6_dnat_port_forward_offloaded(fw6, offload):
+    topo = fw6
+    topo.client.start(["socat", "TCP6-LISTEN:8080,reuseaddr,fork", "EXEC:cat"], name="echo6")
+    topo.client.wait_listening(8080)
+    sock = topo.ext.tcp(SERVER6, 0)
+    sock.connect((GW_WAN6_ADDR, 8080))
+    sock.sendall(b"first")
+    assert sock.recv(100) == b"first"
+    wait_stat(offload, lambda s: s["offloaded_flows"] == 1, "the forwarded flow offloaded")
+    before = counter(offload, "forwarded_ipv6")
+    for i in range(20):
+        chunk = os.urandom(1000 + i)
+        sock.sendall(chunk)
+        got = b""
+        while len(got) < len(chunk):
+            got += sock.recv(65536)
+        assert got == chunk, "echoed byte for byte through the port forward"
+    wait_stat(offload, lambda s: s["counters"]["forwarded_ipv6"] >= before + 40,
+              "both directions carried by the fast path")
+    lines = ct_entries(topo.gw, "-f", "ipv6", "-p", "tcp", "--orig-port-dst", "8080")
+    assert len(lines) == 1 and "ESTABLISHED" in lines[0], lines
+    assert "src=%s" % CLIENT6_ADDR in lines[0], "the reply tuple names the DNAT's target"
+    sock.close()
 
 
 def test_cli_refuses_bad_arguments(run_fcnat):
