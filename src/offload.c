@@ -35,6 +35,7 @@
 #include "log.h"
 #include "offload.h"
 #include "offload_flows.h"
+#include "offload_pin.h"
 
 #define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
@@ -72,15 +73,10 @@ struct fo_opts {
 	__u32 mark_value, mark_mask;
 	bool verbose;
 	bool xdp;		/* --mode xdp */
+	bool keep_state;	/* --keep-state: exit without detaching */
+	bool took_over;		/* the maps were a kept instance's */
+	char bpffs[256];	/* --bpffs */
 	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
-};
-
-struct fo_iface {
-	int ifindex;
-	__u32 xdp_flags;	/* XDP: attached with these */
-	bool hook_created;	/* the clsact qdisc is ours to remove */
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts opts;
 };
 
 static volatile sig_atomic_t stop;
@@ -102,6 +98,8 @@ static void usage(FILE *f)
 		"      --max-flows N       flows offloaded at once (default 65536)\n"
 		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
 		"      --stats-file PATH   write counters as JSON there each second\n"
+		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
+		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
 		"  -v, --verbose\n");
 }
 
@@ -127,6 +125,8 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		{ "max-flows", required_argument, NULL, 'n' },
 		{ "ct-mark", required_argument, NULL, 'k' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "keep-state", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -134,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 	int c;
 
 	o->max_flows = 65536;
+	snprintf(o->bpffs, sizeof(o->bpffs), "%s", FO_PIN_ROOT_DEFAULT);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:vh", longs, NULL)) != -1) {
 		switch (c) {
@@ -188,6 +189,16 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		}
 		case 's':
 			o->stats_file = optarg;
+			break;
+		case 'b':
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->bpffs) - 32) {
+				fc_err("offload: --bpffs %s: an absolute path", optarg);
+				return -1;
+			}
+			snprintf(o->bpffs, sizeof(o->bpffs), "%s", optarg);
+			break;
+		case 'K':
+			o->keep_state = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -357,60 +368,6 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* XDP: native, or generic where the driver has none (auto, with a
- * warning); an interface that has an XDP program already is refused. */
-static int attach_xdp(struct fo_iface *i, const char *name, int prog_fd, __u32 mode)
-{
-	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST;
-	int err;
-
-	err = bpf_xdp_attach(i->ifindex, prog_fd, flags | (mode ? mode : XDP_FLAGS_DRV_MODE), NULL);
-	if (err && !mode && err != -EBUSY && err != -EEXIST) {
-		fc_warn("offload: %s: no native XDP (%s): generic XDP, slower", name, strerror(-err));
-		mode = XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach(i->ifindex, prog_fd, flags | mode, NULL);
-	}
-	if (!err)
-		i->xdp_flags = mode ? mode : XDP_FLAGS_DRV_MODE;
-	return err;
-}
-
-static int attach(struct fo_iface *i, int prog_fd)
-{
-	int err;
-
-	i->hook = (struct bpf_tc_hook){ .sz = sizeof(i->hook), .ifindex = i->ifindex,
-					.attach_point = BPF_TC_INGRESS };
-	err = bpf_tc_hook_create(&i->hook);
-	if (err && err != -EEXIST)
-		return err;
-	i->hook_created = !err;
-	/* Priority 1: before any other filter that would act on the packet
-	 * the fast path is about to carry past the stack. */
-	i->opts = (struct bpf_tc_opts){ .sz = sizeof(i->opts), .prog_fd = prog_fd,
-					.priority = 1, .handle = 0xf0 };
-	err = bpf_tc_attach(&i->hook, &i->opts);
-	if (err && i->hook_created) {
-		i->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&i->hook);
-	}
-	return err;
-}
-
-static void detach(struct fo_iface *i)
-{
-	if (i->xdp_flags) {
-		bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
-		return;
-	}
-	i->opts.prog_fd = i->opts.prog_id = i->opts.flags = 0;
-	bpf_tc_detach(&i->hook, &i->opts);
-	if (i->hook_created) {
-		i->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&i->hook);
-	}
-}
-
 /* Read events until the next tick; false on a fatal error. */
 static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms)
 {
@@ -465,6 +422,13 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 	if (r < 0) {
 		fc_err("offload: conntrack dump: %s", strerror(-r));
 		goto out;
+	}
+	/* Flows conntrack dropped while no daemon followed it leave now. */
+	if (o->took_over) {
+		unsigned long gone = fo_table_prune(t);
+
+		if (gone)
+			fc_info("offload: %lu flow directions conntrack no longer has removed", gone);
 	}
 	ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
 	fc_info("ready: offloading conntrack flows; %lu offloaded now", fo_table_offloaded(t));
@@ -540,14 +504,37 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 	return 0;
 }
 
+/* Unwind what a start made; a state taken over stays as it was found
+ * (its datapath keeps forwarding, as before the start). */
+static void stop_all(const struct fo_opts *o, struct fo_iface *ifs, int attached,
+		     struct fc_pin *pin, struct fo_table *t, bool keep)
+{
+	if (keep) {
+		/* --keep-state, or a start that failed on a kept state: the
+		 * programs stay attached and the flows in the pinned maps. */
+		fo_table_release(t);
+		pin_close(pin);
+		return;
+	}
+	/* Detached before the flows go: no packet meets a half-emptied map. */
+	while (attached > 0)
+		fo_detach(&ifs[--attached]);
+	fo_table_free(t);
+	pin_remove(pin);
+	pin_close(pin);
+}
+
 int offload_main(int argc, char **argv)
 {
 	struct fo_iface ifs[FO_IFS_MAX] = {};
 	struct fcnat_offload *skel = NULL;
 	struct fcnat_offload_xdp *xskel = NULL;
 	struct fo_table *t = NULL;
+	struct fc_meta kept = {};
+	struct fc_pin pin = { .dirfd = -1, .meta_fd = -1 };
 	struct fo_opts o = {};
 	int ret = 1, attached = 0, r;
+	__u32 map_id;
 
 	r = parse_opts(argc, argv, &o);
 	if (r)
@@ -562,10 +549,13 @@ int offload_main(int argc, char **argv)
 		}
 	}
 	loader_setup_libbpf_log(o.verbose, false);
+	if (fo_pin_open(&pin, o.bpffs))
+		return 1;
+	kept = pin.meta;
 	skel = fcnat_offload__open();
 	if (!skel) {
 		fc_err("offload: opening the datapath: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 	if (bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "offload"))
 		goto out;
@@ -574,12 +564,18 @@ int offload_main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.fo_flows6, o.max_flows * 2);
 	for (int i = 0; i < o.nr_ifs; i++)
 		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
-	if (fcnat_offload__load(skel)) {
+	/* A kept instance's maps (kill -9, --keep-state): its flows go on. */
+	if (pin_reuse_maps(&pin, skel->obj) || fcnat_offload__load(skel)) {
 		fc_err("offload: loading the datapath: %s", strerror(errno));
 		goto out;
 	}
 	if (o.xdp && load_xdp(&o, ifs, skel, &xskel))
 		goto out;
+	if (pin_commit(&pin, skel->obj))
+		goto out;
+	if (pin.found)
+		fc_info("offload: taking over the kept state in %s", pin.dir);
+	map_id = fo_map_id(bpf_map__fd(skel->maps.fo_flows4));
 	t = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6),
@@ -593,25 +589,30 @@ int offload_main(int argc, char **argv)
 	if (!t)
 		goto out;
 	for (; attached < o.nr_ifs; attached++) {
-		r = o.xdp ? attach_xdp(&ifs[attached], o.ifs[attached],
-				       bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode)
-			  : attach(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress));
+		r = o.xdp ? fo_attach_xdp(&ifs[attached], o.ifs[attached],
+					  bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode, map_id)
+			  : fo_attach_tc(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress),
+					 map_id, pin.found ? &kept : NULL);
 		if (r) {
-			fc_err("offload: attaching to %s: %s", o.ifs[attached], strerror(-r));
+			fc_err("offload: attaching to %s: %s%s", o.ifs[attached], strerror(-r),
+			       r == -EEXIST || r == -EBUSY ? " (another program is there)" : "");
 			goto out;
 		}
 	}
+	if (pin.found)
+		fo_detach_stale(&kept, ifs, o.nr_ifs, map_id);
+	fo_meta_record(&pin.meta, ifs, o.nr_ifs);
+	pin_save_meta(&pin);
+	o.took_over = pin.found;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
 	ret = run(&o, skel, t);
 out:
-	/* Detached before the flows go: no packet meets a half-emptied map. */
-	while (attached > 0)
-		detach(&ifs[--attached]);
 	if (t && o.stats_file)
 		write_stats(&o, bpf_map__fd(skel->maps.fo_stats), t);
-	fo_table_free(t);
+	/* A failed start on a kept state leaves it serving, as it found it. */
+	stop_all(&o, ifs, attached, &pin, t, o.keep_state || (ret && pin.found));
 	fcnat_offload_xdp__destroy(xskel);
 	fcnat_offload__destroy(skel);
 	return ret;

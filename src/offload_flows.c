@@ -47,7 +47,9 @@ static __u32 tuple_hash(const struct fo_table *tb, const struct ct_tuple *t, __u
 		h ^= t->dst6[i] + 0x9e3779b9 + (h << 6) + (h >> 2);
 	}
 	h ^= ((__u32)t->sport << 16 | t->dport) + 0x9e3779b9 + (h << 6) + (h >> 2);
-	h ^= (t->proto | (__u32)zone << 8) * 2246822519u;
+	/* Not the zone: a map key has none, and fo_table_prune finds an
+	 * entry by its tuple alone. */
+	h ^= t->proto * 2246822519u;
 	return (h ^ (h >> 16)) & tb->mask;
 }
 
@@ -213,7 +215,7 @@ static void uninstall(struct fo_table *t, struct fo_entry *e)
 	t->offloaded--;
 }
 
-void fo_table_free(struct fo_table *t)
+static void table_free(struct fo_table *t, bool flows_too)
 {
 	if (!t)
 		return;
@@ -222,12 +224,116 @@ void fo_table_free(struct fo_table *t)
 			struct fo_entry *e = t->bucket[i];
 
 			t->bucket[i] = e->next;
-			uninstall(t, e);
+			if (flows_too)
+				uninstall(t, e);
 			free(e);
 		}
 	}
 	free(t->bucket);
 	free(t);
+}
+
+void fo_table_free(struct fo_table *t)
+{
+	table_free(t, true);
+}
+
+void fo_table_release(struct fo_table *t)
+{
+	table_free(t, false);
+}
+
+/* Does an installed entry own this direction of the map? key is the
+ * packet's tuple as it arrives, rev the other direction's. */
+static bool owned(struct fo_table *t, const struct ct_tuple *key, const struct ct_tuple *rev,
+		  __u8 dir)
+{
+	const struct ct_tuple *orig = dir == FO_DIR_ORIG ? key : rev;
+	const struct ct_tuple *reply = dir == FO_DIR_ORIG ? rev : key;
+
+	for (struct fo_entry *e = t->bucket[tuple_hash(t, orig, 0)]; e; e = e->next)
+		if (e->installed && tuple_eq(&e->orig, orig) && tuple_eq(&e->reply, reply))
+			return true;
+	return false;
+}
+
+static void tuple4(struct ct_tuple *t, const struct fo_key4 *k)
+{
+	memset(t, 0, sizeof(*t));
+	t->src = k->saddr;
+	t->dst = k->daddr;
+	t->sport = k->sport;
+	t->dport = k->dport;
+	t->proto = k->proto;
+	t->family = AF_INET;
+}
+
+static void tuple6(struct ct_tuple *t, const struct fo_key6 *k)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->src6, k->saddr, 16);
+	memcpy(t->dst6, k->daddr, 16);
+	t->sport = k->sport;
+	t->dport = k->dport;
+	t->proto = k->proto;
+	t->family = AF_INET6;
+}
+
+/* Delete the map's entries no installed flow owns; the keys first, then
+ * the deletions (a walk that deletes as it goes starts over). */
+static unsigned long prune_map(struct fo_table *t, int fd, bool v6)
+{
+	size_t ksz = v6 ? sizeof(struct fo_key6) : sizeof(struct fo_key4), n = 0, cap = 0;
+	union {
+		struct fo_key4 k4;
+		struct fo_key6 k6;
+	} key, next;
+	union {
+		struct fo_flow4 f4;
+		struct fo_flow6 f6;
+	} val;
+	char *gone = NULL;
+	void *prev = NULL;
+
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct ct_tuple a, b;
+		__u8 dir;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		if (v6) {
+			tuple6(&a, &key.k6);
+			tuple6(&b, &val.f6.rev);
+			dir = val.f6.dir;
+		} else {
+			tuple4(&a, &key.k4);
+			tuple4(&b, &val.f4.rev);
+			dir = val.f4.dir;
+		}
+		if (owned(t, &a, &b, dir))
+			continue;
+		if (n == cap) {
+			char *more = realloc(gone, (cap = cap ? cap * 2 : 256) * ksz);
+
+			if (!more)
+				break;
+			gone = more;
+		}
+		memcpy(gone + n++ * ksz, &key, ksz);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, gone + i * ksz);
+	free(gone);
+	return n;
+}
+
+unsigned long fo_table_prune(struct fo_table *t)
+{
+	return prune_map(t, t->cfg.map_fd, false) + prune_map(t, t->cfg.map6_fd, true);
 }
 
 bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_state)

@@ -30,6 +30,12 @@ struct fo_table_cfg {
 
 struct fo_table *fo_table_new(const struct fo_table_cfg *cfg);
 void fo_table_free(struct fo_table *t);	/* removes every offloaded flow from the map */
+void fo_table_release(struct fo_table *t);	/* leaves them there (--keep-state) */
+
+/* After the first dump of a start that took pinned maps over: delete the
+ * directions no entry conntrack still has owns (flows it dropped while no
+ * daemon was there). Returns how many. */
+unsigned long fo_table_prune(struct fo_table *t);
 
 /* Is this entry one to offload? (ASSURED, TCP ESTABLISHED, TCP/UDP,
  * NAT or not, no helper at work, the mark filter.) tcp_state: the entry's

@@ -667,6 +667,40 @@ TEST(offload6_timeout_refresh_names_the_ipv6_entry)
 	ASSERT_EQ(got.e.timeout, 120, "the UDP stream timeout");
 }
 
+TEST(offload_restart_prune_keeps_what_conntrack_still_has)
+{
+	struct pkt_spec v4 = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec v6 = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct pkt_spec v4b = tcp(CLIENT_B, 26000, SERVER_1, 80, 0x10);
+	struct run_result r;
+
+	SETUP6();
+	masquerade_udp();
+	masquerade66_udp();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_B, 26000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 26000));
+	/* A restart: the datapath's maps kept, user space's table new; the
+	 * dump names the IPv6 flow and the TCP one, not the IPv4 UDP one
+	 * (conntrack dropped it while no daemon was there). */
+	fo_table_release(table);
+	table = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
+		.tcp_timeout = 432000, .udp_timeout = 120 });
+	ASSERT_TRUE(table, "new table");
+	masquerade66_udp();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_B, 26000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 26000));
+	ASSERT_EQ(fo_table_prune(table), 2, "both directions of the dropped flow");
+	ASSERT_EQ(fo_table_prune(table), 0, "nothing more");
+	ASSERT_EQ(run_on(fx.int_ifindex, &v4, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "the dropped flow goes to the stack");
+	ASSERT_EQ(run_on(fx.int_ifindex, &v6, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "the IPv6 flow still offloaded");
+	ASSERT_EQ(run_on(fx.int_ifindex, &v4b, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "the TCP flow still offloaded");
+}
+
 TEST(offload_loads_in_the_portable_profile)
 {
 	struct fc_bpf_profile p = { .bounded_loops = true, .static_ctx_funcs = true };
