@@ -36,6 +36,7 @@
 #include "offload.h"
 #include "offload_flows.h"
 #include "offload_pin.h"
+#include "metrics.h"
 
 #define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
@@ -76,6 +77,7 @@ struct fo_opts {
 	bool keep_state;	/* --keep-state: exit without detaching */
 	bool took_over;		/* the maps were a kept instance's */
 	char bpffs[256];	/* --bpffs */
+	const char *metrics;	/* --metrics ADDR:PORT */
 	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
 };
 
@@ -100,6 +102,7 @@ static void usage(FILE *f)
 		"      --stats-file PATH   write counters as JSON there each second\n"
 		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
 		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
+		"      --metrics ADDR:PORT serve the counters for Prometheus at /metrics\n"
 		"  -v, --verbose\n");
 }
 
@@ -127,6 +130,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "keep-state", no_argument, NULL, 'K' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -199,6 +203,9 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 			break;
 		case 'K':
 			o->keep_state = true;
+			break;
+		case 'M':
+			o->metrics = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -369,12 +376,23 @@ static __u64 now_ns(void)
 }
 
 /* Read events until the next tick; false on a fatal error. */
-static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms)
+static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
+		   struct metrics_server *m)
 {
-	struct pollfd p = { .fd = ev_fd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = ev_fd, .events = POLLIN },
+			       { .fd = m ? metrics_poll_fd(m) : -1, .events = POLLIN } };
+	int mwait = m ? metrics_timeout_ms(m) : -1;
 
-	if (poll(&p, 1, wait_ms) <= 0)
+	if (mwait >= 0 && mwait < wait_ms)
+		wait_ms = mwait;
+	if (poll(p, m ? 2 : 1, wait_ms) <= 0 || !(p[0].revents & POLLIN)) {
+		/* The scrape endpoint: as often as it asks, or after a scrape. */
+		if (m)
+			metrics_run(m);
 		return true;
+	}
+	if (m && p[1].revents)
+		metrics_run(m);
 	for (;;) {
 		ssize_t len = recv(ev_fd, buf, FO_BUF, MSG_DONTWAIT);
 		int r;
@@ -395,7 +413,8 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 	}
 }
 
-static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_table *t)
+static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_table *t,
+	       struct metrics_server *m)
 {
 	unsigned int groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1) |
 			      1u << (NFNLGRP_CONNTRACK_UPDATE - 1) |
@@ -438,7 +457,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		__u64 now = now_ns();
 		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
 
-		if (!events(ev_fd, t, buf, &seq, wait_ms))
+		if (!events(ev_fd, t, buf, &seq, wait_ms, m))
 			goto out;
 		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
 		ct_drain_errors(cmd_fd, buf);
@@ -533,6 +552,8 @@ int offload_main(int argc, char **argv)
 	struct fc_meta kept = {};
 	struct fc_pin pin = { .dirfd = -1, .meta_fd = -1 };
 	struct fo_opts o = {};
+	struct metrics_server *metrics = NULL;
+	struct fo_metrics_ctx mctx;
 	int ret = 1, attached = 0, r;
 	__u32 map_id;
 
@@ -549,8 +570,14 @@ int offload_main(int argc, char **argv)
 		}
 	}
 	loader_setup_libbpf_log(o.verbose, false);
-	if (fo_pin_open(&pin, o.bpffs))
+	/* The endpoint first: a port in use fails the start before anything
+	 * is touched. */
+	if (o.metrics && !(metrics = metrics_open(o.metrics)))
 		return 1;
+	if (fo_pin_open(&pin, o.bpffs)) {
+		metrics_close(metrics);
+		return 1;
+	}
 	kept = pin.meta;
 	skel = fcnat_offload__open();
 	if (!skel) {
@@ -607,8 +634,15 @@ int offload_main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
-	ret = run(&o, skel, t);
+	if (o.metrics) {
+		mctx = (struct fo_metrics_ctx){ .stats_fd = bpf_map__fd(skel->maps.fo_stats),
+						.table = t };
+		metrics_set_source(metrics, &(struct metrics_source){
+			.ifname = "offload", .extra = offload_metrics, .extra_ctx = &mctx });
+	}
+	ret = run(&o, skel, t, metrics);
 out:
+	metrics_close(metrics);
 	if (t && o.stats_file)
 		write_stats(&o, bpf_map__fd(skel->maps.fo_stats), t);
 	/* A failed start on a kept state leaves it serving, as it found it. */

@@ -21,6 +21,7 @@
 #include <fcnat/offload.h>
 #include "log.h"
 #include "offload.h"
+#include "offload_flows.h"
 #include "offload_pin.h"
 
 /* One direction as shown: the packet as it arrives and as it leaves. */
@@ -249,4 +250,33 @@ out:
 		close(sfd);
 	pin_close(&pin);
 	return ret;
+}
+
+void offload_metrics(FILE *f, const char *label, void *arg)
+{
+	const struct fo_metrics_ctx *m = arg;
+	__u64 sum[FO_STAT_MAX];
+
+	fprintf(f, "# HELP fcnat_offload_flows Flows offloaded now.\n"
+		   "# TYPE fcnat_offload_flows gauge\n"
+		   "fcnat_offload_flows %lu\n", fo_table_offloaded(m->table));
+	fprintf(f, "# HELP fcnat_offload_handed_back_total Flows handed back by FIN or RST.\n"
+		   "# TYPE fcnat_offload_handed_back_total counter\n"
+		   "fcnat_offload_handed_back_total %lu\n", fo_table_handed_back(m->table));
+	if (!offload_counters(m->stats_fd, sum))
+		return;
+	/* One family, the reason a label: what was forwarded and why the
+	 * rest went to the stack. */
+	fprintf(f, "# HELP fcnat_offload_packets_total Packets the offload datapath saw, by "
+		   "outcome (forwarded, or the reason it passed them to the stack).\n"
+		   "# TYPE fcnat_offload_packets_total counter\n");
+	for (int i = 0; i < FO_STAT_MAX; i++)
+		if (i != FO_STAT_FORWARDED6)	/* a part of forwarded: its own line */
+			fprintf(f, "fcnat_offload_packets_total{reason=\"%s\"} %llu\n",
+				offload_stat_name(i), (unsigned long long)sum[i]);
+	fprintf(f, "# HELP fcnat_offload_forwarded_ipv6_packets_total Of the forwarded "
+		   "packets, the IPv6 ones.\n"
+		   "# TYPE fcnat_offload_forwarded_ipv6_packets_total counter\n"
+		   "fcnat_offload_forwarded_ipv6_packets_total %llu\n",
+		(unsigned long long)sum[FO_STAT_FORWARDED6]);
 }

@@ -6,6 +6,7 @@ meanwhile; a plain stop removes everything. Each test pins under a
 bpffs of its own (the `bpffs` fixture)."""
 
 import json
+import os
 import signal
 
 import pytest
@@ -121,3 +122,31 @@ def test_show_offloads_text_and_without_state(fw, fcnat, run_fcnat, bpffs, tmp_p
     r = run_fcnat("show", "offloads", "--bpffs", bpffs)
     assert r.returncode == 0 and "0 flows offloaded" in r.stdout, r
     assert "pass_not_offloaded" in r.stdout and "forwarded_ipv6" in r.stdout, r.stdout
+
+
+def test_prometheus_counters_by_reason(fw, fcnat, bpffs, tmp_path):
+    topo = fw
+    port = 19000 + os.getpid() % 1000
+    inst = start(fcnat, "tc", bpffs, tmp_path / "a.json", "--metrics", "127.0.0.1:%d" % port)
+    server = topo.ext.udp(SERVER, 7022)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    udp_roundtrip(client, server, (SERVER, 7022), b"hello")
+    establish_udp(inst, client, server, (SERVER, 7022))
+    for i in range(5):
+        udp_roundtrip(client, server, (SERVER, 7022), b"m %d" % i)
+    s = fresh(inst)
+
+    def scrape():
+        r = topo.gw.run(["curl", "-sS", "--max-time", "5",
+                         "http://127.0.0.1:%d/metrics" % port])
+        return {l.rsplit(" ", 1)[0]: int(l.rsplit(" ", 1)[1])
+                for l in r.stdout.splitlines() if l and not l.startswith("#")}
+    m = scrape()
+    # (The scrape's own TCP connection, local to the gateway, is an
+    # established entry too: offloaded, though its packets never pass.)
+    assert m["fcnat_offload_flows"] >= 1, m
+    fwd = m['fcnat_offload_packets_total{reason="forwarded"}']
+    assert fwd >= s["counters"]["forwarded"] >= 10, (m, s)
+    assert m['fcnat_offload_packets_total{reason="pass_not_offloaded"}'] >= 1, m
+    assert "fcnat_offload_forwarded_ipv6_packets_total" in m
+    assert not [k for k in m if k.startswith("fcnat_mappings")], "no NAT-mode lines"
