@@ -425,3 +425,62 @@ def test_loads_in_the_portable_profile(fw, fcnat, mode):
                  env={"FCNAT_BPF_PROFILE": "bounded-loops,no-kernel-btf"})
     assert inst.running()
     assert inst.stop() == 0
+
+
+VLAN_IF = "wan0.7"
+GW_VLAN_ADDR = "10.7.0.1"
+EXT_VLAN_ADDR = "10.7.0.2"
+
+
+@pytest.fixture
+def vlan_fw(fw):
+    """wan0.7 (802.1Q) on both ends of the WAN link, masqueraded as wan0 is."""
+    topo = fw
+    r = topo.gw.run(["ip", "link", "add", "link", "wan0", "name", VLAN_IF, "type", "vlan",
+                     "id", "7"], check=False)
+    if r.returncode != 0:
+        pytest.skip("this kernel has no 802.1Q VLAN support (8021q): %s" % r.stderr.strip())
+    topo.ext.run(["ip", "link", "add", "link", "wan0", "name", VLAN_IF, "type", "vlan",
+                  "id", "7"])
+    topo.gw.addr_add(VLAN_IF, GW_VLAN_ADDR + "/24")
+    topo.gw.link_up(VLAN_IF)
+    topo.ext.addr_add(VLAN_IF, EXT_VLAN_ADDR + "/24")
+    topo.ext.link_up(VLAN_IF)
+    topo.gw.run(["nft", "add", "rule", "inet", "fo_fw", "forward", "iifname", "lan0",
+                 "oifname", VLAN_IF, "accept"])
+    topo.gw.run(["nft", "add", "rule", "ip", "fo_nat", "postrouting", "oifname", VLAN_IF,
+                 "masquerade"])
+    return topo
+
+
+def rx_packets(ns, ifname):
+    return int(ns.run(["cat", "/sys/class/net/%s/statistics/rx_packets" % ifname]).stdout)
+
+
+@pytest.mark.parametrize("mode", ["tc", "xdp"])
+def test_vlan_wan_udp_masquerade_offloaded(vlan_fw, fcnat, tmp_path, mode):
+    """-i wan0.7: the sub-interface's hook sees the frames untagged and a
+    redirect to it tags them (XDP: generic, the only XDP a VLAN device has)."""
+    topo = vlan_fw
+    if mode == "xdp":
+        prepare_xdp_peers(topo)
+    stats_path = tmp_path / "st.json"
+    inst = fcnat("offload", "--mode", mode, "-i", "lan0", "-i", VLAN_IF,
+                 "--stats-file", str(stats_path))
+    inst.stats_path = stats_path
+    wait_until(stats_path.exists, 5, desc="the first stats file")
+    server = topo.ext.udp(EXT_VLAN_ADDR, 7030)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    peer = udp_roundtrip(client, server, (EXT_VLAN_ADDR, 7030), b"hello")
+    assert peer[0] == GW_VLAN_ADDR, "masqueraded to the VLAN's address"
+    establish_udp(inst, client, server, (EXT_VLAN_ADDR, 7030))
+    before = fresh(inst)["counters"]
+    tagged = rx_packets(topo.ext, VLAN_IF)
+    n = 30
+    for i in range(n):
+        payload = os.urandom(64 + i * 17)
+        udp_roundtrip(client, server, (EXT_VLAN_ADDR, 7030), payload)
+    after = fresh(inst)["counters"]
+    assert after["forwarded"] == before["forwarded"] + 2 * n, "both ways in the fast path"
+    assert after["pass_not_offloaded"] == before["pass_not_offloaded"]
+    assert rx_packets(topo.ext, VLAN_IF) >= tagged + n, "arrived tagged, on VLAN 7"
