@@ -78,6 +78,7 @@ struct fo_opts {
 	bool took_over;		/* the maps were a kept instance's */
 	char bpffs[256];	/* --bpffs */
 	const char *metrics;	/* --metrics ADDR:PORT */
+	bool detach;		/* --detach: remove a kept instance */
 	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
 };
 
@@ -103,6 +104,7 @@ static void usage(FILE *f)
 		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
 		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
 		"      --metrics ADDR:PORT serve the counters for Prometheus at /metrics\n"
+		"      --detach            remove what a --keep-state or killed offload left\n"
 		"  -v, --verbose\n");
 }
 
@@ -131,6 +133,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "keep-state", no_argument, NULL, 'K' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "detach", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -207,6 +210,9 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		case 'M':
 			o->metrics = optarg;
 			break;
+		case 'D':
+			o->detach = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -218,7 +224,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc || !o->nr_ifs) {
+	if (optind != argc || (!o->nr_ifs && !o->detach)) {
 		usage(stderr);
 		return -1;
 	}
@@ -562,6 +568,8 @@ int offload_main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (o.verbose)
 		fc_log_level = FC_LOG_DEBUG;
+	if (o.detach)
+		return fo_pin_detach(o.bpffs);
 	for (int i = 0; i < o.nr_ifs; i++) {
 		ifs[i].ifindex = if_nametoindex(o.ifs[i]);
 		if (!ifs[i].ifindex) {

@@ -37,6 +37,29 @@ int fo_pin_open(struct fc_pin *p, const char *root)
 	return pin_open(p, root, name, false);
 }
 
+int fo_pin_detach(const char *root)
+{
+	char name[64];
+	struct fc_pin p;
+	int fd;
+
+	ns_dir(name, sizeof(name));
+	if (pin_open(&p, root, name, true))
+		return 1;
+	if (p.found) {
+		fd = pin_map_fd(&p, "fo_flows4");
+		/* No interface of this start: every kept one is stale. */
+		if (fd >= 0)
+			fo_detach_stale(&p.meta, NULL, 0, fo_map_id(fd));
+		if (fd >= 0)
+			close(fd);
+		fc_info("offload: removed the kept state in %s", p.dir);
+	}
+	pin_remove(&p);
+	pin_close(&p);
+	return 0;
+}
+
 int fo_pin_open_ro(struct fc_pin *p, const char *root)
 {
 	char name[64];

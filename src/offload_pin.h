@@ -23,6 +23,11 @@
 
 /* Open (locked: one offload per namespace) or read-only (show). */
 int fo_pin_open(struct fc_pin *p, const char *root);
+
+/* `fcnat offload --detach`: remove what a kept instance left (its programs,
+ * if they are still ours, and its pins), whatever its layout. 0 when done
+ * or there was nothing, else 1 with a message logged. */
+int fo_pin_detach(const char *root);
 int fo_pin_open_ro(struct fc_pin *p, const char *root);
 
 /* The TC filter fcnat offload puts on ingress, and its takeover: 0 when

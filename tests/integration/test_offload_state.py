@@ -150,3 +150,26 @@ def test_prometheus_counters_by_reason(fw, fcnat, bpffs, tmp_path):
     assert m['fcnat_offload_packets_total{reason="pass_not_offloaded"}'] >= 1, m
     assert "fcnat_offload_forwarded_ipv6_packets_total" in m
     assert not [k for k in m if k.startswith("fcnat_mappings")], "no NAT-mode lines"
+
+
+@pytest.mark.parametrize("mode", ["tc", "xdp"])
+def test_detach_removes_a_kept_instance(fw, fcnat, run_fcnat, bpffs, tmp_path, mode):
+    topo = fw
+    if mode == "xdp":
+        prepare_xdp_peers(topo)
+    # Someone else's clsact on wan0 stays; the one on lan0 is the offload's.
+    topo.gw.run(["tc", "qdisc", "add", "dev", "wan0", "clsact"])
+    inst = start(fcnat, mode, bpffs, tmp_path / "a.json", "--keep-state")
+    assert inst.stop() == 0
+    assert show(run_fcnat, bpffs)["offloaded_flows"] == 0, "kept"
+    r = run_fcnat("offload", "--detach", "--bpffs", bpffs)
+    assert r.returncode == 0, r
+    r = run_fcnat("show", "offloads", "--bpffs", bpffs)
+    assert r.returncode != 0, "no state left"
+    for dev in ("lan0", "wan0"):
+        link = topo.gw.run(["ip", "link", "show", "dev", dev]).stdout
+        tc = topo.gw.run(["tc", "filter", "show", "dev", dev, "ingress"]).stdout
+        assert "xdp" not in link and "fo_tc_ingress" not in tc, (dev, link, tc)
+    qdiscs = topo.gw.run(["tc", "qdisc", "show"]).stdout
+    clsact = [l.split(" dev ")[1].split()[0] for l in qdiscs.splitlines() if "clsact" in l]
+    assert clsact == ["wan0"], "the offload's removed, the other kept: %s" % clsact
