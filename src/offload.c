@@ -36,6 +36,7 @@
 #include "offload.h"
 #include "offload_flows.h"
 #include "offload_pin.h"
+#include "offload_nh.h"
 #include "metrics.h"
 
 #define FO_IFS_MAX	16
@@ -58,6 +59,7 @@ static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_PASS_MARK] = "pass_mark",
 	[FO_STAT_PASS_OTHER_IF] = "pass_other_if",
 	[FO_STAT_FORWARDED6] = "forwarded_ipv6",
+	[FO_STAT_NH_CACHED] = "forwarded_nh_cached",
 };
 
 const char *offload_stat_name(int stat)
@@ -382,23 +384,43 @@ static __u64 now_ns(void)
 }
 
 /* Read events until the next tick; false on a fatal error. */
-static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
-		   struct metrics_server *m)
+/* What the loop serves besides conntrack's events. */
+struct fo_side {
+	struct metrics_server *m;	/* --metrics, or NULL */
+	int nh_fd;			/* route/neighbour changes (offload_nh.h) */
+	volatile __u32 *gen[2];		/* fo_nh_gen of the TC and XDP objects */
+};
+
+static void nh_check(const struct fo_side *side)
 {
-	struct pollfd p[2] = { { .fd = ev_fd, .events = POLLIN },
+	if (!fo_nh_changed(side->nh_fd))
+		return;
+	/* Every flow's next hop is looked up again on its next packet. */
+	for (int i = 0; i < 2; i++)
+		if (side->gen[i])
+			*side->gen[i] = fo_nh_next(*side->gen[i]);
+}
+
+static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
+		   const struct fo_side *side)
+{
+	struct metrics_server *m = side->m;
+	struct pollfd p[3] = { { .fd = ev_fd, .events = POLLIN },
+			       { .fd = side->nh_fd, .events = POLLIN },
 			       { .fd = m ? metrics_poll_fd(m) : -1, .events = POLLIN } };
 	int mwait = m ? metrics_timeout_ms(m) : -1;
 
 	if (mwait >= 0 && mwait < wait_ms)
 		wait_ms = mwait;
-	if (poll(p, m ? 2 : 1, wait_ms) <= 0 || !(p[0].revents & POLLIN)) {
-		/* The scrape endpoint: as often as it asks, or after a scrape. */
-		if (m)
-			metrics_run(m);
+	if (poll(p, 3, wait_ms) < 0)
 		return true;
-	}
-	if (m && p[1].revents)
+	if (p[1].revents)
+		nh_check(side);
+	/* The scrape endpoint: as often as it asks, or after a scrape. */
+	if (m)
 		metrics_run(m);
+	if (!(p[0].revents & POLLIN))
+		return true;
 	for (;;) {
 		ssize_t len = recv(ev_fd, buf, FO_BUF, MSG_DONTWAIT);
 		int r;
@@ -420,7 +442,7 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 }
 
 static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_table *t,
-	       struct metrics_server *m)
+	       const struct fo_side *side)
 {
 	unsigned int groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1) |
 			      1u << (NFNLGRP_CONNTRACK_UPDATE - 1) |
@@ -463,7 +485,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		__u64 now = now_ns();
 		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
 
-		if (!events(ev_fd, t, buf, &seq, wait_ms, m))
+		if (!events(ev_fd, t, buf, &seq, wait_ms, side))
 			goto out;
 		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
 		ct_drain_errors(cmd_fd, buf);
@@ -560,6 +582,7 @@ int offload_main(int argc, char **argv)
 	struct fo_opts o = {};
 	struct metrics_server *metrics = NULL;
 	struct fo_metrics_ctx mctx;
+	struct fo_side side = { .nh_fd = -1 };
 	int ret = 1, attached = 0, r;
 	__u32 map_id;
 
@@ -608,6 +631,23 @@ int offload_main(int argc, char **argv)
 		goto out;
 	if (pin_commit(&pin, skel->obj))
 		goto out;
+	/* The next hop cache: changes followed from before it is turned on;
+	 * a generation of its own, so no hop a kept flow cached in an
+	 * earlier run is trusted. */
+	side.m = metrics;
+	side.nh_fd = fo_nh_open();
+	if (side.nh_fd < 0)
+		fc_warn("offload: rtnetlink: %s: no next hop cache", strerror(-side.nh_fd));
+	else {
+		__u32 gen = fo_nh_next((__u32)now_ns());
+
+		side.gen[0] = &skel->bss->fo_nh_gen;
+		if (xskel)
+			side.gen[1] = &xskel->bss->fo_nh_gen;
+		for (int i = 0; i < 2; i++)
+			if (side.gen[i])
+				*side.gen[i] = gen;
+	}
 	if (pin.found)
 		fc_info("offload: taking over the kept state in %s", pin.dir);
 	map_id = fo_map_id(bpf_map__fd(skel->maps.fo_flows4));
@@ -648,9 +688,11 @@ int offload_main(int argc, char **argv)
 		metrics_set_source(metrics, &(struct metrics_source){
 			.ifname = "offload", .extra = offload_metrics, .extra_ctx = &mctx });
 	}
-	ret = run(&o, skel, t, metrics);
+	ret = run(&o, skel, t, &side);
 out:
 	metrics_close(metrics);
+	if (side.nh_fd >= 0)
+		close(side.nh_fd);
 	if (t && o.stats_file)
 		write_stats(&o, bpf_map__fd(skel->maps.fo_stats), t);
 	/* A failed start on a kept state leaves it serving, as it found it. */

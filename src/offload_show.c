@@ -271,7 +271,7 @@ void offload_metrics(FILE *f, const char *label, void *arg)
 		   "outcome (forwarded, or the reason it passed them to the stack).\n"
 		   "# TYPE fcnat_offload_packets_total counter\n");
 	for (int i = 0; i < FO_STAT_MAX; i++)
-		if (i != FO_STAT_FORWARDED6)	/* a part of forwarded: its own line */
+		if (i != FO_STAT_FORWARDED6 && i != FO_STAT_NH_CACHED)	/* parts of forwarded */
 			fprintf(f, "fcnat_offload_packets_total{reason=\"%s\"} %llu\n",
 				offload_stat_name(i), (unsigned long long)sum[i]);
 	fprintf(f, "# HELP fcnat_offload_forwarded_ipv6_packets_total Of the forwarded "
@@ -279,4 +279,9 @@ void offload_metrics(FILE *f, const char *label, void *arg)
 		   "# TYPE fcnat_offload_forwarded_ipv6_packets_total counter\n"
 		   "fcnat_offload_forwarded_ipv6_packets_total %llu\n",
 		(unsigned long long)sum[FO_STAT_FORWARDED6]);
+	fprintf(f, "# HELP fcnat_offload_nh_cached_packets_total Of the forwarded packets, "
+		   "those sent to the next hop cached for their flow (no FIB lookup).\n"
+		   "# TYPE fcnat_offload_nh_cached_packets_total counter\n"
+		   "fcnat_offload_nh_cached_packets_total %llu\n",
+		(unsigned long long)sum[FO_STAT_NH_CACHED]);
 }

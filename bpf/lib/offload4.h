@@ -30,7 +30,8 @@ static __always_inline int offload_ingress4(struct ctx_buff *ctx, struct fc_pkt 
 	struct fo_flow4 *f;
 	struct fo_key4 key = {};
 	pkt_iphdr *iph;
-	int why;
+	int why, cached;
+	__u64 now;
 
 	key.saddr = p->saddr.v4;
 	key.daddr = p->daddr.v4;
@@ -57,12 +58,17 @@ static __always_inline int offload_ingress4(struct ctx_buff *ctx, struct fc_pkt 
 	fib.l4_protocol = p->proto;
 	fib.ipv4_src = f->saddr;
 	fib.ipv4_dst = f->daddr;
-	why = fo_fib(ctx, p, &fib);
-	if (why != FO_STAT_MAX)
-		return fo_pass(why);
+	now = bpf_ktime_get_ns();
+	cached = fo_nh_get(ctx, p, &f->nh, &fib, now);
+	if (!cached) {
+		why = fo_fib(ctx, p, &fib);
+		if (why != FO_STAT_MAX)
+			return fo_pass(why);
+		fo_nh_put(ctx, p, &f->nh, &fib, now);
+	}
 
 	/* Seen, then counted: conntrack's timeout follows last_seen_ns. */
-	f->last_seen_ns = bpf_ktime_get_ns();
+	f->last_seen_ns = now;
 	__sync_fetch_and_add(&f->packets, 1);
 	__sync_fetch_and_add(&f->bytes, p->l3_end - p->l3_off);
 
@@ -72,6 +78,8 @@ static __always_inline int offload_ingress4(struct ctx_buff *ctx, struct fc_pkt 
 	    ctx_l2_out(ctx, p->l3_off, &fib))
 		return CTX_DROP;	/* the packet may be half rewritten */
 	fo_stat_inc(FO_STAT_FORWARDED);
+	if (cached)
+		fo_stat_inc(FO_STAT_NH_CACHED);
 	return ctx_redirect_out(ctx, &fib);
 }
 

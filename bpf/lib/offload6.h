@@ -76,7 +76,8 @@ static __always_inline int offload_ingress6(struct ctx_buff *ctx)
 	struct fo_flow6 *f;
 	struct fo_key6 key = {};
 	union fc_addr to;
-	int why;
+	int why, cached;
+	__u64 now;
 
 	why = fo_parse6(ctx, &p);
 	if (why != FO_STAT_MAX)
@@ -100,11 +101,16 @@ static __always_inline int offload_ingress6(struct ctx_buff *ctx)
 	fib.l4_protocol = p.proto;
 	__builtin_memcpy(fib.ipv6_src, f->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, f->daddr, 16);
-	why = fo_fib(ctx, &p, &fib);
-	if (why != FO_STAT_MAX)
-		return fo_pass(why);
+	now = bpf_ktime_get_ns();
+	cached = fo_nh_get(ctx, &p, &f->nh, &fib, now);
+	if (!cached) {
+		why = fo_fib(ctx, &p, &fib);
+		if (why != FO_STAT_MAX)
+			return fo_pass(why);
+		fo_nh_put(ctx, &p, &f->nh, &fib, now);
+	}
 
-	f->last_seen_ns = bpf_ktime_get_ns();
+	f->last_seen_ns = now;
 	__sync_fetch_and_add(&f->packets, 1);
 	__sync_fetch_and_add(&f->bytes, p.l3_end - p.l3_off);
 
@@ -118,6 +124,8 @@ static __always_inline int offload_ingress6(struct ctx_buff *ctx)
 	    ctx_l2_out(ctx, p.l3_off, &fib))
 		return CTX_DROP;	/* the packet may be half rewritten */
 	fo_stat_inc(FO_STAT_FORWARDED);
+	if (cached)
+		fo_stat_inc(FO_STAT_NH_CACHED);
 	fo_stat_inc(FO_STAT_FORWARDED6);
 	return ctx_redirect_out(ctx, &fib);
 }

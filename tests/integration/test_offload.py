@@ -484,3 +484,39 @@ def test_vlan_wan_udp_masquerade_offloaded(vlan_fw, fcnat, tmp_path, mode):
     assert after["forwarded"] == before["forwarded"] + 2 * n, "both ways in the fast path"
     assert after["pass_not_offloaded"] == before["pass_not_offloaded"]
     assert rx_packets(topo.ext, VLAN_IF) >= tagged + n, "arrived tagged, on VLAN 7"
+
+
+def test_next_hop_cached_and_a_neighbour_change_followed(offload, fw):
+    """The next hop is cached per flow (no FIB lookup per packet) and
+    dropped when the neighbour changes: frames go to the new MAC."""
+    topo = fw
+    server = topo.ext.udp(SERVER, 7040, timeout=0.3)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    establish_udp(offload, client, server, (SERVER, 7040))
+    before = fresh(offload)["counters"]["forwarded_nh_cached"]
+    for i in range(10):
+        udp_roundtrip(client, server, (SERVER, 7040), b"c %d" % i)
+    assert fresh(offload)["counters"]["forwarded_nh_cached"] > before, "the cache carried some"
+
+    real = topo.ext.run(["cat", "/sys/class/net/wan0/address"]).stdout.strip()
+    topo.gw.run(["ip", "neigh", "replace", SERVER, "lladdr", "02:00:00:00:00:99", "dev", "wan0",
+                 "nud", "permanent"])
+
+    def lost():
+        client.sendto(b"to the wrong MAC?", (SERVER, 7040))
+        try:
+            server.recvfrom(100)
+            return False
+        except OSError:
+            return True
+    wait_until(lost, 3, interval=0.1, desc="frames sent to the neighbour's new MAC")
+    topo.gw.run(["ip", "neigh", "replace", SERVER, "lladdr", real, "dev", "wan0",
+                 "nud", "permanent"])
+
+    def back():
+        try:
+            udp_roundtrip(client, server, (SERVER, 7040), b"back")
+            return True
+        except OSError:
+            return False
+    wait_until(back, 3, interval=0.1, desc="and to the right one again")

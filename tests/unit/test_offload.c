@@ -81,6 +81,7 @@ static int setup(void)
 	if (!skel && load())
 		return -1;
 	fo_table_free(table);	/* removes its flows from the map */
+	skel->bss->fo_nh_gen = xskel->bss->fo_nh_gen = 0;	/* no next hop cache */
 	table = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
@@ -699,6 +700,69 @@ TEST(offload_restart_prune_keeps_what_conntrack_still_has)
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "the IPv6 flow still offloaded");
 	ASSERT_EQ(run_on(fx.int_ifindex, &v4b, &r), 0, "run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "the TCP flow still offloaded");
+}
+
+static void nh_gen(__u32 gen)
+{
+	skel->bss->fo_nh_gen = gen;
+	xskel->bss->fo_nh_gen = gen;
+}
+
+/* The next hop cached per flow: used while nothing changes (the FIB's
+ * neighbour entry changed behind its back stays unseen), dropped when user
+ * space says something changed (fo_nh_gen), never for a longer packet than
+ * a lookup let through. */
+static void nh_cache_case(int xdp)
+{
+	static const uint8_t moved[6] = { 0x02, 0, 0, 0, 0x01, 0x99 };
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+	struct pkt_spec want_moved = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC, moved);
+	struct pkt_spec longer = out, longer_want = want_moved;
+	__u32 verdict = xdp ? XDP_REDIRECT : TC_ACT_REDIRECT;
+
+	longer.payload_len = longer_want.payload_len = 200;
+	SETUP();
+	fixture_defer(&fx, "ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 "
+			   "nud permanent");
+	nh_gen(1);
+	masquerade_udp();
+#define RUN_EXPECT(in, w, what)							\
+	do {									\
+		if (xdp)							\
+			EXPECT_XDP(fx.int_ifindex, in, w, verdict, what);	\
+		else								\
+			EXPECT(fx.int_ifindex, in, w, verdict, what);		\
+	} while (0)
+	RUN_EXPECT(&out, &want, "the first packet: a lookup");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 0, "nothing cached yet");
+	ASSERT_EQ(system("ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:99 dev ext0 "
+			 "nud permanent"), 0, "the neighbour moves");
+	RUN_EXPECT(&out, &want, "the second: the cached hop, no lookup");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 1, "counted");
+	nh_gen(2);	/* what src/offload_nh.c does on the neighbour event */
+	RUN_EXPECT(&out, &want_moved, "after the change: looked up again");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 1, "not from the cache");
+	RUN_EXPECT(&out, &want_moved, "and cached again");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 2, "from the cache");
+	RUN_EXPECT(&longer, &longer_want, "a longer packet: the MTU is looked up");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 2, "not from the cache");
+	RUN_EXPECT(&longer, &longer_want, "then cached for that length too");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 3, "from the cache");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 6, "all forwarded");
+#undef RUN_EXPECT
+	nh_gen(0);
+}
+
+TEST(offload_next_hop_cached_until_a_change_tc)
+{
+	nh_cache_case(0);
+}
+
+TEST(offload_next_hop_cached_until_a_change_xdp)
+{
+	nh_cache_case(1);
 }
 
 TEST(offload_loads_in_the_portable_profile)
