@@ -32,6 +32,7 @@
 #include "fcnat_offload.skel.h"
 #include "fcnat_offload_xdp.skel.h"
 #include "loader.h"
+#include "netlink.h"
 #include "log.h"
 #include "offload.h"
 #include "offload_flows.h"
@@ -515,6 +516,34 @@ out:
 	return ret;
 }
 
+/*
+ * An -i that is a VLAN sub-interface (wan0.7): a frame the FIB sends there
+ * leaves from its real device with the tag in the frame (ctx_l2_out of
+ * ctx_xdp.h), since a VLAN device takes no XDP frames. Its own frames are
+ * read there untagged (generic XDP on the VLAN device). Returns the real
+ * device, for the devmap, 0 if it is none, (__u32)-1 if there are too many.
+ */
+static __u32 fo_xdp_vlan(struct fcnat_offload_xdp *x, int ifindex, const char *name)
+{
+	const int max = sizeof(x->bss->fc_xdp_vlan_dev) / sizeof(x->bss->fc_xdp_vlan_dev[0]);
+	struct nl_vlan_link v;
+	int k = 0;
+
+	if (nl_get_vlan(ifindex, &v) || !v.vlan || !v.lower || !v.id)
+		return 0;
+	while (k < max && x->bss->fc_xdp_vlan_dev[k])
+		k++;
+	if (k == max) {
+		/* Its frames would reach a device that takes none from XDP. */
+		fc_err("offload: %s: XDP mode takes at most %d VLAN interfaces", name, max);
+		return (__u32)-1;
+	}
+	x->bss->fc_xdp_vlan_tag[k] = (__u32)(v.proto == 0x88a8 ? 0x88a8 : 0x8100) << 16 | v.id;
+	x->bss->fc_xdp_vlan_lower[k] = v.lower;
+	x->bss->fc_xdp_vlan_dev[k] = ifindex;
+	return v.lower;
+}
+
 /* The XDP object over the TC object's maps (one state, whichever hook),
  * with every -i interface in its devmap: frames leave through those only. */
 static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
@@ -541,9 +570,12 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 	}
 	tx = bpf_map__fd(x->maps.fc_xdp_tx);
 	for (int i = 0; i < o->nr_ifs; i++) {
-		__u32 idx = ifs[i].ifindex;
+		__u32 idx = ifs[i].ifindex, lower = fo_xdp_vlan(x, ifs[i].ifindex, o->ifs[i]);
 
-		if (bpf_map_update_elem(tx, &idx, &idx, BPF_ANY)) {
+		if (lower == (__u32)-1)
+			return -1;
+		if (bpf_map_update_elem(tx, &idx, &idx, BPF_ANY) ||
+		    (lower && bpf_map_update_elem(tx, &lower, &lower, BPF_ANY))) {
 			fc_err("offload: %s cannot send XDP frames: %s", o->ifs[i], strerror(errno));
 			return -1;
 		}
