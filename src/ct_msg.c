@@ -42,9 +42,9 @@ static int attr_get(const struct nlattr *a, void *to, int n)
 	return 0;
 }
 
-/* CTA_TUPLE_ORIG/REPLY: 1 if an IPv4 TCP/UDP tuple was read, 0 for
+/* CTA_TUPLE_ORIG/REPLY: 1 if a TCP/UDP tuple of family was read, 0 for
  * another kind, -1 if malformed. */
-static int parse_tuple(const struct nlattr *t, struct ct_tuple4 *out)
+static int parse_tuple(const struct nlattr *t, __u8 family, struct ct_tuple *out)
 {
 	int rem, rem2, have = 0;
 
@@ -53,12 +53,20 @@ static int parse_tuple(const struct nlattr *t, struct ct_tuple4 *out)
 		switch (ATTR_TYPE(a)) {
 		case CTA_TUPLE_IP:
 			for_each_attr(b, attr_data(a), attr_len(a), rem2) {
-				if (ATTR_TYPE(b) == CTA_IP_V4_SRC) {
+				if (ATTR_TYPE(b) == CTA_IP_V4_SRC && family == AF_INET) {
 					if (attr_get(b, &out->src, 4))
 						return -1;
 					have |= 1;
-				} else if (ATTR_TYPE(b) == CTA_IP_V4_DST) {
+				} else if (ATTR_TYPE(b) == CTA_IP_V4_DST && family == AF_INET) {
 					if (attr_get(b, &out->dst, 4))
+						return -1;
+					have |= 2;
+				} else if (ATTR_TYPE(b) == CTA_IP_V6_SRC && family == AF_INET6) {
+					if (attr_get(b, out->src6, 16))
+						return -1;
+					have |= 1;
+				} else if (ATTR_TYPE(b) == CTA_IP_V6_DST && family == AF_INET6) {
+					if (attr_get(b, out->dst6, 16))
 						return -1;
 					have |= 2;
 				}
@@ -82,6 +90,7 @@ static int parse_tuple(const struct nlattr *t, struct ct_tuple4 *out)
 			break;
 		}
 	}
+	out->family = family;
 	return have == 15 && (out->proto == IPPROTO_TCP || out->proto == IPPROTO_UDP);
 }
 
@@ -127,15 +136,17 @@ static int parse_ct(const struct nlmsghdr *nh, struct ct_entry *e)
 		return 0;	/* not an entry: skipped */
 	}
 	e->family = g->nfgen_family;
+	if (e->family != AF_INET && e->family != AF_INET6)
+		return 1;	/* reported without tuples: not ours */
 	for_each_attr(a, (const char *)g + NLMSG_ALIGN(sizeof(*g)), len, rem) {
 		switch (ATTR_TYPE(a)) {
 		case CTA_TUPLE_ORIG:
-			if ((r = parse_tuple(a, &e->orig)) < 0)
+			if ((r = parse_tuple(a, e->family, &e->orig)) < 0)
 				return -1;
 			e->has_orig = r;
 			break;
 		case CTA_TUPLE_REPLY:
-			if ((r = parse_tuple(a, &e->reply)) < 0)
+			if ((r = parse_tuple(a, e->family, &e->reply)) < 0)
 				return -1;
 			e->has_reply = r;
 			break;
@@ -177,8 +188,6 @@ static int parse_ct(const struct nlmsghdr *nh, struct ct_entry *e)
 			break;
 		}
 	}
-	if (e->family != AF_INET)
-		e->has_orig = e->has_reply = false;
 	return 1;
 }
 
@@ -295,21 +304,26 @@ size_t ct_build_dump(void *buf, size_t len, __u32 seq, __u8 family)
 	return b.off;
 }
 
-size_t ct_build_update(void *buf, size_t len, __u32 seq, const struct ct_tuple4 *t,
+size_t ct_build_update(void *buf, size_t len, __u32 seq, const struct ct_tuple *t,
 		       __u16 zone, __u32 timeout, bool liberal)
 {
 	/* struct nf_ct_tcp_flags: flags, then mask. */
 	static const __u8 be_liberal[2] = { IP_CT_TCP_FLAG_BE_LIBERAL, IP_CT_TCP_FLAG_BE_LIBERAL };
 	struct nlbuf b = { .buf = buf, .len = len };
-	struct nlmsghdr *nh = put_hdr(&b, IPCTNL_MSG_CT_NEW, 0, seq, AF_INET, 0);
+	struct nlmsghdr *nh = put_hdr(&b, IPCTNL_MSG_CT_NEW, 0, seq, t->family, 0);
 	__be32 to = htonl(timeout);
 	__be16 z = htons(zone);
 	size_t tup, ip, proto, info, tcp;
 
 	tup = nest_begin(&b, CTA_TUPLE_ORIG);
 	ip = nest_begin(&b, CTA_TUPLE_IP);
-	put_attr(&b, CTA_IP_V4_SRC, &t->src, 4);
-	put_attr(&b, CTA_IP_V4_DST, &t->dst, 4);
+	if (t->family == AF_INET6) {
+		put_attr(&b, CTA_IP_V6_SRC, t->src6, 16);
+		put_attr(&b, CTA_IP_V6_DST, t->dst6, 16);
+	} else {
+		put_attr(&b, CTA_IP_V4_SRC, &t->src, 4);
+		put_attr(&b, CTA_IP_V4_DST, &t->dst, 4);
+	}
 	nest_end(&b, ip);
 	proto = nest_begin(&b, CTA_TUPLE_PROTO);
 	put_attr(&b, CTA_PROTO_NUM, &t->proto, 1);

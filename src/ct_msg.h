@@ -2,9 +2,9 @@
 /*
  * ctnetlink (conntrack over netlink) messages as `fcnat offload` reads and
  * writes them: a pure codec, no socket, so tests/fuzz/lf_ctnetlink.c and
- * the unit tests call it alone. IPv4 TCP and UDP entries are decoded; any
- * other entry is reported with family/proto set and no tuples, for the
- * caller to skip.
+ * the unit tests call it alone. IPv4 and IPv6 TCP and UDP entries are
+ * decoded; any other entry is reported with family/proto set and no
+ * tuples, for the caller to skip.
  */
 #ifndef FC_CT_MSG_H
 #define FC_CT_MSG_H
@@ -13,13 +13,21 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* One direction's tuple as conntrack keeps it (network order). */
-struct ct_tuple4 {
-	__be32 src;
-	__be32 dst;
+/* One direction's tuple as conntrack keeps it (network order). An IPv4
+ * address is src/dst with the rest of src6/dst6 zero. */
+struct ct_tuple {
+	union {
+		__be32 src;
+		__be32 src6[4];
+	};
+	union {
+		__be32 dst;
+		__be32 dst6[4];
+	};
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
+	__u8 family;		/* AF_INET or AF_INET6 */
 };
 
 enum ct_event {
@@ -31,8 +39,8 @@ enum ct_event {
 struct ct_entry {
 	enum ct_event event;
 	__u8 family;		/* AF_INET, AF_INET6, ... (nfgenmsg) */
-	bool has_orig, has_reply;	/* both TCP/UDP IPv4 tuples decoded */
-	struct ct_tuple4 orig, reply;
+	bool has_orig, has_reply;	/* TCP/UDP tuples of IPv4 or IPv6 decoded */
+	struct ct_tuple orig, reply;
 	bool has_status, has_timeout, has_tcp_state, has_mark, has_id;
 	bool has_helper;	/* CTA_HELP: a helper (FTP, SIP) must see the packets */
 	__u32 status;		/* IPS_* */
@@ -53,16 +61,17 @@ struct ct_entry {
 int ct_parse_batch(const void *buf, size_t len,
 		   int (*cb)(const struct ct_entry *e, void *arg), void *arg);
 
-/* A dump request of family's conntrack table into buf; its length, 0 if
+/* A dump request of family's conntrack table (AF_UNSPEC: every
+ * family's) into buf; its length, 0 if
  * buf is too small. */
 size_t ct_build_dump(void *buf, size_t len, __u32 seq, __u8 family);
 
-/* An update of the entry with tuple orig in zone: its timeout set to
+/* An update of the entry with tuple orig (of its family) in zone: its timeout set to
  * timeout seconds, and with liberal (TCP) both directions' window checks
  * relaxed, since conntrack no longer sees the sequence numbers move
  * (IP_CT_TCP_FLAG_BE_LIBERAL, as the kernel's flowtable does). NLM_F_ACK
  * unset: only errors come back. Its length, 0 if buf is too small. */
-size_t ct_build_update(void *buf, size_t len, __u32 seq, const struct ct_tuple4 *orig,
+size_t ct_build_update(void *buf, size_t len, __u32 seq, const struct ct_tuple *orig,
 		       __u16 zone, __u32 timeout, bool liberal);
 
 #endif

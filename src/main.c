@@ -337,6 +337,8 @@ int main(int argc, char **argv)
 	d->argv = argv;
 	if (argc > 1 && !strcmp(argv[1], "offload"))	/* a mode of its own: offload.c */
 		return offload_main(argc - 1, argv + 1);
+	if (argc > 2 && !strcmp(argv[1], "show") && !strcmp(argv[2], "offloads"))
+		return offload_show_main(argc - 2, argv + 2);
 	for (int i = 1; i < argc; i++)	/* a command of its own, run by a script */
 		if (!strcmp(argv[i], "--import-einat"))
 			return import_einat_exec(argc - 1, argv + 1);

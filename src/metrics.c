@@ -147,6 +147,8 @@ static void render(FILE *f, const struct metrics_source *src)
 	metrics_escape_label(ifn, sizeof(ifn), src->ifname);
 	if (src->extra)
 		src->extra(f, ifn, src->extra_ctx);
+	if (!src->meta)
+		return;		/* only the extra lines: `fcnat offload` */
 
 	if (!stats_read(src->stats_fd, counters)) {
 		for (int k = 0; k < FC_STAT_MAX; k++) {

@@ -32,9 +32,13 @@
 #include "fcnat_offload.skel.h"
 #include "fcnat_offload_xdp.skel.h"
 #include "loader.h"
+#include "netlink.h"
 #include "log.h"
 #include "offload.h"
 #include "offload_flows.h"
+#include "offload_pin.h"
+#include "offload_nh.h"
+#include "metrics.h"
 
 #define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
@@ -55,6 +59,8 @@ static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_PASS_LOCAL] = "pass_local",
 	[FO_STAT_PASS_MARK] = "pass_mark",
 	[FO_STAT_PASS_OTHER_IF] = "pass_other_if",
+	[FO_STAT_FORWARDED6] = "forwarded_ipv6",
+	[FO_STAT_NH_CACHED] = "forwarded_nh_cached",
 };
 
 const char *offload_stat_name(int stat)
@@ -71,15 +77,12 @@ struct fo_opts {
 	__u32 mark_value, mark_mask;
 	bool verbose;
 	bool xdp;		/* --mode xdp */
+	bool keep_state;	/* --keep-state: exit without detaching */
+	bool took_over;		/* the maps were a kept instance's */
+	char bpffs[256];	/* --bpffs */
+	const char *metrics;	/* --metrics ADDR:PORT */
+	bool detach;		/* --detach: remove a kept instance */
 	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
-};
-
-struct fo_iface {
-	int ifindex;
-	__u32 xdp_flags;	/* XDP: attached with these */
-	bool hook_created;	/* the clsact qdisc is ours to remove */
-	struct bpf_tc_hook hook;
-	struct bpf_tc_opts opts;
 };
 
 static volatile sig_atomic_t stop;
@@ -101,6 +104,10 @@ static void usage(FILE *f)
 		"      --max-flows N       flows offloaded at once (default 65536)\n"
 		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
 		"      --stats-file PATH   write counters as JSON there each second\n"
+		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
+		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
+		"      --metrics ADDR:PORT serve the counters for Prometheus at /metrics\n"
+		"      --detach            remove what a --keep-state or killed offload left\n"
 		"  -v, --verbose\n");
 }
 
@@ -126,6 +133,10 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		{ "max-flows", required_argument, NULL, 'n' },
 		{ "ct-mark", required_argument, NULL, 'k' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "keep-state", no_argument, NULL, 'K' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "detach", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -133,6 +144,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 	int c;
 
 	o->max_flows = 65536;
+	snprintf(o->bpffs, sizeof(o->bpffs), "%s", FO_PIN_ROOT_DEFAULT);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:vh", longs, NULL)) != -1) {
 		switch (c) {
@@ -188,6 +200,22 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		case 's':
 			o->stats_file = optarg;
 			break;
+		case 'b':
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->bpffs) - 32) {
+				fc_err("offload: --bpffs %s: an absolute path", optarg);
+				return -1;
+			}
+			snprintf(o->bpffs, sizeof(o->bpffs), "%s", optarg);
+			break;
+		case 'K':
+			o->keep_state = true;
+			break;
+		case 'M':
+			o->metrics = optarg;
+			break;
+		case 'D':
+			o->detach = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -199,7 +227,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc || !o->nr_ifs) {
+	if (optind != argc || (!o->nr_ifs && !o->detach)) {
 		usage(stderr);
 		return -1;
 	}
@@ -276,7 +304,7 @@ static int ct_dump_read(int fd, struct fo_table *t, char *buf)
  * entries gone meanwhile, which are no answer to the dump. */
 static int ct_dump(struct fo_table *t, char *buf, __u32 *seq)
 {
-	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_INET);
+	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_UNSPEC);
 	int fd = nl_open(0), r;
 
 	if (fd < 0)
@@ -356,66 +384,43 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* XDP: native, or generic where the driver has none (auto, with a
- * warning); an interface that has an XDP program already is refused. */
-static int attach_xdp(struct fo_iface *i, const char *name, int prog_fd, __u32 mode)
-{
-	__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST;
-	int err;
-
-	err = bpf_xdp_attach(i->ifindex, prog_fd, flags | (mode ? mode : XDP_FLAGS_DRV_MODE), NULL);
-	if (err && !mode && err != -EBUSY && err != -EEXIST) {
-		fc_warn("offload: %s: no native XDP (%s): generic XDP, slower", name, strerror(-err));
-		mode = XDP_FLAGS_SKB_MODE;
-		err = bpf_xdp_attach(i->ifindex, prog_fd, flags | mode, NULL);
-	}
-	if (!err)
-		i->xdp_flags = mode ? mode : XDP_FLAGS_DRV_MODE;
-	return err;
-}
-
-static int attach(struct fo_iface *i, int prog_fd)
-{
-	int err;
-
-	i->hook = (struct bpf_tc_hook){ .sz = sizeof(i->hook), .ifindex = i->ifindex,
-					.attach_point = BPF_TC_INGRESS };
-	err = bpf_tc_hook_create(&i->hook);
-	if (err && err != -EEXIST)
-		return err;
-	i->hook_created = !err;
-	/* Priority 1: before any other filter that would act on the packet
-	 * the fast path is about to carry past the stack. */
-	i->opts = (struct bpf_tc_opts){ .sz = sizeof(i->opts), .prog_fd = prog_fd,
-					.priority = 1, .handle = 0xf0 };
-	err = bpf_tc_attach(&i->hook, &i->opts);
-	if (err && i->hook_created) {
-		i->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&i->hook);
-	}
-	return err;
-}
-
-static void detach(struct fo_iface *i)
-{
-	if (i->xdp_flags) {
-		bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
-		return;
-	}
-	i->opts.prog_fd = i->opts.prog_id = i->opts.flags = 0;
-	bpf_tc_detach(&i->hook, &i->opts);
-	if (i->hook_created) {
-		i->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&i->hook);
-	}
-}
-
 /* Read events until the next tick; false on a fatal error. */
-static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms)
-{
-	struct pollfd p = { .fd = ev_fd, .events = POLLIN };
+/* What the loop serves besides conntrack's events. */
+struct fo_side {
+	struct metrics_server *m;	/* --metrics, or NULL */
+	int nh_fd;			/* route/neighbour changes (offload_nh.h) */
+	volatile __u32 *gen[2];		/* fo_nh_gen of the TC and XDP objects */
+};
 
-	if (poll(&p, 1, wait_ms) <= 0)
+static void nh_check(const struct fo_side *side)
+{
+	if (!fo_nh_changed(side->nh_fd))
+		return;
+	/* Every flow's next hop is looked up again on its next packet. */
+	for (int i = 0; i < 2; i++)
+		if (side->gen[i])
+			*side->gen[i] = fo_nh_next(*side->gen[i]);
+}
+
+static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
+		   const struct fo_side *side)
+{
+	struct metrics_server *m = side->m;
+	struct pollfd p[3] = { { .fd = ev_fd, .events = POLLIN },
+			       { .fd = side->nh_fd, .events = POLLIN },
+			       { .fd = m ? metrics_poll_fd(m) : -1, .events = POLLIN } };
+	int mwait = m ? metrics_timeout_ms(m) : -1;
+
+	if (mwait >= 0 && mwait < wait_ms)
+		wait_ms = mwait;
+	if (poll(p, 3, wait_ms) < 0)
+		return true;
+	if (p[1].revents)
+		nh_check(side);
+	/* The scrape endpoint: as often as it asks, or after a scrape. */
+	if (m)
+		metrics_run(m);
+	if (!(p[0].revents & POLLIN))
 		return true;
 	for (;;) {
 		ssize_t len = recv(ev_fd, buf, FO_BUF, MSG_DONTWAIT);
@@ -437,7 +442,8 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 	}
 }
 
-static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_table *t)
+static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_table *t,
+	       const struct fo_side *side)
 {
 	unsigned int groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1) |
 			      1u << (NFNLGRP_CONNTRACK_UPDATE - 1) |
@@ -465,6 +471,13 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		fc_err("offload: conntrack dump: %s", strerror(-r));
 		goto out;
 	}
+	/* Flows conntrack dropped while no daemon followed it leave now. */
+	if (o->took_over) {
+		unsigned long gone = fo_table_prune(t);
+
+		if (gone)
+			fc_info("offload: %lu flow directions conntrack no longer has removed", gone);
+	}
 	ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
 	fc_info("ready: offloading conntrack flows; %lu offloaded now", fo_table_offloaded(t));
 	write_stats(o, stats_fd, t);
@@ -473,7 +486,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		__u64 now = now_ns();
 		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
 
-		if (!events(ev_fd, t, buf, &seq, wait_ms))
+		if (!events(ev_fd, t, buf, &seq, wait_ms, side))
 			goto out;
 		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
 		ct_drain_errors(cmd_fd, buf);
@@ -503,6 +516,34 @@ out:
 	return ret;
 }
 
+/*
+ * An -i that is a VLAN sub-interface (wan0.7): a frame the FIB sends there
+ * leaves from its real device with the tag in the frame (ctx_l2_out of
+ * ctx_xdp.h), since a VLAN device takes no XDP frames. Its own frames are
+ * read there untagged (generic XDP on the VLAN device). Returns the real
+ * device, for the devmap, 0 if it is none, (__u32)-1 if there are too many.
+ */
+static __u32 fo_xdp_vlan(struct fcnat_offload_xdp *x, int ifindex, const char *name)
+{
+	const int max = sizeof(x->bss->fc_xdp_vlan_dev) / sizeof(x->bss->fc_xdp_vlan_dev[0]);
+	struct nl_vlan_link v;
+	int k = 0;
+
+	if (nl_get_vlan(ifindex, &v) || !v.vlan || !v.lower || !v.id)
+		return 0;
+	while (k < max && x->bss->fc_xdp_vlan_dev[k])
+		k++;
+	if (k == max) {
+		/* Its frames would reach a device that takes none from XDP. */
+		fc_err("offload: %s: XDP mode takes at most %d VLAN interfaces", name, max);
+		return (__u32)-1;
+	}
+	x->bss->fc_xdp_vlan_tag[k] = (__u32)(v.proto == 0x88a8 ? 0x88a8 : 0x8100) << 16 | v.id;
+	x->bss->fc_xdp_vlan_lower[k] = v.lower;
+	x->bss->fc_xdp_vlan_dev[k] = ifindex;
+	return v.lower;
+}
+
 /* The XDP object over the TC object's maps (one state, whichever hook),
  * with every -i interface in its devmap: frames leave through those only. */
 static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
@@ -521,6 +562,7 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 	for (int i = 0; i < o->nr_ifs; i++)
 		x->rodata->fc_xdp_ifs[i] = ifs[i].ifindex;
 	if (bpf_map__reuse_fd(x->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(x->maps.fo_flows6, bpf_map__fd(skel->maps.fo_flows6)) ||
 	    bpf_map__reuse_fd(x->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
 	    fcnat_offload_xdp__load(x)) {
 		fc_err("offload: loading the XDP datapath: %s", strerror(errno));
@@ -528,14 +570,37 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 	}
 	tx = bpf_map__fd(x->maps.fc_xdp_tx);
 	for (int i = 0; i < o->nr_ifs; i++) {
-		__u32 idx = ifs[i].ifindex;
+		__u32 idx = ifs[i].ifindex, lower = fo_xdp_vlan(x, ifs[i].ifindex, o->ifs[i]);
 
-		if (bpf_map_update_elem(tx, &idx, &idx, BPF_ANY)) {
+		if (lower == (__u32)-1)
+			return -1;
+		if (bpf_map_update_elem(tx, &idx, &idx, BPF_ANY) ||
+		    (lower && bpf_map_update_elem(tx, &lower, &lower, BPF_ANY))) {
 			fc_err("offload: %s cannot send XDP frames: %s", o->ifs[i], strerror(errno));
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* Unwind what a start made; a state taken over stays as it was found
+ * (its datapath keeps forwarding, as before the start). */
+static void stop_all(const struct fo_opts *o, struct fo_iface *ifs, int attached,
+		     struct fc_pin *pin, struct fo_table *t, bool keep)
+{
+	if (keep) {
+		/* --keep-state, or a start that failed on a kept state: the
+		 * programs stay attached and the flows in the pinned maps. */
+		fo_table_release(t);
+		pin_close(pin);
+		return;
+	}
+	/* Detached before the flows go: no packet meets a half-emptied map. */
+	while (attached > 0)
+		fo_detach(&ifs[--attached]);
+	fo_table_free(t);
+	pin_remove(pin);
+	pin_close(pin);
 }
 
 int offload_main(int argc, char **argv)
@@ -544,14 +609,22 @@ int offload_main(int argc, char **argv)
 	struct fcnat_offload *skel = NULL;
 	struct fcnat_offload_xdp *xskel = NULL;
 	struct fo_table *t = NULL;
+	struct fc_meta kept = {};
+	struct fc_pin pin = { .dirfd = -1, .meta_fd = -1 };
 	struct fo_opts o = {};
+	struct metrics_server *metrics = NULL;
+	struct fo_metrics_ctx mctx;
+	struct fo_side side = { .nh_fd = -1 };
 	int ret = 1, attached = 0, r;
+	__u32 map_id;
 
 	r = parse_opts(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (o.verbose)
 		fc_log_level = FC_LOG_DEBUG;
+	if (o.detach)
+		return fo_pin_detach(o.bpffs);
 	for (int i = 0; i < o.nr_ifs; i++) {
 		ifs[i].ifindex = if_nametoindex(o.ifs[i]);
 		if (!ifs[i].ifindex) {
@@ -560,25 +633,59 @@ int offload_main(int argc, char **argv)
 		}
 	}
 	loader_setup_libbpf_log(o.verbose, false);
+	/* The endpoint first: a port in use fails the start before anything
+	 * is touched. */
+	if (o.metrics && !(metrics = metrics_open(o.metrics)))
+		return 1;
+	if (fo_pin_open(&pin, o.bpffs)) {
+		metrics_close(metrics);
+		return 1;
+	}
+	kept = pin.meta;
 	skel = fcnat_offload__open();
 	if (!skel) {
 		fc_err("offload: opening the datapath: %s", strerror(errno));
-		return 1;
+		goto out;
 	}
 	if (bpf_profile_apply(skel->obj, &skel->rodata->fc_no_callbacks, "offload"))
 		goto out;
 	/* Two directions per flow. */
 	bpf_map__set_max_entries(skel->maps.fo_flows4, o.max_flows * 2);
+	bpf_map__set_max_entries(skel->maps.fo_flows6, o.max_flows * 2);
 	for (int i = 0; i < o.nr_ifs; i++)
 		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
-	if (fcnat_offload__load(skel)) {
+	/* A kept instance's maps (kill -9, --keep-state): its flows go on. */
+	if (pin_reuse_maps(&pin, skel->obj) || fcnat_offload__load(skel)) {
 		fc_err("offload: loading the datapath: %s", strerror(errno));
 		goto out;
 	}
 	if (o.xdp && load_xdp(&o, ifs, skel, &xskel))
 		goto out;
+	if (pin_commit(&pin, skel->obj))
+		goto out;
+	/* The next hop cache: changes followed from before it is turned on;
+	 * a generation of its own, so no hop a kept flow cached in an
+	 * earlier run is trusted. */
+	side.m = metrics;
+	side.nh_fd = fo_nh_open();
+	if (side.nh_fd < 0)
+		fc_warn("offload: rtnetlink: %s: no next hop cache", strerror(-side.nh_fd));
+	else {
+		__u32 gen = fo_nh_next((__u32)now_ns());
+
+		side.gen[0] = &skel->bss->fo_nh_gen;
+		if (xskel)
+			side.gen[1] = &xskel->bss->fo_nh_gen;
+		for (int i = 0; i < 2; i++)
+			if (side.gen[i])
+				*side.gen[i] = gen;
+	}
+	if (pin.found)
+		fc_info("offload: taking over the kept state in %s", pin.dir);
+	map_id = fo_map_id(bpf_map__fd(skel->maps.fo_flows4));
 	t = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6),
 		.max_flows = o.max_flows,
 		.tcp_timeout = ct_sysctl("nf_conntrack_tcp_timeout_established", 432000),
 		.udp_timeout = ct_sysctl("nf_conntrack_udp_timeout_stream", 120),
@@ -589,25 +696,39 @@ int offload_main(int argc, char **argv)
 	if (!t)
 		goto out;
 	for (; attached < o.nr_ifs; attached++) {
-		r = o.xdp ? attach_xdp(&ifs[attached], o.ifs[attached],
-				       bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode)
-			  : attach(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress));
+		r = o.xdp ? fo_attach_xdp(&ifs[attached], o.ifs[attached],
+					  bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode, map_id)
+			  : fo_attach_tc(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress),
+					 map_id, pin.found ? &kept : NULL);
 		if (r) {
-			fc_err("offload: attaching to %s: %s", o.ifs[attached], strerror(-r));
+			fc_err("offload: attaching to %s: %s%s", o.ifs[attached], strerror(-r),
+			       r == -EEXIST || r == -EBUSY ? " (another program is there)" : "");
 			goto out;
 		}
 	}
+	if (pin.found)
+		fo_detach_stale(&kept, ifs, o.nr_ifs, map_id);
+	fo_meta_record(&pin.meta, ifs, o.nr_ifs);
+	pin_save_meta(&pin);
+	o.took_over = pin.found;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
-	ret = run(&o, skel, t);
+	if (o.metrics) {
+		mctx = (struct fo_metrics_ctx){ .stats_fd = bpf_map__fd(skel->maps.fo_stats),
+						.table = t };
+		metrics_set_source(metrics, &(struct metrics_source){
+			.ifname = "offload", .extra = offload_metrics, .extra_ctx = &mctx });
+	}
+	ret = run(&o, skel, t, &side);
 out:
-	/* Detached before the flows go: no packet meets a half-emptied map. */
-	while (attached > 0)
-		detach(&ifs[--attached]);
+	metrics_close(metrics);
+	if (side.nh_fd >= 0)
+		close(side.nh_fd);
 	if (t && o.stats_file)
 		write_stats(&o, bpf_map__fd(skel->maps.fo_stats), t);
-	fo_table_free(t);
+	/* A failed start on a kept state leaves it serving, as it found it. */
+	stop_all(&o, ifs, attached, &pin, t, o.keep_state || (ret && pin.found));
 	fcnat_offload_xdp__destroy(xskel);
 	fcnat_offload__destroy(skel);
 	return ret;

@@ -18,7 +18,7 @@
 
 struct fo_entry {
 	struct fo_entry *next;
-	struct ct_tuple4 orig, reply;
+	struct ct_tuple orig, reply;
 	__u16 zone;
 	int tcp_state;		/* last known, -1: none seen */
 	bool installed;		/* both directions are in the map */
@@ -37,20 +37,27 @@ struct fo_table {
 	bool full_warned;
 };
 
-static __u32 tuple_hash(const struct fo_table *tb, const struct ct_tuple4 *t, __u16 zone)
+static __u32 tuple_hash(const struct fo_table *tb, const struct ct_tuple *t, __u16 zone)
 {
-	__u32 h = t->src * 2654435761u;
+	__u32 h = t->family;
 
-	h ^= t->dst + 0x9e3779b9 + (h << 6) + (h >> 2);
+	/* IPv4's addresses are the first words, the others zero. */
+	for (int i = 0; i < 4; i++) {
+		h ^= t->src6[i] * 2654435761u + 0x9e3779b9 + (h << 6) + (h >> 2);
+		h ^= t->dst6[i] + 0x9e3779b9 + (h << 6) + (h >> 2);
+	}
 	h ^= ((__u32)t->sport << 16 | t->dport) + 0x9e3779b9 + (h << 6) + (h >> 2);
-	h ^= (t->proto | (__u32)zone << 8) * 2246822519u;
+	/* Not the zone: a map key has none, and fo_table_prune finds an
+	 * entry by its tuple alone. */
+	h ^= t->proto * 2246822519u;
 	return (h ^ (h >> 16)) & tb->mask;
 }
 
-static bool tuple_eq(const struct ct_tuple4 *a, const struct ct_tuple4 *b)
+static bool tuple_eq(const struct ct_tuple *a, const struct ct_tuple *b)
 {
-	return a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
-	       a->dport == b->dport && a->proto == b->proto;
+	return !memcmp(a->src6, b->src6, 16) && !memcmp(a->dst6, b->dst6, 16) &&
+	       a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+	       a->family == b->family;
 }
 
 struct fo_table *fo_table_new(const struct fo_table_cfg *cfg)
@@ -73,8 +80,8 @@ fail:
 
 /* A packet matching tuple `in` leaves as the other direction's tuple
  * reversed: conntrack's NAT, whatever kind it is. */
-static void make_dir(const struct ct_tuple4 *in, const struct ct_tuple4 *other, __u8 dir,
-		     struct fo_key4 *k, struct fo_flow4 *f)
+static void make_dir4(const struct ct_tuple *in, const struct ct_tuple *other, __u8 dir,
+		      struct fo_key4 *k, struct fo_flow4 *f)
 {
 	memset(k, 0, sizeof(*k));
 	k->saddr = in->src;
@@ -90,18 +97,79 @@ static void make_dir(const struct ct_tuple4 *in, const struct ct_tuple4 *other, 
 	f->dir = dir;
 }
 
-static void keys_of(const struct fo_entry *e, struct fo_key4 *ko, struct fo_key4 *kr)
+static void make_dir6(const struct ct_tuple *in, const struct ct_tuple *other, __u8 dir,
+		      struct fo_key6 *k, struct fo_flow6 *f)
 {
-	struct fo_flow4 f;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, in->src6, 16);
+	memcpy(k->daddr, in->dst6, 16);
+	k->sport = in->sport;
+	k->dport = in->dport;
+	k->proto = in->proto;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->saddr, other->dst6, 16);
+	memcpy(f->daddr, other->src6, 16);
+	f->sport = other->dport;
+	f->dport = other->sport;
+	f->dir = dir;
+}
 
-	make_dir(&e->orig, &e->reply, FO_DIR_ORIG, ko, &f);
-	make_dir(&e->reply, &e->orig, FO_DIR_REPLY, kr, &f);
+/* Both directions' keys and values, of the entry's family. */
+struct fo_dirs {
+	int fd;
+	union {
+		struct {
+			struct fo_key4 ko, kr;
+			struct fo_flow4 fo, fr;
+		} v4;
+		struct {
+			struct fo_key6 ko, kr;
+			struct fo_flow6 fo, fr;
+		} v6;
+	};
+	void *ko, *kr, *fo, *fr;
+};
+
+static void dirs_of(const struct fo_table *t, const struct fo_entry *e, struct fo_dirs *d)
+{
+	if (e->orig.family == AF_INET6) {
+		d->fd = t->cfg.map6_fd;
+		make_dir6(&e->orig, &e->reply, FO_DIR_ORIG, &d->v6.ko, &d->v6.fo);
+		make_dir6(&e->reply, &e->orig, FO_DIR_REPLY, &d->v6.kr, &d->v6.fr);
+		d->v6.fo.rev = d->v6.kr;
+		d->v6.fr.rev = d->v6.ko;
+		d->ko = &d->v6.ko, d->kr = &d->v6.kr, d->fo = &d->v6.fo, d->fr = &d->v6.fr;
+	} else {
+		d->fd = t->cfg.map_fd;
+		make_dir4(&e->orig, &e->reply, FO_DIR_ORIG, &d->v4.ko, &d->v4.fo);
+		make_dir4(&e->reply, &e->orig, FO_DIR_REPLY, &d->v4.kr, &d->v4.fr);
+		d->v4.fo.rev = d->v4.kr;
+		d->v4.fr.rev = d->v4.ko;
+		d->ko = &d->v4.ko, d->kr = &d->v4.kr, d->fo = &d->v4.fo, d->fr = &d->v4.fr;
+	}
+}
+
+/* Both directions' last packet, from the datapath's entries: -ENOENT when
+ * one is gone (the datapath saw FIN or RST). */
+static int last_seen(const struct fo_table *t, const struct fo_entry *e, __u64 *last)
+{
+	struct fo_dirs d;
+	__u64 a, b;
+
+	dirs_of(t, e, &d);
+	if (bpf_map_lookup_elem(d.fd, d.ko, d.fo) || bpf_map_lookup_elem(d.fd, d.kr, d.fr))
+		return -ENOENT;
+	if (e->orig.family == AF_INET6)
+		a = d.v6.fo.last_seen_ns, b = d.v6.fr.last_seen_ns;
+	else
+		a = d.v4.fo.last_seen_ns, b = d.v4.fr.last_seen_ns;
+	*last = a > b ? a : b;
+	return 0;
 }
 
 static int install(struct fo_table *t, struct fo_entry *e)
 {
-	struct fo_key4 ko, kr;
-	struct fo_flow4 fo, fr;
+	struct fo_dirs d;
 
 	if (t->offloaded >= t->cfg.max_flows) {
 		if (!t->full_warned)
@@ -110,18 +178,15 @@ static int install(struct fo_table *t, struct fo_entry *e)
 		t->full_warned = true;
 		return -ENOSPC;
 	}
-	make_dir(&e->orig, &e->reply, FO_DIR_ORIG, &ko, &fo);
-	make_dir(&e->reply, &e->orig, FO_DIR_REPLY, &kr, &fr);
-	fo.rev = kr;
-	fr.rev = ko;
+	dirs_of(t, e, &d);
 	/* The reply direction first: a flow is offloaded when its opening
 	 * direction's entry appears, and then both ways work. */
-	if (bpf_map_update_elem(t->cfg.map_fd, &kr, &fr, BPF_ANY))
+	if (bpf_map_update_elem(d.fd, d.kr, d.fr, BPF_ANY))
 		return -errno;
-	if (bpf_map_update_elem(t->cfg.map_fd, &ko, &fo, BPF_ANY)) {
+	if (bpf_map_update_elem(d.fd, d.ko, d.fo, BPF_ANY)) {
 		int err = -errno;
 
-		bpf_map_delete_elem(t->cfg.map_fd, &kr);
+		bpf_map_delete_elem(d.fd, d.kr);
 		return err;
 	}
 	e->installed = true;
@@ -135,22 +200,22 @@ static int install(struct fo_table *t, struct fo_entry *e)
 
 static void uninstall(struct fo_table *t, struct fo_entry *e)
 {
-	struct fo_key4 ko, kr;
+	struct fo_dirs d;
 
 	if (e->owed)
 		t->owed--;
 	e->owed = false;
 	if (!e->installed)
 		return;
-	keys_of(e, &ko, &kr);
+	dirs_of(t, e, &d);
 	/* The opening direction first: the reverse of install. */
-	bpf_map_delete_elem(t->cfg.map_fd, &ko);
-	bpf_map_delete_elem(t->cfg.map_fd, &kr);
+	bpf_map_delete_elem(d.fd, d.ko);
+	bpf_map_delete_elem(d.fd, d.kr);
 	e->installed = false;
 	t->offloaded--;
 }
 
-void fo_table_free(struct fo_table *t)
+static void table_free(struct fo_table *t, bool flows_too)
 {
 	if (!t)
 		return;
@@ -159,7 +224,8 @@ void fo_table_free(struct fo_table *t)
 			struct fo_entry *e = t->bucket[i];
 
 			t->bucket[i] = e->next;
-			uninstall(t, e);
+			if (flows_too)
+				uninstall(t, e);
 			free(e);
 		}
 	}
@@ -167,9 +233,113 @@ void fo_table_free(struct fo_table *t)
 	free(t);
 }
 
+void fo_table_free(struct fo_table *t)
+{
+	table_free(t, true);
+}
+
+void fo_table_release(struct fo_table *t)
+{
+	table_free(t, false);
+}
+
+/* Does an installed entry own this direction of the map? key is the
+ * packet's tuple as it arrives, rev the other direction's. */
+static bool owned(struct fo_table *t, const struct ct_tuple *key, const struct ct_tuple *rev,
+		  __u8 dir)
+{
+	const struct ct_tuple *orig = dir == FO_DIR_ORIG ? key : rev;
+	const struct ct_tuple *reply = dir == FO_DIR_ORIG ? rev : key;
+
+	for (struct fo_entry *e = t->bucket[tuple_hash(t, orig, 0)]; e; e = e->next)
+		if (e->installed && tuple_eq(&e->orig, orig) && tuple_eq(&e->reply, reply))
+			return true;
+	return false;
+}
+
+static void tuple4(struct ct_tuple *t, const struct fo_key4 *k)
+{
+	memset(t, 0, sizeof(*t));
+	t->src = k->saddr;
+	t->dst = k->daddr;
+	t->sport = k->sport;
+	t->dport = k->dport;
+	t->proto = k->proto;
+	t->family = AF_INET;
+}
+
+static void tuple6(struct ct_tuple *t, const struct fo_key6 *k)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->src6, k->saddr, 16);
+	memcpy(t->dst6, k->daddr, 16);
+	t->sport = k->sport;
+	t->dport = k->dport;
+	t->proto = k->proto;
+	t->family = AF_INET6;
+}
+
+/* Delete the map's entries no installed flow owns; the keys first, then
+ * the deletions (a walk that deletes as it goes starts over). */
+static unsigned long prune_map(struct fo_table *t, int fd, bool v6)
+{
+	size_t ksz = v6 ? sizeof(struct fo_key6) : sizeof(struct fo_key4), n = 0, cap = 0;
+	union {
+		struct fo_key4 k4;
+		struct fo_key6 k6;
+	} key, next;
+	union {
+		struct fo_flow4 f4;
+		struct fo_flow6 f6;
+	} val;
+	char *gone = NULL;
+	void *prev = NULL;
+
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct ct_tuple a, b;
+		__u8 dir;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue;
+		if (v6) {
+			tuple6(&a, &key.k6);
+			tuple6(&b, &val.f6.rev);
+			dir = val.f6.dir;
+		} else {
+			tuple4(&a, &key.k4);
+			tuple4(&b, &val.f4.rev);
+			dir = val.f4.dir;
+		}
+		if (owned(t, &a, &b, dir))
+			continue;
+		if (n == cap) {
+			char *more = realloc(gone, (cap = cap ? cap * 2 : 256) * ksz);
+
+			if (!more)
+				break;
+			gone = more;
+		}
+		memcpy(gone + n++ * ksz, &key, ksz);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, gone + i * ksz);
+	free(gone);
+	return n;
+}
+
+unsigned long fo_table_prune(struct fo_table *t)
+{
+	return prune_map(t, t->cfg.map_fd, false) + prune_map(t, t->cfg.map6_fd, true);
+}
+
 bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_state)
 {
-	if (!e->has_orig || !e->has_reply || !e->has_status || e->orig.proto != e->reply.proto)
+	if (!e->has_orig || !e->has_reply || !e->has_status || e->orig.proto != e->reply.proto ||
+	    e->orig.family != e->reply.family)
 		return false;
 	if (!(e->status & IPS_ASSURED) || (e->status & (IPS_DYING | IPS_SEQ_ADJUST)) ||
 	    e->has_helper)
@@ -183,7 +353,7 @@ bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_sta
 	return true;
 }
 
-static struct fo_entry **find(struct fo_table *t, const struct ct_tuple4 *orig, __u16 zone)
+static struct fo_entry **find(struct fo_table *t, const struct ct_tuple *orig, __u16 zone)
 {
 	struct fo_entry **pp = &t->bucket[tuple_hash(t, orig, zone)];
 
@@ -208,7 +378,7 @@ void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
 	int state;
 
 	if (!c->has_orig)
-		return;		/* not IPv4 TCP/UDP: never ours */
+		return;		/* not TCP/UDP over IPv4 or IPv6: never ours */
 	pp = find(t, &c->orig, c->zone);
 	e = *pp;
 	if (c->event == CT_EV_DESTROY) {
@@ -308,16 +478,12 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 
 	for (__u32 i = 0; i <= t->mask; i++)
 		for (struct fo_entry *e = t->bucket[i]; e; e = e->next) {
-			struct fo_key4 ko, kr;
-			struct fo_flow4 fo, fr;
 			__u64 last, ago;
 			__u32 timeout;
 
 			if (!e->installed)
 				continue;
-			keys_of(e, &ko, &kr);
-			if (bpf_map_lookup_elem(t->cfg.map_fd, &ko, &fo) ||
-			    bpf_map_lookup_elem(t->cfg.map_fd, &kr, &fr)) {
+			if (last_seen(t, e, &last)) {
 				/* The datapath saw FIN or RST: conntrack
 				 * follows the close from here on. */
 				uninstall(t, e);
@@ -325,7 +491,6 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 				t->handed_back++;
 				continue;
 			}
-			last = fo.last_seen_ns > fr.last_seen_ns ? fo.last_seen_ns : fr.last_seen_ns;
 			if (!last || last <= e->refreshed_ns)
 				continue;
 			ago = now_ns > last ? (now_ns - last) / 1000000000ull : 0;

@@ -2,7 +2,7 @@
 /*
  * `fcnat offload`'s view of conntrack (doc/design/offload.md): the entries
  * it follows, which of them are offloaded (both directions in the
- * datapath's fo_flows4), and what goes back to conntrack (timeouts). Fed
+ * datapath's fo_flows4 or fo_flows6), and what goes back to conntrack (timeouts). Fed
  * with decoded ctnetlink messages (ct_msg.h); no socket of its own: what
  * it has to send is queued in a buffer the caller sends.
  */
@@ -19,6 +19,7 @@ struct fo_table;
 
 struct fo_table_cfg {
 	int map_fd;		/* fo_flows4 */
+	int map6_fd;		/* fo_flows6 */
 	__u32 max_flows;	/* conntrack entries offloaded at once */
 	__u32 tcp_timeout;	/* seconds: what a packet gives an established TCP entry */
 	__u32 udp_timeout;	/* seconds: the same for an assured UDP one */
@@ -29,8 +30,14 @@ struct fo_table_cfg {
 
 struct fo_table *fo_table_new(const struct fo_table_cfg *cfg);
 void fo_table_free(struct fo_table *t);	/* removes every offloaded flow from the map */
+void fo_table_release(struct fo_table *t);	/* leaves them there (--keep-state) */
 
-/* Is this entry one to offload? (ASSURED, TCP ESTABLISHED, IPv4 TCP/UDP,
+/* After the first dump of a start that took pinned maps over: delete the
+ * directions no entry conntrack still has owns (flows it dropped while no
+ * daemon was there). Returns how many. */
+unsigned long fo_table_prune(struct fo_table *t);
+
+/* Is this entry one to offload? (ASSURED, TCP ESTABLISHED, TCP/UDP,
  * NAT or not, no helper at work, the mark filter.) tcp_state: the entry's
  * last known TCP state when e carries none; -1: unknown. */
 bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_state);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The offload datapath's state (doc/design/offload.md): the offloaded
- * flows, one entry per direction, and the per-reason counters. A plain
+ * flows, one entry per direction (IPv4 and IPv6 in maps of their own), and the per-reason counters. A plain
  * hash, not LRU: an entry lives exactly as long as conntrack's, and user
  * space (src/offload.c) is the only one that adds or removes them, but for
  * FIN/RST, which the datapath hands back itself.
@@ -19,6 +19,14 @@ struct {
 	__type(key, struct fo_key4);
 	__type(value, struct fo_flow4);
 } fo_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);	/* set at load: --max-flows x 2 */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fo_key6);
+	__type(value, struct fo_flow6);
+} fo_flows6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -18,7 +18,7 @@
 
 struct ctx {
 	struct fo_table *t;
-	const struct ct_tuple4 *want;
+	const struct ct_tuple *want;
 	int seen;
 };
 
@@ -40,7 +40,10 @@ static int check(const struct ct_entry *e, void *arg)
 	struct ctx again = { .want = &e->orig };
 	size_t n;
 
-	if ((e->has_orig || e->has_reply) && e->family != AF_INET)
+	if ((e->has_orig || e->has_reply) && e->family != AF_INET && e->family != AF_INET6)
+		abort();
+	if ((e->has_orig && e->orig.family != e->family) ||
+	    (e->has_reply && e->reply.family != e->family))
 		abort();
 	if (e->has_orig && e->orig.proto != IPPROTO_TCP && e->orig.proto != IPPROTO_UDP)
 		abort();
@@ -56,7 +59,7 @@ static int check(const struct ct_entry *e, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ctx c = { .t = fo_table_new(&(struct fo_table_cfg){
-		.map_fd = -1, .max_flows = 4, .tcp_timeout = 100, .udp_timeout = 10,
+		.map_fd = -1, .map6_fd = -1, .max_flows = 4, .tcp_timeout = 100, .udp_timeout = 10,
 		.buckets = 4 }) };
 	unsigned char out[4096];
 	uint8_t *buf = malloc(size ? size : 1);

@@ -22,7 +22,8 @@ import subprocess
 import pytest
 
 from fcnat_util import prepare_xdp_peers
-from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
+from netns import (CLIENT6_ADDR, CLIENT_ADDR, EXT6_ADDRS, EXT_ADDRS, GW_WAN6_ADDR, GW_WAN_ADDR,
+                   wait_until)
 
 RULESET = """
 table inet fo_fw {
@@ -47,7 +48,23 @@ table ip fo_nat {
 }
 """
 
+# IPv6 (topo.add_ipv6): the same forward chain (inet), masquerade66 out of
+# the WAN and a DNAT66 port forward, as fw4 and nftables do them.
+RULESET6 = """
+table ip6 fo_nat6 {
+    chain prerouting {
+        type nat hook prerouting priority -100;
+        iifname "wan0" tcp dport 8080 dnat to [fd00:77::2]:8080
+    }
+    chain postrouting {
+        type nat hook postrouting priority 100;
+        oifname "wan0" masquerade
+    }
+}
+"""
+
 SERVER = EXT_ADDRS[0]
+SERVER6 = EXT6_ADDRS[0]
 
 
 @pytest.fixture
@@ -56,6 +73,13 @@ def fw(topo):
     # Conntrack follows every flow in the namespace from here on.
     topo.gw.sysctl("net.netfilter.nf_conntrack_udp_timeout_stream", 120)
     return topo
+
+
+@pytest.fixture
+def fw6(fw):
+    fw.add_ipv6()
+    fw.gw.run(["nft", "-f", "-"], input=RULESET6)
+    return fw
 
 
 @pytest.fixture(params=["tc", "xdp"])
@@ -298,6 +322,65 @@ def test_ct_mark_filter_offloads_only_marked_flows(fw, fcnat, tmp_path):
     assert s["offloaded_flows"] == 1, "only the marked flow"
 
 
+def test_udp6_masquerade_offloaded_byte_exact_and_delete(fw6, offload):
+    topo = fw6
+    server = topo.ext.udp(SERVER6, 7010)
+    client = topo.client.udp(CLIENT6_ADDR, 0)
+    peer = udp_roundtrip(client, server, (SERVER6, 7010), b"hello")
+    assert peer[0] == GW_WAN6_ADDR, "masqueraded to the gateway's WAN address"
+    establish_udp(offload, client, server, (SERVER6, 7010))
+    before = fresh(offload)["counters"]
+
+    n = 50
+    for i in range(n):
+        payload = os.urandom(64 + i * 13)
+        udp_roundtrip(client, server, (SERVER6, 7010), payload)
+    after = fresh(offload)["counters"]
+    assert after["forwarded_ipv6"] == before["forwarded_ipv6"] + 2 * n, \
+        "the fast path carried exactly the flow's packets, as IPv6"
+    assert after["pass_not_offloaded"] == before["pass_not_offloaded"], \
+        "none of them went through the stack"
+    lines = ct_entries(topo.gw, "-f", "ipv6", "-p", "udp", "--orig-port-dst", "7010")
+    assert len(lines) == 1 and "ASSURED" in lines[0], lines
+    assert "dst=%s" % GW_WAN6_ADDR in lines[0], lines
+
+    # conntrack -D: the next packet through the stack.
+    topo.gw.run(["conntrack", "-D", "-f", "ipv6", "-p", "udp", "--orig-port-dst", "7010"])
+    wait_stat(offload, lambda s: s["offloaded_flows"] == 0, "the offload stopped", timeout=3)
+    s = fresh(offload)["counters"]
+    client.sendto(b"after", (SERVER6, 7010))
+    data, _ = server.recvfrom(100)
+    assert data == b"after"
+    s2 = fresh(offload)["counters"]
+    assert s2["pass_not_offloaded"] > s["pass_not_offloaded"], "the next packet through the stack"
+    assert s2["forwarded_ipv6"] == s["forwarded_ipv6"], "not carried by the fast path"
+
+
+def test_tcp6_dnat_port_forward_offloaded(fw6, offload):
+    topo = fw6
+    topo.client.start(["socat", "TCP6-LISTEN:8080,reuseaddr,fork", "EXEC:cat"], name="echo6")
+    topo.client.wait_listening(8080)
+    sock = topo.ext.tcp(SERVER6, 0)
+    sock.connect((GW_WAN6_ADDR, 8080))
+    sock.sendall(b"first")
+    assert sock.recv(100) == b"first"
+    wait_stat(offload, lambda s: s["offloaded_flows"] == 1, "the forwarded flow offloaded")
+    before = counter(offload, "forwarded_ipv6")
+    for i in range(20):
+        chunk = os.urandom(1000 + i)
+        sock.sendall(chunk)
+        got = b""
+        while len(got) < len(chunk):
+            got += sock.recv(65536)
+        assert got == chunk, "echoed byte for byte through the port forward"
+    wait_stat(offload, lambda s: s["counters"]["forwarded_ipv6"] >= before + 40,
+              "both directions carried by the fast path")
+    lines = ct_entries(topo.gw, "-f", "ipv6", "-p", "tcp", "--orig-port-dst", "8080")
+    assert len(lines) == 1 and "ESTABLISHED" in lines[0], lines
+    assert "src=%s" % CLIENT6_ADDR in lines[0], "the reply tuple names the DNAT's target"
+    sock.close()
+
+
 def test_cli_refuses_bad_arguments(run_fcnat):
     r = run_fcnat("offload", "--mode", "dpdk", "-i", "lan0")
     assert r.returncode == 2 and "tc or xdp" in r.stderr, r
@@ -342,3 +425,98 @@ def test_loads_in_the_portable_profile(fw, fcnat, mode):
                  env={"FCNAT_BPF_PROFILE": "bounded-loops,no-kernel-btf"})
     assert inst.running()
     assert inst.stop() == 0
+
+
+VLAN_IF = "wan0.7"
+GW_VLAN_ADDR = "10.7.0.1"
+EXT_VLAN_ADDR = "10.7.0.2"
+
+
+@pytest.fixture
+def vlan_fw(fw):
+    """wan0.7 (802.1Q) on both ends of the WAN link, masqueraded as wan0 is."""
+    topo = fw
+    r = topo.gw.run(["ip", "link", "add", "link", "wan0", "name", VLAN_IF, "type", "vlan",
+                     "id", "7"], check=False)
+    if r.returncode != 0:
+        pytest.skip("this kernel has no 802.1Q VLAN support (8021q): %s" % r.stderr.strip())
+    topo.ext.run(["ip", "link", "add", "link", "wan0", "name", VLAN_IF, "type", "vlan",
+                  "id", "7"])
+    topo.gw.addr_add(VLAN_IF, GW_VLAN_ADDR + "/24")
+    topo.gw.link_up(VLAN_IF)
+    topo.ext.addr_add(VLAN_IF, EXT_VLAN_ADDR + "/24")
+    topo.ext.link_up(VLAN_IF)
+    topo.gw.run(["nft", "add", "rule", "inet", "fo_fw", "forward", "iifname", "lan0",
+                 "oifname", VLAN_IF, "accept"])
+    topo.gw.run(["nft", "add", "rule", "ip", "fo_nat", "postrouting", "oifname", VLAN_IF,
+                 "masquerade"])
+    return topo
+
+
+def rx_packets(ns, ifname):
+    return int(ns.run(["cat", "/sys/class/net/%s/statistics/rx_packets" % ifname]).stdout)
+
+
+@pytest.mark.parametrize("mode", ["tc", "xdp"])
+def test_vlan_wan_udp_masquerade_offloaded(vlan_fw, fcnat, tmp_path, mode):
+    """-i wan0.7: the sub-interface's hook sees the frames untagged and a
+    redirect to it tags them (XDP: generic, the only XDP a VLAN device has)."""
+    topo = vlan_fw
+    if mode == "xdp":
+        prepare_xdp_peers(topo)
+    stats_path = tmp_path / "st.json"
+    inst = fcnat("offload", "--mode", mode, "-i", "lan0", "-i", VLAN_IF,
+                 "--stats-file", str(stats_path))
+    inst.stats_path = stats_path
+    wait_until(stats_path.exists, 5, desc="the first stats file")
+    server = topo.ext.udp(EXT_VLAN_ADDR, 7030)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    peer = udp_roundtrip(client, server, (EXT_VLAN_ADDR, 7030), b"hello")
+    assert peer[0] == GW_VLAN_ADDR, "masqueraded to the VLAN's address"
+    establish_udp(inst, client, server, (EXT_VLAN_ADDR, 7030))
+    before = fresh(inst)["counters"]
+    tagged = rx_packets(topo.ext, VLAN_IF)
+    n = 30
+    for i in range(n):
+        payload = os.urandom(64 + i * 17)
+        udp_roundtrip(client, server, (EXT_VLAN_ADDR, 7030), payload)
+    after = fresh(inst)["counters"]
+    assert after["forwarded"] == before["forwarded"] + 2 * n, "both ways in the fast path"
+    assert after["pass_not_offloaded"] == before["pass_not_offloaded"]
+    assert rx_packets(topo.ext, VLAN_IF) >= tagged + n, "arrived tagged, on VLAN 7"
+
+
+def test_next_hop_cached_and_a_neighbour_change_followed(offload, fw):
+    """The next hop is cached per flow (no FIB lookup per packet) and
+    dropped when the neighbour changes: frames go to the new MAC."""
+    topo = fw
+    server = topo.ext.udp(SERVER, 7040, timeout=0.3)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    establish_udp(offload, client, server, (SERVER, 7040))
+    before = fresh(offload)["counters"]["forwarded_nh_cached"]
+    for i in range(10):
+        udp_roundtrip(client, server, (SERVER, 7040), b"c %d" % i)
+    assert fresh(offload)["counters"]["forwarded_nh_cached"] > before, "the cache carried some"
+
+    real = topo.ext.run(["cat", "/sys/class/net/wan0/address"]).stdout.strip()
+    topo.gw.run(["ip", "neigh", "replace", SERVER, "lladdr", "02:00:00:00:00:99", "dev", "wan0",
+                 "nud", "permanent"])
+
+    def lost():
+        client.sendto(b"to the wrong MAC?", (SERVER, 7040))
+        try:
+            server.recvfrom(100)
+            return False
+        except OSError:
+            return True
+    wait_until(lost, 3, interval=0.1, desc="frames sent to the neighbour's new MAC")
+    topo.gw.run(["ip", "neigh", "replace", SERVER, "lladdr", real, "dev", "wan0",
+                 "nud", "permanent"])
+
+    def back():
+        try:
+            udp_roundtrip(client, server, (SERVER, 7040), b"back")
+            return True
+        except OSError:
+            return False
+    wait_until(back, 3, interval=0.1, desc="and to the right one again")

@@ -12,6 +12,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <netinet/in.h>
 
 #include "ct_msg.h"
@@ -105,8 +106,9 @@ TEST(ct_msg_kernel_events_decoded)
 
 TEST(ct_msg_update_round_trip)
 {
-	struct ct_tuple4 t = { .src = inet_addr("192.168.77.2"), .dst = inet_addr("198.51.100.2"),
-			       .sport = htons(41000), .dport = htons(443), .proto = IPPROTO_TCP };
+	struct ct_tuple t = { .src = inet_addr("192.168.77.2"), .dst = inet_addr("198.51.100.2"),
+			      .sport = htons(41000), .dport = htons(443), .proto = IPPROTO_TCP,
+			      .family = AF_INET };
 	unsigned char buf[512];
 	struct seen s = {};
 	size_t len = ct_build_update(buf, sizeof(buf), 7, &t, 3, 432000, true);
@@ -121,6 +123,29 @@ TEST(ct_msg_update_round_trip)
 	ASSERT_EQ(s.e[0].timeout, 432000, "the timeout");
 	ASSERT_EQ(s.e[0].zone, 3, "the zone");
 	ASSERT_EQ(ct_build_update(buf, 40, 7, &t, 0, 1, false), 0, "too small a buffer");
+}
+
+TEST(ct_msg_update_round_trip_ipv6)
+{
+	struct ct_tuple t = { .sport = htons(41000), .dport = htons(443), .proto = IPPROTO_UDP,
+			      .family = AF_INET6 };
+	unsigned char buf[512];
+	struct seen s = {};
+	size_t len;
+
+	inet_pton(AF_INET6, "fd00:77::2", t.src6);
+	inet_pton(AF_INET6, "2001:db8:100::2", t.dst6);
+	len = ct_build_update(buf, sizeof(buf), 9, &t, 0, 120, false);
+	ASSERT_TRUE(len > 0, "built");
+	/* The entry's family in the nfgenmsg: ctnetlink reads the tuple's
+	 * addresses as that family's (CTA_IP_V6_*). */
+	ASSERT_EQ(((struct nfgenmsg *)NLMSG_DATA((struct nlmsghdr *)buf))->nfgen_family, AF_INET6,
+		  "an IPv6 message");
+	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "decodes");
+	ASSERT_EQ(s.n, 1, "one entry");
+	ASSERT_EQ(s.e[0].family, AF_INET6, "IPv6");
+	ASSERT_TRUE(s.e[0].has_orig && !memcmp(&s.e[0].orig, &t, sizeof(t)), "the tuple");
+	ASSERT_EQ(s.e[0].timeout, 120, "the timeout");
 }
 
 TEST(ct_msg_malformed_and_errors)

@@ -18,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -62,6 +63,7 @@ static int load(void)
 		return -1;
 	memcpy((void *)xskel->rodata->fc_xdp_ifs, ifs, sizeof(ifs));
 	if (bpf_map__reuse_fd(xskel->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
+	    bpf_map__reuse_fd(xskel->maps.fo_flows6, bpf_map__fd(skel->maps.fo_flows6)) ||
 	    bpf_map__reuse_fd(xskel->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
 	    fcnat_offload_xdp__load(xskel))
 		return -1;
@@ -79,8 +81,10 @@ static int setup(void)
 	if (!skel && load())
 		return -1;
 	fo_table_free(table);	/* removes its flows from the map */
+	skel->bss->fo_nh_gen = xskel->bss->fo_nh_gen = 0;	/* no next hop cache */
 	table = fo_table_new(&(struct fo_table_cfg){
-		.map_fd = bpf_map__fd(skel->maps.fo_flows4), .max_flows = 16,
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
 		.tcp_timeout = 432000, .udp_timeout = 120 });
 	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
 		__u64 zero[ncpu > 0 ? ncpu : 1];
@@ -104,18 +108,28 @@ static __u64 fo_stat(enum fo_stat s)
 	return sum;
 }
 
-static struct ct_tuple4 tuple(__u8 proto, const char *src, __u16 sport, const char *dst,
-			      __u16 dport)
+static struct ct_tuple tuple(__u8 proto, const char *src, __u16 sport, const char *dst,
+			     __u16 dport)
 {
-	return (struct ct_tuple4){ .src = ip4(src), .dst = ip4(dst), .sport = htons(sport),
-				   .dport = htons(dport), .proto = proto };
+	struct ct_tuple t = { .sport = htons(sport), .dport = htons(dport), .proto = proto };
+
+	if (strchr(src, ':')) {
+		t.family = AF_INET6;
+		ip6(src, (uint8_t *)t.src6);
+		ip6(dst, (uint8_t *)t.dst6);
+	} else {
+		t.family = AF_INET;
+		t.src = ip4(src);
+		t.dst = ip4(dst);
+	}
+	return t;
 }
 
 /* A conntrack entry as a dump or an event names it: established. */
-static void ct_add(struct ct_tuple4 orig, struct ct_tuple4 reply)
+static void ct_add(struct ct_tuple orig, struct ct_tuple reply)
 {
 	struct ct_entry e = {
-		.event = CT_EV_NEW, .family = AF_INET, .has_orig = true, .has_reply = true,
+		.event = CT_EV_NEW, .family = orig.family, .has_orig = true, .has_reply = true,
 		.orig = orig, .reply = reply, .has_status = true,
 		.status = IPS_ASSURED | IPS_CONFIRMED | IPS_SEEN_REPLY,
 		.has_tcp_state = orig.proto == IPPROTO_TCP, .tcp_state = TCP_CONNTRACK_ESTABLISHED,
@@ -466,7 +480,7 @@ TEST(offload_mark_filter_and_helpers)
 		.has_status = true, .status = IPS_ASSURED,
 	};
 	struct fo_table *t = fo_table_new(&(struct fo_table_cfg){
-		.map_fd = -1, .max_flows = 1, .mark_filter = true, .mark_value = 0x10,
+		.map_fd = -1, .map6_fd = -1, .max_flows = 1, .mark_filter = true, .mark_value = 0x10,
 		.mark_mask = 0xf0 });
 
 	ASSERT_TRUE(t, "table");
@@ -479,6 +493,276 @@ TEST(offload_mark_filter_and_helpers)
 	e.status |= IPS_SEQ_ADJUST;
 	ASSERT_TRUE(!fo_eligible(t, &e, -1), "nor a flow whose sequence numbers NAT shifts");
 	fo_table_free(t);
+}
+
+/* ct_parse_batch's callback: the last entry and how many. */
+static int keep_one(const struct ct_entry *e, void *arg)
+{
+	struct {
+		struct ct_entry e;
+		int n;
+	} *got = arg;
+
+	got->e = *e;
+	got->n++;
+	return 0;
+}
+
+/*
+ * IPv6: ext0 2001:db8:100::1/64 (EXT_ADDR6) with SERVER6_1's MAC known,
+ * int0 fd00:77::1/64 with CLIENT6_A's and CLIENT6_B's, forwarding on; all
+ * taken away again before the next test, whatever this one's outcome.
+ */
+static int lan6_up(void)
+{
+	fixture_defer(&fx, "ip -6 addr del " EXT_ADDR6 "/64 dev ext0 2>/dev/null; "
+			   "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
+			   "sysctl -qw net.ipv6.conf.all.forwarding=0");
+	return system("ip -6 addr add " EXT_ADDR6 "/64 dev ext0 nodad && "
+		      "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
+		      "ip -6 neigh replace " SERVER6_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent && "
+		      "ip -6 neigh replace " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
+		      "ip -6 neigh replace " CLIENT6_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent && "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=1");
+}
+
+#define SETUP6()							\
+	do {								\
+		SETUP();						\
+		if (lan6_up())						\
+			FAIL("IPv6 on ext0 and int0");			\
+	} while (0)
+
+/* Masquerade66 (SNAT to the router's address): CLIENT6_A:25000 ->
+ * SERVER6_1:7000 leaves as EXT_ADDR6:25001. */
+static void masquerade66_udp(void)
+{
+	ct_add(tuple(IPPROTO_UDP, CLIENT6_A, 25000, SERVER6_1, 7000),
+	       tuple(IPPROTO_UDP, SERVER6_1, 7000, EXT_ADDR6, 25001));
+}
+
+TEST(offload6_masquerade_udp_both_directions)
+{
+	/* RFC 8200 3: the hop limit one less; the checksum over the new
+	 * pseudo-header (8.1), built from scratch by pkt_build. */
+	struct pkt_spec out = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct pkt_spec out_want = hop(udp(EXT_ADDR6, 25001, SERVER6_1, 7000), FX_EXT0_MAC,
+				       FX_SERVER1_MAC);
+	struct pkt_spec in = udp(SERVER6_1, 7000, EXT_ADDR6, 25001);
+	struct pkt_spec in_want = hop(udp(SERVER6_1, 7000, CLIENT6_A, 25000), FX_INT0_MAC,
+				      FX_CLIENT_A_MAC);
+
+	SETUP6();
+	masquerade66_udp();
+	ASSERT_EQ(fo_table_offloaded(table), 1, "one flow offloaded");
+	EXPECT(fx.int_ifindex, &out, &out_want, TC_ACT_REDIRECT, "outbound, source translated");
+	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "reply, destination translated");
+	EXPECT_XDP(fx.int_ifindex, &out, &out_want, XDP_REDIRECT, "outbound");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "reply");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "all forwarded");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED6), 4, "as IPv6");
+}
+
+TEST(offload6_dnat_port_forward_tcp_both_directions)
+{
+	/* SERVER6_1:40000 -> EXT_ADDR6:8080 forwarded to CLIENT6_B:80. */
+	struct pkt_spec in = tcp(SERVER6_1, 40000, EXT_ADDR6, 8080, 0x18);
+	struct pkt_spec in_want = hop(tcp(SERVER6_1, 40000, CLIENT6_B, 80, 0x18), FX_INT0_MAC,
+				      FX_CLIENT_B_MAC);
+	struct pkt_spec back = tcp(CLIENT6_B, 80, SERVER6_1, 40000, 0x10);
+	struct pkt_spec back_want = hop(tcp(EXT_ADDR6, 8080, SERVER6_1, 40000, 0x10), FX_EXT0_MAC,
+					FX_SERVER1_MAC);
+
+	SETUP6();
+	ct_add(tuple(IPPROTO_TCP, SERVER6_1, 40000, EXT_ADDR6, 8080),
+	       tuple(IPPROTO_TCP, CLIENT6_B, 80, SERVER6_1, 40000));
+	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "inbound, destination forwarded");
+	EXPECT(fx.int_ifindex, &back, &back_want, TC_ACT_REDIRECT, "reply, source restored");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "inbound");
+	EXPECT_XDP(fx.int_ifindex, &back, &back_want, XDP_REDIRECT, "reply");
+}
+
+TEST(offload6_routed_flow_without_nat_only_forwarded)
+{
+	/* Plain IPv6 routing, the common case: no NAT, one hop on. */
+	struct pkt_spec in = tcp(SERVER6_1, 443, CLIENT6_A, 50000, 0x10);
+	struct pkt_spec want = hop(in, FX_INT0_MAC, FX_CLIENT_A_MAC);
+
+	SETUP6();
+	ct_add(tuple(IPPROTO_TCP, CLIENT6_A, 50000, SERVER6_1, 443),
+	       tuple(IPPROTO_TCP, SERVER6_1, 443, CLIENT6_A, 50000));
+	in.tclass = want.tclass = 0x28;
+	in.flow_label = want.flow_label = 0x12345;	/* kept as they are */
+	EXPECT(fx.ext_ifindex, &in, &want, TC_ACT_REDIRECT, "forwarded as it is");
+	EXPECT_XDP(fx.ext_ifindex, &in, &want, XDP_REDIRECT, "forwarded as it is");
+}
+
+TEST(offload6_what_goes_to_the_stack)
+{
+	struct pkt_spec p = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct pkt_spec icmp = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A, .daddr = SERVER6_1,
+				 .icmp_type = 128, .sport = 7, .payload_len = 16 };
+	struct pkt_spec other = udp(CLIENT6_A, 25002, SERVER6_1, 7000);
+
+	SETUP6();
+	masquerade66_udp();
+	p.ttl = 1;	/* the stack sends time exceeded (RFC 4443 3.3) */
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_TTL, "hop limit 1");
+	p.ttl = 0;
+	p.ext_hdrs[0] = 0;	/* hop-by-hop options: every router reads them */
+	p.nr_ext = 1;
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_IP_OPTIONS, "hop-by-hop options");
+	p.ext_hdrs[0] = 44;	/* a fragment: reassembly is the stack's */
+	p.frag6 = 1;
+	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_FRAGMENT, "fragment header");
+	PASSES(fx.int_ifindex, &icmp, FO_STAT_PASS_OTHER_PROTO, "ICMPv6 echo");
+	PASSES(fx.int_ifindex, &other, FO_STAT_PASS_NOT_OFFLOADED, "another flow");
+}
+
+TEST(offload6_fin_hands_back_both_directions)
+{
+	struct pkt_spec fin = tcp(CLIENT6_A, 25000, SERVER6_1, 80, 0x11);
+	struct pkt_spec ack = tcp(SERVER6_1, 80, EXT_ADDR6, 25000, 0x10);
+	char buf[4096];
+	__u32 seq = 0;
+
+	SETUP6();
+	ct_add(tuple(IPPROTO_TCP, CLIENT6_A, 25000, SERVER6_1, 80),
+	       tuple(IPPROTO_TCP, SERVER6_1, 80, EXT_ADDR6, 25000));
+	PASSES(fx.int_ifindex, &fin, FO_STAT_PASS_FIN_RST, "FIN to the stack untouched");
+	EXPECT(fx.ext_ifindex, &ack, &ack, TC_ACT_OK, "the reply direction as well");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
+	fo_table_tick(table, 0, buf, sizeof(buf), &seq);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "user space saw it");
+	ASSERT_EQ(fo_table_handed_back(table), 1, "handed back");
+}
+
+TEST(offload6_timeout_refresh_names_the_ipv6_entry)
+{
+	struct pkt_spec out = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct ct_tuple want = tuple(IPPROTO_UDP, CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct run_result r;
+	struct timespec ts;
+	char buf[4096];
+	__u32 seq = 0;
+	size_t n;
+	struct {
+		struct ct_entry e;
+		int n;
+	} got = {};
+
+	SETUP6();
+	masquerade66_udp();
+	ASSERT_NE(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "an update owed");
+	ASSERT_EQ(run_on(fx.int_ifindex, &out, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "forwarded");
+	/* Now (bpf_ktime_get_ns's clock): the packet is under a second old. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = fo_table_tick(table, ts.tv_sec * 1000000000ull + ts.tv_nsec, buf, sizeof(buf), &seq);
+	ASSERT_NE(n, 0, "refreshed");
+	ASSERT_EQ(ct_parse_batch(buf, n, keep_one, &got), 0, "the update decodes");
+	ASSERT_EQ(got.n, 1, "one update");
+	ASSERT_EQ(got.e.family, AF_INET6, "for an IPv6 entry");
+	ASSERT_TRUE(got.e.has_orig && !memcmp(&got.e.orig, &want, sizeof(want)),
+		    "named by its original tuple");
+	ASSERT_EQ(got.e.timeout, 120, "the UDP stream timeout");
+}
+
+TEST(offload_restart_prune_keeps_what_conntrack_still_has)
+{
+	struct pkt_spec v4 = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec v6 = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct pkt_spec v4b = tcp(CLIENT_B, 26000, SERVER_1, 80, 0x10);
+	struct run_result r;
+
+	SETUP6();
+	masquerade_udp();
+	masquerade66_udp();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_B, 26000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 26000));
+	/* A restart: the datapath's maps kept, user space's table new; the
+	 * dump names the IPv6 flow and the TCP one, not the IPv4 UDP one
+	 * (conntrack dropped it while no daemon was there). */
+	fo_table_release(table);
+	table = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
+		.tcp_timeout = 432000, .udp_timeout = 120 });
+	ASSERT_TRUE(table, "new table");
+	masquerade66_udp();
+	ct_add(tuple(IPPROTO_TCP, CLIENT_B, 26000, SERVER_1, 80),
+	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 26000));
+	ASSERT_EQ(fo_table_prune(table), 2, "both directions of the dropped flow");
+	ASSERT_EQ(fo_table_prune(table), 0, "nothing more");
+	ASSERT_EQ(run_on(fx.int_ifindex, &v4, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "the dropped flow goes to the stack");
+	ASSERT_EQ(run_on(fx.int_ifindex, &v6, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "the IPv6 flow still offloaded");
+	ASSERT_EQ(run_on(fx.int_ifindex, &v4b, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "the TCP flow still offloaded");
+}
+
+static void nh_gen(__u32 gen)
+{
+	skel->bss->fo_nh_gen = gen;
+	xskel->bss->fo_nh_gen = gen;
+}
+
+/* The next hop cached per flow: used while nothing changes (the FIB's
+ * neighbour entry changed behind its back stays unseen), dropped when user
+ * space says something changed (fo_nh_gen), never for a longer packet than
+ * a lookup let through. */
+static void nh_cache_case(int xdp)
+{
+	static const uint8_t moved[6] = { 0x02, 0, 0, 0, 0x01, 0x99 };
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+	struct pkt_spec want_moved = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC, moved);
+	struct pkt_spec longer = out, longer_want = want_moved;
+	__u32 verdict = xdp ? XDP_REDIRECT : TC_ACT_REDIRECT;
+
+	longer.payload_len = longer_want.payload_len = 200;
+	SETUP();
+	fixture_defer(&fx, "ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 "
+			   "nud permanent");
+	nh_gen(1);
+	masquerade_udp();
+#define RUN_EXPECT(in, w, what)							\
+	do {									\
+		if (xdp)							\
+			EXPECT_XDP(fx.int_ifindex, in, w, verdict, what);	\
+		else								\
+			EXPECT(fx.int_ifindex, in, w, verdict, what);		\
+	} while (0)
+	RUN_EXPECT(&out, &want, "the first packet: a lookup");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 0, "nothing cached yet");
+	ASSERT_EQ(system("ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:99 dev ext0 "
+			 "nud permanent"), 0, "the neighbour moves");
+	RUN_EXPECT(&out, &want, "the second: the cached hop, no lookup");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 1, "counted");
+	nh_gen(2);	/* what src/offload_nh.c does on the neighbour event */
+	RUN_EXPECT(&out, &want_moved, "after the change: looked up again");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 1, "not from the cache");
+	RUN_EXPECT(&out, &want_moved, "and cached again");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 2, "from the cache");
+	RUN_EXPECT(&longer, &longer_want, "a longer packet: the MTU is looked up");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 2, "not from the cache");
+	RUN_EXPECT(&longer, &longer_want, "then cached for that length too");
+	ASSERT_EQ(fo_stat(FO_STAT_NH_CACHED), 3, "from the cache");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 6, "all forwarded");
+#undef RUN_EXPECT
+	nh_gen(0);
+}
+
+TEST(offload_next_hop_cached_until_a_change_tc)
+{
+	nh_cache_case(0);
+}
+
+TEST(offload_next_hop_cached_until_a_change_xdp)
+{
+	nh_cache_case(1);
 }
 
 TEST(offload_loads_in_the_portable_profile)
