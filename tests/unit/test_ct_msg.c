@@ -20,6 +20,73 @@
 
 #define SEEDS FC_SOURCE_DIR "/tests/fuzz/corpus/ctnetlink/"
 
+/*
+ * The seeds were captured on a little-endian machine. Netlink's message and
+ * attribute headers are in the byte order of the host that made them
+ * (ctnetlink's attribute payloads are big-endian everywhere), so they are
+ * read as little-endian and written back in this host's order: what this
+ * host's kernel would have sent (on s390x the seeds failed as -EBADMSG).
+ */
+static __u16 le16_at(const unsigned char *p)
+{
+	return p[0] | p[1] << 8;
+}
+
+static __u32 le32_at(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
+}
+
+static void attrs_to_host(unsigned char *p, size_t len)
+{
+	while (len >= (size_t)NLA_HDRLEN) {
+		struct nlattr a = { .nla_len = le16_at(p), .nla_type = le16_at(p + 2) };
+
+		if (a.nla_len < NLA_HDRLEN || a.nla_len > len)
+			return;
+		memcpy(p, &a, sizeof(a));
+		if (a.nla_type & NLA_F_NESTED)
+			attrs_to_host(p + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
+		size_t step = NLA_ALIGN(a.nla_len);
+
+		if (step >= len)
+			return;
+		p += step;
+		len -= step;
+	}
+}
+
+static void seed_to_host(unsigned char *p, size_t len)
+{
+	while (len >= (size_t)NLMSG_HDRLEN) {
+		struct nlmsghdr h = {
+			.nlmsg_len = le32_at(p), .nlmsg_type = le16_at(p + 4),
+			.nlmsg_flags = le16_at(p + 6), .nlmsg_seq = le32_at(p + 8),
+			.nlmsg_pid = le32_at(p + 12),
+		};
+
+		if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > len)
+			return;
+		memcpy(p, &h, sizeof(h));
+		if (h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) {
+			if (h.nlmsg_len >= NLMSG_HDRLEN + 4) {	/* the int: 0 or -errno */
+				__s32 v = (__s32)le32_at(p + NLMSG_HDRLEN);
+
+				memcpy(p + NLMSG_HDRLEN, &v, sizeof(v));
+			}
+		} else if (h.nlmsg_len > NLMSG_HDRLEN + sizeof(struct nfgenmsg)) {
+			attrs_to_host(p + NLMSG_HDRLEN + sizeof(struct nfgenmsg),
+				      h.nlmsg_len - NLMSG_HDRLEN - sizeof(struct nfgenmsg));
+		}
+		size_t step = NLMSG_ALIGN(h.nlmsg_len);
+
+		if (step >= len)
+			return;
+		p += step;
+		len -= step;
+	}
+}
+
 static size_t slurp(const char *name, void *buf, size_t len)
 {
 	char path[512];
@@ -32,6 +99,7 @@ static size_t slurp(const char *name, void *buf, size_t len)
 		return 0;
 	n = fread(buf, 1, len, f);
 	fclose(f);
+	seed_to_host(buf, n);
 	return n;
 }
 
