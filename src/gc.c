@@ -155,6 +155,18 @@ void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
 	k->addr = *addr;
 }
 
+void gc_int_key(struct fc_endpoint_key *k, __u8 family, __u8 ext_family, __u8 proto,
+		const union fc_addr *addr, __be16 port)
+{
+	memset(k, 0, sizeof(*k));
+	k->side = FC_SIDE_INTERNAL;
+	k->family = family;
+	k->ext_family = ext_family;
+	k->proto = proto;
+	k->port = port;
+	k->addr = *addr;
+}
+
 static int sweep_session(void *ctx, const void *key, const void *value)
 {
 	struct sweep *s = ctx;
@@ -291,13 +303,8 @@ static int sweep_external(struct sweep *s, const struct fc_endpoint_key *k,
 	struct fc_binding twin;
 	__u64 seen;
 
-	memset(&ik, 0, sizeof(ik));
-	ik.side = FC_SIDE_INTERNAL;
-	ik.family = v->family;	/* the internal endpoint's */
-	ik.ext_family = k->family;	/* its mapping in this port space */
-	ik.proto = k->proto;
-	ik.port = v->port;
-	ik.addr = v->addr;
+	/* The internal endpoint's family; its mapping in this port space. */
+	gc_int_key(&ik, v->family, k->family, k->proto, &v->addr, v->port);
 	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &twin) == 0 &&
 	    twin.port == k->port && !memcmp(&twin.addr, &k->addr, sizeof(twin.addr)))
 		return 0;

@@ -62,12 +62,7 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 	__u64 idle_out;
 	__u8 flags;
 
-	ik.side = FC_SIDE_INTERNAL;
-	ik.family = m->int_family;
-	ik.proto = m->proto;
-	ik.ext_family = m->ext_family;
-	ik.port = htons(m->int_port);
-	ik.addr = m->int_addr;
+	gc_int_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
 	gc_ext_key(&ek, m->ext_family, m->proto, &m->ext_addr, htons(m->ext_port));
 
 	/* The peer's view wins: an external port here held by another
@@ -75,13 +70,7 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 	 * another port, lose their other half first. */
 	if (bpf_map_lookup_elem(fd, &ek, &cur) == 0 &&
 	    (cur.port != ik.port || memcmp(&cur.addr, &ik.addr, sizeof(ik.addr)))) {
-		memset(&other, 0, sizeof(other));
-		other.side = FC_SIDE_INTERNAL;
-		other.family = cur.family;
-		other.proto = m->proto;
-		other.ext_family = m->ext_family;
-		other.port = cur.port;
-		other.addr = cur.addr;
+		gc_int_key(&other, cur.family, m->ext_family, m->proto, &cur.addr, cur.port);
 		drop_other_half(fd, &other, &ek);
 	}
 	if (bpf_map_lookup_elem(fd, &ik, &cur) == 0) {
@@ -138,12 +127,7 @@ static void remove_map(struct fc_sync *s, const struct sync_map *m)
 	struct sync_ent *e;
 	int fd = s->bindings_fd;
 
-	ik.side = FC_SIDE_INTERNAL;
-	ik.family = m->int_family;
-	ik.proto = m->proto;
-	ik.ext_family = m->ext_family;
-	ik.port = htons(m->int_port);
-	ik.addr = m->int_addr;
+	gc_int_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
 	e = sync_table_find(&s->table, SYNC_KIND_MAP, &ik);
 	/* Only what came from the peer and was not used here since: a
 	 * mapping this node's own traffic keeps is this node's. */
