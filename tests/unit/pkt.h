@@ -8,6 +8,7 @@
 #define FC_TEST_PKT_H
 
 #include <stddef.h>
+#include <netinet/in.h>
 #include <stdint.h>
 
 #define PKT_MAX 1600
@@ -71,5 +72,37 @@ struct pkt_spec {
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf);
 uint32_t ip4(const char *dotted);	/* network order */
 void ip6(const char *text, uint8_t out[16]);
+
+/* The packets most tests send: UDP with 30 bytes of payload; TCP with 10
+ * (seq 1000, ack 2000 when ACK is set); an ICMP or ICMPv6 echo with 56 and
+ * its id where a port goes (the source for a request, type 8 or 128, the
+ * destination for a reply). */
+static inline struct pkt_spec pkt_udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
+				  .daddr = da, .dport = dp, .payload_len = 30 };
+}
+
+static inline struct pkt_spec pkt_tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp,
+				      uint8_t flags)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp,
+				  .daddr = da, .dport = dp, .tcp_flags = flags,
+				  .tcp_seq = 1000, .tcp_ack = flags & 0x10 ? 2000 : 0,
+				  .payload_len = 10 };
+}
+
+static inline struct pkt_spec pkt_echo(const char *sa, const char *da, uint8_t proto, uint8_t type,
+				       uint16_t id)
+{
+	struct pkt_spec s = { .proto = proto, .saddr = sa, .daddr = da, .icmp_type = type,
+			      .icmp_seq = 3, .payload_len = 56 };
+
+	if (type == 128 || type == 8)
+		s.sport = id;
+	else
+		s.dport = id;
+	return s;
+}
 
 #endif

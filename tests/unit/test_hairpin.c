@@ -24,12 +24,6 @@ static int lo_fd(void)
 	return bpf_program__fd(fx.loader.skel->progs.fc_tc_lo_ingress);
 }
 
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 30 };
-}
-
 /* Sent to CLIENT_B (or A) out of int0: the FIB knows their MACs (static
  * neighbours), so the frame carries them and int0's. */
 static struct pkt_spec to_b(struct pkt_spec s)
@@ -62,7 +56,7 @@ static int run_on(int prog_fd, const char *dev, const struct pkt_spec *in, struc
 /* A mapping made by an outbound packet through the external egress. */
 static uint16_t map_out(const char *client, uint16_t port)
 {
-	struct pkt_spec s = udp(client, port, SERVER_1, 7000);
+	struct pkt_spec s = pkt_udp(client, port, SERVER_1, 7000);
 	uint8_t buf[PKT_MAX];
 	struct run_result r;
 
@@ -73,10 +67,10 @@ static uint16_t map_out(const char *client, uint16_t port)
 
 TEST(rfc4787_req9_udp_hairpin_translates_both_ends_and_redirects)
 {
-	struct pkt_spec a_to_b = udp(CLIENT_A, 25600, EXT_ADDR, 25500);
-	struct pkt_spec want = to_b(udp(EXT_ADDR, 25600, CLIENT_B, 25500));
-	struct pkt_spec b_to_a = udp(CLIENT_B, 25500, EXT_ADDR, 25600);
-	struct pkt_spec back = udp(EXT_ADDR, 25500, CLIENT_A, 25600);
+	struct pkt_spec a_to_b = pkt_udp(CLIENT_A, 25600, EXT_ADDR, 25500);
+	struct pkt_spec want = to_b(pkt_udp(EXT_ADDR, 25600, CLIENT_B, 25500));
+	struct pkt_spec b_to_a = pkt_udp(CLIENT_B, 25500, EXT_ADDR, 25600);
+	struct pkt_spec back = pkt_udp(EXT_ADDR, 25500, CLIENT_A, 25600);
 
 	ASSERT_EQ(map_out(CLIENT_B, 25500), 25500, "B's mapping");
 	want.ttl = 63;		/* forwarded */
@@ -128,7 +122,7 @@ TEST(rfc5382_req8_tcp_hairpin_translates_both_ends)
 
 TEST(hairpin_to_unmapped_port_of_range_dropped)
 {
-	struct pkt_spec in = udp(CLIENT_A, 25600, EXT_ADDR, 25999);
+	struct pkt_spec in = pkt_udp(CLIENT_A, 25600, EXT_ADDR, 25999);
 	struct run_result r;
 
 	ASSERT_EQ(run_on(lan_fd(), "int0", &in, &r), 0, "test run");
@@ -138,8 +132,8 @@ TEST(hairpin_to_unmapped_port_of_range_dropped)
 
 TEST(hairpin_leaves_other_traffic_alone)
 {
-	struct pkt_spec out = udp(CLIENT_A, 25600, SERVER_1, 53);
-	struct pkt_spec dns = udp(CLIENT_A, 5353, EXT_ADDR, 53);
+	struct pkt_spec out = pkt_udp(CLIENT_A, 25600, SERVER_1, 53);
+	struct pkt_spec dns = pkt_udp(CLIENT_A, 5353, EXT_ADDR, 53);
 	struct pkt_spec ping = { .proto = IPPROTO_ICMP, .saddr = CLIENT_A, .daddr = EXT_ADDR,
 				 .icmp_type = 8, .sport = 99, .payload_len = 20 };
 
@@ -151,10 +145,10 @@ TEST(hairpin_leaves_other_traffic_alone)
 
 TEST(gateway_process_reaches_mapped_host_and_gets_its_answer)
 {
-	struct pkt_spec gw = udp(EXT_ADDR, 45000, EXT_ADDR, 25500);	/* port outside the range */
-	struct pkt_spec gw_want = to_b(udp(EXT_ADDR, 45000, CLIENT_B, 25500));
-	struct pkt_spec answer = udp(CLIENT_B, 25500, EXT_ADDR, 45000);
-	struct pkt_spec answer_want = udp(EXT_ADDR, 25500, EXT_ADDR, 45000);
+	struct pkt_spec gw = pkt_udp(EXT_ADDR, 45000, EXT_ADDR, 25500);	/* port outside the range */
+	struct pkt_spec gw_want = to_b(pkt_udp(EXT_ADDR, 45000, CLIENT_B, 25500));
+	struct pkt_spec answer = pkt_udp(CLIENT_B, 25500, EXT_ADDR, 45000);
+	struct pkt_spec answer_want = pkt_udp(EXT_ADDR, 25500, EXT_ADDR, 45000);
 	struct run_result r;
 	uint8_t w[PKT_MAX];
 	size_t wl;
@@ -177,8 +171,8 @@ TEST(gateway_process_reaches_mapped_host_and_gets_its_answer)
 
 TEST(gateway_process_with_port_in_range_uses_its_mapping)
 {
-	struct pkt_spec gw = udp(EXT_ADDR, 25030, EXT_ADDR, 25500);
-	struct pkt_spec want = to_b(udp(EXT_ADDR, 25030, CLIENT_B, 25500));
+	struct pkt_spec gw = pkt_udp(EXT_ADDR, 25030, EXT_ADDR, 25500);
+	struct pkt_spec want = to_b(pkt_udp(EXT_ADDR, 25030, CLIENT_B, 25500));
 	struct fc_endpoint_key k = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
 				     .ext_family = FC_AF_INET, .proto = IPPROTO_UDP };
 	struct fc_binding b;
@@ -193,8 +187,8 @@ TEST(gateway_process_with_port_in_range_uses_its_mapping)
 
 TEST(hairpin_to_gateway_process_mapping_delivers_locally)
 {
-	struct pkt_spec gw_out = udp(EXT_ADDR, 25030, SERVER_1, 7000);
-	struct pkt_spec a = udp(CLIENT_A, 25600, EXT_ADDR, 25030);
+	struct pkt_spec gw_out = pkt_udp(EXT_ADDR, 25030, SERVER_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT_A, 25600, EXT_ADDR, 25030);
 	struct pkt_spec want = a;
 	uint8_t buf[PKT_MAX];
 	struct run_result r;
@@ -210,9 +204,9 @@ TEST(hairpin_to_gateway_process_mapping_delivers_locally)
 
 TEST(rfc4787_req9_hairpin_to_gateway_process_with_lo_shows_sender_mapping)
 {
-	struct pkt_spec gw_out = udp(EXT_ADDR, 25030, SERVER_1, 7000);
-	struct pkt_spec a = udp(CLIENT_A, 25600, EXT_ADDR, 25030);
-	struct pkt_spec want = udp(EXT_ADDR, 25600, EXT_ADDR, 25030);
+	struct pkt_spec gw_out = pkt_udp(EXT_ADDR, 25030, SERVER_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT_A, 25600, EXT_ADDR, 25030);
+	struct pkt_spec want = pkt_udp(EXT_ADDR, 25600, EXT_ADDR, 25030);
 	struct __sk_buff ctx = { .ifindex = 1, .ingress_ifindex = 1, .mark = 0x5fc0ca1e };
 	uint8_t buf[PKT_MAX], w[PKT_MAX];
 	struct run_result r;

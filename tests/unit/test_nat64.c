@@ -66,33 +66,6 @@ static int run_lan(const struct pkt_spec *in, struct run_result *r)
 	return run_prog_ctx(lan_fd(), buf, pkt_build(in, buf), &ctx, r);
 }
 
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 30 };
-}
-
-static struct pkt_spec tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp, uint8_t flags)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .tcp_flags = flags,
-				  .tcp_seq = 1000, .tcp_ack = flags & 0x10 ? 2000 : 0,
-				  .payload_len = 10 };
-}
-
-static struct pkt_spec echo(const char *sa, const char *da, uint8_t proto, uint8_t type,
-			    uint16_t id)
-{
-	struct pkt_spec s = { .proto = proto, .saddr = sa, .daddr = da, .icmp_type = type,
-			      .icmp_seq = 3, .payload_len = 56 };
-
-	if (type == 128 || type == 8)
-		s.sport = id;
-	else
-		s.dport = id;
-	return s;
-}
-
 /* The IPv4 Identification the translator chose (0 as ip_id_zero). */
 static void take_ip_id(const struct run_result *r, struct pkt_spec *want)
 {
@@ -141,8 +114,8 @@ static uint16_t out64(const struct pkt_spec *in)
 
 TEST(rfc6146_s3_5_1_udp_out_whole_packet_and_bib_families)
 {
-	struct pkt_spec in = udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
-	struct pkt_spec want = udp(EXT_ADDR, 25000, SERVER_1, 7000);
+	struct pkt_spec in = pkt_udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
+	struct pkt_spec want = pkt_udp(EXT_ADDR, 25000, SERVER_1, 7000);
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET, IPPROTO_UDP, CLIENT6_A, 25000);
 	struct fc_endpoint_key ek = fx_ext_key(FC_AF_INET, IPPROTO_UDP, EXT_ADDR, 25000);
 	struct fc_binding b, back;
@@ -167,8 +140,8 @@ TEST(rfc6146_s3_5_1_udp_out_whole_packet_and_bib_families)
 
 TEST(rfc6146_nat44_and_nat64_share_one_port_space)
 {
-	struct pkt_spec v4 = udp(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec v6 = udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
+	struct pkt_spec v4 = pkt_udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec v6 = pkt_udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
 	uint8_t buf[PKT_MAX];
 	struct run_result r;
 	struct fc_endpoint_key k4, k6;
@@ -191,8 +164,8 @@ TEST(rfc6146_nat44_and_nat64_share_one_port_space)
 
 TEST(rfc4787_req1_nat64_eim_same_port_to_two_servers)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25001, SERVER_1_64, 7000);
-	struct pkt_spec b = udp(CLIENT6_A, 25001, SERVER_2_64, 7001);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25001, SERVER_1_64, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_A, 25001, SERVER_2_64, 7001);
 	uint16_t pa, pb;
 
 	nat64_on();
@@ -206,9 +179,9 @@ TEST(rfc4787_req1_nat64_eim_same_port_to_two_servers)
 
 TEST(rfc4787_req8_nat64_eif_stranger_reaches_mapping_whole_packet)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25002, SERVER_1_64, 7000);
-	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25002);
-	struct pkt_spec want = udp(STRANGER_64, 9999, CLIENT6_A, 25002);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25002, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25002);
+	struct pkt_spec want = pkt_udp(STRANGER_64, 9999, CLIENT6_A, 25002);
 
 	nat64_on();
 	ASSERT_EQ(out64(&out), 25002, "mapping");
@@ -218,7 +191,7 @@ TEST(rfc4787_req8_nat64_eif_stranger_reaches_mapping_whole_packet)
 
 TEST(rfc6146_unsolicited_ipv4_to_unmapped_port_dropped)
 {
-	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25003);
+	struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25003);
 
 	nat64_on();
 	EXPECT_IN(&in, &in, TC_ACT_SHOT, "no mapping");
@@ -227,10 +200,10 @@ TEST(rfc6146_unsolicited_ipv4_to_unmapped_port_dropped)
 
 TEST(rfc6146_s3_5_2_tcp_both_ways_whole_packets)
 {
-	struct pkt_spec syn = tcp(CLIENT6_A, 25004, SERVER_1_64, 80, 0x02);
-	struct pkt_spec syn4 = tcp(EXT_ADDR, 25004, SERVER_1, 80, 0x02);
-	struct pkt_spec synack = tcp(SERVER_1, 80, EXT_ADDR, 25004, 0x12);
-	struct pkt_spec synack6 = tcp(SERVER_1_64, 80, CLIENT6_A, 25004, 0x12);
+	struct pkt_spec syn = pkt_tcp(CLIENT6_A, 25004, SERVER_1_64, 80, 0x02);
+	struct pkt_spec syn4 = pkt_tcp(EXT_ADDR, 25004, SERVER_1, 80, 0x02);
+	struct pkt_spec synack = pkt_tcp(SERVER_1, 80, EXT_ADDR, 25004, 0x12);
+	struct pkt_spec synack6 = pkt_tcp(SERVER_1_64, 80, CLIENT6_A, 25004, 0x12);
 
 	nat64_on();
 	syn4.ttl = 63;
@@ -241,7 +214,7 @@ TEST(rfc6146_s3_5_2_tcp_both_ways_whole_packets)
 
 TEST(rfc6146_s3_5_3_icmp_echo_both_ways_id_mapped)
 {
-	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4242);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4242);
 	struct pkt_spec req4, rep, rep6;
 	struct run_result r;
 	uint16_t id;
@@ -250,12 +223,12 @@ TEST(rfc6146_s3_5_3_icmp_echo_both_ways_id_mapped)
 	ASSERT_EQ(run_lan(&req, &r), 0, "echo request run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
 	id = (r.out[38] << 8) | r.out[39];
-	req4 = echo(EXT_ADDR, SERVER_1, IPPROTO_ICMP, 8, id);
+	req4 = pkt_echo(EXT_ADDR, SERVER_1, IPPROTO_ICMP, 8, id);
 	req4.ttl = 63;
 	to_server1(&req4);
 	EXPECT_OUT(&req, &req4, "echo request 6->4");	/* the same mapping again */
-	rep = echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
-	rep6 = echo(SERVER_1_64, CLIENT6_A, IPPROTO_ICMPV6, 129, 0x4242);
+	rep = pkt_echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
+	rep6 = pkt_echo(SERVER_1_64, CLIENT6_A, IPPROTO_ICMPV6, 129, 0x4242);
 	EXPECT_IN(&rep, &rep6, TC_ACT_OK, "echo reply 4->6, id put back");
 	ASSERT_EQ(nr_bindings(&fx), 2, "one ICMP mapping");
 }
@@ -268,7 +241,7 @@ TEST(rfc6146_s3_5_3_icmp_echo_both_ways_id_mapped)
  * identifier with no mapping stays the gateway's (a ping of the router). */
 TEST(rfc6146_s3_5_3_icmpv4_echo_request_to_nat64_mapping_reaches_host)
 {
-	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4343);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4343);
 	struct pkt_spec in, in6, rep6, rep4, unmapped;
 	struct run_result r;
 	uint8_t sent[PKT_MAX];
@@ -279,16 +252,16 @@ TEST(rfc6146_s3_5_3_icmpv4_echo_request_to_nat64_mapping_reaches_host)
 	ASSERT_EQ(run_lan(&req, &r), 0, "host's echo request out (makes the mapping)");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
 	id = (r.out[38] << 8) | r.out[39];
-	in = echo(STRANGER, EXT_ADDR, IPPROTO_ICMP, 8, id);
-	in6 = echo(STRANGER_64, CLIENT6_A, IPPROTO_ICMPV6, 128, 0x4343);
+	in = pkt_echo(STRANGER, EXT_ADDR, IPPROTO_ICMP, 8, id);
+	in6 = pkt_echo(STRANGER_64, CLIENT6_A, IPPROTO_ICMPV6, 128, 0x4343);
 	EXPECT_IN(&in, &in6, TC_ACT_OK, "echo request 4->6 to the host, id put back");
-	rep6 = echo(CLIENT6_A, STRANGER_64, IPPROTO_ICMPV6, 129, 0x4343);
-	rep4 = echo(EXT_ADDR, STRANGER, IPPROTO_ICMP, 0, id);
+	rep6 = pkt_echo(CLIENT6_A, STRANGER_64, IPPROTO_ICMPV6, 129, 0x4343);
+	rep4 = pkt_echo(EXT_ADDR, STRANGER, IPPROTO_ICMP, 0, id);
 	rep4.ttl = 63;
 	EXPECT_OUT(&rep6, &rep4, "the host's echo reply 6->4, external id");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "request translated in");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 2, "request and reply out");
-	unmapped = echo(STRANGER, EXT_ADDR, IPPROTO_ICMP, 8, id + 1);
+	unmapped = pkt_echo(STRANGER, EXT_ADDR, IPPROTO_ICMP, 8, id + 1);
 	ASSERT_EQ(run_spec(fx.ingress_fd, &unmapped, &r), 0, "echo request, no mapping");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "to the gateway's stack");
 	sent_len = pkt_build(&unmapped, sent);
@@ -298,9 +271,9 @@ TEST(rfc6146_s3_5_3_icmpv4_echo_request_to_nat64_mapping_reaches_host)
 
 TEST(rfc6146_s3_4_icmp_error_in_quote_put_back)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
-	struct pkt_spec q4 = udp(EXT_ADDR, 25005, SERVER_1, 7000);
-	struct pkt_spec q6 = udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
+	struct pkt_spec q4 = pkt_udp(EXT_ADDR, 25005, SERVER_1, 7000);
+	struct pkt_spec q6 = pkt_udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
 	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
 				.icmp_type = 3, .icmp_code = 3, .quote = &q4 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = SERVER_1_64,
@@ -317,9 +290,9 @@ TEST(rfc6146_s3_4_icmp_error_in_quote_put_back)
 
 TEST(rfc7915_s4_2_frag_needed_becomes_packet_too_big_mtu_plus_20)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25006, SERVER_1_64, 7000);
-	struct pkt_spec q4 = udp(EXT_ADDR, 25006, SERVER_1, 7000);
-	struct pkt_spec q6 = udp(CLIENT6_A, 25006, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25006, SERVER_1_64, 7000);
+	struct pkt_spec q4 = pkt_udp(EXT_ADDR, 25006, SERVER_1, 7000);
+	struct pkt_spec q6 = pkt_udp(CLIENT6_A, 25006, SERVER_1_64, 7000);
 	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
 				.icmp_type = 3, .icmp_code = 4, .icmp_mtu = 1400, .quote = &q4 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = SERVER_1_64,
@@ -334,10 +307,10 @@ TEST(rfc7915_s4_2_frag_needed_becomes_packet_too_big_mtu_plus_20)
 
 TEST(rfc6146_s3_4_icmpv6_error_out_quote_put_back)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25007, SERVER_1_64, 7000);
-	struct pkt_spec q6 = udp(STRANGER_64, 9999, CLIENT6_A, 25007);
-	struct pkt_spec q4 = udp(STRANGER, 9999, EXT_ADDR, 25007);
-	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25007);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25007, SERVER_1_64, 7000);
+	struct pkt_spec q6 = pkt_udp(STRANGER_64, 9999, CLIENT6_A, 25007);
+	struct pkt_spec q4 = pkt_udp(STRANGER, 9999, EXT_ADDR, 25007);
+	struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25007);
 	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
 				.daddr = STRANGER_64, .icmp_type = 1, .icmp_code = 4,
 				.quote = &q6 };
@@ -358,10 +331,10 @@ TEST(rfc6146_s3_4_icmpv6_error_out_quote_put_back)
  * do; DF clear, offset and MF copied (0). */
 TEST(rfc7915_s5_1_1_icmpv6_error_in_atomic_fragment_keeps_id_low_16_bits)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25033, SERVER_1_64, 7000);
-	struct pkt_spec q6 = udp(STRANGER_64, 9999, CLIENT6_A, 25033);
-	struct pkt_spec q4 = udp(STRANGER, 9999, EXT_ADDR, 25033);
-	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25033);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25033, SERVER_1_64, 7000);
+	struct pkt_spec q6 = pkt_udp(STRANGER_64, 9999, CLIENT6_A, 25033);
+	struct pkt_spec q4 = pkt_udp(STRANGER, 9999, EXT_ADDR, 25033);
+	struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25033);
 	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
 				.daddr = STRANGER_64, .icmp_type = 1, .icmp_code = 4,
 				.quote = &q6, .nr_ext = 1, .ext_hdrs = { 44 },
@@ -391,8 +364,8 @@ TEST(rfc6146_never_leak_untranslatable_to_prefix_dropped)
 {
 	struct pkt_spec gre = { .proto = 47, .saddr = CLIENT6_A, .daddr = SERVER_1_64,
 				.payload_len = 20 };
-	struct pkt_spec ns = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 135, 0);
-	struct pkt_spec other = udp(CLIENT6_A, 25008, SERVER6_1, 7000);
+	struct pkt_spec ns = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 135, 0);
+	struct pkt_spec other = pkt_udp(CLIENT6_A, 25008, SERVER6_1, 7000);
 	struct run_result r;
 	uint8_t buf[PKT_MAX];
 	size_t len;
@@ -413,7 +386,7 @@ TEST(rfc6146_never_leak_untranslatable_to_prefix_dropped)
 
 TEST(rfc6146_nat64_off_ipv6_to_prefix_untouched)
 {
-	struct pkt_spec in = udp(CLIENT6_A, 25009, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(CLIENT6_A, 25009, SERVER_1_64, 7000);
 	struct run_result r;
 	uint8_t buf[PKT_MAX];
 	size_t len = pkt_build(&in, buf);
@@ -426,7 +399,7 @@ TEST(rfc6146_nat64_off_ipv6_to_prefix_untouched)
 
 TEST(rfc6146_hop_limit_1_left_to_the_stack)
 {
-	struct pkt_spec in = udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
 	struct run_result r;
 
 	nat64_on();
@@ -439,8 +412,8 @@ TEST(rfc6146_hop_limit_1_left_to_the_stack)
 
 TEST(rfc4787_req8_nat64_xdp_fast_path_leaves_nat64_mappings_to_tc)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
-	struct pkt_spec in = udp(STRANGER, 9999, EXT_ADDR, 25011);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25011);
 	struct run_result r;
 	uint8_t buf[PKT_MAX];
 	size_t len = pkt_build(&in, buf);
@@ -455,8 +428,8 @@ TEST(rfc4787_req8_nat64_xdp_fast_path_leaves_nat64_mappings_to_tc)
 
 TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
-	struct pkt_spec hp = udp(CLIENT_A, 4000, EXT_ADDR, 25012);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
+	struct pkt_spec hp = pkt_udp(CLIENT_A, 4000, EXT_ADDR, 25012);
 	struct run_result r;
 	uint8_t buf[PKT_MAX];
 	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
@@ -547,10 +520,10 @@ static struct pkt_spec frag_needed(const struct pkt_spec *in, uint16_t mtu)
  * translated. */
 TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
-	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25013);
-	struct pkt_spec fits = udp(SERVER_1, 7000, EXT_ADDR, 25013);
-	struct pkt_spec fits6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25013);
+	struct pkt_spec fits = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25013);
+	struct pkt_spec fits6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
 	struct pkt_spec err;
 
 	nat64_on();
@@ -577,14 +550,14 @@ TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 TEST(rfc7915_s4_1_df_clear_up_to_1260_bytes_translated_whole_not_split)
 {
 	static const size_t tot4[] = { 1253, 1260 };
-	struct pkt_spec out = udp(CLIENT6_A, 25031, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25031, SERVER_1_64, 7000);
 
 	nat64_on();
 	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route of MTU 1280 set up");
 	ASSERT_EQ(out64(&out), 25031, "mapping");
 	for (size_t i = 0; i < sizeof(tot4) / sizeof(tot4[0]); i++) {
-		struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25031);
-		struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25031);
+		struct pkt_spec in = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25031);
+		struct pkt_spec in6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25031);
 
 		in.payload_len = in6.payload_len = tot4[i] - 20 - 8;
 		EXPECT_IN(&in, &in6, TC_ACT_OK, "DF clear, fits 1280 as IPv6: one packet, no fragment header");
@@ -602,10 +575,10 @@ TEST(rfc7915_s4_1_df_clear_up_to_1260_bytes_translated_whole_not_split)
  * non-first fragment, RFC 1122 §3.2.2). Neither is split. */
 TEST(rfc7915_s4_1_df_set_fragment_too_big_frag_needed_not_split)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25032, SERVER_1_64, 7000);
-	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25032);
-	struct pkt_spec small = udp(SERVER_1, 7000, EXT_ADDR, 25032);
-	struct pkt_spec mid = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25032, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25032);
+	struct pkt_spec small = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25032);
+	struct pkt_spec mid = pkt_udp(SERVER_1, 0, EXT_ADDR, 0);
 	struct pkt_spec err;
 	struct run_result r;
 
@@ -733,9 +706,9 @@ static int run_ext_raw(const uint8_t *frame, size_t len, struct run_result *r)
  * the first recorded. Whole packets compared at both steps. */
 TEST(rfc7915_s4_1_df_clear_over_1280_split_into_1280_byte_ipv6_fragments)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
-	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25014);
-	struct pkt_spec big6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25014);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25014);
+	struct pkt_spec big6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25014);
 	uint8_t orig[PKT_MAX], whole6[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
 	size_t orig_len, want_len, data_len;
 	ssize_t n;
@@ -782,9 +755,9 @@ TEST(rfc7915_s4_1_df_clear_over_1280_split_into_1280_byte_ipv6_fragments)
  * fragment had it. */
 TEST(rfc7915_s4_1_big_non_first_fragment_split_keeps_offset_and_mf)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25015, SERVER_1_64, 7000);
-	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25015);
-	struct pkt_spec mid = udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25015, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25015);
+	struct pkt_spec mid = pkt_udp(SERVER_1, 0, EXT_ADDR, 0);
 	uint8_t orig[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
 	size_t orig_len, want_len;
 	ssize_t n;
@@ -821,8 +794,8 @@ TEST(rfc7915_s4_1_big_non_first_fragment_split_keeps_offset_and_mf)
  * the route's MTU - 28 (deviation: Fragmentation Needed for DF clear). */
 TEST(rfc7915_s4_df_clear_not_splittable_too_big_frag_needed_mtu_minus_28)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25024, SERVER_1_64, 7000);
-	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25024);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25024, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25024);
 	struct pkt_spec err;
 
 	nat64_on();
@@ -842,8 +815,8 @@ TEST(rfc7915_s4_df_clear_not_splittable_too_big_frag_needed_mtu_minus_28)
 /* The errors share --refused-icmp-rate's per-CPU bucket (refuse.h). */
 TEST(rfc7915_s4_frag_needed_rate_limited)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25016, SERVER_1_64, 7000);
-	struct pkt_spec big = udp(SERVER_1, 7000, EXT_ADDR, 25016);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25016, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25016);
 	struct run_result r;
 
 	fx.opts.cgnat.refuse_icmp_rate = 1;	/* a burst of one */
@@ -867,13 +840,13 @@ TEST(rfc7915_s4_frag_needed_rate_limited)
  * (RFC 4443 §2.4 (c)): 1232. */
 TEST(rfc7915_s5_1_too_big_for_ipv4_route_packet_too_big_mtu_plus_20)
 {
-	struct pkt_spec big = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
 	struct pkt_spec ptb = { .proto = IPPROTO_ICMPV6, .saddr = "fd00:77::1",
 				.daddr = CLIENT6_A, .icmp_type = 2, .icmp_mtu = 1420,
 				.quote = &big, .quote_l4_len = 1232 - 40, .ttl = 64,
 				.smac = FX_INT0_MAC, .dmac = FX_CLIENT_A_MAC };
-	struct pkt_spec fits = udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
-	struct pkt_spec fits4 = udp(EXT_ADDR, 25017, SERVER_1, 7000);
+	struct pkt_spec fits = pkt_udp(CLIENT6_A, 25017, SERVER_1_64, 7000);
+	struct pkt_spec fits4 = pkt_udp(EXT_ADDR, 25017, SERVER_1, 7000);
 	struct run_result r;
 	uint8_t w[PKT_MAX];
 	size_t wl;
@@ -904,7 +877,7 @@ TEST(rfc7915_s5_1_too_big_for_ipv4_route_packet_too_big_mtu_plus_20)
  * 1260 they are dropped and counted, with no Packet Too Big. */
 TEST(rfc7915_s5_1_small_packet_too_big_for_tiny_ipv4_mtu_dropped_no_error)
 {
-	struct pkt_spec p = udp(CLIENT6_A, 25018, SERVER_1_64, 7000);
+	struct pkt_spec p = pkt_udp(CLIENT6_A, 25018, SERVER_1_64, 7000);
 
 	nat64_on();
 	ASSERT_EQ(server1_route_mtu(1000), 0,
@@ -925,12 +898,12 @@ TEST(rfc7915_s5_1_small_packet_too_big_for_tiny_ipv4_mtu_dropped_no_error)
  * §2.4 (e)). */
 TEST(rfc4443_s2_4_e_error_too_big_never_answered)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25019, SERVER_1_64, 7000);
-	struct pkt_spec in = udp(SERVER_1_64, 7000, CLIENT6_A, 25019);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25019, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25019);
 	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
 				.daddr = SERVER_1_64, .icmp_type = 1, .icmp_code = 4,
 				.quote = &in };
-	struct pkt_spec back = udp(SERVER_1, 7000, EXT_ADDR, 25019);
+	struct pkt_spec back = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25019);
 	struct run_result r;
 
 	nat64_on();
@@ -966,11 +939,11 @@ static struct fc_frag_key frag_train(uint16_t id, const char *remote)
  * middle and last fragments, which carry no port, follow it. */
 TEST(rfc7915_s4_1_nat64_in_first_middle_last_fragments)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25020, SERVER_1_64, 7000);
-	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25020);
-	struct pkt_spec first6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25020);
-	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
-	struct pkt_spec rest6 = udp(SERVER_1_64, 0, CLIENT6_A, 0);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25020, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25020);
+	struct pkt_spec first6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25020);
+	struct pkt_spec rest = pkt_udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest6 = pkt_udp(SERVER_1_64, 0, CLIENT6_A, 0);
 	struct fc_frag_key k = frag_train(0x4242, SERVER_1);
 	struct fc_frag f;
 	uint8_t client[16];
@@ -1010,8 +983,8 @@ TEST(rfc7915_s4_1_nat64_in_first_middle_last_fragments)
  * translated. */
 TEST(rfc6146_unsolicited_fragments_no_state_not_translated)
 {
-	struct pkt_spec first = udp(STRANGER, 9999, EXT_ADDR, 25021);
-	struct pkt_spec rest = udp(STRANGER, 0, EXT_ADDR, 0);
+	struct pkt_spec first = pkt_udp(STRANGER, 9999, EXT_ADDR, 25021);
+	struct pkt_spec rest = pkt_udp(STRANGER, 0, EXT_ADDR, 0);
 
 	nat64_on();
 	first.frag = 0x2000;
@@ -1035,10 +1008,10 @@ TEST(rfc6146_unsolicited_fragments_no_state_not_translated)
  * to IPv6. */
 TEST(rfc4787_req14_nat64_follower_before_first_held_and_reinjected)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25022, SERVER_1_64, 7000);
-	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25022);
-	struct pkt_spec rest = udp(SERVER_1, 0, EXT_ADDR, 0);
-	struct pkt_spec rest6 = udp(SERVER_1_64, 0, CLIENT6_A, 0);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25022, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25022);
+	struct pkt_spec rest = pkt_udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct pkt_spec rest6 = pkt_udp(SERVER_1_64, 0, CLIENT6_A, 0);
 	struct run_result r;
 
 	nat64_on();
@@ -1066,10 +1039,10 @@ TEST(rfc4787_req14_nat64_follower_before_first_held_and_reinjected)
  * the fragment header's ID (low 16 bits), offset and MF, DF clear. */
 TEST(rfc7915_s5_1_1_nat64_out_first_and_non_first_fragments)
 {
-	struct pkt_spec first = udp(CLIENT6_A, 25023, SERVER_1_64, 7000);
-	struct pkt_spec first4 = udp(EXT_ADDR, 25023, SERVER_1, 7000);
-	struct pkt_spec rest = udp(CLIENT6_A, 0, SERVER_1_64, 0);
-	struct pkt_spec rest4 = udp(EXT_ADDR, 0, SERVER_1, 0);
+	struct pkt_spec first = pkt_udp(CLIENT6_A, 25023, SERVER_1_64, 7000);
+	struct pkt_spec first4 = pkt_udp(EXT_ADDR, 25023, SERVER_1, 7000);
+	struct pkt_spec rest = pkt_udp(CLIENT6_A, 0, SERVER_1_64, 0);
+	struct pkt_spec rest4 = pkt_udp(EXT_ADDR, 0, SERVER_1, 0);
 
 	nat64_on();
 	first.nr_ext = rest.nr_ext = 1;
@@ -1093,9 +1066,9 @@ TEST(rfc7915_s5_1_1_nat64_out_first_and_non_first_fragments)
 
 TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25014, SERVER_1_64, 7000);
 	struct fc_prefix4 *pool = &fx.opts.cgnat.pool[fx.opts.cgnat.nr_pool++];
-	struct pkt_spec in, want = udp(STRANGER_64, 9999, CLIENT6_A, 25014);
+	struct pkt_spec in, want = pkt_udp(STRANGER_64, 9999, CLIENT6_A, 25014);
 	char a[INET_ADDRSTRLEN];
 	struct run_result r;
 	uint32_t first = ntohl(ip4("203.0.113.0")), got;
@@ -1111,7 +1084,7 @@ TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
 	port = (r.out[34] << 8) | r.out[35];
 	got = htonl(got);
 	inet_ntop(AF_INET, &got, a, sizeof(a));
-	in = udp(STRANGER, 9999, a, port);
+	in = pkt_udp(STRANGER, 9999, a, port);
 	EXPECT_IN(&in, &want, TC_ACT_OK, "inbound to the pool address reaches the IPv6 host");
 }
 
@@ -1120,7 +1093,7 @@ TEST(rfc6146_nat64_mapping_on_a_pool_address_and_back)
  * the packet to the prefix with its internal source. */
 TEST(rfc6146_never_leak_malformed_transport_to_prefix_dropped)
 {
-	struct pkt_spec in = tcp(CLIENT6_A, 25015, SERVER_1_64, 80, 0x10);
+	struct pkt_spec in = pkt_tcp(CLIENT6_A, 25015, SERVER_1_64, 80, 0x10);
 	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
 	uint8_t buf[PKT_MAX];
 	struct run_result r;
@@ -1190,19 +1163,19 @@ static void check_dual_entry(int ext_family, const char *ext_addr, uint16_t port
  * the external family now: one host, one socket, both servers. */
 TEST(rfc6146_rfc4787_req1_one_ipv6_endpoint_nat66_and_nat64_mappings_both_ways)
 {
-	struct pkt_spec o66 = udp(CLIENT6_A, 25010, SERVER6_1, 7000);
-	struct pkt_spec o66_want = udp(EXT_ADDR6, 25010, SERVER6_1, 7000);
-	struct pkt_spec o64 = udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
-	struct pkt_spec o64_want = udp(EXT_ADDR, 25010, SERVER_1, 7000);
-	struct pkt_spec i66 = udp(SERVER6_1, 7000, EXT_ADDR6, 25010);
-	struct pkt_spec i66_want = udp(SERVER6_1, 7000, CLIENT6_A, 25010);
-	struct pkt_spec i64 = udp(SERVER_1, 7000, EXT_ADDR, 25010);
-	struct pkt_spec i64_want = udp(SERVER_1_64, 7000, CLIENT6_A, 25010);
+	struct pkt_spec o66 = pkt_udp(CLIENT6_A, 25010, SERVER6_1, 7000);
+	struct pkt_spec o66_want = pkt_udp(EXT_ADDR6, 25010, SERVER6_1, 7000);
+	struct pkt_spec o64 = pkt_udp(CLIENT6_A, 25010, SERVER_1_64, 7000);
+	struct pkt_spec o64_want = pkt_udp(EXT_ADDR, 25010, SERVER_1, 7000);
+	struct pkt_spec i66 = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25010);
+	struct pkt_spec i66_want = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25010);
+	struct pkt_spec i64 = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25010);
+	struct pkt_spec i64_want = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25010);
 	/* Full cone, each: strangers reach the host through either. */
-	struct pkt_spec s66 = udp(STRANGER6, 9000, EXT_ADDR6, 25010);
-	struct pkt_spec s66_want = udp(STRANGER6, 9000, CLIENT6_A, 25010);
-	struct pkt_spec s64 = udp(STRANGER, 9000, EXT_ADDR, 25010);
-	struct pkt_spec s64_want = udp(STRANGER_64, 9000, CLIENT6_A, 25010);
+	struct pkt_spec s66 = pkt_udp(STRANGER6, 9000, EXT_ADDR6, 25010);
+	struct pkt_spec s66_want = pkt_udp(STRANGER6, 9000, CLIENT6_A, 25010);
+	struct pkt_spec s64 = pkt_udp(STRANGER, 9000, EXT_ADDR, 25010);
+	struct pkt_spec s64_want = pkt_udp(STRANGER_64, 9000, CLIENT6_A, 25010);
 
 	dual_on();
 	o64_want.ttl = 63;	/* NAT64 forwards it itself */
@@ -1234,11 +1207,11 @@ TEST(rfc6146_rfc4787_req1_one_ipv6_endpoint_nat66_and_nat64_mappings_both_ways)
  * IPv4 port is taken by a NAT44 host, the IPv6 one is free. */
 TEST(rfc6146_nat64_mapping_first_then_nat66_each_its_own_port)
 {
-	struct pkt_spec v4 = udp(CLIENT_A, 25011, SERVER_1, 7000);
-	struct pkt_spec o64 = udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
-	struct pkt_spec o66 = udp(CLIENT6_A, 25011, SERVER6_1, 7000);
-	struct pkt_spec o66_want = udp(EXT_ADDR6, 25011, SERVER6_1, 7000);
-	struct pkt_spec i64, i64_want = udp(SERVER_1_64, 7000, CLIENT6_A, 25011);
+	struct pkt_spec v4 = pkt_udp(CLIENT_A, 25011, SERVER_1, 7000);
+	struct pkt_spec o64 = pkt_udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
+	struct pkt_spec o66 = pkt_udp(CLIENT6_A, 25011, SERVER6_1, 7000);
+	struct pkt_spec o66_want = pkt_udp(EXT_ADDR6, 25011, SERVER6_1, 7000);
+	struct pkt_spec i64, i64_want = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25011);
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET, IPPROTO_UDP, CLIENT6_A,
 					       25011);
 	struct fc_binding b;
@@ -1256,7 +1229,7 @@ TEST(rfc6146_nat64_mapping_first_then_nat66_each_its_own_port)
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "NAT64 entry kept");
 	ASSERT_EQ(ntohs(b.port), p4, "on its own port");
 	check_dual_entry(FC_AF_INET6, EXT_ADDR6, 25011);
-	i64 = udp(SERVER_1, 7000, EXT_ADDR, p4);
+	i64 = pkt_udp(SERVER_1, 7000, EXT_ADDR, p4);
 	EXPECT_IN(&i64, &i64_want, TC_ACT_OK, "NAT64 reply still reaches the host");
 }
 
@@ -1303,12 +1276,12 @@ static uint64_t dual_dead_at(int ext_family, const char *ext_addr, const char *r
  * made first, expires first; the NAT66 one stays and still works. */
 TEST(gc_rfc4787_req5_nat64_and_nat66_mappings_of_one_endpoint_expire_apart)
 {
-	struct pkt_spec o64 = udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
-	struct pkt_spec o66 = udp(CLIENT6_A, 25012, SERVER6_1, 7000);
-	struct pkt_spec o66_want = udp(EXT_ADDR6, 25012, SERVER6_1, 7000);
-	struct pkt_spec i66 = udp(SERVER6_1, 7000, EXT_ADDR6, 25012);
-	struct pkt_spec i66_want = udp(SERVER6_1, 7000, CLIENT6_A, 25012);
-	struct pkt_spec i64 = udp(SERVER_1, 7000, EXT_ADDR, 25012);
+	struct pkt_spec o64 = pkt_udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
+	struct pkt_spec o66 = pkt_udp(CLIENT6_A, 25012, SERVER6_1, 7000);
+	struct pkt_spec o66_want = pkt_udp(EXT_ADDR6, 25012, SERVER6_1, 7000);
+	struct pkt_spec i66 = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25012);
+	struct pkt_spec i66_want = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25012);
+	struct pkt_spec i64 = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25012);
 	struct fc_endpoint_key ik64 = fx_int_key(FC_AF_INET6, FC_AF_INET, IPPROTO_UDP, CLIENT6_A,
 						 25012);
 	struct fc_binding b;
@@ -1354,11 +1327,11 @@ TEST(gc_rfc4787_req5_nat64_and_nat66_mappings_of_one_endpoint_expire_apart)
  * with it (gc_flush_addr), not the endpoint's other one. */
 TEST(nat64_and_nat66_mappings_of_one_endpoint_flushed_apart)
 {
-	struct pkt_spec o66 = udp(CLIENT6_A, 25013, SERVER6_1, 7000);
-	struct pkt_spec o66_want = udp(EXT_ADDR6, 25013, SERVER6_1, 7000);
-	struct pkt_spec o64 = udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
-	struct pkt_spec i64 = udp(SERVER_1, 7000, EXT_ADDR, 25013);
-	struct pkt_spec i64_want = udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
+	struct pkt_spec o66 = pkt_udp(CLIENT6_A, 25013, SERVER6_1, 7000);
+	struct pkt_spec o66_want = pkt_udp(EXT_ADDR6, 25013, SERVER6_1, 7000);
+	struct pkt_spec o64 = pkt_udp(CLIENT6_A, 25013, SERVER_1_64, 7000);
+	struct pkt_spec i64 = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25013);
+	struct pkt_spec i64_want = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25013);
 	struct gc_flush_result fr;
 	union fc_addr a6 = {}, a4 = {};
 
@@ -1422,10 +1395,10 @@ TEST(rfc7915_s4_1_s4_4_unexpired_source_route_answered_3_5)
 {
 	static const uint8_t lsrr[] = { 131, 7, 4, 192, 0, 2, 77 };
 	static const uint8_t done[] = { 131, 7, 8, 192, 0, 2, 77 };	/* pointer past it */
-	struct pkt_spec out = udp(CLIENT6_A, 25040, SERVER_1_64, 7000);
-	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25040);
-	struct pkt_spec expired = udp(SERVER_1, 7000, EXT_ADDR, 25040);
-	struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25040);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25040, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25040);
+	struct pkt_spec expired = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25040);
+	struct pkt_spec in6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25040);
 	struct pkt_spec err;
 
 	nat64_on();
@@ -1448,11 +1421,11 @@ TEST(rfc7915_s4_1_s4_4_unexpired_source_route_answered_3_5)
  * ICMP error with TTL 1 is dropped unanswered (§4.4). */
 TEST(rfc7915_s4_1_ttl_1_answered_time_exceeded_11_0)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25041, SERVER_1_64, 7000);
-	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25041);
-	struct pkt_spec two = udp(SERVER_1, 7000, EXT_ADDR, 25041);
-	struct pkt_spec two6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25041);
-	struct pkt_spec quoted = udp(EXT_ADDR, 25041, SERVER_1, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25041, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25041);
+	struct pkt_spec two = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25041);
+	struct pkt_spec two6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25041);
+	struct pkt_spec quoted = pkt_udp(EXT_ADDR, 25041, SERVER_1, 7000);
 	struct pkt_spec unreach = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
 				    .icmp_type = 3, .icmp_code = 3, .quote = &quoted, .ttl = 1 };
 	struct pkt_spec err;
@@ -1478,10 +1451,10 @@ TEST(rfc7915_s4_1_ttl_1_answered_time_exceeded_11_0)
  * the packet translated. */
 TEST(rfc7915_s5_1_segments_left_answered_parameter_problem_pointer)
 {
-	struct pkt_spec rh = udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
-	struct pkt_spec hop_rh = udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
-	struct pkt_spec none = udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
-	struct pkt_spec none4 = udp(EXT_ADDR, 25042, SERVER_1, 7000);
+	struct pkt_spec rh = pkt_udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
+	struct pkt_spec hop_rh = pkt_udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
+	struct pkt_spec none = pkt_udp(CLIENT6_A, 25042, SERVER_1_64, 7000);
+	struct pkt_spec none4 = pkt_udp(EXT_ADDR, 25042, SERVER_1, 7000);
 	struct pkt_spec err;
 
 	nat64_on();
@@ -1531,8 +1504,8 @@ TEST(rfc6146_s3_4_other_protocol_answered_port_unreachable_1_4)
  * with ICMPv6 Destination Unreachable, Address Unreachable (1/3). */
 TEST(rfc6146_s3_5_1_1_no_mapping_possible_answered_address_unreachable_1_3)
 {
-	struct pkt_spec first = udp(CLIENT6_A, 25043, SERVER_1_64, 7000);
-	struct pkt_spec second = udp(CLIENT6_A, 25044, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(CLIENT6_A, 25043, SERVER_1_64, 7000);
+	struct pkt_spec second = pkt_udp(CLIENT6_A, 25044, SERVER_1_64, 7000);
 	struct pkt_spec err = answer6(&second, 1, 3);
 
 	fx.opts.cgnat.limit[FC_SUB_UDP] = 1;
@@ -1552,9 +1525,9 @@ TEST(rfc6146_s3_5_1_1_no_mapping_possible_answered_address_unreachable_1_3)
  * connections). */
 TEST(rfc6146_s3_5_2_2_unsolicited_inbound_syn_dropped_silently)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25045, SERVER_1_64, 7000);
-	struct pkt_spec syn = tcp(STRANGER, 4444, EXT_ADDR, 25045, 0x02);
-	struct pkt_spec syn2 = tcp(STRANGER, 4444, EXT_ADDR, 25046, 0x02);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25045, SERVER_1_64, 7000);
+	struct pkt_spec syn = pkt_tcp(STRANGER, 4444, EXT_ADDR, 25045, 0x02);
+	struct pkt_spec syn2 = pkt_tcp(STRANGER, 4444, EXT_ADDR, 25046, 0x02);
 	int before;
 
 	nat64_on();
@@ -1573,8 +1546,8 @@ TEST(rfc6146_s3_5_2_2_unsolicited_inbound_syn_dropped_silently)
  * reassemble: the first fragment is dropped, counted, nothing is sent. */
 TEST(rfc6146_s3_4_udp_zero_checksum_first_fragment_silently_discarded)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25047, SERVER_1_64, 7000);
-	struct pkt_spec first = udp(SERVER_1, 7000, EXT_ADDR, 25047);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25047, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25047);
 	struct run_result r;
 
 	nat64_on();
@@ -1592,7 +1565,7 @@ TEST(rfc6146_s3_4_udp_zero_checksum_first_fragment_silently_discarded)
  * packet is answered with ICMPv4 3/13 (it is no ICMP error). */
 TEST(rfc7915_s1_2_s4_4_fragmented_echo_reply_to_mapping_answered_3_13)
 {
-	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4747);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4747);
 	struct pkt_spec first, err;
 	struct run_result r;
 	uint16_t id;
@@ -1601,7 +1574,7 @@ TEST(rfc7915_s1_2_s4_4_fragmented_echo_reply_to_mapping_answered_3_13)
 	ASSERT_EQ(run_lan(&req, &r), 0, "echo request run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
 	id = (r.out[38] << 8) | r.out[39];
-	first = echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
+	first = pkt_echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
 	first.frag = 0x2000;	/* MF, offset 0 */
 	first.ip_id = 0x4700;
 	err = answer4(&first, 3, 13);
@@ -1619,12 +1592,12 @@ TEST(rfc7915_s1_2_s4_4_fragmented_echo_reply_to_mapping_answered_3_13)
 #define EXT_ADDR_64	"64:ff9b::198.51.100.1"
 TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
 {
-	struct pkt_spec a_out = udp(CLIENT6_A, 25050, SERVER_1_64, 7000);
-	struct pkt_spec b_to_a = udp(CLIENT6_B, 25051, EXT_ADDR_64, 25050);
-	struct pkt_spec at_a = udp(EXT_ADDR_64, 25051, CLIENT6_A, 25050);
-	struct pkt_spec a_to_b = udp(CLIENT6_A, 25050, EXT_ADDR_64, 25051);
-	struct pkt_spec at_b = udp(EXT_ADDR_64, 25050, CLIENT6_B, 25051);
-	struct pkt_spec b_nowhere = udp(CLIENT6_B, 25051, EXT_ADDR_64, 25059);
+	struct pkt_spec a_out = pkt_udp(CLIENT6_A, 25050, SERVER_1_64, 7000);
+	struct pkt_spec b_to_a = pkt_udp(CLIENT6_B, 25051, EXT_ADDR_64, 25050);
+	struct pkt_spec at_a = pkt_udp(EXT_ADDR_64, 25051, CLIENT6_A, 25050);
+	struct pkt_spec a_to_b = pkt_udp(CLIENT6_A, 25050, EXT_ADDR_64, 25051);
+	struct pkt_spec at_b = pkt_udp(EXT_ADDR_64, 25050, CLIENT6_B, 25051);
+	struct pkt_spec b_nowhere = pkt_udp(CLIENT6_B, 25051, EXT_ADDR_64, 25059);
 	struct run_result r;
 
 	nat64_on();
@@ -1659,8 +1632,8 @@ TEST(rfc6052_s3_1_wkp_with_non_global_ipv4_address_dropped_both_ways)
 		"64:ff9b::0.1.2.3", "64:ff9b::192.0.0.170", "64:ff9b::224.0.0.251",
 		"64:ff9b::255.255.255.255",
 	};
-	struct pkt_spec out = udp(CLIENT6_A, 25060, SERVER_1_64, 7000);
-	struct pkt_spec in = udp("10.9.9.9", 7000, EXT_ADDR, 25060);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25060, SERVER_1_64, 7000);
+	struct pkt_spec in = pkt_udp("10.9.9.9", 7000, EXT_ADDR, 25060);
 	struct run_result r;
 	unsigned int i;
 	char err[128];
@@ -1668,7 +1641,7 @@ TEST(rfc6052_s3_1_wkp_with_non_global_ipv4_address_dropped_both_ways)
 
 	nat64_on();
 	for (i = 0; i < sizeof(non_global) / sizeof(non_global[0]); i++) {
-		struct pkt_spec p = udp(CLIENT6_A, 25061, non_global[i], 7000);
+		struct pkt_spec p = pkt_udp(CLIENT6_A, 25061, non_global[i], 7000);
 
 		ASSERT_EQ(run_lan(&p, &r), 0, "run");
 		ASSERT_EQ(r.ret, TC_ACT_SHOT, non_global[i]);
@@ -1687,7 +1660,7 @@ TEST(rfc6052_s3_1_wkp_with_non_global_ipv4_address_dropped_both_ways)
 		abort();
 	fx.opts.nat64_prefix_len = len;
 	fixture_apply(&fx);
-	out = udp(CLIENT6_A, 25062, "2001:db8:64::10.1.2.3", 7000);
+	out = pkt_udp(CLIENT6_A, 25062, "2001:db8:64::10.1.2.3", 7000);
 	ASSERT_EQ(run_lan(&out, &r), 0, "run");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), i + 1, "not refused");
 	ASSERT_EQ(nr_bindings(&fx), 4, "a mapping made for the private address (two entries each)");
@@ -1704,7 +1677,7 @@ TEST(rfc7915_s5_1_illegal_source_address_silently_dropped)
 
 	nat64_on();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct pkt_spec p = udp(bad[i], 25070, SERVER_1_64, 7000);
+		struct pkt_spec p = pkt_udp(bad[i], 25070, SERVER_1_64, 7000);
 
 		ASSERT_EQ(run_lan(&p, &r), 0, "run");
 		ASSERT_EQ(r.ret, TC_ACT_SHOT, bad[i]);
@@ -1733,12 +1706,12 @@ TEST(rfc7915_s4_2_igmp_not_translated)
  * that port reach A and B, each through its own protocol's mapping. */
 TEST(rfc6146_s3_1_one_bib_per_protocol)
 {
-	struct pkt_spec t = tcp(CLIENT6_B, 25091, SERVER_1_64, 7000, 0x02);
-	struct pkt_spec u = udp(CLIENT6_A, 25091, SERVER_1_64, 7000);
-	struct pkt_spec u_in = udp(SERVER_1, 7000, EXT_ADDR, 25091);
-	struct pkt_spec u_at_a = udp(SERVER_1_64, 7000, CLIENT6_A, 25091);
-	struct pkt_spec t_in = tcp(SERVER_1, 7000, EXT_ADDR, 25091, 0x12);
-	struct pkt_spec t_at_b = tcp(SERVER_1_64, 7000, CLIENT6_B, 25091, 0x12);
+	struct pkt_spec t = pkt_tcp(CLIENT6_B, 25091, SERVER_1_64, 7000, 0x02);
+	struct pkt_spec u = pkt_udp(CLIENT6_A, 25091, SERVER_1_64, 7000);
+	struct pkt_spec u_in = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25091);
+	struct pkt_spec u_at_a = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25091);
+	struct pkt_spec t_in = pkt_tcp(SERVER_1, 7000, EXT_ADDR, 25091, 0x12);
+	struct pkt_spec t_at_b = pkt_tcp(SERVER_1_64, 7000, CLIENT6_B, 25091, 0x12);
 
 	nat64_on();
 	ASSERT_EQ(out64(&t), 25091, "B's TCP mapping");
@@ -1754,10 +1727,10 @@ TEST(rfc6146_s3_1_one_bib_per_protocol)
  * are copied. */
 TEST(rfc7915_s4_1_s5_1_tos_and_traffic_class_overridden_with_nat64_tos)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25095, SERVER_1_64, 7000);
-	struct pkt_spec out4 = udp(EXT_ADDR, 25095, SERVER_1, 7000);
-	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25095);
-	struct pkt_spec in6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25095);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25095, SERVER_1_64, 7000);
+	struct pkt_spec out4 = pkt_udp(EXT_ADDR, 25095, SERVER_1, 7000);
+	struct pkt_spec in = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25095);
+	struct pkt_spec in6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25095);
 
 	out.tclass = 0xb8;
 	in.tclass = 0x2e;
@@ -1781,7 +1754,7 @@ TEST(rfc7915_s4_1_s5_1_tos_and_traffic_class_overridden_with_nat64_tos)
  * still there 59 s after its request and gone 61 s after it. */
 TEST(gc_rfc6146_s4_icmp_default_60s_nat64_echo_mapping)
 {
-	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4848);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4848);
 	struct gc_result res;
 	struct run_result r;
 	uint64_t t0, t1;
@@ -1805,7 +1778,7 @@ TEST(gc_rfc6146_s4_icmp_default_60s_nat64_echo_mapping)
  * 7739 §5.1), so four packets of one flow do not all carry one value. */
 TEST(rfc7915_s5_1_identification_not_one_value_for_a_flow)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25097, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25097, SERVER_1_64, 7000);
 	struct run_result r;
 	uint16_t id[4];
 	int i;
@@ -1827,9 +1800,9 @@ TEST(rfc7915_s5_1_identification_not_one_value_for_a_flow)
  * with the route's MTU above it). */
 TEST(rfc7915_s4_2_packet_too_big_mtu_within_the_ipv6_next_hop)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
-	struct pkt_spec q4 = udp(EXT_ADDR, 25098, SERVER_1, 7000);
-	struct pkt_spec q6 = udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
+	struct pkt_spec q4 = pkt_udp(EXT_ADDR, 25098, SERVER_1, 7000);
+	struct pkt_spec q6 = pkt_udp(CLIENT6_A, 25098, SERVER_1_64, 7000);
 	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
 				.icmp_type = 3, .icmp_code = 4, .icmp_mtu = 1400, .quote = &q4 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = SERVER_1_64,

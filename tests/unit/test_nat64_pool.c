@@ -74,33 +74,6 @@ static int run_ext(const struct pkt_spec *in, struct run_result *r)
 	return run_prog_ctx(fx.ingress_fd, buf, pkt_build(in, buf), &ctx, r);
 }
 
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 30 };
-}
-
-static struct pkt_spec tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp, uint8_t flags)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .tcp_flags = flags,
-				  .tcp_seq = 1000, .tcp_ack = flags & 0x10 ? 2000 : 0,
-				  .payload_len = 10 };
-}
-
-static struct pkt_spec echo(const char *sa, const char *da, uint8_t proto, uint8_t type,
-			    uint16_t id)
-{
-	struct pkt_spec s = { .proto = proto, .saddr = sa, .daddr = da, .icmp_type = type,
-			      .icmp_seq = 3, .payload_len = 56 };
-
-	if (type == 128 || type == 8)
-		s.sport = id;
-	else
-		s.dport = id;
-	return s;
-}
-
 /* Forwarded to SERVER_1 (a known neighbour behind ext0): its MACs, and the
  * hop limit decremented into the TTL. Other destinations: the kernel
  * resolves the MACs after the redirect, the frame keeps the ones it had. */
@@ -203,8 +176,8 @@ static int ipv6_side_up(void)
  * mapping (fc_bindings) and no session made. */
 TEST(nat64_pool4_udp_out_address_mapped_port_kept)
 {
-	struct pkt_spec in = udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
-	struct pkt_spec want = udp(POOL_ONE, 25000, SERVER_1, 7000);
+	struct pkt_spec in = pkt_udp(CLIENT6_A, 25000, SERVER_1_64, 7000);
+	struct pkt_spec want = pkt_udp(POOL_ONE, 25000, SERVER_1, 7000);
 
 	pool_on(POOL_ONE "/32", NULL, NULL);
 	forwarded(&want, 1);
@@ -223,12 +196,12 @@ TEST(nat64_pool4_udp_out_address_mapped_port_kept)
  * any port; the source under the prefix (RFC 6052), the ports as sent. */
 TEST(nat64_pool4_udp_in_reply_and_stranger_whole_packets)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25001, SERVER_1_64, 7000);
-	struct pkt_spec out4 = udp(POOL_ONE, 25001, SERVER_1, 7000);
-	struct pkt_spec reply = udp(SERVER_1, 7000, POOL_ONE, 25001);
-	struct pkt_spec reply6 = udp(SERVER_1_64, 7000, CLIENT6_A, 25001);
-	struct pkt_spec other = udp(STRANGER, 5353, POOL_ONE, 9999);
-	struct pkt_spec other6 = udp(STRANGER_64, 5353, CLIENT6_A, 9999);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25001, SERVER_1_64, 7000);
+	struct pkt_spec out4 = pkt_udp(POOL_ONE, 25001, SERVER_1, 7000);
+	struct pkt_spec reply = pkt_udp(SERVER_1, 7000, POOL_ONE, 25001);
+	struct pkt_spec reply6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25001);
+	struct pkt_spec other = pkt_udp(STRANGER, 5353, POOL_ONE, 9999);
+	struct pkt_spec other6 = pkt_udp(STRANGER_64, 5353, CLIENT6_A, 9999);
 
 	pool_on(POOL_ONE "/32", NULL, NULL);
 	forwarded(&out4, 1);
@@ -241,14 +214,14 @@ TEST(nat64_pool4_udp_in_reply_and_stranger_whole_packets)
 /* TCP ports and ICMP echo identifiers are not translated either way. */
 TEST(nat64_pool4_tcp_and_echo_identifier_untouched)
 {
-	struct pkt_spec syn = tcp(CLIENT6_A, 40000, SERVER_1_64, 80, 0x02);
-	struct pkt_spec syn4 = tcp(POOL_ONE, 40000, SERVER_1, 80, 0x02);
-	struct pkt_spec synack = tcp(SERVER_1, 80, POOL_ONE, 40000, 0x12);
-	struct pkt_spec synack6 = tcp(SERVER_1_64, 80, CLIENT6_A, 40000, 0x12);
-	struct pkt_spec req = echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4242);
-	struct pkt_spec req4 = echo(POOL_ONE, SERVER_1, IPPROTO_ICMP, 8, 0x4242);
-	struct pkt_spec rep = echo(SERVER_1, POOL_ONE, IPPROTO_ICMP, 0, 0x4242);
-	struct pkt_spec rep6 = echo(SERVER_1_64, CLIENT6_A, IPPROTO_ICMPV6, 129, 0x4242);
+	struct pkt_spec syn = pkt_tcp(CLIENT6_A, 40000, SERVER_1_64, 80, 0x02);
+	struct pkt_spec syn4 = pkt_tcp(POOL_ONE, 40000, SERVER_1, 80, 0x02);
+	struct pkt_spec synack = pkt_tcp(SERVER_1, 80, POOL_ONE, 40000, 0x12);
+	struct pkt_spec synack6 = pkt_tcp(SERVER_1_64, 80, CLIENT6_A, 40000, 0x12);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4242);
+	struct pkt_spec req4 = pkt_echo(POOL_ONE, SERVER_1, IPPROTO_ICMP, 8, 0x4242);
+	struct pkt_spec rep = pkt_echo(SERVER_1, POOL_ONE, IPPROTO_ICMP, 0, 0x4242);
+	struct pkt_spec rep6 = pkt_echo(SERVER_1_64, CLIENT6_A, IPPROTO_ICMPV6, 129, 0x4242);
 
 	pool_on(POOL_ONE "/32", NULL, NULL);
 	forwarded(&syn4, 1);
@@ -263,10 +236,10 @@ TEST(nat64_pool4_tcp_and_echo_identifier_untouched)
 /* One host, one address: two hosts get two addresses of the pool. */
 TEST(nat64_pool4_two_hosts_two_addresses_of_the_pool)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25002, SERVER_1_64, 7000);
-	struct pkt_spec b = udp(CLIENT6_B, 25002, SERVER_1_64, 7000);
-	struct pkt_spec a4 = udp(NULL, 25002, SERVER_1, 7000);
-	struct pkt_spec b4 = udp(NULL, 25002, SERVER_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25002, SERVER_1_64, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_B, 25002, SERVER_1_64, 7000);
+	struct pkt_spec a4 = pkt_udp(NULL, 25002, SERVER_1, 7000);
+	struct pkt_spec b4 = pkt_udp(NULL, 25002, SERVER_1, 7000);
 	char sa[INET_ADDRSTRLEN], sb[INET_ADDRSTRLEN];
 	struct run_result r;
 	uint32_t ma, mb, base = ntohl(ip4("203.0.113.8"));
@@ -294,8 +267,8 @@ TEST(nat64_pool4_two_hosts_two_addresses_of_the_pool)
  * int0, quoting the packet; counted. */
 TEST(nat64_pool4_exhausted_answered_address_unreachable_1_3)
 {
-	struct pkt_spec first = udp(CLIENT6_B, 25003, SERVER_1_64, 7000);
-	struct pkt_spec refused = udp(CLIENT6_A, 25003, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(CLIENT6_B, 25003, SERVER_1_64, 7000);
+	struct pkt_spec refused = pkt_udp(CLIENT6_A, 25003, SERVER_1_64, 7000);
 	struct pkt_spec err = { .proto = IPPROTO_ICMPV6, .saddr = "fd00:77::1",
 				.daddr = CLIENT6_A, .icmp_type = 1, .icmp_code = 3,
 				.quote = &refused, .ttl = 64, .smac = FX_INT0_MAC,
@@ -320,12 +293,12 @@ TEST(nat64_pool4_exhausted_answered_address_unreachable_1_3)
  * from the static address with the identifier kept. */
 TEST(nat64_static_reached_inbound_first)
 {
-	struct pkt_spec in = udp(STRANGER, 5000, STATIC_V4, 53);
-	struct pkt_spec in6 = udp(STRANGER_64, 5000, CLIENT6_B, 53);
-	struct pkt_spec req = echo(STRANGER, STATIC_V4, IPPROTO_ICMP, 8, 0x0777);
-	struct pkt_spec req6 = echo(STRANGER_64, CLIENT6_B, IPPROTO_ICMPV6, 128, 0x0777);
-	struct pkt_spec rep6 = echo(CLIENT6_B, STRANGER_64, IPPROTO_ICMPV6, 129, 0x0777);
-	struct pkt_spec rep4 = echo(STATIC_V4, STRANGER, IPPROTO_ICMP, 0, 0x0777);
+	struct pkt_spec in = pkt_udp(STRANGER, 5000, STATIC_V4, 53);
+	struct pkt_spec in6 = pkt_udp(STRANGER_64, 5000, CLIENT6_B, 53);
+	struct pkt_spec req = pkt_echo(STRANGER, STATIC_V4, IPPROTO_ICMP, 8, 0x0777);
+	struct pkt_spec req6 = pkt_echo(STRANGER_64, CLIENT6_B, IPPROTO_ICMPV6, 128, 0x0777);
+	struct pkt_spec rep6 = pkt_echo(CLIENT6_B, STRANGER_64, IPPROTO_ICMPV6, 129, 0x0777);
+	struct pkt_spec rep4 = pkt_echo(STATIC_V4, STRANGER, IPPROTO_ICMP, 0, 0x0777);
 
 	pool_on(NULL, CLIENT6_B "=" STATIC_V4, NULL);
 	ASSERT_EQ(mapped4(CLIENT6_B), ip4(STATIC_V4), "static entry written both ways");
@@ -341,10 +314,10 @@ TEST(nat64_static_reached_inbound_first)
  * mode on the external address. */
 TEST(nat64_static_next_to_napt64)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25004, SERVER_1_64, 7000);
-	struct pkt_spec a4 = udp(EXT_ADDR, 25004, SERVER_1, 7000);
-	struct pkt_spec b = udp(CLIENT6_B, 25004, SERVER_1_64, 7000);
-	struct pkt_spec b4 = udp(STATIC_V4, 25004, SERVER_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25004, SERVER_1_64, 7000);
+	struct pkt_spec a4 = pkt_udp(EXT_ADDR, 25004, SERVER_1, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_B, 25004, SERVER_1_64, 7000);
+	struct pkt_spec b4 = pkt_udp(STATIC_V4, 25004, SERVER_1, 7000);
 
 	pool_on(NULL, CLIENT6_B "=" STATIC_V4, NULL);
 	forwarded(&a4, 1);
@@ -359,11 +332,11 @@ TEST(nat64_static_next_to_napt64)
  * making no state; one inside is translated. A static host is allowed. */
 TEST(nat64_allow_only_listed_sources_translated)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
-	struct pkt_spec a4 = udp(POOL_ONE, 25005, SERVER_1, 7000);
-	struct pkt_spec b = udp(CLIENT6_B, 25005, SERVER_1_64, 7000);
-	struct pkt_spec other = udp("fd00:99::5", 25005, SERVER_1_64, 7000);
-	struct pkt_spec b4 = udp(STATIC_V4, 25005, SERVER_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25005, SERVER_1_64, 7000);
+	struct pkt_spec a4 = pkt_udp(POOL_ONE, 25005, SERVER_1, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_B, 25005, SERVER_1_64, 7000);
+	struct pkt_spec other = pkt_udp("fd00:99::5", 25005, SERVER_1_64, 7000);
+	struct pkt_spec b4 = pkt_udp(STATIC_V4, 25005, SERVER_1, 7000);
 
 	pool_on(POOL_ONE "/32", CLIENT6_B "=" STATIC_V4, "fd00:77::2/127");
 	forwarded(&a4, 1);
@@ -378,9 +351,9 @@ TEST(nat64_allow_only_listed_sources_translated)
 /* --nat64-allow applies to NAPT64 as well (no pool, no static). */
 TEST(nat64_allow_applies_to_napt64)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25006, SERVER_1_64, 7000);
-	struct pkt_spec a4 = udp(EXT_ADDR, 25006, SERVER_1, 7000);
-	struct pkt_spec b = udp(CLIENT6_B, 25006, SERVER_1_64, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25006, SERVER_1_64, 7000);
+	struct pkt_spec a4 = pkt_udp(EXT_ADDR, 25006, SERVER_1, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_B, 25006, SERVER_1_64, 7000);
 
 	pool_on(NULL, NULL, CLIENT6_A "/128");
 	forwarded(&a4, 1);
@@ -395,8 +368,8 @@ TEST(nat64_allow_applies_to_napt64)
  * one never; a live one stays. */
 TEST(nat64_pool4_idle_mapping_expires_static_stays)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25007, SERVER_1_64, 7000);
-	struct pkt_spec b = udp(CLIENT6_B, 25007, SERVER_1_64, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25007, SERVER_1_64, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_B, 25007, SERVER_1_64, 7000);
 	struct nat64_pool_sweep_result res;
 	struct run_result r;
 	uint32_t pool = ip4(POOL_ONE);
@@ -426,9 +399,9 @@ TEST(nat64_pool4_idle_mapping_expires_static_stays)
  * the packet as the host sent it (ports as they were). */
 TEST(nat64_pool4_icmp_error_in_quote_translated)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25008, SERVER_1_64, 7000);
-	struct pkt_spec q4 = udp(POOL_ONE, 25008, SERVER_1, 7000);
-	struct pkt_spec q6 = udp(CLIENT6_A, 25008, SERVER_1_64, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25008, SERVER_1_64, 7000);
+	struct pkt_spec q4 = pkt_udp(POOL_ONE, 25008, SERVER_1, 7000);
+	struct pkt_spec q6 = pkt_udp(CLIENT6_A, 25008, SERVER_1_64, 7000);
 	struct pkt_spec err = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = POOL_ONE,
 				.icmp_type = 3, .icmp_code = 3, .quote = &q4 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = SERVER_1_64,
@@ -449,8 +422,8 @@ TEST(nat64_pool4_icmp_error_in_quote_translated)
  * offset and M), with no train record. */
 TEST(nat64_pool4_fragment_translated_without_its_first)
 {
-	struct pkt_spec mid = udp(SERVER_1, 0, STATIC_V4, 0);
-	struct pkt_spec mid6 = udp(SERVER_1_64, 0, CLIENT6_B, 0);
+	struct pkt_spec mid = pkt_udp(SERVER_1, 0, STATIC_V4, 0);
+	struct pkt_spec mid6 = pkt_udp(SERVER_1_64, 0, CLIENT6_B, 0);
 
 	pool_on(NULL, CLIENT6_B "=" STATIC_V4, NULL);
 	mid.ip_id = 0x4343;
@@ -469,7 +442,7 @@ TEST(nat64_pool4_fragment_translated_without_its_first)
  * the prefix is dropped (counted), never sent out as IPv4 to ourselves. */
 TEST(nat64_pool4_to_pool_address_not_hairpinned)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25009, "64:ff9b::" STATIC_V4, 53);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25009, "64:ff9b::" STATIC_V4, 53);
 
 	pool_on(POOL_ONE "/32", CLIENT6_B "=" STATIC_V4, NULL);
 	EXPECT_LAN(&a, &a, TC_ACT_SHOT, "to a static host's address: dropped");

@@ -28,20 +28,6 @@ static void nat66_on(void)
 	EXPECT_FROM(prog_fd, in, FORWARDED_FROM, want, verdict, what)
 #define EXPECT_UNCHANGED(prog_fd, in, verdict, what) EXPECT(prog_fd, in, in, verdict, what)
 
-static struct pkt_spec udp(const char *sa, uint16_t sp, const char *da, uint16_t dp)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_UDP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .payload_len = 30 };
-}
-
-static struct pkt_spec tcp(const char *sa, uint16_t sp, const char *da, uint16_t dp, uint8_t flags)
-{
-	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = sa, .sport = sp,
-				  .daddr = da, .dport = dp, .tcp_flags = flags,
-				  .tcp_seq = 1000, .tcp_ack = flags & 0x10 ? 2000 : 0,
-				  .payload_len = 10 };
-}
-
 static struct pkt_spec echo6(const char *sa, const char *da, uint8_t type, uint16_t id)
 {
 	struct pkt_spec s = { .proto = IPPROTO_ICMPV6, .saddr = sa, .daddr = da,
@@ -77,8 +63,8 @@ static uint16_t out_port(const struct pkt_spec *in)
 
 TEST(rfc4787_req1_nat66_udp_out_whole_packet_and_state)
 {
-	struct pkt_spec in = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
-	struct pkt_spec want = udp(EXT_ADDR6, 25000, SERVER6_1, 7000);
+	struct pkt_spec in = pkt_udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct pkt_spec want = pkt_udp(EXT_ADDR6, 25000, SERVER6_1, 7000);
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, CLIENT6_A, 25000);
 	struct fc_endpoint_key ek = fx_ext_key(FC_AF_INET6, IPPROTO_UDP, EXT_ADDR6, 25000);
 	struct fc_binding b, back;
@@ -101,9 +87,9 @@ TEST(rfc4787_req1_nat66_udp_out_whole_packet_and_state)
 
 TEST(nat66_udp_in_whole_packet)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
-	struct pkt_spec in = udp(SERVER6_1, 7000, EXT_ADDR6, 25000);
-	struct pkt_spec want = udp(SERVER6_1, 7000, CLIENT6_A, 25000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25000, SERVER6_1, 7000);
+	struct pkt_spec in = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25000);
+	struct pkt_spec want = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25000);
 
 	nat66_on();
 	ASSERT_EQ(out_port(&out), 25000, "mapping");
@@ -113,8 +99,8 @@ TEST(nat66_udp_in_whole_packet)
 
 TEST(nat66_port_change_rewrites_checksum)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 40000, SERVER6_1, 7000);
-	struct pkt_spec want = udp(EXT_ADDR6, 0, SERVER6_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 40000, SERVER6_1, 7000);
+	struct pkt_spec want = pkt_udp(EXT_ADDR6, 0, SERVER6_1, 7000);
 	struct pkt_spec back, back_want;
 	uint16_t p;
 
@@ -123,15 +109,15 @@ TEST(nat66_port_change_rewrites_checksum)
 	ASSERT_TRUE(p >= 20000 && p <= 29999, "port from the range");
 	want.sport = p;
 	EXPECT(fx.egress_fd, &a, &want, TC_ACT_OK, "same mapping, whole packet");
-	back = udp(SERVER6_1, 7000, EXT_ADDR6, p);
-	back_want = udp(SERVER6_1, 7000, CLIENT6_A, 40000);
+	back = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, p);
+	back_want = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 40000);
 	EXPECT(fx.ingress_fd, &back, &back_want, TC_ACT_OK, "answer to the original port");
 }
 
 TEST(rfc4787_req1_nat66_eim_same_port_for_two_servers)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 41000, SERVER6_1, 7000);
-	struct pkt_spec b = udp(CLIENT6_A, 41000, SERVER6_2, 9999);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 41000, SERVER6_1, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_A, 41000, SERVER6_2, 9999);
 	uint16_t p1, p2;
 
 	nat66_on();
@@ -145,9 +131,9 @@ TEST(rfc4787_req1_nat66_eim_same_port_for_two_servers)
 
 TEST(rfc4787_req8_nat66_eif_stranger_reaches_mapping)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25001, SERVER6_1, 7000);
-	struct pkt_spec in = udp(STRANGER6, 5555, EXT_ADDR6, 25001);
-	struct pkt_spec want = udp(STRANGER6, 5555, CLIENT6_A, 25001);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25001, SERVER6_1, 7000);
+	struct pkt_spec in = pkt_udp(STRANGER6, 5555, EXT_ADDR6, 25001);
+	struct pkt_spec want = pkt_udp(STRANGER6, 5555, CLIENT6_A, 25001);
 
 	nat66_on();
 	ASSERT_EQ(out_port(&out), 25001, "mapping");
@@ -157,8 +143,8 @@ TEST(rfc4787_req8_nat66_eif_stranger_reaches_mapping)
 
 TEST(rfc4787_req3_nat66_no_port_overloading)
 {
-	struct pkt_spec a = udp(CLIENT6_A, 25002, SERVER6_1, 7000);
-	struct pkt_spec b = udp(CLIENT6_B, 25002, SERVER6_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25002, SERVER6_1, 7000);
+	struct pkt_spec b = pkt_udp(CLIENT6_B, 25002, SERVER6_1, 7000);
 	uint16_t pa, pb;
 
 	nat66_on();
@@ -170,10 +156,10 @@ TEST(rfc4787_req3_nat66_no_port_overloading)
 
 TEST(rfc5382_req1_nat66_tcp_handshake_both_ways)
 {
-	struct pkt_spec syn = tcp(CLIENT6_A, 25003, SERVER6_1, 80, 0x02);
-	struct pkt_spec syn_want = tcp(EXT_ADDR6, 25003, SERVER6_1, 80, 0x02);
-	struct pkt_spec synack = tcp(SERVER6_1, 80, EXT_ADDR6, 25003, 0x12);
-	struct pkt_spec synack_want = tcp(SERVER6_1, 80, CLIENT6_A, 25003, 0x12);
+	struct pkt_spec syn = pkt_tcp(CLIENT6_A, 25003, SERVER6_1, 80, 0x02);
+	struct pkt_spec syn_want = pkt_tcp(EXT_ADDR6, 25003, SERVER6_1, 80, 0x02);
+	struct pkt_spec synack = pkt_tcp(SERVER6_1, 80, EXT_ADDR6, 25003, 0x12);
+	struct pkt_spec synack_want = pkt_tcp(SERVER6_1, 80, CLIENT6_A, 25003, 0x12);
 
 	nat66_on();
 	EXPECT(fx.egress_fd, &syn, &syn_want, TC_ACT_OK, "SYN out");
@@ -182,7 +168,7 @@ TEST(rfc5382_req1_nat66_tcp_handshake_both_ways)
 
 TEST(rfc5382_req4_nat66_unsolicited_dropped)
 {
-	struct pkt_spec syn = tcp(STRANGER6, 1234, EXT_ADDR6, 25004, 0x02);
+	struct pkt_spec syn = pkt_tcp(STRANGER6, 1234, EXT_ADDR6, 25004, 0x02);
 	struct run_result r;
 
 	nat66_on();
@@ -214,10 +200,10 @@ TEST(rfc5508_req1_nat66_icmpv6_echo_both_ways)
 
 TEST(nat66_extension_headers_walked_both_ways)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25005, SERVER6_1, 7000);
-	struct pkt_spec out_want = udp(EXT_ADDR6, 25005, SERVER6_1, 7000);
-	struct pkt_spec in = udp(SERVER6_1, 7000, EXT_ADDR6, 25005);
-	struct pkt_spec in_want = udp(SERVER6_1, 7000, CLIENT6_A, 25005);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25005, SERVER6_1, 7000);
+	struct pkt_spec out_want = pkt_udp(EXT_ADDR6, 25005, SERVER6_1, 7000);
+	struct pkt_spec in = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25005);
+	struct pkt_spec in_want = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25005);
 
 	nat66_on();
 	out.nr_ext = out_want.nr_ext = 2;
@@ -232,8 +218,8 @@ TEST(nat66_extension_headers_walked_both_ways)
 
 TEST(nat66_too_long_extension_chain_dropped_outbound_passed_inbound)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25006, SERVER6_1, 7000);
-	struct pkt_spec in = udp(SERVER6_1, 7000, EXT_ADDR6, 25006);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25006, SERVER6_1, 7000);
+	struct pkt_spec in = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25006);
 	struct run_result r;
 
 	nat66_on();
@@ -250,8 +236,8 @@ TEST(nat66_too_long_extension_chain_dropped_outbound_passed_inbound)
 
 TEST(rfc5508_req3_nat66_inbound_port_unreachable_translated)
 {
-	struct pkt_spec sent = udp(CLIENT6_A, 25010, SERVER6_1, 7000);
-	struct pkt_spec seen = udp(EXT_ADDR6, 25010, SERVER6_1, 7000);
+	struct pkt_spec sent = pkt_udp(CLIENT6_A, 25010, SERVER6_1, 7000);
+	struct pkt_spec seen = pkt_udp(EXT_ADDR6, 25010, SERVER6_1, 7000);
 	struct pkt_spec in = error6(SERVER6_1, EXT_ADDR6, 1, 4, &seen);
 	struct pkt_spec want = error6(SERVER6_1, CLIENT6_A, 1, 4, &sent);
 
@@ -263,7 +249,7 @@ TEST(rfc5508_req3_nat66_inbound_port_unreachable_translated)
 
 TEST(rfc5508_req3_nat66_packet_too_big_translated_mtu_kept)
 {
-	struct pkt_spec sent = tcp(CLIENT6_A, 40020, SERVER6_1, 443, 0x10);
+	struct pkt_spec sent = pkt_tcp(CLIENT6_A, 40020, SERVER6_1, 443, 0x10);
 	struct pkt_spec seen, in, want;
 	uint16_t p;
 
@@ -300,8 +286,8 @@ TEST(rfc5508_nat66_time_exceeded_about_echo_with_short_quote)
 
 TEST(rfc5508_nat66_parameter_problem_with_extension_header_in_quote)
 {
-	struct pkt_spec sent = udp(CLIENT6_A, 25011, SERVER6_1, 7000);
-	struct pkt_spec seen = udp(EXT_ADDR6, 25011, SERVER6_1, 7000);
+	struct pkt_spec sent = pkt_udp(CLIENT6_A, 25011, SERVER6_1, 7000);
+	struct pkt_spec seen = pkt_udp(EXT_ADDR6, 25011, SERVER6_1, 7000);
 	struct pkt_spec in, want;
 
 	nat66_on();
@@ -316,9 +302,9 @@ TEST(rfc5508_nat66_parameter_problem_with_extension_header_in_quote)
 
 TEST(rfc5508_req4_nat66_outbound_error_from_internal_host)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25012, SERVER6_1, 7000);
-	struct pkt_spec came = udp(SERVER6_1, 7000, CLIENT6_A, 25012);	/* as delivered */
-	struct pkt_spec seen = udp(SERVER6_1, 7000, EXT_ADDR6, 25012);	/* as sent */
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25012, SERVER6_1, 7000);
+	struct pkt_spec came = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25012);	/* as delivered */
+	struct pkt_spec seen = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25012);	/* as sent */
 	struct pkt_spec in = error6(CLIENT6_A, SERVER6_1, 1, 4, &came);
 	struct pkt_spec want = error6(EXT_ADDR6, SERVER6_1, 1, 4, &seen);
 
@@ -329,9 +315,9 @@ TEST(rfc5508_req4_nat66_outbound_error_from_internal_host)
 
 TEST(rfc5508_nat66_error_without_mapping_dropped_or_passed)
 {
-	struct pkt_spec seen = udp(EXT_ADDR6, 25013, SERVER6_1, 7000);
+	struct pkt_spec seen = pkt_udp(EXT_ADDR6, 25013, SERVER6_1, 7000);
 	struct pkt_spec in = error6(SERVER6_1, EXT_ADDR6, 1, 4, &seen);
-	struct pkt_spec inner = udp(SERVER6_1, 7000, CLIENT6_A, 25099);
+	struct pkt_spec inner = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25099);
 	struct pkt_spec out = error6(CLIENT6_A, SERVER6_1, 1, 4, &inner);
 	struct run_result r;
 
@@ -362,7 +348,7 @@ TEST(nat66_neighbour_discovery_mld_and_link_local_untouched)
 	struct pkt_spec mld = { .proto = IPPROTO_ICMPV6, .saddr = "fe80::2", .daddr = "ff02::16",
 				.icmp_type = 143, .payload_len = 20, .ttl = 1,
 				.nr_ext = 1, .ext_hdrs = { 0 } };
-	struct pkt_spec ll = udp("fe80::5", 25020, "fe80::6", 25020);
+	struct pkt_spec ll = pkt_udp("fe80::5", 25020, "fe80::6", 25020);
 
 	nat66_on();
 	EXPECT_UNCHANGED(fx.ingress_fd, &ns, TC_ACT_OK, "NS in");
@@ -388,8 +374,8 @@ TEST(nat66_forwarded_never_passes_as_link_traffic)
 				 .icmp_type = 161, .payload_len = 16 };
 	struct pkt_spec na = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A, .daddr = SERVER6_1,
 			       .icmp_type = 136, .payload_len = 16, .ttl = 255 };
-	struct pkt_spec mc = udp(CLIENT6_A, 25021, "ff05::fb", 5353);
-	struct pkt_spec ll = udp("fe80::5", 25020, "fe80::6", 25020);
+	struct pkt_spec mc = pkt_udp(CLIENT6_A, 25021, "ff05::fb", 5353);
+	struct pkt_spec ll = pkt_udp("fe80::5", 25020, "fe80::6", 25020);
 	const struct pkt_spec *all[] = { &info, &na, &mc, &ll };
 	struct run_result r;
 
@@ -406,7 +392,7 @@ TEST(nat66_forwarded_never_passes_as_link_traffic)
 
 TEST(nat66_off_leaves_ipv6_alone)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25022, SERVER6_1, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25022, SERVER6_1, 7000);
 
 	EXPECT_UNCHANGED(fx.egress_fd, &out, TC_ACT_OK, "NAT44 only: IPv6 passes");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_PASS_NOT_IPV4), 1, "counted");
@@ -426,8 +412,8 @@ TEST(nat66_internal_icmpv6_other_than_echo_dropped)
 
 TEST(nat66_gateway_own_traffic)
 {
-	struct pkt_spec in_range = udp(EXT_ADDR6, 25023, SERVER6_1, 7000);
-	struct pkt_spec service = udp(EXT_ADDR6, 53, SERVER6_1, 7000);
+	struct pkt_spec in_range = pkt_udp(EXT_ADDR6, 25023, SERVER6_1, 7000);
+	struct pkt_spec service = pkt_udp(EXT_ADDR6, 53, SERVER6_1, 7000);
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, EXT_ADDR6, 25023);
 	struct fc_binding b;
 
@@ -453,8 +439,8 @@ static void frag6(struct pkt_spec *s, uint16_t off_mf, uint32_t id)
 
 TEST(rfc4787_req13_nat66_outbound_non_first_fragment_statelessly)
 {
-	struct pkt_spec frag = udp(CLIENT6_A, 0, SERVER6_1, 0);
-	struct pkt_spec want = udp(EXT_ADDR6, 0, SERVER6_1, 0);
+	struct pkt_spec frag = pkt_udp(CLIENT6_A, 0, SERVER6_1, 0);
+	struct pkt_spec want = pkt_udp(EXT_ADDR6, 0, SERVER6_1, 0);
 
 	nat66_on();
 	frag6(&frag, 1448, 0xabcd0001);
@@ -465,12 +451,12 @@ TEST(rfc4787_req13_nat66_outbound_non_first_fragment_statelessly)
 
 TEST(rfc4787_req13_nat66_inbound_fragments_follow_first_by_32bit_id)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25030, SERVER6_1, 7000);
-	struct pkt_spec first = udp(SERVER6_1, 7000, EXT_ADDR6, 25030);
-	struct pkt_spec first_want = udp(SERVER6_1, 7000, CLIENT6_A, 25030);
-	struct pkt_spec rest = udp(SERVER6_1, 0, EXT_ADDR6, 0);
-	struct pkt_spec rest_want = udp(SERVER6_1, 0, CLIENT6_A, 0);
-	struct pkt_spec other = udp(SERVER6_1, 0, EXT_ADDR6, 0);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25030, SERVER6_1, 7000);
+	struct pkt_spec first = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25030);
+	struct pkt_spec first_want = pkt_udp(SERVER6_1, 7000, CLIENT6_A, 25030);
+	struct pkt_spec rest = pkt_udp(SERVER6_1, 0, EXT_ADDR6, 0);
+	struct pkt_spec rest_want = pkt_udp(SERVER6_1, 0, CLIENT6_A, 0);
+	struct pkt_spec other = pkt_udp(SERVER6_1, 0, EXT_ADDR6, 0);
 
 	nat66_on();
 	ASSERT_EQ(out_port(&out), 25030, "mapping");
@@ -488,10 +474,10 @@ TEST(rfc4787_req13_nat66_inbound_fragments_follow_first_by_32bit_id)
 
 TEST(rfc4787_req14_nat66_fragment_before_first_held_and_reinjected)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25031, SERVER6_1, 7000);
-	struct pkt_spec first = udp(SERVER6_1, 7000, EXT_ADDR6, 25031);
-	struct pkt_spec rest = udp(SERVER6_1, 0, EXT_ADDR6, 0);
-	struct pkt_spec rest_want = udp(SERVER6_1, 0, CLIENT6_A, 0);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25031, SERVER6_1, 7000);
+	struct pkt_spec first = pkt_udp(SERVER6_1, 7000, EXT_ADDR6, 25031);
+	struct pkt_spec rest = pkt_udp(SERVER6_1, 0, EXT_ADDR6, 0);
+	struct pkt_spec rest_want = pkt_udp(SERVER6_1, 0, CLIENT6_A, 0);
 	struct run_result r;
 
 	nat66_on();
@@ -509,7 +495,7 @@ TEST(rfc4787_req14_nat66_fragment_before_first_held_and_reinjected)
 
 TEST(nat66_and_nat44_share_nothing_but_the_engine)
 {
-	struct pkt_spec v6 = udp(CLIENT6_A, 25040, SERVER6_1, 7000);
+	struct pkt_spec v6 = pkt_udp(CLIENT6_A, 25040, SERVER6_1, 7000);
 	struct pkt_spec v4 = { .proto = IPPROTO_UDP, .saddr = CLIENT_A, .sport = 25040,
 			       .daddr = SERVER_1, .dport = 7000, .payload_len = 30 };
 	struct pkt_spec v4_want = v4;
@@ -526,7 +512,7 @@ TEST(nat66_and_nat44_share_nothing_but_the_engine)
 
 TEST(gc_rfc4787_req5_nat66_mapping_kept_then_expires)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25050, SERVER6_1, 7000);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25050, SERVER6_1, 7000);
 	struct gc_result res;
 	uint64_t t;
 
@@ -597,12 +583,12 @@ static struct pkt_spec to_client(struct pkt_spec s, const uint8_t *mac)
 
 static void nat66_hairpin_udp_both_ways(int prog_fd)
 {
-	struct pkt_spec b_out = udp(CLIENT6_B, 25500, SERVER6_1, 7000);
-	struct pkt_spec a_to_b = udp(CLIENT6_A, 25600, EXT_ADDR6, 25500);
-	struct pkt_spec want = to_client(udp(EXT_ADDR6, 25600, CLIENT6_B, 25500), FX_CLIENT_B_MAC);
-	struct pkt_spec b_to_a = udp(CLIENT6_B, 25500, EXT_ADDR6, 25600);
-	struct pkt_spec back = to_client(udp(EXT_ADDR6, 25500, CLIENT6_A, 25600), FX_CLIENT_A_MAC);
-	struct pkt_spec a_out = udp(CLIENT6_A, 25600, SERVER6_2, 7000);
+	struct pkt_spec b_out = pkt_udp(CLIENT6_B, 25500, SERVER6_1, 7000);
+	struct pkt_spec a_to_b = pkt_udp(CLIENT6_A, 25600, EXT_ADDR6, 25500);
+	struct pkt_spec want = to_client(pkt_udp(EXT_ADDR6, 25600, CLIENT6_B, 25500), FX_CLIENT_B_MAC);
+	struct pkt_spec b_to_a = pkt_udp(CLIENT6_B, 25500, EXT_ADDR6, 25600);
+	struct pkt_spec back = to_client(pkt_udp(EXT_ADDR6, 25500, CLIENT6_A, 25600), FX_CLIENT_A_MAC);
+	struct pkt_spec a_out = pkt_udp(CLIENT6_A, 25600, SERVER6_2, 7000);
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, CLIENT6_A, 25600);
 	struct fc_binding b;
 	uint8_t ext[16];
@@ -639,8 +625,8 @@ TEST(rfc4787_req9_nat66_udp_hairpin_on_tc_fast_path_program)
 
 TEST(rfc5382_req8_nat66_tcp_hairpin_translates_both_ends)
 {
-	struct pkt_spec b_out = tcp(CLIENT6_B, 25500, SERVER6_1, 80, 0x02);
-	struct pkt_spec syn = tcp(CLIENT6_A, 40000, EXT_ADDR6, 25500, 0x02);
+	struct pkt_spec b_out = pkt_tcp(CLIENT6_B, 25500, SERVER6_1, 80, 0x02);
+	struct pkt_spec syn = pkt_tcp(CLIENT6_A, 40000, EXT_ADDR6, 25500, 0x02);
 	struct pkt_spec want = syn, synack, synack_want;
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_TCP, CLIENT6_A, 40000);
 	struct fc_binding b;
@@ -663,8 +649,8 @@ TEST(rfc5382_req8_nat66_tcp_hairpin_translates_both_ends)
 	want.daddr = CLIENT6_B;
 	want = to_client(want, FX_CLIENT_B_MAC);
 	EXPECT_INT0(fx.lan_fd, &syn, &want, TC_ACT_REDIRECT, "SYN hairpinned");
-	synack = tcp(CLIENT6_B, 25500, EXT_ADDR6, a_port, 0x12);
-	synack_want = to_client(tcp(EXT_ADDR6, 25500, CLIENT6_A, 40000, 0x12), FX_CLIENT_A_MAC);
+	synack = pkt_tcp(CLIENT6_B, 25500, EXT_ADDR6, a_port, 0x12);
+	synack_want = to_client(pkt_tcp(EXT_ADDR6, 25500, CLIENT6_A, 40000, 0x12), FX_CLIENT_A_MAC);
 	EXPECT_INT0(fx.lan_fd, &synack, &synack_want, TC_ACT_REDIRECT, "SYN-ACK back to A");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "counted");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "the early SYN");
@@ -673,7 +659,7 @@ TEST(rfc5382_req8_nat66_tcp_hairpin_translates_both_ends)
 
 TEST(rfc4787_req9_nat66_hairpin_to_unmapped_port_of_range_dropped)
 {
-	struct pkt_spec in = udp(CLIENT6_A, 25600, EXT_ADDR6, 25999);
+	struct pkt_spec in = pkt_udp(CLIENT6_A, 25600, EXT_ADDR6, 25999);
 	struct run_result r;
 
 	nat66_on();
@@ -688,9 +674,9 @@ TEST(rfc4787_req9_nat66_hairpin_to_unmapped_port_of_range_dropped)
 
 TEST(nat66_hairpin_decrements_hop_limit_and_answers_expiry_with_time_exceeded)
 {
-	struct pkt_spec b_out = udp(CLIENT6_B, 25500, SERVER6_1, 7000);
-	struct pkt_spec two = udp(CLIENT6_A, 25600, EXT_ADDR6, 25500);
-	struct pkt_spec two_want = to_client(udp(EXT_ADDR6, 25600, CLIENT6_B, 25500), FX_CLIENT_B_MAC);
+	struct pkt_spec b_out = pkt_udp(CLIENT6_B, 25500, SERVER6_1, 7000);
+	struct pkt_spec two = pkt_udp(CLIENT6_A, 25600, EXT_ADDR6, 25500);
+	struct pkt_spec two_want = to_client(pkt_udp(EXT_ADDR6, 25600, CLIENT6_B, 25500), FX_CLIENT_B_MAC);
 	struct pkt_spec one, te;
 
 	nat66_on();
@@ -729,9 +715,9 @@ TEST(rfc7857_s12_nat66_echo_to_external_address_is_the_gateways)
 
 TEST(nat66_hairpin_leaves_other_ipv6_alone)
 {
-	struct pkt_spec out = udp(CLIENT6_A, 25600, SERVER6_1, 53);
-	struct pkt_spec svc = udp(CLIENT6_A, 5353, EXT_ADDR6, 53);
-	struct pkt_spec ll = udp("fe80::2", 25600, EXT_ADDR6, 25500);
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25600, SERVER6_1, 53);
+	struct pkt_spec svc = pkt_udp(CLIENT6_A, 5353, EXT_ADDR6, 53);
+	struct pkt_spec ll = pkt_udp("fe80::2", 25600, EXT_ADDR6, 25500);
 
 	nat66_on();
 	ASSERT_EQ(lan6_up(), 0, "int0 with IPv6");
@@ -744,8 +730,8 @@ TEST(nat66_hairpin_leaves_other_ipv6_alone)
 
 TEST(nat66_hairpin_to_gateway_process_mapping_delivers_locally)
 {
-	struct pkt_spec gw_out = udp(EXT_ADDR6, 25030, SERVER6_1, 7000);
-	struct pkt_spec a = udp(CLIENT6_A, 25600, EXT_ADDR6, 25030);
+	struct pkt_spec gw_out = pkt_udp(EXT_ADDR6, 25030, SERVER6_1, 7000);
+	struct pkt_spec a = pkt_udp(CLIENT6_A, 25600, EXT_ADDR6, 25030);
 	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET6, FC_AF_INET6, IPPROTO_UDP, EXT_ADDR6, 25030);
 	struct fc_binding b;
 	struct run_result r;
