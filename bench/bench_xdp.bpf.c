@@ -64,6 +64,11 @@ struct {
 __u8 run_frame[FRAME];
 __u32 run_vary, run_seq;
 __u16 run_sport;
+/* run_vary 2: cycle through a flow set's existing flows (ports as the
+ * generator's: run_sport + f % run_endpoints, run_dport + f / run_endpoints),
+ * each run's mapping and session cold, as in forwarding many flows. */
+__u32 run_nflows, run_endpoints;
+__u16 run_dport;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -246,7 +251,13 @@ int bench_run_xdp(struct xdp_md *ctx)
 
 	if (bpf_xdp_store_bytes(ctx, 0, run_frame, FRAME))
 		return XDP_ABORTED;
-	if (run_vary) {
+	if (run_vary == 2 && run_nflows && run_endpoints) {
+		__u32 f = run_seq++ % run_nflows;
+		__u16 ports[2] = { bpf_htons(run_sport + f % run_endpoints),
+				   bpf_htons(run_dport + f / run_endpoints) };
+
+		bpf_xdp_store_bytes(ctx, 34, ports, sizeof(ports));
+	} else if (run_vary) {
 		port = run_port();
 		bpf_xdp_store_bytes(ctx, 34, &port, sizeof(port));
 	}

@@ -268,7 +268,7 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 		tcp_note_outbound(s, p);
 	if (udp44)
 		sess_hint_put(*b, p->daddr.v4, p->dport, s->expires_ns,
-			      cfg->timeout_ns[FC_TIMEOUT_UDP]);
+			      cfg->timeout_ns[FC_TIMEOUT_UDP], now);
 refreshed:
 	if ((*b)->last_out_ns != now)
 		(*b)->last_out_ns = now;
