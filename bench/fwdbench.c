@@ -1216,8 +1216,8 @@ int main(int argc, char **argv)
 		for (int m = 0; m < 2; m++) {
 			char label[64];
 
-			if (!timed[t])
-				continue;
+			if (!timed[t] || !verdict[t][m][1])
+				continue;	/* that line was not run */
 			snprintf(label, sizeof(label), "%s, %s", m ? "fc_xdp_int" : tc_target,
 				 t ? "1M sessions" : "1 session");
 			printf("%-34s %9.1f %9.1f %9.1f %3u/%u/%u\n", label, ns[t][m][0],
