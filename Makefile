@@ -300,7 +300,7 @@ $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/be
 	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
 $(BUILD)/fwdbench: bench/fwdbench.c tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
-	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS) -lm
 
 $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)

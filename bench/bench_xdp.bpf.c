@@ -9,6 +9,9 @@
  *   lookup, MAC rewrite, redirect; no NAT, no TTL, no state.
  * - bench_tc_fwd: the same from the gateway's TC ingress: the ceiling of
  *   anything that forwards skbs (TC mode).
+ * - bench_fwd_nofib: the steering ceiling, bare XDP without a FIB lookup:
+ *   MAC rewrite from fixed addresses, redirect through a devmap (what any
+ *   XDP forwarder pays at the least; fcnat's route cache aims at it).
  * - bench_run_xdp, bench_run_tc: per-packet cost of fcnat's own loaded
  *   programs from BPF_PROG_TEST_RUN repeat runs: restore the frame (with a
  *   new source port each run for the miss path), then tail-call the target.
@@ -18,7 +21,12 @@
  * gen_dport + f / gen_endpoints. The frame (gen_len bytes, UDP header at
  * gen_l4off: IPv4 or IPv6) keeps a UDP checksum of zero as zero (IPv4: no
  * checksum work); a nonzero one (IPv6, where zero is not allowed) follows
- * the ports by RFC 1624.
+ * the ports by RFC 1624. With gen_zipf set, the flow is instead read from
+ * gen_zipf_table (ZIPF_DRAWS Zipf-distributed flow numbers drawn by
+ * fwdbench, walked in order): popular flows repeat, as in real traffic.
+ * With gen_percpu (two generator threads), each CPU walks from its own
+ * counter (gen_seq[cpu]), so the threads never share a written line; one
+ * thread uses gen_seq[0] wherever it runs.
  */
 #include "lib/hdr.h"
 #include <bpf/bpf_helpers.h>
@@ -30,12 +38,37 @@
 __u8 gen_frame[GEN_FRAME_MAX];
 __u32 gen_len, gen_l4off;	/* set by fwdbench with the frame */
 __u32 gen_ifindex;
-__u32 gen_nflows, gen_endpoints, gen_seq;
+__u32 gen_nflows, gen_endpoints, gen_zipf, gen_percpu;
 __u16 gen_sport, gen_dport;
+#define GEN_CPUS 64
+struct { __u32 seq; __u8 pad[60]; } gen_seq[GEN_CPUS];	/* a cache line each */
+
+#define ZIPF_DRAWS (1 << 20)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZIPF_DRAWS);
+	__type(key, __u32);
+	__type(value, __u32);
+} gen_zipf_table SEC(".maps");
+
+/* bench_fwd_nofib's fixed next hop (the server's MAC, b1's, b1 in nofib_tx). */
+__u8 nofib_dmac[6], nofib_smac[6];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nofib_tx SEC(".maps");
 
 __u8 run_frame[FRAME];
 __u32 run_vary, run_seq;
 __u16 run_sport;
+/* run_vary 2: cycle through a flow set's existing flows (ports as the
+ * generator's: run_sport + f % run_endpoints, run_dport + f / run_endpoints),
+ * each run's mapping and session cold, as in forwarding many flows. */
+__u32 run_nflows, run_endpoints;
+__u16 run_dport;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -81,7 +114,16 @@ int bench_gen(struct xdp_md *ctx)
 	if (bpf_xdp_store_bytes(ctx, 0, gen_frame, len))
 		return XDP_ABORTED;
 	if (gen_nflows > 1 && gen_endpoints) {
-		__u32 f = gen_seq++ % gen_nflows;
+		__u32 cpu = gen_percpu ? bpf_get_smp_processor_id() % GEN_CPUS : 0;
+		__u32 seq = gen_seq[cpu].seq++, f = seq % gen_nflows;
+		__u32 draw = seq % ZIPF_DRAWS, *z;
+
+		if (gen_zipf) {
+			z = bpf_map_lookup_elem(&gen_zipf_table, &draw);
+			if (!z)
+				return XDP_ABORTED;
+			f = *z % gen_nflows;
+		}
 		__u16 ports[2] = {
 			bpf_htons(gen_sport + f % gen_endpoints),
 			bpf_htons(gen_dport + f / gen_endpoints),
@@ -140,6 +182,19 @@ int bench_fwd(struct xdp_md *ctx)
 	return bpf_redirect(fib.ifindex, 0);
 }
 
+SEC("xdp")
+int bench_fwd_nofib(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	__builtin_memcpy(eth->h_dest, nofib_dmac, 6);
+	__builtin_memcpy(eth->h_source, nofib_smac, 6);
+	return bpf_redirect_map(&nofib_tx, 0, 0);
+}
+
 /* data/data_end of an skb by plain loads at fixed offsets (see
  * bpf/lib/ctx_tc.h for why not skb->data). */
 static __always_inline void *skb_data(const struct __sk_buff *skb)
@@ -196,7 +251,13 @@ int bench_run_xdp(struct xdp_md *ctx)
 
 	if (bpf_xdp_store_bytes(ctx, 0, run_frame, FRAME))
 		return XDP_ABORTED;
-	if (run_vary) {
+	if (run_vary == 2 && run_nflows && run_endpoints) {
+		__u32 f = run_seq++ % run_nflows;
+		__u16 ports[2] = { bpf_htons(run_sport + f % run_endpoints),
+				   bpf_htons(run_dport + f / run_endpoints) };
+
+		bpf_xdp_store_bytes(ctx, 34, ports, sizeof(ports));
+	} else if (run_vary) {
 		port = run_port();
 		bpf_xdp_store_bytes(ctx, 34, &port, sizeof(port));
 	}

@@ -21,6 +21,7 @@
 #include "icmp6_error.h"
 #include "refuse.h"
 #include "route.h"
+#include "sess_hint.h"
 #include "session.h"
 
 /* nat4_ingress found a mapping whose internal endpoint is IPv6: NAT64's
@@ -234,6 +235,7 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 	struct fc_session_key skey;
 	struct fc_session *s;
 	__u8 proto = nat_proto(int_family, p->proto);
+	int udp44;
 
 	int_endpoint_key(&int_key, int_family, ext_family, proto, &p->saddr, p->sport);
 	switch (binding_get_or_create(cfg, &int_key, ext_addr, flags, now, found, b)) {
@@ -252,6 +254,10 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 	default:
 		return FC_STAT_DROP_TABLE_FULL;
 	}
+	/* NAT44 UDP: the session may be known to be refreshed already. */
+	udp44 = int_family == FC_AF_INET && ext_family == FC_AF_INET && proto == FC_PROTO_UDP;
+	if (udp44 && sess_hint_ok(*b, p->daddr.v4, p->dport, now))
+		goto refreshed;
 	session_key(&skey, ext_family, proto, &(*b)->addr, (*b)->port, &p->daddr, p->dport);
 	s = session_get(&skey, now);
 	if (!s)
@@ -260,6 +266,10 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 	session_update(cfg, proto, s, tcp_bits(p, FC_DIR_OUT), now);
 	if (p->proto == IPPROTO_TCP)
 		tcp_note_outbound(s, p);
+	if (udp44)
+		sess_hint_put(*b, p->daddr.v4, p->dport, s->expires_ns,
+			      cfg->timeout_ns[FC_TIMEOUT_UDP], now);
+refreshed:
 	if ((*b)->last_out_ns != now)
 		(*b)->last_out_ns = now;
 	return FC_STAT_MAX;

@@ -10,6 +10,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include <fcnat/rules.h>
 
 enum fc_dir {
 	FC_DIR_OUT,
@@ -96,18 +97,25 @@ static __always_inline void tcp_restart_on_new_syn(struct fc_session *s, const s
 		s->tcp_seen = 0;
 }
 
-/* Merge what this packet shows into the session and push its expiry. */
-static __always_inline __u64 session_update(const struct fc_config *cfg, __u8 proto,
-					    struct fc_session *s, __u32 bits, __u64 now)
+/*
+ * Merge what this packet shows into the session and push its expiry: to at
+ * least now + timeout, written only when the stored expiry is outside
+ * [now + timeout, now + timeout + grace] (rules.h fc_refresh_grace), and
+ * then to the end of that window. Returns 1 if it wrote.
+ */
+static __always_inline int session_update(const struct fc_config *cfg, __u8 proto,
+					  struct fc_session *s, __u32 bits, __u64 now)
 {
-	__u64 expires;
+	__u64 timeout, expires, cur = s->expires_ns;
 
 	if ((s->tcp_seen & bits) != bits)
 		__sync_fetch_and_or(&s->tcp_seen, bits);
-	expires = now + session_timeout(cfg, proto, s->tcp_seen | bits);
-	if (s->expires_ns != expires)
-		s->expires_ns = expires;
-	return expires;
+	timeout = session_timeout(cfg, proto, s->tcp_seen | bits);
+	expires = now + timeout;
+	if (cur >= expires && cur <= expires + fc_refresh_grace(timeout))
+		return 0;
+	s->expires_ns = expires + fc_refresh_grace(timeout);
+	return 1;
 }
 
 /* An outbound segment tells where the internal host's window is. */

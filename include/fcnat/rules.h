@@ -140,6 +140,24 @@ FC_RULE int fc_mapping_alive(const struct fc_config *cfg, __u8 proto,
 	       now < b->sessions_until_ns;
 }
 
+/*
+ * Coarse refresh (doc/design/expiry.md "Coarse refresh"): a session used at
+ * now is kept until at least now + timeout and at most that + the grace, so
+ * a packet writes its expiry only when the stored one is outside that
+ * window: a flow's hot line is dirtied once per grace, not per packet. The
+ * grace is a 64th of the timeout (a 1 s timeout in a test: 15 ms), at most
+ * FC_REFRESH_MAX_NS.
+ */
+#define FC_REFRESH_MAX_NS	(1000ULL * 1000 * 1000)
+#define FC_CLOCK_UNIT_SHIFT	20	/* 2^20 ns, about 1 ms: fc_hop.sess_until */
+
+FC_RULE __u64 fc_refresh_grace(__u64 timeout)
+{
+	__u64 g = timeout >> 6;
+
+	return g < FC_REFRESH_MAX_NS ? g : FC_REFRESH_MAX_NS;
+}
+
 /* Mixes every bit of an internal address into 32 (murmur3's finaliser per
  * word): consecutive subscriber addresses land on unrelated pool slots. The
  * words are read in host byte order, so the value differs between little-

@@ -91,7 +91,14 @@ struct fc_hop {
 	__u16 ok_len;		/* ... the longest the FIB let through (0: GSO) */
 	__u8 dmac[6];		/* ... to this next hop */
 	__u8 smac[6];
-	__u8 pad[6];
+	/* The session shortcut (bpf/lib/nat4.h, outbound UDP of NAT44): the
+	 * session towards (peer, sess_rport) was refreshed until past
+	 * sess_until + the timeout, so packets to it before sess_until (in
+	 * FC_CLOCK_UNIT_SHIFT units of fc_now(), wrapping; 0: none) need not
+	 * look it up. Written outside seq: a torn pair only costs a lookup or
+	 * skips one for a session that a concurrent packet is refreshing. */
+	__be16 sess_rport;
+	__u32 sess_until;
 };
 
 #define FC_HOP_TTL_NS	(1000ULL * 1000 * 1000)

@@ -345,7 +345,7 @@ TEST(rfc6888_req4_sweeper_gives_counts_back_and_removes_idle_subscriber)
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "second refused at the limit");
 	/* The UDP timeout passes: the sweeper deletes the mapping and gives
 	 * its count back. */
-	ASSERT_EQ(fixture_sweep(&fx, t + 301 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, t + 302 * SEC_NS, &res), 0, "sweep");	/* + the 1 s refresh grace */
 	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
 	ASSERT_EQ(read_subscriber(CLIENT_A, &sub), 0, "entry still there");
 	ASSERT_EQ(sub.mappings[FC_SUB_UDP], 0, "count given back");
@@ -879,7 +879,7 @@ TEST(rfc7753_block_freed_by_the_sweeper_once_unused_with_event)
 	ASSERT_EQ(res.blocks_live, 1, "in use");
 	ASSERT_EQ(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "kept");
 	/* The UDP timeout passes: mapping and then block go, in one sweep. */
-	ASSERT_EQ(fixture_sweep(&fx, t + 301 * SEC_NS, &res), 0, "sweep");
+	ASSERT_EQ(fixture_sweep(&fx, t + 302 * SEC_NS, &res), 0, "sweep");	/* + the 1 s refresh grace */
 	ASSERT_EQ(res.mappings_expired, 1, "mapping expired");
 	ASSERT_EQ(res.blocks_freed, 1, "block freed");
 	ASSERT_NE(bpf_map_lookup_elem(loader_blocks_fd(&fx.loader), &bk, &blk), 0, "entry gone");

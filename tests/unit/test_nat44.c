@@ -13,6 +13,11 @@
 #include "kernel_features.h"
 #include "harness.h"
 #include "spec4.h"
+#include <fcnat/rules.h>
+
+/* The transitory timeout as stored: up to a grace later (coarse refresh,
+ * doc/design/expiry.md), never earlier. */
+#define TRANS_STORED_MAX (240 * SEC_NS + fc_refresh_grace(240 * SEC_NS))
 
 #define SEC_NS 1000000000ULL
 
@@ -264,7 +269,7 @@ TEST(rfc5382_req5_tcp_established_timeout_after_syn_both_ways)
 
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session after SYN");
 	t0 = now_ns();
-	ASSERT_TRUE(s.expires_ns <= t0 + 240 * SEC_NS, "SYN only: transitory timeout");
+	ASSERT_TRUE(s.expires_ns <= t0 + TRANS_STORED_MAX, "SYN only: transitory timeout");
 	ASSERT_EQ(run_spec(fx.ingress_fd, &synack, &r), 0, "SYN-ACK");
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
 	ASSERT_TRUE(s.expires_ns >= t0 + 7440 * SEC_NS - 5 * SEC_NS, "established: >= 2 h 4 min");
@@ -273,7 +278,7 @@ TEST(rfc5382_req5_tcp_established_timeout_after_syn_both_ways)
 	ASSERT_EQ(out_port(&fin_out), p, "FIN out");
 	ASSERT_EQ(run_spec(fx.ingress_fd, &fin_in, &r), 0, "FIN in");
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
-	ASSERT_TRUE(s.expires_ns <= now_ns() + 240 * SEC_NS, "FIN both ways: transitory");
+	ASSERT_TRUE(s.expires_ns <= now_ns() + TRANS_STORED_MAX, "FIN both ways: transitory");
 }
 
 TEST(tcp_rst_moves_session_to_transitory)
@@ -289,7 +294,58 @@ TEST(tcp_rst_moves_session_to_transitory)
 	ASSERT_EQ(run_spec(fx.ingress_fd, &rst, &r), 0, "RST");
 	ASSERT_EQ(r.ret, TC_ACT_OK, "RST delivered");
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session kept");
-	ASSERT_TRUE(s.expires_ns <= now_ns() + 240 * SEC_NS, "transitory after RST");
+	ASSERT_TRUE(s.expires_ns <= now_ns() + TRANS_STORED_MAX, "transitory after RST");
+}
+
+/*
+ * Coarse refresh (doc/design/expiry.md): a packet pushes its session's
+ * expiry to at least now + timeout, never less (RFC 4787 REQ-5's floor
+ * holds), and writes it only when the stored one is outside
+ * [now + timeout, now + timeout + grace]: the packets within a grace of
+ * the write leave the entry's line clean.
+ */
+TEST(coarse_refresh_session_expiry_never_early_written_once_per_grace)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	uint64_t udp_t = fx.cfg.timeout_ns[FC_TIMEOUT_UDP], grace = fc_refresh_grace(udp_t);
+	uint64_t t0, t1, written;
+	struct fc_session_key k;
+	struct fc_session s;
+	uint16_t p;
+
+	ASSERT_EQ(grace, udp_t / 64 < FC_REFRESH_MAX_NS ? udp_t / 64 : FC_REFRESH_MAX_NS,
+		  "grace: a 64th of the timeout, at most FC_REFRESH_MAX_NS");
+	t0 = now_ns();
+	p = out_port(&out);
+	t1 = now_ns();
+	ASSERT_EQ(lookup_session(IPPROTO_UDP, p, SERVER_1, 7000, &s), 0, "session");
+	ASSERT_TRUE(s.expires_ns >= t0 + udp_t, "never before now + timeout");
+	ASSERT_TRUE(s.expires_ns <= t1 + udp_t + grace, "at most a grace after");
+	written = s.expires_ns;
+	ASSERT_EQ(out_port(&out), p, "second packet");
+	ASSERT_EQ(lookup_session(IPPROTO_UDP, p, SERVER_1, 7000, &s), 0, "session");
+	/* Unless the clock moved past the window meanwhile (a slow VM). */
+	if (now_ns() + udp_t <= written)
+		ASSERT_EQ(s.expires_ns, written, "within the grace: not written again");
+
+	/* Stored expiry too early for this packet (its last write a grace
+	 * ago and more): written, to now + timeout at least. */
+	ASSERT_EQ(bpf_map_get_next_key(fx.sessions_fd, NULL, &k), 0, "session key");
+	s.expires_ns = now_ns() + udp_t - 2 * grace - 1;
+	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &k, &s, BPF_EXIST), 0, "age the session");
+	t0 = now_ns();
+	ASSERT_EQ(out_port(&out), p, "third packet");
+	ASSERT_EQ(lookup_session(IPPROTO_UDP, p, SERVER_1, 7000, &s), 0, "session");
+	ASSERT_TRUE(s.expires_ns >= t0 + udp_t, "aged: pushed to now + timeout at least");
+
+	/* Stored expiry later than the window (the timeout was shortened):
+	 * brought back within it. */
+	s.expires_ns = now_ns() + udp_t + 10 * grace + SEC_NS;
+	ASSERT_EQ(bpf_map_update_elem(fx.sessions_fd, &k, &s, BPF_EXIST), 0, "push it out");
+	ASSERT_EQ(out_port(&out), p, "fourth packet");
+	t1 = now_ns();
+	ASSERT_EQ(lookup_session(IPPROTO_UDP, p, SERVER_1, 7000, &s), 0, "session");
+	ASSERT_TRUE(s.expires_ns <= t1 + udp_t + grace, "beyond the window: back within it");
 }
 
 TEST(rfc5382_req3_tcp_eif_inbound_syn_from_new_host)
@@ -764,7 +820,7 @@ TEST(rfc7857_tcp_rst_outside_window_keeps_session)
 	ASSERT_EQ(run_spec(fx.ingress_fd, &rst, &r), 0, "RST in window");
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
 	ASSERT_EQ(s.tcp_seen & FC_TCP_RST, FC_TCP_RST, "reset seen");
-	ASSERT_TRUE(s.expires_ns <= now_ns() + 240 * SEC_NS, "transitory");
+	ASSERT_TRUE(s.expires_ns <= now_ns() + TRANS_STORED_MAX, "transitory");
 }
 
 TEST(rfc5382_tcp_simultaneous_open_reaches_established)
@@ -793,7 +849,7 @@ TEST(rfc7857_tcp_new_syn_after_rst_can_become_established_again)
 	ASSERT_EQ(run_spec(fx.ingress_fd, &synack, &r), 0, "SYN-ACK");
 	ASSERT_EQ(run_spec(fx.ingress_fd, &rst, &r), 0, "RST");
 	ASSERT_EQ(lookup_session(IPPROTO_TCP, p, SERVER_1, 80, &s), 0, "session");
-	ASSERT_TRUE(s.expires_ns <= now_ns() + 240 * SEC_NS, "transitory after RST");
+	ASSERT_TRUE(s.expires_ns <= now_ns() + TRANS_STORED_MAX, "transitory after RST");
 	/* The same source port connects again. */
 	ASSERT_EQ(out_port(&syn), p, "new SYN, same mapping");
 	ASSERT_EQ(run_spec(fx.ingress_fd, &synack, &r), 0, "new SYN-ACK");

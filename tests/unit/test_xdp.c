@@ -19,6 +19,7 @@
 #include "fcnat_xdp.skel.h"
 #include "fcnat_tc.skel.h"
 #include "fixture.h"
+#include <fcnat/rules.h>
 #include "harness.h"
 
 #define XDP_DROP_	1
@@ -378,6 +379,81 @@ TEST(xdp_route_cache_other_peer_asks_fib_and_leaves_live_hop)
 	ASSERT_EQ(h.peer, ip4(SERVER_1), "the live hop stays SERVER_1's");
 	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "to SERVER_1 once more");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_FIB_LOOKUP), 4, "SERVER_1 still cached");
+}
+
+/* Delete the UDP session towards remote_port (host order); 0 if there was one. */
+static int session_drop(uint16_t remote_port)
+{
+	struct fc_session_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fx.sessions_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.proto == IPPROTO_UDP && k.remote_port == htons(remote_port))
+			return bpf_map_delete_elem(fx.sessions_fd, &k);
+	}
+	return -1;
+}
+
+/*
+ * The session shortcut (bpf/lib/sess_hint.h): once a packet has refreshed
+ * its session a grace ahead, the next packets of the mapping to the same
+ * remote endpoint skip the session lookup (seen here by deleting the
+ * session: it is not made again); another remote port, or the same one
+ * once the hint is stale, looks its session up (and makes it) as before. A
+ * live hint is not taken over by another port (one write per grace, not per
+ * packet, for a mapping that talks to many ports of a host).
+ */
+TEST(xdp_session_shortcut_only_for_the_session_just_refreshed)
+{
+	struct pkt_spec to1 = udp4(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want1 = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec to2 = udp4(CLIENT_A, 25000, SERVER_1, 7001);
+	struct pkt_spec want2 = fx_hop(udp4(EXT_ADDR, 25000, SERVER_1, 7001), FX_EXT0_MAC, FX_SERVER1_MAC);
+	size_t ks = sizeof(struct fc_session_key);
+	uint32_t now_u;
+	struct fc_hop h;
+
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "first: mapping and session");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "second: hop and hint kept");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.sess_rport, htons(7000), "hint: the remote port");
+	ASSERT_NE(h.sess_until, 0, "hint: set");
+	ASSERT_EQ(session_drop(7000), 0, "session deleted behind the hint");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "third: translated from the mapping alone");
+	ASSERT_EQ(map_count(fx.sessions_fd, ks), 0, "third: no session lookup, none made");
+
+	XDP_OUT(&to2, &want2, XDP_REDIRECT_, "another remote port");
+	ASSERT_EQ(map_count(fx.sessions_fd, ks), 1, "its session made");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.sess_rport, htons(7000), "the live hint stays the first port's");
+
+	/* A stale hint (its time passed) is not used, and is taken over. */
+	now_u = (uint32_t)(now_ns() >> FC_CLOCK_UNIT_SHIFT);
+	h.sess_until = now_u - 1;
+	ASSERT_EQ(hop_set(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "hint in the past");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "stale hint");
+	ASSERT_EQ(map_count(fx.sessions_fd, ks), 2, "stale hint: session made again");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.sess_rport, htons(7000), "hint renewed");
+	h.sess_until = now_u - 1;
+	ASSERT_EQ(hop_set(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "hint in the past");
+	XDP_OUT(&to2, &want2, XDP_REDIRECT_, "the other port, hint stale");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	ASSERT_EQ(h.sess_rport, htons(7001), "stale hint taken over by the other port");
+	ASSERT_EQ(session_drop(7000), 0, "first port's session deleted");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "first port, hint the other's");
+	ASSERT_EQ(map_count(fx.sessions_fd, ks), 2, "looked up and made again");
+
+	/* One from far ahead (a wrapped clock) is not used either. */
+	ASSERT_EQ(session_drop(7000), 0, "and again");
+	ASSERT_EQ(hop_of(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "mapping");
+	h.sess_rport = htons(7000);
+	h.sess_until = (uint32_t)(now_ns() >> FC_CLOCK_UNIT_SHIFT) + (1u << 30);
+	ASSERT_EQ(hop_set(FC_SIDE_INTERNAL, CLIENT_A, 25000, &h), 0, "hint far ahead");
+	XDP_OUT(&to1, &want1, XDP_REDIRECT_, "hint far ahead");
+	ASSERT_EQ(map_count(fx.sessions_fd, ks), 2, "far-ahead hint: session made again");
 }
 
 TEST(xdp_route_cache_stale_on_route_gen_expiry_and_half_written)
