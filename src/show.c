@@ -327,7 +327,7 @@ static int collect_all(struct collect *c, const struct instance *in, const struc
 	if (!err && !sessions)
 		err = map_walk(in->bindings_fd, sizeof(struct fc_endpoint_key),
 			       sizeof(struct fc_binding), collect_mapping, c);
-	if (!err && !sessions)
+	if (!err && !sessions && in->p64_out_fd >= 0)
 		err = nat64_pool_walk(in->p64_out_fd, in->p64_in_fd, &in->cfg, in->now,
 				      collect_addrmap, c);
 	if (err) {
@@ -832,7 +832,7 @@ int summary_read(int bindings_fd, int sessions_fd, int pool_fd, int subscribers_
 {
 	struct instance in = {
 		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd, .cfg = *cfg,
-		.now = gc_now_ns(),
+		.now = gc_now_ns(), .p64_out_fd = -1, .p64_in_fd = -1,	/* port mappings only */
 	};
 	struct fc_options none;
 	struct collect c;
