@@ -144,29 +144,6 @@ void gc_endpoint_key4(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 a
 	k->port = htons(port);
 }
 
-void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
-		       const union fc_addr *addr, __be16 port)
-{
-	memset(k, 0, sizeof(*k));
-	k->side = FC_SIDE_EXTERNAL;
-	k->family = family;
-	k->proto = proto;
-	k->port = port;
-	k->addr = *addr;
-}
-
-void gc_int_key(struct fc_endpoint_key *k, __u8 family, __u8 ext_family, __u8 proto,
-		const union fc_addr *addr, __be16 port)
-{
-	memset(k, 0, sizeof(*k));
-	k->side = FC_SIDE_INTERNAL;
-	k->family = family;
-	k->ext_family = ext_family;
-	k->proto = proto;
-	k->port = port;
-	k->addr = *addr;
-}
-
 static int sweep_session(void *ctx, const void *key, const void *value)
 {
 	struct sweep *s = ctx;
@@ -177,7 +154,7 @@ static int sweep_session(void *ctx, const void *key, const void *value)
 
 	if (v->expires_ns > s->now) {
 		s->res->sessions_live++;
-		gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+		fc_ext_endpoint_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 		return epset_put_max(&s->g->live, &ek, v->expires_ns);
 	}
 	/* Expired when copied out; a packet may have revived it since. */
@@ -221,7 +198,7 @@ static void sweep_internal(struct sweep *s, const struct fc_endpoint_key *k,
 
 	/* The value's family is the external address's (NAT64 maps IPv6
 	 * endpoints to IPv4 ones). */
-	gc_ext_key(&ek, v->family, k->proto, &v->addr, v->port);
+	fc_ext_endpoint_key(&ek, v->family, k->proto, &v->addr, v->port);
 	if (epset_get(&s->g->live, &ek, &until)) {
 		/* Sessions keep it alive: publish their latest expiry, so the
 		 * datapath admits new remotes (EIF) for as long as that. */
@@ -304,7 +281,7 @@ static int sweep_external(struct sweep *s, const struct fc_endpoint_key *k,
 	__u64 seen;
 
 	/* The internal endpoint's family; its mapping in this port space. */
-	gc_int_key(&ik, v->family, k->family, k->proto, &v->addr, v->port);
+	fc_int_endpoint_key(&ik, v->family, k->family, k->proto, &v->addr, v->port);
 	if (bpf_map_lookup_elem(s->bindings_fd, &ik, &twin) == 0 &&
 	    twin.port == k->port && !memcmp(&twin.addr, &k->addr, sizeof(twin.addr)))
 		return 0;

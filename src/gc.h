@@ -57,13 +57,6 @@ __u64 gc_now_ns(void);
  * its cached route (struct fc_hop) is cleared, never written back. */
 int gc_binding_write(int fd, const struct fc_endpoint_key *k, struct fc_binding *v, __u64 flags);
 
-/* The internal-side key of a mapping: the internal endpoint (family,
- * addr, port) in the port space of ext_family. */
-void gc_int_key(struct fc_endpoint_key *k, __u8 family, __u8 ext_family, __u8 proto,
-		const union fc_addr *addr, __be16 port);
-/* The external-side key of a mapping. */
-void gc_ext_key(struct fc_endpoint_key *k, __u8 family, __u8 proto, const union fc_addr *addr,
-		__be16 port);
 /* A key for an IPv4 endpoint of either side (internal: of its NAT44
  * mapping); port in host order. */
 void gc_endpoint_key4(struct fc_endpoint_key *k, __u8 side, __u8 proto, __be32 addr,

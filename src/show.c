@@ -175,7 +175,7 @@ static int count_session(void *ctx, const void *key, const void *value)
 	if (v->expires_ns <= c->in->now)
 		return 0;	/* expired, not swept yet */
 	c->sessions++;
-	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	fc_ext_endpoint_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 	return epset_add(&c->per_mapping, &ek, 1);
 }
 
@@ -201,7 +201,7 @@ static int collect_mapping(void *ctx, const void *key, const void *value)
 	if (!(b->flags & FC_BINDING_STATIC) && until <= c->in->now)
 		return 0;	/* expired, not swept yet */
 	c->mappings++;
-	gc_ext_key(&ek, b->family, k->proto, &b->addr, b->port);
+	fc_ext_endpoint_key(&ek, b->family, k->proto, &b->addr, b->port);
 	epset_get(&c->per_mapping, &ek, &n);
 	/* Port utilisation: one external port per mapping; the address and
 	 * protocol in the key, port 0. */
@@ -263,7 +263,7 @@ static int collect_session(void *ctx, const void *key, const void *value)
 
 	if (v->expires_ns <= c->in->now)
 		return 0;
-	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	fc_ext_endpoint_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 	has_internal = bpf_map_lookup_elem(c->in->bindings_fd, &ek, &b) == 0;
 	if (!match(c->o, k->proto, b.family, &b.addr, has_internal, ntohs(k->ext_port)))
 		return 0;
@@ -524,7 +524,7 @@ static void usage_fill(const struct collect *c, struct fc_addr_usage *v, unsigne
 		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
 			struct fc_endpoint_key k;
 
-			gc_ext_key(&k, FC_AF_INET, usage_protos[i], &addr, 0);
+			fc_ext_endpoint_key(&k, FC_AF_INET, usage_protos[i], &addr, 0);
 			v[a].ports_used[i] = 0;
 			epset_get(&c->ports_used, &k, &v[a].ports_used[i]);
 		}

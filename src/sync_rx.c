@@ -62,20 +62,20 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 	__u64 idle_out;
 	__u8 flags;
 
-	gc_int_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
-	gc_ext_key(&ek, m->ext_family, m->proto, &m->ext_addr, htons(m->ext_port));
+	fc_int_endpoint_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
+	fc_ext_endpoint_key(&ek, m->ext_family, m->proto, &m->ext_addr, htons(m->ext_port));
 
 	/* The peer's view wins: an external port here held by another
 	 * internal endpoint (the peer reused it), or this endpoint on
 	 * another port, lose their other half first. */
 	if (bpf_map_lookup_elem(fd, &ek, &cur) == 0 &&
 	    (cur.port != ik.port || memcmp(&cur.addr, &ik.addr, sizeof(ik.addr)))) {
-		gc_int_key(&other, cur.family, m->ext_family, m->proto, &cur.addr, cur.port);
+		fc_int_endpoint_key(&other, cur.family, m->ext_family, m->proto, &cur.addr, cur.port);
 		drop_other_half(fd, &other, &ek);
 	}
 	if (bpf_map_lookup_elem(fd, &ik, &cur) == 0) {
 		if (cur.port != ek.port || memcmp(&cur.addr, &ek.addr, sizeof(ek.addr))) {
-			gc_ext_key(&other, cur.family, m->proto, &cur.addr, cur.port);
+			fc_ext_endpoint_key(&other, cur.family, m->proto, &cur.addr, cur.port);
 			drop_other_half(fd, &other, &ik);
 		} else if (cur.last_out_ns > now - (__u64)m->idle_ms * 1000000ULL) {
 			/* Used here more lately than there: keep the later time. */
@@ -127,7 +127,7 @@ static void remove_map(struct fc_sync *s, const struct sync_map *m)
 	struct sync_ent *e;
 	int fd = s->bindings_fd;
 
-	gc_int_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
+	fc_int_endpoint_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
 	e = sync_table_find(&s->table, SYNC_KIND_MAP, &ik);
 	/* Only what came from the peer and was not used here since: a
 	 * mapping this node's own traffic keeps is this node's. */
@@ -135,7 +135,7 @@ static void remove_map(struct fc_sync *s, const struct sync_map *m)
 	    cur.last_out_ns != e->ts || (cur.flags & FC_BINDING_STATIC &&
 					 !(cur.flags & FC_BINDING_PCP)))
 		return;
-	gc_ext_key(&ek, cur.family, m->proto, &cur.addr, cur.port);
+	fc_ext_endpoint_key(&ek, cur.family, m->proto, &cur.addr, cur.port);
 	drop_other_half(fd, &ek, &ik);
 	bpf_map_delete_elem(fd, &ik);
 	sync_table_del(&s->table, e);

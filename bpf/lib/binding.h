@@ -29,34 +29,6 @@ static __always_inline int may_preserve_port(const struct fc_config *cfg, __u8 p
 	return fc_port_in_range(cfg, proto, port);
 }
 
-/* The key of an internal endpoint (of family) whose mapping is in the
- * external port space of ext_family: NAT44 and NAT66 map into their own
- * family, NAT64 an IPv6 endpoint into IPv4's. */
-static __always_inline void int_endpoint_key(struct fc_endpoint_key *k, __u8 family,
-					     __u8 ext_family, __u8 proto,
-					     const union fc_addr *addr, __be16 port)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	k->side = FC_SIDE_INTERNAL;
-	k->family = family;
-	k->ext_family = ext_family;
-	k->proto = proto;
-	k->port = port;
-	k->addr = *addr;
-}
-
-/* The key of an external endpoint: its family is the port space's. */
-static __always_inline void ext_endpoint_key(struct fc_endpoint_key *k, __u8 family,
-					     __u8 proto, const union fc_addr *addr, __be16 port)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	k->side = FC_SIDE_EXTERNAL;
-	k->family = family;
-	k->proto = proto;
-	k->port = port;
-	k->addr = *addr;
-}
-
 struct port_claim {
 	/* binding_create's internal endpoint, copied: as a map key, 6.1's
 	 * verifier takes the stack or map memory, not a global function's

@@ -85,7 +85,7 @@ static __always_inline int hairpin_to_gateway(struct ctx_buff *ctx, const struct
 	struct fc_session *s;
 	__u64 now = fc_now();
 
-	int_endpoint_key(&key, FC_AF_INET, FC_AF_INET, p->proto, &p->saddr, p->sport);
+	fc_int_endpoint_key(&key, FC_AF_INET, FC_AF_INET, p->proto, &p->saddr, p->sport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!b)
 		return CTX_PASS;

@@ -111,7 +111,7 @@ static __always_inline int nat_egress_icmp_error(struct ctx_buff *ctx, struct fc
 		stat_inc(FC_STAT_PASS_PROTO);
 		return CTX_PASS;
 	}
-	int_endpoint_key(&key, family, family, proto, &q.daddr, q.dport);
+	fc_int_endpoint_key(&key, family, family, proto, &q.daddr, q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	/* The quoted packet came in through the mapping, so its source has a
 	 * session with it. A quote whose source has none (another internal
@@ -163,7 +163,7 @@ static __always_inline int nat_ingress_icmp_error(struct ctx_buff *ctx,
 		stat_inc(FC_STAT_PASS_NOT_OURS);
 		return CTX_PASS;
 	}
-	ext_endpoint_key(&key, family, nat_proto(family, q.proto), &q.saddr, q.sport);
+	fc_ext_endpoint_key(&key, family, nat_proto(family, q.proto), &q.saddr, q.sport);
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext) {
 		stat_inc(FC_STAT_DROP_ICMP_NO_MAPPING);
@@ -237,7 +237,7 @@ static __always_inline int snat_lookup_found_af(const struct fc_config *cfg,
 	__u8 proto = nat_proto(int_family, p->proto);
 	int udp44;
 
-	int_endpoint_key(&int_key, int_family, ext_family, proto, &p->saddr, p->sport);
+	fc_int_endpoint_key(&int_key, int_family, ext_family, proto, &p->saddr, p->sport);
 	switch (binding_get_or_create(cfg, &int_key, ext_addr, flags, now, found, b)) {
 	case FC_BIND_OK:
 		break;
@@ -289,7 +289,7 @@ static __always_inline struct fc_binding *snat_find(const struct fc_pkt *p)
 {
 	struct fc_endpoint_key int_key;
 
-	int_endpoint_key(&int_key, FC_AF_INET, FC_AF_INET, nat_proto(FC_AF_INET, p->proto),
+	fc_int_endpoint_key(&int_key, FC_AF_INET, FC_AF_INET, nat_proto(FC_AF_INET, p->proto),
 			 &p->saddr, p->sport);
 	return bpf_map_lookup_elem(&fc_bindings, &int_key);
 }
@@ -336,7 +336,7 @@ static __always_inline int dnat_lookup_af(const struct fc_config *cfg, const str
 	__u8 proto = nat_proto(ext_family, p->proto);
 	__u32 bits;
 
-	ext_endpoint_key(&key, ext_family, proto, &p->daddr, p->dport);
+	fc_ext_endpoint_key(&key, ext_family, proto, &p->daddr, p->dport);
 	*ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!*ext)
 		/* The range belongs to the NAT: unsolicited packets to it
@@ -529,7 +529,7 @@ static __always_inline int nat64_echo_request_mapped(const struct fc_config *cfg
 
 	if (!(cfg->flags & FC_CFG_NAT64) || !fc_port_in_range(cfg, FC_PROTO_ICMP, bpf_ntohs(id)))
 		return 0;
-	ext_endpoint_key(&key, FC_AF_INET, IPPROTO_ICMP, &p->daddr, id);
+	fc_ext_endpoint_key(&key, FC_AF_INET, IPPROTO_ICMP, &p->daddr, id);
 	ext = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!ext || ext->family != FC_AF_INET6)
 		return 0;

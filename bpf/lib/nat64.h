@@ -239,7 +239,7 @@ static __noinline int nat64_out_icmp_error_map(struct ctx_buff *ctx, const struc
 		s->prm.in.daddr.v4 = s->prm.out.saddr.v4;
 		return FC_STAT_MAX;
 	}
-	int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, nat_proto(FC_AF_INET6, s->q.proto),
+	fc_int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, nat_proto(FC_AF_INET6, s->q.proto),
 			 &s->q.daddr, s->q.dport);
 	b = bpf_map_lookup_elem(&fc_bindings, &key);
 	if (!b || b->family != FC_AF_INET)
@@ -286,7 +286,7 @@ static __noinline int nat64_out_echo_reply(struct ctx_buff *ctx, struct nat64_sc
 
 	/* An address-mapped host answers with its identifier kept. */
 	if (!nat64_pool_out_find(config_get(), &s->p.saddr, &s->prm.out.saddr.v4)) {
-		int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, FC_PROTO_ICMP, &s->p.saddr,
+		fc_int_endpoint_key(&key, FC_AF_INET6, FC_AF_INET, FC_PROTO_ICMP, &s->p.saddr,
 				 s->p.dport);
 		b = bpf_map_lookup_elem(&fc_bindings, &key);
 		if (!b || b->family != FC_AF_INET)
@@ -725,9 +725,9 @@ static __noinline int nat64_in(struct ctx_buff *ctx)
 	if (is_error) {
 		if (parse_icmp_quote(ctx, &s->p, FC_AF_INET, &s->q))
 			return nat64_drop(FC_STAT_DROP_MALFORMED);
-		ext_endpoint_key(&key, FC_AF_INET, s->q.proto, &s->q.saddr, s->q.sport);
+		fc_ext_endpoint_key(&key, FC_AF_INET, s->q.proto, &s->q.saddr, s->q.sport);
 	} else {
-		ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr,
+		fc_ext_endpoint_key(&key, FC_AF_INET, s->p.proto, &s->p.daddr,
 				 is_request ? s->p.sport : s->p.dport);
 	}
 	/* An address-mapped host: its address, the ports kept (0). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Rules the datapath and user space must apply alike: which ports are ours,
+ * Rules the datapath and user space must apply alike: the keys of mappings,
+ * which ports are ours,
  * the idx-th of them, port blocks and deterministic NAT's port ranges,
  * whether a mapping is alive, a subscriber's pool slot.
  * Pure functions of their arguments (no maps, no helpers, no libc), compiled
@@ -21,6 +22,33 @@
 #else
 #define FC_RULE static inline
 #endif
+
+/* The key of an internal endpoint (of family) whose mapping is in the
+ * external port space of ext_family: NAT44 and NAT66 map into their own
+ * family, NAT64 an IPv6 endpoint into IPv4's. */
+FC_RULE void fc_int_endpoint_key(struct fc_endpoint_key *k, __u8 family, __u8 ext_family,
+				 __u8 proto, const union fc_addr *addr, __be16 port)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->side = FC_SIDE_INTERNAL;
+	k->family = family;
+	k->ext_family = ext_family;
+	k->proto = proto;
+	k->port = port;
+	k->addr = *addr;
+}
+
+/* The key of an external endpoint: its family is the port space's. */
+FC_RULE void fc_ext_endpoint_key(struct fc_endpoint_key *k, __u8 family, __u8 proto,
+				 const union fc_addr *addr, __be16 port)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->side = FC_SIDE_EXTERNAL;
+	k->family = family;
+	k->proto = proto;
+	k->port = port;
+	k->addr = *addr;
+}
 
 /* Where a protocol's settings sit in per-protocol arrays (FC_SUB_*): ICMP
  * (and ICMPv6 echo, normalised to it) last. */

@@ -986,7 +986,7 @@ static int check_session(void *ctx, const void *key, const void *value)
 	struct fc_binding b;
 
 	c->sessions++;
-	gc_ext_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
+	fc_ext_endpoint_key(&ek, k->family, k->proto, &k->ext_addr, k->ext_port);
 	if (bpf_map_lookup_elem(fx.bindings_fd, &ek, &b))
 		map_violation(c, "session without its mapping", k, sizeof(*k));
 	return 0;
