@@ -40,7 +40,8 @@ struct port_claim {
 	__u16 claimed;			/* host order, 0 = not yet */
 	int full;			/* the table refused an insert */
 	/* The subscriber's own ports (deterministic NAT): range_size ports
-	 * from range_first, probed in turn from range_start; 0: the ranges. */
+	 * from range_first, probed in turn from range_start; 0: the ranges
+	 * (walked from range_start too when smaller than the attempts). */
 	__u16 range_first;
 	__u16 range_size;
 	__u32 range_start;
@@ -122,9 +123,16 @@ static __always_inline long port_claim_try(__u64 attempt, struct fc_loop_none *u
 		 * claim. (Read here only: a register kept live from the top
 		 * spills the block index above, whose bound 6.1's verifier
 		 * then loses.) */
-		__u32 total = cfg->ports[fc_proto_slot(c->ext_key.proto)].total;
+		__u32 total = cfg->ports[fc_proto_slot(c->ext_key.proto)].total, idx;
 
-		port = total ? fc_port_at(cfg, c->ext_key.proto, bpf_get_prandom_u32() % total) : 0;
+		/* Ranges smaller than the attempts are walked from a random
+		 * start (RFC 6056 §3.3.1), so their last free port is found:
+		 * independent draws missed it one time in 60 at 16 ports. */
+		if (total < FC_PORT_ATTEMPTS)
+			idx = total ? (c->range_start + (__u32)attempt) % total : 0;
+		else
+			idx = bpf_get_prandom_u32() % total;
+		port = total ? fc_port_at(cfg, c->ext_key.proto, idx) : 0;
 	}
 	if (!port)
 		return 1;
@@ -382,6 +390,8 @@ __noinline int binding_create(const struct fc_endpoint_key *int_key_arg,
 			return ret;
 		}
 	} else {
+		if (!det)
+			c->range_start = bpf_get_prandom_u32();
 		port_claim_loop(nr_attempts, NULL);
 	}
 	if (!c->claimed) {
