@@ -885,7 +885,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			goto bad;
 		}
 	}
-	if (port_blocks_check(o, err, sizeof(err)) || ports_check(o, err, sizeof(err)))
+	if (port_blocks_check(o, err, sizeof(err)) || ports_check(o, err, sizeof(err)) ||
+	    nat64_pool_vs_pool_check(o, err, sizeof(err)))
 		goto bad;
 	if (o->cgnat.det_on) {
 		static struct fc_det_plan plan;

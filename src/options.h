@@ -204,6 +204,8 @@ bool cgnat_subscribers_on(const struct fc_cgnat_opts *c);
 
 /* Port blocks: 0, or -1 with a message in err when the settings cannot hold. */
 int port_blocks_check(const struct fc_options *o, char *err, size_t errlen);
+/* --nat64-pool4 and --nat64-static addresses outside --pool. */
+int nat64_pool_vs_pool_check(const struct fc_options *o, char *err, size_t errlen);
 
 /* "20000-29999 40000" style lists; returns 0 or -1 with a message in err. */
 int parse_port_ranges(const char *spec, struct fc_port_range *ranges,

@@ -119,6 +119,44 @@ int port_blocks_check(const struct fc_options *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* Do two IPv4 prefixes share an address? */
+static bool prefixes_overlap(__be32 a, unsigned int alen, __be32 b, unsigned int blen)
+{
+	unsigned int len = alen < blen ? alen : blen;
+
+	return !len || !((ntohl(a) ^ ntohl(b)) >> (32 - len));
+}
+
+int nat64_pool_vs_pool_check(const struct fc_options *o, char *err, size_t errlen)
+{
+	const struct fc_nat64_pool_opts *p = &o->nat64pool;
+	const struct fc_cgnat_opts *c = &o->cgnat;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	/* An address is a NAT64 host's or the subscribers' to share, never
+	 * both: inbound packets to it could not say whose they are. */
+	for (unsigned int i = 0; i < c->nr_pool; i++) {
+		inet_ntop(AF_INET, &c->pool[i].addr, b, sizeof(b));
+		if (p->pool4 && prefixes_overlap(p->pool4, p->pool4_len, c->pool[i].addr,
+						     c->pool[i].len)) {
+			inet_ntop(AF_INET, &p->pool4, a, sizeof(a));
+			snprintf(err, errlen, "--nat64-pool4 %s/%u overlaps --pool %s/%u: an "
+				 "address is a NAT64 host's or the subscribers', not both",
+				 a, p->pool4_len, b, c->pool[i].len);
+			return -1;
+		}
+		for (unsigned int j = 0; j < p->nr_static; j++) {
+			if (!prefixes_overlap(p->statics[j].v4, 32, c->pool[i].addr, c->pool[i].len))
+				continue;
+			inet_ntop(AF_INET, &p->statics[j].v4, a, sizeof(a));
+			snprintf(err, errlen, "--nat64-static: %s is in --pool %s/%u: an address is "
+				 "a NAT64 host's or the subscribers', not both", a, b, c->pool[i].len);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int pool_addresses(const struct fc_cgnat_opts *c, __be32 *out, unsigned int max)
 {
 	unsigned int n = 0;

@@ -213,6 +213,10 @@ def test_nat64_static_and_allow_follow_sighup(topo64, fcnat, run_fcnat, bpffs, t
     (["--nat64", "--nat64-static", "fd00::1"], "--nat64-static: invalid"),
     (["--nat64", "--nat64-allow", "fd00::1/8"], "--nat64-allow: invalid"),
     (["--nat64", "--nat64-static", "fd00::1=203.0.113.5", "fd00::2=203.0.113.5"], "repeats"),
+    (["--nat64", "--pool", "203.0.113.0/28", "--nat64-pool4", "203.0.113.8/29"],
+     "--nat64-pool4 203.0.113.8/29 overlaps --pool 203.0.113.0/28"),
+    (["--nat64", "--pool", "203.0.113.0/28", "--nat64-static", "fd00::1=203.0.113.5"],
+     "--nat64-static: 203.0.113.5 is in --pool 203.0.113.0/28"),
 ])
 def test_nat64_pool_options_refused_with_usage_error(args, message):
     r = subprocess.run([FCNAT_BIN, "-i", "wan0", "--hairpin-if", "lan0", *args],
