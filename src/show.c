@@ -458,6 +458,12 @@ int show_main(const struct fc_options *o)
 	struct collect c;
 	int err;
 
+	if (o->cmd == FC_CMD_STATS && !pin_ro_exists(o->bpffs, o->ifname)) {
+		int shown = show_stats_offload_only(o);
+
+		if (shown)
+			return shown > 0 ? FC_EXIT_OK : FC_EXIT_FAIL;
+	}
 	if (open_instance(&in, o)) {
 		close_instance(&in);
 		return FC_EXIT_FAIL;

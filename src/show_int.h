@@ -69,6 +69,9 @@ void show_print_json(json_object *root);
 extern const __u8 show_usage_protos[FC_SUMMARY_PROTOS];
 
 int show_stats(const struct instance *in, const struct fc_options *o);
+/* stats where no NAT instance is: `fcnat offload`'s alone. 1 when shown,
+ * 0 when there is none either, -1 on an error (logged). */
+int show_stats_offload_only(const struct fc_options *o);
 int show_subscribers(const struct instance *in, const struct fc_options *o);
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "gc.h"
 #include "log.h"
+#include "offload.h"
+#include "offload_pin.h"
 #include "show_int.h"
 #include "stats.h"
 #include "sync.h"
@@ -141,9 +143,35 @@ static const char *instance_ifname(const struct instance *in, const struct fc_op
 	return out;
 }
 
+/* `fcnat offload` pins beside the NAT: the default roots are
+ * FC_PIN_ROOT_DEFAULT and FO_PIN_ROOT_DEFAULT, and --bpffs DIR pairs with
+ * DIR-offload. */
+static void offload_root(const struct fc_options *o, char *out, size_t len)
+{
+	if (!strcmp(o->bpffs, FC_PIN_ROOT_DEFAULT))
+		snprintf(out, len, "%s", FO_PIN_ROOT_DEFAULT);
+	else
+		snprintf(out, len, "%s-offload", o->bpffs);
+}
+
+int show_stats_offload_only(const struct fc_options *o)
+{
+	json_object *root = o->json ? json_object_new_object() : NULL;
+	char dir[PATH_MAX];
+	int shown;
+
+	offload_root(o, dir, sizeof(dir));
+	shown = offload_stats(dir, root);
+	if (root && shown > 0)
+		show_print_json(root);
+	else
+		json_object_put(root);
+	return shown;
+}
+
 int show_stats(const struct instance *in, const struct fc_options *o)
 {
-	char ifname[IF_NAMESIZE + 1];
+	char ifname[IF_NAMESIZE + 1], offload[PATH_MAX];
 	json_object *sync;
 	__u64 counters[FC_STAT_MAX];
 	struct collect c;
@@ -158,6 +186,7 @@ int show_stats(const struct instance *in, const struct fc_options *o)
 	if (err)
 		return err;
 	sync = sync_status_query(instance_ifname(in, o, ifname, sizeof(ifname)));
+	offload_root(o, offload, sizeof(offload));
 	if (o->json) {
 		json_object *root = json_object_new_object();
 		json_object *cnt = json_object_new_object();
@@ -178,6 +207,8 @@ int show_stats(const struct instance *in, const struct fc_options *o)
 		json_object_object_add(root, "ports", ports);
 		if (sync)
 			json_object_object_add(root, "sync", sync);
+		if (offload_stats(offload, root) < 0)
+			err = -EIO;
 		show_print_json(root);
 	} else {
 		printf("attach %s\n", attach_name(in));
@@ -197,9 +228,11 @@ int show_stats(const struct instance *in, const struct fc_options *o)
 				printf("  %-28s %s\n", key, val ? json_object_get_string(val) : "-");
 			json_object_put(sync);
 		}
+		if (offload_stats(offload, NULL) < 0)
+			err = -EIO;
 	}
 	show_collect_free(&c);
-	return 0;
+	return err;
 }
 
 int summary_read(int bindings_fd, int sessions_fd, int pool_fd, int subscribers_fd,
