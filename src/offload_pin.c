@@ -68,6 +68,18 @@ int fo_pin_open_ro(struct fc_pin *p, const char *root)
 	return pin_open_ro(p, root, name);
 }
 
+bool fo_pin_present(const char *root)
+{
+	char name[64], dir[PATH_MAX], meta[PATH_MAX + sizeof(FC_META_NAME) + 1];
+	struct stat st;
+
+	ns_dir(name, sizeof(name));
+	if (pin_dir_path(dir, sizeof(dir), root, name))
+		return false;
+	snprintf(meta, sizeof(meta), "%s/%s", dir, FC_META_NAME);
+	return !stat(meta, &st);
+}
+
 __u32 fo_map_id(int fd)
 {
 	struct bpf_map_info info = {};

@@ -29,6 +29,8 @@ int fo_pin_open(struct fc_pin *p, const char *root);
  * or there was nothing, else 1 with a message logged. */
 int fo_pin_detach(const char *root);
 int fo_pin_open_ro(struct fc_pin *p, const char *root);
+/* Is this namespace's offload state under root? Quiet, unlike the above. */
+bool fo_pin_present(const char *root);
 
 /* The TC filter fcnat offload puts on ingress, and its takeover: 0 when
  * none is there, 1 when one of ours (program name and maps) runs there,

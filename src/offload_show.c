@@ -112,8 +112,9 @@ static void view6(struct dir_view *d, const struct fo_key6 *k, const struct fo_f
 	d->last_seen_ns = f->last_seen_ns;
 }
 
-/* Each flow once, from its original direction's entry; flows counted. */
-static unsigned long walk(int fd, bool v6, json_object *arr, __u64 now)
+/* Each flow once, from its original direction's entry; flows counted, and
+ * listed (into arr, or as text) if list. */
+static unsigned long walk(int fd, bool v6, bool list, json_object *arr, __u64 now)
 {
 	union {
 		struct fo_key4 k4;
@@ -135,6 +136,10 @@ static unsigned long walk(int fd, bool v6, json_object *arr, __u64 now)
 			continue;
 		if ((v6 ? a.f6.dir : a.f4.dir) != FO_DIR_ORIG)
 			continue;
+		if (!list) {
+			n++;
+			continue;
+		}
 		/* The reply direction: its counters (gone: a FIN just now). */
 		if (bpf_map_lookup_elem(fd, v6 ? (void *)&a.f6.rev : (void *)&a.f4.rev, &b))
 			continue;
@@ -170,6 +175,82 @@ bool offload_counters(int stats_fd, __u64 *sum)
 	return true;
 }
 
+/* This namespace's offload state under root, opened read-only. */
+struct fo_view {
+	struct fc_pin pin;
+	int fd4, fd6, sfd;
+	__u64 sum[FO_STAT_MAX];
+};
+
+static void view_close(struct fo_view *v)
+{
+	if (v->fd4 >= 0)
+		close(v->fd4);
+	if (v->fd6 >= 0)
+		close(v->fd6);
+	if (v->sfd >= 0)
+		close(v->sfd);
+	pin_close(&v->pin);
+}
+
+/* 0, or -1 with the reason logged and v closed. */
+static int view_open(struct fo_view *v, const char *root)
+{
+	v->fd4 = v->fd6 = v->sfd = -1;
+	if (fo_pin_open_ro(&v->pin, root))
+		return -1;
+	v->fd4 = pin_map_fd(&v->pin, "fo_flows4");
+	v->fd6 = pin_map_fd(&v->pin, "fo_flows6");
+	v->sfd = pin_map_fd(&v->pin, "fo_stats");
+	if (v->fd4 < 0 || v->fd6 < 0 || v->sfd < 0 || !offload_counters(v->sfd, v->sum)) {
+		fc_err("offload state in %s is incomplete", v->pin.dir);
+		view_close(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* What both `show offloads` and `stats` give in JSON; flows: the list, or
+ * NULL (stats). */
+static void json_totals(json_object *top, const struct fo_view *v, unsigned long n,
+			json_object *flows)
+{
+	json_object *cnt = json_object_new_object();
+
+	json_object_object_add(top, "pid", json_object_new_int64(v->pin.meta.pid));
+	json_object_object_add(top, "offloaded_flows", json_object_new_uint64(n));
+	if (flows)
+		json_object_object_add(top, "flows", flows);
+	for (int i = 0; i < FO_STAT_MAX; i++)
+		json_object_object_add(cnt, offload_stat_name(i), json_object_new_uint64(v->sum[i]));
+	json_object_object_add(top, "counters", cnt);
+}
+
+int offload_stats(const char *root, json_object *into)
+{
+	struct fo_view v;
+	unsigned long n;
+
+	if (!fo_pin_present(root))
+		return 0;
+	if (view_open(&v, root))
+		return -1;
+	n = walk(v.fd4, false, false, NULL, 0) + walk(v.fd6, true, false, NULL, 0);
+	if (into) {
+		json_object *top = json_object_new_object();
+
+		json_totals(top, &v, n, NULL);
+		json_object_object_add(into, "offload", top);
+	} else {
+		/* As the NAT's counters above it. */
+		printf("offload:\n  %-28s %lu\n", "offloaded_flows", n);
+		for (int i = 0; i < FO_STAT_MAX; i++)
+			printf("  %-28s %llu\n", offload_stat_name(i), (unsigned long long)v.sum[i]);
+	}
+	view_close(&v);
+	return 1;
+}
+
 int offload_show_main(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -180,11 +261,10 @@ int offload_show_main(int argc, char **argv)
 	};
 	const char *root = FO_PIN_ROOT_DEFAULT;
 	json_object *top = NULL, *arr = NULL;
-	int fd4 = -1, fd6 = -1, sfd = -1, c, ret = 1;
-	struct fc_pin pin;
-	__u64 sum[FO_STAT_MAX];
+	struct fo_view v;
 	unsigned long n;
 	bool json = false;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -207,49 +287,26 @@ int offload_show_main(int argc, char **argv)
 		fprintf(stderr, "usage: fcnat show offloads [--json] [--bpffs DIR]\n");
 		return 2;
 	}
-	if (fo_pin_open_ro(&pin, root))
+	if (view_open(&v, root))
 		return 1;
-	fd4 = pin_map_fd(&pin, "fo_flows4");
-	fd6 = pin_map_fd(&pin, "fo_flows6");
-	sfd = pin_map_fd(&pin, "fo_stats");
-	if (fd4 < 0 || fd6 < 0 || sfd < 0 || !offload_counters(sfd, sum)) {
-		fc_err("offload state in %s is incomplete", pin.dir);
-		goto out;
-	}
 	if (json) {
 		top = json_object_new_object();
 		arr = json_object_new_array();
 	}
-	n = walk(fd4, false, arr, mono_ns());
-	n += walk(fd6, true, arr, mono_ns());
+	n = walk(v.fd4, false, true, arr, mono_ns());
+	n += walk(v.fd6, true, true, arr, mono_ns());
 	if (json) {
-		json_object *cnt = json_object_new_object();
-
-		json_object_object_add(top, "pid", json_object_new_int64(pin.meta.pid));
-		json_object_object_add(top, "offloaded_flows", json_object_new_uint64(n));
-		json_object_object_add(top, "flows", arr);
-		for (int i = 0; i < FO_STAT_MAX; i++)
-			json_object_object_add(cnt, offload_stat_name(i),
-					       json_object_new_uint64(sum[i]));
-		json_object_object_add(top, "counters", cnt);
+		json_totals(top, &v, n, arr);
 		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
 								    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(top);
 	} else {
 		printf("%lu flows offloaded\n", n);
 		for (int i = 0; i < FO_STAT_MAX; i++)
-			printf("  %-20s %llu\n", offload_stat_name(i), (unsigned long long)sum[i]);
+			printf("  %-20s %llu\n", offload_stat_name(i), (unsigned long long)v.sum[i]);
 	}
-	ret = 0;
-out:
-	if (fd4 >= 0)
-		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
-	if (sfd >= 0)
-		close(sfd);
-	pin_close(&pin);
-	return ret;
+	view_close(&v);
+	return 0;
 }
 
 void offload_metrics(FILE *f, const char *label, void *arg)

@@ -621,6 +621,19 @@ int pin_open_ro(struct fc_pin *p, const char *root, const char *ifname)
 	return 0;
 }
 
+bool pin_ro_exists(const char *root, const char *ifname)
+{
+	char name[NAME_MAX + 1], dir[PATH_MAX], meta[PATH_MAX + sizeof(FC_META_NAME) + 1];
+	struct stat st;
+
+	if (!ifname || !*ifname)
+		return find_only_instance(root, name, sizeof(name)) != -ENOENT;
+	if (pin_dir_path(dir, sizeof(dir), root, ifname))
+		return true;
+	snprintf(meta, sizeof(meta), "%s/%s", dir, FC_META_NAME);
+	return !stat(meta, &st) || errno != ENOENT;
+}
+
 int pin_map_fd(const struct fc_pin *p, const char *name)
 {
 	char path[PATH_MAX];

@@ -133,6 +133,9 @@ void pin_close(struct fc_pin *p);
  * message logged.
  */
 int pin_open_ro(struct fc_pin *p, const char *root, const char *ifname);
+/* Would pin_open_ro() find an instance (or have an error to tell)? Quiet:
+ * for a caller with something else to show when there is none. */
+bool pin_ro_exists(const char *root, const char *ifname);
 
 /* fd of a pinned map by name (caller closes), -errno if absent. */
 int pin_map_fd(const struct fc_pin *p, const char *name);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fcnat show mappings|sessions, fcnat stats: read a running (or kept)
- * instance's pinned maps and print them as text or JSON (json-c). Read
- * only: the datapath and the daemon are never disturbed.
+ * fcnat show mappings|sessions|subscribers, fcnat stats: read a running
+ * (or kept) instance's pinned maps and print them as text or JSON (json-c).
+ * Read only: the datapath and the daemon are never disturbed. Here: opening
+ * the instance, the mappings and sessions listing, and the dispatch;
+ * show_stats.c and show_subscribers.c print the rest.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,24 +14,13 @@
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
-#include "epset.h"
 #include "gc.h"
 #include "log.h"
-#include "pin.h"
-#include "show.h"
 #include "nat64_pool.h"
-#include "sync.h"
+#include "show_int.h"
 #include "stats.h"
 
-struct instance {
-	struct fc_pin pin;
-	int bindings_fd, sessions_fd, stats_fd, config_fd, pool_fd, subscribers_fd;
-	int p64_out_fd, p64_in_fd;	/* NAT64 address mapping */
-	struct fc_config cfg;
-	__u64 now;
-};
-
-static void addr_str(const union fc_addr *a, __u8 family, char *out, size_t len)
+void show_addr_str(const union fc_addr *a, __u8 family, char *out, size_t len)
 {
 	if (family == FC_AF_INET6)
 		inet_ntop(AF_INET6, a->v6, out, len);
@@ -101,24 +92,6 @@ static void close_instance(struct instance *in)
 
 /* ---- collecting ---------------------------------------------------------- */
 
-struct row {
-	/* int_family: the internal endpoint's; ext_family: the external
-	 * endpoint's and the remote's (NAT64: IPv6 inside, IPv4 outside). */
-	__u8 proto, int_family, ext_family, has_internal;
-	__u16 int_port, ext_port, remote_port;
-	union fc_addr int_addr, ext_addr, remote_addr;
-	__u64 expires_ns;
-	__u64 sessions;		/* mappings */
-	__u32 tcp_seen;		/* sessions */
-	__u8 flags;		/* mappings: enum fc_binding_flags */
-	__u8 addr_only;		/* a NAT64 address mapping: no ports, proto "ip" */
-};
-
-struct rows {
-	struct row *v;
-	size_t n, cap;
-};
-
 static struct row *rows_add(struct rows *r)
 {
 	if (r->n == r->cap) {
@@ -134,18 +107,8 @@ static struct row *rows_add(struct rows *r)
 	return &r->v[r->n++];
 }
 
-struct collect {
-	const struct instance *in;
-	const struct fc_options *o;
-	struct epset per_mapping;	/* external endpoint -> live sessions */
-	struct rows rows;
-	unsigned long mappings, sessions;
-	/* stats: external ports in use per (address, protocol) */
-	struct epset ports_used;
-};
-
 /* Is a (network order) in prefix p (--internal's filter)? */
-static bool in_prefix(const struct fc_prefix4 *p, __be32 a)
+bool show_in_prefix(const struct fc_prefix4 *p, __be32 a)
 {
 	__u32 mask = p->len ? 0xffffffffU << (32 - p->len) : 0;
 
@@ -158,7 +121,7 @@ static bool match(const struct fc_options *o, __u8 proto, __u8 int_family,
 	if (o->filter_proto && proto != o->filter_proto)
 		return false;
 	if (o->filter_internal_set && (!has_internal || int_family != FC_AF_INET ||
-				       !in_prefix(&o->filter_internal, int_addr->v4)))
+				       !show_in_prefix(&o->filter_internal, int_addr->v4)))
 		return false;
 	if (o->filter_external && ext_port != o->filter_external)
 		return false;
@@ -309,8 +272,8 @@ static int row_cmp(const void *a, const void *b)
 	return d ? d : x->remote_port - y->remote_port;
 }
 
-static int collect_all(struct collect *c, const struct instance *in, const struct fc_options *o,
-		       bool sessions)
+int show_collect(struct collect *c, const struct instance *in, const struct fc_options *o,
+		 bool sessions)
 {
 	int err;
 
@@ -339,7 +302,7 @@ static int collect_all(struct collect *c, const struct instance *in, const struc
 	return 0;
 }
 
-static void collect_free(struct collect *c)
+void show_collect_free(struct collect *c)
 {
 	epset_free(&c->per_mapping);
 	epset_free(&c->ports_used);
@@ -352,7 +315,7 @@ static void endpoint_str(const union fc_addr *a, __u8 family, __u16 port, char *
 {
 	char s[INET6_ADDRSTRLEN];
 
-	addr_str(a, family, s, sizeof(s));
+	show_addr_str(a, family, s, sizeof(s));
 	snprintf(out, len, "%s:%u", s, port);
 }
 
@@ -360,7 +323,7 @@ static void json_add_addr(json_object *o, const char *key, const union fc_addr *
 {
 	char s[INET6_ADDRSTRLEN];
 
-	addr_str(a, family, s, sizeof(s));
+	show_addr_str(a, family, s, sizeof(s));
 	json_object_object_add(o, key, json_object_new_string(s));
 }
 
@@ -373,7 +336,7 @@ static json_object *json_seconds(double v)
 	return json_object_new_double_s(v, buf);
 }
 
-static void print_json(json_object *root)
+void show_print_json(json_object *root)
 {
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -461,8 +424,8 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 			continue;
 		}
 		if (x->addr_only) {
-			addr_str(&x->int_addr, x->int_family, i, sizeof(i));
-			addr_str(&x->ext_addr, x->ext_family, e, sizeof(e));
+			show_addr_str(&x->int_addr, x->int_family, i, sizeof(i));
+			show_addr_str(&x->ext_addr, x->ext_family, e, sizeof(e));
 		} else {
 			if (x->has_internal)
 				endpoint_str(&x->int_addr, x->int_family, x->int_port, i,
@@ -486,386 +449,7 @@ static void print_rows(const struct collect *c, const struct instance *in, bool 
 		}
 	}
 	if (json)
-		print_json(arr);
-}
-
-/* The external addresses: the interface's (if it has one), then the pool's
- * in pool order, each once. NULL on error; *n set. */
-static struct fc_addr_usage *external_addrs(int pool_fd, const struct fc_config *cfg,
-					    unsigned int *n)
-{
-	struct fc_addr_usage *v = calloc(cfg->nr_pool + 1, sizeof(*v));
-
-	*n = 0;
-	if (!v)
-		return NULL;
-	if (cfg->ext_addr4)
-		v[(*n)++].addr = cfg->ext_addr4;
-	for (__u32 i = 0; pool_fd >= 0 && i < cfg->nr_pool && i < FC_POOL_MAX; i++) {
-		__be32 a;
-
-		if (bpf_map_lookup_elem(pool_fd, &i, &a) || a == cfg->ext_addr4)
-			continue;
-		v[(*n)++].addr = a;
-	}
-	return v;
-}
-
-static const __u8 usage_protos[FC_SUMMARY_PROTOS] = { FC_PROTO_TCP, FC_PROTO_UDP, FC_PROTO_ICMP };
-
-/* Fill each address's used ports from the collected mappings. */
-static void usage_fill(const struct collect *c, struct fc_addr_usage *v, unsigned int n)
-{
-	for (unsigned int a = 0; a < n; a++) {
-		/* Keys compare all 16 bytes: { .v4 = x } would leave 12 unspecified. */
-		union fc_addr addr = {};
-
-		addr.v4 = v[a].addr;
-		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
-			struct fc_endpoint_key k;
-
-			fc_ext_endpoint_key(&k, FC_AF_INET, usage_protos[i], &addr, 0);
-			v[a].ports_used[i] = 0;
-			epset_get(&c->ports_used, &k, &v[a].ports_used[i]);
-		}
-	}
-}
-
-/* Used ports per (address, protocol), in a fixed protocol order. */
-static int port_usage(const struct collect *c, const struct instance *in, json_object *arr)
-{
-	unsigned int n;
-	struct fc_addr_usage *v = external_addrs(in->pool_fd, &in->cfg, &n);
-	char s[INET_ADDRSTRLEN];
-
-	if (!v)
-		return -ENOMEM;
-	usage_fill(c, v, n);
-	for (unsigned int a = 0; a < n; a++) {
-		inet_ntop(AF_INET, &v[a].addr, s, sizeof(s));
-		for (int i = 0; i < FC_SUMMARY_PROTOS; i++) {
-			__u64 used = v[a].ports_used[i];
-			__u32 total = in->cfg.ports[fc_proto_slot(usage_protos[i])].total;
-			double pct = total ? 100.0 * used / total : 0;
-
-			if (arr) {
-				json_object *o = json_object_new_object();
-
-				json_object_object_add(o, "address", json_object_new_string(s));
-				json_object_object_add(o, "proto",
-						       json_object_new_string(proto_name(usage_protos[i])));
-				json_object_object_add(o, "used", json_object_new_int64(used));
-				json_object_object_add(o, "total",
-						       json_object_new_int64(total));
-				json_object_object_add(o, "utilisation",
-						       json_object_new_double(pct / 100));
-				json_object_object_add(o, "pool", json_object_new_boolean(
-						       v[a].addr != in->cfg.ext_addr4));
-				json_object_array_add(arr, o);
-			} else {
-				printf("  %-15s %-4s %llu of %u (%.2f%%)\n", s,
-				       proto_name(usage_protos[i]), (unsigned long long)used,
-				       total, pct);
-			}
-		}
-	}
-	free(v);
-	return 0;
-}
-
-/* ---- subscribers --------------------------------------------------------- */
-
-struct sub_row {
-	struct fc_subscriber_key key;
-	struct fc_subscriber v;
-};
-
-struct sub_rows {
-	struct sub_row *v;
-	size_t n, cap;
-	const struct fc_options *o;
-};
-
-static int collect_subscriber(void *ctx, const void *key, const void *value)
-{
-	struct sub_rows *r = ctx;
-	const struct fc_subscriber_key *k = key;
-
-	if (r->o && r->o->filter_internal_set &&
-	    (k->family != FC_AF_INET || !in_prefix(&r->o->filter_internal, k->addr.v4)))
-		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct sub_row *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n].key = *k;
-	r->v[r->n].v = *(const struct fc_subscriber *)value;
-	r->n++;
-	return 0;
-}
-
-static int sub_row_cmp(const void *a, const void *b)
-{
-	const struct sub_row *x = a, *y = b;
-
-	if (x->key.family != y->key.family)
-		return x->key.family - y->key.family;
-	return memcmp(&x->key.addr, &y->key.addr, sizeof(x->key.addr));
-}
-
-/* Deterministic NAT: the subscriber's own ports, by the datapath's rules
- * (include/fcnat/rules.h) over the running configuration. */
-static bool sub_det_ports(const struct fc_config *cfg, const struct fc_subscriber_key *k,
-			  unsigned int *first, unsigned int *last)
-{
-	__u32 i;
-
-	if (!(cfg->flags & FC_CFG_DETERMINISTIC) || !cfg->nr_pool ||
-	    fc_det_index(cfg, k->family, &k->addr, &i))
-		return false;
-	*first = fc_det_first_port(cfg, i);
-	*last = *first + cfg->det_ports - 1;
-	return true;
-}
-
-/* Port blocks: the subscriber's blocks as port ranges, in port order. */
-static unsigned int sub_blocks(const struct fc_config *cfg, const struct fc_subscriber *v,
-			       unsigned int *first, unsigned int *last, unsigned int max)
-{
-	unsigned int n = 0;
-
-	if (!(cfg->flags & FC_CFG_PORT_BLOCKS) || !cfg->block_size)
-		return 0;
-	for (int j = 0; j < FC_MAX_PORT_BLOCKS && n < max; j++) {
-		unsigned int b = v->blocks[j], k;
-
-		if (!b || b > cfg->block_count)
-			continue;
-		for (k = n; k > 0 && first[k - 1] > fc_block_first_port(cfg, b - 1); k--) {
-			first[k] = first[k - 1];
-			last[k] = last[k - 1];
-		}
-		first[k] = fc_block_first_port(cfg, b - 1);
-		last[k] = first[k] + cfg->block_size - 1;
-		n++;
-	}
-	return n;
-}
-
-static int print_subscribers(const struct instance *in, const struct fc_options *o)
-{
-	struct sub_rows r = { .o = o };
-	json_object *arr = o->json ? json_object_new_array() : NULL;
-	char a[INET6_ADDRSTRLEN], e[INET_ADDRSTRLEN];
-	int err;
-
-	err = map_walk(in->subscribers_fd, sizeof(struct fc_subscriber_key),
-		       sizeof(struct fc_subscriber), collect_subscriber, &r);
-	if (err) {
-		fc_err("reading the subscribers in %s: %s", in->pin.dir, strerror(-err));
-		free(r.v);
-		json_object_put(arr);
-		return err;
-	}
-	if (r.n)
-		qsort(r.v, r.n, sizeof(r.v[0]), sub_row_cmp);
-	if (!arr)
-		printf("%-39s %-15s %6s %6s %6s %8s %s\n", "SUBSCRIBER", "EXTERNAL", "TCP", "UDP",
-		       "ICMP", "REFUSED", "PORTS");
-	for (size_t i = 0; i < r.n; i++) {
-		const struct sub_row *x = &r.v[i];
-		__be32 ext = in->cfg.nr_pool ? x->v.ext_addr4 : in->cfg.ext_addr4;
-		unsigned int first[FC_MAX_PORT_BLOCKS], last[FC_MAX_PORT_BLOCKS], nr = 0;
-		char ports[FC_MAX_PORT_BLOCKS * 12 + 2] = "-";
-		size_t used = 0;
-
-		addr_str(&x->key.addr, x->key.family, a, sizeof(a));
-		inet_ntop(AF_INET, &ext, e, sizeof(e));
-		if (sub_det_ports(&in->cfg, &x->key, &first[0], &last[0]))
-			nr = 1;
-		nr += sub_blocks(&in->cfg, &x->v, first + nr, last + nr, FC_MAX_PORT_BLOCKS - nr);
-		for (unsigned int k = 0; k < nr && used < sizeof(ports); k++)
-			used += snprintf(ports + used, sizeof(ports) - used, "%s%u-%u", k ? "," : "",
-					 first[k], last[k]);
-		if (arr) {
-			json_object *j = json_object_new_object(), *m = json_object_new_object();
-			json_object *pr = json_object_new_array();
-
-			json_object_object_add(j, "internal_addr", json_object_new_string(a));
-			json_object_object_add(j, "external_addr", ext ? json_object_new_string(e) : NULL);
-			for (unsigned int k = 0; k < nr; k++) {
-				json_object *one = json_object_new_object();
-
-				json_object_object_add(one, "first", json_object_new_int(first[k]));
-				json_object_object_add(one, "last", json_object_new_int(last[k]));
-				json_object_array_add(pr, one);
-			}
-			/* Its own ports (deterministic range or port blocks);
-			 * empty: it shares the range. */
-			json_object_object_add(j, "port_ranges", pr);
-			for (int p = 0; p < FC_SUB_PROTOS; p++)
-				json_object_object_add(m, proto_name(usage_protos[p]),
-						       json_object_new_int64(x->v.mappings[p]));
-			json_object_object_add(j, "mappings", m);
-			json_object_object_add(j, "refused", json_object_new_int64(x->v.refused));
-			json_object_array_add(arr, j);
-		} else {
-			printf("%-39s %-15s %6u %6u %6u %8llu %s\n", a, ext ? e : "-",
-			       x->v.mappings[FC_SUB_TCP], x->v.mappings[FC_SUB_UDP],
-			       x->v.mappings[FC_SUB_ICMP], (unsigned long long)x->v.refused, ports);
-		}
-	}
-	if (arr)
-		print_json(arr);
-	free(r.v);
-	return 0;
-}
-
-static unsigned long count_entries(int fd, size_t ksz)
-{
-	char key[64], next[64];
-	unsigned long n = 0;
-	void *prev = NULL;
-
-	while (fd >= 0 && bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, ksz);
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
-/* How the datapath is attached: TCX links or clsact filters (tc_attach.h). */
-static const char *attach_name(const struct instance *in)
-{
-	if (!(in->pin.meta.flags & FC_META_ATTACHED))
-		return "none";
-	return in->pin.meta.flags & FC_META_TCX ? "tcx" : "clsact";
-}
-
-/* The interface an instance is on: -i, else its state directory's name
- * (where ':' stands for a VLAN's '.'). */
-static const char *instance_ifname(const struct instance *in, const struct fc_options *o,
-				   char *out, size_t len)
-{
-	const char *base = strrchr(in->pin.dir, '/');
-
-	const char *name = o->ifname[0] ? o->ifname : base ? base + 1 : in->pin.dir;
-	size_t n = strnlen(name, len - 1);
-
-	memcpy(out, name, n);
-	out[n] = '\0';
-	for (char *p = out; *p; p++)
-		if (*p == ':')
-			*p = '.';
-	return out;
-}
-
-static int print_stats(const struct instance *in, const struct fc_options *o)
-{
-	char ifname[IF_NAMESIZE + 1];
-	json_object *sync;
-	__u64 counters[FC_STAT_MAX];
-	struct collect c;
-	int err;
-
-	err = stats_read(in->stats_fd, counters);
-	if (err) {
-		fc_err("reading the counters in %s: %s", in->pin.dir, strerror(-err));
-		return err;
-	}
-	err = collect_all(&c, in, o, false);
-	if (err)
-		return err;
-	sync = sync_status_query(instance_ifname(in, o, ifname, sizeof(ifname)));
-	if (o->json) {
-		json_object *root = json_object_new_object();
-		json_object *cnt = json_object_new_object();
-		json_object *ports = json_object_new_array();
-
-		for (int k = 0; k < FC_STAT_MAX; k++)
-			json_object_object_add(cnt, stat_name(k), json_object_new_int64(counters[k]));
-		for (int k = 0; k < FC_DSTAT_NR; k++)
-			json_object_object_add(cnt, dstat_name(k),
-					       json_object_new_int64(in->pin.meta.counters[k]));
-		json_object_object_add(root, "counters", cnt);
-		json_object_object_add(root, "attach", json_object_new_string(attach_name(in)));
-		json_object_object_add(root, "mappings", json_object_new_int64(c.mappings));
-		json_object_object_add(root, "sessions", json_object_new_int64(c.sessions));
-		json_object_object_add(root, "subscribers", json_object_new_int64(
-			count_entries(in->subscribers_fd, sizeof(struct fc_subscriber_key))));
-		port_usage(&c, in, ports);
-		json_object_object_add(root, "ports", ports);
-		if (sync)
-			json_object_object_add(root, "sync", sync);
-		print_json(root);
-	} else {
-		printf("attach %s\n", attach_name(in));
-		printf("mappings %lu\nsessions %lu\nsubscribers %lu\nports in use:\n", c.mappings,
-		       c.sessions, count_entries(in->subscribers_fd, sizeof(struct fc_subscriber_key)));
-		port_usage(&c, in, NULL);
-		printf("counters:\n");
-		for (int k = 0; k < FC_STAT_MAX; k++)
-			printf("  %-28s %llu\n", stat_name(k), (unsigned long long)counters[k]);
-		for (int k = 0; k < FC_DSTAT_NR; k++)
-			printf("  %-28s %llu\n", dstat_name(k),
-			       (unsigned long long)in->pin.meta.counters[k]);
-		if (sync) {
-			/* HA state sync: the daemon's, asked over its socket. */
-			printf("sync:\n");
-			json_object_object_foreach(sync, key, val)
-				printf("  %-28s %s\n", key, val ? json_object_get_string(val) : "-");
-			json_object_put(sync);
-		}
-	}
-	collect_free(&c);
-	return 0;
-}
-
-int summary_read(int bindings_fd, int sessions_fd, int pool_fd, int subscribers_fd,
-		 const struct fc_config *cfg, struct fc_summary *out)
-{
-	struct instance in = {
-		.bindings_fd = bindings_fd, .sessions_fd = sessions_fd, .cfg = *cfg,
-		.now = gc_now_ns(), .p64_out_fd = -1, .p64_in_fd = -1,	/* port mappings only */
-	};
-	struct fc_options none;
-	struct collect c;
-	int err;
-
-	memset(&none, 0, sizeof(none));
-	memset(out, 0, sizeof(*out));
-	snprintf(in.pin.dir, sizeof(in.pin.dir), "(live maps)");
-	err = collect_all(&c, &in, &none, false);
-	if (err)
-		return err;
-	out->mappings = c.mappings;
-	out->sessions = c.sessions;
-	out->subscribers = count_entries(subscribers_fd, sizeof(struct fc_subscriber_key));
-	out->addrs = external_addrs(pool_fd, cfg, &out->nr_addrs);
-	if (out->addrs)
-		usage_fill(&c, out->addrs, out->nr_addrs);
-	collect_free(&c);
-	return out->addrs ? 0 : -ENOMEM;
-}
-
-void summary_free(struct fc_summary *s)
-{
-	free(s->addrs);
-	s->addrs = NULL;
-	s->nr_addrs = 0;
-}
-
-const char *summary_proto_name(int i)
-{
-	static const char *const names[FC_SUMMARY_PROTOS] = { "tcp", "udp", "icmp" };
-
-	return i >= 0 && i < FC_SUMMARY_PROTOS ? names[i] : "?";
+		show_print_json(arr);
 }
 
 int show_main(const struct fc_options *o)
@@ -874,21 +458,27 @@ int show_main(const struct fc_options *o)
 	struct collect c;
 	int err;
 
+	if (o->cmd == FC_CMD_STATS && !pin_ro_exists(o->bpffs, o->ifname)) {
+		int shown = show_stats_offload_only(o);
+
+		if (shown)
+			return shown > 0 ? FC_EXIT_OK : FC_EXIT_FAIL;
+	}
 	if (open_instance(&in, o)) {
 		close_instance(&in);
 		return FC_EXIT_FAIL;
 	}
 	if (o->cmd == FC_CMD_STATS) {
-		err = print_stats(&in, o);
+		err = show_stats(&in, o);
 	} else if (o->cmd == FC_CMD_SHOW_SUBSCRIBERS) {
-		err = print_subscribers(&in, o);
+		err = show_subscribers(&in, o);
 	} else {
 		bool sessions = o->cmd == FC_CMD_SHOW_SESSIONS;
 
-		err = collect_all(&c, &in, o, sessions);
+		err = show_collect(&c, &in, o, sessions);
 		if (!err) {
 			print_rows(&c, &in, sessions, o->json);
-			collect_free(&c);
+			show_collect_free(&c);
 		}
 	}
 	close_instance(&in);

@@ -21,13 +21,12 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import time
 
 import pytest
 
-from conftest import sanitizer_report
-from fcnat_util import FCNAT_BIN, READY_TIMEOUT, recv_matching
+from fcnat_util import FCNAT_BIN, recv_matching
+from ha_pair import SYNC_PORT, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
 from netns import Topology, wait_until
 
 VIP_LAN = "192.168.77.1"
@@ -36,10 +35,8 @@ POOL = "203.0.113.1"
 CLIENT = "192.168.77.2"
 FAR = "198.51.100.2"
 STRANGER = "198.51.100.3"
-SYNC_PORT = 7600
 NODES = {"a": ("192.168.77.11", "198.51.100.11", "10.9.0.1", 150),
          "b": ("192.168.77.12", "198.51.100.12", "10.9.0.2", 100)}
-KEY = b"0123456789abcdef-a-test-only-key\n"
 
 KEEPALIVED_CONF = """\
 global_defs {
@@ -113,11 +110,8 @@ class HaTopology(Topology):
             for a in (FAR, STRANGER):
                 self.ext.addr_add("wan0", a + "/24")
             self.ext.run(["ip", "route", "add", POOL + "/32", "via", VIP_WAN])
-            for ns, ifname in [(self.cli, "lan0"), (self.ext, "wan0")] + \
-                    [(g, i) for g in self.gw.values() for i in ("lan0", "wan0", "sync0")]:
-                wait_until(lambda: "LOWER_UP" in ns.run(["ip", "-br", "link", "show",
-                                                          ifname]).stdout,
-                           5, desc="%s %s up" % (ns.name, ifname))
+            wait_carrier([(self.cli, "lan0"), (self.ext, "wan0")] +
+                         [(g, i) for g in self.gw.values() for i in ("lan0", "wan0", "sync0")])
         except BaseException:
             self.teardown()
             raise
@@ -126,61 +120,13 @@ class HaTopology(Topology):
 
 @pytest.fixture
 def ha(tmp_path):
-    if os.geteuid() != 0:
-        pytest.fail("needs root", pytrace=False)
-    prefix = "fcn%dn%d-" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
-    t = HaTopology(prefix, tmp_path / "topo")
-    t.build()
-    t.keyfile = str(tmp_path / "sync.key")
-    with open(t.keyfile, "wb") as f:
-        f.write(KEY)
-    os.chmod(t.keyfile, 0o600)
-    t.fcnat = {}
-    t.tmp = tmp_path
-    # One bpffs each: `ip netns exec` gives every command its own /sys, so
-    # show finds the daemon's pinned maps only under an explicit --bpffs.
-    t.bpffs = {}
-    for n in NODES:
-        d = tmp_path / ("bpffs-" + n)
-        d.mkdir()
-        subprocess.run(["mount", "-t", "bpf", "bpf", str(d)], check=True, capture_output=True)
-        t.bpffs[n] = str(d)
-    errors = []
-    try:
-        yield t
-    finally:
-        # Every fcnat still running exits 0 on SIGTERM; none reported a
-        # sanitizer error (FCNAT_BIN=build/san/fcnat).
-        for n, inst in t.fcnat.items():
-            if inst.running():
-                inst.send_signal(signal.SIGTERM)
-                try:
-                    if inst.wait(10) != 0:
-                        errors.append("fcnat on %s exited with %s" % (n, inst.returncode))
-                except Exception:
-                    inst.kill()
-                    errors.append("fcnat on %s did not exit on SIGTERM" % n)
-            report = sanitizer_report(inst.stderr_text())
-            if report:
-                errors.append("fcnat on %s:\n%s" % (n, report))
-        errors += t.teardown()
-        for d in t.bpffs.values():
-            subprocess.run(["umount", "-l", d], capture_output=True)
-    if errors:
-        pytest.fail("topology teardown problems:\n" + "\n".join(errors))
+    yield from two_gateways(HaTopology, "fcn", tmp_path, NODES)
 
 
 def start_fcnat(t, n, *extra, pool=(POOL,)):
-    lan, wan, sync, _ = NODES[n]
     peer = NODES["b" if n == "a" else "a"][2]
-    args = [FCNAT_BIN, "-i", "wan0", "--pool", *pool, "--ports", "1024-65535",
-            "--sync-listen", "%s:%d" % (sync, SYNC_PORT),
-            "--sync-peer", "%s:%d" % (peer, SYNC_PORT), "--sync-key", t.keyfile,
-            "--bpffs", t.bpffs[n]] + list(extra)
-    p = t.gw[n].start(args, name="fcnat")
-    t.fcnat[n] = p
-    p.wait_output(lambda s: "fcnat: ready" in s, READY_TIMEOUT, desc="fcnat ready on " + n)
-    return p
+    return start_synced(t, n, t.gw[n], NODES[n][2], peer,
+                        "--pool", *pool, "--ports", "1024-65535", *extra)
 
 
 def start_keepalived(t, n):
@@ -201,8 +147,7 @@ def has_vips(ns):
 
 
 def show_sync(t, n):
-    r = t.gw[n].run([FCNAT_BIN, "show", "sync", "-i", "wan0", "--json"])
-    return json.loads(r.stdout)
+    return sync_status(t.gw[n])
 
 
 def mappings(t, n):
@@ -227,9 +172,7 @@ def wait_same_mappings(t, timeout, what):
 
 
 def wait_peer_up(t):
-    for n in NODES:
-        wait_until(lambda: show_sync(t, n)["peer_state"] == "up", 10,
-                   desc="sync peer of %s up" % n)
+    wait_sync_up(t.gw.values())
 
 
 @pytest.mark.parametrize("failure", ["kill9", "link"])

@@ -21,13 +21,12 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 
 import pytest
 
-from conftest import sanitizer_report
-from fcnat_util import FCNAT_BIN, READY_TIMEOUT
+from fcnat_util import FCNAT_BIN
+from ha_pair import SYNC_PORT, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
 from netns import Topology, wait_until
 
 POOL_PREFIX = "203.0.113.0/30"
@@ -35,8 +34,6 @@ POOL = ("203.0.113.0", "203.0.113.1", "203.0.113.2", "203.0.113.3")
 DET_PREFIX = "100.64.0.0/27"
 FAR = "192.0.2.10"
 STRANGER = "192.0.2.11"
-SYNC_PORT = 7600
-KEY = b"0123456789abcdef-a-test-only-key\n"
 # name: (router id = WAN address, LAN address, access router's, upstream's, sync)
 NODES = {"a": ("10.2.1.1", "10.1.1.2", "10.1.1.1", "10.2.1.2", "10.9.0.1"),
          "b": ("10.2.2.1", "10.1.2.2", "10.1.2.1", "10.2.2.2", "10.9.0.2")}
@@ -117,6 +114,7 @@ BIRD_ACC_CONF = (BIRD_UP_CONF.replace("10.2.1.2;", "10.1.1.1;")
 
 class EcmpTopology(Topology):
     def build(self):
+        self.bird = {}  # which -> (process, control socket)
         try:
             self.acc = self.add_namespace("acc")
             self.up = self.add_namespace("up")
@@ -141,11 +139,7 @@ class EcmpTopology(Topology):
                 r.sysctl("net.ipv4.fib_multipath_hash_policy", 1)
             for a in (FAR, STRANGER):
                 self.up.addr_add("lo", a + "/32")
-            for ifname in ["to-a", "to-b"]:
-                for r in (self.acc, self.up):
-                    wait_until(lambda: "LOWER_UP" in r.run(["ip", "-br", "link", "show",
-                                                             ifname]).stdout,
-                               5, desc="%s %s up" % (r.name, ifname))
+            wait_carrier([(r, i) for i in ("to-a", "to-b") for r in (self.acc, self.up)])
         except BaseException:
             self.teardown()
             raise
@@ -154,47 +148,9 @@ class EcmpTopology(Topology):
 
 @pytest.fixture
 def ecmp(tmp_path):
-    if os.geteuid() != 0:
-        pytest.fail("needs root", pytrace=False)
     if not shutil.which("bird") or not shutil.which("birdc"):
         pytest.skip("BIRD is not installed (make deps installs bird2)")
-    prefix = "fce%dn%d-" % (os.getpid(), int(time.monotonic() * 1000) % 100000)
-    t = EcmpTopology(prefix, tmp_path / "topo")
-    t.build()
-    t.tmp = tmp_path
-    t.keyfile = str(tmp_path / "sync.key")
-    with open(t.keyfile, "wb") as f:
-        f.write(KEY)
-    os.chmod(t.keyfile, 0o600)
-    t.fcnat = {}
-    t.bird = {}
-    t.bpffs = {}
-    for n in NODES:
-        d = tmp_path / ("bpffs-" + n)
-        d.mkdir()
-        subprocess.run(["mount", "-t", "bpf", "bpf", str(d)], check=True, capture_output=True)
-        t.bpffs[n] = str(d)
-    errors = []
-    try:
-        yield t
-    finally:
-        for n, inst in t.fcnat.items():
-            if inst.running():
-                inst.send_signal(signal.SIGTERM)
-                try:
-                    if inst.wait(10) != 0:
-                        errors.append("fcnat on %s exited with %s" % (n, inst.returncode))
-                except Exception:
-                    inst.kill()
-                    errors.append("fcnat on %s did not exit on SIGTERM" % n)
-            report = sanitizer_report(inst.stderr_text())
-            if report:
-                errors.append("fcnat on %s:\n%s" % (n, report))
-        errors += t.teardown()
-        for d in t.bpffs.values():
-            subprocess.run(["umount", "-l", d], capture_output=True)
-    if errors:
-        pytest.fail("topology teardown problems:\n" + "\n".join(errors))
+    yield from two_gateways(EcmpTopology, "fce", tmp_path, NODES)
 
 
 def bird_conf(which):
@@ -234,19 +190,11 @@ def nexthops(ns, prefix):
 
 def start_fcnat(t, n):
     peer = NODES["b" if n == "a" else "a"][4]
-    args = [FCNAT_BIN, "-i", "wan0", *FCNAT_OPTS,
-            "--sync-listen", "%s:%d" % (NODES[n][4], SYNC_PORT),
-            "--sync-peer", "%s:%d" % (peer, SYNC_PORT), "--sync-key", t.keyfile,
-            "--bpffs", t.bpffs[n]]
-    p = t.node[n].start(args, name="fcnat")
-    t.fcnat[n] = p
-    p.wait_output(lambda s: "fcnat: ready" in s, READY_TIMEOUT, desc="fcnat ready on " + n)
-    return p
+    return start_synced(t, n, t.node[n], NODES[n][4], peer, *FCNAT_OPTS)
 
 
 def show_sync(t, n):
-    r = t.node[n].run([FCNAT_BIN, "show", "sync", "-i", "wan0", "--json"])
-    return json.loads(r.stdout)
+    return sync_status(t.node[n])
 
 
 def lookup(t, internal):
@@ -301,9 +249,7 @@ def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
                desc="the upstream's ECMP route to the pool via both nodes")
     wait_until(lambda: nexthops(t.acc, "default") == hops_acc, 30, interval=0.2,
                desc="the access router's ECMP default route via both nodes")
-    for n in NODES:
-        wait_until(lambda: show_sync(t, n)["peer_state"] == "up", 10,
-                   desc="sync peer of %s up" % n)
+    wait_sync_up(t.node.values())
 
     # A TCP connection from one more subscriber, its source port in range.
     tsub = "100.64.0.20"

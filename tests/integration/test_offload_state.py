@@ -152,6 +152,62 @@ def test_prometheus_counters_by_reason(fw, fcnat, bpffs, tmp_path):
     assert not [k for k in m if k.startswith("fcnat_mappings")], "no NAT-mode lines"
 
 
+def stats_json(run_fcnat, root):
+    r = run_fcnat("stats", "--json", "--bpffs", root)
+    assert r.returncode == 0, r
+    return json.loads(r.stdout)
+
+
+def test_fcnat_stats_shows_the_offload_counters(fw, fcnat, run_fcnat, bpffs, tmp_path):
+    """`fcnat stats --bpffs DIR` reads the offload pinned under DIR-offload
+    (the defaults pair the same way): alone, and after the counters of a
+    NAT instance running beside it on another interface."""
+    topo = fw
+    nat_root, off_root = os.path.join(bpffs, "fcnat"), os.path.join(bpffs, "fcnat-offload")
+    r = run_fcnat("stats", "--bpffs", nat_root)
+    assert r.returncode == 1 and "no fcnat state" in r.stderr and not r.stdout, r
+    inst = start(fcnat, "tc", off_root, tmp_path / "a.json")
+    server = topo.ext.udp(SERVER, 7023)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    udp_roundtrip(client, server, (SERVER, 7023), b"hello")
+    establish_udp(inst, client, server, (SERVER, 7023))
+    for i in range(10):
+        udp_roundtrip(client, server, (SERVER, 7023), b"s %d" % i)
+
+    st = stats_json(run_fcnat, nat_root)
+    assert list(st) == ["offload"], "no NAT instance: the offload's alone"
+    off = st["offload"]
+    assert off["offloaded_flows"] == 1, off
+    assert off["counters"]["forwarded"] >= 20, off
+    assert off["counters"]["pass_not_offloaded"] >= 1, "the first exchange took the stack"
+    assert off["counters"] == show(run_fcnat, off_root)["counters"], "as show offloads reads"
+    assert {"pass_fin_rst", "pass_no_neigh", "pass_mtu", "forwarded_ipv6"} <= set(off["counters"])
+    r = run_fcnat("stats", "--bpffs", nat_root)
+    assert r.returncode == 0, r
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["offload:", "  %-28s 1" % "offloaded_flows"], r.stdout
+    text = dict(l.split() for l in lines[1:])
+    assert int(text["forwarded"]) == off["counters"]["forwarded"], r.stdout
+    assert text["pass_fin_rst"] == "0", r.stdout
+
+    # A NAT instance beside it (on an interface of its own): its output
+    # first, then the offload's.
+    # (A veth pair inside the gateway: this kernel may lack dummy links;
+    # the namespace goes with the topology, and the pair with it.)
+    topo.gw.run(["ip", "link", "add", "nat0", "type", "veth", "peer", "name", "nat0p"])
+    topo.gw.addr_add("nat0", "10.77.0.1/24")
+    topo.gw.link_up("nat0")
+    topo.gw.link_up("nat0p")
+    fcnat("-i", "nat0", "--bpffs", nat_root)
+    st = stats_json(run_fcnat, nat_root)
+    assert "counters" in st and "mappings" in st, st
+    assert st["offload"]["counters"]["forwarded"] >= off["counters"]["forwarded"], st
+    r = run_fcnat("stats", "--bpffs", nat_root)
+    assert r.returncode == 0, r
+    assert r.stdout.startswith("attach ") and "\noffload:\n" in r.stdout, r.stdout
+    assert r.stdout.index("counters:") < r.stdout.index("offload:"), r.stdout
+
+
 @pytest.mark.parametrize("mode", ["tc", "xdp"])
 def test_detach_removes_a_kept_instance(fw, fcnat, run_fcnat, bpffs, tmp_path, mode):
     topo = fw

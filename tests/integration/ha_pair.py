@@ -1,0 +1,103 @@
+"""What the HA tests share (test_ha.py: VRRP failover; test_ha_ecmp.py:
+ECMP scale-out): two gateways whose fcnat sync to each other (doc/ha.md),
+each pinning under a bpffs of its own, and a teardown that checks every
+fcnat stopped cleanly."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import sanitizer_report
+from fcnat_util import FCNAT_BIN, READY_TIMEOUT
+from netns import wait_until
+
+SYNC_PORT = 7600
+KEY = b"0123456789abcdef-a-test-only-key\n"
+
+
+def two_gateways(topology_cls, tag, tmp_path, nodes):
+    """A fixture's body (`yield from` it): topology_cls (a netns.Topology)
+    built under a prefix of its own (tag, pid, time: parallel runs do not
+    collide), yielded with keyfile (the sync key of both), bpffs[n] for
+    each node n, fcnat (n -> the running fcnat, filled by start_synced) and
+    tmp. Afterwards every fcnat still running gets SIGTERM and must exit 0
+    with no sanitizer report (FCNAT_BIN=build/san/fcnat); problems in the
+    teardown fail the test."""
+    if os.geteuid() != 0:
+        pytest.fail("needs root", pytrace=False)
+    prefix = "%s%dn%d-" % (tag, os.getpid(), int(time.monotonic() * 1000) % 100000)
+    t = topology_cls(prefix, tmp_path / "topo")
+    t.build()
+    t.tmp = tmp_path
+    t.keyfile = str(tmp_path / "sync.key")
+    t.fcnat = {}
+    # One bpffs each: `ip netns exec` gives every command its own /sys, so
+    # show finds the daemon's pinned maps only under an explicit --bpffs.
+    t.bpffs = {}
+    errors = []
+    try:
+        with open(t.keyfile, "wb") as f:
+            f.write(KEY)
+        os.chmod(t.keyfile, 0o600)
+        for n in nodes:
+            d = tmp_path / ("bpffs-" + n)
+            d.mkdir()
+            subprocess.run(["mount", "-t", "bpf", "bpf", str(d)], check=True,
+                           capture_output=True)
+            t.bpffs[n] = str(d)
+        yield t
+    finally:
+        for n, inst in t.fcnat.items():
+            if inst.running():
+                inst.send_signal(signal.SIGTERM)
+                try:
+                    if inst.wait(10) != 0:
+                        errors.append("fcnat on %s exited with %s" % (n, inst.returncode))
+                except Exception:
+                    inst.kill()
+                    errors.append("fcnat on %s did not exit on SIGTERM" % n)
+            report = sanitizer_report(inst.stderr_text())
+            if report:
+                errors.append("fcnat on %s:\n%s" % (n, report))
+        errors += t.teardown()
+        for d in t.bpffs.values():
+            subprocess.run(["umount", "-l", d], capture_output=True)
+    if errors:
+        pytest.fail("topology teardown problems:\n" + "\n".join(errors))
+
+
+def start_synced(t, n, ns, listen, peer, *opts):
+    """fcnat -i wan0 OPTS on node n (namespace ns), syncing from its address
+    listen to the peer's; returns once it is ready."""
+    args = [FCNAT_BIN, "-i", "wan0", *opts,
+            "--sync-listen", "%s:%d" % (listen, SYNC_PORT),
+            "--sync-peer", "%s:%d" % (peer, SYNC_PORT), "--sync-key", t.keyfile,
+            "--bpffs", t.bpffs[n]]
+    p = ns.start(args, name="fcnat")
+    t.fcnat[n] = p
+    p.wait_output(lambda s: "fcnat: ready" in s, READY_TIMEOUT, desc="fcnat ready on " + n)
+    return p
+
+
+def sync_status(ns):
+    """`fcnat show sync --json` of the fcnat on wan0 in ns."""
+    r = ns.run([FCNAT_BIN, "show", "sync", "-i", "wan0", "--json"])
+    return json.loads(r.stdout)
+
+
+def wait_sync_up(namespaces):
+    for ns in namespaces:
+        wait_until(lambda: sync_status(ns)["peer_state"] == "up", 10,
+                   desc="sync peer of %s up" % ns.name)
+
+
+def wait_carrier(links):
+    """Each (namespace, interface) of links has its carrier."""
+    for ns, ifname in links:
+        wait_until(lambda: "LOWER_UP" in ns.run(["ip", "-br", "link", "show",
+                                                  ifname]).stdout,
+                   5, desc="%s %s up" % (ns.name, ifname))
