@@ -117,6 +117,15 @@ static __always_inline int rewrite_l4_field(struct ctx_buff *ctx, const struct f
 	return 0;
 }
 
+/* Rewrite the packet's ports, or its echo id on the side that carries it;
+ * a no-op for a port that does not change. */
+static __always_inline int rewrite_ports(struct ctx_buff *ctx, const struct fc_pkt *p,
+					 __be16 sport, __be16 dport)
+{
+	return rewrite_l4_field(ctx, p, l4_port_off(p, 0), p->sport, sport) ||
+	       rewrite_l4_field(ctx, p, l4_port_off(p, 1), p->dport, dport);
+}
+
 /* Forwarding decrements the TTL; returns -1 when it would reach zero. */
 static __always_inline int ipv4_dec_ttl(struct ctx_buff *ctx, const struct fc_pkt *p)
 {

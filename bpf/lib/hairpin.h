@@ -63,8 +63,7 @@ static __always_inline int rewrite_both(struct ctx_buff *ctx, const struct fc_pk
 					const union fc_addr *saddr, __be16 sport,
 					const union fc_addr *daddr, __be16 dport)
 {
-	if (rewrite_l4_field(ctx, p, l4_port_off(p, 0), p->sport, sport) ||
-	    rewrite_l4_field(ctx, p, l4_port_off(p, 1), p->dport, dport) ||
+	if (rewrite_ports(ctx, p, sport, dport) ||
 	    rewrite_addr(ctx, p, family, 0, &p->saddr, saddr) ||
 	    rewrite_addr(ctx, p, family, 1, &p->daddr, daddr))
 		return -1;

@@ -192,11 +192,7 @@ static __always_inline int quote_rewrite(struct ctx_buff *ctx, const struct fc_p
 	__u16 *l4_csum;
 
 	addr_changes = !addr_eq(family, from_addr, addr);
-	if (q->proto == IPPROTO_ICMP || q->proto == IPPROTO_ICMPV6)
-		port_off = q->l4_off + offsetof(struct icmphdr, un.echo.id);
-	else
-		port_off = q->l4_off + (dst ? offsetof(struct udphdr, dest)
-					    : offsetof(struct udphdr, source));
+	port_off = FC_L4_PORT_OFF(q, dst);
 
 	if (q->csum_off) {
 		__u16 sum, fresh;

@@ -69,14 +69,6 @@ static __always_inline int is_ext_addr(const struct fc_config *cfg, __u8 family,
 	return ext_addr4_is_ours(cfg, a->v4);	/* the interface's or a pool's */
 }
 
-/* Offset of the field that carries the "port" of the given side. */
-static __always_inline __u32 l4_port_off(const struct fc_pkt *p, int dst)
-{
-	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
-		return p->l4_off + offsetof(struct icmphdr, un.echo.id);
-	return p->l4_off + (dst ? offsetof(struct udphdr, dest) : offsetof(struct udphdr, source));
-}
-
 static __always_inline __u32 tcp_bits(const struct fc_pkt *p, int dir)
 {
 	return p->proto == IPPROTO_TCP ? tcp_seen_bits(p->tcp_flags, dir) : 0;

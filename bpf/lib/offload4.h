@@ -72,7 +72,7 @@ static __always_inline int offload_ingress4(struct ctx_buff *ctx, struct fc_pkt 
 	__sync_fetch_and_add(&f->packets, 1);
 	__sync_fetch_and_add(&f->bytes, p->l3_end - p->l3_off);
 
-	if (fo_rewrite_ports(ctx, p, f->sport, f->dport) ||
+	if (rewrite_ports(ctx, p, f->sport, f->dport) ||
 	    rewrite_addr4(ctx, p, 0, p->saddr.v4, f->saddr) ||
 	    rewrite_addr4(ctx, p, 1, p->daddr.v4, f->daddr) || ipv4_dec_ttl(ctx, p) ||
 	    ctx_l2_out(ctx, p->l3_off, &fib))

@@ -21,26 +21,13 @@
  */
 static __always_inline int fo_parse6(struct ctx_buff *ctx, struct fc_pkt *p)
 {
-	pkt_ipv6hdr *ip6h;
-	__u32 payload, l2, len = ctx_len(ctx);
+	__u32 l2;
+	int r = parse_ipv6_fixed(ctx, p, &l2);
 
-	if (parse_l2(ctx, &l2) != bpf_htons(ETH_P_IPV6))
+	if (r == FC_PARSE_NOT_IPV4)
 		return FO_STAT_PASS_NOT_IP;
-	p->l3_off = l2;
-	ip6h = ctx_ptr(ctx, l2, sizeof(*ip6h));
-	if (!ip6h)
-		return FO_STAT_PASS_MALFORMED;
-	payload = bpf_ntohs(ip6h->payload_len);
-	/* A zero payload length is a jumbogram (RFC 2675): the stack's. */
-	if (ip6h->version != 6 || payload == 0 || payload > len - l2 - sizeof(*ip6h))
-		return FO_STAT_PASS_MALFORMED;
-	p->family = FC_AF_INET6;
-	p->proto = ip6h->nexthdr;
-	p->hop_limit = ip6h->hop_limit;
-	__builtin_memcpy(p->saddr.v6, &ip6h->saddr, 16);
-	__builtin_memcpy(p->daddr.v6, &ip6h->daddr, 16);
-	p->l4_off = l2 + sizeof(*ip6h);
-	p->l3_end = p->l4_off + payload;
+	if (r != FC_PARSE_OK)
+		return FO_STAT_PASS_MALFORMED;	/* a jumbogram too: the stack's */
 	switch (p->proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
@@ -114,7 +101,7 @@ static __always_inline int offload_ingress6(struct ctx_buff *ctx)
 	__sync_fetch_and_add(&f->packets, 1);
 	__sync_fetch_and_add(&f->bytes, p.l3_end - p.l3_off);
 
-	if (fo_rewrite_ports(ctx, &p, f->sport, f->dport))
+	if (rewrite_ports(ctx, &p, f->sport, f->dport))
 		return CTX_DROP;
 	__builtin_memcpy(to.v6, f->saddr, 16);
 	if (rewrite_addr6(ctx, &p, 0, &p.saddr, &to))

@@ -115,15 +115,4 @@ static __always_inline int fo_fib(struct ctx_buff *ctx, const struct fc_pkt *p,
 	return FO_STAT_MAX;
 }
 
-/* Rewrite the ports conntrack's NAT changes (a no-op where it changes
- * nothing); TCP and UDP have them at the same offsets. */
-static __always_inline int fo_rewrite_ports(struct ctx_buff *ctx, const struct fc_pkt *p,
-					    __be16 sport, __be16 dport)
-{
-	return rewrite_l4_field(ctx, p, p->l4_off + offsetof(struct udphdr, source), p->sport,
-				sport) ||
-	       rewrite_l4_field(ctx, p, p->l4_off + offsetof(struct udphdr, dest), p->dport,
-				dport);
-}
-
 #endif /* FC_BPF_OFFLOAD_FIB_H */

@@ -286,6 +286,23 @@ static __always_inline int parse_l4(struct ctx_buff *ctx, struct fc_pkt *p)
 	return FC_PARSE_OK;
 }
 
+/*
+ * Where the header of h (a struct fc_pkt or a quote's struct fc_quote)
+ * carries the "port" of one side (dst: the destination's): TCP and UDP
+ * have their ports at the same offsets, an ICMP or ICMPv6 echo its
+ * identifier in the place of both. A macro, as the two structs differ.
+ */
+#define FC_L4_PORT_OFF(h, dst)							\
+	((h)->proto == IPPROTO_ICMP || (h)->proto == IPPROTO_ICMPV6 ?		\
+		 (h)->l4_off + offsetof(struct icmphdr, un.echo.id) :		\
+		 (h)->l4_off + ((dst) ? offsetof(struct udphdr, dest)		\
+				      : offsetof(struct udphdr, source)))
+
+static __always_inline __u32 l4_port_off(const struct fc_pkt *p, int dst)
+{
+	return FC_L4_PORT_OFF(p, dst);
+}
+
 static __always_inline int parse_ipv4_tagged(struct ctx_buff *ctx, struct fc_pkt *p, int tagged)
 {
 	pkt_iphdr *iph;
@@ -407,22 +424,20 @@ static __always_inline int ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
 }
 
 /*
- * Parse an IPv6 packet: the fixed header, the extension header chain
- * (hop-by-hop, routing, destination options, fragment, AH; bounded by
- * FC_IP6_EXT_MAX_*), and the transport header when this is not a non-first
- * fragment. ICMPv6 keeps IPPROTO_ICMPV6 in p->proto; NAT keys use
- * FC_PROTO_ICMP for it (one echo id space with ICMP).
+ * The frame's IPv6 fixed header into p, for parse_ipv6 and the offload
+ * path alike: p->proto is its next header at p->l4_off, right behind it;
+ * *l2p the link-layer header's length (parse_l2). FC_PARSE_NOT_IPV4: not
+ * IPv6; FC_PARSE_MALFORMED: a short header, another version, or a payload
+ * length the frame does not hold.
  */
-static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
+static __always_inline int parse_ipv6_fixed(struct ctx_buff *ctx, struct fc_pkt *p, __u32 *l2p)
 {
 	pkt_ipv6hdr *ip6h;
 	__u32 payload, l2, len = ctx_len(ctx);
-	int r;
 
-	ctx_linearize(ctx, FC_HDR_MAX);
-	if (parse_l2(ctx, &l2) != bpf_htons(ETH_P_IPV6))
+	if (parse_l2(ctx, l2p) != bpf_htons(ETH_P_IPV6))
 		return FC_PARSE_NOT_IPV4;
-
+	l2 = *l2p;
 	p->l3_off = l2;
 	ip6h = ctx_ptr(ctx, l2, sizeof(*ip6h));
 	if (!ip6h)
@@ -439,6 +454,25 @@ static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
 	__builtin_memcpy(p->daddr.v6, &ip6h->daddr, 16);
 	p->l4_off = l2 + sizeof(*ip6h);
 	p->l3_end = p->l4_off + payload;
+	return FC_PARSE_OK;
+}
+
+/*
+ * Parse an IPv6 packet: the fixed header, the extension header chain
+ * (hop-by-hop, routing, destination options, fragment, AH; bounded by
+ * FC_IP6_EXT_MAX_*), and the transport header when this is not a non-first
+ * fragment. ICMPv6 keeps IPPROTO_ICMPV6 in p->proto; NAT keys use
+ * FC_PROTO_ICMP for it (one echo id space with ICMP).
+ */
+static __always_inline int parse_ipv6(struct ctx_buff *ctx, struct fc_pkt *p)
+{
+	__u32 l2;
+	int r;
+
+	ctx_linearize(ctx, FC_HDR_MAX);
+	r = parse_ipv6_fixed(ctx, p, &l2);
+	if (r != FC_PARSE_OK)
+		return r;
 
 	r = ipv6_ext_walk(ctx, p);
 	if (r < 0)

@@ -20,15 +20,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
-#include "fcnat_tc.skel.h"
-#include "fixture.h"
-#include "harness.h"
-#include "options.h"
-
-/* The IPv4 servers seen from the IPv6 side (RFC 6052 /96). */
-#define SERVER_1_64	"64:ff9b::198.51.100.2"
-#define SERVER_2_64	"64:ff9b::198.51.100.3"
-#define STRANGER_64	"64:ff9b::198.51.100.4"
+#include "nat64_expect.h"
 
 /* ext0 and SERVER_1's MACs (xdp_fixture_setup): a translated packet to a
  * known neighbour leaves with the FIB's MACs (route.h); to one without an
@@ -42,37 +34,13 @@ static void to_server1(struct pkt_spec *s)
 
 static void nat64_on(void)
 {
-	char err[128];
-	unsigned int len;
-
-	fx.opts.nat64 = true;
-	if (parse_nat64_prefix("64:ff9b::/96", fx.opts.nat64_prefix, &len, err, sizeof(err)))
-		abort();
-	fx.opts.nat64_prefix_len = len;
+	nat64_prefix_set();
 	fixture_apply(&fx);
 }
 
 static int lan_fd(void)
 {
 	return bpf_program__fd(fx.loader.skel->progs.fc_tc_lan_ingress);
-}
-
-/* Received on int0 (an internal interface). */
-static int run_lan(const struct pkt_spec *in, struct run_result *r)
-{
-	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_ctx(lan_fd(), buf, pkt_build(in, buf), &ctx, r);
-}
-
-/* The IPv4 Identification the translator chose (0 as ip_id_zero). */
-static void take_ip_id(const struct run_result *r, struct pkt_spec *want)
-{
-	uint16_t id = (r->out[18] << 8) | r->out[19];
-
-	want->ip_id = id;
-	want->ip_id_zero = id == 0;
 }
 
 /* An outbound packet through int0; the external port (ICMP: id) it got. */
@@ -86,21 +54,6 @@ static uint16_t out64(const struct pkt_spec *in)
 		return (r.out[38] << 8) | r.out[39];
 	return (r.out[34] << 8) | r.out[35];
 }
-
-/* Run an outbound packet on int0, expect a redirect and want (its IPv4 ID
- * taken from the output). */
-#define EXPECT_OUT(in, want, what)						\
-	do {									\
-		struct run_result _r;						\
-		uint8_t _w[PKT_MAX];						\
-		size_t _wl;							\
-		ASSERT_EQ(run_lan(in, &_r), 0, what ": test run");		\
-		ASSERT_EQ(_r.ret, TC_ACT_REDIRECT, what ": redirected");	\
-		ASSERT_EQ(_r.out_len > 20, 1, what ": output");		\
-		take_ip_id(&_r, want);						\
-		_wl = pkt_build(want, _w);					\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
-	} while (0)
 
 #define EXPECT_IN(in, want, verdict, what)					\
 	do {									\
@@ -441,26 +394,6 @@ TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted");
 }
 
-/* Received on ext0 (the external interface), with its ingress index: the
- * errors NAT64 sends back look their route up from there. */
-static int run_ext(const struct pkt_spec *in, struct run_result *r)
-{
-	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex };
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_ctx(fx.ingress_fd, buf, pkt_build(in, buf), &ctx, r);
-}
-
-#define EXPECT_EXT(in, want, verdict, what)					\
-	do {									\
-		struct run_result _r;						\
-		uint8_t _w[PKT_MAX];						\
-		size_t _wl = pkt_build(want, _w);				\
-		ASSERT_EQ(run_ext(in, &_r), 0, what ": test run");		\
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");			\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
-	} while (0)
-
 /* A locked-MTU route to SERVER_1 on ext0; taken away before the next test
  * even if this one stops at an assertion (other tests route SERVER_1 by
  * ext0's own MTU). */
@@ -472,35 +405,6 @@ static int server1_route_mtu(int mtu)
 	snprintf(cmd, sizeof(cmd), "ip route replace " SERVER_1 "/32 dev ext0 mtu lock %d", mtu);
 	return system(cmd);
 }
-
-static int ipv6_side_down(void)
-{
-	return system("ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
-		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
-		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
-}
-
-/* The internal IPv6 network behind int0 (CLIENT6_A a known neighbour), on
- * a route of mtu6 bytes (locked: the FIB helper reads a route MTU only
- * then, else the device MTU); IPv6 forwarding on. */
-static int ipv6_side_up(int mtu6)
-{
-	char cmd[512];
-
-	ipv6_side_down();	/* whatever a test run before the fixture undid it left */
-	fixture_defer(&fx, "ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
-		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
-		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
-	snprintf(cmd, sizeof(cmd),
-		 "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
-		 "ip -6 route add " CLIENT6_A "/128 dev int0 mtu lock %d && "
-		 "ip -6 neigh add " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
-		 "sysctl -qw net.ipv6.conf.all.forwarding=1", mtu6);
-	return system(cmd);
-}
-
 
 /* The Fragmentation Needed fcnat answers the IPv4 packet `in` with: from
  * the external address (the gateway's on the route back) to the sender,
@@ -1376,17 +1280,6 @@ static struct pkt_spec answer6(const struct pkt_spec *in, uint8_t type, uint8_t 
 				  .dmac = FX_CLIENT_A_MAC };
 }
 
-/* An outbound packet on int0 answered with want, redirected back. */
-#define EXPECT_OUT_VERDICT(in, want, what)					\
-	do {									\
-		struct run_result _r;						\
-		uint8_t _w[PKT_MAX];						\
-		size_t _wl = pkt_build(want, _w);				\
-		ASSERT_EQ(run_lan(in, &_r), 0, what ": test run");		\
-		ASSERT_EQ(_r.ret, TC_ACT_REDIRECT, what ": redirected");	\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
-	} while (0)
-
 /* RFC 7915 §4.1: an unexpired source route option (LSRR, pointer within
  * it): not translated, ICMPv4 Destination Unreachable, Source Route
  * Failed (3/5) to the sender; an expired one is dropped with the other
@@ -1464,14 +1357,14 @@ TEST(rfc7915_s5_1_segments_left_answered_parameter_problem_pointer)
 	rh.rh_segleft = 1;
 	err = answer6(&rh, 4, 0);
 	err.icmp_pointer = 43;
-	EXPECT_OUT_VERDICT(&rh, &err, "segments left 1: parameter problem, pointer 43");
+	EXPECT_LAN(&rh, &err, TC_ACT_REDIRECT, "segments left 1: parameter problem, pointer 43");
 	hop_rh.ext_hdrs[0] = 0;
 	hop_rh.ext_hdrs[1] = 43;
 	hop_rh.nr_ext = 2;
 	hop_rh.rh_segleft = 2;
 	err = answer6(&hop_rh, 4, 0);
 	err.icmp_pointer = 51;
-	EXPECT_OUT_VERDICT(&hop_rh, &err, "behind hop-by-hop: pointer 51");
+	EXPECT_LAN(&hop_rh, &err, TC_ACT_REDIRECT, "behind hop-by-hop: pointer 51");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 2, "nat64_discard_icmp_sent");
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
 	none.ext_hdrs[0] = 43;
@@ -1492,7 +1385,7 @@ TEST(rfc6146_s3_4_other_protocol_answered_port_unreachable_1_4)
 
 	nat64_on();
 	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
-	EXPECT_OUT_VERDICT(&gre, &err, "GRE to the prefix: port unreachable");
+	EXPECT_LAN(&gre, &err, TC_ACT_REDIRECT, "GRE to the prefix: port unreachable");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSUPPORTED_PROTO), 1, "drop_unsupported_protocol");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
@@ -1512,7 +1405,7 @@ TEST(rfc6146_s3_5_1_1_no_mapping_possible_answered_address_unreachable_1_3)
 	nat64_on();
 	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
 	ASSERT_EQ(out64(&first), 25043, "first mapping");
-	EXPECT_OUT_VERDICT(&second, &err, "second: refused, address unreachable");
+	EXPECT_LAN(&second, &err, TC_ACT_REDIRECT, "second: refused, address unreachable");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_SUBSCRIBER_LIMIT), 1, "drop_subscriber_limit");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 1, "nat64_discard_icmp_sent");
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
@@ -1610,8 +1503,8 @@ TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
 	at_a.smac = at_b.smac = FX_INT0_MAC;
 	at_a.dmac = FX_CLIENT_A_MAC;
 	at_b.dmac = FX_CLIENT_B_MAC;
-	EXPECT_OUT_VERDICT(&b_to_a, &at_a, "B -> A's mapping: from B's mapping to A");
-	EXPECT_OUT_VERDICT(&a_to_b, &at_b, "A -> B's mapping: from A's mapping to B");
+	EXPECT_LAN(&b_to_a, &at_a, TC_ACT_REDIRECT, "B -> A's mapping: from B's mapping to A");
+	EXPECT_LAN(&a_to_b, &at_b, TC_ACT_REDIRECT, "A -> B's mapping: from A's mapping to B");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "hairpin_translated");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 1, "only A's first packet left");
 	ASSERT_EQ(run_lan(&b_nowhere, &r), 0, "run");

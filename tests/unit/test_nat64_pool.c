@@ -13,14 +13,9 @@
 #include <stdlib.h>
 #include <bpf/bpf.h>
 
-#include "fcnat_tc.skel.h"
-#include "fixture.h"
-#include "harness.h"
+#include "nat64_expect.h"
 #include "nat64_pool.h"
-#include "options.h"
 
-#define SERVER_1_64	"64:ff9b::198.51.100.2"
-#define STRANGER_64	"64:ff9b::198.51.100.4"
 #define POOL_ONE	"203.0.113.9"	/* a /32 pool: the one address */
 #define POOL_30		"203.0.113.8/30"
 #define STATIC_V4	"203.0.113.20"	/* outside the pools above */
@@ -39,12 +34,8 @@ static int p64_in_fd(void)
 static void pool_on(const char *pool4, const char *statics, const char *allow)
 {
 	char err[160];
-	unsigned int len;
 
-	fx.opts.nat64 = true;
-	if (parse_nat64_prefix("64:ff9b::/96", fx.opts.nat64_prefix, &len, err, sizeof(err)))
-		abort();
-	fx.opts.nat64_prefix_len = len;
+	nat64_prefix_set();
 	if ((pool4 && nat64_pool_option(&fx.opts.nat64pool, FC_NAT64_OPT_POOL4, pool4, err,
 					 sizeof(err))) ||
 	    (statics && nat64_pool_option(&fx.opts.nat64pool, FC_NAT64_OPT_STATIC, statics, err,
@@ -55,23 +46,6 @@ static void pool_on(const char *pool4, const char *statics, const char *allow)
 		abort();
 	}
 	fixture_apply(&fx);
-}
-
-static int run_lan(const struct pkt_spec *in, struct run_result *r)
-{
-	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_ctx(bpf_program__fd(fx.loader.skel->progs.fc_tc_lan_ingress), buf,
-			    pkt_build(in, buf), &ctx, r);
-}
-
-static int run_ext(const struct pkt_spec *in, struct run_result *r)
-{
-	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex };
-	uint8_t buf[PKT_MAX];
-
-	return run_prog_ctx(fx.ingress_fd, buf, pkt_build(in, buf), &ctx, r);
 }
 
 /* Forwarded to SERVER_1 (a known neighbour behind ext0): its MACs, and the
@@ -85,49 +59,6 @@ static void forwarded(struct pkt_spec *s, int to_server1)
 		s->dmac = FX_SERVER1_MAC;
 	}
 }
-
-/* The IPv4 Identification the translator chose at random (RFC 6864: a
- * DF-clear packet's), taken from the output into the expected header. */
-static void take_ip_id(const struct run_result *r, struct pkt_spec *want)
-{
-	uint16_t id = (r->out[18] << 8) | r->out[19];
-
-	want->ip_id = id;
-	want->ip_id_zero = id == 0;
-}
-
-#define EXPECT_OUT(in, want, what)						\
-	do {									\
-		struct run_result _r;						\
-		uint8_t _w[PKT_MAX];						\
-		size_t _wl;							\
-		ASSERT_EQ(run_lan(in, &_r), 0, what ": test run");		\
-		ASSERT_EQ(_r.ret, TC_ACT_REDIRECT, what ": redirected");	\
-		ASSERT_EQ(_r.out_len > 20, 1, what ": output");		\
-		take_ip_id(&_r, want);						\
-		_wl = pkt_build(want, _w);					\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
-	} while (0)
-
-#define EXPECT_EXT(in, want, verdict, what)					\
-	do {									\
-		struct run_result _r;						\
-		uint8_t _w[PKT_MAX];						\
-		size_t _wl = pkt_build(want, _w);				\
-		ASSERT_EQ(run_ext(in, &_r), 0, what ": test run");		\
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");			\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
-	} while (0)
-
-#define EXPECT_LAN(in, want, verdict, what)					\
-	do {									\
-		struct run_result _r;						\
-		uint8_t _w[PKT_MAX];						\
-		size_t _wl = pkt_build(want, _w);				\
-		ASSERT_EQ(run_lan(in, &_r), 0, what ": test run");		\
-		ASSERT_EQ(_r.ret, verdict, what ": verdict");			\
-		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);		\
-	} while (0)
 
 /* The IPv4 address host is mapped onto (0: none), and whether the entry
  * pointing back agrees. */
@@ -146,29 +77,6 @@ static uint32_t mapped4(const char *host)
 static const char *str4(uint32_t a, char *buf)
 {
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-/* The internal IPv6 network behind int0 (CLIENT6_A a known neighbour):
- * the gateway's address there answers for NAT64 (refuse.h). */
-static int ipv6_side_down(void)
-{
-	return system("ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
-		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
-		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
-}
-
-static int ipv6_side_up(void)
-{
-	ipv6_side_down();
-	fixture_defer(&fx, "ip -6 neigh del " CLIENT6_A " dev int0 2>/dev/null; "
-		      "ip -6 route del " CLIENT6_A "/128 dev int0 2>/dev/null; "
-		      "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=0");
-	return system("ip -6 addr add fd00:77::1/64 dev int0 nodad && "
-		      "ip -6 route add " CLIENT6_A "/128 dev int0 && "
-		      "ip -6 neigh add " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=1");
 }
 
 /* RFC 6146 §3.5.1 with address mapping: the first packet maps the host
@@ -276,7 +184,7 @@ TEST(nat64_pool4_exhausted_answered_address_unreachable_1_3)
 	struct run_result r;
 
 	pool_on(POOL_ONE "/32", NULL, NULL);
-	ASSERT_EQ(ipv6_side_up(), 0, "IPv6 side set up");
+	ASSERT_EQ(ipv6_side_up(0), 0, "IPv6 side set up");
 	ASSERT_EQ(run_lan(&first, &r), 0, "B takes the address");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "B translated");
 	EXPECT_LAN(&refused, &err, TC_ACT_REDIRECT, "A: pool exhausted, address unreachable");

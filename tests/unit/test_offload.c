@@ -211,24 +211,72 @@ static int run_xdp_on(int ifindex, const struct pkt_spec *in, struct run_result 
 			FAIL("loading the offload datapath");		\
 	} while (0)
 
-/* Masquerade: CLIENT_A:25000 -> SERVER_1:7000 leaves as EXT_ADDR:25001. */
-static void masquerade_udp(void)
+/*
+ * IPv6: ext0 2001:db8:100::1/64 (EXT_ADDR6) with SERVER6_1's MAC known,
+ * int0 fd00:77::1/64 with CLIENT6_A's and CLIENT6_B's, forwarding on; all
+ * taken away again before the next test, whatever this one's outcome.
+ */
+static int lan6_up(void)
 {
-	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
-	       tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25001));
+	fixture_defer(&fx, "ip -6 addr del " EXT_ADDR6 "/64 dev ext0 2>/dev/null; "
+			   "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
+			   "sysctl -qw net.ipv6.conf.all.forwarding=0");
+	return system("ip -6 addr add " EXT_ADDR6 "/64 dev ext0 nodad && "
+		      "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
+		      "ip -6 neigh replace " SERVER6_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent && "
+		      "ip -6 neigh replace " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
+		      "ip -6 neigh replace " CLIENT6_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent && "
+		      "sysctl -qw net.ipv6.conf.all.forwarding=1");
 }
 
-TEST(offload_masquerade_udp_both_directions)
+#define SETUP6()							\
+	do {								\
+		SETUP();						\
+		if (lan6_up())						\
+			FAIL("IPv6 on ext0 and int0");			\
+	} while (0)
+
+/*
+ * One family's addresses, for the cases both families run alike: the
+ * client behind int0 (CLIENT_A's MAC), the server behind ext0 (SERVER_1's),
+ * the router's external address.
+ */
+struct fam {
+	bool v6;
+	const char *client, *server, *ext;
+};
+
+static const struct fam fam4 = { false, CLIENT_A, SERVER_1, EXT_ADDR };
+static const struct fam fam6 = { true, CLIENT6_A, SERVER6_1, EXT_ADDR6 };
+
+/* The datapath, and for IPv6 the addresses of that family too. */
+#define SETUP_FAM(f)							\
+	do {								\
+		if ((f)->v6)						\
+			SETUP6();					\
+		else							\
+			SETUP();					\
+	} while (0)
+
+/* Masquerade (SNAT to the router's address): client:25000 -> server:7000
+ * leaves as ext:25001. */
+static void masquerade_udp(const struct fam *f)
 {
-	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
-	struct pkt_spec out_want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+	ct_add(tuple(IPPROTO_UDP, f->client, 25000, f->server, 7000),
+	       tuple(IPPROTO_UDP, f->server, 7000, f->ext, 25001));
+}
+
+static void masquerade_udp_case(const struct fam *f)
+{
+	struct pkt_spec out = udp(f->client, 25000, f->server, 7000);
+	struct pkt_spec out_want = hop(udp(f->ext, 25001, f->server, 7000), FX_EXT0_MAC,
 				       FX_SERVER1_MAC);
-	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25001);
-	struct pkt_spec in_want = hop(udp(SERVER_1, 7000, CLIENT_A, 25000), FX_INT0_MAC,
+	struct pkt_spec in = udp(f->server, 7000, f->ext, 25001);
+	struct pkt_spec in_want = hop(udp(f->server, 7000, f->client, 25000), FX_INT0_MAC,
 				      FX_CLIENT_A_MAC);
 
-	SETUP();
-	masquerade_udp();
+	SETUP_FAM(f);
+	masquerade_udp(f);
 	ASSERT_EQ(fo_table_offloaded(table), 1, "one flow offloaded");
 	EXPECT(fx.int_ifindex, &out, &out_want, TC_ACT_REDIRECT, "outbound, source translated");
 	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "reply, destination translated");
@@ -236,6 +284,56 @@ TEST(offload_masquerade_udp_both_directions)
 	EXPECT_XDP(fx.int_ifindex, &out, &out_want, XDP_REDIRECT, "outbound");
 	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "reply");
 	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "XDP counts in the same map");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED6), f->v6 ? 4 : 0, "as IPv6, or none");
+}
+
+/* A port forward: server:40000 -> ext:8080 forwarded to client:80. */
+static void dnat_port_forward_tcp_case(const struct fam *f, const char *client,
+				       const uint8_t *client_mac)
+{
+	struct pkt_spec in = tcp(f->server, 40000, f->ext, 8080, 0x18);
+	struct pkt_spec in_want = hop(tcp(f->server, 40000, client, 80, 0x18), FX_INT0_MAC,
+				      client_mac);
+	struct pkt_spec back = tcp(client, 80, f->server, 40000, 0x10);
+	struct pkt_spec back_want = hop(tcp(f->ext, 8080, f->server, 40000, 0x10), FX_EXT0_MAC,
+					FX_SERVER1_MAC);
+
+	SETUP_FAM(f);
+	ct_add(tuple(IPPROTO_TCP, f->server, 40000, f->ext, 8080),
+	       tuple(IPPROTO_TCP, client, 80, f->server, 40000));
+	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "inbound, destination forwarded");
+	EXPECT(fx.int_ifindex, &back, &back_want, TC_ACT_REDIRECT, "reply, source restored");
+	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "inbound");
+	EXPECT_XDP(fx.int_ifindex, &back, &back_want, XDP_REDIRECT, "reply");
+}
+
+static void fin_hands_back_case(const struct fam *f)
+{
+	struct pkt_spec fin = tcp(f->client, 25000, f->server, 80, 0x11);
+	struct pkt_spec ack = tcp(f->server, 80, f->ext, 25000, 0x10);
+	char buf[4096];
+	__u32 seq = 0;
+
+	SETUP_FAM(f);
+	ct_add(tuple(IPPROTO_TCP, f->client, 25000, f->server, 80),
+	       tuple(IPPROTO_TCP, f->server, 80, f->ext, 25000));
+	PASSES(fx.int_ifindex, &fin, FO_STAT_PASS_FIN_RST, "FIN to the stack untouched");
+	/* Both directions left at once: the other side's answer too. */
+	EXPECT(fx.ext_ifindex, &ack, &ack, TC_ACT_OK, "the reply direction as well");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
+	fo_table_tick(table, 0, buf, sizeof(buf), &seq);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "user space saw it");
+	ASSERT_EQ(fo_table_handed_back(table), 1, "handed back");
+	/* A later update of the same entry (still ESTABLISHED to conntrack
+	 * until it sees the FIN) does not offload it again. */
+	ct_add(tuple(IPPROTO_TCP, f->client, 25000, f->server, 80),
+	       tuple(IPPROTO_TCP, f->server, 80, f->ext, 25000));
+	ASSERT_EQ(fo_table_offloaded(table), 0, "not again");
+}
+
+TEST(offload_masquerade_udp_both_directions)
+{
+	masquerade_udp_case(&fam4);
 }
 
 TEST(offload_udp_zero_checksum_stays_zero)
@@ -245,7 +343,7 @@ TEST(offload_udp_zero_checksum_stays_zero)
 				   FX_SERVER1_MAC);
 
 	SETUP();
-	masquerade_udp();
+	masquerade_udp(&fam4);
 	/* RFC 768: zero means "no checksum"; a rewrite must not invent one. */
 	out.udp_no_csum = want.udp_no_csum = 1;
 	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "no checksum, none made");
@@ -254,21 +352,7 @@ TEST(offload_udp_zero_checksum_stays_zero)
 
 TEST(offload_dnat_port_forward_tcp_both_directions)
 {
-	/* SERVER_1:40000 -> EXT_ADDR:8080 forwarded to CLIENT_A:80. */
-	struct pkt_spec in = tcp(SERVER_1, 40000, EXT_ADDR, 8080, 0x18);
-	struct pkt_spec in_want = hop(tcp(SERVER_1, 40000, CLIENT_A, 80, 0x18), FX_INT0_MAC,
-				      FX_CLIENT_A_MAC);
-	struct pkt_spec back = tcp(CLIENT_A, 80, SERVER_1, 40000, 0x10);
-	struct pkt_spec back_want = hop(tcp(EXT_ADDR, 8080, SERVER_1, 40000, 0x10), FX_EXT0_MAC,
-					FX_SERVER1_MAC);
-
-	SETUP();
-	ct_add(tuple(IPPROTO_TCP, SERVER_1, 40000, EXT_ADDR, 8080),
-	       tuple(IPPROTO_TCP, CLIENT_A, 80, SERVER_1, 40000));
-	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "inbound, destination forwarded");
-	EXPECT(fx.int_ifindex, &back, &back_want, TC_ACT_REDIRECT, "reply, source restored");
-	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "inbound");
-	EXPECT_XDP(fx.int_ifindex, &back, &back_want, XDP_REDIRECT, "reply");
+	dnat_port_forward_tcp_case(&fam4, CLIENT_A, FX_CLIENT_A_MAC);
 }
 
 TEST(offload_routed_flow_without_nat_only_forwarded)
@@ -288,7 +372,7 @@ TEST(offload_flow_not_offloaded_goes_to_stack)
 	struct pkt_spec other = udp(CLIENT_A, 25002, SERVER_1, 7000);
 
 	SETUP();
-	masquerade_udp();
+	masquerade_udp(&fam4);
 	PASSES(fx.int_ifindex, &other, FO_STAT_PASS_NOT_OFFLOADED, "another flow");
 }
 
@@ -325,26 +409,7 @@ TEST(offload_unassured_entry_not_offloaded)
 
 TEST(offload_fin_and_rst_hand_the_flow_back)
 {
-	struct pkt_spec fin = tcp(CLIENT_A, 25000, SERVER_1, 80, 0x11);
-	struct pkt_spec ack = tcp(SERVER_1, 80, EXT_ADDR, 25000, 0x10);
-	char buf[4096];
-	__u32 seq = 0;
-
-	SETUP();
-	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
-	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
-	PASSES(fx.int_ifindex, &fin, FO_STAT_PASS_FIN_RST, "FIN to the stack untouched");
-	/* Both directions left at once: the other side's answer too. */
-	EXPECT(fx.ext_ifindex, &ack, &ack, TC_ACT_OK, "the reply direction as well");
-	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
-	fo_table_tick(table, 0, buf, sizeof(buf), &seq);
-	ASSERT_EQ(fo_table_offloaded(table), 0, "user space saw it");
-	ASSERT_EQ(fo_table_handed_back(table), 1, "handed back");
-	/* A later update of the same entry (still ESTABLISHED to conntrack
-	 * until it sees the FIN) does not offload it again. */
-	ct_add(tuple(IPPROTO_TCP, CLIENT_A, 25000, SERVER_1, 80),
-	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 25000));
-	ASSERT_EQ(fo_table_offloaded(table), 0, "not again");
+	fin_hands_back_case(&fam4);
 }
 
 TEST(offload_rst_hands_back)
@@ -363,7 +428,7 @@ TEST(offload_ttl_1_goes_to_stack)
 	struct pkt_spec p = udp(CLIENT_A, 25000, SERVER_1, 7000);
 
 	SETUP();
-	masquerade_udp();
+	masquerade_udp(&fam4);
 	p.ttl = 1;	/* the stack answers with time exceeded (RFC 1812 5.3.1) */
 	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_TTL, "TTL 1");
 }
@@ -374,7 +439,7 @@ TEST(offload_ip_options_go_to_stack)
 	struct pkt_spec p = udp(CLIENT_A, 25000, SERVER_1, 7000);
 
 	SETUP();
-	masquerade_udp();
+	masquerade_udp(&fam4);
 	p.ihl = 6;
 	p.ip_opts = opts;
 	p.ip_opts_len = sizeof(opts);
@@ -387,7 +452,7 @@ TEST(offload_fragments_go_to_stack)
 	struct pkt_spec later = udp(CLIENT_A, 25000, SERVER_1, 7000);
 
 	SETUP();
-	masquerade_udp();
+	masquerade_udp(&fam4);
 	first.frag = 0x2000;	/* MF */
 	PASSES(fx.int_ifindex, &first, FO_STAT_PASS_FRAGMENT, "first fragment");
 	later.frag = 0x0010;	/* offset 128, no ports to match */
@@ -459,7 +524,7 @@ TEST(offload_counts_and_last_seen_for_the_timeout_refresh)
 	__u32 seq = 0;
 
 	SETUP();
-	masquerade_udp();
+	masquerade_udp(&fam4);
 	/* Just offloaded: the entry's timeout and TCP liberal flags are owed. */
 	ASSERT_NE(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "an update owed");
 	ASSERT_EQ(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "once");
@@ -508,78 +573,17 @@ static int keep_one(const struct ct_entry *e, void *arg)
 	return 0;
 }
 
-/*
- * IPv6: ext0 2001:db8:100::1/64 (EXT_ADDR6) with SERVER6_1's MAC known,
- * int0 fd00:77::1/64 with CLIENT6_A's and CLIENT6_B's, forwarding on; all
- * taken away again before the next test, whatever this one's outcome.
- */
-static int lan6_up(void)
-{
-	fixture_defer(&fx, "ip -6 addr del " EXT_ADDR6 "/64 dev ext0 2>/dev/null; "
-			   "ip -6 addr del fd00:77::1/64 dev int0 2>/dev/null; "
-			   "sysctl -qw net.ipv6.conf.all.forwarding=0");
-	return system("ip -6 addr add " EXT_ADDR6 "/64 dev ext0 nodad && "
-		      "ip -6 addr add fd00:77::1/64 dev int0 nodad && "
-		      "ip -6 neigh replace " SERVER6_1 " lladdr 02:00:00:00:01:02 dev ext0 nud permanent && "
-		      "ip -6 neigh replace " CLIENT6_A " lladdr 02:00:00:00:02:02 dev int0 nud permanent && "
-		      "ip -6 neigh replace " CLIENT6_B " lladdr 02:00:00:00:02:03 dev int0 nud permanent && "
-		      "sysctl -qw net.ipv6.conf.all.forwarding=1");
-}
-
-#define SETUP6()							\
-	do {								\
-		SETUP();						\
-		if (lan6_up())						\
-			FAIL("IPv6 on ext0 and int0");			\
-	} while (0)
-
-/* Masquerade66 (SNAT to the router's address): CLIENT6_A:25000 ->
- * SERVER6_1:7000 leaves as EXT_ADDR6:25001. */
-static void masquerade66_udp(void)
-{
-	ct_add(tuple(IPPROTO_UDP, CLIENT6_A, 25000, SERVER6_1, 7000),
-	       tuple(IPPROTO_UDP, SERVER6_1, 7000, EXT_ADDR6, 25001));
-}
-
+/* IPv6 (SETUP6): the cases above again, and what only IPv6 has. */
 TEST(offload6_masquerade_udp_both_directions)
 {
 	/* RFC 8200 3: the hop limit one less; the checksum over the new
 	 * pseudo-header (8.1), built from scratch by pkt_build. */
-	struct pkt_spec out = udp(CLIENT6_A, 25000, SERVER6_1, 7000);
-	struct pkt_spec out_want = hop(udp(EXT_ADDR6, 25001, SERVER6_1, 7000), FX_EXT0_MAC,
-				       FX_SERVER1_MAC);
-	struct pkt_spec in = udp(SERVER6_1, 7000, EXT_ADDR6, 25001);
-	struct pkt_spec in_want = hop(udp(SERVER6_1, 7000, CLIENT6_A, 25000), FX_INT0_MAC,
-				      FX_CLIENT_A_MAC);
-
-	SETUP6();
-	masquerade66_udp();
-	ASSERT_EQ(fo_table_offloaded(table), 1, "one flow offloaded");
-	EXPECT(fx.int_ifindex, &out, &out_want, TC_ACT_REDIRECT, "outbound, source translated");
-	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "reply, destination translated");
-	EXPECT_XDP(fx.int_ifindex, &out, &out_want, XDP_REDIRECT, "outbound");
-	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "reply");
-	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "all forwarded");
-	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED6), 4, "as IPv6");
+	masquerade_udp_case(&fam6);
 }
 
 TEST(offload6_dnat_port_forward_tcp_both_directions)
 {
-	/* SERVER6_1:40000 -> EXT_ADDR6:8080 forwarded to CLIENT6_B:80. */
-	struct pkt_spec in = tcp(SERVER6_1, 40000, EXT_ADDR6, 8080, 0x18);
-	struct pkt_spec in_want = hop(tcp(SERVER6_1, 40000, CLIENT6_B, 80, 0x18), FX_INT0_MAC,
-				      FX_CLIENT_B_MAC);
-	struct pkt_spec back = tcp(CLIENT6_B, 80, SERVER6_1, 40000, 0x10);
-	struct pkt_spec back_want = hop(tcp(EXT_ADDR6, 8080, SERVER6_1, 40000, 0x10), FX_EXT0_MAC,
-					FX_SERVER1_MAC);
-
-	SETUP6();
-	ct_add(tuple(IPPROTO_TCP, SERVER6_1, 40000, EXT_ADDR6, 8080),
-	       tuple(IPPROTO_TCP, CLIENT6_B, 80, SERVER6_1, 40000));
-	EXPECT(fx.ext_ifindex, &in, &in_want, TC_ACT_REDIRECT, "inbound, destination forwarded");
-	EXPECT(fx.int_ifindex, &back, &back_want, TC_ACT_REDIRECT, "reply, source restored");
-	EXPECT_XDP(fx.ext_ifindex, &in, &in_want, XDP_REDIRECT, "inbound");
-	EXPECT_XDP(fx.int_ifindex, &back, &back_want, XDP_REDIRECT, "reply");
+	dnat_port_forward_tcp_case(&fam6, CLIENT6_B, FX_CLIENT_B_MAC);
 }
 
 TEST(offload6_routed_flow_without_nat_only_forwarded)
@@ -605,7 +609,7 @@ TEST(offload6_what_goes_to_the_stack)
 	struct pkt_spec other = udp(CLIENT6_A, 25002, SERVER6_1, 7000);
 
 	SETUP6();
-	masquerade66_udp();
+	masquerade_udp(&fam6);
 	p.ttl = 1;	/* the stack sends time exceeded (RFC 4443 3.3) */
 	PASSES(fx.int_ifindex, &p, FO_STAT_PASS_TTL, "hop limit 1");
 	p.ttl = 0;
@@ -621,20 +625,7 @@ TEST(offload6_what_goes_to_the_stack)
 
 TEST(offload6_fin_hands_back_both_directions)
 {
-	struct pkt_spec fin = tcp(CLIENT6_A, 25000, SERVER6_1, 80, 0x11);
-	struct pkt_spec ack = tcp(SERVER6_1, 80, EXT_ADDR6, 25000, 0x10);
-	char buf[4096];
-	__u32 seq = 0;
-
-	SETUP6();
-	ct_add(tuple(IPPROTO_TCP, CLIENT6_A, 25000, SERVER6_1, 80),
-	       tuple(IPPROTO_TCP, SERVER6_1, 80, EXT_ADDR6, 25000));
-	PASSES(fx.int_ifindex, &fin, FO_STAT_PASS_FIN_RST, "FIN to the stack untouched");
-	EXPECT(fx.ext_ifindex, &ack, &ack, TC_ACT_OK, "the reply direction as well");
-	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_OFFLOADED), 1, "not offloaded any more");
-	fo_table_tick(table, 0, buf, sizeof(buf), &seq);
-	ASSERT_EQ(fo_table_offloaded(table), 0, "user space saw it");
-	ASSERT_EQ(fo_table_handed_back(table), 1, "handed back");
+	fin_hands_back_case(&fam6);
 }
 
 TEST(offload6_timeout_refresh_names_the_ipv6_entry)
@@ -652,7 +643,7 @@ TEST(offload6_timeout_refresh_names_the_ipv6_entry)
 	} got = {};
 
 	SETUP6();
-	masquerade66_udp();
+	masquerade_udp(&fam6);
 	ASSERT_NE(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "an update owed");
 	ASSERT_EQ(run_on(fx.int_ifindex, &out, &r), 0, "run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "forwarded");
@@ -676,8 +667,8 @@ TEST(offload_restart_prune_keeps_what_conntrack_still_has)
 	struct run_result r;
 
 	SETUP6();
-	masquerade_udp();
-	masquerade66_udp();
+	masquerade_udp(&fam4);
+	masquerade_udp(&fam6);
 	ct_add(tuple(IPPROTO_TCP, CLIENT_B, 26000, SERVER_1, 80),
 	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 26000));
 	/* A restart: the datapath's maps kept, user space's table new; the
@@ -689,7 +680,7 @@ TEST(offload_restart_prune_keeps_what_conntrack_still_has)
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
 		.tcp_timeout = 432000, .udp_timeout = 120 });
 	ASSERT_TRUE(table, "new table");
-	masquerade66_udp();
+	masquerade_udp(&fam6);
 	ct_add(tuple(IPPROTO_TCP, CLIENT_B, 26000, SERVER_1, 80),
 	       tuple(IPPROTO_TCP, SERVER_1, 80, EXT_ADDR, 26000));
 	ASSERT_EQ(fo_table_prune(table), 2, "both directions of the dropped flow");
@@ -750,7 +741,7 @@ static void nh_cache_case(int xdp)
 	fixture_defer(&fx, "ip neigh replace " SERVER_1 " lladdr 02:00:00:00:01:02 dev ext0 "
 			   "nud permanent");
 	nh_gen(1);
-	masquerade_udp();
+	masquerade_udp(&fam4);
 #define RUN_EXPECT(in, w, what)							\
 	do {									\
 		nh_stamps_now();						\
