@@ -124,16 +124,22 @@ def test_show_offloads_text_and_without_state(fw, fcnat, run_fcnat, bpffs, tmp_p
     assert "pass_not_offloaded" in r.stdout and "forwarded_ipv6" in r.stdout, r.stdout
 
 
+def offloaded_udp_flow(topo, inst, port, packets):
+    """A UDP flow from the client to SERVER:port, offloaded, then `packets`
+    round trips through the fast path."""
+    server = topo.ext.udp(SERVER, port)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    udp_roundtrip(client, server, (SERVER, port), b"hello")
+    establish_udp(inst, client, server, (SERVER, port))
+    for i in range(packets):
+        udp_roundtrip(client, server, (SERVER, port), b"r %d" % i)
+
+
 def test_prometheus_counters_by_reason(fw, fcnat, bpffs, tmp_path):
     topo = fw
     port = 19000 + os.getpid() % 1000
     inst = start(fcnat, "tc", bpffs, tmp_path / "a.json", "--metrics", "127.0.0.1:%d" % port)
-    server = topo.ext.udp(SERVER, 7022)
-    client = topo.client.udp(CLIENT_ADDR, 0)
-    udp_roundtrip(client, server, (SERVER, 7022), b"hello")
-    establish_udp(inst, client, server, (SERVER, 7022))
-    for i in range(5):
-        udp_roundtrip(client, server, (SERVER, 7022), b"m %d" % i)
+    offloaded_udp_flow(topo, inst, 7022, 5)
     s = fresh(inst)
 
     def scrape():
@@ -167,12 +173,7 @@ def test_fcnat_stats_shows_the_offload_counters(fw, fcnat, run_fcnat, bpffs, tmp
     r = run_fcnat("stats", "--bpffs", nat_root)
     assert r.returncode == 1 and "no fcnat state" in r.stderr and not r.stdout, r
     inst = start(fcnat, "tc", off_root, tmp_path / "a.json")
-    server = topo.ext.udp(SERVER, 7023)
-    client = topo.client.udp(CLIENT_ADDR, 0)
-    udp_roundtrip(client, server, (SERVER, 7023), b"hello")
-    establish_udp(inst, client, server, (SERVER, 7023))
-    for i in range(10):
-        udp_roundtrip(client, server, (SERVER, 7023), b"s %d" % i)
+    offloaded_udp_flow(topo, inst, 7023, 10)
 
     st = stats_json(run_fcnat, nat_root)
     assert list(st) == ["offload"], "no NAT instance: the offload's alone"
