@@ -280,6 +280,7 @@ static bool binding(int fd, __u8 side, __u32 addr, __u16 port, struct fc_binding
 TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 {
 	static struct fc_sync s;
+	struct sync_peer *p = &s.peers[0];
 	struct fc_config cfg = { 0 };
 	struct fc_binding v;
 	struct sync_rec r[2];
@@ -289,6 +290,8 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
 		FAIL("socketpair: %s", strerror(errno));
 	memset(&s, 0, sizeof(s));
+	s.npeers = 1;
+	p->node = &s;
 	s.fd = sp[0];
 	s.status_fd = -1;
 	s.bindings_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bind", sizeof(struct fc_endpoint_key),
@@ -308,15 +311,15 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5000, 20000);
 	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 999, 1, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.st.rx_unfresh, 1, "not echoing our epoch");
-	ASSERT_EQ(s.peer_to_echo, 2000, "the peer's epoch, to echo");
+	ASSERT_EQ(p->st.rx_unfresh, 1, "not echoing our epoch");
+	ASSERT_EQ(p->peer_to_echo, 2000, "the peer's epoch, to echo");
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "nothing installed");
 
 	/* Fresh: a join, and both halves of the mapping. */
 	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.joins, 1, "joined");
-	ASSERT_TRUE(s.full_due, "a full resync to the new peer");
+	ASSERT_EQ(p->joins, 1, "joined");
+	ASSERT_TRUE(p->full_due, "a full resync to the new peer");
 	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external half");
 	ASSERT_EQ(v.addr.v4, htonl(0xc0a80102), "external half: internal address");
 	ASSERT_EQ(v.flags & FC_BINDING_COUNTED, 0, "not counted here");
@@ -328,16 +331,16 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	peer_send(sp[1], k, SYNC_MSG_DATA, 1500, 1000, 9, r, 1);
 	peer_send(sp[1], "another key of the right size", SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.st.rx_replayed, 2, "replay and old incarnation");
-	ASSERT_EQ(s.st.rx_auth_failed, 1, "wrong key");
+	ASSERT_EQ(p->st.rx_replayed, 2, "replay and old incarnation");
+	ASSERT_EQ(p->st.rx_auth_failed, 1, "wrong key");
 
 	/* The peer reused external port 20000 for another host: the old
 	 * internal half goes, nothing dangles. A skipped seq is a gap. */
 	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80103, 6000, 20000);
 	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 5, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.st.rx_lost, 2, "seq 3 and 4 lost");
-	ASSERT_TRUE(s.ask_resync, "a resync asked for");
+	ASSERT_EQ(p->st.rx_lost, 2, "seq 3 and 4 lost");
+	ASSERT_TRUE(p->ask_resync, "a resync asked for");
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80102, 5000, &v),
 		    "the old internal half removed");
 	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external half");
@@ -349,8 +352,8 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	sync_rx(&s);
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80103, 6000, &v), "internal gone");
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external gone");
-	ASSERT_EQ(s.st.rx_install_errors, 0, "no install errors");
-	ASSERT_EQ(s.st.rx_datagrams, 3, "accepted datagrams");
+	ASSERT_EQ(p->st.rx_install_errors, 0, "no install errors");
+	ASSERT_EQ(p->st.rx_datagrams, 3, "accepted datagrams");
 
 	/* The peer lost datagrams and asks for everything: a full resync,
 	 * sent at half the rate. */
@@ -359,17 +362,17 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 		struct sync_hdr h = { .type = SYNC_MSG_HELLO, .flags = SYNC_F_RESYNC,
 				      .epoch = 2000, .echo = 1000, .seq = 7 };
 
-		s.burst = 64;
-		s.full_due = false;
+		p->burst = 64;
+		p->full_due = false;
 		sync_begin(&w, &h);
 		sync_finish(&w, k, strlen(k));
 		ASSERT_EQ(send(sp[1], w.buf, w.len, 0), (ssize_t)w.len, "send");
 		sync_rx(&s);
-		ASSERT_TRUE(s.full_due, "a full resync due");
-		ASSERT_EQ(s.burst, 32, "at half the rate");
+		ASSERT_TRUE(p->full_due, "a full resync due");
+		ASSERT_EQ(p->burst, 32, "at half the rate");
 	}
 
-	sync_table_free(&s.table);
+	sync_table_free(&p->table);
 	close(s.bindings_fd);
 	close(s.sessions_fd);
 	close(sp[0]);
@@ -416,6 +419,7 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 {
 	enum { N = 20000, GONE = 100 };
 	static struct fc_sync s;
+	struct sync_peer *p = &s.peers[0];
 	static __u8 seen[N];
 	struct fc_config cfg = { 0 };
 	unsigned int maps = 0, unmaps = 0, ticks;
@@ -446,32 +450,34 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		cfg.timeout_ns[t] = 300ULL * 1000000000ULL;
 	memset(&s, 0, sizeof(s));
+	s.npeers = 1;
+	p->node = &s;
 	s.fd = sp[0];
 	s.status_fd = -1;
-	s.peer_len = 0;		/* the socketpair's other end */
+	p->peer_len = 0;		/* the socketpair's other end */
 	s.epoch = 1000;
-	s.peer_epoch = s.peer_to_echo = 2000;
+	p->peer_epoch = p->peer_to_echo = 2000;
 	memcpy(s.key, k, strlen(k));
 	s.key_len = strlen(k);
 	sync_attach_maps(&s, bfd, sfd, &cfg);
 
-	for (ticks = 0; ticks < 100000 && !(s.st.scans == 1 && !s.q_len); ticks++) {
-		s.last_fresh_ms = now_mono_ms();	/* the peer stays up */
+	for (ticks = 0; ticks < 100000 && !(p->st.scans == 1 && !p->q_len); ticks++) {
+		p->last_fresh_ms = now_mono_ms();	/* the peer stays up */
 		sync_tick(&s);
-		if (s.scan_phase != SYNC_SCAN_IDLE && s.table.len < N)
+		if (p->scan_phase != SYNC_SCAN_IDLE && p->table.len < N)
 			sliced = true;	/* control came back mid-scan */
 		drain_count(sp[1], k, &maps, &unmaps, seen);
 	}
-	ASSERT_EQ(s.st.scans, 1, "one scan complete");
+	ASSERT_EQ(p->st.scans, 1, "one scan complete");
 	ASSERT_TRUE(sliced, "the loop had control back before the scan ended");
-	ASSERT_TRUE(s.scan_slices > 1, "more than one slice");
-	ASSERT_EQ(s.table.len, N, "every mapping tracked");
+	ASSERT_TRUE(p->scan_slices > 1, "more than one slice");
+	ASSERT_EQ(p->table.len, N, "every mapping tracked");
 	ASSERT_EQ(maps, N, "every mapping sent");
 	ASSERT_EQ(unmaps, 0, "nothing gone");
 	for (unsigned int i = 0; i < N; i++)
 		if (seen[i] != 1)
 			FAIL("mapping %u sent %u times", i, seen[i]);
-	ASSERT_EQ(s.st.tx_dropped, 0, "nothing dropped");
+	ASSERT_EQ(p->st.tx_dropped, 0, "nothing dropped");
 
 	/* 100 mappings expire; the next scan tells the peer, and only that. */
 	for (unsigned int i = 0; i < GONE; i++) {
@@ -483,19 +489,19 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 			FAIL("map delete: %s", strerror(errno));
 	}
 	maps = 0;
-	s.next_scan_ms = 0;
-	for (ticks = 0; ticks < 100000 && !(s.st.scans == 2 && !s.q_len); ticks++) {
-		s.last_fresh_ms = now_mono_ms();
+	p->next_scan_ms = 0;
+	for (ticks = 0; ticks < 100000 && !(p->st.scans == 2 && !p->q_len); ticks++) {
+		p->last_fresh_ms = now_mono_ms();
 		sync_tick(&s);
 		drain_count(sp[1], k, &maps, &unmaps, seen);
 	}
-	ASSERT_EQ(s.st.scans, 2, "second scan complete");
+	ASSERT_EQ(p->st.scans, 2, "second scan complete");
 	ASSERT_EQ(unmaps, GONE, "the expired ones as UNMAP");
 	ASSERT_EQ(maps, 0, "nothing else");
-	ASSERT_EQ(s.table.len, N - GONE, "tracked");
+	ASSERT_EQ(p->table.len, N - GONE, "tracked");
 
-	sync_table_free(&s.table);
-	free(s.q);
+	sync_table_free(&p->table);
+	free(p->q);
 	close(bfd);
 	close(sfd);
 	close(sp[0]);
