@@ -507,3 +507,176 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 	close(sp[0]);
 	close(sp[1]);
 }
+
+/* MAP records per internal port 5000-5007 in what a peer's socket got. */
+static void drain_ports(int fd, const char *k, unsigned int *count)
+{
+	__u8 buf[SYNC_MAX_DGRAM];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		struct sync_hdr h;
+		struct sync_rec r;
+		size_t off = SYNC_HDR_LEN;
+
+		if (sync_parse(buf, n, k, strlen(k), &h) != SYNC_OK)
+			continue;
+		while (sync_next_record(buf, n, &off, &r) == 1)
+			if (r.type == SYNC_REC_MAP && r.m.int_port >= 5000 && r.m.int_port < 5008)
+				count[r.m.int_port - 5000]++;
+	}
+}
+
+static int udp_local(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof(*a)) ||
+	    getsockname(fd, (struct sockaddr *)a, &len))
+		return -1;
+	return fd;
+}
+
+/* Until both peers have done `scans` scans and sent what they queued. */
+static void tick_until_scanned(struct fc_sync *s, __u64 scans)
+{
+	for (int i = 0; i < 5000; i++) {
+		bool done = true;
+
+		for (unsigned int j = 0; j < s->npeers; j++) {
+			s->peers[j].last_fresh_ms = now_mono_ms();	/* up */
+			done &= s->peers[j].st.scans >= scans && !s->peers[j].q_len;
+		}
+		if (done)
+			return;
+		sync_tick(s);
+		usleep(1000);
+	}
+}
+
+/* Two peers on one socket: each datagram is the peer's it comes from (its
+ * own incarnation, window and counters), one from elsewhere is nobody's,
+ * one peer's datagram replayed from the other's address is refused, and
+ * what a peer sent is not passed on to the other; this node's own
+ * mapping goes to both. */
+TEST(sync_two_peers_are_told_apart_and_learned_state_is_not_relayed)
+{
+	static struct fc_sync s;
+	struct fc_config cfg = { 0 };
+	struct sockaddr_in node, pa, pb, ps;
+	struct fc_binding v;
+	struct sync_rec r[1];
+	unsigned int got_a[8] = { 0 }, got_b[8] = { 0 };
+	const char *k = "0123456789abcdef";
+	int fa, fb, fs, bfd, sfd;
+	__u8 buf[SYNC_MAX_DGRAM];
+	ssize_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.fd = udp_local(&node);
+	fa = udp_local(&pa);
+	fb = udp_local(&pb);
+	fs = udp_local(&ps);
+	if (s.fd < 0 || fa < 0 || fb < 0 || fs < 0)
+		SKIP("no loopback UDP: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (connect((int[]){ fa, fb, fs }[i], (struct sockaddr *)&node, sizeof(node)))
+			FAIL("connect: %s", strerror(errno));
+	bfd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bind", sizeof(struct fc_endpoint_key),
+			     sizeof(struct fc_binding), 1024, NULL);
+	sfd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", sizeof(struct fc_session_key),
+			     sizeof(struct fc_session), 1024, NULL);
+	if (bfd < 0 || sfd < 0)
+		SKIP("cannot create BPF maps: %s", strerror(errno));
+	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
+		cfg.timeout_ns[t] = 300ULL * 1000000000ULL;
+	s.status_fd = -1;
+	s.epoch = 1000;
+	memcpy(s.key, k, strlen(k));
+	s.key_len = strlen(k);
+	s.npeers = 2;
+	memcpy(&s.peers[0].peer, &pa, sizeof(pa));
+	memcpy(&s.peers[1].peer, &pb, sizeof(pb));
+	for (int i = 0; i < 2; i++) {
+		s.peers[i].node = &s;
+		s.peers[i].peer_len = sizeof(pa);
+	}
+	sync_attach_maps(&s, bfd, sfd, &cfg);
+
+	/* A (incarnation 2000) sends a mapping; B (3000) a hello. */
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5001, 20001);
+	peer_send(fa, k, SYNC_MSG_DATA, 2000, 1000, 1, r, 1);
+	peer_send(fb, k, SYNC_MSG_HELLO, 3000, 1000, 1, NULL, 0);
+	sync_rx(&s);
+	ASSERT_EQ(s.peers[0].joins, 1, "A joined");
+	ASSERT_EQ(s.peers[1].joins, 1, "B joined");
+	ASSERT_EQ(s.peers[0].st.rx_datagrams, 1, "A's datagram is A's");
+	ASSERT_EQ(s.peers[1].st.rx_datagrams, 1, "B's datagram is B's");
+	ASSERT_EQ(s.peers[0].st.rx_records, 1, "A's record installed");
+	ASSERT_TRUE(binding(bfd, FC_SIDE_INTERNAL, 0xc0a80102, 5001, &v), "A's mapping here");
+
+	/* From an address that is no peer's: authentic or not, not applied. */
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5002, 20002);
+	peer_send(fs, k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
+	peer_send(fs, "another key of the right size", SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
+	/* A's next datagram, replayed from B's address: not B's incarnation. */
+	peer_send(fb, k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
+	sync_rx(&s);
+	ASSERT_EQ(s.other.rx_unknown_peer, 1, "authentic, from no peer");
+	ASSERT_EQ(s.other.rx_auth_failed, 1, "forged, from no peer");
+	ASSERT_EQ(s.peers[1].st.rx_replayed, 1, "A's datagram from B's address refused");
+	ASSERT_EQ(s.peers[0].st.rx_datagrams, 1, "nothing more of A's");
+	ASSERT_TRUE(!binding(bfd, FC_SIDE_INTERNAL, 0xc0a80102, 5002, &v), "none installed");
+
+	/* Both joined, so both get a full resync (everything, A's too). */
+	tick_until_scanned(&s, 1);
+	ASSERT_EQ(s.peers[0].st.resyncs_sent, 1, "A's resync");
+	ASSERT_EQ(s.peers[1].st.resyncs_sent, 1, "B's resync");
+	drain_ports(fa, k, got_a);
+	drain_ports(fb, k, got_b);
+	ASSERT_EQ(got_b[1], 1, "the resync has what A sent");
+
+	/* This node's own mapping, and one more from A, then a scan each. */
+	{
+		struct fc_endpoint_key key;
+		struct fc_binding own = { .family = FC_AF_INET, .last_out_ns = gc_now_ns() };
+
+		gc_endpoint_key4(&key, FC_SIDE_INTERNAL, FC_PROTO_UDP, htonl(0xc0a80102), 5003);
+		own.addr.v4 = htonl(0xcb007101);
+		own.port = htons(20003);
+		if (bpf_map_update_elem(bfd, &key, &own, BPF_NOEXIST))
+			FAIL("map update: %s", strerror(errno));
+	}
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5004, 20004);
+	peer_send(fa, k, SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
+	sync_rx(&s);
+	ASSERT_TRUE(binding(bfd, FC_SIDE_INTERNAL, 0xc0a80102, 5004, &v), "A's second here");
+	memset(got_a, 0, sizeof(got_a));
+	memset(got_b, 0, sizeof(got_b));
+	tick_until_scanned(&s, 2);
+	drain_ports(fa, k, got_a);
+	drain_ports(fb, k, got_b);
+	ASSERT_EQ(got_a[3], 1, "our own mapping to A");
+	ASSERT_EQ(got_b[3], 1, "our own mapping to B");
+	ASSERT_EQ(got_b[4], 0, "A's mapping not relayed to B");
+	ASSERT_EQ(got_a[4], 0, "nor echoed to A");
+	ASSERT_EQ(got_b[1], 0, "A's first not sent again");
+
+	/* Nothing was sent to the stranger. */
+	n = recv(fs, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_TRUE(n < 0, "nothing to an address that is no peer's");
+	for (int i = 0; i < 2; i++) {
+		sync_table_free(&s.peers[i].table);
+		free(s.peers[i].q);
+	}
+	close(bfd);
+	close(sfd);
+	close(s.fd);
+	close(fa);
+	close(fb);
+	close(fs);
+}
