@@ -229,6 +229,12 @@ def test_master_syncs_two_standbys_and_a_restarted_one_resyncs(trio):
     assert top["peer"] == ",".join("%s:%d" % (NODES[n][2], SYNC_PORT) for n in ("s1", "s2"))
     assert top["peer_state"] == "up", top
     assert top["tx_records"] >= sum(p["tx_records"] for p in after.values()), (top, after)
+    # The text form: the node's lines, then a block per peer.
+    text = t.gw["m"].run([FCNAT_BIN, "show", "sync", "-i", "wan0"]).stdout.splitlines()
+    assert ["peer_state", "up"] in [l.split() for l in text], text
+    for n in ("s1", "s2"):
+        i = text.index("peer %s:%d" % (NODES[n][2], SYNC_PORT))
+        assert text[i + 1].split() == ["peer_state", "up"], text
     print("multi-peer sync: %d mappings streamed, S2 restarted mid-stream; S1's lag at M up "
           "to %d ms, %d records while S2 was away" % (len(made), lag["ms"], lag["records"]))
 
