@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * HA state sync, the daemon's side (doc/design/ha.md). A scan of the maps
- * every SYNC_SCAN_MS finds what changed since the peer was last told
- * (sync_table.h) and queues records; the queue goes out in datagrams of up
+ * HA state sync, the daemon's side (doc/design/ha.md). For each peer, a
+ * scan of the maps every SYNC_SCAN_MS finds what changed since that peer
+ * was last told (sync_table.h) and queues records; the queue goes out in datagrams of up
  * to SYNC_MAX_DGRAM, a bounded burst per tick. Received records are
  * installed with ordinary map updates: the datapath needs nothing new, and
  * nothing here ever waits on it or on the peer (the socket never blocks).
