@@ -2,8 +2,8 @@
 /*
  * HA state sync, the daemon's side (doc/design/ha.md). For each peer, a
  * scan of the maps every SYNC_SCAN_MS finds what changed since that peer
- * was last told (sync_table.h) and queues records; the queue goes out in datagrams of up
- * to SYNC_MAX_DGRAM, a bounded burst per tick. Received records are
+ * was last told (sync_table.h) and queues records; the queue goes out in
+ * datagrams of up to SYNC_MAX_DGRAM, a bounded burst per tick. Received records are
  * installed with ordinary map updates: the datapath needs nothing new, and
  * nothing here ever waits on it or on the peer (the socket never blocks).
  */
