@@ -496,7 +496,7 @@ int main(int argc, char **argv)
 			return FC_EXIT_FAIL;
 		}
 	}
-	if (d->o.sync.peer[0]) {
+	if (d->o.sync.nr_peers) {
 		d->sync = sync_open(&d->o.sync, d->o.ifname);
 		if (!d->sync) {
 			upnp_close(d->upnp);

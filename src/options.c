@@ -322,24 +322,9 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 		return 0;
 	}
 	case OPT_SYNC_PEER:
-	case OPT_SYNC_LISTEN: {
-		char *dst = id == OPT_SYNC_PEER ? o->sync.peer : o->sync.listen;
-
-		if (strlen(value) >= sizeof(o->sync.peer) || sync_parse_addr(value)) {
-			snprintf(err, errlen, "invalid sync address '%s': expected ADDR:PORT or "
-				 "[ADDR6]:PORT", value);
-			return -1;
-		}
-		snprintf(dst, sizeof(o->sync.peer), "%s", value);
-		return 0;
-	}
+	case OPT_SYNC_LISTEN:
 	case OPT_SYNC_KEY:
-		if (!value[0] || strlen(value) >= sizeof(o->sync.key_path)) {
-			snprintf(err, errlen, "invalid --sync-key '%s'", value);
-			return -1;
-		}
-		snprintf(o->sync.key_path, sizeof(o->sync.key_path), "%s", value);
-		return 0;
+		return sync_opts_apply(&o->sync, id, value, false, err, errlen);
 	case OPT_IPFIX: {
 		struct sockaddr_storage ss;
 		socklen_t len;
@@ -820,6 +805,10 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			    take_more_values(argc, argv, o, c, err, sizeof(err)))
 				goto bad;
 			break;
+		case OPT_SYNC_PEER:
+			if (sync_opts_apply(&o->sync, c, optarg, true, err, sizeof(err)))
+				goto bad;
+			break;
 		case '?':
 			if (optopt)
 				fprintf(stderr, "fcnat: error: unknown option '-%c'\n", optopt);
@@ -866,8 +855,8 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			goto bad;
 		}
 	}
-	if ((o->sync.peer[0] || o->sync.listen[0] || o->sync.key_path[0]) &&
-	    !(o->sync.peer[0] && o->sync.listen[0] && o->sync.key_path[0])) {
+	if ((o->sync.nr_peers || o->sync.listen[0] || o->sync.key_path[0]) &&
+	    !(o->sync.nr_peers && o->sync.listen[0] && o->sync.key_path[0])) {
 		snprintf(err, sizeof(err), "HA state sync needs all of --sync-peer, --sync-listen "
 			 "and --sync-key");
 		goto bad;

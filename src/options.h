@@ -84,9 +84,12 @@ struct fc_pcp_opts {
 	char upnp_ifs[FC_MAX_IFACES][IF_NAMESIZE];
 };
 
-/* HA state sync (src/sync.c, doc/design/ha.md); off while peer is "". */
+/* HA state sync (src/sync.c, doc/design/ha.md); off without peers. */
+#define FC_SYNC_PEERS_MAX 8
 struct fc_sync_opts {
-	char peer[128];		/* --sync-peer ADDR:PORT */
+	unsigned int nr_peers;
+	char peers[FC_SYNC_PEERS_MAX][128];	/* --sync-peer ADDR:PORT, repeatable */
+	bool peers_cli;		/* the command line's list replaces the file's */
 	char listen[128];	/* --sync-listen ADDR:PORT */
 	char key_path[256];	/* --sync-key FILE */
 };

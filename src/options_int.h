@@ -5,6 +5,7 @@
 #ifndef FC_OPTIONS_INT_H
 #define FC_OPTIONS_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "options.h"
@@ -108,5 +109,9 @@ const struct option_desc *option_by_id(int id);
 int add_cgnat_prefix(struct fc_options *o, int id, const char *spec, char *err, size_t errlen);
 /* --max-per-subscriber: "N" for every protocol, or "tcp=N,udp=N,icmp=N". */
 int parse_sub_limit(struct fc_options *o, const char *value, char *err, size_t errlen);
+/* --sync-peer (a list, repeatable), --sync-listen, --sync-key (options_sync.c);
+ * from_cli: the first --sync-peer there replaces the file's peers. */
+int sync_opts_apply(struct fc_sync_opts *so, int id, const char *value, bool from_cli,
+		    char *err, size_t errlen);
 
 #endif

@@ -137,8 +137,9 @@ const struct option_desc fc_option_table[] = {
 	{ "pcp-max-per-host", OPT_PCP_MAX_PER_HOST, "<n>", "Mappings one internal address may ask for,\n"
 							   "defaults to 64", CTX_RUN },
 	{ "sync-peer", OPT_SYNC_PEER, "<addr:port>", "HA state sync: send mappings and sessions to this\n"
-	  "peer fcnat (UDP), e.g. 10.9.0.2:7600; needs\n--sync-listen and --sync-key", CTX_RUN },
-	{ "sync-listen", OPT_SYNC_LISTEN, "<addr:port>", "HA state sync: receive the peer's here", CTX_RUN },
+	  "peer fcnat (UDP), e.g. 10.9.0.2:7600; repeat for\nmore peers (up to 8); needs "
+	  "--sync-listen\nand --sync-key", CTX_RUN },
+	{ "sync-listen", OPT_SYNC_LISTEN, "<addr:port>", "HA state sync: receive the peers' here", CTX_RUN },
 	{ "sync-key", OPT_SYNC_KEY, "<file>", "HA state sync: shared secret (16-256 bytes) that\n"
 	  "authenticates every datagram (HMAC-SHA256)", CTX_RUN },
 	{ "import-einat", OPT_IMPORT_EINAT, "<file> [-o <out>]", "Convert an einat config.toml to fcnat.conf\n"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * HA state sync, the daemon's side (doc/design/ha.md). A scan of the maps
- * every SYNC_SCAN_MS finds what changed since the peer was last told
- * (sync_table.h) and queues records; the queue goes out in datagrams of up
- * to SYNC_MAX_DGRAM, a bounded burst per tick. Received records are
+ * HA state sync, the daemon's side (doc/design/ha.md). For each peer, a
+ * scan of the maps every SYNC_SCAN_MS finds what changed since that peer
+ * was last told (sync_table.h) and queues records; the queue goes out in
+ * datagrams of up to SYNC_MAX_DGRAM, a bounded burst per tick. Received records are
  * installed with ordinary map updates: the datapath needs nothing new, and
  * nothing here ever waits on it or on the peer (the socket never blocks).
  */
@@ -47,14 +47,14 @@ static __u64 mono_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool sync_peer_up(const struct fc_sync *s, __u64 now_ms)
+bool sync_peer_up(const struct sync_peer *s, __u64 now_ms)
 {
 	return s->peer_epoch && now_ms - s->last_fresh_ms < SYNC_DEAD_MS;
 }
 
 /* ---- outgoing ---- */
 
-static void enqueue(struct fc_sync *s, const struct sync_rec *r, bool end)
+static void enqueue(struct sync_peer *s, const struct sync_rec *r, bool end)
 {
 	if (s->q_head + s->q_len == s->q_cap) {
 		if (s->q_head) {
@@ -81,33 +81,33 @@ static void enqueue(struct fc_sync *s, const struct sync_rec *r, bool end)
 	s->q_len++;
 }
 
-static void queue_clear(struct fc_sync *s)
+static void queue_clear(struct sync_peer *s)
 {
 	s->st.tx_dropped += s->q_len;
 	s->q_head = s->q_len = 0;
 }
 
-static int send_dgram(struct fc_sync *s, struct sync_writer *w)
+static int send_dgram(struct sync_peer *s, struct sync_writer *w)
 {
-	size_t n = sync_finish(w, s->key, s->key_len);
+	size_t n = sync_finish(w, s->node->key, s->node->key_len);
 
-	if (sendto(s->fd, w->buf, n, MSG_DONTWAIT, (struct sockaddr *)&s->peer, s->peer_len) < 0)
+	if (sendto(s->node->fd, w->buf, n, MSG_DONTWAIT, (struct sockaddr *)&s->peer, s->peer_len) < 0)
 		return -errno;
 	s->st.tx_datagrams++;
 	return 0;
 }
 
-static void hdr_init(struct fc_sync *s, struct sync_hdr *h, __u8 type, __u16 flags)
+static void hdr_init(struct sync_peer *s, struct sync_hdr *h, __u8 type, __u16 flags)
 {
 	memset(h, 0, sizeof(*h));
 	h->type = type;
 	h->flags = flags;
-	h->epoch = s->epoch;
+	h->epoch = s->node->epoch;
 	h->echo = s->peer_to_echo;
 	h->seq = ++s->seq;
 }
 
-static void send_hello(struct fc_sync *s, bool resync)
+static void send_hello(struct sync_peer *s, bool resync)
 {
 	struct sync_writer w;
 	struct sync_hdr h;
@@ -128,7 +128,7 @@ static void send_hello(struct fc_sync *s, bool resync)
  * full resync of 100 000 mappings, 8 700 datagrams, did not fit in 8 MiB).
  * Half the rate; it grows back by a quarter every SYNC_ASK_MS without an
  * ask (sync_tick), as TCP's window does. */
-void sync_slow_down(struct fc_sync *s)
+void sync_slow_down(struct sync_peer *s)
 {
 	s->burst = s->burst / 2 > SYNC_BURST_MIN ? s->burst / 2 : SYNC_BURST_MIN;
 	s->last_slow_ms = mono_ms();
@@ -136,7 +136,7 @@ void sync_slow_down(struct fc_sync *s)
 
 /* Up to s->burst datagrams of queued records. A datagram the socket
  * refuses for room is built again next tick with the same records. */
-static void flush(struct fc_sync *s)
+static void flush(struct sync_peer *s)
 {
 	s->last_flush_ms = mono_ms();
 	for (unsigned int b = 0; b < s->burst && s->q_len; b++) {
@@ -182,9 +182,9 @@ static void flush(struct fc_sync *s)
 
 /* ---- the scan ---- */
 
-static __u64 refresh_ns(const struct fc_sync *s, __u8 proto)
+static __u64 refresh_ns(const struct sync_peer *s, __u8 proto)
 {
-	__u64 t = fc_mapping_base_timeout(s->cfg, proto) / 4;
+	__u64 t = fc_mapping_base_timeout(s->node->cfg, proto) / 4;
 
 	return t < SYNC_REFRESH_MAX_NS ? t : SYNC_REFRESH_MAX_NS;
 }
@@ -198,7 +198,7 @@ static __u32 ms_between(__u64 from, __u64 to)
 
 static int scan_mapping(void *ctx, const void *key, const void *value)
 {
-	struct fc_sync *s = ctx;
+	struct sync_peer *s = ctx;
 	const struct fc_endpoint_key *k = key;
 	const struct fc_binding *v = value;
 	struct sync_ent *e;
@@ -247,7 +247,7 @@ static int scan_mapping(void *ctx, const void *key, const void *value)
 
 static int scan_session(void *ctx, const void *key, const void *value)
 {
-	struct fc_sync *s = ctx;
+	struct sync_peer *s = ctx;
 	const struct fc_session_key *k = key;
 	const struct fc_session *v = value;
 	struct sync_ent *e;
@@ -288,7 +288,7 @@ static int scan_session(void *ctx, const void *key, const void *value)
 
 /* What the scan did not see any more is gone here: the peer is told,
  * unless it was the peer's to begin with (it expires there by itself). */
-static void scan_gone(struct fc_sync *s)
+static void scan_gone(struct sync_peer *s)
 {
 	for (size_t i = 0; i < s->table.cap; i++) {
 		struct sync_ent *e = &s->table.e[i];
@@ -340,7 +340,7 @@ static __u64 mono_us(void)
  * kernel's batch token: whole hash buckets, so an entry present throughout
  * is seen exactly once however the map changes between slices). 1: the map
  * is done, 0: the budget is, <0: an error. */
-static int walk_slice(struct fc_sync *s, int fd, size_t ksz, size_t vsz, map_walk_fn fn,
+static int walk_slice(struct sync_peer *s, int fd, size_t ksz, size_t vsz, map_walk_fn fn,
 		      unsigned int *budget)
 {
 	static char keys[SYNC_WALK_BATCH * sizeof(struct fc_session_key)];
@@ -371,7 +371,7 @@ static int walk_slice(struct fc_sync *s, int fd, size_t ksz, size_t vsz, map_wal
 	return 0;
 }
 
-static void scan_begin(struct fc_sync *s)
+static void scan_begin(struct sync_peer *s)
 {
 	s->gen++;
 	s->scan_full = s->full_due;
@@ -387,7 +387,7 @@ static void scan_begin(struct fc_sync *s)
  * loop (the socket, `show sync`, the other services wait no longer than
  * that); true when the scan is complete. What changes between two slices
  * is seen by this scan or the next, as with a scan in one go. */
-static bool scan_step(struct fc_sync *s)
+static bool scan_step(struct sync_peer *s)
 {
 	__u64 t0 = mono_us();
 	unsigned int budget = SYNC_SCAN_SLICE;
@@ -395,7 +395,7 @@ static bool scan_step(struct fc_sync *s)
 
 	s->now_ns = gc_now_ns();
 	if (s->scan_phase == SYNC_SCAN_MAPPINGS) {
-		r = walk_slice(s, s->bindings_fd, sizeof(struct fc_endpoint_key),
+		r = walk_slice(s, s->node->bindings_fd, sizeof(struct fc_endpoint_key),
 			       sizeof(struct fc_binding), scan_mapping, &budget);
 		if (r == 1) {
 			s->scan_phase = SYNC_SCAN_SESSIONS;
@@ -403,7 +403,7 @@ static bool scan_step(struct fc_sync *s)
 		}
 	}
 	if (!r && budget && s->scan_phase == SYNC_SCAN_SESSIONS)
-		r = walk_slice(s, s->sessions_fd, sizeof(struct fc_session_key),
+		r = walk_slice(s, s->node->sessions_fd, sizeof(struct fc_session_key),
 			       sizeof(struct fc_session), scan_session, &budget);
 	s->scan_us += mono_us() - t0;
 	s->scan_slices++;
@@ -434,39 +434,51 @@ static bool scan_step(struct fc_sync *s)
 
 /* ---- the loop ---- */
 
-/* Datagrams from the peer go before the next slice of our scan, which can
+/* Datagrams from the peers go before the next slice of a scan, which can
  * wait: a full resync arrives faster than the scan slices and the installs
  * together get through, and what the socket cannot hold is lost. */
-static bool rx_waiting(const struct fc_sync *s)
+static bool rx_waiting(const struct fc_sync *n)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	struct pollfd p = { .fd = n->fd, .events = POLLIN };
 
-	return s->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+	return n->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
-int sync_timeout_ms(const struct fc_sync *s)
+static __u64 peer_due_ms(const struct sync_peer *s, __u64 now)
 {
-	__u64 now = mono_ms(), due;
+	__u64 due = s->last_hello_ms + SYNC_HELLO_MS;
 
-	if (!s)
-		return -1;
-	due = s->last_hello_ms + SYNC_HELLO_MS;
 	if (s->hello_now)
 		due = now;
 	if (sync_peer_up(s, now) && (s->scan_phase ? now : s->next_scan_ms) < due)
 		due = s->scan_phase ? now : s->next_scan_ms;
 	if (sync_peer_up(s, now) && s->q_len && s->last_flush_ms + SYNC_FLUSH_MS < due)
 		due = s->last_flush_ms + SYNC_FLUSH_MS;
+	return due;
+}
+
+int sync_timeout_ms(const struct fc_sync *n)
+{
+	__u64 now = mono_ms(), due = ~0ULL;
+
+	if (!n)
+		return -1;
+	for (unsigned int i = 0; i < n->npeers; i++) {
+		__u64 d = peer_due_ms(&n->peers[i], now);
+
+		if (d < due)
+			due = d;
+	}
+	if (due == ~0ULL)
+		return -1;
 	return due > now ? (int)(due - now) : 0;
 }
 
-void sync_tick(struct fc_sync *s)
+static void peer_tick(struct sync_peer *s)
 {
 	__u64 now = mono_ms();
 	bool up;
 
-	if (!s || s->bindings_fd < 0)
-		return;
 	up = sync_peer_up(s, now);
 	if (s->was_up && !up) {
 		fc_warn("sync: peer %s silent for %u ms: down", s->peer_str, SYNC_DEAD_MS);
@@ -494,7 +506,7 @@ void sync_tick(struct fc_sync *s)
 			s->burst = SYNC_BURST;
 		s->last_slow_ms = now;
 	}
-	if ((s->scan_phase || now >= s->next_scan_ms) && !rx_waiting(s)) {
+	if ((s->scan_phase || now >= s->next_scan_ms) && !rx_waiting(s->node)) {
 		if (!s->scan_phase)
 			scan_begin(s);
 		if (scan_step(s)) {
@@ -509,17 +521,32 @@ void sync_tick(struct fc_sync *s)
 	flush(s);
 }
 
-void sync_attach_maps(struct fc_sync *s, int bindings_fd, int sessions_fd,
+void sync_tick(struct fc_sync *n)
+{
+	__u64 now = mono_ms();
+
+	if (!n || n->bindings_fd < 0)
+		return;
+	/* Only the peers that are due: one peer's scan slice is no reason to
+	 * run the others' early. */
+	for (unsigned int i = 0; i < n->npeers; i++)
+		if (peer_due_ms(&n->peers[i], now) <= now)
+			peer_tick(&n->peers[i]);
+}
+
+void sync_attach_maps(struct fc_sync *n, int bindings_fd, int sessions_fd,
 		      const struct fc_config *cfg)
 {
-	if (!s)
+	if (!n)
 		return;
-	s->bindings_fd = bindings_fd;
-	s->sessions_fd = sessions_fd;
-	s->cfg = cfg;
-	s->hello_now = true;
-	if (!s->burst)
-		s->burst = SYNC_BURST;
+	n->bindings_fd = bindings_fd;
+	n->sessions_fd = sessions_fd;
+	n->cfg = cfg;
+	for (unsigned int i = 0; i < n->npeers; i++) {
+		n->peers[i].hello_now = true;
+		if (!n->peers[i].burst)
+			n->peers[i].burst = SYNC_BURST;
+	}
 }
 
 int sync_poll_fds(const struct fc_sync *s, int *fds, int max)
@@ -590,14 +617,22 @@ struct fc_sync *sync_open(const struct fc_sync_opts *so, const char *ifname)
 	if (!s)
 		return NULL;
 	s->fd = s->status_fd = s->bindings_fd = s->sessions_fd = -1;
-	snprintf(s->peer_str, sizeof(s->peer_str), "%s", so->peer);
 	snprintf(s->listen_str, sizeof(s->listen_str), "%s", so->listen);
 	if (read_key_file(so->key_path, s->key, &s->key_len, err, sizeof(err))) {
 		fc_err("%s", err);
 		goto fail;
 	}
-	if (metrics_parse_addr(so->peer, &s->peer, &s->peer_len) ||
-	    metrics_parse_addr(so->listen, &ls, &llen)) {
+	for (unsigned int i = 0; i < so->nr_peers && i < FC_SYNC_PEERS_MAX; i++) {
+		struct sync_peer *p = &s->peers[s->npeers++];
+
+		p->node = s;
+		snprintf(p->peer_str, sizeof(p->peer_str), "%s", so->peers[i]);
+		if (metrics_parse_addr(so->peers[i], &p->peer, &p->peer_len)) {
+			fc_err("sync: invalid --sync-peer %s", so->peers[i]);
+			goto fail;
+		}
+	}
+	if (!s->npeers || metrics_parse_addr(so->listen, &ls, &llen)) {
 		fc_err("sync: invalid --sync-peer or --sync-listen");
 		goto fail;
 	}
@@ -621,7 +656,8 @@ struct fc_sync *sync_open(const struct fc_sync_opts *so, const char *ifname)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->epoch = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	s->status_fd = sync_status_listen(ifname);
-	fc_info("sync: listening on %s, peer %s", so->listen, so->peer);
+	for (unsigned int i = 0; i < s->npeers; i++)
+		fc_info("sync: listening on %s, peer %s", so->listen, s->peers[i].peer_str);
 	return s;
 fail:
 	sync_close(s);
@@ -636,8 +672,10 @@ void sync_close(struct fc_sync *s)
 		close(s->fd);
 	if (s->status_fd >= 0)
 		close(s->status_fd);
-	sync_table_free(&s->table);
-	free(s->q);
+	for (unsigned int i = 0; i < s->npeers; i++) {
+		sync_table_free(&s->peers[i].table);
+		free(s->peers[i].q);
+	}
 	memset(s->key, 0, sizeof(s->key));
 	free(s);
 }

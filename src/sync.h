@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * HA state sync (doc/design/ha.md): mappings and sessions go to a peer
- * fcnat over UDP, authenticated, and the peer's are installed here, so the
- * peer's standby (or this one) takes over with every external address and
- * port kept. The daemon's loop drives it; nothing here touches a packet.
+ * HA state sync (doc/design/ha.md): mappings and sessions go to up to
+ * FC_SYNC_PEERS_MAX peer fcnats over UDP, authenticated, and the peers'
+ * are installed here, so a standby (or this one) takes over with every
+ * external address and port kept. The daemon's loop drives it; nothing here touches a packet.
  */
 #ifndef FC_SYNC_H
 #define FC_SYNC_H

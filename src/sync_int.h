@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <fcnat/types.h>
+#include "options.h"
 #include "sync_table.h"
 #include "sync_wire.h"
 
@@ -26,6 +27,7 @@ struct sync_stats {
 	__u64 resyncs_sent;	/* full resyncs sent to the peer */
 	__u64 resyncs_asked;	/* full resyncs asked of the peer (gaps) */
 	__u64 scans;
+	__u64 rx_unknown_peer;	/* authentic, from an address that is no peer's */
 };
 
 struct sync_qrec {
@@ -34,22 +36,14 @@ struct sync_qrec {
 	bool end;		/* marker: the last record of a full resync was before it */
 };
 
-struct fc_sync {
-	int fd;			/* UDP, bound to --sync-listen */
-	int status_fd;		/* abstract unix socket for `show sync`, -1: none */
+/* One peer: what it was told, what it sent, its own pace (sync.c). */
+struct sync_peer {
+	struct fc_sync *node;	/* the socket, key and maps shared by all peers */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_str[128];
-	char listen_str[128];
-	__u8 key[SYNC_MAX_KEY];
-	size_t key_len;
-	int bindings_fd;	/* -1: not attached yet */
-	int sessions_fd;
-	const struct fc_config *cfg;
 
-	__u64 epoch;		/* this incarnation */
-	__u64 seq;		/* last sent */
-	/* The peer: */
+	__u64 seq;		/* last sent to it */
 	__u64 peer_epoch;	/* the incarnation whose datagrams are accepted, 0: none */
 	__u64 peer_to_echo;	/* the latest incarnation heard of, echoed to it */
 	struct sync_window win;
@@ -68,6 +62,8 @@ struct fc_sync {
 
 	struct sync_qrec *q;
 	size_t q_head, q_len, q_cap;
+	/* Each peer has its own table and scan: peers join, lose datagrams
+	 * and resync at their own times, and one slow peer holds no other back. */
 	struct sync_table table;
 	__u32 gen;
 	bool scan_full;
@@ -87,13 +83,30 @@ struct fc_sync {
 	struct sync_stats st;
 };
 
+struct fc_sync {
+	int fd;			/* UDP, bound to --sync-listen */
+	int status_fd;		/* abstract unix socket for `show sync`, -1: none */
+	char listen_str[128];
+	__u8 key[SYNC_MAX_KEY];
+	size_t key_len;
+	int bindings_fd;	/* -1: not attached yet */
+	int sessions_fd;
+	const struct fc_config *cfg;
+	__u64 epoch;		/* this incarnation */
+	unsigned int npeers;
+	struct sync_peer peers[FC_SYNC_PEERS_MAX];
+	/* Datagrams from no peer's address (with several peers): only the
+	 * rx_auth_failed, rx_malformed and rx_unknown_peer counts move. */
+	struct sync_stats other;
+};
+
 enum { SYNC_SCAN_IDLE, SYNC_SCAN_MAPPINGS, SYNC_SCAN_SESSIONS };
 
-bool sync_peer_up(const struct fc_sync *s, __u64 now_ms);
-void sync_slow_down(struct fc_sync *s);
+bool sync_peer_up(const struct sync_peer *s, __u64 now_ms);
+void sync_slow_down(struct sync_peer *s);
 /* How long a change may wait before a scan queues it: a scan's rest and
  * the next scan's length, the last ones standing for them. */
-static inline __u64 sync_lag_bound_ms(const struct fc_sync *s)
+static inline __u64 sync_lag_bound_ms(const struct sync_peer *s)
 {
 	return s->scan_wall_ms + s->scan_rest_ms;
 }

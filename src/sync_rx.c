@@ -25,21 +25,42 @@ static __u64 mono_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void mark_learned(struct fc_sync *s, __u8 kind, const void *key, __u64 ts,
+/* Installed from one peer: no peer is sent it back by this node's scans
+ * (each hears it from where it was made) until this node's own traffic
+ * uses it; a resync sends it regardless. */
+static void mark_learned(struct sync_peer *s, __u8 kind, const void *key, __u64 ts,
 			 const union fc_addr *ext, __be16 ext_port, __u32 tcp_seen)
 {
-	bool made;
-	struct sync_ent *e = sync_table_get(&s->table, kind, key, &made);
+	struct fc_sync *n = s->node;
 
-	if (!e)
-		return;
-	e->learned = true;
-	e->gen = s->gen;	/* not "gone" at the next scan */
-	e->ts = ts;
-	if (ext)
-		e->ext = *ext;
-	e->ext_port = ext_port;
-	e->tcp_seen = tcp_seen;
+	for (unsigned int i = 0; i < n->npeers; i++) {
+		struct sync_peer *p = &n->peers[i];
+		bool made;
+		struct sync_ent *e = sync_table_get(&p->table, kind, key, &made);
+
+		if (!e)
+			continue;
+		e->learned = true;
+		e->gen = p->gen;	/* not "gone" at the next scan */
+		e->ts = ts;
+		if (ext)
+			e->ext = *ext;
+		e->ext_port = ext_port;
+		e->tcp_seen = tcp_seen;
+	}
+}
+
+/* Removed as the peer said: no peer is told again by this node. */
+static void forget(struct sync_peer *s, __u8 kind, const void *key)
+{
+	struct fc_sync *n = s->node;
+
+	for (unsigned int i = 0; i < n->npeers; i++) {
+		struct sync_ent *e = sync_table_find(&n->peers[i].table, kind, key);
+
+		if (e)
+			sync_table_del(&n->peers[i].table, e);
+	}
 }
 
 /* The other half of a mapping that is about to be replaced, if it still
@@ -54,11 +75,11 @@ static void drop_other_half(int fd, const struct fc_endpoint_key *k,
 		bpf_map_delete_elem(fd, k);
 }
 
-static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
+static int install_map(struct sync_peer *s, const struct sync_map *m, __u64 now)
 {
 	struct fc_endpoint_key ik = { 0 }, ek = { 0 }, other;
 	struct fc_binding iv = { 0 }, ev = { 0 }, cur;
-	int fd = s->bindings_fd;
+	int fd = s->node->bindings_fd;
 	__u64 idle_out;
 	__u8 flags;
 
@@ -89,7 +110,7 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 	flags = m->flags & ~FC_BINDING_COUNTED;
 	if (flags & FC_BINDING_PCP) {
 		__u64 until = now + (__u64)m->pcp_s * 1000000000ULL;
-		__u64 base = fc_mapping_base_timeout(s->cfg, m->proto);
+		__u64 base = fc_mapping_base_timeout(s->node->cfg, m->proto);
 
 		flags &= ~(FC_BINDING_PCP | FC_BINDING_STATIC);
 		if (until > base && until - base > iv.last_out_ns)
@@ -120,12 +141,12 @@ static int install_map(struct fc_sync *s, const struct sync_map *m, __u64 now)
 	return 0;
 }
 
-static void remove_map(struct fc_sync *s, const struct sync_map *m)
+static void remove_map(struct sync_peer *s, const struct sync_map *m)
 {
 	struct fc_endpoint_key ik = { 0 }, ek;
 	struct fc_binding cur;
 	struct sync_ent *e;
-	int fd = s->bindings_fd;
+	int fd = s->node->bindings_fd;
 
 	fc_int_endpoint_key(&ik, m->int_family, m->ext_family, m->proto, &m->int_addr, htons(m->int_port));
 	e = sync_table_find(&s->table, SYNC_KIND_MAP, &ik);
@@ -138,7 +159,7 @@ static void remove_map(struct fc_sync *s, const struct sync_map *m)
 	fc_ext_endpoint_key(&ek, cur.family, m->proto, &cur.addr, cur.port);
 	drop_other_half(fd, &ek, &ik);
 	bpf_map_delete_elem(fd, &ik);
-	sync_table_del(&s->table, e);
+	forget(s, SYNC_KIND_MAP, &ik);
 }
 
 static void session_key(struct fc_session_key *k, const struct sync_session *x)
@@ -152,7 +173,7 @@ static void session_key(struct fc_session_key *k, const struct sync_session *x)
 	k->remote_addr = x->remote_addr;
 }
 
-static int install_session(struct fc_sync *s, const struct sync_session *x, __u64 now)
+static int install_session(struct sync_peer *s, const struct sync_session *x, __u64 now)
 {
 	struct fc_session_key k;
 	struct fc_session v = { 0 }, cur;
@@ -163,15 +184,15 @@ static int install_session(struct fc_sync *s, const struct sync_session *x, __u6
 	v.rcv_next = x->rcv_next;
 	v.rcv_wnd = x->rcv_wnd;
 	v.wscale = x->wscale;
-	if (bpf_map_lookup_elem(s->sessions_fd, &k, &cur) == 0 && cur.expires_ns > v.expires_ns)
+	if (bpf_map_lookup_elem(s->node->sessions_fd, &k, &cur) == 0 && cur.expires_ns > v.expires_ns)
 		return 0;	/* live here, and later */
-	if (bpf_map_update_elem(s->sessions_fd, &k, &v, BPF_ANY))
+	if (bpf_map_update_elem(s->node->sessions_fd, &k, &v, BPF_ANY))
 		return -errno;
 	mark_learned(s, SYNC_KIND_SESSION, &k, v.expires_ns, NULL, 0, v.tcp_seen);
 	return 0;
 }
 
-static void remove_session(struct fc_sync *s, const struct sync_session *x)
+static void remove_session(struct sync_peer *s, const struct sync_session *x)
 {
 	struct fc_session_key k;
 	struct fc_session cur;
@@ -179,14 +200,14 @@ static void remove_session(struct fc_sync *s, const struct sync_session *x)
 
 	session_key(&k, x);
 	e = sync_table_find(&s->table, SYNC_KIND_SESSION, &k);
-	if (!e || !e->learned || bpf_map_lookup_elem(s->sessions_fd, &k, &cur) ||
+	if (!e || !e->learned || bpf_map_lookup_elem(s->node->sessions_fd, &k, &cur) ||
 	    cur.expires_ns != e->ts)
 		return;
-	bpf_map_delete_elem(s->sessions_fd, &k);
-	sync_table_del(&s->table, e);
+	bpf_map_delete_elem(s->node->sessions_fd, &k);
+	forget(s, SYNC_KIND_SESSION, &k);
 }
 
-static void apply(struct fc_sync *s, const __u8 *p, size_t len)
+static void apply(struct sync_peer *s, const __u8 *p, size_t len)
 {
 	size_t off = SYNC_HDR_LEN;
 	struct sync_rec r;
@@ -218,7 +239,7 @@ static void apply(struct fc_sync *s, const __u8 *p, size_t len)
 }
 
 /* One authentic datagram: is it fresh, and new? */
-static void accept_dgram(struct fc_sync *s, const __u8 *p, size_t len, const struct sync_hdr *h)
+static void accept_dgram(struct sync_peer *s, const __u8 *p, size_t len, const struct sync_hdr *h)
 {
 	__u64 now = mono_ms(), lost;
 
@@ -232,7 +253,7 @@ static void accept_dgram(struct fc_sync *s, const __u8 *p, size_t len, const str
 		s->peer_to_echo = h->epoch;
 		s->hello_now = true;
 	}
-	if (h->echo != s->epoch) {
+	if (h->echo != s->node->epoch) {
 		/* Not proof that it was sent after we started: the handshake's
 		 * first half, or a replay of a datagram older than us. */
 		s->st.rx_unfresh++;
@@ -272,26 +293,78 @@ static void accept_dgram(struct fc_sync *s, const __u8 *p, size_t len, const str
 		apply(s, p, len);
 }
 
-void sync_rx(struct fc_sync *s)
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
+		      bool port)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
+		       (!port || x->sin_port == y->sin_port);
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) &&
+		       (!port || x->sin6_port == y->sin6_port);
+	}
+	return false;
+}
+
+/* Whose datagram: the peer at that address and port (peers send from
+ * their --sync-listen, which is what --sync-peer names), else the only one
+ * at that address; a lone peer takes all, as before there were several
+ * (the incarnation echo, not the address, proves who sent it). */
+static struct sync_peer *peer_of(struct fc_sync *n, const struct sockaddr_storage *from)
+{
+	struct sync_peer *by_addr = NULL;
+	unsigned int hits = 0;
+
+	if (n->npeers == 1)
+		return &n->peers[0];
+	for (unsigned int i = 0; i < n->npeers; i++) {
+		if (same_addr(&n->peers[i].peer, from, true))
+			return &n->peers[i];
+		if (same_addr(&n->peers[i].peer, from, false)) {
+			by_addr = &n->peers[i];
+			hits++;
+		}
+	}
+	return hits == 1 ? by_addr : NULL;
+}
+
+void sync_rx(struct fc_sync *n)
 {
 	__u8 buf[SYNC_MAX_DGRAM + 1];
 
 	for (int i = 0; i < SYNC_RX_BURST; i++) {
-		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t len = recvfrom(n->fd, buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&from, &flen);
+		struct sync_peer *s;
+		struct sync_stats *st;
 		struct sync_hdr h;
 
-		if (n < 0)
+		if (len < 0)
 			return;
-		switch (n > SYNC_MAX_DGRAM ? SYNC_ERR_FORMAT :
-			sync_parse(buf, n, s->key, s->key_len, &h)) {
+		s = peer_of(n, &from);
+		st = s ? &s->st : &n->other;
+		switch (len > SYNC_MAX_DGRAM ? SYNC_ERR_FORMAT :
+			sync_parse(buf, len, n->key, n->key_len, &h)) {
 		case SYNC_OK:
-			accept_dgram(s, buf, n, &h);
+			if (s)
+				accept_dgram(s, buf, len, &h);
+			else
+				st->rx_unknown_peer++;
 			break;
 		case SYNC_ERR_MAC:
-			s->st.rx_auth_failed++;
+			st->rx_auth_failed++;
 			break;
 		default:
-			s->st.rx_malformed++;
+			st->rx_malformed++;
 			break;
 		}
 	}

@@ -53,7 +53,7 @@ static __u64 mono_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *peer_state(const struct fc_sync *s, __u64 now)
+static const char *peer_state(const struct sync_peer *s, __u64 now)
 {
 	if (sync_peer_up(s, now))
 		return "up";
@@ -67,23 +67,24 @@ static const char *peer_state(const struct fc_sync *s, __u64 now)
 	X(rx_records) X(rx_install_errors) X(rx_auth_failed) X(rx_replayed) X(rx_unfresh) \
 	X(rx_malformed) X(rx_lost) X(resyncs_sent) X(resyncs_asked) X(scans)
 
-static json_object *status_json(const struct fc_sync *s)
+static __u64 lag_ms(const struct sync_peer *s, __u64 now)
+{
+	return s->q_len ? now - s->q[s->q_head].t_ms : 0;
+}
+
+static json_object *peer_json(const struct sync_peer *s, __u64 now)
 {
 	json_object *o = json_object_new_object();
-	__u64 now = mono_ms();
 
 	json_object_object_add(o, "peer", json_object_new_string(s->peer_str));
-	json_object_object_add(o, "listen", json_object_new_string(s->listen_str));
 	json_object_object_add(o, "peer_state", json_object_new_string(peer_state(s, now)));
-	json_object_object_add(o, "epoch", json_object_new_uint64(s->epoch));
 	json_object_object_add(o, "peer_epoch", json_object_new_uint64(s->peer_epoch));
 	json_object_object_add(o, "peer_joins", json_object_new_uint64(s->joins));
 	json_object_object_add(o, "last_heard_ms_ago", s->last_heard_ms ?
 			       json_object_new_uint64(now - s->last_heard_ms) : NULL);
 	json_object_object_add(o, "seq", json_object_new_uint64(s->seq));
 	json_object_object_add(o, "lag_records", json_object_new_uint64(s->q_len));
-	json_object_object_add(o, "lag_ms", json_object_new_uint64(
-		s->q_len ? now - s->q[s->q_head].t_ms : 0));
+	json_object_object_add(o, "lag_ms", json_object_new_uint64(lag_ms(s, now)));
 	json_object_object_add(o, "tracked", json_object_new_uint64(s->table.len));
 	json_object_object_add(o, "last_scan_ms", json_object_new_uint64(s->scan_ms));
 	json_object_object_add(o, "last_scan_slices", json_object_new_uint64(s->scan_slices));
@@ -93,6 +94,59 @@ static json_object *status_json(const struct fc_sync *s)
 #define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(s->st.f));
 	FIELDS(ADD)
 #undef ADD
+	return o;
+}
+
+/* The node's view: with one peer exactly that peer's fields (as before
+ * there were several); with more, the counters summed, the lags the worst,
+ * peer_state "up" only while every peer is, the peers listed in "peer";
+ * each peer's own in "peers". */
+static json_object *status_json(const struct fc_sync *n)
+{
+	json_object *o, *peers = json_object_new_array();
+	__u64 now = mono_ms();
+	struct sync_stats sum = n->other;
+	__u64 lag_rec = 0, lag = 0, bound = 0, tracked = 0;
+	const char *state = "up";
+	char names[FC_SYNC_PEERS_MAX * 130] = "";
+
+	for (unsigned int i = 0; i < n->npeers; i++)
+		json_object_array_add(peers, peer_json(&n->peers[i], now));
+	if (n->npeers == 1) {
+		o = peer_json(&n->peers[0], now);
+		json_object_object_add(o, "rx_unknown_peer", json_object_new_uint64(0));
+	} else {
+		o = json_object_new_object();
+		for (unsigned int i = 0; i < n->npeers; i++) {
+			const struct sync_peer *s = &n->peers[i];
+
+#define SUM(f) sum.f += s->st.f;
+			FIELDS(SUM)
+#undef SUM
+			lag_rec += s->q_len;
+			lag = lag_ms(s, now) > lag ? lag_ms(s, now) : lag;
+			bound = sync_lag_bound_ms(s) > bound ? sync_lag_bound_ms(s) : bound;
+			tracked = s->table.len > tracked ? s->table.len : tracked;
+			if (strcmp(peer_state(s, now), "up") && !strcmp(state, "up"))
+				state = peer_state(s, now);
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i ? "," : "", s->peer_str);
+		}
+		json_object_object_add(o, "peer", json_object_new_string(names));
+		json_object_object_add(o, "peer_state", json_object_new_string(state));
+		json_object_object_add(o, "lag_records", json_object_new_uint64(lag_rec));
+		json_object_object_add(o, "lag_ms", json_object_new_uint64(lag));
+		json_object_object_add(o, "lag_bound_ms", json_object_new_uint64(bound));
+		json_object_object_add(o, "tracked", json_object_new_uint64(tracked));
+#define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(sum.f));
+		FIELDS(ADD)
+#undef ADD
+		json_object_object_add(o, "rx_unknown_peer",
+				       json_object_new_uint64(n->other.rx_unknown_peer));
+	}
+	json_object_object_add(o, "listen", json_object_new_string(n->listen_str));
+	json_object_object_add(o, "epoch", json_object_new_uint64(n->epoch));
+	json_object_object_add(o, "peers", peers);
 	return o;
 }
 
@@ -106,7 +160,8 @@ void sync_status_answer(struct fc_sync *s)
 		return;
 	o = status_json(s);
 	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	/* A few hundred bytes into an empty socket buffer: never blocks. */
+	/* At most a few KiB (8 peers) into an empty socket buffer: never
+	 * blocks. */
 	if (send(c, txt, strlen(txt), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		fc_debug("sync: show sync: %s", strerror(errno));
 	json_object_put(o);
@@ -115,33 +170,50 @@ void sync_status_answer(struct fc_sync *s)
 
 void sync_metrics(FILE *f, const char *ifn, void *ctx)
 {
-	const struct fc_sync *s = ctx;
+	const struct fc_sync *n = ctx;
 	__u64 now = mono_ms();
 
-	if (!s)
+	if (!n)
 		return;
+#define EACH for (unsigned int i = 0; i < n->npeers; i++)
+#define P (&n->peers[i])
+#define LBL "{interface=\"%s\",peer=\"%s\"}"
 	fprintf(f, "# HELP fcnat_sync_peer_up HA state sync: 1 while the peer answers.\n"
-		"# TYPE fcnat_sync_peer_up gauge\n"
-		"fcnat_sync_peer_up{interface=\"%s\"} %d\n", ifn, sync_peer_up(s, now) ? 1 : 0);
+		"# TYPE fcnat_sync_peer_up gauge\n");
+	EACH fprintf(f, "fcnat_sync_peer_up" LBL " %d\n", ifn, P->peer_str,
+		     sync_peer_up(P, now) ? 1 : 0);
 	fprintf(f, "# HELP fcnat_sync_lag_records Records queued for the peer.\n"
-		"# TYPE fcnat_sync_lag_records gauge\n"
-		"fcnat_sync_lag_records{interface=\"%s\"} %zu\n", ifn, s->q_len);
+		"# TYPE fcnat_sync_lag_records gauge\n");
+	EACH fprintf(f, "fcnat_sync_lag_records" LBL " %zu\n", ifn, P->peer_str, P->q_len);
 	fprintf(f, "# HELP fcnat_sync_lag_seconds Age of the oldest queued record.\n"
-		"# TYPE fcnat_sync_lag_seconds gauge\n"
-		"fcnat_sync_lag_seconds{interface=\"%s\"} %.3f\n", ifn,
-		s->q_len ? (now - s->q[s->q_head].t_ms) / 1000.0 : 0.0);
+		"# TYPE fcnat_sync_lag_seconds gauge\n");
+	EACH fprintf(f, "fcnat_sync_lag_seconds" LBL " %.3f\n", ifn, P->peer_str,
+		     lag_ms(P, now) / 1000.0);
 	fprintf(f, "# HELP fcnat_sync_lag_bound_seconds How long a change may wait for the scan "
 		"that queues it.\n"
-		"# TYPE fcnat_sync_lag_bound_seconds gauge\n"
-		"fcnat_sync_lag_bound_seconds{interface=\"%s\"} %.3f\n", ifn,
-		sync_lag_bound_ms(s) / 1000.0);
+		"# TYPE fcnat_sync_lag_bound_seconds gauge\n");
+	EACH fprintf(f, "fcnat_sync_lag_bound_seconds" LBL " %.3f\n", ifn, P->peer_str,
+		     sync_lag_bound_ms(P) / 1000.0);
 #define LINE(x) \
 	fprintf(f, "# HELP fcnat_sync_" #x "_total HA state sync counter (see fcnat show sync).\n" \
-		"# TYPE fcnat_sync_" #x "_total counter\n" \
-		"fcnat_sync_" #x "_total{interface=\"%s\"} %llu\n", ifn, \
-		(unsigned long long)s->st.x);
+		"# TYPE fcnat_sync_" #x "_total counter\n"); \
+	EACH fprintf(f, "fcnat_sync_" #x "_total" LBL " %llu\n", ifn, P->peer_str, \
+		     (unsigned long long)P->st.x);
 	FIELDS(LINE)
 #undef LINE
+#undef EACH
+#undef P
+#undef LBL
+	/* Datagrams that were no peer's (several peers only). */
+	fprintf(f, "# HELP fcnat_sync_rx_unmatched_total HA state sync datagrams from an address "
+		"that is no peer's.\n"
+		"# TYPE fcnat_sync_rx_unmatched_total counter\n"
+		"fcnat_sync_rx_unmatched_total{interface=\"%s\",reason=\"auth_failed\"} %llu\n"
+		"fcnat_sync_rx_unmatched_total{interface=\"%s\",reason=\"malformed\"} %llu\n"
+		"fcnat_sync_rx_unmatched_total{interface=\"%s\",reason=\"unknown_peer\"} %llu\n",
+		ifn, (unsigned long long)n->other.rx_auth_failed,
+		ifn, (unsigned long long)n->other.rx_malformed,
+		ifn, (unsigned long long)n->other.rx_unknown_peer);
 }
 
 /* Without -i: the one syncing instance of this namespace, from the
@@ -173,7 +245,7 @@ static json_object *query(const char *ifname)
 {
 	struct sockaddr_un a;
 	socklen_t len = status_addr(&a, ifname);
-	char buf[4096];
+	static char buf[65536];	/* 8 peers' fields: under 8 KiB */
 	size_t got = 0;
 	ssize_t n;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -215,8 +287,25 @@ int sync_show_main(const struct fc_options *o)
 	if (o->json) {
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
 	} else {
-		json_object_object_foreach(j, key, val)
-			printf("%-20s %s\n", key, val ? json_object_get_string(val) : "-");
+		json_object *peers = NULL;
+
+		json_object_object_foreach(j, key, val) {
+			if (!strcmp(key, "peers"))
+				peers = val;
+			else
+				printf("%-20s %s\n", key, val ? json_object_get_string(val) : "-");
+		}
+		/* Each peer's own, when there are several (one: the lines above). */
+		for (size_t i = 0; json_object_array_length(peers) > 1 &&
+				   i < json_object_array_length(peers); i++) {
+			json_object *p = json_object_array_get_idx(peers, i), *name;
+
+			json_object_object_get_ex(p, "peer", &name);
+			printf("\npeer %s\n", json_object_get_string(name));
+			json_object_object_foreach(p, k2, v2)
+				if (strcmp(k2, "peer"))
+					printf("  %-18s %s\n", k2, v2 ? json_object_get_string(v2) : "-");
+		}
 	}
 	json_object_put(j);
 	return FC_EXIT_OK;

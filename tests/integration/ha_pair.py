@@ -1,5 +1,6 @@
 """What the HA tests share (test_ha.py: VRRP failover; test_ha_ecmp.py:
-ECMP scale-out): two gateways whose fcnat sync to each other (doc/ha.md),
+ECMP scale-out; test_ha_multi.py: a master and two standbys): gateways
+whose fcnat sync to each other (doc/ha.md),
 each pinning under a bpffs of its own, and a teardown that checks every
 fcnat stopped cleanly."""
 
@@ -72,11 +73,14 @@ def two_gateways(topology_cls, tag, tmp_path, nodes):
 
 def start_synced(t, n, ns, listen, peer, *opts):
     """fcnat -i wan0 OPTS on node n (namespace ns), syncing from its address
-    listen to the peer's; returns once it is ready."""
+    listen to the peer's (peer: an address, or a list of them, one
+    --sync-peer each); returns once it is ready."""
+    peers = [peer] if isinstance(peer, str) else list(peer)
     args = [FCNAT_BIN, "-i", "wan0", *opts,
-            "--sync-listen", "%s:%d" % (listen, SYNC_PORT),
-            "--sync-peer", "%s:%d" % (peer, SYNC_PORT), "--sync-key", t.keyfile,
-            "--bpffs", t.bpffs[n]]
+            "--sync-listen", "%s:%d" % (listen, SYNC_PORT)]
+    for p in peers:
+        args += ["--sync-peer", "%s:%d" % (p, SYNC_PORT)]
+    args += ["--sync-key", t.keyfile, "--bpffs", t.bpffs[n]]
     p = ns.start(args, name="fcnat")
     t.fcnat[n] = p
     p.wait_output(lambda s: "fcnat: ready" in s, READY_TIMEOUT, desc="fcnat ready on " + n)

@@ -311,9 +311,10 @@ def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
     with t.gw["b"].entered():
         text = urllib.request.urlopen("http://127.0.0.1:9479/metrics", timeout=5).read().decode()
     lines = dict(l.rsplit(" ", 1) for l in text.splitlines() if l.startswith("fcnat_sync_"))
-    assert lines['fcnat_sync_peer_up{interface="wan0"}'] == "1", lines
-    assert int(lines['fcnat_sync_rx_replayed_total{interface="wan0"}']) >= 1, lines
-    assert int(lines['fcnat_sync_rx_auth_failed_total{interface="wan0"}']) >= 1, lines
+    lbl = '{interface="wan0",peer="%s:%d"}' % (NODES["a"][2], SYNC_PORT)
+    assert lines['fcnat_sync_peer_up' + lbl] == "1", lines
+    assert int(lines['fcnat_sync_rx_replayed_total' + lbl]) >= 1, lines
+    assert int(lines['fcnat_sync_rx_auth_failed_total' + lbl]) >= 1, lines
     # fcnat stats has it too.
     r = t.gw["b"].run([FCNAT_BIN, "stats", "--json", "--bpffs", t.bpffs["b"]])
     assert json.loads(r.stdout)["sync"]["rx_auth_failed"] >= 1, r.stdout
@@ -467,6 +468,35 @@ def test_sync_options_refused(topo, run_fcnat, tmp_path):
     r = run_fcnat("-i", "wan0", "--sync-peer", "192.0.2.1:7600", "--sync-listen",
                   "127.0.0.1:7600", "--sync-key", str(short))
     assert r.returncode == 1 and "shorter than 16 bytes" in r.stderr, repr(r)
+    # Up to 8 peers: a 9th is refused, and so is one peer given twice
+    # (the same address spelt otherwise too).
+    key = tmp_path / "good.key"
+    key.write_bytes(b"0123456789abcdef-a-test-only-key\n")
+    base = ["-i", "wan0", "--sync-listen", "127.0.0.1:7600", "--sync-key", str(key)]
+    peers = []
+    for i in range(9):
+        peers += ["--sync-peer", "192.0.2.%d:7600" % (i + 1)]
+    r = run_fcnat(*base, *peers)
+    assert r.returncode == 2 and "--sync-peer 192.0.2.9:7600: at most 8 peers" in r.stderr, \
+        repr(r)
+    r = run_fcnat(*base, "--sync-peer", "192.0.2.1:7600", "--sync-peer", "192.0.2.2:7600",
+                  "--sync-peer", "192.0.2.1:7600")
+    assert r.returncode == 2 and "--sync-peer 192.0.2.1:7600: given twice" in r.stderr, repr(r)
+    r = run_fcnat(*base, "--sync-peer", "[2001:db8::1]:7600,[2001:db8:0::1]:7600")
+    assert r.returncode == 2 and "given twice (as [2001:db8::1]:7600)" in r.stderr, repr(r)
+    # The file's list (spaces or commas, the key repeated), checked alone:
+    # 8 accepted, a 9th (line 9) refused with its line number.
+    conf = tmp_path / "peers.conf"
+    lines = "".join("sync-peer = 192.0.2.%d:7600, 192.0.2.%d:7600\n" % (2 * i + 1, 2 * i + 2)
+                    for i in range(4))
+    conf.write_text("[nat]\nifname = wan0\nsync-listen = 127.0.0.1:7600\nsync-key = %s\n%s"
+                    % (key, lines))
+    r = run_fcnat("--check-config", str(conf))
+    assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
+    conf.write_text(conf.read_text() + "sync-peer = 192.0.2.100:7600\n")
+    r = run_fcnat("--check-config", str(conf))
+    assert r.returncode == 2 and "%s:9" % conf in r.stderr and "at most 8 peers" in r.stderr, \
+        repr(r)
     assert_nothing_attached(topo.gw, run_fcnat.baseline)
 
 

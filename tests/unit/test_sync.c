@@ -280,6 +280,7 @@ static bool binding(int fd, __u8 side, __u32 addr, __u16 port, struct fc_binding
 TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 {
 	static struct fc_sync s;
+	struct sync_peer *p = &s.peers[0];
 	struct fc_config cfg = { 0 };
 	struct fc_binding v;
 	struct sync_rec r[2];
@@ -289,6 +290,8 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
 		FAIL("socketpair: %s", strerror(errno));
 	memset(&s, 0, sizeof(s));
+	s.npeers = 1;
+	p->node = &s;
 	s.fd = sp[0];
 	s.status_fd = -1;
 	s.bindings_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bind", sizeof(struct fc_endpoint_key),
@@ -308,15 +311,15 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5000, 20000);
 	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 999, 1, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.st.rx_unfresh, 1, "not echoing our epoch");
-	ASSERT_EQ(s.peer_to_echo, 2000, "the peer's epoch, to echo");
+	ASSERT_EQ(p->st.rx_unfresh, 1, "not echoing our epoch");
+	ASSERT_EQ(p->peer_to_echo, 2000, "the peer's epoch, to echo");
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "nothing installed");
 
 	/* Fresh: a join, and both halves of the mapping. */
 	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.joins, 1, "joined");
-	ASSERT_TRUE(s.full_due, "a full resync to the new peer");
+	ASSERT_EQ(p->joins, 1, "joined");
+	ASSERT_TRUE(p->full_due, "a full resync to the new peer");
 	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external half");
 	ASSERT_EQ(v.addr.v4, htonl(0xc0a80102), "external half: internal address");
 	ASSERT_EQ(v.flags & FC_BINDING_COUNTED, 0, "not counted here");
@@ -328,16 +331,16 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	peer_send(sp[1], k, SYNC_MSG_DATA, 1500, 1000, 9, r, 1);
 	peer_send(sp[1], "another key of the right size", SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.st.rx_replayed, 2, "replay and old incarnation");
-	ASSERT_EQ(s.st.rx_auth_failed, 1, "wrong key");
+	ASSERT_EQ(p->st.rx_replayed, 2, "replay and old incarnation");
+	ASSERT_EQ(p->st.rx_auth_failed, 1, "wrong key");
 
 	/* The peer reused external port 20000 for another host: the old
 	 * internal half goes, nothing dangles. A skipped seq is a gap. */
 	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80103, 6000, 20000);
 	peer_send(sp[1], k, SYNC_MSG_DATA, 2000, 1000, 5, r, 1);
 	sync_rx(&s);
-	ASSERT_EQ(s.st.rx_lost, 2, "seq 3 and 4 lost");
-	ASSERT_TRUE(s.ask_resync, "a resync asked for");
+	ASSERT_EQ(p->st.rx_lost, 2, "seq 3 and 4 lost");
+	ASSERT_TRUE(p->ask_resync, "a resync asked for");
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80102, 5000, &v),
 		    "the old internal half removed");
 	ASSERT_TRUE(binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external half");
@@ -349,8 +352,8 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	sync_rx(&s);
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_INTERNAL, 0xc0a80103, 6000, &v), "internal gone");
 	ASSERT_TRUE(!binding(s.bindings_fd, FC_SIDE_EXTERNAL, 0xcb007101, 20000, &v), "external gone");
-	ASSERT_EQ(s.st.rx_install_errors, 0, "no install errors");
-	ASSERT_EQ(s.st.rx_datagrams, 3, "accepted datagrams");
+	ASSERT_EQ(p->st.rx_install_errors, 0, "no install errors");
+	ASSERT_EQ(p->st.rx_datagrams, 3, "accepted datagrams");
 
 	/* The peer lost datagrams and asks for everything: a full resync,
 	 * sent at half the rate. */
@@ -359,17 +362,17 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 		struct sync_hdr h = { .type = SYNC_MSG_HELLO, .flags = SYNC_F_RESYNC,
 				      .epoch = 2000, .echo = 1000, .seq = 7 };
 
-		s.burst = 64;
-		s.full_due = false;
+		p->burst = 64;
+		p->full_due = false;
 		sync_begin(&w, &h);
 		sync_finish(&w, k, strlen(k));
 		ASSERT_EQ(send(sp[1], w.buf, w.len, 0), (ssize_t)w.len, "send");
 		sync_rx(&s);
-		ASSERT_TRUE(s.full_due, "a full resync due");
-		ASSERT_EQ(s.burst, 32, "at half the rate");
+		ASSERT_TRUE(p->full_due, "a full resync due");
+		ASSERT_EQ(p->burst, 32, "at half the rate");
 	}
 
-	sync_table_free(&s.table);
+	sync_table_free(&p->table);
 	close(s.bindings_fd);
 	close(s.sessions_fd);
 	close(sp[0]);
@@ -416,6 +419,7 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 {
 	enum { N = 20000, GONE = 100 };
 	static struct fc_sync s;
+	struct sync_peer *p = &s.peers[0];
 	static __u8 seen[N];
 	struct fc_config cfg = { 0 };
 	unsigned int maps = 0, unmaps = 0, ticks;
@@ -446,32 +450,34 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		cfg.timeout_ns[t] = 300ULL * 1000000000ULL;
 	memset(&s, 0, sizeof(s));
+	s.npeers = 1;
+	p->node = &s;
 	s.fd = sp[0];
 	s.status_fd = -1;
-	s.peer_len = 0;		/* the socketpair's other end */
+	p->peer_len = 0;		/* the socketpair's other end */
 	s.epoch = 1000;
-	s.peer_epoch = s.peer_to_echo = 2000;
+	p->peer_epoch = p->peer_to_echo = 2000;
 	memcpy(s.key, k, strlen(k));
 	s.key_len = strlen(k);
 	sync_attach_maps(&s, bfd, sfd, &cfg);
 
-	for (ticks = 0; ticks < 100000 && !(s.st.scans == 1 && !s.q_len); ticks++) {
-		s.last_fresh_ms = now_mono_ms();	/* the peer stays up */
+	for (ticks = 0; ticks < 100000 && !(p->st.scans == 1 && !p->q_len); ticks++) {
+		p->last_fresh_ms = now_mono_ms();	/* the peer stays up */
 		sync_tick(&s);
-		if (s.scan_phase != SYNC_SCAN_IDLE && s.table.len < N)
+		if (p->scan_phase != SYNC_SCAN_IDLE && p->table.len < N)
 			sliced = true;	/* control came back mid-scan */
 		drain_count(sp[1], k, &maps, &unmaps, seen);
 	}
-	ASSERT_EQ(s.st.scans, 1, "one scan complete");
+	ASSERT_EQ(p->st.scans, 1, "one scan complete");
 	ASSERT_TRUE(sliced, "the loop had control back before the scan ended");
-	ASSERT_TRUE(s.scan_slices > 1, "more than one slice");
-	ASSERT_EQ(s.table.len, N, "every mapping tracked");
+	ASSERT_TRUE(p->scan_slices > 1, "more than one slice");
+	ASSERT_EQ(p->table.len, N, "every mapping tracked");
 	ASSERT_EQ(maps, N, "every mapping sent");
 	ASSERT_EQ(unmaps, 0, "nothing gone");
 	for (unsigned int i = 0; i < N; i++)
 		if (seen[i] != 1)
 			FAIL("mapping %u sent %u times", i, seen[i]);
-	ASSERT_EQ(s.st.tx_dropped, 0, "nothing dropped");
+	ASSERT_EQ(p->st.tx_dropped, 0, "nothing dropped");
 
 	/* 100 mappings expire; the next scan tells the peer, and only that. */
 	for (unsigned int i = 0; i < GONE; i++) {
@@ -483,21 +489,194 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 			FAIL("map delete: %s", strerror(errno));
 	}
 	maps = 0;
-	s.next_scan_ms = 0;
-	for (ticks = 0; ticks < 100000 && !(s.st.scans == 2 && !s.q_len); ticks++) {
-		s.last_fresh_ms = now_mono_ms();
+	p->next_scan_ms = 0;
+	for (ticks = 0; ticks < 100000 && !(p->st.scans == 2 && !p->q_len); ticks++) {
+		p->last_fresh_ms = now_mono_ms();
 		sync_tick(&s);
 		drain_count(sp[1], k, &maps, &unmaps, seen);
 	}
-	ASSERT_EQ(s.st.scans, 2, "second scan complete");
+	ASSERT_EQ(p->st.scans, 2, "second scan complete");
 	ASSERT_EQ(unmaps, GONE, "the expired ones as UNMAP");
 	ASSERT_EQ(maps, 0, "nothing else");
-	ASSERT_EQ(s.table.len, N - GONE, "tracked");
+	ASSERT_EQ(p->table.len, N - GONE, "tracked");
 
-	sync_table_free(&s.table);
-	free(s.q);
+	sync_table_free(&p->table);
+	free(p->q);
 	close(bfd);
 	close(sfd);
 	close(sp[0]);
 	close(sp[1]);
+}
+
+/* MAP records per internal port 5000-5007 in what a peer's socket got. */
+static void drain_ports(int fd, const char *k, unsigned int *count)
+{
+	__u8 buf[SYNC_MAX_DGRAM];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		struct sync_hdr h;
+		struct sync_rec r;
+		size_t off = SYNC_HDR_LEN;
+
+		if (sync_parse(buf, n, k, strlen(k), &h) != SYNC_OK)
+			continue;
+		while (sync_next_record(buf, n, &off, &r) == 1)
+			if (r.type == SYNC_REC_MAP && r.m.int_port >= 5000 && r.m.int_port < 5008)
+				count[r.m.int_port - 5000]++;
+	}
+}
+
+static int udp_local(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof(*a)) ||
+	    getsockname(fd, (struct sockaddr *)a, &len))
+		return -1;
+	return fd;
+}
+
+/* Until both peers have done `scans` scans and sent what they queued. */
+static void tick_until_scanned(struct fc_sync *s, __u64 scans)
+{
+	for (int i = 0; i < 5000; i++) {
+		bool done = true;
+
+		for (unsigned int j = 0; j < s->npeers; j++) {
+			s->peers[j].last_fresh_ms = now_mono_ms();	/* up */
+			done &= s->peers[j].st.scans >= scans && !s->peers[j].q_len;
+		}
+		if (done)
+			return;
+		sync_tick(s);
+		usleep(1000);
+	}
+}
+
+/* Two peers on one socket: each datagram is the peer's it comes from (its
+ * own incarnation, window and counters), one from elsewhere is nobody's,
+ * one peer's datagram replayed from the other's address is refused, and
+ * what a peer sent is not passed on to the other; this node's own
+ * mapping goes to both. */
+TEST(sync_two_peers_are_told_apart_and_learned_state_is_not_relayed)
+{
+	static struct fc_sync s;
+	struct fc_config cfg = { 0 };
+	struct sockaddr_in node, pa, pb, ps;
+	struct fc_binding v;
+	struct sync_rec r[1];
+	unsigned int got_a[8] = { 0 }, got_b[8] = { 0 };
+	const char *k = "0123456789abcdef";
+	int fa, fb, fs, bfd, sfd;
+	__u8 buf[SYNC_MAX_DGRAM];
+	ssize_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.fd = udp_local(&node);
+	fa = udp_local(&pa);
+	fb = udp_local(&pb);
+	fs = udp_local(&ps);
+	if (s.fd < 0 || fa < 0 || fb < 0 || fs < 0)
+		SKIP("no loopback UDP: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (connect((int[]){ fa, fb, fs }[i], (struct sockaddr *)&node, sizeof(node)))
+			FAIL("connect: %s", strerror(errno));
+	bfd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_bind", sizeof(struct fc_endpoint_key),
+			     sizeof(struct fc_binding), 1024, NULL);
+	sfd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_sess", sizeof(struct fc_session_key),
+			     sizeof(struct fc_session), 1024, NULL);
+	if (bfd < 0 || sfd < 0)
+		SKIP("cannot create BPF maps: %s", strerror(errno));
+	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
+		cfg.timeout_ns[t] = 300ULL * 1000000000ULL;
+	s.status_fd = -1;
+	s.epoch = 1000;
+	memcpy(s.key, k, strlen(k));
+	s.key_len = strlen(k);
+	s.npeers = 2;
+	memcpy(&s.peers[0].peer, &pa, sizeof(pa));
+	memcpy(&s.peers[1].peer, &pb, sizeof(pb));
+	for (int i = 0; i < 2; i++) {
+		s.peers[i].node = &s;
+		s.peers[i].peer_len = sizeof(pa);
+	}
+	sync_attach_maps(&s, bfd, sfd, &cfg);
+
+	/* A (incarnation 2000) sends a mapping; B (3000) a hello. */
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5001, 20001);
+	peer_send(fa, k, SYNC_MSG_DATA, 2000, 1000, 1, r, 1);
+	peer_send(fb, k, SYNC_MSG_HELLO, 3000, 1000, 1, NULL, 0);
+	sync_rx(&s);
+	ASSERT_EQ(s.peers[0].joins, 1, "A joined");
+	ASSERT_EQ(s.peers[1].joins, 1, "B joined");
+	ASSERT_EQ(s.peers[0].st.rx_datagrams, 1, "A's datagram is A's");
+	ASSERT_EQ(s.peers[1].st.rx_datagrams, 1, "B's datagram is B's");
+	ASSERT_EQ(s.peers[0].st.rx_records, 1, "A's record installed");
+	ASSERT_TRUE(binding(bfd, FC_SIDE_INTERNAL, 0xc0a80102, 5001, &v), "A's mapping here");
+
+	/* From an address that is no peer's: authentic or not, not applied. */
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5002, 20002);
+	peer_send(fs, k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
+	peer_send(fs, "another key of the right size", SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
+	/* A's next datagram, replayed from B's address: not B's incarnation. */
+	peer_send(fb, k, SYNC_MSG_DATA, 2000, 1000, 2, r, 1);
+	sync_rx(&s);
+	ASSERT_EQ(s.other.rx_unknown_peer, 1, "authentic, from no peer");
+	ASSERT_EQ(s.other.rx_auth_failed, 1, "forged, from no peer");
+	ASSERT_EQ(s.peers[1].st.rx_replayed, 1, "A's datagram from B's address refused");
+	ASSERT_EQ(s.peers[0].st.rx_datagrams, 1, "nothing more of A's");
+	ASSERT_TRUE(!binding(bfd, FC_SIDE_INTERNAL, 0xc0a80102, 5002, &v), "none installed");
+
+	/* Both joined, so both get a full resync (everything, A's too). */
+	tick_until_scanned(&s, 1);
+	ASSERT_EQ(s.peers[0].st.resyncs_sent, 1, "A's resync");
+	ASSERT_EQ(s.peers[1].st.resyncs_sent, 1, "B's resync");
+	drain_ports(fa, k, got_a);
+	drain_ports(fb, k, got_b);
+	ASSERT_EQ(got_b[1], 1, "the resync has what A sent");
+
+	/* This node's own mapping, and one more from A, then a scan each. */
+	{
+		struct fc_endpoint_key key;
+		struct fc_binding own = { .family = FC_AF_INET, .last_out_ns = gc_now_ns() };
+
+		gc_endpoint_key4(&key, FC_SIDE_INTERNAL, FC_PROTO_UDP, htonl(0xc0a80102), 5003);
+		own.addr.v4 = htonl(0xcb007101);
+		own.port = htons(20003);
+		if (bpf_map_update_elem(bfd, &key, &own, BPF_NOEXIST))
+			FAIL("map update: %s", strerror(errno));
+	}
+	r[0] = map_rec(SYNC_REC_MAP, 0xc0a80102, 5004, 20004);
+	peer_send(fa, k, SYNC_MSG_DATA, 2000, 1000, 3, r, 1);
+	sync_rx(&s);
+	ASSERT_TRUE(binding(bfd, FC_SIDE_INTERNAL, 0xc0a80102, 5004, &v), "A's second here");
+	memset(got_a, 0, sizeof(got_a));
+	memset(got_b, 0, sizeof(got_b));
+	tick_until_scanned(&s, 2);
+	drain_ports(fa, k, got_a);
+	drain_ports(fb, k, got_b);
+	ASSERT_EQ(got_a[3], 1, "our own mapping to A");
+	ASSERT_EQ(got_b[3], 1, "our own mapping to B");
+	ASSERT_EQ(got_b[4], 0, "A's mapping not relayed to B");
+	ASSERT_EQ(got_a[4], 0, "nor echoed to A");
+	ASSERT_EQ(got_b[1], 0, "A's first not sent again");
+
+	/* Nothing was sent to the stranger. */
+	n = recv(fs, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_TRUE(n < 0, "nothing to an address that is no peer's");
+	for (int i = 0; i < 2; i++) {
+		sync_table_free(&s.peers[i].table);
+		free(s.peers[i].q);
+	}
+	close(bfd);
+	close(sfd);
+	close(s.fd);
+	close(fa);
+	close(fb);
+	close(fs);
 }
