@@ -531,7 +531,10 @@ int main(int argc, char **argv)
 				"timeout (a new epoch tells their clients to renew)", released);
 	}
 	if (d->pcp) {
-		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l));
+		pcp_attach_maps(d->pcp, loader_bindings_fd(&d->l), loader_sessions_fd(&d->l),
+				&(struct ext_addr_maps){ loader_pool_fd(&d->l),
+							 loader_pool_index_fd(&d->l),
+							 loader_subscribers_fd(&d->l) });
 		if (d->o.pcp.nr_ifs)
 			fc_info("NAT-PMP and PCP on UDP port 5351 of %u interface(s)",
 				d->o.pcp.nr_ifs);

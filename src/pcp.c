@@ -94,9 +94,13 @@ static size_t natpmp_answer(struct pcp_server *s, const struct pcp_request *r, _
 	__u16 result;
 
 	switch (r->kind) {
-	case NATPMP_REQ_ADDRESS:
-		return natpmp_build_address(out, s->cfg->ext_addr4 ? PMP_SUCCESS : PMP_NETWORK_FAILURE,
-					    epoch, s->cfg->ext_addr4);
+	case NATPMP_REQ_ADDRESS: {
+		/* The asking host's own (paired) address: a pool has several. */
+		__be32 ext = pcp_table_ext_addr(&s->table, r->src);
+
+		return natpmp_build_address(out, ext ? PMP_SUCCESS : PMP_NETWORK_FAILURE, epoch,
+					    ext);
+	}
 	case NATPMP_REQ_BAD_OPCODE:
 		return natpmp_build_bad_opcode(out, r, epoch);
 	default:
@@ -189,7 +193,8 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 	/* ANNOUNCE: lifetime 0, the epoch: "I am here, with this state". */
 	if (r->opcode == PCP_OP_ANNOUNCE)
 		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
-	if (r->prefer_failure && r->sugg_addr && r->sugg_addr != s->cfg->ext_addr4)
+	if (r->prefer_failure && r->sugg_addr &&
+	    r->sugg_addr != pcp_table_ext_addr(&s->table, int_addr))
 		return pcp_build_error(out, r, PCP_CANNOT_PROVIDE_EXTERNAL, epoch);
 	if (r->opcode == PCP_OP_MAP && r->lifetime == 0) {
 		if (r->int_port == 0) {
@@ -412,10 +417,12 @@ static int open_socket(const char *ifname, int ifindex)
 	return fd;
 }
 
-void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd)
+void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,
+		     const struct ext_addr_maps *addr_maps)
 {
 	s->table.bindings_fd = bindings_fd;
 	s->table.sessions_fd = sessions_fd;
+	s->table.addr_maps = *addr_maps;
 }
 
 struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg)
@@ -431,6 +438,7 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 	s->table.cfg = cfg;
 	s->table.max_per_host = po->max_per_host;
 	s->table.bindings_fd = s->table.sessions_fd = -1;
+	s->table.addr_maps = EXT_ADDR_MAPS_NONE;
 	for (unsigned int i = 0; i < po->nr_ifs; i++) {
 		int idx = if_nametoindex(po->ifs[i]), fd;
 
@@ -518,8 +526,12 @@ static void announce(struct pcp_server *s)
 	natpmp_build_address(pmp, PMP_SUCCESS, epoch, s->cfg->ext_addr4);
 	pcp_build_announce(pcp, epoch);
 	for (unsigned int i = 0; i < s->nr_ifs; i++) {
-		sendto(s->ifs[i].fd, pmp, sizeof(pmp), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to,
-		       sizeof(to));
+		/* With a pool each host has its own address: no one address
+		 * to tell them all; PCP's ANNOUNCE (no address) still brings
+		 * the new epoch, and hosts ask for their address. */
+		if (!s->cfg->nr_pool)
+			sendto(s->ifs[i].fd, pmp, sizeof(pmp), MSG_DONTWAIT | MSG_NOSIGNAL,
+			       (struct sockaddr *)&to, sizeof(to));
 		sendto(s->ifs[i].fd, pcp, sizeof(pcp), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to,
 		       sizeof(to));
 	}

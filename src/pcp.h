@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <fcnat/types.h>
 #include "options.h"
+#include "ext_addr.h"
 
 struct pcp_server;
 
@@ -21,8 +22,10 @@ struct pcp_server;
  * failure leaves nothing to undo). cfg is read on every request (address,
  * port ranges), so it follows reloads. NULL on failure, message logged. */
 struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg);
-/* The maps requests work on; before this, requests are not read. */
-void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd);
+/* The maps requests work on (addr_maps: where a host's paired pool
+ * address is read); before this, requests are not read. */
+void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,
+		     const struct ext_addr_maps *addr_maps);
 void pcp_close(struct pcp_server *s);
 
 /* The sockets to poll for POLLIN; returns how many were written (<= max). */

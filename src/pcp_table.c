@@ -149,15 +149,22 @@ struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr,
 	return NULL;
 }
 
-struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __u16 ext_port)
+struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __be32 ext_addr,
+				       __u16 ext_port)
 {
 	for (unsigned int i = 0; i < t->nr_table; i++) {
 		struct pcp_mapping *m = &t->table[i];
 
-		if (m->proto == proto && m->ext_port == ext_port && m->ext_addr == t->cfg->ext_addr4)
+		/* ext_addr 0 (none) matches nothing: not a stale entry's 0. */
+		if (m->proto == proto && m->ext_port == ext_port && m->ext_addr == ext_addr && ext_addr)
 			return m;
 	}
 	return NULL;
+}
+
+__be32 pcp_table_ext_addr(const struct pcp_table *t, __be32 host)
+{
+	return ext_addr4_of(t->cfg, &t->addr_maps, host);
 }
 
 static void table_drop(struct pcp_table *t, struct pcp_mapping *m)
@@ -286,7 +293,8 @@ static enum map_status map_existing(struct pcp_table *t, const struct map_req *r
 
 enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a)
 {
-	__be32 ext = t->cfg->ext_addr4;
+	/* The host's paired address: where its traffic goes out. */
+	__be32 ext = pcp_table_ext_addr(t, r->int_addr);
 	__u64 now = gc_now_ns();
 	struct fc_endpoint_key ik;
 	struct fc_binding b;

@@ -16,6 +16,7 @@
 #include <fcnat/types.h>
 #include "pcp.h"
 #include "pcp_codec.h"
+#include "ext_addr.h"
 
 #define PCP_DESC_LEN 64	/* UPnP's PortMappingDescription, cut */
 
@@ -36,6 +37,7 @@ struct pcp_table {
 	const struct fc_config *cfg;	/* external address, port ranges */
 	int bindings_fd;		/* -1 until the maps are attached */
 	int sessions_fd;
+	struct ext_addr_maps addr_maps;	/* a host's paired pool address */
 	unsigned int max_per_host;
 	unsigned int nr_table;
 	struct pcp_mapping table[PCP_TABLE_MAX];
@@ -75,8 +77,11 @@ enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr
 				__u16 int_port, const __u8 *nonce);
 /* Every mapping of int_addr for proto. */
 void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, __be32 int_addr);
-/* The entry of an external endpoint, NULL: none. */
-struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __u16 ext_port);
+/* The entry of external endpoint (ext_addr, ext_port), NULL: none. */
+struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __be32 ext_addr,
+				       __u16 ext_port);
+/* The external address host's mappings get (ext_addr4_of), 0: none. */
+__be32 pcp_table_ext_addr(const struct pcp_table *t, __be32 host);
 /* The entry of an internal endpoint, NULL: none. */
 struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr, __u16 port);
 /* Delete the mappings whose lifetime ended by now_ns. */

@@ -234,7 +234,7 @@ static int delete_mapping(const struct upnp_ctl *x, const struct soap_call *c)
 	if (!rh || !parse_proto(soap_arg(c, "NewProtocol"), &proto) ||
 	    !parse_uint(soap_arg(c, "NewExternalPort"), 65535, &ext))
 		return E_INVALID_ARGS;
-	m = pcp_table_find_ext(t, proto, ext);
+	m = pcp_table_find_ext(t, proto, pcp_table_ext_addr(t, x->src), ext);
 	if (!m)
 		return E_NO_SUCH_ENTRY;
 	if (!may_act_for(x, m->int_addr))
@@ -281,7 +281,8 @@ static int dispatch(const struct upnp_ctl *x, const struct soap_call *c, struct 
 {
 	struct pcp_table *t = pcp_table_of(x->pcp);
 	const char *a = c->action;
-	__be32 ext = x->cfg->ext_addr4;
+	/* The control point's own (paired) address: its mappings' too. */
+	__be32 ext = pcp_table_ext_addr(t, x->src);
 	char addr[INET_ADDRSTRLEN] = "";
 	unsigned long v;
 	int err;
@@ -321,7 +322,7 @@ static int dispatch(const struct upnp_ctl *x, const struct soap_call *c, struct 
 		    !parse_proto(soap_arg(c, "NewProtocol"), &proto) ||
 		    !parse_uint(soap_arg(c, "NewExternalPort"), 65535, &v))
 			return E_INVALID_ARGS;
-		m = pcp_table_find_ext(t, proto, v);
+		m = pcp_table_find_ext(t, proto, ext, v);
 		if (!m)
 			return E_NO_SUCH_ENTRY;
 		entry_out(x, m, false, o);

@@ -7,9 +7,12 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <bpf/bpf.h>
+#include <fcnat/rules.h>
 
 #include "fixture.h"
+#include "gc.h"
 #include "harness.h"
 #include "pcp.h"
 #include "pcp_codec.h"
@@ -28,7 +31,10 @@ static struct pcp_server *server(unsigned int max_per_host)
 	po.max_lifetime = 600;
 	s = pcp_open(&po, &fx.cfg);
 	if (s)
-		pcp_attach_maps(s, fx.bindings_fd, fx.sessions_fd);
+		pcp_attach_maps(s, fx.bindings_fd, fx.sessions_fd,
+				&(struct ext_addr_maps){ loader_pool_fd(&fx.loader),
+							 loader_pool_index_fd(&fx.loader),
+							 loader_subscribers_fd(&fx.loader) });
 	return s;
 }
 
@@ -174,5 +180,91 @@ TEST(pcp_mapping_without_an_entry_is_adopted_or_released)
 	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "kept for its traffic");
 	ASSERT_EQ(b.flags & FC_BINDING_PCP, 0, "but released: not ours");
 	ASSERT_EQ(pcp_nr_mappings(s), 1, "the table holds only 1001");
+	pcp_close(s);
+}
+
+/* NAT-PMP's external address answer (RFC 6886 §3.2) for host, 0: none. */
+static __be32 natpmp_address(struct pcp_server *s, __be32 host)
+{
+	__u8 in[2] = { 0, 0 }, out[PCP_MAX_MSG + 4];
+	__be32 a;
+
+	if (pcp_answer(s, host, 1, in, sizeof(in), out) != 12 || out[1] != 128 || out[3])
+		return 0;
+	memcpy(&a, out + 8, 4);
+	return a;
+}
+
+/* A PCP MAP for UDP int_port (RFC 6887 §11.1); the external address of a
+ * success, 0: anything else. */
+static __be32 pcp_map_addr(struct pcp_server *s, __be32 host, __u16 int_port)
+{
+	__u8 in[60] = { 2, 1 }, out[PCP_MAX_MSG + 4];
+	__be32 a;
+
+	in[4 + 2] = 0x0e;	/* lifetime 3600 */
+	in[4 + 3] = 0x10;
+	in[8 + 10] = in[8 + 11] = 0xff;	/* client ::ffff:host */
+	memcpy(in + 8 + 12, &host, 4);
+	memset(in + 24, 0x5a, 12);	/* nonce */
+	in[36] = FC_PROTO_UDP;
+	in[40] = int_port >> 8;
+	in[41] = int_port;
+	if (pcp_answer(s, host, 1, in, sizeof(in), out) != 60 || out[1] != 0x81 || out[3])
+		return 0;
+	memcpy(&a, out + 56, 4);
+	return a;
+}
+
+static __be32 internal_side_addr(__be32 host, __u16 port)
+{
+	struct fc_endpoint_key ik;
+	struct fc_binding b;
+
+	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, FC_PROTO_UDP, host, port);
+	return bpf_map_lookup_elem(fx.bindings_fd, &ik, &b) ? 0 : b.addr.v4;
+}
+
+/* RFC 4787 REQ-2, RFC 6888 REQ-2, RFC 6887 §11.3: with a pool a host's
+ * NAT-PMP/PCP mappings and address answers give its paired pool address
+ * (the one its traffic leaves with), never the interface's. */
+TEST(rfc6888_req2_pcp_and_natpmp_use_the_paired_pool_address)
+{
+	union fc_addr a0 = {}, a1 = {};
+	struct fc_subscriber_key k = { .family = FC_AF_INET };
+	struct fc_subscriber sub = {};
+	__be32 want0, want1, other;
+	struct pcp_server *s;
+
+	fx.opts.cgnat.nr_pool = 1;
+	ASSERT_EQ(parse_prefix4("203.0.113.0/30", &fx.opts.cgnat.pool[0]), 0, "pool");
+	fixture_apply(&fx);
+	s = server(16);
+	ASSERT_TRUE(s, "server");
+	a0.v4 = HOST(0);
+	a1.v4 = HOST(1);
+	/* No subscriber entry yet: the hash slot, what the datapath picks. */
+	want0 = htonl(0xcb007100U + fc_subscriber_hash(FC_AF_INET, &a0) % 4);
+	ASSERT_EQ(natpmp_address(s, HOST(0)), want0, "NAT-PMP address: the hash slot");
+	ASSERT_EQ(natpmp_map(s, HOST(0), 5000, 300, NULL), PMP_SUCCESS, "NAT-PMP map");
+	ASSERT_EQ(internal_side_addr(HOST(0), 5000), want0, "NAT-PMP mapping on the pool address");
+	ASSERT_EQ(pcp_map_addr(s, HOST(0), 5001), want0, "PCP MAP answer: the same address");
+	ASSERT_EQ(internal_side_addr(HOST(0), 5001), want0, "PCP mapping on the pool address");
+	/* A subscriber entry pairing HOST(1) elsewhere in the pool wins (as
+	 * in the datapath: a pairing made before a pool change is kept). */
+	want1 = htonl(0xcb007100U + fc_subscriber_hash(FC_AF_INET, &a1) % 4);
+	other = htonl(0xcb007100U + (ntohl(want1) + 1) % 4);
+	k.addr = a1;
+	sub.ext_addr4 = other;
+	ASSERT_EQ(bpf_map_update_elem(loader_subscribers_fd(&fx.loader), &k, &sub, BPF_ANY), 0,
+		  "subscriber entry");
+	ASSERT_EQ(natpmp_address(s, HOST(1)), other, "the entry's address");
+	ASSERT_EQ(pcp_map_addr(s, HOST(1), 6000), other, "PCP MAP on the entry's address");
+	/* An entry's address no longer in the pool: the hash again. */
+	sub.ext_addr4 = htonl(0xc6336401U);	/* 198.51.100.1 */
+	ASSERT_EQ(bpf_map_update_elem(loader_subscribers_fd(&fx.loader), &k, &sub, BPF_ANY), 0,
+		  "stale entry");
+	ASSERT_EQ(natpmp_address(s, HOST(1)), want1, "stale pairing ignored");
+	bpf_map_delete_elem(loader_subscribers_fd(&fx.loader), &k);
 	pcp_close(s);
 }
