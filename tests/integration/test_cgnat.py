@@ -9,6 +9,7 @@ namespace), as an operator's upstream router would.
 """
 
 import json
+import os
 import select
 import socket
 import struct
@@ -19,6 +20,7 @@ import pytest
 from fcnat_util import recv_matching, udp_exchange
 from netns import EXT_ADDRS, GW_WAN_ADDR, wait_until
 from test_metrics import parse, scrape
+from test_pcp import Client, mapped, parse_map, pcp_map
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
 POOL = "203.0.113.0/30"
@@ -152,6 +154,39 @@ def test_rfc6888_req2_pool_spreads_subscribers(bpffs, topo, fcnat, run_fcnat, po
         key = ("fcnat_ports_used", (("address", a), ("interface", "wan0"), ("proto", "udp")))
         assert m[key] == len(used[a]), (a, key)
     assert m[("fcnat_subscribers", (("interface", "wan0"),))] == 32
+
+
+def test_rfc6888_req2_pcp_and_natpmp_map_on_the_paired_pool_address(bpffs, topo, fcnat,
+                                                                    pool_route):
+    """RFC 4787 REQ-2, RFC 6888 REQ-2, RFC 6887 section 11.3: a host's
+    NAT-PMP and PCP mappings sit on the pool address its traffic leaves with,
+    the NAT-PMP address answer names it, and outsiders reach them there."""
+    sub, = subscribers(topo, 1)
+    fcnat("-i", "wan0", "--pool", POOL, "--bpffs", bpffs, "--pcp-if", "lan0")
+    srv = topo.ext.udp(EXT2, 7000)
+    paired = udp_exchange(topo.client.udp(sub, 0), srv, (EXT2, 7000), b"out")[0]
+    assert paired in POOL_ADDRS, paired
+    ask = Client(topo, sub)
+    r = ask.ask(b"\0\0")
+    assert r is not None and len(r) == 12 and r[1] == 128, r
+    assert struct.unpack("!H", r[2:4])[0] == 0 and socket.inet_ntoa(r[8:12]) == paired, r
+    r = ask.ask(struct.pack("!BBHHHI", 0, 1, 0, 9100, 0, 600))
+    assert r is not None and len(r) == 16 and r[1] == 129, r
+    result, _, int_port, pmp_port, life = struct.unpack("!HIHHI", r[2:])
+    assert (result, int_port, life) == (0, 9100, 600), r
+    r = ask.ask(pcp_map(os.urandom(12), 17, 9101, 600, client=sub))
+    assert r is not None, "no PCP answer"
+    m = parse_map(r)
+    assert m["result"] == 0, m
+    assert m["ext_addr"] == mapped(paired), (socket.inet_ntoa(m["ext_addr"][12:]), paired)
+    # Endpoint-independent filtering: a host never contacted reaches both
+    # mappings on the pool address.
+    far = topo.ext.udp(EXT3, 0)
+    for int_port, ext_port in ((9100, pmp_port), (9101, m["ext_port"])):
+        inside = topo.client.udp(sub, int_port)
+        payload = b"to %d" % int_port
+        far.sendto(payload, (paired, ext_port))
+        assert recv_matching(inside, payload, 3) is not None, (paired, ext_port)
 
 
 def test_rfc6888_req4_limit_answered_with_icmp_admin_prohibited(bpffs, topo, fcnat, run_fcnat,
