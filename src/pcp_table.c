@@ -222,22 +222,61 @@ static int claim(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16
 	return 1;
 }
 
+/* The ports the request may get: every port of the ranges, or with
+ * deterministic NAT only the host's own [first, first + total) -- any other
+ * port of its pool address is another subscriber's (RFC 7422). */
+struct port_space {
+	bool det;
+	__u16 first;
+	__u32 total;
+};
+
+static struct port_space port_space(const struct fc_config *cfg, const struct map_req *r)
+{
+	struct port_space ps = { .total = cfg->ports[fc_proto_slot(r->proto)].total };
+	union fc_addr a = { .v4 = r->int_addr };
+	__u32 idx;
+
+	if ((cfg->flags & FC_CFG_DETERMINISTIC) && cfg->nr_pool &&
+	    !fc_det_index(cfg, FC_AF_INET, &a, &idx)) {
+		ps.det = true;
+		ps.first = fc_det_first_port(cfg, idx);
+		ps.total = cfg->det_ports;
+	}
+	return ps;
+}
+
+static bool space_has(const struct fc_config *cfg, const struct port_space *ps, __u8 proto,
+		      __u16 p)
+{
+	if (ps->det)
+		return p >= ps->first && (__u32)(p - ps->first) < ps->total;
+	return fc_port_in_range(cfg, proto, p);
+}
+
+static __u16 space_at(const struct fc_config *cfg, const struct port_space *ps, __u8 proto,
+		      __u32 i)
+{
+	return ps->det ? ps->first + i : fc_port_at(cfg, proto, i);
+}
+
 /* Find a port: the suggested one, the internal one, random probes, then
- * every port of the ranges from a random start. */
+ * every port of the space from a random start. */
 static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16 *out)
 {
 	const struct fc_config *cfg = t->cfg;
-	__u32 total = cfg->ports[fc_proto_slot(r->proto)].total, start;
+	struct port_space ps = port_space(cfg, r);
+	__u32 total = ps.total, start;
 	int ret;
 
-	if (r->suggested && fc_port_in_range(cfg, r->proto, r->suggested)) {
+	if (r->suggested && space_has(cfg, &ps, r->proto, r->suggested)) {
 		ret = claim(t, r, ext, r->suggested);
 		if (ret)
 			return ret < 0 ? ret : (*out = r->suggested, 1);
 	}
 	if (r->prefer_failure && r->suggested)
 		return 0;
-	if (fc_port_in_range(cfg, r->proto, r->int_port) && r->int_port != r->suggested) {
+	if (space_has(cfg, &ps, r->proto, r->int_port) && r->int_port != r->suggested) {
 		ret = claim(t, r, ext, r->int_port);
 		if (ret)
 			return ret < 0 ? ret : (*out = r->int_port, 1);
@@ -245,7 +284,7 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	if (!total)
 		return 0;
 	for (int i = 0; i < 64; i++) {
-		__u16 p = fc_port_at(cfg, r->proto, random32() % total);
+		__u16 p = space_at(cfg, &ps, r->proto, random32() % total);
 
 		ret = p ? claim(t, r, ext, p) : 0;
 		if (ret)
@@ -253,7 +292,7 @@ static int create(struct pcp_table *t, const struct map_req *r, __be32 ext, __u1
 	}
 	start = random32() % total;
 	for (__u32 i = 0; i < total; i++) {
-		__u16 p = fc_port_at(cfg, r->proto, (start + i) % total);
+		__u16 p = space_at(cfg, &ps, r->proto, (start + i) % total);
 
 		ret = p ? claim(t, r, ext, p) : 0;
 		if (ret)

@@ -150,7 +150,8 @@ static void deliver(struct upnp_gena *g, struct sub *s)
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(s->port),
 				  .sin_addr.s_addr = s->addr };
 	char body[512], addr[INET_ADDRSTRLEN] = "", host[INET_ADDRSTRLEN];
-	__be32 ext = g->cfg->ext_addr4;
+	/* The subscriber's own (paired) address: a pool has several. */
+	__be32 ext = pcp_table_ext_addr(pcp_table_of(g->pcp), s->addr);
 	size_t cap;
 	int n;
 

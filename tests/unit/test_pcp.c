@@ -268,3 +268,34 @@ TEST(rfc6888_req2_pcp_and_natpmp_use_the_paired_pool_address)
 	bpf_map_delete_elem(loader_subscribers_fd(&fx.loader), &k);
 	pcp_close(s);
 }
+
+/* RFC 7422: with deterministic NAT a NAT-PMP/PCP mapping lies in the host's
+ * own ports on its own pool address (any other port there is another
+ * subscriber's). 192.168.77.2 + i is at i = 2 + i of 192.168.77.0/28, over
+ * 2 pool addresses and ports 20000-20063: 8 ports each. */
+TEST(rfc7422_natpmp_mapping_in_the_hosts_deterministic_ports)
+{
+	struct pcp_server *s;
+	__u16 ext;
+
+	fx.opts.nr_port_ranges = 1;
+	fx.opts.port_ranges[0] = (struct fc_port_range){ 20000, 20063 };
+	fx.opts.cgnat.det_on = true;
+	ASSERT_EQ(parse_prefix4("192.168.77.0/28", &fx.opts.cgnat.det), 0, "det prefix");
+	fx.opts.cgnat.nr_pool = 1;
+	ASSERT_EQ(parse_prefix4("203.0.113.0/31", &fx.opts.cgnat.pool[0]), 0, "pool");
+	fixture_apply(&fx);
+	s = server(16);
+	ASSERT_TRUE(s, "server");
+	/* HOST(1) = 192.168.77.3: i = 3, 203.0.113.1, ports 20008-20015. */
+	ASSERT_EQ(natpmp_address(s, HOST(1)), htonl(0xcb007101U), "its deterministic address");
+	for (int j = 0; j < 8; j++) {
+		ASSERT_EQ(natpmp_map(s, HOST(1), 30000 + j, 300, &ext), PMP_SUCCESS, "mapped");
+		ASSERT_TRUE(ext >= 20008 && ext <= 20015, "in the host's ports");
+		ASSERT_EQ(internal_side_addr(HOST(1), 30000 + j), htonl(0xcb007101U),
+			  "on its pool address");
+	}
+	ASSERT_EQ(natpmp_map(s, HOST(1), 30008, 300, NULL), PMP_NO_RESOURCES,
+		  "its ports used up: nobody else's taken");
+	pcp_close(s);
+}
