@@ -21,6 +21,7 @@ from fcnat_util import recv_matching, udp_exchange
 from netns import EXT_ADDRS, GW_WAN_ADDR, wait_until
 from test_metrics import parse, scrape
 from test_pcp import Client, mapped, parse_map, pcp_map
+from test_upnp import add_args, http_port, soap
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
 POOL = "203.0.113.0/30"
@@ -187,6 +188,28 @@ def test_rfc6888_req2_pcp_and_natpmp_map_on_the_paired_pool_address(bpffs, topo,
         payload = b"to %d" % int_port
         far.sendto(payload, (paired, ext_port))
         assert recv_matching(inside, payload, 3) is not None, (paired, ext_port)
+
+
+def test_rfc6888_req2_upnp_igd_on_the_paired_pool_address(bpffs, topo, fcnat, pool_route):
+    """The UPnP IGD tells a control point its own paired pool address and
+    maps, finds and deletes its ports there."""
+    sub, = subscribers(topo, 1)
+    fcnat("-i", "wan0", "--pool", POOL, "--bpffs", bpffs, "--upnp-if", "lan0")
+    srv = topo.ext.udp(EXT2, 7000)
+    paired = udp_exchange(topo.client.udp(sub, 0), srv, (EXT2, 7000), b"out")[0]
+    assert paired in POOL_ADDRS, paired
+    port = http_port(topo)
+    st, r = soap(topo, port, "GetExternalIPAddress", src=sub)
+    assert st == 200 and r["NewExternalIPAddress"] == paired, (st, r)
+    st, r = soap(topo, port, "AddPortMapping", add_args(26100, 9200, client=sub), src=sub)
+    assert st == 200, (st, r)
+    key = [("NewRemoteHost", ""), ("NewExternalPort", 26100), ("NewProtocol", "UDP")]
+    st, r = soap(topo, port, "GetSpecificPortMappingEntry", key, src=sub)
+    assert st == 200 and r["NewInternalClient"] == sub, (st, r)
+    inside = topo.client.udp(sub, 9200)
+    topo.ext.udp(EXT3, 0).sendto(b"igd", (paired, 26100))
+    assert recv_matching(inside, b"igd", 3) is not None, "not reached on %s" % paired
+    assert soap(topo, port, "DeletePortMapping", key, src=sub)[0] == 200
 
 
 def test_rfc6888_req4_limit_answered_with_icmp_admin_prohibited(bpffs, topo, fcnat, run_fcnat,
