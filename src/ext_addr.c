@@ -19,12 +19,16 @@ static int pool_at(int pool_fd, __u32 idx, __be32 *a)
 
 __be32 ext_addr4_of(const struct fc_config *cfg, const struct ext_addr_maps *m, __be32 host)
 {
-	union fc_addr addr = { .v4 = host };
+	union fc_addr addr;
 	struct fc_subscriber_key k;
 	struct fc_subscriber sub;
 	__u32 n = cfg->nr_pool, idx;
 	__be32 a;
 
+	/* Zeroed whole: the hash reads all 16 bytes, and an initializer naming
+	 * .v4 leaves the rest unspecified (clang left garbage there). */
+	memset(&addr, 0, sizeof(addr));
+	addr.v4 = host;
 	if (cfg->flags & FC_CFG_DETERMINISTIC) {
 		if (!n || n > FC_POOL_MAX || fc_det_index(cfg, FC_AF_INET, &addr, &idx))
 			return 0;
