@@ -379,9 +379,9 @@ TEST(sync_receiver_accepts_fresh_new_authentic_datagrams_and_installs_them)
 	close(sp[1]);
 }
 
-/* Records of each type in what the sender wrote to its socket so far. */
-static void drain_count(int fd, const char *k, unsigned int *maps, unsigned int *unmaps,
-			__u8 *seen_port)
+/* Every record of the authentic datagrams waiting on fd, to fn. */
+static void drain_records(int fd, const char *k, void (*fn)(const struct sync_rec *r, void *ctx),
+			  void *ctx)
 {
 	__u8 buf[SYNC_MAX_DGRAM];
 	ssize_t n;
@@ -393,15 +393,35 @@ static void drain_count(int fd, const char *k, unsigned int *maps, unsigned int 
 
 		if (sync_parse(buf, n, k, strlen(k), &h) != SYNC_OK)
 			continue;
-		while (sync_next_record(buf, n, &off, &r) == 1) {
-			if (r.type == SYNC_REC_MAP) {
-				(*maps)++;
-				seen_port[r.m.ext_port - 1024]++;
-			} else if (r.type == SYNC_REC_UNMAP) {
-				(*unmaps)++;
-			}
-		}
+		while (sync_next_record(buf, n, &off, &r) == 1)
+			fn(&r, ctx);
 	}
+}
+
+struct type_count {
+	unsigned int *maps, *unmaps;
+	__u8 *seen_port;
+};
+
+static void count_type(const struct sync_rec *r, void *ctx)
+{
+	struct type_count *c = ctx;
+
+	if (r->type == SYNC_REC_MAP) {
+		(*c->maps)++;
+		c->seen_port[r->m.ext_port - 1024]++;
+	} else if (r->type == SYNC_REC_UNMAP) {
+		(*c->unmaps)++;
+	}
+}
+
+/* Records of each type in what the sender wrote to its socket so far. */
+static void drain_count(int fd, const char *k, unsigned int *maps, unsigned int *unmaps,
+			__u8 *seen_port)
+{
+	struct type_count c = { maps, unmaps, seen_port };
+
+	drain_records(fd, k, count_type, &c);
 }
 
 static __u64 now_mono_ms(void)
@@ -508,23 +528,18 @@ TEST(sync_scan_goes_in_slices_and_sends_every_mapping_once)
 	close(sp[1]);
 }
 
+static void count_port(const struct sync_rec *r, void *ctx)
+{
+	unsigned int *count = ctx;
+
+	if (r->type == SYNC_REC_MAP && r->m.int_port >= 5000 && r->m.int_port < 5008)
+		count[r->m.int_port - 5000]++;
+}
+
 /* MAP records per internal port 5000-5007 in what a peer's socket got. */
 static void drain_ports(int fd, const char *k, unsigned int *count)
 {
-	__u8 buf[SYNC_MAX_DGRAM];
-	ssize_t n;
-
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		struct sync_hdr h;
-		struct sync_rec r;
-		size_t off = SYNC_HDR_LEN;
-
-		if (sync_parse(buf, n, k, strlen(k), &h) != SYNC_OK)
-			continue;
-		while (sync_next_record(buf, n, &off, &r) == 1)
-			if (r.type == SYNC_REC_MAP && r.m.int_port >= 5000 && r.m.int_port < 5008)
-				count[r.m.int_port - 5000]++;
-	}
+	drain_records(fd, k, count_port, count);
 }
 
 static int udp_local(struct sockaddr_in *a)
