@@ -105,3 +105,22 @@ def wait_carrier(links):
         wait_until(lambda: "LOWER_UP" in ns.run(["ip", "-br", "link", "show",
                                                   ifname]).stdout,
                    5, desc="%s %s up" % (ns.name, ifname))
+
+
+def address_gateways(t, nodes, sync_len, client, far_hosts, lan_gw, pool, wan_gw):
+    """The gateways' addresses (nodes: name -> (lan, wan, sync, ...)) and
+    forwarding; the client behind lan_gw, the far hosts with the pool routed
+    to wan_gw; then every link's carrier."""
+    for n, (lan, wan, sync, *_) in nodes.items():
+        ns = t.gw[n]
+        ns.addr_add("lan0", lan + "/24")
+        ns.addr_add("wan0", wan + "/24")
+        ns.addr_add("sync0", "%s/%d" % (sync, sync_len))
+        ns.sysctl("net.ipv4.ip_forward", 1)
+    t.cli.addr_add("lan0", client + "/24")
+    t.cli.run(["ip", "route", "add", "default", "via", lan_gw])
+    for a in far_hosts:
+        t.ext.addr_add("wan0", a + "/24")
+    t.ext.run(["ip", "route", "add", pool + "/32", "via", wan_gw])
+    wait_carrier([(t.cli, "lan0"), (t.ext, "wan0")] +
+                 [(g, i) for g in t.gw.values() for i in ("lan0", "wan0", "sync0")])

@@ -26,7 +26,8 @@ import time
 import pytest
 
 from fcnat_util import FCNAT_BIN, recv_matching
-from ha_pair import SYNC_PORT, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
+from ha_pair import (SYNC_PORT, address_gateways, start_synced, sync_status, two_gateways,
+                     wait_sync_up)
 from netns import Topology, wait_until
 
 VIP_LAN = "192.168.77.1"
@@ -99,19 +100,7 @@ class HaTopology(Topology):
                 for p in ports:
                     sw.run(["ip", "link", "set", p, "master", "br0"])
             self.veth(self.gw["a"], "sync0", self.gw["b"], "sync0")
-            for n, (lan, wan, sync, _) in NODES.items():
-                ns = self.gw[n]
-                ns.addr_add("lan0", lan + "/24")
-                ns.addr_add("wan0", wan + "/24")
-                ns.addr_add("sync0", sync + "/30")
-                ns.sysctl("net.ipv4.ip_forward", 1)
-            self.cli.addr_add("lan0", CLIENT + "/24")
-            self.cli.run(["ip", "route", "add", "default", "via", VIP_LAN])
-            for a in (FAR, STRANGER):
-                self.ext.addr_add("wan0", a + "/24")
-            self.ext.run(["ip", "route", "add", POOL + "/32", "via", VIP_WAN])
-            wait_carrier([(self.cli, "lan0"), (self.ext, "wan0")] +
-                         [(g, i) for g in self.gw.values() for i in ("lan0", "wan0", "sync0")])
+            address_gateways(self, NODES, 30, CLIENT, (FAR, STRANGER), VIP_LAN, POOL, VIP_WAN)
         except BaseException:
             self.teardown()
             raise

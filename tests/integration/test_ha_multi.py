@@ -25,7 +25,8 @@ import urllib.request
 import pytest
 
 from fcnat_util import FCNAT_BIN, recv_matching
-from ha_pair import SYNC_PORT, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
+from ha_pair import (SYNC_PORT, address_gateways, start_synced, sync_status, two_gateways,
+                     wait_sync_up)
 from netns import Topology, wait_until
 
 POOL = "203.0.113.1"
@@ -61,19 +62,8 @@ class MultiTopology(Topology):
             for sw, plist in zip(sws, ports):
                 for p in plist:
                     sw.run(["ip", "link", "set", p, "master", "br0"])
-            for n, (lan, wan, sync) in NODES.items():
-                ns = self.gw[n]
-                ns.addr_add("lan0", lan + "/24")
-                ns.addr_add("wan0", wan + "/24")
-                ns.addr_add("sync0", sync + "/24")
-                ns.sysctl("net.ipv4.ip_forward", 1)
-            self.cli.addr_add("lan0", CLIENT + "/24")
-            self.cli.run(["ip", "route", "add", "default", "via", NODES["m"][0]])
-            for a in (FAR, STRANGER):
-                self.ext.addr_add("wan0", a + "/24")
-            self.ext.run(["ip", "route", "add", POOL + "/32", "via", NODES["m"][1]])
-            wait_carrier([(self.cli, "lan0"), (self.ext, "wan0")] +
-                         [(g, i) for g in self.gw.values() for i in ("lan0", "wan0", "sync0")])
+            address_gateways(self, NODES, 24, CLIENT, (FAR, STRANGER), NODES["m"][0], POOL,
+                             NODES["m"][1])
         except BaseException:
             self.teardown()
             raise
