@@ -4,7 +4,9 @@
  * a first packet, and flagged FC_BINDING_STATIC so they never expire: the
  * datapath needs nothing new. Inbound packets to the external port reach the
  * internal endpoint (EIF), and that endpoint's own outbound packets use the
- * same external port (EIM).
+ * same external port (EIM). An IPv6 internal endpoint is a NAT64 mapping
+ * (an IPv6-only server published on the IPv4 side): the same two entries,
+ * keyed as the datapath's NAT64 makes them (fcnat/rules.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,8 +15,9 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include <fcnat/rules.h>
+
 #include "forward.h"
-#include "gc.h"
 #include "log.h"
 #include "ports.h"
 
@@ -33,11 +36,30 @@ static int parse_port(const char *s, unsigned int *out)
 	return 0;
 }
 
+/* "192.168.1.10", or "[2001:db8::10]" (NAT64); not the unspecified one. */
+static int parse_target(char *s, struct fc_forward *f)
+{
+	size_t n = strlen(s);
+	static const union fc_addr zero;
+
+	memset(&f->int_addr, 0, sizeof(f->int_addr));
+	if (n > 2 && s[0] == '[' && s[n - 1] == ']') {
+		s[n - 1] = '\0';
+		f->int_family = FC_AF_INET6;
+		if (inet_pton(AF_INET6, s + 1, f->int_addr.v6) != 1)
+			return -1;
+	} else {
+		f->int_family = FC_AF_INET;
+		if (inet_pton(AF_INET, s, &f->int_addr.v4) != 1)
+			return -1;
+	}
+	return memcmp(&f->int_addr, &zero, sizeof(zero)) ? 0 : -1;
+}
+
 int forward_parse(const char *spec, struct fc_forward *f, char *err, size_t errlen)
 {
 	char buf[128], *proto, *ext, *dash, *in, *port;
 	unsigned int first, last, iport;
-	struct in_addr a;
 
 	if (strlen(spec) >= sizeof(buf))
 		goto bad;
@@ -67,17 +89,41 @@ int forward_parse(const char *spec, struct fc_forward *f, char *err, size_t errl
 		goto bad;
 	if (parse_port(ext, &first) || (dash ? parse_port(dash, &last) : (last = first, 0)) ||
 	    last < first || parse_port(port, &iport) || iport + (last - first) > 65535 ||
-	    inet_pton(AF_INET, in, &a) != 1 || a.s_addr == 0)
+	    parse_target(in, f))
 		goto bad;
 	f->ext_first = first;
 	f->ext_last = last;
-	f->int_addr = a.s_addr;
 	f->int_port = iport;
 	return 0;
 bad:
 	snprintf(err, errlen, "invalid forward '%s': expected PROTO:EXT_PORT[-LAST]=ADDR:PORT "
-		 "with PROTO udp or tcp, e.g. udp:25000=192.168.1.10:3074", spec);
+		 "with PROTO udp or tcp, e.g. udp:25000=192.168.1.10:3074, or an IPv6 ADDR "
+		 "in brackets (NAT64), e.g. tcp:8080=[2001:db8::10]:80", spec);
 	return -1;
+}
+
+/* Where a forward to an IPv6 server could not work as a port mapping of
+ * the port-translating NAT64: a message, or NULL. */
+static const char *nat64_target_problem(const struct fc_options *o, const struct fc_forward *f)
+{
+	__u8 under[16] = {};
+	unsigned int whole = o->nat64_prefix_len / 8;
+
+	if (!o->nat64)
+		return "an IPv6 server needs --nat64";
+	/* With a pool every IPv6 host is address-mapped, never port-mapped;
+	 * a --nat64-static host is address-mapped too. */
+	if (o->nat64pool.pool_set)
+		return "an IPv6 server is not port-mapped with --nat64-pool4 (publish it "
+		       "with --nat64-static)";
+	if (nat64_pool_is_static(&o->nat64pool, f->int_addr.v6))
+		return "the IPv6 server is already published by --nat64-static";
+	if (!nat64_pool_allows(&o->nat64pool, f->int_addr.v6))
+		return "the IPv6 server is outside --nat64-allow";
+	memcpy(under, f->int_addr.v6, whole);
+	if (!memcmp(under, o->nat64_prefix, 16))
+		return "the IPv6 server is under the NAT64 prefix (an IPv4 host's address)";
+	return NULL;
 }
 
 static int in_ranges(const struct fc_options *o, __u8 proto, unsigned int port)
@@ -97,6 +143,11 @@ int forwards_check(const struct fc_options *o, char *err, size_t errlen)
 		const struct fc_forward *f = &o->forwards[i];
 		const char *pn = f->proto == FC_PROTO_TCP ? "tcp" : "udp";
 
+		if (f->int_family == FC_AF_INET6 && nat64_target_problem(o, f)) {
+			snprintf(err, errlen, "forward %s:%u: %s", pn, f->ext_first,
+				 nat64_target_problem(o, f));
+			return -1;
+		}
 		/* Inbound packets are only translated on ports of the range. */
 		for (unsigned int p = f->ext_first; p <= f->ext_last; p++) {
 			if (!in_ranges(o, f->proto, p)) {
@@ -118,7 +169,9 @@ int forwards_check(const struct fc_options *o, char *err, size_t errlen)
 				return -1;
 			}
 			/* One internal endpoint has one mapping (EIM). */
-			if (g->int_addr == f->int_addr && f->int_port <= g->int_port + m &&
+			if (g->int_family == f->int_family &&
+			    !memcmp(&g->int_addr, &f->int_addr, sizeof(f->int_addr)) &&
+			    f->int_port <= g->int_port + m &&
 			    g->int_port <= f->int_port + n) {
 				snprintf(err, errlen, "forwards %s:%u and %s:%u go to the same internal "
 					 "endpoint", pn, f->ext_first, pn, g->ext_first);
@@ -129,26 +182,37 @@ int forwards_check(const struct fc_options *o, char *err, size_t errlen)
 	return 0;
 }
 
-static int install_one(int fd, __u8 proto, __be32 ext_addr, __u16 ext_port,
-		       __be32 int_addr, __u16 int_port)
+static void addr_str(__u8 family, const union fc_addr *a, char *buf, size_t len)
+{
+	inet_ntop(family == FC_AF_INET6 ? AF_INET6 : AF_INET, a, buf, len);
+}
+
+/* The external endpoint's entry names the internal endpoint, the internal
+ * endpoint's names the external one (EIM: its only mapping). */
+static int install_one(int fd, const struct fc_forward *f, __be32 ext_addr, __u16 ext_port,
+		       __u16 int_port)
 {
 	struct fc_endpoint_key ek, ik, old_ek;
-	struct fc_binding ev = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC };
+	struct fc_binding ev = { .family = f->int_family, .flags = FC_BINDING_STATIC };
 	struct fc_binding iv = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC };
 	struct fc_binding cur;
-	char a[INET_ADDRSTRLEN];
+	union fc_addr ext = { .v4 = ext_addr };
+	char a[INET6_ADDRSTRLEN];
+	const char *pn = f->proto == FC_PROTO_TCP ? "tcp" : "udp";
 
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, ext_addr, ext_port);
-	ev.addr.v4 = int_addr;
+	fc_ext_endpoint_key(&ek, FC_AF_INET, f->proto, &ext, htons(ext_port));
+	ev.addr = f->int_addr;
 	ev.port = htons(int_port);
 	if (bpf_map_update_elem(fd, &ek, &ev, BPF_NOEXIST)) {
 		if (errno != EEXIST)
 			return -errno;
 		/* Ours already (a restart over kept state), or a live mapping's. */
-		if (bpf_map_lookup_elem(fd, &ek, &cur) == 0 && cur.addr.v4 != int_addr) {
-			inet_ntop(AF_INET, &cur.addr.v4, a, sizeof(a));
-			fc_err("forward %s:%u: the port is held by a live mapping of %s:%u",
-			       proto == FC_PROTO_TCP ? "tcp" : "udp", ext_port, a, ntohs(cur.port));
+		if (bpf_map_lookup_elem(fd, &ek, &cur) == 0 &&
+		    (cur.family != ev.family || memcmp(&cur.addr, &ev.addr, sizeof(ev.addr)))) {
+			addr_str(cur.family, &cur.addr, a, sizeof(a));
+			fc_err("forward %s:%u: the port is held by a live mapping of %s%s%s:%u", pn,
+			       ext_port, cur.family == FC_AF_INET6 ? "[" : "", a,
+			       cur.family == FC_AF_INET6 ? "]" : "", ntohs(cur.port));
 			return -EADDRINUSE;
 		}
 		if (bpf_map_update_elem(fd, &ek, &ev, BPF_EXIST))
@@ -156,17 +220,18 @@ static int install_one(int fd, __u8 proto, __be32 ext_addr, __u16 ext_port,
 	}
 	/* The internal endpoint may have had a dynamic mapping: its external
 	 * port goes back, the forward's becomes its only one. */
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	fc_int_endpoint_key(&ik, f->int_family, FC_AF_INET, f->proto, &f->int_addr,
+			    htons(int_port));
 	if (bpf_map_lookup_elem(fd, &ik, &cur) == 0 &&
 	    (cur.port != htons(ext_port) || cur.addr.v4 != ext_addr)) {
 		struct fc_binding back;
 
-		gc_endpoint_key4(&old_ek, FC_SIDE_EXTERNAL, proto, cur.addr.v4, ntohs(cur.port));
-		if (bpf_map_lookup_elem(fd, &old_ek, &back) == 0 && back.addr.v4 == int_addr &&
-		    back.port == htons(int_port))
+		fc_ext_endpoint_key(&old_ek, FC_AF_INET, f->proto, &cur.addr, cur.port);
+		if (bpf_map_lookup_elem(fd, &old_ek, &back) == 0 && back.family == ev.family &&
+		    !memcmp(&back.addr, &ev.addr, sizeof(ev.addr)) && back.port == ev.port)
 			bpf_map_delete_elem(fd, &old_ek);
 	}
-	iv.addr.v4 = ext_addr;
+	iv.addr = ext;
 	iv.port = htons(ext_port);
 	if (bpf_map_update_elem(fd, &ik, &iv, BPF_ANY))
 		return -errno;
@@ -183,7 +248,7 @@ int forwards_install(int bindings_fd, const struct fc_options *o, __be32 ext_add
 		const struct fc_forward *f = &o->forwards[i];
 
 		for (unsigned int p = f->ext_first; p <= f->ext_last; p++) {
-			int err = install_one(bindings_fd, f->proto, ext_addr, p, f->int_addr,
+			int err = install_one(bindings_fd, f, ext_addr, p,
 					      f->int_port + (p - f->ext_first));
 
 			if (err) {

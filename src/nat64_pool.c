@@ -30,6 +30,32 @@ bool nat64_pool_on(const struct fc_nat64_pool_opts *p)
 	return p->pool_set || p->nr_static || p->nr_allow;
 }
 
+static bool in_prefix6(const __u8 addr[16], const __u8 prefix[16], unsigned int len)
+{
+	unsigned int whole = len / 8, rest = len % 8;
+
+	return !memcmp(addr, prefix, whole) &&
+	       (!rest || !((addr[whole] ^ prefix[whole]) & (0xff00 >> rest)));
+}
+
+bool nat64_pool_allows(const struct fc_nat64_pool_opts *p, const __u8 v6[16])
+{
+	if (!p->nr_allow)
+		return true;
+	for (unsigned int i = 0; i < p->nr_allow; i++)
+		if (in_prefix6(v6, p->allow[i].addr, p->allow[i].len))
+			return true;
+	return false;
+}
+
+bool nat64_pool_is_static(const struct fc_nat64_pool_opts *p, const __u8 v6[16])
+{
+	for (unsigned int i = 0; i < p->nr_static; i++)
+		if (!memcmp(p->statics[i].v6, v6, 16))
+			return true;
+	return false;
+}
+
 /* "ADDR/LEN" or "ADDR" (the whole length); host bits must be zero. */
 static int parse_prefix(int af, const char *spec, void *addr, unsigned int *len)
 {

@@ -50,6 +50,10 @@ int nat64_pool_option(struct fc_nat64_pool_opts *p, enum fc_nat64_pool_opt which
 /* After all options: needs --nat64; addresses unique. */
 int nat64_pool_check(const struct fc_nat64_pool_opts *p, bool nat64, char *err, size_t errlen);
 bool nat64_pool_on(const struct fc_nat64_pool_opts *p);
+/* May v6 use NAT64 (no --nat64-allow, or under one of its prefixes)? */
+bool nat64_pool_allows(const struct fc_nat64_pool_opts *p, const __u8 v6[16]);
+/* Is v6 published by --nat64-static? */
+bool nat64_pool_is_static(const struct fc_nat64_pool_opts *p, const __u8 v6[16]);
 void nat64_pool_fill_config(const struct fc_nat64_pool_opts *p, struct fc_config *cfg);
 /* The static entries and the allowed prefixes into the maps; what a kept
  * state holds that is no longer configured goes. 0 or -errno. */

@@ -32,13 +32,14 @@ enum fc_command {
 #define FC_MAX_FORWARDS 64
 
 /* A static forward: external ports [ext_first, ext_last] of proto go to
- * int_addr, ports from int_port on. */
+ * int_addr, ports from int_port on; an IPv6 int_addr through NAT64. */
 struct fc_forward {
 	__u8 proto;		/* FC_PROTO_TCP or FC_PROTO_UDP */
+	__u8 int_family;	/* FC_AF_INET, or FC_AF_INET6 (NAT64) */
 	__u16 ext_first;	/* host order */
 	__u16 ext_last;
-	__be32 int_addr;
 	__u16 int_port;		/* host order */
+	union fc_addr int_addr;
 };
 
 #define FC_MAX_PCP_ALLOW 16

@@ -64,11 +64,35 @@ def test_static_udp_and_tcp_forwards_reach_internal_listeners(topo, fcnat, bpffs
     ("sctp:25000=192.168.77.2:80", "invalid forward"),
     ("udp:25000=192.168.77.2", "invalid forward"),
     ("udp:25010-25000=192.168.77.2:80", "invalid forward"),
+    ("udp:25000=[192.168.77.2]:80", "invalid forward"),
+    ("udp:25000=fd00:77::2:80", "invalid forward"),
+    ("udp:25000=[::]:80", "invalid forward"),
 ])
 def test_bad_forward_is_a_usage_error(run_fcnat, spec, why):
     r = run_fcnat("-i", "wan0", "--forward", spec)
     assert r.returncode == 2, repr(r)
     assert why in r.stderr and spec.split("=")[0] in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args,why", [
+    ([], "needs --nat64"),
+    (["--nat64", "--hairpin-if", "lan0", "--nat64-pool4", "203.0.113.8/30"],
+     "not port-mapped with --nat64-pool4"),
+    (["--nat64", "--hairpin-if", "lan0", "--nat64-static", "fd00:77::2=203.0.113.20"],
+     "already published by --nat64-static"),
+    (["--nat64", "--hairpin-if", "lan0", "--nat64-allow", "fd00:78::/64"],
+     "outside --nat64-allow"),
+])
+def test_forward_to_an_ipv6_server_refused_where_nat64_cannot_port_map_it(run_fcnat, args, why):
+    r = run_fcnat("-i", "wan0", "--forward", "udp:25000=[fd00:77::2]:80", *args)
+    assert r.returncode == 2, repr(r)
+    assert why in r.stderr and "udp:25000" in r.stderr, r.stderr
+
+
+def test_forward_to_an_address_under_the_nat64_prefix_refused(run_fcnat):
+    r = run_fcnat("-i", "wan0", "--nat64", "--hairpin-if", "lan0",
+                  "--forward", "udp:25000=[64:ff9b::c000:202]:80")
+    assert r.returncode == 2 and "under the NAT64 prefix" in r.stderr, repr(r)
 
 
 def test_colliding_forwards_are_refused(run_fcnat):

@@ -401,3 +401,46 @@ def test_rfc6052_s3_1_private_ipv4_under_the_wkp_not_translated(topo64, nat64, r
     assert not _pings(topo64.client, nat64_addr(priv))
     assert counter(run_fcnat, bpffs, "nat64_drop_untranslatable") > before
     assert _pings(topo64.client, nat64_addr(FAR4_ADDR))
+
+
+def test_rfc6146_static_forward_publishes_an_ipv6_server_on_the_ipv4_side(
+        topo64, fcnat, datapath, bpffs, run_fcnat):
+    """--forward to a bracketed IPv6 address: a static NAT64 mapping (a
+    static BIB entry, RFC 6146 §3.5.1). Any IPv4 host reaches the IPv6-only
+    server on the external address and port, seeing it there; the server's
+    own packets leave from that port (EIM); TCP too; listed as static."""
+    internal = [] if datapath else ["--hairpin-if", "lan0"]
+    fcnat("-i", "wan0", "--nat64", "--bpffs", bpffs, *internal, *datapath,
+          "--forward", "udp:25060=[%s]:8080" % CLIENT6_ADDR,
+          "tcp:25060=[%s]:8081" % CLIENT6_ADDR)
+    server = topo64.client.udp(CLIENT6_ADDR, 8080)
+    lst = topo64.client.tcp(CLIENT6_ADDR, 8081)
+    lst.listen(1)
+
+    peer = topo64.ext.udp(EXT4, 7100)
+    peer.sendto(b"inbound-first", (GW_WAN_ADDR, 25060))
+    got = recv_matching(server, b"inbound-first", 3)
+    assert got is not None and got[:2] == (nat64_addr(EXT4), 7100), got
+    server.sendto(b"answer", (nat64_addr(EXT4), 7100))
+    assert recv_matching(peer, b"answer", 3) == (GW_WAN_ADDR, 25060)
+    # Another IPv4 host, first contacted by the server: the same port.
+    other = topo64.ext.udp(EXT2, 7000)
+    server.sendto(b"outbound", (nat64_addr(EXT2), 7000))
+    assert recv_matching(other, b"outbound", 3) == (GW_WAN_ADDR, 25060)
+
+    c = topo64.ext.tcp(EXT3, 0)
+    c.connect((GW_WAN_ADDR, 25060))
+    conn, src = lst.accept()
+    topo64.sockets.append(conn)
+    assert src[:2] == (nat64_addr(EXT3), c.getsockname()[1])
+    c.sendall(b"hello over tcp")
+    assert conn.recv(100) == b"hello over tcp"
+    conn.sendall(b"and back")
+    assert c.recv(100) == b"and back"
+
+    r = run_fcnat("show", "mappings", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    statics = {(m["proto"], m["internal_addr"], m["internal_port"], m["external_addr"],
+                m["external_port"]) for m in json.loads(r.stdout) if m["static"]}
+    assert statics == {("udp", CLIENT6_ADDR, 8080, GW_WAN_ADDR, 25060),
+                       ("tcp", CLIENT6_ADDR, 8081, GW_WAN_ADDR, 25060)}, statics
