@@ -57,7 +57,7 @@ BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
 LIB_SRCS  := src/options.c src/options_table.c src/option_values.c src/options_cgnat.c src/options_sync.c src/log.c src/netlink.c src/daemon.c src/loader.c src/tc_clsact.c src/xdp_attach.c src/bpf_info.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/show_stats.c src/show_subscribers.c src/metrics.c \
-	src/metrics_http.c src/pcp.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c src/bpf_profile.c \
+	src/metrics_http.c src/pcp.c src/pcp_access.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c src/bpf_profile.c \
 	src/ports.c src/import_einat.c src/tc_attach.c src/vlan.c \
 	src/upnp.c src/upnp_http.c src/upnp_ssdp.c src/upnp_soap.c src/upnp_desc.c src/upnp_control.c src/upnp_gena.c \
 	src/sync_hmac.c src/sync_wire.c src/sync_table.c src/sync.c src/sync_rx.c src/sync_status.c \

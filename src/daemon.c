@@ -410,15 +410,15 @@ void daemon_save_event_counters(struct daemon *d)
 void daemon_run(struct daemon *d)
 {
 	struct gc_state gc;
-	struct pollfd pfd[PFD_FIXED + FC_MAX_IFACES + 2 + UPNP_POLL_MAX] = {
+	struct pollfd pfd[PFD_FIXED + PCP_POLL_MAX + 2 + UPNP_POLL_MAX] = {
 		{ .fd = d->sigfd, .events = POLLIN },
 		{ .fd = d->watch ? nl_addr_watch_fd(d->watch) : -1, .events = POLLIN },
 		{ .fd = metrics_poll_fd(d->metrics), .events = POLLIN },
 		{ .fd = d->events ? event_log_fd(d->events) : -1, .events = POLLIN },
 		{ .fd = event_log_out_fd(d->events), .events = 0 },
 	};
-	int pcp_fds[FC_MAX_IFACES];
-	int npcp = pcp_poll_fds(d->pcp, pcp_fds, FC_MAX_IFACES);
+	int pcp_fds[PCP_POLL_MAX];
+	int npcp = pcp_poll_fds(d->pcp, pcp_fds, PCP_POLL_MAX);
 	int sync_fds[2], nsync = sync_poll_fds(d->sync, sync_fds, 2);
 	struct metrics_source ms = {
 		.ifname = d->o.ifname,

@@ -20,10 +20,11 @@ struct ext_addr_maps {
 
 #define EXT_ADDR_MAPS_NONE ((struct ext_addr_maps){ -1, -1, -1 })
 
-/* host's external address: deterministic NAT's slot; else its subscriber
+/* host's (family's: IPv4, or IPv6 for NAT64) external address: deterministic NAT's slot; else its subscriber
  * entry's, while still in the pool; else the pool slot its address hashes
  * to; without a pool cfg->ext_addr4. 0: none (no address yet, outside the
  * deterministic prefix). */
-__be32 ext_addr4_of(const struct fc_config *cfg, const struct ext_addr_maps *m, __be32 host);
+__be32 ext_addr4_of(const struct fc_config *cfg, const struct ext_addr_maps *m, __u8 family,
+		    const union fc_addr *host);
 
 #endif

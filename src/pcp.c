@@ -6,6 +6,7 @@
  * format is pcp_codec.c's, the mappings and their lifetimes pcp_table.c's.
  * See doc/design/port-mapping.md.
  */
+#define _GNU_SOURCE /* struct in6_pktinfo */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
@@ -22,48 +23,31 @@
 #include "log.h"
 #include "stats.h"
 #include "pcp.h"
+#include "pcp_access.h"
 #include "pcp_codec.h"
 #include "pcp_table.h"
 
 #define PCP_SERVER_PORT 5351
 #define PCP_CLIENT_PORT 5350	/* announcements go to 224.0.0.1:5350 */
-#define RATE_SLOTS 256
 #define ANNOUNCE_COUNT 10	/* RFC 6886 §3.2.1: ten times, 250 ms doubling */
 #define ANNOUNCE_FIRST_GAP_NS 250000000ULL
-#define NETS_MAX 64
 #define NETS_REFRESH_NS 1000000000ULL
 #define NS 1000000000ULL
-
-struct rate_slot {
-	__be32 addr;
-	__u64 last_ns;
-	double tokens;
-};
-
-struct local_net {
-	int ifindex;
-	__be32 addr;
-	__be32 mask;
-};
 
 struct pcp_iface {
 	int ifindex;
 	int fd;
+	int fd6;	/* NAT64's IPv6 clients; -1: none */
 };
 
 struct pcp_server {
 	struct fc_pcp_opts po;
 	const struct fc_config *cfg;
+	const struct fc_nat64_pool_opts *nat64;	/* who NAT64 port-maps */
 	unsigned int nr_ifs;
 	struct pcp_iface ifs[FC_MAX_IFACES];
-	/* Whose subnets are accepted: the --pcp-if and --upnp-if ones. */
-	unsigned int nr_net_ifs;
-	int net_ifs[2 * FC_MAX_IFACES];
-	struct local_net nets[NETS_MAX];
-	unsigned int nr_nets;
-	__u64 nets_at_ns;
+	struct pcp_access access;
 	struct pcp_table table;
-	struct rate_slot rate[RATE_SLOTS];
 	__u64 epoch_start_ns;
 	unsigned int announce_left;
 	__u64 announce_next_ns;
@@ -96,7 +80,7 @@ static size_t natpmp_answer(struct pcp_server *s, const struct pcp_request *r, _
 	switch (r->kind) {
 	case NATPMP_REQ_ADDRESS: {
 		/* The asking host's own (paired) address: a pool has several. */
-		__be32 ext = pcp_table_ext_addr(&s->table, r->src);
+		__be32 ext = pcp_table_ext_addr(&s->table, &r->src);
 
 		return natpmp_build_address(out, ext ? PMP_SUCCESS : PMP_NETWORK_FAILURE, epoch,
 					    ext);
@@ -108,17 +92,17 @@ static size_t natpmp_answer(struct pcp_server *s, const struct pcp_request *r, _
 	}
 	if (r->lifetime == 0) {
 		if (r->int_port == 0) {
-			pcp_table_unmap_all(&s->table, r->proto, r->src);
+			pcp_table_unmap_all(&s->table, r->proto, &r->src);
 			st = MAP_OK;
 		} else {
-			st = pcp_table_unmap(&s->table, r->proto, r->src, r->int_port, NULL);
+			st = pcp_table_unmap(&s->table, r->proto, &r->src, r->int_port, NULL);
 		}
 		return natpmp_build_map(out, r, st == MAP_OK ? PMP_SUCCESS : PMP_REFUSED, epoch, 0, 0);
 	}
 	if (r->int_port == 0)	/* "all ports" is not offered */
 		return natpmp_build_map(out, r, PMP_REFUSED, epoch, 0, 0);
 	st = pcp_table_map(&s->table, &(struct map_req){
-		.proto = r->proto, .int_addr = r->src, .int_port = r->int_port,
+		.proto = r->proto, .host = r->src, .int_port = r->int_port,
 		.suggested = r->suggested, .lifetime = grant(s, r->lifetime),
 	}, &a);
 	switch (st) {
@@ -137,8 +121,6 @@ static size_t natpmp_answer(struct pcp_server *s, const struct pcp_request *r, _
 }
 
 /* ---- PCP ---- */
-
-static bool addr_allowed(struct pcp_server *s, __be32 a, int ifindex);
 
 static __u8 pcp_result_of(enum map_status st)
 {
@@ -159,15 +141,15 @@ static __u8 pcp_result_of(enum map_status st)
 }
 
 /* PEER with lifetime 0 never deletes: the mapping as it is. */
-static size_t pcp_peer_report(struct pcp_server *s, const struct pcp_request *r, __be32 int_addr,
-			      __u32 epoch, __u8 *out)
+static size_t pcp_peer_report(struct pcp_server *s, const struct pcp_request *r,
+			      const struct pcp_host *h, __u32 epoch, __u8 *out)
 {
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
-	struct pcp_mapping *m = pcp_table_find(&s->table, r->proto, int_addr, r->int_port);
+	struct pcp_mapping *m = pcp_table_find(&s->table, r->proto, h, r->int_port);
 	__u64 now = gc_now_ns();
 
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, int_addr, r->int_port);
+	fc_int_endpoint_key(&ik, h->family, FC_AF_INET, r->proto, &h->addr, htons(r->int_port));
 	if (bpf_map_lookup_elem(s->table.bindings_fd, &ik, &b))
 		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
 	return pcp_build_success(out, r, epoch,
@@ -175,33 +157,47 @@ static size_t pcp_peer_report(struct pcp_server *s, const struct pcp_request *r,
 				 false, ntohs(b.port), b.addr.v4);
 }
 
+/* An IPv6 host's mappings are NAT64's port mappings: only where its
+ * traffic is port-translated (not address-mapped by --nat64-pool4 or
+ * --nat64-static) and allowed (--nat64-allow). */
+static bool nat64_port_mapped(const struct pcp_server *s, const struct pcp_host *h)
+{
+	if (!s->nat64 || !(s->cfg->flags & FC_CFG_NAT64))
+		return false;
+	return !s->nat64->pool_set && !nat64_pool_is_static(s->nat64, h->addr.v6) &&
+	       nat64_pool_allows(s->nat64, h->addr.v6);
+}
+
 static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, int ifindex,
 			     __u8 *out)
 {
 	__u32 epoch = epoch_s(s);
-	__be32 int_addr = r->src;
+	struct pcp_host host = r->src;
 	struct map_ans a = {};
 	enum map_status st;
 
 	if (r->kind == PCP_REQ_ERROR)
 		return pcp_build_error(out, r, r->error, epoch);
 	if (r->third_party) {
-		if (!s->po.third_party || !addr_allowed(s, r->third_party_addr, ifindex))
+		if (!s->po.third_party ||
+		    !pcp_access_allowed(&s->access, &r->third_party_host, ifindex))
 			return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
-		int_addr = r->third_party_addr;
+		host = r->third_party_host;
 	}
 	/* ANNOUNCE: lifetime 0, the epoch: "I am here, with this state". */
 	if (r->opcode == PCP_OP_ANNOUNCE)
 		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
+	if (host.family == FC_AF_INET6 && !nat64_port_mapped(s, &host))
+		return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
 	if (r->prefer_failure && r->sugg_addr &&
-	    r->sugg_addr != pcp_table_ext_addr(&s->table, int_addr))
+	    r->sugg_addr != pcp_table_ext_addr(&s->table, &host))
 		return pcp_build_error(out, r, PCP_CANNOT_PROVIDE_EXTERNAL, epoch);
 	if (r->opcode == PCP_OP_MAP && r->lifetime == 0) {
 		if (r->int_port == 0) {
-			pcp_table_unmap_all(&s->table, r->proto, int_addr);
+			pcp_table_unmap_all(&s->table, r->proto, &host);
 			st = MAP_OK;
 		} else {
-			st = pcp_table_unmap(&s->table, r->proto, int_addr, r->int_port, r->nonce);
+			st = pcp_table_unmap(&s->table, r->proto, &host, r->int_port, r->nonce);
 		}
 		if (st != MAP_OK)
 			return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
@@ -211,9 +207,9 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 	if (r->int_port == 0)	/* no "all ports" */
 		return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
 	if (r->opcode == PCP_OP_PEER && r->lifetime == 0)
-		return pcp_peer_report(s, r, int_addr, epoch, out);
+		return pcp_peer_report(s, r, &host, epoch, out);
 	st = pcp_table_map(&s->table, &(struct map_req){
-		.proto = r->proto, .int_addr = int_addr, .int_port = r->int_port,
+		.proto = r->proto, .host = host, .int_port = r->int_port,
 		.suggested = r->suggested, .lifetime = grant(s, r->lifetime),
 		.prefer_failure = r->prefer_failure, .nonce = r->nonce,
 	}, &a);
@@ -222,8 +218,8 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 	return pcp_build_success(out, r, epoch, a.lifetime, false, a.ext_port, a.ext_addr);
 }
 
-size_t pcp_answer(struct pcp_server *s, __be32 src, int ifindex, const __u8 *in, size_t len,
-		  __u8 *out)
+size_t pcp_answer(struct pcp_server *s, const struct pcp_host *src, int ifindex, const __u8 *in,
+		  size_t len, __u8 *out)
 {
 	struct pcp_request r;
 
@@ -240,156 +236,124 @@ size_t pcp_answer(struct pcp_server *s, __be32 src, int ifindex, const __u8 *in,
 	}
 }
 
-/* ---- who may ask ---- */
+/* ---- sockets ---- */
 
-static void refresh_nets(struct pcp_server *s)
+/* Where a datagram came from and to: the sender, and the address and
+ * interface it was sent to (IP_PKTINFO / IPV6_PKTINFO). */
+struct pcp_dgram {
+	struct sockaddr_storage from;
+	struct pcp_host src;
+	int ifindex;
+	bool multicast;
+	union {
+		struct in_pktinfo v4;
+		struct in6_pktinfo v6;
+	} to;
+};
+
+static bool dgram_where(struct msghdr *mh, struct pcp_dgram *d)
 {
-	struct ifaddrs *ifa, *i;
+	bool have = false;
 
-	s->nets_at_ns = gc_now_ns();
-	if (getifaddrs(&ifa))
-		return;
-	s->nr_nets = 0;
-	for (i = ifa; i && s->nr_nets < NETS_MAX; i = i->ifa_next) {
-		int idx;
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
-			continue;
-		idx = if_nametoindex(i->ifa_name);
-		for (unsigned int k = 0; k < s->nr_net_ifs; k++) {
-			if (s->net_ifs[k] != idx)
-				continue;
-			s->nets[s->nr_nets].ifindex = idx;
-			s->nets[s->nr_nets].addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
-			s->nets[s->nr_nets].mask =
-				((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
-			s->nr_nets++;
-			break;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    d->from.ss_family == AF_INET) {
+			memcpy(&d->to.v4, CMSG_DATA(c), sizeof(d->to.v4));
+			d->ifindex = d->to.v4.ipi_ifindex;
+			d->multicast = IN_MULTICAST(ntohl(d->to.v4.ipi_addr.s_addr));
+			have = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   d->from.ss_family == AF_INET6) {
+			memcpy(&d->to.v6, CMSG_DATA(c), sizeof(d->to.v6));
+			d->ifindex = d->to.v6.ipi6_ifindex;
+			d->multicast = IN6_IS_ADDR_MULTICAST(&d->to.v6.ipi6_addr);
+			have = true;
 		}
 	}
-	freeifaddrs(ifa);
-}
-
-/* A host of one of ifindex's subnets: not the gateway's own address, nor
- * the subnet's broadcast or (wider than /31) network address. */
-static bool nets_match(const struct pcp_server *s, __be32 a, int ifindex)
-{
-	for (unsigned int i = 0; i < s->nr_nets; i++) {
-		const struct local_net *n = &s->nets[i];
-		bool point_to_point = ntohl(n->mask) >= 0xfffffffeU;
-
-		if (n->ifindex == ifindex && (a & n->mask) == (n->addr & n->mask) && a != n->addr &&
-		    (a | n->mask) != 0xffffffffU && (point_to_point || (a & ~n->mask)))
-			return true;
-	}
-	return false;
-}
-
-/* On-link on the interface the request came in on, or --pcp-allow. */
-static bool addr_allowed(struct pcp_server *s, __be32 a, int ifindex)
-{
-	__u32 h = ntohl(a);
-
-	if (!h || h == 0xffffffffU || IN_MULTICAST(h) || (h >> 24) == 127)
+	if (!have)
 		return false;
-	for (unsigned int i = 0; i < s->po.nr_allow; i++) {
-		const struct fc_prefix4 *p = &s->po.allow[i];
-		__u32 mask = p->len ? 0xffffffffU << (32 - p->len) : 0;
-
-		if ((h & mask) == ntohl(p->addr))
-			return true;
-	}
-	if (nets_match(s, a, ifindex))
-		return true;
-	/* An address added a moment ago: look again, at most once a second. */
-	if (gc_now_ns() - s->nets_at_ns < NETS_REFRESH_NS)
-		return false;
-	refresh_nets(s);
-	return nets_match(s, a, ifindex);
-}
-
-/* Token bucket per client address: --pcp-rate a second, bursts of twice that. */
-static bool rate_ok(struct pcp_server *s, __be32 a)
-{
-	struct rate_slot *r = &s->rate[(ntohl(a) * 2654435761U) >> 24];
-	__u64 now = gc_now_ns();
-	double burst = 2.0 * s->po.rate;
-
-	if (r->addr != a || !r->last_ns) {
-		r->addr = a;
-		r->tokens = burst;
+	memset(&d->src, 0, sizeof(d->src));
+	if (d->from.ss_family == AF_INET) {
+		d->src.family = FC_AF_INET;
+		d->src.addr.v4 = ((struct sockaddr_in *)&d->from)->sin_addr.s_addr;
 	} else {
-		r->tokens += (double)(now - r->last_ns) / NS * s->po.rate;
-		if (r->tokens > burst)
-			r->tokens = burst;
+		d->src.family = FC_AF_INET6;
+		memcpy(d->src.addr.v6, &((struct sockaddr_in6 *)&d->from)->sin6_addr, 16);
 	}
-	r->last_ns = now;
-	if (r->tokens < 1.0)
-		return false;
-	r->tokens -= 1.0;
 	return true;
 }
 
-/* ---- sockets ---- */
+/* Answer from the address the client sent to. */
+static void dgram_reply(int fd, const struct pcp_dgram *d, const __u8 *out, size_t n)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {};
+	struct iovec iov = { .iov_base = (void *)out, .iov_len = n };
+	struct msghdr mh = {
+		.msg_name = (void *)&d->from,
+		.msg_namelen = d->from.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+							     : sizeof(struct sockaddr_in6),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	char a[INET6_ADDRSTRLEN];
+
+	if (d->from.ss_family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = d->to.v4.ipi_addr };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { .ipi6_addr = d->to.v6.ipi6_addr,
+					  .ipi6_ifindex = d->to.v6.ipi6_ifindex };
+
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	mh.msg_controllen = c->cmsg_len;
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		fc_debug("pcp: answering %s: %s",
+			 inet_ntop(d->src.family == FC_AF_INET ? AF_INET : AF_INET6, &d->src.addr, a,
+				   sizeof(a)), strerror(errno));
+}
 
 void pcp_receive(struct pcp_server *s, int fd)
 {
 	__u8 in[PCP_MAX_MSG + 4], out[PCP_MAX_MSG + 4];
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct sockaddr_in from;
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct pcp_dgram d;
 	struct iovec iov = { .iov_base = in, .iov_len = sizeof(in) };
 	struct msghdr mh = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_name = &d.from,
 		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_control = cbuf,
 	};
-	struct in_pktinfo *pi = NULL;
-	struct cmsghdr *c;
 	ssize_t len;
 	size_t n;
 
 	for (int budget = 64; budget > 0; budget--) {
-		mh.msg_namelen = sizeof(from);
+		memset(&d, 0, sizeof(d));
+		mh.msg_namelen = sizeof(d.from);
 		mh.msg_controllen = sizeof(cbuf);
 		mh.msg_flags = 0;
 		len = recvmsg(fd, &mh, MSG_DONTWAIT);
 		if (len < 0)
 			return;
-		pi = NULL;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
-				pi = (struct in_pktinfo *)CMSG_DATA(c);
 		/* Unicast to one of our addresses, from an accepted client,
 		 * within its rate; anything else gets no answer at all. */
-		if (!pi || from.sin_family != AF_INET || IN_MULTICAST(ntohl(pi->ipi_addr.s_addr)) ||
-		    !addr_allowed(s, from.sin_addr.s_addr, pi->ipi_ifindex) ||
-		    !rate_ok(s, from.sin_addr.s_addr))
+		if (!dgram_where(&mh, &d) || d.multicast ||
+		    !pcp_access_allowed(&s->access, &d.src, d.ifindex) ||
+		    !pcp_access_rate_ok(&s->access, &d.src))
 			continue;
 		if ((mh.msg_flags & MSG_TRUNC) || len > PCP_MAX_MSG)
 			len = PCP_MAX_MSG + 4;	/* oversized: malformed */
-		n = pcp_answer(s, from.sin_addr.s_addr, pi->ipi_ifindex, in, len, out);
-		if (!n)
-			continue;
-		{
-			char rbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = {};
-			struct iovec riov = { .iov_base = out, .iov_len = n };
-			struct msghdr rh = {
-				.msg_name = &from, .msg_namelen = sizeof(from),
-				.msg_iov = &riov, .msg_iovlen = 1,
-				.msg_control = rbuf, .msg_controllen = sizeof(rbuf),
-			};
-			struct cmsghdr *rc = CMSG_FIRSTHDR(&rh);
-			struct in_pktinfo rpi = { .ipi_spec_dst = pi->ipi_addr };
-
-			/* Answer from the address the client sent to. */
-			rc->cmsg_level = IPPROTO_IP;
-			rc->cmsg_type = IP_PKTINFO;
-			rc->cmsg_len = CMSG_LEN(sizeof(rpi));
-			memcpy(CMSG_DATA(rc), &rpi, sizeof(rpi));
-			if (sendmsg(fd, &rh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-				fc_debug("pcp: answering %s: %s", inet_ntoa(from.sin_addr),
-					 strerror(errno));
-		}
+		n = pcp_answer(s, &d.src, d.ifindex, in, len, out);
+		if (n)
+			dgram_reply(fd, &d, out, n);
 	}
 }
 
@@ -417,6 +381,30 @@ static int open_socket(const char *ifname, int ifindex)
 	return fd;
 }
 
+/* The same on [::]:5351 for NAT64's IPv6-only clients (PCP only: NAT-PMP
+ * is IPv4's). */
+static int open_socket6(const char *ifname, int ifindex)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(PCP_SERVER_PORT) };
+	int one = 1, zero = 0, fd;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, strlen(ifname)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,
 		     const struct ext_addr_maps *addr_maps)
 {
@@ -425,7 +413,8 @@ void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,
 	s->table.addr_maps = *addr_maps;
 }
 
-struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg)
+struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg,
+			    const struct fc_nat64_pool_opts *nat64)
 {
 	struct pcp_server *s = calloc(1, sizeof(*s));
 
@@ -435,6 +424,8 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 	}
 	s->po = *po;
 	s->cfg = cfg;
+	s->nat64 = nat64;
+	pcp_access_init(&s->access, &s->po);
 	s->table.cfg = cfg;
 	s->table.max_per_host = po->max_per_host;
 	s->table.bindings_fd = s->table.sessions_fd = -1;
@@ -454,8 +445,18 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 		}
 		s->ifs[s->nr_ifs].ifindex = idx;
 		s->ifs[s->nr_ifs].fd = fd;
+		s->ifs[s->nr_ifs].fd6 = -1;
 		s->nr_ifs++;
-		s->net_ifs[s->nr_net_ifs++] = idx;
+		pcp_access_add_if(&s->access, idx);
+		if (!nat64)
+			continue;
+		fd = open_socket6(po->ifs[i], idx);
+		if (fd < 0) {
+			fc_err("--pcp-if %s: cannot listen on UDP port %d for NAT64's IPv6 "
+			       "clients: %s", po->ifs[i], PCP_SERVER_PORT, strerror(-fd));
+			goto fail;
+		}
+		s->ifs[s->nr_ifs - 1].fd6 = fd;
 	}
 	for (unsigned int i = 0; i < po->nr_upnp_ifs; i++) {
 		int idx = if_nametoindex(po->upnp_ifs[i]);
@@ -464,9 +465,9 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 			fc_err("--upnp-if: no such interface: %s", po->upnp_ifs[i]);
 			goto fail;
 		}
-		s->net_ifs[s->nr_net_ifs++] = idx;
+		pcp_access_add_if(&s->access, idx);
 	}
-	refresh_nets(s);
+	pcp_access_refresh(&s->access);
 	pcp_state_lost(s);	/* a new epoch, announced */
 	return s;
 fail:
@@ -478,8 +479,11 @@ void pcp_close(struct pcp_server *s)
 {
 	if (!s)
 		return;
-	for (unsigned int i = 0; i < s->nr_ifs; i++)
+	for (unsigned int i = 0; i < s->nr_ifs; i++) {
 		close(s->ifs[i].fd);
+		if (s->ifs[i].fd6 >= 0)
+			close(s->ifs[i].fd6);
+	}
 	free(s);
 }
 
@@ -487,8 +491,11 @@ int pcp_poll_fds(const struct pcp_server *s, int *fds, int max)
 {
 	int n = 0;
 
-	for (unsigned int i = 0; s && i < s->nr_ifs && n < max; i++)
+	for (unsigned int i = 0; s && i < s->nr_ifs && n < max; i++) {
 		fds[n++] = s->ifs[i].fd;
+		if (s->ifs[i].fd6 >= 0 && n < max)
+			fds[n++] = s->ifs[i].fd6;
+	}
 	return n;
 }
 
@@ -515,11 +522,13 @@ unsigned int pcp_nr_mappings(const struct pcp_server *s)
 
 /* NAT-PMP's external address response and PCP's ANNOUNCE response, both
  * unsolicited, to 224.0.0.1:5350 on every interface (RFC 6886 §3.2.1,
- * RFC 6887 §14.1). */
+ * RFC 6887 §14.1), and PCP's to [ff02::1]:5350 for NAT64's clients. */
 static void announce(struct pcp_server *s)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(PCP_CLIENT_PORT),
 				  .sin_addr.s_addr = htonl(INADDR_ALLHOSTS_GROUP) };
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(PCP_CLIENT_PORT),
+				    .sin6_addr.s6_addr = { 0xff, 0x02, [15] = 1 } };
 	__u8 pmp[12], pcp[PCP_HDR_LEN];
 	__u32 epoch = epoch_s(s);
 
@@ -534,6 +543,11 @@ static void announce(struct pcp_server *s)
 			       (struct sockaddr *)&to, sizeof(to));
 		sendto(s->ifs[i].fd, pcp, sizeof(pcp), MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to,
 		       sizeof(to));
+		if (s->ifs[i].fd6 < 0)
+			continue;
+		to6.sin6_scope_id = s->ifs[i].ifindex;
+		sendto(s->ifs[i].fd6, pcp, sizeof(pcp), MSG_DONTWAIT | MSG_NOSIGNAL,
+		       (struct sockaddr *)&to6, sizeof(to6));
 	}
 }
 
@@ -558,8 +572,8 @@ void pcp_tick(struct pcp_server *s, uint64_t now_ns)
 		s->announce_gap_ns *= 2;
 	}
 	pcp_table_expire(&s->table, now_ns);
-	if (now_ns - s->nets_at_ns >= NETS_REFRESH_NS)
-		refresh_nets(s);
+	if (now_ns - s->access.nets_at_ns >= NETS_REFRESH_NS)
+		pcp_access_refresh(&s->access);
 }
 
 /* ---- for the UPnP IGD, which serves the same table ---- */
@@ -569,9 +583,9 @@ struct pcp_table *pcp_table_of(struct pcp_server *s)
 	return &s->table;
 }
 
-bool pcp_client_allowed(struct pcp_server *s, __be32 addr, int ifindex)
+bool pcp_client_allowed(struct pcp_server *s, const struct pcp_host *h, int ifindex)
 {
-	return addr_allowed(s, addr, ifindex);
+	return pcp_access_allowed(&s->access, h, ifindex);
 }
 
 __u32 pcp_grant_lifetime(const struct pcp_server *s, __u32 requested)

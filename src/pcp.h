@@ -13,15 +13,22 @@
 #include <fcnat/types.h>
 #include "options.h"
 #include "ext_addr.h"
+#include "pcp_codec.h"
 
 struct pcp_server;
+
+/* Sockets to poll at most: IPv4 and IPv6 on each --pcp-if. */
+#define PCP_POLL_MAX (2 * FC_MAX_IFACES)
 
 #define PCP_TABLE_MAX 4096	/* mappings with a lifetime, all clients */
 
 /* Opens UDP 5351 on every --pcp-if (before the datapath is loaded, so a
- * failure leaves nothing to undo). cfg is read on every request (address,
- * port ranges), so it follows reloads. NULL on failure, message logged. */
-struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg);
+ * failure leaves nothing to undo), IPv4 and, with NAT64 (nat64: its
+ * options, whose IPv6 hosts it port-maps; NULL: no NAT64), IPv6. cfg and
+ * nat64 are read on every request (address, port ranges), so they follow
+ * reloads. NULL on failure, message logged. */
+struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg,
+			    const struct fc_nat64_pool_opts *nat64);
 /* The maps requests work on (addr_maps: where a host's paired pool
  * address is read); before this, requests are not read. */
 void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,
@@ -48,14 +55,14 @@ unsigned int pcp_nr_mappings(const struct pcp_server *s);
 /* Answer one datagram of len bytes from src that came in on ifindex,
  * already accepted (on-link or --pcp-allow, within its rate): the response
  * in out (PCP_MAX_MSG + 4 bytes), its length, 0: no answer. */
-size_t pcp_answer(struct pcp_server *s, __be32 src, int ifindex, const __u8 *in, size_t len,
-		  __u8 *out);
+size_t pcp_answer(struct pcp_server *s, const struct pcp_host *src, int ifindex, const __u8 *in,
+		  size_t len, __u8 *out);
 
 /* What the UPnP IGD (src/upnp.c) shares: the lifetime table and its
  * mappings, who may ask (on-link on ifindex or --pcp-allow), the lifetime
  * clamp, the options (third party, limits). */
 struct pcp_table *pcp_table_of(struct pcp_server *s);
-bool pcp_client_allowed(struct pcp_server *s, __be32 addr, int ifindex);
+bool pcp_client_allowed(struct pcp_server *s, const struct pcp_host *h, int ifindex);
 __u32 pcp_grant_lifetime(const struct pcp_server *s, __u32 requested);
 const struct fc_pcp_opts *pcp_opts(const struct pcp_server *s);
 

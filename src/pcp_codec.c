@@ -59,6 +59,27 @@ static bool all_zero(const __u8 *p, size_t n)
 	return true;
 }
 
+/* A 16-byte address field as a host of family: IPv4-mapped for IPv4, any
+ * other for IPv6 (RFC 6887 §5). */
+static bool get_host(const __u8 *p, __u8 family, struct pcp_host *h)
+{
+	__be32 a;
+	bool mapped = get_mapped4(p, &a);
+
+	if (family == FC_AF_INET) {
+		if (!mapped)
+			return false;
+		*h = pcp_host4(a);
+		return true;
+	}
+	if (mapped)
+		return false;
+	memset(h, 0, sizeof(*h));
+	h->family = FC_AF_INET6;
+	memcpy(h->addr.v6, p, 16);
+	return true;
+}
+
 /* ---- parsing ---- */
 
 static void natpmp_parse(const __u8 *in, size_t len, struct pcp_request *r)
@@ -106,8 +127,9 @@ static __u8 pcp_parse_options(const __u8 *p, size_t len, struct pcp_request *r)
 		case PCP_OPT_THIRD_PARTY:
 			if (r->opcode == PCP_OP_ANNOUNCE || olen != 16 || r->third_party)
 				return PCP_MALFORMED_OPTION;
-			if (!get_mapped4(p + off + 4, &r->third_party_addr))
-				return PCP_MALFORMED_OPTION;	/* NAT44: IPv4 only */
+			/* Of the sender's family: a host on its side. */
+			if (!get_host(p + off + 4, r->src.family, &r->third_party_host))
+				return PCP_MALFORMED_OPTION;
 			r->third_party = true;
 			break;
 		case PCP_OPT_PREFER_FAILURE:
@@ -135,10 +157,10 @@ static __u8 pcp_parse_options(const __u8 *p, size_t len, struct pcp_request *r)
 }
 
 /* 0 or the error result of a PCP request. */
-static __u8 pcp_check(const __u8 *in, size_t len, __be32 src, struct pcp_request *r)
+static __u8 pcp_check(const __u8 *in, size_t len, struct pcp_request *r)
 {
+	struct pcp_host client, peer;
 	size_t body;
-	__be32 client;
 	__u8 err;
 
 	if (in[0] != PCP_VERSION) {
@@ -147,7 +169,7 @@ static __u8 pcp_check(const __u8 *in, size_t len, __be32 src, struct pcp_request
 	}
 	if (len < PCP_HDR_LEN || len > PCP_MAX_MSG || len % 4)
 		return PCP_MALFORMED_REQUEST;
-	if (!get_mapped4(in + 8, &client) || client != src)
+	if (!get_host(in + 8, r->src.family, &client) || !pcp_host_eq(&client, &r->src))
 		return PCP_ADDRESS_MISMATCH;
 	switch (r->opcode) {
 	case PCP_OP_ANNOUNCE:
@@ -180,9 +202,11 @@ static __u8 pcp_check(const __u8 *in, size_t len, __be32 src, struct pcp_request
 	if (r->proto == 0 && r->int_port)
 		return PCP_MALFORMED_REQUEST;
 	if (r->opcode == PCP_OP_PEER) {
+		/* The remote peer as the client sees it: an IPv6 client
+		 * behind NAT64 names an IPv4 one under the prefix. */
 		r->peer_port = get16(in + 60);
 		if (!r->proto || !r->int_port || !r->peer_port ||
-		    !get_mapped4(in + 64, &r->peer_addr) || !r->peer_addr)
+		    !get_host(in + 64, r->src.family, &peer) || all_zero(peer.addr.v6, 16))
 			return PCP_MALFORMED_REQUEST;
 	}
 	if (r->proto != FC_PROTO_TCP && r->proto != FC_PROTO_UDP)
@@ -190,11 +214,11 @@ static __u8 pcp_check(const __u8 *in, size_t len, __be32 src, struct pcp_request
 	return 0;
 }
 
-void pcp_parse(const __u8 *in, size_t len, __be32 src, struct pcp_request *r)
+void pcp_parse(const __u8 *in, size_t len, const struct pcp_host *src, struct pcp_request *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = PCP_REQ_DROP;
-	r->src = src;
+	r->src = *src;
 	r->raw = in;
 	r->raw_len = len;
 	/* Shorter than 2 bytes, or a response (R bit): dropped (RFC 6886
@@ -202,13 +226,14 @@ void pcp_parse(const __u8 *in, size_t len, __be32 src, struct pcp_request *r)
 	if (len < 2 || (in[1] & 0x80))
 		return;
 	if (in[0] == NATPMP_VERSION) {
-		natpmp_parse(in, len, r);
+		if (src->family == FC_AF_INET)
+			natpmp_parse(in, len, r);
 		return;
 	}
 	r->opcode = in[1] & 0x7f;
 	if (len > PCP_MAX_MSG)
 		r->raw_len = PCP_MAX_MSG;
-	r->error = pcp_check(in, len, src, r);
+	r->error = pcp_check(in, len, r);
 	r->kind = r->error ? PCP_REQ_ERROR : PCP_REQ;
 }
 

@@ -10,7 +10,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <linux/types.h>
+#include <fcnat/types.h>
 
 #define PCP_MAX_MSG 1100	/* RFC 6887 §7 */
 #define PCP_HDR_LEN 24
@@ -57,6 +59,30 @@ enum natpmp_result {
 #define PCP_LONG_ERROR_S 1800
 #define PCP_SHORT_ERROR_S 30
 
+/* A client: the sender of a request, or the host a THIRD_PARTY option
+ * names. IPv4 (NAT44), or IPv6 (NAT64: its mappings are on the IPv4
+ * external address). The bytes past an IPv4 address are zero, so hosts
+ * compare whole (pcp_host_eq). */
+struct pcp_host {
+	__u8 family;		/* FC_AF_INET or FC_AF_INET6 */
+	union fc_addr addr;
+};
+
+static inline struct pcp_host pcp_host4(__be32 a)
+{
+	struct pcp_host h;
+
+	memset(&h, 0, sizeof(h));
+	h.family = FC_AF_INET;
+	h.addr.v4 = a;
+	return h;
+}
+
+static inline bool pcp_host_eq(const struct pcp_host *a, const struct pcp_host *b)
+{
+	return a->family == b->family && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
 enum pcp_kind {
 	PCP_REQ_DROP,		/* no answer at all */
 	NATPMP_REQ_ADDRESS,	/* NAT-PMP opcode 0 */
@@ -76,15 +102,16 @@ struct pcp_request {
 	__u32 lifetime;		/* requested, seconds */
 	/* PCP MAP and PEER */
 	const __u8 *nonce;	/* PCP_NONCE_LEN bytes inside the request */
-	__be32 sugg_addr;	/* 0: none; 255.255.255.255: an IPv6 one (never ours) */
+	/* 0: none (all-zeros of either family); 255.255.255.255: an IPv6
+	 * one (never ours: external addresses are IPv4) */
+	__be32 sugg_addr;
 	__u16 peer_port;	/* PEER */
-	__be32 peer_addr;
 	bool third_party;
 	bool prefer_failure;
-	__be32 third_party_addr;
+	struct pcp_host third_party_host;	/* of the sender's family */
 	__u8 echo_len;		/* the options to repeat in a success response */
 	__u8 echo[PCP_ECHO_MAX];
-	__be32 src;		/* the sender, as given to pcp_parse */
+	struct pcp_host src;	/* the sender, as given to pcp_parse */
 	/* The datagram, for responses that copy it. */
 	const __u8 *raw;
 	size_t raw_len;
@@ -92,13 +119,14 @@ struct pcp_request {
 
 /*
  * Parse one datagram of len bytes (readable; len may exceed PCP_MAX_MSG,
- * which makes a PCP request malformed) from IPv4 address src. Sets every
- * field of r; r->kind says what to answer. Checks everything the wire
- * format decides (RFC 6886 §3, RFC 6887 §7-§13): versions, lengths,
- * opcodes, options, the client address field against src, protocols;
- * nothing that needs the server's state or policy.
+ * which makes a PCP request malformed) from src. Sets every field of r;
+ * r->kind says what to answer. Checks everything the wire format decides
+ * (RFC 6886 §3, RFC 6887 §7-§13): versions, lengths, opcodes, options, the
+ * client address field against src, protocols; nothing that needs the
+ * server's state or policy. NAT-PMP is IPv4's only (RFC 6886): from an
+ * IPv6 src it is dropped.
  */
-void pcp_parse(const __u8 *in, size_t len, __be32 src, struct pcp_request *r);
+void pcp_parse(const __u8 *in, size_t len, const struct pcp_host *src, struct pcp_request *r);
 
 /* Responses, written to out (at least PCP_MAX_MSG + 4 bytes); each
  * returns its length. epoch: seconds since the server's state began. */

@@ -33,6 +33,32 @@ static __u32 random32(void)
 	return v;
 }
 
+/* The entries of a host's mapping: the internal endpoint's key (its
+ * family's, in the IPv4 port space: NAT44 or NAT64), the external one's. */
+static void int_key(struct fc_endpoint_key *k, __u8 proto, const struct pcp_host *h, __u16 port)
+{
+	fc_int_endpoint_key(k, h->family, FC_AF_INET, proto, &h->addr, htons(port));
+}
+
+static void ext_key(struct fc_endpoint_key *k, __u8 proto, __be32 addr, __be16 port)
+{
+	struct pcp_host a = pcp_host4(addr);
+
+	fc_ext_endpoint_key(k, FC_AF_INET, proto, &a.addr, port);
+}
+
+/* Does an external entry still name host:port? */
+static bool points_back(const struct fc_binding *back, const struct pcp_host *h, __u16 port)
+{
+	return back->family == h->family && !memcmp(&back->addr, &h->addr, sizeof(h->addr)) &&
+	       back->port == htons(port);
+}
+
+static const char *host_str(const struct pcp_host *h, char *buf, size_t len)
+{
+	return inet_ntop(h->family == FC_AF_INET6 ? AF_INET6 : AF_INET, &h->addr, buf, len);
+}
+
 struct session_flush {
 	int fd;
 	__u8 proto;
@@ -53,8 +79,8 @@ static int flush_session(void *ctx, const void *key, const void *value)
 
 /* Remove a mapping, internal side first, its external side only if it
  * still points back, then its sessions (doc/design/expiry.md's order). */
-static void binding_remove(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
-			   const struct fc_binding *b)
+static void binding_remove(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
+			   __u16 int_port, const struct fc_binding *b)
 {
 	struct fc_endpoint_key ik, ek;
 	struct fc_binding back;
@@ -62,31 +88,29 @@ static void binding_remove(struct pcp_table *t, __u8 proto, __be32 int_addr, __u
 		.fd = t->sessions_fd, .proto = proto, .addr = b->addr.v4, .port = b->port,
 	};
 
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	int_key(&ik, proto, h, int_port);
 	bpf_map_delete_elem(t->bindings_fd, &ik);
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
-	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
-	    back.port == htons(int_port))
+	ext_key(&ek, proto, b->addr.v4, b->port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && points_back(&back, h, int_port))
 		bpf_map_delete_elem(t->bindings_fd, &ek);
 	map_walk(t->sessions_fd, sizeof(struct fc_session_key), sizeof(struct fc_session),
 		 flush_session, &f);
 }
 
 /* Flag both sides of an existing mapping as ours. */
-static int binding_adopt(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
-			 __u8 origin, struct fc_binding *b)
+static int binding_adopt(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
+			 __u16 int_port, __u8 origin, struct fc_binding *b)
 {
 	struct fc_endpoint_key ik, ek;
 	struct fc_binding back;
 
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b->addr.v4, ntohs(b->port));
-	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) || back.addr.v4 != int_addr ||
-	    back.port != htons(int_port))
+	ext_key(&ek, proto, b->addr.v4, b->port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) || !points_back(&back, h, int_port))
 		return -ENOENT;	/* a half-mapping: let the sweeper have it */
 	back.flags |= FC_BINDING_STATIC | FC_BINDING_PCP | origin;
 	if (gc_binding_write(t->bindings_fd, &ek, &back, BPF_EXIST))
 		return -errno;
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	int_key(&ik, proto, h, int_port);
 	b->flags |= FC_BINDING_STATIC | FC_BINDING_PCP | origin;
 	if (gc_binding_write(t->bindings_fd, &ik, b, BPF_EXIST))
 		return -errno;
@@ -97,38 +121,39 @@ static int binding_adopt(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16
  * an ordinary one, idle from now, the sweeper's again. Internal side first
  * (it decides whether the mapping lives), then the external side if it
  * points back. */
-static void binding_release(struct pcp_table *t, __u8 proto, __be32 int_addr, __u16 int_port,
-			    __u64 now)
+static void binding_release(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
+			    __u16 int_port, __u64 now)
 {
 	struct fc_endpoint_key ik, ek;
 	struct fc_binding b, back;
+	char a[INET6_ADDRSTRLEN];
 
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	int_key(&ik, proto, h, int_port);
 	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP))
 		return;
 	b.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP | FC_BINDING_UPNP);
 	b.pcp_expires_s = 0;
 	b.last_out_ns = now;
 	gc_binding_write(t->bindings_fd, &ik, &b, BPF_EXIST);
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, proto, b.addr.v4, ntohs(b.port));
-	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && back.addr.v4 == int_addr &&
-	    back.port == htons(int_port) && (back.flags & FC_BINDING_PCP)) {
+	ext_key(&ek, proto, b.addr.v4, b.port);
+	if (bpf_map_lookup_elem(t->bindings_fd, &ek, &back) == 0 && points_back(&back, h, int_port) &&
+	    (back.flags & FC_BINDING_PCP)) {
 		back.flags &= ~(FC_BINDING_STATIC | FC_BINDING_PCP | FC_BINDING_UPNP);
 		gc_binding_write(t->bindings_fd, &ek, &back, BPF_EXIST);
 	}
 	fc_debug("pcp: the %s mapping of %s:%u lost its lifetime: idle timeout from now",
-		 proto_name(proto), inet_ntoa((struct in_addr){ int_addr }), int_port);
+		 proto_name(proto), host_str(h, a, sizeof(a)), int_port);
 }
 
 /* Publish a mapping's expiry in its internal entry, for `fcnat show`. */
-static void binding_publish_expiry(struct pcp_table *t, __u8 proto, __be32 int_addr,
+static void binding_publish_expiry(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
 				   __u16 int_port, __u64 expires_ns)
 {
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
 	__u32 sec = (expires_ns + NS - 1) / NS;
 
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	int_key(&ik, proto, h, int_port);
 	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) || !(b.flags & FC_BINDING_PCP) ||
 	    b.pcp_expires_s == sec)
 		return;
@@ -138,12 +163,13 @@ static void binding_publish_expiry(struct pcp_table *t, __u8 proto, __be32 int_a
 
 /* ---- the lifetime table ---- */
 
-struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr, __u16 port)
+struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
+				   __u16 port)
 {
 	for (unsigned int i = 0; i < t->nr_table; i++) {
 		struct pcp_mapping *m = &t->table[i];
 
-		if (m->proto == proto && m->int_addr == addr && m->int_port == port)
+		if (m->proto == proto && m->int_port == port && pcp_host_eq(&m->host, h))
 			return m;
 	}
 	return NULL;
@@ -162,9 +188,9 @@ struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __be32 e
 	return NULL;
 }
 
-__be32 pcp_table_ext_addr(const struct pcp_table *t, __be32 host)
+__be32 pcp_table_ext_addr(const struct pcp_table *t, const struct pcp_host *h)
 {
-	return ext_addr4_of(t->cfg, &t->addr_maps, host);
+	return ext_addr4_of(t->cfg, &t->addr_maps, h->family, &h->addr);
 }
 
 static void table_drop(struct pcp_table *t, struct pcp_mapping *m)
@@ -172,12 +198,12 @@ static void table_drop(struct pcp_table *t, struct pcp_mapping *m)
 	*m = t->table[--t->nr_table];
 }
 
-static unsigned int table_count_host(const struct pcp_table *t, __be32 addr)
+static unsigned int table_count_host(const struct pcp_table *t, const struct pcp_host *h)
 {
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < t->nr_table; i++)
-		n += t->table[i].int_addr == addr;
+		n += pcp_host_eq(&t->table[i].host, h);
 	return n;
 }
 
@@ -185,7 +211,7 @@ static unsigned int table_count_host(const struct pcp_table *t, __be32 addr)
 
 /* May one more table entry be made for host? The only gate to the table:
  * every entry is made after it said MAP_OK. */
-static enum map_status table_admits(const struct pcp_table *t, __be32 host)
+static enum map_status table_admits(const struct pcp_table *t, const struct pcp_host *host)
 {
 	if (table_count_host(t, host) >= t->max_per_host)
 		return MAP_QUOTA;
@@ -200,16 +226,18 @@ static enum map_status table_admits(const struct pcp_table *t, __be32 host)
 static int claim(struct pcp_table *t, const struct map_req *r, __be32 ext, __u16 port)
 {
 	struct fc_endpoint_key ek, ik;
-	struct fc_binding ev = { .family = FC_AF_INET,
+	struct fc_binding ev = { .family = r->host.family,
 				 .flags = FC_BINDING_STATIC | FC_BINDING_PCP | r->origin };
 	struct fc_binding iv = ev;
 
-	gc_endpoint_key4(&ek, FC_SIDE_EXTERNAL, r->proto, ext, port);
-	ev.addr.v4 = r->int_addr;
+	ext_key(&ek, r->proto, ext, htons(port));
+	ev.addr = r->host.addr;
 	ev.port = htons(r->int_port);
 	if (bpf_map_update_elem(t->bindings_fd, &ek, &ev, BPF_NOEXIST))
 		return errno == EEXIST ? 0 : -1;
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
+	int_key(&ik, r->proto, &r->host, r->int_port);
+	iv.family = FC_AF_INET;
+	memset(&iv.addr, 0, sizeof(iv.addr));
 	iv.addr.v4 = ext;
 	iv.port = htons(port);
 	iv.last_out_ns = gc_now_ns();
@@ -234,11 +262,10 @@ struct port_space {
 static struct port_space port_space(const struct fc_config *cfg, const struct map_req *r)
 {
 	struct port_space ps = { .total = cfg->ports[fc_proto_slot(r->proto)].total };
-	union fc_addr a = { .v4 = r->int_addr };
 	__u32 idx;
 
 	if ((cfg->flags & FC_CFG_DETERMINISTIC) && cfg->nr_pool &&
-	    !fc_det_index(cfg, FC_AF_INET, &a, &idx)) {
+	    !fc_det_index(cfg, r->host.family, &r->host.addr, &idx)) {
 		ps.det = true;
 		ps.first = fc_det_first_port(cfg, idx);
 		ps.total = cfg->det_ports;
@@ -319,22 +346,23 @@ static enum map_status map_existing(struct pcp_table *t, const struct map_req *r
 			return MAP_OK;
 		/* The entry outlived its mapping and traffic made another one:
 		 * the entry is counted already. */
-		return binding_adopt(t, r->proto, r->int_addr, r->int_port, r->origin, b) ?
+		return binding_adopt(t, r->proto, &r->host, r->int_port, r->origin, b) ?
 			       MAP_NO_RESOURCES : MAP_OK;
 	}
-	st = table_admits(t, r->int_addr);
-	if (st == MAP_OK && binding_adopt(t, r->proto, r->int_addr, r->int_port, r->origin, b))
+	st = table_admits(t, &r->host);
+	if (st == MAP_OK && binding_adopt(t, r->proto, &r->host, r->int_port, r->origin, b))
 		st = MAP_NO_RESOURCES;
 	if (st != MAP_OK)
-		binding_release(t, r->proto, r->int_addr, r->int_port, gc_now_ns());
+		binding_release(t, r->proto, &r->host, r->int_port, gc_now_ns());
 	return st;
 }
 
 enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a)
 {
 	/* The host's paired address: where its traffic goes out. */
-	__be32 ext = pcp_table_ext_addr(t, r->int_addr);
+	__be32 ext = pcp_table_ext_addr(t, &r->host);
 	__u64 now = gc_now_ns();
+	char h[INET6_ADDRSTRLEN];
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
 	struct pcp_mapping *m;
@@ -345,8 +373,8 @@ enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, stru
 	if (!ext)
 		return MAP_NO_EXTERNAL;
 again:
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, r->proto, r->int_addr, r->int_port);
-	m = pcp_table_find(t, r->proto, r->int_addr, r->int_port);
+	int_key(&ik, r->proto, &r->host, r->int_port);
+	m = pcp_table_find(t, r->proto, &r->host, r->int_port);
 	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) == 0) {
 		a->ext_addr = b.addr.v4;
 		a->ext_port = ntohs(b.port);
@@ -363,7 +391,7 @@ again:
 	} else {
 		/* An entry without a mapping (flushed with its address) is
 		 * made again in its place; anything else is a new entry. */
-		st = m ? MAP_OK : table_admits(t, r->int_addr);
+		st = m ? MAP_OK : table_admits(t, &r->host);
 		if (st != MAP_OK)
 			return st;
 		ret = create(t, r, ext, &port);
@@ -377,13 +405,13 @@ again:
 		a->ext_port = port;
 		a->lifetime = r->lifetime;
 		fc_debug("pcp: mapped %s %s:%u to external port %u for %us", proto_name(r->proto),
-			 inet_ntoa((struct in_addr){ r->int_addr }), r->int_port, port, r->lifetime);
+			 host_str(&r->host, h, sizeof(h)), r->int_port, port, r->lifetime);
 	}
 	if (!m) {
 		m = &t->table[t->nr_table++];	/* table_admits said there is room */
 		memset(m, 0, sizeof(*m));
 		m->proto = r->proto;
-		m->int_addr = r->int_addr;
+		m->host = r->host;
 		m->int_port = r->int_port;
 	}
 	m->ext_addr = ext;
@@ -397,20 +425,21 @@ again:
 		m->upnp = true;
 	if (r->desc)
 		snprintf(m->desc, sizeof(m->desc), "%s", r->desc);
-	binding_publish_expiry(t, r->proto, r->int_addr, r->int_port, m->expires_ns);
+	binding_publish_expiry(t, r->proto, &r->host, r->int_port, m->expires_ns);
 	return MAP_OK;
 }
 
 /* Lifetime 0: delete. A static forward is refused; a dynamic mapping the
  * client did not ask for is left to its idle timeout. */
-enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr,
+enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
 				__u16 int_port, const __u8 *nonce)
 {
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
-	struct pcp_mapping *m = pcp_table_find(t, proto, int_addr, int_port);
+	struct pcp_mapping *m = pcp_table_find(t, proto, h, int_port);
+	char a[INET6_ADDRSTRLEN];
 
-	gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, proto, int_addr, int_port);
+	int_key(&ik, proto, h, int_port);
 	if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b)) {
 		if (m)
 			table_drop(t, m);
@@ -425,24 +454,24 @@ enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr
 	}
 	if (m && m->has_nonce && nonce && memcmp(m->nonce, nonce, PCP_NONCE_LEN))
 		return MAP_REFUSED;
-	binding_remove(t, proto, int_addr, int_port, &b);
+	binding_remove(t, proto, h, int_port, &b);
 	if (m)
 		table_drop(t, m);
 	fc_debug("pcp: deleted the %s mapping of %s:%u", proto_name(proto),
-		 inet_ntoa((struct in_addr){ int_addr }), int_port);
+		 host_str(h, a, sizeof(a)), int_port);
 	return MAP_OK;
 }
 
 /* Internal port 0 and lifetime 0: every mapping of the host for proto. */
-void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, __be32 int_addr)
+void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, const struct pcp_host *h)
 {
 	for (unsigned int i = 0; i < t->nr_table;) {
 		struct pcp_mapping *m = &t->table[i];
 
-		if (m->proto == proto && m->int_addr == int_addr) {
+		if (m->proto == proto && pcp_host_eq(&m->host, h)) {
 			unsigned int n = t->nr_table;
 
-			pcp_table_unmap(t, proto, int_addr, m->int_port, NULL);
+			pcp_table_unmap(t, proto, h, m->int_port, NULL);
 			if (t->nr_table < n)
 				continue;	/* slot i now holds another entry */
 		}
@@ -458,16 +487,17 @@ void pcp_table_expire(struct pcp_table *t, __u64 now_ns)
 		struct pcp_mapping *m = &t->table[i];
 		struct fc_endpoint_key ik;
 		struct fc_binding b;
+		char a[INET6_ADDRSTRLEN];
 
 		if (m->expires_ns > now_ns) {
 			i++;
 			continue;
 		}
-		gc_endpoint_key4(&ik, FC_SIDE_INTERNAL, m->proto, m->int_addr, m->int_port);
+		int_key(&ik, m->proto, &m->host, m->int_port);
 		if (bpf_map_lookup_elem(t->bindings_fd, &ik, &b) == 0 && (b.flags & FC_BINDING_PCP))
-			binding_remove(t, m->proto, m->int_addr, m->int_port, &b);
+			binding_remove(t, m->proto, &m->host, m->int_port, &b);
 		fc_debug("pcp: the %s mapping of %s:%u expired", proto_name(m->proto),
-			 inet_ntoa((struct in_addr){ m->int_addr }), m->int_port);
+			 host_str(&m->host, a, sizeof(a)), m->int_port);
 		table_drop(t, m);
 	}
 }
@@ -475,7 +505,7 @@ void pcp_table_expire(struct pcp_table *t, __u64 now_ns)
 void pcp_table_release_all(struct pcp_table *t, __u64 now_ns)
 {
 	for (unsigned int i = 0; i < t->nr_table && t->bindings_fd >= 0; i++)
-		binding_release(t, t->table[i].proto, t->table[i].int_addr, t->table[i].int_port,
+		binding_release(t, t->table[i].proto, &t->table[i].host, t->table[i].int_port,
 				now_ns);
 	t->nr_table = 0;
 }

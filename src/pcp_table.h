@@ -25,7 +25,7 @@ struct pcp_mapping {
 	bool has_nonce;
 	__u16 int_port;		/* host order */
 	__u16 ext_port;
-	__be32 int_addr;
+	struct pcp_host host;	/* the internal endpoint's address */
 	__be32 ext_addr;
 	__u64 expires_ns;
 	__u8 nonce[PCP_NONCE_LEN];
@@ -54,7 +54,7 @@ enum map_status {
 
 struct map_req {
 	__u8 proto;
-	__be32 int_addr;
+	struct pcp_host host;	/* the internal endpoint's address */
 	__u16 int_port;
 	__u16 suggested;	/* 0: none */
 	__u32 lifetime;		/* granted, > 0 */
@@ -73,17 +73,18 @@ struct map_ans {
 /* Create, adopt or renew the mapping of r's internal endpoint. */
 enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a);
 /* Lifetime 0: delete (a forward's or another nonce's: MAP_REFUSED). */
-enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, __be32 int_addr,
+enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
 				__u16 int_port, const __u8 *nonce);
-/* Every mapping of int_addr for proto. */
-void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, __be32 int_addr);
+/* Every mapping of host h for proto. */
+void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, const struct pcp_host *h);
 /* The entry of external endpoint (ext_addr, ext_port), NULL: none. */
 struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __be32 ext_addr,
 				       __u16 ext_port);
 /* The external address host's mappings get (ext_addr4_of), 0: none. */
-__be32 pcp_table_ext_addr(const struct pcp_table *t, __be32 host);
+__be32 pcp_table_ext_addr(const struct pcp_table *t, const struct pcp_host *h);
 /* The entry of an internal endpoint, NULL: none. */
-struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, __be32 addr, __u16 port);
+struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
+				   __u16 port);
 /* Delete the mappings whose lifetime ended by now_ns. */
 void pcp_table_expire(struct pcp_table *t, __u64 now_ns);
 /* The lifetimes are lost: release every mapping of the table, empty it. */

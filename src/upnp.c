@@ -107,6 +107,14 @@ static __u32 random32(void)
 }
 
 /* Token bucket per address: RATE_PER_S a second, bursts of twice that. */
+/* UPnP's clients are IPv4 hosts, accepted as NAT-PMP/PCP's are. */
+static bool client_allowed(struct upnp_server *s, __be32 a, int ifindex)
+{
+	struct pcp_host h = pcp_host4(a);
+
+	return pcp_client_allowed(s->pcp, &h, ifindex);
+}
+
 static bool rate_ok(struct upnp_server *s, __be32 a)
 {
 	struct rate_slot *r = &s->rate[(ntohl(a) * 2654435761U) >> 24];
@@ -234,7 +242,7 @@ static void ssdp_receive(struct upnp_server *s, int k)
 		 * cut: anything else gets silence (no reflection). */
 		if (!pi || (mh.msg_flags & MSG_TRUNC) || from.sin_family != AF_INET ||
 		    !from.sin_port ||
-		    !pcp_client_allowed(s->pcp, from.sin_addr.s_addr, s->ifs[k].ifindex))
+		    !client_allowed(s, from.sin_addr.s_addr, s->ifs[k].ifindex))
 			continue;
 		multicast = IN_MULTICAST(ntohl(pi->ipi_addr.s_addr));
 		if (!ssdp_parse(buf, len, multicast, &q) || !rate_ok(s, from.sin_addr.s_addr))
@@ -494,7 +502,7 @@ static void http_accept(struct upnp_server *s, int k)
 				slot = i;
 		/* Not an accepted host, or over the caps: closed unanswered. */
 		if (from.sin_family != AF_INET || slot < 0 ||
-		    !pcp_client_allowed(s->pcp, from.sin_addr.s_addr, s->ifs[k].ifindex) ||
+		    !client_allowed(s, from.sin_addr.s_addr, s->ifs[k].ifindex) ||
 		    conns_of(s, from.sin_addr.s_addr) >= CONN_PER_HOST ||
 		    !(c = calloc(1, sizeof(*c)))) {
 			close(fd);

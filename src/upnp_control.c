@@ -131,9 +131,11 @@ static const char *service_type(const struct upnp_ctl *x, char *buf, size_t len)
 
 /* May the control point map or delete for client? Its own address, or
  * with --pcp-third-party another that could ask itself (PCP's rule). */
-static bool may_act_for(const struct upnp_ctl *x, __be32 client)
+static bool may_act_for(const struct upnp_ctl *x, const struct pcp_host *client)
 {
-	if (client == x->src)
+	struct pcp_host self = pcp_host4(x->src);
+
+	if (pcp_host_eq(client, &self))
 		return true;
 	return pcp_opts(x->pcp)->third_party && pcp_client_allowed(x->pcp, client, x->ifindex);
 }
@@ -144,14 +146,16 @@ static void entry_out(const struct upnp_ctl *x, const struct pcp_mapping *m, boo
 		      struct outs *o)
 {
 	__u64 now = gc_now_ns();
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN];
 
 	if (with_key) {
 		out_str(o, "NewRemoteHost", "");
 		out_uint(o, "NewExternalPort", m->ext_port);
 		out_str(o, "NewProtocol", m->proto == FC_PROTO_TCP ? "TCP" : "UDP");
 	}
-	inet_ntop(AF_INET, &m->int_addr, addr, sizeof(addr));
+	/* A NAT64 client's (PCP over IPv6) shows as its IPv6 address. */
+	inet_ntop(m->host.family == FC_AF_INET6 ? AF_INET6 : AF_INET, &m->host.addr, addr,
+		  sizeof(addr));
 	out_uint(o, "NewInternalPort", m->int_port);
 	out_str(o, "NewInternalClient", addr);
 	out_str(o, "NewEnabled", "1");
@@ -169,6 +173,7 @@ static int add_mapping(const struct upnp_ctl *x, const struct soap_call *c, bool
 	unsigned long ext, iport, lease;
 	struct map_ans a = {};
 	enum map_status st;
+	struct pcp_host host;
 	__be32 client;
 	__u8 proto;
 	bool enabled;
@@ -193,14 +198,15 @@ static int add_mapping(const struct upnp_ctl *x, const struct soap_call *c, bool
 		return E_INVALID_ARGS;
 	if (x->v >= 2 && lease > UPNP_MAX_LEASE)
 		return E_INVALID_ARGS;
-	if (!may_act_for(x, client))
+	host = pcp_host4(client);
+	if (!may_act_for(x, &host))
 		return E_NOT_AUTHORIZED;
 	/* Lease 0: v1's "permanent", v2's "the maximum". Both get the longest
 	 * lifetime granted (--pcp-max-lifetime): nothing here is permanent,
 	 * as a v2 IGD never makes static mappings. Non-zero leases are
 	 * supported, so v1's 725 OnlyPermanentLeasesSupported never applies. */
 	st = pcp_table_map(pcp_table_of(x->pcp), &(struct map_req){
-		.proto = proto, .int_addr = client, .int_port = iport, .suggested = ext,
+		.proto = proto, .host = host, .int_port = iport, .suggested = ext,
 		.lifetime = pcp_grant_lifetime(x->pcp, lease ? lease : UPNP_MAX_LEASE),
 		.prefer_failure = !any, .origin = FC_BINDING_UPNP,
 		.desc = soap_arg(c, "NewPortMappingDescription") ?: "",
@@ -227,6 +233,7 @@ static int delete_mapping(const struct upnp_ctl *x, const struct soap_call *c)
 {
 	const char *rh = soap_arg(c, "NewRemoteHost");
 	struct pcp_table *t = pcp_table_of(x->pcp);
+	struct pcp_host self = pcp_host4(x->src);
 	struct pcp_mapping *m;
 	unsigned long ext;
 	__u8 proto;
@@ -234,12 +241,12 @@ static int delete_mapping(const struct upnp_ctl *x, const struct soap_call *c)
 	if (!rh || !parse_proto(soap_arg(c, "NewProtocol"), &proto) ||
 	    !parse_uint(soap_arg(c, "NewExternalPort"), 65535, &ext))
 		return E_INVALID_ARGS;
-	m = pcp_table_find_ext(t, proto, pcp_table_ext_addr(t, x->src), ext);
+	m = pcp_table_find_ext(t, proto, pcp_table_ext_addr(t, &self), ext);
 	if (!m)
 		return E_NO_SUCH_ENTRY;
-	if (!may_act_for(x, m->int_addr))
+	if (!may_act_for(x, &m->host))
 		return E_NOT_AUTHORIZED;
-	if (pcp_table_unmap(t, proto, m->int_addr, m->int_port, NULL) != MAP_OK)
+	if (pcp_table_unmap(t, proto, &m->host, m->int_port, NULL) != MAP_OK)
 		return E_NOT_AUTHORIZED;
 	return 0;
 }
@@ -247,6 +254,7 @@ static int delete_mapping(const struct upnp_ctl *x, const struct soap_call *c)
 static int delete_range(const struct upnp_ctl *x, const struct soap_call *c)
 {
 	struct pcp_table *t = pcp_table_of(x->pcp);
+	struct pcp_host self = pcp_host4(x->src);
 	unsigned long start, end;
 	unsigned int n = 0;
 	bool manage;
@@ -266,8 +274,8 @@ static int delete_range(const struct upnp_ctl *x, const struct soap_call *c)
 		unsigned int before = t->nr_table;
 
 		if (m->proto == proto && m->ext_port >= start && m->ext_port <= end &&
-		    (m->int_addr == x->src || (manage && may_act_for(x, m->int_addr))) &&
-		    pcp_table_unmap(t, proto, m->int_addr, m->int_port, NULL) == MAP_OK) {
+		    (pcp_host_eq(&m->host, &self) || (manage && may_act_for(x, &m->host))) &&
+		    pcp_table_unmap(t, proto, &m->host, m->int_port, NULL) == MAP_OK) {
 			n++;
 			if (t->nr_table < before)
 				continue;	/* slot i holds another entry now */
@@ -282,7 +290,8 @@ static int dispatch(const struct upnp_ctl *x, const struct soap_call *c, struct 
 	struct pcp_table *t = pcp_table_of(x->pcp);
 	const char *a = c->action;
 	/* The control point's own (paired) address: its mappings' too. */
-	__be32 ext = pcp_table_ext_addr(t, x->src);
+	struct pcp_host self = pcp_host4(x->src);
+	__be32 ext = pcp_table_ext_addr(t, &self);
 	char addr[INET_ADDRSTRLEN] = "";
 	unsigned long v;
 	int err;

@@ -151,7 +151,8 @@ static void deliver(struct upnp_gena *g, struct sub *s)
 				  .sin_addr.s_addr = s->addr };
 	char body[512], addr[INET_ADDRSTRLEN] = "", host[INET_ADDRSTRLEN];
 	/* The subscriber's own (paired) address: a pool has several. */
-	__be32 ext = pcp_table_ext_addr(pcp_table_of(g->pcp), s->addr);
+	struct pcp_host sub = pcp_host4(s->addr);
+	__be32 ext = pcp_table_ext_addr(pcp_table_of(g->pcp), &sub);
 	size_t cap;
 	int n;
 

@@ -36,13 +36,16 @@ static void answer(const struct pcp_request *r, __u8 *out)
 	case PCP_REQ_DROP:
 		return;
 	case NATPMP_REQ_ADDRESS:
-		CHECK(natpmp_build_address(out, PMP_SUCCESS, 7, r->src) == 12);
+		CHECK(r->src.family == FC_AF_INET);
+		CHECK(natpmp_build_address(out, PMP_SUCCESS, 7, r->src.addr.v4) == 12);
 		return;
 	case NATPMP_REQ_BAD_OPCODE:
+		CHECK(r->src.family == FC_AF_INET);	/* NAT-PMP: IPv4 only */
 		n = natpmp_build_bad_opcode(out, r, 7);
 		CHECK(n >= 8 && n <= PCP_MAX_MSG && (out[1] & 0x80));
 		return;
 	case NATPMP_REQ_MAP:
+		CHECK(r->src.family == FC_AF_INET);
 		CHECK(r->proto == 6 || r->proto == 17);
 		CHECK(natpmp_build_map(out, r, PMP_SUCCESS, 7, r->suggested, r->lifetime) == 16);
 		CHECK(natpmp_build_map(out, r, PMP_NO_RESOURCES, 7, 0, 0) == 16);
@@ -54,7 +57,7 @@ static void answer(const struct pcp_request *r, __u8 *out)
 	case PCP_REQ:
 		CHECK(r->opcode <= PCP_OP_PEER && r->echo_len <= PCP_ECHO_MAX);
 		CHECK(r->opcode == PCP_OP_ANNOUNCE || r->proto == 6 || r->proto == 17);
-		n = pcp_build_success(out, r, 7, r->lifetime, false, r->suggested, r->src);
+		n = pcp_build_success(out, r, 7, r->lifetime, false, r->suggested, r->src.addr.v4);
 		check_pcp_response(out, n, r);
 		CHECK(n <= r->raw_len);
 		check_pcp_response(out, pcp_build_success(out, r, 7, 0, true, 0, 0), r);
@@ -70,17 +73,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pcp_request r;
 	__u8 *out = malloc(OUT_LEN);
-	__be32 client = STRANGER;
+	struct pcp_host client = pcp_host4(STRANGER), stranger = pcp_host4(~STRANGER);
+	struct pcp_host client6 = { .family = FC_AF_INET6 };
 
 	if (!out)
 		return 0;
 	/* As sent by the host its client address field names (PCP: bytes
-	 * 20-23 of ::ffff:a.b.c.d), then by another one. */
-	if (size >= PCP_HDR_LEN)
-		memcpy(&client, data + 20, 4);
-	pcp_parse(data, size, client, &r);
+	 * 20-23 of ::ffff:a.b.c.d, or all 16 from an IPv6 host), then by
+	 * another one. */
+	if (size >= PCP_HDR_LEN) {
+		memcpy(&client.addr.v4, data + 20, 4);
+		memcpy(client6.addr.v6, data + 8, 16);
+	}
+	pcp_parse(data, size, &client, &r);
 	answer(&r, out);
-	pcp_parse(data, size, STRANGER ^ 0xffffffffU, &r);
+	pcp_parse(data, size, &client6, &r);
+	answer(&r, out);
+	pcp_parse(data, size, &stranger, &r);
 	answer(&r, out);
 	CHECK(pcp_build_announce(out, 7) == PCP_HDR_LEN);
 	free(out);

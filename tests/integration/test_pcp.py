@@ -16,8 +16,8 @@ import time
 import pytest
 
 from fcnat_util import recv_matching
-from netns import (CLIENT2_ADDR, CLIENT_ADDR, EXT_ADDRS, GW_LAN_ADDR, GW_WAN_ADDR,
-                   wait_until)
+from netns import (CLIENT2_ADDR, CLIENT6_ADDR, CLIENT_ADDR, EXT_ADDRS, GW_LAN6_ADDR, GW_LAN_ADDR,
+                   GW_WAN_ADDR, nat64_addr, wait_until)
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
 PCP_PORT = 5351
@@ -73,8 +73,9 @@ def parse_map(r):
 class Client:
     """A UDP socket of the client namespace talking to the gateway's 5351."""
 
-    def __init__(self, topo, addr=CLIENT_ADDR, port=0):
+    def __init__(self, topo, addr=CLIENT_ADDR, port=0, server=GW_LAN_ADDR):
         self.sock = topo.client.udp(addr, port)
+        self.server = server
 
     def ask(self, payload, timeout=2.0):
         """The answer, or None. An answer is awaited as a PCP client does
@@ -88,13 +89,13 @@ class Client:
         except BlockingIOError:
             pass
         for wait in ([timeout] if timeout < 2 else [timeout, 2 * timeout, 4 * timeout]):
-            self.sock.sendto(payload, (GW_LAN_ADDR, PCP_PORT))
+            self.sock.sendto(payload, (self.server, PCP_PORT))
             self.sock.settimeout(wait)
             try:
                 data, src = self.sock.recvfrom(2048)
             except socket.timeout:
                 continue
-            assert src == (GW_LAN_ADDR, PCP_PORT), src
+            assert src[:2] == (self.server, PCP_PORT), src
             return data
         return None
 
@@ -532,3 +533,47 @@ def test_pcp_from_the_config_file(topo, fcnat, bpffs, tmp_path):
     tp = option(1, mapped(CLIENT2_ADDR))
     m = parse_map(c.ask(pcp_map(b"c" * 12, UDP, 8081, 5, options=tp)))
     assert (m["result"], m["lifetime"]) == (SUCCESS, 10)
+
+
+# ---- PCP for NAT64's IPv6-only clients (RFC 6887 with RFC 6146) ----------------------
+
+def pcp_map6(nonce, proto, int_port, lifetime, suggested=0, client=CLIENT6_ADDR):
+    """A MAP from an IPv6 host: its own address as the client's (RFC 6887
+    section 7.1), asking for an IPv4 external address: ::ffff:0.0.0.0."""
+    return (struct.pack("!BBHI", 2, 1, 0, lifetime) + socket.inet_pton(socket.AF_INET6, client)
+            + nonce + struct.pack("!B3xHH", proto, int_port, suggested) + mapped("0.0.0.0"))
+
+
+def test_rfc6887_nat64_ipv6_client_maps_a_port_of_the_ipv4_address(topo, fcnat, bpffs, run_fcnat):
+    """An IPv6-only host asks over IPv6 (the gateway's LAN address, UDP
+    5351) and gets a port of the IPv4 external address: any IPv4 host then
+    reaches it there, seen under the NAT64 prefix; its answers leave from
+    that port; deleted on request. NAT-PMP, IPv4's only, is not answered
+    over IPv6."""
+    topo.add_nat64()
+    wait_until(lambda: topo.client.run(["ping", "-6", "-c", "1", "-W", "1", GW_LAN6_ADDR],
+                                       check=False).returncode == 0, 10,
+               desc="client reaches the gateway over IPv6")
+    start(fcnat, bpffs, "--nat64", "--hairpin-if", "lan0")
+    inside = topo.client.udp(CLIENT6_ADDR, 5353)
+    c = Client(topo, CLIENT6_ADDR, server=GW_LAN6_ADDR)
+    nonce = os.urandom(12)
+    m = parse_map(c.ask(pcp_map6(nonce, UDP, 5353, 600, suggested=25353)))
+    assert (m["opcode"], m["result"], m["nonce"], m["int_port"]) == (0x81, SUCCESS, nonce, 5353), m
+    assert (m["ext_addr"], m["ext_port"]) == (mapped(GW_WAN_ADDR), 25353), m
+    assert 0 < m["lifetime"] <= 600, m
+
+    far = topo.ext.udp(EXT4, 7100)
+    far.sendto(b"to the pcp mapping", (GW_WAN_ADDR, 25353))
+    got = recv_matching(inside, b"to the pcp mapping", 3)
+    assert got is not None and got[:2] == (nat64_addr(EXT4), 7100), got
+    inside.sendto(b"back", (nat64_addr(EXT4), 7100))
+    assert recv_matching(far, b"back", 3) == (GW_WAN_ADDR, 25353)
+    rows = [x for x in mappings(run_fcnat, bpffs) if x["internal_addr"] == CLIENT6_ADDR]
+    assert [(x["proto"], x["internal_port"], x["external_addr"], x["external_port"])
+            for x in rows] == [("udp", 5353, GW_WAN_ADDR, 25353)], rows
+
+    m = parse_map(c.ask(pcp_map6(nonce, UDP, 5353, 0)))
+    assert (m["result"], m["lifetime"]) == (SUCCESS, 0), m
+    assert not reaches(far, inside, 25353, b"after the delete")
+    assert c.ask(b"\0\0", timeout=1.0) is None, "NAT-PMP over IPv6 answered"

@@ -6,6 +6,7 @@
  * main.c calls), expiry through pcp_tick(). No sockets: no --pcp-if.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -14,6 +15,7 @@
 #include "fixture.h"
 #include "gc.h"
 #include "harness.h"
+#include "nat64_expect.h"
 #include "pcp.h"
 #include "pcp_codec.h"
 
@@ -29,7 +31,7 @@ static struct pcp_server *server(unsigned int max_per_host)
 	po.max_per_host = max_per_host;
 	po.min_lifetime = 60;
 	po.max_lifetime = 600;
-	s = pcp_open(&po, &fx.cfg);
+	s = pcp_open(&po, &fx.cfg, &fx.opts.nat64pool);
 	if (s)
 		pcp_attach_maps(s, fx.bindings_fd, fx.sessions_fd,
 				&(struct ext_addr_maps){ loader_pool_fd(&fx.loader),
@@ -46,8 +48,9 @@ static int natpmp_map(struct pcp_server *s, __be32 host, __u16 int_port, __u32 l
 	__u8 in[12] = { 0, 1, 0, 0, int_port >> 8, int_port, 0, 0,
 			lifetime >> 24, lifetime >> 16, lifetime >> 8, lifetime };
 	__u8 out[PCP_MAX_MSG + 4];
+	struct pcp_host h = pcp_host4(host);
 
-	if (pcp_answer(s, host, 1, in, sizeof(in), out) != 16 || out[1] != 129)
+	if (pcp_answer(s, &h, 1, in, sizeof(in), out) != 16 || out[1] != 129)
 		return -1;
 	if (ext)
 		*ext = out[10] << 8 | out[11];
@@ -187,9 +190,10 @@ TEST(pcp_mapping_without_an_entry_is_adopted_or_released)
 static __be32 natpmp_address(struct pcp_server *s, __be32 host)
 {
 	__u8 in[2] = { 0, 0 }, out[PCP_MAX_MSG + 4];
+	struct pcp_host h = pcp_host4(host);
 	__be32 a;
 
-	if (pcp_answer(s, host, 1, in, sizeof(in), out) != 12 || out[1] != 128 || out[3])
+	if (pcp_answer(s, &h, 1, in, sizeof(in), out) != 12 || out[1] != 128 || out[3])
 		return 0;
 	memcpy(&a, out + 8, 4);
 	return a;
@@ -200,6 +204,7 @@ static __be32 natpmp_address(struct pcp_server *s, __be32 host)
 static __be32 pcp_map_addr(struct pcp_server *s, __be32 host, __u16 int_port)
 {
 	__u8 in[60] = { 2, 1 }, out[PCP_MAX_MSG + 4];
+	struct pcp_host h = pcp_host4(host);
 	__be32 a;
 
 	in[4 + 2] = 0x0e;	/* lifetime 3600 */
@@ -210,7 +215,7 @@ static __be32 pcp_map_addr(struct pcp_server *s, __be32 host, __u16 int_port)
 	in[36] = FC_PROTO_UDP;
 	in[40] = int_port >> 8;
 	in[41] = int_port;
-	if (pcp_answer(s, host, 1, in, sizeof(in), out) != 60 || out[1] != 0x81 || out[3])
+	if (pcp_answer(s, &h, 1, in, sizeof(in), out) != 60 || out[1] != 0x81 || out[3])
 		return 0;
 	memcpy(&a, out + 56, 4);
 	return a;
@@ -298,4 +303,111 @@ TEST(rfc7422_natpmp_mapping_in_the_hosts_deterministic_ports)
 	ASSERT_EQ(natpmp_map(s, HOST(1), 30008, 300, NULL), PMP_NO_RESOURCES,
 		  "its ports used up: nobody else's taken");
 	pcp_close(s);
+}
+
+/* A PCP MAP (RFC 6887 §11.1) for UDP int_port from the IPv6 host v6 (its
+ * own address in the client field), suggesting ::ffff:0.0.0.0 (an IPv4
+ * external address, no preference: RFC 6887 §11.1, NAT64's case) and
+ * ext_port. The result code; the external endpoint of a success in *ext4,
+ * *ext_port. -1: no or a bad answer. */
+static int pcp_map6(struct pcp_server *s, const char *v6, __u16 int_port, __u32 lifetime,
+		    __u16 suggested, __be32 *ext4, __u16 *ext_port)
+{
+	__u8 in[60] = { 2, 1 }, out[PCP_MAX_MSG + 4];
+	struct pcp_host h = { .family = FC_AF_INET6 };
+
+	if (inet_pton(AF_INET6, v6, h.addr.v6) != 1)
+		return -1;
+	in[4] = lifetime >> 24, in[5] = lifetime >> 16, in[6] = lifetime >> 8, in[7] = lifetime;
+	memcpy(in + 8, h.addr.v6, 16);
+	memset(in + 24, 0x5a, 12);	/* nonce */
+	in[36] = FC_PROTO_UDP;
+	in[40] = int_port >> 8, in[41] = int_port;
+	in[42] = suggested >> 8, in[43] = suggested;
+	in[54] = in[55] = 0xff;		/* ::ffff:0.0.0.0 */
+	if (pcp_answer(s, &h, 1, in, sizeof(in), out) != 60 || out[1] != 0x81)
+		return -1;
+	if (ext4)
+		memcpy(ext4, out + 56, 4);
+	if (ext_port)
+		*ext_port = out[42] << 8 | out[43];
+	return out[3];
+}
+
+/* RFC 6887 §11.3 with RFC 6146: an IPv6 host behind NAT64 maps a port on
+ * the IPv4 external address. The mapping is NAT64's own (the entries a
+ * first packet would make), so any IPv4 host reaches the IPv6 host
+ * through it before it sent anything (the whole packet compared with one
+ * built from RFC 7915), and a delete takes it away. */
+TEST(rfc6887_pcp_map_from_an_ipv6_host_is_a_nat64_mapping)
+{
+	struct fc_endpoint_key ik, ek;
+	union fc_addr a6 = {}, ext = {};
+	struct fc_binding b;
+	struct pcp_server *s;
+	__be32 ext4;
+	__u16 port;
+
+	nat64_prefix_set();
+	fixture_apply(&fx);
+	s = server(16);
+	ASSERT_TRUE(s, "server");
+	ASSERT_EQ(pcp_map6(s, CLIENT6_A, 5353, 600, 25353, &ext4, &port), PCP_SUCCESS, "mapped");
+	ASSERT_EQ(ext4, ip4(EXT_ADDR), "on the external IPv4 address, ::ffff:-mapped");
+	ASSERT_EQ(port, 25353, "the suggested port");
+
+	inet_pton(AF_INET6, CLIENT6_A, a6.v6);
+	ext.v4 = ext4;
+	fc_int_endpoint_key(&ik, FC_AF_INET6, FC_AF_INET, FC_PROTO_UDP, &a6, htons(5353));
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "NAT64's internal entry");
+	ASSERT_TRUE(b.family == FC_AF_INET && b.addr.v4 == ext4 && b.port == htons(25353),
+		    "naming the IPv4 endpoint");
+	ASSERT_TRUE(b.flags & FC_BINDING_PCP, "a PCP mapping");
+	fc_ext_endpoint_key(&ek, FC_AF_INET, FC_PROTO_UDP, &ext, htons(25353));
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ek, &b), 0, "the external entry");
+	ASSERT_TRUE(b.family == FC_AF_INET6 && !memcmp(b.addr.v6, a6.v6, 16), "naming the host");
+
+	{
+		struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25353);
+		struct pkt_spec want = pkt_udp(STRANGER_64, 9999, CLIENT6_A, 5353);
+
+		EXPECT_EXT(&in, &want, TC_ACT_OK, "any IPv4 host reaches the IPv6 host");
+	}
+	ASSERT_EQ(pcp_map6(s, CLIENT6_A, 5353, 0, 0, NULL, NULL), PCP_SUCCESS, "deleted");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), -ENOENT, "internal entry gone");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ek, &b), -ENOENT, "external entry gone");
+	pcp_close(s);
+}
+
+/* Where NAT64 does not port-map an IPv6 host, PCP says so: no NAT64 at
+ * all, a host address-mapped by --nat64-static (its every port is
+ * reachable already), one outside --nat64-allow. */
+TEST(rfc6887_pcp_from_ipv6_not_authorized_where_nat64_does_not_port_map)
+{
+	struct pcp_server *s;
+	char err[128];
+
+	fixture_apply(&fx);
+	s = server(16);
+	ASSERT_TRUE(s, "server");
+	ASSERT_EQ(pcp_map6(s, CLIENT6_A, 5353, 600, 0, NULL, NULL), PCP_NOT_AUTHORIZED,
+		  "without NAT64");
+	pcp_close(s);
+
+	nat64_prefix_set();
+	ASSERT_EQ(nat64_pool_option(&fx.opts.nat64pool, FC_NAT64_OPT_STATIC,
+				    CLIENT6_A "=203.0.113.20", err, sizeof(err)), 0, err);
+	ASSERT_EQ(nat64_pool_option(&fx.opts.nat64pool, FC_NAT64_OPT_ALLOW, "fd00:77::/64", err,
+				    sizeof(err)), 0, err);
+	fixture_apply(&fx);
+	s = server(16);
+	ASSERT_TRUE(s, "server");
+	ASSERT_EQ(pcp_map6(s, CLIENT6_A, 5353, 600, 0, NULL, NULL), PCP_NOT_AUTHORIZED,
+		  "an address-mapped host");
+	ASSERT_EQ(pcp_map6(s, "fd00:78::2", 5353, 600, 0, NULL, NULL), PCP_NOT_AUTHORIZED,
+		  "outside --nat64-allow");
+	ASSERT_EQ(pcp_map6(s, "fd00:77::3", 5353, 600, 0, NULL, NULL), PCP_SUCCESS,
+		  "an allowed, port-translated host");
+	pcp_close(s);
+	nat64_pool_defaults(&fx.opts.nat64pool);
 }
