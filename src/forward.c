@@ -20,6 +20,7 @@
 #include "forward.h"
 #include "log.h"
 #include "ports.h"
+#include "prefix.h"
 
 static int parse_port(const char *s, unsigned int *out)
 {
@@ -106,9 +107,6 @@ bad:
  * the port-translating NAT64: a message, or NULL. */
 static const char *nat64_target_problem(const struct fc_options *o, const struct fc_forward *f)
 {
-	__u8 under[16] = {};
-	unsigned int whole = o->nat64_prefix_len / 8;
-
 	if (!o->nat64)
 		return "an IPv6 server needs --nat64";
 	/* With a pool every IPv6 host is address-mapped, never port-mapped;
@@ -120,8 +118,7 @@ static const char *nat64_target_problem(const struct fc_options *o, const struct
 		return "the IPv6 server is already published by --nat64-static";
 	if (!nat64_pool_allows(&o->nat64pool, f->int_addr.v6))
 		return "the IPv6 server is outside --nat64-allow";
-	memcpy(under, f->int_addr.v6, whole);
-	if (!memcmp(under, o->nat64_prefix, 16))
+	if (prefix_match(f->int_addr.v6, o->nat64_prefix, o->nat64_prefix_len))
 		return "the IPv6 server is under the NAT64 prefix (an IPv4 host's address)";
 	return NULL;
 }

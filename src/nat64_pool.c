@@ -18,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "nat64_pool.h"
+#include "prefix.h"
 
 void nat64_pool_defaults(struct fc_nat64_pool_opts *p)
 {
@@ -30,20 +31,12 @@ bool nat64_pool_on(const struct fc_nat64_pool_opts *p)
 	return p->pool_set || p->nr_static || p->nr_allow;
 }
 
-static bool in_prefix6(const __u8 addr[16], const __u8 prefix[16], unsigned int len)
-{
-	unsigned int whole = len / 8, rest = len % 8;
-
-	return !memcmp(addr, prefix, whole) &&
-	       (!rest || !((addr[whole] ^ prefix[whole]) & (0xff00 >> rest)));
-}
-
 bool nat64_pool_allows(const struct fc_nat64_pool_opts *p, const __u8 v6[16])
 {
 	if (!p->nr_allow)
 		return true;
 	for (unsigned int i = 0; i < p->nr_allow; i++)
-		if (in_prefix6(v6, p->allow[i].addr, p->allow[i].len))
+		if (prefix_match(v6, p->allow[i].addr, p->allow[i].len))
 			return true;
 	return false;
 }

@@ -7,6 +7,7 @@
 
 #include "option_values.h"
 #include "options_int.h"
+#include "prefix.h"
 
 /* --pool, --internal-prefix, --exclude: one prefix into its list. */
 int add_cgnat_prefix(struct fc_options *o, int id, const char *spec, char *err,
@@ -122,9 +123,7 @@ int port_blocks_check(const struct fc_options *o, char *err, size_t errlen)
 /* Do two IPv4 prefixes share an address? */
 static bool prefixes_overlap(__be32 a, unsigned int alen, __be32 b, unsigned int blen)
 {
-	unsigned int len = alen < blen ? alen : blen;
-
-	return !len || !((ntohl(a) ^ ntohl(b)) >> (32 - len));
+	return prefix_match(&a, &b, alen < blen ? alen : blen);
 }
 
 int nat64_pool_vs_pool_check(const struct fc_options *o, char *err, size_t errlen)

@@ -8,6 +8,7 @@
 
 #include "gc.h"
 #include "pcp_access.h"
+#include "prefix.h"
 
 #define NS 1000000000ULL
 #define NETS_REFRESH_NS NS
@@ -77,14 +78,6 @@ void pcp_access_refresh(struct pcp_access *a)
 	freeifaddrs(ifa);
 }
 
-/* The first len bits of x and y agree. */
-static bool same_prefix(const __u8 *x, const __u8 *y, unsigned int len)
-{
-	unsigned int whole = len / 8, rest = len % 8;
-
-	return !memcmp(x, y, whole) && (!rest || !((x[whole] ^ y[whole]) & (0xff00 >> rest)));
-}
-
 static bool all_ones_after(const __u8 *x, unsigned int len, unsigned int bits)
 {
 	for (unsigned int b = len; b < bits; b++)
@@ -112,7 +105,7 @@ static bool nets_match(const struct pcp_access *a, const struct pcp_host *h, int
 		const struct pcp_local_net *n = &a->nets[i];
 
 		if (n->ifindex != ifindex || n->family != h->family ||
-		    !same_prefix(x, n->addr.v6, n->len) ||
+		    !prefix_match(x, n->addr.v6, n->len) ||
 		    !memcmp(x, n->addr.v6, bits / 8))
 			continue;
 		if (h->family == FC_AF_INET && n->len < 31 &&
@@ -146,7 +139,7 @@ bool pcp_access_allowed(struct pcp_access *a, const struct pcp_host *h, int ifin
 	for (unsigned int i = 0; h->family == FC_AF_INET && i < a->po->nr_allow; i++) {
 		const struct fc_prefix4 *p = &a->po->allow[i];
 
-		if (same_prefix(h->addr.v6, (const __u8 *)&p->addr, p->len))
+		if (prefix_match(&h->addr, &p->addr, p->len))
 			return true;
 	}
 	if (nets_match(a, h, ifindex))

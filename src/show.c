@@ -17,6 +17,7 @@
 #include "gc.h"
 #include "log.h"
 #include "nat64_pool.h"
+#include "prefix.h"
 #include "show_int.h"
 #include "stats.h"
 
@@ -110,9 +111,7 @@ static struct row *rows_add(struct rows *r)
 /* Is a (network order) in prefix p (--internal's filter)? */
 bool show_in_prefix(const struct fc_prefix4 *p, __be32 a)
 {
-	__u32 mask = p->len ? 0xffffffffU << (32 - p->len) : 0;
-
-	return ((ntohl(a) ^ ntohl(p->addr)) & mask) == 0;
+	return prefix_match(&a, &p->addr, p->len);
 }
 
 static bool match(const struct fc_options *o, __u8 proto, __u8 int_family,

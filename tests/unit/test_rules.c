@@ -10,6 +10,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "prefix.h"
 
 #define SEC_NS 1000000000ULL
 
@@ -151,3 +152,22 @@ TEST(rules_mapping_alive_right_after_boot)
 	ASSERT_TRUE(fc_mapping_alive(c, FC_PROTO_UDP, &b, ~0ULL), "static: always");
 }
 
+
+/* src/prefix.h: the one prefix test of user space (--nat64-allow, PCP's
+ * on-link check and --pcp-allow, --internal, the NAT64 prefix), at every
+ * kind of length. */
+TEST(prefix_match_whole_and_partial_bytes)
+{
+	const __u8 a[16] = { 0xfd, 0x00, 0x00, 0x77, [15] = 2 };
+	const __u8 b[16] = { 0xfd, 0x00, 0x00, 0x7f, [15] = 9 };
+	__be32 x = htonl(0xc0a84d02U), y = htonl(0xc0a84d82U);	/* .77.2, .77.130 */
+
+	ASSERT_TRUE(prefix_match(a, b, 0), "length 0: everything");
+	ASSERT_TRUE(prefix_match(a, b, 28), "fd00:0070::/28");
+	ASSERT_TRUE(!prefix_match(a, b, 29), "/29 sees the 0x08 bit");
+	ASSERT_TRUE(!prefix_match(a, b, 32), "/32");
+	ASSERT_TRUE(prefix_match(a, a, 128), "itself, whole");
+	ASSERT_TRUE(prefix_match(&x, &y, 24), "192.168.77.0/24");
+	ASSERT_TRUE(!prefix_match(&x, &y, 25), "/25 splits them");
+	ASSERT_TRUE(!prefix_match(&x, &y, 32), "/32");
+}
