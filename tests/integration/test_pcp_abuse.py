@@ -13,10 +13,10 @@ import socket
 import struct
 import time
 
-from netns import CLIENT_ADDR, GW_LAN_ADDR, GW_WAN_ADDR, wait_until
-from test_pcp import (NO_RESOURCES, NOT_AUTHORIZED, PCP_PORT, SUCCESS, UDP, TCP,
-                      UNSUPP_VERSION, USER_EX_QUOTA, Client, mapped, mappings, option,
-                      parse_header, parse_map, pcp_header, pcp_map)
+from netns import CLIENT6_ADDR, CLIENT_ADDR, GW_LAN6_ADDR, GW_LAN_ADDR, GW_WAN_ADDR, wait_until
+from test_pcp import (MALFORMED_OPTION, NO_RESOURCES, NOT_AUTHORIZED, PCP_PORT, SUCCESS, UDP,
+                      TCP, UNSUPP_VERSION, USER_EX_QUOTA, Client, mapped, mappings, option,
+                      parse_header, parse_map, pcp_header, pcp_map, pcp_map6)
 
 PCP_TABLE_MAX = 4096        # src/pcp.h
 ADDR_EVENT = "external address of wan0 changed"
@@ -282,4 +282,63 @@ def test_floods_past_the_rate_are_bounded_and_do_not_starve_others(topo, fcnat, 
     r = other.ask(pcp_header(0, 0, client="192.168.77.3"))
     assert r is not None and parse_header(r)["result"] == SUCCESS
     assert census(run_fcnat, bpffs) == {CLIENT_ADDR: 5}
+    assert inst.running()
+
+
+def test_nat64_ipv6_clients_keep_their_limits_and_strangers_get_nothing(topo, fcnat, bpffs,
+                                                                        run_fcnat):
+    """PCP over IPv6 (NAT64's clients): twenty more hosts of the /64 each at
+    --pcp-max-per-host exactly; an off-link source, a link-local one and a
+    THIRD_PARTY naming another host (not allowed, or of the wrong family)
+    get no mapping; the IPv4 client is still served."""
+    topo.add_nat64()
+    topo.client.addr_add("lan0", CLIENT_ADDR + "/24")      # back, for the last check
+    wait_until(lambda: topo.client.run(["ping", "-6", "-c", "1", "-W", "1", GW_LAN6_ADDR],
+                                       check=False).returncode == 0, 10,
+               desc="client reaches the gateway over IPv6")
+    inst = start(fcnat, bpffs, "--nat64", "--hairpin-if", "lan0", "--pcp-max-per-host", "3")
+    hosts = ["fd00:77::%x" % (0x100 + i) for i in range(20)]
+    topo.client.run(["ip", "-batch", "-"],
+                    input="".join("addr add %s/64 dev lan0 nodad\n" % h for h in hosts))
+    for h in hosts:
+        c = Client(topo, h, server=GW_LAN6_ADDR)
+        got = [parse_map(c.ask(pcp_map6(b"q" * 12, UDP, 7000 + p, 600, client=h)))["result"]
+               for p in range(5)]
+        assert got == [SUCCESS] * 3 + [USER_EX_QUOTA] * 2, (h, got)
+
+    # Off-link: routed to the gateway, but not on lan0's prefix.
+    topo.client.addr_add("lan0", "fd00:99::5/128", "nodad")
+    topo.gw.run(["ip", "-6", "route", "add", "fd00:99::/64", "via", CLIENT6_ADDR])
+    assert Client(topo, "fd00:99::5", server=GW_LAN6_ADDR).ask(
+        pcp_map6(b"o" * 12, UDP, 9100, 600, client="fd00:99::5"), timeout=1.0) is None
+    # Link-local: NAT64 never translates it, so no mapping is made for it.
+    gw_ll = topo.gw.run(["ip", "-6", "-o", "addr", "show", "dev", "lan0", "scope", "link"]
+                        ).stdout.split()[3].split("/")[0]
+    cl_ll = topo.client.run(["ip", "-6", "-o", "addr", "show", "dev", "lan0", "scope", "link"]
+                            ).stdout.split()[3].split("/")[0]
+    ll = topo.client.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    with topo.client.entered():
+        ifindex = socket.if_nametoindex("lan0")
+    ll.bind((cl_ll, 0, 0, ifindex))
+    ll.settimeout(1.0)
+    ll.sendto(pcp_map6(b"l" * 12, UDP, 9150, 600, client=cl_ll), (gw_ll, PCP_PORT, 0, ifindex))
+    try:
+        answer = ll.recvfrom(2048)
+    except socket.timeout:
+        answer = None
+    assert answer is None, answer
+    # THIRD_PARTY: not allowed without --pcp-third-party; an IPv4 host named
+    # by an IPv6 client is malformed (the sender's family only).
+    c = Client(topo, CLIENT6_ADDR, server=GW_LAN6_ADDR)
+    other6 = socket.inet_pton(socket.AF_INET6, hosts[0])
+    m = parse_map(c.ask(pcp_map6(b"t" * 12, UDP, 9200, 600) + option(1, other6)))
+    assert m["result"] == NOT_AUTHORIZED, m
+    m = parse_map(c.ask(pcp_map6(b"t" * 12, UDP, 9200, 600) + option(1, mapped(CLIENT_ADDR))))
+    assert m["result"] == MALFORMED_OPTION, m
+
+    want = {h: 3 for h in hosts}
+    assert census(run_fcnat, bpffs) == want
+    assert ask_map(Client(topo), CLIENT_ADDR, b"4" * 12, 9300)["result"] == SUCCESS
+    want[CLIENT_ADDR] = 1
+    assert census(run_fcnat, bpffs) == want
     assert inst.running()
