@@ -22,12 +22,13 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 
 import pytest
 
 from fcnat_util import FCNAT_BIN
-from ha_pair import SYNC_PORT, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
+from ha_pair import SYNC_PORT, mappings, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
 from netns import Topology, wait_until
 
 POOL_PREFIX = "203.0.113.0/30"
@@ -249,6 +250,69 @@ def exchange(cli, far, msg, timeout):
     return wait_until(once, timeout, interval=0.05, desc="%r out and back" % msg)
 
 
+def via(ns, dst, src, sport, dport):
+    """The next hop ns's kernel takes for this UDP 5-tuple (the ECMP hash)."""
+    out = ns.run(["ip", "-j", "route", "get", dst, "from", src, "ipproto", "udp",
+                  "sport", str(sport), "dport", str(dport)]).stdout
+    return json.loads(out)[0].get("gateway")
+
+
+class Probe(threading.Thread):
+    """A datagram each way every 10 ms over one UDP flow, until stopped:
+    cli -> far (the far host's socket, the flow's remote) and far -> the
+    flow's external endpoint. Each carries its send time; gap(way) is the
+    longest time between two that arrived, the flow's outage that way."""
+
+    def __init__(self, cli, far, far_addr, ext):
+        super().__init__(daemon=True)
+        self.cli, self.far, self.far_addr, self.ext = cli, far, far_addr, ext
+        self.internal = cli.getsockname()
+        self.done = threading.Event()
+        self.got = {"out": [], "in": []}
+
+    def run(self):
+        for s in (self.cli, self.far):
+            s.setblocking(False)
+        while not self.done.is_set():
+            msg = b"probe %.6f" % time.monotonic()
+            self.cli.sendto(msg, self.far_addr)
+            self.far.sendto(msg, self.ext)
+            for way, s in (("out", self.far), ("in", self.cli)):
+                while True:
+                    try:
+                        data = s.recv(100)
+                    except BlockingIOError:
+                        break
+                    if data.startswith(b"probe "):
+                        self.got[way].append(float(data[6:]))
+            self.done.wait(0.01)
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+
+    def gap(self, way):
+        ts = sorted(self.got[way])
+        return max((b - a for a, b in zip(ts, ts[1:])), default=None)
+
+
+def start_probe(t, plan_of):
+    """A probe (see Probe) over a flow both routers hash to A both ways:
+    the source port and the far port picked by asking their kernels."""
+    sub = "100.64.0.25"
+    t.acc.addr_add("lo", sub + "/32")
+    plan = plan_of(sub)
+    for far_port in range(9100, 9200):
+        for sport in range(plan["port_first"], plan["port_first"] + 10):
+            if (via(t.acc, FAR, sub, sport, far_port) == NODES["a"][1] and
+                    via(t.up, plan["external"], FAR, far_port, sport) == NODES["a"][0]):
+                p = Probe(t.acc.udp(sub, sport), t.up.udp(FAR, far_port), (FAR, far_port),
+                          (plan["external"], sport))
+                p.start()
+                return p
+    raise AssertionError("no flow of %s hashed to A both ways" % sub)
+
+
 FAILURES = {
     # A's daemons die (SIGKILL), its links stay up: its kernel closes the
     # BGP sessions, both routers withdraw A's path at once. A's BPF
@@ -332,20 +396,30 @@ def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
         assert plan["port_first"] <= ext[1] <= plan["port_last"], (s, ext, plan)
         if i % 2 == 0:
             assert ext[1] == sport, (s, ext, sport)
-        flows.append((s, cli, ext))
-    # Spread: every node's datapath made some of the mappings (a flow's
-    # packets out take one node, by the hash of its 5-tuple).
+        flows.append((s, sport, cli, ext))
+    # A flow that takes A both ways, probed every 10 ms from here on: its
+    # outage each way when A fails.
+    a_before = created(t, "a")
+    probe = start_probe(t, lambda s: lookup(t, s))
+    wait_until(lambda: probe.got["out"] and probe.got["in"], 10,
+               desc="the probe's datagrams through A both ways")
+    assert created(t, "a") == a_before + 1, "the probe's mapping not made by A"
+    # Spread: the node each flow's packets out take (the access router's
+    # hash of its 5-tuple, as its kernel tells).
+    by_hop = {NODES[n][1]: n for n in NODES}
+    out_via = {s: by_hop[via(t.acc, FAR, s, sport, 9000)] for s, sport, _, _ in flows}
+    out_via[TCP_SUB] = by_hop[via(t.acc, FAR, TCP_SUB, tplan["port_first"] + 1, 9001)]
+    assert set(out_via.values()) == set(NODES), out_via
     made = {n: created(t, n) for n in NODES}
-    assert sum(made.values()) >= N_SUBS + 1 and all(made.values()), made
-    # Each node holds every flow's mapping (its own and the others').
+    assert all(made[n] >= list(out_via.values()).count(n) for n in NODES), (made, out_via)
+    # Each node holds every flow's mapping (its own and the others'): the
+    # UDP flows, the TCP connection's, the probe's.
+    want = {("udp", s, sport) + ext for s, sport, _, ext in flows}
+    want.add(("tcp", TCP_SUB, tplan["port_first"] + 1) + tsrc)
+    want.add(("udp",) + probe.internal + probe.ext)
     for n in NODES:
-        def holds_all():
-            r = t.node[n].run([FCNAT_BIN, "show", "mappings", "-i", "wan0", "--json",
-                               "--bpffs", t.bpffs[n]])
-            m = {(x["internal_addr"], x["external_addr"], x["external_port"])
-                 for x in json.loads(r.stdout) if x["proto"] == "udp"}
-            return all((s, ext[0], ext[1]) in m for s, _, ext in flows)
-        wait_until(holds_all, 10, desc="node %s to hold every flow's mapping" % n)
+        wait_until(lambda: want <= mappings(t.node[n], t.bpffs[n]), 10,
+                   desc="node %s to hold every flow's mapping" % n)
 
     # A fails.
     rest = [n for n in NODES if n != "a"]
@@ -368,10 +442,8 @@ def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
     # that never talked to a subscriber reaches it on its published
     # endpoint.
     stranger = t.up.udp(STRANGER, 9001)
-    t_first = None
-    for i, (s, cli, ext) in enumerate(flows):
+    for i, (s, _, cli, ext) in enumerate(flows):
         got = exchange(cli, far, b"after %d" % i, 10)
-        t_first = t_first or time.monotonic() - t0
         assert got == ext, "%s: external endpoint changed from %s to %s" % (s, ext, got)
         stranger.sendto(b"hello %d" % i, ext)
         cli.settimeout(3)
@@ -383,14 +455,21 @@ def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
     conn.sendall(b"t4")
     assert tcli.recv(2) == b"t4"
     t_flows = time.monotonic() - t0
+    # The probe goes on through B or C, both ways.
+    n_probe = {w: len(probe.got[w]) for w in probe.got}
+    wait_until(lambda: all(len(probe.got[w]) > n_probe[w] + 10 for w in probe.got), 10,
+               desc="the probe's datagrams after the failover, both ways")
+    probe.stop()
+    assert all(max(probe.got[w]) > t0 + t_route for w in probe.got)
     # B and C carried A's flows on the mappings A had synced: neither made
     # a mapping of its own for them.
     after = {n: created(t, n) for n in rest}
     assert all(after[n] == made[n] for n in rest), (made, after)
-    print("ecmp (%s, %s): routes withdrawn after %.2f s; the first flow through after "
-          "%.2f s; all %d flows (%d of them A's) on the same external endpoints through "
-          "B and C, TCP kept, after %.2f s"
-          % (failure, FAILURES[failure], t_route, t_first, len(flows) + 1, made["a"], t_flows))
+    print("ecmp (%s, %s): routes withdrawn after %.2f s; A's probed flow's longest gap "
+          "%.3f s out, %.3f s in; all %d flows (%d of them A's) on the same external "
+          "endpoints through B and C, TCP kept, checked after %.2f s"
+          % (failure, FAILURES[failure], t_route, probe.gap("out"), probe.gap("in"),
+             len(flows) + 1, list(out_via.values()).count("a"), t_flows))
     for n in rest:
         assert "Established" in birdc(t, "up", "show", "protocols", "node_" + n)
     leak.stop(signal.SIGINT)
