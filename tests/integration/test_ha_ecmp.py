@@ -28,7 +28,8 @@ import time
 import pytest
 
 from fcnat_util import FCNAT_BIN
-from ha_pair import SYNC_PORT, mappings, start_synced, sync_status, two_gateways, wait_carrier, wait_sync_up
+from ha_pair import (SYNC_PORT, mappings, start_synced, two_gateways, wait_carrier,
+                     wait_sync_up)
 from netns import Topology, wait_until
 
 POOL_PREFIX = "203.0.113.0/30"
@@ -214,10 +215,6 @@ def created(t, n):
     return json.loads(r.stdout)["counters"]["mappings_created"]
 
 
-def show_sync(t, n):
-    return sync_status(t.node[n])
-
-
 def lookup(t, internal):
     r = t.acc.run([FCNAT_BIN, "lookup", internal, *FCNAT_OPTS, "--json"])
     return json.loads(r.stdout)
@@ -271,6 +268,12 @@ class Probe(threading.Thread):
         self.got = {"out": [], "in": []}
 
     def run(self):
+        try:
+            self._run()
+        except OSError:
+            pass  # the sockets closed under it: the test ended early
+
+    def _run(self):
         for s in (self.cli, self.far):
             s.setblocking(False)
         while not self.done.is_set():
@@ -327,7 +330,8 @@ FAILURES = {
     "hung": "fcnat killed, BIRD stopped",
 }
 # 24 subscribers with a UDP flow each and one with a TCP connection: 25
-# flows leave all three nodes some (each gets none in 1 run of 10 000).
+# flows leave all three nodes some (one gets none about once in 8000: the
+# kernel's hash key is random at boot).
 N_SUBS = 24
 TCP_SUB = "100.64.0.30"
 
