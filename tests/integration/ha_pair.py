@@ -2,11 +2,13 @@
 ECMP scale-out; test_ha_multi.py: a master and two standbys): gateways
 whose fcnat sync to each other (doc/ha.md),
 each pinning under a bpffs of its own, and a teardown that checks every
-fcnat stopped cleanly."""
+fcnat stopped cleanly; the load the sync-at-scale tests make."""
 
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import time
 
@@ -124,3 +126,77 @@ def address_gateways(t, nodes, sync_len, client, far_hosts, lan_gw, pool, wan_gw
     t.ext.run(["ip", "route", "add", pool + "/32", "via", wan_gw])
     wait_carrier([(t.cli, "lan0"), (t.ext, "wan0")] +
                  [(g, i) for g in t.gw.values() for i in ("lan0", "wan0", "sync0")])
+
+
+def mappings(ns, bpffs):
+    """`fcnat show mappings` of the fcnat on wan0 in ns: a set of (proto,
+    internal address, internal port, external address, external port)."""
+    r = ns.run([FCNAT_BIN, "show", "mappings", "-i", "wan0", "--json", "--bpffs", bpffs],
+               timeout=60)
+    return {(m["proto"], m["internal_addr"], m["internal_port"], m["external_addr"],
+             m["external_port"]) for m in json.loads(r.stdout)}
+
+
+# The sync-at-scale load: 50 000 source ports from each of two clients.
+# 100 000 mappings need two external addresses (64 512 ports each);
+# deterministic NAT (RFC 7422) gives each client its own pool address and
+# the whole range, so every source port is kept: the external endpoints are
+# known in advance, and no run depends on a hash's pairing.
+LOAD_CLIENTS = ("192.168.77.2", "192.168.77.3")
+LOAD_POOL = ("203.0.113.1", "203.0.113.2")
+LOAD_DET = ("--deterministic", "192.168.77.2/31")
+LOAD_PER_CLIENT = 50000
+
+
+def load_endpoint(i):
+    """The i-th internal endpoint of the load."""
+    return LOAD_CLIENTS[i >= LOAD_PER_CLIENT], 10000 + i % LOAD_PER_CLIENT
+
+
+def raw_udp_burst(ns, endpoints, dst, dport):
+    """One UDP datagram from each (address, port) with no socket bound there:
+    IP_HDRINCL lets one socket speak for 100 000 endpoints, hundreds of times
+    faster than a socket each. The kernel fills in the IP checksum, length
+    and id; the UDP checksum is computed here."""
+    def fold(x):
+        while x >> 16:
+            x = (x & 0xffff) + (x >> 16)
+        return x
+    d = socket.inet_aton(dst)
+    with ns.entered():
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    try:
+        payload = b"m\0"
+        ulen = 8 + len(payload)
+        for addr, port in endpoints:
+            a = socket.inet_aton(addr)
+            words = a + d + struct.pack("!BBHHHH", 0, 17, ulen, port, dport, ulen) + payload
+            c = (~fold(sum(struct.unpack("!%dH" % (len(words) // 2), words)))) & 0xffff
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64, 17, 0, a, d)
+            udp = struct.pack("!HHHH", port, dport, ulen, c or 0xffff) + payload
+            while True:
+                try:
+                    s.sendto(ip + udp, (dst, 0))
+                    break
+                except BlockingIOError:
+                    time.sleep(0.001)
+                except OSError as e:
+                    if e.errno != 105:  # ENOBUFS: the qdisc is full, wait
+                        raise
+                    time.sleep(0.001)
+    finally:
+        s.close()
+
+
+def make_load(cli, node_ns, bpffs, first, count, dst, dport):
+    """Sends from the load's endpoints [first, first + count) in cli until
+    the node (its namespace, its bpffs) maps every one: a datagram lost on
+    a full veth queue is sent again."""
+    todo = [load_endpoint(i) for i in range(first, first + count)]
+    for _ in range(6):
+        raw_udp_burst(cli, todo, dst, dport)
+        got = {(m[1], m[2]) for m in mappings(node_ns, bpffs)}
+        todo = [e for e in todo if e not in got]
+        if not todo:
+            return
+    raise AssertionError("%d endpoints never mapped, e.g. %s" % (len(todo), todo[:3]))

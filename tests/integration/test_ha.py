@@ -26,8 +26,10 @@ import time
 import pytest
 
 from fcnat_util import FCNAT_BIN, recv_matching
-from ha_pair import (SYNC_PORT, address_gateways, start_synced, sync_status, two_gateways,
+from ha_pair import (LOAD_CLIENTS, LOAD_DET, LOAD_POOL, SYNC_PORT, address_gateways,
+                     load_endpoint, make_load, start_synced, sync_status, two_gateways,
                      wait_sync_up)
+from ha_pair import mappings as node_mappings
 from netns import Topology, wait_until
 
 VIP_LAN = "192.168.77.1"
@@ -140,10 +142,7 @@ def show_sync(t, n):
 
 
 def mappings(t, n):
-    r = t.gw[n].run([FCNAT_BIN, "show", "mappings", "-i", "wan0", "--json", "--bpffs",
-                     t.bpffs[n]], timeout=60)
-    return {(m["proto"], m["internal_addr"], m["internal_port"], m["external_addr"],
-             m["external_port"]) for m in json.loads(r.stdout)}
+    return node_mappings(t.gw[n], t.bpffs[n])
 
 
 def wait_same_mappings(t, timeout, what):
@@ -316,56 +315,7 @@ def test_unauthenticated_and_replayed_datagrams_are_rejected(ha):
 # The issue's figure. FCNAT_HA_MAPPINGS=10000 for a quick run; the times
 # measured are in doc/ha.md.
 N_MAPPINGS = int(os.environ.get("FCNAT_HA_MAPPINGS") or 100000)
-CLIENT2 = "192.168.77.3"
-# 100 000 mappings need two external addresses (64 512 ports each).
-# Deterministic NAT (RFC 7422) gives each of the two clients its own pool
-# address and the whole range, so every source port is kept: the external
-# endpoints are known in advance, and no run depends on a hash's pairing.
-POOL2 = ("203.0.113.1", "203.0.113.2")
-DET2 = ("--deterministic", "192.168.77.2/31")
-PER_CLIENT = 50000
-
-
-def endpoint(i):
-    """The i-th internal endpoint of the load: 50 000 source ports a client."""
-    return (CLIENT if i < PER_CLIENT else CLIENT2), 10000 + i % PER_CLIENT
-
-
-def raw_udp_burst(ns, endpoints, dst, dport):
-    """One UDP datagram from each (address, port) with no socket bound there:
-    IP_HDRINCL lets one socket speak for 100 000 endpoints, hundreds of times
-    faster than a socket each. The kernel fills in the IP checksum, length
-    and id; the UDP checksum is computed here."""
-    import struct
-
-    def fold(x):
-        while x >> 16:
-            x = (x & 0xffff) + (x >> 16)
-        return x
-    d = socket.inet_aton(dst)
-    with ns.entered():
-        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    try:
-        payload = b"m\0"
-        ulen = 8 + len(payload)
-        for addr, port in endpoints:
-            a = socket.inet_aton(addr)
-            words = a + d + struct.pack("!BBHHHH", 0, 17, ulen, port, dport, ulen) + payload
-            c = (~fold(sum(struct.unpack("!%dH" % (len(words) // 2), words)))) & 0xffff
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 0, 0, 64, 17, 0, a, d)
-            udp = struct.pack("!HHHH", port, dport, ulen, c or 0xffff) + payload
-            while True:
-                try:
-                    s.sendto(ip + udp, (dst, 0))
-                    break
-                except BlockingIOError:
-                    time.sleep(0.001)
-                except OSError as e:
-                    if e.errno != 105:  # ENOBUFS: the qdisc is full, wait
-                        raise
-                    time.sleep(0.001)
-    finally:
-        s.close()
+CLIENT2 = LOAD_CLIENTS[1]
 
 
 def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
@@ -377,10 +327,10 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     t.gw["a"].addr_add("lan0", VIP_LAN + "/24")
     t.gw["a"].addr_add("wan0", VIP_WAN + "/24")
     t.cli.addr_add("lan0", CLIENT2 + "/24")
-    t.ext.run(["ip", "route", "add", POOL2[1] + "/32", "via", VIP_WAN])
-    opts = ("--max-mappings", 262144, "--max-sessions", 524288) + DET2
+    t.ext.run(["ip", "route", "add", LOAD_POOL[1] + "/32", "via", VIP_WAN])
+    opts = ("--max-mappings", 262144, "--max-sessions", 524288) + LOAD_DET
     for n in NODES:
-        start_fcnat(t, n, *opts, pool=POOL2)
+        start_fcnat(t, n, *opts, pool=LOAD_POOL)
     wait_peer_up(t)
     sink = t.ext.udp(FAR, 9000)
     # The gateway's neighbour entry first: raw bursts would overflow the
@@ -390,19 +340,10 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
         u.sendto(b"arp", (FAR, 9000))
         u.close()
     wait_until(lambda: len(mappings(t, "a")) >= 2, 10, desc="the first mappings on A")
-    want_int = {("udp",) + endpoint(i) for i in range(N_MAPPINGS)}
+    want_int = {("udp",) + load_endpoint(i) for i in range(N_MAPPINGS)}
 
     def make(first, count):
-        """Sends until A holds every endpoint of [first, first + count): a
-        datagram lost on a full veth queue is sent again."""
-        todo = [endpoint(i) for i in range(first, first + count)]
-        for _ in range(6):
-            raw_udp_burst(t.cli, todo, FAR, 9000)
-            got = {(m[1], m[2]) for m in mappings(t, "a")}
-            todo = [e for e in todo if e not in got]
-            if not todo:
-                return
-        raise AssertionError("%d endpoints never mapped on A, e.g. %s" % (len(todo), todo[:3]))
+        make_load(t.cli, t.gw["a"], t.bpffs["a"], first, count, FAR, 9000)
 
     lag = {"records": 0, "ms": 0, "bound_ms": 0}
 
@@ -420,7 +361,7 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     took = time.monotonic() - t0
     a = mappings(t, "a")
     # Every source port kept, on the client's own pool address.
-    assert all(m[4] == m[2] and m[3] == POOL2[m[1] == CLIENT2] for m in a), sorted(a)[:3]
+    assert all(m[4] == m[2] and m[3] == LOAD_POOL[m[1] == CLIENT2] for m in a), sorted(a)[:3]
     st = show_sync(t, "a")
     print("sync: %d mappings made on A in %.1f s, equal on B after %.1f s; lag seen up to "
           "%d records queued, %d ms queued, a scan bound of %d ms; A's last scan %d ms "
@@ -435,7 +376,7 @@ def test_sync_of_many_mappings_and_resync_after_peer_restart(ha):
     t.fcnat["b"].stop(signal.SIGTERM, timeout=10)
     make(N_MAPPINGS - 2000, 2000)
     t1 = time.monotonic()
-    start_fcnat(t, "b", *opts, pool=POOL2)
+    start_fcnat(t, "b", *opts, pool=LOAD_POOL)
     wait_same_mappings(t, 120, "B resynced to A's mappings")
     b = mappings(t, "b")
     assert {m[:3] for m in b} >= want_int, "B lacks %d" % len(want_int - {m[:3] for m in b})
