@@ -131,6 +131,9 @@ static void refresh_ext_addr6(struct daemon *d)
 	if (loader_write_config(&d->l, &d->cfg))
 		fc_warn("cannot update the datapath configuration: %s", strerror(errno));
 	count(d, FC_DSTAT_ADDR_CHANGES, 1);
+	/* PCP's NAT66 mappings had the old address: a new epoch. */
+	if (d->pcp && d->o.nat66)
+		pcp_state_lost(d->pcp);
 	if (addr6_is_zero(&a) || addr6_is_zero(&d->mapped_addr6) ||
 	    !memcmp(&d->mapped_addr6, &a, sizeof(a)))
 		return;

@@ -485,7 +485,8 @@ int main(int argc, char **argv)
 	/* UPnP IGD serves the NAT-PMP/PCP table: it needs the server, with
 	 * or without sockets of its own. */
 	if (d->o.pcp.nr_ifs || d->o.pcp.nr_upnp_ifs) {
-		d->pcp = pcp_open(&d->o.pcp, &d->cfg, d->o.nat64 ? &d->o.nat64pool : NULL);
+		d->pcp = pcp_open(&d->o.pcp, &d->cfg, d->o.nat64 ? &d->o.nat64pool : NULL,
+				  d->o.nat66);
 		if (!d->pcp)
 			return FC_EXIT_FAIL;
 	}

@@ -43,7 +43,8 @@ struct pcp_iface {
 struct pcp_server {
 	struct fc_pcp_opts po;
 	const struct fc_config *cfg;
-	const struct fc_nat64_pool_opts *nat64;	/* who NAT64 port-maps */
+	const struct fc_nat64_pool_opts *nat64;	/* who NAT64 port-maps; NULL: no NAT64 */
+	bool nat66;
 	unsigned int nr_ifs;
 	struct pcp_iface ifs[FC_MAX_IFACES];
 	struct pcp_access access;
@@ -92,10 +93,11 @@ static size_t natpmp_answer(struct pcp_server *s, const struct pcp_request *r, _
 	}
 	if (r->lifetime == 0) {
 		if (r->int_port == 0) {
-			pcp_table_unmap_all(&s->table, r->proto, &r->src);
+			pcp_table_unmap_all(&s->table, r->proto, &r->src, FC_AF_INET);
 			st = MAP_OK;
 		} else {
-			st = pcp_table_unmap(&s->table, r->proto, &r->src, r->int_port, NULL);
+			st = pcp_table_unmap(&s->table, r->proto, &r->src, FC_AF_INET, r->int_port,
+					     NULL);
 		}
 		return natpmp_build_map(out, r, st == MAP_OK ? PMP_SUCCESS : PMP_REFUSED, epoch, 0, 0);
 	}
@@ -142,22 +144,25 @@ static __u8 pcp_result_of(enum map_status st)
 
 /* PEER with lifetime 0 never deletes: the mapping as it is. */
 static size_t pcp_peer_report(struct pcp_server *s, const struct pcp_request *r,
-			      const struct pcp_host *h, __u32 epoch, __u8 *out)
+			      const struct pcp_host *h, __u8 ext_family, __u32 epoch, __u8 *out)
 {
 	struct fc_endpoint_key ik;
 	struct fc_binding b;
-	struct pcp_mapping *m = pcp_table_find(&s->table, r->proto, h, r->int_port);
+	struct pcp_mapping *m = pcp_table_find(&s->table, r->proto, h, ext_family, r->int_port);
+	struct pcp_host ext = {};
 	__u64 now = gc_now_ns();
 
-	fc_int_endpoint_key(&ik, h->family, FC_AF_INET, r->proto, &h->addr, htons(r->int_port));
+	fc_int_endpoint_key(&ik, h->family, ext_family, r->proto, &h->addr, htons(r->int_port));
 	if (bpf_map_lookup_elem(s->table.bindings_fd, &ik, &b))
-		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
+		return pcp_build_success(out, r, epoch, 0, 0, NULL);
+	ext.family = b.family;
+	ext.addr = b.addr;
 	return pcp_build_success(out, r, epoch,
 				 m && m->expires_ns > now ? (m->expires_ns - now) / NS : 0,
-				 false, ntohs(b.port), b.addr.v4);
+				 ntohs(b.port), &ext);
 }
 
-/* An IPv6 host's mappings are NAT64's port mappings: only where its
+/* An IPv6 host's IPv4 mappings are NAT64's port mappings: only where its
  * traffic is port-translated (not address-mapped by --nat64-pool4 or
  * --nat64-static) and allowed (--nat64-allow). */
 static bool nat64_port_mapped(const struct pcp_server *s, const struct pcp_host *h)
@@ -168,6 +173,40 @@ static bool nat64_port_mapped(const struct pcp_server *s, const struct pcp_host 
 	       nat64_pool_allows(s->nat64, h->addr.v6);
 }
 
+/*
+ * The external family a request asks of host (RFC 6887 §11.1: the family of
+ * its suggested external address field): an IPv4 host's are IPv4 (NAT44);
+ * an IPv6 host's IPv4 (NAT64) for an IPv4-mapped field, ::ffff:0.0.0.0
+ * included, and IPv6 (NAT66) for an IPv6 one, :: included -- or, without
+ * NAT66, the NAT64 mapping it can have (the address is a suggestion). 0:
+ * nothing this gateway maps for host.
+ */
+static __u8 ext_family_of(const struct pcp_server *s, const struct pcp_request *r,
+			  const struct pcp_host *h)
+{
+	bool v4 = nat64_port_mapped(s, h), v6 = s->nat66 && (s->cfg->flags & FC_CFG_NAT66);
+
+	if (h->family == FC_AF_INET)
+		return FC_AF_INET;
+	if (r->sugg_family == FC_AF_INET)
+		return v4 ? FC_AF_INET : 0;
+	return v6 ? FC_AF_INET6 : v4 ? FC_AF_INET : 0;
+}
+
+/* PREFER_FAILURE and a suggested address that is not the one the host's
+ * mappings of ext_family get. */
+static bool other_address_wanted(const struct pcp_server *s, const struct pcp_request *r,
+				 const struct pcp_host *h, __u8 ext_family)
+{
+	static const __u8 zero[16];
+
+	if (!r->prefer_failure)
+		return false;
+	if (ext_family == FC_AF_INET6)
+		return memcmp(r->sugg6, zero, 16) && memcmp(r->sugg6, &s->cfg->ext_addr6, 16);
+	return r->sugg_addr && r->sugg_addr != pcp_table_ext_addr(&s->table, h);
+}
+
 static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, int ifindex,
 			     __u8 *out)
 {
@@ -175,6 +214,7 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 	struct pcp_host host = r->src;
 	struct map_ans a = {};
 	enum map_status st;
+	__u8 family;
 
 	if (r->kind == PCP_REQ_ERROR)
 		return pcp_build_error(out, r, r->error, epoch);
@@ -186,36 +226,37 @@ static size_t pcp_answer_pcp(struct pcp_server *s, const struct pcp_request *r, 
 	}
 	/* ANNOUNCE: lifetime 0, the epoch: "I am here, with this state". */
 	if (r->opcode == PCP_OP_ANNOUNCE)
-		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
-	if (host.family == FC_AF_INET6 && !nat64_port_mapped(s, &host))
+		return pcp_build_success(out, r, epoch, 0, 0, NULL);
+	family = ext_family_of(s, r, &host);
+	if (!family)
 		return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
-	if (r->prefer_failure && r->sugg_addr &&
-	    r->sugg_addr != pcp_table_ext_addr(&s->table, &host))
+	if (other_address_wanted(s, r, &host, family))
 		return pcp_build_error(out, r, PCP_CANNOT_PROVIDE_EXTERNAL, epoch);
 	if (r->opcode == PCP_OP_MAP && r->lifetime == 0) {
 		if (r->int_port == 0) {
-			pcp_table_unmap_all(&s->table, r->proto, &host);
+			pcp_table_unmap_all(&s->table, r->proto, &host, family);
 			st = MAP_OK;
 		} else {
-			st = pcp_table_unmap(&s->table, r->proto, &host, r->int_port, r->nonce);
+			st = pcp_table_unmap(&s->table, r->proto, &host, family, r->int_port,
+					     r->nonce);
 		}
 		if (st != MAP_OK)
 			return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
 		/* Deleted: lifetime 0, the request's external fields kept. */
-		return pcp_build_success(out, r, epoch, 0, true, 0, 0);
+		return pcp_build_success(out, r, epoch, 0, 0, NULL);
 	}
 	if (r->int_port == 0)	/* no "all ports" */
 		return pcp_build_error(out, r, PCP_NOT_AUTHORIZED, epoch);
 	if (r->opcode == PCP_OP_PEER && r->lifetime == 0)
-		return pcp_peer_report(s, r, &host, epoch, out);
+		return pcp_peer_report(s, r, &host, family, epoch, out);
 	st = pcp_table_map(&s->table, &(struct map_req){
-		.proto = r->proto, .host = host, .int_port = r->int_port,
+		.proto = r->proto, .host = host, .ext_family = family, .int_port = r->int_port,
 		.suggested = r->suggested, .lifetime = grant(s, r->lifetime),
 		.prefer_failure = r->prefer_failure, .nonce = r->nonce,
 	}, &a);
 	if (st != MAP_OK)
 		return pcp_build_error(out, r, pcp_result_of(st), epoch);
-	return pcp_build_success(out, r, epoch, a.lifetime, false, a.ext_port, a.ext_addr);
+	return pcp_build_success(out, r, epoch, a.lifetime, a.ext_port, &a.ext);
 }
 
 size_t pcp_answer(struct pcp_server *s, const struct pcp_host *src, int ifindex, const __u8 *in,
@@ -414,7 +455,7 @@ void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,
 }
 
 struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg,
-			    const struct fc_nat64_pool_opts *nat64)
+			    const struct fc_nat64_pool_opts *nat64, bool nat66)
 {
 	struct pcp_server *s = calloc(1, sizeof(*s));
 
@@ -425,6 +466,7 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 	s->po = *po;
 	s->cfg = cfg;
 	s->nat64 = nat64;
+	s->nat66 = nat66;
 	pcp_access_init(&s->access, &s->po);
 	s->table.cfg = cfg;
 	s->table.max_per_host = po->max_per_host;
@@ -448,12 +490,12 @@ struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config
 		s->ifs[s->nr_ifs].fd6 = -1;
 		s->nr_ifs++;
 		pcp_access_add_if(&s->access, idx);
-		if (!nat64)
+		if (!nat64 && !nat66)
 			continue;
 		fd = open_socket6(po->ifs[i], idx);
 		if (fd < 0) {
-			fc_err("--pcp-if %s: cannot listen on UDP port %d for NAT64's IPv6 "
-			       "clients: %s", po->ifs[i], PCP_SERVER_PORT, strerror(-fd));
+			fc_err("--pcp-if %s: cannot listen on UDP port %d for IPv6 clients: %s",
+			       po->ifs[i], PCP_SERVER_PORT, strerror(-fd));
 			goto fail;
 		}
 		s->ifs[s->nr_ifs - 1].fd6 = fd;

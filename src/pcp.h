@@ -24,11 +24,11 @@ struct pcp_server;
 
 /* Opens UDP 5351 on every --pcp-if (before the datapath is loaded, so a
  * failure leaves nothing to undo), IPv4 and, with NAT64 (nat64: its
- * options, whose IPv6 hosts it port-maps; NULL: no NAT64), IPv6. cfg and
- * nat64 are read on every request (address, port ranges), so they follow
- * reloads. NULL on failure, message logged. */
+ * options, whose IPv6 hosts it port-maps; NULL: no NAT64) or NAT66, IPv6.
+ * cfg and nat64 are read on every request (addresses, port ranges), so
+ * they follow reloads. NULL on failure, message logged. */
 struct pcp_server *pcp_open(const struct fc_pcp_opts *po, const struct fc_config *cfg,
-			    const struct fc_nat64_pool_opts *nat64);
+			    const struct fc_nat64_pool_opts *nat64, bool nat66);
 /* The maps requests work on (addr_maps: where a host's paired pool
  * address is read); before this, requests are not read. */
 void pcp_attach_maps(struct pcp_server *s, int bindings_fd, int sessions_fd,

@@ -197,8 +197,10 @@ static __u8 pcp_check(const __u8 *in, size_t len, struct pcp_request *r)
 	r->proto = in[36];
 	r->int_port = get16(in + 40);
 	r->suggested = get16(in + 42);
-	if (!all_zero(in + 44, 16) && !get_mapped4(in + 44, &r->sugg_addr))
-		r->sugg_addr = 0xffffffffU;	/* IPv6: never ours */
+	memcpy(r->sugg6, in + 44, 16);
+	r->sugg_family = get_mapped4(in + 44, &r->sugg_addr) ? FC_AF_INET : FC_AF_INET6;
+	if (r->sugg_family == FC_AF_INET6 && !all_zero(in + 44, 16))
+		r->sugg_addr = 0xffffffffU;	/* IPv6: never an IPv4 mapping's */
 	if (r->proto == 0 && r->int_port)
 		return PCP_MALFORMED_REQUEST;
 	if (r->opcode == PCP_OP_PEER) {
@@ -302,7 +304,7 @@ size_t pcp_build_error(__u8 *out, const struct pcp_request *r, __u8 result, __u3
 }
 
 size_t pcp_build_success(__u8 *out, const struct pcp_request *r, __u32 epoch, __u32 lifetime,
-			 bool keep_suggested, __u16 ext_port, __be32 ext_addr)
+			 __u16 ext_port, const struct pcp_host *ext)
 {
 	size_t body = r->opcode == PCP_OP_MAP ? PCP_MAP_LEN :
 		      r->opcode == PCP_OP_PEER ? PCP_PEER_LEN : 0;
@@ -314,9 +316,12 @@ size_t pcp_build_success(__u8 *out, const struct pcp_request *r, __u32 epoch, __
 	put32(out + 8, epoch);
 	memcpy(out + PCP_HDR_LEN, r->raw + PCP_HDR_LEN, body);
 	memcpy(out + PCP_HDR_LEN + body, r->echo, r->echo_len);
-	if (body && !keep_suggested) {
+	if (body && ext) {
 		put16(out + 42, ext_port);
-		put_mapped4(out + 44, ext_addr);
+		if (ext->family == FC_AF_INET)
+			put_mapped4(out + 44, ext->addr.v4);
+		else
+			memcpy(out + 44, ext->addr.v6, 16);
 	}
 	return PCP_HDR_LEN + body + r->echo_len;
 }

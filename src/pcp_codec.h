@@ -102,9 +102,14 @@ struct pcp_request {
 	__u32 lifetime;		/* requested, seconds */
 	/* PCP MAP and PEER */
 	const __u8 *nonce;	/* PCP_NONCE_LEN bytes inside the request */
-	/* 0: none (all-zeros of either family); 255.255.255.255: an IPv6
-	 * one (never ours: external addresses are IPv4) */
+	/* The suggested external address field (§11.1): its family
+	 * (IPv4-mapped, ::ffff:0.0.0.0 included, or IPv6, :: included) asks
+	 * for a mapping of that family (an IPv6 host: NAT64 or NAT66). As
+	 * IPv4: 0 none (all-zeros of either family), 255.255.255.255 an IPv6
+	 * address (never an IPv4 mapping's); sugg6: the field itself. */
+	__u8 sugg_family;
 	__be32 sugg_addr;
+	__u8 sugg6[16];
 	__u16 peer_port;	/* PEER */
 	bool third_party;
 	bool prefer_failure;
@@ -142,10 +147,11 @@ size_t natpmp_build_bad_opcode(__u8 *out, const struct pcp_request *r, __u32 epo
  * of 4), the header's server fields set (RFC 6887 §7.2). */
 size_t pcp_build_error(__u8 *out, const struct pcp_request *r, __u8 result, __u32 epoch);
 /* PCP success: header, the request's opcode data, the options acted on.
- * ext_port/ext_addr replace the suggested external endpoint unless
- * keep_suggested (a delete answers with the request's own fields). */
+ * ext_port and ext (IPv4-mapped, or IPv6) replace the suggested external
+ * endpoint unless ext is NULL (a delete answers with the request's own
+ * fields). */
 size_t pcp_build_success(__u8 *out, const struct pcp_request *r, __u32 epoch, __u32 lifetime,
-			 bool keep_suggested, __u16 ext_port, __be32 ext_addr);
+			 __u16 ext_port, const struct pcp_host *ext);
 /* PCP unsolicited ANNOUNCE response: 24 bytes. */
 size_t pcp_build_announce(__u8 *out, __u32 epoch);
 

@@ -26,7 +26,7 @@ struct pcp_mapping {
 	__u16 int_port;		/* host order */
 	__u16 ext_port;
 	struct pcp_host host;	/* the internal endpoint's address */
-	__be32 ext_addr;
+	struct pcp_host ext;	/* the external address: IPv4, or IPv6 (NAT66) */
 	__u64 expires_ns;
 	__u8 nonce[PCP_NONCE_LEN];
 	bool upnp;		/* made by UPnP IGD: its description below */
@@ -55,6 +55,7 @@ enum map_status {
 struct map_req {
 	__u8 proto;
 	struct pcp_host host;	/* the internal endpoint's address */
+	__u8 ext_family;	/* FC_AF_INET6: a NAT66 mapping; else IPv4's */
 	__u16 int_port;
 	__u16 suggested;	/* 0: none */
 	__u32 lifetime;		/* granted, > 0 */
@@ -65,7 +66,7 @@ struct map_req {
 };
 
 struct map_ans {
-	__be32 ext_addr;
+	struct pcp_host ext;
 	__u16 ext_port;
 	__u32 lifetime;
 };
@@ -74,17 +75,23 @@ struct map_ans {
 enum map_status pcp_table_map(struct pcp_table *t, const struct map_req *r, struct map_ans *a);
 /* Lifetime 0: delete (a forward's or another nonce's: MAP_REFUSED). */
 enum map_status pcp_table_unmap(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
-				__u16 int_port, const __u8 *nonce);
-/* Every mapping of host h for proto. */
-void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, const struct pcp_host *h);
-/* The entry of external endpoint (ext_addr, ext_port), NULL: none. */
+				__u8 ext_family, __u16 int_port, const __u8 *nonce);
+/* Every mapping of host h for proto in ext_family's space. */
+void pcp_table_unmap_all(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
+			 __u8 ext_family);
+/* The entry of IPv4 external endpoint (ext_addr, ext_port), NULL: none. */
 struct pcp_mapping *pcp_table_find_ext(struct pcp_table *t, __u8 proto, __be32 ext_addr,
 				       __u16 ext_port);
+/* The n-th mapping on the IPv4 external side (UPnP IGD's index; NAT66's
+ * are not the WAN connection's), NULL: none; and how many there are. */
+struct pcp_mapping *pcp_table_nth4(struct pcp_table *t, unsigned long n);
+unsigned int pcp_table_count4(const struct pcp_table *t);
 /* The external address host's mappings get (ext_addr4_of), 0: none. */
 __be32 pcp_table_ext_addr(const struct pcp_table *t, const struct pcp_host *h);
-/* The entry of an internal endpoint, NULL: none. */
+/* The entry of an internal endpoint's mapping in ext_family's space, NULL:
+ * none. */
 struct pcp_mapping *pcp_table_find(struct pcp_table *t, __u8 proto, const struct pcp_host *h,
-				   __u16 port);
+				   __u8 ext_family, __u16 port);
 /* Delete the mappings whose lifetime ended by now_ns. */
 void pcp_table_expire(struct pcp_table *t, __u64 now_ns);
 /* The lifetimes are lost: release every mapping of the table, empty it. */

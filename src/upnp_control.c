@@ -246,7 +246,7 @@ static int delete_mapping(const struct upnp_ctl *x, const struct soap_call *c)
 		return E_NO_SUCH_ENTRY;
 	if (!may_act_for(x, &m->host))
 		return E_NOT_AUTHORIZED;
-	if (pcp_table_unmap(t, proto, &m->host, m->int_port, NULL) != MAP_OK)
+	if (pcp_table_unmap(t, proto, &m->host, FC_AF_INET, m->int_port, NULL) != MAP_OK)
 		return E_NOT_AUTHORIZED;
 	return 0;
 }
@@ -273,9 +273,10 @@ static int delete_range(const struct upnp_ctl *x, const struct soap_call *c)
 		struct pcp_mapping *m = &t->table[i];
 		unsigned int before = t->nr_table;
 
-		if (m->proto == proto && m->ext_port >= start && m->ext_port <= end &&
+		if (m->proto == proto && m->ext.family == FC_AF_INET && m->ext_port >= start &&
+		    m->ext_port <= end &&
 		    (pcp_host_eq(&m->host, &self) || (manage && may_act_for(x, &m->host))) &&
-		    pcp_table_unmap(t, proto, &m->host, m->int_port, NULL) == MAP_OK) {
+		    pcp_table_unmap(t, proto, &m->host, FC_AF_INET, m->int_port, NULL) == MAP_OK) {
 			n++;
 			if (t->nr_table < before)
 				continue;	/* slot i holds another entry now */
@@ -318,11 +319,14 @@ static int dispatch(const struct upnp_ctl *x, const struct soap_call *c, struct 
 	} else if (!strcmp(a, "GetExternalIPAddress")) {
 		out_str(o, "NewExternalIPAddress", addr);
 	} else if (!strcmp(a, "GetGenericPortMappingEntry")) {
+		const struct pcp_mapping *m;
+
 		if (!parse_uint(soap_arg(c, "NewPortMappingIndex"), 65535, &v))
 			return E_INVALID_ARGS;
-		if (v >= t->nr_table)
+		m = pcp_table_nth4(t, v);
+		if (!m)
 			return E_INDEX_INVALID;
-		entry_out(x, &t->table[v], true, o);
+		entry_out(x, m, true, o);
 	} else if (!strcmp(a, "GetSpecificPortMappingEntry")) {
 		const struct pcp_mapping *m;
 		__u8 proto;

@@ -172,7 +172,7 @@ static void deliver(struct upnp_gena *g, struct sub *s)
 			 "<e:property><ConnectionStatus>%s</ConnectionStatus></e:property>"
 			 "<e:property><PossibleConnectionTypes>IP_Routed</PossibleConnectionTypes></e:property>"
 			 "</e:propertyset>\r\n",
-			 addr, pcp_table_of(g->pcp)->nr_table, ext ? "Connected" : "Disconnected");
+			 addr, pcp_table_count4(pcp_table_of(g->pcp)), ext ? "Connected" : "Disconnected");
 	cap = strlen(body) + 512;
 	s->out = malloc(cap);
 	if (!s->out)
@@ -331,7 +331,7 @@ void upnp_gena_tick(struct upnp_gena *g, uint64_t now_ns)
 
 	if (!g)
 		return;
-	entries = pcp_table_of(g->pcp)->nr_table;
+	entries = pcp_table_count4(pcp_table_of(g->pcp));
 	if (g->cfg->ext_addr4 != g->last_ext) {
 		g->last_ext = g->cfg->ext_addr4;
 		for (int i = 0; i < UPNP_SUBS_MAX; i++)

@@ -57,10 +57,10 @@ static void answer(const struct pcp_request *r, __u8 *out)
 	case PCP_REQ:
 		CHECK(r->opcode <= PCP_OP_PEER && r->echo_len <= PCP_ECHO_MAX);
 		CHECK(r->opcode == PCP_OP_ANNOUNCE || r->proto == 6 || r->proto == 17);
-		n = pcp_build_success(out, r, 7, r->lifetime, false, r->suggested, r->src.addr.v4);
+		n = pcp_build_success(out, r, 7, r->lifetime, r->suggested, &r->src);
 		check_pcp_response(out, n, r);
 		CHECK(n <= r->raw_len);
-		check_pcp_response(out, pcp_build_success(out, r, 7, 0, true, 0, 0), r);
+		check_pcp_response(out, pcp_build_success(out, r, 7, 0, 0, NULL), r);
 		/* What policy may answer instead. */
 		check_pcp_response(out, pcp_build_error(out, r, PCP_NOT_AUTHORIZED, 7), r);
 		check_pcp_response(out, pcp_build_error(out, r, PCP_USER_EX_QUOTA, 7), r);

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from fcnat_util import recv_matching
-from netns import (CLIENT2_ADDR, CLIENT6_ADDR, CLIENT_ADDR, EXT_ADDRS, GW_LAN6_ADDR, GW_LAN_ADDR,
-                   GW_WAN_ADDR, nat64_addr, wait_until)
+from netns import (CLIENT2_ADDR, CLIENT6_ADDR, CLIENT_ADDR, EXT6_ADDRS, EXT_ADDRS, GW_LAN6_ADDR,
+                   GW_LAN_ADDR, GW_WAN6_ADDR, GW_WAN_ADDR, nat64_addr, wait_until)
 
 EXT2, EXT3, EXT4 = EXT_ADDRS
 PCP_PORT = 5351
@@ -537,11 +537,14 @@ def test_pcp_from_the_config_file(topo, fcnat, bpffs, tmp_path):
 
 # ---- PCP for NAT64's IPv6-only clients (RFC 6887 with RFC 6146) ----------------------
 
-def pcp_map6(nonce, proto, int_port, lifetime, suggested=0, client=CLIENT6_ADDR):
+def pcp_map6(nonce, proto, int_port, lifetime, suggested=0, client=CLIENT6_ADDR,
+             sugg_addr="::ffff:0.0.0.0"):
     """A MAP from an IPv6 host: its own address as the client's (RFC 6887
-    section 7.1), asking for an IPv4 external address: ::ffff:0.0.0.0."""
+    section 7.1), asking for an IPv4 external address (::ffff:0.0.0.0:
+    NAT64) or an IPv6 one (::, NAT66)."""
     return (struct.pack("!BBHI", 2, 1, 0, lifetime) + socket.inet_pton(socket.AF_INET6, client)
-            + nonce + struct.pack("!B3xHH", proto, int_port, suggested) + mapped("0.0.0.0"))
+            + nonce + struct.pack("!B3xHH", proto, int_port, suggested)
+            + socket.inet_pton(socket.AF_INET6, sugg_addr))
 
 
 def test_rfc6887_nat64_ipv6_client_maps_a_port_of_the_ipv4_address(topo, fcnat, bpffs, run_fcnat):
@@ -577,3 +580,34 @@ def test_rfc6887_nat64_ipv6_client_maps_a_port_of_the_ipv4_address(topo, fcnat, 
     assert (m["result"], m["lifetime"]) == (SUCCESS, 0), m
     assert not reaches(far, inside, 25353, b"after the delete")
     assert c.ask(b"\0\0", timeout=1.0) is None, "NAT-PMP over IPv6 answered"
+
+
+def test_rfc6887_nat66_ipv6_client_maps_a_port_of_the_ipv6_address(topo, fcnat, bpffs, run_fcnat):
+    """With --nat66, an IPv6 host that suggests an IPv6 external address
+    (::, no preference) gets a port of the gateway's external IPv6 address:
+    any IPv6 host outside reaches it there; its answers leave from that
+    port; deleted on request."""
+    topo.add_ipv6()
+    wait_until(lambda: topo.client.run(["ping", "-6", "-c", "1", "-W", "1", GW_LAN6_ADDR],
+                                       check=False).returncode == 0, 10,
+               desc="client reaches the gateway over IPv6")
+    start(fcnat, bpffs, "--nat66")
+    inside = topo.client.udp(CLIENT6_ADDR, 5353)
+    c = Client(topo, CLIENT6_ADDR, server=GW_LAN6_ADDR)
+    nonce = os.urandom(12)
+    m = parse_map(c.ask(pcp_map6(nonce, UDP, 5353, 600, suggested=25353, sugg_addr="::")))
+    assert (m["result"], m["int_port"], m["ext_port"]) == (SUCCESS, 5353, 25353), m
+    assert m["ext_addr"] == socket.inet_pton(socket.AF_INET6, GW_WAN6_ADDR), m
+
+    far = topo.ext.udp(EXT6_ADDRS[2], 7100)
+    far.sendto(b"to the nat66 mapping", (GW_WAN6_ADDR, 25353))
+    got = recv_matching(inside, b"to the nat66 mapping", 3)
+    assert got is not None and got[:2] == (EXT6_ADDRS[2], 7100), got
+    inside.sendto(b"back", (EXT6_ADDRS[2], 7100))
+    got = recv_matching(far, b"back", 3)
+    assert got is not None and got[:2] == (GW_WAN6_ADDR, 25353), got
+
+    m = parse_map(c.ask(pcp_map6(nonce, UDP, 5353, 0, sugg_addr="::")))
+    assert (m["result"], m["lifetime"]) == (SUCCESS, 0), m
+    far.sendto(b"after the delete", (GW_WAN6_ADDR, 25353))
+    assert recv_matching(inside, b"after the delete", 1.0) is None

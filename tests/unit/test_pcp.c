@@ -31,7 +31,7 @@ static struct pcp_server *server(unsigned int max_per_host)
 	po.max_per_host = max_per_host;
 	po.min_lifetime = 60;
 	po.max_lifetime = 600;
-	s = pcp_open(&po, &fx.cfg, &fx.opts.nat64pool);
+	s = pcp_open(&po, &fx.cfg, &fx.opts.nat64pool, fx.opts.nat66);
 	if (s)
 		pcp_attach_maps(s, fx.bindings_fd, fx.sessions_fd,
 				&(struct ext_addr_maps){ loader_pool_fd(&fx.loader),
@@ -306,17 +306,17 @@ TEST(rfc7422_natpmp_mapping_in_the_hosts_deterministic_ports)
 }
 
 /* A PCP MAP (RFC 6887 §11.1) for UDP int_port from the IPv6 host v6 (its
- * own address in the client field), suggesting ::ffff:0.0.0.0 (an IPv4
- * external address, no preference: RFC 6887 §11.1, NAT64's case) and
- * ext_port. The result code; the external endpoint of a success in *ext4,
- * *ext_port. -1: no or a bad answer. */
-static int pcp_map6(struct pcp_server *s, const char *v6, __u16 int_port, __u32 lifetime,
-		    __u16 suggested, __be32 *ext4, __u16 *ext_port)
+ * own address in the client field), suggesting sugg_addr (::ffff:0.0.0.0:
+ * an IPv4 external address, no preference, NAT64's case; ::, an IPv6 one,
+ * NAT66's) and ext_port. The result code; the external endpoint of a
+ * success in ext (16 bytes), *ext_port. -1: no or a bad answer. */
+static int pcp_map6_sugg(struct pcp_server *s, const char *v6, __u16 int_port, __u32 lifetime,
+			 __u16 suggested, const char *sugg_addr, __u8 *ext, __u16 *ext_port)
 {
 	__u8 in[60] = { 2, 1 }, out[PCP_MAX_MSG + 4];
 	struct pcp_host h = { .family = FC_AF_INET6 };
 
-	if (inet_pton(AF_INET6, v6, h.addr.v6) != 1)
+	if (inet_pton(AF_INET6, v6, h.addr.v6) != 1 || inet_pton(AF_INET6, sugg_addr, in + 44) != 1)
 		return -1;
 	in[4] = lifetime >> 24, in[5] = lifetime >> 16, in[6] = lifetime >> 8, in[7] = lifetime;
 	memcpy(in + 8, h.addr.v6, 16);
@@ -324,14 +324,26 @@ static int pcp_map6(struct pcp_server *s, const char *v6, __u16 int_port, __u32 
 	in[36] = FC_PROTO_UDP;
 	in[40] = int_port >> 8, in[41] = int_port;
 	in[42] = suggested >> 8, in[43] = suggested;
-	in[54] = in[55] = 0xff;		/* ::ffff:0.0.0.0 */
 	if (pcp_answer(s, &h, 1, in, sizeof(in), out) != 60 || out[1] != 0x81)
 		return -1;
-	if (ext4)
-		memcpy(ext4, out + 56, 4);
+	if (ext)
+		memcpy(ext, out + 44, 16);
 	if (ext_port)
 		*ext_port = out[42] << 8 | out[43];
 	return out[3];
+}
+
+/* The same for an IPv4 external address: its last 4 bytes in *ext4. */
+static int pcp_map6(struct pcp_server *s, const char *v6, __u16 int_port, __u32 lifetime,
+		    __u16 suggested, __be32 *ext4, __u16 *ext_port)
+{
+	__u8 ext[16];
+	int ret = pcp_map6_sugg(s, v6, int_port, lifetime, suggested, "::ffff:0.0.0.0", ext,
+				ext_port);
+
+	if (ext4)
+		memcpy(ext4, ext + 12, 4);
+	return ret;
 }
 
 /* RFC 6887 §11.3 with RFC 6146: an IPv6 host behind NAT64 maps a port on
@@ -410,4 +422,53 @@ TEST(rfc6887_pcp_from_ipv6_not_authorized_where_nat64_does_not_port_map)
 		  "an allowed, port-translated host");
 	pcp_close(s);
 	nat64_pool_defaults(&fx.opts.nat64pool);
+}
+
+/* NAT66 (RFC 6887 §11.1: an IPv6 suggested external address, :: for no
+ * preference): a port of the IPv6 external address, the datapath's own
+ * NAT66 entries, reached by any IPv6 host before the host sent anything;
+ * next to it the same endpoint's NAT64 mapping, asked with ::ffff:0.0.0.0,
+ * each deleted on its own. */
+TEST(rfc6887_pcp_map_from_an_ipv6_host_nat66_and_nat64_side_by_side)
+{
+	struct fc_endpoint_key ik;
+	union fc_addr a6 = {};
+	struct fc_binding b;
+	struct pcp_server *s;
+	__u8 ext[16], want[16];
+	__be32 ext4;
+	__u16 port;
+
+	nat64_prefix_set();
+	fx.opts.nat66 = true;
+	fixture_apply(&fx);
+	s = server(16);
+	ASSERT_TRUE(s, "server");
+	ASSERT_EQ(pcp_map6_sugg(s, CLIENT6_A, 5353, 600, 25360, "::", ext, &port), PCP_SUCCESS,
+		  "NAT66 mapped");
+	inet_pton(AF_INET6, EXT_ADDR6, want);
+	ASSERT_TRUE(!memcmp(ext, want, 16), "on the external IPv6 address");
+	ASSERT_EQ(port, 25360, "the suggested port");
+	inet_pton(AF_INET6, CLIENT6_A, a6.v6);
+	fc_int_endpoint_key(&ik, FC_AF_INET6, FC_AF_INET6, FC_PROTO_UDP, &a6, htons(5353));
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "NAT66's internal entry");
+	ASSERT_TRUE(b.family == FC_AF_INET6 && !memcmp(b.addr.v6, want, 16) &&
+		    b.port == htons(25360), "naming the IPv6 endpoint");
+	{
+		struct pkt_spec in = pkt_udp(STRANGER6, 5555, EXT_ADDR6, 25360);
+		struct pkt_spec out = pkt_udp(STRANGER6, 5555, CLIENT6_A, 5353);
+
+		EXPECT_EXT(&in, &out, TC_ACT_OK, "any IPv6 host reaches it");
+	}
+	ASSERT_EQ(pcp_map6(s, CLIENT6_A, 5353, 600, 25361, &ext4, &port), PCP_SUCCESS,
+		  "NAT64 mapped too");
+	ASSERT_TRUE(ext4 == ip4(EXT_ADDR) && port == 25361, "on the IPv4 address");
+	ASSERT_EQ(pcp_nr_mappings(s), 2, "two entries, one endpoint");
+	ASSERT_EQ(pcp_map6_sugg(s, CLIENT6_A, 5353, 0, 0, "::", NULL, NULL), PCP_SUCCESS,
+		  "NAT66 one deleted");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), -ENOENT, "its entry gone");
+	ASSERT_EQ(pcp_nr_mappings(s), 1, "the NAT64 one kept");
+	fc_int_endpoint_key(&ik, FC_AF_INET6, FC_AF_INET, FC_PROTO_UDP, &a6, htons(5353));
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "and its entry");
+	pcp_close(s);
 }

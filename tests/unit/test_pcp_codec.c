@@ -13,6 +13,7 @@
 #define OTHER4 htonl(0xc0a84d03U)
 #define CLIENT (&(struct pcp_host){ .family = FC_AF_INET, .addr.v4 = CLIENT4 })
 #define OTHER (&(struct pcp_host){ .family = FC_AF_INET, .addr.v4 = OTHER4 })
+#define EXT (&(struct pcp_host){ .family = FC_AF_INET, .addr.v4 = htonl(0xc6336401) })
 
 /* A PCP header from 192.168.77.2, opcode data and options appended. */
 static size_t pcp_req(__u8 *p, __u8 version, __u8 opcode, __u32 lifetime)
@@ -135,7 +136,7 @@ TEST(pcp_codec_responses_byte_for_byte)
 	pcp_req(p, 2, PCP_OP_MAP, 600);
 	n = map_body(p, 17, 8080, 25200);
 	pcp_parse(p, n, CLIENT, &r);
-	ASSERT_EQ(pcp_build_success(out, &r, 7, 600, false, 25201, htonl(0xc6336401)), 60, "len");
+	ASSERT_EQ(pcp_build_success(out, &r, 7, 600, 25201, EXT), 60, "len");
 	ASSERT_EQ(out[1], 0x81, "R bit");
 	ASSERT_EQ(out[3], PCP_SUCCESS, "result");
 	ASSERT_EQ(out[7], 600 & 0xff, "lifetime");
@@ -190,16 +191,19 @@ TEST(pcp_codec_rfc6887_ipv6_client_of_a_nat64)
 	pcp_parse(p, n, &src6, &r);
 	ASSERT_EQ(r.kind, PCP_REQ, "map from an IPv6 client");
 	ASSERT_EQ(r.sugg_addr, 0, "::ffff:0.0.0.0: no preference");
+	ASSERT_EQ(r.sugg_family, FC_AF_INET, "but an IPv4 one: NAT64");
 	ASSERT_TRUE(pcp_host_eq(&r.src, &src6), "the sender kept");
 	memset(p + 44, 0, 16);
 	pcp_parse(p, n, &src6, &r);
 	ASSERT_EQ(r.sugg_addr, 0, ":: no preference");
+	ASSERT_EQ(r.sugg_family, FC_AF_INET6, "of IPv6: NAT66");
 	memcpy(p + 44, mapped_ext, 16);
 	pcp_parse(p, n, &src6, &r);
 	ASSERT_EQ(r.sugg_addr, htonl(0xc6336401), "an IPv4 wish");
 	memcpy(p + 44, native, 16);
 	pcp_parse(p, n, &src6, &r);
-	ASSERT_EQ(r.sugg_addr, 0xffffffffU, "an IPv6 external address: never ours");
+	ASSERT_EQ(r.sugg_addr, 0xffffffffU, "an IPv6 external address: never an IPv4 one");
+	ASSERT_TRUE(r.sugg_family == FC_AF_INET6 && !memcmp(r.sugg6, native, 16), "the IPv6 wish");
 
 	/* The client field must be the sender: another IPv6 host, or the
 	 * sender's address written IPv4-mapped, is a mismatch (§8.1). */
@@ -239,7 +243,7 @@ TEST(pcp_codec_rfc6887_ipv6_client_of_a_nat64)
 	n = map_body(p, 6, 8080, 0);
 	memcpy(p + 44, mapped_any, 16);
 	pcp_parse(p, n, &src6, &r);
-	ASSERT_EQ(pcp_build_success(out, &r, 7, 600, false, 25201, htonl(0xc6336401)), 60, "len");
+	ASSERT_EQ(pcp_build_success(out, &r, 7, 600, 25201, EXT), 60, "len");
 	ASSERT_TRUE(!memcmp(out + 44, mapped_ext, 16), "external address ::ffff:198.51.100.1");
 	ASSERT_EQ(out[42] << 8 | out[43], 25201, "external port");
 }
