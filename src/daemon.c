@@ -134,9 +134,14 @@ static void refresh_ext_addr6(struct daemon *d)
 	/* PCP's NAT66 mappings had the old address: a new epoch. */
 	if (d->pcp && d->o.nat66)
 		pcp_state_lost(d->pcp);
-	if (addr6_is_zero(&a) || addr6_is_zero(&d->mapped_addr6) ||
-	    !memcmp(&d->mapped_addr6, &a, sizeof(a)))
+	if (addr6_is_zero(&a))
 		return;
+	if (addr6_is_zero(&d->mapped_addr6) || !memcmp(&d->mapped_addr6, &a, sizeof(a))) {
+		/* The first address (NAT66 may start without one), or the old
+		 * one back: the forwards onto it, nothing to flush. */
+		forwards_install6(loader_bindings_fd(&d->l), &d->o, &a);
+		return;
+	}
 	gone = d->mapped_addr6;
 	d->mapped_addr6 = a;
 	inet_ntop(AF_INET6, gone.v6, old, sizeof(old));
@@ -148,6 +153,8 @@ static void refresh_ext_addr6(struct daemon *d)
 	fc_info("flushed %lu mappings and %lu sessions of %s", fr.mappings, fr.sessions, old);
 	count(d, FC_DSTAT_FLUSHED_MAPPINGS, fr.mappings);
 	count(d, FC_DSTAT_FLUSHED_SESSIONS, fr.sessions);
+	/* The forwards move to the new address. */
+	forwards_install6(loader_bindings_fd(&d->l), &d->o, &a);
 }
 
 /*

@@ -99,16 +99,22 @@ int forward_parse(const char *spec, struct fc_forward *f, char *err, size_t errl
 bad:
 	snprintf(err, errlen, "invalid forward '%s': expected PROTO:EXT_PORT[-LAST]=ADDR:PORT "
 		 "with PROTO udp or tcp, e.g. udp:25000=192.168.1.10:3074, or an IPv6 ADDR "
-		 "in brackets (NAT64), e.g. tcp:8080=[2001:db8::10]:80", spec);
+		 "in brackets (NAT64, NAT66), e.g. tcp:8080=[2001:db8::10]:80", spec);
 	return -1;
 }
 
-/* Where a forward to an IPv6 server could not work as a port mapping of
- * the port-translating NAT64: a message, or NULL. */
+/* Where a forward to an IPv6 server could not work: a message, or NULL.
+ * It is published through NAT64 on the IPv4 address and through NAT66 on
+ * the IPv6 one, whichever runs; NAT64's is a port mapping of the
+ * port-translating NAT64. */
 static const char *nat64_target_problem(const struct fc_options *o, const struct fc_forward *f)
 {
+	if (!o->nat64 && !o->nat66)
+		return "an IPv6 server needs --nat64 or --nat66";
 	if (!o->nat64)
-		return "an IPv6 server needs --nat64";
+		return NULL;
+	if (prefix_match(f->int_addr.v6, o->nat64_prefix, o->nat64_prefix_len))
+		return "the IPv6 server is under the NAT64 prefix (an IPv4 host's address)";
 	/* With a pool every IPv6 host is address-mapped, never port-mapped;
 	 * a --nat64-static host is address-mapped too. */
 	if (o->nat64pool.pool_set)
@@ -118,8 +124,6 @@ static const char *nat64_target_problem(const struct fc_options *o, const struct
 		return "the IPv6 server is already published by --nat64-static";
 	if (!nat64_pool_allows(&o->nat64pool, f->int_addr.v6))
 		return "the IPv6 server is outside --nat64-allow";
-	if (prefix_match(f->int_addr.v6, o->nat64_prefix, o->nat64_prefix_len))
-		return "the IPv6 server is under the NAT64 prefix (an IPv4 host's address)";
 	return NULL;
 }
 
@@ -185,19 +189,19 @@ static void addr_str(__u8 family, const union fc_addr *a, char *buf, size_t len)
 }
 
 /* The external endpoint's entry names the internal endpoint, the internal
- * endpoint's names the external one (EIM: its only mapping). */
-static int install_one(int fd, const struct fc_forward *f, __be32 ext_addr, __u16 ext_port,
-		       __u16 int_port)
+ * endpoint's names the external one (EIM: its only mapping in that port
+ * space). ext: the external address, of ext_family. */
+static int install_one(int fd, const struct fc_forward *f, __u8 ext_family,
+		       const union fc_addr *ext, __u16 ext_port, __u16 int_port)
 {
 	struct fc_endpoint_key ek, ik, old_ek;
 	struct fc_binding ev = { .family = f->int_family, .flags = FC_BINDING_STATIC };
-	struct fc_binding iv = { .family = FC_AF_INET, .flags = FC_BINDING_STATIC };
+	struct fc_binding iv = { .family = ext_family, .flags = FC_BINDING_STATIC };
 	struct fc_binding cur;
-	union fc_addr ext = { .v4 = ext_addr };
 	char a[INET6_ADDRSTRLEN];
 	const char *pn = f->proto == FC_PROTO_TCP ? "tcp" : "udp";
 
-	fc_ext_endpoint_key(&ek, FC_AF_INET, f->proto, &ext, htons(ext_port));
+	fc_ext_endpoint_key(&ek, ext_family, f->proto, ext, htons(ext_port));
 	ev.addr = f->int_addr;
 	ev.port = htons(int_port);
 	if (bpf_map_update_elem(fd, &ek, &ev, BPF_NOEXIST)) {
@@ -217,35 +221,39 @@ static int install_one(int fd, const struct fc_forward *f, __be32 ext_addr, __u1
 	}
 	/* The internal endpoint may have had a dynamic mapping: its external
 	 * port goes back, the forward's becomes its only one. */
-	fc_int_endpoint_key(&ik, f->int_family, FC_AF_INET, f->proto, &f->int_addr,
+	fc_int_endpoint_key(&ik, f->int_family, ext_family, f->proto, &f->int_addr,
 			    htons(int_port));
 	if (bpf_map_lookup_elem(fd, &ik, &cur) == 0 &&
-	    (cur.port != htons(ext_port) || cur.addr.v4 != ext_addr)) {
+	    (cur.port != htons(ext_port) || memcmp(&cur.addr, ext, sizeof(*ext)))) {
 		struct fc_binding back;
 
-		fc_ext_endpoint_key(&old_ek, FC_AF_INET, f->proto, &cur.addr, cur.port);
+		fc_ext_endpoint_key(&old_ek, ext_family, f->proto, &cur.addr, cur.port);
 		if (bpf_map_lookup_elem(fd, &old_ek, &back) == 0 && back.family == ev.family &&
 		    !memcmp(&back.addr, &ev.addr, sizeof(ev.addr)) && back.port == ev.port)
 			bpf_map_delete_elem(fd, &old_ek);
 	}
-	iv.addr = ext;
+	iv.addr = *ext;
 	iv.port = htons(ext_port);
 	if (bpf_map_update_elem(fd, &ik, &iv, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-int forwards_install(int bindings_fd, const struct fc_options *o, __be32 ext_addr)
+/* The forwards whose external side is in ext_family's space: IPv4's
+ * (NAT44, and NAT64 for IPv6 servers) or IPv6's (NAT66, IPv6 servers). */
+static int install_family(int fd, const struct fc_options *o, __u8 ext_family,
+			  const union fc_addr *ext)
 {
 	unsigned int n = 0;
 
-	if (!ext_addr)
-		return 0;
 	for (unsigned int i = 0; i < o->nr_forwards; i++) {
 		const struct fc_forward *f = &o->forwards[i];
 
+		if (ext_family == FC_AF_INET6 ? f->int_family != FC_AF_INET6 || !o->nat66 :
+		    f->int_family == FC_AF_INET6 && !o->nat64)
+			continue;
 		for (unsigned int p = f->ext_first; p <= f->ext_last; p++) {
-			int err = install_one(bindings_fd, f, ext_addr, p,
+			int err = install_one(fd, f, ext_family, ext, p,
 					      f->int_port + (p - f->ext_first));
 
 			if (err) {
@@ -257,6 +265,27 @@ int forwards_install(int bindings_fd, const struct fc_options *o, __be32 ext_add
 		}
 	}
 	if (n)
-		fc_info("%u static forward(s) installed", n);
+		fc_info("%u static forward(s) installed%s", n,
+			ext_family == FC_AF_INET6 ? " on the IPv6 address (NAT66)" : "");
 	return 0;
+}
+
+int forwards_install(int bindings_fd, const struct fc_options *o, __be32 ext_addr)
+{
+	union fc_addr ext;
+
+	if (!ext_addr)
+		return 0;
+	memset(&ext, 0, sizeof(ext));
+	ext.v4 = ext_addr;
+	return install_family(bindings_fd, o, FC_AF_INET, &ext);
+}
+
+int forwards_install6(int bindings_fd, const struct fc_options *o, const union fc_addr *ext6)
+{
+	static const union fc_addr none;
+
+	if (!memcmp(ext6, &none, sizeof(none)))
+		return 0;
+	return install_family(bindings_fd, o, FC_AF_INET6, ext6);
 }

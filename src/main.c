@@ -250,7 +250,8 @@ static int start(struct daemon *d, struct fc_loader *loader, struct fc_pin *pin,
 		fc_err("writing the datapath configuration: %s", strerror(errno));
 		goto fail_pinned;
 	}
-	if (forwards_install(loader_bindings_fd(loader), o, ext))
+	if (forwards_install(loader_bindings_fd(loader), o, ext) ||
+	    forwards_install6(loader_bindings_fd(loader), o, &cfg->ext_addr6))
 		goto fail_pinned;
 	loader->qdisc_making = record_qdisc_making;
 	loader->qdisc_making_arg = pin;

@@ -60,7 +60,7 @@ const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "forward", OPT_FORWARD, "<spec> ...", "Static forwards PROTO:EXT_PORT[-LAST]=ADDR:PORT,\n"
 						"e.g. udp:25000=192.168.1.10:3074; an IPv6\n"
-						"ADDR in brackets through NAT64", CTX_RUN },
+						"ADDR in brackets through NAT64 and NAT66", CTX_RUN },
 	{ "bpf-log", OPT_BPF_LOG, "<level>", "BPF tracing log level, 0 to 5, defaults to 0, disabled",
 	  CTX_RUN },
 	{ "bpf-loader", OPT_BPF_LOADER, "<aya|libbpf>", "einat's BPF loader choice: accepted, with a\n"

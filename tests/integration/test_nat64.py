@@ -444,3 +444,21 @@ def test_rfc6146_static_forward_publishes_an_ipv6_server_on_the_ipv4_side(
                 m["external_port"]) for m in json.loads(r.stdout) if m["static"]}
     assert statics == {("udp", CLIENT6_ADDR, 8080, GW_WAN_ADDR, 25060),
                        ("tcp", CLIENT6_ADDR, 8081, GW_WAN_ADDR, 25060)}, statics
+
+
+def test_static_forward_to_an_ipv6_server_with_nat64_and_nat66_on_both_addresses(
+        topo64, fcnat, bpffs):
+    """With --nat64 and --nat66 one forward publishes the IPv6 server on
+    both external addresses: IPv4 hosts through NAT64, IPv6 hosts through
+    NAT66, the same port."""
+    fcnat("-i", "wan0", "--nat64", "--nat66", "--hairpin-if", "lan0", "--bpffs", bpffs,
+          "--forward", "udp:25090=[%s]:8080" % CLIENT6_ADDR)
+    server = topo64.client.udp(CLIENT6_ADDR, 8080)
+    peer4 = topo64.ext.udp(EXT4, 7100)
+    peer4.sendto(b"over ipv4", (GW_WAN_ADDR, 25090))
+    got = recv_matching(server, b"over ipv4", 3)
+    assert got is not None and got[:2] == (nat64_addr(EXT4), 7100), got
+    peer6 = topo64.ext.udp(EXT6_ADDRS[2], 7100)
+    peer6.sendto(b"over ipv6", (GW_WAN6_ADDR, 25090))
+    got = recv_matching(server, b"over ipv6", 3)
+    assert got is not None and got[:2] == (EXT6_ADDRS[2], 7100), got

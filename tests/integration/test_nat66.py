@@ -273,3 +273,58 @@ def test_rfc5382_req8_nat66_tcp_hairpin(topo6, nat66_hairpin):
     peer.close()
     b.close()
     lst.close()
+
+
+def test_nat66_static_forward_publishes_an_ipv6_server_on_the_external_ipv6_address(
+        topo6, fcnat, datapath, bpffs, run_fcnat):
+    """--forward to a bracketed IPv6 address with --nat66: a static NAT66
+    mapping on the external IPv6 address. Any IPv6 host reaches the server
+    there (UDP and TCP); the server's own packets leave from that port
+    (EIM); listed as static."""
+    fcnat("-i", "wan0", "--nat66", "--bpffs", bpffs, *datapath,
+          "--forward", "udp:25080=[%s]:8080" % CLIENT6_ADDR, "tcp:25080=[%s]:8081" % CLIENT6_ADDR)
+    server = topo6.client.udp(CLIENT6_ADDR, 8080)
+    lst = topo6.client.tcp(CLIENT6_ADDR, 8081)
+    lst.listen(1)
+    peer = topo6.ext.udp(EXT3, 7100)
+    peer.sendto(b"inbound-first", (GW_WAN6_ADDR, 25080))
+    got = recv_matching(server, b"inbound-first", 3)
+    assert got is not None and got[:2] == (EXT3, 7100), got
+    other = topo6.ext.udp(EXT2, 7000)
+    server.sendto(b"outbound", (EXT2, 7000))
+    got = recv_matching(other, b"outbound", 3)
+    assert got is not None and got[:2] == (GW_WAN6_ADDR, 25080), got
+
+    c = topo6.ext.tcp(EXT3, 0, family=socket.AF_INET6)
+    c.connect((GW_WAN6_ADDR, 25080))
+    conn, src = lst.accept()
+    topo6.sockets.append(conn)
+    assert src[0] == EXT3, src
+    c.sendall(b"hello over tcp")
+    assert conn.recv(100) == b"hello over tcp"
+
+    r = run_fcnat("show", "mappings", "-i", "wan0", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, repr(r)
+    statics = {(m["proto"], m["internal_addr"], m["internal_port"], m["external_addr"],
+                m["external_port"]) for m in json.loads(r.stdout) if m["static"]}
+    assert statics == {("udp", CLIENT6_ADDR, 8080, GW_WAN6_ADDR, 25080),
+                       ("tcp", CLIENT6_ADDR, 8081, GW_WAN6_ADDR, 25080)}, statics
+
+
+def test_nat66_static_forward_moves_with_the_external_ipv6_address(topo6, fcnat, bpffs):
+    """Renumbering (a new delegated prefix): the forward leaves the old
+    address with its other mappings and is on the new one at once."""
+    inst = fcnat("-i", "wan0", "--nat66", "--bpffs", bpffs,
+                 "--forward", "udp:25085=[%s]:8080" % CLIENT6_ADDR)
+    server = topo6.client.udp(CLIENT6_ADDR, 8080)
+    peer = topo6.ext.udp(EXT3, 7100)
+    peer.sendto(b"before", (GW_WAN6_ADDR, 25085))
+    assert recv_matching(server, b"before", 3) is not None
+    new = "2001:db8:100::99"
+    topo6.gw.run(["ip", "-6", "addr", "del", GW_WAN6_ADDR + "/64", "dev", "wan0"])
+    topo6.gw.addr_add("wan0", new + "/64", "nodad")
+    wait_until(lambda: "-> %s" % new in inst.stderr(), 5, desc="fcnat follows the new address")
+    wait_until(lambda: "flushed" in inst.stderr(), 5, desc="the old address's mappings flushed")
+    peer.sendto(b"after", (new, 25085))
+    got = recv_matching(server, b"after", 3)
+    assert got is not None and got[:2] == (EXT3, 7100), got
