@@ -13,12 +13,12 @@
  * TC programs translate it exactly as in TC mode. Every decision to pass is
  * taken before the packet is changed. Packets the NAT refuses (unsolicited,
  * table full, ports exhausted) are dropped here as TC would, with the same
- * counters.
+ * counters. NAT64's half of it is fwd64.h.
  */
 #ifndef FC_BPF_FWD_H
 #define FC_BPF_FWD_H
 
-#include "hairpin.h"
+#include "fwd64.h"
 
 /*
  * The part every fast-path entry starts with: the configuration and a parsed
@@ -27,6 +27,8 @@
  * packet the fast path leaves alone.
  */
 #define FC_FAST_GO (-1)
+/* nat4_fast_in: the packet is to a NAT64 mapping, nat64_fast_in's. */
+#define FC_FAST_NAT64 (-2)
 
 static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_config **cfg,
 				      struct fc_pkt *p, int tagged)
@@ -42,24 +44,6 @@ static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_conf
 	if (ret != FC_PARSE_OK)
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
 	return FC_FAST_GO;
-}
-
-/*
- * The NAT refused the packet. Refusals answered with an ICMP error go to the
- * stack untouched: the TC program it meets next refuses it again, counts
- * it, and answers (refuse.h: XDP has no way to send the error back). The
- * rest are dropped here as TC would, with the same counters.
- */
-static __always_inline int fast_refused(const struct fc_config *cfg, const struct fc_pkt *p,
-					int why)
-{
-	if (refusal_answered(why)) {
-		if (why == FC_STAT_DROP_SUBSCRIBER_LIMIT || why == FC_STAT_DROP_PORT_BLOCK_LIMIT)
-			subscriber_unrefuse(cfg, p->family, &p->saddr);
-		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	}
-	stat_inc(why);
-	return CTX_DROP;
 }
 
 /*
@@ -94,7 +78,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 	if (ext->family != FC_AF_INET)
-		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);	/* NAT64: the TC programs' */
+		return FC_FAST_NAT64;
 	why = fast_route_checked(ctx, cfg, &p, p.saddr.v4, ext->addr.v4, &ext->hop, p.saddr.v4,
 				 now, &fib);
 	if (why != FC_STAT_MAX)
@@ -196,6 +180,14 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	}
 	ctx_mark_translated(ctx);
 	return fast_send(ctx, &p, &fib, FC_STAT_OUT_TRANSLATED);
+}
+
+/* Is the frame IPv6 (for NAT64)? An internal interface's: untagged. */
+static __always_inline int fast_is_ipv6(struct ctx_buff *ctx)
+{
+	__u32 l2;
+
+	return parse_l2(ctx, &l2) == bpf_htons(ETH_P_IPV6);
 }
 
 #endif /* FC_BPF_FWD_H */
