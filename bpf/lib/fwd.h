@@ -23,20 +23,21 @@
 /*
  * The part every fast-path entry starts with: the configuration and a parsed
  * IPv4 packet (tagged: on the external interface, where a --vlan link's
- * tags are in the frame). Returns FC_FAST_GO on, or the verdict for a
- * packet the fast path leaves alone.
+ * tags are in the frame), with one of the translations in flags on.
+ * Returns FC_FAST_GO on, or the verdict for a packet the fast path leaves
+ * alone.
  */
 #define FC_FAST_GO (-1)
 /* nat4_fast_in: the packet is to a NAT64 mapping, nat64_fast_in's. */
 #define FC_FAST_NAT64 (-2)
 
 static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_config **cfg,
-				      struct fc_pkt *p, int tagged)
+				      struct fc_pkt *p, int tagged, __u32 flags)
 {
 	int ret;
 
 	*cfg = config_get();
-	if (!*cfg || !((*cfg)->flags & FC_CFG_NAT44) || !nat4_has_addr(*cfg))
+	if (!*cfg || !((*cfg)->flags & flags) || !nat4_has_addr(*cfg))
 		return CTX_PASS;
 	ret = parse_ipv4_tagged(ctx, p, tagged);
 	if (ret == FC_PARSE_NOT_IPV4)
@@ -59,7 +60,8 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 	int ret, why;
 	__u64 now;
 
-	ret = fast_parse(ctx, &cfg, &p, 1);
+	/* NAT64's mappings are found here too, as by nat4_ingress. */
+	ret = fast_parse(ctx, &cfg, &p, 1, FC_CFG_NAT44 | FC_CFG_NAT64);
 	if (ret != FC_FAST_GO)
 		return ret;
 	if (!ext_addr4_is_ours(cfg, p.daddr.v4))
@@ -144,7 +146,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	int ret, why;
 	__u64 now;
 
-	ret = fast_parse(ctx, &cfg, &p, 0);
+	ret = fast_parse(ctx, &cfg, &p, 0, FC_CFG_NAT44);
 	if (ret != FC_FAST_GO)
 		return ret;
 	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && nat_scope_check(cfg, &p) != FC_STAT_MAX)
