@@ -17,6 +17,11 @@ static __noinline int xdp_nat4_out(struct xdp_md *ctx)
 	return nat4_fast_out(ctx, fc_xdp_ifs[0], 0);
 }
 
+static __noinline int xdp_nat4_hairpin(struct xdp_md *ctx)
+{
+	return nat4_fast_hairpin_parse(ctx);
+}
+
 /* The external interface: destination NAT (NAT64 too), then straight to
  * the host. */
 SEC("xdp")
@@ -32,7 +37,12 @@ int fc_xdp_ext(struct xdp_md *ctx)
 SEC("xdp")
 int fc_xdp_int(struct xdp_md *ctx)
 {
-	return fast_is_ipv6(ctx) ? nat64_fast_out(ctx) : xdp_nat4_out(ctx);
+	int ret;
+
+	if (fast_is_ipv6(ctx))
+		return nat64_fast_out(ctx);
+	ret = xdp_nat4_out(ctx);
+	return ret == FC_FAST_HAIRPIN ? xdp_nat4_hairpin(ctx) : ret;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -30,6 +30,8 @@
 #define FC_FAST_GO (-1)
 /* nat4_fast_in: the packet is to a NAT64 mapping, nat64_fast_in's. */
 #define FC_FAST_NAT64 (-2)
+/* nat4_fast_out: to the external address, nat4_fast_hairpin_parse's. */
+#define FC_FAST_HAIRPIN (-3)
 
 static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_config **cfg,
 				      struct fc_pkt *p, int tagged, __u32 flags)
@@ -96,9 +98,8 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 /* From inside to the external address and a mapped port: turned around
  * to the mapped host, both ends translated. */
 static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
-					     struct fc_pkt *p)
+					     struct fc_pkt *p, struct bpf_fib_lookup *fib)
 {
-	struct bpf_fib_lookup fib;
 	struct fc_binding *ext;
 	union fc_addr src;
 	__be16 sport;
@@ -119,21 +120,37 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	/* No cached hop: the mapped host's entry is keyed by the outside
 	 * peer's packets, which this is not. */
-	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, &fib);
+	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_both(ctx, p, FC_AF_INET, &src, sport, &ext->addr, ext->port)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
-	return fast_send(ctx, p, &fib, FC_STAT_HAIRPIN_TRANSLATED);
+	return fast_send(ctx, p, fib, FC_STAT_HAIRPIN_TRANSLATED);
+}
+
+/* The same from the frame: XDP calls it as a BPF function of its own, next
+ * to nat4_fast_out's (FC_FAST_HAIRPIN), for the 512-byte stack. */
+static __always_inline int nat4_fast_hairpin_parse(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg;
+	struct bpf_fib_lookup fib;
+	struct fc_pkt p = {};
+	int ret;
+
+	ret = fast_parse(ctx, &cfg, &p, 0, FC_CFG_NAT44);
+	if (ret != FC_FAST_GO)
+		return ret;
+	return nat4_fast_hairpin(ctx, cfg, &p, &fib);
 }
 
 /*
  * Outbound, on an internal interface: a packet the FIB sends out of the
  * external interface (ext_ifindex) gets its source translated and goes
  * straight out; one to the external address is hairpinned: by the fast
- * path (XDP: what it cannot finish goes to TC's hairpin program), or, with
+ * path (XDP: FC_FAST_HAIRPIN, then nat4_fast_hairpin_parse; what it cannot
+ * finish goes to TC's hairpin program), or, with
  * tc_hairpin (the TC program on that interface, which is the hairpin
  * program itself), by the whole of nat_hairpin_parsed.
  */
@@ -153,7 +170,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
 	if (ext_addr4_is_ours(cfg, p.daddr.v4))
 		return tc_hairpin ? nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET, 0)
-				  : nat4_fast_hairpin(ctx, cfg, &p);
+				  : FC_FAST_HAIRPIN;
 	/* An external address as source from inside is a martian to the
 	 * stack (and would take a gateway process's mapping here). */
 	if (!fast_eligible(&p, ICMP_ECHO) || ext_addr4_is_ours(cfg, p.saddr.v4))
