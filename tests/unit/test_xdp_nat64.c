@@ -308,3 +308,22 @@ TEST(xdp_nat64_mapping_made_in_xdp_used_by_tc)
 	EXPECT_EXT(&in, &in6, TC_ACT_OK, "TC ingress translates it");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_NAT64_IN), 0, "not by XDP");
 }
+
+/* ICMP errors either way (their quotes translated too, RFC 7915 §4.2/§5.2):
+ * TC's. */
+TEST(xdp_nat64_icmp_errors_pass_untouched)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25112, SERVER_1_64, 7000);
+	struct pkt_spec sent4 = pkt_udp(EXT_ADDR, 25112, SERVER_1, 7000);
+	struct pkt_spec from_server = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25112);
+	struct pkt_spec err4 = { .proto = IPPROTO_ICMP, .saddr = SERVER_1, .daddr = EXT_ADDR,
+				 .icmp_type = 3, .icmp_code = 3, .quote = &sent4 };
+	struct pkt_spec err6 = { .proto = IPPROTO_ICMPV6, .saddr = CLIENT6_A,
+				 .daddr = SERVER_1_64, .icmp_type = 1, .icmp_code = 4,
+				 .quote = &from_server };
+
+	ASSERT_EQ(xnat64_on(0), 0, "NAT64 and the IPv6 side up");
+	ASSERT_EQ(xout_port(&out), 25112, "mapping");
+	XPASS(1, &err4, FC_STAT_FAST_PASS_SLOW_PATH, "ICMPv4 port unreachable in");
+	XPASS(0, &err6, FC_STAT_FAST_PASS_SLOW_PATH, "ICMPv6 port unreachable out");
+}
