@@ -327,3 +327,22 @@ TEST(xdp_nat64_icmp_errors_pass_untouched)
 	XPASS(1, &err4, FC_STAT_FAST_PASS_SLOW_PATH, "ICMPv4 port unreachable in");
 	XPASS(0, &err6, FC_STAT_FAST_PASS_SLOW_PATH, "ICMPv6 port unreachable out");
 }
+
+/* NAT64 without NAT44 (--nat66 --nat64, say): the inbound half still finds
+ * NAT64's mappings, as nat4_ingress does; IPv4 from inside is not
+ * translated. */
+TEST(xdp_nat64_without_nat44_both_ways)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25113, SERVER_1_64, 7000);
+	struct pkt_spec out4 = to_server1(pkt_udp(EXT_ADDR, 25113, SERVER_1, 7000));
+	struct pkt_spec in = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25113);
+	struct pkt_spec in6 = to_client6(pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25113));
+	struct pkt_spec v4 = pkt_udp(CLIENT_A, 25113, SERVER_1, 7000);
+
+	fx.opts.nat44 = false;
+	ASSERT_EQ(xnat64_on(0), 0, "NAT64 alone and the IPv6 side up");
+	XOUT(&out, &out4, "UDP 6->4");
+	XIN(&in, &in6, "UDP 4->6");
+	XRUN(0, &v4, &v4, XDP_PASS_, "IPv4 from inside: not NAT44's to translate");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 0, "no NAT44");
+}
