@@ -123,7 +123,7 @@ static __noinline __attribute__((unused)) int ctx_l2_out(struct xdp_md *ctx, __u
 	if (!t0 && l3_off == ETH_HLEN)
 		return 0;	/* untagged in, untagged out */
 	want = ETH_HLEN + (t0 ? FC_VLAN_HLEN : 0) + (t1 ? FC_VLAN_HLEN : 0);
-	h = ctx_data(ctx) + FC_BOUND(l3_off - sizeof(type), 0x1f);
+	h = ctx_data(ctx) + FC_BOUND_EVEN(l3_off - sizeof(type), 0x1f);	/* 14..22: even */
 	if ((void *)(h + 1) > ctx_data_end(ctx))
 		return -1;
 	type = *h;

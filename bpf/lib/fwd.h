@@ -145,6 +145,13 @@ static __always_inline int nat4_fast_hairpin_parse(struct ctx_buff *ctx)
 	return nat4_fast_hairpin(ctx, cfg, &p, &fib);
 }
 
+/* nat_scope_check as a BPF function of its own: its lookup keys off
+ * nat4_fast_out's frame, which is at the 512-byte stack's limit. */
+static __noinline int fast_scope_check(const struct fc_config *cfg, const struct fc_pkt *p)
+{
+	return nat_scope_check(cfg, p);
+}
+
 /*
  * Outbound, on an internal interface: a packet the FIB sends out of the
  * external interface (ext_ifindex) gets its source translated and goes
@@ -166,7 +173,7 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	ret = fast_parse(ctx, &cfg, &p, 0, FC_CFG_NAT44);
 	if (ret != FC_FAST_GO)
 		return ret;
-	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && nat_scope_check(cfg, &p) != FC_STAT_MAX)
+	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && fast_scope_check(cfg, &p) != FC_STAT_MAX)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
 	if (ext_addr4_is_ours(cfg, p.daddr.v4))
 		return tc_hairpin ? nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET, 0)

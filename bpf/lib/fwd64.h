@@ -67,11 +67,13 @@ static __always_inline int fast_route_xlat(struct ctx_buff *ctx, struct bpf_fib_
 }
 
 /* The translated frame out of fib->ifindex: its link-layer header for that
- * interface, the route's MACs. */
+ * interface, the route's MACs. It came with a plain Ethernet header (both
+ * halves check): a constant, so the verifier of a CPU without unaligned
+ * access sees the protocol field aligned. */
 static __always_inline int fast_send64(struct ctx_buff *ctx, const struct nat64_scratch *s,
 				       enum fc_stat translated, enum fc_stat fast)
 {
-	if (ctx_l2_out(ctx, s->p.l3_off, &s->fib))
+	if (ctx_l2_out(ctx, ETH_HLEN, &s->fib))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	stat_inc(translated);
 	stat_inc(fast);
@@ -80,10 +82,11 @@ static __always_inline int fast_send64(struct ctx_buff *ctx, const struct nat64_
 }
 
 /* What the outbound fast path takes: TCP, UDP or an echo request, whole,
- * with no extension header. */
+ * behind a plain Ethernet header, with no extension header. */
 static __always_inline int nat64_fast_eligible6(const struct fc_pkt *p)
 {
-	if (!p->has_l4 || p->is_fragment || p->l4_off != p->l3_off + IPV6_HLEN)
+	if (!p->has_l4 || p->is_fragment || p->l3_off != ETH_HLEN ||
+	    p->l4_off != ETH_HLEN + IPV6_HLEN)
 		return 0;
 	return p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
 	       (p->proto == IPPROTO_ICMPV6 && p->icmp_type == ICMPV6_ECHO_REQUEST);
@@ -123,7 +126,7 @@ static __noinline __attribute__((unused)) int nat64_fast_out(struct ctx_buff *ct
 {
 	const struct fc_config *cfg = config_get();
 	struct nat64_scratch *s;
-	__be32 dst4;
+	__be32 dst4 = 0;	/* nat64_extract writes it byte by byte */
 	int ret, why;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT64))
