@@ -16,7 +16,7 @@
  * from fd00:b0::2 to NAT64_PREFIX + the server's IPv4 address, and the
  * gateway runs in turn:
  *   fcnat --mode tc --nat64 (outbound NAT64 on the internal TC ingress)
- *   fcnat --mode xdp --nat64 (XDP passes IPv6 on to the same TC program)
+ *   fcnat --mode xdp --nat64 (NAT64 in XDP: fc_xdp_int, bpf/lib/fwd64.h)
  *   tayga (user-space NAT64 on a TUN device, dynamic pool) + nftables
  *     masquerade of the pool to the external address: the stateful setup
  *   tayga alone, the pool routed (no NAT44): tayga's own ceiling
@@ -559,7 +559,7 @@ static void frame_set_sport(struct bench_frame *f, __u16 port)
 
 /* Median of SINGLE_RUNS BPF_PROG_TEST_RUN calls of prog_fd, each on a fresh
  * copy of frame (a new source port each call if vary). */
-static double single_median(int prog_fd, int ifindex, const struct bench_frame *frame,
+static double single_median(int prog_fd, int xdp, int ifindex, const struct bench_frame *frame,
 			    int vary, __u16 *port, __u32 *verdict)
 {
 	static __u32 d[SINGLE_RUNS];
@@ -568,10 +568,15 @@ static double single_median(int prog_fd, int ifindex, const struct bench_frame *
 		struct bench_frame in = *frame;
 		uint8_t out[256];
 		struct __sk_buff sctx = { .ifindex = ifindex, .ingress_ifindex = ifindex };
+		struct xdp_md xctx = { .data_end = in.len, .ingress_ifindex = ifindex };
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in.data, .data_size_in = in.len,
 			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1,
 			    .ctx_in = &sctx, .ctx_size_in = sizeof(sctx));
 
+		if (xdp) {
+			o.ctx_in = &xctx;
+			o.ctx_size_in = sizeof(xctx);
+		}
 		if (vary)
 			frame_set_sport(&in, (*port)++);
 		d[i] = bpf_prog_test_run_opts(prog_fd, &o) ? 0 : o.duration;
@@ -590,10 +595,11 @@ static double single_median(int prog_fd, int ifindex, const struct bench_frame *
  * wrapper's frame restore only in the baseline, so the net figures are low
  * by that much, about 10 ns).
  */
-static void prog_ns_single(struct bench_xdp *skel, int tfd, int in_if,
+static void prog_ns_single(struct bench_xdp *skel, int tfd, int xdp, int in_if,
 			   const struct bench_frame *frame, double ns[3], __u32 verdict[3])
 {
-	int map = bpf_map__fd(skel->maps.run_tc_target);
+	int map = bpf_map__fd(xdp ? skel->maps.run_xdp_target : skel->maps.run_tc_target);
+	struct bpf_program *base = xdp ? skel->progs.bench_run_xdp : skel->progs.bench_run_tc;
 	__u32 zero = 0;
 	__u16 port = 3000;
 
@@ -601,17 +607,16 @@ static void prog_ns_single(struct bench_xdp *skel, int tfd, int in_if,
 	skel->bss->run_vary = 0;
 	memcpy(skel->bss->run_frame, skel->bss->gen_frame, sizeof(skel->bss->run_frame));
 	enter(1);
-	ns[0] = single_median(bpf_program__fd(skel->progs.bench_run_tc), in_if, frame, 0, &port,
-			      &verdict[0]);
-	ns[1] = single_median(tfd, in_if, frame, 0, &port, &verdict[1]);
-	ns[2] = single_median(tfd, in_if, frame, 1, &port, &verdict[2]);
+	ns[0] = single_median(bpf_program__fd(base), xdp, in_if, frame, 0, &port, &verdict[0]);
+	ns[1] = single_median(tfd, xdp, in_if, frame, 0, &port, &verdict[1]);
+	ns[2] = single_median(tfd, xdp, in_if, frame, 1, &port, &verdict[2]);
 	enter(-1);
 }
 
 /* NAT64 outbound of a loaded fcnat --nat64 (the program of that name on the
- * internal interface: fc_tc_int_ingress in TC mode, fc_tc_lan_ingress
- * behind XDP), timed like the TC fast path: it redirects. */
-static void prog_ns_nat64(struct bench_xdp *skel, const char *target, int in_if,
+ * internal interface: fc_tc_int_ingress in TC mode, fc_xdp_int in XDP
+ * mode), timed like the TC fast path: it redirects. */
+static void prog_ns_nat64(struct bench_xdp *skel, const char *target, int xdp, int in_if,
 			  const struct bench_frame *frame, double ns[3], __u32 verdict[3])
 {
 	int tfd = gw_prog_fd(target);
@@ -621,7 +626,7 @@ static void prog_ns_nat64(struct bench_xdp *skel, const char *target, int in_if,
 		fprintf(stderr, "no %s program loaded\n", target);
 		return;
 	}
-	prog_ns_single(skel, tfd, in_if, frame, ns, verdict);
+	prog_ns_single(skel, tfd, xdp, in_if, frame, ns, verdict);
 	close(tfd);
 }
 
@@ -693,7 +698,7 @@ static void prog_ns(struct bench_xdp *skel, int xdp, int in_if, int out_if,
 		return;
 	}
 	if (!xdp && strcmp(target, "fc_tc_egress")) {
-		prog_ns_single(skel, tfd, in_if, frame, ns, verdict);
+		prog_ns_single(skel, tfd, 0, in_if, frame, ns, verdict);
 		close(tfd);
 		return;
 	}
@@ -904,7 +909,7 @@ static void run_nat64(struct bench_xdp *skel, const char *fcnat, int cli_if, int
 		}
 		pps[m] = measure(skel, cli_if, fs, 6 + m, &new_pps[m]);
 		if (timed)
-			prog_ns_nat64(skel, m ? "fc_tc_lan_ingress" : "fc_tc_int_ingress", gw_in,
+			prog_ns_nat64(skel, m ? "fc_xdp_int" : "fc_tc_int_ingress", m, gw_in,
 				      frame6, ns[m], verdict[m]);
 		stop_fcnat();
 	}
@@ -1235,7 +1240,7 @@ int main(int argc, char **argv)
 	}
 	for (int m = 0; m < 2 && run64 && listed(set_list, "1"); m++)
 		printf("%-34s %9.1f %9.1f %9.1f %3u/%u/%u\n",
-		       m ? "NAT64 fc_tc_lan_ingress (xdp)" : "NAT64 fc_tc_int_ingress (tc)",
+		       m ? "NAT64 fc_xdp_int (xdp)" : "NAT64 fc_tc_int_ingress (tc)",
 		       ns64[m][0], ns64[m][1] - ns64[m][0], ns64[m][2] - ns64[m][0],
 		       verdict64[m][0], verdict64[m][1], verdict64[m][2]);
 	bench_xdp__destroy(skel);

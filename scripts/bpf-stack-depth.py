@@ -52,8 +52,9 @@ def scan(obj, funcs):
             continue
         if cur is None:
             continue
+        # (A relocation's offset may be all decimal digits: not an insn.)
         m = re.match(r"\s*(\d+):\s+(.*)$", line)
-        if m:
+        if m and "R_BPF_" not in line:
             idx, text = int(m.group(1)), m.group(2)
             last_insn = (idx, text)
             for d in re.findall(r"r10 - (\d+)", text):

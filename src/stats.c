@@ -78,6 +78,8 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_NAT64_POOL_MAPPED] = "nat64_pool_mapped",
 	[FC_STAT_NAT64_POOL_EXHAUSTED] = "nat64_pool_exhausted",
 	[FC_STAT_NAT64_DROP_NOT_ALLOWED] = "nat64_drop_not_allowed",
+	[FC_STAT_FAST_NAT64_OUT] = "fast_nat64_out",
+	[FC_STAT_FAST_NAT64_IN] = "fast_nat64_in",
 };
 
 static const char *const dstat_names[FC_DSTAT_NR] = {

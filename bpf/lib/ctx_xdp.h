@@ -123,7 +123,7 @@ static __noinline __attribute__((unused)) int ctx_l2_out(struct xdp_md *ctx, __u
 	if (!t0 && l3_off == ETH_HLEN)
 		return 0;	/* untagged in, untagged out */
 	want = ETH_HLEN + (t0 ? FC_VLAN_HLEN : 0) + (t1 ? FC_VLAN_HLEN : 0);
-	h = ctx_data(ctx) + FC_BOUND(l3_off - sizeof(type), 0x1f);
+	h = ctx_data(ctx) + FC_BOUND_EVEN(l3_off - sizeof(type), 0x1f);	/* 14..22: even */
 	if ((void *)(h + 1) > ctx_data_end(ctx))
 		return -1;
 	type = *h;
@@ -323,6 +323,15 @@ static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
 static __always_inline int ctx_gso_fits(struct xdp_md *ctx, __u32 ifindex)
 {
 	return 1;
+}
+
+/* The MTU of ifindex's device (asked for GSO packets only: none here). */
+static __always_inline __u32 ctx_dev_mtu(struct xdp_md *ctx, __u32 ifindex)
+{
+	__u32 mtu_len = 0;
+
+	bpf_check_mtu(ctx, ifindex, &mtu_len, 0, 0);
+	return mtu_len;
 }
 
 static __always_inline long ctx_fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib)

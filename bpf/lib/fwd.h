@@ -13,28 +13,33 @@
  * TC programs translate it exactly as in TC mode. Every decision to pass is
  * taken before the packet is changed. Packets the NAT refuses (unsolicited,
  * table full, ports exhausted) are dropped here as TC would, with the same
- * counters.
+ * counters. NAT64's half of it is fwd64.h.
  */
 #ifndef FC_BPF_FWD_H
 #define FC_BPF_FWD_H
 
-#include "hairpin.h"
+#include "fwd64.h"
 
 /*
  * The part every fast-path entry starts with: the configuration and a parsed
  * IPv4 packet (tagged: on the external interface, where a --vlan link's
- * tags are in the frame). Returns FC_FAST_GO on, or the verdict for a
- * packet the fast path leaves alone.
+ * tags are in the frame), with one of the translations in flags on.
+ * Returns FC_FAST_GO on, or the verdict for a packet the fast path leaves
+ * alone.
  */
 #define FC_FAST_GO (-1)
+/* nat4_fast_in: the packet is to a NAT64 mapping, nat64_fast_in's. */
+#define FC_FAST_NAT64 (-2)
+/* nat4_fast_out: to the external address, nat4_fast_hairpin_parse's. */
+#define FC_FAST_HAIRPIN (-3)
 
 static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_config **cfg,
-				      struct fc_pkt *p, int tagged)
+				      struct fc_pkt *p, int tagged, __u32 flags)
 {
 	int ret;
 
 	*cfg = config_get();
-	if (!*cfg || !((*cfg)->flags & FC_CFG_NAT44) || !nat4_has_addr(*cfg))
+	if (!*cfg || !((*cfg)->flags & flags) || !nat4_has_addr(*cfg))
 		return CTX_PASS;
 	ret = parse_ipv4_tagged(ctx, p, tagged);
 	if (ret == FC_PARSE_NOT_IPV4)
@@ -42,24 +47,6 @@ static __always_inline int fast_parse(struct ctx_buff *ctx, const struct fc_conf
 	if (ret != FC_PARSE_OK)
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
 	return FC_FAST_GO;
-}
-
-/*
- * The NAT refused the packet. Refusals answered with an ICMP error go to the
- * stack untouched: the TC program it meets next refuses it again, counts
- * it, and answers (refuse.h: XDP has no way to send the error back). The
- * rest are dropped here as TC would, with the same counters.
- */
-static __always_inline int fast_refused(const struct fc_config *cfg, const struct fc_pkt *p,
-					int why)
-{
-	if (refusal_answered(why)) {
-		if (why == FC_STAT_DROP_SUBSCRIBER_LIMIT || why == FC_STAT_DROP_PORT_BLOCK_LIMIT)
-			subscriber_unrefuse(cfg, p->family, &p->saddr);
-		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	}
-	stat_inc(why);
-	return CTX_DROP;
 }
 
 /*
@@ -75,7 +62,8 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 	int ret, why;
 	__u64 now;
 
-	ret = fast_parse(ctx, &cfg, &p, 1);
+	/* NAT64's mappings are found here too, as by nat4_ingress. */
+	ret = fast_parse(ctx, &cfg, &p, 1, FC_CFG_NAT44 | FC_CFG_NAT64);
 	if (ret != FC_FAST_GO)
 		return ret;
 	if (!ext_addr4_is_ours(cfg, p.daddr.v4))
@@ -94,7 +82,7 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 		return CTX_DROP;
 	}
 	if (ext->family != FC_AF_INET)
-		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);	/* NAT64: the TC programs' */
+		return FC_FAST_NAT64;
 	why = fast_route_checked(ctx, cfg, &p, p.saddr.v4, ext->addr.v4, &ext->hop, p.saddr.v4,
 				 now, &fib);
 	if (why != FC_STAT_MAX)
@@ -110,9 +98,8 @@ static __always_inline int nat4_fast_in(struct ctx_buff *ctx)
 /* From inside to the external address and a mapped port: turned around
  * to the mapped host, both ends translated. */
 static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
-					     struct fc_pkt *p)
+					     struct fc_pkt *p, struct bpf_fib_lookup *fib)
 {
-	struct bpf_fib_lookup fib;
 	struct fc_binding *ext;
 	union fc_addr src;
 	__be16 sport;
@@ -133,21 +120,44 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 		return fast_pass(FC_STAT_FAST_PASS_TO_GATEWAY);
 	/* No cached hop: the mapped host's entry is keyed by the outside
 	 * peer's packets, which this is not. */
-	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, &fib);
+	why = fast_route_checked(ctx, cfg, p, src.v4, ext->addr.v4, NULL, 0, now, fib);
 	if (why != FC_STAT_MAX)
 		return fast_pass(why);
 	if (rewrite_both(ctx, p, FC_AF_INET, &src, sport, &ext->addr, ext->port)) {
 		stat_inc(FC_STAT_DROP_MALFORMED);
 		return CTX_DROP;
 	}
-	return fast_send(ctx, p, &fib, FC_STAT_HAIRPIN_TRANSLATED);
+	return fast_send(ctx, p, fib, FC_STAT_HAIRPIN_TRANSLATED);
+}
+
+/* The same from the frame: XDP calls it as a BPF function of its own, next
+ * to nat4_fast_out's (FC_FAST_HAIRPIN), for the 512-byte stack. */
+static __always_inline int nat4_fast_hairpin_parse(struct ctx_buff *ctx)
+{
+	const struct fc_config *cfg;
+	struct bpf_fib_lookup fib;
+	struct fc_pkt p = {};
+	int ret;
+
+	ret = fast_parse(ctx, &cfg, &p, 0, FC_CFG_NAT44);
+	if (ret != FC_FAST_GO)
+		return ret;
+	return nat4_fast_hairpin(ctx, cfg, &p, &fib);
+}
+
+/* nat_scope_check as a BPF function of its own: its lookup keys off
+ * nat4_fast_out's frame, which is at the 512-byte stack's limit. */
+static __noinline int fast_scope_check(const struct fc_config *cfg, const struct fc_pkt *p)
+{
+	return nat_scope_check(cfg, p);
 }
 
 /*
  * Outbound, on an internal interface: a packet the FIB sends out of the
  * external interface (ext_ifindex) gets its source translated and goes
  * straight out; one to the external address is hairpinned: by the fast
- * path (XDP: what it cannot finish goes to TC's hairpin program), or, with
+ * path (XDP: FC_FAST_HAIRPIN, then nat4_fast_hairpin_parse; what it cannot
+ * finish goes to TC's hairpin program), or, with
  * tc_hairpin (the TC program on that interface, which is the hairpin
  * program itself), by the whole of nat_hairpin_parsed.
  */
@@ -160,14 +170,14 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	int ret, why;
 	__u64 now;
 
-	ret = fast_parse(ctx, &cfg, &p, 0);
+	ret = fast_parse(ctx, &cfg, &p, 0, FC_CFG_NAT44);
 	if (ret != FC_FAST_GO)
 		return ret;
-	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && nat_scope_check(cfg, &p) != FC_STAT_MAX)
+	if ((cfg->flags & (FC_CFG_SCOPE | FC_CFG_EXCLUDE)) && fast_scope_check(cfg, &p) != FC_STAT_MAX)
 		return fast_pass(FC_STAT_FAST_PASS_NOT_NAT);	/* TC passes it too */
 	if (ext_addr4_is_ours(cfg, p.daddr.v4))
 		return tc_hairpin ? nat_hairpin_parsed(ctx, cfg, &p, FC_AF_INET, 0)
-				  : nat4_fast_hairpin(ctx, cfg, &p);
+				  : FC_FAST_HAIRPIN;
 	/* An external address as source from inside is a martian to the
 	 * stack (and would take a gateway process's mapping here). */
 	if (!fast_eligible(&p, ICMP_ECHO) || ext_addr4_is_ours(cfg, p.saddr.v4))
@@ -196,6 +206,14 @@ static __always_inline int nat4_fast_out(struct ctx_buff *ctx, __u32 ext_ifindex
 	}
 	ctx_mark_translated(ctx);
 	return fast_send(ctx, &p, &fib, FC_STAT_OUT_TRANSLATED);
+}
+
+/* Is the frame IPv6 (for NAT64)? An internal interface's: untagged. */
+static __always_inline int fast_is_ipv6(struct ctx_buff *ctx)
+{
+	__u32 l2;
+
+	return parse_l2(ctx, &l2) == bpf_htons(ETH_P_IPV6);
 }
 
 #endif /* FC_BPF_FWD_H */

@@ -668,7 +668,7 @@ static __always_inline int nat64_in_fragment(const struct fc_config *cfg,
  * ICMP error's quote becomes IPv6 as the host sent it, its outer source
  * the reporting router under the prefix (traceroute6 shows the IPv4 hops).
  */
-static __noinline int nat64_in(struct ctx_buff *ctx)
+static __noinline __attribute__((unused)) int nat64_in(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
 	struct fc_endpoint_key key;

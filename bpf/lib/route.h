@@ -132,31 +132,10 @@ static __always_inline void hop_put(const struct fc_config *cfg, struct fc_hop *
 	asm volatile("" : : "r"(seq));
 }
 
-/*
- * The next hop of a packet from src to dst, as the stack would route it
- * (with the egress MTU checked against the packet's length): from hop
- * (NULL: none to use) when it holds the answer for peer, else from the
- * FIB, and then kept in hop. FC_STAT_MAX if it can be sent out of
- * fib->ifindex now, else why not.
- */
-static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_config *cfg,
-				      const struct fc_pkt *p, __be32 src, __be32 dst,
-				      struct fc_hop *hop, __be32 peer, __u64 now,
-				      struct bpf_fib_lookup *fib)
+/* The fast path's reading of a FIB lookup's answer: FC_STAT_MAX (found,
+ * counted), or why the packet is left to the stack. */
+static __always_inline int fast_fib_why(long ret)
 {
-	__u32 len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
-	long ret;
-
-	if (hop && hop_get(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib))
-		goto found;
-	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->family = AF_INET_;
-	fib->l4_protocol = p->proto;
-	fib->tot_len = len;
-	fib->ifindex = ctx_ifindex(ctx);
-	fib->ipv4_src = src;
-	fib->ipv4_dst = dst;
-	ret = ctx_fib_lookup(ctx, fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
@@ -171,15 +150,51 @@ static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_conf
 		return FC_STAT_FAST_PASS_NO_ROUTE;
 	}
 	stat_inc(FC_STAT_FAST_FIB_LOOKUP);
-	if (hop)
-		hop_put(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib);
-found:
+	return FC_STAT_MAX;
+}
+
+/* May the packet leave through the interface the route names, as it is? */
+static __always_inline int fast_egress_why(struct ctx_buff *ctx, const struct bpf_fib_lookup *fib)
+{
 	if (!ctx_can_send(ctx, fib->ifindex))
 		return FC_STAT_FAST_PASS_UNMANAGED_IF;
 	/* The lookup could not check a GSO packet's length: its segments. */
 	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
 		return FC_STAT_FAST_PASS_MTU;
 	return FC_STAT_MAX;
+}
+
+/*
+ * The next hop of a packet from src to dst, as the stack would route it
+ * (with the egress MTU checked against the packet's length): from hop
+ * (NULL: none to use) when it holds the answer for peer, else from the
+ * FIB, and then kept in hop. FC_STAT_MAX if it can be sent out of
+ * fib->ifindex now, else why not.
+ */
+static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_config *cfg,
+				      const struct fc_pkt *p, __be32 src, __be32 dst,
+				      struct fc_hop *hop, __be32 peer, __u64 now,
+				      struct bpf_fib_lookup *fib)
+{
+	__u32 len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	int ret;
+
+	if (hop && hop_get(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib))
+		goto found;
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET_;
+	fib->l4_protocol = p->proto;
+	fib->tot_len = len;
+	fib->ifindex = ctx_ifindex(ctx);
+	fib->ipv4_src = src;
+	fib->ipv4_dst = dst;
+	ret = fast_fib_why(ctx_fib_lookup(ctx, fib));
+	if (ret != FC_STAT_MAX)
+		return ret;
+	if (hop)
+		hop_put(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib);
+found:
+	return fast_egress_why(ctx, fib);
 }
 
 /*

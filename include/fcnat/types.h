@@ -513,6 +513,10 @@ enum fc_stat {
 	FC_STAT_NAT64_POOL_MAPPED,	/* an IPv6 host got an address of --nat64-pool4 */
 	FC_STAT_NAT64_POOL_EXHAUSTED,	/* ... or none was free: ICMPv6 1/3 to the host */
 	FC_STAT_NAT64_DROP_NOT_ALLOWED,	/* IPv6 source outside --nat64-allow */
+	/* NAT64 translated and redirected by the fast path (XDP), never
+	 * seen by the stack or TC (each also nat64_out or nat64_in): */
+	FC_STAT_FAST_NAT64_OUT,		/* IPv6 -> IPv4, out of the external interface */
+	FC_STAT_FAST_NAT64_IN,		/* IPv4 -> IPv6, to the host */
 	FC_STAT_MAX,
 };
 

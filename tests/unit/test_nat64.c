@@ -363,7 +363,10 @@ TEST(rfc6146_hop_limit_1_left_to_the_stack)
 	ASSERT_EQ(nr_bindings(&fx), 0, "no mapping made");
 }
 
-TEST(rfc4787_req8_nat64_xdp_fast_path_leaves_nat64_mappings_to_tc)
+/* XDP translates NAT64 itself (test_xdp_nat64.c), but not without an IPv6
+ * route to the host: untouched to TC (and the stack), never dropped as
+ * unsolicited. */
+TEST(rfc4787_req8_nat64_xdp_without_ipv6_route_leaves_nat64_mapping_to_tc)
 {
 	struct pkt_spec out = pkt_udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
 	struct pkt_spec in = pkt_udp(STRANGER, 9999, EXT_ADDR, 25011);
@@ -377,6 +380,7 @@ TEST(rfc4787_req8_nat64_xdp_fast_path_leaves_nat64_mappings_to_tc)
 	ASSERT_EQ(r.ret, 2 /* XDP_PASS */, "passed to TC, not dropped as unsolicited");
 	ASSERT_PKT_EQ(r.out, r.out_len, buf, len, "untouched");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 0, "not counted as unsolicited");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_NO_ROUTE), 1, "fast_pass_no_route");
 }
 
 TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
