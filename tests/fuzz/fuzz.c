@@ -824,11 +824,6 @@ static void check_rewritten(const struct job *j, struct run_result *r, const str
 
 /* ---- the fast path's outputs ------------------------------------------- */
 
-#define XDP_ABORTED_	0
-#define XDP_DROP_	1
-#define XDP_PASS_	2
-#define XDP_TX_		3
-#define XDP_REDIRECT_	4
 
 /* redirect_checked: out of int0, of ext0, of an interface the kernel picks. */
 static unsigned long long xdp_verdicts[5], xdp_pass_rewritten, redirect_checked[3];
@@ -910,6 +905,8 @@ static void check_xdp(const struct job *j, struct run_result *r)
 		return;
 	}
 	xdp_verdicts[r->ret]++;
+	if (fuzz64_check_xdp(j, r))
+		return;
 	if (r->ret == XDP_DROP_)
 		return;
 	if (r->ret != XDP_PASS_) {

@@ -27,6 +27,13 @@ struct job {
 enum prog { P_EGRESS, P_INGRESS, P_LAN, P_LO, P_MAX,
 	    P_XDP_EXT = P_MAX, P_XDP_INT, P_FAST_INT, P_FAST_IN, P_ALL };
 
+/* XDP verdicts (the UAPI's values, without its header here). */
+#define XDP_ABORTED_	0
+#define XDP_DROP_	1
+#define XDP_PASS_	2
+#define XDP_TX_		3
+#define XDP_REDIRECT_	4
+
 static inline int prog_is_xdp(int prog)
 {
 	return prog == P_XDP_EXT || prog == P_XDP_INT;
@@ -74,6 +81,8 @@ void fuzz6_learn(const struct job *j, const struct run_result *r);
  * fuzz64_check says whether it judged the result. */
 void fuzz64_init(const char *ext4);
 int fuzz64_check(const struct job *j, struct run_result *r);
+/* The same for the XDP programs' NAT64 (fwd64.h). */
+int fuzz64_check_xdp(const struct job *j, struct run_result *r);
 void fuzz64_report(void);
 
 #endif

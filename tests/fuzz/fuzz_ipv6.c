@@ -814,6 +814,27 @@ static void check64_back_inside(const struct job *j, struct run_result *r, const
 				"nor hairpinned");
 }
 
+/* A 6->4 translation sent on (TC's redirect or XDP's): a valid IPv4
+ * packet from the external address, its transport checksum right. */
+static void check64_out_translated(const struct job *j, struct run_result *r,
+				   const struct view6 *vin)
+{
+	if (!ip4_hdr_ok(r->out, r->out_len)) {
+		violation(j, r, "(a64) redirected NAT64 output is no valid IPv4 packet");
+		return;
+	}
+	if (memcmp(r->out + 14 + 12, ext4, 4))
+		violation(j, r, "(a64) NAT64 output without the external source");
+	changed++;
+	if (l4_csum6(vin) == C6_OK && l4_csum4(r->out, r->out_len) != C6_NA) {
+		l4_checked++;
+		if (l4_csum4(r->out, r->out_len) != C6_OK)
+			violation(j, r, "(b64) transport checksum after 6->4");
+	}
+	learn64(r->out);
+	out64_done++;
+}
+
 /* IPv6 through the lan program (internal interface ingress). */
 static void check64_out(const struct job *j, struct run_result *r)
 {
@@ -827,20 +848,7 @@ static void check64_out(const struct job *j, struct run_result *r)
 			check64_back_inside(j, r, &vin);
 			return;
 		}
-		if (!ip4_hdr_ok(r->out, r->out_len)) {
-			violation(j, r, "(a64) redirected NAT64 output is no valid IPv4 packet");
-			return;
-		}
-		if (memcmp(r->out + 14 + 12, ext4, 4))
-			violation(j, r, "(a64) NAT64 output without the external source");
-		changed++;
-		if (l4_csum6(&vin) == C6_OK && l4_csum4(r->out, r->out_len) != C6_NA) {
-			l4_checked++;
-			if (l4_csum4(r->out, r->out_len) != C6_OK)
-				violation(j, r, "(b64) transport checksum after 6->4");
-		}
-		learn64(r->out);
-		out64_done++;
+		check64_out_translated(j, r, &vin);
 		return;
 	}
 	if (r->ret != TC_ACT_OK) {
@@ -856,15 +864,16 @@ static void check64_out(const struct job *j, struct run_result *r)
 		violation(j, r, "(a64) IPv6 to the NAT64 prefix passed untranslated");
 }
 
-/* IPv4 through the external ingress that came out as IPv6. */
-static void check64_in(const struct job *j, struct run_result *r)
+/* IPv4 through the external ingress that came out as IPv6: to the stack
+ * (TC), or sent on (XDP: want_verdict). */
+static void check64_in(const struct job *j, struct run_result *r, int want_verdict)
 {
 	struct view6 vout = view6_of(r->out, r->out_len);
 	enum csum6 in_cs = l4_csum4(j->in, j->len);
 
 	changed++;
 	in64_done++;
-	if (r->ret != TC_ACT_OK) {
+	if (r->ret != want_verdict) {
 		violation(j, r, "(c64) IPv6 out of the external ingress, not to the stack");
 		return;
 	}
@@ -898,7 +907,39 @@ int fuzz64_check(const struct job *j, struct run_result *r)
 	}
 	if ((j->prog == P_INGRESS || j->prog == P_FAST_IN) && be16(j->in + 12) == 0x0800 &&
 	    be16(r->out + 12) == 0x86dd) {
-		check64_in(j, r);
+		check64_in(j, r, TC_ACT_OK);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The XDP fast path's NAT64 (bpf/lib/fwd64.h): IPv6 into fc_xdp_int is
+ * translated and sent on as IPv4, or passed untouched (to the TC programs,
+ * which the fuzzer judges on their own jobs), or dropped; IPv4 into
+ * fc_xdp_ext that leaves as IPv6 is a 4->6 translation sent on. 1: judged
+ * here.
+ */
+int fuzz64_check_xdp(const struct job *j, struct run_result *r)
+{
+	if (!nat64_on || j->len < 14 || r->out_len < 14)
+		return 0;
+	if (j->prog == P_XDP_INT && be16(j->in + 12) == 0x86dd) {
+		struct view6 vin = view6_of((uint8_t *)j->in, j->len);
+
+		if (r->ret == XDP_REDIRECT_) {
+			leak_checked++;
+			check64_out_translated(j, r, &vin);
+		} else if (r->ret == XDP_PASS_ &&
+			   (r->out_len != j->len || memcmp(r->out, j->in, j->len))) {
+			violation(j, r, "(a64) IPv6 passed by XDP but changed");
+		} else if (r->ret != XDP_PASS_ && r->ret != XDP_DROP_) {
+			violation(j, r, "unexpected XDP verdict for IPv6");
+		}
+		return 1;
+	}
+	if (j->prog == P_XDP_EXT && be16(j->in + 12) == 0x0800 && be16(r->out + 12) == 0x86dd) {
+		check64_in(j, r, XDP_REDIRECT_);
 		return 1;
 	}
 	return 0;
