@@ -312,7 +312,7 @@ $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 
 # Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
 # then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
-# ns (doc/benchmarks.md).
+# ns, then the conntrack offload lines (fwdbench_offload) (doc/benchmarks.md).
 bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
 	$(BUILD)/microbench
 	$(BUILD)/loadtime

@@ -19,14 +19,15 @@
  * one-way traffic cycling through the flows. Printed per line: packets/s,
  * ratio to masquerade and to the same line at 1 flow, how many flows were
  * offloaded before timing and what share of the timed packets the fast path
- * carried (the offload's `forwarded` counter). A line whose flows were not
- * offloaded prints no rate.
+ * carried (the offload's `forwarded` counter), the daemon's CPU share, and
+ * the offload lines timed again with the daemon stopped (SIGSTOP: the
+ * datapath without the daemon's once-a-second timeout refreshes). A line
+ * whose flows were not offloaded prints no rate.
  *
  * Usage: fwdbench_offload [FCNAT]; FWDBENCH_SETS=1,10k,1m,200k (default
  * 1,10k,1m; 1m runs only where the gateway's namespace may hold 1.1M conntrack
  * entries: a namespace cannot raise nf_conntrack_max above the initial
- * one's), FWDBENCH_LINES=masq,tc,xdp,ft (default all), FWDBENCH_PAUSE_DAEMON=1
- * (the offload daemon stopped while timed: the datapath alone),
+ * one's), FWDBENCH_LINES=masq,tc,xdp,ft (default all),
  * FWDBENCH_DEBUG=1 (the offload's counters and conntrack after each round).
  * Needs root; leaves nothing behind, also on SIGINT/SIGTERM.
  */
@@ -43,6 +44,7 @@
 #include <linux/if_link.h>
 
 #include "bench_xdp.skel.h"
+#include "fcnat/offload.h"
 #include "fwdbench.h"
 #include "pkt.h"
 
@@ -79,15 +81,13 @@ struct result {
 	long offloaded;		/* flows offloaded before timing; -1: not known */
 	double fast;		/* share of the timed packets the fast path carried; -1 */
 	double cpu;		/* the offload daemon's CPU share while timed; -1 */
+	double paused;		/* packets/s again with the daemon stopped; 0 */
 	char note[96];		/* set: the line did not run or has no rate */
 };
 
 static struct bench_xdp *skel;
 static int cli_if, gw_out;
 static char stats_path[128];
-/* FWDBENCH_PAUSE_DAEMON=1: the offload daemon stopped (SIGSTOP) while timed,
- * to tell the datapath's rate from what the daemon's refreshes take. */
-static int pause_daemon;
 
 static void cleanup(void)
 {
@@ -159,17 +159,37 @@ static long long stat_read(const char *key)
 	return v;
 }
 
-/* The file is rewritten each second: two writes on, one began after the
- * call, so its counters include every packet sent before (at most 5 s). */
-static void stats_fresh(void)
+/* The offload's forwarded counter, read from its fo_stats map (the newest
+ * map of that name: the daemon just started), not from the stats file, which
+ * a daemon busy with its refreshes writes late. -1 if not found. */
+static long long fo_forwarded(void)
 {
-	long long s0 = stat_read("seq");
+	int ncpu = libbpf_num_possible_cpus(), fd;
+	__u32 id = 0, best = 0, key = FO_STAT_FORWARDED;
+	__u64 v[ncpu];
+	long long sum = 0;
 
-	for (int i = 0; i < 50 && !stop_requested; i++) {
-		if (stat_read("seq") >= s0 + 2)
-			return;
-		usleep(100000);
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "fo_stats"))
+			best = id;
+		close(fd);
 	}
+	fd = best ? bpf_map_get_fd_by_id(best) : -1;
+	if (fd < 0 || bpf_map_lookup_elem(fd, &key, v)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
 }
 
 /* CPU seconds the daemon has used (user + system), -1 if unknown. */
@@ -355,30 +375,35 @@ static void run_line(const char *fcnat, const struct oset *fs, int line, struct 
 			 res->offloaded < 0 ? 0 : res->offloaded, fs->nflows);
 		goto out;
 	}
-	if (offload) {
-		stats_fresh();
-		fwd0 = stat_read("forwarded");
-	}
+	/* Every line: 2 s for the daemon to take in the last events first. */
+	sleep(2);
+	if (offload)
+		fwd0 = fo_forwarded();
 	memset(skel->bss->gen_seq, 0, sizeof(skel->bss->gen_seq));
 	s0 = sink_total(skel);
 	c0 = daemon_cpu();
-	if (offload && pause_daemon)
-		kill(daemon_pid, SIGSTOP);
 	t0 = now_s();
 	enter(0);
 	res->pps = send_count(skel, cli_if, ~0ULL, SECONDS);
 	enter(-1);
 	s1 = sink_total(skel);
-	if (offload && pause_daemon)
-		kill(daemon_pid, SIGCONT);
 	c1 = daemon_cpu();
 	if (c0 >= 0 && c1 >= c0)
 		res->cpu = (c1 - c0) / (now_s() - t0);
 	if (offload) {
-		stats_fresh();
-		fwd1 = stat_read("forwarded");
+		usleep(100000);	/* the last frames */
+		fwd1 = fo_forwarded();
 		if (s1 > s0 && fwd0 >= 0 && fwd1 >= fwd0)
 			res->fast = (double)(fwd1 - fwd0) / (s1 - s0);
+		/* Again with the daemon stopped: the datapath without the
+		 * refreshes' CPU (a few seconds without them changes nothing:
+		 * the entries' timeouts are far longer). */
+		kill(daemon_pid, SIGSTOP);
+		memset(skel->bss->gen_seq, 0, sizeof(skel->bss->gen_seq));
+		enter(0);
+		res->paused = send_count(skel, cli_if, ~0ULL, SECONDS);
+		enter(-1);
+		kill(daemon_pid, SIGCONT);
 	}
 out:
 	if (offload) {
@@ -404,7 +429,6 @@ int main(int argc, char **argv)
 
 	if (!set_list)
 		set_list = "1,10k,1m";
-	pause_daemon = getenv("FWDBENCH_PAUSE_DAEMON") && atoi(getenv("FWDBENCH_PAUSE_DAEMON"));
 	if (bench_init())
 		return 1;
 	atexit(cleanup);
@@ -485,18 +509,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("\nConntrack offload: 64-byte UDP through nftables masquerade, flows established "
-	       "(ASSURED) first%s\n", pause_daemon ? "; offload daemon paused while timed" : "");
+	       "(ASSURED) first\n");
 	for (int f = 0; f < NSETS; f++) {
 		double masq = res[f][L_MASQ].pps;
 
 		if (!ran[f])
 			continue;
-		printf("\n%-30s %11s %7s %8s %17s %9s %7s\n", sets[f].name, "pps", "x masq",
-		       "x 1 flow", "offloaded", "fast path", "daemon");
+		printf("\n%-30s %11s %7s %8s %15s %9s %7s %11s %7s\n", sets[f].name, "pps",
+		       "x masq", "x 1 flow", "offloaded", "fast path", "daemon", "pps paused",
+		       "x masq");
 		for (int l = 0; l < NLINES; l++) {
 			const struct result *r = &res[f][l];
 			double one = res[0][l].pps;
-			char off[32] = "-", fast[16] = "-", cpu[16] = "-";
+			char off[32] = "-", fast[16] = "-", cpu[16] = "-", pp[16] = "-", pm[16] = "-";
 
 			if (r->note[0]) {
 				printf("%-30s %s\n", names[l], r->note);
@@ -508,15 +533,20 @@ int main(int argc, char **argv)
 				snprintf(fast, sizeof(fast), "%.1f%%", 100 * r->fast);
 			if (r->cpu >= 0)
 				snprintf(cpu, sizeof(cpu), "%.0f%%", 100 * r->cpu);
-			printf("%-30s %11.0f %7.2f %8.2f %17s %9s %7s\n", names[l], r->pps,
+			if (r->paused > 0) {
+				snprintf(pp, sizeof(pp), "%.0f", r->paused);
+				snprintf(pm, sizeof(pm), "%.2f", masq > 0 ? r->paused / masq : 0);
+			}
+			printf("%-30s %11.0f %7.2f %8.2f %15s %9s %7s %11s %7s\n", names[l], r->pps,
 			       masq > 0 ? r->pps / masq : 0, one > 0 ? r->pps / one : 0, off, fast,
-			       cpu);
+			       cpu, pp, pm);
 		}
 	}
 	printf("(offloaded: flows the offload carried before timing; for masquerade ASSURED\n"
 	       "and for the flowtable OFFLOAD conntrack entries; fast path: the offload's\n"
 	       "forwarded packets over those the server counted while timed; daemon: its CPU\n"
-	       "time over the timed phase, of one CPU: the timeout refreshes)\n");
+	       "time over the timed phase, of one CPU: the timeout refreshes; pps paused: timed\n"
+	       "again right after with the daemon stopped)\n");
 	bench_xdp__destroy(skel);
 	return 0;
 }
