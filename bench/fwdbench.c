@@ -36,6 +36,9 @@
  * 4M-session set (only when asked), and two generator threads on two CPUs
  * over two-queue veths (the 1-flow set by default).
  *
+ * The conntrack offload lines (fcnat offload) are fwdbench_offload.c's; what
+ * both use (topology, generator, daemon) is fwdbench_common.c's.
+ *
  * Usage: fwdbench [FCNAT [NSETS [nat44|nat64]]]; NSETS=1..3 runs the first
  * sets of 1, 10k, 1m only, nat44 or nat64 only those lines. Selections:
  * FWDBENCH_SETS=1,10k,1m,10kz,1mz,4m (default all but 4m),

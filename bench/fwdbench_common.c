@@ -74,6 +74,7 @@ void stop_daemon(void)
 	if (daemon_pid <= 0)
 		return;
 	kill(daemon_pid, SIGTERM);
+	kill(daemon_pid, SIGCONT);	/* fwdbench_offload may have stopped it */
 	waitpid(daemon_pid, &st, 0);
 	daemon_pid = 0;
 }
