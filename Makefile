@@ -299,19 +299,25 @@ deps:
 $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/bench_tc.skel.h
 	$(CC) $(CFLAGS) -Itests/unit bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-$(BUILD)/fwdbench: bench/fwdbench.c tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
-	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c tests/unit/pkt.c -o $@ $(LDLIBS) -lm
+FWDBENCH_COMMON := bench/fwdbench_common.c bench/fwdbench.h tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
+
+$(BUILD)/fwdbench: bench/fwdbench.c $(FWDBENCH_COMMON)
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+
+$(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench_offload.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS)
 
 $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
 # Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
 # then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
-# ns (doc/benchmarks.md).
-bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fcnat
+# ns, then the conntrack offload lines (fwdbench_offload) (doc/benchmarks.md).
+bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
 	$(BUILD)/microbench
 	$(BUILD)/loadtime
 	$(BUILD)/fwdbench $(BUILD)/fcnat
+	$(BUILD)/fwdbench_offload $(BUILD)/fcnat
 
 clean:
 	rm -rf $(BUILD)

@@ -4,7 +4,13 @@
  * - bench_gen: traffic source, run with BPF_PROG_TEST_RUN and
  *   BPF_F_TEST_XDP_LIVE_FRAMES in the client namespace. Live frames come
  *   from recycled pages, so the whole frame is written on every run.
- * - bench_sink: on the server's interface, counts and drops.
+ * - bench_sink: on the server's interface, counts and drops; with
+ *   sink_reflect set it answers IPv4/UDP instead (addresses, ports and MACs
+ *   swapped, XDP_TX), so that conntrack sees the flows answered and makes
+ *   them ASSURED (the offload lines, fwdbench_offload.c).
+ * - bench_cli_sink: on the client's interface, counts the answers and
+ *   drops them (no ICMP port unreachable from the client's stack).
+ * - bench_pass: XDP_PASS, so that the gateway's b1 takes the answers.
  * - bench_fwd: the ceiling, bare XDP forwarding on the gateway: FIB
  *   lookup, MAC rewrite, redirect; no NAT, no TTL, no state.
  * - bench_tc_fwd: the same from the gateway's TC ingress: the ceiling of
@@ -91,6 +97,15 @@ struct {
 	__type(value, __u64);
 } sink_count SEC(".maps");
 
+__u32 sink_reflect;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cli_count SEC(".maps");
+
 /* ~(~sum + ~old + new) for two 16-bit words each (RFC 1624 eqn. 3), all in
  * the frame's byte order. */
 static __always_inline __u16 csum_ports(__u16 sum, const __u16 old[2], const __u16 new[2])
@@ -143,6 +158,31 @@ int bench_gen(struct xdp_md *ctx)
 	return bpf_redirect(gen_ifindex, 0);
 }
 
+/* Send an IPv4/UDP frame back where it came from: the swaps leave the IP
+ * and UDP checksums right (same words, other places). */
+static __always_inline int reflect(void *data, void *end)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + sizeof(*eth);
+	struct udphdr *udp = (void *)(iph + 1);
+	__u8 mac[6];
+	__u32 a;
+	__u16 p;
+
+	if ((void *)(udp + 1) > end || iph->ihl != 5 || iph->protocol != IPPROTO_UDP)
+		return XDP_DROP;
+	__builtin_memcpy(mac, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, mac, 6);
+	a = iph->saddr;
+	iph->saddr = iph->daddr;
+	iph->daddr = a;
+	p = udp->source;
+	udp->source = udp->dest;
+	udp->dest = p;
+	return XDP_TX;
+}
+
 SEC("xdp")
 int bench_sink(struct xdp_md *ctx)
 {
@@ -158,7 +198,35 @@ int bench_sink(struct xdp_md *ctx)
 	n = bpf_map_lookup_elem(&sink_count, &zero);
 	if (n)
 		*n += 1;
+	if (sink_reflect)
+		return reflect(data, end);
 	return XDP_DROP;
+}
+
+/* The client's side of the answers: count the IPv4 ones, drop all. */
+SEC("xdp")
+int bench_cli_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u32 zero = 0;
+	__u64 *n;
+
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_DROP;
+	n = bpf_map_lookup_elem(&cli_count, &zero);
+	if (n)
+		*n += 1;
+	return XDP_DROP;
+}
+
+/* On the gateway's b1 while the sink answers, where no XDP program of the
+ * line is: a veth takes XDP_TX frames from its peer only when an XDP
+ * program runs on it (GRO alone did not do here). */
+SEC("xdp")
+int bench_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }
 
 SEC("xdp")

@@ -36,6 +36,9 @@
  * 4M-session set (only when asked), and two generator threads on two CPUs
  * over two-queue veths (the 1-flow set by default).
  *
+ * The conntrack offload lines (fcnat offload) are fwdbench_offload.c's; what
+ * both use (topology, generator, daemon) is fwdbench_common.c's.
+ *
  * Usage: fwdbench [FCNAT [NSETS [nat44|nat64]]]; NSETS=1..3 runs the first
  * sets of 1, 10k, 1m only, nat44 or nat64 only those lines. Selections:
  * FWDBENCH_SETS=1,10k,1m,10kz,1mz,4m (default all but 4m),
@@ -70,11 +73,11 @@
 #include <linux/if_link.h>
 
 #include "bench_xdp.skel.h"
+#include "fwdbench.h"
 #include "pkt.h"
 
 #define SECONDS 3.0		/* established flows, per line */
 #define NEW_SECONDS 5.0		/* each pass of first packets, at most */
-#define BATCH_REPEAT 200000
 #define HIT_REPEAT 1000000
 #define MISS_REPEAT 5000	/* 3 rounds: 15 000 new mappings, a quarter of the ports */
 #define ROUNDS 3
@@ -116,9 +119,6 @@ static const char *const line_keys[NLINES] = {
 	"bare", "linux", "masq", "tc", "xdp", "baretc", "nofib",
 };
 static const int print_order[NLINES] = { 6, 0, 1, 2, 3, 4, 5 };
-/* Generator threads (1: one queue of each veth carries the traffic, 2: two
- * threads on two CPUs, one queue each; the veths have two). */
-#define NQUEUES 2
 
 /*
  * NAT64 under a network-specific /96 prefix (RFC 6052 §2.2), not the
@@ -130,7 +130,6 @@ static const int print_order[NLINES] = { 6, 0, 1, 2, 3, 4, 5 };
  */
 #define NAT64_PREFIX "2001:db8:64::/96"
 #define NAT64_SERVER "2001:db8:64::a00:202"	/* 10.0.2.2 */
-#define NAT64_CLIENT "fd00:b0::2"
 #define NAT64_SETS 2		/* 1 and 10 000 flows */
 #define NAT64_LINES 4
 #define LINE_NOFIB 6
@@ -143,62 +142,6 @@ static const char *const nat64_names[NAT64_LINES] = {
 	"tayga + nftables masquerade", "tayga, pool routed (no NAT44)",
 };
 
-/* Names with our pid (exported to the shell commands as $CLI, $GW, $SRV,
- * fcnat's bpffs directory as $BPFFS): another run at the same time, or a
- * test's namespaces, never collide with ours. */
-static char ns_names[3][32], bpffs_dir[64];
-static int ns_fd[3], home_fd;
-
-/* What cleanup() undoes: the daemon running now (fcnat or tayga), the
- * directory of tayga's files and the daemons' logs; stop_requested is set by
- * SIGINT/SIGTERM. */
-static pid_t daemon_pid;
-static char work_dir[64];
-static volatile sig_atomic_t stop_requested;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void enter(int i)
-{
-	if (setns(i < 0 ? home_fd : ns_fd[i], CLONE_NEWNET))
-		perror("setns");
-}
-
-static void teardown(void)
-{
-	for (int i = 0; i < 3; i++)
-		if (ns_names[i][0])
-			sh("ip netns del %s 2>/dev/null", ns_names[i]);
-}
-
-static void stop_daemon(void)
-{
-	int st;
-
-	if (daemon_pid <= 0)
-		return;
-	kill(daemon_pid, SIGTERM);
-	waitpid(daemon_pid, &st, 0);
-	daemon_pid = 0;
-}
-
 /* At exit, whatever the path: the daemon we started, tayga's TUN device,
  * the work directory, fcnat's pins, the namespaces. */
 static void cleanup(void)
@@ -209,161 +152,6 @@ static void cleanup(void)
 		sh("rm -rf %s", work_dir);
 	sh("rm -rf $BPFFS");
 	teardown();
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static int topology(void)
-{
-	teardown();
-	if (sh("set -e\n"
-	       "for n in $CLI $GW $SRV; do ip netns add $n; ip -n $n link set lo up; done\n"
-	       /* Two queues each: one generator thread per CPU uses its own. */
-	       "ip -n $CLI link add b0 numtxqueues 2 numrxqueues 2 type veth peer name b0 "
-	       "numtxqueues 2 numrxqueues 2 netns $GW\n"
-	       "ip -n $GW link add b1 numtxqueues 2 numrxqueues 2 type veth peer name b1 "
-	       "numtxqueues 2 numrxqueues 2 netns $SRV\n"
-	       "ip -n $CLI addr add 10.0.1.2/24 dev b0\n"
-	       "ip -n $GW addr add 10.0.1.1/24 dev b0\n"
-	       "ip -n $GW addr add 10.0.2.1/24 dev b1\n"
-	       "ip -n $SRV addr add 10.0.2.2/24 dev b1\n"
-	       "for n in $CLI $GW; do ip -n $n link set b0 up; done\n"
-	       "for n in $GW $SRV; do ip -n $n link set b1 up; done\n"
-	       "ip netns exec $GW sysctl -qw net.ipv4.ip_forward=1\n"
-	       /* NAT64: the IPv6-only client's side. */
-	       "ip -n $CLI addr add " NAT64_CLIENT "/64 dev b0 nodad\n"
-	       "ip -n $GW addr add fd00:b0::1/64 dev b0 nodad\n"
-	       "ip netns exec $GW sysctl -qw net.ipv6.conf.all.forwarding=1\n"
-	       /* The sink answers no ARP: the gateway knows the server's MAC. */
-	       "ip -n $GW neigh replace 10.0.2.2 lladdr $(ip netns exec $SRV cat "
-	       "/sys/class/net/b1/address) dev b1 nud permanent\n"
-	       "ip -n $GW neigh replace 10.0.1.2 lladdr $(ip netns exec $CLI cat "
-	       "/sys/class/net/b0/address) dev b0 nud permanent\n"
-	       /* Redirected frames need NAPI on the receiving veth end. */
-	       "ip netns exec $GW ethtool -K b0 gro on >/dev/null\n"
-	       "ip netns exec $GW ethtool -K b1 gro on >/dev/null\n"))
-		return -1;
-	for (int i = 0; i < 3; i++) {
-		char path[128];
-
-		snprintf(path, sizeof(path), "/run/netns/%s", ns_names[i]);
-		ns_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (ns_fd[i] < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* After setns, /sys still shows the old namespace: ask the kernel. */
-static int read_mac(int ns, const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr = {};
-	int fd, err;
-
-	enter(ns);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	err = fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr);
-	if (fd >= 0)
-		close(fd);
-	enter(-1);
-	if (err)
-		return -1;
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return 0;
-}
-
-static __u64 sink_total(struct bench_xdp *skel)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 v[ncpu], sum = 0;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.sink_count), &zero, v))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += v[i];
-	return sum;
-}
-
-struct gen_thread {
-	struct bench_xdp *skel;
-	int cli_ifindex, cpu;		/* cpu < 0: not pinned */
-	__u64 npackets;
-	double t0, max_s, t;		/* t: when it stopped */
-	pthread_t tid;
-};
-
-/* One generator thread: its own network namespace (setns is per thread)
- * and, with two, its own CPU, so each sends into its own veth queue. */
-static void *gen_run(void *arg)
-{
-	struct gen_thread *g = arg;
-	struct bench_xdp *skel = g->skel;
-	uint8_t frame[sizeof(skel->bss->gen_frame)];
-	__u32 len = skel->bss->gen_len;
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = g->cli_ifindex };
-	__u64 sent = 0, npackets = g->npackets;
-	double t0 = g->t0, max_s = g->max_s, t = now_s();
-
-	if (g->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(g->cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-		enter(0);
-	}
-	memcpy(frame, skel->bss->gen_frame, len);
-	while (sent < npackets && t - t0 < max_s && !stop_requested) {
-		__u64 n = npackets - sent < BATCH_REPEAT ? npackets - sent : BATCH_REPEAT;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
-			    .batch_size = 64, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &o)) {
-			perror("live frames test run");
-			break;
-		}
-		sent += n;
-		t = now_s();
-	}
-	g->t = t;
-	return NULL;
-}
-
-static int gen_threads = 1;	/* 1 or 2 (NQUEUES) */
-
-/* Send npackets (at most max_s seconds) from the client, from gen_threads
- * threads (npackets each); returns the packets/s the server counted over
- * that time. */
-static double send_count(struct bench_xdp *skel, int cli_ifindex, __u64 npackets, double max_s)
-{
-	struct gen_thread g[NQUEUES];
-	__u64 before = sink_total(skel);
-	double t0 = now_s(), t = t0;
-
-	for (int i = 0; i < gen_threads; i++) {
-		g[i] = (struct gen_thread){ .skel = skel, .cli_ifindex = cli_ifindex,
-					    .cpu = gen_threads > 1 ? i : -1,
-					    .npackets = npackets, .t0 = t0, .max_s = max_s };
-		if (gen_threads == 1)
-			gen_run(&g[i]);	/* in the caller's namespace (the client's) */
-		else if (pthread_create(&g[i].tid, NULL, gen_run, &g[i]))
-			g[i].t = t0;
-	}
-	for (int i = 0; i < gen_threads; i++) {
-		if (gen_threads > 1 && g[i].t == 0)
-			pthread_join(g[i].tid, NULL);
-		if (g[i].t > t)
-			t = g[i].t;
-	}
-	usleep(100000);	/* let the last frames arrive */
-	return t > t0 ? (sink_total(skel) - before) / (t - t0) : 0;
 }
 
 /*
@@ -528,13 +316,6 @@ static int cmp_u32(const void *a, const void *b)
 {
 	return *(const __u32 *)a < *(const __u32 *)b ? -1 : *(const __u32 *)a > *(const __u32 *)b;
 }
-
-/* A frame for the single runs and the generator: IPv4 (UDP checksum 0)
- * or IPv6 (checksum kept right when the source port changes). */
-struct bench_frame {
-	uint8_t data[128];
-	__u32 len, l4off;
-};
 
 /* The source port of f's UDP header set to port; a nonzero checksum
  * follows by RFC 1624 (~(~sum + ~old + new)), zero stays zero. */
@@ -742,28 +523,6 @@ static void prog_ns(struct bench_xdp *skel, int xdp, int in_if, int out_if,
 	close(tfd);
 }
 
-/* The daemon's stderr, in the work directory (shown if it fails). */
-static void daemon_log_path(char *path, size_t len)
-{
-	snprintf(path, len, "%s/daemon.log", work_dir);
-}
-
-static void show_daemon_log(void)
-{
-	char path[128];
-
-	daemon_log_path(path, sizeof(path));
-	sh("tail -5 %s >&2", path);
-}
-
-static int daemon_log_open(void)
-{
-	char path[128];
-
-	daemon_log_path(path, sizeof(path));
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-}
-
 /*
  * fcnat in the gateway (NAT44; with nat64, NAT64 under NAT64_PREFIX too),
  * the daemon cleanup() stops. Returns 0 once it says "ready" (at most 30 s:
@@ -887,14 +646,6 @@ static void stop_tayga(void)
 	   "ip -n $GW link del " TAYGA_TUN " 2>/dev/null");
 }
 
-/* The generator's frame (bench_gen sends it) */
-static void use_frame(struct bench_xdp *skel, const struct bench_frame *f)
-{
-	memcpy(skel->bss->gen_frame, f->data, f->len);
-	skel->bss->gen_len = f->len;
-	skel->bss->gen_l4off = f->l4off;
-}
-
 /* The NAT64 lines for one flow set: the IPv6 frame from the client. */
 static void run_nat64(struct bench_xdp *skel, const char *fcnat, int cli_if, int gw_in,
 		      const struct flowset *fs, const struct bench_frame *frame6, int timed,
@@ -918,17 +669,6 @@ static void run_nat64(struct bench_xdp *skel, const char *fcnat, int cli_if, int
 			pps[2 + t] = measure(skel, cli_if, fs, 8 + t, &new_pps[2 + t]);
 		stop_tayga();
 	}
-}
-
-/* Is key in the comma-separated list? */
-static int listed(const char *list, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (const char *at = list; at && *at; at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL)
-		if (!strncmp(at, key, n) && (at[n] == ',' || !at[n]))
-			return 1;
-	return 0;
 }
 
 /* fc_xdp_int cycling through each set's flows (prog_ns_cold), and the
@@ -1039,7 +779,6 @@ int main(int argc, char **argv)
 	double ns64[2][3] = {};
 	__u32 verdict[2][2][3] = {}, verdict64[2][3] = {};
 	int cli_if, gw_in, gw_out, srv_if, ran[NSETS] = {}, timed[2] = {};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct line_env env;
 	__u32 zero = 0;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
@@ -1051,24 +790,9 @@ int main(int argc, char **argv)
 	/* NSETS (1-3): the first sets, as before Zipf and 4M were added. */
 	if (!set_list)
 		set_list = nsets >= 1 && nsets <= 3 ? default_lists[nsets - 1] : DEFAULT_SETS;
-	snprintf(ns_names[0], sizeof(ns_names[0]), "fcb%d-cli", (int)getpid());
-	snprintf(ns_names[1], sizeof(ns_names[1]), "fcb%d-gw", (int)getpid());
-	snprintf(ns_names[2], sizeof(ns_names[2]), "fcb%d-srv", (int)getpid());
-	snprintf(bpffs_dir, sizeof(bpffs_dir), "/sys/fs/bpf/fcnat-bench-%d", (int)getpid());
-	setenv("CLI", ns_names[0], 1);
-	setenv("GW", ns_names[1], 1);
-	setenv("SRV", ns_names[2], 1);
-	setenv("BPFFS", bpffs_dir, 1);
-	snprintf(work_dir, sizeof(work_dir), "/tmp/fwdbench.XXXXXX");
-	if (!mkdtemp(work_dir)) {
-		perror("mkdtemp");
-		work_dir[0] = 0;
+	if (bench_init())
 		return 1;
-	}
 	atexit(cleanup);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (topology() || read_mac(1, "b0", gw_mac) || read_mac(0, "b0", cli_mac) ||
 	    read_mac(1, "b1", gw_out_mac) || read_mac(2, "b1", srv_mac)) {
 		fprintf(stderr, "cannot build the benchmark topology\n");

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the forwarding benchmarks share (bench/fwdbench_common.c): the
+ * three-namespace topology, the generator and the sink's count, the daemon
+ * and its log. fwdbench.c runs the NAT lines, fwdbench_offload.c the
+ * conntrack offload lines. */
+#ifndef FWDBENCH_H
+#define FWDBENCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+struct bench_xdp;
+
+#define BATCH_REPEAT 200000	/* frames per generator call, at most */
+#define NQUEUES 2		/* generator threads, at most (the veths' queues) */
+#define NAT64_CLIENT "fd00:b0::2"	/* the client's IPv6 address */
+
+/* A frame for the generator and single runs: IPv4 (UDP checksum 0) or
+ * IPv6 (checksum kept right when the source port changes). */
+struct bench_frame {
+	uint8_t data[128];
+	__u32 len, l4off;
+};
+
+/* Names with our pid ($CLI, $GW, $SRV, $BPFFS in the shell commands);
+ * cleanup undoes daemon_pid and work_dir; stop_requested: SIGINT/SIGTERM. */
+extern char ns_names[3][32], bpffs_dir[64];
+extern int ns_fd[3], home_fd;
+extern pid_t daemon_pid;
+extern char work_dir[64];
+extern volatile sig_atomic_t stop_requested;
+extern int gen_threads;
+
+int bench_init(void);
+double now_s(void);
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void enter(int i);		/* 0 cli, 1 gw, 2 srv, -1 home */
+void teardown(void);
+void stop_daemon(void);
+int topology(void);
+int read_mac(int ns, const char *ifname, uint8_t mac[6]);
+__u64 sink_total(struct bench_xdp *skel);
+double send_count(struct bench_xdp *skel, int cli_ifindex, __u64 npackets, double max_s);
+void daemon_log_path(char *path, size_t len);
+void show_daemon_log(void);
+int daemon_log_open(void);
+void use_frame(struct bench_xdp *skel, const struct bench_frame *f);
+int listed(const char *list, const char *key);
+
+#endif
