@@ -183,21 +183,30 @@ static __always_inline int reflect(void *data, void *end)
 	return XDP_TX;
 }
 
-SEC("xdp")
-int bench_sink(struct xdp_md *ctx)
+/* Count an IPv4 frame in counter; 0: not IPv4 (not counted). IPv4 only:
+ * what the NAT lines deliver (the NAT64 lines must not be credited with
+ * anything the gateway leaks untranslated). */
+static __always_inline int count_ipv4(void *data, void *end, void *counter)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	__u32 zero = 0;
 	__u64 *n;
 
-	/* IPv4 only: what the NAT lines deliver (the NAT64 lines must not be
-	 * credited with anything the gateway leaks untranslated). */
 	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_DROP;
-	n = bpf_map_lookup_elem(&sink_count, &zero);
+		return 0;
+	n = bpf_map_lookup_elem(counter, &zero);
 	if (n)
 		*n += 1;
+	return 1;
+}
+
+SEC("xdp")
+int bench_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+	if (!count_ipv4(data, end, &sink_count))
+		return XDP_DROP;
 	if (sink_reflect)
 		return reflect(data, end);
 	return XDP_DROP;
@@ -207,16 +216,7 @@ int bench_sink(struct xdp_md *ctx)
 SEC("xdp")
 int bench_cli_sink(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u32 zero = 0;
-	__u64 *n;
-
-	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_DROP;
-	n = bpf_map_lookup_elem(&cli_count, &zero);
-	if (n)
-		*n += 1;
+	count_ipv4((void *)(long)ctx->data, (void *)(long)ctx->data_end, &cli_count);
 	return XDP_DROP;
 }
 

@@ -798,20 +798,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot build the benchmark topology\n");
 		return 1;
 	}
-	skel = bench_xdp__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "cannot load the benchmark programs\n");
+	skel = bench_load(&s, gw_mac, cli_mac, &frame4);
+	if (!skel)
 		return 1;
-	}
-	s.dmac = gw_mac;
-	s.smac = cli_mac;
-	if (pkt_build(&s, buf) != 64) {
-		fprintf(stderr, "frame is not 64 bytes\n");
-		return 1;
-	}
-	buf[40] = buf[41] = 0;	/* no UDP checksum: the generator changes ports */
-	memcpy(frame4.data, buf, 64);
-	frame4.len = 64;
 	/* NAT64: the same UDP datagram over IPv6 (its checksum is mandatory;
 	 * the generator keeps it right), 64 bytes again once translated. */
 	s.saddr = NAT64_CLIENT;

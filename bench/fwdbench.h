@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 struct bench_xdp;
+struct pkt_spec;
 
 #define BATCH_REPEAT 200000	/* frames per generator call, at most */
 #define NQUEUES 2		/* generator threads, at most (the veths' queues) */
@@ -48,6 +49,11 @@ void daemon_log_path(char *path, size_t len);
 void show_daemon_log(void);
 int daemon_log_open(void);
 void use_frame(struct bench_xdp *skel, const struct bench_frame *f);
+/* The generator's programs loaded, and its IPv4 frame: s (UDP, 64 bytes)
+ * from the client's MAC to the gateway's, UDP checksum 0 (the generator
+ * changes ports) in *f. NULL, message printed: the run cannot go on. */
+struct bench_xdp *bench_load(struct pkt_spec *s, const uint8_t gw_mac[6],
+			     const uint8_t cli_mac[6], struct bench_frame *f);
 int listed(const char *list, const char *key);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include "bench_xdp.skel.h"
 #include "fwdbench.h"
+#include "pkt.h"
 
 /* Names with our pid (exported to the shell commands as $CLI, $GW, $SRV,
  * fcnat's bpffs directory as $BPFFS): another run at the same time, or a
@@ -301,4 +302,27 @@ int bench_init(void)
 	sigaction(SIGTERM, &sa, NULL);
 	home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	return home_fd < 0 ? -1 : 0;
+}
+
+struct bench_xdp *bench_load(struct pkt_spec *s, const uint8_t gw_mac[6],
+			     const uint8_t cli_mac[6], struct bench_frame *f)
+{
+	struct bench_xdp *skel = bench_xdp__open_and_load();
+	uint8_t buf[PKT_MAX];
+
+	if (!skel) {
+		fprintf(stderr, "cannot load the benchmark programs\n");
+		return NULL;
+	}
+	s->dmac = gw_mac;
+	s->smac = cli_mac;
+	if (pkt_build(s, buf) != 64) {
+		fprintf(stderr, "frame is not 64 bytes\n");
+		bench_xdp__destroy(skel);
+		return NULL;
+	}
+	buf[40] = buf[41] = 0;	/* no UDP checksum: the generator changes ports */
+	memcpy(f->data, buf, 64);
+	f->len = 64;
+	return skel;
 }

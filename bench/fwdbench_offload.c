@@ -420,7 +420,7 @@ int main(int argc, char **argv)
 	struct pkt_spec s = { .proto = 17, .saddr = "10.0.1.2", .daddr = "10.0.2.2",
 			      .sport = 21000, .dport = 9000, .payload_len = 22 };
 	struct bench_frame frame4 = { .l4off = 34 };
-	uint8_t gw_mac[6], cli_mac[6], buf[PKT_MAX];
+	uint8_t gw_mac[6], cli_mac[6];
 	static struct result res[NSETS][NLINES];
 	int ran[NSETS] = {}, srv_if, ft;
 	long ct_max = 0;
@@ -436,20 +436,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot build the benchmark topology\n");
 		return 1;
 	}
-	skel = bench_xdp__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "cannot load the benchmark programs\n");
+	skel = bench_load(&s, gw_mac, cli_mac, &frame4);
+	if (!skel)
 		return 1;
-	}
-	s.dmac = gw_mac;
-	s.smac = cli_mac;
-	if (pkt_build(&s, buf) != 64) {
-		fprintf(stderr, "frame is not 64 bytes\n");
-		return 1;
-	}
-	buf[40] = buf[41] = 0;	/* no UDP checksum: the generator changes ports */
-	memcpy(frame4.data, buf, 64);
-	frame4.len = 64;
 	use_frame(skel, &frame4);
 	snprintf(stats_path, sizeof(stats_path), "%s/offload.json", work_dir);
 
