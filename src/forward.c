@@ -115,16 +115,7 @@ static const char *nat64_target_problem(const struct fc_options *o, const struct
 		return NULL;
 	if (prefix_match(f->int_addr.v6, o->nat64_prefix, o->nat64_prefix_len))
 		return "the IPv6 server is under the NAT64 prefix (an IPv4 host's address)";
-	/* With a pool every IPv6 host is address-mapped, never port-mapped;
-	 * a --nat64-static host is address-mapped too. */
-	if (o->nat64pool.pool_set)
-		return "an IPv6 server is not port-mapped with --nat64-pool4 (publish it "
-		       "with --nat64-static)";
-	if (nat64_pool_is_static(&o->nat64pool, f->int_addr.v6))
-		return "the IPv6 server is already published by --nat64-static";
-	if (!nat64_pool_allows(&o->nat64pool, f->int_addr.v6))
-		return "the IPv6 server is outside --nat64-allow";
-	return NULL;
+	return nat64_pool_not_port_mapped(&o->nat64pool, f->int_addr.v6);
 }
 
 static int in_ranges(const struct fc_options *o, __u8 proto, unsigned int port)
@@ -143,10 +134,10 @@ int forwards_check(const struct fc_options *o, char *err, size_t errlen)
 	for (unsigned int i = 0; i < o->nr_forwards; i++) {
 		const struct fc_forward *f = &o->forwards[i];
 		const char *pn = f->proto == FC_PROTO_TCP ? "tcp" : "udp";
+		const char *problem = f->int_family == FC_AF_INET6 ? nat64_target_problem(o, f) : NULL;
 
-		if (f->int_family == FC_AF_INET6 && nat64_target_problem(o, f)) {
-			snprintf(err, errlen, "forward %s:%u: %s", pn, f->ext_first,
-				 nat64_target_problem(o, f));
+		if (problem) {
+			snprintf(err, errlen, "forward %s:%u: %s", pn, f->ext_first, problem);
 			return -1;
 		}
 		/* Inbound packets are only translated on ports of the range. */

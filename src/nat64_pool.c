@@ -49,6 +49,20 @@ bool nat64_pool_is_static(const struct fc_nat64_pool_opts *p, const __u8 v6[16])
 	return false;
 }
 
+const char *nat64_pool_not_port_mapped(const struct fc_nat64_pool_opts *p, const __u8 v6[16])
+{
+	/* With a pool every IPv6 host is address-mapped, never port-mapped;
+	 * a --nat64-static host is address-mapped too. */
+	if (p->pool_set)
+		return "an IPv6 server is not port-mapped with --nat64-pool4 (publish it "
+		       "with --nat64-static)";
+	if (nat64_pool_is_static(p, v6))
+		return "the IPv6 server is already published by --nat64-static";
+	if (!nat64_pool_allows(p, v6))
+		return "the IPv6 server is outside --nat64-allow";
+	return NULL;
+}
+
 /* "ADDR/LEN" or "ADDR" (the whole length); host bits must be zero. */
 static int parse_prefix(int af, const char *spec, void *addr, unsigned int *len)
 {

@@ -54,6 +54,10 @@ bool nat64_pool_on(const struct fc_nat64_pool_opts *p);
 bool nat64_pool_allows(const struct fc_nat64_pool_opts *p, const __u8 v6[16]);
 /* Is v6 published by --nat64-static? */
 bool nat64_pool_is_static(const struct fc_nat64_pool_opts *p, const __u8 v6[16]);
+/* Why the port-translating NAT64 does not port-map host v6 (a pool or a
+ * static entry address-maps it, or --nat64-allow leaves it out), as a
+ * message; NULL: it does (its ports can be forwarded or PCP-mapped). */
+const char *nat64_pool_not_port_mapped(const struct fc_nat64_pool_opts *p, const __u8 v6[16]);
 void nat64_pool_fill_config(const struct fc_nat64_pool_opts *p, struct fc_config *cfg);
 /* The static entries and the allowed prefixes into the maps; what a kept
  * state holds that is no longer configured goes. 0 or -errno. */

@@ -169,8 +169,7 @@ static bool nat64_port_mapped(const struct pcp_server *s, const struct pcp_host 
 {
 	if (!s->nat64 || !(s->cfg->flags & FC_CFG_NAT64))
 		return false;
-	return !s->nat64->pool_set && !nat64_pool_is_static(s->nat64, h->addr.v6) &&
-	       nat64_pool_allows(s->nat64, h->addr.v6);
+	return !nat64_pool_not_port_mapped(s->nat64, h->addr.v6);
 }
 
 /*
