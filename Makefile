@@ -215,9 +215,15 @@ integration-test: $(BUILD)/fcnat $(BUILD)/tcx_peer
 # build/ARCH's binaries in the VM (doc/portability.md). Not in `make test`.
 VMTEST_ARGS ?=
 ifeq ($(TRIPLET),)
+# Then a kernel below the floor (Debian 11's 5.10, doc/design/kernel-compat.md)
+# must be refused cleanly; skipped, and said so, when it cannot be fetched.
 vmtest: $(BUILD)/fcnat $(BUILD)/unit_tests
 	@if [ "$(FCNAT_VMTEST)" = 0 ]; then echo "vmtest: SKIPPED (FCNAT_VMTEST=0)"; \
-	else tests/vm/vmtest $(VMTEST_ARGS); fi
+	else tests/vm/vmtest $(VMTEST_ARGS) && \
+	{ tests/vm/vmtest --kernel debian11-amd64 --prepare-only; rc=$$?; \
+	  if [ $$rc = 2 ]; then echo "vmtest: floor refusal SKIPPED (Debian 11's kernel cannot be fetched, see above)"; \
+	  elif [ $$rc = 0 ]; then tests/vm/vmtest --kernel debian11-amd64 --steps refuse --timeout 600; \
+	  else exit $$rc; fi; }; fi
 else
 vmtest:
 	tests/vm/vmtest --arch $(ARCH) --prepare-only

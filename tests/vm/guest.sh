@@ -233,6 +233,60 @@ step_smoke() {
 	esac
 }
 
+# A kernel below fcnat's floor (a profile such as debian11-amd64): fcnat must
+# refuse at start, name what the kernel lacks, and leave nothing behind (no
+# qdisc, filter or XDP program on the interfaces, no BPF program or pin).
+refuse_one() {  # refuse_one NAME ARGS...
+	name=$1
+	shift
+	ip link del wan0 2>/dev/null
+	ip link del lan0 2>/dev/null
+	ip link add wan0 type veth peer name ext0
+	ip link add lan0 type veth peer name cl0
+	ip addr add 198.51.100.1/24 dev wan0
+	ip addr add 192.168.77.1/24 dev lan0
+	for i in wan0 ext0 lan0 cl0; do ip link set "$i" up; done
+	if ! command -v bpftool >/dev/null; then
+		result "$name" FAIL "no bpftool in the guest: cannot tell whether programs were left loaded"
+		return
+	fi
+	progs_before=$(bpftool prog show 2>/dev/null | grep -c '^[0-9]*:')
+	t0=$(date +%s)
+	timeout -k 5 $((120 * SLOW)) $BIN/fcnat -i wan0 "$@" > /tmp/$name.log 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - t0 ))
+	cp /tmp/$name.log $RUN/$name.log
+	left=""
+	for i in wan0 lan0; do
+		tc qdisc show dev "$i" | grep -q -e clsact -e ingress && left="$left $i:qdisc"
+		tc filter show dev "$i" ingress 2>/dev/null | grep -q . && left="$left $i:filter"
+		ip -d link show dev "$i" | grep -q -e 'xdp' -e 'prog/xdp' && left="$left $i:xdp"
+	done
+	progs_after=$(bpftool prog show 2>/dev/null | grep -c '^[0-9]*:')
+	[ "$progs_after" -gt "$progs_before" ] && left="$left bpf-programs:$((progs_after - progs_before))"
+	ls /sys/fs/bpf 2>/dev/null | grep -q fcnat && left="$left pins"
+	why=$(grep -m1 '^fcnat: error' /tmp/$name.log | cut -c1-160)
+	floor=$(grep -m1 '^fcnat: error: fcnat needs Linux' /tmp/$name.log | cut -c1-60)
+	if [ "$rc" = 0 ] || [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		log_tail /tmp/$name.log 20
+		result "$name" FAIL "exit status $rc after ${secs}s: a kernel below the floor must be refused at start"
+	elif [ -z "$floor" ] || [ -z "$why" ]; then
+		log_tail /tmp/$name.log 20
+		result "$name" FAIL "exit status $rc, but no line naming what the kernel lacks and the floor"
+	elif [ -n "$left" ]; then
+		result "$name" FAIL "refused, but left behind:$left"
+	else
+		result "$name" PASS "refused in ${secs}s, nothing left behind: $why"
+	fi
+	ip link del wan0 2>/dev/null
+	ip link del lan0 2>/dev/null
+}
+
+step_refuse() {
+	refuse_one refuse-tc
+	refuse_one refuse-xdp --mode xdp --lan-if lan0
+}
+
 step_selftest() {
 	# The harness without the NAT programs: namespaces, veths, python and
 	# pytest over 9p, build/fcnat runs. Must pass on any kernel.
