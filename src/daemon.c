@@ -82,6 +82,13 @@ static void refresh_ext_addr(struct daemon *d)
 	/* NAT-PMP/PCP: a new epoch, announced with the new address. */
 	if (d->pcp)
 		pcp_state_lost(d->pcp);
+	if (a.s_addr && !d->mapped_addr4) {
+		/* The first address of a start without one (--wait-for-address):
+		 * nothing was mapped before it, the forwards go onto it. */
+		d->mapped_addr4 = a.s_addr;
+		forwards_install(loader_bindings_fd(&d->l), &d->o, a.s_addr);
+		return;
+	}
 	if (!a.s_addr || !d->mapped_addr4 || d->mapped_addr4 == a.s_addr)
 		return;
 	gone.v4 = d->mapped_addr4;

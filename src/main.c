@@ -447,18 +447,26 @@ int main(int argc, char **argv)
 			d->l3_ifindex[d->nr_l3++] = idx;
 	}
 	err = d->o.nat44 || d->o.nat64 ? nl_get_ipv4_addr(d->ifindex, &ext) : 0;
-	if (err == -ENOENT) {
-		fc_err("interface %s has no IPv4 address to translate to", d->o.ifname);
+	if (err == -ENOENT && d->o.wait_for_address) {
+		fc_info("interface %s has no IPv4 address yet: IPv4 from the inside to it is "
+			"dropped until one arrives (--wait-for-address)", d->o.ifname);
+	} else if (err == -ENOENT) {
+		fc_err("interface %s has no IPv4 address to translate to (--wait-for-address "
+		       "starts without one)", d->o.ifname);
 		return FC_EXIT_FAIL;
 	} else if (err) {
 		fc_err("reading the addresses of %s: %s", d->o.ifname, strerror(-err));
 		return FC_EXIT_FAIL;
 	}
 	err = d->o.nat66 ? nl_get_ipv6_addr(d->ifindex, &d->start_addr6) : 0;
-	if (err == -ENOENT) {
+	if (err == -ENOENT && d->o.wait_for_address) {
+		fc_info("--nat66: interface %s has no usable global IPv6 address yet: IPv6 "
+			"from the inside to it is dropped until one arrives (--wait-for-address)",
+			d->o.ifname);
+	} else if (err == -ENOENT) {
 		fc_err("--nat66: interface %s has no usable global IPv6 address to translate to "
-		       "(link-local, temporary, deprecated and tentative ones are not used)",
-		       d->o.ifname);
+		       "(link-local, temporary, deprecated and tentative ones are not used; "
+		       "--wait-for-address starts without one)", d->o.ifname);
 		return FC_EXIT_FAIL;
 	} else if (err) {
 		fc_err("reading the IPv6 addresses of %s: %s", d->o.ifname, strerror(-err));
@@ -562,12 +570,15 @@ int main(int argc, char **argv)
 			fc_info("IPFIX export to %s (UDP), observation domain %u", eo.ipfix,
 				eo.ipfix_domain);
 	}
-	if (d->o.nat44 || d->o.nat64)
+	if ((d->o.nat44 || d->o.nat64) && !ext.s_addr)
+		snprintf(addr, sizeof(addr), "none yet");
+	else if (d->o.nat44 || d->o.nat64)
 		inet_ntop(AF_INET, &ext, addr, sizeof(addr));
 	if (d->o.nat66) {
-		char a6[INET6_ADDRSTRLEN];
+		char a6[INET6_ADDRSTRLEN] = "none yet";
 
-		inet_ntop(AF_INET6, &d->start_addr6, a6, sizeof(a6));
+		if (!IN6_IS_ADDR_UNSPECIFIED(&d->start_addr6))
+			inet_ntop(AF_INET6, &d->start_addr6, a6, sizeof(a6));
 		snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "%s%s",
 			 d->o.nat44 || d->o.nat64 ? " and " : "", a6);
 	}

@@ -515,22 +515,8 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->failed = 1;
 			return 0;
 		}
-		if (d->id == OPT_NAT44)
-			st->o->nat44 = b;
-		else if (d->id == OPT_NAT66)
-			st->o->nat66 = b;
-		else if (d->id == OPT_VERBOSE)
-			st->o->verbose = b;
-		else if (d->id == OPT_KEEP_STATE)
-			st->o->keep_state = b;
-		else if (d->id == OPT_PRESERVE_LOW_PORTS)
-			st->o->preserve_low_ports = b;
-		else if (d->id == OPT_LOG_MAPPINGS)
-			st->o->log_mappings = b;
-		else if (d->id == OPT_SYSLOG)
-			st->o->syslog = b;
-		else if (d->id == OPT_PCP_THIRD_PARTY)
-			st->o->pcp.third_party = b;
+		if (option_flag(st->o, d->id))
+			*option_flag(st->o, d->id) = b;
 		return 1;
 	}
 	if (d->id == OPT_PORTS)
@@ -702,6 +688,10 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 				skip == 1 ? "fcnat stats" : "fcnat show");
 			goto usage;
 		}
+		if (option_flag(o, c)) {
+			*option_flag(o, c) = true;
+			continue;
+		}
 		switch (c) {
 		case OPT_HELP:
 			options_usage(stdout);
@@ -711,36 +701,12 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 			return FC_OPTS_EXIT_OK;
 		case OPT_CONFIG:
 			break;	/* read above */
-		case OPT_NAT44:
-			o->nat44 = true;
-			break;
-		case OPT_NAT66:
-			o->nat66 = true;
-			break;
 		case OPT_NAT64:
 			/* --nat64, --nat64=PREFIX or --nat64 PREFIX */
 			if (!optarg && optind < argc && argv[optind][0] != '-')
 				optarg = argv[optind++];
 			if (set_nat64(o, optarg ? optarg : FC_NAT64_PREFIX_DEFAULT, err, sizeof(err)))
 				goto bad;
-			break;
-		case OPT_VERBOSE:
-			o->verbose = true;
-			break;
-		case OPT_PRESERVE_LOW_PORTS:
-			o->preserve_low_ports = true;
-			break;
-		case OPT_LOG_MAPPINGS:
-			o->log_mappings = true;
-			break;
-		case OPT_SYSLOG:
-			o->syslog = true;
-			break;
-		case OPT_KEEP_STATE:
-			o->keep_state = true;
-			break;
-		case OPT_PCP_THIRD_PARTY:
-			o->pcp.third_party = true;
 			break;
 		case OPT_DETACH:
 			o->cmd = FC_CMD_DETACH;

@@ -160,6 +160,7 @@ struct fc_options {
 	unsigned int event_ring_kb;	/* fc_events ring buffer size */
 	bool verbose;
 	bool keep_state;	/* SIGTERM leaves the datapath and its state */
+	bool wait_for_address;	/* start with no external address, take the first one */
 	char bpffs[256];	/* root of the pinned state, one directory per interface */
 	char metrics[128];	/* ADDR:PORT of the Prometheus endpoint, "" = off */
 	struct fc_pcp_opts pcp;

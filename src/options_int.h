@@ -37,6 +37,7 @@ enum opt_id {
 	OPT_PREALLOC_TABLES,
 	OPT_VERBOSE,
 	OPT_KEEP_STATE,
+	OPT_WAIT_FOR_ADDRESS,
 	OPT_PRESERVE_LOW_PORTS,
 	OPT_LOG_MAPPINGS,
 	OPT_BPFFS,
@@ -103,6 +104,7 @@ extern const size_t fc_nr_options;
 
 /* The option of that long name (also its configuration file key), or NULL. */
 const struct option_desc *option_by_name(const char *name);
+bool *option_flag(struct fc_options *o, int id);
 const struct option_desc *option_by_id(int id);
 
 /* --pool, --internal (--internal-prefix), --exclude: one prefix into its list. */

@@ -114,6 +114,9 @@ const struct option_desc fc_option_table[] = {
 						       "of two from 4 to 65536, defaults to 256", CTX_RUN },
 	{ "preserve-low-ports", OPT_PRESERVE_LOW_PORTS, NULL, "Keep internal source ports below 1024\n"
 							      "when they are free and in the range", CTX_RUN },
+	{ "wait-for-address", OPT_WAIT_FOR_ADDRESS, NULL, "Start without an address on the external\n"
+	  "interface (DHCP or PPPoE not up yet): LAN traffic to it is dropped\n"
+	  "until one arrives, then translated to it (default: refuse to start)", CTX_RUN },
 	{ "keep-state", OPT_KEEP_STATE, NULL, "On SIGTERM leave the datapath forwarding and its state\n"
 					      "pinned, for the next start to take over", CTX_RUN },
 	{ "bpffs", OPT_BPFFS, "<dir>", "Where the state is pinned, one directory per interface,\n"
@@ -202,6 +205,25 @@ const struct option_desc *option_by_name(const char *name)
 		if (!strcmp(fc_option_table[i].name, name))
 			return &fc_option_table[i];
 	return NULL;
+}
+
+/* The setting a flag (an option without an argument) turns on, the same
+ * on the command line and in a file (key = true|false); NULL for options
+ * that act or take an argument. */
+bool *option_flag(struct fc_options *o, int id)
+{
+	switch (id) {
+	case OPT_NAT44:			return &o->nat44;
+	case OPT_NAT66:			return &o->nat66;
+	case OPT_VERBOSE:		return &o->verbose;
+	case OPT_PRESERVE_LOW_PORTS:	return &o->preserve_low_ports;
+	case OPT_LOG_MAPPINGS:		return &o->log_mappings;
+	case OPT_SYSLOG:		return &o->syslog;
+	case OPT_KEEP_STATE:		return &o->keep_state;
+	case OPT_PCP_THIRD_PARTY:	return &o->pcp.third_party;
+	case OPT_WAIT_FOR_ADDRESS:	return &o->wait_for_address;
+	default:			return NULL;
+	}
 }
 
 const struct option_desc *option_by_id(int id)

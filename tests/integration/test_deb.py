@@ -102,7 +102,7 @@ def test_deb_unpacks_into_a_throwaway_root_and_runs(deb, tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("fcnat 0."), r
     with open(os.path.join(root, "lib/systemd/system/fcnat.service")) as f:
         unit = f.read()
-    assert "ExecStart=/usr/sbin/fcnat --keep-state -c /etc/fcnat/fcnat.conf" in unit
+    assert "ExecStart=/usr/sbin/fcnat --keep-state --wait-for-address -c /etc/fcnat/fcnat.conf" in unit
     assert "@" not in unit.split("[Unit]", 1)[1]
     conv = os.path.join(root, "usr/libexec/fcnat/import-einat")
     r = subprocess.run([conv, "--help"], capture_output=True, text=True)

@@ -134,7 +134,8 @@ def test_enabled_config_maps_to_options_fcnat_accepts(tmp_path):
     assert argv[:3] == ["/usr/sbin/fcnat", "-i", "pppoe-wan"], argv
     joined = " ".join(argv)
     for part in ("--mode tc", "--lan-if br-lan", "--hairpin-if br-lan",
-                 "--ports 20000-29999", "--nat44", "--keep-state", "--timeout-udp 300"):
+                 "--ports 20000-29999", "--nat44", "--keep-state", "--wait-for-address",
+                 "--timeout-udp 300"):
         assert part in joined, (part, argv)
     assert "--nat66" not in argv and "--syslog" not in argv
     check_with_fcnat(argv, tmp_path)

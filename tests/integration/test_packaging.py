@@ -43,7 +43,7 @@ def test_make_install_puts_every_file_under_destdir(installed):
 
 def test_systemd_unit_keeps_state_with_the_needed_capabilities(installed):
     u = unit_settings(os.path.join(installed, "usr/lib/systemd/system/fcnat.service"))
-    assert u[("Service", "ExecStart")] == ["/usr/sbin/fcnat --keep-state -c /etc/fcnat/fcnat.conf"]
+    assert u[("Service", "ExecStart")] == ["/usr/sbin/fcnat --keep-state --wait-for-address -c /etc/fcnat/fcnat.conf"]
     assert u[("Service", "ExecReload")] == ["/bin/kill -HUP $MAINPID"]
     caps = set(u[("Service", "CapabilityBoundingSet")][0].split())
     assert {"CAP_BPF", "CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_PERFMON"} <= caps, caps

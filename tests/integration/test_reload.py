@@ -126,3 +126,44 @@ def test_address_replaced_followed_and_old_mappings_flushed(bpffs, topo, fcnat, 
     assert cnt["address_changes"] >= 1, cnt
     ext = {(m["external_addr"], m["internal_port"]) for m in mappings(run_fcnat, bpffs)}
     assert ext == {(NEW_WAN_ADDR, c2.getsockname()[1])}, ext
+
+
+def test_wait_for_address_starts_without_one_then_translates_to_the_first(
+        bpffs, topo, fcnat, run_fcnat):
+    """A WAN whose DHCP or PPPoE is not up yet: refused without the option
+    (naming it); with --wait-for-address fcnat starts, drops what would
+    leave untranslated, and takes the first address with its forwards."""
+    topo.gw.run(["ip", "addr", "del", GW_WAN_ADDR + "/24", "dev", "wan0"])
+    r = run_fcnat("-i", "wan0", "--bpffs", bpffs)
+    assert r.returncode == 1, repr(r)
+    assert "has no IPv4 address" in r.stderr and "--wait-for-address" in r.stderr, repr(r)
+
+    inst = fcnat("-i", "wan0", "--bpffs", bpffs, "--wait-for-address",
+                 "--ports", "20000-20999", "--forward", "udp:20400=%s:7401" % CLIENT_ADDR)
+    assert "external address none yet" in inst.stderr(), inst.stderr()
+    srv = topo.ext.udp(EXT2, 7000)
+    srv.settimeout(0.5)
+    c = topo.client.udp(CLIENT_ADDR, 0)
+    # No address on the WAN, but a route out of it: nothing leaves with
+    # the LAN's source address.
+    topo.gw.run(["ip", "route", "add", "198.51.100.0/24", "dev", "wan0"])
+    for _ in range(3):
+        c.sendto(b"too-early", (EXT2, 7000))
+    try:
+        data, src = srv.recvfrom(100)
+        leaked = (data, src)
+    except OSError:
+        leaked = None
+    topo.gw.run(["ip", "route", "del", "198.51.100.0/24", "dev", "wan0"])
+    assert leaked is None, leaked
+    assert stats(run_fcnat, bpffs)["counters"]["drop_no_external_address"] >= 3
+
+    topo.gw.run(["ip", "addr", "add", NEW_WAN_ADDR + "/24", "dev", "wan0"])
+    wait_until(lambda: "changed: none -> %s" % NEW_WAN_ADDR in inst.stderr(), 5,
+               desc="the first address to be taken")
+    assert udp_exchange(c, srv, (EXT2, 7000), b"first")[0] == NEW_WAN_ADDR
+    # The forward was placed on the address when it came.
+    fwd = topo.client.udp(CLIENT_ADDR, 7401)
+    stranger = topo.ext.udp(EXT3, 7100)
+    stranger.sendto(b"via-forward", (NEW_WAN_ADDR, 20400))
+    assert recv_matching(fwd, b"via-forward", 3) == (EXT3, 7100)
