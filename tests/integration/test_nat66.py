@@ -190,6 +190,18 @@ def test_nat66_link_local_or_deprecated_is_not_an_external_address(topo, run_fcn
     assert "no usable global IPv6 address" in r.stderr, r.stderr
 
 
+def test_nat66_wait_for_address_starts_without_one_then_takes_it(topo6, fcnat):
+    topo6.gw.run(["ip", "addr", "del", GW_WAN6_ADDR + "/64", "dev", "wan0"])
+    inst = fcnat("-i", "wan0", "--nat66", "--wait-for-address")
+    assert "external address none yet" in inst.stderr(), inst.stderr()
+    topo6.gw.run(["ip", "addr", "add", GW_WAN6_ADDR + "/64", "dev", "wan0", "nodad"])
+    wait_until(lambda: "none -> " + GW_WAN6_ADDR in inst.stderr(), 5,
+               desc="fcnat taking the first IPv6 address")
+    c = topo6.client.udp(CLIENT6_ADDR, 0)
+    srv = topo6.ext.udp(EXT2, 7000)
+    assert udp_exchange(c, srv, (EXT2, 7000), b"first6")[0] == GW_WAN6_ADDR
+
+
 def test_nat66_follows_the_address(topo6, fcnat):
     inst = fcnat("-i", "wan0", "--nat66")
     new = "2001:db8:100::99"
