@@ -111,11 +111,8 @@ step_unit() {
 	fi
 }
 
-# build/fcnat on veths: does it load, attach and exit cleanly? Shows the
-# verifier's words when it does not.
-load_one() {  # load_one NAME ARGS...
-	name=$1
-	shift
+# The load and refuse steps' link: wan0 (to ext0) and lan0 (to cl0), fresh.
+veths_up() {
 	ip link del wan0 2>/dev/null
 	ip link del lan0 2>/dev/null
 	ip link add wan0 type veth peer name ext0
@@ -123,6 +120,14 @@ load_one() {  # load_one NAME ARGS...
 	ip addr add 198.51.100.1/24 dev wan0
 	ip addr add 192.168.77.1/24 dev lan0
 	for i in wan0 ext0 lan0 cl0; do ip link set "$i" up; done
+}
+
+# build/fcnat on veths: does it load, attach and exit cleanly? Shows the
+# verifier's words when it does not.
+load_one() {  # load_one NAME ARGS...
+	name=$1
+	shift
+	veths_up
 	# XDP redirects into a veth reach the peer only with NAPI on it.
 	ethtool -K ext0 gro on tx off >/dev/null 2>&1
 	ethtool -K cl0 gro on tx off >/dev/null 2>&1
@@ -239,13 +244,7 @@ step_smoke() {
 refuse_one() {  # refuse_one NAME ARGS...
 	name=$1
 	shift
-	ip link del wan0 2>/dev/null
-	ip link del lan0 2>/dev/null
-	ip link add wan0 type veth peer name ext0
-	ip link add lan0 type veth peer name cl0
-	ip addr add 198.51.100.1/24 dev wan0
-	ip addr add 192.168.77.1/24 dev lan0
-	for i in wan0 ext0 lan0 cl0; do ip link set "$i" up; done
+	veths_up
 	if ! command -v bpftool >/dev/null; then
 		result "$name" FAIL "no bpftool in the guest: cannot tell whether programs were left loaded"
 		return
