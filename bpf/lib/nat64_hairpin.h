@@ -93,7 +93,7 @@ static __noinline __attribute__((unused)) int nat64_hairpin4(struct ctx_buff *ct
 	/* The hop limit is the TTL (RFC 7915 §4.1): decremented first. */
 	if (ipv4_dec_ttl(ctx, &s->p))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
-	r = xlat_4to6(ctx, &s->p, &s->prm);
+	r = xlat_4to6_as(ctx, &s->p, &s->prm, 0);	/* TCP and UDP only */
 	if (r != XLAT_OK)
 		return nat64_xlat_refused(r);
 	if (ctx_l2_push(ctx, s->p.l3_off))

@@ -34,6 +34,22 @@
  * mask even where it knows the value is small. */
 #define xlat_bounded(v, mask) ({ __u32 __v = (v); asm volatile("" : "+r"(__v)); __v & (mask); })
 
+/*
+ * An error's RFC 4884 layout, decided once (with or without a kept
+ * extension) and read back from memory, where the verifier keeps no
+ * values: what follows is then walked once for both kinds of error, not
+ * once each. It shares room with the quoted header of the other direction.
+ */
+struct xlat_ext_plan {
+	__u32 qlen;		/* quoted transport bytes kept */
+	__u32 len;		/* 4->6: the ICMPv6 message; 6->4: the IPv4 packet */
+	__u32 cut_from;		/* bytes [cut_from, + cut) leave the sum (and the packet) */
+	__u32 cut;
+	__u32 ext;		/* the extension kept (low 16 bits), the pad before it (high) */
+};
+
+#define XLAT_PLAN(field)	(*(volatile __u32 *)&(field))
+
 struct xlat_scratch {
 	__u8 old[XLAT_OLD_MAX];	/* ICMP header + quoted IP header (and extensions) */
 	struct {
@@ -49,8 +65,14 @@ struct xlat_scratch {
 		struct iphdr ip4;
 		struct ipv6hdr ip6;
 	} outer;
-	struct ipv6hdr in6;
-	struct iphdr in4;
+	union {
+		struct ipv6hdr in6;	/* 6->4: the quoted header */
+		struct xlat_ext_plan plan6;	/* 4->6 */
+	};
+	union {
+		struct iphdr in4;	/* 4->6: the quoted header */
+		struct xlat_ext_plan plan4;	/* 6->4 */
+	};
 	struct fc_pkt in;
 	struct xlat_quote_l4 q;
 };
@@ -386,7 +408,7 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 {
 	struct xlat_scratch *s = xlat_scratch();
 	__u32 in_off = p->l4_off + 8, in_ext, upper, tot, rest4, diff, pseudo = 0, hdr_old, end, tail;
-	__u32 qlen, field, pad = 0, ext, cut_from, cut_to;
+	__u32 qlen, field, pad = 0, ext, cut;
 	__be32 a4[2] = { prm->in.saddr.v4, prm->in.daddr.v4 };
 	__be16 id;
 	__u16 frag, check;
@@ -462,8 +484,7 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	 * extension if it is dropped, else what of the quote does not fit
 	 * the 8-bit attribute (255 words). */
 	qlen = end - s->in.l4_off;
-	cut_from = end;
-	cut_to = p->l3_end;
+	cut = p->l3_end - end;
 	ext = xlat_ext_kept(p->l3_end - end, t4 == ICMP_DEST_UNREACH || t4 == ICMP_TIME_EXCEEDED);
 	if (ext) {
 		field = IPV4_HLEN + qlen;
@@ -473,9 +494,14 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 		}
 		pad = xlat_ext_pad(field, 4);
 		rest4 |= ((field + pad) / 4) << 16;	/* octet 5 */
-		cut_from = s->in.l4_off + qlen;
-		cut_to = end;
+		cut = end - s->in.l4_off - qlen;
+		end = s->in.l4_off + qlen;
 	}
+	s->plan4.qlen = qlen;
+	s->plan4.len = IPV4_HLEN + sizeof(s->nw4) + qlen + pad + ext;
+	s->plan4.cut_from = end;
+	s->plan4.cut = cut;
+	s->plan4.ext = ext | pad << 16;
 
 	/* The quoted IPv4 header: TTL not decremented (§5.3). */
 	xlat_frag4_fields(s->in.frag_hdr_off != 0, s->in.frag_id, s->in.frag_off, IPV4_HLEN + upper, 0,
@@ -494,18 +520,20 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	diff = xlat_pseudo6_sum(p->saddr.v6, p->daddr.v6, p->l3_end - p->l4_off, IPPROTO_ICMPV6,
 				1, diff);
 	diff = bpf_csum_diff((__be32 *)s->q.old, sizeof(s->q.old), (__be32 *)s->q.new, sizeof(s->q.new), diff);
-	if (cut_from < cut_to) {
+	cut = XLAT_PLAN(s->plan4.cut);
+	if (cut) {
 		/* A dropped extension (it starts 8 + a multiple of 8 bytes
 		 * into the message) or a cut quote (an even length of it
 		 * kept) leaves the sum. */
-		if (xlat_sum_range(ctx, cut_from, cut_to, 0, &tail))
+		end = XLAT_PLAN(s->plan4.cut_from);
+		if (xlat_sum_range(ctx, end, end + cut, 0, &tail))
 			return XLAT_MALFORMED;
 		diff = csum_add32(diff, ~tail);
 	}
 	check = xlat_csum_apply(check, diff);
 	__builtin_memcpy(s->nw4.icmp + 2, &check, sizeof(check));
 
-	tot = IPV4_HLEN + sizeof(s->nw4) + qlen + pad + ext;
+	tot = XLAT_PLAN(s->plan4.len);
 	/* The error's own fragment header (an atomic fragment) gives the
 	 * Identification, as for any packet (RFC 7915 §5.1.1). */
 	xlat_frag4_fields(p->frag_hdr_off != 0, p->frag_id, p->frag_off, tot, prm->ip_id, &id, &frag);
@@ -520,11 +548,16 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	    ctx_store_rcsum(ctx, p->l3_off + IPV4_HLEN, &s->nw4, sizeof(s->nw4)) ||
 	    xlat_quote_l4_store(ctx, &s->q, p->l3_off + IPV4_HLEN + sizeof(s->nw4)))
 		return XLAT_NO_ROOM;
-	hdr_old = p->l3_off + IPV4_HLEN + sizeof(s->nw4);	/* the quoted transport header, now */
-	if (ext)
-		r = xlat_ext_move(ctx, hdr_old + (end - s->in.l4_off), ext, hdr_old + qlen, pad);
-	else
-		r = end < p->l3_end ? ctx_resize(ctx, p->l3_off + tot) : 0;
+	ext = XLAT_PLAN(s->plan4.ext);
+	if (ext & 0xffff) {
+		/* The quote now ends qlen past the front; its cut tail and
+		 * the extension behind it. */
+		hdr_old = p->l3_off + IPV4_HLEN + sizeof(s->nw4) + XLAT_PLAN(s->plan4.qlen);
+		r = xlat_ext_move(ctx, hdr_old + XLAT_PLAN(s->plan4.cut), ext & 0xffff, hdr_old,
+				  ext >> 16);
+	} else {
+		r = XLAT_PLAN(s->plan4.cut) ? ctx_resize(ctx, p->l3_off + tot) : 0;
+	}
 	return r ? XLAT_NO_ROOM : XLAT_OK;
 }
 
@@ -605,8 +638,7 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 		cut = end - in_l4 - qlen;
 		msg = xlat_ext_pad(hdr_new - 8 + qlen, 8);
 		rest6 |= ((hdr_new - 8 + qlen + msg) / 8) << 24;	/* octet 4 */
-		/* The pad rides with the extension's length, to the end. */
-		ext |= msg << 16;
+		ext |= msg << 16;	/* the pad */
 		msg = hdr_new + qlen + (ext >> 16) + (ext & 0xffff);
 		end = in_l4 + qlen;	/* where the cut starts */
 	} else {
@@ -620,6 +652,11 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 		cut += p->l3_end - end;
 		end = p->l3_end - cut;
 	}
+	s->plan6.qlen = qlen;
+	s->plan6.len = msg;
+	s->plan6.cut_from = end;
+	s->plan6.cut = cut;
+	s->plan6.ext = ext;
 
 	/* The quoted IPv6 header (hop limit = TTL, not decremented). */
 	xlat_build_ip6(&s->nw6.ip, s->in4.tos, upper + fr, is_frag ? NEXTHDR_FRAGMENT : proto6, s->in4.ttl,
@@ -638,9 +675,12 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	else
 		diff = bpf_csum_diff((__be32 *)s->old, xlat_bounded(hdr_old, XLAT_OLD_MAX - 4),
 				     (__be32 *)&s->nw6, sizeof(s->nw6) - FRAG6_HLEN, 0);
+	msg = XLAT_PLAN(s->plan6.len);
 	diff = xlat_pseudo6_sum(prm->out.saddr.v6, prm->out.daddr.v6, msg, IPPROTO_ICMPV6, 0, diff);
 	diff = bpf_csum_diff((__be32 *)s->q.old, sizeof(s->q.old), (__be32 *)s->q.new, sizeof(s->q.new), diff);
+	cut = XLAT_PLAN(s->plan6.cut);
 	if (cut) {
+		end = XLAT_PLAN(s->plan6.cut_from);
 		/* The cut-off bytes leave the sum (they start at an even
 		 * distance from the message start: 1240 bytes in, 8 + a
 		 * multiple of 4 where a dropped extension starts, or after an
@@ -667,11 +707,13 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 		r = ctx_store_rcsum(ctx, p->l3_off + IPV6_HLEN, &s->nw6, sizeof(s->nw6) - FRAG6_HLEN);
 	if (r || xlat_quote_l4_store(ctx, &s->q, p->l3_off + IPV6_HLEN + hdr_new))
 		return XLAT_NO_ROOM;
-	if (ext) {
-		/* The quote now ends at msg less the pad and extension (past
-		 * the front), its cut tail and the extension behind it. */
-		msg += p->l3_off + IPV6_HLEN - (ext >> 16) - (ext & 0xffff);
-		r = xlat_ext_move(ctx, msg + cut, ext & 0xffff, msg, ext >> 16);
+	ext = XLAT_PLAN(s->plan6.ext);
+	if (ext & 0xffff) {
+		/* The quote now ends qlen past the front; its cut tail and
+		 * the extension behind it. */
+		hdr_new = p->l3_off + IPV6_HLEN + hdr_new + XLAT_PLAN(s->plan6.qlen);
+		r = xlat_ext_move(ctx, hdr_new + XLAT_PLAN(s->plan6.cut), ext & 0xffff, hdr_new,
+				  ext >> 16);
 	} else
 		r = cut ? ctx_resize(ctx, p->l3_off + IPV6_HLEN + msg) : 0;
 	return r ? XLAT_NO_ROOM : XLAT_OK;
