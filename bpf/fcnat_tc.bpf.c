@@ -4,6 +4,7 @@
 #include "lib/fwd.h"
 #include "lib/nat6.h"
 #include "lib/nat64.h"
+#include "lib/nat64_hairpin.h"
 #include "lib/vlan_tc.h"
 
 /*
@@ -103,9 +104,12 @@ static __always_inline int tc_lan_ipv6(struct __sk_buff *skb)
  * IPv6 to the prefix. */
 static __always_inline int fc_tc_lan_ingress_body(struct __sk_buff *skb)
 {
+	int ret;
+
 	if (ctx_is_ipv6(skb))
 		return tc_lan_ipv6(skb);
-	return tc_nat4_hairpin(skb);
+	ret = tc_nat4_hairpin(skb);
+	return ret == FC_HAIRPIN_NAT64_PENDING ? nat64_hairpin4(skb) : ret;
 }
 
 SEC("tc")
@@ -124,9 +128,12 @@ static __noinline int tc_nat4_fast_out(struct __sk_buff *skb)
  * hairpinning (both families), and NAT64 of IPv6 to the prefix. */
 static __always_inline int fc_tc_int_ingress_body(struct __sk_buff *skb)
 {
+	int ret;
+
 	if (ctx_is_ipv6(skb))
 		return tc_lan_ipv6(skb);
-	return tc_nat4_fast_out(skb);
+	ret = tc_nat4_fast_out(skb);
+	return ret == FC_HAIRPIN_NAT64_PENDING ? nat64_hairpin4(skb) : ret;
 }
 
 SEC("tc")

@@ -114,6 +114,9 @@ static __always_inline int nat4_fast_hairpin(struct ctx_buff *ctx, const struct 
 		return fast_pass(FC_STAT_FAST_PASS_TTL);
 	now = fc_now();
 	why = hairpin_lookup(cfg, p, FC_AF_INET, 0, now, &src, &sport, &ext);
+	if (why == FC_HAIRPIN_NAT64)
+		/* To an IPv6 host: TC translates it (nat64_hairpin4). */
+		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
 	if (why != FC_STAT_MAX)
 		return fast_refused(cfg, p, why);
 	if (ext->flags & FC_BINDING_ROUTER)

@@ -113,6 +113,15 @@ static __always_inline int hairpin_candidate(const struct fc_config *cfg, const 
 	       (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
 }
 
+/* hairpin_lookup: the mapped endpoint is a NAT64 mapping's IPv6 host (no
+ * fc_stat). Both mappings are made and their sessions kept. */
+#define FC_HAIRPIN_NAT64	(FC_STAT_MAX + 1)
+
+/* nat_hairpin_parsed's verdict for it, never returned to the kernel: the
+ * entry point calls nat64_hairpin4 (nat64_hairpin.h), whose translation
+ * needs a stack frame of its own. */
+#define FC_HAIRPIN_NAT64_PENDING	0x6465
+
 /*
  * Both ends of a hairpinned packet: the sender's external view (*src,
  * *sport: its mapping, made if needed; a gateway process gets one only for
@@ -148,10 +157,11 @@ static __always_inline int hairpin_lookup(const struct fc_config *cfg, const str
 		*sport = b->port;
 	}
 	why = dnat_lookup(cfg, p, src, *sport, now, ext);
-	/* An IPv4 host to a NAT64 mapping's external endpoint: the IPv6
-	 * host is not reachable by hairpinning (not translated here). */
+	/* An IPv4 host to a NAT64 mapping's external endpoint: translated
+	 * to IPv6 on a frame of its own (nat64_hairpin4). A gateway process
+	 * has no IPv6 view of itself to show: not reached. */
 	if (why == FC_STAT_MAX && (*ext)->family != FC_AF_INET)
-		return FC_STAT_NAT64_DROP_UNTRANSLATABLE;
+		return from_gateway ? FC_STAT_NAT64_DROP_UNTRANSLATABLE : FC_HAIRPIN_NAT64;
 	return why;
 }
 
@@ -190,6 +200,8 @@ static __always_inline int nat_hairpin_parsed(struct ctx_buff *ctx, const struct
 							     : hairpin_to_gateway(ctx, cfg, p);
 
 	why = hairpin_lookup(cfg, p, family, from_gateway, fc_now(), &src, &sport, &ext);
+	if (why == FC_HAIRPIN_NAT64)
+		return FC_HAIRPIN_NAT64_PENDING;
 	if (why != FC_STAT_MAX) {
 		stat_inc(why);
 		if (family == FC_AF_INET && !from_gateway && refusal_answered(why))

@@ -338,16 +338,24 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
 	return FC_STAT_MAX;
 }
 
+/* nat64_hairpin: the mapped endpoint is an IPv4 host (a NAT44 mapping);
+ * s->prm.out describes the IPv4 packet for nat64_out_xlat, which the
+ * caller runs on its own frame. */
+#define FC_NAT64_HAIRPIN4	(-65)
+
 /*
  * RFC 6146 §3.8, hairpinning: an IPv6 host to an external IPv4 address
- * under the prefix and a port of a NAT64 mapping (another IPv6 host's).
- * As if translated out and back in, without ever building the IPv4
- * packet: the source becomes the sender's mapping (nat64_out_map made
- * it: s->prm.out) under the prefix, the destination the mapped IPv6
- * endpoint, admitted as any remote (EIF, its session kept); hop limit - 1,
- * and straight to that host (IPv6 FIB), as NAT66 hairpinning does. A
- * NAT44 mapping (an IPv4 host) is not reached: dropped, counted. Anything
- * but TCP and UDP to the gateway's own address stays dropped.
+ * under the prefix and a port of a mapping. The source becomes the
+ * sender's mapping (nat64_out_map made it: s->prm.out), the destination
+ * the mapped endpoint, admitted as any remote (EIF, its session kept).
+ * Another IPv6 host's NAT64 mapping: as if translated out and back in,
+ * without ever building the IPv4 packet: from the sender's mapping under
+ * the prefix, hop limit - 1, straight to that host (IPv6 FIB), as NAT66
+ * hairpinning does. An IPv4 host's NAT44 mapping (RFC 4787 REQ-9): the
+ * packet is translated to IPv4 as if it came back in from outside, from
+ * the sender's mapping to the IPv4 host's internal endpoint
+ * (FC_NAT64_HAIRPIN4). Anything but TCP and UDP to the gateway's own
+ * address stays dropped.
  */
 static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
 				    struct nat64_scratch *s, __be32 dst4)
@@ -368,13 +376,18 @@ static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config
 	dst6 = s->p.daddr;
 	__builtin_memset(&s->p.daddr, 0, sizeof(s->p.daddr));
 	s->p.daddr.v4 = dst4;
-	why = dnat_lookup_af(cfg, &s->p, FC_AF_INET6, FC_AF_INET, &src4, s->prm.out.sport, fc_now(),
-			     &ext);
+	why = dnat_lookup_af(cfg, &s->p, 0, FC_AF_INET, &src4, s->prm.out.sport, fc_now(), &ext);
 	s->p.daddr = dst6;
 	if (why != FC_STAT_MAX)
 		return nat64_drop(why);
-	if (ext->family != FC_AF_INET6)
-		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (ext->flags & FC_BINDING_ROUTER)
+		/* A gateway process's mapping: its packets come from lo. */
+		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+	if (ext->family == FC_AF_INET) {
+		s->prm.out.daddr.v4 = ext->addr.v4;
+		s->prm.out.dport = ext->port;
+		return FC_NAT64_HAIRPIN4;
+	}
 	if (rewrite_both(ctx, &s->p, FC_AF_INET6, &src6, s->prm.out.sport, &ext->addr, ext->port) ||
 	    nat64_dec_hop_limit(ctx, &s->p))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
@@ -391,6 +404,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 {
 	const struct fc_config *cfg = config_get();
 	struct nat64_scratch *s;
+	enum fc_stat translated;
 	__be32 dst4;
 	__u32 ptr;
 	int ret, why, pooled;
@@ -474,13 +488,19 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH),
 				     0);
 	}
-	if (ext_addr4_is_ours(cfg, dst4))
-		return pooled ? nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY)
-			      : nat64_hairpin(ctx, cfg, s, dst4);
+	translated = s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED;
 	s->prm.out.daddr.v4 = dst4;
+	if (ext_addr4_is_ours(cfg, dst4)) {
+		if (pooled)
+			return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+		ret = nat64_hairpin(ctx, cfg, s, dst4);
+		if (ret != FC_NAT64_HAIRPIN4)
+			return ret;
+		translated = FC_STAT_HAIRPIN_TRANSLATED;
+	}
 	s->prm.ip_id = bpf_get_prandom_u32();
 	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
-			     s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED);
+			     translated);
 	return ret == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : ret;
 }
 

@@ -137,10 +137,12 @@ static __always_inline int xlat_6to4(struct ctx_buff *ctx, const struct fc_pkt *
  * when, and only when, the packet is a fragment (DF plays no part: the
  * RFC forbids one on whole packets). A UDP datagram without checksum gets
  * one computed (§4.5); a fragment of one cannot and is refused
- * (XLAT_UDP_NO_CSUM). ICMP becomes ICMPv6 (errors with their quote).
+ * (XLAT_UDP_NO_CSUM). ICMP becomes ICMPv6 (errors with their quote);
+ * with_icmp 0 (a constant) leaves ICMP out of the code: XLAT_UNSUPPORTED,
+ * for callers that translate only TCP and UDP (nat64_hairpin4).
  */
-static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *p,
-				     const struct xlat_params *prm)
+static __always_inline int xlat_4to6_as(struct ctx_buff *ctx, const struct fc_pkt *p,
+					const struct xlat_params *prm, const int with_icmp)
 {
 	struct {
 		struct ipv6hdr ip;
@@ -163,6 +165,8 @@ static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *
 
 	if (is_icmp) {
 		proto6 = IPPROTO_ICMPV6;
+		if (!with_icmp)
+			return XLAT_UNSUPPORTED;
 		if (p->is_fragment)
 			return XLAT_UNSUPPORTED;
 		if (l4_len < sizeof(icmp) || ctx_load(ctx, p->l4_off, icmp, sizeof(icmp)))
@@ -234,6 +238,12 @@ static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *
  * bytes leave with DF set, and one that does not fit the IPv4 egress is
  * answered with Packet Too Big carrying xlat_ptb_mtu().
  */
+static __always_inline int xlat_4to6(struct ctx_buff *ctx, const struct fc_pkt *p,
+				     const struct xlat_params *prm)
+{
+	return xlat_4to6_as(ctx, p, prm, 1);
+}
+
 static __always_inline __u32 xlat_4to6_len(const struct fc_pkt *p)
 {
 	return IPV6_HLEN + (p->is_fragment ? FRAG6_HLEN : 0) + (p->l3_end - p->l4_off);

@@ -9,10 +9,13 @@
  * error is XLAT_UNSUPPORTED (never translated, never answered).
  *
  * RFC 4884: an error with a length attribute (an original datagram field
- * of at least 128 octets, then an extension structure) loses the extension
- * and leaves with the attribute clear: a plain error whose quote is the
- * translated original datagram field. (Keeping it would need the field
- * re-padded to the other family's word and the extension moved.)
+ * of at least 128 octets, then an extension structure) keeps its
+ * extension: the translated field is zero-padded to the other family's
+ * word (64 bits in ICMPv6, 32 in ICMPv4) and to 128 octets, the attribute
+ * says its new length, and the extension, unchanged, follows it. Where the
+ * extension cannot be carried (the translated type has no length
+ * attribute, it is not whole words, or longer than XLAT_EXT_MAX) it is
+ * dropped and the attribute left clear: a plain error.
  */
 #ifndef FC_BPF_XLAT_ICMP_H
 #define FC_BPF_XLAT_ICMP_H
@@ -31,6 +34,22 @@
  * mask even where it knows the value is small. */
 #define xlat_bounded(v, mask) ({ __u32 __v = (v); asm volatile("" : "+r"(__v)); __v & (mask); })
 
+/*
+ * An error's RFC 4884 layout, decided once (with or without a kept
+ * extension) and read back from memory, where the verifier keeps no
+ * values: what follows is then walked once for both kinds of error, not
+ * once each. It shares room with the quoted header of the other direction.
+ */
+struct xlat_ext_plan {
+	__u32 qlen;		/* quoted transport bytes kept */
+	__u32 len;		/* 4->6: the ICMPv6 message; 6->4: the IPv4 packet */
+	__u32 cut_from;		/* bytes [cut_from, + cut) leave the sum (and the packet) */
+	__u32 cut;
+	__u32 ext;		/* the extension kept (low 16 bits), the pad before it (high) */
+};
+
+#define XLAT_PLAN(field)	(*(volatile __u32 *)&(field))
+
 struct xlat_scratch {
 	__u8 old[XLAT_OLD_MAX];	/* ICMP header + quoted IP header (and extensions) */
 	struct {
@@ -46,8 +65,14 @@ struct xlat_scratch {
 		struct iphdr ip4;
 		struct ipv6hdr ip6;
 	} outer;
-	struct ipv6hdr in6;
-	struct iphdr in4;
+	union {
+		struct ipv6hdr in6;	/* 6->4: the quoted header */
+		struct xlat_ext_plan plan6;	/* 4->6 */
+	};
+	union {
+		struct iphdr in4;	/* 4->6: the quoted header */
+		struct xlat_ext_plan plan4;	/* 6->4 */
+	};
 	struct fc_pkt in;
 	struct xlat_quote_l4 q;
 };
@@ -294,6 +319,62 @@ static __always_inline __u32 xlat_quote_end(int has_len, __u32 words, __u32 unit
 	return in_off + orig;
 }
 
+/* RFC 4884 extensions carried over: a zero area for the padding, then the
+ * extension, in the per-CPU buffer of xlat_sum_range (done with by then). */
+#define XLAT_EXT_PAD_MAX	128
+#define XLAT_EXT_MAX		(sizeof(((struct xlat_sum_chunk *)0)->buf) - XLAT_EXT_PAD_MAX)
+
+/* The length of the extension structure that follows the original
+ * datagram field (ext_len bytes) and is kept, or 0: dropped when the
+ * translated message has no length attribute (RFC 4884 defines it for
+ * Destination Unreachable and Time Exceeded in ICMPv6; ICMPv4 Parameter
+ * Problem's has no ICMPv6 twin), when it is not whole 32-bit words (no
+ * valid extension), or longer than the buffer that moves it. */
+static __always_inline __u32 xlat_ext_kept(__u32 ext_len, int has_attr)
+{
+	if (!has_attr || !ext_len || (ext_len & 3) || ext_len > XLAT_EXT_MAX)
+		return 0;
+	return ext_len;
+}
+
+/* Zero bytes that pad a translated original datagram field of `field`
+ * bytes to a multiple of `unit` and to at least 128 octets (RFC 4884 §4.1,
+ * §4.2 of the family's word). */
+static __always_inline __u32 xlat_ext_pad(__u32 field, __u32 unit)
+{
+	__u32 padded = (field + unit - 1) & ~(unit - 1);
+
+	if (padded < 128)
+		padded = 128;
+	return padded - field;
+}
+
+/*
+ * After the front of the error was rebuilt: the extension (ext_len bytes
+ * at ext_off) moved behind the translated field that ends at q_end, with
+ * pad zero bytes between, and the packet ended after it. Each piece keeps
+ * an even offset in the message (the field's words are even), so its
+ * share of the ICMP checksum does not change.
+ */
+static __always_inline int xlat_ext_move(struct ctx_buff *ctx, __u32 ext_off, __u32 ext_len,
+					 __u32 q_end, __u32 pad)
+{
+	struct xlat_sum_chunk *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&fc_sum_scratch, &zero);
+	if (!b)
+		return -1;
+	__builtin_memset(b->buf, 0, XLAT_EXT_PAD_MAX);
+	if (!FC_IN_RANGE(ext_len, 4, XLAT_EXT_MAX) || pad >= XLAT_EXT_PAD_MAX ||
+	    ctx_load(ctx, ext_off, b->buf + XLAT_EXT_PAD_MAX, ext_len) ||
+	    ctx_resize(ctx, q_end + pad + ext_len))
+		return -1;
+	if (pad && (!FC_IN_RANGE(pad, 1, XLAT_EXT_PAD_MAX - 1) || ctx_store(ctx, q_end, b->buf, pad)))
+		return -1;
+	return ctx_store(ctx, q_end + pad, b->buf + XLAT_EXT_PAD_MAX, ext_len);
+}
+
 /* ICMPv4: the pointer is the first byte after the checksum, the MTU the
  * last two; ICMPv6 uses all four. Both are in host order here. */
 static __always_inline __u32 xlat_icmp_rest(const __u8 *h)
@@ -327,6 +408,7 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 {
 	struct xlat_scratch *s = xlat_scratch();
 	__u32 in_off = p->l4_off + 8, in_ext, upper, tot, rest4, diff, pseudo = 0, hdr_old, end, tail;
+	__u32 qlen, field, pad = 0, ext, cut;
 	__be32 a4[2] = { prm->in.saddr.v4, prm->in.daddr.v4 };
 	__be16 id;
 	__u16 frag, check;
@@ -398,6 +480,29 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	}
 	xlat_quote_l4_rewrite(&s->q, s->in.proto, proto4, pseudo, &prm->in);
 
+	/* The quoted transport bytes kept, and what leaves the sum: the
+	 * extension if it is dropped, else what of the quote does not fit
+	 * the 8-bit attribute (255 words). */
+	qlen = end - s->in.l4_off;
+	cut = p->l3_end - end;
+	ext = xlat_ext_kept(p->l3_end - end, t4 == ICMP_DEST_UNREACH || t4 == ICMP_TIME_EXCEEDED);
+	if (ext) {
+		field = IPV4_HLEN + qlen;
+		if (field > 255 * 4) {
+			qlen -= field - 255 * 4;
+			field = 255 * 4;
+		}
+		pad = xlat_ext_pad(field, 4);
+		rest4 |= ((field + pad) / 4) << 16;	/* octet 5 */
+		cut = end - s->in.l4_off - qlen;
+		end = s->in.l4_off + qlen;
+	}
+	s->plan4.qlen = qlen;
+	s->plan4.len = IPV4_HLEN + sizeof(s->nw4) + qlen + pad + ext;
+	s->plan4.cut_from = end;
+	s->plan4.cut = cut;
+	s->plan4.ext = ext | pad << 16;
+
 	/* The quoted IPv4 header: TTL not decremented (§5.3). */
 	xlat_frag4_fields(s->in.frag_hdr_off != 0, s->in.frag_id, s->in.frag_off, IPV4_HLEN + upper, 0,
 			  &id, &frag);
@@ -415,17 +520,20 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	diff = xlat_pseudo6_sum(p->saddr.v6, p->daddr.v6, p->l3_end - p->l4_off, IPPROTO_ICMPV6,
 				1, diff);
 	diff = bpf_csum_diff((__be32 *)s->q.old, sizeof(s->q.old), (__be32 *)s->q.new, sizeof(s->q.new), diff);
-	if (end < p->l3_end) {
-		/* The extension leaves the sum (it starts 8 + a multiple of
-		 * 8 bytes into the message). */
-		if (xlat_sum_range(ctx, end, p->l3_end, 0, &tail))
+	cut = XLAT_PLAN(s->plan4.cut);
+	if (cut) {
+		/* A dropped extension (it starts 8 + a multiple of 8 bytes
+		 * into the message) or a cut quote (an even length of it
+		 * kept) leaves the sum. */
+		end = XLAT_PLAN(s->plan4.cut_from);
+		if (xlat_sum_range(ctx, end, end + cut, 0, &tail))
 			return XLAT_MALFORMED;
 		diff = csum_add32(diff, ~tail);
 	}
 	check = xlat_csum_apply(check, diff);
 	__builtin_memcpy(s->nw4.icmp + 2, &check, sizeof(check));
 
-	tot = IPV4_HLEN + sizeof(s->nw4) + (end - s->in.l4_off);
+	tot = XLAT_PLAN(s->plan4.len);
 	/* The error's own fragment header (an atomic fragment) gives the
 	 * Identification, as for any packet (RFC 7915 §5.1.1). */
 	xlat_frag4_fields(p->frag_hdr_off != 0, p->frag_id, p->frag_off, tot, prm->ip_id, &id, &frag);
@@ -440,9 +548,17 @@ static __always_inline int xlat_icmp6_err_to4(struct ctx_buff *ctx, const struct
 	    ctx_store_rcsum(ctx, p->l3_off + IPV4_HLEN, &s->nw4, sizeof(s->nw4)) ||
 	    xlat_quote_l4_store(ctx, &s->q, p->l3_off + IPV4_HLEN + sizeof(s->nw4)))
 		return XLAT_NO_ROOM;
-	if (end < p->l3_end && ctx_resize(ctx, p->l3_off + tot))
-		return XLAT_NO_ROOM;
-	return XLAT_OK;
+	ext = XLAT_PLAN(s->plan4.ext);
+	if (ext & 0xffff) {
+		/* The quote now ends qlen past the front; its cut tail and
+		 * the extension behind it. */
+		hdr_old = p->l3_off + IPV4_HLEN + sizeof(s->nw4) + XLAT_PLAN(s->plan4.qlen);
+		r = xlat_ext_move(ctx, hdr_old + XLAT_PLAN(s->plan4.cut), ext & 0xffff, hdr_old,
+				  ext >> 16);
+	} else {
+		r = XLAT_PLAN(s->plan4.cut) ? ctx_resize(ctx, p->l3_off + tot) : 0;
+	}
+	return r ? XLAT_NO_ROOM : XLAT_OK;
 }
 
 /*
@@ -457,7 +573,7 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 {
 	struct xlat_scratch *s = xlat_scratch();
 	__u32 in_off = p->l4_off + 8, in_l4, ihl, opt_len, in_tot, upper, rest6, diff, pseudo = 0;
-	__u32 msg, cut = 0, tail, hdr_old, hdr_new, fr, end;
+	__u32 msg, cut = 0, tail, hdr_old, hdr_new, fr, end, qlen, ext;
 	__be16 eth_type = bpf_htons(ETH_P_IPV6);
 	__u16 fo, check;
 	__u8 t6, c6, proto6;
@@ -508,22 +624,46 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	}
 	xlat_quote_l4_rewrite(&s->q, s->in4.protocol, proto6, pseudo, &prm->in);
 
+	hdr_new = sizeof(s->nw6) - FRAG6_HLEN + fr;		/* ICMPv6 + quoted IPv6 (+ fragment) */
+	qlen = end - in_l4;
+	ext = xlat_ext_kept(p->l3_end - end, t6 == ICMPV6_DEST_UNREACH || t6 == ICMPV6_TIME_EXCEED);
+	if (ext) {
+		/* The field and the extension within 1280 (RFC 4443 §2.4
+		 * (c)): the quote gives way, never below 128 octets (an
+		 * extension of at most XLAT_EXT_MAX leaves more room). What
+		 * is cut is the quote's tail, before the extension. */
+		msg = (IPV6_MIN_MTU - IPV6_HLEN - 8 - ext) & ~7U;	/* the room */
+		if (hdr_new - 8 + qlen > msg)
+			qlen = msg - (hdr_new - 8);
+		cut = end - in_l4 - qlen;
+		msg = xlat_ext_pad(hdr_new - 8 + qlen, 8);
+		rest6 |= ((hdr_new - 8 + qlen + msg) / 8) << 24;	/* octet 4 */
+		ext |= msg << 16;	/* the pad */
+		msg = hdr_new + qlen + (ext >> 16) + (ext & 0xffff);
+		end = in_l4 + qlen;	/* where the cut starts */
+	} else {
+		msg = hdr_new + qlen;
+		if (IPV6_HLEN + msg > IPV6_MIN_MTU) {
+			cut = IPV6_HLEN + msg - IPV6_MIN_MTU;
+			msg -= cut;
+		}
+		/* What is cut from the end: an extension (RFC 4884), then
+		 * what does not fit 1280. */
+		cut += p->l3_end - end;
+		end = p->l3_end - cut;
+	}
+	s->plan6.qlen = qlen;
+	s->plan6.len = msg;
+	s->plan6.cut_from = end;
+	s->plan6.cut = cut;
+	s->plan6.ext = ext;
+
 	/* The quoted IPv6 header (hop limit = TTL, not decremented). */
 	xlat_build_ip6(&s->nw6.ip, s->in4.tos, upper + fr, is_frag ? NEXTHDR_FRAGMENT : proto6, s->in4.ttl,
 		       prm->in.saddr.v6, prm->in.daddr.v6);
 	if (is_frag)
 		xlat_build_frag6(&s->nw6.fh, proto6, s->in4.id, fo);
 	xlat_icmp_hdr(s->nw6.icmp, t6, c6, rest6);
-
-	hdr_new = sizeof(s->nw6) - FRAG6_HLEN + fr;		/* ICMPv6 + quoted IPv6 (+ fragment) */
-	msg = hdr_new + (end - in_l4);
-	if (IPV6_HLEN + msg > IPV6_MIN_MTU) {
-		cut = IPV6_HLEN + msg - IPV6_MIN_MTU;
-		msg -= cut;
-	}
-	/* What is cut from the end: an extension (RFC 4884), then what
-	 * does not fit 1280. */
-	cut += p->l3_end - end;
 
 	__builtin_memcpy(&check, s->old + 2, sizeof(check));
 	s->old[2] = 0;
@@ -535,13 +675,17 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 	else
 		diff = bpf_csum_diff((__be32 *)s->old, xlat_bounded(hdr_old, XLAT_OLD_MAX - 4),
 				     (__be32 *)&s->nw6, sizeof(s->nw6) - FRAG6_HLEN, 0);
+	msg = XLAT_PLAN(s->plan6.len);
 	diff = xlat_pseudo6_sum(prm->out.saddr.v6, prm->out.daddr.v6, msg, IPPROTO_ICMPV6, 0, diff);
 	diff = bpf_csum_diff((__be32 *)s->q.old, sizeof(s->q.old), (__be32 *)s->q.new, sizeof(s->q.new), diff);
+	cut = XLAT_PLAN(s->plan6.cut);
 	if (cut) {
-		/* The cut-off tail leaves the sum (it starts at an even
-		 * distance from the message start: 1240 bytes in, or 8 + a
-		 * multiple of 4 where an extension starts). */
-		if (xlat_sum_range(ctx, p->l3_end - cut, p->l3_end, 0, &tail))
+		end = XLAT_PLAN(s->plan6.cut_from);
+		/* The cut-off bytes leave the sum (they start at an even
+		 * distance from the message start: 1240 bytes in, 8 + a
+		 * multiple of 4 where a dropped extension starts, or after an
+		 * even length of quote kept for one). */
+		if (xlat_sum_range(ctx, end, end + cut, 0, &tail))
 			return XLAT_MALFORMED;
 		diff = csum_add32(diff, ~tail);
 	}
@@ -563,9 +707,16 @@ static __always_inline int xlat_icmp4_err_to6(struct ctx_buff *ctx, const struct
 		r = ctx_store_rcsum(ctx, p->l3_off + IPV6_HLEN, &s->nw6, sizeof(s->nw6) - FRAG6_HLEN);
 	if (r || xlat_quote_l4_store(ctx, &s->q, p->l3_off + IPV6_HLEN + hdr_new))
 		return XLAT_NO_ROOM;
-	if (cut && ctx_resize(ctx, p->l3_off + IPV6_HLEN + msg))
-		return XLAT_NO_ROOM;
-	return XLAT_OK;
+	ext = XLAT_PLAN(s->plan6.ext);
+	if (ext & 0xffff) {
+		/* The quote now ends qlen past the front; its cut tail and
+		 * the extension behind it. */
+		hdr_new = p->l3_off + IPV6_HLEN + hdr_new + XLAT_PLAN(s->plan6.qlen);
+		r = xlat_ext_move(ctx, hdr_new + XLAT_PLAN(s->plan6.cut), ext & 0xffff, hdr_new,
+				  ext >> 16);
+	} else
+		r = cut ? ctx_resize(ctx, p->l3_off + IPV6_HLEN + msg) : 0;
+	return r ? XLAT_NO_ROOM : XLAT_OK;
 }
 
 #endif /* FC_BPF_XLAT_ICMP_H */

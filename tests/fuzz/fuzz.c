@@ -344,7 +344,17 @@ static void gen_frag(struct job *j)
 	j->len = pkt_build(&s, j->in);
 }
 
-/* Inside (or the gateway) to a mapping's external endpoint. */
+uint16_t fuzz_nat44_port(uint8_t proto)
+{
+	struct flow *f = nr_flows ? pick_flow() : NULL;
+
+	for (int i = 0; f && i < 8 && f->proto != proto; i++)
+		f = pick_flow();
+	return f && f->proto == proto ? f->ext_port : rn(65536);
+}
+
+/* Inside (or the gateway) to a mapping's external endpoint: NAT44's, or
+ * NAT64's (hairpinned to the IPv6 host). */
 static void gen_hairpin(struct job *j)
 {
 	struct pkt_spec s = {};
@@ -356,6 +366,13 @@ static void gen_hairpin(struct job *j)
 		s.proto = f->proto;
 	s.daddr = dotted(ext_host);
 	s.dport = f && chance(85) ? f->ext_port : rn(65536);
+	if (!lo && chance(15)) {
+		uint8_t proto;
+		uint16_t port = fuzz64_mapped_port(&proto);
+
+		if (port)
+			s.proto = proto, s.dport = port;
+	}
 	if (lo) {
 		s.saddr = dotted(chance(50) ? ext_host : 0x7f000001);
 		s.sport = chance(50) ? range_port() : rn(65536);
@@ -866,6 +883,17 @@ static void check_redirect(const struct job *j, struct run_result *r)
 		return;
 	}
 	redirect_checked[out_ext]++;
+	if ((j->prog == P_XDP_EXT || j->prog == P_FAST_IN) && vout.proto == IPPROTO_ICMP &&
+	    vout.l4 && vout.l4_len >= 8 + 20 && (vout.l4[0] == 3 || vout.l4[0] == 11) &&
+	    be32(vout.ip + 12) == ext_host && be32(vout.ip + 16) == be32(vin.ip + 12) &&
+	    !memcmp(vout.l4 + 8 + 12, vin.ip + 12, 8)) {
+		/* The gateway's answer to what it discarded (NAT64's RFC 7915
+		 * §4.4 errors, nat64_discard.h: rate limited, so only now and
+		 * then): from the external address back to the sender, quoting
+		 * its packet. */
+		changed++;
+		return;
+	}
 	if (out_ext == 1) {
 		const uint8_t *q = quote_of(&vout, r->out + r->out_len);
 

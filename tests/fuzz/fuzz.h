@@ -84,5 +84,9 @@ int fuzz64_check(const struct job *j, struct run_result *r);
 /* The same for the XDP programs' NAT64 (fwd64.h). */
 int fuzz64_check_xdp(const struct job *j, struct run_result *r);
 void fuzz64_report(void);
+/* Hairpin targets across the families: a learnt NAT64 mapping's port (0:
+ * none; *proto set), a NAT44 flow's external port of proto (or any). */
+uint16_t fuzz64_mapped_port(uint8_t *proto);
+uint16_t fuzz_nat44_port(uint8_t proto);
 
 #endif

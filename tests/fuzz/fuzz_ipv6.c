@@ -59,7 +59,7 @@ static struct { uint8_t proto; uint16_t port; } ports64[NR_PORTS64];
 static unsigned int nr_ports64;
 static int nat64_on;
 static uint8_t ext4[4];
-static unsigned long long out64_done, in64_done;
+static unsigned long long out64_done, in64_done, hairpin4_done, hairpin64_done;
 static const uint8_t prefix64[12] = { 0, 0x64, 0xff, 0x9b };
 static unsigned int nr_flows6;
 static int nat66_on;
@@ -412,6 +412,13 @@ static void gen64_out(struct job *j)
 	s.daddr = text6(b);
 	s.sport = 1024 + rn(64512);
 	s.dport = s.proto == IPPROTO_ICMPV6 ? 0 : rn(65536);
+	if (s.proto != IPPROTO_ICMPV6 && chance(10)) {
+		/* Hairpinned to the external address: an IPv4 host's
+		 * mapping (nat64_hairpin's FC_NAT64_HAIRPIN4) or another's. */
+		memcpy(b + 12, ext4, 4);
+		s.daddr = text6(b);
+		s.dport = fuzz_nat44_port(s.proto);
+	}
 	if (chance(5))
 		s.ttl = 1 + rn(2);
 	j->prog = P_LAN;
@@ -833,6 +840,8 @@ static void check64_out_translated(const struct job *j, struct run_result *r,
 	}
 	learn64(r->out);
 	out64_done++;
+	if (vin->ok && !memcmp(vin->ip + 24 + 12, ext4, 4))
+		hairpin64_done++;	/* to an IPv4 host's mapping */
 }
 
 /* IPv6 through the lan program (internal interface ingress). */
@@ -894,6 +903,51 @@ static void check64_in(const struct job *j, struct run_result *r, int want_verdi
 	}
 }
 
+/* An IPv4 host's packet on an internal interface hairpinned to a NAT64
+ * mapping (nat64_hairpin4): IPv6 from the external address under the
+ * prefix (the sender's own mapping, RFC 4787 REQ-9a) to the mapped IPv6
+ * host, hop limit = TTL - 1, transport checksum right. */
+static void check64_hairpin4(const struct job *j, struct run_result *r)
+{
+	struct view6 vout = view6_of(r->out, r->out_len);
+	enum csum6 in_cs = l4_csum4(j->in, j->len);
+	uint8_t ext64[16] = {};
+
+	memcpy(ext64, prefix64, sizeof(prefix64));
+	memcpy(ext64 + 12, ext4, 4);
+	changed++;
+	hairpin4_done++;
+	if (!vout.ok || !vout.whole) {
+		violation(j, r, "(c64) hairpinned 4->6 payload length exceeds the frame");
+		return;
+	}
+	if (memcmp(vout.ip + 8, ext64, 16) || !memcmp(vout.ip + 24, prefix64, sizeof(prefix64)) ||
+	    vout.ip[24] == 0xff || (vout.ip[24] == 0xfe && (vout.ip[25] & 0xc0) == 0x80))
+		violation(j, r, "(a64) hairpinned 4->6 not from the external address to a mapped host");
+	if (vout.ip[7] != (uint8_t)(j->in[14 + 8] - 1))
+		violation(j, r, "(e) hairpinned 4->6 hop limit is not the TTL less one");
+	if (in_cs == C6_OK && l4_csum6(&vout) != C6_NA) {
+		l4_checked++;
+		if (l4_csum6(&vout) != C6_OK)
+			violation(j, r, "(b64) transport checksum after hairpinned 4->6");
+	}
+}
+
+/* A NAT64 mapping's external port the fuzzer learnt (a hairpin target
+ * for fuzz.c's IPv4 jobs): 0 if none. */
+uint16_t fuzz64_mapped_port(uint8_t *proto)
+{
+	unsigned int i;
+
+	if (!nat64_on || !nr_ports64)
+		return 0;
+	i = rn(nr_ports64);
+	if (ports64[i].proto == IPPROTO_ICMP)
+		return 0;
+	*proto = ports64[i].proto;
+	return ports64[i].port;
+}
+
 /* A job whose result is NAT64's to judge (1), or not (0). */
 int fuzz64_check(const struct job *j, struct run_result *r)
 {
@@ -908,6 +962,14 @@ int fuzz64_check(const struct job *j, struct run_result *r)
 	if ((j->prog == P_INGRESS || j->prog == P_FAST_IN) && be16(j->in + 12) == 0x0800 &&
 	    be16(r->out + 12) == 0x86dd) {
 		check64_in(j, r, TC_ACT_OK);
+		return 1;
+	}
+	if ((j->prog == P_LAN || j->prog == P_FAST_INT) && be16(j->in + 12) == 0x0800 &&
+	    be16(r->out + 12) == 0x86dd) {
+		if (r->ret != TC_ACT_REDIRECT)
+			violation(j, r, "(c64) IPv4 from inside became IPv6 but was not sent");
+		else
+			check64_hairpin4(j, r);
 		return 1;
 	}
 	return 0;
@@ -948,8 +1010,10 @@ int fuzz64_check_xdp(const struct job *j, struct run_result *r)
 void fuzz64_report(void)
 {
 	if (nat64_on)
-		printf("fuzz: NAT64: %llu translated out (6->4), %llu in (4->6), %u ports learnt\n",
-		       out64_done, in64_done, nr_ports64);
+		printf("fuzz: NAT64: %llu translated out (6->4; %llu hairpinned to IPv4 hosts), "
+		       "%llu in (4->6), %llu IPv4 hosts hairpinned to NAT64 mappings, "
+		       "%u ports learnt\n",
+		       out64_done, hairpin64_done, in64_done, hairpin4_done, nr_ports64);
 }
 
 void fuzz64_init(const char *ext4_text)

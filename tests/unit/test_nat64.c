@@ -383,19 +383,99 @@ TEST(rfc4787_req8_nat64_xdp_without_ipv6_route_leaves_nat64_mapping_to_tc)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_NO_ROUTE), 1, "fast_pass_no_route");
 }
 
-TEST(rfc4787_req9_ipv4_host_to_nat64_mapping_not_hairpinned)
+/* RFC 4787 REQ-9/9a with RFC 6146 §3.8: an IPv4 LAN host reaches an IPv6
+ * host's NAT64 mapping at the external address, as from outside. The
+ * packet gets the sender's own NAT44 mapping (EIM: the one it uses
+ * outside), then RFC 7915 §4: from that mapping under the prefix (RFC 6052
+ * §2.2, /96: the IPv4 address in the last 32 bits) to the mapped IPv6
+ * endpoint, traffic class = TOS, flow label 0, hop limit = TTL - 1, out of
+ * int0 to the host's MAC. The answer to the sender's mapping under the
+ * prefix goes the reverse way (RFC 7915 §5.1: TTL = hop limit - 1, DF
+ * clear, random ID), from the NAT64 mapping to the IPv4 host. */
+#define EXT_ADDR_64	"64:ff9b::198.51.100.1"
+TEST(rfc4787_req9_rfc6146_s3_8_ipv4_host_to_nat64_mapping_udp_both_ways)
 {
-	struct pkt_spec out = pkt_udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
-	struct pkt_spec hp = pkt_udp(CLIENT_A, 4000, EXT_ADDR, 25012);
-	struct run_result r;
-	uint8_t buf[PKT_MAX];
-	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
+	struct pkt_spec a6_out = pkt_udp(CLIENT6_A, 25012, SERVER_1_64, 7000);
+	struct pkt_spec v4_to_a6 = pkt_udp(CLIENT_A, 25612, EXT_ADDR, 25012);
+	struct pkt_spec at_a6 = pkt_udp(EXT_ADDR_64, 25612, CLIENT6_A, 25012);
+	struct pkt_spec a6_to_v4 = pkt_udp(CLIENT6_A, 25012, EXT_ADDR_64, 25612);
+	struct pkt_spec at_v4 = pkt_udp(EXT_ADDR, 25012, CLIENT_A, 25612);
+	struct fc_endpoint_key ik = fx_int_key(FC_AF_INET, FC_AF_INET, IPPROTO_UDP, CLIENT_A, 25612);
+	struct fc_binding b;
 
 	nat64_on();
-	ASSERT_EQ(out64(&out), 25012, "mapping");
-	ASSERT_EQ(run_prog_ctx(lan_fd(), buf, pkt_build(&hp, buf), &ctx, &r), 0, "run");
-	ASSERT_EQ(r.ret, TC_ACT_SHOT, "dropped, never rewritten with a bogus IPv4 address");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 1, "counted");
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	ASSERT_EQ(out64(&a6_out), 25012, "the IPv6 host's NAT64 mapping");
+	at_a6 = fx_hop(at_a6, FX_INT0_MAC, FX_CLIENT_A_MAC);
+	at_v4 = fx_hop(at_v4, FX_INT0_MAC, FX_CLIENT_A_MAC);
+	v4_to_a6.tclass = at_a6.tclass = 0x28;	/* TOS copied to the traffic class */
+	EXPECT_LAN(&v4_to_a6, &at_a6, TC_ACT_REDIRECT, "IPv4 host -> NAT64 mapping: IPv6 to the host");
+	ASSERT_EQ(bpf_map_lookup_elem(fx.bindings_fd, &ik, &b), 0, "the IPv4 host's own NAT44 mapping");
+	ASSERT_EQ(b.family, FC_AF_INET, "in the IPv4 space");
+	ASSERT_EQ(ntohs(b.port), 25612, "its port, shown to the IPv6 host");
+	EXPECT_OUT(&a6_to_v4, &at_v4, "IPv6 host's answer -> IPv4 host from the NAT64 mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "hairpin_translated, both ways");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 1, "only the first packet left");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 0, "nothing refused");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* The same on the TC fast path's program (TC mode, --lan-if int0): the
+ * IPv4 host's packet to the NAT64 mapping is translated and sent to the
+ * IPv6 host, never out of the external interface. */
+TEST(rfc4787_req9_rfc6146_s3_8_ipv4_host_to_nat64_mapping_on_tc_fast_path)
+{
+	struct pkt_spec a6_out = pkt_udp(CLIENT6_A, 25015, SERVER_1_64, 7000);
+	struct pkt_spec v4_to_a6 = pkt_udp(CLIENT_A, 25615, EXT_ADDR, 25015);
+	struct pkt_spec at_a6 = fx_hop(pkt_udp(EXT_ADDR_64, 25615, CLIENT6_A, 25015), FX_INT0_MAC,
+				       FX_CLIENT_A_MAC);
+	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex };
+	struct run_result r;
+	uint8_t buf[PKT_MAX], want[PKT_MAX];
+	size_t len;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	ASSERT_EQ(out64(&a6_out), 25015, "the IPv6 host's NAT64 mapping");
+	ASSERT_EQ(run_prog_ctx(fx.fast_int_fd, buf, pkt_build(&v4_to_a6, buf), &ctx, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
+	len = pkt_build(&at_a6, want);
+	ASSERT_PKT_EQ(r.out, r.out_len, want, len, "IPv6 to the host, from the sender's mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "hairpin_translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* The same for TCP, started from the IPv6 side (RFC 6146 §3.8, RFC 5382
+ * REQ-8): an IPv6 host's SYN to an IPv4 host's NAT44 mapping under the
+ * prefix gets the IPv6 host's NAT64 mapping, becomes IPv4 (RFC 7915 §5.1)
+ * to the IPv4 host's internal endpoint; its SYN-ACK to that NAT64 mapping
+ * comes back as IPv6 from the NAT44 mapping under the prefix. A port with
+ * no mapping stays unsolicited. */
+TEST(rfc5382_req8_rfc6146_s3_8_ipv6_host_to_nat44_mapping_tcp_both_ways)
+{
+	struct pkt_spec a4_out = pkt_tcp(CLIENT_A, 25620, SERVER_1, 7000, 0x02);
+	struct pkt_spec syn = pkt_tcp(CLIENT6_A, 25021, EXT_ADDR_64, 25620, 0x02);
+	struct pkt_spec syn4 = pkt_tcp(EXT_ADDR, 25021, CLIENT_A, 25620, 0x02);
+	struct pkt_spec synack = pkt_tcp(CLIENT_A, 25620, EXT_ADDR, 25021, 0x12);
+	struct pkt_spec synack6 = pkt_tcp(EXT_ADDR_64, 25620, CLIENT6_A, 25021, 0x12);
+	struct pkt_spec nowhere = pkt_tcp(CLIENT6_A, 25021, EXT_ADDR_64, 25629, 0x02);
+	struct run_result r;
+	uint8_t buf[PKT_MAX];
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	ASSERT_EQ(run_prog(fx.egress_fd, buf, pkt_build(&a4_out, buf), &r), 0, "NAT44 run");
+	ASSERT_EQ((r.out[34] << 8) | r.out[35], 25620, "the IPv4 host's NAT44 mapping");
+	syn4 = fx_hop(syn4, FX_INT0_MAC, FX_CLIENT_A_MAC);
+	synack6 = fx_hop(synack6, FX_INT0_MAC, FX_CLIENT_A_MAC);
+	EXPECT_OUT(&syn, &syn4, "IPv6 SYN -> NAT44 mapping: IPv4 to the host");
+	EXPECT_LAN(&synack, &synack6, TC_ACT_REDIRECT, "IPv4 SYN-ACK -> NAT64 mapping: IPv6");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "hairpin_translated, both ways");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 0, "nothing left for the outside");
+	ASSERT_EQ(run_lan(&nowhere, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "to a port without a mapping: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
 }
 
 /* A locked-MTU route to SERVER_1 on ext0; taken away before the next test
@@ -1486,7 +1566,6 @@ TEST(rfc7915_s1_2_s4_4_fragmented_echo_reply_to_mapping_answered_3_13)
  * internal endpoint (hop limit - 1), sent straight to A; A's answer to
  * B's mapping comes back the same way. Each side's mapping keeps its
  * session with the other's (EIF). */
-#define EXT_ADDR_64	"64:ff9b::198.51.100.1"
 TEST(rfc6146_s3_8_hairpinning_between_nat64_mappings_both_ways)
 {
 	struct pkt_spec a_out = pkt_udp(CLIENT6_A, 25050, SERVER_1_64, 7000);

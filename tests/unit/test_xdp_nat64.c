@@ -346,3 +346,21 @@ TEST(xdp_nat64_without_nat44_both_ways)
 	XRUN(0, &v4, &v4, XDP_PASS_, "IPv4 from inside: not NAT44's to translate");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_OUT_TRANSLATED), 0, "no NAT44");
 }
+
+/* RFC 4787 REQ-9 with RFC 6146 §3.8: an IPv4 host's packet to a NAT64
+ * mapping at the external address is TC's (the translation does not fit
+ * fc_xdp_int's stack): XDP passes it untouched, counted, and the TC
+ * program behind it translates it to the IPv6 host. */
+TEST(xdp_nat64_ipv4_host_to_nat64_mapping_passed_to_tc_and_translated)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25130, SERVER_1_64, 7000);
+	struct pkt_spec v4_to_a6 = pkt_udp(CLIENT_A, 25630, EXT_ADDR, 25130);
+	struct pkt_spec at_a6 = to_client6(pkt_udp("64:ff9b::198.51.100.1", 25630, CLIENT6_A, 25130));
+
+	ASSERT_EQ(xnat64_on(0), 0, "IPv6 side set up");
+	ASSERT_EQ(xout_port(&out), 25130, "the IPv6 host's mapping, made in XDP");
+	XPASS(0, &v4_to_a6, FC_STAT_FAST_PASS_SLOW_PATH, "IPv4 host -> NAT64 mapping: to TC");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UNTRANSLATABLE), 0, "not refused");
+	EXPECT_LAN(&v4_to_a6, &at_a6, TC_ACT_REDIRECT, "TC: IPv6 to the host");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "hairpin_translated");
+}

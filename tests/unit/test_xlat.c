@@ -1005,15 +1005,15 @@ TEST(xdp_icmp_error_and_zero_checksum)
 }
 
 /*
- * RFC 4884 extensions (RFC 7915 §4.2 / §5.2 leave the length attribute to
- * be translated): the error's original datagram field (the length
- * attribute's words: 32-bit for ICMPv4, 64-bit for ICMPv6) is translated
- * as the quote, the extension structure after it is dropped and the
- * attribute left clear, so the result is a plain error whose quote is the
- * translated field. Here the field is exactly the quoted packet (128
- * octets, the RFC's minimum), followed by 20 (24) bytes of extension.
+ * RFC 4884 extensions, RFC 7915 §4.2 / §5.2: the length attribute is
+ * adjusted to the translated original datagram field, which is zero
+ * padded to the new family's word (RFC 4884 §4.1: 32 bits in ICMPv4, 64
+ * in ICMPv6) and to at least 128 octets, and the extension structure
+ * follows it unchanged. ICMPv4 -> ICMPv6: a field of exactly the quoted
+ * packet (128 octets, 32 words) becomes 148 octets of IPv6 quote padded to
+ * 152 (19 64-bit words), then the 20 bytes of extension.
  */
-TEST(rfc7915_s4_2_rfc4884_time_exceeded_extension_dropped_length_cleared)
+TEST(rfc7915_s4_2_rfc4884_time_exceeded_length_adjusted_extension_kept)
 {
 	NEED_PROBE();
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
@@ -1023,7 +1023,8 @@ TEST(rfc7915_s4_2_rfc4884_time_exceeded_extension_dropped_length_cleared)
 	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
 			       .dport = 53, .ttl = 1, .payload_len = 128 - 28 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = R4_6, .daddr = C6,
-				 .icmp_type = 3, .quote = &q6, .ttl = 250 };
+				 .icmp_type = 3, .quote = &q6, .ttl = 250,
+				 .rfc4884_words = 152 / 8, .ext_len = 20 };
 	struct xlat_req rq = { .out_s = R4_6, .out_d = C6, .in_s = C6, .in_d = S6,
 			       .in_sport = CPORT };
 
@@ -1031,7 +1032,10 @@ TEST(rfc7915_s4_2_rfc4884_time_exceeded_extension_dropped_length_cleared)
 	expect_xlat(P_XDP_4TO6, &rq, &in, PROBE_XLAT_OK, &want);
 }
 
-TEST(rfc7915_s5_2_rfc4884_unreachable_extension_dropped_length_cleared)
+/* ICMPv6 -> ICMPv4: a 128-octet field (16 64-bit words) of IPv6 quote
+ * becomes 108 octets of IPv4 quote, padded to the 128-octet minimum (32
+ * 32-bit words), then the 24 bytes of extension. */
+TEST(rfc7915_s5_2_rfc4884_unreachable_length_adjusted_padded_to_128_extension_kept)
 {
 	NEED_PROBE();
 	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = S6, .daddr = C6, .sport = 53,
@@ -1042,12 +1046,65 @@ TEST(rfc7915_s5_2_rfc4884_unreachable_extension_dropped_length_cleared)
 	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = S4, .daddr = EXT4, .sport = 53,
 			       .dport = EPORT, .ttl = 50, .ip_id_zero = 1, .payload_len = 128 - 48 };
 	struct pkt_spec want = { .proto = IPPROTO_ICMP, .saddr = EXT4, .daddr = S4, .icmp_type = 3,
-				 .icmp_code = 3, .quote = &q4, .ttl = 64, .ip_id = IP_ID };
+				 .icmp_code = 3, .quote = &q4, .ttl = 64, .ip_id = IP_ID,
+				 .rfc4884_words = 128 / 4, .ext_len = 24 };
 	struct xlat_req rq = { .out_s = EXT4, .out_d = S4, .in_s = S4, .in_d = EXT4,
 			       .in_dport = EPORT };
 
 	expect_xlat(P_6TO4, &rq, &in, PROBE_XLAT_OK, &want);
 	expect_xlat(P_XDP_6TO4, &rq, &in, PROBE_XLAT_OK, &want);
+}
+
+/* ICMPv4 -> ICMPv6 over 1280 bytes with its extension (RFC 4443 §2.4 (c):
+ * at most 1280; the extension is kept whole and the quote gives way, never
+ * below RFC 4884's 128 octets): a
+ * 1020-octet field (255 words) and 300 bytes of extension would be 1388
+ * bytes as IPv6; the field is cut to 928 octets (116 64-bit words: 40 of
+ * IPv6 header and 888 of the quoted datagram), the message is 1276 bytes. */
+TEST(rfc7915_s4_2_rfc4884_over_1280_quote_cut_extension_kept)
+{
+	NEED_PROBE();
+	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
+			       .dport = 53, .ttl = 1, .frag = DF, .payload_len = 1020 - 28 };
+	struct pkt_spec in = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
+			       .quote = &q4, .ttl = 250, .rfc4884_words = 1020 / 4, .ext_len = 300 };
+	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
+			       .dport = 53, .ttl = 1, .payload_len = 1020 - 28,
+			       .quote_l4_len = 888 };
+	struct pkt_spec want = { .proto = IPPROTO_ICMPV6, .saddr = R4_6, .daddr = C6,
+				 .icmp_type = 3, .quote = &q6, .quote_l4_len = 888, .ttl = 250,
+				 .rfc4884_words = 928 / 8, .ext_len = 300 };
+	struct xlat_req rq = { .out_s = R4_6, .out_d = C6, .in_s = C6, .in_d = S6,
+			       .in_sport = CPORT };
+
+	expect_xlat(P_4TO6, &rq, &in, PROBE_XLAT_OK, &want);
+}
+
+/* Where the extension cannot be translated it is dropped and the length
+ * attribute left clear (a valid error without extensions, RFC 4884 §5):
+ * ICMPv6 Packet Too Big has no length attribute (ICMPv4 Fragmentation
+ * Needed does), and an extension longer than fcnat moves (384 bytes). */
+TEST(rfc7915_s4_2_rfc4884_extension_dropped_where_it_cannot_be_carried)
+{
+	NEED_PROBE();
+	struct pkt_spec q4 = { .proto = IPPROTO_UDP, .saddr = EXT4, .daddr = S4, .sport = EPORT,
+			       .dport = 53, .ttl = 1, .frag = DF, .payload_len = 128 - 28 };
+	struct pkt_spec fn = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 3,
+			       .icmp_code = 4, .icmp_mtu = 1400, .quote = &q4, .ttl = 250,
+			       .rfc4884_words = 128 / 4, .ext_len = 20 };
+	struct pkt_spec big = { .proto = IPPROTO_ICMP, .saddr = R4, .daddr = EXT4, .icmp_type = 11,
+				.quote = &q4, .ttl = 250, .rfc4884_words = 128 / 4, .ext_len = 388 };
+	struct pkt_spec q6 = { .proto = IPPROTO_UDP, .saddr = C6, .daddr = S6, .sport = CPORT,
+			       .dport = 53, .ttl = 1, .payload_len = 128 - 28 };
+	struct pkt_spec ptb = { .proto = IPPROTO_ICMPV6, .saddr = R4_6, .daddr = C6,
+				.icmp_type = 2, .icmp_mtu = 1420, .quote = &q6, .ttl = 250 };
+	struct pkt_spec te = { .proto = IPPROTO_ICMPV6, .saddr = R4_6, .daddr = C6,
+			       .icmp_type = 3, .quote = &q6, .ttl = 250 };
+	struct xlat_req rq = { .out_s = R4_6, .out_d = C6, .in_s = C6, .in_d = S6,
+			       .in_sport = CPORT };
+
+	expect_xlat(P_4TO6, &rq, &fn, PROBE_XLAT_OK, &ptb);
+	expect_xlat(P_4TO6, &rq, &big, PROBE_XLAT_OK, &te);
 }
 
 /* Hostile RFC 4884 length attributes: one pointing past the packet (255
