@@ -42,6 +42,10 @@
 
 #define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
+/* What one send() to ctnetlink carries: under the socket's send buffer
+ * (net.core.wmem_default, 208 KiB), or the kernel refuses it whole
+ * (EMSGSIZE). */
+#define FO_SEND		(64 * 1024)
 
 static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_FORWARDED] = "forwarded",
@@ -348,6 +352,17 @@ static void ct_drain_errors(int fd, char *buf)
 	}
 }
 
+/* The updates owed to just offloaded flows, as many sends as they need. */
+static void ct_send_pending(int fd, struct fo_table *t, char *out, char *buf, __u32 *seq)
+{
+	size_t n;
+
+	while ((n = fo_table_pending(t, out, FO_SEND, seq)) > 0) {
+		ct_send(fd, out, n);
+		ct_drain_errors(fd, buf);
+	}
+}
+
 static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_table *t)
 {
 	static unsigned long seq;	/* tells a reader one write from the next */
@@ -478,7 +493,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		if (gone)
 			fc_info("offload: %lu flow directions conntrack no longer has removed", gone);
 	}
-	ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
+	ct_send_pending(cmd_fd, t, out, buf, &seq);
 	fc_info("ready: offloading conntrack flows; %lu offloaded now", fo_table_offloaded(t));
 	write_stats(o, stats_fd, t);
 	next_tick = now_ns() + 1000000000ull;
@@ -488,19 +503,15 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 
 		if (!events(ev_fd, t, buf, &seq, wait_ms, side))
 			goto out;
-		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
+		ct_send_pending(cmd_fd, t, out, buf, &seq);
 		ct_drain_errors(cmd_fd, buf);
 		now = now_ns();
 		if (now >= next_tick) {
-			size_t n;
-
-			/* As many batches as the flows that moved need. */
-			while ((n = fo_table_tick(t, now, out, FO_BUF, &seq)) > 0) {
-				ct_send(cmd_fd, out, n);
+			/* As many sends as the round's updates need. */
+			do {
+				ct_send(cmd_fd, out, fo_table_tick(t, now, out, FO_SEND, &seq));
 				ct_drain_errors(cmd_fd, buf);
-				if (n < FO_BUF / 2)
-					break;
-			}
+			} while (fo_table_ticking(t));
 			write_stats(o, stats_fd, t);
 			next_tick = now + 1000000000ull;
 		}
@@ -581,6 +592,17 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 		}
 	}
 	return 0;
+}
+
+/* User space's table of flows: a chain or so per flow at --max-flows, as
+ * the refresh looks each direction up once a second. */
+static __u32 fo_buckets(__u32 max_flows)
+{
+	__u32 n = 65536;
+
+	while (n < max_flows && n < (1u << 24))
+		n <<= 1;
+	return n;
 }
 
 /* Unwind what a start made; a state taken over stays as it was found
@@ -692,6 +714,7 @@ int offload_main(int argc, char **argv)
 		.mark_filter = o.mark_filter,
 		.mark_value = o.mark_value,
 		.mark_mask = o.mark_mask,
+		.buckets = fo_buckets(o.max_flows),
 	});
 	if (!t)
 		goto out;
