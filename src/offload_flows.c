@@ -435,13 +435,17 @@ void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
 	}
 	if (c->has_tcp_state)
 		e->tcp_state = c->tcp_state;
-	/* What conntrack holds now (our own updates come back this way too):
-	 * the refresh rule's starting point. Whole seconds, rounded down. */
+	/* What conntrack holds now: the refresh rule's starting point. It
+	 * says whole seconds, rounded down; the echo of our own update (up to
+	 * a second under what we set) leaves our exact figure. */
 	if (c->has_timeout) {
 		struct timespec ts;
+		__u64 ev;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		e->expires_ns = ts.tv_sec * NSEC + ts.tv_nsec + (__u64)c->timeout * NSEC;
+		ev = ts.tv_sec * NSEC + ts.tv_nsec + (__u64)c->timeout * NSEC;
+		if (!(ev <= e->expires_ns && ev + NSEC > e->expires_ns))
+			e->expires_ns = ev;
 	}
 	e->marked = true;
 	if (!tuple_eq(&e->reply, &c->reply)) {
@@ -516,14 +520,15 @@ size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq)
  * until less than the margin is left, then sets want from the latest
  * packet: a busy flow's entry is written once per (timeout - margin), not
  * once a second, and an idle one's expiry lands on its last packet plus
- * the timeout, rounded up to the second. Unknown expiry (0): now.
+ * the timeout, rounded up to the second: never early, at most a second
+ * late. Unknown expiry (0): now.
  */
 __u32 fo_refresh_timeout(__u64 base_ns, __u64 last, __u64 expires, __u64 now)
 {
 	__u64 margin = base_ns / 2 < FO_REFRESH_MARGIN_NS ? base_ns / 2 : FO_REFRESH_MARGIN_NS;
 	__u64 want = last + base_ns;
 
-	if (!last || want <= expires + NSEC)
+	if (!last || want <= expires)
 		return 0;	/* no packet in the offload, or conntrack has it already */
 	if (expires > now + margin)
 		return 0;	/* not low yet: later, from a later packet */

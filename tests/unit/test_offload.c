@@ -552,7 +552,7 @@ TEST(offload_refresh_rule_writes_an_entry_once_per_timeout_not_once_a_second)
 		{ 120, 999, 1031, 1000, 0, "31 s left: above the 30 s margin" },
 		{ 120, 997.5, 1020, 1000, 118, "20 s left: from the last packet, rounded up" },
 		{ 120, 950, 1070, 1000, 0, "idle since the last refresh: conntrack has it" },
-		{ 120, 950.5, 1070, 1065, 0, "within the second conntrack reports" },
+		{ 120, 950.5, 1070, 1065, 6, "half a second past what conntrack holds: never early" },
 		{ 120, 980, 1001, 1000, 100, "1 s left, packets since: the full rest" },
 		{ 10, 999, 1006, 1000, 0, "10 s timeout: margin 5 s, 6 left" },
 		{ 10, 999, 1004, 1000, 9, "10 s timeout: 4 left" },
