@@ -418,7 +418,7 @@ static void nh_check(const struct fo_side *side)
 }
 
 static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
-		   const struct fo_side *side)
+		   __u64 deadline, const struct fo_side *side)
 {
 	struct metrics_server *m = side->m;
 	struct pollfd p[3] = { { .fd = ev_fd, .events = POLLIN },
@@ -454,6 +454,10 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 		r = ct_parse_batch(buf, len, apply_cb, t);
 		if (r < 0)
 			fc_warn("offload: a malformed conntrack event batch (%s)", strerror(-r));
+		/* A storm of events (a million new flows) must not hold off
+		 * the refresh round: the rest waits in the socket. */
+		if (now_ns() >= deadline)
+			return true;
 	}
 }
 
@@ -501,7 +505,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		__u64 now = now_ns();
 		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
 
-		if (!events(ev_fd, t, buf, &seq, wait_ms, side))
+		if (!events(ev_fd, t, buf, &seq, wait_ms, next_tick, side))
 			goto out;
 		ct_send_pending(cmd_fd, t, out, buf, &seq);
 		ct_drain_errors(cmd_fd, buf);
