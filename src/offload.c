@@ -417,6 +417,24 @@ static void nh_check(const struct fo_side *side)
 			*side->gen[i] = fo_nh_next(*side->gen[i]);
 }
 
+/* Drop what the event socket holds: about a receive buffer's worth (8 MiB,
+ * nl_open), so that a storm still going on cannot hold the dump off. */
+static void ev_discard(int fd, char *buf)
+{
+	size_t gone = 0;
+
+	while (gone < (8u << 20)) {
+		ssize_t n = recv(fd, buf, FO_BUF, MSG_DONTWAIT);
+
+		if (n > 0)
+			gone += n;
+		else if (n < 0 && (errno == ENOBUFS || errno == EINTR))
+			continue;
+		else
+			break;
+	}
+}
+
 static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
 		   __u64 deadline, const struct fo_side *side)
 {
@@ -442,8 +460,13 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 		int r;
 
 		if (len < 0 && errno == ENOBUFS) {
-			/* Events were lost: what conntrack holds now is the truth. */
+			/* Events were lost: what conntrack holds now is the truth.
+			 * What is still queued is older than the dump (the
+			 * events after it were the ones lost): applied after
+			 * it, a stale NEW would undo an offload the dump made,
+			 * or make one for an entry gone since. Dropped. */
 			fc_warn("offload: conntrack events lost: reading the table again");
+			ev_discard(ev_fd, buf);
 			r = ct_dump(t, buf, seq);
 			if (r < 0)
 				fc_err("offload: conntrack dump: %s", strerror(-r));
