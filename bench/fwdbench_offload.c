@@ -25,11 +25,15 @@
  * whose flows were not offloaded prints no rate.
  *
  * Usage: fwdbench_offload [FCNAT]; FWDBENCH_SETS=1,10k,1m,200k (default
- * 1,10k,1m; 1m runs only where the gateway's namespace may hold 1.1M conntrack
- * entries: a namespace cannot raise nf_conntrack_max above the initial
- * one's), FWDBENCH_LINES=masq,tc,xdp,ft (default all),
+ * 1,10k,1m), FWDBENCH_LINES=masq,tc,xdp,ft (default all),
  * FWDBENCH_DEBUG=1 (the offload's counters and conntrack after each round).
  * Needs root; leaves nothing behind, also on SIGINT/SIGTERM.
+ *
+ * The 1m set needs 1.1M conntrack entries in the gateway's namespace, and a
+ * namespace cannot hold more than the initial namespace's nf_conntrack_max
+ * allows: for that set the bench raises the host's nf_conntrack_max (and
+ * nf_conntrack_buckets, the hash) for its run, says so, and puts the old
+ * values back on every exit (atexit; SIGINT/SIGTERM end the run that way).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -53,6 +57,7 @@
 #define ROUNDS_MAX 4		/* establishing rounds (pass, 2.2 s, pass), at most */
 #define CHUNK 128		/* paced passes: frames per call, then a pause */
 #define CT_MAX_WANT 1100000
+#define CT_BUCKETS_WANT 1048576
 
 struct oset {
 	const char *name, *key;
@@ -89,13 +94,69 @@ static struct bench_xdp *skel;
 static int cli_if, gw_out;
 static char stats_path[128];
 
+/* The host's conntrack limits as found, while the bench has raised them
+ * (-1: untouched). */
+static long host_ct_max = -1, host_ct_buckets = -1;
+
+static long sysctl_read(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", name);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* In the initial namespace (where main runs between enter() calls). */
+static void host_ct_raise(void)
+{
+	long max = sysctl_read("nf_conntrack_max"), buckets = sysctl_read("nf_conntrack_buckets");
+
+	if (max >= 0 && max < CT_MAX_WANT &&
+	    !sh("sysctl -qw net.netfilter.nf_conntrack_max=%d", CT_MAX_WANT)) {
+		host_ct_max = max;
+		fprintf(stderr, "raised the host's net.netfilter.nf_conntrack_max from %ld to %d "
+			"for this run (put back at exit)\n", max, CT_MAX_WANT);
+	}
+	/* About one entry per bucket, as the kernel sizes it by default. */
+	if (buckets >= 0 && buckets < CT_BUCKETS_WANT &&
+	    !sh("sysctl -qw net.netfilter.nf_conntrack_buckets=%d", CT_BUCKETS_WANT)) {
+		host_ct_buckets = buckets;
+		fprintf(stderr, "raised the host's net.netfilter.nf_conntrack_buckets from %ld "
+			"to %d for this run (put back at exit)\n", buckets, CT_BUCKETS_WANT);
+	}
+}
+
+static void host_ct_restore(void)
+{
+	if (host_ct_max >= 0) {
+		sh("sysctl -qw net.netfilter.nf_conntrack_max=%ld", host_ct_max);
+		fprintf(stderr, "put the host's nf_conntrack_max back to %ld\n", host_ct_max);
+		host_ct_max = -1;
+	}
+	if (host_ct_buckets >= 0) {
+		sh("sysctl -qw net.netfilter.nf_conntrack_buckets=%ld", host_ct_buckets);
+		fprintf(stderr, "put the host's nf_conntrack_buckets back to %ld\n",
+			host_ct_buckets);
+		host_ct_buckets = -1;
+	}
+}
+
 static void cleanup(void)
 {
 	stop_daemon();
 	if (work_dir[0])
 		sh("rm -rf %s", work_dir);
 	sh("rm -rf $BPFFS; ip netns exec $GW rm -rf $BPFFS 2>/dev/null");
+	/* The namespaces first: their entries leave before the limit drops. */
 	teardown();
+	host_ct_restore();
 }
 
 static __u64 cli_total(void)
@@ -457,6 +518,8 @@ int main(int argc, char **argv)
 		perror("attach bench_sink");
 	enter(-1);
 	skel->bss->gen_ifindex = cli_if;
+	if (listed(set_list, "1m"))
+		host_ct_raise();
 	/* As many entries as the kernel lets this namespace have. */
 	sh("ip netns exec $GW sysctl -qw net.netfilter.nf_conntrack_max=%d 2>/dev/null",
 	   CT_MAX_WANT);

@@ -42,6 +42,10 @@
 
 #define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
+/* What one send() to ctnetlink carries: under the socket's send buffer
+ * (net.core.wmem_default, 208 KiB), or the kernel refuses it whole
+ * (EMSGSIZE). */
+#define FO_SEND		(64 * 1024)
 
 static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_FORWARDED] = "forwarded",
@@ -348,6 +352,17 @@ static void ct_drain_errors(int fd, char *buf)
 	}
 }
 
+/* The updates owed to just offloaded flows, as many sends as they need. */
+static void ct_send_pending(int fd, struct fo_table *t, char *out, char *buf, __u32 *seq)
+{
+	size_t n;
+
+	while ((n = fo_table_pending(t, out, FO_SEND, seq)) > 0) {
+		ct_send(fd, out, n);
+		ct_drain_errors(fd, buf);
+	}
+}
+
 static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_table *t)
 {
 	static unsigned long seq;	/* tells a reader one write from the next */
@@ -402,8 +417,26 @@ static void nh_check(const struct fo_side *side)
 			*side->gen[i] = fo_nh_next(*side->gen[i]);
 }
 
+/* Drop what the event socket holds: about a receive buffer's worth (8 MiB,
+ * nl_open), so that a storm still going on cannot hold the dump off. */
+static void ev_discard(int fd, char *buf)
+{
+	size_t gone = 0;
+
+	while (gone < (8u << 20)) {
+		ssize_t n = recv(fd, buf, FO_BUF, MSG_DONTWAIT);
+
+		if (n > 0)
+			gone += n;
+		else if (n < 0 && (errno == ENOBUFS || errno == EINTR))
+			continue;
+		else
+			break;
+	}
+}
+
 static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wait_ms,
-		   const struct fo_side *side)
+		   __u64 deadline, const struct fo_side *side)
 {
 	struct metrics_server *m = side->m;
 	struct pollfd p[3] = { { .fd = ev_fd, .events = POLLIN },
@@ -427,8 +460,13 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 		int r;
 
 		if (len < 0 && errno == ENOBUFS) {
-			/* Events were lost: what conntrack holds now is the truth. */
+			/* Events were lost: what conntrack holds now is the truth.
+			 * What is still queued is older than the dump (the
+			 * events after it were the ones lost): applied after
+			 * it, a stale NEW would undo an offload the dump made,
+			 * or make one for an entry gone since. Dropped. */
 			fc_warn("offload: conntrack events lost: reading the table again");
+			ev_discard(ev_fd, buf);
 			r = ct_dump(t, buf, seq);
 			if (r < 0)
 				fc_err("offload: conntrack dump: %s", strerror(-r));
@@ -439,6 +477,10 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 		r = ct_parse_batch(buf, len, apply_cb, t);
 		if (r < 0)
 			fc_warn("offload: a malformed conntrack event batch (%s)", strerror(-r));
+		/* A storm of events (a million new flows) must not hold off
+		 * the refresh round: the rest waits in the socket. */
+		if (now_ns() >= deadline)
+			return true;
 	}
 }
 
@@ -478,7 +520,7 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		if (gone)
 			fc_info("offload: %lu flow directions conntrack no longer has removed", gone);
 	}
-	ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
+	ct_send_pending(cmd_fd, t, out, buf, &seq);
 	fc_info("ready: offloading conntrack flows; %lu offloaded now", fo_table_offloaded(t));
 	write_stats(o, stats_fd, t);
 	next_tick = now_ns() + 1000000000ull;
@@ -486,21 +528,17 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		__u64 now = now_ns();
 		int wait_ms = now >= next_tick ? 0 : (next_tick - now) / 1000000 + 1;
 
-		if (!events(ev_fd, t, buf, &seq, wait_ms, side))
+		if (!events(ev_fd, t, buf, &seq, wait_ms, next_tick, side))
 			goto out;
-		ct_send(cmd_fd, out, fo_table_pending(t, out, FO_BUF, &seq));
+		ct_send_pending(cmd_fd, t, out, buf, &seq);
 		ct_drain_errors(cmd_fd, buf);
 		now = now_ns();
 		if (now >= next_tick) {
-			size_t n;
-
-			/* As many batches as the flows that moved need. */
-			while ((n = fo_table_tick(t, now, out, FO_BUF, &seq)) > 0) {
-				ct_send(cmd_fd, out, n);
+			/* As many sends as the round's updates need. */
+			do {
+				ct_send(cmd_fd, out, fo_table_tick(t, now, out, FO_SEND, &seq));
 				ct_drain_errors(cmd_fd, buf);
-				if (n < FO_BUF / 2)
-					break;
-			}
+			} while (fo_table_ticking(t));
 			write_stats(o, stats_fd, t);
 			next_tick = now + 1000000000ull;
 		}
@@ -581,6 +619,17 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 		}
 	}
 	return 0;
+}
+
+/* User space's table of flows: a chain or so per flow at --max-flows, as
+ * the refresh looks each direction up once a second. */
+static __u32 fo_buckets(__u32 max_flows)
+{
+	__u32 n = 65536;
+
+	while (n < max_flows && n < (1u << 24))
+		n <<= 1;
+	return n;
 }
 
 /* Unwind what a start made; a state taken over stays as it was found
@@ -692,6 +741,7 @@ int offload_main(int argc, char **argv)
 		.mark_filter = o.mark_filter,
 		.mark_value = o.mark_value,
 		.mark_mask = o.mark_mask,
+		.buckets = fo_buckets(o.max_flows),
 	});
 	if (!t)
 		goto out;

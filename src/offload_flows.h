@@ -51,13 +51,21 @@ void fo_table_mark(struct fo_table *t);
 void fo_table_sweep(struct fo_table *t);
 
 /*
- * Once a second: flows the datapath handed back (FIN/RST) are forgotten,
- * and each flow that carried packets since the last call gets its
- * conntrack timeout refreshed from its last packet. The ctnetlink
- * updates go into out (ct_build_timeout, several messages); returns their
- * length. A flow whose update does not fit waits for the next call.
+ * Once a second, a refresh round: the maps are read (in batches), flows
+ * the datapath handed back (FIN/RST) are forgotten, and each flow whose
+ * conntrack timeout runs low while the offload carried packets past it
+ * gets it set from its last packet (fo_refresh_timeout). The ctnetlink
+ * updates go into out (ct_build_update, several messages); returns their
+ * length. When out is full the round stops there: call again (with the
+ * same now_ns) while fo_table_ticking() says the round goes on.
  */
 size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __u32 *seq);
+bool fo_table_ticking(const struct fo_table *t);
+
+/* The refresh rule: the timeout in seconds to give an entry at now (0:
+ * none yet), from the protocol's timeout, its last packet in the
+ * offload (0: none) and when conntrack expires it (0: unknown). ns all. */
+__u32 fo_refresh_timeout(__u64 base_ns, __u64 last, __u64 expires, __u64 now);
 
 /* Updates owed right after offloading (TCP: be liberal), as fo_table_tick. */
 size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq);

@@ -87,6 +87,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "vm: the smoke subset (ping, UDP, TCP, EIM, EIF) that `make vmtest` runs in a "
         "VM on another kernel (tests/vm); select with -m vm")
+    config.addinivalue_line(
+        "markers", "udp_stream_timeout(seconds): the gateway's conntrack UDP stream timeout "
+        "(test_offload.py's fw fixture; default 120)")
 
 
 def pytest_sessionstart(session):

@@ -532,8 +532,79 @@ TEST(offload_counts_and_last_seen_for_the_timeout_refresh)
 	ASSERT_EQ(run_on(fx.int_ifindex, &out, &r), 0, "run");
 	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "forwarded");
 	ASSERT_NE(fo_table_tick(table, ~0ull >> 1, buf, sizeof(buf), &seq), 0, "refreshed");
-	ASSERT_EQ(fo_table_tick(table, ~0ull >> 1, buf, sizeof(buf), &seq), 0,
+	/* A round later (two seconds on): the packet is not written twice. */
+	ASSERT_EQ(fo_table_tick(table, (~0ull >> 1) + 2000000000ull, buf, sizeof(buf), &seq), 0,
 		  "once per packet seen");
+}
+
+/* The refresh rule (doc/design/offload.md, "Timeouts"): rows of the
+ * protocol's timeout, the last packet, conntrack's expiry, now (seconds,
+ * as ns below) and the timeout to send (0: none). */
+TEST(offload_refresh_rule_writes_an_entry_once_per_timeout_not_once_a_second)
+{
+	static const struct {
+		double base, last, expires, now;
+		__u32 want;
+		const char *what;
+	} rows[] = {
+		{ 120, 0, 1100, 1000, 0, "no packet in the offload: the stack's own timeout" },
+		{ 120, 999.7, 0, 1000, 120, "expiry unknown: set at once, from the last packet" },
+		{ 120, 1000, 1100, 1000, 0, "busy, 100 s left: not yet" },
+		{ 120, 999, 1031, 1000, 0, "31 s left: above the 30 s margin" },
+		{ 120, 997.5, 1020, 1000, 118, "20 s left: from the last packet, rounded up" },
+		{ 120, 950, 1070, 1000, 0, "idle since the last refresh: conntrack has it" },
+		{ 120, 950.5, 1070, 1065, 6, "half a second past what conntrack holds: never early" },
+		{ 120, 980, 1001, 1000, 100, "1 s left, packets since: the full rest" },
+		{ 10, 999, 1006, 1000, 0, "10 s timeout: margin 5 s, 6 left" },
+		{ 10, 999, 1004, 1000, 9, "10 s timeout: 4 left" },
+		{ 120, 800, 0, 1000, 1, "long idle, expiry unknown: expire now" },
+		{ 432000, 1000, 1000 + 431000, 1000, 0, "TCP established: a day in, not yet" },
+		{ 432000, 1000, 1020, 1000, 432000, "TCP, 20 s left: five days from the packet" },
+	};
+	const double ns = 1e9;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ASSERT_EQ(fo_refresh_timeout(rows[i].base * ns, rows[i].last * ns,
+					     rows[i].expires * ns, rows[i].now * ns),
+			  rows[i].want, rows[i].what);
+}
+
+/* Conntrack's own word on the timeout (an event, a dump) is the expiry the
+ * rule starts from: an entry told it has 100 s left is not written while
+ * that is far off, then once, from its last packet. */
+TEST(offload_event_timeout_spares_the_update)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct ct_entry e = {
+		.event = CT_EV_UPDATE, .family = AF_INET, .has_orig = true, .has_reply = true,
+		.orig = tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+		.reply = tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25001),
+		.has_status = true, .status = IPS_ASSURED | IPS_CONFIRMED | IPS_SEEN_REPLY,
+		.has_timeout = true, .timeout = 100,
+	};
+	struct run_result r;
+	struct timespec ts;
+	char buf[4096];
+	__u32 seq = 0;
+	__u64 now;
+
+	SETUP();
+	masquerade_udp(&fam4);
+	ASSERT_NE(fo_table_pending(table, buf, sizeof(buf), &seq), 0, "an update owed");
+	fo_table_apply(table, &e);	/* 100 s left */
+	ASSERT_EQ(run_on(fx.int_ifindex, &out, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "forwarded");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	ASSERT_EQ(fo_table_tick(table, now, buf, sizeof(buf), &seq), 0, "100 s left: no update");
+	ASSERT_TRUE(!fo_table_ticking(table), "the round is over");
+	ASSERT_EQ(fo_table_offloaded(table), 1, "both directions found by the batch read");
+	/* 75 s on (the clock given, not waited), 25 s left: written from the
+	 * packet, which asks for 120 from then. */
+	ASSERT_NE(fo_table_tick(table, now + 75000000000ull, buf, sizeof(buf), &seq), 0,
+		  "refreshed when it runs low");
+	ASSERT_EQ(fo_table_tick(table, now + 76000000000ull, buf, sizeof(buf), &seq), 0,
+		  "and not again");
 }
 
 TEST(offload_mark_filter_and_helpers)
