@@ -490,7 +490,7 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 	int lineno = st->lineno;
 	const struct option_desc *d = NULL;
 	char err[256], key[64];
-	bool b;
+	bool b, *flag;
 
 	if (!strcmp(section, "timeouts")) {
 		snprintf(key, sizeof(key), "timeout-%s", name);
@@ -515,8 +515,9 @@ static int ini_setting(void *user, const char *section, const char *name, const 
 			st->failed = 1;
 			return 0;
 		}
-		if (option_flag(st->o, d->id))
-			*option_flag(st->o, d->id) = b;
+		flag = option_flag(st->o, d->id);
+		if (flag)
+			*flag = b;
 		return 1;
 	}
 	if (d->id == OPT_PORTS)
@@ -681,6 +682,7 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 	optind = 0;	/* glibc: start afresh, so a reload can parse again */
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct option_desc *d = option_by_id(c);
+		bool *flag;
 
 		if (d && !(d->ctx & mode) && !(o->cmd == FC_CMD_LOOKUP && c == OPT_JSON)) {
 			fprintf(stderr, "fcnat: error: option '--%s' does not apply to '%s'\n",
@@ -688,8 +690,9 @@ enum fc_parse_result options_parse(int argc, char **argv, struct fc_options *o)
 				skip == 1 ? "fcnat stats" : "fcnat show");
 			goto usage;
 		}
-		if (option_flag(o, c)) {
-			*option_flag(o, c) = true;
+		flag = option_flag(o, c);
+		if (flag) {
+			*flag = true;
 			continue;
 		}
 		switch (c) {

@@ -31,21 +31,10 @@ arch_mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 
-# apt for another architecture without touching the host's dpkg
-# (no dpkg --add-architecture): its own lists and cache under $CACHE/apt-<arch>,
-# the host's sources.
-arch_apt_init() {  # sets APT_OPTS; refreshes the lists once a day
-	APTD=$CACHE/apt-$VM_DEB_ARCH
-	mkdir -p "$APTD/lists/partial" "$APTD/archives/partial" || die 2 "cannot write $APTD"
-	[ -f "$APTD/status" ] || : > "$APTD/status"
-	APT_OPTS="-o APT::Architecture=$VM_DEB_ARCH -o APT::Architectures=$VM_DEB_ARCH
-		-o Dir::State::Lists=$APTD/lists -o Dir::State::status=$APTD/status
-		-o Dir::Cache=$APTD -o Acquire::Languages=none"
-	if [ -z "$(find "$APTD/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
-		# shellcheck disable=SC2086
-		apt-get -q $APT_OPTS update > "$APTD/update.log" 2>&1 ||
-			say "NOTE: apt-get update for $VM_DEB_ARCH failed (see $APTD/update.log); using older lists"
-	fi
+# apt for another architecture: lists of its own under $CACHE/apt-<arch>,
+# the host's sources (apt_own_lists in tests/vm/vmtest).
+arch_apt_init() {
+	apt_own_lists "$CACHE/apt-$VM_DEB_ARCH"
 }
 
 # The guest root: $CACHE/roots/<arch>, keyed by the package list.
