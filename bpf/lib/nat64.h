@@ -64,6 +64,7 @@ struct nat64_scratch {
 	struct fc_quote q;
 	struct fc_frag_key train;	/* an inbound first fragment's */
 	__u32 mtu;			/* too big: the route's MTU */
+	__u32 sum_len;			/* nat64_split_udp_csum's length, read back */
 	/* nat64_out_xlat's route: off the stack, which a chain of BPF
 	 * functions shares (512 bytes, each frame rounded to 32 on 6.1). */
 	struct bpf_fib_lookup fib;
@@ -628,6 +629,12 @@ static __always_inline int nat64_split_udp_csum(struct nat64_scratch *s, __u32 o
 	 * (left from an earlier frame) count as zero. */
 	__builtin_memset(s->frame + off + len, 0, 4);
 	sum = bpf_csum_diff(NULL, 0, ph, sizeof(ph), 0);
+	/* The loop's bound read back from memory: its tests then refine a
+	 * value with no history, not the caller's length, and the verifier
+	 * walks the pieces that follow once, not once per exit. */
+	s->sum_len = len;
+	asm volatile("" ::: "memory");
+	len = s->sum_len;
 	for (k = 0; k < NAT64_SUM_PIECES; k++) {
 		if (k * 512 >= len)
 			break;
