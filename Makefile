@@ -307,8 +307,13 @@ $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/be
 
 FWDBENCH_COMMON := bench/fwdbench_common.c bench/fwdbench.h tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
 
-$(BUILD)/fwdbench: bench/fwdbench.c $(FWDBENCH_COMMON)
-	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+$(BUILD)/fwdbench: bench/fwdbench.c bench/zipf.c bench/zipf.h $(FWDBENCH_COMMON)
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c bench/zipf.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+
+# The cost of a packet to fc_xdp_int and to one or two plain hash lookups
+# cycling through 1 to 1M flows, BPF_PROG_TEST_RUN only (doc/benchmarks.md).
+$(BUILD)/costprobe: bench/costprobe.c bench/zipf.c bench/zipf.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(BUILD)/bench_xdp.skel.h
+	$(CC) $(CFLAGS) -Itests/unit bench/costprobe.c bench/zipf.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS) -lm
 
 $(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
 	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench_offload.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS)
