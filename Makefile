@@ -321,11 +321,13 @@ $(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
 $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-# Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
+# Not part of `make test` (as root, about 5 min): per-packet cost, cost per packet
+# cycling through 1 to 1M flows against plain lookups (costprobe), program load time,
 # then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
 # ns, then the conntrack offload lines (fwdbench_offload) (doc/benchmarks.md).
-bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
+bench: $(BUILD)/microbench $(BUILD)/costprobe $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/costprobe
 	$(BUILD)/loadtime
 	$(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/fwdbench_offload $(BUILD)/fcnat
