@@ -307,8 +307,13 @@ $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/be
 
 FWDBENCH_COMMON := bench/fwdbench_common.c bench/fwdbench.h tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
 
-$(BUILD)/fwdbench: bench/fwdbench.c $(FWDBENCH_COMMON)
-	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+$(BUILD)/fwdbench: bench/fwdbench.c bench/zipf.c bench/zipf.h $(FWDBENCH_COMMON)
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c bench/zipf.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+
+# The cost of a packet to fc_xdp_int and to one or two plain hash lookups
+# cycling through 1 to 1M flows, BPF_PROG_TEST_RUN only (doc/benchmarks.md).
+$(BUILD)/costprobe: bench/costprobe.c bench/zipf.c bench/zipf.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(BUILD)/bench_xdp.skel.h
+	$(CC) $(CFLAGS) -Itests/unit bench/costprobe.c bench/zipf.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS) -lm
 
 $(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
 	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench_offload.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS)
@@ -316,11 +321,13 @@ $(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
 $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-# Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
+# Not part of `make test` (as root, about 5 min): per-packet cost, cost per packet
+# cycling through 1 to 1M flows against plain lookups (costprobe), program load time,
 # then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
 # ns, then the conntrack offload lines (fwdbench_offload) (doc/benchmarks.md).
-bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
+bench: $(BUILD)/microbench $(BUILD)/costprobe $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/costprobe
 	$(BUILD)/loadtime
 	$(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/fwdbench_offload $(BUILD)/fcnat
