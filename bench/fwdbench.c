@@ -751,6 +751,8 @@ int main(int argc, char **argv)
 	/* NSETS (1-3): the first sets, as before Zipf and 4M were added. */
 	if (!set_list)
 		set_list = nsets >= 1 && nsets <= 3 ? default_lists[nsets - 1] : DEFAULT_SETS;
+	if (live_frames_refused())
+		return 0;
 	if (bench_init())
 		return 1;
 	atexit(cleanup);
