@@ -313,6 +313,10 @@ $(BUILD)/fwdbench: bench/fwdbench.c $(FWDBENCH_COMMON)
 $(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
 	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench_offload.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS)
 
+# Flows installed per second, one at a time and batched (doc/design/offload.md).
+$(BUILD)/offload_install: bench/offload_install.c $(BUILD)/ct_msg.o $(BUILD)/offload_flows.o $(BUILD)/log.o $(BUILD)/fcnat_offload.skel.h
+	$(CC) $(CFLAGS) bench/offload_install.c $(BUILD)/ct_msg.o $(BUILD)/offload_flows.o $(BUILD)/log.o -o $@ $(LDLIBS)
+
 $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
 

@@ -79,6 +79,7 @@ struct fo_opts {
 	__u32 max_flows;
 	bool mark_filter;
 	__u32 mark_value, mark_mask;
+	__u16 zone;		/* --ct-zone */
 	bool verbose;
 	bool xdp;		/* --mode xdp */
 	bool keep_state;	/* --keep-state: exit without detaching */
@@ -107,6 +108,7 @@ static void usage(FILE *f)
 		"      --xdp-mode native|generic|auto  XDP attach (default auto: native, else generic)\n"
 		"      --max-flows N       flows offloaded at once (default 65536)\n"
 		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
+		"      --ct-zone ZONE      the conntrack zone whose flows are offloaded (default 0)\n"
 		"      --stats-file PATH   write counters as JSON there each second\n"
 		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
 		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
@@ -136,6 +138,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		{ "xdp-mode", required_argument, NULL, 'x' },
 		{ "max-flows", required_argument, NULL, 'n' },
 		{ "ct-mark", required_argument, NULL, 'k' },
+		{ "ct-zone", required_argument, NULL, 'z' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "keep-state", no_argument, NULL, 'K' },
@@ -199,6 +202,16 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 			}
 			o->mark_value &= o->mark_mask;
 			o->mark_filter = true;
+			break;
+		}
+		case 'z': {
+			__u32 z;
+
+			if (parse_u32(optarg, &z) || z > 0xffff) {
+				fc_err("offload: --ct-zone %s: a conntrack zone, 0 to 65535", optarg);
+				return -1;
+			}
+			o->zone = z;
 			break;
 		}
 		case 's':
@@ -296,7 +309,10 @@ static int ct_dump_read(int fd, struct fo_table *t, char *buf)
 				continue;
 			return -errno;
 		}
+		/* The flows of a recv()'s worth written in a few batches. */
+		fo_table_hold(t);
 		r = ct_parse_batch(buf, len, apply_cb, t);
+		fo_table_flush(t);
 		if (r)
 			break;
 	}
@@ -377,7 +393,8 @@ static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_t
 	if (!f)
 		return;
 	fprintf(f, "{\"seq\": %lu, \"offloaded_flows\": %lu, \"handed_back\": %lu, "
-		"\"counters\": {", ++seq, fo_table_offloaded(t), fo_table_handed_back(t));
+		"\"zone_clashes\": %lu, \"counters\": {", ++seq, fo_table_offloaded(t),
+		fo_table_handed_back(t), fo_table_zone_clashes(t));
 	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
 		__u64 v[ncpu], sum = 0;
 
@@ -474,7 +491,9 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 		}
 		if (len <= 0)
 			return len == 0 || errno == EAGAIN || errno == EINTR;
+		fo_table_hold(t);
 		r = ct_parse_batch(buf, len, apply_cb, t);
+		fo_table_flush(t);
 		if (r < 0)
 			fc_warn("offload: a malformed conntrack event batch (%s)", strerror(-r));
 		/* A storm of events (a million new flows) must not hold off
@@ -741,6 +760,7 @@ int offload_main(int argc, char **argv)
 		.mark_filter = o.mark_filter,
 		.mark_value = o.mark_value,
 		.mark_mask = o.mark_mask,
+		.zone = o.zone,
 		.buckets = fo_buckets(o.max_flows),
 	});
 	if (!t)

@@ -631,6 +631,120 @@ TEST(offload_mark_filter_and_helpers)
 	fo_table_free(t);
 }
 
+/* An entry of conntrack zone `zone`, with or without ASSURED, or its
+ * destruction. */
+static void ct_zone_entry(struct ct_tuple orig, struct ct_tuple reply, __u16 zone,
+			  bool assured, enum ct_event ev)
+{
+	struct ct_entry e = {
+		.event = ev, .family = orig.family, .has_orig = true, .has_reply = true,
+		.orig = orig, .reply = reply, .has_status = true,
+		.status = IPS_CONFIRMED | IPS_SEEN_REPLY | (assured ? IPS_ASSURED : 0),
+		.zone = zone,
+	};
+
+	fo_table_apply(table, &e);
+}
+
+/*
+ * Two zones (two LANs with the same addresses, say) may hold the same
+ * tuples, and the datapath's key has no zone (a packet's zone is what the
+ * ruleset sets before conntrack): zone 0's flow is offloaded only while no
+ * other zone has one of its tuples, and zone 3's never is.
+ */
+TEST(offload_zones_identical_tuples_never_share_a_flow)
+{
+	struct ct_tuple o = tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000);
+	struct ct_tuple r = tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+	char buf[4096];
+	__u32 seq = 0;
+
+	SETUP();
+	/* Zone 3's entry, not yet assured, is there first. */
+	ct_zone_entry(o, r, 3, false, CT_EV_NEW);
+	ct_zone_entry(o, r, 0, true, CT_EV_NEW);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "zone 0's flow shares zone 3's tuples");
+	ASSERT_EQ(fo_table_zone_clashes(table), 1, "counted as a clash");
+	PASSES(fx.int_ifindex, &out, FO_STAT_PASS_NOT_OFFLOADED, "the stack tells them apart");
+	ct_zone_entry(o, r, 3, true, CT_EV_UPDATE);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "zone 3's assured entry is not offloaded");
+	/* Zone 3's entry goes: the next round offloads zone 0's. */
+	ct_zone_entry(o, r, 3, true, CT_EV_DESTROY);
+	fo_table_tick(table, 1, buf, sizeof(buf), &seq);
+	ASSERT_EQ(fo_table_offloaded(table), 1, "offloaded once the tuple is zone 0's alone");
+	ASSERT_EQ(fo_table_zone_clashes(table), 0, "no clash left");
+	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "forwarded");
+	/* Zone 3 takes the same tuples again (its reply direction is zone 0's
+	 * reply: the same NAT): zone 0's flow leaves the fast path at once. */
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_B, 25000, SERVER_1, 7000), r, 3, false,
+		      CT_EV_NEW);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "taken out by the other zone's new entry");
+	EXPECT(fx.int_ifindex, &out, &out, TC_ACT_OK, "to the stack again");
+}
+
+/* --ct-zone 3: zone 3's flows are offloaded, zone 0's are not. */
+TEST(offload_ct_zone_option_offloads_that_zone_only)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+	struct pkt_spec other = udp(CLIENT_B, 26000, SERVER_1, 7000);
+
+	SETUP();
+	fo_table_free(table);
+	table = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
+		.tcp_timeout = 432000, .udp_timeout = 120, .zone = 3 });
+	ASSERT_TRUE(table, "table for zone 3");
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000), 3, true, CT_EV_NEW);
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_B, 26000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 26000), 0, true, CT_EV_NEW);
+	ASSERT_EQ(fo_table_offloaded(table), 1, "one flow: zone 3's");
+	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "zone 3's forwarded");
+	EXPECT(fx.int_ifindex, &other, &other, TC_ACT_OK, "zone 0's to the stack");
+}
+
+/*
+ * Held, a burst of new flows is queued and written in batches at the flush
+ * (every reply direction, then every original one): nothing before it, all
+ * of them after it, and an entry destroyed while queued never.
+ */
+TEST(offload_installs_in_batches_between_hold_and_flush)
+{
+	struct pkt_spec a = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec b = udp(CLIENT_B, 26000, SERVER_1, 7000);
+	struct pkt_spec c = udp(CLIENT_A, 27000, SERVER_1, 7000);
+	struct run_result res;
+
+	SETUP();
+	fo_table_hold(table);
+	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+	       tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000));
+	ct_add(tuple(IPPROTO_UDP, CLIENT_B, 26000, SERVER_1, 7000),
+	       tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 26000));
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_A, 27000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 27000), 0, true, CT_EV_NEW);
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_A, 27000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 27000), 0, true,
+		      CT_EV_DESTROY);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "queued, not written yet");
+	ASSERT_EQ(run_on(fx.int_ifindex, &a, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_OK, "not in the map before the flush");
+	fo_table_flush(table);
+	ASSERT_EQ(fo_table_offloaded(table), 2, "both written at the flush");
+	ASSERT_EQ(run_on(fx.int_ifindex, &a, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_REDIRECT, "the first forwarded");
+	ASSERT_EQ(run_on(fx.int_ifindex, &b, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_REDIRECT, "the second forwarded");
+	ASSERT_EQ(run_on(fx.int_ifindex, &c, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_OK, "the one destroyed while queued never written");
+}
+
 /* ct_parse_batch's callback: the last entry and how many. */
 static int keep_one(const struct ct_entry *e, void *arg)
 {
