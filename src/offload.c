@@ -39,6 +39,7 @@
 #include "offload_pin.h"
 #include "offload_nh.h"
 #include "metrics.h"
+#include "vlan.h"
 
 #define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
@@ -80,6 +81,8 @@ struct fo_opts {
 	bool mark_filter;
 	__u32 mark_value, mark_mask;
 	__u16 zone;		/* --ct-zone */
+	struct fc_vlan_spec vlan;	/* --vlan, of ifs[vlan_if] */
+	int vlan_if;
 	bool verbose;
 	bool xdp;		/* --mode xdp */
 	bool keep_state;	/* --keep-state: exit without detaching */
@@ -109,6 +112,8 @@ static void usage(FILE *f)
 		"      --max-flows N       flows offloaded at once (default 65536)\n"
 		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
 		"      --ct-zone ZONE      the conntrack zone whose flows are offloaded (default 0)\n"
+		"      --vlan ID|OUTER.INNER  the -i before it carries its frames with these tags\n"
+		"                          (802.1Q, or QinQ) and has no VLAN device for them\n"
 		"      --stats-file PATH   write counters as JSON there each second\n"
 		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
 		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
@@ -139,6 +144,7 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 		{ "max-flows", required_argument, NULL, 'n' },
 		{ "ct-mark", required_argument, NULL, 'k' },
 		{ "ct-zone", required_argument, NULL, 'z' },
+		{ "vlan", required_argument, NULL, 'V' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "keep-state", no_argument, NULL, 'K' },
@@ -212,6 +218,21 @@ static int parse_opts(int argc, char **argv, struct fo_opts *o)
 				return -1;
 			}
 			o->zone = z;
+			break;
+		}
+		case 'V': {
+			char err[256];
+
+			/* Of the interface named right before it: -i wan0 --vlan 7. */
+			if (!o->nr_ifs || o->vlan.n) {
+				fc_err("offload: --vlan %s: one --vlan, after the -i it tags", optarg);
+				return -1;
+			}
+			if (vlan_parse(optarg, &o->vlan, err, sizeof(err))) {
+				fc_err("offload: --vlan: %s", err);
+				return -1;
+			}
+			o->vlan_if = o->nr_ifs - 1;
 			break;
 		}
 		case 's':
@@ -601,6 +622,15 @@ static __u32 fo_xdp_vlan(struct fcnat_offload_xdp *x, int ifindex, const char *n
 	return v.lower;
 }
 
+/* --vlan into an object's initial .bss (ctx_xdp.h / vlan_tc.h read it). */
+static void vlan_tags_write(const struct fo_opts *o, const struct fo_iface *ifs,
+			    volatile __u32 *tags, volatile __u32 *ifindex)
+{
+	for (unsigned int i = 0; i < FC_VLAN_TAGS; i++)
+		tags[i] = i < o->vlan.n ? o->vlan.tag[i] : 0;
+	*ifindex = o->vlan.n ? (__u32)ifs[o->vlan_if].ifindex : 0;
+}
+
 /* The XDP object over the TC object's maps (one state, whichever hook),
  * with every -i interface in its devmap: frames leave through those only. */
 static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
@@ -618,6 +648,7 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 		return -1;
 	for (int i = 0; i < o->nr_ifs; i++)
 		x->rodata->fc_xdp_ifs[i] = ifs[i].ifindex;
+	vlan_tags_write(o, ifs, x->bss->fc_vlan_tags, &x->bss->fc_vlan_ifindex);
 	if (bpf_map__reuse_fd(x->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
 	    bpf_map__reuse_fd(x->maps.fo_flows6, bpf_map__fd(skel->maps.fo_flows6)) ||
 	    bpf_map__reuse_fd(x->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
@@ -684,7 +715,7 @@ int offload_main(int argc, char **argv)
 	struct fo_metrics_ctx mctx;
 	struct fo_side side = { .nh_fd = -1 };
 	int ret = 1, attached = 0, r;
-	__u32 map_id;
+	__u32 map_id, stats_id;
 
 	r = parse_opts(argc, argv, &o);
 	if (r)
@@ -722,6 +753,7 @@ int offload_main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.fo_flows6, o.max_flows * 2);
 	for (int i = 0; i < o.nr_ifs; i++)
 		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
+	vlan_tags_write(&o, ifs, skel->bss->fc_vlan_tags, &skel->bss->fc_vlan_ifindex);
 	/* A kept instance's maps (kill -9, --keep-state): its flows go on. */
 	if (pin_reuse_maps(&pin, skel->obj) || fcnat_offload__load(skel)) {
 		fc_err("offload: loading the datapath: %s", strerror(errno));
@@ -751,6 +783,7 @@ int offload_main(int argc, char **argv)
 	if (pin.found)
 		fc_info("offload: taking over the kept state in %s", pin.dir);
 	map_id = fo_map_id(bpf_map__fd(skel->maps.fo_flows4));
+	stats_id = fo_map_id(bpf_map__fd(skel->maps.fo_stats));
 	t = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6),
@@ -770,6 +803,17 @@ int offload_main(int argc, char **argv)
 					  bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode, map_id)
 			  : fo_attach_tc(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress),
 					 map_id, pin.found ? &kept : NULL);
+		/* --vlan: the link's egress tags what leaves, and behind XDP
+		 * TC takes the tags off what XDP leaves to the stack. */
+		if (!r && o.vlan.n && attached == o.vlan_if) {
+			r = fo_attach_vlan(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_egress),
+					   bpf_program__fd(skel->progs.fo_tc_vlan_in), stats_id,
+					   pin.found ? &kept : NULL);
+			/* The ingress part just attached goes too (a kept
+			 * one it replaced stays: the start leaves it serving). */
+			if (r && !ifs[attached].took_over)
+				fo_detach(&ifs[attached]);
+		}
 		if (r) {
 			fc_err("offload: attaching to %s: %s%s", o.ifs[attached], strerror(-r),
 			       r == -EEXIST || r == -EBUSY ? " (another program is there)" : "");
@@ -777,13 +821,19 @@ int offload_main(int argc, char **argv)
 		}
 	}
 	if (pin.found)
-		fo_detach_stale(&kept, ifs, o.nr_ifs, map_id);
+		fo_detach_stale(&kept, ifs, o.nr_ifs, map_id, stats_id);
 	fo_meta_record(&pin.meta, ifs, o.nr_ifs);
 	pin_save_meta(&pin);
 	o.took_over = pin.found;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
+	if (o.vlan.n) {
+		char v[64];
+
+		fc_info("offload: %s carries %s tags: taken off what arrives, put on what leaves",
+			o.ifs[o.vlan_if], vlan_str(&o.vlan, v, sizeof(v)));
+	}
 	if (o.metrics) {
 		mctx = (struct fo_metrics_ctx){ .stats_fd = bpf_map__fd(skel->maps.fo_stats),
 						.table = t };

@@ -73,6 +73,15 @@ static int load(void)
 	return 0;
 }
 
+/* --vlan on ifindex, in both objects (as src/offload.c writes it before
+ * load); tags TPID << 16 | VID, 0: none. */
+static void vlan_set(int ifindex, __u32 outer, __u32 inner)
+{
+	skel->bss->fc_vlan_tags[0] = xskel->bss->fc_vlan_tags[0] = outer;
+	skel->bss->fc_vlan_tags[1] = xskel->bss->fc_vlan_tags[1] = inner;
+	skel->bss->fc_vlan_ifindex = xskel->bss->fc_vlan_ifindex = outer ? ifindex : 0;
+}
+
 /* The datapath, loaded once in the test namespace; emptied per test. */
 static int setup(void)
 {
@@ -82,6 +91,7 @@ static int setup(void)
 		return -1;
 	fo_table_free(table);	/* removes its flows from the map */
 	skel->bss->fo_nh_gen = xskel->bss->fo_nh_gen = 0;	/* no next hop cache */
+	vlan_set(0, 0, 0);	/* no --vlan */
 	table = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
@@ -743,6 +753,104 @@ TEST(offload_installs_in_batches_between_hold_and_flush)
 	ASSERT_EQ(res.ret, TC_ACT_REDIRECT, "the second forwarded");
 	ASSERT_EQ(run_on(fx.int_ifindex, &c, &res), 0, "run");
 	ASSERT_EQ(res.ret, TC_ACT_OK, "the one destroyed while queued never written");
+}
+
+/* ---- --vlan: tags on the wire, no VLAN device (IEEE 802.1Q, 802.1ad) ---- */
+
+/* pkt_build's frame with tags (TPID, TCI; outer first) after the MACs. */
+static size_t tagged(const struct pkt_spec *s, const __u16 (*tags)[2], int n, uint8_t *buf)
+{
+	size_t len = pkt_build(s, buf);
+
+	memmove(buf + 12 + 4 * n, buf + 12, len - 12);
+	for (int i = 0; i < n; i++) {
+		__u16 be[2] = { htons(tags[i][0]), htons(tags[i][1]) };
+
+		memcpy(buf + 12 + 4 * i, be, 4);
+	}
+	return len + 4 * n;
+}
+
+static const __u16 DOT1Q_7[][2] = { { 0x8100, 7 } };
+static const __u16 DOT1Q_8[][2] = { { 0x8100, 8 } };
+static const __u16 QINQ_100_7[][2] = { { 0x88a8, 100 }, { 0x8100, 7 } };
+
+/* in (n_in tags) through TC (xdp 0) or XDP on ifindex: want (n_want tags). */
+#define EXPECT_VLAN(xdp, ifx, in, in_tags, n_in, want, want_tags, n_want, verdict, what) \
+	do {								\
+		struct __sk_buff _c = { .ifindex = (ifx), .ingress_ifindex = (ifx) }; \
+		struct run_result _r;					\
+		uint8_t _i[PKT_MAX], _w[PKT_MAX];			\
+		size_t _il = tagged(in, in_tags, n_in, _i);		\
+		size_t _wl = tagged(want, want_tags, n_want, _w);	\
+		ASSERT_EQ(xdp ? run_xdp(bpf_program__fd(xskel->progs.fo_xdp), _i, _il, (ifx), &_r) \
+			      : run_prog_ctx(bpf_program__fd(skel->progs.fo_tc_ingress), _i, _il, \
+					     &_c, &_r), 0, what ": test run");	\
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
+	} while (0)
+
+/*
+ * `-i ext0 --vlan 7`: the masqueraded flow's reply arrives tagged 7 and
+ * leaves to the LAN untagged, translated; its outbound packets leave ext0
+ * tagged (XDP writes the tag into the frame; TC's egress program pushes
+ * it, tested through the relay in test_offload_vlan.py).
+ */
+static void vlan_case(const __u16 (*tags)[2], int n)
+{
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25001);
+	struct pkt_spec in_want = hop(udp(SERVER_1, 7000, CLIENT_A, 25000), FX_INT0_MAC,
+				      FX_CLIENT_A_MAC);
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec out_want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+				       FX_SERVER1_MAC);
+
+	SETUP();
+	vlan_set(fx.ext_ifindex, (__u32)tags[0][0] << 16 | tags[0][1],
+		 n > 1 ? (__u32)tags[1][0] << 16 | tags[1][1] : 0);
+	masquerade_udp(&fam4);
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, tags, n, &in_want, tags, 0, TC_ACT_REDIRECT,
+		    "TC: tags off, reply translated to the LAN");
+	EXPECT_VLAN(1, fx.ext_ifindex, &in, tags, n, &in_want, tags, 0, XDP_REDIRECT,
+		    "XDP: tags off, reply translated to the LAN");
+	EXPECT_VLAN(1, fx.int_ifindex, &out, tags, 0, &out_want, tags, n, XDP_REDIRECT,
+		    "XDP: outbound translated, leaves ext0 tagged");
+	EXPECT_VLAN(0, fx.int_ifindex, &out, tags, 0, &out_want, tags, 0, TC_ACT_REDIRECT,
+		    "TC: outbound translated (ext0's egress program tags it)");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "all forwarded");
+}
+
+TEST(offload_vlan_dot1q_tagged_in_untagged_out_and_back)
+{
+	vlan_case(DOT1Q_7, 1);
+}
+
+TEST(offload_vlan_qinq_tagged_in_untagged_out_and_back)
+{
+	vlan_case(QINQ_100_7, 2);
+}
+
+/* Frames of another VLAN, and untagged ones, on the --vlan link: not the
+ * offload's (the flow is offloaded: only the tags differ), untouched. */
+TEST(offload_vlan_other_tags_or_none_untouched)
+{
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25001);
+
+	SETUP();
+	vlan_set(fx.ext_ifindex, 0x8100u << 16 | 7, 0);
+	masquerade_udp(&fam4);
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, DOT1Q_8, 1, &in, DOT1Q_8, 1, TC_ACT_OK,
+		    "TC: VLAN 8 untouched");
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, DOT1Q_8, 0, &in, DOT1Q_8, 0, TC_ACT_OK,
+		    "TC: untagged untouched");
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, QINQ_100_7, 2, &in, QINQ_100_7, 2, TC_ACT_OK,
+		    "TC: QinQ around 7 untouched");
+	EXPECT_VLAN(1, fx.ext_ifindex, &in, DOT1Q_8, 1, &in, DOT1Q_8, 1, XDP_PASS,
+		    "XDP: VLAN 8 untouched");
+	EXPECT_VLAN(1, fx.ext_ifindex, &in, DOT1Q_8, 0, &in, DOT1Q_8, 0, XDP_PASS,
+		    "XDP: untagged untouched");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 0, "none forwarded");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_IP), 5, "each counted as not ours");
 }
 
 /* ct_parse_batch's callback: the last entry and how many. */
