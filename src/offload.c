@@ -29,6 +29,7 @@
 #include <fcnat/offload.h>
 #include "bpf_profile.h"
 #include "ct_msg.h"
+#include "ct_sock.h"
 #include "fcnat_offload.skel.h"
 #include "fcnat_offload_xdp.skel.h"
 #include "loader.h"
@@ -289,55 +290,19 @@ static __u32 ct_sysctl(const char *name, __u32 def)
 	return v;
 }
 
-static int nl_open(unsigned int groups)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
-	int size = 8 << 20;
-
-	if (fd < 0)
-		return -1;
-	/* Events come in bursts (a flush, many new flows): room for them. */
-	if (groups && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int apply_cb(const struct ct_entry *e, void *arg)
 {
 	fo_table_apply(arg, e);
 	return 0;
 }
 
-/* The dump's answer: 0 at its end, -errno. */
-static int ct_dump_read(int fd, struct fo_table *t, char *buf)
+/* The flows of a recv()'s worth written in a few batches. */
+static void batch_hook(void *arg, bool after)
 {
-	int r = 0;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t len;
-
-		if (poll(&p, 1, 5000) <= 0)
-			return -ETIMEDOUT;
-		len = recv(fd, buf, FO_BUF, 0);
-		if (len < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		/* The flows of a recv()'s worth written in a few batches. */
-		fo_table_hold(t);
-		r = ct_parse_batch(buf, len, apply_cb, t);
-		fo_table_flush(t);
-		if (r)
-			break;
-	}
-	return r < 0 ? r : 0;
+	if (after)
+		fo_table_flush(arg);
+	else
+		fo_table_hold(arg);
 }
 
 /* Dump the table into t (marking, then sweeping what it no longer has), on
@@ -345,19 +310,10 @@ static int ct_dump_read(int fd, struct fo_table *t, char *buf)
  * entries gone meanwhile, which are no answer to the dump. */
 static int ct_dump(struct fo_table *t, char *buf, __u32 *seq)
 {
-	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_UNSPEC);
-	int fd = nl_open(0), r;
+	int r;
 
-	if (fd < 0)
-		return -errno;
-	if (send(fd, buf, n, 0) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	fo_table_mark(t);
-	r = ct_dump_read(fd, t, buf);
-	close(fd);
+	r = ct_sock_dump(buf, FO_BUF, ++*seq, apply_cb, batch_hook, t);
 	if (r < 0)
 		return r;
 	fo_table_sweep(t);
@@ -404,6 +360,7 @@ static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_t
 {
 	static unsigned long seq;	/* tells a reader one write from the next */
 	int ncpu = libbpf_num_possible_cpus();
+	__u64 fp_pkts, fp_bytes;
 	char tmp[4096 + 16];
 	FILE *f;
 
@@ -413,9 +370,12 @@ static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_t
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
+	fo_table_fast_path(t, &fp_pkts, &fp_bytes);
 	fprintf(f, "{\"seq\": %lu, \"offloaded_flows\": %lu, \"handed_back\": %lu, "
-		"\"zone_clashes\": %lu, \"counters\": {", ++seq, fo_table_offloaded(t),
-		fo_table_handed_back(t), fo_table_zone_clashes(t));
+		"\"zone_clashes\": %lu, \"fast_path\": {\"packets\": %llu, \"bytes\": %llu}, "
+		"\"counters\": {", ++seq, fo_table_offloaded(t), fo_table_handed_back(t),
+		fo_table_zone_clashes(t), (unsigned long long)fp_pkts,
+		(unsigned long long)fp_bytes);
 	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
 		__u64 v[ncpu], sum = 0;
 
@@ -539,8 +499,8 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		goto out;
 	/* Events first, then the dump: nothing between them is missed (an
 	 * entry in both is applied twice, to the same result). */
-	ev_fd = nl_open(groups);
-	cmd_fd = nl_open(0);
+	ev_fd = ct_sock_open(groups);
+	cmd_fd = ct_sock_open(0);
 	if (ev_fd < 0 || cmd_fd < 0) {
 		fc_err("offload: ctnetlink: %s (is nf_conntrack_netlink loaded?)", strerror(errno));
 		goto out;

@@ -38,6 +38,8 @@ struct fo_entry {
 	__u8 seen_dirs;		/* directions the scan of seen_gen found (bit per FO_DIR_*) */
 	__u32 seen_gen;
 	__u64 seen_last;	/* their latest last_seen_ns */
+	__u64 seen_pkts, seen_bytes;	/* their fast path counters, summed, at that scan */
+	__u64 pkts, bytes;		/* the same at the last complete scan */
 	__u64 expires_ns;	/* when conntrack expires it, as last told or set (0: unknown) */
 	__u32 qidx;
 };
@@ -89,6 +91,10 @@ struct fo_table {
 	struct fo_slink **shadow;
 	unsigned long shadows, clashed;
 	bool recheck;		/* a shadow left: clashed entries may go now */
+	/* What the fast path carried (packets, bytes of both directions): of
+	 * the flows offloaded now, summed by the last complete round
+	 * (live_*), and of those gone since the start (gone_*). */
+	__u64 live_pkts, live_bytes, sum_pkts, sum_bytes, gone_pkts, gone_bytes;
 	bool rechecking;	/* the round under way tries them */
 };
 
@@ -437,6 +443,11 @@ static void uninstall(struct fo_table *t, struct fo_entry *e)
 	bpf_map_delete_elem(d.fd, d.kr);
 	e->installed = false;
 	t->offloaded--;
+	/* Its traffic as the last round saw it (a round's worth may be
+	 * missing): a new install starts from zero. */
+	t->gone_pkts += e->pkts;
+	t->gone_bytes += e->bytes;
+	e->pkts = e->bytes = 0;
 }
 
 static void table_free(struct fo_table *t, bool flows_too)
@@ -907,7 +918,7 @@ __u32 fo_refresh_timeout(__u64 base_ns, __u64 last, __u64 expires, __u64 now)
 /* A direction the scan found: to its entry (key: the packet's tuple as it
  * arrives, rev: the other direction's). */
 static void note_dir(struct fo_table *t, const struct ct_tuple *key, const struct ct_tuple *rev,
-		     __u8 dir, __u64 last)
+		     __u8 dir, __u64 last, __u64 pkts, __u64 bytes)
 {
 	const struct ct_tuple *orig = dir == FO_DIR_ORIG ? key : rev;
 	const struct ct_tuple *reply = dir == FO_DIR_ORIG ? rev : key;
@@ -919,7 +930,10 @@ static void note_dir(struct fo_table *t, const struct ct_tuple *key, const struc
 			e->seen_gen = t->gen;
 			e->seen_dirs = 0;
 			e->seen_last = 0;
+			e->seen_pkts = e->seen_bytes = 0;
 		}
+		e->seen_pkts += pkts;
+		e->seen_bytes += bytes;
 		e->seen_dirs |= 1u << (dir & 1);
 		if (last > e->seen_last)
 			e->seen_last = last;
@@ -954,13 +968,13 @@ static int scan_map(struct fo_table *t, int fd, bool v6)
 
 				tuple6(&a, k);
 				tuple6(&b, &f->rev);
-				note_dir(t, &a, &b, f->dir, f->last_seen_ns);
+				note_dir(t, &a, &b, f->dir, f->last_seen_ns, f->packets, f->bytes);
 			} else {
 				const struct fo_flow4 *f = v;
 
 				tuple4(&a, k);
 				tuple4(&b, &f->rev);
-				note_dir(t, &a, &b, f->dir, f->last_seen_ns);
+				note_dir(t, &a, &b, f->dir, f->last_seen_ns, f->packets, f->bytes);
 			}
 		}
 		if (err == ENOENT)
@@ -1022,6 +1036,7 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 		t->in_round = true;
 		t->rechecking = t->recheck;
 		t->recheck = false;
+		t->sum_pkts = t->sum_bytes = 0;
 		t->cursor = 0;
 	}
 	for (; t->cursor <= t->mask; t->cursor++)
@@ -1041,6 +1056,12 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 			if (t->scanned) {
 				gone = e->seen_gen != t->gen || e->seen_dirs != 3;
 				last = e->seen_last;
+				if (!gone) {
+					e->pkts = e->seen_pkts;
+					e->bytes = e->seen_bytes;
+					t->sum_pkts += e->pkts;
+					t->sum_bytes += e->bytes;
+				}
 			} else {
 				gone = last_seen(t, e, &last) != 0;
 			}
@@ -1063,6 +1084,10 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 			e->expires_ns = now_ns + (__u64)timeout * NSEC;
 		}
 	t->in_round = false;
+	if (t->scanned) {
+		t->live_pkts = t->sum_pkts;
+		t->live_bytes = t->sum_bytes;
+	}
 	return off;
 }
 
@@ -1079,6 +1104,12 @@ unsigned long fo_table_offloaded(const struct fo_table *t)
 unsigned long fo_table_handed_back(const struct fo_table *t)
 {
 	return t->handed_back;
+}
+
+void fo_table_fast_path(const struct fo_table *t, __u64 *pkts, __u64 *bytes)
+{
+	*pkts = t->gone_pkts + t->live_pkts;
+	*bytes = t->gone_bytes + t->live_bytes;
 }
 
 unsigned long fo_table_zone_clashes(const struct fo_table *t)

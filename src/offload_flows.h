@@ -85,6 +85,11 @@ size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq);
 
 unsigned long fo_table_offloaded(const struct fo_table *t);	/* flows, not directions */
 unsigned long fo_table_handed_back(const struct fo_table *t);	/* by FIN/RST, so far */
+/* What the fast path carried since the start (packets, and bytes of IP
+ * header and payload as conntrack counts them; both directions), as of
+ * the last refresh round that read the maps: monotonic but for a round's
+ * worth of a flow that leaves (read no more). */
+void fo_table_fast_path(const struct fo_table *t, __u64 *pkts, __u64 *bytes);
 /* Entries of the offloaded zone kept with the stack: their tuple is another zone's too. */
 unsigned long fo_table_zone_clashes(const struct fo_table *t);
 
