@@ -86,7 +86,10 @@ struct fo_table {
 	struct fo_entry **queue;
 	__u32 nqueued, qcap, holding;
 	bool no_batch_update;	/* the kernel has no bpf_map_update_batch for it */
+	__u32 ubatch;		/* directions per batch: FO_BATCH, or --max-flows if less */
 	void *ukeys, *uvals;	/* a batch of reply, then original directions */
+	bool *ok_r, *ok_o;	/* which went in */
+	struct fo_entry **batch;	/* the flows of a batch */
 	/* Other zones' entries (struct fo_shadow), allocated at the first. */
 	struct fo_slink **shadow;
 	unsigned long shadows, clashed;
@@ -146,9 +149,15 @@ struct fo_table *fo_table_new(const struct fo_table_cfg *cfg)
 	t->bucket = calloc(n, sizeof(*t->bucket));
 	t->bkeys = malloc(FO_BATCH * sizeof(struct fo_key6));
 	t->bvals = malloc(FO_BATCH * sizeof(struct fo_flow6));
-	t->ukeys = malloc(FO_BATCH * sizeof(struct fo_key6));
-	t->uvals = malloc(FO_BATCH * sizeof(struct fo_flow6));
-	if (!t->bucket || !t->bkeys || !t->bvals || !t->ukeys || !t->uvals)
+	/* No more flows are ever queued than --max-flows. */
+	t->ubatch = cfg->max_flows && cfg->max_flows < FO_BATCH ? cfg->max_flows : FO_BATCH;
+	t->ukeys = malloc(t->ubatch * sizeof(struct fo_key6));
+	t->uvals = malloc(t->ubatch * sizeof(struct fo_flow6));
+	t->ok_r = malloc(t->ubatch * sizeof(*t->ok_r));
+	t->ok_o = malloc(t->ubatch * sizeof(*t->ok_o));
+	t->batch = malloc(t->ubatch * sizeof(*t->batch));
+	if (!t->bucket || !t->bkeys || !t->bvals || !t->ukeys || !t->uvals || !t->ok_r ||
+	    !t->ok_o || !t->batch)
 		goto fail;
 	return t;
 fail:
@@ -158,6 +167,9 @@ fail:
 		free(t->bvals);
 		free(t->ukeys);
 		free(t->uvals);
+		free(t->ok_r);
+		free(t->ok_o);
+		free(t->batch);
 	}
 	free(t);
 	return NULL;
@@ -325,6 +337,13 @@ static void put_dirs(struct fo_table *t, int fd, size_t ksz, size_t vsz, __u32 n
 			t->no_batch_update = true;
 			continue;
 		}
+		if (cnt >= n - i) {
+			/* Refused as a whole (the kernel wrote no count back):
+			 * none of them went in. */
+			memset(ok + i, 0, n - i);
+			fc_debug("offload: installing flows: %s", strerror(errno));
+			return;
+		}
 		memset(ok + i, 1, cnt);
 		i += cnt;
 		ok[i++] = false;
@@ -332,13 +351,13 @@ static void put_dirs(struct fo_table *t, int fd, size_t ksz, size_t vsz, __u32 n
 	}
 }
 
-/* Install the queued entries of one family (up to FO_BATCH) from q. */
+/* Install the queued entries of one family (up to t->ubatch) from q. */
 static void flush_some(struct fo_table *t, struct fo_entry **q, __u32 n, bool v6)
 {
 	size_t ksz = v6 ? sizeof(struct fo_key6) : sizeof(struct fo_key4);
 	size_t vsz = v6 ? sizeof(struct fo_flow6) : sizeof(struct fo_flow4);
 	int fd = v6 ? t->cfg.map6_fd : t->cfg.map_fd;
-	bool ok_r[FO_BATCH], ok_o[FO_BATCH];
+	bool *ok_r = t->ok_r, *ok_o = t->ok_o;
 	struct fo_dirs d;
 
 	/* The reply directions first: a flow is offloaded when its opening
@@ -383,7 +402,7 @@ void fo_table_hold(struct fo_table *t)
 
 void fo_table_flush(struct fo_table *t)
 {
-	struct fo_entry *batch[FO_BATCH];
+	struct fo_entry **batch = t->batch;
 
 	if (t->holding)
 		t->holding--;
@@ -405,7 +424,7 @@ void fo_table_flush(struct fo_table *t)
 				continue;
 			}
 			batch[n++] = e;
-			if (n == FO_BATCH) {
+			if (n == t->ubatch) {
 				flush_some(t, batch, n, v6);
 				n = 0;
 			}
@@ -475,6 +494,9 @@ static void table_free(struct fo_table *t, bool flows_too)
 	free(t->bvals);
 	free(t->ukeys);
 	free(t->uvals);
+	free(t->ok_r);
+	free(t->ok_o);
+	free(t->batch);
 	free(t);
 }
 
