@@ -61,7 +61,7 @@ LIB_SRCS  := src/options.c src/options_table.c src/option_values.c src/options_c
 	src/ports.c src/import_einat.c src/tc_attach.c src/vlan.c \
 	src/upnp.c src/upnp_http.c src/upnp_ssdp.c src/upnp_soap.c src/upnp_desc.c src/upnp_control.c src/upnp_gena.c \
 	src/sync_hmac.c src/sync_wire.c src/sync_table.c src/sync.c src/sync_rx.c src/sync_status.c \
-	src/ct_msg.c src/offload.c src/offload_flows.c src/offload_pin.c src/offload_show.c src/offload_nh.c \
+	src/ct_msg.c src/ct_sock.c src/offload.c src/offload_opts.c src/offload_flows.c src/offload_pin.c src/offload_show.c src/offload_nh.c \
 	src/nat64_pool.c src/ext_addr.c
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 SKELS     := $(BUILD)/fcnat_tc.skel.h $(BUILD)/fcnat_xdp.skel.h $(BUILD)/fcnat_offload.skel.h $(BUILD)/fcnat_offload_xdp.skel.h
@@ -307,20 +307,31 @@ $(BUILD)/microbench: bench/microbench.c tests/unit/pkt.c $(LIB_OBJS) $(BUILD)/be
 
 FWDBENCH_COMMON := bench/fwdbench_common.c bench/fwdbench.h tests/unit/pkt.c $(BUILD)/bench_xdp.skel.h
 
-$(BUILD)/fwdbench: bench/fwdbench.c $(FWDBENCH_COMMON)
-	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+$(BUILD)/fwdbench: bench/fwdbench.c bench/zipf.c bench/zipf.h $(FWDBENCH_COMMON)
+	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench.c bench/zipf.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS) -lm
+
+# The cost of a packet to fc_xdp_int and to one or two plain hash lookups
+# cycling through 1 to 1M flows, BPF_PROG_TEST_RUN only (doc/benchmarks.md).
+$(BUILD)/costprobe: bench/costprobe.c bench/zipf.c bench/zipf.h $(FIXTURE_SRCS) $(wildcard tests/unit/*.h) $(LIB_OBJS) $(SKELS) $(BUILD)/bench_xdp.skel.h
+	$(CC) $(CFLAGS) -Itests/unit bench/costprobe.c bench/zipf.c $(FIXTURE_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS) -lm
 
 $(BUILD)/fwdbench_offload: bench/fwdbench_offload.c $(FWDBENCH_COMMON)
 	$(CC) $(CFLAGS) -Itests/unit bench/fwdbench_offload.c $(filter %.c,$(FWDBENCH_COMMON)) -o $@ $(LDLIBS)
 
+# Flows installed per second, one at a time and batched (doc/design/offload.md).
+$(BUILD)/offload_install: bench/offload_install.c $(BUILD)/ct_msg.o $(BUILD)/offload_flows.o $(BUILD)/log.o $(BUILD)/fcnat_offload.skel.h
+	$(CC) $(CFLAGS) bench/offload_install.c $(BUILD)/ct_msg.o $(BUILD)/offload_flows.o $(BUILD)/log.o -o $@ $(LDLIBS)
+
 $(BUILD)/loadtime: bench/loadtime.c $(LIB_OBJS) $(SKELS)
 	$(CC) $(CFLAGS) bench/loadtime.c $(LIB_OBJS) -o $@ $(LDLIBS)
 
-# Not part of `make test` (as root, about 2 min): per-packet cost, program load time,
+# Not part of `make test` (as root, about 5 min): per-packet cost, cost per packet
+# cycling through 1 to 1M flows against plain lookups (costprobe), program load time,
 # then forwarding rates side by side for 1, 10 000 and 1M flows, new flows/s, hit/miss
 # ns, then the conntrack offload lines (fwdbench_offload) (doc/benchmarks.md).
-bench: $(BUILD)/microbench $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
+bench: $(BUILD)/microbench $(BUILD)/costprobe $(BUILD)/loadtime $(BUILD)/fwdbench $(BUILD)/fwdbench_offload $(BUILD)/fcnat
 	$(BUILD)/microbench
+	$(BUILD)/costprobe
 	$(BUILD)/loadtime
 	$(BUILD)/fwdbench $(BUILD)/fcnat
 	$(BUILD)/fwdbench_offload $(BUILD)/fcnat

@@ -8,7 +8,7 @@
 #include "lib/ctx_tc.h"
 #include "lib/nat6.h"
 #include "lib/nat64.h"
-#include "lib/vlan_tc.h"
+#include "lib/vlan_nat.h"
 
 #define BENCH_FRAME 64
 
@@ -37,7 +37,9 @@ int bench_egress(struct __sk_buff *skb)
 	if (tc_vlan_foreign_out(skb))
 		return CTX_PASS;
 	ret = ctx_is_ipv6(skb) ? nat6_egress(skb) : nat4_egress(skb);
-	return ret == CTX_PASS ? tc_vlan_out(skb) : ret;
+	if (ret == CTX_PASS && vlan_nat_verdict(tc_vlan_out(skb)) == CTX_DROP)
+		ret = CTX_DROP;
+	return ret;
 }
 
 /* The entry point's shape (fcnat_tc.bpf.c): the halves as BPF functions,
@@ -58,7 +60,7 @@ int bench_ingress(struct __sk_buff *skb)
 	int ret;
 
 	restore(skb);
-	ret = tc_vlan_in(skb);
+	ret = vlan_nat_verdict(tc_vlan_in(skb));
 	if (ret != FC_VLAN_GO)
 		return ret;
 	if (ctx_is_ipv6(skb))

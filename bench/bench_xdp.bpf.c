@@ -35,6 +35,7 @@
  * thread uses gen_seq[0] wherever it runs.
  */
 #include "lib/hdr.h"
+#include "fcnat/types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -75,6 +76,38 @@ __u16 run_sport;
  * each run's mapping and session cold, as in forwarding many flows. */
 __u32 run_nflows, run_endpoints;
 __u16 run_dport;
+/* With run_zipf set (run_vary 2), the flow is read from gen_zipf_table as
+ * the generator's Zipf sets read it. */
+__u32 run_zipf;
+
+/*
+ * The ceiling of any stateful design (bench/costprobe.c): probe_lookup does
+ * what a hit must do at the least, one hash lookup (probe_lookups 1: the
+ * mapping's key and value shapes) or two (2: and the session's; 3: the
+ * session's alone, i.e. one entry per flow), in maps of
+ * fcnat's sizes and flags (set by costprobe before load; the defaults here
+ * keep them empty for fwdbench), reading the value's first and last words
+ * (every line of it a hit reads). With probe_fill set a missing entry is
+ * made (the fill pass). probe_nop is the baseline target.
+ */
+__u32 probe_lookups, probe_fill;
+__u64 probe_sum;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fc_endpoint_key);
+	__type(value, struct fc_binding);
+} probe_bind SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fc_session_key);
+	__type(value, struct fc_session);
+} probe_sess SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -320,7 +353,15 @@ int bench_run_xdp(struct xdp_md *ctx)
 	if (bpf_xdp_store_bytes(ctx, 0, run_frame, FRAME))
 		return XDP_ABORTED;
 	if (run_vary == 2 && run_nflows && run_endpoints) {
-		__u32 f = run_seq++ % run_nflows;
+		__u32 seq = run_seq++, f = seq % run_nflows;
+		__u32 draw = seq % ZIPF_DRAWS, *z;
+
+		if (run_zipf) {
+			z = bpf_map_lookup_elem(&gen_zipf_table, &draw);
+			if (!z)
+				return XDP_ABORTED;
+			f = *z % run_nflows;
+		}
 		__u16 ports[2] = { bpf_htons(run_sport + f % run_endpoints),
 				   bpf_htons(run_dport + f / run_endpoints) };
 
@@ -331,6 +372,58 @@ int bench_run_xdp(struct xdp_md *ctx)
 	}
 	bpf_tail_call(ctx, &run_xdp_target, 0);
 	return XDP_PASS;
+}
+
+SEC("xdp")
+int probe_nop(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+static __always_inline int probe_value(void *map, const void *key, const void *zero,
+				       __u32 size)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key);
+
+	if (!v && probe_fill) {
+		bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(map, key);
+	}
+	if (!v)
+		return -1;
+	probe_sum += v[0] + v[size / 8 - 1];
+	return 0;
+}
+
+SEC("xdp")
+int probe_lookup(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	struct udphdr *udp = (void *)(iph + 1);
+	struct fc_endpoint_key bk = { .side = FC_SIDE_INTERNAL, .family = FC_AF_INET,
+				      .proto = FC_PROTO_UDP, .ext_family = FC_AF_INET };
+	struct fc_session_key sk = { .family = FC_AF_INET, .proto = FC_PROTO_UDP };
+	static const struct fc_binding zero_b;
+	static const struct fc_session zero_s;
+
+	if ((void *)(udp + 1) > end)
+		return XDP_ABORTED;
+	bk.port = udp->source;
+	bk.addr.v4 = iph->saddr;
+	sk.ext_port = udp->source;
+	sk.remote_port = udp->dest;
+	sk.ext_addr.v4 = iph->saddr;
+	sk.remote_addr.v4 = iph->daddr;
+	/* 3: the flow's entry alone (one lookup per packet in a table of
+	 * every flow: a per-flow design's floor). */
+	if (probe_lookups != 3 && probe_value(&probe_bind, &bk, &zero_b, sizeof(zero_b)))
+		return XDP_DROP;
+	if (probe_lookups < 2)
+		return XDP_TX;
+	if (probe_value(&probe_sess, &sk, &zero_s, sizeof(zero_s)))
+		return XDP_DROP;
+	return XDP_TX;
 }
 
 SEC("tc")

@@ -75,6 +75,7 @@
 #include "bench_xdp.skel.h"
 #include "fwdbench.h"
 #include "pkt.h"
+#include "zipf.h"
 
 #define SECONDS 3.0		/* established flows, per line */
 #define NEW_SECONDS 5.0		/* each pass of first packets, at most */
@@ -109,8 +110,6 @@ static const struct flowset sets[] = {
 };
 #define NSETS (int)(sizeof(sets) / sizeof(sets[0]))
 #define DEFAULT_SETS "1,10k,1m,10kz,1mz"
-#define ZIPF_S 1.0
-#define ZIPF_DRAWS (1 << 20)	/* bench_xdp.bpf.c's gen_zipf_table */
 
 /* Lines, in the order they run (FWDBENCH_PROFILE's LINE); printed in
  * print_order. */
@@ -154,52 +153,14 @@ static void cleanup(void)
 	teardown();
 }
 
-/*
- * ZIPF_DRAWS flow numbers with P(rank k) ~ 1/k^ZIPF_S over nflows ranks
- * (inverse of the cumulative distribution, fixed seed: every run and line
- * sends the same sequence), rank k being flow (k * 2654435761) % nflows (a
- * permutation: the multiplier is odd and no multiple of 5, so prime to
- * 10^n), so the popular flows are spread over endpoints and remotes.
- */
 static int zipf_fill(struct bench_xdp *skel, __u32 nflows)
 {
 	static __u32 filled_for;
-	double *cdf = malloc(sizeof(double) * nflows), sum = 0;
-	int fd = bpf_map__fd(skel->maps.gen_zipf_table);
-	__u32 *draws = malloc(sizeof(__u32) * ZIPF_DRAWS);
-	unsigned short seed[3] = { 0x5eed, 0xf00d, 0x1234 };
-	int err = 0;
+	int err;
 
-	if (filled_for == nflows) {
-		free(cdf);
-		free(draws);
+	if (filled_for == nflows)
 		return 0;
-	}
-	if (!cdf || !draws) {
-		free(cdf);
-		free(draws);
-		return -1;
-	}
-	for (__u32 k = 0; k < nflows; k++)
-		cdf[k] = sum += 1.0 / pow(k + 1, ZIPF_S);
-	for (__u32 i = 0; i < ZIPF_DRAWS; i++) {
-		double u = erand48(seed) * sum;
-		__u32 lo = 0, hi = nflows - 1;
-
-		while (lo < hi) {
-			__u32 mid = lo + (hi - lo) / 2;
-
-			if (cdf[mid] < u)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		draws[i] = (__u32)(((__u64)lo * 2654435761u) % nflows);
-	}
-	for (__u32 i = 0; i < ZIPF_DRAWS && !err; i++)
-		err = bpf_map_update_elem(fd, &i, &draws[i], BPF_ANY);
-	free(cdf);
-	free(draws);
+	err = zipf_table_fill(bpf_map__fd(skel->maps.gen_zipf_table), nflows);
 	if (!err)
 		filled_for = nflows;
 	return err;
@@ -790,6 +751,8 @@ int main(int argc, char **argv)
 	/* NSETS (1-3): the first sets, as before Zipf and 4M were added. */
 	if (!set_list)
 		set_list = nsets >= 1 && nsets <= 3 ? default_lists[nsets - 1] : DEFAULT_SETS;
+	if (live_frames_refused())
+		return 0;
 	if (bench_init())
 		return 1;
 	atexit(cleanup);

@@ -35,6 +35,7 @@ extern char work_dir[64];
 extern volatile sig_atomic_t stop_requested;
 extern int gen_threads;
 
+int live_frames_refused(void);
 int bench_init(void);
 double now_s(void);
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -280,6 +280,33 @@ int listed(const char *list, const char *key)
 
 /* Our names (with the pid), the work directory, SIGINT/SIGTERM, the
  * initial namespace's fd; the caller registers its cleanup at exit. */
+/* Some kernels refuse BPF_F_TEST_XDP_LIVE_FRAMES even to root (a lockdown
+ * or BPF LSM policy: this machine's 6.18 answers EPERM). Without it there
+ * is no generator, so say so once instead of timing zeros. */
+int live_frames_refused(void)
+{
+	struct bpf_insn drop[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_DROP },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	uint8_t frame[64] = { [12] = 0x08 };
+	int fd, err = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame),
+		    .repeat = 1, .batch_size = 1, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "live_probe", "GPL", drop, 2, NULL);
+	if (fd < 0)
+		return errno;
+	if (bpf_prog_test_run_opts(fd, &o))
+		err = errno;
+	close(fd);
+	if (err)
+		fprintf(stderr, "not run: this kernel refuses XDP live-frame generation "
+			"(BPF_F_TEST_XDP_LIVE_FRAMES: %s), the benchmark's packet source; "
+			"build/costprobe gives per-packet costs without it\n", strerror(err));
+	return err;
+}
+
 int bench_init(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };

@@ -490,6 +490,8 @@ int main(int argc, char **argv)
 
 	if (!set_list)
 		set_list = "1,10k,1m";
+	if (live_frames_refused())
+		return 0;
 	if (bench_init())
 		return 1;
 	atexit(cleanup);

@@ -5,7 +5,7 @@
 #include "lib/nat6.h"
 #include "lib/nat64.h"
 #include "lib/nat64_hairpin.h"
-#include "lib/vlan_tc.h"
+#include "lib/vlan_nat.h"
 
 /*
  * Set by the loader when the programs run from TCX links (Linux 6.6+): a
@@ -41,7 +41,9 @@ int fc_tc_egress(struct __sk_buff *skb)
 	if (tc_vlan_foreign_out(skb))
 		return tc_verdict(CTX_PASS);
 	ret = fc_tc_egress_body(skb);
-	return tc_verdict(ret == CTX_PASS ? tc_vlan_out(skb) : ret);
+	if (ret == CTX_PASS && vlan_nat_verdict(tc_vlan_out(skb)) == CTX_DROP)
+		ret = CTX_DROP;
+	return tc_verdict(ret);
 }
 
 /* The halves as BPF functions of their own: a call chain shares 512 bytes
@@ -75,7 +77,7 @@ static __always_inline int fc_tc_ingress_body(struct __sk_buff *skb)
 SEC("tc")
 int fc_tc_ingress(struct __sk_buff *skb)
 {
-	int ret = tc_vlan_in(skb);
+	int ret = vlan_nat_verdict(tc_vlan_in(skb));
 
 	return tc_verdict(ret == FC_VLAN_GO ? fc_tc_ingress_body(skb) : ret);
 }

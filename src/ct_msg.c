@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ctnetlink codec (ct_msg.h). Every length comes from the kernel (or the
  * fuzzer) and is checked before the bytes under it are read. */
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -112,6 +113,26 @@ static int parse_protoinfo(const struct nlattr *p, struct ct_entry *e)
 	return 0;
 }
 
+/* CTA_COUNTERS_ORIG/REPLY into dir's counters (64-bit, network order). */
+static int parse_counters(const struct nlattr *c, struct ct_entry *e, int dir)
+{
+	int rem;
+	__be64 v;
+
+	for_each_attr(a, attr_data(c), attr_len(c), rem) {
+		if (ATTR_TYPE(a) != CTA_COUNTERS_PACKETS && ATTR_TYPE(a) != CTA_COUNTERS_BYTES)
+			continue;
+		if (attr_get(a, &v, 8))
+			return -1;
+		if (ATTR_TYPE(a) == CTA_COUNTERS_PACKETS)
+			e->packets[dir] = be64toh(v);
+		else
+			e->bytes[dir] = be64toh(v);
+		e->has_counters = true;
+	}
+	return 0;
+}
+
 static int parse_ct(const struct nlmsghdr *nh, struct ct_entry *e)
 {
 	const struct nfgenmsg *g = NLMSG_DATA(nh);
@@ -185,6 +206,11 @@ static int parse_ct(const struct nlmsghdr *nh, struct ct_entry *e)
 			break;
 		case CTA_HELP:
 			e->has_helper = true;
+			break;
+		case CTA_COUNTERS_ORIG:
+		case CTA_COUNTERS_REPLY:
+			if (parse_counters(a, e, ATTR_TYPE(a) == CTA_COUNTERS_REPLY))
+				return -1;
 			break;
 		}
 	}

@@ -49,6 +49,11 @@ struct ct_entry {
 	__u32 mark;
 	__u32 id;
 	__u16 zone;
+	/* CTA_COUNTERS_ORIG/REPLY (net.netfilter.nf_conntrack_acct=1):
+	 * what the stack counted per direction (index FO_DIR_*: 0 original,
+	 * 1 reply); in dumps and DESTROY events only. */
+	bool has_counters;
+	__u64 packets[2], bytes[2];
 };
 
 /*

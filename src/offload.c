@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +28,7 @@
 #include <fcnat/offload.h>
 #include "bpf_profile.h"
 #include "ct_msg.h"
+#include "ct_sock.h"
 #include "fcnat_offload.skel.h"
 #include "fcnat_offload_xdp.skel.h"
 #include "loader.h"
@@ -38,9 +38,10 @@
 #include "offload_flows.h"
 #include "offload_pin.h"
 #include "offload_nh.h"
+#include "offload_opts.h"
 #include "metrics.h"
+#include "vlan.h"
 
-#define FO_IFS_MAX	16
 #define FO_BUF		(256 * 1024)
 /* What one send() to ctnetlink carries: under the socket's send buffer
  * (net.core.wmem_default, 208 KiB), or the kernel refuses it whole
@@ -72,170 +73,11 @@ const char *offload_stat_name(int stat)
 	return stat >= 0 && stat < FO_STAT_MAX ? stat_names[stat] : "?";
 }
 
-struct fo_opts {
-	const char *ifs[FO_IFS_MAX];
-	int nr_ifs;
-	const char *stats_file;
-	__u32 max_flows;
-	bool mark_filter;
-	__u32 mark_value, mark_mask;
-	bool verbose;
-	bool xdp;		/* --mode xdp */
-	bool keep_state;	/* --keep-state: exit without detaching */
-	bool took_over;		/* the maps were a kept instance's */
-	char bpffs[256];	/* --bpffs */
-	const char *metrics;	/* --metrics ADDR:PORT */
-	bool detach;		/* --detach: remove a kept instance */
-	__u32 xdp_mode;		/* XDP_FLAGS_DRV_MODE, _SKB_MODE, 0: native, else generic */
-};
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
 	stop = 1;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: fcnat offload [--mode tc|xdp] -i IFNAME [-i IFNAME ...] [options]\n"
-		"Forward the flows conntrack has established (and the firewall accepted)\n"
-		"in the datapath, with their NAT, on the ingress of each interface.\n"
-		"  -i, --interface IFNAME  an interface whose received packets are offloaded\n"
-		"      --mode tc|xdp       the datapath's hook (default tc)\n"
-		"      --xdp-mode native|generic|auto  XDP attach (default auto: native, else generic)\n"
-		"      --max-flows N       flows offloaded at once (default 65536)\n"
-		"      --ct-mark V[/M]     only entries whose conntrack mark & M == V\n"
-		"      --stats-file PATH   write counters as JSON there each second\n"
-		"      --bpffs DIR         where the maps are pinned (default " FO_PIN_ROOT_DEFAULT ")\n"
-		"      --keep-state        on SIGTERM leave the datapath forwarding, for a restart\n"
-		"      --metrics ADDR:PORT serve the counters for Prometheus at /metrics\n"
-		"      --detach            remove what a --keep-state or killed offload left\n"
-		"  -v, --verbose\n");
-}
-
-static int parse_u32(const char *s, __u32 *v)
-{
-	char *end;
-	unsigned long x;
-
-	errno = 0;
-	x = strtoul(s, &end, 0);
-	if (errno || end == s || *end || x > 0xffffffffUL)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct fo_opts *o)
-{
-	static const struct option longs[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "xdp-mode", required_argument, NULL, 'x' },
-		{ "max-flows", required_argument, NULL, 'n' },
-		{ "ct-mark", required_argument, NULL, 'k' },
-		{ "stats-file", required_argument, NULL, 's' },
-		{ "bpffs", required_argument, NULL, 'b' },
-		{ "keep-state", no_argument, NULL, 'K' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "detach", no_argument, NULL, 'D' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int c;
-
-	o->max_flows = 65536;
-	snprintf(o->bpffs, sizeof(o->bpffs), "%s", FO_PIN_ROOT_DEFAULT);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:vh", longs, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (o->nr_ifs == FO_IFS_MAX) {
-				fc_err("offload: at most %d interfaces", FO_IFS_MAX);
-				return -1;
-			}
-			o->ifs[o->nr_ifs++] = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "tc") && strcmp(optarg, "xdp")) {
-				fc_err("offload: --mode %s: tc or xdp", optarg);
-				return -1;
-			}
-			o->xdp = !strcmp(optarg, "xdp");
-			break;
-		case 'x':
-			if (!strcmp(optarg, "native"))
-				o->xdp_mode = XDP_FLAGS_DRV_MODE;
-			else if (!strcmp(optarg, "generic"))
-				o->xdp_mode = XDP_FLAGS_SKB_MODE;
-			else if (!strcmp(optarg, "auto"))
-				o->xdp_mode = 0;
-			else {
-				fc_err("offload: --xdp-mode %s: native, generic or auto", optarg);
-				return -1;
-			}
-			break;
-		case 'n':
-			if (parse_u32(optarg, &o->max_flows) || !o->max_flows ||
-			    o->max_flows > (1u << 24)) {
-				fc_err("offload: --max-flows %s: a number from 1 to %u", optarg, 1u << 24);
-				return -1;
-			}
-			break;
-		case 'k': {
-			char buf[64], *slash;
-
-			snprintf(buf, sizeof(buf), "%s", optarg);
-			slash = strchr(buf, '/');
-			if (slash)
-				*slash++ = 0;
-			o->mark_mask = 0xffffffff;
-			if (parse_u32(buf, &o->mark_value) || (slash && parse_u32(slash, &o->mark_mask))) {
-				fc_err("offload: --ct-mark %s: VALUE or VALUE/MASK", optarg);
-				return -1;
-			}
-			o->mark_value &= o->mark_mask;
-			o->mark_filter = true;
-			break;
-		}
-		case 's':
-			o->stats_file = optarg;
-			break;
-		case 'b':
-			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->bpffs) - 32) {
-				fc_err("offload: --bpffs %s: an absolute path", optarg);
-				return -1;
-			}
-			snprintf(o->bpffs, sizeof(o->bpffs), "%s", optarg);
-			break;
-		case 'K':
-			o->keep_state = true;
-			break;
-		case 'M':
-			o->metrics = optarg;
-			break;
-		case 'D':
-			o->detach = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind != argc || (!o->nr_ifs && !o->detach)) {
-		usage(stderr);
-		return -1;
-	}
-	return 0;
 }
 
 /* A conntrack timeout sysctl of this network namespace, or def. */
@@ -255,52 +97,19 @@ static __u32 ct_sysctl(const char *name, __u32 def)
 	return v;
 }
 
-static int nl_open(unsigned int groups)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
-	int size = 8 << 20;
-
-	if (fd < 0)
-		return -1;
-	/* Events come in bursts (a flush, many new flows): room for them. */
-	if (groups && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int apply_cb(const struct ct_entry *e, void *arg)
 {
 	fo_table_apply(arg, e);
 	return 0;
 }
 
-/* The dump's answer: 0 at its end, -errno. */
-static int ct_dump_read(int fd, struct fo_table *t, char *buf)
+/* The flows of a recv()'s worth written in a few batches. */
+static void batch_hook(void *arg, bool after)
 {
-	int r = 0;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t len;
-
-		if (poll(&p, 1, 5000) <= 0)
-			return -ETIMEDOUT;
-		len = recv(fd, buf, FO_BUF, 0);
-		if (len < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		r = ct_parse_batch(buf, len, apply_cb, t);
-		if (r)
-			break;
-	}
-	return r < 0 ? r : 0;
+	if (after)
+		fo_table_flush(arg);
+	else
+		fo_table_hold(arg);
 }
 
 /* Dump the table into t (marking, then sweeping what it no longer has), on
@@ -308,19 +117,10 @@ static int ct_dump_read(int fd, struct fo_table *t, char *buf)
  * entries gone meanwhile, which are no answer to the dump. */
 static int ct_dump(struct fo_table *t, char *buf, __u32 *seq)
 {
-	size_t n = ct_build_dump(buf, FO_BUF, ++*seq, AF_UNSPEC);
-	int fd = nl_open(0), r;
+	int r;
 
-	if (fd < 0)
-		return -errno;
-	if (send(fd, buf, n, 0) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	fo_table_mark(t);
-	r = ct_dump_read(fd, t, buf);
-	close(fd);
+	r = ct_sock_dump(buf, FO_BUF, ++*seq, apply_cb, batch_hook, t);
 	if (r < 0)
 		return r;
 	fo_table_sweep(t);
@@ -367,6 +167,7 @@ static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_t
 {
 	static unsigned long seq;	/* tells a reader one write from the next */
 	int ncpu = libbpf_num_possible_cpus();
+	__u64 fp_pkts, fp_bytes;
 	char tmp[4096 + 16];
 	FILE *f;
 
@@ -376,8 +177,12 @@ static void write_stats(const struct fo_opts *o, int stats_fd, const struct fo_t
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
+	fo_table_fast_path(t, &fp_pkts, &fp_bytes);
 	fprintf(f, "{\"seq\": %lu, \"offloaded_flows\": %lu, \"handed_back\": %lu, "
-		"\"counters\": {", ++seq, fo_table_offloaded(t), fo_table_handed_back(t));
+		"\"zone_clashes\": %lu, \"fast_path\": {\"packets\": %llu, \"bytes\": %llu}, "
+		"\"counters\": {", ++seq, fo_table_offloaded(t), fo_table_handed_back(t),
+		fo_table_zone_clashes(t), (unsigned long long)fp_pkts,
+		(unsigned long long)fp_bytes);
 	for (__u32 i = 0; i < FO_STAT_MAX; i++) {
 		__u64 v[ncpu], sum = 0;
 
@@ -474,7 +279,9 @@ static bool events(int ev_fd, struct fo_table *t, char *buf, __u32 *seq, int wai
 		}
 		if (len <= 0)
 			return len == 0 || errno == EAGAIN || errno == EINTR;
+		fo_table_hold(t);
 		r = ct_parse_batch(buf, len, apply_cb, t);
+		fo_table_flush(t);
 		if (r < 0)
 			fc_warn("offload: a malformed conntrack event batch (%s)", strerror(-r));
 		/* A storm of events (a million new flows) must not hold off
@@ -499,8 +306,8 @@ static int run(const struct fo_opts *o, struct fcnat_offload *skel, struct fo_ta
 		goto out;
 	/* Events first, then the dump: nothing between them is missed (an
 	 * entry in both is applied twice, to the same result). */
-	ev_fd = nl_open(groups);
-	cmd_fd = nl_open(0);
+	ev_fd = ct_sock_open(groups);
+	cmd_fd = ct_sock_open(0);
 	if (ev_fd < 0 || cmd_fd < 0) {
 		fc_err("offload: ctnetlink: %s (is nf_conntrack_netlink loaded?)", strerror(errno));
 		goto out;
@@ -582,6 +389,15 @@ static __u32 fo_xdp_vlan(struct fcnat_offload_xdp *x, int ifindex, const char *n
 	return v.lower;
 }
 
+/* --vlan into an object's initial .bss (ctx_xdp.h / vlan_tc.h read it). */
+static void vlan_tags_write(const struct fo_opts *o, const struct fo_iface *ifs,
+			    volatile __u32 *tags, volatile __u32 *ifindex)
+{
+	for (unsigned int i = 0; i < FC_VLAN_TAGS; i++)
+		tags[i] = i < o->vlan.n ? o->vlan.tag[i] : 0;
+	*ifindex = o->vlan.n ? (__u32)ifs[o->vlan_if].ifindex : 0;
+}
+
 /* The XDP object over the TC object's maps (one state, whichever hook),
  * with every -i interface in its devmap: frames leave through those only. */
 static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
@@ -599,6 +415,7 @@ static int load_xdp(const struct fo_opts *o, const struct fo_iface *ifs,
 		return -1;
 	for (int i = 0; i < o->nr_ifs; i++)
 		x->rodata->fc_xdp_ifs[i] = ifs[i].ifindex;
+	vlan_tags_write(o, ifs, x->bss->fc_vlan_tags, &x->bss->fc_vlan_ifindex);
 	if (bpf_map__reuse_fd(x->maps.fo_flows4, bpf_map__fd(skel->maps.fo_flows4)) ||
 	    bpf_map__reuse_fd(x->maps.fo_flows6, bpf_map__fd(skel->maps.fo_flows6)) ||
 	    bpf_map__reuse_fd(x->maps.fo_stats, bpf_map__fd(skel->maps.fo_stats)) ||
@@ -665,9 +482,9 @@ int offload_main(int argc, char **argv)
 	struct fo_metrics_ctx mctx;
 	struct fo_side side = { .nh_fd = -1 };
 	int ret = 1, attached = 0, r;
-	__u32 map_id;
+	__u32 map_id, stats_id;
 
-	r = parse_opts(argc, argv, &o);
+	r = offload_parse_opts(argc, argv, &o);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (o.verbose)
@@ -703,6 +520,7 @@ int offload_main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.fo_flows6, o.max_flows * 2);
 	for (int i = 0; i < o.nr_ifs; i++)
 		skel->rodata->fc_tc_fast_ifs[i] = ifs[i].ifindex;
+	vlan_tags_write(&o, ifs, skel->bss->fc_vlan_tags, &skel->bss->fc_vlan_ifindex);
 	/* A kept instance's maps (kill -9, --keep-state): its flows go on. */
 	if (pin_reuse_maps(&pin, skel->obj) || fcnat_offload__load(skel)) {
 		fc_err("offload: loading the datapath: %s", strerror(errno));
@@ -732,6 +550,7 @@ int offload_main(int argc, char **argv)
 	if (pin.found)
 		fc_info("offload: taking over the kept state in %s", pin.dir);
 	map_id = fo_map_id(bpf_map__fd(skel->maps.fo_flows4));
+	stats_id = fo_map_id(bpf_map__fd(skel->maps.fo_stats));
 	t = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6),
@@ -741,6 +560,7 @@ int offload_main(int argc, char **argv)
 		.mark_filter = o.mark_filter,
 		.mark_value = o.mark_value,
 		.mark_mask = o.mark_mask,
+		.zone = o.zone,
 		.buckets = fo_buckets(o.max_flows),
 	});
 	if (!t)
@@ -750,6 +570,17 @@ int offload_main(int argc, char **argv)
 					  bpf_program__fd(xskel->progs.fo_xdp), o.xdp_mode, map_id)
 			  : fo_attach_tc(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_ingress),
 					 map_id, pin.found ? &kept : NULL);
+		/* --vlan: the link's egress tags what leaves, and behind XDP
+		 * TC takes the tags off what XDP leaves to the stack. */
+		if (!r && o.vlan.n && attached == o.vlan_if) {
+			r = fo_attach_vlan(&ifs[attached], bpf_program__fd(skel->progs.fo_tc_egress),
+					   bpf_program__fd(skel->progs.fo_tc_vlan_in), stats_id,
+					   pin.found ? &kept : NULL);
+			/* The ingress part just attached goes too (a kept
+			 * one it replaced stays: the start leaves it serving). */
+			if (r && !ifs[attached].took_over)
+				fo_detach(&ifs[attached]);
+		}
 		if (r) {
 			fc_err("offload: attaching to %s: %s%s", o.ifs[attached], strerror(-r),
 			       r == -EEXIST || r == -EBUSY ? " (another program is there)" : "");
@@ -757,13 +588,19 @@ int offload_main(int argc, char **argv)
 		}
 	}
 	if (pin.found)
-		fo_detach_stale(&kept, ifs, o.nr_ifs, map_id);
+		fo_detach_stale(&kept, ifs, o.nr_ifs, map_id, stats_id);
 	fo_meta_record(&pin.meta, ifs, o.nr_ifs);
 	pin_save_meta(&pin);
 	o.took_over = pin.found;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	fc_info("offload: %s datapath on %d interface(s)", o.xdp ? "XDP" : "TC", o.nr_ifs);
+	if (o.vlan.n) {
+		char v[64];
+
+		fc_info("offload: %s carries %s tags: taken off what arrives, put on what leaves",
+			o.ifs[o.vlan_if], vlan_str(&o.vlan, v, sizeof(v)));
+	}
 	if (o.metrics) {
 		mctx = (struct fo_metrics_ctx){ .stats_fd = bpf_map__fd(skel->maps.fo_stats),
 						.table = t };

@@ -33,11 +33,38 @@ struct fo_entry {
 	bool handed_back;	/* FIN/RST: never again for this entry */
 	bool owed;		/* conntrack update owed (just offloaded) */
 	bool marked;		/* named by the re-dump under way */
+	bool queued;		/* in the install queue (t->queue[qidx]) */
+	bool clash;		/* a direction is another zone's tuple too: the stack's */
 	__u8 seen_dirs;		/* directions the scan of seen_gen found (bit per FO_DIR_*) */
 	__u32 seen_gen;
 	__u64 seen_last;	/* their latest last_seen_ns */
+	__u64 seen_pkts, seen_bytes;	/* their fast path counters, summed, at that scan */
+	__u64 pkts, bytes;		/* the same at the last complete scan */
 	__u64 expires_ns;	/* when conntrack expires it, as last told or set (0: unknown) */
+	__u32 qidx;
 };
+
+/*
+ * An entry of a zone the offload does not follow: never offloaded, known
+ * only so that a flow of the followed zone with the same tuple (either
+ * direction) is not offloaded either while it lives: the datapath's key
+ * has no zone (a packet's zone is whatever the ruleset sets before
+ * conntrack), so the fast path could not tell their packets apart.
+ * Hashed under both tuples.
+ */
+struct fo_slink {
+	struct fo_slink *next;
+	__u8 k;				/* which tuple: link[k] of its shadow */
+};
+
+struct fo_shadow {
+	struct fo_slink link[2];	/* in the chains of its orig and reply tuples */
+	struct ct_tuple t[2];		/* orig, reply */
+	__u16 zone;
+	bool marked;
+};
+
+#define SHADOW_OF(l)	((struct fo_shadow *)((char *)((l) - (l)->k) - offsetof(struct fo_shadow, link)))
 
 struct fo_table {
 	struct fo_table_cfg cfg;
@@ -53,6 +80,25 @@ struct fo_table {
 	__u64 next_round;	/* no round before (see round_every) */
 	__u32 pend_cursor;	/* fo_table_pending's, likewise */
 	void *bkeys, *bvals;	/* FO_BATCH keys and values (IPv6 sizes) */
+	/* Installs queued while held (fo_table_hold), written by
+	 * fo_table_flush in batches: a burst of new flows costs a few
+	 * bpf() calls, not two per flow. */
+	struct fo_entry **queue;
+	__u32 nqueued, qcap, holding;
+	bool no_batch_update;	/* the kernel has no bpf_map_update_batch for it */
+	__u32 ubatch;		/* directions per batch: FO_BATCH, or --max-flows if less */
+	void *ukeys, *uvals;	/* a batch of reply, then original directions */
+	bool *ok_r, *ok_o;	/* which went in */
+	struct fo_entry **batch;	/* the flows of a batch */
+	/* Other zones' entries (struct fo_shadow), allocated at the first. */
+	struct fo_slink **shadow;
+	unsigned long shadows, clashed;
+	bool recheck;		/* a shadow left: clashed entries may go now */
+	/* What the fast path carried (packets, bytes of both directions): of
+	 * the flows offloaded now, summed by the last complete round
+	 * (live_*), and of those gone since the start (gone_*). */
+	__u64 live_pkts, live_bytes, sum_pkts, sum_bytes, gone_pkts, gone_bytes;
+	bool rechecking;	/* the round under way tries them */
 };
 
 /* One word into the hash, each bit of it spread over all of h (a
@@ -103,7 +149,15 @@ struct fo_table *fo_table_new(const struct fo_table_cfg *cfg)
 	t->bucket = calloc(n, sizeof(*t->bucket));
 	t->bkeys = malloc(FO_BATCH * sizeof(struct fo_key6));
 	t->bvals = malloc(FO_BATCH * sizeof(struct fo_flow6));
-	if (!t->bucket || !t->bkeys || !t->bvals)
+	/* No more flows are ever queued than --max-flows. */
+	t->ubatch = cfg->max_flows && cfg->max_flows < FO_BATCH ? cfg->max_flows : FO_BATCH;
+	t->ukeys = malloc(t->ubatch * sizeof(struct fo_key6));
+	t->uvals = malloc(t->ubatch * sizeof(struct fo_flow6));
+	t->ok_r = malloc(t->ubatch * sizeof(*t->ok_r));
+	t->ok_o = malloc(t->ubatch * sizeof(*t->ok_o));
+	t->batch = malloc(t->ubatch * sizeof(*t->batch));
+	if (!t->bucket || !t->bkeys || !t->bvals || !t->ukeys || !t->uvals || !t->ok_r ||
+	    !t->ok_o || !t->batch)
 		goto fail;
 	return t;
 fail:
@@ -111,6 +165,11 @@ fail:
 		free(t->bucket);
 		free(t->bkeys);
 		free(t->bvals);
+		free(t->ukeys);
+		free(t->uvals);
+		free(t->ok_r);
+		free(t->ok_o);
+		free(t->batch);
 	}
 	free(t);
 	return NULL;
@@ -205,40 +264,193 @@ static int last_seen(const struct fo_table *t, const struct fo_entry *e, __u64 *
 	return 0;
 }
 
+static bool shadowed(const struct fo_table *t, const struct ct_tuple *x);
+struct fo_shadow;
+static void shadow_free(struct fo_table *t, struct fo_shadow *s);
+
+/* Queue e's two directions for the next flush (at once when not held). */
 static int install(struct fo_table *t, struct fo_entry *e)
 {
-	struct fo_dirs d;
-
-	if (t->offloaded >= t->cfg.max_flows) {
+	if (e->queued || e->installed)
+		return 0;
+	if (t->offloaded + t->nqueued >= t->cfg.max_flows) {
 		if (!t->full_warned)
 			fc_warn("offload: %u flows offloaded, the most --max-flows allows: "
 				"further flows stay with the stack", t->cfg.max_flows);
 		t->full_warned = true;
 		return -ENOSPC;
 	}
-	dirs_of(t, e, &d);
-	/* The reply direction first: a flow is offloaded when its opening
-	 * direction's entry appears, and then both ways work. */
-	if (bpf_map_update_elem(d.fd, d.kr, d.fr, BPF_ANY))
-		return -errno;
-	if (bpf_map_update_elem(d.fd, d.ko, d.fo, BPF_ANY)) {
-		int err = -errno;
+	if (t->nqueued == t->qcap) {
+		__u32 cap = t->qcap ? t->qcap * 2 : 256;
+		struct fo_entry **q = realloc(t->queue, cap * sizeof(*q));
 
-		bpf_map_delete_elem(d.fd, d.kr);
-		return err;
+		if (!q)
+			return -ENOMEM;
+		t->queue = q;
+		t->qcap = cap;
 	}
+	e->qidx = t->nqueued;
+	t->queue[t->nqueued++] = e;
+	e->queued = true;
+	if (!t->holding)
+		fo_table_flush(t);
+	return 0;
+}
+
+static void installed(struct fo_table *t, struct fo_entry *e)
+{
 	e->installed = true;
 	if (!e->owed)
 		t->owed++;
 	e->owed = true;
 	t->offloaded++;
-	return 0;
+}
+
+/*
+ * Write n directions (keys and values packed in ukeys/uvals) into the map;
+ * ok[i] says which went in. A batch stops at the first that fails: that
+ * one is marked failed and the rest goes in another call. Where the kernel
+ * has no batch update for the map, one call each.
+ */
+static void put_dirs(struct fo_table *t, int fd, size_t ksz, size_t vsz, __u32 n, bool *ok)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 i = 0;
+
+	while (i < n) {
+		__u32 cnt = n - i;
+
+		if (t->no_batch_update) {
+			ok[i] = !bpf_map_update_elem(fd, (char *)t->ukeys + i * ksz,
+						     (char *)t->uvals + i * vsz, BPF_ANY);
+			i++;
+			continue;
+		}
+		if (!bpf_map_update_batch(fd, (char *)t->ukeys + i * ksz, (char *)t->uvals + i * vsz,
+					  &cnt, &opts)) {
+			memset(ok + i, 1, n - i);
+			return;
+		}
+		if (errno == EINVAL || errno == EOPNOTSUPP || errno == 524 /* ENOTSUPP */) {
+			/* No batch update for this map here (what went in
+			 * before the refusal is written again: BPF_ANY). */
+			t->no_batch_update = true;
+			continue;
+		}
+		if (cnt >= n - i) {
+			/* Refused as a whole (the kernel wrote no count back):
+			 * none of them went in. */
+			memset(ok + i, 0, n - i);
+			fc_debug("offload: installing flows: %s", strerror(errno));
+			return;
+		}
+		memset(ok + i, 1, cnt);
+		i += cnt;
+		ok[i++] = false;
+		fc_debug("offload: installing a flow: %s", strerror(errno));
+	}
+}
+
+/* Install the queued entries of one family (up to t->ubatch) from q. */
+static void flush_some(struct fo_table *t, struct fo_entry **q, __u32 n, bool v6)
+{
+	size_t ksz = v6 ? sizeof(struct fo_key6) : sizeof(struct fo_key4);
+	size_t vsz = v6 ? sizeof(struct fo_flow6) : sizeof(struct fo_flow4);
+	int fd = v6 ? t->cfg.map6_fd : t->cfg.map_fd;
+	bool *ok_r = t->ok_r, *ok_o = t->ok_o;
+	struct fo_dirs d;
+
+	/* The reply directions first: a flow is offloaded when its opening
+	 * direction's entry appears, and then both ways work. */
+	for (__u32 i = 0; i < n; i++) {
+		dirs_of(t, q[i], &d);
+		memcpy((char *)t->ukeys + i * ksz, d.kr, ksz);
+		memcpy((char *)t->uvals + i * vsz, d.fr, vsz);
+	}
+	put_dirs(t, fd, ksz, vsz, n, ok_r);
+	for (__u32 i = 0, k = 0; i < n; i++) {
+		if (!ok_r[i])
+			continue;
+		dirs_of(t, q[i], &d);
+		memcpy((char *)t->ukeys + k * ksz, d.ko, ksz);
+		memcpy((char *)t->uvals + k * vsz, d.fo, vsz);
+		k++;
+	}
+	{
+		__u32 k = 0;
+
+		for (__u32 i = 0; i < n; i++)
+			k += ok_r[i];
+		put_dirs(t, fd, ksz, vsz, k, ok_o);
+	}
+	for (__u32 i = 0, k = 0; i < n; i++) {
+		if (!ok_r[i])
+			continue;
+		if (ok_o[k++]) {
+			installed(t, q[i]);
+			continue;
+		}
+		dirs_of(t, q[i], &d);
+		bpf_map_delete_elem(fd, d.kr);	/* no half flow */
+	}
+}
+
+void fo_table_hold(struct fo_table *t)
+{
+	t->holding++;
+}
+
+void fo_table_flush(struct fo_table *t)
+{
+	struct fo_entry **batch = t->batch;
+
+	if (t->holding)
+		t->holding--;
+	if (t->holding)
+		return;
+	for (int v6 = 0; v6 < 2; v6++) {
+		__u32 n = 0;
+
+		for (__u32 i = 0; i < t->nqueued; i++) {
+			struct fo_entry *e = t->queue[i];
+
+			if (!e || (e->orig.family == AF_INET6) != v6)
+				continue;
+			/* A shadow may have come since it was queued. */
+			if (shadowed(t, &e->orig) || shadowed(t, &e->reply)) {
+				if (!e->clash)
+					t->clashed++;
+				e->clash = true;
+				continue;
+			}
+			batch[n++] = e;
+			if (n == t->ubatch) {
+				flush_some(t, batch, n, v6);
+				n = 0;
+			}
+		}
+		if (n)
+			flush_some(t, batch, n, v6);
+	}
+	for (__u32 i = 0; i < t->nqueued; i++)
+		if (t->queue[i])
+			t->queue[i]->queued = false;
+	t->nqueued = 0;
+}
+
+static void unqueue(struct fo_table *t, struct fo_entry *e)
+{
+	if (!e->queued)
+		return;
+	t->queue[e->qidx] = NULL;
+	e->queued = false;
 }
 
 static void uninstall(struct fo_table *t, struct fo_entry *e)
 {
 	struct fo_dirs d;
 
+	unqueue(t, e);
 	if (e->owed)
 		t->owed--;
 	e->owed = false;
@@ -250,6 +462,11 @@ static void uninstall(struct fo_table *t, struct fo_entry *e)
 	bpf_map_delete_elem(d.fd, d.kr);
 	e->installed = false;
 	t->offloaded--;
+	/* Its traffic as the last round saw it (a round's worth may be
+	 * missing): a new install starts from zero. */
+	t->gone_pkts += e->pkts;
+	t->gone_bytes += e->bytes;
+	e->pkts = e->bytes = 0;
 }
 
 static void table_free(struct fo_table *t, bool flows_too)
@@ -266,9 +483,20 @@ static void table_free(struct fo_table *t, bool flows_too)
 			free(e);
 		}
 	}
+	if (t->shadow)
+		for (__u32 i = 0; i <= t->mask; i++)
+			while (t->shadow[i])
+				shadow_free(t, SHADOW_OF(t->shadow[i]));
+	free(t->shadow);
+	free(t->queue);
 	free(t->bucket);
 	free(t->bkeys);
 	free(t->bvals);
+	free(t->ukeys);
+	free(t->uvals);
+	free(t->ok_r);
+	free(t->ok_o);
+	free(t->batch);
 	free(t);
 }
 
@@ -370,6 +598,123 @@ static unsigned long prune_map(struct fo_table *t, int fd, bool v6)
 	return n;
 }
 
+/* ---- Other zones' entries ------------------------------------------------ */
+
+/* Is x either tuple of another zone's entry? */
+static bool shadowed(const struct fo_table *t, const struct ct_tuple *x)
+{
+	if (!t->shadows)
+		return false;
+	for (const struct fo_slink *l = t->shadow[tuple_hash(t, x, 0)]; l; l = l->next)
+		if (tuple_eq(&SHADOW_OF(l)->t[l->k], x))
+			return true;
+	return false;
+}
+
+static struct fo_shadow *shadow_find(const struct fo_table *t, const struct ct_tuple *orig,
+				     __u16 zone)
+{
+	if (!t->shadows)
+		return NULL;
+	for (struct fo_slink *l = t->shadow[tuple_hash(t, orig, 0)]; l; l = l->next) {
+		struct fo_shadow *s = SHADOW_OF(l);
+
+		if (l->k == 0 && s->zone == zone && tuple_eq(&s->t[0], orig))
+			return s;
+	}
+	return NULL;
+}
+
+static void shadow_free(struct fo_table *t, struct fo_shadow *s)
+{
+	for (int k = 0; k < 2; k++) {
+		struct fo_slink **pp = &t->shadow[tuple_hash(t, &s->t[k], 0)];
+
+		while (*pp && *pp != &s->link[k])
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = s->link[k].next;
+	}
+	free(s);
+	t->shadows--;
+	if (t->clashed)
+		t->recheck = true;	/* the next round offloads what it blocked */
+}
+
+static struct fo_entry **find(struct fo_table *t, const struct ct_tuple *orig, __u16 zone);
+
+/* An installed flow whose direction is tuple x (read back from the map:
+ * the key is the tuple as it arrives) leaves the fast path: x is another
+ * zone's too. */
+static void clash_out(struct fo_table *t, const struct ct_tuple *x)
+{
+	struct fo_dirs d;
+	struct fo_entry e = { .orig = *x, .reply = *x }, **pp;
+	struct ct_tuple orig;
+	__u8 dir;
+
+	dirs_of(t, &e, &d);
+	if (bpf_map_lookup_elem(d.fd, d.ko, d.fo))
+		return;
+	if (x->family == AF_INET6) {
+		dir = d.v6.fo.dir;
+		tuple6(&orig, dir == FO_DIR_ORIG ? &d.v6.ko : &d.v6.fo.rev);
+	} else {
+		dir = d.v4.fo.dir;
+		tuple4(&orig, dir == FO_DIR_ORIG ? &d.v4.ko : &d.v4.fo.rev);
+	}
+	pp = find(t, &orig, t->cfg.zone);
+	if (!*pp)
+		return;
+	uninstall(t, *pp);
+	if (!(*pp)->clash)
+		t->clashed++;
+	(*pp)->clash = true;
+	fc_debug("offload: a flow's tuple is in conntrack zone %u and another: the stack's",
+		 t->cfg.zone);
+}
+
+/* Another zone's entry, as conntrack reports it. */
+static void shadow_apply(struct fo_table *t, const struct ct_entry *c)
+{
+	struct fo_shadow *s = shadow_find(t, &c->orig, c->zone);
+
+	if (c->event == CT_EV_DESTROY) {
+		if (s)
+			shadow_free(t, s);
+		return;
+	}
+	if (s) {
+		s->marked = true;
+		if (!c->has_reply || tuple_eq(&s->t[1], &c->reply))
+			return;
+		shadow_free(t, s);	/* its NAT changed: hashed anew */
+	}
+	if (!t->shadow && !(t->shadow = calloc(t->mask + 1, sizeof(*t->shadow))))
+		goto nomem;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto nomem;
+	s->t[0] = c->orig;
+	s->t[1] = c->has_reply ? c->reply : c->orig;
+	s->zone = c->zone;
+	s->marked = true;
+	for (int k = 0; k < 2; k++) {
+		struct fo_slink **head = &t->shadow[tuple_hash(t, &s->t[k], 0)];
+
+		s->link[k].k = k;
+		s->link[k].next = *head;
+		*head = &s->link[k];
+	}
+	t->shadows++;
+	for (int k = 0; k < 2; k++)
+		clash_out(t, &s->t[k]);
+	return;
+nomem:
+	/* Not knowing it could let its packets meet a flow of ours. */
+	fc_warn("offload: out of memory for another conntrack zone's entry");
+}
+
 unsigned long fo_table_prune(struct fo_table *t)
 {
 	return prune_map(t, t->cfg.map_fd, false) + prune_map(t, t->cfg.map6_fd, true);
@@ -389,7 +734,7 @@ bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_sta
 		return false;
 	if (t->cfg.mark_filter && (e->mark & t->cfg.mark_mask) != t->cfg.mark_value)
 		return false;
-	return true;
+	return e->zone == t->cfg.zone;
 }
 
 static struct fo_entry **find(struct fo_table *t, const struct ct_tuple *orig, __u16 zone)
@@ -407,8 +752,22 @@ static void drop(struct fo_table *t, struct fo_entry **pp)
 	struct fo_entry *e = *pp;
 
 	uninstall(t, e);
+	if (e->clash)
+		t->clashed--;
 	*pp = e->next;
 	free(e);
+}
+
+/* Offload e unless a direction of it is another zone's tuple too. */
+static void try_install(struct fo_table *t, struct fo_entry *e)
+{
+	bool clash = shadowed(t, &e->orig) || shadowed(t, &e->reply);
+
+	if (clash != e->clash)
+		t->clashed += clash ? 1 : -1;
+	e->clash = clash;
+	if (!clash)
+		install(t, e);
 }
 
 void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
@@ -418,6 +777,10 @@ void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
 
 	if (!c->has_orig)
 		return;		/* not TCP/UDP over IPv4 or IPv6: never ours */
+	if (c->zone != t->cfg.zone) {
+		shadow_apply(t, c);
+		return;
+	}
 	pp = find(t, &c->orig, c->zone);
 	e = *pp;
 	if (c->event == CT_EV_DESTROY) {
@@ -467,18 +830,24 @@ void fo_table_apply(struct fo_table *t, const struct ct_entry *c)
 		e->reply = c->reply;
 	}
 	if (!e->installed && !e->handed_back)
-		install(t, e);
+		try_install(t, e);
 }
 
 void fo_table_mark(struct fo_table *t)
 {
-	for (__u32 i = 0; i <= t->mask; i++)
+	for (__u32 i = 0; i <= t->mask; i++) {
 		for (struct fo_entry *e = t->bucket[i]; e; e = e->next)
 			e->marked = false;
+		for (struct fo_slink *l = t->shadow ? t->shadow[i] : NULL; l; l = l->next)
+			SHADOW_OF(l)->marked = false;
+	}
 }
 
 void fo_table_sweep(struct fo_table *t)
 {
+	struct fo_shadow **gone = NULL;
+	size_t n = 0, cap = 0;
+
 	for (__u32 i = 0; i <= t->mask; i++) {
 		struct fo_entry **pp = &t->bucket[i];
 
@@ -489,6 +858,25 @@ void fo_table_sweep(struct fo_table *t)
 				drop(t, pp);
 		}
 	}
+	/* Other zones' entries the dump did not name: found first (each
+	 * once, at its original tuple's link), then freed. */
+	for (__u32 i = 0; t->shadow && i <= t->mask; i++)
+		for (struct fo_slink *l = t->shadow[i]; l; l = l->next) {
+			if (l->k || SHADOW_OF(l)->marked)
+				continue;
+			if (n == cap) {
+				struct fo_shadow **more = realloc(gone, (cap = cap ? cap * 2 : 64) *
+								   sizeof(*gone));
+
+				if (!more)
+					break;
+				gone = more;
+			}
+			gone[n++] = SHADOW_OF(l);
+		}
+	for (size_t i = 0; i < n; i++)
+		shadow_free(t, gone[i]);
+	free(gone);
 }
 
 static __u32 base_timeout(const struct fo_table *t, const struct fo_entry *e)
@@ -552,7 +940,7 @@ __u32 fo_refresh_timeout(__u64 base_ns, __u64 last, __u64 expires, __u64 now)
 /* A direction the scan found: to its entry (key: the packet's tuple as it
  * arrives, rev: the other direction's). */
 static void note_dir(struct fo_table *t, const struct ct_tuple *key, const struct ct_tuple *rev,
-		     __u8 dir, __u64 last)
+		     __u8 dir, __u64 last, __u64 pkts, __u64 bytes)
 {
 	const struct ct_tuple *orig = dir == FO_DIR_ORIG ? key : rev;
 	const struct ct_tuple *reply = dir == FO_DIR_ORIG ? rev : key;
@@ -564,7 +952,10 @@ static void note_dir(struct fo_table *t, const struct ct_tuple *key, const struc
 			e->seen_gen = t->gen;
 			e->seen_dirs = 0;
 			e->seen_last = 0;
+			e->seen_pkts = e->seen_bytes = 0;
 		}
+		e->seen_pkts += pkts;
+		e->seen_bytes += bytes;
 		e->seen_dirs |= 1u << (dir & 1);
 		if (last > e->seen_last)
 			e->seen_last = last;
@@ -599,13 +990,13 @@ static int scan_map(struct fo_table *t, int fd, bool v6)
 
 				tuple6(&a, k);
 				tuple6(&b, &f->rev);
-				note_dir(t, &a, &b, f->dir, f->last_seen_ns);
+				note_dir(t, &a, &b, f->dir, f->last_seen_ns, f->packets, f->bytes);
 			} else {
 				const struct fo_flow4 *f = v;
 
 				tuple4(&a, k);
 				tuple4(&b, &f->rev);
-				note_dir(t, &a, &b, f->dir, f->last_seen_ns);
+				note_dir(t, &a, &b, f->dir, f->last_seen_ns, f->packets, f->bytes);
 			}
 		}
 		if (err == ENOENT)
@@ -665,6 +1056,9 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 		t->next_round = now_ns + round_every(t) - NSEC / 10;	/* the tick's jitter */
 		scan(t);
 		t->in_round = true;
+		t->rechecking = t->recheck;
+		t->recheck = false;
+		t->sum_pkts = t->sum_bytes = 0;
 		t->cursor = 0;
 	}
 	for (; t->cursor <= t->mask; t->cursor++)
@@ -673,11 +1067,23 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 			__u32 timeout;
 			bool gone;
 
+			if (e->clash && t->rechecking) {
+				/* Another zone's entry left. Written after this
+				 * round's scan: not looked at before the next. */
+				try_install(t, e);
+				continue;
+			}
 			if (!e->installed)
 				continue;
 			if (t->scanned) {
 				gone = e->seen_gen != t->gen || e->seen_dirs != 3;
 				last = e->seen_last;
+				if (!gone) {
+					e->pkts = e->seen_pkts;
+					e->bytes = e->seen_bytes;
+					t->sum_pkts += e->pkts;
+					t->sum_bytes += e->bytes;
+				}
 			} else {
 				gone = last_seen(t, e, &last) != 0;
 			}
@@ -700,6 +1106,10 @@ size_t fo_table_tick(struct fo_table *t, __u64 now_ns, void *out, size_t len, __
 			e->expires_ns = now_ns + (__u64)timeout * NSEC;
 		}
 	t->in_round = false;
+	if (t->scanned) {
+		t->live_pkts = t->sum_pkts;
+		t->live_bytes = t->sum_bytes;
+	}
 	return off;
 }
 
@@ -716,4 +1126,15 @@ unsigned long fo_table_offloaded(const struct fo_table *t)
 unsigned long fo_table_handed_back(const struct fo_table *t)
 {
 	return t->handed_back;
+}
+
+void fo_table_fast_path(const struct fo_table *t, __u64 *pkts, __u64 *bytes)
+{
+	*pkts = t->gone_pkts + t->live_pkts;
+	*bytes = t->gone_bytes + t->live_bytes;
+}
+
+unsigned long fo_table_zone_clashes(const struct fo_table *t)
+{
+	return t->clashed;
 }

@@ -26,6 +26,7 @@ struct fo_table_cfg {
 	bool mark_filter;	/* offload only entries with (mark & mask) == value */
 	__u32 mark_value, mark_mask;
 	__u32 buckets;		/* hash chains, a power of 2 (0: 65536) */
+	__u16 zone;		/* the conntrack zone offloaded (--ct-zone; others never) */
 };
 
 struct fo_table *fo_table_new(const struct fo_table_cfg *cfg);
@@ -42,8 +43,20 @@ unsigned long fo_table_prune(struct fo_table *t);
  * last known TCP state when e carries none; -1: unknown. */
 bool fo_eligible(const struct fo_table *t, const struct ct_entry *e, int tcp_state);
 
-/* One conntrack message (dump or event): offload, update or stop. */
+/* One conntrack message (dump or event): offload, update or stop. An
+ * entry of another zone is never offloaded, and while it lives a flow of
+ * the offloaded zone with one of its tuples is not either (the datapath's
+ * key has no zone). */
 void fo_table_apply(struct fo_table *t, const struct ct_entry *e);
+
+/*
+ * Between hold and flush, the flows fo_table_apply offloads are queued and
+ * then written to the maps in batches (bpf_map_update_batch: every reply
+ * direction, then every original one), a few bpf() calls for a recv()'s
+ * worth of new flows. Without a hold each is written at once. Holds nest.
+ */
+void fo_table_hold(struct fo_table *t);
+void fo_table_flush(struct fo_table *t);
 
 /* A re-dump starts (events were lost): entries the dump does not name
  * again are dropped by fo_table_sweep(). */
@@ -72,5 +85,12 @@ size_t fo_table_pending(struct fo_table *t, void *out, size_t len, __u32 *seq);
 
 unsigned long fo_table_offloaded(const struct fo_table *t);	/* flows, not directions */
 unsigned long fo_table_handed_back(const struct fo_table *t);	/* by FIN/RST, so far */
+/* What the fast path carried since the start (packets, and bytes of IP
+ * header and payload as conntrack counts them; both directions), as of
+ * the last refresh round that read the maps: monotonic but for a round's
+ * worth of a flow that leaves (read no more). */
+void fo_table_fast_path(const struct fo_table *t, __u64 *pkts, __u64 *bytes);
+/* Entries of the offloaded zone kept with the stack: their tuple is another zone's too. */
+unsigned long fo_table_zone_clashes(const struct fo_table *t);
 
 #endif

@@ -47,12 +47,17 @@ int fo_pin_detach(const char *root)
 	if (pin_open(&p, root, name, true))
 		return 1;
 	if (p.found) {
+		int sfd = pin_map_fd(&p, "fo_stats");
+
 		fd = pin_map_fd(&p, "fo_flows4");
 		/* No interface of this start: every kept one is stale. */
 		if (fd >= 0)
-			fo_detach_stale(&p.meta, NULL, 0, fo_map_id(fd));
+			fo_detach_stale(&p.meta, NULL, 0, fo_map_id(fd),
+					sfd >= 0 ? fo_map_id(sfd) : 0);
 		if (fd >= 0)
 			close(fd);
+		if (sfd >= 0)
+			close(sfd);
 		fc_info("offload: removed the kept state in %s", p.dir);
 	}
 	pin_remove(&p);
@@ -112,9 +117,10 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-int fo_tc_ours(int ifindex, __u32 flows_map_id)
+int fo_tc_ours_at(int ifindex, bool egress, const char *name, __u32 map_id)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = FO_TC_HANDLE, .priority = FO_TC_PRIORITY);
 	libbpf_print_fn_t was = libbpf_set_print(quiet);
 	int err;
@@ -124,7 +130,12 @@ int fo_tc_ours(int ifindex, __u32 flows_map_id)
 	libbpf_set_print(was);
 	if (err)
 		return 0;
-	return prog_ours(q.prog_id, "fo_tc_ingress", flows_map_id) ? 1 : -EEXIST;
+	return prog_ours(q.prog_id, name, map_id) ? 1 : -EEXIST;
+}
+
+int fo_tc_ours(int ifindex, __u32 flows_map_id)
+{
+	return fo_tc_ours_at(ifindex, false, "fo_tc_ingress", flows_map_id);
 }
 
 int fo_xdp_ours(int ifindex, __u32 flows_map_id, __u32 *mode)
@@ -228,20 +239,77 @@ int fo_attach_xdp(struct fo_iface *i, const char *name, int prog_fd, __u32 mode,
 	return err;
 }
 
-void fo_detach(const struct fo_iface *i)
+static void tc_detach_at(int ifindex, bool egress)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FO_TC_HANDLE, .priority = FO_TC_PRIORITY);
 
-	if (i->xdp_flags) {
-		bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
-		return;
-	}
 	bpf_tc_detach(&hook, &opts);
-	if (i->hook_created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+}
+
+void fo_detach(const struct fo_iface *i)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	if (i->xdp_flags)
+		bpf_xdp_detach(i->ifindex, i->xdp_flags, NULL);
+	/* TC's ingress filter: the offload's, or behind XDP --vlan's. */
+	if (!i->xdp_flags || i->vlan)
+		tc_detach_at(i->ifindex, false);
+	if (i->vlan)
+		tc_detach_at(i->ifindex, true);
+	if (i->hook_created && (!i->xdp_flags || i->vlan))
 		bpf_tc_hook_destroy(&hook);
+}
+
+/* One TC filter of --vlan at its place, replacing a kept one of ours. */
+static int vlan_attach_at(struct fo_iface *i, bool egress, int prog_fd, const char *name,
+			  __u32 stats_map_id)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex,
+		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = FO_TC_HANDLE,
+		    .priority = FO_TC_PRIORITY);
+	int ours = fo_tc_ours_at(i->ifindex, egress, name, stats_map_id);
+
+	if (ours < 0)
+		return ours;
+	if (ours)
+		opts.flags = BPF_TC_F_REPLACE;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int fo_attach_vlan(struct fo_iface *i, int egress_fd, int vlan_in_fd, __u32 stats_map_id,
+		   const struct fc_meta *meta)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = i->ifindex, .attach_point = BPF_TC_INGRESS);
+	const struct fc_meta_filter *rec = meta_if(meta, i->ifindex);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST)
+		return err;
+	if (!err)
+		i->hook_created = true;
+	else if (i->xdp_flags && rec && (rec->flags & FC_META_CREATED_QDISC))
+		i->hook_created = true;	/* a kept instance's, behind its XDP */
+	err = i->xdp_flags ? vlan_attach_at(i, false, vlan_in_fd, "fo_tc_vlan_in", stats_map_id)
+			   : 0;
+	if (!err)
+		err = vlan_attach_at(i, true, egress_fd, "fo_tc_egress", stats_map_id);
+	if (err) {
+		if (i->xdp_flags)
+			tc_detach_at(i->ifindex, false);
+		if (i->hook_created && i->xdp_flags) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+			i->hook_created = false;
+		}
+		return err;
 	}
+	i->vlan = true;
+	return 0;
 }
 
 void fo_meta_record(struct fc_meta *meta, const struct fo_iface *ifs, int n)
@@ -254,35 +322,58 @@ void fo_meta_record(struct fc_meta *meta, const struct fo_iface *ifs, int n)
 					      .priority = FO_TC_PRIORITY };
 		f->flags = (ifs[k].hook_created ? FC_META_CREATED_QDISC : 0) |
 			   (ifs[k].xdp_flags == XDP_FLAGS_DRV_MODE ? FO_META_XDP_DRV : 0) |
-			   (ifs[k].xdp_flags == XDP_FLAGS_SKB_MODE ? FO_META_XDP_SKB : 0);
+			   (ifs[k].xdp_flags == XDP_FLAGS_SKB_MODE ? FO_META_XDP_SKB : 0) |
+			   (ifs[k].vlan ? FO_META_VLAN : 0);
 	}
 	meta->flags |= FC_META_ATTACHED;
 }
 
 void fo_detach_stale(const struct fc_meta *meta, const struct fo_iface *ifs, int n,
-		     __u32 flows_map_id)
+		     __u32 flows_map_id, __u32 stats_map_id)
 {
 	for (__u32 k = 0; k < meta->nr_hairpin && k < FC_META_MAX_HAIRPIN; k++) {
 		const struct fc_meta_filter *f = &meta->hairpin[k];
 		struct fo_iface old = { .ifindex = f->ifindex,
 					.hook_created = f->flags & FC_META_CREATED_QDISC };
-		bool used = false;
+		const struct fo_iface *now = NULL;
+		bool ours_tc;
 		__u32 mode;
 		int fd;
 
 		for (int j = 0; j < n; j++)
-			used |= ifs[j].ifindex == (int)f->ifindex;
-		if (used)
+			if (ifs[j].ifindex == (int)f->ifindex)
+				now = &ifs[j];
+		if (now) {
+			/* Still used: only --vlan's filters, if this start has none. */
+			if ((f->flags & FO_META_VLAN) && !now->vlan) {
+				if (fo_tc_ours_at(old.ifindex, true, "fo_tc_egress", stats_map_id) > 0)
+					tc_detach_at(old.ifindex, true);
+				if (now->xdp_flags &&
+				    fo_tc_ours_at(old.ifindex, false, "fo_tc_vlan_in", stats_map_id) > 0)
+					tc_detach_at(old.ifindex, false);
+			}
 			continue;
+		}
 		/* Each of the old hooks, if it still runs our program. */
 		fd = fo_xdp_ours(old.ifindex, flows_map_id, &mode);
 		if (fd > 0) {
 			close(fd);
-			old.xdp_flags = mode;
-			fo_detach(&old);
+			bpf_xdp_detach(old.ifindex, mode, NULL);
 		}
-		old.xdp_flags = 0;
-		if (fo_tc_ours(old.ifindex, flows_map_id) > 0)
-			fo_detach(&old);
+		ours_tc = fo_tc_ours(old.ifindex, flows_map_id) > 0 ||
+			  fo_tc_ours_at(old.ifindex, false, "fo_tc_vlan_in", stats_map_id) > 0;
+		if (ours_tc)
+			tc_detach_at(old.ifindex, false);
+		if (fo_tc_ours_at(old.ifindex, true, "fo_tc_egress", stats_map_id) > 0) {
+			tc_detach_at(old.ifindex, true);
+			ours_tc = true;
+		}
+		/* The qdisc it made, if its filters there were still ours. */
+		if (old.hook_created && ours_tc) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = old.ifindex,
+				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+			bpf_tc_hook_destroy(&hook);
+		}
 	}
 }

@@ -20,6 +20,7 @@
 /* fc_meta.hairpin[] records the offload's interfaces; flags: */
 #define FO_META_XDP_DRV	(1u << 8)	/* native XDP */
 #define FO_META_XDP_SKB	(1u << 9)	/* generic XDP */
+#define FO_META_VLAN	(1u << 10)	/* --vlan: fo_tc_egress (and behind XDP fo_tc_vlan_in) */
 
 /* Open (locked: one offload per namespace) or read-only (show). */
 int fo_pin_open(struct fc_pin *p, const char *root);
@@ -38,6 +39,9 @@ bool fo_pin_present(const char *root);
 #define FO_TC_HANDLE	0xf0
 #define FO_TC_PRIORITY	1
 int fo_tc_ours(int ifindex, __u32 flows_map_id);
+/* The same for the --vlan programs (fo_tc_egress on egress, fo_tc_vlan_in
+ * on ingress behind XDP), known by name and fo_stats (stats_map_id). */
+int fo_tc_ours_at(int ifindex, bool egress, const char *name, __u32 map_id);
 
 /* The XDP program on ifindex, if it is ours (fo_xdp on our maps): its fd
  * (caller closes) and *mode its XDP_FLAGS_*_MODE; 0 when there is none;
@@ -53,6 +57,7 @@ struct fo_iface {
 	__u32 xdp_flags;	/* XDP: attached with these */
 	bool hook_created;	/* the clsact qdisc is ours to remove */
 	bool took_over;		/* replaced a kept instance's program */
+	bool vlan;		/* --vlan: fo_tc_egress on egress; XDP: fo_tc_vlan_in on ingress */
 };
 
 /*
@@ -67,12 +72,20 @@ int fo_attach_xdp(struct fo_iface *i, const char *name, int prog_fd, __u32 mode,
 		  __u32 flows_map_id);
 void fo_detach(const struct fo_iface *i);
 
+/*
+ * --vlan on i: fo_tc_egress on its egress and, in XDP mode (i->xdp_flags
+ * set), fo_tc_vlan_in on its TC ingress (vlan_in_fd), each replacing a
+ * kept instance's in place (known by stats_map_id). Sets i->vlan.
+ */
+int fo_attach_vlan(struct fo_iface *i, int egress_fd, int vlan_in_fd, __u32 stats_map_id,
+		   const struct fc_meta *meta);
+
 /* Record ifs in meta (fc_meta.hairpin[]), to be found by the next start. */
 void fo_meta_record(struct fc_meta *meta, const struct fo_iface *ifs, int n);
 
 /* Detach what a kept instance left on interfaces this start does not use
  * (only programs of ours, on flows_map_id). */
 void fo_detach_stale(const struct fc_meta *meta, const struct fo_iface *ifs, int n,
-		     __u32 flows_map_id);
+		     __u32 flows_map_id, __u32 stats_map_id);
 
 #endif

@@ -257,6 +257,13 @@ static __always_inline long ctx_fib_lookup(struct __sk_buff *ctx, struct bpf_fib
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
+/* The same in the main table alone (BPF_FIB_LOOKUP_DIRECT: no ip rules,
+ * no local table): whether any route leads to fib's destination. */
+static __always_inline long ctx_fib_lookup_main(struct __sk_buff *ctx, struct bpf_fib_lookup *fib)
+{
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_DIRECT);
+}
+
 /*
  * The TC fast path (fwd.h; TC mode with --lan-if): the interfaces it may
  * send packets out of, the external one first, then the internal ones, 0

@@ -339,6 +339,13 @@ static __always_inline long ctx_fib_lookup(struct xdp_md *ctx, struct bpf_fib_lo
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
+/* The same in the main table alone (BPF_FIB_LOOKUP_DIRECT: no ip rules,
+ * no local table): whether any route leads to fib's destination. */
+static __always_inline long ctx_fib_lookup_main(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
+{
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_DIRECT);
+}
+
 /*
  * The interfaces the loader prepares for the fast path (the external one,
  * then the internal ones, 0 after the last), set before load: the same set

@@ -63,7 +63,7 @@ struct nat64_scratch {
 	struct xlat_params prm;
 	struct fc_quote q;
 	struct fc_frag_key train;	/* an inbound first fragment's */
-	__u32 mtu;			/* too big: the route's MTU */
+	__u32 mtu;			/* too big: the route's MTU; unreachable: the code */
 	__u32 sum_len;			/* nat64_split_udp_csum's length, read back */
 	/* nat64_out_xlat's route: off the stack, which a chain of BPF
 	 * functions shares (512 bytes, each frame rounded to 32 on 6.1). */
@@ -75,6 +75,11 @@ struct nat64_scratch {
 /* nat64_out_xlat: too big for the IPv4 route (s->mtu); the caller answers,
  * on a stack frame of its own. */
 #define FC_NAT64_TOO_BIG	(-64)
+/* nat64_out_xlat: no IPv4 route; the ICMPv6 Destination Unreachable code
+ * to answer with is in s->mtu (from nat64_route4), the caller answers. */
+#define FC_NAT64_UNREACH	(-66)
+/* nat64_route4's fib->mtu_result for a route refusal not answered. */
+#define NAT64_SILENT		0xffff
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -115,20 +120,26 @@ static __always_inline int nat64_xlat_refused(int verdict)
  * has no stack to fall back on (the source is the gateway's own address).
  * Too big (FC_STAT_NAT64_DROP_MTU): the route's MTU is in fib->mtu_result.
  */
+static __always_inline void nat64_fib4_fill(struct ctx_buff *ctx, __be32 src, __be32 dst,
+					    __u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = AF_INET_;
+	fib->l4_protocol = proto;
+	fib->tot_len = tot_len;
+	fib->ifindex = ctx_ifindex(ctx);
+	fib->ipv4_src = src;
+	fib->ipv4_dst = dst;
+}
+
 static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32 dst,
 					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
 					int *resolve)
 {
 	long ret;
 
-	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->family = AF_INET_;
-	fib->l4_protocol = proto;
 	/* GSO: the segments are checked below. */
-	fib->tot_len = ctx_is_gso(ctx) ? 0 : tot_len;
-	fib->ifindex = ctx_ifindex(ctx);
-	fib->ipv4_src = src;
-	fib->ipv4_dst = dst;
+	nat64_fib4_fill(ctx, src, dst, proto, ctx_is_gso(ctx) ? 0 : tot_len, fib);
 	ret = ctx_fib_lookup(ctx, fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
@@ -138,8 +149,34 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return FC_STAT_NAT64_DROP_MTU;
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
-		return FC_STAT_NAT64_DROP_TO_GATEWAY;
+		/* The FIB says this for a destination of the gateway's own
+		 * (the local table: local, broadcast) and for one no route
+		 * leads to at all. The main table alone tells them apart: a
+		 * local address is in the local table only, but some route
+		 * of the main table (its subnet's, a default) covers it,
+		 * whereas "no route" finds nothing there either. The
+		 * external address is known without asking. */
+		if (ext_addr4_is_ours(config_get(), dst))
+			return FC_STAT_NAT64_DROP_TO_GATEWAY;
+		nat64_fib4_fill(ctx, src, dst, proto, 0, fib);
+		ret = ctx_fib_lookup_main(ctx, fib);
+		if (ret == BPF_FIB_LKUP_RET_SUCCESS || ret == BPF_FIB_LKUP_RET_NO_NEIGH ||
+		    ret == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+			return FC_STAT_NAT64_DROP_TO_GATEWAY;
+		fib->mtu_result = ICMPV6_NOROUTE;
+		return FC_STAT_NAT64_DROP_NO_ROUTE;
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+		/* An unreachable route: what the stack answers with host
+		 * unreachable, as ICMPv6 (no route to destination). */
+		fib->mtu_result = ICMPV6_NOROUTE;
+		return FC_STAT_NAT64_DROP_NO_ROUTE;
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		fib->mtu_result = ICMPV6_ADM_PROHIBITED;
+		return FC_STAT_NAT64_DROP_NO_ROUTE;
 	default:
+		/* Blackhole routes are silent (as in the stack), and so is
+		 * forwarding switched off. */
+		fib->mtu_result = NAT64_SILENT;
 		return FC_STAT_NAT64_DROP_NO_ROUTE;
 	}
 	/* A GSO packet's IPv4 segments are as long as its IPv6 ones
@@ -210,6 +247,11 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
 		s->mtu = fib->mtu_result;
 		return FC_NAT64_TOO_BIG;
 	}
+	if (why == FC_STAT_NAT64_DROP_NO_ROUTE && fib->mtu_result != NAT64_SILENT) {
+		stat_inc(why);
+		s->mtu = fib->mtu_result;
+		return FC_NAT64_UNREACH;
+	}
 	if (why != FC_STAT_MAX)
 		return nat64_drop(why);
 	if (nat64_dec_hop_limit(ctx, p))
@@ -218,6 +260,23 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
 	if (r != XLAT_OK)
 		return nat64_xlat_refused(r);
 	return nat64_send(ctx, p, fib, resolve, translated);
+}
+
+/*
+ * What nat64_out_xlat left to its caller, one frame up, to answer: too
+ * big (Packet Too Big), or no IPv4 route (RFC 7915 §5.4: Destination
+ * Unreachable, code in s->mtu, to the sender, rate-limited; never about
+ * an ICMPv6 message, which §5.4 spares).
+ */
+static __always_inline int nat64_out_answer(struct ctx_buff *ctx, struct nat64_scratch *s, int r)
+{
+	if (r == FC_NAT64_TOO_BIG)
+		return nat64_too_big4(ctx, s);
+	if (r != FC_NAT64_UNREACH)
+		return r;
+	if (s->p.proto == IPPROTO_ICMPV6)
+		return CTX_DROP;
+	return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, s->mtu & 0xff), 0);
 }
 
 /*
@@ -274,7 +333,7 @@ static __noinline int nat64_out_icmp_error(struct ctx_buff *ctx, const struct fc
 	stat_inc(FC_STAT_ICMP_ERROR_TRANSLATED);
 	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
 	/* Never an error about an error (RFC 4443 §2.4 (e)). */
-	return r == FC_NAT64_TOO_BIG ? CTX_DROP : r;
+	return r == FC_NAT64_TOO_BIG || r == FC_NAT64_UNREACH ? CTX_DROP : r;
 }
 
 /*
@@ -303,7 +362,7 @@ static __noinline int nat64_out_echo_reply(struct ctx_buff *ctx, struct nat64_sc
 	s->prm.out.daddr.v4 = dst4;
 	s->prm.ip_id = bpf_get_prandom_u32();
 	r = nat64_out_xlat(ctx, s, IPPROTO_ICMP, FC_STAT_NAT64_OUT);
-	return r == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : r;
+	return nat64_out_answer(ctx, s, r);
 }
 
 /*
@@ -361,10 +420,12 @@ static __noinline int nat64_out_map(const struct fc_config *cfg, struct nat64_sc
  * packet is translated to IPv4 as if it came back in from outside, from
  * the sender's mapping to the IPv4 host's internal endpoint
  * (FC_NAT64_HAIRPIN4). Anything but TCP and UDP to the gateway's own
- * address stays dropped.
+ * address stays dropped. An address-mapped sender (pooled: its address
+ * and its own port, s->prm.out) reaches NAT64 mappings only: an IPv4
+ * host would answer its pool address, which leads nowhere from the LAN.
  */
 static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config *cfg,
-				    struct nat64_scratch *s, __be32 dst4)
+				    struct nat64_scratch *s, __be32 dst4, int pooled)
 {
 	union fc_addr src4 = {}, src6 = {}, dst6;
 	struct fc_binding *ext;
@@ -390,6 +451,8 @@ static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config
 		/* A gateway process's mapping: its packets come from lo. */
 		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
 	if (ext->family == FC_AF_INET) {
+		if (pooled)
+			return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
 		s->prm.out.daddr.v4 = ext->addr.v4;
 		s->prm.out.dport = ext->port;
 		return FC_NAT64_HAIRPIN4;
@@ -398,6 +461,36 @@ static __noinline int nat64_hairpin(struct ctx_buff *ctx, const struct fc_config
 	    nat64_dec_hop_limit(ctx, &s->p))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	return hairpin_forward(ctx, &s->p, FC_AF_INET6, &src6, &ext->addr);
+}
+
+/*
+ * RFC 6146 §3.8 to an address-mapped host (--nat64-pool4, --nat64-static):
+ * an IPv6 host to the prefix-embedded address of another one. As if
+ * translated out and back in: the sender's mapping (s->prm.out: its
+ * address-mapped address with its own port or identifier, or its NAPT64
+ * mapping) under the prefix as source, the host mapped onto dst4 as
+ * destination with the port kept (the address alone names it: no session
+ * to consult, EIF), hop limit - 1, straight to that host (IPv6 FIB). TCP,
+ * UDP and echo (the identifier travels as a port does: a request keeps
+ * the sender's mapped one, a reply the one it answers). Fragments, which
+ * a port rewrite cannot follow, are dropped.
+ */
+static __noinline int nat64_hairpin_mapped(struct ctx_buff *ctx, const struct fc_config *cfg,
+					   struct nat64_scratch *s, __be32 dst4)
+{
+	union fc_addr src6 = {}, host = {};
+	__be16 sport = s->prm.out.sport ? s->prm.out.sport : s->p.sport;
+
+	if (!s->p.has_l4 || s->p.is_fragment)
+		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+	if (!nat64_pool_in_host(cfg, dst4, &host))
+		return nat64_drop(FC_STAT_DROP_UNSOLICITED);	/* gone since */
+	if (nat64_synthesize(cfg, s->prm.out.saddr.v4, src6.v6))
+		return nat64_drop(FC_STAT_NAT64_DROP_UNTRANSLATABLE);
+	if (rewrite_both(ctx, &s->p, FC_AF_INET6, &src6, sport, &host, s->p.dport) ||
+	    nat64_dec_hop_limit(ctx, &s->p))
+		return nat64_drop(FC_STAT_DROP_MALFORMED);
+	return hairpin_forward(ctx, &s->p, FC_AF_INET6, &src6, &host);
 }
 
 /*
@@ -413,7 +506,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	enum fc_stat translated;
 	__be32 dst4;
 	__u32 ptr;
-	int ret, why, pooled;
+	int ret, why, pooled, to_mapped;
 
 	if (!cfg || !(cfg->flags & FC_CFG_NAT64))
 		return CTX_PASS;
@@ -463,8 +556,17 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	case IPPROTO_ICMPV6:
 		if (s->p.has_l4 && icmp6_is_error(s->p.icmp_type))
 			return nat64_out_icmp_error(ctx, cfg, s, dst4);
-		if (s->p.has_l4 && s->p.icmp_type == ICMPV6_ECHO_REPLY)
-			return nat64_out_echo_reply(ctx, s, dst4);
+		if (s->p.has_l4 && s->p.icmp_type == ICMPV6_ECHO_REPLY) {
+			if (nat64_pool_is_ours(cfg, dst4) <= 0)
+				return nat64_out_echo_reply(ctx, s, dst4);
+			/* To an address-mapped host's request: from the
+			 * sender's own address mapping (a NAPT64 host cannot
+			 * have been reached by one: a request to the external
+			 * address is the gateway's). */
+			if (!nat64_pool_out_find(cfg, &s->p.saddr, &s->prm.out.saddr.v4))
+				return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
+			return nat64_hairpin_mapped(ctx, cfg, s, dst4);
+		}
 		if (s->p.has_l4 && s->p.icmp_type != ICMPV6_ECHO_REQUEST)
 			return nat64_drop(FC_STAT_DROP_ICMP_UNSUPPORTED);
 		break;
@@ -475,9 +577,11 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 				     0);
 	}
 
-	/* Not hairpinned to an address-mapped host (nor made state for). */
-	if (nat64_pool_is_ours(cfg, dst4))
-		return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
+	/* To an address-mapped host: hairpinned below; to a free address of
+	 * the pool: nobody to deliver to, and no state made for it. */
+	to_mapped = nat64_pool_is_ours(cfg, dst4);
+	if (to_mapped < 0)
+		return nat64_drop(FC_STAT_DROP_UNSOLICITED);
 	/* An address mapping (the source's, or a new one of the pool) first;
 	 * a source that has none and gets none goes on with NAPT64. */
 	why = nat64_pool_out(cfg, &s->p.saddr, &s->prm.out.saddr.v4);
@@ -494,12 +598,14 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 		return nat64_answer6(ctx, &s->p, NAT64_ANSWER(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH),
 				     0);
 	}
+	if (to_mapped)
+		return nat64_hairpin_mapped(ctx, cfg, s, dst4);
 	translated = s->p.has_l4 ? FC_STAT_NAT64_OUT : FC_STAT_FRAGMENT_TRANSLATED;
 	s->prm.out.daddr.v4 = dst4;
 	if (ext_addr4_is_ours(cfg, dst4)) {
 		if (pooled)
-			return nat64_drop(FC_STAT_NAT64_DROP_TO_GATEWAY);
-		ret = nat64_hairpin(ctx, cfg, s, dst4);
+			s->prm.out.sport = s->p.sport;	/* its port is its own */
+		ret = nat64_hairpin(ctx, cfg, s, dst4, pooled);
 		if (ret != FC_NAT64_HAIRPIN4)
 			return ret;
 		translated = FC_STAT_HAIRPIN_TRANSLATED;
@@ -507,7 +613,7 @@ static __noinline __attribute__((unused)) int nat64_out(struct ctx_buff *ctx)
 	s->prm.ip_id = bpf_get_prandom_u32();
 	ret = nat64_out_xlat(ctx, s, s->p.proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : s->p.proto,
 			     translated);
-	return ret == FC_NAT64_TOO_BIG ? nat64_too_big4(ctx, s) : ret;
+	return nat64_out_answer(ctx, s, ret);
 }
 
 /* The MTU of the IPv6 route to s->prm.out.daddr (at least 1280) if a

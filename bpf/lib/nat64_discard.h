@@ -10,6 +10,8 @@
  *   6 -> 4: routing header, segments left      ICMPv6 4/0, pointer (§5.1)
  *           protocol other than TCP/UDP/ICMPv6 ICMPv6 1/4 (RFC 6146 §3.4)
  *           no mapping can be made             ICMPv6 1/3 (RFC 6146 §3.5.1.1)
+ *           no IPv4 route, unreachable route   ICMPv6 1/0 (§5.4, as the stack's
+ *           prohibit route                     ICMPv6 1/1  unreachable/prohibit)
  *
  * Never about an ICMP error (RFC 7915 §4.4, RFC 4443 §2.4 (e)), nor about
  * a non-first fragment (RFC 1122 §3.2.2); §5.4 also spares every other
@@ -21,6 +23,8 @@
 #include "refuse.h"
 
 #define ICMP_SR_FAILED		5	/* Destination Unreachable: source route failed */
+#define ICMPV6_NOROUTE		0	/* Destination Unreachable codes (RFC 4443 §3.1) */
+#define ICMPV6_ADM_PROHIBITED	1
 #define ICMPV6_ADDR_UNREACH	3
 #define ICMPV6_PORT_UNREACH	4
 

@@ -98,15 +98,18 @@ static __always_inline int nat64_pool4_has(const struct fc_config *cfg, __be32 v
 	return !((bpf_ntohl(v4) ^ bpf_ntohl(cfg->nat64_pool4)) >> (32 - len));
 }
 
-/* Is v4 an address of the address mapping (mapped, or of the pool)?
- * Hairpinning to it is not done: the caller drops. */
+/* Is v4 an address of the address mapping: 1 if a host is mapped onto it
+ * (hairpinned to that host, nat64_hairpin_mapped), -1 if it is a free
+ * address of the pool (nobody to deliver to), 0 if neither. */
 static __always_inline int nat64_pool_is_ours(const struct fc_config *cfg, __be32 v4)
 {
 	__be32 key = v4;
 
 	if (!(cfg->flags & FC_CFG_NAT64_ADDRMAP))
 		return 0;
-	return nat64_pool4_has(cfg, v4) || bpf_map_lookup_elem(&fc_p64_in, &key) != NULL;
+	if (bpf_map_lookup_elem(&fc_p64_in, &key))
+		return 1;
+	return nat64_pool4_has(cfg, v4) ? -1 : 0;
 }
 
 /* One allocation: the IPv6 host and where in the pool its probe starts.

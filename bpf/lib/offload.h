@@ -13,6 +13,11 @@
  * timers run as usual. Written against ctx_* only (one source for the TC
  * and XDP entry points); every decision to pass is taken before the packet
  * changes.
+ *
+ * A --vlan link (tags on the wire, no VLAN device: vlan.h): XDP parses its
+ * frames with the tags and lays out the header for the egress
+ * (ctx_l2_out); TC takes them off before this runs and puts them on at
+ * the link's egress (fo_vlan_verdict below, vlan_tc.h).
  */
 #ifndef FC_BPF_OFFLOAD_H
 #define FC_BPF_OFFLOAD_H
@@ -25,7 +30,10 @@ static __always_inline int offload_ingress(struct ctx_buff *ctx)
 	struct fc_pkt p = {};
 	int ret;
 
-	ret = parse_ipv4(ctx, &p);
+	/* XDP on a --vlan link reads the tags in the frame (ctx_xdp.h's
+	 * ctx_vlan_l2: exactly the link's, else not ours); TC finds them off
+	 * already (vlan_tc.h). */
+	ret = parse_ipv4_tagged(ctx, &p, 1);
 	if (ret == FC_PARSE_NOT_IPV4)
 		return offload_ingress6(ctx);
 	if (ret != FC_PARSE_OK)

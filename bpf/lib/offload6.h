@@ -22,7 +22,7 @@
 static __always_inline int fo_parse6(struct ctx_buff *ctx, struct fc_pkt *p)
 {
 	__u32 l2;
-	int r = parse_ipv6_fixed(ctx, p, &l2);
+	int r = parse_ipv6_fixed_tagged(ctx, p, &l2, 1);	/* a --vlan link's tags: ctx_vlan_l2 */
 
 	if (r == FC_PARSE_NOT_IPV4)
 		return FO_STAT_PASS_NOT_IP;

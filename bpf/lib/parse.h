@@ -430,12 +430,14 @@ static __always_inline int ipv6_ext_walk(struct ctx_buff *ctx, struct fc_pkt *p)
  * IPv6; FC_PARSE_MALFORMED: a short header, another version, or a payload
  * length the frame does not hold.
  */
-static __always_inline int parse_ipv6_fixed(struct ctx_buff *ctx, struct fc_pkt *p, __u32 *l2p)
+/* tagged (a constant): as parse_l2_tagged's. */
+static __always_inline int parse_ipv6_fixed_tagged(struct ctx_buff *ctx, struct fc_pkt *p,
+						   __u32 *l2p, int tagged)
 {
 	pkt_ipv6hdr *ip6h;
 	__u32 payload, l2, len = ctx_len(ctx);
 
-	if (parse_l2(ctx, l2p) != bpf_htons(ETH_P_IPV6))
+	if (parse_l2_tagged(ctx, l2p, tagged) != bpf_htons(ETH_P_IPV6))
 		return FC_PARSE_NOT_IPV4;
 	l2 = *l2p;
 	p->l3_off = l2;
@@ -455,6 +457,11 @@ static __always_inline int parse_ipv6_fixed(struct ctx_buff *ctx, struct fc_pkt 
 	p->l4_off = l2 + sizeof(*ip6h);
 	p->l3_end = p->l4_off + payload;
 	return FC_PARSE_OK;
+}
+
+static __always_inline int parse_ipv6_fixed(struct ctx_buff *ctx, struct fc_pkt *p, __u32 *l2p)
+{
+	return parse_ipv6_fixed_tagged(ctx, p, l2p, 0);
 }
 
 /*

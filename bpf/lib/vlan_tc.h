@@ -19,11 +19,14 @@
 #ifndef FC_BPF_VLAN_TC_H
 #define FC_BPF_VLAN_TC_H
 
-#include "maps.h"
 #include "parse.h"
 #include "vlan.h"
 
-#define FC_VLAN_GO	(-1)
+/* What tc_vlan_in and tc_vlan_out answer besides a verdict; each mode
+ * counts the last two its own way (the NAT mode: vlan_nat.h). */
+#define FC_VLAN_GO	(-1)	/* the frame is the datapath's to read (or send) */
+#define FC_VLAN_FOREIGN	(-2)	/* another VLAN's frame, or untagged: pass it untouched */
+#define FC_VLAN_BROKEN	(-3)	/* the tags could not be taken off or put on: drop it */
 
 static __always_inline int vlan_tc_ours(const struct __sk_buff *skb)
 {
@@ -31,10 +34,10 @@ static __always_inline int vlan_tc_ours(const struct __sk_buff *skb)
 }
 
 /*
- * Ingress of the external interface: FC_VLAN_GO when the frame is the
+ * Ingress of the --vlan interface: FC_VLAN_GO when the frame is the
  * datapath's to read (no --vlan, or its tags matched and are gone now),
- * else the verdict: CTX_PASS for another VLAN's frame, CTX_DROP when the
- * tags could not be taken off.
+ * FC_VLAN_FOREIGN for another VLAN's frame (or an untagged one),
+ * FC_VLAN_BROKEN when the tags could not be taken off.
  */
 static __noinline int tc_vlan_in(struct __sk_buff *skb)
 {
@@ -63,15 +66,12 @@ static __noinline int tc_vlan_in(struct __sk_buff *skb)
 	for (__u32 i = 0; i < FC_VLAN_TAGS_MAX; i++) {
 		if (i >= n)
 			break;
-		if (bpf_skb_vlan_pop(skb)) {
-			stat_inc(FC_STAT_DROP_MALFORMED);
-			return CTX_DROP;
-		}
+		if (bpf_skb_vlan_pop(skb))
+			return FC_VLAN_BROKEN;
 	}
 	return FC_VLAN_GO;
 foreign:
-	stat_inc(FC_STAT_PASS_NOT_IPV4);
-	return CTX_PASS;
+	return FC_VLAN_FOREIGN;
 }
 
 /* Egress of the external interface, before the translation: 1 for a frame
@@ -88,20 +88,18 @@ static __noinline int tc_vlan_foreign_out(struct __sk_buff *skb)
 	return type && vlan_is_tpid(bpf_ntohs(*type));
 }
 
-/* Egress, after the translation let the frame go (CTX_PASS): our tags on,
- * the inner one first. */
+/* Egress, after the datapath let the frame go: our tags on, the inner one
+ * first. FC_VLAN_GO, or FC_VLAN_BROKEN. */
 static __noinline int tc_vlan_out(struct __sk_buff *skb)
 {
 	__u32 outer = fc_vlan_tags[0], inner = fc_vlan_tags[1];
 
 	if (!skb || !vlan_tc_ours(skb))
-		return CTX_PASS;
+		return FC_VLAN_GO;
 	if ((inner && bpf_skb_vlan_push(skb, bpf_htons(inner >> 16), inner & FC_VLAN_VID_MASK)) ||
-	    bpf_skb_vlan_push(skb, bpf_htons(outer >> 16), outer & FC_VLAN_VID_MASK)) {
-		stat_inc(FC_STAT_DROP_MALFORMED);
-		return CTX_DROP;
-	}
-	return CTX_PASS;
+	    bpf_skb_vlan_push(skb, bpf_htons(outer >> 16), outer & FC_VLAN_VID_MASK))
+		return FC_VLAN_BROKEN;
+	return FC_VLAN_GO;
 }
 
 #endif /* FC_BPF_VLAN_TC_H */

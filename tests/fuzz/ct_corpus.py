@@ -3,9 +3,11 @@
 really sends `fcnat offload`. In a fresh network namespace (root needed):
 a UDP and a TCP flow through masquerade and a DNAT, then a dump of the
 conntrack table and the events of the flows' life, each receive buffer
-into tests/fuzz/corpus/ctnetlink/<name>.
+into tests/fuzz/corpus/ctnetlink/<name>. With --acct, conntrack's
+accounting is on (net.netfilter.nf_conntrack_acct=1: the entries carry
+CTA_COUNTERS_ORIG/REPLY) and the seeds are named acct-<name>.
 
-    /usr/bin/python3 tests/fuzz/ct_corpus.py [OUTDIR]
+    /usr/bin/python3 tests/fuzz/ct_corpus.py [--acct] [OUTDIR]
 """
 
 import ctypes
@@ -38,12 +40,18 @@ NFT
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    args = sys.argv[1:]
+    acct = "--acct" in args
+    args = [a for a in args if a != "--acct"]
+    prefix = "acct-" if acct else ""
+    out = args[0] if args else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus", "ctnetlink")
     os.makedirs(out, exist_ok=True)
     if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) != 0:  # CLONE_NEWNET
         sys.exit("unshare: %s" % os.strerror(ctypes.get_errno()))
     subprocess.run(["sh", "-c", SETUP], check=True)
+    if acct:
+        subprocess.run(["sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"], check=True)
     ev = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
     ev.bind((0, GROUPS))
     # Traffic: a UDP exchange through the DNAT, a TCP connection and close.
@@ -71,7 +79,7 @@ def main():
     n = 0
     while True:
         buf = d.recv(65536)
-        open(os.path.join(out, "dump-%d" % n), "wb").write(buf)
+        open(os.path.join(out, "%sdump-%d" % (prefix, n)), "wb").write(buf)
         n += 1
         if struct.unpack_from("=H", buf, 4)[0] == 3:  # NLMSG_DONE
             break
@@ -86,7 +94,7 @@ def main():
             buf = ev.recv(65536)
         except BlockingIOError:
             break
-        open(os.path.join(out, "event-%d" % n), "wb").write(buf)
+        open(os.path.join(out, "%sevent-%d" % (prefix, n)), "wb").write(buf)
         n += 1
     print("seeds in", out)
 

@@ -59,6 +59,7 @@
 #include "fuzz.h"
 #include "gc.h"
 #include "log.h"
+#include "nat64_pool.h"
 #include "stats.h"
 
 #define CHECK_EVERY	1000000ULL
@@ -1259,6 +1260,12 @@ int main(int argc, char **argv)
 				       sizeof(err)))
 			return 1;
 		fx.opts.nat64_prefix_len = plen;
+		/* One internal host address-mapped (FUZZ64_STATIC_HOST, among
+		 * the generated sources): its own traffic and hairpinning to
+		 * its address (nat64_hairpin_mapped) run next to NAPT64. */
+		if (nat64_pool_option(&fx.opts.nat64pool, FC_NAT64_OPT_STATIC,
+				      FUZZ64_STATIC_HOST "=" FUZZ64_STATIC_V4, err, sizeof(err)))
+			return 1;
 	}
 	fixture_apply(&fx);
 	ext_host = ntohl(ip4(EXT_ADDR));

@@ -80,6 +80,9 @@ void fuzz6_learn(const struct job *j, const struct run_result *r);
 /* NAT64 jobs (made among the IPv6 ones once fuzz64_init ran) and checks:
  * fuzz64_check says whether it judged the result. */
 void fuzz64_init(const char *ext4);
+/* The address-mapped internal host (--nat64-static) and its address. */
+#define FUZZ64_STATIC_HOST	"fd00:0:0:1::1"
+#define FUZZ64_STATIC_V4	"203.0.113.251"
 int fuzz64_check(const struct job *j, struct run_result *r);
 /* The same for the XDP programs' NAT64 (fwd64.h). */
 int fuzz64_check_xdp(const struct job *j, struct run_result *r);

@@ -59,6 +59,8 @@ static struct { uint8_t proto; uint16_t port; } ports64[NR_PORTS64];
 static unsigned int nr_ports64;
 static int nat64_on;
 static uint8_t ext4[4];
+static uint8_t static4[4];	/* FUZZ64_STATIC_V4 */
+static uint8_t static6[16];	/* FUZZ64_STATIC_HOST */
 static unsigned long long out64_done, in64_done, hairpin4_done, hairpin64_done;
 static const uint8_t prefix64[12] = { 0, 0x64, 0xff, 0x9b };
 static unsigned int nr_flows6;
@@ -418,6 +420,10 @@ static void gen64_out(struct job *j)
 		memcpy(b + 12, ext4, 4);
 		s.daddr = text6(b);
 		s.dport = fuzz_nat44_port(s.proto);
+	} else if (chance(8)) {
+		/* To the address-mapped host (nat64_hairpin_mapped). */
+		memcpy(b + 12, static4, 4);
+		s.daddr = text6(b);
 	}
 	if (chance(5))
 		s.ttl = 1 + rn(2);
@@ -815,6 +821,9 @@ static void check64_back_inside(const struct job *j, struct run_result *r, const
 	}
 	if (!memcmp(vout.ip + 8, ext64, 16))
 		return;		/* hairpinned */
+	memcpy(ext64 + 12, static4, 4);
+	if (!memcmp(vout.ip + 8, ext64, 16))
+		return;		/* hairpinned from the address-mapped host */
 	if (vout.proto != IPPROTO_ICMPV6 || !vout.l4 || vout.l4[0] >= 128 || !vin->ok ||
 	    memcmp(vout.ip + 24, vin->ip + 8, 16))
 		violation(j, r, "(a64) IPv6 sent back inside is neither an error to the sender "
@@ -830,8 +839,11 @@ static void check64_out_translated(const struct job *j, struct run_result *r,
 		violation(j, r, "(a64) redirected NAT64 output is no valid IPv4 packet");
 		return;
 	}
-	if (memcmp(r->out + 14 + 12, ext4, 4))
-		violation(j, r, "(a64) NAT64 output without the external source");
+	if (memcmp(r->out + 14 + 12, ext4, 4) &&
+	    (memcmp(r->out + 14 + 12, static4, 4) || !vin->ok ||
+	     memcmp(vin->ip + 8, static6, 16)))
+		violation(j, r, "(a64) NAT64 output without the external source "
+				"(or the address-mapped host's own)");
 	changed++;
 	if (l4_csum6(vin) == C6_OK && l4_csum4(r->out, r->out_len) != C6_NA) {
 		l4_checked++;
@@ -1020,6 +1032,8 @@ void fuzz64_init(const char *ext4_text)
 {
 	nat64_on = 1;
 	inet_pton(AF_INET, ext4_text, ext4);
+	inet_pton(AF_INET, FUZZ64_STATIC_V4, static4);
+	inet_pton(AF_INET6, FUZZ64_STATIC_HOST, static6);
 }
 
 /* An unmutated outbound packet of a flow: follow its external port. */

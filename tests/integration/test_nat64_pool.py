@@ -223,3 +223,43 @@ def test_nat64_pool_options_refused_with_usage_error(args, message):
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert message in r.stderr, r.stderr
+
+
+def test_rfc6146_s3_8_hairpin_between_address_mapped_hosts_udp_and_ping(topo64, start,
+                                                                        run_fcnat, bpffs):
+    """RFC 6146 §3.8 to an address-mapped host: the client (mapped onto the
+    pool's one address by its first packet) reaches the static host at its
+    address under the prefix; the static host sees it from the pool address
+    under the prefix, port kept, and its answer comes back the same way.
+    ping6 too (RFC 7857 §12: identifiers kept, both halves hairpinned)."""
+    start("--nat64-pool4", POOL_ONE + "/32", "--nat64-static",
+          "%s=%s" % (CLIENT6_2_ADDR, STATIC_V4))
+    a = topo64.client.udp(CLIENT6_ADDR, 34000)
+    b = topo64.client.udp(CLIENT6_2_ADDR, 5353)
+    a.sendto(b"to-static", (nat64_addr(STATIC_V4), 5353))
+    got = recv_matching(b, b"to-static", 3)
+    assert got is not None and got[:2] == (nat64_addr(POOL_ONE), 34000), got
+    b.sendto(b"back", (nat64_addr(POOL_ONE), 34000))
+    got = recv_matching(a, b"back", 3)
+    assert got is not None and got[:2] == (nat64_addr(STATIC_V4), 5353), got
+    r = topo64.client.run(["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", "-I", CLIENT6_ADDR,
+                           nat64_addr(STATIC_V4)], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert counters(run_fcnat, bpffs)["hairpin_translated"] >= 6
+
+
+def test_rfc6146_s3_8_napt64_host_reaches_static_host_and_back(topo64, start, run_fcnat, bpffs):
+    """A port-translated (NAPT64) client to the static host's address: the
+    static host sees the client's mapping on the external address under the
+    prefix, and its answer to that mapping reaches the client from the
+    static address under the prefix."""
+    start("--nat64-static", "%s=%s" % (CLIENT6_2_ADDR, STATIC_V4))
+    a = topo64.client.udp(CLIENT6_ADDR, 34001)
+    b = topo64.client.udp(CLIENT6_2_ADDR, 5354)
+    a.sendto(b"to-static", (nat64_addr(STATIC_V4), 5354))
+    got = recv_matching(b, b"to-static", 3)
+    assert got is not None and got[0] == nat64_addr(GW_WAN_ADDR), got
+    b.sendto(b"back", got[:2])
+    got = recv_matching(a, b"back", 3)
+    assert got is not None and got[:2] == (nat64_addr(STATIC_V4), 5354), got
+    assert counters(run_fcnat, bpffs)["hairpin_translated"] >= 2

@@ -344,6 +344,98 @@ def test_ct_mark_filter_offloads_only_marked_flows(fw, fcnat, tmp_path):
     assert s["offloaded_flows"] == 1, "only the marked flow"
 
 
+ZONE_RULES = """
+table ip fo_zone {
+    chain raw {
+        type filter hook prerouting priority -300;
+        udp dport 7006 ct zone set 5
+        udp sport 7006 ct zone set 5
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("zone_opt", [None, "5"], ids=["default", "ct-zone-5"])
+def test_ct_zone_offloads_the_zone_given_only(fw, fcnat, tmp_path, zone_opt):
+    """A ruleset that puts a flow in conntrack zone 5 (ct zone set, before
+    conntrack): the datapath's key has no zone, so the offload follows one
+    zone, 0 unless --ct-zone says another; the other zone's flows stay
+    with the stack."""
+    topo = fw
+    topo.gw.run(["nft", "-f", "-"], input=ZONE_RULES)
+    stats_path = tmp_path / "st.json"
+    args = ["--ct-zone", zone_opt] if zone_opt else []
+    inst = fcnat("offload", "-i", "lan0", "-i", "wan0", "--stats-file", str(stats_path), *args)
+    inst.stats_path = stats_path
+    wait_until(stats_path.exists, 5, desc="the first stats file")
+    zoned_srv = topo.ext.udp(SERVER, 7006)
+    plain_srv = topo.ext.udp(SERVER, 7007)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    first, second = (plain_srv, 7007), (zoned_srv, 7006)
+    if zone_opt:
+        first, second = second, first
+    establish_udp(inst, client, first[0], (SERVER, first[1]))
+    # The other one, assured as well, stays with the stack.
+    wait_until(lambda: udp_roundtrip(client, second[0], (SERVER, second[1]), b"x") and
+               [l for l in ct_entries(topo.gw, "-p", "udp", "--orig-port-dst", str(second[1]))
+                if "ASSURED" in l], 10, interval=0.25, desc="the other flow assured")
+    zoned = ct_entries(topo.gw, "-p", "udp", "--orig-port-dst", "7006")
+    assert len(zoned) == 1 and "zone=5" in zoned[0], zoned
+    before = fresh(inst)
+    assert before["offloaded_flows"] == 1, "only the zone's flow"
+    for _ in range(5):
+        udp_roundtrip(client, second[0], (SERVER, second[1]), b"y")
+    after = fresh(inst)["counters"]
+    assert after["forwarded"] == before["counters"]["forwarded"], "the other zone's: the stack's"
+    assert after["pass_not_offloaded"] >= before["counters"]["pass_not_offloaded"] + 10
+
+
+def test_show_offloads_gives_conntrack_and_fast_path_counters(fw, fcnat, run_fcnat, bpffs,
+                                                              tmp_path):
+    """ctnetlink cannot write an entry's counters, so conntrack counts only
+    what the stack carried (the flow's first packets): `show offloads`
+    gives both, and together they are every packet and byte of the flow."""
+    topo = fw
+    topo.gw.sysctl("net.netfilter.nf_conntrack_acct", 1)
+    stats_path = tmp_path / "st.json"
+    inst = fcnat("offload", "-i", "lan0", "-i", "wan0", "--stats-file", str(stats_path),
+                 "--bpffs", bpffs)
+    inst.stats_path = stats_path
+    wait_until(stats_path.exists, 5, desc="the first stats file")
+    server = topo.ext.udp(SERVER, 7008)
+    client = topo.client.udp(CLIENT_ADDR, 0)
+    sent, nbytes = 0, 0
+
+    def exchange(payload):
+        nonlocal sent, nbytes
+        udp_roundtrip(client, server, (SERVER, 7008), payload)
+        sent += 1
+        nbytes += 28 + len(payload)     # RFC 791's 20 bytes, RFC 768's 8
+        return True
+
+    wait_until(lambda: exchange(b"open") and stats(inst)["offloaded_flows"] == 1, 10,
+               interval=0.25, desc="the UDP flow offloaded")
+    for i in range(30):
+        exchange(os.urandom(40 + i))
+    s = fresh(inst)
+    assert s["fast_path"]["packets"] >= 60, s
+    r = run_fcnat("show", "offloads", "--json", "--bpffs", bpffs)
+    assert r.returncode == 0, r.stderr
+    top = json.loads(r.stdout)
+    flows = [f for f in top["flows"] if f["original"]["dst"].endswith(":7008")]
+    assert len(flows) == 1, top
+    for d in ("original", "reply"):
+        v = flows[0][d]
+        assert v["packets"] >= 30, "the fast path carried the later packets"
+        assert v["conntrack_packets"] >= 1, "the stack the first ones"
+        assert v["total_packets"] == sent, (d, v, sent)
+        assert v["total_bytes"] == nbytes, (d, v, nbytes)
+    t = top["traffic"]
+    assert t["total"]["packets"] == 2 * sent and t["total"]["bytes"] == 2 * nbytes, t
+    text = run_fcnat("show", "offloads", "--bpffs", bpffs).stdout
+    assert "together %d pkts %d bytes" % (2 * sent, 2 * nbytes) in text, text
+
+
 def test_udp6_masquerade_offloaded_byte_exact_and_delete(fw6, offload):
     topo = fw6
     server = topo.ext.udp(SERVER6, 7010)

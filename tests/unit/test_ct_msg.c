@@ -148,6 +148,42 @@ TEST(ct_msg_kernel_dump_decoded)
 		  "the dump's end");
 }
 
+/*
+ * With conntrack's accounting on (ct_corpus.py --acct), a dump's entries
+ * carry what the stack counted per direction: the UDP exchange was one
+ * datagram each way of one byte, 29 bytes of IPv4 (RFC 791's 20-byte
+ * header, RFC 768's 8 and the byte), which is what conntrack counts.
+ */
+TEST(ct_msg_kernel_dump_counters_decoded)
+{
+	unsigned char buf[4096];
+	size_t len = slurp("acct-dump-0", buf, sizeof(buf));
+	const struct ct_entry *udp = NULL, *tcp = NULL;
+	struct seen s = {};
+
+	ASSERT_TRUE(len > 0, "seed acct-dump-0 read");
+	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "the batch decodes");
+	for (int i = 0; i < s.n; i++) {
+		if (s.e[i].orig.proto == IPPROTO_UDP)
+			udp = &s.e[i];
+		if (s.e[i].orig.proto == IPPROTO_TCP)
+			tcp = &s.e[i];
+	}
+	ASSERT_TRUE(udp && tcp, "a UDP and a TCP entry");
+	ASSERT_TRUE(udp->has_counters, "UDP counters");
+	ASSERT_EQ(udp->packets[0], 1, "one datagram in the original direction");
+	ASSERT_EQ(udp->bytes[0], 29, "of 29 bytes");
+	ASSERT_EQ(udp->packets[1], 1, "one in the reply direction");
+	ASSERT_EQ(udp->bytes[1], 29, "of 29 bytes");
+	ASSERT_TRUE(tcp->has_counters && tcp->packets[0] >= 3 && tcp->packets[1] >= 1,
+		    "TCP: at least the handshake and the byte, and the SYN-ACK");
+	/* The seeds without accounting have none. */
+	len = slurp("dump-0", buf, sizeof(buf));
+	memset(&s, 0, sizeof(s));
+	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "the batch decodes");
+	ASSERT_TRUE(s.n > 0 && !s.e[0].has_counters, "no counters without accounting");
+}
+
 TEST(ct_msg_kernel_events_decoded)
 {
 	unsigned char buf[4096];

@@ -1695,6 +1695,59 @@ TEST(rfc6146_s3_5_1_1_no_mapping_possible_answered_address_unreachable_1_3)
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
 }
 
+/* RFC 7915 §5.4: an IPv6 packet the translator discards for want of an
+ * IPv4 route is answered with ICMPv6 Destination Unreachable, as the
+ * IPv4 stack answers what it cannot forward: no route at all (the FIB's
+ * "not forwarded", which the main table confirms) and an unreachable
+ * route with code 0 (no route to destination), a prohibit route with 1
+ * (administratively prohibited); a blackhole route silently; an ICMPv6
+ * message never (§5.4 spares them). A destination of the gateway's own
+ * (a second address of ext0) is "not forwarded" too: while the kernel
+ * keeps its local table merged into main (no ip rules of the operator's)
+ * nothing tells it from no route, and it is answered 1/0 as well (true
+ * for NAT64, which never delivers to the gateway); once a rule unmerges
+ * them, the main table has a route for it (its subnet's) and it is
+ * dropped unanswered (doc/design/nat64.md, "No IPv4 route"). */
+TEST(rfc7915_s5_4_no_ipv4_route_answered_destination_unreachable)
+{
+	struct pkt_spec none = pkt_udp(CLIENT6_A, 25070, "64:ff9b::203.0.113.77", 53);
+	struct pkt_spec unreach = pkt_udp(CLIENT6_A, 25071, "64:ff9b::203.0.113.100", 53);
+	struct pkt_spec prohib = pkt_tcp(CLIENT6_A, 25072, "64:ff9b::203.0.113.200", 80, 0x02);
+	struct pkt_spec hole = pkt_udp(CLIENT6_A, 25073, "64:ff9b::203.0.113.150", 53);
+	struct pkt_spec local = pkt_udp(CLIENT6_A, 25074, "64:ff9b::198.51.100.9", 53);
+	struct pkt_spec ping = pkt_echo(CLIENT6_A, "64:ff9b::203.0.113.77", IPPROTO_ICMPV6, 128,
+					0x4244);
+	struct pkt_spec err_none = answer6(&none, 1, 0);
+	struct pkt_spec err_unreach = answer6(&unreach, 1, 0);
+	struct pkt_spec err_prohib = answer6(&prohib, 1, 1);
+	struct pkt_spec err_local = answer6(&local, 1, 0);
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1500), 0, "IPv6 side set up");
+	fixture_defer(&fx, "ip route del unreachable 203.0.113.100/32 2>/dev/null; "
+			   "ip route del prohibit 203.0.113.200/32 2>/dev/null; "
+			   "ip route del blackhole 203.0.113.150/32 2>/dev/null; "
+			   "ip rule del pref 1000 2>/dev/null; "
+			   "ip addr del 198.51.100.9/24 dev ext0 2>/dev/null");
+	ASSERT_EQ(system("ip route add unreachable 203.0.113.100/32 && "
+			 "ip route add prohibit 203.0.113.200/32 && "
+			 "ip route add blackhole 203.0.113.150/32 && "
+			 "ip addr add 198.51.100.9/24 dev ext0"), 0, "routes and a second address");
+	EXPECT_LAN(&none, &err_none, TC_ACT_REDIRECT, "no route: 1/0");
+	EXPECT_LAN(&unreach, &err_unreach, TC_ACT_REDIRECT, "unreachable route: 1/0");
+	EXPECT_LAN(&prohib, &err_prohib, TC_ACT_REDIRECT, "prohibit route: 1/1");
+	EXPECT_LAN(&hole, &hole, TC_ACT_SHOT, "blackhole route: dropped, silent");
+	EXPECT_LAN(&ping, &ping, TC_ACT_SHOT, "echo request, no route: dropped, silent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_NO_ROUTE), 5, "nat64_drop_no_route");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 3, "nat64_discard_icmp_sent");
+	EXPECT_LAN(&local, &err_local, TC_ACT_REDIRECT, "own address, tables merged: 1/0");
+	ASSERT_EQ(system("ip rule add pref 1000 lookup 100"), 0, "an ip rule: local table apart");
+	EXPECT_LAN(&local, &local, TC_ACT_SHOT, "own address, tables apart: dropped, silent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_TO_GATEWAY), 1, "nat64_drop_to_gateway");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 4, "no error for it");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
 /* RFC 6146 §3.5.2.2 (as RFC 5382 REQ-4 for NAT44): an inbound SYN to the
  * external address and a port with no TCP BIB entry (here one with only a
  * UDP mapping) is dropped silently, creating no state; never answered,

@@ -346,15 +346,115 @@ TEST(nat64_pool4_fragment_translated_without_its_first)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_HELD), 0, "not held");
 }
 
-/* No hairpinning to address-mapped hosts: IPv6 to a pool address under
- * the prefix is dropped (counted), never sent out as IPv4 to ourselves. */
-TEST(nat64_pool4_to_pool_address_not_hairpinned)
+/* The IPv6 network behind int0 with CLIENT6_B a known neighbour too (the
+ * hairpinned packets are sent straight to the host, IPv6 FIB). */
+static int two_hosts_up(void)
 {
-	struct pkt_spec a = pkt_udp(CLIENT6_A, 25009, "64:ff9b::" STATIC_V4, 53);
+	if (ipv6_side_up(0))
+		return -1;
+	fixture_defer(&fx, "ip -6 neigh del " CLIENT6_B " dev int0 2>/dev/null");
+	return system("ip -6 neigh replace " CLIENT6_B
+		      " lladdr 02:00:00:00:02:03 dev int0 nud permanent");
+}
+
+/* Hairpinned to an IPv6 host on int0: hop limit - 1, the gateway's int0
+ * MAC as source, the host's as destination. */
+static void to_host(struct pkt_spec *s, const uint8_t *mac)
+{
+	s->ttl = 63;
+	s->smac = FX_INT0_MAC;
+	s->dmac = mac;
+}
+
+/* RFC 6146 §3.8 to an address-mapped host: CLIENT6_A (port-translated,
+ * NAPT64) sends to the prefix-embedded address of CLIENT6_B's static
+ * entry. As if translated out and back in: A's mapping on the external
+ * address (port kept: free) under the prefix as source, B's IPv6 address
+ * as destination, B's port as sent (the address alone names B), hop limit
+ * - 1, straight to B. B's answer to A's mapping under the prefix comes
+ * back from B's address under the prefix to A's own endpoint. */
+TEST(rfc6146_s3_8_napt64_host_to_static_host_and_back)
+{
+	struct pkt_spec a_to_b = pkt_udp(CLIENT6_A, 25009, "64:ff9b::" STATIC_V4, 53);
+	struct pkt_spec at_b = pkt_udp("64:ff9b::198.51.100.1", 25009, CLIENT6_B, 53);
+	struct pkt_spec b_to_a = pkt_udp(CLIENT6_B, 53, "64:ff9b::198.51.100.1", 25009);
+	struct pkt_spec at_a = pkt_udp("64:ff9b::" STATIC_V4, 53, CLIENT6_A, 25009);
+
+	pool_on(NULL, CLIENT6_B "=" STATIC_V4, NULL);
+	ASSERT_EQ(two_hosts_up(), 0, "IPv6 side set up");
+	to_host(&at_b, FX_CLIENT_B_MAC);
+	to_host(&at_a, FX_CLIENT_A_MAC);
+	EXPECT_LAN(&a_to_b, &at_b, TC_ACT_REDIRECT, "A -> B's static address: to B");
+	ASSERT_EQ(nr_bindings(&fx), 2, "A's NAPT64 mapping (both sides)");
+	EXPECT_LAN(&b_to_a, &at_a, TC_ACT_REDIRECT, "B -> A's mapping: to A");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 2, "hairpin_translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_OUT), 0, "nothing left as IPv4");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* Both hosts address-mapped: CLIENT6_A gets the pool's address on its
+ * first packet, which is to B's static address; ports and echo
+ * identifiers are kept both ways (no state but the two address mappings),
+ * so ICMP echo hairpins too (RFC 7857 §12 with RFC 6146 §3.8). */
+TEST(rfc6146_s3_8_rfc7857_s12_pooled_host_to_static_host_udp_and_echo_both_ways)
+{
+	struct pkt_spec a_to_b = pkt_udp(CLIENT6_A, 25010, "64:ff9b::" STATIC_V4, 53);
+	struct pkt_spec at_b = pkt_udp("64:ff9b::" POOL_ONE, 25010, CLIENT6_B, 53);
+	struct pkt_spec b_to_a = pkt_udp(CLIENT6_B, 53, "64:ff9b::" POOL_ONE, 25010);
+	struct pkt_spec at_a = pkt_udp("64:ff9b::" STATIC_V4, 53, CLIENT6_A, 25010);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, "64:ff9b::" STATIC_V4, IPPROTO_ICMPV6, 128, 0x4243);
+	struct pkt_spec req_at_b = pkt_echo("64:ff9b::" POOL_ONE, CLIENT6_B, IPPROTO_ICMPV6, 128,
+					    0x4243);
+	struct pkt_spec rep = pkt_echo(CLIENT6_B, "64:ff9b::" POOL_ONE, IPPROTO_ICMPV6, 129, 0x4243);
+	struct pkt_spec rep_at_a = pkt_echo("64:ff9b::" STATIC_V4, CLIENT6_A, IPPROTO_ICMPV6, 129,
+					    0x4243);
 
 	pool_on(POOL_ONE "/32", CLIENT6_B "=" STATIC_V4, NULL);
-	EXPECT_LAN(&a, &a, TC_ACT_SHOT, "to a static host's address: dropped");
-	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_TO_GATEWAY), 1, "nat64_drop_to_gateway");
+	ASSERT_EQ(two_hosts_up(), 0, "IPv6 side set up");
+	to_host(&at_b, FX_CLIENT_B_MAC);
+	to_host(&req_at_b, FX_CLIENT_B_MAC);
+	to_host(&at_a, FX_CLIENT_A_MAC);
+	to_host(&rep_at_a, FX_CLIENT_A_MAC);
+	EXPECT_LAN(&a_to_b, &at_b, TC_ACT_REDIRECT, "UDP A -> B from A's pool address");
+	ASSERT_EQ(mapped4(CLIENT6_A), ip4(POOL_ONE), "A mapped onto the pool address");
+	EXPECT_LAN(&b_to_a, &at_a, TC_ACT_REDIRECT, "UDP B -> A's pool address: to A");
+	EXPECT_LAN(&req, &req_at_b, TC_ACT_REDIRECT, "echo request A -> B, identifier kept");
+	EXPECT_LAN(&rep, &rep_at_a, TC_ACT_REDIRECT, "echo reply B -> A, identifier kept");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 4, "hairpin_translated");
+	ASSERT_EQ(nr_bindings(&fx), 0, "no port mapping");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* An address-mapped host to a NAPT64 host's mapping on the external
+ * address (the reply half of the test above, started by B): B (static)
+ * reaches A's mapping, from its own address under the prefix, its port
+ * kept. */
+TEST(rfc6146_s3_8_static_host_to_napt64_mapping)
+{
+	struct pkt_spec a_out = pkt_udp(CLIENT6_A, 25011, SERVER_1_64, 7000);
+	struct pkt_spec b_to_a = pkt_udp(CLIENT6_B, 4000, "64:ff9b::198.51.100.1", 25011);
+	struct pkt_spec at_a = pkt_udp("64:ff9b::" STATIC_V4, 4000, CLIENT6_A, 25011);
+	struct run_result r;
+
+	pool_on(NULL, CLIENT6_B "=" STATIC_V4, NULL);
+	ASSERT_EQ(two_hosts_up(), 0, "IPv6 side set up");
+	ASSERT_EQ(run_lan(&a_out, &r), 0, "A's mapping");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "A translated out");
+	to_host(&at_a, FX_CLIENT_A_MAC);
+	EXPECT_LAN(&b_to_a, &at_a, TC_ACT_REDIRECT, "B -> A's mapping, B's port kept");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_HAIRPIN_TRANSLATED), 1, "hairpin_translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 side removed");
+}
+
+/* A free address of the pool is nobody's: dropped, counted, and no
+ * mapping made for the sender; never sent out as IPv4 to ourselves. */
+TEST(nat64_pool4_to_free_pool_address_dropped_no_state)
+{
+	struct pkt_spec to_free = pkt_udp(CLIENT6_A, 25012, "64:ff9b::203.0.113.10", 53);
+
+	pool_on(POOL_30, NULL, NULL);
+	EXPECT_LAN(&to_free, &to_free, TC_ACT_SHOT, "to a free pool address: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_DROP_UNSOLICITED), 1, "drop_unsolicited");
 	ASSERT_EQ(mapped4(CLIENT6_A), 0, "no address taken for it");
 }
 

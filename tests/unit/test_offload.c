@@ -73,6 +73,15 @@ static int load(void)
 	return 0;
 }
 
+/* --vlan on ifindex, in both objects (as src/offload.c writes it before
+ * load); tags TPID << 16 | VID, 0: none. */
+static void vlan_set(int ifindex, __u32 outer, __u32 inner)
+{
+	skel->bss->fc_vlan_tags[0] = xskel->bss->fc_vlan_tags[0] = outer;
+	skel->bss->fc_vlan_tags[1] = xskel->bss->fc_vlan_tags[1] = inner;
+	skel->bss->fc_vlan_ifindex = xskel->bss->fc_vlan_ifindex = outer ? ifindex : 0;
+}
+
 /* The datapath, loaded once in the test namespace; emptied per test. */
 static int setup(void)
 {
@@ -82,6 +91,7 @@ static int setup(void)
 		return -1;
 	fo_table_free(table);	/* removes its flows from the map */
 	skel->bss->fo_nh_gen = xskel->bss->fo_nh_gen = 0;	/* no next hop cache */
+	vlan_set(0, 0, 0);	/* no --vlan */
 	table = fo_table_new(&(struct fo_table_cfg){
 		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
 		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
@@ -629,6 +639,218 @@ TEST(offload_mark_filter_and_helpers)
 	e.status |= IPS_SEQ_ADJUST;
 	ASSERT_TRUE(!fo_eligible(t, &e, -1), "nor a flow whose sequence numbers NAT shifts");
 	fo_table_free(t);
+}
+
+/* An entry of conntrack zone `zone`, with or without ASSURED, or its
+ * destruction. */
+static void ct_zone_entry(struct ct_tuple orig, struct ct_tuple reply, __u16 zone,
+			  bool assured, enum ct_event ev)
+{
+	struct ct_entry e = {
+		.event = ev, .family = orig.family, .has_orig = true, .has_reply = true,
+		.orig = orig, .reply = reply, .has_status = true,
+		.status = IPS_CONFIRMED | IPS_SEEN_REPLY | (assured ? IPS_ASSURED : 0),
+		.zone = zone,
+	};
+
+	fo_table_apply(table, &e);
+}
+
+/*
+ * Two zones (two LANs with the same addresses, say) may hold the same
+ * tuples, and the datapath's key has no zone (a packet's zone is what the
+ * ruleset sets before conntrack): zone 0's flow is offloaded only while no
+ * other zone has one of its tuples, and zone 3's never is.
+ */
+TEST(offload_zones_identical_tuples_never_share_a_flow)
+{
+	struct ct_tuple o = tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000);
+	struct ct_tuple r = tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000);
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+	char buf[4096];
+	__u32 seq = 0;
+
+	SETUP();
+	/* Zone 3's entry, not yet assured, is there first. */
+	ct_zone_entry(o, r, 3, false, CT_EV_NEW);
+	ct_zone_entry(o, r, 0, true, CT_EV_NEW);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "zone 0's flow shares zone 3's tuples");
+	ASSERT_EQ(fo_table_zone_clashes(table), 1, "counted as a clash");
+	PASSES(fx.int_ifindex, &out, FO_STAT_PASS_NOT_OFFLOADED, "the stack tells them apart");
+	ct_zone_entry(o, r, 3, true, CT_EV_UPDATE);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "zone 3's assured entry is not offloaded");
+	/* Zone 3's entry goes: the next round offloads zone 0's. */
+	ct_zone_entry(o, r, 3, true, CT_EV_DESTROY);
+	fo_table_tick(table, 1, buf, sizeof(buf), &seq);
+	ASSERT_EQ(fo_table_offloaded(table), 1, "offloaded once the tuple is zone 0's alone");
+	ASSERT_EQ(fo_table_zone_clashes(table), 0, "no clash left");
+	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "forwarded");
+	/* Zone 3 takes the same tuples again (its reply direction is zone 0's
+	 * reply: the same NAT): zone 0's flow leaves the fast path at once. */
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_B, 25000, SERVER_1, 7000), r, 3, false,
+		      CT_EV_NEW);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "taken out by the other zone's new entry");
+	EXPECT(fx.int_ifindex, &out, &out, TC_ACT_OK, "to the stack again");
+}
+
+/* --ct-zone 3: zone 3's flows are offloaded, zone 0's are not. */
+TEST(offload_ct_zone_option_offloads_that_zone_only)
+{
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec want = hop(udp(EXT_ADDR, 25000, SERVER_1, 7000), FX_EXT0_MAC,
+				   FX_SERVER1_MAC);
+	struct pkt_spec other = udp(CLIENT_B, 26000, SERVER_1, 7000);
+
+	SETUP();
+	fo_table_free(table);
+	table = fo_table_new(&(struct fo_table_cfg){
+		.map_fd = bpf_map__fd(skel->maps.fo_flows4),
+		.map6_fd = bpf_map__fd(skel->maps.fo_flows6), .max_flows = 16,
+		.tcp_timeout = 432000, .udp_timeout = 120, .zone = 3 });
+	ASSERT_TRUE(table, "table for zone 3");
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000), 3, true, CT_EV_NEW);
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_B, 26000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 26000), 0, true, CT_EV_NEW);
+	ASSERT_EQ(fo_table_offloaded(table), 1, "one flow: zone 3's");
+	EXPECT(fx.int_ifindex, &out, &want, TC_ACT_REDIRECT, "zone 3's forwarded");
+	EXPECT(fx.int_ifindex, &other, &other, TC_ACT_OK, "zone 0's to the stack");
+}
+
+/*
+ * Held, a burst of new flows is queued and written in batches at the flush
+ * (every reply direction, then every original one): nothing before it, all
+ * of them after it, and an entry destroyed while queued never.
+ */
+TEST(offload_installs_in_batches_between_hold_and_flush)
+{
+	struct pkt_spec a = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec b = udp(CLIENT_B, 26000, SERVER_1, 7000);
+	struct pkt_spec c = udp(CLIENT_A, 27000, SERVER_1, 7000);
+	struct run_result res;
+
+	SETUP();
+	fo_table_hold(table);
+	ct_add(tuple(IPPROTO_UDP, CLIENT_A, 25000, SERVER_1, 7000),
+	       tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 25000));
+	ct_add(tuple(IPPROTO_UDP, CLIENT_B, 26000, SERVER_1, 7000),
+	       tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 26000));
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_A, 27000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 27000), 0, true, CT_EV_NEW);
+	ct_zone_entry(tuple(IPPROTO_UDP, CLIENT_A, 27000, SERVER_1, 7000),
+		      tuple(IPPROTO_UDP, SERVER_1, 7000, EXT_ADDR, 27000), 0, true,
+		      CT_EV_DESTROY);
+	ASSERT_EQ(fo_table_offloaded(table), 0, "queued, not written yet");
+	ASSERT_EQ(run_on(fx.int_ifindex, &a, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_OK, "not in the map before the flush");
+	fo_table_flush(table);
+	ASSERT_EQ(fo_table_offloaded(table), 2, "both written at the flush");
+	ASSERT_EQ(run_on(fx.int_ifindex, &a, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_REDIRECT, "the first forwarded");
+	ASSERT_EQ(run_on(fx.int_ifindex, &b, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_REDIRECT, "the second forwarded");
+	ASSERT_EQ(run_on(fx.int_ifindex, &c, &res), 0, "run");
+	ASSERT_EQ(res.ret, TC_ACT_OK, "the one destroyed while queued never written");
+}
+
+/* ---- --vlan: tags on the wire, no VLAN device (IEEE 802.1Q, 802.1ad) ---- */
+
+/* pkt_build's frame with tags (TPID, TCI; outer first) after the MACs. */
+static size_t tagged(const struct pkt_spec *s, const __u16 (*tags)[2], int n, uint8_t *buf)
+{
+	size_t len = pkt_build(s, buf);
+
+	memmove(buf + 12 + 4 * n, buf + 12, len - 12);
+	for (int i = 0; i < n; i++) {
+		__u16 be[2] = { htons(tags[i][0]), htons(tags[i][1]) };
+
+		memcpy(buf + 12 + 4 * i, be, 4);
+	}
+	return len + 4 * n;
+}
+
+static const __u16 DOT1Q_7[][2] = { { 0x8100, 7 } };
+static const __u16 DOT1Q_8[][2] = { { 0x8100, 8 } };
+static const __u16 QINQ_100_7[][2] = { { 0x88a8, 100 }, { 0x8100, 7 } };
+
+/* in (n_in tags) through TC (xdp 0) or XDP on ifindex: want (n_want tags). */
+#define EXPECT_VLAN(xdp, ifx, in, in_tags, n_in, want, want_tags, n_want, verdict, what) \
+	do {								\
+		struct __sk_buff _c = { .ifindex = (ifx), .ingress_ifindex = (ifx) }; \
+		struct run_result _r;					\
+		uint8_t _i[PKT_MAX], _w[PKT_MAX];			\
+		size_t _il = tagged(in, in_tags, n_in, _i);		\
+		size_t _wl = tagged(want, want_tags, n_want, _w);	\
+		ASSERT_EQ(xdp ? run_xdp(bpf_program__fd(xskel->progs.fo_xdp), _i, _il, (ifx), &_r) \
+			      : run_prog_ctx(bpf_program__fd(skel->progs.fo_tc_ingress), _i, _il, \
+					     &_c, &_r), 0, what ": test run");	\
+		ASSERT_EQ(_r.ret, verdict, what ": verdict");		\
+		ASSERT_PKT_EQ(_r.out, _r.out_len, _w, _wl, what);	\
+	} while (0)
+
+/*
+ * `-i ext0 --vlan 7`: the masqueraded flow's reply arrives tagged 7 and
+ * leaves to the LAN untagged, translated; its outbound packets leave ext0
+ * tagged (XDP writes the tag into the frame; TC's egress program pushes
+ * it, tested through the relay in test_offload_vlan.py).
+ */
+static void vlan_case(const __u16 (*tags)[2], int n)
+{
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25001);
+	struct pkt_spec in_want = hop(udp(SERVER_1, 7000, CLIENT_A, 25000), FX_INT0_MAC,
+				      FX_CLIENT_A_MAC);
+	struct pkt_spec out = udp(CLIENT_A, 25000, SERVER_1, 7000);
+	struct pkt_spec out_want = hop(udp(EXT_ADDR, 25001, SERVER_1, 7000), FX_EXT0_MAC,
+				       FX_SERVER1_MAC);
+
+	SETUP();
+	vlan_set(fx.ext_ifindex, (__u32)tags[0][0] << 16 | tags[0][1],
+		 n > 1 ? (__u32)tags[1][0] << 16 | tags[1][1] : 0);
+	masquerade_udp(&fam4);
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, tags, n, &in_want, tags, 0, TC_ACT_REDIRECT,
+		    "TC: tags off, reply translated to the LAN");
+	EXPECT_VLAN(1, fx.ext_ifindex, &in, tags, n, &in_want, tags, 0, XDP_REDIRECT,
+		    "XDP: tags off, reply translated to the LAN");
+	EXPECT_VLAN(1, fx.int_ifindex, &out, tags, 0, &out_want, tags, n, XDP_REDIRECT,
+		    "XDP: outbound translated, leaves ext0 tagged");
+	EXPECT_VLAN(0, fx.int_ifindex, &out, tags, 0, &out_want, tags, 0, TC_ACT_REDIRECT,
+		    "TC: outbound translated (ext0's egress program tags it)");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 4, "all forwarded");
+}
+
+TEST(offload_vlan_dot1q_tagged_in_untagged_out_and_back)
+{
+	vlan_case(DOT1Q_7, 1);
+}
+
+TEST(offload_vlan_qinq_tagged_in_untagged_out_and_back)
+{
+	vlan_case(QINQ_100_7, 2);
+}
+
+/* Frames of another VLAN, and untagged ones, on the --vlan link: not the
+ * offload's (the flow is offloaded: only the tags differ), untouched. */
+TEST(offload_vlan_other_tags_or_none_untouched)
+{
+	struct pkt_spec in = udp(SERVER_1, 7000, EXT_ADDR, 25001);
+
+	SETUP();
+	vlan_set(fx.ext_ifindex, 0x8100u << 16 | 7, 0);
+	masquerade_udp(&fam4);
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, DOT1Q_8, 1, &in, DOT1Q_8, 1, TC_ACT_OK,
+		    "TC: VLAN 8 untouched");
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, DOT1Q_8, 0, &in, DOT1Q_8, 0, TC_ACT_OK,
+		    "TC: untagged untouched");
+	EXPECT_VLAN(0, fx.ext_ifindex, &in, QINQ_100_7, 2, &in, QINQ_100_7, 2, TC_ACT_OK,
+		    "TC: QinQ around 7 untouched");
+	EXPECT_VLAN(1, fx.ext_ifindex, &in, DOT1Q_8, 1, &in, DOT1Q_8, 1, XDP_PASS,
+		    "XDP: VLAN 8 untouched");
+	EXPECT_VLAN(1, fx.ext_ifindex, &in, DOT1Q_8, 0, &in, DOT1Q_8, 0, XDP_PASS,
+		    "XDP: untagged untouched");
+	ASSERT_EQ(fo_stat(FO_STAT_FORWARDED), 0, "none forwarded");
+	ASSERT_EQ(fo_stat(FO_STAT_PASS_NOT_IP), 5, "each counted as not ours");
 }
 
 /* ct_parse_batch's callback: the last entry and how many. */
