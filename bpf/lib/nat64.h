@@ -136,6 +136,7 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
 					int *resolve)
 {
+	const struct fc_config *cfg;
 	long ret;
 
 	/* GSO: the segments are checked below. */
@@ -156,7 +157,9 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 		 * of the main table (its subnet's, a default) covers it,
 		 * whereas "no route" finds nothing there either. The
 		 * external address is known without asking. */
-		if (ext_addr4_is_ours(config_get(), dst))
+		cfg = config_get();
+		/* 6.1's verifier does not know the lookup never fails. */
+		if (cfg && ext_addr4_is_ours(cfg, dst))
 			return FC_STAT_NAT64_DROP_TO_GATEWAY;
 		nat64_fib4_fill(ctx, src, dst, proto, 0, fib);
 		ret = ctx_fib_lookup_main(ctx, fib);
