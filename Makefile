@@ -55,7 +55,7 @@ LDLIBS    := -lbpf -lelf -lz -linih -ljson-c \
 
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/fcnat/*.h)
 # Everything of user space but main.c: the tests link it too.
-LIB_SRCS  := src/options.c src/options_table.c src/option_values.c src/options_cgnat.c src/options_sync.c src/log.c src/netlink.c src/daemon.c src/loader.c src/tc_clsact.c src/xdp_attach.c src/bpf_info.c src/gc.c \
+LIB_SRCS  := src/options.c src/options_table.c src/option_values.c src/options_cgnat.c src/options_sync.c src/options_nat64.c src/log.c src/netlink.c src/daemon.c src/loader.c src/tc_clsact.c src/xdp_attach.c src/bpf_info.c src/gc.c \
 	src/epset.c src/deterministic.c src/stats.c src/forward.c src/events.c src/ipfix.c src/syslog_sink.c src/pin.c src/show.c src/show_stats.c src/show_subscribers.c src/metrics.c \
 	src/metrics_http.c src/pcp.c src/pcp_access.c src/pcp_codec.c src/pcp_table.c src/link.c src/kernel_features.c src/bpf_profile.c \
 	src/ports.c src/import_einat.c src/tc_attach.c src/vlan.c \

@@ -213,6 +213,9 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 		cfg->nat64_prefix_len = o->nat64_prefix_len;
 		if (o->nat64_tos >= 0)
 			cfg->nat64_tos = FC_NAT64_TOS_SET | (__u32)o->nat64_tos;
+		cfg->nat64_lowest_mtu = o->nat64_lowest_mtu;
+		if (o->nat64_udp0_drop)
+			cfg->flags |= FC_CFG_NAT64_UDP0_DROP;
 		nat64_pool_fill_config(&o->nat64pool, cfg);
 	}
 	for (unsigned int i = 0; i < o->nr_hairpin_ifs; i++)
@@ -223,6 +226,7 @@ void loader_fill_config(const struct fc_options *o, __be32 ext_addr4, struct fc_
 	ports_fill(o, cfg->ports);
 	for (int t = 0; t < FC_TIMEOUT_MAX; t++)
 		cfg->timeout_ns[t] = (__u64)o->timeout_s[t] * 1000000000ULL;
+	cfg->frag_hold_ns = (__u64)o->frag_hold_s * 1000000000ULL;
 	/* Carrier-grade NAT: loader_write_cgnat() fills the maps these name. */
 	if (o->cgnat.nr_pool) {
 		static __be32 addrs[FC_POOL_MAX];

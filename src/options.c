@@ -70,6 +70,7 @@ void options_defaults(struct fc_options *o)
 	o->event_ring_kb = 256;
 	o->lookup_port = -1;
 	o->nat64_tos = -1;
+	nat64_xlat_defaults(o);
 	nat64_pool_defaults(&o->nat64pool);
 }
 
@@ -156,6 +157,10 @@ static int apply_setting(struct fc_options *o, int id, const char *value, char *
 					 id == OPT_NAT64_ALLOW ? FC_NAT64_OPT_ALLOW :
 					 id == OPT_NAT64_STATIC ? FC_NAT64_OPT_STATIC :
 					 FC_NAT64_OPT_TIMEOUT, value, err, errlen);
+	case OPT_NAT64_LOWEST_MTU:
+	case OPT_NAT64_UDP_ZERO_CSUM:
+	case OPT_FRAGMENT_HOLD:
+		return nat64_xlat_option(o, id, value, err, errlen);
 	case OPT_NAT64_TOS:
 		if (!strcmp(value, "copy")) {
 			o->nat64_tos = -1;

@@ -126,6 +126,9 @@ struct fc_options {
 	__u8 nat64_prefix[16];		/* RFC 6052 prefix, bits past the length zero */
 	unsigned int nat64_prefix_len;	/* 32, 40, 48, 56, 64 or 96 */
 	int nat64_tos;			/* --nat64-tos: -1 copied, else the IPv4 TOS */
+	unsigned int nat64_lowest_mtu;	/* --nat64-lowest-mtu, RFC 7915's lowest-ipv6-mtu */
+	bool nat64_udp0_drop;		/* --nat64-udp-zero-checksum drop (default compute) */
+	unsigned int frag_hold_s;	/* --fragment-hold: early fragments held, seconds */
 	struct fc_nat64_pool_opts nat64pool;	/* address mapping (src/nat64_pool.c) */
 	unsigned int nr_port_ranges;	/* --ports: every protocol's, unless its own is set */
 	struct fc_port_range port_ranges[FC_MAX_PORT_RANGES];

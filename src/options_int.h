@@ -23,6 +23,9 @@ enum opt_id {
 	OPT_NAT64_ALLOW,
 	OPT_NAT64_STATIC,
 	OPT_NAT64_POOL4_TIMEOUT,
+	OPT_NAT64_LOWEST_MTU,
+	OPT_NAT64_UDP_ZERO_CSUM,
+	OPT_FRAGMENT_HOLD,
 	OPT_PORTS,
 	OPT_HAIRPIN_IF,
 	OPT_FORWARD,
@@ -111,6 +114,10 @@ const struct option_desc *option_by_id(int id);
 int add_cgnat_prefix(struct fc_options *o, int id, const char *spec, char *err, size_t errlen);
 /* --max-per-subscriber: "N" for every protocol, or "tcp=N,udp=N,icmp=N". */
 int parse_sub_limit(struct fc_options *o, const char *value, char *err, size_t errlen);
+/* --nat64-lowest-mtu, --nat64-udp-zero-checksum, --fragment-hold
+ * (options_nat64.c). */
+void nat64_xlat_defaults(struct fc_options *o);
+int nat64_xlat_option(struct fc_options *o, int id, const char *value, char *err, size_t errlen);
 /* --sync-peer (a list, repeatable), --sync-listen, --sync-key (options_sync.c);
  * from_cli: the first --sync-peer there replaces the file's peers. */
 int sync_opts_apply(struct fc_sync_opts *so, int id, const char *value, bool from_cli,

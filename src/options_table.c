@@ -27,6 +27,12 @@ const struct option_desc fc_option_table[] = {
 	  "32, 40, 48, 56, 64, 96); needs --hairpin-if or --lan-if", CTX_RUN },
 	{ "nat64-tos", OPT_NAT64_TOS, "<n>|copy", "NAT64: IPv4 packets leave with TOS n (0-255) and IPv6\n"
 	  "ones with traffic class 0 (RFC 7915); default copy", CTX_RUN },
+	{ "nat64-lowest-mtu", OPT_NAT64_LOWEST_MTU, "<bytes>", "NAT64: DF-clear IPv4 packets larger than this\n"
+	  "as IPv6 are split into fragments of at most this\n"
+	  "(RFC 7915 lowest-ipv6-mtu), 1280 to 65535, default 1280", CTX_RUN },
+	{ "nat64-udp-zero-checksum", OPT_NAT64_UDP_ZERO_CSUM, "<compute|drop>", "NAT64: IPv4 UDP datagrams\n"
+	  "without checksum get one computed (default), or are\n"
+	  "dropped and counted (RFC 7915 4.5)", CTX_RUN },
 	{ "nat64-pool4", OPT_NAT64_POOL4, "<prefix>", "NAT64 address mapping: each IPv6 host gets an\n"
 	  "address of this IPv4 prefix (/16 to /32) on its first\npacket, ports kept", CTX_RUN },
 	{ "nat64-pool4-timeout", OPT_NAT64_POOL4_TIMEOUT, "<sec>", "Idle time after which an address of\n"
@@ -72,6 +78,8 @@ const struct option_desc fc_option_table[] = {
 	  CTX_RUN },
 	{ "timeout-tcp-trans", OPT_TIMEOUT_TCP_TRANS, "<sec>", "TCP transitory timeout, defaults to 240",
 	  CTX_RUN },
+	{ "fragment-hold", OPT_FRAGMENT_HOLD, "<sec>", "How long a fragment that arrives before its\n"
+	  "train's first is held for it, 2 to 30, defaults to 2", CTX_RUN },
 	{ "max-mappings", OPT_MAX_MAPPINGS, "<n>", "Mapping table size, defaults to 65536", CTX_RUN },
 	{ "max-sessions", OPT_MAX_SESSIONS, "<n>", "Session table size, defaults to 262144", CTX_RUN },
 	{ "prealloc-tables", OPT_PREALLOC_TABLES, "<auto|yes|no>", "Take the mapping and session tables' memory at\n"

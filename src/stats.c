@@ -78,6 +78,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_NAT64_POOL_MAPPED] = "nat64_pool_mapped",
 	[FC_STAT_NAT64_POOL_EXHAUSTED] = "nat64_pool_exhausted",
 	[FC_STAT_NAT64_DROP_NOT_ALLOWED] = "nat64_drop_not_allowed",
+	[FC_STAT_NAT64_DROP_UDP_ZERO_CSUM] = "nat64_drop_udp_zero_checksum",
 	[FC_STAT_FAST_NAT64_OUT] = "fast_nat64_out",
 	[FC_STAT_FAST_NAT64_IN] = "fast_nat64_in",
 };

@@ -8,7 +8,7 @@
  * Inbound, the internal address comes from the mapping the first fragment's
  * port names; it is remembered per (remote, id, protocol) for the fragments
  * that follow. A fragment that comes before its first fragment is copied
- * into a small hold (at most FC_FRAG_HOLD_SLOTS per train, FC_FRAG_HOLD_NS
+ * into a small hold (at most FC_FRAG_HOLD_SLOTS per train, frag_hold_ns()
  * old) and also passed to the stack, which owns it if the train turns out
  * to be the gateway's own. When the first fragment is translated, the held
  * copies are fed back into ingress, where the remembered translation now
@@ -22,7 +22,7 @@
 
 /* Reassembly gives up after 30 s on Linux; trains are usually done in ms. */
 #define FC_FRAG_TIMEOUT_NS	(30 * NSEC_PER_SEC)
-#define FC_FRAG_HOLD_NS		(2 * NSEC_PER_SEC)
+#define FC_FRAG_HOLD_NS		(2 * NSEC_PER_SEC)	/* RFC 6146 §4 FRAGMENT_MIN */
 #define FC_FRAG_HOLD_SLOTS	4
 #define FC_FRAG_HOLD_BYTES	1520	/* an Ethernet frame of MTU 1500, rounded */
 
@@ -100,6 +100,15 @@ static __always_inline const struct fc_frag *frag_find(const struct fc_pkt *p, _
 	return v && v->expires_ns > now ? v : NULL;
 }
 
+/* How long an early fragment waits for its first: --fragment-hold (RFC
+ * 6146 §3.4: at least FRAGMENT_MIN, configurable), 2 s by default. */
+static __always_inline __u64 frag_hold_ns(void)
+{
+	const struct fc_config *cfg = config_get();
+
+	return cfg && cfg->frag_hold_ns ? cfg->frag_hold_ns : FC_FRAG_HOLD_NS;
+}
+
 /* Keep a copy of a fragment that came before its first fragment.
  * Returns 0 when held. */
 static __always_inline int frag_hold(struct ctx_buff *ctx, const struct fc_pkt *p, __u64 now)
@@ -117,7 +126,7 @@ static __always_inline int frag_hold(struct ctx_buff *ctx, const struct fc_pkt *
 	w = bpf_map_lookup_elem(&fc_frag_wait, &hk.train);
 	/* Added, not subtracted: another CPU may have stamped the train with
 	 * a clock read after ours, and now - first_seen_ns would wrap. */
-	if (w && now > w->first_seen_ns + FC_FRAG_HOLD_NS) {
+	if (w && now > w->first_seen_ns + frag_hold_ns()) {
 		/* A stale train with a reused id: start over. */
 		w->first_seen_ns = now;
 		w->count = 0;
@@ -159,7 +168,7 @@ static __always_inline int frag_release(struct ctx_buff *ctx, const struct fc_fr
 	if (!w)
 		return 0;
 	count = w->count;
-	if (now > w->first_seen_ns + FC_FRAG_HOLD_NS || count == 0) {
+	if (now > w->first_seen_ns + frag_hold_ns() || count == 0) {
 		bpf_map_delete_elem(&fc_frag_wait, train);
 		return 0;
 	}

@@ -199,8 +199,8 @@ static __noinline __attribute__((unused)) int nat64_fast_in(struct ctx_buff *ctx
 	if (nat64_wkp_non_global(cfg, s->p.saddr.v4) ||
 	    nat64_synthesize(cfg, s->p.saddr.v4, s->prm.out.saddr.v6))
 		return fast_pass(FC_STAT_FAST_PASS_SLOW_PATH);
-	/* DF clear and over 1280 as IPv6: TC splits it (RFC 7915 §4.1). */
-	if (xlat_4to6_len(&s->p) > NAT64_LOWEST_IPV6_MTU && !nat64_df(ctx, s))
+	/* DF clear and over lowest-ipv6-mtu as IPv6: TC splits it (RFC 7915 §4.1). */
+	if (xlat_4to6_len(&s->p) > nat64_lowest_mtu(cfg) && !nat64_df(ctx, s))
 		return fast_pass(FC_STAT_FAST_PASS_MTU);
 	__builtin_memcpy(s->fib.ipv6_src, s->prm.out.saddr.v6, 16);
 	__builtin_memcpy(s->fib.ipv6_dst, ext->addr.v6, 16);

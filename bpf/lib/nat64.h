@@ -43,15 +43,20 @@
 /*
  * RFC 7915 §4.1: an IPv4 packet with DF clear (or a fragment) that would
  * be larger than lowest-ipv6-mtu as IPv6 is split so that every piece,
- * with its fragment header, is at most that: 1280, the IPv6 minimum MTU
- * (not configurable), so NAT64_PIECE_DATA IPv4 payload bytes per piece
- * (a multiple of 8). Frames up to NAT64_SPLIT_FRAME_MAX bytes (two
- * pieces: a 1500-byte IPv4 MTU) are split; bigger ones are not.
+ * with its fragment header, is at most that (--nat64-lowest-mtu, 1280 by
+ * default: the IPv6 minimum MTU), so nat64_piece_data() IPv4 payload
+ * bytes per piece, a multiple of 8. Payloads up to NAT64_SPLIT_DATA_MAX
+ * (two pieces of the smallest size: a 1500-byte IPv4 MTU) are split,
+ * bigger ones are not. The frame copy has room for a piece read from
+ * anywhere a piece may start (the verifier bounds start and size apart).
  */
-#define NAT64_LOWEST_IPV6_MTU	1280
+#define IPV4_HLEN_MAX		60
+#define NAT64_LOWEST_IPV6_MTU	IPV6_MIN_MTU
 #define NAT64_PIECE_DATA	(NAT64_LOWEST_IPV6_MTU - IPV6_HLEN - FRAG6_HLEN)
 #define NAT64_SPLIT_PIECES	2
-#define NAT64_SPLIT_FRAME_MAX	(ETH_HLEN + IPV4_HLEN + NAT64_SPLIT_PIECES * NAT64_PIECE_DATA)
+#define NAT64_SPLIT_DATA_MAX	(NAT64_SPLIT_PIECES * NAT64_PIECE_DATA)
+#define NAT64_SPLIT_FRAME_MAX	(ETH_HLEN + IPV4_HLEN_MAX + NAT64_SPLIT_DATA_MAX)
+#define NAT64_SPLIT_COPY	(ETH_HLEN + IPV4_HLEN_MAX + 2 * NAT64_SPLIT_DATA_MAX)
 
 struct nat64_scratch {
 	struct fc_pkt p;
@@ -59,11 +64,12 @@ struct nat64_scratch {
 	struct fc_quote q;
 	struct fc_frag_key train;	/* an inbound first fragment's */
 	__u32 mtu;			/* too big: the route's MTU; unreachable: the code */
+	__u32 sum_len;			/* nat64_split_udp_csum's length, read back */
 	/* nat64_out_xlat's route: off the stack, which a chain of BPF
 	 * functions shares (512 bytes, each frame rounded to 32 on 6.1). */
 	struct bpf_fib_lookup fib;
 	/* Not cleared per packet: a copy of a frame being split. */
-	__u8 frame[NAT64_SPLIT_FRAME_MAX];
+	__u8 frame[NAT64_SPLIT_COPY];
 };
 
 /* nat64_out_xlat: too big for the IPv4 route (s->mtu); the caller answers,
@@ -130,6 +136,7 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 					__u8 proto, __u32 tot_len, struct bpf_fib_lookup *fib,
 					int *resolve)
 {
+	const struct fc_config *cfg;
 	long ret;
 
 	/* GSO: the segments are checked below. */
@@ -150,7 +157,9 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 		 * of the main table (its subnet's, a default) covers it,
 		 * whereas "no route" finds nothing there either. The
 		 * external address is known without asking. */
-		if (ext_addr4_is_ours(config_get(), dst))
+		cfg = config_get();
+		/* 6.1's verifier does not know the lookup never fails. */
+		if (cfg && ext_addr4_is_ours(cfg, dst))
 			return FC_STAT_NAT64_DROP_TO_GATEWAY;
 		nat64_fib4_fill(ctx, src, dst, proto, 0, fib);
 		ret = ctx_fib_lookup_main(ctx, fib);
@@ -653,65 +662,143 @@ static __always_inline int nat64_df(struct ctx_buff *ctx, const struct nat64_scr
 	return !!(bpf_ntohs(frag) & IP_DF);
 }
 
+/* RFC 7915 §4.1's lowest-ipv6-mtu (--nat64-lowest-mtu, at least 1280). */
+static __always_inline __u32 nat64_lowest_mtu(const struct fc_config *cfg)
+{
+	return cfg && cfg->nat64_lowest_mtu > NAT64_LOWEST_IPV6_MTU ? cfg->nat64_lowest_mtu
+								    : NAT64_LOWEST_IPV6_MTU;
+}
+
+/* The IPv4 payload of a piece: as much as lowest-ipv6-mtu holds behind
+ * the IPv6 and fragment headers, in 8-byte units, at most what is split. */
+static __always_inline __u32 nat64_piece_data(const struct fc_config *cfg)
+{
+	__u32 d = (nat64_lowest_mtu(cfg) - IPV6_HLEN - FRAG6_HLEN) & ~7U;
+
+	return d < NAT64_SPLIT_DATA_MAX ? d : NAT64_SPLIT_DATA_MAX;
+}
+
 /* Should this DF-clear packet be split (RFC 7915 §4.1), and can it be?
- * Not ICMP (fragmented ICMP is not translated, §1.2), not a whole UDP
- * datagram without checksum (its fragments could not get one, §4.5: it is
- * translated whole, the checksum computed), no IPv4 options (the pieces
- * would need the copied ones), no GSO, no bigger frame than the copy. */
-static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct nat64_scratch *s)
+ * Not ICMP (fragmented ICMP is not translated, §1.2), not a fragment of a
+ * UDP datagram without checksum (it cannot get one, §4.5: the layer
+ * refuses it), no GSO, no payload bigger than two pieces. IPv4 options
+ * are left out of the pieces (translation drops them anyway) and a whole
+ * UDP datagram without checksum gets one first (nat64_split4). */
+static __always_inline int nat64_want_split(struct ctx_buff *ctx, const struct fc_config *cfg,
+					    const struct nat64_scratch *s)
 {
 	__be16 udp_check = 1;
 
-	if (ctx_is_gso(ctx) || ctx_len(ctx) > NAT64_SPLIT_FRAME_MAX)
+	if (ctx_is_gso(ctx) || ctx_len(ctx) > NAT64_SPLIT_FRAME_MAX ||
+	    s->p.l3_end - s->p.l4_off > NAT64_SPLIT_DATA_MAX)
 		return 0;
 	/* Only a fragment gets a fragment header (RFC 7915 §4.1): a whole
-	 * packet of up to 1260 bytes fits 1280 as IPv6. */
-	if (xlat_4to6_len(&s->p) <= NAT64_LOWEST_IPV6_MTU)
+	 * packet of up to lowest-ipv6-mtu - 20 bytes fits as IPv6. */
+	if (xlat_4to6_len(&s->p) <= nat64_lowest_mtu(cfg))
 		return 0;
 	if (s->p.proto != IPPROTO_TCP && s->p.proto != IPPROTO_UDP)
 		return 0;
-	if (s->p.proto == IPPROTO_UDP && s->p.has_l4 &&
+	if (s->p.proto == IPPROTO_UDP && s->p.has_l4 && s->p.is_fragment &&
 	    (ctx_load(ctx, s->p.csum_off, &udp_check, sizeof(udp_check)) || !udp_check))
 		return 0;
-	return (s->p.l3_off == ETH_HLEN || s->p.l3_off == 0) &&
-	       s->p.l4_off == s->p.l3_off + IPV4_HLEN;
+	return s->p.l3_off == ETH_HLEN || s->p.l3_off == 0;
+}
+
+/* nat64_split4: not split after all (an unexpired source route, which the
+ * layer refuses with its ICMP error); the caller goes on as for any
+ * packet. */
+#define FC_NAT64_NOT_SPLIT	(-66)
+
+#define NAT64_SUM_PIECES	((NAT64_SPLIT_DATA_MAX + 511) / 512)
+
+/*
+ * RFC 7915 §4.5 with §4.1: a whole UDP datagram without checksum gets one
+ * before it is split (its fragments could not get one). Computed over the
+ * copy in s->frame (the datagram at off, len bytes: bpf_csum_diff in
+ * 512-byte steps, its most) and stored there, so the first piece carries
+ * it; that piece's translation then adjusts it for the IPv6 pseudo-header
+ * as for any UDP fragment. No callback: nat64_in's frame leaves no room.
+ */
+static __always_inline int nat64_split_udp_csum(struct nat64_scratch *s, __u32 off, __u32 len)
+{
+	__be32 ph[3] = { s->p.saddr.v4, s->p.daddr.v4,
+			 bpf_htonl((IPPROTO_UDP << 16) | (len & 0xffff)) };
+	__u32 sum, k, n;
+	__be16 check;
+
+	if (s->p.proto != IPPROTO_UDP || !s->p.has_l4 || s->p.is_fragment)
+		return 0;
+	if (!FC_IN_RANGE(off, ETH_HLEN, ETH_HLEN + IPV4_HLEN_MAX) ||
+	    !FC_IN_RANGE(len, 8, NAT64_SPLIT_DATA_MAX))
+		return -1;
+	__builtin_memcpy(&check, s->frame + off + 6, sizeof(check));
+	if (check)
+		return 0;
+	/* The sum runs to a 4-byte boundary: the bytes past the datagram
+	 * (left from an earlier frame) count as zero. */
+	__builtin_memset(s->frame + off + len, 0, 4);
+	sum = bpf_csum_diff(NULL, 0, ph, sizeof(ph), 0);
+	/* The loop's bound read back from memory: its tests then refine a
+	 * value with no history, not the caller's length, and the verifier
+	 * walks the pieces that follow once, not once per exit. */
+	s->sum_len = len;
+	asm volatile("" ::: "memory");
+	len = s->sum_len;
+	for (k = 0; k < NAT64_SUM_PIECES; k++) {
+		if (k * 512 >= len)
+			break;
+		n = len - k * 512;
+		n = n > 512 ? 512 : (n + 3) & ~3U;
+		if (!FC_IN_RANGE(n, 4, 512))
+			return -1;
+		sum = bpf_csum_diff(NULL, 0, (__be32 *)(s->frame + off + k * 512), n, sum);
+	}
+	check = ~csum_fold32(sum);
+	if (!check)
+		check = 0xffff;
+	__builtin_memcpy(s->frame + off + 6, &check, sizeof(check));
+	return 0;
 }
 
 /*
- * Split the IPv4 packet in ctx into IPv4 fragments of NAT64_PIECE_DATA
+ * Split the IPv4 packet in ctx into IPv4 fragments of nat64_piece_data()
  * payload bytes (the last shorter; offsets and MF follow the packet's own,
  * so a fragment is split into smaller ones of the same train) and feed
  * each back into the external interface's ingress, first piece first:
  * there the first piece is translated through the mapping and records the
  * train, the others follow it through the fragment table, each now small
- * enough to become at most 1280 bytes of IPv6. The packet in hand is only
- * the carrier (as in frag_release): dropped.
+ * enough to become at most lowest-ipv6-mtu bytes of IPv6. The pieces have
+ * no options (20-byte headers). The packet in hand is only the carrier
+ * (as in frag_release): dropped.
  */
 static __always_inline int nat64_split4_l2(struct ctx_buff *ctx, struct nat64_scratch *s,
-					   const __u32 l2)
+					   __u32 piece, const __u32 l2)
 {
-	__u32 len = ctx_len(ctx), data_len, start, size, k;
+	__u32 len = ctx_len(ctx), data_len, hlen, start, size, k;
 	struct iphdr ip;
 	__u16 frag0;
 
+	hlen = s->p.l4_off - s->p.l3_off;
 	if (len < l2 + IPV4_HLEN || !FC_IN_RANGE(len, IPV4_HLEN, NAT64_SPLIT_FRAME_MAX) ||
-	    ctx_load(ctx, 0, s->frame, len))
+	    !FC_IN_RANGE(hlen, IPV4_HLEN, IPV4_HLEN_MAX) ||
+	    !FC_IN_RANGE(piece, 8, NAT64_SPLIT_DATA_MAX) || ctx_load(ctx, 0, s->frame, len))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	data_len = s->p.l3_end - s->p.l4_off;
-	if (data_len > len - l2 - IPV4_HLEN)
+	if (data_len > len - l2 - hlen || nat64_split_udp_csum(s, l2 + hlen, data_len))
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	__builtin_memcpy(&ip, s->frame + l2, sizeof(ip));
+	*(__u8 *)&ip = 0x45;	/* version 4, IHL 5: the options stay behind */
 	frag0 = bpf_ntohs(ip.frag_off);
 	if ((frag0 & IP_OFFSET) * 8 + data_len > 0xffff)
 		return nat64_drop(FC_STAT_DROP_MALFORMED);
 	stat_inc(FC_STAT_NAT64_SPLIT);
 	for (k = 0; k < NAT64_SPLIT_PIECES; k++) {
-		start = k * NAT64_PIECE_DATA;
+		start = k * piece;
 		if (start >= data_len)
 			break;
 		size = data_len - start;
-		if (size > NAT64_PIECE_DATA)
-			size = NAT64_PIECE_DATA;
+		if (size > piece)
+			size = piece;
 		ip.tot_len = bpf_htons(IPV4_HLEN + size);
 		ip.frag_off = bpf_htons(((frag0 & IP_OFFSET) + start / 8) |
 					(start + size < data_len || (frag0 & IP_MF) ? IP_MF : 0));
@@ -721,10 +808,10 @@ static __always_inline int nat64_split4_l2(struct ctx_buff *ctx, struct nat64_sc
 		    (l2 && ctx_store(ctx, 0, s->frame, l2)) ||
 		    ctx_store(ctx, l2, &ip, sizeof(ip)) ||
 		    /* 6.1's verifier loses "start < data_len" on the way:
-		     * the length it checks is bounded here. */
-		    !FC_IN_RANGE(size, 1, NAT64_PIECE_DATA) ||
-		    ctx_store(ctx, l2 + IPV4_HLEN, s->frame + l2 + IPV4_HLEN + start,
-			      size) ||
+		     * the offsets and the length it checks are bounded here. */
+		    !FC_IN_RANGE(size, 1, NAT64_SPLIT_DATA_MAX) ||
+		    start > NAT64_SPLIT_DATA_MAX || hlen > IPV4_HLEN_MAX ||
+		    ctx_store(ctx, l2 + IPV4_HLEN, s->frame + l2 + hlen + start, size) ||
 		    ctx_reinject(ctx))
 			return nat64_drop(FC_STAT_NAT64_DROP_NO_ROOM);
 	}
@@ -735,9 +822,15 @@ static __always_inline int nat64_split4_l2(struct ctx_buff *ctx, struct nat64_sc
  * with each piece; each length its own constant for the verifier. */
 static __noinline int nat64_split4(struct ctx_buff *ctx, struct nat64_scratch *s)
 {
+	__u32 piece = nat64_piece_data(config_get());
+
+	/* Options are left out of the pieces; an unexpired source route
+	 * refuses the packet (§4.1), which the layer answers. */
+	if (xlat_check_opt4(ctx, s->p.l3_off + IPV4_HLEN, s->p.l4_off) != XLAT_OK)
+		return FC_NAT64_NOT_SPLIT;
 	if (s->p.l3_off)
-		return nat64_split4_l2(ctx, s, ETH_HLEN);
-	return nat64_split4_l2(ctx, s, 0);
+		return nat64_split4_l2(ctx, s, piece, ETH_HLEN);
+	return nat64_split4_l2(ctx, s, piece, 0);
 }
 
 /*
@@ -768,6 +861,20 @@ static __always_inline int nat64_too_big_in(struct ctx_buff *ctx, const struct n
 				 FC_ICMP_WHAT(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
 					      FC_STAT_NAT64_FRAG_NEEDED_SENT),
 				 bpf_htonl(xlat_frag_needed_mtu(mtu6, !df || s->p.is_fragment)));
+}
+
+/* RFC 7915 §4.5: with --nat64-udp-zero-checksum drop, a whole IPv4 UDP
+ * datagram without checksum is dropped and counted (the management
+ * event), not given one. Fragments of one are refused either way. */
+static __always_inline int nat64_udp_zero_refused(struct ctx_buff *ctx, const struct fc_config *cfg,
+						  const struct nat64_scratch *s)
+{
+	__be16 check = 1;
+
+	if (!(cfg->flags & FC_CFG_NAT64_UDP0_DROP) || s->p.proto != IPPROTO_UDP ||
+	    !s->p.has_l4 || s->p.is_fragment)
+		return 0;
+	return !ctx_load(ctx, s->p.csum_off, &check, sizeof(check)) && !check;
 }
 
 /*
@@ -833,8 +940,11 @@ static __noinline __attribute__((unused)) int nat64_in(struct ctx_buff *ctx)
 		if (r != FC_STAT_MAX)
 			return nat64_drop(r);
 		df = nat64_df(ctx, s);
-		if (!df && nat64_want_split(ctx, s))
-			return nat64_split4(ctx, s);
+		if (!df && nat64_want_split(ctx, cfg, s)) {
+			r = nat64_split4(ctx, s);
+			if (r != FC_NAT64_NOT_SPLIT)
+				return r;
+		}
 		mtu6 = nat64_too_big6(ctx, s);
 		if (mtu6)
 			return nat64_too_big_in(ctx, s, mtu6, df);
@@ -880,9 +990,14 @@ static __noinline __attribute__((unused)) int nat64_in(struct ctx_buff *ctx)
 			s->prm.out.sport = port;
 		else
 			s->prm.out.dport = port;
+		if (nat64_udp_zero_refused(ctx, cfg, s))
+			return nat64_drop(FC_STAT_NAT64_DROP_UDP_ZERO_CSUM);
 		df = nat64_df(ctx, s);
-		if (!df && nat64_want_split(ctx, s))
-			return nat64_split4(ctx, s);
+		if (!df && nat64_want_split(ctx, cfg, s)) {
+			r = nat64_split4(ctx, s);
+			if (r != FC_NAT64_NOT_SPLIT)
+				return r;
+		}
 		mtu6 = nat64_too_big6(ctx, s);
 		if (mtu6)
 			return nat64_too_big_in(ctx, s, mtu6, df);

@@ -85,6 +85,8 @@ static __noinline __attribute__((unused)) int nat64_hairpin4(struct ctx_buff *ct
 	if (nat64_ttl(ctx, &s->p) <= 1)
 		/* Expires here: dropped, counted (the IPv4 hairpin's rule). */
 		return nat64_drop(FC_STAT_NAT64_DROP_TTL);
+	if (nat64_udp_zero_refused(ctx, cfg, s))
+		return nat64_drop(FC_STAT_NAT64_DROP_UDP_ZERO_CSUM);
 	why = nat64_hairpin4_route(ctx, s, &resolve);
 	if (why == FC_STAT_NAT64_DROP_MTU)
 		return nat64_too_big_in(ctx, s, s->mtu, nat64_df(ctx, s));

@@ -12,7 +12,7 @@
 #endif
 
 /* Bumped whenever a key, value or map definition below changes shape. */
-#define FC_LAYOUT_VERSION 9
+#define FC_LAYOUT_VERSION 10
 
 /* Address of either family; an IPv4 address lives in v4 with the rest zero,
  * so keys compare equal byte for byte. */
@@ -367,6 +367,9 @@ enum fc_config_flags {
 					 * fc_p64_out/fc_p64_in (a pool or static entries) */
 	FC_CFG_NAT64_POOL4 = 1 << 12,	/* allocate from nat64_pool4/len for other sources */
 	FC_CFG_NAT64_ALLOW = 1 << 13,	/* only sources in fc_p64_allow are translated */
+	/* RFC 7915 §4.5: whole IPv4 UDP datagrams without checksum dropped
+	 * (--nat64-udp-zero-checksum drop), not given one. */
+	FC_CFG_NAT64_UDP0_DROP = 1 << 14,
 };
 
 /* struct fc_config nat64_tos: the field is overridden, not copied. */
@@ -425,6 +428,14 @@ struct fc_config {
 	__be32 nat64_pool4;
 	__u32 nat64_pool4_len;
 	__u64 nat64_pool_timeout_ns;
+	/* NAT64 (RFC 7915 §4.1): lowest-ipv6-mtu, 1280..65535
+	 * (--nat64-lowest-mtu; 0 means 1280): a DF-clear IPv4 packet larger
+	 * than this as IPv6 is split into fragments of at most this. */
+	__u32 nat64_lowest_mtu;
+	__u32 pad0;
+	/* How long a fragment that came before its first fragment is held
+	 * (RFC 6146 §3.4 FRAGMENT_MIN; --fragment-hold; 0 means 2 s). */
+	__u64 frag_hold_ns;
 };
 
 /* Counters, one per-CPU slot each; the string table is in src/stats.c.
@@ -513,6 +524,7 @@ enum fc_stat {
 	FC_STAT_NAT64_POOL_MAPPED,	/* an IPv6 host got an address of --nat64-pool4 */
 	FC_STAT_NAT64_POOL_EXHAUSTED,	/* ... or none was free: ICMPv6 1/3 to the host */
 	FC_STAT_NAT64_DROP_NOT_ALLOWED,	/* IPv6 source outside --nat64-allow */
+	FC_STAT_NAT64_DROP_UDP_ZERO_CSUM,	/* 4->6 UDP without checksum, --nat64-udp-zero-checksum drop */
 	/* NAT64 translated and redirected by the fast path (XDP), never
 	 * seen by the stack or TC (each also nat64_out or nat64_in): */
 	FC_STAT_FAST_NAT64_OUT,		/* IPv6 -> IPv4, out of the external interface */

@@ -305,6 +305,28 @@ def test_rfc7915_s4_1_fragmented_ipv4_datagram_reaches_ipv6_client_intact(
     assert _route_mtu(topo64.ext, GW_WAN_ADDR) is None, "the server was told to go smaller"
 
 
+def test_rfc7915_s4_1_s4_5_udp_without_checksum_split_reaches_ipv6_client_intact(
+        topo64, nat64, run_fcnat, bpffs):
+    """A 1400-byte UDP datagram the IPv4 server sends without checksum
+    (SO_NO_CHECK) and with DF clear is 1448 bytes as IPv6, over 1280: the
+    gateway gives it its checksum (RFC 7915 section 4.5) and splits it
+    (section 4.1) into two IPv6 fragments. The client's kernel, which drops
+    IPv6 UDP without a correct checksum, reassembles and delivers it."""
+    c = topo64.client.udp(CLIENT6_ADDR, 0)
+    srv = topo64.ext.udp(EXT2, 7000)
+    srv.setsockopt(socket.SOL_SOCKET, 11, 1)	# SO_NO_CHECK: checksum 0
+    srv.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER = IP_PMTUDISC_DONT: DF clear
+    mapped = udp_exchange(c, srv, (nat64_addr(EXT2), 7000), b"open")[:2]
+    data = bytes((i * 13 + 5) & 0xff for i in range(1400))
+    srv.sendto(data, mapped)
+    got = recv_matching(c, data, 5)
+    assert got is not None and got[:2] == (nat64_addr(EXT2), 7000), \
+        "the datagram without checksum never arrived whole"
+    assert counter(run_fcnat, bpffs, "nat64_split") == 1
+    assert counter(run_fcnat, bpffs, "fragments_translated") == 1
+    assert counter(run_fcnat, bpffs, "nat64_frag_needed_sent") == 0
+
+
 def test_rfc7915_s4_df_packet_too_big_for_ipv6_side_gets_frag_needed(
         topo64, nat64, run_fcnat, bpffs):
     """A 1500-byte IPv4 datagram with DF set becomes 1520 bytes of IPv6, too

@@ -98,3 +98,48 @@ def test_rfc7915_nat64_tos_config_key(topo, run_fcnat, tmp_path):
     bad.write_text("[nat]\nifname = wan0\nhairpin-if = lan0\nnat64 = true\nnat64-tos = 300\n")
     r = run_fcnat("--check-config", str(bad))
     assert r.returncode == 2 and "invalid TOS" in r.stderr, repr(r)
+
+
+@pytest.mark.parametrize("value", ["1279", "65536", "0", "x", ""])
+def test_rfc7915_nat64_lowest_mtu_bad_value_is_a_usage_error(topo, run_fcnat, value):
+    """RFC 7915 §4: lowest-ipv6-mtu is user-defined, never below the IPv6
+    minimum MTU (1280), at most an IPv4 packet's size."""
+    r = run_fcnat("-i", "wan0", "--nat64", "--hairpin-if", "lan0", "--nat64-lowest-mtu", value)
+    assert r.returncode == 2, repr(r)
+    assert "invalid NAT64 lowest IPv6 MTU" in r.stderr and "1280 to 65535" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+@pytest.mark.parametrize("value", ["0", "1", "31", "x"])
+def test_fragment_hold_below_fragment_min_is_a_usage_error(topo, run_fcnat, value):
+    """RFC 6146 §3.4: fragments may arrive over at least FRAGMENT_MIN, 2 s."""
+    r = run_fcnat("-i", "wan0", "--fragment-hold", value)
+    assert r.returncode == 2, repr(r)
+    assert "invalid fragment hold" in r.stderr and "2 to 30" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)
+
+
+def test_rfc7915_nat64_translation_config_keys(topo, run_fcnat, tmp_path):
+    """The RFC 7915 choices in the configuration file: nat64-lowest-mtu,
+    nat64-udp-zero-checksum (compute or drop) and fragment-hold; bad values
+    name the file's line."""
+    good = tmp_path / "good.conf"
+    for mtu, udp0, hold in (("1280", "compute", "2"), ("1500", "drop", "30"),
+                            ("65535", "compute", "10")):
+        good.write_text("[nat]\nifname = wan0\nhairpin-if = lan0\nnat64 = true\n"
+                        "nat64-lowest-mtu = %s\nnat64-udp-zero-checksum = %s\n"
+                        "fragment-hold = %s\n" % (mtu, udp0, hold))
+        r = run_fcnat("--check-config", str(good))
+        assert r.returncode == 0 and "configuration is valid" in r.stdout, repr(r)
+    for key, value, needle in (("nat64-lowest-mtu", "1000", "invalid NAT64 lowest IPv6 MTU"),
+                               ("nat64-udp-zero-checksum", "keep", "expected compute or drop"),
+                               ("fragment-hold", "1", "invalid fragment hold")):
+        bad = tmp_path / "bad.conf"
+        bad.write_text("[nat]\nifname = wan0\nhairpin-if = lan0\nnat64 = true\n%s = %s\n"
+                       % (key, value))
+        r = run_fcnat("--check-config", str(bad))
+        assert r.returncode == 2 and needle in r.stderr and "%s:5" % bad in r.stderr, repr(r)
+    r = run_fcnat("-i", "wan0", "--nat64", "--hairpin-if", "lan0",
+                  "--nat64-udp-zero-checksum", "keep")
+    assert r.returncode == 2 and "expected compute or drop" in r.stderr, repr(r)
+    assert_nothing_attached(topo.gw, run_fcnat.baseline)

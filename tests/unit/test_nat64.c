@@ -776,28 +776,176 @@ TEST(rfc7915_s4_1_big_non_first_fragment_split_keeps_offset_and_mf)
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
 }
 
-/* What cannot be split (a UDP datagram without checksum, whose fragments
- * could not get one, RFC 7915 §4.5) is translated whole when it fits the
- * IPv6 route; when it does not, it is dropped, counted, and the sender told
- * the route's MTU - 28 (deviation: Fragmentation Needed for DF clear). */
+/* What cannot be split (ICMP: fragmented ICMP is not translated, RFC
+ * 7915 §1.2) is translated whole when it fits the IPv6 route; when it does
+ * not, it is dropped, counted, and the sender told the route's MTU - 28
+ * (deviation: Fragmentation Needed for DF clear). A DF-clear echo reply of
+ * 1328 bytes to a NAT64 ICMP mapping, on a 1280 route. */
 TEST(rfc7915_s4_df_clear_not_splittable_too_big_frag_needed_mtu_minus_28)
 {
-	struct pkt_spec out = pkt_udp(CLIENT6_A, 25024, SERVER_1_64, 7000);
-	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25024);
+	struct pkt_spec req = pkt_echo(CLIENT6_A, SERVER_1_64, IPPROTO_ICMPV6, 128, 0x4343);
+	struct pkt_spec big;
 	struct pkt_spec err;
+	struct run_result r;
+	uint16_t id;
 
 	nat64_on();
 	ASSERT_EQ(ipv6_side_up(1280), 0, "IPv6 route set up");
-	ASSERT_EQ(out64(&out), 25024, "mapping");
+	ASSERT_EQ(run_lan(&req, &r), 0, "echo request run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "echo request translated: ICMP mapping");
+	id = (r.out[38] << 8) | r.out[39];
+	big = pkt_echo(SERVER_1, EXT_ADDR, IPPROTO_ICMP, 0, id);
 	big.payload_len = 1300;
-	big.udp_no_csum = 1;
 	err = frag_needed(&big, 1252);
-	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF clear, no checksum: frag needed 1252");
+	EXPECT_EXT(&big, &err, TC_ACT_REDIRECT, "too big, DF clear, ICMP: frag needed 1252");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 0, "not split");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU), 1, "nat64_drop_mtu");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_MTU_DF_CLEAR), 1, "nat64_drop_mtu_df_clear");
 	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
+/*
+ * Run `in` (DF clear, too big as IPv6) into ext0 and follow its split: two
+ * IPv4 pieces read from ext0, each the fragment RFC 791 makes of plain4
+ * (the datagram with a 20-byte header and its UDP checksum as the pieces
+ * must carry it) with `piece` payload bytes in the first, then each run
+ * through ingress and compared with the IPv6 fragment of want6 (the whole
+ * datagram as IPv6, RFC 7915 §4.1) with Identification id.
+ */
+static void split_check(int tap, const struct pkt_spec *in, const struct pkt_spec *plain4,
+			const struct pkt_spec *want6, size_t piece, uint16_t id)
+{
+	uint8_t orig[PKT_MAX], whole6[PKT_MAX], got[PKT_MAX], want[PKT_MAX];
+	size_t data_len, want_len;
+	struct run_result r;
+	ssize_t n;
+
+	data_len = pkt_build(plain4, orig) - 34;
+	pkt_build(want6, whole6);
+	ASSERT_EQ(run_ext(in, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "the carrier dropped, its pieces fed back");
+	for (int k = 0; k < 2; k++) {
+		size_t start = k ? piece : 0, size = k ? data_len - piece : piece;
+
+		n = tap_next(tap, SERVER_1, id, got, sizeof(got));
+		want_len = ip4_piece(orig, 0, start, size, !k, want);
+		ASSERT_PKT_EQ(got, n < 0 ? 0 : (size_t)n, want, want_len, "IPv4 piece");
+		ASSERT_EQ(run_ext_raw(got, n, &r), 0, "the piece through ingress");
+		ASSERT_EQ(r.ret, TC_ACT_OK, "to the IPv6 stack");
+		want_len = ip6_piece(whole6, start, size, !k, id, IPPROTO_UDP, want);
+		ASSERT_PKT_EQ(r.out, r.out_len, want, want_len, "the piece as IPv6");
+		ASSERT_TRUE(r.out_len <= 14 + piece + 48, "within lowest-ipv6-mtu");
+	}
+}
+
+/* The tap is closed whatever split_check found. */
+static void split_in_two(const struct pkt_spec *in, const struct pkt_spec *plain4,
+			 const struct pkt_spec *want6, size_t piece, uint16_t id)
+{
+	int tap = ext0_tap();
+
+	ASSERT_TRUE(tap >= 0, "packet socket on ext0");
+	split_check(tap, in, plain4, want6, piece, id);
+	close(tap);
+}
+
+/* RFC 7915 §4.5 with §4.1: a whole DF-clear UDP datagram without checksum
+ * too big as IPv6 gets its checksum first (as IPv4: the pieces carry it)
+ * and is then split; each piece becomes an IPv6 fragment, the first with
+ * the checksum of the whole datagram as IPv6 (built from scratch). */
+TEST(rfc7915_s4_1_s4_5_udp_zero_checksum_given_one_then_split)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25026, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25026);
+	struct pkt_spec plain = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25026);
+	struct pkt_spec big6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25026);
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25026, "mapping");
+	big.payload_len = plain.payload_len = big6.payload_len = 1300;
+	big.ip_id = plain.ip_id = 0x4777;
+	big.udp_no_csum = 1;
+	split_in_two(&big, &plain, &big6, 1232, 0x4777);
+	if (test_failed)
+		return;
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 1, "first piece through the mapping");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_TRANSLATED), 1, "second through the train");
+}
+
+/* RFC 7915 §4.1: IPv4 options are not translated, so a DF-clear packet
+ * with options is split as well, its pieces without them (20-byte
+ * headers; a record-route option here). */
+TEST(rfc7915_s4_1_df_clear_with_options_split_without_them)
+{
+	static const uint8_t rr[8] = { 7, 7, 4, 0, 0, 0, 0, 1 };	/* record route, NOP */
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25027, SERVER_1_64, 7000);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25027);
+	struct pkt_spec plain = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25027);
+	struct pkt_spec big6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25027);
+
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25027, "mapping");
+	big.payload_len = plain.payload_len = big6.payload_len = 1400;
+	big.ip_id = plain.ip_id = 0x4778;
+	big.ihl = 7;
+	big.ip_opts = rr;
+	big.ip_opts_len = sizeof(rr);
+	split_in_two(&big, &plain, &big6, 1232, 0x4778);
+	if (test_failed)
+		return;
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+}
+
+/* RFC 7915 §4.1, lowest-ipv6-mtu "a user-defined length": with
+ * --nat64-lowest-mtu 1500 a DF-clear packet of 1480 bytes (1500 as IPv6)
+ * is translated whole, and a bigger one is split into pieces of
+ * (1500 - 40 - 8) & ~7 = 1448 payload bytes, each at most 1500 as IPv6. */
+TEST(rfc7915_s4_lowest_ipv6_mtu_configured_1500)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25028, SERVER_1_64, 7000);
+	struct pkt_spec fits = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25028);
+	struct pkt_spec fits6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25028);
+	struct pkt_spec big = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25028);
+	struct pkt_spec big6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25028);
+
+	fx.opts.nat64_lowest_mtu = 1500;
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25028, "mapping");
+	fits.payload_len = fits6.payload_len = 1480 - 20 - 8;
+	EXPECT_IN(&fits, &fits6, TC_ACT_OK, "1500 bytes as IPv6: whole, no fragment header");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 0, "not split");
+	big.payload_len = big6.payload_len = 1500;
+	big.ip_id = 0x4779;
+	split_in_two(&big, &big, &big6, 1448, 0x4779);
+	if (test_failed)
+		return;
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_SPLIT), 1, "nat64_split");
+}
+
+/* RFC 7915 §4.5's other choice, --nat64-udp-zero-checksum drop: a whole
+ * IPv4 UDP datagram without checksum is dropped and counted
+ * (nat64_drop_udp_zero_checksum), nothing sent; one with a checksum is
+ * translated as ever. */
+TEST(rfc7915_s4_5_udp_zero_checksum_dropped_when_configured)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25029, SERVER_1_64, 7000);
+	struct pkt_spec zero = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25029);
+	struct pkt_spec sum = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25029);
+	struct pkt_spec sum6 = pkt_udp(SERVER_1_64, 7000, CLIENT6_A, 25029);
+	struct run_result r;
+
+	fx.opts.nat64_udp0_drop = true;
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25029, "mapping");
+	zero.udp_no_csum = 1;
+	ASSERT_EQ(run_ext(&zero, &r), 0, "run");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "no checksum: dropped");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DROP_UDP_ZERO_CSUM), 1, "nat64_drop_udp_zero_checksum");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "not translated");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_DISCARD_ICMP_SENT), 0, "nothing sent");
+	EXPECT_IN(&sum, &sum6, TC_ACT_OK, "with a checksum: translated");
 }
 
 /* The errors share --refused-icmp-rate's per-CPU bucket (refuse.h). */
@@ -1020,6 +1168,58 @@ TEST(rfc4787_req14_nat64_follower_before_first_held_and_reinjected)
 	rest6.frag6 = 72;
 	rest6.frag6_id = 0x5454;
 	EXPECT_IN(&rest, &rest6, TC_ACT_OK, "re-injected fragment, as IPv6");
+}
+
+/* The train a follower waits in (fc_frag_wait), made older by age_ns. */
+static int frag_wait_age(uint64_t age_ns)
+{
+	struct bpf_map *wait = bpf_object__find_map_by_name(fx.loader.skel->obj, "fc_frag_wait");
+	struct {
+		uint64_t first_seen_ns;
+		uint32_t count, pad0;
+	} w;
+	uint8_t key[64];
+
+	if (!wait || bpf_map__value_size(wait) != sizeof(w) ||
+	    bpf_map_get_next_key(bpf_map__fd(wait), NULL, key) ||
+	    bpf_map_lookup_elem(bpf_map__fd(wait), key, &w))
+		return -1;
+	w.first_seen_ns -= age_ns;
+	return bpf_map_update_elem(bpf_map__fd(wait), key, &w, BPF_EXIST);
+}
+
+/* RFC 6146 §3.4: fragments may arrive over at least FRAGMENT_MIN (2 s),
+ * and the interval SHOULD be configurable: --fragment-hold. A follower
+ * held 3 s (its train's stamp moved back) is still re-injected with
+ * --fragment-hold 10, and is not with the default 2 s. */
+TEST(rfc6146_s3_4_fragment_hold_configurable)
+{
+	struct pkt_spec out = pkt_udp(CLIENT6_A, 25023, SERVER_1_64, 7000);
+	struct pkt_spec first = pkt_udp(SERVER_1, 7000, EXT_ADDR, 25023);
+	struct pkt_spec rest = pkt_udp(SERVER_1, 0, EXT_ADDR, 0);
+	struct run_result r;
+
+	fx.opts.frag_hold_s = 10;
+	nat64_on();
+	ASSERT_EQ(out64(&out), 25023, "mapping");
+	first.frag = 0x2000;
+	rest.frag = 9;
+	first.ip_id = rest.ip_id = 0x5455;
+	rest.payload_len = 40;
+	EXPECT_IN(&rest, &rest, TC_ACT_OK, "early fragment: held, passed");
+	ASSERT_EQ(frag_wait_age(3000000000ULL), 0, "held 3 s");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_SHOT, "--fragment-hold 10: the held copy re-injected");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "fragment_reinjected");
+
+	fx.opts.frag_hold_s = 2;
+	fixture_apply(&fx);
+	first.ip_id = rest.ip_id = 0x5456;
+	EXPECT_IN(&rest, &rest, TC_ACT_OK, "early fragment: held, passed");
+	ASSERT_EQ(frag_wait_age(3000000000ULL), 0, "held 3 s");
+	ASSERT_EQ(run_spec(fx.ingress_fd, &first, &r), 0, "first fragment");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "default 2 s: too late, only the first goes on");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FRAGMENT_REINJECTED), 1, "nothing more re-injected");
 }
 
 /* RFC 7915 §5.1.1, stateful: outbound IPv6 fragments. The first goes
