@@ -117,6 +117,17 @@ static int collect(const struct ct_entry *e, void *arg)
 	return 0;
 }
 
+/* The last entry of that protocol the batch held, or NULL. */
+static const struct ct_entry *seen_proto(const struct seen *s, __u8 proto)
+{
+	const struct ct_entry *e = NULL;
+
+	for (int i = 0; i < s->n; i++)
+		if (s->e[i].orig.proto == proto)
+			e = &s->e[i];
+	return e;
+}
+
 TEST(ct_msg_kernel_dump_decoded)
 {
 	unsigned char buf[4096];
@@ -126,12 +137,8 @@ TEST(ct_msg_kernel_dump_decoded)
 
 	ASSERT_TRUE(len > 0, "seed dump-0 read");
 	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "the batch decodes");
-	for (int i = 0; i < s.n; i++) {
-		if (s.e[i].orig.proto == IPPROTO_UDP)
-			udp = &s.e[i];
-		if (s.e[i].orig.proto == IPPROTO_TCP)
-			tcp = &s.e[i];
-	}
+	udp = seen_proto(&s, IPPROTO_UDP);
+	tcp = seen_proto(&s, IPPROTO_TCP);
 	ASSERT_TRUE(udp && tcp, "a UDP and a TCP entry");
 	/* 10.0.0.1 -> 10.0.0.2:9000, DNATed to :9001: the reply comes from 9001. */
 	ASSERT_TRUE(udp->has_orig && udp->has_reply, "UDP tuples");
@@ -163,12 +170,8 @@ TEST(ct_msg_kernel_dump_counters_decoded)
 
 	ASSERT_TRUE(len > 0, "seed acct-dump-0 read");
 	ASSERT_EQ(ct_parse_batch(buf, len, collect, &s), 0, "the batch decodes");
-	for (int i = 0; i < s.n; i++) {
-		if (s.e[i].orig.proto == IPPROTO_UDP)
-			udp = &s.e[i];
-		if (s.e[i].orig.proto == IPPROTO_TCP)
-			tcp = &s.e[i];
-	}
+	udp = seen_proto(&s, IPPROTO_UDP);
+	tcp = seen_proto(&s, IPPROTO_TCP);
 	ASSERT_TRUE(udp && tcp, "a UDP and a TCP entry");
 	ASSERT_TRUE(udp->has_counters, "UDP counters");
 	ASSERT_EQ(udp->packets[0], 1, "one datagram in the original direction");
