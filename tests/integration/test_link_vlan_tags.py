@@ -117,6 +117,17 @@ def udp_frame(dmac, smac, tags, src, sport, dst, dport, payload):
     return l2 + struct.pack("!H", 0x0800) + ip + udp
 
 
+def send_frame(ns, ifname, frame):
+    """Put a whole Ethernet frame on ifname in namespace ns, as it is."""
+    with ns.entered():
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        try:
+            s.bind((ifname, 0))
+            s.send(frame)
+        finally:
+            s.close()
+
+
 def _mac(ns, ifname):
     return bytes.fromhex(ns.run(["cat", "/sys/class/net/%s/address" % ifname]).stdout.strip()
                          .replace(":", ""))
@@ -215,14 +226,8 @@ def test_frames_of_another_vlan_or_untagged_are_not_translated(topo, fcnat, data
     stranger = EXT_ADDRS[2]
 
     def inject(tags, payload):
-        frame = udp_frame(gw_mac, isp_mac, tags, stranger, 7300, GW_WAN_ADDR, mapped[1], payload)
-        with topo.ext.entered():
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-            try:
-                s.bind(("wan0", 0))
-                s.send(frame)
-            finally:
-                s.close()
+        send_frame(topo.ext, "wan0", udp_frame(gw_mac, isp_mac, tags, stranger, 7300,
+                                               GW_WAN_ADDR, mapped[1], payload))
 
     # VLAN 8, QinQ around 7, and no tag at all: to the mapping's port, never
     # translated to the LAN host ...

@@ -23,7 +23,7 @@ import pytest
 from fcnat_util import prepare_xdp_peers
 from netns import CLIENT_ADDR, EXT_ADDRS, GW_WAN_ADDR, wait_until
 from test_link_vlan_tags import DOT1Q_7, QINQ_100_7, _check_wire, _mac, _sent_lines, \
-    tagged_isp, udp_frame
+    send_frame, tagged_isp, udp_frame
 from test_offload import RULESET, establish_udp, fresh, udp_roundtrip
 
 SERVER = EXT_ADDRS[0]
@@ -71,14 +71,8 @@ def test_offload_on_a_tagged_link_without_a_vlan_device(topo, fcnat, tmp_path, m
     gw_mac, isp_mac = _mac(topo.gw, "wan0"), _mac(topo.ext, "wan0")
 
     def inject(tags, payload):
-        frame = udp_frame(gw_mac, isp_mac, tags, SERVER, 7000, GW_WAN_ADDR, peer[1], payload)
-        with topo.ext.entered():
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-            try:
-                s.bind(("wan0", 0))
-                s.send(frame)
-            finally:
-                s.close()
+        send_frame(topo.ext, "wan0", udp_frame(gw_mac, isp_mac, tags, SERVER, 7000,
+                                               GW_WAN_ADDR, peer[1], payload))
 
     inject([(0x8100, 8)], b"vlan-8")
     inject([], b"untagged")
