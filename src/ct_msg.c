@@ -373,3 +373,29 @@ size_t ct_build_update(void *buf, size_t len, __u32 seq, const struct ct_tuple *
 	nh->nlmsg_len = b.off;
 	return b.off;
 }
+
+/* One word into the hash, each bit of it spread over all of h (a
+ * multiply-xorshift mix): flows that differ only in their ports, as a
+ * million behind one address do, must not share chains. */
+static __u32 mix(__u32 h, __u32 v)
+{
+	h ^= v;
+	h *= 0x9e3779b1u;
+	h ^= h >> 15;
+	h *= 0x85ebca77u;
+	h ^= h >> 13;
+	return h;
+}
+
+__u32 ct_tuple_hash(const struct ct_tuple *t)
+{
+	__u32 h = t->family;
+
+	/* IPv4's addresses are the first words, the others zero. */
+	for (int i = 0; i < 4; i++) {
+		h = mix(h, t->src6[i]);
+		h = mix(h, t->dst6[i]);
+	}
+	h = mix(h, (__u32)t->sport << 16 | t->dport);
+	return mix(h, t->proto);
+}

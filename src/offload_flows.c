@@ -101,33 +101,11 @@ struct fo_table {
 	bool rechecking;	/* the round under way tries them */
 };
 
-/* One word into the hash, each bit of it spread over all of h (a
- * multiply-xorshift mix): flows that differ only in their ports, as a
- * million behind one address do, must not share chains. */
-static __u32 mix(__u32 h, __u32 v)
-{
-	h ^= v;
-	h *= 0x9e3779b1u;
-	h ^= h >> 15;
-	h *= 0x85ebca77u;
-	h ^= h >> 13;
-	return h;
-}
-
 static __u32 tuple_hash(const struct fo_table *tb, const struct ct_tuple *t, __u16 zone)
 {
-	__u32 h = t->family;
-
-	/* IPv4's addresses are the first words, the others zero. */
-	for (int i = 0; i < 4; i++) {
-		h = mix(h, t->src6[i]);
-		h = mix(h, t->dst6[i]);
-	}
 	/* Not the zone: a map key has none, and fo_table_prune finds an
 	 * entry by its tuple alone. */
-	h = mix(h, (__u32)t->sport << 16 | t->dport);
-	h = mix(h, t->proto);
-	return h & tb->mask;
+	return ct_tuple_hash(t) & tb->mask;
 }
 
 static bool tuple_eq(const struct ct_tuple *a, const struct ct_tuple *b)

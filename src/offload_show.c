@@ -57,13 +57,7 @@ struct ct_counts {
 
 static __u32 ct_hash(const struct ct_counts *c, const struct ct_tuple *t)
 {
-	const unsigned char *b = (const void *)t;
-	__u32 h = 2166136261u;
-
-	/* Every byte of a zeroed tuple (FNV-1a). */
-	for (size_t i = 0; i < sizeof(*t); i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h & c->mask;
+	return ct_tuple_hash(t) & c->mask;
 }
 
 static int ct_count_cb(const struct ct_entry *e, void *arg)
