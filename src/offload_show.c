@@ -222,8 +222,6 @@ static void view6(struct dir_view *d, const struct fo_key6 *k, const struct fo_f
 	d->last_seen_ns = f->last_seen_ns;
 }
 
-/* Each flow once, from its original direction's entry; flows counted, and
- * listed (into arr, or as text) if list. */
 /* The fast path's totals over the flows shown. */
 struct fo_sums {
 	__u64 packets, bytes;
@@ -267,6 +265,8 @@ static void add_ct(struct ct_counts *cc, const void *key, bool v6, struct dir_vi
 	cc->total_bytes += c->bytes[0] + c->bytes[1];
 }
 
+/* Each flow once, from its original direction's entry; flows counted, and
+ * listed (into arr, or as text) if list. */
 static unsigned long walk(int fd, bool v6, bool list, json_object *arr, __u64 now,
 			  struct ct_counts *cc, struct fo_sums *sums)
 {
@@ -282,7 +282,8 @@ static unsigned long walk(int fd, bool v6, bool list, json_object *arr, __u64 no
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct dir_view o, r;
+		/* Zeroed: has_ct stays false when conntrack has no counts. */
+		struct dir_view o = { 0 }, r = { 0 };
 
 		key = next;
 		prev = &key;
