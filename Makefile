@@ -203,8 +203,9 @@ strict-align-unit-test:
 	$(MAKE) STRICT_ALIGN=1 BUILD=$(BUILD)/strict-align $(BUILD)/strict-align/unit_tests
 	FCNAT_BPF_PROFILE=strict-align $(BUILD)/strict-align/unit_tests
 
+# --durations: the slowest tests named in every log, to watch CI's time.
 integration-test: $(BUILD)/fcnat $(BUILD)/tcx_peer
-	$(PYTHON) -m pytest -v tests/integration
+	$(PYTHON) -m pytest -v --durations=25 tests/integration
 
 # The unit tests and the smoke tests in a VM on Debian 12's stock kernel (6.1):
 # tests/vm/vmtest, doc/design/vmtest.md. As root; the first run downloads the
