@@ -4,6 +4,9 @@
  * - bench_gen: traffic source, run with BPF_PROG_TEST_RUN and
  *   BPF_F_TEST_XDP_LIVE_FRAMES in the client namespace. Live frames come
  *   from recycled pages, so the whole frame is written on every run.
+ * - bench_gen_tc: the source where the kernel refuses live frames
+ *   (BPF_PROG_TEST_RUN of a sched_cls program, bursts of bpf_clone_redirect
+ *   clones; see it below).
  * - bench_sink: on the server's interface, counts and drops; with
  *   sink_reflect set it answers IPv4/UDP instead (addresses, ports and MACs
  *   swapped, XDP_TX), so that conntrack sees the flows answered and makes
