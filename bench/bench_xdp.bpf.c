@@ -4,6 +4,9 @@
  * - bench_gen: traffic source, run with BPF_PROG_TEST_RUN and
  *   BPF_F_TEST_XDP_LIVE_FRAMES in the client namespace. Live frames come
  *   from recycled pages, so the whole frame is written on every run.
+ * - bench_gen_tc: the source where the kernel refuses live frames
+ *   (BPF_PROG_TEST_RUN of a sched_cls program, bursts of bpf_clone_redirect
+ *   clones; see it below).
  * - bench_sink: on the server's interface, counts and drops; with
  *   sink_reflect set it answers IPv4/UDP instead (addresses, ports and MACs
  *   swapped, XDP_TX), so that conntrack sees the flows answered and makes
@@ -189,6 +192,62 @@ int bench_gen(struct xdp_md *ctx)
 		}
 	}
 	return bpf_redirect(gen_ifindex, 0);
+}
+
+/*
+ * bench_gen_tc: the traffic source where live frames are refused. Run with
+ * BPF_PROG_TEST_RUN (sched_cls) in the client namespace on a skb holding
+ * the frame: each run sends skb->cb[0] clones (at most GEN_BURST) out of
+ * gen_ifindex with bpf_clone_redirect, the ports set before each clone as
+ * bench_gen sets them. The original skb is not sent (TC_ACT_SHOT): the
+ * test run frees it. Returns the clones sent.
+ */
+#define GEN_BURST 64
+
+SEC("tc")
+int bench_gen_tc(struct __sk_buff *skb)
+{
+	__u32 l4 = gen_l4off, burst = skb->cb[0], sent = 0;
+
+	if (l4 > GEN_FRAME_MAX - 8 || burst > GEN_BURST)
+		return 0;
+	/* A hash of our own spares the flow dissector on every clone, and
+	 * picks the veth queue by CPU (the top bit: queue 1 of 2), as live
+	 * frames do: two threads never share a queue's ring. */
+	bpf_set_hash(skb, bpf_get_smp_processor_id() & 1 ? 0x80000001 : 1);
+	for (__u32 i = 0; i < GEN_BURST && i < burst; i++) {
+		if (gen_nflows > 1 && gen_endpoints) {
+			__u32 cpu = gen_percpu ? bpf_get_smp_processor_id() % GEN_CPUS : 0;
+			__u32 seq = gen_seq[cpu].seq++, f = seq % gen_nflows;
+			__u32 draw = seq % ZIPF_DRAWS, *z;
+
+			if (gen_zipf) {
+				z = bpf_map_lookup_elem(&gen_zipf_table, &draw);
+				if (!z)
+					break;
+				f = *z % gen_nflows;
+			}
+			__u16 ports[2] = {
+				bpf_htons(gen_sport + f % gen_endpoints),
+				bpf_htons(gen_dport + f / gen_endpoints),
+			};
+			__u16 old[2], sum;
+
+			if (bpf_skb_store_bytes(skb, l4, ports, sizeof(ports), 0))
+				break;
+			__builtin_memcpy(&sum, &gen_frame[l4 + 6], sizeof(sum));
+			if (sum) {
+				__builtin_memcpy(old, &gen_frame[l4], sizeof(old));
+				sum = csum_ports(sum, old, ports);
+				if (bpf_skb_store_bytes(skb, l4 + 6, &sum, sizeof(sum), 0))
+					break;
+			}
+		}
+		if (bpf_clone_redirect(skb, gen_ifindex, 0))
+			break;
+		sent++;
+	}
+	return sent;
 }
 
 /* Send an IPv4/UDP frame back where it came from: the swaps leave the IP

@@ -3,7 +3,13 @@
  * Forwarding benchmark, side by side in one run: client ns -> gateway ns ->
  * server ns over veth, 64-byte UDP. The client sends with an XDP
  * live-frames generator (BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES),
- * the server counts in XDP; the gateway runs, in turn:
+ * or where the kernel refuses live frames with bursts of TC clones
+ * (bench_gen_tc: BPF_PROG_TEST_RUN of a sched_cls program calling
+ * bpf_clone_redirect); the output's first line names the source. The
+ * server counts in XDP; the gateway runs, in turn:
+ *   the generator ceiling: the source alone, into an XDP_DROP sink on the
+ *     gateway's b0 (a line within 10% of it is bounded by the generator,
+ *     and is marked so)
  *   bare XDP forwarding (FIB + MAC rewrite + redirect, no NAT): the ceiling
  *   bare TC forwarding (the same from TC ingress: the skb ceiling; last line)
  *   Linux forwarding, no NAT
@@ -42,12 +48,13 @@
  * Usage: fwdbench [FCNAT [NSETS [nat44|nat64]]]; NSETS=1..3 runs the first
  * sets of 1, 10k, 1m only, nat44 or nat64 only those lines. Selections:
  * FWDBENCH_SETS=1,10k,1m,10kz,1mz,4m (default all but 4m),
- * FWDBENCH_LINES=nofib,bare,linux,masq,tc,xdp,baretc (default all),
+ * FWDBENCH_LINES=gen,nofib,bare,linux,masq,tc,xdp,baretc (default all),
  * FWDBENCH_QUEUES=1 (one thread only) or 1,2 (two threads for every set).
  * FWDBENCH_PROFILE=CMD runs "CMD LINE NFLOWS &" at the start of each timed
  * phase (LINE 0..4 as above, 5: bare TC forwarding, the same as bare XDP
  * from the TC ingress hook: the ceiling of anything forwarding skbs; 6..9:
- * the NAT64 lines in the order above; 10: bare XDP without FIB), e.g. a
+ * the NAT64 lines in the order above; 10: bare XDP without FIB; 11: the
+ * generator ceiling), e.g. a
  * perf record of one second.
  */
 #define _GNU_SOURCE
@@ -113,11 +120,11 @@ static const struct flowset sets[] = {
 
 /* Lines, in the order they run (FWDBENCH_PROFILE's LINE); printed in
  * print_order. */
-#define NLINES 7
+#define NLINES 8
 static const char *const line_keys[NLINES] = {
-	"bare", "linux", "masq", "tc", "xdp", "baretc", "nofib",
+	"bare", "linux", "masq", "tc", "xdp", "baretc", "nofib", "gen",
 };
-static const int print_order[NLINES] = { 6, 0, 1, 2, 3, 4, 5 };
+static const int print_order[NLINES] = { 7, 6, 0, 1, 2, 3, 4, 5 };
 
 /*
  * NAT64 under a network-specific /96 prefix (RFC 6052 §2.2), not the
@@ -133,6 +140,9 @@ static const int print_order[NLINES] = { 6, 0, 1, 2, 3, 4, 5 };
 #define NAT64_LINES 4
 #define LINE_NOFIB 6
 #define PROFILE_NOFIB 10	/* FWDBENCH_PROFILE's LINE for it (6-9: NAT64) */
+#define LINE_GEN 7
+#define PROFILE_GEN 11
+#define GEN_BOUND 0.9		/* a line at this share of the ceiling or more */
 #define TAYGA_TUN "fcb-nat64"
 #define TAYGA_POOL "192.168.255.0/24"
 
@@ -688,6 +698,17 @@ static double run_line(const struct line_env *e, const struct flowset *fs, int l
 		enter(-1);
 		break;
 	}
+	case LINE_GEN:	/* the source alone: the sink counts on the gateway's b0 */
+		enter(1);
+		if (bpf_xdp_attach(e->gw_in, bpf_program__fd(skel->progs.bench_sink),
+				   XDP_FLAGS_DRV_MODE, &xo))
+			perror("attach bench_sink");
+		enter(-1);
+		pps = measure_q(skel, e->cli_if, fs, PROFILE_GEN, new_pps, threads);
+		enter(1);
+		bpf_xdp_detach(e->gw_in, XDP_FLAGS_DRV_MODE, &xo);
+		enter(-1);
+		break;
 	case 1:		/* Linux forwarding */
 		pps = measure_q(skel, e->cli_if, fs, 1, new_pps, threads);
 		break;
@@ -726,6 +747,7 @@ int main(int argc, char **argv)
 		"bare XDP forwarding (no NAT)", "Linux forwarding (no NAT)",
 		"nftables masquerade", "fcnat --mode tc", "fcnat --mode xdp",
 		"bare TC forwarding (no NAT)", "bare XDP, no FIB (steering)",
+		"generator ceiling (XDP_DROP sink)",
 	};
 	static const char *const default_lists[] = { "1", "1,10k", "1,10k,1m" };
 	struct pkt_spec s = { .proto = 17, .saddr = "10.0.1.2", .daddr = "10.0.2.2",
@@ -751,8 +773,7 @@ int main(int argc, char **argv)
 	/* NSETS (1-3): the first sets, as before Zipf and 4M were added. */
 	if (!set_list)
 		set_list = nsets >= 1 && nsets <= 3 ? default_lists[nsets - 1] : DEFAULT_SETS;
-	if (live_frames_refused())
-		return 0;
+	gen_choose_source();
 	if (bench_init())
 		return 1;
 	atexit(cleanup);
@@ -838,24 +859,36 @@ int main(int argc, char **argv)
 	for (int f = 0; f < NSETS && run44; f++) {
 		double masq = pps[f][2][0], masq_new = new_pps[f][2][0];
 		double bare = pps[f][0][0], nofib = pps[f][LINE_NOFIB][0];
+		double ceiling = pps[f][LINE_GEN][0];
 
 		if (!ran[f])
 			continue;
-		printf("\n%-32s %11s %7s %7s %7s %8s %11s %6s\n", sets[f].name, "pps", "x masq",
-		       "x bare", "x nofib", "x 1 flow", "new flows/s", "x masq");
+		printf("\n%-32s %11s %7s %7s %7s %8s %11s %6s %8s\n", sets[f].name, "pps",
+		       "x masq", "x bare", "x nofib", "x 1 flow", "new flows/s", "x masq",
+		       "ns > gen");
 		for (int k = 0; k < NLINES; k++) {
 			int i = print_order[k];
 			double p = pps[f][i][0], one = pps[0][i][0], nw = new_pps[f][i][0];
 
 			if (line_list && !listed(line_list, line_keys[i]))
 				continue;
-			printf("%-32s %11.0f %7.2f %7.2f %7.2f %8.2f %11.0f %6.2f\n", names[i], p,
-			       masq > 0 ? p / masq : 0, bare > 0 ? p / bare : 0,
+			/* One thread: the source, the gateway and the sink run one
+			 * after the other on its CPU (each veth's NAPI is scheduled
+			 * where its peer sent), so a line's time per packet less the
+			 * ceiling's is what the gateway adds. */
+			double net = i != LINE_GEN && ceiling > 0 && p > 0 ? 1e9 / p - 1e9 / ceiling
+									 : 0;
+
+			printf("%-32s %11.0f %7.2f %7.2f %7.2f %8.2f %11.0f %6.2f %8.0f%s\n",
+			       names[i], p, masq > 0 ? p / masq : 0, bare > 0 ? p / bare : 0,
 			       nofib > 0 ? p / nofib : 0, one > 0 ? p / one : 0,
 			       sets[f].nflows > 1 ? nw : 0,
-			       sets[f].nflows > 1 && masq_new > 0 ? nw / masq_new : 0);
+			       sets[f].nflows > 1 && masq_new > 0 ? nw / masq_new : 0, net,
+			       i != LINE_GEN && ceiling > 0 && p >= GEN_BOUND * ceiling
+			       ? "  generator-bound" : "");
 		}
-		if (!pps[f][0][1] && !pps[f][3][1] && !pps[f][4][1] && !pps[f][LINE_NOFIB][1])
+		if (!pps[f][0][1] && !pps[f][3][1] && !pps[f][4][1] && !pps[f][LINE_NOFIB][1] &&
+		    !pps[f][LINE_GEN][1])
 			continue;
 		printf("%-32s %11s %7s %7s %7s\n", "  two queues, two threads", "pps",
 		       "x 1 q", "x bare", "x nofib");
@@ -865,10 +898,12 @@ int main(int argc, char **argv)
 
 			if (!p)
 				continue;
-			printf("  %-30s %11.0f %7.2f %7.2f %7.2f\n", names[i], p,
+			printf("  %-30s %11.0f %7.2f %7.2f %7.2f%s\n", names[i], p,
 			       pps[f][i][0] > 0 ? p / pps[f][i][0] : 0,
 			       pps[f][0][1] > 0 ? p / pps[f][0][1] : 0,
-			       pps[f][LINE_NOFIB][1] > 0 ? p / pps[f][LINE_NOFIB][1] : 0);
+			       pps[f][LINE_NOFIB][1] > 0 ? p / pps[f][LINE_NOFIB][1] : 0,
+			       i != LINE_GEN && pps[f][LINE_GEN][1] > 0 &&
+			       p >= GEN_BOUND * pps[f][LINE_GEN][1] ? "  generator-bound" : "");
 		}
 	}
 	for (int f = 0; f < NAT64_SETS && run64; f++) {

@@ -35,7 +35,18 @@ extern char work_dir[64];
 extern volatile sig_atomic_t stop_requested;
 extern int gen_threads;
 
-int live_frames_refused(void);
+/* The packet source: XDP live frames where the kernel takes them, else
+ * bursts of TC clones (bench_gen_tc). gen_choose_source probes and prints
+ * which one runs. */
+enum gen_source { GEN_XDP_LIVE, GEN_TC_CLONE };
+extern enum gen_source gen_source;
+#define GEN_BURST 64		/* bench_gen_tc's clones per run, at most */
+void gen_choose_source(void);
+const char *gen_source_name(void);
+/* About n (at least 1) frames of frame (len bytes) from the chosen source
+ * out of the client's ifindex, in the client's namespace; returns how many
+ * were sent, -1 (message printed) if the source failed. */
+__s64 gen_send(struct bench_xdp *skel, uint8_t *frame, __u32 len, int ifindex, __u64 n);
 int bench_init(void);
 double now_s(void);
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

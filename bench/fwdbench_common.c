@@ -167,6 +167,59 @@ struct gen_thread {
 	pthread_t tid;
 };
 
+enum gen_source gen_source = GEN_XDP_LIVE;
+
+const char *gen_source_name(void)
+{
+	return gen_source == GEN_TC_CLONE
+		? "TC bpf_clone_redirect bursts (BPF_PROG_TEST_RUN, sched_cls)"
+		: "XDP live frames (BPF_PROG_TEST_RUN, BPF_F_TEST_XDP_LIVE_FRAMES)";
+}
+
+/* n frames from bench_gen (XDP live frames), in batches of 64. */
+static int gen_xdp_live(struct bench_xdp *skel, uint8_t *frame, __u32 len, int ifindex,
+			__u64 n)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
+		    .batch_size = 64, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &o)) {
+		perror("live frames test run");
+		return -1;
+	}
+	return 0;
+}
+
+/* About n frames from bench_gen_tc: runs of GEN_BURST clones each (fewer
+ * in a single run when n is smaller); returns the frames sent, -1 if the
+ * kernel sent none. */
+static __s64 gen_tc_clone(struct bench_xdp *skel, uint8_t *frame, __u32 len, __u64 n)
+{
+	__u32 burst = n < GEN_BURST ? n : GEN_BURST;
+	struct __sk_buff ctx = { .cb = { burst } };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n / burst);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen_tc), &o)) {
+		perror("TC clone test run");
+		return -1;
+	}
+	if (o.retval != burst) {	/* the last run's clones */
+		fprintf(stderr, "TC clone source: %u of %u clones sent\n", o.retval, burst);
+		return -1;
+	}
+	return (__u64)burst * (n / burst);
+}
+
+__s64 gen_send(struct bench_xdp *skel, uint8_t *frame, __u32 len, int ifindex, __u64 n)
+{
+	if (gen_source == GEN_TC_CLONE)
+		return gen_tc_clone(skel, frame, len, n);
+	return gen_xdp_live(skel, frame, len, ifindex, n) ? -1 : (__s64)n;
+}
+
 /* One generator thread: its own network namespace (setns is per thread)
  * and, with two, its own CPU, so each sends into its own veth queue. */
 static void *gen_run(void *arg)
@@ -175,7 +228,6 @@ static void *gen_run(void *arg)
 	struct bench_xdp *skel = g->skel;
 	uint8_t frame[sizeof(skel->bss->gen_frame)];
 	__u32 len = skel->bss->gen_len;
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = g->cli_ifindex };
 	__u64 sent = 0, npackets = g->npackets;
 	double t0 = g->t0, max_s = g->max_s, t = now_s();
 
@@ -190,15 +242,12 @@ static void *gen_run(void *arg)
 	memcpy(frame, skel->bss->gen_frame, len);
 	while (sent < npackets && t - t0 < max_s && !stop_requested) {
 		__u64 n = npackets - sent < BATCH_REPEAT ? npackets - sent : BATCH_REPEAT;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
-			    .batch_size = 64, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &o)) {
-			perror("live frames test run");
+		__s64 done = gen_send(skel, frame, len, g->cli_ifindex, n);
+
+		if (done < 0)
 			break;
-		}
-		sent += n;
+		sent += done;
 		t = now_s();
 	}
 	g->t = t;
@@ -278,12 +327,12 @@ int listed(const char *list, const char *key)
 	return 0;
 }
 
-/* Our names (with the pid), the work directory, SIGINT/SIGTERM, the
- * initial namespace's fd; the caller registers its cleanup at exit. */
 /* Some kernels refuse BPF_F_TEST_XDP_LIVE_FRAMES even to root (a lockdown
- * or BPF LSM policy: this machine's 6.18 answers EPERM). Without it there
- * is no generator, so say so once instead of timing zeros. */
-int live_frames_refused(void)
+ * or BPF LSM policy: this machine's 6.18 answers EPERM). Then the packets
+ * come from bench_gen_tc's clones instead (gen_source); whether the kernel
+ * sends those shows in the generator ceiling's line. Returns the errno of
+ * the live-frames probe, 0 if it ran. */
+static int live_frames_refused(void)
 {
 	struct bpf_insn drop[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_DROP },
@@ -300,12 +349,23 @@ int live_frames_refused(void)
 	if (bpf_prog_test_run_opts(fd, &o))
 		err = errno;
 	close(fd);
-	if (err)
-		fprintf(stderr, "not run: this kernel refuses XDP live-frame generation "
-			"(BPF_F_TEST_XDP_LIVE_FRAMES: %s), the benchmark's packet source; "
-			"build/costprobe gives per-packet costs without it\n", strerror(err));
 	return err;
 }
+
+void gen_choose_source(void)
+{
+	int err = live_frames_refused();
+
+	gen_source = err ? GEN_TC_CLONE : GEN_XDP_LIVE;
+	printf("packet source: %s", gen_source_name());
+	if (err)
+		printf("; XDP live frames refused (%s)", strerror(err));
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Our names (with the pid), the work directory, SIGINT/SIGTERM, the
+ * initial namespace's fd; the caller registers its cleanup at exit. */
 
 int bench_init(void)
 {

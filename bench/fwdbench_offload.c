@@ -179,22 +179,17 @@ static void paced_pass(__u32 nflows)
 {
 	uint8_t frame[sizeof(skel->bss->gen_frame)];
 	__u32 len = skel->bss->gen_len;
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = cli_if };
 	double t0 = now_s();
 
 	memcpy(frame, skel->bss->gen_frame, len);
 	memset(skel->bss->gen_seq, 0, sizeof(skel->bss->gen_seq));
 	for (__u32 sent = 0; sent < nflows && now_s() - t0 < PASS_S && !stop_requested;) {
 		__u32 n = nflows - sent < CHUNK ? nflows - sent : CHUNK;
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
-			    .batch_size = 64, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+		__s64 done = gen_send(skel, frame, len, cli_if, n);
 
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &o)) {
-			perror("live frames test run");
+		if (done < 0)
 			return;
-		}
-		sent += n;
+		sent += done;
 		usleep(500);
 	}
 }
@@ -490,8 +485,7 @@ int main(int argc, char **argv)
 
 	if (!set_list)
 		set_list = "1,10k,1m";
-	if (live_frames_refused())
-		return 0;
+	gen_choose_source();
 	if (bench_init())
 		return 1;
 	atexit(cleanup);
