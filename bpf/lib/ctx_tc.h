@@ -213,6 +213,39 @@ static __always_inline int ctx_resize(struct __sk_buff *ctx, __u32 len)
 	return bpf_skb_change_tail(ctx, len, 0);
 }
 
+/*
+ * The same for a packet that becomes another one in place (an ICMP error
+ * quoting it), which must not keep the offloads of the packet it was.
+ * bpf_skb_change_tail ends GSO (skb_gso_reset). CHECKSUM_PARTIAL, under
+ * which the device (or skb_checksum_help) would store a checksum over the
+ * bytes from csum_start at csum_start + csum_offset, inside the quote, no
+ * helper clears: the bytes after the link-layer header are cut down to
+ * l3_min (the smallest IP header adjust_room leaves), which takes
+ * csum_start out of the packet (a transport header within the cut) and
+ * makes the kernel drop the offload (skb_postpull_rcsum: CHECKSUM_NONE);
+ * then the length is given back, zeroed, for the caller to write. A
+ * packet adjust_room does not take (skb->protocol a VLAN tag's) keeps
+ * its checksum state, as before this existed.
+ */
+static __always_inline int ctx_resize_plain(struct __sk_buff *ctx, __u32 l3_off, __u32 len,
+					    __u32 l3_min)
+{
+	__u32 cut = len - l3_off - l3_min;
+
+	if (len < l3_off + l3_min || cut > 0xfff || bpf_skb_change_tail(ctx, len, 0))
+		return -1;
+	if (cut && !bpf_skb_adjust_room(ctx, -(__s32)cut, BPF_ADJ_ROOM_MAC, 0) &&
+	    bpf_skb_change_tail(ctx, len, 0))
+		return -1;
+	return 0;
+}
+
+/* The payload bytes per segment of a GSO packet, 0 for any other. */
+static __always_inline __u32 ctx_gso_size(const struct __sk_buff *ctx)
+{
+	return ctx->gso_size;
+}
+
 /* The interface the packet is on now (the hook's). */
 static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
 {

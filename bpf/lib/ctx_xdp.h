@@ -304,6 +304,18 @@ static __always_inline int ctx_resize(struct xdp_md *ctx, __u32 len)
 	return bpf_xdp_adjust_tail(ctx, (int)len - (int)ctx_len(ctx));
 }
 
+/* No offloads in XDP: a plain resize. */
+static __always_inline int ctx_resize_plain(struct xdp_md *ctx, __u32 l3_off, __u32 len,
+					    __u32 l3_min)
+{
+	return ctx_resize(ctx, len);
+}
+
+static __always_inline __u32 ctx_gso_size(const struct xdp_md *ctx)
+{
+	return 0;
+}
+
 static __always_inline __u32 ctx_ifindex(const struct xdp_md *ctx)
 {
 	return ctx->ingress_ifindex;

@@ -139,8 +139,7 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 	const struct fc_config *cfg;
 	long ret;
 
-	/* GSO: the segments are checked below. */
-	nat64_fib4_fill(ctx, src, dst, proto, ctx_is_gso(ctx) ? 0 : tot_len, fib);
+	nat64_fib4_fill(ctx, src, dst, proto, tot_len, fib);
 	ret = ctx_fib_lookup(ctx, fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
@@ -182,13 +181,30 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
 		fib->mtu_result = NAT64_SILENT;
 		return FC_STAT_NAT64_DROP_NO_ROUTE;
 	}
-	/* A GSO packet's IPv4 segments are as long as its IPv6 ones
-	 * (bpf_skb_change_proto grows gso_size by the 20 bytes). */
-	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex)) {
-		fib->mtu_result = ctx_dev_mtu(ctx, fib->ifindex);
-		return FC_STAT_NAT64_DROP_MTU;
-	}
 	return FC_STAT_MAX;
+}
+
+/*
+ * The IPv4 length the route must take for p once translated: the packet's,
+ * or for a GSO packet its segments' (the network and transport headers and
+ * gso_size, as Linux's forwarding checks one, skb_gso_validate_network_len;
+ * bpf_skb_change_proto keeps gso_size, so each IPv4 segment is its IPv6
+ * one less 20 bytes, the last no longer than the others).
+ */
+static __always_inline __u32 nat64_out_len(struct ctx_buff *ctx, const struct fc_pkt *p)
+{
+	__u32 len = xlat_6to4_len(p), gso = ctx_gso_size(ctx), seg, l4 = sizeof(struct udphdr);
+	__u8 doff;
+
+	if (!gso)
+		return len;
+	if (p->proto == IPPROTO_TCP) {
+		if (ctx_load(ctx, p->l4_off + 12, &doff, 1))
+			return len;
+		l4 = (doff >> 4) * 4;
+	}
+	seg = IPV4_HLEN + l4 + gso;
+	return seg < len ? seg : len;
 }
 
 /*
@@ -201,7 +217,8 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
  */
 static __always_inline int nat64_too_big4(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
-	if (s->p.l3_end - s->p.l3_off <= IPV6_MIN_MTU)
+	/* A GSO packet's segments are the packets its sender sent. */
+	if (nat64_out_len(ctx, &s->p) + IPV6_HLEN - IPV4_HLEN <= IPV6_MIN_MTU)
 		return CTX_DROP;
 	return icmp6_error_reply(ctx, config_get(), &s->p,
 				 FC_ICMP_WHAT(ICMPV6_PKT_TOOBIG, 0, FC_STAT_NAT64_PTB_SENT),
@@ -243,7 +260,7 @@ static __noinline int nat64_out_xlat(struct ctx_buff *ctx, struct nat64_scratch 
 	const struct xlat_params *prm = &s->prm;
 	int why, r, resolve = 0;
 
-	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, xlat_6to4_len(p),
+	why = nat64_route4(ctx, prm->out.saddr.v4, prm->out.daddr.v4, proto4, nat64_out_len(ctx, p),
 			   fib, &resolve);
 	if (why == FC_STAT_NAT64_DROP_MTU) {
 		stat_inc(why);

@@ -168,7 +168,8 @@ static __always_inline __s64 icmp_quote_csum(const struct refuse_state *st, __u3
  * The packet becomes the error built in h (hlen bytes of IP and ICMP
  * header) and the quote in st, and goes back to its sender: with the FIB's
  * MACs (fib_ret success), or the kernel resolving a next hop it has none
- * for. Counted under stat.
+ * for, as a plain packet: no GSO, no checksum left to the device
+ * (ctx_resize_plain). Counted under stat.
  */
 static __always_inline int icmp_reply_send(struct ctx_buff *ctx, __u32 l3_off, const void *h,
 					   __u32 hlen, const struct refuse_state *st, __u32 qlen,
@@ -176,7 +177,7 @@ static __always_inline int icmp_reply_send(struct ctx_buff *ctx, __u32 l3_off, c
 {
 	/* After the link-layer header the packet came with (none on a
 	 * link without one: it gets one to be redirected). */
-	if (ctx_resize(ctx, l3_off + hlen + qlen) ||
+	if (ctx_resize_plain(ctx, l3_off, l3_off + hlen + qlen, hlen - 8) ||
 	    ctx_store(ctx, l3_off, h, hlen) ||
 	    /* 6.1's verifier has lost the quote's lower bound by here. */
 	    !FC_IN_RANGE(qlen, 1, FC_REFUSE_QUOTE_MAX) ||
@@ -298,7 +299,10 @@ static __always_inline int refuse_dest6_ok(const union fc_addr *a)
  * The same for the IPv6 packet p: an ICMPv6 error (what; info: the 4
  * bytes after the checksum, network order: Packet Too Big's MTU) quoting
  * its first FC_REFUSE_QUOTE_MAX bytes, to its source, from the gateway's
- * address on the route back.
+ * address on the route back. A GSO packet too (NAT64's segments too big
+ * for the IPv4 route): the quote is its headers and the start of its
+ * payload, the first segment's, its IPv6 header as it came (the payload
+ * length the whole packet's, as Linux's own forwarding quotes one).
  */
 __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *cfg,
 				 const struct fc_pkt *p, __u32 what, __u32 info)
@@ -311,8 +315,7 @@ __noinline int icmp6_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	__s64 sum;
 	long ret;
 
-	if (!cfg || !p || p->family != FC_AF_INET6 || ctx_is_gso(ctx) ||
-	    !refuse_dest6_ok(&p->saddr))
+	if (!cfg || !p || p->family != FC_AF_INET6 || !refuse_dest6_ok(&p->saddr))
 		return CTX_DROP;
 	st = bpf_map_lookup_elem(&fc_refuse_state, &zero);
 	if (!st)

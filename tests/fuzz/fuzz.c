@@ -1049,6 +1049,12 @@ static int run_job(const struct job *j, struct run_result *r)
 	 * their FIB lookups start from it. */
 	struct __sk_buff ctx = { .ingress_ifindex = j->ifindex,
 				 .ifindex = j->prog >= P_MAX ? j->ifindex : 0 };
+	/* One TC run in eight as a GSO packet (TSO, GRO) of some segment
+	 * size: its MTU checks and errors are per segment. */
+	if (rn(8) == 0) {
+		ctx.gso_size = 1 + rn(1500);
+		ctx.gso_segs = 2;
+	}
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = j->in, .data_size_in = j->len,
 		.data_out = r->out, .data_size_out = sizeof(r->out),

@@ -368,6 +368,51 @@ def test_rfc7915_s5_1_ipv6_client_too_big_for_ipv4_route_gets_packet_too_big(
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_rfc7915_s5_1_gso_tcp_too_big_for_ipv4_route_gets_packet_too_big(
+        topo64, nat64, run_fcnat, bpffs, datapath):
+    """A TCP sender with TSO (the client's veth offloads on) hands the
+    gateway GSO packets whose 1500-byte segments are 1480 bytes as IPv4;
+    the gateway's IPv4 route to EXT2 takes 1400 (the link itself 1500, so
+    nothing further on would complain). The gateway checks each segment
+    against the route and answers with Packet Too Big 1420; the client
+    learns it, its segments shrink to 1420 bytes (1400 as IPv4: the
+    translation keeps gso_size, so an IPv4 segment is its IPv6 one less 20)
+    and 4 MB arrive whole. The gateway's lan0 computes checksums itself (tx
+    checksumming off), so an error that kept the GSO packet's
+    CHECKSUM_PARTIAL would reach the client with a TCP checksum written
+    into its quote, be dropped, and the transfer would stall. In XDP mode
+    the client's veth cannot offload (its peer runs an XDP program without
+    multi-buffer support: TSO fixed off; and XDP needs complete checksums,
+    prepare_xdp_peers): there the same transfer checks the non-GSO path."""
+    size = 4 * 1024 * 1024
+    if "xdp" not in datapath:
+        topo64.client.run(["ethtool", "-K", "lan0", "tx", "on", "tso", "on", "gso", "on"])
+        assert re.search(r"^tcp-segmentation-offload: on",
+                         topo64.client.run(["ethtool", "-k", "lan0"]).stdout, re.M)
+    topo64.gw.run(["ethtool", "-K", "lan0", "tx", "off"])
+    topo64.gw.run(["ip", "route", "replace", EXT2 + "/32", "dev", "wan0", "mtu", "lock", "1400"])
+    srv = topo64.ext.tcp(EXT2, 8090)
+    srv.listen(1)
+    c = topo64.client.tcp(family=socket.AF_INET6)
+    c.connect((nat64_addr(EXT2), 8090))
+    conn, _ = srv.accept()
+    topo64.sockets.append(conn)
+    sender = threading.Thread(target=c.sendall, args=(b"g" * size,))
+    sender.start()
+    got = 0
+    conn.settimeout(15)
+    while got < size:
+        chunk = conn.recv(65536)
+        assert chunk, "connection closed early"
+        got += len(chunk)
+    sender.join(15)
+    assert not sender.is_alive()
+    assert got == size
+    assert _route_mtu(topo64.client, nat64_addr(EXT2), "-6") == 1400 + 20
+    assert counter(run_fcnat, bpffs, "nat64_packet_too_big_sent") >= 1
+    assert counter(run_fcnat, bpffs, "nat64_drop_mtu") >= 1
+
+
 def test_rfc6146_s3_8_hairpinning_between_two_ipv6_clients(topo64, nat64, run_fcnat, bpffs):
     """One IPv6 client reaches another's NAT64 mapping through the prefix
     and the external address: it arrives from the sender's own mapping
