@@ -155,6 +155,38 @@ static __always_inline __u16 csum_ports(__u16 sum, const __u16 old[2], const __u
 	return s ? s : 0xffff;	/* UDP sends a computed zero as all ones */
 }
 
+/* The next frame's flow: its ports (in the frame's byte order) and the UDP
+ * checksum they give (0: the frame carries none, leave it). Flows cycle
+ * through gen_nflows (per CPU with gen_percpu), or are drawn from the Zipf
+ * table. Nonzero if the draw failed. */
+struct gen_ports {
+	__u16 ports[2];
+	__u16 sum;
+};
+
+static __always_inline int gen_next_ports(__u32 l4, struct gen_ports *p)
+{
+	__u32 cpu = gen_percpu ? bpf_get_smp_processor_id() % GEN_CPUS : 0;
+	__u32 seq = gen_seq[cpu].seq++, f = seq % gen_nflows;
+	__u32 draw = seq % ZIPF_DRAWS, *z;
+	__u16 old[2];
+
+	if (gen_zipf) {
+		z = bpf_map_lookup_elem(&gen_zipf_table, &draw);
+		if (!z)
+			return -1;
+		f = *z % gen_nflows;
+	}
+	p->ports[0] = bpf_htons(gen_sport + f % gen_endpoints);
+	p->ports[1] = bpf_htons(gen_dport + f / gen_endpoints);
+	__builtin_memcpy(&p->sum, &gen_frame[l4 + 6], sizeof(p->sum));
+	if (p->sum) {
+		__builtin_memcpy(old, &gen_frame[l4], sizeof(old));
+		p->sum = csum_ports(p->sum, old, p->ports);
+	}
+	return 0;
+}
+
 SEC("xdp")
 int bench_gen(struct xdp_md *ctx)
 {
@@ -165,31 +197,12 @@ int bench_gen(struct xdp_md *ctx)
 	if (bpf_xdp_store_bytes(ctx, 0, gen_frame, len))
 		return XDP_ABORTED;
 	if (gen_nflows > 1 && gen_endpoints) {
-		__u32 cpu = gen_percpu ? bpf_get_smp_processor_id() % GEN_CPUS : 0;
-		__u32 seq = gen_seq[cpu].seq++, f = seq % gen_nflows;
-		__u32 draw = seq % ZIPF_DRAWS, *z;
+		struct gen_ports p;
 
-		if (gen_zipf) {
-			z = bpf_map_lookup_elem(&gen_zipf_table, &draw);
-			if (!z)
-				return XDP_ABORTED;
-			f = *z % gen_nflows;
-		}
-		__u16 ports[2] = {
-			bpf_htons(gen_sport + f % gen_endpoints),
-			bpf_htons(gen_dport + f / gen_endpoints),
-		};
-		__u16 old[2], sum;
-
-		if (bpf_xdp_store_bytes(ctx, l4, ports, sizeof(ports)))
+		if (gen_next_ports(l4, &p) ||
+		    bpf_xdp_store_bytes(ctx, l4, p.ports, sizeof(p.ports)) ||
+		    (p.sum && bpf_xdp_store_bytes(ctx, l4 + 6, &p.sum, sizeof(p.sum))))
 			return XDP_ABORTED;
-		__builtin_memcpy(&sum, &gen_frame[l4 + 6], sizeof(sum));
-		if (sum) {
-			__builtin_memcpy(old, &gen_frame[l4], sizeof(old));
-			sum = csum_ports(sum, old, ports);
-			if (bpf_xdp_store_bytes(ctx, l4 + 6, &sum, sizeof(sum)))
-				return XDP_ABORTED;
-		}
 	}
 	return bpf_redirect(gen_ifindex, 0);
 }
@@ -217,31 +230,12 @@ int bench_gen_tc(struct __sk_buff *skb)
 	bpf_set_hash(skb, bpf_get_smp_processor_id() & 1 ? 0x80000001 : 1);
 	for (__u32 i = 0; i < GEN_BURST && i < burst; i++) {
 		if (gen_nflows > 1 && gen_endpoints) {
-			__u32 cpu = gen_percpu ? bpf_get_smp_processor_id() % GEN_CPUS : 0;
-			__u32 seq = gen_seq[cpu].seq++, f = seq % gen_nflows;
-			__u32 draw = seq % ZIPF_DRAWS, *z;
+			struct gen_ports p;
 
-			if (gen_zipf) {
-				z = bpf_map_lookup_elem(&gen_zipf_table, &draw);
-				if (!z)
-					break;
-				f = *z % gen_nflows;
-			}
-			__u16 ports[2] = {
-				bpf_htons(gen_sport + f % gen_endpoints),
-				bpf_htons(gen_dport + f / gen_endpoints),
-			};
-			__u16 old[2], sum;
-
-			if (bpf_skb_store_bytes(skb, l4, ports, sizeof(ports), 0))
+			if (gen_next_ports(l4, &p) ||
+			    bpf_skb_store_bytes(skb, l4, p.ports, sizeof(p.ports), 0) ||
+			    (p.sum && bpf_skb_store_bytes(skb, l4 + 6, &p.sum, sizeof(p.sum), 0)))
 				break;
-			__builtin_memcpy(&sum, &gen_frame[l4 + 6], sizeof(sum));
-			if (sum) {
-				__builtin_memcpy(old, &gen_frame[l4], sizeof(old));
-				sum = csum_ports(sum, old, ports);
-				if (bpf_skb_store_bytes(skb, l4 + 6, &sum, sizeof(sum), 0))
-					break;
-			}
 		}
 		if (bpf_clone_redirect(skb, gen_ifindex, 0))
 			break;
