@@ -56,6 +56,10 @@ struct ct_entry {
 	__u64 packets[2], bytes[2];
 };
 
+/* A hash of every field of a tuple (the zone is not in it), for user
+ * space's tables of conntrack entries. */
+__u32 ct_tuple_hash(const struct ct_tuple *t);
+
 /*
  * Walk one recv()'s worth of netlink messages and call cb for each
  * conntrack message (cb's nonzero return stops the walk and is returned).
@@ -63,10 +67,6 @@ struct ct_entry {
  * negative errno of an NLMSG_ERROR that carries one, or -EBADMSG for a
  * malformed batch (the messages before it were reported).
  */
-/* A hash of every field of a tuple (the zone is not in it), for user
- * space's tables of conntrack entries. */
-__u32 ct_tuple_hash(const struct ct_tuple *t);
-
 int ct_parse_batch(const void *buf, size_t len,
 		   int (*cb)(const struct ct_entry *e, void *arg), void *arg);
 

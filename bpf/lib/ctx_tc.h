@@ -273,15 +273,6 @@ static __always_inline int ctx_gso_fits(struct __sk_buff *ctx, __u32 ifindex)
 	return bpf_check_mtu(ctx, ifindex, &mtu_len, 0, 0) == 0;
 }
 
-/* The MTU of ifindex's device. */
-static __always_inline __u32 ctx_dev_mtu(struct __sk_buff *ctx, __u32 ifindex)
-{
-	__u32 mtu_len = 0;
-
-	bpf_check_mtu(ctx, ifindex, &mtu_len, 0, 0);
-	return mtu_len;
-}
-
 /* Route lookup in the kernel's FIB, as the stack does it for a packet
  * received on fib->ifindex (forwarding must be on there; ip rules see that
  * input interface, lo for the gateway's own packets, as in the stack). */

@@ -337,15 +337,6 @@ static __always_inline int ctx_gso_fits(struct xdp_md *ctx, __u32 ifindex)
 	return 1;
 }
 
-/* The MTU of ifindex's device (asked for GSO packets only: none here). */
-static __always_inline __u32 ctx_dev_mtu(struct xdp_md *ctx, __u32 ifindex)
-{
-	__u32 mtu_len = 0;
-
-	bpf_check_mtu(ctx, ifindex, &mtu_len, 0, 0);
-	return mtu_len;
-}
-
 static __always_inline long ctx_fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
 {
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
