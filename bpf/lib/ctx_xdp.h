@@ -332,11 +332,6 @@ static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
 	return 0;
 }
 
-static __always_inline int ctx_gso_fits(struct xdp_md *ctx, __u32 ifindex)
-{
-	return 1;
-}
-
 /* The MTU of ifindex's device (asked for GSO packets only: none here). */
 static __always_inline __u32 ctx_dev_mtu(struct xdp_md *ctx, __u32 ifindex)
 {

@@ -193,18 +193,7 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
  */
 static __always_inline __u32 nat64_out_len(struct ctx_buff *ctx, const struct fc_pkt *p)
 {
-	__u32 len = xlat_6to4_len(p), gso = ctx_gso_size(ctx), seg, l4 = sizeof(struct udphdr);
-	__u8 doff;
-
-	if (!gso)
-		return len;
-	if (p->proto == IPPROTO_TCP) {
-		if (ctx_load(ctx, p->l4_off + 12, &doff, 1))
-			return len;
-		l4 = (doff >> 4) * 4;
-	}
-	seg = IPV4_HLEN + l4 + gso;
-	return seg < len ? seg : len;
+	return gso_route_len(ctx, p, IPV4_HLEN, xlat_6to4_len(p));
 }
 
 /*
