@@ -648,13 +648,12 @@ static __always_inline __u32 nat64_fib6_mtu(struct ctx_buff *ctx, const struct n
  * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
  * never fragment; the stack would answer with a Packet Too Big to a
  * synthesized address that no IPv6 route leads to. The route's MTU if it
- * is too big, else 0. GSO packets are cut to their segments.
+ * is too big, else 0. A GSO packet's segments are checked (each grows by
+ * 20 bytes, gso_size is kept: gso.h).
  */
 static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
-	if (ctx_is_gso(ctx))
-		return 0;
-	return nat64_fib6_mtu(ctx, s, xlat_4to6_len(&s->p));
+	return nat64_fib6_mtu(ctx, s, gso_route_len(ctx, &s->p, IPV6_HLEN, xlat_4to6_len(&s->p)));
 }
 
 /* The IPv4 packet's DF bit, a fragment's too: a fragment with DF set is
