@@ -60,6 +60,7 @@ static const char *const stat_names[FO_STAT_MAX] = {
 	[FO_STAT_PASS_FIN_RST] = "pass_fin_rst",
 	[FO_STAT_PASS_NO_NEIGH] = "pass_no_neigh",
 	[FO_STAT_PASS_MTU] = "pass_mtu",
+	[FO_STAT_PASS_GSO_MTU] = "pass_gso_mtu",
 	[FO_STAT_PASS_NO_ROUTE] = "pass_no_route",
 	[FO_STAT_PASS_LOCAL] = "pass_local",
 	[FO_STAT_PASS_MARK] = "pass_mark",

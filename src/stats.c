@@ -44,6 +44,7 @@ static const char *const stat_names[FC_STAT_MAX] = {
 	[FC_STAT_FAST_PASS_TTL] = "fast_pass_ttl",
 	[FC_STAT_FAST_PASS_NO_NEIGH] = "fast_pass_no_neighbour",
 	[FC_STAT_FAST_PASS_MTU] = "fast_pass_mtu",
+	[FC_STAT_FAST_PASS_GSO_MTU] = "fast_pass_gso_mtu",
 	[FC_STAT_FAST_PASS_NO_ROUTE] = "fast_pass_no_route",
 	[FC_STAT_FAST_PASS_UNMANAGED_IF] = "fast_pass_unmanaged_interface",
 	[FC_STAT_FAST_FIB_LOOKUP] = "fast_fib_lookups",

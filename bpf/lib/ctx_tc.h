@@ -252,25 +252,17 @@ static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
 	return ctx->ifindex;
 }
 
-/* A GSO packet is cut to the MTU only on its way out: its own length says
- * nothing about whether it fits. */
 /* The interface the packet was received on. */
 static __always_inline __u32 ctx_in_ifindex(const struct __sk_buff *ctx)
 {
 	return ctx->ingress_ifindex;
 }
 
+/* A GSO packet is cut to the MTU only on its way out: its own length says
+ * nothing about whether it fits (gso.h). */
 static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
 {
 	return ctx->gso_size != 0;
-}
-
-/* Do the segments of a GSO packet fit the MTU of ifindex? */
-static __always_inline int ctx_gso_fits(struct __sk_buff *ctx, __u32 ifindex)
-{
-	__u32 mtu_len = 0;
-
-	return bpf_check_mtu(ctx, ifindex, &mtu_len, 0, 0) == 0;
 }
 
 /* Route lookup in the kernel's FIB, as the stack does it for a packet

@@ -332,11 +332,6 @@ static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
 	return 0;
 }
 
-static __always_inline int ctx_gso_fits(struct xdp_md *ctx, __u32 ifindex)
-{
-	return 1;
-}
-
 static __always_inline long ctx_fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
 {
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);

@@ -193,18 +193,7 @@ static __always_inline int nat64_route4(struct ctx_buff *ctx, __be32 src, __be32
  */
 static __always_inline __u32 nat64_out_len(struct ctx_buff *ctx, const struct fc_pkt *p)
 {
-	__u32 len = xlat_6to4_len(p), gso = ctx_gso_size(ctx), seg, l4 = sizeof(struct udphdr);
-	__u8 doff;
-
-	if (!gso)
-		return len;
-	if (p->proto == IPPROTO_TCP) {
-		if (ctx_load(ctx, p->l4_off + 12, &doff, 1))
-			return len;
-		l4 = (doff >> 4) * 4;
-	}
-	seg = IPV4_HLEN + l4 + gso;
-	return seg < len ? seg : len;
+	return gso_route_len(ctx, p, IPV4_HLEN, xlat_6to4_len(p));
 }
 
 /*
@@ -659,13 +648,12 @@ static __always_inline __u32 nat64_fib6_mtu(struct ctx_buff *ctx, const struct n
  * An IPv4 packet grows by 20 bytes (28 as a fragment) and IPv6 routers
  * never fragment; the stack would answer with a Packet Too Big to a
  * synthesized address that no IPv6 route leads to. The route's MTU if it
- * is too big, else 0. GSO packets are cut to their segments.
+ * is too big, else 0. A GSO packet's segments are checked (each grows by
+ * 20 bytes, gso_size is kept: gso.h).
  */
 static __always_inline __u32 nat64_too_big6(struct ctx_buff *ctx, const struct nat64_scratch *s)
 {
-	if (ctx_is_gso(ctx))
-		return 0;
-	return nat64_fib6_mtu(ctx, s, xlat_4to6_len(&s->p));
+	return nat64_fib6_mtu(ctx, s, gso_route_len(ctx, &s->p, IPV6_HLEN, xlat_4to6_len(&s->p)));
 }
 
 /* The IPv4 packet's DF bit, a fragment's too: a fragment with DF set is

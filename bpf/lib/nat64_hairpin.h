@@ -12,8 +12,8 @@
 
 #include "nat64.h"
 
-/* The IPv6 route to the mapped host for the translated packet (its length
- * checks the MTU: GSO segments are the stack's to fit). FC_STAT_MAX, the
+/* The IPv6 route to the mapped host for the translated packet (its length,
+ * a GSO packet's segment's, checks the MTU: gso.h). FC_STAT_MAX, the
  * reason to drop, or FC_STAT_NAT64_DROP_MTU with the MTU in s->mtu. */
 static __always_inline int nat64_hairpin4_route(struct ctx_buff *ctx, struct nat64_scratch *s,
 						int *resolve)
@@ -24,7 +24,7 @@ static __always_inline int nat64_hairpin4_route(struct ctx_buff *ctx, struct nat
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET6_;
 	fib->l4_protocol = s->p.proto;
-	fib->tot_len = ctx_is_gso(ctx) ? 0 : xlat_4to6_len(&s->p);
+	fib->tot_len = gso_route_len(ctx, &s->p, IPV6_HLEN, xlat_4to6_len(&s->p));
 	fib->ifindex = ctx_ifindex(ctx);
 	__builtin_memcpy(fib->ipv6_src, s->prm.out.saddr.v6, 16);
 	__builtin_memcpy(fib->ipv6_dst, s->prm.out.daddr.v6, 16);

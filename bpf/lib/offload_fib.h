@@ -9,6 +9,7 @@
 
 #include "csum.h"
 #include "offload_maps.h"
+#include "gso.h"
 
 static __always_inline int fo_pass(enum fo_stat why)
 {
@@ -25,7 +26,7 @@ volatile __u32 fo_nh_gen;
 
 /* The cached next hop into fib, if still good for this packet: nothing
  * changed since it was found, and the packet is no longer than one the
- * lookup let through (a GSO packet: its segments fit the device). */
+ * lookup let through (a GSO packet: one segment, gso.h). */
 static __always_inline int fo_nh_get(struct ctx_buff *ctx, const struct fc_pkt *p,
 				     const struct fo_nh *nh, struct bpf_fib_lookup *fib, __u64 now)
 {
@@ -44,9 +45,9 @@ static __always_inline int fo_nh_get(struct ctx_buff *ctx, const struct fc_pkt *
 	/* A writer zeroes gen first: a copy torn by one is not used. */
 	if (*(volatile __u32 *)&nh->gen != gen)
 		return 0;
-	if (ctx_is_gso(ctx))
-		return ctx_gso_fits(ctx, fib->ifindex);
-	return p->l3_end - p->l3_off <= max_len;
+	/* max_len: the longest packet (a GSO packet's segment) the FIB
+	 * let through to this hop. */
+	return gso_route_len_same(ctx, p) <= max_len;
 }
 
 static __always_inline int fo_mac_eq(const __u8 *a, const __u8 *b)
@@ -59,7 +60,7 @@ static __always_inline int fo_mac_eq(const __u8 *a, const __u8 *b)
 static __always_inline void fo_nh_put(struct ctx_buff *ctx, const struct fc_pkt *p,
 				      struct fo_nh *nh, const struct bpf_fib_lookup *fib, __u64 now)
 {
-	__u32 gen = fo_nh_gen, len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	__u32 gen = fo_nh_gen, len = gso_route_len_same(ctx, p);
 
 	if (!gen)
 		return;
@@ -89,8 +90,9 @@ static __always_inline int fo_fib(struct ctx_buff *ctx, const struct fc_pkt *p,
 {
 	long ret;
 
-	/* A GSO packet's length says nothing of its segments': checked below. */
-	fib->tot_len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	/* A GSO packet's length says nothing of its segments': one is given
+	 * (with none, the FIB checks no route MTU and passes any GSO packet). */
+	fib->tot_len = gso_route_len_same(ctx, p);
 	fib->ifindex = ctx_ifindex(ctx);
 	ret = ctx_fib_lookup(ctx, fib);
 	switch (ret) {
@@ -99,7 +101,7 @@ static __always_inline int fo_fib(struct ctx_buff *ctx, const struct fc_pkt *p,
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		return FO_STAT_PASS_NO_NEIGH;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		return FO_STAT_PASS_MTU;
+		return ctx_is_gso(ctx) ? FO_STAT_PASS_GSO_MTU : FO_STAT_PASS_MTU;
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:
 		return FO_STAT_PASS_LOCAL;
@@ -110,8 +112,6 @@ static __always_inline int fo_fib(struct ctx_buff *ctx, const struct fc_pkt *p,
 	 * a flow routed elsewhere (a tunnel, a VPN) is the stack's. */
 	if (!ctx_can_send(ctx, fib->ifindex))
 		return FO_STAT_PASS_OTHER_IF;
-	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
-		return FO_STAT_PASS_MTU;
 	return FO_STAT_MAX;
 }
 

@@ -220,8 +220,7 @@ __noinline int icmp4_error_reply(struct ctx_buff *ctx, const struct fc_config *c
 	__s64 sum;
 	long ret;
 
-	if (!cfg || !p || !p->has_l4 || p->family != FC_AF_INET || ctx_is_gso(ctx) ||
-	    !refuse_dest_ok(p->saddr.v4))
+	if (!cfg || !p || !p->has_l4 || p->family != FC_AF_INET || !refuse_dest_ok(p->saddr.v4))
 		return CTX_DROP;
 	st = bpf_map_lookup_elem(&fc_refuse_state, &zero);
 	if (!st)

@@ -12,6 +12,7 @@
 #include "csum.h"
 #include "maps.h"
 #include "parse.h"
+#include "gso.h"
 
 #define AF_INET_ 2
 
@@ -97,9 +98,10 @@ static __always_inline int hop_get(const struct fc_config *cfg, const struct fc_
 }
 
 /*
- * Keep the FIB's answer for a packet of len bytes (0: GSO, unchecked). A
- * live hop for another peer is left alone: a mapping that talks to many
- * peers keeps one hop a while instead of rewriting it per packet.
+ * Keep the FIB's answer for a packet of len bytes (a GSO packet's: one
+ * segment's, gso_route_len_same). A live hop for another peer is left
+ * alone: a mapping that talks to many peers keeps one hop a while instead
+ * of rewriting it per packet.
  */
 static __always_inline void hop_put(const struct fc_config *cfg, struct fc_hop *h,
 				    __be32 peer, __u32 in_ifindex, __u32 len, __u64 now,
@@ -158,15 +160,13 @@ static __always_inline int fast_egress_why(struct ctx_buff *ctx, const struct bp
 {
 	if (!ctx_can_send(ctx, fib->ifindex))
 		return FC_STAT_FAST_PASS_UNMANAGED_IF;
-	/* The lookup could not check a GSO packet's length: its segments. */
-	if (ctx_is_gso(ctx) && !ctx_gso_fits(ctx, fib->ifindex))
-		return FC_STAT_FAST_PASS_MTU;
 	return FC_STAT_MAX;
 }
 
 /*
  * The next hop of a packet from src to dst, as the stack would route it
- * (with the egress MTU checked against the packet's length): from hop
+ * (with the route's MTU checked against the packet's length, a GSO
+ * packet's segments' as Linux's forwarding checks them): from hop
  * (NULL: none to use) when it holds the answer for peer, else from the
  * FIB, and then kept in hop. FC_STAT_MAX if it can be sent out of
  * fib->ifindex now, else why not.
@@ -176,7 +176,7 @@ static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_conf
 				      struct fc_hop *hop, __be32 peer, __u64 now,
 				      struct bpf_fib_lookup *fib)
 {
-	__u32 len = ctx_is_gso(ctx) ? 0 : p->l3_end - p->l3_off;
+	__u32 len = gso_route_len_same(ctx, p);
 	int ret;
 
 	if (hop && hop_get(cfg, hop, peer, ctx_ifindex(ctx), len, now, fib))
@@ -189,6 +189,8 @@ static __always_inline int fast_route(struct ctx_buff *ctx, const struct fc_conf
 	fib->ipv4_src = src;
 	fib->ipv4_dst = dst;
 	ret = fast_fib_why(ctx_fib_lookup(ctx, fib));
+	if (ret == FC_STAT_FAST_PASS_MTU && ctx_is_gso(ctx))
+		return FC_STAT_FAST_PASS_GSO_MTU;	/* the stack answers each too-big one */
 	if (ret != FC_STAT_MAX)
 		return ret;
 	if (hop)

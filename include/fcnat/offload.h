@@ -104,6 +104,7 @@ enum fo_stat {
 	FO_STAT_PASS_FIN_RST,		/* the flow is handed back to conntrack */
 	FO_STAT_PASS_NO_NEIGH,		/* the stack resolves the next hop */
 	FO_STAT_PASS_MTU,		/* too big for the egress: fragment or ICMP */
+	FO_STAT_PASS_GSO_MTU,		/* GSO packet whose segments are too big for the egress */
 	FO_STAT_PASS_NO_ROUTE,		/* unreachable, blackhole, prohibit */
 	FO_STAT_PASS_LOCAL,		/* for the router itself, or not forwarding */
 	FO_STAT_PASS_MARK,		/* marked: policy routing the FIB would not see */

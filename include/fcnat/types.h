@@ -481,6 +481,7 @@ enum fc_stat {
 	FC_STAT_FAST_PASS_TTL,		/* TTL expires here: the stack sends time exceeded */
 	FC_STAT_FAST_PASS_NO_NEIGH,	/* next hop's MAC not known yet: the stack resolves it */
 	FC_STAT_FAST_PASS_MTU,		/* too big for the egress: fragment or frag-needed */
+	FC_STAT_FAST_PASS_GSO_MTU,	/* GSO packet whose segments are too big for the egress */
 	FC_STAT_FAST_PASS_NO_ROUTE,	/* FIB: unreachable, blackhole, forwarding off */
 	FC_STAT_FAST_PASS_UNMANAGED_IF,	/* egress is not an interface fcnat sends to */
 	FC_STAT_FAST_FIB_LOOKUP,	/* route from the FIB, not a mapping's cached hop */

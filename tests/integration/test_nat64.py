@@ -413,6 +413,53 @@ def test_rfc7915_s5_1_gso_tcp_too_big_for_ipv4_route_gets_packet_too_big(
     assert counter(run_fcnat, bpffs, "nat64_drop_mtu") >= 1
 
 
+def test_rfc7915_s4_1_gso_tcp_too_big_for_ipv6_route_gets_frag_needed(
+        topo64, nat64, run_fcnat, bpffs, datapath):
+    """The other way: the IPv4 server sends with TSO, segments of 1480
+    bytes (MSS 1428 and timestamps) that are 1500 bytes as IPv6; the
+    gateway's IPv6 route to the client takes 1400 from the middle of the
+    transfer on, when the server sends GSO bursts (a large window). Each
+    segment is checked: Fragmentation Needed 1380 to the server (from the
+    gateway's wan0, which computes checksums itself, tx checksumming off,
+    so a leftover CHECKSUM_PARTIAL would corrupt it); the server learns it
+    and all the bytes reach the client whole. XDP mode: the server's veth
+    cannot offload there (see the test above)."""
+    if "xdp" not in datapath:
+        topo64.ext.run(["ethtool", "-K", "wan0", "tx", "on", "tso", "on", "gso", "on"])
+        assert re.search(r"^tcp-segmentation-offload: on",
+                         topo64.ext.run(["ethtool", "-k", "wan0"]).stdout, re.M)
+    topo64.gw.run(["ethtool", "-K", "wan0", "tx", "off"])
+    srv = topo64.ext.tcp(EXT2, 8092)
+    srv.listen(1)
+    # Bound: the route below is CLIENT6_ADDR's, and the client's other
+    # address (::3, added last) is the one it would pick.
+    c = topo64.client.tcp(CLIENT6_ADDR, 0)
+    c.connect((nat64_addr(EXT2), 8092))
+    conn, _ = srv.accept()
+    topo64.sockets.append(conn)
+    c.settimeout(15)
+
+    def transfer(size):
+        sender = threading.Thread(target=conn.sendall, args=(b"h" * size,))
+        sender.start()
+        got = 0
+        while got < size:
+            chunk = c.recv(65536)
+            assert chunk, "connection closed early"
+            got += len(chunk)
+        sender.join(15)
+        assert not sender.is_alive()
+        assert got == size
+
+    transfer(1024 * 1024)
+    assert counter(run_fcnat, bpffs, "nat64_frag_needed_sent") == 0
+    topo64.gw.run(["ip", "-6", "route", "replace", CLIENT6_ADDR + "/128", "dev", "lan0",
+                   "mtu", "lock", "1400"])
+    transfer(4 * 1024 * 1024)
+    assert _route_mtu(topo64.ext, GW_WAN_ADDR) == 1400 - 20
+    assert counter(run_fcnat, bpffs, "nat64_frag_needed_sent") >= 1
+
+
 def test_rfc6146_s3_8_hairpinning_between_two_ipv6_clients(topo64, nat64, run_fcnat, bpffs):
     """One IPv6 client reaches another's NAT64 mapping through the prefix
     and the external address: it arrives from the sender's own mapping

@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -138,6 +139,44 @@ def test_xdp_oversize_df_gets_frag_needed(topo, fcnat, fast_args):
         r.stdout + r.stderr
     n = counters(inst)
     assert n.get("fast_pass_mtu", 0) >= 1, n
+
+
+def test_tc_fast_gso_segments_too_big_for_the_route_left_to_the_stack(topo, fcnat):
+    """TC fast path: the client sends with TSO, GSO packets of 1500-byte
+    segments; the gateway's route to the server takes 1400. Each segment is
+    checked against the route (not the whole packet, nor only the device):
+    the fast path leaves the too-big ones to the stack (fast_pass_gso_mtu),
+    which answers Fragmentation Needed 1400 as Linux's forwarding does; the
+    client learns it and every byte arrives, the rest through the fast
+    path. (XDP never sees GSO packets.)"""
+    size = 4 * 1024 * 1024
+    topo.client.run(["ethtool", "-K", "lan0", "tx", "on", "tso", "on", "gso", "on"])
+    assert re.search(r"^tcp-segmentation-offload: on",
+                     topo.client.run(["ethtool", "-k", "lan0"]).stdout, re.M)
+    topo.gw.run(["ip", "route", "replace", EXT2 + "/32", "dev", "wan0", "mtu", "lock", "1400"])
+    inst = fcnat("-i", "wan0", "--lan-if", "lan0")
+    srv = topo.ext.tcp(EXT2, 8093)
+    srv.listen(1)
+    c = topo.client.tcp()
+    c.connect((EXT2, 8093))
+    conn, _ = srv.accept()
+    topo.sockets.append(conn)
+    conn.settimeout(15)
+    sender = threading.Thread(target=c.sendall, args=(b"g" * size,))
+    sender.start()
+    got = 0
+    while got < size:
+        chunk = conn.recv(65536)
+        assert chunk, "connection closed early"
+        got += len(chunk)
+    sender.join(15)
+    assert not sender.is_alive()
+    assert got == size
+    out = topo.client.run(["ip", "route", "get", EXT2]).stdout
+    assert re.search(r"\bmtu 1400\b", out), out
+    n = counters(inst)
+    assert n.get("fast_pass_gso_mtu", 0) >= 1, n
+    assert n.get("fast_redirected", 0) >= 1, n
 
 
 def live_counters(run_fcnat, bpffs):

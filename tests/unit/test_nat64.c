@@ -531,6 +531,37 @@ TEST(rfc7915_s4_1_df_too_big_for_the_ipv6_route_frag_needed_mtu_minus_20)
 	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
 }
 
+/* The same for a GSO packet from the IPv4 side (the server's TSO, GRO on
+ * ext0): its segments, 20 + 20 + 1360 bytes, are 1420 as IPv6, too big for
+ * a 1400-byte IPv6 route: Fragmentation Needed 1380, quoting the GSO
+ * packet's first 548 bytes (its headers as they came, RFC 1812 4.3.2.3). */
+TEST(rfc7915_s4_1_gso_segments_too_big_for_the_ipv6_route_frag_needed)
+{
+	struct pkt_spec syn = pkt_tcp(CLIENT6_A, 25043, SERVER_1_64, 80, 0x02);
+	struct pkt_spec big = pkt_tcp(SERVER_1, 80, EXT_ADDR, 25043, 0x10);
+	struct __sk_buff ctx = { .ifindex = fx.ext_ifindex, .ingress_ifindex = fx.ext_ifindex,
+				 .gso_size = 1360, .gso_segs = 2 };
+	struct pkt_spec err;
+	struct run_result r;
+	uint8_t buf[PKT_MAX], w[PKT_MAX];
+	size_t wl;
+
+	nat64_on();
+	ASSERT_EQ(ipv6_side_up(1400), 0, "IPv6 route of MTU 1400 set up");
+	ASSERT_EQ(out64(&syn), 25043, "mapping");
+	big.frag = 0x4000;
+	big.payload_len = 1400;		/* segments of 1360 and 40 */
+	err = frag_needed(&big, 1380);
+	ASSERT_EQ(run_prog_ctx(fx.ingress_fd, buf, pkt_build(&big, buf), &ctx, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "answered");
+	wl = pkt_build(&err, w);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "Fragmentation Needed 1380");
+	ASSERT_EQ(ctx.gso_segs, 0, "the error is no GSO packet");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_FRAG_NEEDED_SENT), 1, "nat64_frag_needed_sent");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_NAT64_IN), 0, "not translated");
+	ASSERT_EQ(ipv6_side_down(), 0, "IPv6 route removed");
+}
+
 /* RFC 7915 §4.1: only an IPv4 fragment gets a fragment header, so a whole
  * DF-clear packet of up to 1260 bytes is 1280 bytes or less as IPv6 and is
  * translated whole (it was split when the test counted the 8 bytes of a

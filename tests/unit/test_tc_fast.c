@@ -167,6 +167,81 @@ TEST(tc_fast_too_big_for_egress_passes_untouched)
 		FAIL("cannot restore the MTU");
 }
 
+/* A GSO packet (gso_size as GRO or a TSO sender leaves it), run on int0's
+ * ingress. */
+static int run_out_gso(const struct pkt_spec *in, __u32 gso_size, struct run_result *r)
+{
+	struct __sk_buff ctx = { .ifindex = fx.int_ifindex, .ingress_ifindex = fx.int_ifindex,
+				 .gso_size = gso_size, .gso_segs = 2 };
+	uint8_t buf[PKT_MAX];
+
+	return run_prog_ctx(fx.fast_int_fd, buf, pkt_build(in, buf), &ctx, r);
+}
+
+static int server1_route_mtu(int mtu)
+{
+	char cmd[128];
+
+	fixture_defer(&fx, "ip route del " SERVER_1 "/32 dev ext0 2>/dev/null");
+	snprintf(cmd, sizeof(cmd), "ip route replace " SERVER_1 "/32 dev ext0 mtu lock %d", mtu);
+	return system(cmd);
+}
+
+/* Segments of 20 + 20 + 1000 bytes do not fit a 1000-byte route, though
+ * the device takes 1500 and the FIB, asked with no length, would let any
+ * GSO packet through: the packet goes to the stack untouched, which
+ * answers Fragmentation Needed as Linux's forwarding does (RFC 1191 §4,
+ * RFC 1812 4.2.2.5), counted as fast_pass_gso_mtu. */
+TEST(tc_fast_gso_segments_too_big_for_the_route_pass_untouched)
+{
+	struct pkt_spec syn = pkt_tcp(CLIENT_A, 26100, SERVER_1, 443, 0x02);
+	struct pkt_spec syn_want = fx_hop(pkt_tcp(EXT_ADDR, 26100, SERVER_1, 443, 0x02),
+					  FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec big = pkt_tcp(CLIENT_A, 26100, SERVER_1, 443, 0x10);
+	struct run_result r;
+	uint8_t w[PKT_MAX];
+	size_t wl;
+
+	FAST_OUT(&syn, &syn_want, TC_ACT_REDIRECT, "SYN out");
+	ASSERT_EQ(server1_route_mtu(1000), 0, "a 1000-byte route");
+	big.frag = 0x4000;
+	big.payload_len = 1500;		/* segments of 1000 and 500 */
+	ASSERT_EQ(run_out_gso(&big, 1000, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_OK, "left to the stack");
+	wl = pkt_build(&big, w);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "untouched");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_GSO_MTU), 1, "fast_pass_gso_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_MTU), 0, "not fast_pass_mtu");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_REDIRECTED), 1, "only the SYN redirected");
+}
+
+/* Segments of 20 + 20 + 900 bytes fit the 1000-byte route though the
+ * whole packet (1540 bytes) does not: translated and sent on whole, to be
+ * cut by the device. */
+TEST(tc_fast_gso_segments_that_fit_the_route_translated_whole)
+{
+	struct pkt_spec syn = pkt_tcp(CLIENT_A, 26101, SERVER_1, 443, 0x02);
+	struct pkt_spec syn_want = fx_hop(pkt_tcp(EXT_ADDR, 26101, SERVER_1, 443, 0x02),
+					  FX_EXT0_MAC, FX_SERVER1_MAC);
+	struct pkt_spec big = pkt_tcp(CLIENT_A, 26101, SERVER_1, 443, 0x10);
+	struct pkt_spec want = pkt_tcp(EXT_ADDR, 26101, SERVER_1, 443, 0x10);
+	struct run_result r;
+	uint8_t w[PKT_MAX];
+	size_t wl;
+
+	FAST_OUT(&syn, &syn_want, TC_ACT_REDIRECT, "SYN out");
+	ASSERT_EQ(server1_route_mtu(1000), 0, "a 1000-byte route");
+	big.frag = want.frag = 0x4000;
+	big.payload_len = want.payload_len = 1500;	/* segments of 900 and 600 */
+	want = fx_hop(want, FX_EXT0_MAC, FX_SERVER1_MAC);
+	ASSERT_EQ(run_out_gso(&big, 900, &r), 0, "test run");
+	ASSERT_EQ(r.ret, TC_ACT_REDIRECT, "redirected");
+	wl = pkt_build(&want, w);
+	ASSERT_PKT_EQ(r.out, r.out_len, w, wl, "translated whole");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_PASS_GSO_MTU), 0, "nothing too big");
+	ASSERT_EQ(stat_get(&fx, FC_STAT_FAST_REDIRECTED), 2, "both redirected");
+}
+
 TEST(tc_fast_ttl_expiring_passes_untouched)
 {
 	struct pkt_spec in = udp4(CLIENT_A, 25000, SERVER_1, 7000);
